@@ -1,0 +1,45 @@
+# beckon: the two commands a newcomer needs are `make run` and `make test`.
+#
+#   make run              build, then start the server with the demo data
+#   make test             build, then run every test (ctest)
+#   make test SANITIZE=1  the same tests built with ASan + UBSan
+#   make bench-intake     the intake benchmark (not a test)
+#
+# Both first install any missing Debian packages (scripts/deps.sh).
+
+SANITIZE ?= 0
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+ifeq ($(SANITIZE),1)
+BUILD_DIR ?= build-san
+else
+BUILD_DIR ?= build
+endif
+
+RUN_ARGS ?= --demo --db sqlite:var/beckon.db
+
+.PHONY: all deps build run test bench-intake clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DBECKON_SANITIZE=$(SANITIZE) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	./$(BUILD_DIR)/beckon serve $(RUN_ARGS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench-intake: build
+	@sh bench/intake/run.sh $(BUILD_DIR)/beckon
+
+clean:
+	rm -rf build build-san

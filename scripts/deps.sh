@@ -1,0 +1,40 @@
+#!/bin/sh
+# Install the Debian packages beckon needs to build, run, test and bench.
+# Idempotent: it installs only what is missing, so `make run` and `make test`
+# can call it every time at the cost of one dpkg query.
+set -e
+
+PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
+curl sqlite3 tzdata sip-tester baresip sox espeak-ng wrk nginx-light"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# nginx-light's post-install starts a system nginx on port 80; the bench
+# starts its own instance on loopback, so keep the system one from starting.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.beckon
+chmod +x /usr/sbin/policy-rc.d.beckon
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	cp /usr/sbin/policy-rc.d.beckon /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+rm -f /usr/sbin/policy-rc.d.beckon
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,13 @@
+/*
+ * app: wires the subsystems together and runs the event loop. `beckon serve`
+ * is app_serve(); it returns when SIGINT or SIGTERM asked it to stop and every
+ * accepted write has been committed.
+ */
+#ifndef BECKON_APP_H
+#define BECKON_APP_H
+
+struct cfg;
+
+int app_serve(struct cfg *cfg);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * The configuration table and its parsers.
+ *
+ * Values are kept as validated strings, one slot per key in the table, so
+ * that printing the effective configuration and checking a new value share
+ * one code path. Typed getters convert on read; a value can only reach a
+ * slot through cfg_set(), which checks type and bounds.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#define LOG_SUBSYS "cfg"
+#include "util/util.h"
+#include "cfg/cfg.h"
+
+#define INT_MAXV INT64_MAX
+
+static const struct cfg_key keys[] = {
+	/* server */
+	{"http_listen", CFG_ADDR, "127.0.0.1:8080", 0, 0,
+	 "address and port of the HTTP API, desktop and widget"},
+	{"db", CFG_STR, "sqlite:var/beckon.db", 0, 0,
+	 "store URL: sqlite:PATH (postgres://... later)"},
+	{"demo", CFG_BOOL, "no", 0, 0,
+	 "load the demo business and agents (never in production)"},
+	{"log_level", CFG_STR, "info", 0, 0,
+	 "error, warn, info or debug"},
+	{"log_timestamps", CFG_BOOL, "no", 0, 0,
+	 "prefix log lines with a UTC timestamp"},
+	{"log_full_numbers", CFG_BOOL, "no", 0, 0,
+	 "log whole phone numbers at info level (default: masked)"},
+
+	/* HTTP */
+	{"http_max_body", CFG_INT, "16384", 1024, 1048576,
+	 "largest request body accepted, in bytes (413 above)"},
+	{"http_max_conns", CFG_INT, "4096", 16, 1000000,
+	 "most concurrent HTTP connections"},
+	{"http_idle_timeout", CFG_INT, "60", 1, 3600,
+	 "seconds an idle keep-alive connection is kept"},
+	{"trust_forwarded_for", CFG_BOOL, "no", 0, 0,
+	 "take the client IP from X-Forwarded-For (behind a proxy only)"},
+
+	/* intake limits: defaults for businesses that set none */
+	{"limit_phone_15min", CFG_INT, "5", 0, 1000000,
+	 "requests per phone number per 15 minutes (0: no limit)"},
+	{"limit_phone_day", CFG_INT, "15", 0, 1000000,
+	 "requests per phone number per 24 hours (0: no limit)"},
+	{"limit_ip_minute", CFG_INT, "10", 0, 1000000,
+	 "requests per client IP per minute (0: no limit)"},
+	{"max_schedule_days", CFG_INT, "30", 1, 365,
+	 "how far ahead a callback may be scheduled, in days"},
+
+	/* dialer (SIP B2BUA) and its call-control protocol */
+	{"dialer", CFG_STR, "local", 0, 0,
+	 "local (in process) or tcp://HOST:PORT of a remote dialer"},
+	{"sip_listen", CFG_ADDR, "127.0.0.1:5060", 0, 0,
+	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
+	{"sip_domain", CFG_STR, "", 0, 0,
+	 "SIP domain agents register in (default: the sip_listen host)"},
+	{"trunk_proxy", CFG_STR, "", 0, 0,
+	 "outbound proxy of the SIP trunk, e.g. sip:127.0.0.1:5090"},
+	{"trunk_uri", CFG_STR, "sip:${e164}@127.0.0.1;user=phone", 0, 0,
+	 "template turning an E.164 number into a request URI"},
+	{"trunk_user", CFG_STR, "", 0, 0, "digest user name for the trunk"},
+	{"trunk_password", CFG_STR, "", 0, 0,
+	 "digest password for the trunk (never logged)"},
+	{"trunk_register", CFG_BOOL, "no", 0, 0,
+	 "register to the trunk's registrar"},
+	{"trunk_transport", CFG_STR, "udp", 0, 0, "udp or tcp"},
+	{"rtp_ports", CFG_STR, "20000-29999", 0, 0,
+	 "RTP port range, FIRST-LAST"},
+	{"rtp_timeout", CFG_INT, "60", 1, 3600,
+	 "seconds without RTP before a call is ended"},
+	{"ring_timeout", CFG_INT, "30", 1, 600,
+	 "seconds a leg may ring before it is canceled"},
+	{"max_hold", CFG_INT, "300", 1, 7200,
+	 "seconds a customer may wait on hold for an agent"},
+	{"prompt_dir", CFG_STR, "share/prompts", 0, 0,
+	 "folder of the prompt WAV files"},
+	{"record_dir", CFG_STR, "var/recordings", 0, 0,
+	 "folder of call recordings"},
+	{"control_listen", CFG_ADDR, "127.0.0.1:7070", 0, 0,
+	 "call-control protocol listener (empty: off)"},
+	{"control_secret", CFG_STR, "", 0, 0,
+	 "shared secret of the call-control protocol (never logged)"},
+
+	/* store */
+	{"commit_batch_max", CFG_INT, "2000", 1, 100000,
+	 "most store operations committed in one transaction"},
+};
+
+static const struct cfg_key business_keys[] = {
+	{"name", CFG_STR, "", 0, 0, "display name"},
+	{"timezone", CFG_STR, "UTC", 0, 0, "IANA time zone"},
+	{"country", CFG_INT, "1", 1, 999,
+	 "default calling code for national numbers"},
+	{"origins", CFG_STR, "", 0, 0,
+	 "space-separated origins the widget may run on; "
+	 "a port of * matches any port"},
+	{"allowed_countries", CFG_STR, "", 0, 0,
+	 "space-separated calling codes that may be dialed "
+	 "(default: the business's own)"},
+	{"deny_prefixes", CFG_STR, "", 0, 0,
+	 "space-separated E.164 prefixes never dialed "
+	 "(default: premium-rate ranges of the allowed countries)"},
+	{"agent_keys", CFG_STR, "", 0, 0,
+	 "space-separated team or agent keys the widget may ask for"},
+	{"limit_phone_15min", CFG_INT, "", 0, 1000000,
+	 "override of the global limit"},
+	{"limit_phone_day", CFG_INT, "", 0, 1000000,
+	 "override of the global limit"},
+	{"limit_ip_minute", CFG_INT, "", 0, 1000000,
+	 "override of the global limit"},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct cfg {
+	char *vals[NKEYS];
+	bool set[NKEYS];
+	struct cfg_section *secv;
+	size_t secn;
+};
+
+
+static void section_reset(struct cfg_section *sec)
+{
+	size_t i;
+
+	for (i = 0; i < sec->n; i++) {
+		mem_deref((void *)sec->keys[i]);
+		mem_deref((void *)sec->vals[i]);
+	}
+	mem_deref(sec->keys);
+	mem_deref(sec->vals);
+	mem_deref((void *)sec->kind);
+	mem_deref((void *)sec->id);
+}
+
+
+static void destructor(void *arg)
+{
+	struct cfg *cfg = arg;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		mem_deref(cfg->vals[i]);
+
+	for (i = 0; i < cfg->secn; i++)
+		section_reset(&cfg->secv[i]);
+	mem_deref(cfg->secv);
+}
+
+
+const struct cfg_key *cfg_keys(size_t *np)
+{
+	if (np)
+		*np = NKEYS;
+	return keys;
+}
+
+
+const struct cfg_key *cfg_business_keys(size_t *np)
+{
+	if (np)
+		*np = sizeof(business_keys) / sizeof(business_keys[0]);
+	return business_keys;
+}
+
+
+static int key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (!strcmp(keys[i].name, name))
+			return (int)i;
+	}
+
+	return -1;
+}
+
+
+const struct cfg_key *cfg_key_find(const char *name)
+{
+	int i = name ? key_index(name) : -1;
+
+	return i < 0 ? NULL : &keys[i];
+}
+
+
+int cfg_parse_bool(bool *bp, const char *s)
+{
+	if (!s)
+		return EINVAL;
+
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcmp(s, "1") || !strcasecmp(s, "on")) {
+		*bp = true;
+		return 0;
+	}
+	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcmp(s, "0") || !strcasecmp(s, "off")) {
+		*bp = false;
+		return 0;
+	}
+
+	return EINVAL;
+}
+
+
+static int parse_int(int64_t *vp, const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return EINVAL;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return EINVAL;
+
+	*vp = v;
+	return 0;
+}
+
+
+/* Check a value against a key's type and bounds; log why it is refused. */
+static int check_value(const struct cfg_key *k, const char *val,
+		       const char *where)
+{
+	int64_t v;
+	bool b;
+	struct sa sa;
+
+	switch (k->type) {
+
+	case CFG_INT:
+		if (*val == '\0' && *k->def == '\0')
+			return 0;  /* an optional override left empty */
+		if (parse_int(&v, val)) {
+			log_error("%s%s: '%s' is not a whole number", where,
+				  k->name, val);
+			return EINVAL;
+		}
+		if (v < k->min || v > k->max) {
+			log_error("%s%s: %lld is outside %lld..%lld", where,
+				  k->name, (long long)v, (long long)k->min,
+				  (long long)k->max);
+			return ERANGE;
+		}
+		break;
+
+	case CFG_BOOL:
+		if (cfg_parse_bool(&b, val)) {
+			log_error("%s%s: '%s' is not yes or no", where,
+				  k->name, val);
+			return EINVAL;
+		}
+		break;
+
+	case CFG_ADDR:
+		if (*val == '\0')
+			break;  /* empty: the listener is off */
+		if (sa_decode(&sa, val, strlen(val))) {
+			log_error("%s%s: '%s' is not host:port (IPv6 as "
+				  "[::1]:port)", where, k->name, val);
+			return EINVAL;
+		}
+		break;
+
+	case CFG_STR:
+		if (strlen(val) > 4096) {
+			log_error("%s%s: value too long", where, k->name);
+			return EINVAL;
+		}
+		break;
+	}
+
+	return 0;
+}
+
+
+int cfg_set(struct cfg *cfg, const char *key, const char *value)
+{
+	char *dup = NULL;
+	int i, err;
+
+	if (!cfg || !key || !value)
+		return EINVAL;
+
+	i = key_index(key);
+	if (i < 0) {
+		log_error("unknown key '%s' (beckon serve --help lists them)",
+			  key);
+		return ENOENT;
+	}
+
+	if (!strcmp(key, "log_level")) {
+		enum log_level lvl;
+
+		if (log_level_parse(&lvl, value)) {
+			log_error("log_level: '%s' is not error, warn, info "
+				  "or debug", value);
+			return EINVAL;
+		}
+	}
+
+	err = check_value(&keys[i], value, "");
+	if (err)
+		return err;
+
+	err = str_dup(&dup, value);
+	if (err)
+		return err;
+
+	mem_deref(cfg->vals[i]);
+	cfg->vals[i] = dup;
+	cfg->set[i] = true;
+
+	return 0;
+}
+
+
+bool cfg_is_set(const struct cfg *cfg, const char *key)
+{
+	int i = cfg && key ? key_index(key) : -1;
+
+	return i >= 0 && cfg->set[i];
+}
+
+
+int cfg_alloc(struct cfg **cfgp)
+{
+	struct cfg *cfg;
+	size_t i;
+	int err = 0;
+
+	if (!cfgp)
+		return EINVAL;
+
+	cfg = mem_zalloc(sizeof(*cfg), destructor);
+	if (!cfg)
+		return ENOMEM;
+
+	for (i = 0; i < NKEYS; i++) {
+		err = str_dup(&cfg->vals[i], keys[i].def);
+		if (err)
+			goto out;
+	}
+
+ out:
+	if (err)
+		mem_deref(cfg);
+	else
+		*cfgp = cfg;
+
+	return err;
+}
+
+
+const char *cfg_str(const struct cfg *cfg, const char *key)
+{
+	int i = cfg && key ? key_index(key) : -1;
+
+	if (i < 0) {
+		log_error("BUG: cfg_str of unknown key '%s'", key);
+		return "";
+	}
+
+	return cfg->vals[i];
+}
+
+
+int64_t cfg_int(const struct cfg *cfg, const char *key)
+{
+	int64_t v = 0;
+
+	(void)parse_int(&v, cfg_str(cfg, key));
+
+	return v;
+}
+
+
+bool cfg_bool(const struct cfg *cfg, const char *key)
+{
+	bool b = false;
+
+	(void)cfg_parse_bool(&b, cfg_str(cfg, key));
+
+	return b;
+}
+
+
+size_t cfg_section_count(const struct cfg *cfg)
+{
+	return cfg ? cfg->secn : 0;
+}
+
+
+const struct cfg_section *cfg_section_get(const struct cfg *cfg, size_t i)
+{
+	return cfg && i < cfg->secn ? &cfg->secv[i] : NULL;
+}
+
+
+const char *cfg_section_val(const struct cfg_section *sec, const char *key)
+{
+	size_t i;
+
+	if (!sec || !key)
+		return NULL;
+
+	/* the last assignment wins, as for top-level keys */
+	for (i = sec->n; i > 0; i--) {
+		if (!strcmp(sec->keys[i - 1], key))
+			return sec->vals[i - 1];
+	}
+
+	return NULL;
+}
+
+
+static void trim(struct pl *pl)
+{
+	while (pl->l && (pl->p[0] == ' ' || pl->p[0] == '\t')) {
+		++pl->p;
+		--pl->l;
+	}
+	while (pl->l && (pl->p[pl->l - 1] == ' ' ||
+			 pl->p[pl->l - 1] == '\t' ||
+			 pl->p[pl->l - 1] == '\r' ||
+			 pl->p[pl->l - 1] == '\n'))
+		--pl->l;
+}
+
+
+static const struct cfg_key *business_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(business_keys) / sizeof(business_keys[0]);
+	     i++) {
+		if (!strcmp(business_keys[i].name, name))
+			return &business_keys[i];
+	}
+
+	return NULL;
+}
+
+
+static int section_add(struct cfg *cfg, const struct pl *kind,
+		       const struct pl *id)
+{
+	struct cfg_section *v, *sec;
+	int err;
+
+	v = mem_reallocarray(cfg->secv, cfg->secn + 1, sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	cfg->secv = v;
+
+	sec = &cfg->secv[cfg->secn];
+	memset(sec, 0, sizeof(*sec));
+
+	err  = pl_strdup((char **)&sec->kind, kind);
+	err |= pl_strdup((char **)&sec->id, id);
+	if (err) {
+		section_reset(sec);
+		return ENOMEM;
+	}
+
+	++cfg->secn;
+
+	return 0;
+}
+
+
+static int section_put(struct cfg_section *sec, const char *key,
+		       const char *val)
+{
+	const char **kv, **vv;
+	int err;
+
+	kv = mem_reallocarray(sec->keys, sec->n + 1, sizeof(*kv), NULL);
+	if (!kv)
+		return ENOMEM;
+	sec->keys = kv;
+
+	vv = mem_reallocarray(sec->vals, sec->n + 1, sizeof(*vv), NULL);
+	if (!vv)
+		return ENOMEM;
+	sec->vals = vv;
+
+	sec->keys[sec->n] = NULL;
+	sec->vals[sec->n] = NULL;
+
+	err  = str_dup((char **)&sec->keys[sec->n], key);
+	err |= str_dup((char **)&sec->vals[sec->n], val);
+	if (err) {
+		mem_deref((void *)sec->keys[sec->n]);
+		mem_deref((void *)sec->vals[sec->n]);
+		return ENOMEM;
+	}
+
+	++sec->n;
+
+	return 0;
+}
+
+
+/*
+ * The file format: "key value" per line, '#' starts a comment line, blank
+ * lines are ignored, the value is the rest of the line with surrounding
+ * blanks trimmed. "[business ID]" starts a business section.
+ */
+int cfg_load_file(struct cfg *cfg, const char *path)
+{
+	char line[8192], where[300];
+	unsigned lineno = 0;
+	FILE *f;
+	int err = 0;
+
+	if (!cfg || !path)
+		return EINVAL;
+
+	f = fopen(path, "r");
+	if (!f) {
+		err = errno;
+		log_error("cannot open %s: %s", path, strerror(err));
+		return err;
+	}
+
+	while (fgets(line, sizeof(line), f)) {
+		struct pl l, key, val, kind, id;
+		size_t len = strlen(line);
+		char k[128], v[4097];
+
+		++lineno;
+		(void)snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
+
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			log_error("%sline too long", where);
+			err = EINVAL;
+			break;
+		}
+
+		pl_set_str(&l, line);
+		trim(&l);
+		if (!l.l || l.p[0] == '#')
+			continue;
+
+		if (l.p[0] == '[') {
+			if (re_regex(l.p, l.l, "\\[[a-z_]+[ \t]+[a-zA-Z0-9_-]+\\]",
+				     &kind, NULL, &id) || l.p[l.l - 1] != ']') {
+				log_error("%sexpected [business ID] with an id "
+					  "of letters, digits, - and _", where);
+				err = EINVAL;
+				break;
+			}
+			if (pl_strcmp(&kind, "business")) {
+				log_error("%sunknown section kind '%.*s'",
+					  where, (int)kind.l, kind.p);
+				err = EINVAL;
+				break;
+			}
+			err = section_add(cfg, &kind, &id);
+			if (err)
+				break;
+			continue;
+		}
+
+		if (re_regex(l.p, l.l, "[^ \t]+[ \t]*[^]*", &key, NULL, &val)) {
+			log_error("%sexpected: key value", where);
+			err = EINVAL;
+			break;
+		}
+		trim(&val);
+
+		if (key.l >= sizeof(k) || val.l >= sizeof(v)) {
+			log_error("%skey or value too long", where);
+			err = EINVAL;
+			break;
+		}
+		(void)pl_strcpy(&key, k, sizeof(k));
+		(void)pl_strcpy(&val, v, sizeof(v));
+
+		if (cfg->secn) {
+			struct cfg_section *sec = &cfg->secv[cfg->secn - 1];
+			const struct cfg_key *bk = business_key(k);
+
+			if (!bk) {
+				log_error("%sunknown business key '%s'", where,
+					  k);
+				err = ENOENT;
+				break;
+			}
+			err = check_value(bk, v, where);
+			if (err)
+				break;
+			err = section_put(sec, k, v);
+			if (err)
+				break;
+			continue;
+		}
+
+		/* the command line wins over the file */
+		if (cfg_is_set(cfg, k) && key_index(k) >= 0)
+			continue;
+
+		err = cfg_set(cfg, k, v);
+		if (err) {
+			log_error("%sin %s", where, path);
+			break;
+		}
+		/* a file value is not a command-line value */
+		cfg->set[key_index(k)] = false;
+	}
+
+	fclose(f);
+
+	return err;
+}
+
+
+void cfg_print_help(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		fprintf(f, "  --%-22s %s (default: %s)\n", keys[i].name,
+			keys[i].help, *keys[i].def ? keys[i].def : "none");
+	}
+}

@@ -1,0 +1,79 @@
+/*
+ * util: the small things every subsystem uses: levelled logging with the
+ * subsystem first on every line, wall-clock time, random tokens, and bounded
+ * string helpers.
+ *
+ * Logging goes to stderr, one line per call, so that a person can grep for
+ * "dialer:" or "store:". Each source file defines LOG_SUBSYS before
+ * including this header (or gets "beckon").
+ */
+#ifndef BECKON_UTIL_H
+#define BECKON_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef LOG_SUBSYS
+#define LOG_SUBSYS "beckon"
+#endif
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+void log_set_level(enum log_level lvl);
+void log_set_timestamps(bool on);
+enum log_level log_get_level(void);
+int  log_level_parse(enum log_level *lvlp, const char *name);
+void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, LOG_SUBSYS, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, LOG_SUBSYS, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, LOG_SUBSYS, __VA_ARGS__)
+#define log_debug(...) \
+	do { \
+		if (log_get_level() >= LOG_LVL_DEBUG) \
+			log_msg(LOG_LVL_DEBUG, LOG_SUBSYS, __VA_ARGS__); \
+	} while (0)
+
+/* Milliseconds since the Unix epoch (wall clock), for stored timestamps. */
+int64_t time_now_ms(void);
+
+/*
+ * Format a millisecond timestamp as RFC 3339 in UTC with milliseconds,
+ * e.g. "2026-12-01T20:30:00.000Z". buf must hold at least 25 bytes.
+ */
+void time_fmt_rfc3339(char *buf, size_t sz, int64_t ms);
+
+/*
+ * Parse an RFC 3339 date-time ("2026-12-01T15:30:00-05:00", "...Z",
+ * optional fraction). Returns 0 and the instant in ms, or EINVAL.
+ */
+int time_parse_rfc3339(int64_t *msp, const char *s, size_t len);
+
+/*
+ * A random token of nbytes bytes from libsodium's CSPRNG, written as
+ * unpadded base64url into buf (which must hold 4*nbytes/3 + 2 bytes).
+ */
+int token_random(char *buf, size_t sz, size_t nbytes);
+
+/* SHA-256 of s as 64 lower-case hex digits plus NUL into out[65]. */
+void token_hash_hex(char out[65], const char *s, size_t len);
+
+/* Constant-time comparison of two equal-length strings. */
+bool token_equal(const char *a, const char *b);
+
+/* Copy at most sz-1 bytes and always NUL-terminate; returns strlen(dst). */
+size_t str_bcpy(char *dst, const char *src, size_t sz);
+
+/* True when the len bytes at s are valid UTF-8 with no NUL or C0 control
+ * other than tab, CR and LF (allow_nl) . */
+bool utf8_valid_text(const char *s, size_t len, bool allow_nl);
+
+#endif

@@ -1,0 +1,105 @@
+#include <re.h>
+#include "util/util.h"
+#include "test.h"
+
+
+TEST(time_rfc3339_parse)
+{
+	static const struct {
+		const char *s;
+		int err;
+		int64_t ms;
+	} v[] = {
+		{"2026-12-01T15:30:00-05:00", 0, 1796157000000LL},
+		{"2026-12-01T20:30:00Z", 0, 1796157000000LL},
+		{"2026-12-01T20:30:00.250Z", 0, 1796157000250LL},
+		{"2026-12-01t20:30:00z", 0, 1796157000000LL},
+		{"2024-02-29T00:00:00Z", 0, 1709164800000LL},
+		{"2026-02-29T00:00:00Z", EINVAL, 0},
+		{"2026-12-01T20:30:00", EINVAL, 0},
+		{"2026-13-01T20:30:00Z", EINVAL, 0},
+		{"2026-12-01T24:00:00Z", EINVAL, 0},
+		{"2026-12-01T20:30:00+25:00", EINVAL, 0},
+		{"2026-12-01T20:30:00Zjunk", EINVAL, 0},
+		{"asap", EINVAL, 0},
+		{"", EINVAL, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int64_t ms = 0;
+		int err = time_parse_rfc3339(&ms, v[i].s, strlen(v[i].s));
+
+		if (err != v[i].err || (!err && ms != v[i].ms)) {
+			fprintf(stderr, "  '%s': err %d ms %lld\n", v[i].s,
+				err, (long long)ms);
+			return EINVAL;
+		}
+	}
+
+	return 0;
+}
+
+
+TEST(time_rfc3339_roundtrip)
+{
+	char buf[32];
+	int64_t ms;
+
+	time_fmt_rfc3339(buf, sizeof(buf), 1796157000250LL);
+	TEST_EQ_STR(buf, "2026-12-01T20:30:00.250Z");
+	TEST_EQ_INT(time_parse_rfc3339(&ms, buf, strlen(buf)), 0);
+	TEST_EQ_INT(ms, 1796157000250LL);
+
+	return 0;
+}
+
+
+TEST(token_random_unique)
+{
+	char a[64], b[64];
+
+	TEST_EQ_INT(token_random(a, sizeof(a), 16), 0);
+	TEST_EQ_INT(token_random(b, sizeof(b), 16), 0);
+	/* 16 bytes = 128 bits, 22 base64url characters, no padding */
+	TEST_EQ_INT(strlen(a), 22);
+	TEST_ASSERT(strcmp(a, b) != 0);
+	TEST_ASSERT(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+			   "qrstuvwxyz0123456789-_") == 22);
+	TEST_EQ_INT(token_random(a, 10, 16), EINVAL);
+
+	return 0;
+}
+
+
+TEST(token_hash_equal)
+{
+	char h[65];
+
+	token_hash_hex(h, "abc", 3);
+	TEST_EQ_STR(h, "ba7816bf8f01cfea414140de5dae2223"
+		       "b00361a396177a9cb410ff61f20015ad");
+	TEST_ASSERT(token_equal("abc", "abc"));
+	TEST_ASSERT(!token_equal("abc", "abd"));
+	TEST_ASSERT(!token_equal("abc", "abcd"));
+
+	return 0;
+}
+
+
+TEST(utf8_text)
+{
+	TEST_ASSERT(utf8_valid_text("plain", 5, false));
+	TEST_ASSERT(utf8_valid_text("caf\xc3\xa9", 5, false));
+	TEST_ASSERT(utf8_valid_text("\xe2\x82\xac", 3, false));
+	TEST_ASSERT(utf8_valid_text("\xf0\x9f\x93\x9e", 4, false));
+	TEST_ASSERT(!utf8_valid_text("\xc3", 1, false));
+	TEST_ASSERT(!utf8_valid_text("\xc0\xaf", 2, false));
+	TEST_ASSERT(!utf8_valid_text("\xed\xa0\x80", 3, false));
+	TEST_ASSERT(!utf8_valid_text("a\nb", 3, false));
+	TEST_ASSERT(utf8_valid_text("a\nb", 3, true));
+	TEST_ASSERT(!utf8_valid_text("a\0b", 3, true));
+	TEST_ASSERT(!utf8_valid_text("\xc2\x85", 2, true));
+
+	return 0;
+}
