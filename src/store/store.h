@@ -48,6 +48,16 @@ struct business {
 
 int business_alloc(struct business **bp);
 
+struct callback_created;
+
+/*
+ * Formats the HTTP answer for a create from its result, inside the
+ * transaction, so that the answer stored for an Idempotency-Key replay is
+ * committed together with the callback it describes.
+ */
+typedef int (store_answer_h)(char **answerp, int *statusp,
+			     const struct callback_created *res, void *arg);
+
 /* A callback request that the API has validated. */
 struct callback_new {
 	char id[ID_LEN];
@@ -63,7 +73,8 @@ struct callback_new {
 	const char *client_ip;
 	const char *idem_key;     /* Idempotency-Key or NULL */
 	const char *idem_fp;      /* fingerprint of the request body */
-	const char *idem_answer;  /* the answer body to store for replays */
+	store_answer_h *answerh;  /* formats the answer (with idem_key) */
+	void *answer_arg;
 	int64_t now;              /* ms */
 };
 
@@ -81,8 +92,8 @@ struct callback_created {
 	int64_t created_at;
 	int64_t scheduled_for;
 	int64_t position;         /* 0 when not queued */
-	char *answer;             /* CB_REPLAY: the stored first answer */
-	int answer_status;        /* CB_REPLAY: its HTTP status */
+	char *answer;             /* the answer (stored one for CB_REPLAY) */
+	int answer_status;        /* its HTTP status */
 };
 
 struct callback_event {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sodium.h>
+#include <re.h>
 #include "util/util.h"
 
 
@@ -136,4 +137,13 @@ bool utf8_valid_text(const char *s, size_t len, bool allow_nl)
 	}
 
 	return true;
+}
+
+
+const char *addr_str(char *buf, size_t sz, const struct sa *sa)
+{
+	if (re_snprintf(buf, sz, "%J", sa) < 0)
+		str_bcpy(buf, "?", sz);
+
+	return buf;
 }

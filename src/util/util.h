@@ -76,4 +76,8 @@ size_t str_bcpy(char *dst, const char *src, size_t sz);
  * other than tab, CR and LF (allow_nl) . */
 bool utf8_valid_text(const char *s, size_t len, bool allow_nl);
 
+struct sa;
+/* "host:port" ("[v6]:port") of an address, for log lines; buf >= 64 */
+const char *addr_str(char *buf, size_t sz, const struct sa *sa);
+
 #endif

@@ -1,0 +1,931 @@
+/*
+ * The HTTP/1.1 server.
+ *
+ * A connection reads into one receive buffer and cuts requests out of it:
+ * the header block must end within max_header bytes, a Content-Length over
+ * max_body is answered 413 at once (the body is never read) and the
+ * connection closed. Each complete request is copied into its own struct
+ * httpd_req (so the buffer can be reused) and appended to the
+ * connection's queue before the handler runs.
+ *
+ * Answers leave in request order: httpd_reply() stores the answer in the
+ * request, then the queue is drained from the head for as long as the head
+ * has one. A request therefore has two references: the queue's, dropped
+ * when its answer is sent or the connection dies, and the handler's,
+ * dropped by httpd_reply().
+ *
+ * Closing: after an answer that closes the connection (the client asked,
+ * HTTP/1.0 without keep-alive, or an error that leaves the stream unusable)
+ * the write side is shut down and the connection lingers, discarding
+ * input, until the client closes or a short timer fires. Closing at once
+ * with unread input would make the kernel send a reset that can destroy
+ * the answer before the client reads it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <re.h>
+#define LOG_SUBSYS "http"
+#include "util/util.h"
+#include "httpd/httpd.h"
+
+enum {
+	MAX_HEADERS = 64,
+	MAX_PIPELINE = 64,       /* unanswered requests per connection */
+	LINGER_MS = 2000,
+};
+
+struct hdr {
+	struct pl name;
+	struct pl val;
+};
+
+struct httpd {
+	struct tcp_sock *ts;
+	struct list conns;
+	struct httpd_conf conf;
+	httpd_req_h *reqh;
+	void *arg;
+	unsigned nconns;
+	unsigned unanswered;
+};
+
+struct conn {
+	struct le le;
+	struct httpd *h;
+	struct tcp_conn *tc;
+	struct sa peer;
+	struct tmr tmr;
+	struct mbuf *rx;
+	struct list reqs;        /* queue of struct httpd_req, in order */
+	size_t skip;             /* body bytes still to discard */
+	bool closing;            /* no more requests: answer, then close */
+	bool lingering;          /* write side shut, discarding input */
+	bool in_req;             /* a request has started arriving */
+};
+
+struct httpd_req {
+	struct le le;
+	struct conn *conn;       /* NULL once the connection is gone */
+	struct httpd *h;
+	struct sa peer;
+	char *buf;               /* header block + body */
+	struct pl method, path, query, body;
+	struct hdr hdrv[MAX_HEADERS];
+	unsigned nhdr;
+	struct mbuf *answer;
+	bool close;              /* close the connection after the answer */
+	bool answered;
+};
+
+static void conn_drain(struct conn *c);
+static void conn_parse(struct conn *c);
+
+
+const char *httpd_reason(uint16_t status)
+{
+	switch (status) {
+
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default:  return "Unknown";
+	}
+}
+
+
+static void req_destructor(void *arg)
+{
+	struct httpd_req *req = arg;
+
+	list_unlink(&req->le);
+	mem_deref(req->buf);
+	mem_deref(req->answer);
+}
+
+
+static void conn_destructor(void *arg)
+{
+	struct conn *c = arg;
+	struct le *le;
+
+	tmr_cancel(&c->tmr);
+	list_unlink(&c->le);
+	if (c->h)
+		--c->h->nconns;
+
+	/* requests still waiting for their handler outlive the connection */
+	le = c->reqs.head;
+	while (le) {
+		struct httpd_req *req = le->data;
+
+		le = le->next;
+		list_unlink(&req->le);
+		req->conn = NULL;
+		mem_deref(req);
+	}
+
+	mem_deref(c->tc);
+	mem_deref(c->rx);
+}
+
+
+static void httpd_destructor(void *arg)
+{
+	struct httpd *h = arg;
+	struct le *le;
+
+	mem_deref(h->ts);
+
+	le = h->conns.head;
+	while (le) {
+		struct conn *c = le->data;
+
+		le = le->next;
+		c->h = NULL;
+		list_unlink(&c->le);
+		mem_deref(c);
+	}
+}
+
+
+static void conn_close(struct conn *c)
+{
+	mem_deref(c);
+}
+
+
+static void linger_timeout(void *arg)
+{
+	conn_close(arg);
+}
+
+
+static void conn_linger(struct conn *c)
+{
+	int fd = tcp_conn_fd(c->tc);
+
+	c->lingering = true;
+	c->rx = mem_deref(c->rx);
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_WR);
+	tmr_start(&c->tmr, LINGER_MS, linger_timeout, c);
+}
+
+
+/* tcp send handler: the send queue is empty */
+static void sent_handler(void *arg)
+{
+	struct conn *c = arg;
+
+	(void)tcp_set_send(c->tc, NULL);
+	conn_linger(c);
+}
+
+
+static void idle_timeout(void *arg)
+{
+	struct conn *c = arg;
+	char a[64];
+
+	if (c->reqs.head)
+		return;  /* waiting for our answers is not idling */
+
+	log_debug("closing idle or slow connection from %s",
+		  addr_str(a, sizeof(a), &c->peer));
+	conn_close(c);
+}
+
+
+static void conn_timer(struct conn *c)
+{
+	if (!c->h)
+		return;
+
+	if (c->reqs.head && !c->in_req)
+		tmr_cancel(&c->tmr);
+	else if (c->in_req)
+		;  /* the request timer keeps running across reads */
+	else
+		tmr_start(&c->tmr, c->h->conf.idle_timeout_ms, idle_timeout,
+			  c);
+}
+
+
+static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
+			const char *hdrs, const void *body, size_t len,
+			bool close)
+{
+	int err;
+
+	err = mbuf_printf(mb, "HTTP/1.1 %u %s\r\n", status,
+			  httpd_reason(status));
+	if (ctype)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
+	if (hdrs)
+		err |= mbuf_write_str(mb, hdrs);
+	if (close)
+		err |= mbuf_write_str(mb, "Connection: close\r\n");
+	err |= mbuf_write_str(mb, "\r\n");
+	if (len)
+		err |= mbuf_write_mem(mb, body, len);
+
+	return err;
+}
+
+
+/*
+ * Answer a request that never reached the handler (bad framing, too large)
+ * and close the connection after it: the stream cannot be trusted past it.
+ */
+static void conn_fail(struct conn *c, uint16_t status, const char *code,
+		      const char *msg)
+{
+	struct mbuf *mb;
+	char body[256];
+	int n;
+
+	c->closing = true;
+	c->rx = mem_deref(c->rx);
+
+	/* answers to earlier requests go first; this one waits behind them */
+	if (c->reqs.head) {
+		struct le *le = c->reqs.tail;
+		struct httpd_req *last = le->data;
+
+		last->close = true;
+		return;
+	}
+
+	n = snprintf(body, sizeof(body),
+		     "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
+		     code, msg);
+
+	mb = mbuf_alloc(512);
+	if (!mb || write_answer(mb, status, "application/json", NULL, body,
+				(size_t)n, true)) {
+		mem_deref(mb);
+		conn_close(c);
+		return;
+	}
+
+	mb->pos = 0;
+	(void)tcp_send(c->tc, mb);
+	mem_deref(mb);
+
+	if (tcp_set_send(c->tc, sent_handler))
+		conn_close(c);
+}
+
+
+static bool tchar(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+
+static bool pl_is_ci(const struct pl *pl, const char *s)
+{
+	size_t n = strlen(s);
+
+	return pl->l == n && !strncasecmp(pl->p, s, n);
+}
+
+
+/* true when the comma-separated header value list contains token */
+static bool list_has(const struct pl *v, const char *token)
+{
+	const char *p = v->p, *end = v->p + v->l;
+
+	while (p < end) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		struct pl item;
+
+		if (!q)
+			q = end;
+		item.p = p;
+		item.l = (size_t)(q - p);
+		while (item.l && (*item.p == ' ' || *item.p == '\t')) {
+			++item.p;
+			--item.l;
+		}
+		while (item.l && (item.p[item.l - 1] == ' ' ||
+				  item.p[item.l - 1] == '\t'))
+			--item.l;
+		if (pl_is_ci(&item, token))
+			return true;
+		p = q + 1;
+	}
+
+	return false;
+}
+
+
+/*
+ * Parse the header block (hdrlen bytes at req->buf, ending in the blank
+ * line) into the request. Returns 0, or the HTTP status to fail with.
+ */
+static uint16_t parse_head(struct httpd_req *req, size_t hdrlen,
+			   size_t *clenp, bool *closep)
+{
+	char *p = req->buf, *end = req->buf + hdrlen;
+	char *eol, *sp1, *sp2, *q;
+	bool http10, have_clen = false, keepalive = false;
+	size_t clen = 0;
+
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		return 400;
+
+	/* request line: METHOD SP target SP HTTP/1.x */
+	sp1 = memchr(p, ' ', (size_t)(eol - p));
+	if (!sp1 || sp1 == p)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1)
+		return 400;
+
+	for (q = p; q < sp1; q++) {
+		if (!tchar(*q))
+			return 400;
+	}
+
+	req->method.p = p;
+	req->method.l = (size_t)(sp1 - p);
+
+	req->path.p = sp1 + 1;
+	req->path.l = (size_t)(sp2 - sp1 - 1);
+	if (req->path.p[0] != '/' && !pl_is_ci(&req->method, "OPTIONS"))
+		return 400;
+	for (q = sp1 + 1; q < sp2; q++) {
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			return 400;
+	}
+	q = memchr(req->path.p, '?', req->path.l);
+	if (q) {
+		req->query.p = q + 1;
+		req->query.l = (size_t)(sp2 - q - 1);
+		req->path.l = (size_t)(q - req->path.p);
+	}
+
+	{
+		struct pl ver = {sp2 + 1, (size_t)(eol - sp2 - 1)};
+
+		if (ver.l && ver.p[ver.l - 1] == '\r')
+			--ver.l;
+		if (!pl_strcmp(&ver, "HTTP/1.1"))
+			http10 = false;
+		else if (!pl_strcmp(&ver, "HTTP/1.0"))
+			http10 = true;
+		else if (ver.l == 8 && !strncmp(ver.p, "HTTP/", 5))
+			return 505;
+		else
+			return 400;
+	}
+
+	/* header fields */
+	p = eol + 1;
+	while (p < end) {
+		struct hdr *hd;
+		char *colon;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return 400;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break;  /* the blank line */
+
+		/* obsolete line folding is a smuggling vector: refuse it */
+		if (*p == ' ' || *p == '\t')
+			return 400;
+
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (!colon || colon == p)
+			return 400;
+		for (q = p; q < colon; q++) {
+			if (!tchar(*q))
+				return 400;
+		}
+
+		if (req->nhdr >= MAX_HEADERS)
+			return 431;
+		hd = &req->hdrv[req->nhdr++];
+		hd->name.p = p;
+		hd->name.l = (size_t)(colon - p);
+		hd->val.p = colon + 1;
+		hd->val.l = (size_t)(eol - colon - 1);
+		while (hd->val.l && (*hd->val.p == ' ' ||
+				     *hd->val.p == '\t')) {
+			++hd->val.p;
+			--hd->val.l;
+		}
+		while (hd->val.l && (hd->val.p[hd->val.l - 1] == ' ' ||
+				     hd->val.p[hd->val.l - 1] == '\t' ||
+				     hd->val.p[hd->val.l - 1] == '\r'))
+			--hd->val.l;
+		for (q = (char *)hd->val.p; q < hd->val.p + hd->val.l; q++) {
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				return 400;
+		}
+
+		if (pl_is_ci(&hd->name, "Content-Length")) {
+			size_t v = 0, i;
+
+			if (!hd->val.l || hd->val.l > 12)
+				return 400;
+			for (i = 0; i < hd->val.l; i++) {
+				if (hd->val.p[i] < '0' || hd->val.p[i] > '9')
+					return 400;
+				v = v * 10 + (size_t)(hd->val.p[i] - '0');
+			}
+			/* differing lengths are a smuggling attempt */
+			if (have_clen && v != clen)
+				return 400;
+			have_clen = true;
+			clen = v;
+		}
+		else if (pl_is_ci(&hd->name, "Transfer-Encoding")) {
+			/* chunked request bodies are not accepted */
+			return 411;
+		}
+		else if (pl_is_ci(&hd->name, "Connection")) {
+			if (list_has(&hd->val, "close"))
+				*closep = true;
+			if (list_has(&hd->val, "keep-alive"))
+				keepalive = true;
+		}
+
+		p = eol + 1;
+	}
+
+	if (http10 && !keepalive)
+		*closep = true;
+
+	*clenp = clen;
+
+	return 0;
+}
+
+
+/* find the end of the header block: index after the blank line, or 0 */
+static size_t head_end(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (p[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return i + 3;
+	}
+
+	return 0;
+}
+
+
+static void conn_parse(struct conn *c)
+{
+	struct httpd *h = c->h;
+
+	while (h && c->rx && !c->closing && !c->lingering) {
+		struct httpd_req *req;
+		const char *p;
+		size_t len, hlen, clen = 0;
+		bool close = false;
+		uint16_t status;
+
+		if (list_count(&c->reqs) >= MAX_PIPELINE)
+			return;  /* resume when answers drain */
+
+		/* skip empty lines between requests (RFC 9112 2.2) */
+		while (mbuf_get_left(c->rx) &&
+		       (mbuf_buf(c->rx)[0] == '\r' ||
+			mbuf_buf(c->rx)[0] == '\n'))
+			++c->rx->pos;
+
+		p = (const char *)mbuf_buf(c->rx);
+		len = mbuf_get_left(c->rx);
+		if (!len) {
+			c->rx = mem_deref(c->rx);
+			c->in_req = false;
+			break;
+		}
+
+		if (!c->in_req) {
+			c->in_req = true;
+			tmr_start(&c->tmr, h->conf.req_timeout_ms,
+				  idle_timeout, c);
+		}
+
+		hlen = head_end(p, len < h->conf.max_header ?
+				len : h->conf.max_header);
+		if (!hlen) {
+			if (len >= h->conf.max_header)
+				conn_fail(c, 431, "header_too_large",
+					  "request header fields too large");
+			return;
+		}
+
+		req = mem_zalloc(sizeof(*req), req_destructor);
+		if (!req) {
+			conn_close(c);
+			return;
+		}
+		req->buf = mem_alloc(hlen + 1, NULL);
+		if (!req->buf) {
+			mem_deref(req);
+			conn_close(c);
+			return;
+		}
+		memcpy(req->buf, p, hlen);
+		req->buf[hlen] = '\0';
+
+		status = parse_head(req, hlen, &clen, &close);
+		if (status) {
+			mem_deref(req);
+			conn_fail(c, status,
+				  status == 411 ? "length_required" :
+				  status == 431 ? "header_too_large" :
+				  status == 505 ? "http_version" :
+				  "bad_request",
+				  status == 411 ?
+				  "send the body with a Content-Length" :
+				  httpd_reason(status));
+			return;
+		}
+
+		if (clen > h->conf.max_body) {
+			mem_deref(req);
+			conn_fail(c, 413, "body_too_large",
+				  "the request body is too large");
+			return;
+		}
+
+		if (len < hlen + clen) {
+			mem_deref(req);
+			return;  /* wait for the whole body */
+		}
+
+		if (clen) {
+			char *nb = mem_realloc(req->buf, hlen + clen + 1);
+
+			if (!nb) {
+				mem_deref(req);
+				conn_close(c);
+				return;
+			}
+			/* the header pointers must follow the buffer */
+			if (nb != req->buf) {
+				ptrdiff_t d = nb - req->buf;
+				unsigned i;
+
+				req->method.p += d;
+				req->path.p += d;
+				if (req->query.p)
+					req->query.p += d;
+				for (i = 0; i < req->nhdr; i++) {
+					req->hdrv[i].name.p += d;
+					req->hdrv[i].val.p += d;
+				}
+				req->buf = nb;
+			}
+			memcpy(req->buf + hlen, p + hlen, clen);
+			req->buf[hlen + clen] = '\0';
+		}
+		req->body.p = req->buf + hlen;
+		req->body.l = clen;
+
+		c->rx->pos += hlen + clen;
+		c->in_req = false;
+
+		req->conn = c;
+		req->h = h;
+		req->peer = c->peer;
+		req->close = close;
+		if (close)
+			c->closing = true;
+
+		/* the queue's reference, and the handler's */
+		list_append(&c->reqs, &req->le, req);
+		mem_ref(req);
+		++h->unanswered;
+
+		tmr_cancel(&c->tmr);
+
+		/* the handler may answer at once and even close c: hold it */
+		mem_ref(c);
+		h->reqh(req, h->arg);
+		if (mem_nrefs(c) == 1) {
+			mem_deref(c);
+			return;
+		}
+		mem_deref(c);
+	}
+
+	if (c->h && !c->closing && !c->lingering)
+		conn_timer(c);
+}
+
+
+static void recv_handler(struct mbuf *mb, void *arg)
+{
+	struct conn *c = arg;
+	size_t limit;
+	int err;
+
+	if (c->lingering || c->closing)
+		return;  /* discard */
+
+	if (!c->rx) {
+		c->rx = mem_ref(mb);
+	}
+	else {
+		size_t pos = c->rx->pos;
+
+		/* compact before growing */
+		if (pos == c->rx->end) {
+			mem_deref(c->rx);
+			c->rx = mem_ref(mb);
+		}
+		else {
+			c->rx->pos = c->rx->end;
+			err = mbuf_write_mem(c->rx, mbuf_buf(mb),
+					     mbuf_get_left(mb));
+			c->rx->pos = pos;
+			if (err) {
+				conn_close(c);
+				return;
+			}
+		}
+	}
+
+	/* a client that pipelines faster than we answer is held back here */
+	limit = (c->h->conf.max_header + c->h->conf.max_body) * 4;
+	if (mbuf_get_left(c->rx) > limit) {
+		char a[64];
+
+		log_warn("%s: too much unread input, closing",
+			 addr_str(a, sizeof(a), &c->peer));
+		conn_close(c);
+		return;
+	}
+
+	conn_parse(c);
+}
+
+
+static void close_handler(int err, void *arg)
+{
+	struct conn *c = arg;
+	(void)err;
+
+	conn_close(c);
+}
+
+
+static void connect_handler(const struct sa *peer, void *arg)
+{
+	struct httpd *h = arg;
+	struct conn *c;
+	int err;
+
+	if (h->nconns >= h->conf.max_conns) {
+		char a[64];
+
+		log_warn("%u connections: refusing %s", h->nconns,
+			 addr_str(a, sizeof(a), peer));
+		tcp_reject(h->ts);
+		return;
+	}
+
+	c = mem_zalloc(sizeof(*c), conn_destructor);
+	if (!c) {
+		tcp_reject(h->ts);
+		return;
+	}
+
+	c->h = h;
+	c->peer = *peer;
+	++h->nconns;
+	list_append(&h->conns, &c->le, c);
+
+	err = tcp_accept(&c->tc, h->ts, NULL, recv_handler, close_handler,
+			 c);
+	if (err) {
+		tcp_reject(h->ts);
+		mem_deref(c);
+		return;
+	}
+
+	tcp_conn_txqsz_set(c->tc, 4 * 1024 * 1024);
+	conn_timer(c);
+}
+
+
+/* send every answer at the head of the queue that is ready */
+static void conn_drain(struct conn *c)
+{
+	while (c->reqs.head) {
+		struct httpd_req *req = c->reqs.head->data;
+		bool close = req->close;
+		int err;
+
+		if (!req->answered)
+			break;
+
+		req->answer->pos = 0;
+		err = tcp_send(c->tc, req->answer);
+
+		list_unlink(&req->le);
+		req->conn = NULL;
+		mem_deref(req);
+
+		if (err) {
+			conn_close(c);
+			return;
+		}
+
+		if (close) {
+			c->closing = true;
+			if (tcp_set_send(c->tc, sent_handler))
+				conn_close(c);
+			return;
+		}
+	}
+
+	if (c->closing)
+		return;
+
+	/* answers drained: read on where pipelining stopped */
+	mem_ref(c);
+	conn_parse(c);
+	if (mem_nrefs(c) > 1)
+		conn_timer(c);
+	mem_deref(c);
+}
+
+
+int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
+		const char *hdrs, const void *body, size_t len)
+{
+	struct conn *c;
+	int err = 0;
+
+	if (!req || req->answered)
+		return EINVAL;
+
+	req->answered = true;
+	if (req->h)
+		--req->h->unanswered;
+
+	c = req->conn;
+	if (c && !c->lingering) {
+		req->answer = mbuf_alloc(256 + len);
+		if (!req->answer ||
+		    write_answer(req->answer, status, ctype, hdrs, body, len,
+				 req->close)) {
+			err = ENOMEM;
+			req->close = true;
+		}
+
+		if (!err && c->reqs.head == &req->le)
+			conn_drain(c);
+	}
+
+	/* the handler's reference */
+	mem_deref(req);
+
+	return err;
+}
+
+
+int httpd_alloc(struct httpd **hp, const struct sa *laddr,
+		const struct httpd_conf *conf, httpd_req_h *reqh, void *arg)
+{
+	struct httpd *h;
+	int err;
+
+	if (!hp || !laddr || !conf || !reqh)
+		return EINVAL;
+
+	h = mem_zalloc(sizeof(*h), httpd_destructor);
+	if (!h)
+		return ENOMEM;
+
+	h->conf = *conf;
+	h->reqh = reqh;
+	h->arg = arg;
+
+	err = tcp_listen(&h->ts, laddr, connect_handler, h);
+	if (err)
+		goto out;
+
+ out:
+	if (err)
+		mem_deref(h);
+	else
+		*hp = h;
+
+	return err;
+}
+
+
+int httpd_local(const struct httpd *h, struct sa *laddr)
+{
+	if (!h || !h->ts)
+		return EINVAL;
+
+	return tcp_sock_local_get(h->ts, laddr);
+}
+
+
+void httpd_stop_listening(struct httpd *h)
+{
+	if (h)
+		h->ts = mem_deref(h->ts);
+}
+
+
+unsigned httpd_unanswered(const struct httpd *h)
+{
+	return h ? h->unanswered : 0;
+}
+
+
+const struct pl *httpd_req_method(const struct httpd_req *req)
+{
+	return &req->method;
+}
+
+
+const struct pl *httpd_req_path(const struct httpd_req *req)
+{
+	return &req->path;
+}
+
+
+const struct pl *httpd_req_query(const struct httpd_req *req)
+{
+	return &req->query;
+}
+
+
+const struct pl *httpd_req_body(const struct httpd_req *req)
+{
+	return &req->body;
+}
+
+
+const struct sa *httpd_req_peer(const struct httpd_req *req)
+{
+	return &req->peer;
+}
+
+
+bool httpd_req_method_is(const struct httpd_req *req, const char *m)
+{
+	return req && !pl_strcmp(&req->method, m);
+}
+
+
+bool httpd_req_hdr(const struct httpd_req *req, const char *name,
+		   struct pl *val)
+{
+	unsigned i;
+
+	for (i = 0; req && i < req->nhdr; i++) {
+		if (pl_is_ci(&req->hdrv[i].name, name)) {
+			if (val)
+				*val = req->hdrv[i].val;
+			return true;
+		}
+	}
+
+	return false;
+}

@@ -1,0 +1,66 @@
+/*
+ * httpd: beckon's HTTP/1.1 server, on libre's TCP and event loop.
+ *
+ * Why not libre's http_listen: beckon answers a POST only once the callback
+ * is committed (group commit, a loop turn or more later), so replies are
+ * asynchronous; pipelined requests must still be answered in order; an
+ * oversized body must get a 413 from its Content-Length before it is read;
+ * "Connection: close" must be honoured with a lingering close so that the
+ * answer is not lost to a reset; and slow or idle clients must be timed
+ * out. libre 1.1.0's server does none of these (see README, "Why").
+ *
+ * A request handler gets a struct httpd_req and must call httpd_reply()
+ * exactly once, now or later; the request stays valid until then even if
+ * the client has gone (the reply is then dropped).
+ */
+#ifndef BECKON_HTTPD_H
+#define BECKON_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sa;
+struct pl;
+struct httpd;
+struct httpd_req;
+
+struct httpd_conf {
+	size_t max_body;          /* larger Content-Length: 413 */
+	size_t max_header;        /* request line + headers, bytes */
+	unsigned max_conns;
+	unsigned idle_timeout_ms; /* keep-alive connection with no request */
+	unsigned req_timeout_ms;  /* from a request's first byte to its end */
+};
+
+typedef void (httpd_req_h)(struct httpd_req *req, void *arg);
+
+int  httpd_alloc(struct httpd **hp, const struct sa *laddr,
+		 const struct httpd_conf *conf, httpd_req_h *reqh, void *arg);
+int  httpd_local(const struct httpd *h, struct sa *laddr);
+/* stop accepting new connections (shutdown) */
+void httpd_stop_listening(struct httpd *h);
+/* requests handed to the handler and not yet answered */
+unsigned httpd_unanswered(const struct httpd *h);
+
+/* the request: method, path (no query), query (no '?'), body */
+const struct pl *httpd_req_method(const struct httpd_req *req);
+const struct pl *httpd_req_path(const struct httpd_req *req);
+const struct pl *httpd_req_query(const struct httpd_req *req);
+const struct pl *httpd_req_body(const struct httpd_req *req);
+const struct sa *httpd_req_peer(const struct httpd_req *req);
+bool httpd_req_method_is(const struct httpd_req *req, const char *m);
+/* the value of the first header called name (case-insensitive) */
+bool httpd_req_hdr(const struct httpd_req *req, const char *name,
+		   struct pl *val);
+
+/*
+ * Answer a request. hdrs is NULL or extra header lines, each ending in
+ * CRLF. ctype NULL means no Content-Type. Consumes the request.
+ */
+int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
+		const char *hdrs, const void *body, size_t len);
+
+const char *httpd_reason(uint16_t status);
+
+#endif

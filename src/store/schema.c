@@ -1,0 +1,98 @@
+/*
+ * The SQLite schema, as numbered migrations. PRAGMA user_version holds the
+ * number applied; at start-up the missing ones run, each in its own
+ * transaction. Never edit a migration that has shipped: add the next one.
+ *
+ * Times are integer milliseconds since the epoch (UTC). A callback row is
+ * "open" until it reaches a final status; a partial unique index makes a
+ * second open callback for the same business and phone impossible, whatever
+ * the code above it does.
+ */
+#include <stddef.h>
+#include "store/store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: businesses, callbacks, their events, cancel tokens,
+	 *    idempotency keys and the intake log behind the rate limits */
+	"CREATE TABLE businesses ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  timezone TEXT NOT NULL,"
+	"  country INTEGER NOT NULL,"
+	"  origins TEXT NOT NULL DEFAULT '',"
+	"  allowed_countries TEXT NOT NULL DEFAULT '',"
+	"  deny_prefixes TEXT NOT NULL DEFAULT '',"
+	"  agent_keys TEXT NOT NULL DEFAULT '',"
+	"  limit_phone_15min INTEGER NOT NULL DEFAULT -1,"
+	"  limit_phone_day INTEGER NOT NULL DEFAULT -1,"
+	"  limit_ip_minute INTEGER NOT NULL DEFAULT -1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE callbacks ("
+	"  id TEXT PRIMARY KEY,"
+	"  business_id TEXT NOT NULL REFERENCES businesses(id),"
+	"  phone TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  open INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  scheduled_for INTEGER NOT NULL DEFAULT 0,"
+	"  page_url TEXT, page_title TEXT, name TEXT, note TEXT,"
+	"  agent_key TEXT, client_ip TEXT);"
+	"CREATE UNIQUE INDEX callbacks_open_phone"
+	"  ON callbacks(business_id, phone) WHERE open = 1;"
+	"CREATE INDEX callbacks_open_status"
+	"  ON callbacks(business_id, status) WHERE open = 1;"
+	"CREATE TABLE queue_counts ("
+	"  business_id TEXT PRIMARY KEY,"
+	"  queued INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TRIGGER callbacks_count_ins AFTER INSERT ON callbacks"
+	"  WHEN NEW.open = 1 AND NEW.status = 'queued' BEGIN"
+	"  INSERT INTO queue_counts(business_id, queued)"
+	"    VALUES (NEW.business_id, 1)"
+	"    ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1;"
+	"  END;"
+	"CREATE TRIGGER callbacks_count_upd"
+	"  AFTER UPDATE OF status, open ON callbacks BEGIN"
+	"  INSERT INTO queue_counts(business_id, queued)"
+	"    VALUES (NEW.business_id, 0)"
+	"    ON CONFLICT(business_id) DO NOTHING;"
+	"  UPDATE queue_counts SET queued = queued"
+	"    - (OLD.open = 1 AND OLD.status = 'queued')"
+	"    + (NEW.open = 1 AND NEW.status = 'queued')"
+	"    WHERE business_id = NEW.business_id;"
+	"  END;"
+	"CREATE TABLE cancel_tokens ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  callback_id TEXT NOT NULL REFERENCES callbacks(id),"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  callback_id TEXT NOT NULL REFERENCES callbacks(id),"
+	"  t INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  public INTEGER NOT NULL,"
+	"  data TEXT);"
+	"CREATE INDEX events_callback ON events(callback_id, seq);"
+	"CREATE TABLE idempotency ("
+	"  business_id TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  answer TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (business_id, key));"
+	"CREATE TABLE intake_log ("
+	"  t INTEGER NOT NULL,"
+	"  phone TEXT NOT NULL,"
+	"  ip TEXT NOT NULL);"
+	"CREATE INDEX intake_log_t ON intake_log(t);",
+};
+
+
+const char *const *store_sqlite_migrations(size_t *np)
+{
+	*np = sizeof(migrations) / sizeof(migrations[0]);
+
+	return migrations;
+}

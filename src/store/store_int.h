@@ -1,0 +1,37 @@
+/*
+ * store's private interface: the function table each backend implements.
+ * store.c checks arguments and dispatches; a backend queues the operation
+ * and calls the handler once it is done (committed, for a write).
+ */
+#ifndef BECKON_STORE_INT_H
+#define BECKON_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_backend {
+	const char *name;
+	const char *scheme;   /* URL prefix, e.g. "sqlite:" */
+	int  (*open)(void **bep, const char *path, size_t batch_max);
+	void (*close)(void *be);
+	int  (*flush)(void *be);
+	int  (*ping)(void *be, store_done_h *h, void *arg);
+	int  (*business_put)(void *be, const struct business *b,
+			     store_done_h *h, void *arg);
+	int  (*business_list)(void *be, store_business_list_h *h, void *arg);
+	int  (*callback_create)(void *be, const struct callback_new *req,
+				store_create_h *h, void *arg);
+	int  (*callback_get)(void *be, const char *id, bool public_only,
+			     store_callback_h *h, void *arg);
+	int  (*callback_cancel)(void *be, const char *id,
+				const char *token_hash, store_callback_h *h,
+				void *arg);
+	int  (*intake_since)(void *be, int64_t since, store_intake_h *h,
+			     void *arg);
+};
+
+extern const struct store_backend store_sqlite;
+
+/* the schema migrations, oldest first (schema.c) */
+const char *const *store_sqlite_migrations(size_t *np);
+
+#endif
