@@ -78,6 +78,7 @@ static const char *const migrations[] = {
 	"  business_id TEXT NOT NULL,"
 	"  key TEXT NOT NULL,"
 	"  fingerprint TEXT NOT NULL,"
+	"  callback_id TEXT NOT NULL REFERENCES callbacks(id),"
 	"  status INTEGER NOT NULL,"
 	"  answer TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"

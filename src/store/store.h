@@ -53,7 +53,10 @@ struct callback_created;
 /*
  * Formats the HTTP answer for a create from its result, inside the
  * transaction, so that the answer stored for an Idempotency-Key replay is
- * committed together with the callback it describes.
+ * committed together with the callback it describes. The answer must be a
+ * JSON object without the cancel token: tokens are stored only as hashes,
+ * so a replay gets a fresh token (its hash is req->cancel_hash) that the
+ * caller adds to the stored answer.
  */
 typedef int (store_answer_h)(char **answerp, int *statusp,
 			     const struct callback_created *res, void *arg);
@@ -92,7 +95,8 @@ struct callback_created {
 	int64_t created_at;
 	int64_t scheduled_for;
 	int64_t position;         /* 0 when not queued */
-	char *answer;             /* the answer (stored one for CB_REPLAY) */
+	char *answer;             /* the answer (the stored one for a replay);
+				     not for CB_KEY_MISMATCH */
 	int answer_status;        /* its HTTP status */
 };
 
@@ -108,6 +112,7 @@ struct callback {
 	char *business;
 	char *phone;
 	char *status;
+	bool open;                /* not yet in a final status */
 	int64_t created_at;
 	int64_t updated_at;
 	int64_t scheduled_for;

@@ -1,0 +1,1414 @@
+/*
+ * The SQLite backend: WAL journal, synchronous=FULL, prepared statements,
+ * and group commit.
+ *
+ * Group commit: an operation is not executed when it is queued. The first
+ * operation queued in a loop turn starts a zero-delay timer; libre runs
+ * timers after it has dispatched every socket event of the turn, so by the
+ * time the timer fires every request that arrived in that turn has queued
+ * its operation. The timer runs them all in ONE transaction (one WAL fsync),
+ * each inside its own SAVEPOINT so that one failing operation rolls back
+ * alone and never leaves half its rows behind. Only after COMMIT returns
+ * are the handlers called: a handler that answers "202" therefore answers
+ * for a row that is on disk. If COMMIT fails, every operation of the batch
+ * is reported failed (EIO) and its results are thrown away.
+ *
+ * synchronous=FULL in WAL mode makes each COMMIT fsync the WAL, which is
+ * what "survives a power cut" needs; NORMAL would only survive a crash of
+ * the process. Statements are short and indexed, so the loop is blocked
+ * for the duration of one fsync per batch, not one per request.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <re.h>
+#define LOG_SUBSYS "store"
+#include "util/util.h"
+#include "store/store_int.h"
+
+enum stmt_id {
+	S_PING,
+	S_BUSINESS_PUT,
+	S_BUSINESS_LIST,
+	S_IDEM_GET,
+	S_IDEM_PUT,
+	S_OPEN_FIND,
+	S_CALLBACK_INSERT,
+	S_TOKEN_INSERT,
+	S_EVENT_INSERT,
+	S_QUEUE_COUNT,
+	S_POSITION,
+	S_INTAKE_INSERT,
+	S_CALLBACK_GET,
+	S_EVENTS_GET,
+	S_TOKEN_CHECK,
+	S_CALLBACK_CANCEL,
+	S_INTAKE_SINCE,
+	S_INTAKE_PRUNE,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_PING] = "SELECT count(*) FROM businesses",
+	[S_BUSINESS_PUT] =
+		"INSERT INTO businesses (id, name, timezone, country, origins,"
+		" allowed_countries, deny_prefixes, agent_keys,"
+		" limit_phone_15min, limit_phone_day, limit_ip_minute,"
+		" created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+		" ON CONFLICT(id) DO UPDATE SET name = ?2, timezone = ?3,"
+		" country = ?4, origins = ?5, allowed_countries = ?6,"
+		" deny_prefixes = ?7, agent_keys = ?8, limit_phone_15min = ?9,"
+		" limit_phone_day = ?10, limit_ip_minute = ?11,"
+		" updated_at = ?12",
+	[S_BUSINESS_LIST] =
+		"SELECT id, name, timezone, country, origins,"
+		" allowed_countries, deny_prefixes, agent_keys,"
+		" limit_phone_15min, limit_phone_day, limit_ip_minute"
+		" FROM businesses ORDER BY id",
+	[S_IDEM_GET] =
+		"SELECT fingerprint, callback_id, status, answer"
+		" FROM idempotency WHERE business_id = ?1 AND key = ?2",
+	[S_IDEM_PUT] =
+		"INSERT INTO idempotency (business_id, key, fingerprint,"
+		" callback_id, status, answer, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_OPEN_FIND] =
+		"SELECT id, status, created_at, scheduled_for FROM callbacks"
+		" WHERE business_id = ?1 AND phone = ?2 AND open = 1",
+	[S_CALLBACK_INSERT] =
+		"INSERT INTO callbacks (id, business_id, phone, status, open,"
+		" created_at, updated_at, scheduled_for, page_url, page_title,"
+		" name, note, agent_key, client_ip)"
+		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12)",
+	[S_TOKEN_INSERT] =
+		"INSERT INTO cancel_tokens (token_hash, callback_id, created_at)"
+		" VALUES (?1, ?2, ?3)",
+	[S_EVENT_INSERT] =
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_QUEUE_COUNT] =
+		"SELECT queued FROM queue_counts WHERE business_id = ?1",
+	[S_POSITION] =
+		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
+		" AND open = 1 AND status = 'queued' AND rowid <="
+		" (SELECT rowid FROM callbacks WHERE id = ?2)",
+	[S_INTAKE_INSERT] =
+		"INSERT INTO intake_log (t, phone, ip) VALUES (?1, ?2, ?3)",
+	[S_CALLBACK_GET] =
+		"SELECT id, business_id, phone, status, open, created_at,"
+		" updated_at, scheduled_for, page_url, page_title, name, note,"
+		" agent_key FROM callbacks WHERE id = ?1",
+	[S_EVENTS_GET] =
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
+		" ORDER BY seq",
+	[S_TOKEN_CHECK] =
+		"SELECT 1 FROM cancel_tokens"
+		" WHERE token_hash = ?1 AND callback_id = ?2",
+	[S_CALLBACK_CANCEL] =
+		"UPDATE callbacks SET status = 'canceled', open = 0,"
+		" updated_at = ?2 WHERE id = ?1",
+	[S_INTAKE_SINCE] =
+		"SELECT t, phone, ip FROM intake_log WHERE t >= ?1 ORDER BY t",
+	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
+};
+
+enum op_kind {
+	OP_PING,
+	OP_BUSINESS_PUT,
+	OP_BUSINESS_LIST,
+	OP_CREATE,
+	OP_GET,
+	OP_CANCEL,
+	OP_INTAKE,
+};
+
+struct sqlite_be {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+	struct list ops;          /* queued, in order */
+	struct tmr tmr;           /* runs the batch at the end of the turn */
+	size_t batch_max;
+	bool running;             /* inside run_batch: no re-entry */
+};
+
+/* One queued operation; its inputs are copies, so callers need not keep
+ * anything alive, and its results live here until the handler has run. */
+struct op {
+	struct le le;
+	enum op_kind kind;
+	int err;
+	void *h;
+	void *arg;
+
+	/* inputs */
+	struct business *biz;
+	struct callback_new req;  /* strings below are owned copies */
+	char *id;
+	char *token_hash;
+	bool public_only;
+	int64_t since;
+
+	/* results */
+	struct callback_created created;
+	struct callback *cb;
+	struct business **bizv;
+	size_t bizn;
+	int64_t *it;
+	char **iphone;
+	char **iip;
+	size_t in;
+};
+
+
+static const char *errmsg(const struct sqlite_be *be)
+{
+	return sqlite3_errmsg(be->db);
+}
+
+
+/* SQLite result codes become errno values here, and only here. */
+static int sqlite_errno(int rc)
+{
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return ENOENT;   /* e.g. a callback for an unknown business */
+
+	switch (rc & 0xff) {
+
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:     return 0;
+	case SQLITE_NOMEM:    return ENOMEM;
+	case SQLITE_CONSTRAINT: return EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:   return EBUSY;
+	case SQLITE_FULL:     return ENOSPC;
+	case SQLITE_READONLY: return EROFS;
+	case SQLITE_TOOBIG:   return EMSGSIZE;
+	default:              return EIO;
+	}
+}
+
+
+static sqlite3_stmt *stmt_get(struct sqlite_be *be, enum stmt_id id)
+{
+	sqlite3_stmt *s = be->stmt[id];
+
+	if (!s) {
+		int rc = sqlite3_prepare_v3(be->db, stmt_sql[id], -1,
+					    SQLITE_PREPARE_PERSISTENT,
+					    &be->stmt[id], NULL);
+		if (rc != SQLITE_OK) {
+			log_error("prepare %d: %s", (int)id, errmsg(be));
+			return NULL;
+		}
+		s = be->stmt[id];
+	}
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+
+	return s;
+}
+
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+
+/* Step a statement that returns no rows. */
+static int step_done(struct sqlite_be *be, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE)
+		log_debug("step: %s", errmsg(be));
+	sqlite3_reset(s);
+
+	if (rc != SQLITE_DONE)
+		return sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+
+	return 0;
+}
+
+
+static int col_dup(char **dst, sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	if (!v) {
+		*dst = NULL;
+		return 0;
+	}
+
+	return str_dup(dst, (const char *)v);
+}
+
+
+static int exec_sql(struct sqlite_be *be, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(be->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+	}
+
+	return 0;
+}
+
+
+/* ---- operations, each run inside the batch transaction ---- */
+
+static int do_ping(struct sqlite_be *be)
+{
+	sqlite3_stmt *s = stmt_get(be, S_PING);
+	int rc;
+
+	if (!s)
+		return EIO;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+
+	return rc == SQLITE_ROW ? 0 : EIO;
+}
+
+
+static int do_business_put(struct sqlite_be *be, struct op *op)
+{
+	const struct business *b = op->biz;
+	sqlite3_stmt *s = stmt_get(be, S_BUSINESS_PUT);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, b->id);
+	bind_text(s, 2, b->name ? b->name : b->id);
+	bind_text(s, 3, b->timezone ? b->timezone : "UTC");
+	sqlite3_bind_int64(s, 4, b->country);
+	bind_text(s, 5, b->origins ? b->origins : "");
+	bind_text(s, 6, b->allowed_countries ? b->allowed_countries : "");
+	bind_text(s, 7, b->deny_prefixes ? b->deny_prefixes : "");
+	bind_text(s, 8, b->agent_keys ? b->agent_keys : "");
+	sqlite3_bind_int64(s, 9, b->limit_phone_15min);
+	sqlite3_bind_int64(s, 10, b->limit_phone_day);
+	sqlite3_bind_int64(s, 11, b->limit_ip_minute);
+	sqlite3_bind_int64(s, 12, time_now_ms());
+
+	return step_done(be, s);
+}
+
+
+static void bizv_destructor(void *arg)
+{
+	struct op *op = arg;
+	size_t i;
+
+	for (i = 0; i < op->bizn; i++)
+		mem_deref(op->bizv[i]);
+}
+
+
+static int do_business_list(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_BUSINESS_LIST);
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct business *b, **v;
+
+		v = mem_reallocarray(op->bizv, op->bizn + 1, sizeof(*v),
+				     NULL);
+		if (!v) {
+			err = ENOMEM;
+			break;
+		}
+		op->bizv = v;
+
+		err = business_alloc(&b);
+		if (err)
+			break;
+		v[op->bizn++] = b;
+
+		err |= col_dup(&b->id, s, 0);
+		err |= col_dup(&b->name, s, 1);
+		err |= col_dup(&b->timezone, s, 2);
+		b->country = (unsigned)sqlite3_column_int64(s, 3);
+		err |= col_dup(&b->origins, s, 4);
+		err |= col_dup(&b->allowed_countries, s, 5);
+		err |= col_dup(&b->deny_prefixes, s, 6);
+		err |= col_dup(&b->agent_keys, s, 7);
+		b->limit_phone_15min = sqlite3_column_int64(s, 8);
+		b->limit_phone_day = sqlite3_column_int64(s, 9);
+		b->limit_ip_minute = sqlite3_column_int64(s, 10);
+		if (err) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int insert_token(struct sqlite_be *be, const char *hash,
+			const char *id, int64_t now)
+{
+	sqlite3_stmt *s = stmt_get(be, S_TOKEN_INSERT);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, hash);
+	bind_text(s, 2, id);
+	sqlite3_bind_int64(s, 3, now);
+
+	return step_done(be, s);
+}
+
+
+static int insert_event(struct sqlite_be *be, const char *id, int64_t t,
+			const char *type, bool public, const char *data)
+{
+	sqlite3_stmt *s = stmt_get(be, S_EVENT_INSERT);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, t);
+	bind_text(s, 3, type);
+	sqlite3_bind_int(s, 4, public);
+	bind_text(s, 5, data);
+
+	return step_done(be, s);
+}
+
+
+/* 1-based place of a queued callback in its business's queue. */
+static int64_t position_of(struct sqlite_be *be, const char *business,
+			   const char *id)
+{
+	sqlite3_stmt *s = stmt_get(be, S_POSITION);
+	int64_t pos = 0;
+
+	if (!s)
+		return 0;
+
+	bind_text(s, 1, business);
+	bind_text(s, 2, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		pos = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+
+	return pos;
+}
+
+
+static int idem_lookup(struct sqlite_be *be, struct op *op, bool *found)
+{
+	const struct callback_new *r = &op->req;
+	struct callback_created *res = &op->created;
+	sqlite3_stmt *s = stmt_get(be, S_IDEM_GET);
+	int rc, err = 0;
+
+	*found = false;
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, r->business);
+	bind_text(s, 2, r->idem_key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *fp = (const char *)sqlite3_column_text(s, 0);
+
+		*found = true;
+		if (!fp || strcmp(fp, r->idem_fp)) {
+			res->outcome = CB_KEY_MISMATCH;
+			goto out;
+		}
+		res->outcome = CB_REPLAY;
+		str_bcpy(res->id, (const char *)sqlite3_column_text(s, 1),
+			 sizeof(res->id));
+		res->answer_status = sqlite3_column_int(s, 2);
+		err = col_dup(&res->answer, s, 3);
+	}
+	else if (rc != SQLITE_DONE) {
+		err = EIO;
+	}
+
+ out:
+	sqlite3_reset(s);
+
+	/* a replay gets a cancel token of its own, like a duplicate */
+	if (!err && res->outcome == CB_REPLAY)
+		err = insert_token(be, r->cancel_hash, res->id, r->now);
+
+	return err;
+}
+
+
+static int open_lookup(struct sqlite_be *be, struct op *op, bool *found)
+{
+	const struct callback_new *r = &op->req;
+	struct callback_created *res = &op->created;
+	sqlite3_stmt *s = stmt_get(be, S_OPEN_FIND);
+	int rc;
+
+	*found = false;
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, r->business);
+	bind_text(s, 2, r->phone);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		res->outcome = CB_EXISTING;
+		str_bcpy(res->id, (const char *)sqlite3_column_text(s, 0),
+			 sizeof(res->id));
+		str_bcpy(res->status,
+			 (const char *)sqlite3_column_text(s, 1),
+			 sizeof(res->status));
+		res->created_at = sqlite3_column_int64(s, 2);
+		res->scheduled_for = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return EIO;
+
+	if (*found) {
+		if (!strcmp(res->status, "queued"))
+			res->position = position_of(be, r->business,
+						    res->id);
+		return insert_token(be, r->cancel_hash, res->id, r->now);
+	}
+
+	return 0;
+}
+
+
+static int insert_callback(struct sqlite_be *be, struct op *op)
+{
+	const struct callback_new *r = &op->req;
+	struct callback_created *res = &op->created;
+	bool scheduled = r->scheduled_for > r->now;
+	char data[96];
+	sqlite3_stmt *s;
+	int err;
+
+	res->outcome = CB_CREATED;
+	str_bcpy(res->id, r->id, sizeof(res->id));
+	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
+		 sizeof(res->status));
+	res->created_at = r->now;
+	res->scheduled_for = scheduled ? r->scheduled_for : 0;
+
+	s = stmt_get(be, S_CALLBACK_INSERT);
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, r->business);
+	bind_text(s, 3, r->phone);
+	bind_text(s, 4, res->status);
+	sqlite3_bind_int64(s, 5, r->now);
+	sqlite3_bind_int64(s, 6, res->scheduled_for);
+	bind_text(s, 7, r->page_url);
+	bind_text(s, 8, r->page_title);
+	bind_text(s, 9, r->name);
+	bind_text(s, 10, r->note);
+	bind_text(s, 11, r->agent_key);
+	bind_text(s, 12, r->client_ip);
+
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	err = insert_token(be, r->cancel_hash, r->id, r->now);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", res->status);
+	err = insert_event(be, r->id, r->now, "created", true, data);
+	if (err)
+		return err;
+
+	if (!scheduled) {
+		s = stmt_get(be, S_QUEUE_COUNT);
+		if (!s)
+			return EIO;
+		bind_text(s, 1, r->business);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			res->position = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+
+	return 0;
+}
+
+
+static int do_create(struct sqlite_be *be, struct op *op)
+{
+	const struct callback_new *r = &op->req;
+	struct callback_created *res = &op->created;
+	sqlite3_stmt *s;
+	bool found = false;
+	int err;
+
+	if (r->idem_key) {
+		err = idem_lookup(be, op, &found);
+		if (err || found)
+			return err;
+	}
+
+	err = open_lookup(be, op, &found);
+	if (err)
+		return err;
+
+	if (!found) {
+		err = insert_callback(be, op);
+		if (err)
+			return err;
+	}
+
+	/* the limits count every request answered with a callback */
+	s = stmt_get(be, S_INTAKE_INSERT);
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, r->now);
+	bind_text(s, 2, r->phone);
+	bind_text(s, 3, r->client_ip ? r->client_ip : "");
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	err = r->answerh(&res->answer, &res->answer_status, res,
+			 r->answer_arg);
+	if (err)
+		return err;
+
+	if (r->idem_key) {
+		s = stmt_get(be, S_IDEM_PUT);
+		if (!s)
+			return EIO;
+		bind_text(s, 1, r->business);
+		bind_text(s, 2, r->idem_key);
+		bind_text(s, 3, r->idem_fp);
+		bind_text(s, 4, res->id);
+		sqlite3_bind_int(s, 5, res->answer_status);
+		bind_text(s, 6, res->answer);
+		sqlite3_bind_int64(s, 7, r->now);
+		err = step_done(be, s);
+	}
+
+	return err;
+}
+
+
+static void callback_destructor(void *arg)
+{
+	struct callback *cb = arg;
+	size_t i;
+
+	mem_deref(cb->business);
+	mem_deref(cb->phone);
+	mem_deref(cb->status);
+	mem_deref(cb->page_url);
+	mem_deref(cb->page_title);
+	mem_deref(cb->name);
+	mem_deref(cb->note);
+	mem_deref(cb->agent_key);
+	for (i = 0; i < cb->nevents; i++) {
+		mem_deref(cb->events[i].type);
+		mem_deref(cb->events[i].data);
+	}
+	mem_deref(cb->events);
+}
+
+
+static int load_events(struct sqlite_be *be, struct callback *cb,
+		       bool public_only)
+{
+	sqlite3_stmt *s = stmt_get(be, S_EVENTS_GET);
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, cb->id);
+	sqlite3_bind_int(s, 2, public_only);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct callback_event *v, *e;
+
+		v = mem_reallocarray(cb->events, cb->nevents + 1,
+				     sizeof(*v), NULL);
+		if (!v) {
+			err = ENOMEM;
+			break;
+		}
+		cb->events = v;
+		e = &v[cb->nevents++];
+		memset(e, 0, sizeof(*e));
+		e->t = sqlite3_column_int64(s, 0);
+		e->public = sqlite3_column_int(s, 2) != 0;
+		err |= col_dup(&e->type, s, 1);
+		err |= col_dup(&e->data, s, 3);
+		if (err) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+/* Load a callback and its events into op->cb; ENOENT when there is none. */
+static int load_callback(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_GET);
+	struct callback *cb;
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? ENOENT : EIO;
+	}
+
+	cb = mem_zalloc(sizeof(*cb), callback_destructor);
+	if (!cb) {
+		sqlite3_reset(s);
+		return ENOMEM;
+	}
+
+	str_bcpy(cb->id, (const char *)sqlite3_column_text(s, 0),
+		 sizeof(cb->id));
+	err |= col_dup(&cb->business, s, 1);
+	err |= col_dup(&cb->phone, s, 2);
+	err |= col_dup(&cb->status, s, 3);
+	cb->open = sqlite3_column_int(s, 4) != 0;
+	cb->created_at = sqlite3_column_int64(s, 5);
+	cb->updated_at = sqlite3_column_int64(s, 6);
+	cb->scheduled_for = sqlite3_column_int64(s, 7);
+	err |= col_dup(&cb->page_url, s, 8);
+	err |= col_dup(&cb->page_title, s, 9);
+	err |= col_dup(&cb->name, s, 10);
+	err |= col_dup(&cb->note, s, 11);
+	err |= col_dup(&cb->agent_key, s, 12);
+	sqlite3_reset(s);
+	if (err) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	if (cb->open && !strcmp(cb->status, "queued"))
+		cb->position = position_of(be, cb->business, cb->id);
+
+	err = load_events(be, cb, op->public_only);
+
+ out:
+	if (err)
+		mem_deref(cb);
+	else
+		op->cb = cb;
+
+	return err;
+}
+
+
+static int do_cancel(struct sqlite_be *be, struct op *op)
+{
+	const int64_t now = time_now_ms();
+	sqlite3_stmt *s;
+	int rc, err;
+
+	err = load_callback(be, op);
+	if (err)
+		return err;
+
+	s = stmt_get(be, S_TOKEN_CHECK);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, op->token_hash);
+	bind_text(s, 2, op->id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		op->cb = mem_deref(op->cb);
+		return rc == SQLITE_DONE ? EPERM : EIO;
+	}
+
+	/* only a callback nobody has started on can be withdrawn */
+	if (!op->cb->open || (strcmp(op->cb->status, "queued") &&
+			      strcmp(op->cb->status, "scheduled")))
+		return EALREADY;
+
+	s = stmt_get(be, S_CALLBACK_CANCEL);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, op->id);
+	sqlite3_bind_int64(s, 2, now);
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	err = insert_event(be, op->id, now, "canceled", true,
+			   "{\"by\":\"customer\"}");
+	if (err)
+		return err;
+
+	op->cb = mem_deref(op->cb);
+
+	return load_callback(be, op);
+}
+
+
+static void intake_destructor(void *arg)
+{
+	struct op *op = arg;
+	size_t i;
+
+	for (i = 0; i < op->in; i++) {
+		mem_deref(op->iphone[i]);
+		mem_deref(op->iip[i]);
+	}
+	mem_deref(op->it);
+	mem_deref(op->iphone);
+	mem_deref(op->iip);
+}
+
+
+static int do_intake(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s;
+	int rc, err;
+
+	/* rows older than any window the limits look at are dead weight */
+	s = stmt_get(be, S_INTAKE_PRUNE);
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, op->since);
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	s = stmt_get(be, S_INTAKE_SINCE);
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, op->since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		size_t n = op->in + 1;
+		int64_t *t = mem_reallocarray(op->it, n, sizeof(*t), NULL);
+		char **p, **ip;
+
+		if (t)
+			op->it = t;
+		p = mem_reallocarray(op->iphone, n, sizeof(*p), NULL);
+		if (p)
+			op->iphone = p;
+		ip = mem_reallocarray(op->iip, n, sizeof(*ip), NULL);
+		if (ip)
+			op->iip = ip;
+		if (!t || !p || !ip) {
+			err = ENOMEM;
+			break;
+		}
+
+		t[op->in] = sqlite3_column_int64(s, 0);
+		p[op->in] = NULL;
+		ip[op->in] = NULL;
+		op->in++;
+		err |= col_dup(&p[op->in - 1], s, 1);
+		err |= col_dup(&ip[op->in - 1], s, 2);
+		if (err) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int op_exec(struct sqlite_be *be, struct op *op)
+{
+	switch (op->kind) {
+
+	case OP_PING:          return do_ping(be);
+	case OP_BUSINESS_PUT:  return do_business_put(be, op);
+	case OP_BUSINESS_LIST: return do_business_list(be, op);
+	case OP_CREATE:        return do_create(be, op);
+	case OP_GET:           return load_callback(be, op);
+	case OP_CANCEL:        return do_cancel(be, op);
+	case OP_INTAKE:        return do_intake(be, op);
+	}
+
+	return EINVAL;
+}
+
+
+/* Drop what a failed operation produced, so no handler sees it. */
+static void op_clear_results(struct op *op)
+{
+	op->created.answer = mem_deref(op->created.answer);
+	op->cb = mem_deref(op->cb);
+}
+
+
+static void op_complete(struct op *op)
+{
+	switch (op->kind) {
+
+	case OP_PING:
+	case OP_BUSINESS_PUT:
+		((store_done_h *)op->h)(op->err, op->arg);
+		break;
+
+	case OP_BUSINESS_LIST:
+		((store_business_list_h *)op->h)(op->err, op->bizv,
+						 op->err ? 0 : op->bizn,
+						 op->arg);
+		break;
+
+	case OP_CREATE:
+		((store_create_h *)op->h)(op->err,
+					  op->err ? NULL : &op->created,
+					  op->arg);
+		break;
+
+	case OP_GET:
+	case OP_CANCEL:
+		((store_callback_h *)op->h)(op->err, op->cb, op->arg);
+		break;
+
+	case OP_INTAKE:
+		((store_intake_h *)op->h)(op->err, op->it,
+					  (const char **)op->iphone,
+					  (const char **)op->iip,
+					  op->err ? 0 : op->in, op->arg);
+		break;
+	}
+}
+
+
+/*
+ * Run up to batch_max queued operations in one transaction, then call
+ * their handlers. Returns the number of operations run.
+ */
+static size_t run_batch(struct sqlite_be *be)
+{
+	struct list done = LIST_INIT;
+	struct le *le;
+	size_t n = 0;
+	int err;
+
+	if (be->running || list_isempty(&be->ops))
+		return 0;
+
+	be->running = true;
+
+	err = exec_sql(be, "BEGIN IMMEDIATE");
+
+	while (!err && n < be->batch_max && (le = list_head(&be->ops))) {
+		struct op *op = le->data;
+
+		list_unlink(le);
+		list_append(&done, le, op);
+		n++;
+
+		if (exec_sql(be, "SAVEPOINT op")) {
+			op->err = EIO;
+			continue;
+		}
+
+		op->err = op_exec(be, op);
+
+		/* EALREADY/EPERM/ENOENT are answers, not failures, but
+		 * nothing they touched may stay either way */
+		if (op->err)
+			exec_sql(be, "ROLLBACK TO op");
+		exec_sql(be, "RELEASE op");
+	}
+
+	if (!err)
+		err = exec_sql(be, "COMMIT");
+
+	if (err) {
+		/* nothing of this batch is on disk: say so to everyone */
+		log_error("commit of %zu operations failed: %s", n,
+			  strerror(err));
+		if (!sqlite3_get_autocommit(be->db))
+			exec_sql(be, "ROLLBACK");
+
+		/* the batch never started: fail the whole queue head */
+		if (!n) {
+			while (n < be->batch_max &&
+			       (le = list_head(&be->ops))) {
+				list_unlink(le);
+				list_append(&done, le, le->data);
+				n++;
+			}
+		}
+
+		LIST_FOREACH(&done, le) {
+			struct op *op = le->data;
+
+			op->err = EIO;
+			op_clear_results(op);
+		}
+	}
+
+	be->running = false;
+
+	log_debug("batch: %zu operations%s", n, err ? " (failed)" : "");
+
+	/* handlers may queue new operations: those go to the next batch */
+	while ((le = list_head(&done))) {
+		struct op *op = le->data;
+
+		list_unlink(le);
+		op_complete(op);
+		mem_deref(op);
+	}
+
+	return n;
+}
+
+
+static void batch_timeout(void *arg)
+{
+	struct sqlite_be *be = arg;
+
+	run_batch(be);
+
+	if (!list_isempty(&be->ops))
+		tmr_start(&be->tmr, 0, batch_timeout, be);
+}
+
+
+static void op_destructor(void *arg)
+{
+	struct op *op = arg;
+
+	list_unlink(&op->le);
+	mem_deref(op->biz);
+	mem_deref((char *)op->req.business);
+	mem_deref((char *)op->req.phone);
+	mem_deref((char *)op->req.page_url);
+	mem_deref((char *)op->req.page_title);
+	mem_deref((char *)op->req.name);
+	mem_deref((char *)op->req.note);
+	mem_deref((char *)op->req.agent_key);
+	mem_deref((char *)op->req.client_ip);
+	mem_deref((char *)op->req.idem_key);
+	mem_deref((char *)op->req.idem_fp);
+	mem_deref(op->id);
+	mem_deref(op->token_hash);
+	mem_deref(op->created.answer);
+	mem_deref(op->cb);
+	if (op->kind == OP_BUSINESS_LIST) {
+		bizv_destructor(op);
+		mem_deref(op->bizv);
+	}
+	if (op->kind == OP_INTAKE)
+		intake_destructor(op);
+}
+
+
+static struct op *op_new(enum op_kind kind, void *h, void *arg)
+{
+	struct op *op = mem_zalloc(sizeof(*op), op_destructor);
+
+	if (!op)
+		return NULL;
+
+	op->kind = kind;
+	op->h = h;
+	op->arg = arg;
+
+	return op;
+}
+
+
+static void op_queue(struct sqlite_be *be, struct op *op)
+{
+	list_append(&be->ops, &op->le, op);
+
+	if (!tmr_isrunning(&be->tmr))
+		tmr_start(&be->tmr, 0, batch_timeout, be);
+}
+
+
+static int dup_opt(const char **dst, const char *src)
+{
+	char *d = NULL;
+	int err;
+
+	if (!src) {
+		*dst = NULL;
+		return 0;
+	}
+
+	err = str_dup(&d, src);
+	*dst = d;
+
+	return err;
+}
+
+
+/* ---- the backend's function table ---- */
+
+static int be_ping(void *ctx, store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_PING, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_business_put(void *ctx, const struct business *b,
+			   store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_BUSINESS_PUT, (void *)h, arg);
+	struct business *c;
+	int err;
+
+	if (!op)
+		return ENOMEM;
+
+	err = business_alloc(&c);
+	if (err)
+		goto out;
+	op->biz = c;
+
+	*c = *b;
+	c->id = c->name = c->timezone = c->origins = NULL;
+	c->allowed_countries = c->deny_prefixes = c->agent_keys = NULL;
+	err |= dup_opt((const char **)&c->id, b->id);
+	err |= dup_opt((const char **)&c->name, b->name);
+	err |= dup_opt((const char **)&c->timezone, b->timezone);
+	err |= dup_opt((const char **)&c->origins, b->origins);
+	err |= dup_opt((const char **)&c->allowed_countries,
+		       b->allowed_countries);
+	err |= dup_opt((const char **)&c->deny_prefixes, b->deny_prefixes);
+	err |= dup_opt((const char **)&c->agent_keys, b->agent_keys);
+	if (err)
+		err = ENOMEM;
+
+ out:
+	if (err)
+		mem_deref(op);
+	else
+		op_queue(ctx, op);
+
+	return err;
+}
+
+
+static int be_business_list(void *ctx, store_business_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_BUSINESS_LIST, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_callback_create(void *ctx, const struct callback_new *req,
+			      store_create_h *h, void *arg)
+{
+	struct op *op = op_new(OP_CREATE, (void *)h, arg);
+	struct callback_new *r;
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	r = &op->req;
+	*r = *req;
+	err |= dup_opt(&r->business, req->business);
+	err |= dup_opt(&r->phone, req->phone);
+	err |= dup_opt(&r->page_url, req->page_url);
+	err |= dup_opt(&r->page_title, req->page_title);
+	err |= dup_opt(&r->name, req->name);
+	err |= dup_opt(&r->note, req->note);
+	err |= dup_opt(&r->agent_key, req->agent_key);
+	err |= dup_opt(&r->client_ip, req->client_ip);
+	err |= dup_opt(&r->idem_key, req->idem_key);
+	err |= dup_opt(&r->idem_fp, req->idem_key ? req->idem_fp : NULL);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_callback_get(void *ctx, const char *id, bool public_only,
+			   store_callback_h *h, void *arg)
+{
+	struct op *op = op_new(OP_GET, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->public_only = public_only;
+	if (str_dup(&op->id, id)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_callback_cancel(void *ctx, const char *id,
+			      const char *token_hash, store_callback_h *h,
+			      void *arg)
+{
+	struct op *op = op_new(OP_CANCEL, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->public_only = true;
+	if (str_dup(&op->id, id) || str_dup(&op->token_hash, token_hash)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_intake_since(void *ctx, int64_t since, store_intake_h *h,
+			   void *arg)
+{
+	struct op *op = op_new(OP_INTAKE, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = since;
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_flush(void *ctx)
+{
+	struct sqlite_be *be = ctx;
+
+	tmr_cancel(&be->tmr);
+	while (run_batch(be))
+		;
+
+	return 0;
+}
+
+
+static int migrate(struct sqlite_be *be)
+{
+	const char *const *mig;
+	sqlite3_stmt *s = NULL;
+	size_t n, i;
+	int version = 0, err;
+
+	mig = store_sqlite_migrations(&n);
+
+	if (sqlite3_prepare_v2(be->db, "PRAGMA user_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		return EIO;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+
+	if ((size_t)version > n) {
+		log_error("database schema version %d is newer than this "
+			  "beckon knows (%zu): refusing to touch it",
+			  version, n);
+		return EPROTO;
+	}
+
+	for (i = (size_t)version; i < n; i++) {
+		char pragma[48];
+
+		err = exec_sql(be, "BEGIN IMMEDIATE");
+		if (err)
+			return err;
+
+		re_snprintf(pragma, sizeof(pragma),
+			    "PRAGMA user_version = %zu", i + 1);
+
+		err = exec_sql(be, mig[i]);
+		if (!err)
+			err = exec_sql(be, pragma);
+		if (!err)
+			err = exec_sql(be, "COMMIT");
+		if (err) {
+			exec_sql(be, "ROLLBACK");
+			log_error("schema migration %zu failed", i + 1);
+			return err;
+		}
+
+		log_info("applied schema migration %zu", i + 1);
+	}
+
+	return 0;
+}
+
+
+static void be_close(void *ctx)
+{
+	struct sqlite_be *be = ctx;
+	struct le *le;
+	size_t i;
+
+	/* whatever is still queued is run, not dropped */
+	be_flush(be);
+
+	while ((le = list_head(&be->ops)))
+		mem_deref(le->data);
+
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(be->stmt[i]);
+
+	if (be->db)
+		sqlite3_close(be->db);
+
+	mem_deref(be);
+}
+
+
+static int be_open(void **ctxp, const char *path, size_t batch_max)
+{
+	struct sqlite_be *be;
+	sqlite3_stmt *s = NULL;
+	const char *mode = NULL;
+	int rc, err;
+
+	if (!path || !*path) {
+		log_error("empty database path (expected sqlite:PATH)");
+		return EINVAL;
+	}
+
+	be = mem_zalloc(sizeof(*be), NULL);
+	if (!be)
+		return ENOMEM;
+
+	list_init(&be->ops);
+	tmr_init(&be->tmr);
+	be->batch_max = batch_max ? batch_max : 1000;
+
+	rc = sqlite3_open_v2(path, &be->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("cannot open database %s: %s", path,
+			  be->db ? sqlite3_errmsg(be->db)
+				 : sqlite3_errstr(rc));
+		err = sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+		goto out;
+	}
+
+	sqlite3_extended_result_codes(be->db, 1);
+	sqlite3_busy_timeout(be->db, 5000);
+
+	if (sqlite3_prepare_v2(be->db, "PRAGMA journal_mode = WAL", -1, &s,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcasecmp(mode, "wal")) {
+		log_error("%s: cannot switch to WAL mode: %s", path,
+			  sqlite3_errmsg(be->db));
+		sqlite3_finalize(s);
+		err = EIO;
+		goto out;
+	}
+	sqlite3_finalize(s);
+
+	err = exec_sql(be, "PRAGMA synchronous = FULL");
+	if (!err)
+		err = exec_sql(be, "PRAGMA foreign_keys = ON");
+	if (!err)
+		err = migrate(be);
+	if (err)
+		goto out;
+
+	log_info("database %s (SQLite %s, WAL, synchronous=FULL)", path,
+		 sqlite3_libversion());
+
+ out:
+	if (err)
+		be_close(be);
+	else
+		*ctxp = be;
+
+	return err;
+}
+
+
+const struct store_backend store_sqlite = {
+	.name = "sqlite",
+	.scheme = "sqlite:",
+	.open = be_open,
+	.close = be_close,
+	.flush = be_flush,
+	.ping = be_ping,
+	.business_put = be_business_put,
+	.business_list = be_business_list,
+	.callback_create = be_callback_create,
+	.callback_get = be_callback_get,
+	.callback_cancel = be_callback_cancel,
+	.intake_since = be_intake_since,
+};

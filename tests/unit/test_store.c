@@ -1,0 +1,324 @@
+/*
+ * The SQLite store against a real database file: create, duplicates,
+ * idempotent replays, cancel, events, and that a reopened file holds
+ * everything a handler was told was committed.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+#include <re.h>
+#include "util/util.h"
+#include "store/store.h"
+#include "test.h"
+
+struct result {
+	int calls;
+	int err;
+	struct callback_created res;
+	char answer[512];
+	char status[16];
+	char ev[8][16];
+	size_t nev;
+	int64_t position;
+	size_t nintake;
+};
+
+
+static int answer_fmt(char **answerp, int *statusp,
+		      const struct callback_created *res, void *arg)
+{
+	(void)arg;
+	*statusp = res->outcome == CB_CREATED ? 202 : 200;
+
+	return re_sdprintf(answerp, "{\"id\":\"%s\",\"status\":\"%s\"}",
+			   res->id, res->status);
+}
+
+
+static void create_h(int err, const struct callback_created *res, void *arg)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->err = err;
+	if (res) {
+		r->res = *res;
+		r->res.answer = NULL;
+		str_bcpy(r->answer, res->answer ? res->answer : "",
+			 sizeof(r->answer));
+	}
+}
+
+
+static void cb_h(int err, const struct callback *cb, void *arg)
+{
+	struct result *r = arg;
+	size_t i;
+
+	r->calls++;
+	r->err = err;
+	r->nev = 0;
+	if (!cb)
+		return;
+	str_bcpy(r->status, cb->status, sizeof(r->status));
+	r->position = cb->position;
+	for (i = 0; i < cb->nevents && i < 8; i++)
+		str_bcpy(r->ev[r->nev++], cb->events[i].type, 16);
+}
+
+
+static void done_h(int err, void *arg)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->err = err;
+}
+
+
+static void intake_h(int err, const int64_t *t, const char **phone,
+		     const char **ip, size_t n, void *arg)
+{
+	struct result *r = arg;
+
+	(void)t;
+	(void)phone;
+	(void)ip;
+	r->calls++;
+	r->err = err;
+	r->nintake = n;
+}
+
+
+static int open_tmp(struct store **stp, char *path, size_t sz)
+{
+	char dir[] = "/tmp/beckon-store-XXXXXX";
+
+	if (!mkdtemp(dir))
+		return errno;
+	re_snprintf(path, sz, "sqlite:%s/t.db", dir);
+
+	return store_open(stp, path, 100);
+}
+
+
+static void rm_tmp(const char *url)
+{
+	char p[256];
+	const char *path = url + 7;
+
+	re_snprintf(p, sizeof(p), "%s", path);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s", path);
+	*strrchr(p, '/') = '\0';
+	rmdir(p);
+}
+
+
+static void new_req(struct callback_new *r, const char *id,
+		    const char *phone, const char *tokhash)
+{
+	memset(r, 0, sizeof(*r));
+	str_bcpy(r->id, id, sizeof(r->id));
+	str_bcpy(r->cancel_hash, tokhash, sizeof(r->cancel_hash));
+	r->business = "acme";
+	r->phone = phone;
+	r->client_ip = "127.0.0.1";
+	r->answerh = answer_fmt;
+	r->now = time_now_ms();
+}
+
+
+static int put_business(struct store *st)
+{
+	struct business *b;
+	struct result r = {0};
+	int err;
+
+	err = business_alloc(&b);
+	if (err)
+		return err;
+	err = str_dup(&b->id, "acme");
+	err |= str_dup(&b->timezone, "Europe/Paris");
+	b->country = 33;
+	if (!err)
+		err = store_business_put(st, b, done_h, &r);
+	mem_deref(b);
+	if (err)
+		return err;
+	store_flush(st);
+
+	return r.calls == 1 ? r.err : EINVAL;
+}
+
+
+TEST(store_create_duplicate_idempotency)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0}, r5 = {0};
+	char url[256];
+	int err;
+
+	err = open_tmp(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	/* handlers do not run before the batch does */
+	new_req(&req, "cb_one", "+33123456789", "h1");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r1), 0);
+	TEST_EQ_INT(r1.calls, 0);
+
+	/* same phone in the same batch: the open one is returned */
+	new_req(&req, "cb_two", "+33123456789", "h2");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r2), 0);
+
+	/* another phone with an Idempotency-Key */
+	new_req(&req, "cb_three", "+33987654321", "h3");
+	req.idem_key = "k1";
+	req.idem_fp = "fp1";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r3), 0);
+
+	/* same key, same request: the first answer */
+	new_req(&req, "cb_four", "+33987654321", "h4");
+	req.idem_key = "k1";
+	req.idem_fp = "fp1";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r4), 0);
+
+	/* same key, different request */
+	new_req(&req, "cb_five", "+33555555555", "h5");
+	req.idem_key = "k1";
+	req.idem_fp = "fp2";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r5), 0);
+
+	store_flush(st);
+
+	TEST_EQ_INT(r1.calls, 1);
+	TEST_EQ_INT(r1.err, 0);
+	TEST_EQ_INT(r1.res.outcome, CB_CREATED);
+	TEST_EQ_STR(r1.res.status, "queued");
+	TEST_EQ_INT(r1.res.position, 1);
+
+	TEST_EQ_INT(r2.err, 0);
+	TEST_EQ_INT(r2.res.outcome, CB_EXISTING);
+	TEST_EQ_STR(r2.res.id, "cb_one");
+	TEST_EQ_INT(r2.res.position, 1);
+
+	TEST_EQ_INT(r3.res.outcome, CB_CREATED);
+	TEST_EQ_INT(r3.res.position, 2);
+
+	TEST_EQ_INT(r4.err, 0);
+	TEST_EQ_INT(r4.res.outcome, CB_REPLAY);
+	TEST_EQ_STR(r4.res.id, "cb_three");
+	TEST_EQ_STR(r4.answer, "{\"id\":\"cb_three\",\"status\":\"queued\"}");
+	TEST_EQ_INT(r4.res.answer_status, 202);
+
+	TEST_EQ_INT(r5.err, 0);
+	TEST_EQ_INT(r5.res.outcome, CB_KEY_MISMATCH);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
+
+
+TEST(store_get_cancel_reopen)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result r = {0}, g = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+	struct result c4 = {0}, in = {0};
+	char url[256];
+	int err;
+
+	err = open_tmp(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	new_req(&req, "cb_a", "+33123456789", "hash-a");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.err, 0);
+
+	/* a reopened file holds what was acknowledged */
+	st = mem_deref(st);
+	err = store_open(&st, url, 100);
+	TEST_EQ_INT(err, 0);
+
+	TEST_EQ_INT(store_callback_get(st, "cb_a", true, cb_h, &g), 0);
+	TEST_EQ_INT(store_callback_cancel(st, "cb_nope", "hash-a", cb_h,
+					  &c1), 0);
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "wrong", cb_h, &c2),
+		    0);
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cb_h, &c3),
+		    0);
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cb_h, &c4),
+		    0);
+	TEST_EQ_INT(store_intake_since(st, 0, intake_h, &in), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(g.err, 0);
+	TEST_EQ_STR(g.status, "queued");
+	TEST_EQ_INT(g.position, 1);
+	TEST_EQ_INT(g.nev, 1);
+	TEST_EQ_STR(g.ev[0], "created");
+
+	TEST_EQ_INT(c1.err, ENOENT);
+	TEST_EQ_INT(c2.err, EPERM);
+	TEST_EQ_INT(c3.err, 0);
+	TEST_EQ_STR(c3.status, "canceled");
+	TEST_EQ_INT(c3.nev, 2);
+	TEST_EQ_STR(c3.ev[1], "canceled");
+	TEST_EQ_INT(c4.err, EALREADY);
+	TEST_EQ_STR(c4.status, "canceled");
+
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.nintake, 1);
+
+	/* a canceled callback no longer blocks a new one for the phone */
+	memset(&r, 0, sizeof(r));
+	new_req(&req, "cb_b", "+33123456789", "hash-b");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.res.outcome, CB_CREATED);
+	TEST_EQ_INT(r.res.position, 1);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
+
+
+TEST(store_unknown_business_rolls_back)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result r = {0}, in = {0};
+	char url[256];
+	int err;
+
+	err = open_tmp(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+
+	/* no business "acme": the foreign key fails the operation alone,
+	 * and its intake row must not survive either */
+	new_req(&req, "cb_x", "+33123456789", "hx");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	TEST_EQ_INT(store_intake_since(st, 0, intake_h, &in), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(r.calls, 1);
+	TEST_EQ_INT(r.err, ENOENT);
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.nintake, 0);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
