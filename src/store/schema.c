@@ -85,6 +85,7 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (business_id, key));"
 	"CREATE TABLE intake_log ("
 	"  t INTEGER NOT NULL,"
+	"  business_id TEXT NOT NULL,"
 	"  phone TEXT NOT NULL,"
 	"  ip TEXT NOT NULL);"
 	"CREATE INDEX intake_log_t ON intake_log(t);",

@@ -95,7 +95,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" AND open = 1 AND status = 'queued' AND rowid <="
 		" (SELECT rowid FROM callbacks WHERE id = ?2)",
 	[S_INTAKE_INSERT] =
-		"INSERT INTO intake_log (t, phone, ip) VALUES (?1, ?2, ?3)",
+		"INSERT INTO intake_log (t, business_id, phone, ip)"
+		" VALUES (?1, ?2, ?3, ?4)",
 	[S_CALLBACK_GET] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
@@ -111,7 +112,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"UPDATE callbacks SET status = 'canceled', open = 0,"
 		" updated_at = ?2 WHERE id = ?1",
 	[S_INTAKE_SINCE] =
-		"SELECT t, phone, ip FROM intake_log WHERE t >= ?1 ORDER BY t",
+		"SELECT t, business_id, phone, ip FROM intake_log"
+		" WHERE t >= ?1 ORDER BY t",
 	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
 };
 
@@ -156,9 +158,7 @@ struct op {
 	struct callback *cb;
 	struct business **bizv;
 	size_t bizn;
-	int64_t *it;
-	char **iphone;
-	char **iip;
+	struct intake_row *iv;
 	size_t in;
 };
 
@@ -596,8 +596,9 @@ static int do_create(struct sqlite_be *be, struct op *op)
 	if (!s)
 		return EIO;
 	sqlite3_bind_int64(s, 1, r->now);
-	bind_text(s, 2, r->phone);
-	bind_text(s, 3, r->client_ip ? r->client_ip : "");
+	bind_text(s, 2, r->business);
+	bind_text(s, 3, r->phone);
+	bind_text(s, 4, r->client_ip ? r->client_ip : "");
 	err = step_done(be, s);
 	if (err)
 		return err;
@@ -798,12 +799,11 @@ static void intake_destructor(void *arg)
 	size_t i;
 
 	for (i = 0; i < op->in; i++) {
-		mem_deref(op->iphone[i]);
-		mem_deref(op->iip[i]);
+		mem_deref(op->iv[i].business);
+		mem_deref(op->iv[i].phone);
+		mem_deref(op->iv[i].ip);
 	}
-	mem_deref(op->it);
-	mem_deref(op->iphone);
-	mem_deref(op->iip);
+	mem_deref(op->iv);
 }
 
 
@@ -826,29 +826,20 @@ static int do_intake(struct sqlite_be *be, struct op *op)
 		return EIO;
 	sqlite3_bind_int64(s, 1, op->since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		size_t n = op->in + 1;
-		int64_t *t = mem_reallocarray(op->it, n, sizeof(*t), NULL);
-		char **p, **ip;
+		struct intake_row *v, *row;
 
-		if (t)
-			op->it = t;
-		p = mem_reallocarray(op->iphone, n, sizeof(*p), NULL);
-		if (p)
-			op->iphone = p;
-		ip = mem_reallocarray(op->iip, n, sizeof(*ip), NULL);
-		if (ip)
-			op->iip = ip;
-		if (!t || !p || !ip) {
+		v = mem_reallocarray(op->iv, op->in + 1, sizeof(*v), NULL);
+		if (!v) {
 			err = ENOMEM;
 			break;
 		}
-
-		t[op->in] = sqlite3_column_int64(s, 0);
-		p[op->in] = NULL;
-		ip[op->in] = NULL;
-		op->in++;
-		err |= col_dup(&p[op->in - 1], s, 1);
-		err |= col_dup(&ip[op->in - 1], s, 2);
+		op->iv = v;
+		row = &v[op->in++];
+		memset(row, 0, sizeof(*row));
+		row->t = sqlite3_column_int64(s, 0);
+		err |= col_dup(&row->business, s, 1);
+		err |= col_dup(&row->phone, s, 2);
+		err |= col_dup(&row->ip, s, 3);
 		if (err) {
 			err = ENOMEM;
 			break;
@@ -915,9 +906,7 @@ static void op_complete(struct op *op)
 		break;
 
 	case OP_INTAKE:
-		((store_intake_h *)op->h)(op->err, op->it,
-					  (const char **)op->iphone,
-					  (const char **)op->iip,
+		((store_intake_h *)op->h)(op->err, op->iv,
 					  op->err ? 0 : op->in, op->arg);
 		break;
 	}

@@ -133,9 +133,16 @@ typedef void (store_create_h)(int err, const struct callback_created *res,
 			      void *arg);
 typedef void (store_callback_h)(int err, const struct callback *cb,
 				void *arg);
-typedef void (store_intake_h)(int err, const int64_t *t,
-			      const char **phone, const char **ip, size_t n,
-			      void *arg);
+/* one request counted by the rate limits */
+struct intake_row {
+	int64_t t;
+	char *business;
+	char *phone;
+	char *ip;
+};
+
+typedef void (store_intake_h)(int err, const struct intake_row *v,
+			      size_t n, void *arg);
 
 int  store_open(struct store **stp, const char *url, size_t batch_max);
 const char *store_backend(const struct store *st);
@@ -172,7 +179,10 @@ int  store_callback_cancel(struct store *st, const char *id,
 			   const char *token_hash, store_callback_h *h,
 			   void *arg);
 
-/* Requests seen since "since" (ms), oldest first, to rebuild the limits. */
+/*
+ * Requests seen since "since" (ms), oldest first, to rebuild the limits
+ * after a restart; older rows are deleted.
+ */
 int  store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 			void *arg);
 

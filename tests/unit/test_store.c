@@ -75,17 +75,17 @@ static void done_h(int err, void *arg)
 }
 
 
-static void intake_h(int err, const int64_t *t, const char **phone,
-		     const char **ip, size_t n, void *arg)
+static void intake_h(int err, const struct intake_row *v, size_t n,
+		     void *arg)
 {
 	struct result *r = arg;
 
-	(void)t;
-	(void)phone;
-	(void)ip;
 	r->calls++;
 	r->err = err;
 	r->nintake = n;
+	if (n && (strcmp(v[0].business, "acme") ||
+		  strcmp(v[0].phone, "+33123456789")))
+		r->err = EBADMSG;
 }
 
 
