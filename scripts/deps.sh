@@ -5,7 +5,7 @@
 set -e
 
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
-curl sqlite3 tzdata sip-tester baresip sox espeak-ng wrk nginx-light"
+curl jq python3 sqlite3 tzdata sip-tester baresip sox espeak-ng wrk nginx-light"
 
 missing=""
 for p in $PKGS; do

@@ -1,41 +1,307 @@
 /*
  * app: start-up, the event loop and shutdown.
  *
+ * Start-up runs the store synchronously (store_flush) until the server is
+ * ready: businesses from the config file and the demo are written, read
+ * back into the API's view, the rate limits are rebuilt from the intake
+ * log, and only then does the HTTP listener open.
+ *
  * Shutdown order matters for durability: on SIGINT/SIGTERM the HTTP
  * listener stops accepting, the store commits whatever was queued and the
  * waiting clients get their answers, then the loop ends.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <re.h>
 #define LOG_SUBSYS "app"
 #include "util/util.h"
 #include "cfg/cfg.h"
+#include "store/store.h"
+#include "api/api.h"
 #include "app/app.h"
+
+enum {
+	DAY_MS = 86400000,
+	DRAIN_MS = 100,
+	DRAIN_MAX = 30,
+};
+
+struct app {
+	struct cfg *cfg;
+	struct store *st;
+	struct api *api;
+	struct tmr drain;
+	unsigned drain_ticks;
+	bool stopping;
+	int err;
+};
+
+static struct app app;
+
+
+static void done_h(int err, void *arg)
+{
+	int *errp = arg;
+
+	*errp = err;
+}
+
+
+static void list_h(int err, struct business **v, size_t n, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	if (err) {
+		app.err = err;
+		return;
+	}
+
+	for (i = 0; i < n; i++) {
+		int e = api_business_set(app.api, v[i]);
+
+		if (e)
+			app.err = e;
+	}
+
+	log_info("%zu business%s", n, n == 1 ? "" : "es");
+}
+
+
+static void intake_h(int err, const struct intake_row *v, size_t n,
+		     void *arg)
+{
+	(void)arg;
+	if (err) {
+		app.err = err;
+		return;
+	}
+
+	api_limits_restore(app.api, v, n);
+}
+
+
+static int str_set(char **dst, const char *v)
+{
+	mem_deref(*dst);
+	*dst = NULL;
+
+	return v ? str_dup(dst, v) : 0;
+}
+
+
+/* A "[business ID]" section of the config file as a business. */
+static int business_from_section(struct business *b,
+				 const struct cfg_section *sec)
+{
+	const char *v;
+	int err = 0;
+
+	err |= str_set(&b->id, sec->id);
+	err |= str_set(&b->name, cfg_section_val(sec, "name") ?
+		       cfg_section_val(sec, "name") : sec->id);
+	err |= str_set(&b->timezone, cfg_section_val(sec, "timezone") ?
+		       cfg_section_val(sec, "timezone") : "UTC");
+	err |= str_set(&b->origins, cfg_section_val(sec, "origins"));
+	err |= str_set(&b->allowed_countries,
+		       cfg_section_val(sec, "allowed_countries"));
+	err |= str_set(&b->deny_prefixes,
+		       cfg_section_val(sec, "deny_prefixes"));
+	err |= str_set(&b->agent_keys, cfg_section_val(sec, "agent_keys"));
+	if (err)
+		return ENOMEM;
+
+	v = cfg_section_val(sec, "country");
+	b->country = v ? (unsigned)strtoul(v, NULL, 10) : 1;
+
+	v = cfg_section_val(sec, "limit_phone_15min");
+	if (v)
+		b->limit_phone_15min = strtoll(v, NULL, 10);
+	v = cfg_section_val(sec, "limit_phone_day");
+	if (v)
+		b->limit_phone_day = strtoll(v, NULL, 10);
+	v = cfg_section_val(sec, "limit_ip_minute");
+	if (v)
+		b->limit_ip_minute = strtoll(v, NULL, 10);
+
+	return 0;
+}
+
+
+static int put_business(const struct business *b, int *errp)
+{
+	int err = store_business_put(app.st, b, done_h, errp);
+
+	if (err)
+		log_error("business %s: %s", b->id, strerror(err));
+
+	return err;
+}
+
+
+/* The demo data `make run` shows: one business anyone on this machine
+ * can try from a page served on loopback. */
+static int load_demo(int *errp)
+{
+	struct business *b;
+	int err;
+
+	log_warn("**************************************************");
+	log_warn("DEMO MODE: demo business and demo credentials are");
+	log_warn("loaded (agents alice and bob, password \"demo\").");
+	log_warn("Never run --demo on a server reachable by others.");
+	log_warn("**************************************************");
+
+	err = business_alloc(&b);
+	if (err)
+		return err;
+
+	err |= str_set(&b->id, "demo");
+	err |= str_set(&b->name, "Demo Shop");
+	err |= str_set(&b->timezone, "America/New_York");
+	err |= str_set(&b->origins, "http://127.0.0.1:* http://localhost:*");
+	err |= str_set(&b->agent_keys, "sales support agent:alice "
+		       "agent:bob");
+	b->country = 1;
+	if (!err)
+		err = put_business(b, errp);
+	else
+		err = ENOMEM;
+
+	mem_deref(b);
+
+	return err;
+}
+
+
+static int load_businesses(void)
+{
+	int put_err = 0;
+	size_t i;
+	int err = 0;
+
+	if (cfg_bool(app.cfg, "demo"))
+		err = load_demo(&put_err);
+
+	for (i = 0; !err && i < cfg_section_count(app.cfg); i++) {
+		const struct cfg_section *sec = cfg_section_get(app.cfg, i);
+		struct business *b;
+
+		if (strcmp(sec->kind, "business"))
+			continue;
+
+		err = business_alloc(&b);
+		if (err)
+			break;
+		err = business_from_section(b, sec);
+		if (!err)
+			err = put_business(b, &put_err);
+		mem_deref(b);
+	}
+
+	store_flush(app.st);
+	if (err || put_err)
+		return err ? err : put_err;
+
+	err = store_business_list(app.st, list_h, NULL);
+	if (!err)
+		err = store_intake_since(app.st, time_now_ms() - DAY_MS,
+					 intake_h, NULL);
+	store_flush(app.st);
+
+	return err ? err : app.err;
+}
+
+
+static void drain_timeout(void *arg)
+{
+	(void)arg;
+
+	/* answers are queued on their sockets; give slow ones a moment */
+	if (api_unanswered(app.api) && ++app.drain_ticks < DRAIN_MAX) {
+		store_flush(app.st);
+		tmr_start(&app.drain, DRAIN_MS, drain_timeout, NULL);
+		return;
+	}
+
+	re_cancel();
+}
 
 
 static void signal_handler(int sig)
 {
+	if (app.stopping) {
+		log_warn("signal %d again: stopping now", sig);
+		re_cancel();
+		return;
+	}
+
 	log_info("signal %d: shutting down", sig);
-	re_cancel();
+	app.stopping = true;
+
+	api_stop_listening(app.api);
+
+	/* every write accepted so far is committed and answered */
+	store_flush(app.st);
+
+	tmr_start(&app.drain, DRAIN_MS, drain_timeout, NULL);
 }
 
 
 int app_serve(struct cfg *cfg)
 {
+	enum log_level lvl;
 	int err;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+
+	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
+		log_set_level(lvl);
+	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	err = libre_init();
 	if (err) {
 		log_error("libre_init: %s", strerror(err));
 		return err;
 	}
+	tmr_init(&app.drain);
 
 	log_info("beckon %s starting", BECKON_VERSION);
-	(void)cfg;
+
+	err = store_open(&app.st, cfg_str(cfg, "db"),
+			 (size_t)cfg_int(cfg, "commit_batch_max"));
+	if (err)
+		goto out;
+
+	err = api_alloc(&app.api, cfg, app.st);
+	if (err)
+		goto out;
+
+	err = load_businesses();
+	if (err) {
+		log_error("loading businesses: %s", strerror(err));
+		goto out;
+	}
+
+	err = api_listen(app.api);
+	if (err)
+		goto out;
+
+	log_info("ready");
 
 	err = re_main(signal_handler);
+
+	log_info("stopped");
+
+ out:
+	tmr_cancel(&app.drain);
+	if (app.st)
+		store_flush(app.st);
+	app.api = mem_deref(app.api);
+	app.st = mem_deref(app.st);
 
 	libre_close();
 

@@ -234,9 +234,13 @@ static void conn_timer(struct conn *c)
 }
 
 
+/*
+ * A 204 has neither body nor Content-Length (RFC 9110, 8.6); an answer to
+ * HEAD has the headers a GET would get and no body.
+ */
 static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
 			const char *hdrs, const void *body, size_t len,
-			bool close)
+			bool close, bool head)
 {
 	int err;
 
@@ -244,13 +248,14 @@ static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
 			  httpd_reason(status));
 	if (ctype)
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
-	err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
+	if (status != 204)
+		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
 	if (hdrs)
 		err |= mbuf_write_str(mb, hdrs);
 	if (close)
 		err |= mbuf_write_str(mb, "Connection: close\r\n");
 	err |= mbuf_write_str(mb, "\r\n");
-	if (len)
+	if (len && status != 204 && !head)
 		err |= mbuf_write_mem(mb, body, len);
 
 	return err;
@@ -286,7 +291,7 @@ static void conn_fail(struct conn *c, uint16_t status, const char *code,
 
 	mb = mbuf_alloc(512);
 	if (!mb || write_answer(mb, status, "application/json", NULL, body,
-				(size_t)n, true)) {
+				(size_t)n, true, false)) {
 		mem_deref(mb);
 		conn_close(c);
 		return;
@@ -809,7 +814,8 @@ int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 		req->answer = mbuf_alloc(256 + len);
 		if (!req->answer ||
 		    write_answer(req->answer, status, ctype, hdrs, body, len,
-				 req->close)) {
+				 req->close,
+				 httpd_req_method_is(req, "HEAD"))) {
 			err = ENOMEM;
 			req->close = true;
 		}

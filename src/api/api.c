@@ -1,0 +1,449 @@
+/*
+ * api: the router, the reply helpers (one place maps errno to HTTP), CORS,
+ * the in-memory view of businesses and /healthz.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "api"
+#include "util/util.h"
+#include "cfg/cfg.h"
+#include "httpd/httpd.h"
+#include "limit/limit.h"
+#include "store/store.h"
+#include "form/form.h"
+#include "api/api_int.h"
+
+enum {
+	DAY_MS = 86400000,
+	SWEEP_MS = 60000,
+};
+
+/* every API answer: JSON, never cached, never sniffed */
+static const char common_hdrs[] =
+	"Cache-Control: no-store\r\n"
+	"X-Content-Type-Options: nosniff\r\n";
+
+
+int api_reply_json(struct httpd_req *req, uint16_t status,
+		   const char *hdrs, const char *body, size_t len)
+{
+	char h[1024];
+
+	re_snprintf(h, sizeof(h), "%s%s", common_hdrs, hdrs ? hdrs : "");
+
+	return httpd_reply(req, status, status == 204 ? NULL :
+			   "application/json", h, body, len);
+}
+
+
+int api_reply_error(struct httpd_req *req, uint16_t status,
+		    const char *hdrs, const char *code, const char *field,
+		    const char *message)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	int err;
+
+	if (!mb) {
+		httpd_reply(req, 503, NULL, NULL, NULL, 0);
+		return ENOMEM;
+	}
+
+	err = mbuf_write_str(mb, "{\"error\":{\"code\":");
+	err |= form_json_str(mb, code);
+	if (field) {
+		err |= mbuf_write_str(mb, ",\"field\":");
+		err |= form_json_str(mb, field);
+	}
+	err |= mbuf_write_str(mb, ",\"message\":");
+	err |= form_json_str(mb, message);
+	err |= mbuf_write_str(mb, "}}\n");
+
+	if (err)
+		err = httpd_reply(req, 503, NULL, NULL, NULL, 0);
+	else
+		err = api_reply_json(req, status, hdrs,
+				     (const char *)mb->buf, mb->end);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* The one place an errno becomes an HTTP answer. */
+int api_reply_errno(struct httpd_req *req, int err, const char *hdrs)
+{
+	switch (err) {
+
+	case ENOENT:
+		return api_reply_error(req, 404, hdrs, "not_found", NULL,
+				       "no such callback");
+	case ENOMEM:
+	case EBUSY:
+		return api_reply_error(req, 503, hdrs, "unavailable", NULL,
+				       "the server is overloaded; try again");
+	default:
+		return api_reply_error(req, 500, hdrs, "store_error", NULL,
+				       "the request could not be stored; "
+				       "nothing was saved, try again");
+	}
+}
+
+
+bool api_req_origin(const struct httpd_req *req, char *buf, size_t sz)
+{
+	struct pl v;
+
+	if (!httpd_req_hdr(req, "Origin", &v) || !v.l || v.l >= sz)
+		return false;
+
+	pl_strcpy(&v, buf, sz);
+
+	return true;
+}
+
+
+const char *api_cors_hdrs(char *buf, size_t sz, const char *origin,
+			  bool allowed)
+{
+	if (!origin || !allowed) {
+		/* the answer still depends on Origin for caches */
+		re_snprintf(buf, sz, "%s", origin ? "Vary: Origin\r\n" : "");
+		return buf;
+	}
+
+	re_snprintf(buf, sz,
+		    "Access-Control-Allow-Origin: %s\r\n"
+		    "Access-Control-Expose-Headers: Retry-After\r\n"
+		    "Vary: Origin\r\n", origin);
+
+	return buf;
+}
+
+
+static bool biz_cmp(struct le *le, void *arg)
+{
+	const struct api_biz *ab = le->data;
+	const struct pl *id = arg;
+
+	return !pl_strcmp(id, ab->b->id);
+}
+
+
+struct api_biz *api_biz_find(const struct api *api, const char *id,
+			     size_t len)
+{
+	struct pl pid;
+	struct le *le;
+
+	pid.p = id;
+	pid.l = len;
+
+	le = hash_lookup(api->biz, hash_joaat((const uint8_t *)id, len),
+			 biz_cmp, &pid);
+
+	return le ? le->data : NULL;
+}
+
+
+struct origin_any {
+	const char *origin;
+};
+
+
+static bool origin_any_h(struct le *le, void *arg)
+{
+	const struct api_biz *ab = le->data;
+	const struct origin_any *oa = arg;
+
+	return api_origin_in_list(ab->b->origins, oa->origin);
+}
+
+
+bool api_origin_allowed_any(const struct api *api, const char *origin)
+{
+	struct origin_any oa = {origin};
+
+	return hash_apply(api->biz, origin_any_h, &oa) != NULL;
+}
+
+
+static void biz_destructor(void *arg)
+{
+	struct api_biz *ab = arg;
+
+	hash_unlink(&ab->he);
+	mem_deref(ab->b);
+}
+
+
+static int dup_str(char **dst, const char *src)
+{
+	return src ? str_dup(dst, src) : 0;
+}
+
+
+int api_business_set(struct api *api, const struct business *b)
+{
+	struct api_biz *ab, *old;
+	struct business *c;
+	int err;
+
+	if (!api || !b || !b->id)
+		return EINVAL;
+
+	err = business_alloc(&c);
+	if (err)
+		return err;
+
+	*c = *b;
+	c->id = c->name = c->timezone = c->origins = NULL;
+	c->allowed_countries = c->deny_prefixes = c->agent_keys = NULL;
+	err |= dup_str(&c->id, b->id);
+	err |= dup_str(&c->name, b->name);
+	err |= dup_str(&c->timezone, b->timezone);
+	err |= dup_str(&c->origins, b->origins);
+	err |= dup_str(&c->allowed_countries, b->allowed_countries);
+	err |= dup_str(&c->deny_prefixes, b->deny_prefixes);
+	err |= dup_str(&c->agent_keys, b->agent_keys);
+
+	ab = mem_zalloc(sizeof(*ab), biz_destructor);
+	if (err || !ab) {
+		mem_deref(c);
+		mem_deref(ab);
+		return ENOMEM;
+	}
+	ab->b = c;
+
+	old = api_biz_find(api, b->id, strlen(b->id));
+	mem_deref(old);
+
+	hash_append(api->biz, hash_joaat_str(c->id), &ab->he, ab);
+
+	return 0;
+}
+
+
+void api_limits_restore(struct api *api, const struct intake_row *v,
+			size_t n)
+{
+	char key[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		re_snprintf(key, sizeof(key), "%s|%s", v[i].business,
+			    v[i].phone);
+		limit_add(api->limit, key, v[i].t);
+		re_snprintf(key, sizeof(key), "%s|ip|%s", v[i].business,
+			    v[i].ip);
+		limit_add(api->limit, key, v[i].t);
+	}
+
+	if (n)
+		log_info("rate limits restored from %zu recent requests", n);
+}
+
+
+static void ping_h(int err, void *arg)
+{
+	struct httpd_req *req = arg;
+	static const char ok[] = "{\"status\":\"ok\",\"store\":\"ok\"}\n";
+
+	if (err) {
+		log_warn("health check: store: %s", strerror(err));
+		api_reply_error(req, 503, NULL, "store_unavailable", NULL,
+				"the store does not answer");
+		return;
+	}
+
+	api_reply_json(req, 200, NULL, ok, sizeof(ok) - 1);
+}
+
+
+static void method_not_allowed(struct httpd_req *req, const char *allow)
+{
+	char hdrs[128];
+
+	re_snprintf(hdrs, sizeof(hdrs), "Allow: %s\r\n", allow);
+	api_reply_error(req, 405, hdrs, "method_not_allowed", NULL,
+			"this method is not allowed on this resource");
+}
+
+
+static void request_handler(struct httpd_req *req, void *arg)
+{
+	struct api *api = arg;
+	const struct pl *path = httpd_req_path(req);
+	struct pl id;
+
+	if (!pl_strcmp(path, "/healthz")) {
+		if (!httpd_req_method_is(req, "GET") &&
+		    !httpd_req_method_is(req, "HEAD")) {
+			method_not_allowed(req, "GET, HEAD");
+			return;
+		}
+		if (store_ping(api->st, ping_h, req))
+			api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+
+	if (!pl_strcmp(path, "/v1/callbacks")) {
+		if (httpd_req_method_is(req, "POST"))
+			api_callbacks_post(api, req);
+		else if (httpd_req_method_is(req, "OPTIONS"))
+			api_callbacks_preflight(api, req);
+		else
+			method_not_allowed(req, "POST, OPTIONS");
+		return;
+	}
+
+	if (path->l > 14 && !strncmp(path->p, "/v1/callbacks/", 14)) {
+		id.p = path->p + 14;
+		id.l = path->l - 14;
+
+		if (httpd_req_method_is(req, "GET"))
+			api_callback_get(api, req, &id);
+		else if (httpd_req_method_is(req, "DELETE"))
+			api_callback_delete(api, req, &id);
+		else if (httpd_req_method_is(req, "OPTIONS"))
+			api_callbacks_preflight(api, req);
+		else
+			method_not_allowed(req, "GET, DELETE, OPTIONS");
+		return;
+	}
+
+	api_reply_error(req, 404, NULL, "not_found", NULL,
+			"no such resource");
+}
+
+
+static void sweep_timeout(void *arg)
+{
+	struct api *api = arg;
+
+	limit_sweep(api->limit, time_now_ms());
+	tmr_start(&api->sweep, SWEEP_MS, sweep_timeout, api);
+}
+
+
+static void api_destructor(void *arg)
+{
+	struct api *api = arg;
+
+	tmr_cancel(&api->sweep);
+	mem_deref(api->httpd);
+	hash_flush(api->biz);
+	mem_deref(api->biz);
+	mem_deref(api->limit);
+}
+
+
+int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
+{
+	struct api *api;
+	int err;
+
+	if (!ap || !cfg || !st)
+		return EINVAL;
+
+	api = mem_zalloc(sizeof(*api), api_destructor);
+	if (!api)
+		return ENOMEM;
+
+	api->cfg = cfg;
+	api->st = st;
+	api->max_schedule_ms = cfg_int(cfg, "max_schedule_days") * DAY_MS;
+	api->lim_phone_15min = cfg_int(cfg, "limit_phone_15min");
+	api->lim_phone_day = cfg_int(cfg, "limit_phone_day");
+	api->lim_ip_minute = cfg_int(cfg, "limit_ip_minute");
+	api->trust_xff = cfg_bool(cfg, "trust_forwarded_for");
+	api->full_numbers = cfg_bool(cfg, "log_full_numbers");
+	tmr_init(&api->sweep);
+
+	err = hash_alloc(&api->biz, 64);
+	if (!err)
+		err = limit_alloc(&api->limit, DAY_MS);
+	if (err)
+		goto out;
+
+	tmr_start(&api->sweep, SWEEP_MS, sweep_timeout, api);
+
+ out:
+	if (err)
+		mem_deref(api);
+	else
+		*ap = api;
+
+	return err;
+}
+
+
+int api_listen(struct api *api)
+{
+	struct httpd_conf conf;
+	struct sa laddr;
+	char buf[64];
+	int err;
+
+	if (!api)
+		return EINVAL;
+
+	err = sa_decode(&laddr, cfg_str(api->cfg, "http_listen"),
+			strlen(cfg_str(api->cfg, "http_listen")));
+	if (err) {
+		log_error("http_listen: not an address:port: %s",
+			  cfg_str(api->cfg, "http_listen"));
+		return err;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	conf.max_body = (size_t)cfg_int(api->cfg, "http_max_body");
+	conf.max_header = 16384;
+	conf.max_conns = (unsigned)cfg_int(api->cfg, "http_max_conns");
+	conf.idle_timeout_ms =
+		(unsigned)cfg_int(api->cfg, "http_idle_timeout") * 1000;
+	conf.req_timeout_ms = 30000;
+
+	err = httpd_alloc(&api->httpd, &laddr, &conf, request_handler, api);
+	if (err) {
+		log_error("cannot listen on %s: %s",
+			  addr_str(buf, sizeof(buf), &laddr), strerror(err));
+		return err;
+	}
+
+	httpd_local(api->httpd, &laddr);
+	log_info("HTTP API listening on http://%s",
+		 addr_str(buf, sizeof(buf), &laddr));
+
+	return 0;
+}
+
+
+int api_local_port(const struct api *api, uint16_t *portp)
+{
+	struct sa laddr;
+	int err;
+
+	if (!api || !api->httpd || !portp)
+		return EINVAL;
+
+	err = httpd_local(api->httpd, &laddr);
+	if (!err)
+		*portp = sa_port(&laddr);
+
+	return err;
+}
+
+
+void api_stop_listening(struct api *api)
+{
+	if (api && api->httpd)
+		httpd_stop_listening(api->httpd);
+}
+
+
+unsigned api_unanswered(const struct api *api)
+{
+	return api && api->httpd ? httpd_unanswered(api->httpd) : 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * api: beckon's HTTP routes. For now the public intake API:
+ *
+ *   POST   /v1/callbacks        a visitor asks to be called
+ *   GET    /v1/callbacks/ID     its status and public history
+ *   DELETE /v1/callbacks/ID     withdrawn with its cancel token
+ *   GET    /healthz             200 when the store answers
+ *
+ * The API validates everything (api/validate.c), applies the per-business
+ * limits and CORS policy, and answers a POST only once the store has
+ * committed the callback. docs/openapi.yaml is the reference.
+ */
+#ifndef BECKON_API_H
+#define BECKON_API_H
+
+#include <stdint.h>
+
+struct api;
+struct cfg;
+struct store;
+struct business;
+struct intake_row;
+
+int  api_alloc(struct api **ap, const struct cfg *cfg, struct store *st);
+
+/* Add or replace a business in the API's view (start-up, admin changes). */
+int  api_business_set(struct api *api, const struct business *b);
+
+/* Count requests the store remembers, so limits survive a restart. */
+void api_limits_restore(struct api *api, const struct intake_row *v,
+			size_t n);
+
+/* Open the HTTP listener (after businesses and limits are loaded). */
+int  api_listen(struct api *api);
+int  api_local_port(const struct api *api, uint16_t *portp);
+
+/* Stop accepting connections; requests in progress still get answers. */
+void api_stop_listening(struct api *api);
+unsigned api_unanswered(const struct api *api);
+
+#endif

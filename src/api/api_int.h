@@ -1,0 +1,88 @@
+/*
+ * What the api's files share: the api object, the business view, reply
+ * helpers and the validators (validate.c, unit tested on their own).
+ */
+#ifndef BECKON_API_INT_H
+#define BECKON_API_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "api/api.h"
+
+struct httpd_req;
+struct mbuf;
+struct pl;
+
+enum {
+	API_MAX_IDEM_KEY = 255,
+	API_MAX_URL = 2048,
+	API_MAX_TITLE = 300,
+	API_MAX_NAME = 100,
+	API_MAX_NOTE = 1000,
+	API_MAX_AGENT_KEY = 64,
+	API_MAX_ORIGIN = 256,
+};
+
+struct api {
+	const struct cfg *cfg;
+	struct store *st;
+	struct httpd *httpd;
+	struct limit *limit;
+	struct hash *biz;         /* struct api_biz by id */
+	struct tmr sweep;
+	int64_t max_schedule_ms;
+	int64_t lim_phone_15min;  /* global defaults */
+	int64_t lim_phone_day;
+	int64_t lim_ip_minute;
+	bool trust_xff;
+	bool full_numbers;
+};
+
+/* a business as the API sees it */
+struct api_biz {
+	struct le he;
+	struct business *b;
+};
+
+struct api_biz *api_biz_find(const struct api *api, const char *id,
+			     size_t len);
+bool api_origin_allowed_any(const struct api *api, const char *origin);
+
+/* replies: every API answer is JSON and never cached */
+int api_reply_json(struct httpd_req *req, uint16_t status,
+		   const char *hdrs, const char *body, size_t len);
+int api_reply_error(struct httpd_req *req, uint16_t status,
+		    const char *hdrs, const char *code, const char *field,
+		    const char *message);
+int api_reply_errno(struct httpd_req *req, int err, const char *hdrs);
+
+/*
+ * CORS: the headers for an answer to a request from this origin, or ""
+ * (origin absent or not allowed). buf >= API_MAX_ORIGIN + 128.
+ */
+const char *api_cors_hdrs(char *buf, size_t sz, const char *origin,
+			  bool allowed);
+/* the Origin header as a string; false when absent */
+bool api_req_origin(const struct httpd_req *req, char *buf, size_t sz);
+
+/* routes (callbacks.c) */
+void api_callbacks_post(struct api *api, struct httpd_req *req);
+void api_callbacks_preflight(struct api *api, struct httpd_req *req);
+void api_callback_get(struct api *api, struct httpd_req *req,
+		      const struct pl *id);
+void api_callback_delete(struct api *api, struct httpd_req *req,
+			 const struct pl *id);
+
+/* validate.c */
+bool api_origin_match(const char *pattern, const char *origin);
+bool api_origin_in_list(const char *list, const char *origin);
+bool api_key_in_list(const char *list, const char *key, size_t len);
+int  api_check_url(const char *s, size_t len);
+bool api_id_valid(const char *s, size_t len);
+bool api_idem_key_valid(const char *s, size_t len);
+int  api_parse_when(int64_t *msp, const char *s, size_t len, int64_t now,
+		    int64_t max_ahead_ms, const char **whyp);
+int  api_new_id(char *buf, size_t sz);
+
+#endif

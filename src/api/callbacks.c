@@ -1,0 +1,799 @@
+/*
+ * /v1/callbacks: the public intake API.
+ *
+ * A POST is checked in the order that leaks least and costs least: media
+ * type, body syntax, known fields, business, origin, each field, then the
+ * limits, and only then the store. Nothing is written before every check
+ * has passed, and the answer is sent only after the store has committed.
+ *
+ * Limits are counted when a request is handed to the store (so that a
+ * burst inside one loop turn cannot slip past them) and un-counted if the
+ * store says it was a replay or failed.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "api"
+#include "util/util.h"
+#include "httpd/httpd.h"
+#include "limit/limit.h"
+#include "store/store.h"
+#include "phone/phone.h"
+#include "form/form.h"
+#include "api/api_int.h"
+
+enum {
+	MIN_MS = 60000,
+	QUARTER_MS = 15 * 60000,
+	DAY_MS = 86400000,
+	CORS_SZ = API_MAX_ORIGIN + 160,
+	TOKEN_BYTES = 32,
+	KEY_SZ = 256,
+};
+
+/* fields a POST may carry; anything else is a client bug worth a 400 */
+static const char *const known_fields[] = {
+	"business", "phone", "when", "page_url", "page_title", "name",
+	"note", "agent", "referrer",
+};
+
+/* a POST in flight between the checks and the store's answer */
+struct post {
+	struct api *api;
+	struct httpd_req *req;
+	struct form *form;
+	char cors[CORS_SZ];
+	char token[64];
+	char phone_key[KEY_SZ];
+	char ip_key[KEY_SZ];
+	char masked[PHONE_E164_SIZE + 8];
+	int64_t now;
+};
+
+
+static void post_destructor(void *arg)
+{
+	struct post *p = arg;
+
+	mem_deref(p->form);
+}
+
+
+static int64_t biz_limit(int64_t own, int64_t global)
+{
+	return own >= 0 ? own : global;
+}
+
+
+static int field_error(struct post *p, const char *code, const char *field,
+		       const char *message)
+{
+	return api_reply_error(p->req, 400, p->cors, code, field, message);
+}
+
+
+/* An optional text field: valid UTF-8, no control characters (newlines
+ * only where allow_nl), at most max bytes. */
+static bool text_ok(struct post *p, const char *field, size_t max,
+		    bool allow_nl)
+{
+	char msg[96];
+	size_t len;
+	const char *v = form_get(p->form, field, &len);
+
+	if (!v)
+		return true;
+
+	if (len > max) {
+		re_snprintf(msg, sizeof(msg), "%s is longer than %zu bytes",
+			    field, max);
+		field_error(p, "too_long", field, msg);
+		return false;
+	}
+
+	if (!utf8_valid_text(v, len, allow_nl)) {
+		re_snprintf(msg, sizeof(msg), "%s holds control characters "
+			    "or invalid UTF-8", field);
+		field_error(p, "invalid_text", field, msg);
+		return false;
+	}
+
+	return true;
+}
+
+
+static bool url_ok(struct post *p, const char *field)
+{
+	char msg[96];
+	size_t len;
+	const char *v = form_get(p->form, field, &len);
+	int err;
+
+	if (!v || !len)
+		return true;
+
+	err = api_check_url(v, len);
+	if (err == EMSGSIZE) {
+		re_snprintf(msg, sizeof(msg), "%s is longer than %d bytes",
+			    field, API_MAX_URL);
+		field_error(p, "too_long", field, msg);
+		return false;
+	}
+	if (err) {
+		re_snprintf(msg, sizeof(msg), "%s must be an http or https "
+			    "URL", field);
+		field_error(p, "invalid_url", field, msg);
+		return false;
+	}
+
+	return true;
+}
+
+
+static void client_ip(const struct api *api, const struct httpd_req *req,
+		      char *buf, size_t sz)
+{
+	struct pl xff;
+
+	/* behind a proxy the last X-Forwarded-For hop is the one the
+	 * proxy saw; the ones before it are whatever the client wrote */
+	if (api->trust_xff && httpd_req_hdr(req, "X-Forwarded-For", &xff) &&
+	    xff.l) {
+		const char *c = xff.p + xff.l;
+		struct pl last;
+		struct sa sa;
+
+		while (c > xff.p && c[-1] != ',')
+			c--;
+		last.p = c;
+		last.l = (size_t)(xff.p + xff.l - c);
+		while (last.l && last.p[0] == ' ') {
+			last.p++;
+			last.l--;
+		}
+		while (last.l && last.p[last.l - 1] == ' ')
+			last.l--;
+		if (!sa_set(&sa, &last, 0) && !sa_ntop(&sa, buf, (int)sz))
+			return;
+	}
+
+	if (sa_ntop(httpd_req_peer(req), buf, (int)sz))
+		str_bcpy(buf, "unknown", sz);
+}
+
+
+/* Format a timestamp as a JSON value: a quoted RFC 3339 string or null. */
+static int json_time(struct mbuf *mb, int64_t ms)
+{
+	char t[40];
+
+	if (!ms)
+		return mbuf_write_str(mb, "null");
+
+	time_fmt_rfc3339(t, sizeof(t), ms);
+
+	return mbuf_printf(mb, "\"%s\"", t);
+}
+
+
+/*
+ * The answer to a create, without the cancel token (see store.h): made
+ * inside the store's transaction so an Idempotency-Key replay returns
+ * exactly this.
+ */
+static int answer_h(char **answerp, int *statusp,
+		    const struct callback_created *res, void *arg)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	int err = 0;
+
+	(void)arg;
+	if (!mb)
+		return ENOMEM;
+
+	*statusp = res->outcome == CB_CREATED ? 202 : 200;
+
+	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"status\":\"%s\","
+			   "\"status_url\":\"/v1/callbacks/%s\","
+			   "\"created_at\":", res->id, res->status, res->id);
+	err |= json_time(mb, res->created_at);
+	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
+	err |= json_time(mb, res->scheduled_for);
+	err |= mbuf_printf(mb, ",\"position\":%lld,\"existing\":%s}\n",
+			   (long long)res->position,
+			   res->outcome == CB_EXISTING ? "true" : "false");
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, answerp, mb->end);
+	}
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+static void post_uncount(struct post *p)
+{
+	limit_remove(p->api->limit, p->phone_key, p->now);
+	limit_remove(p->api->limit, p->ip_key, p->now);
+}
+
+
+static void create_h(int err, const struct callback_created *res, void *arg)
+{
+	struct post *p = arg;
+	char *body = NULL;
+
+	if (err) {
+		post_uncount(p);
+		if (err == ENOENT) {
+			/* the business vanished between check and commit */
+			api_reply_error(p->req, 404, p->cors,
+					"unknown_business", "business",
+					"no such business");
+		}
+		else {
+			log_error("storing a callback failed: %s",
+				  strerror(err));
+			api_reply_errno(p->req, err, p->cors);
+		}
+		goto out;
+	}
+
+	switch (res->outcome) {
+
+	case CB_KEY_MISMATCH:
+		post_uncount(p);
+		api_reply_error(p->req, 422, p->cors, "idempotency_key_reused",
+				"Idempotency-Key", "this Idempotency-Key was "
+				"used for a different request");
+		goto out;
+
+	case CB_REPLAY:
+		post_uncount(p);
+		log_info("%s: replayed for its Idempotency-Key", res->id);
+		break;
+
+	case CB_EXISTING:
+		log_info("%s: %s already waiting, answered with it", res->id,
+			 p->masked);
+		break;
+
+	case CB_CREATED:
+		log_info("%s: new callback for %s, %s", res->id, p->masked,
+			 res->status);
+		break;
+	}
+
+	/* the token goes first, inside the stored answer's braces */
+	if (!res->answer || res->answer[0] != '{' ||
+	    re_sdprintf(&body, "{\"cancel_token\":\"%s\",%s", p->token,
+			res->answer + 1) < 0 || !body) {
+		api_reply_errno(p->req, ENOMEM, p->cors);
+		goto out;
+	}
+
+	api_reply_json(p->req, (uint16_t)res->answer_status, p->cors, body,
+		       strlen(body));
+
+ out:
+	mem_deref(body);
+	mem_deref(p);
+}
+
+
+static bool limits_ok(struct post *p, const struct business *b)
+{
+	struct api *api = p->api;
+	int64_t retry = 0;
+	char hdrs[CORS_SZ + 32];
+	const char *msg = NULL;
+
+	if (limit_exceeded(api->limit, p->ip_key, p->now, MIN_MS,
+			   biz_limit(b->limit_ip_minute, api->lim_ip_minute),
+			   &retry))
+		msg = "too many requests from this address; try again later";
+	else if (limit_exceeded(api->limit, p->phone_key, p->now,
+				QUARTER_MS,
+				biz_limit(b->limit_phone_15min,
+					  api->lim_phone_15min), &retry) ||
+		 limit_exceeded(api->limit, p->phone_key, p->now, DAY_MS,
+				biz_limit(b->limit_phone_day,
+					  api->lim_phone_day), &retry))
+		msg = "too many requests for this phone number; "
+		      "try again later";
+
+	if (!msg)
+		return true;
+
+	log_info("rate limit: %s (%s)", p->masked,
+		 strstr(msg, "address") ? "client address" : "phone number");
+
+	re_snprintf(hdrs, sizeof(hdrs), "%sRetry-After: %lld\r\n", p->cors,
+		    (long long)((retry + 999) / 1000));
+	api_reply_error(p->req, 429, hdrs, "rate_limited", NULL, msg);
+
+	return false;
+}
+
+
+void api_callbacks_post(struct api *api, struct httpd_req *req)
+{
+	struct callback_new cn;
+	struct form_error ferr;
+	enum form_kind kind;
+	enum phone_err why = PHONE_OK;
+	const struct business *b;
+	const struct pl *body = httpd_req_body(req);
+	struct api_biz *ab;
+	struct post *p;
+	struct pl ctype, idem;
+	char origin[API_MAX_ORIGIN], e164[PHONE_E164_SIZE];
+	char ip[64], fp[HASH_HEX_LEN], idem_key[API_MAX_IDEM_KEY + 1];
+	const char *v, *deny, *whymsg = NULL;
+	bool has_origin, has_idem;
+	size_t len, i, j;
+	int err;
+
+	p = mem_zalloc(sizeof(*p), post_destructor);
+	if (!p) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	p->api = api;
+	p->req = req;
+	p->now = time_now_ms();
+
+	has_origin = api_req_origin(req, origin, sizeof(origin));
+	api_cors_hdrs(p->cors, sizeof(p->cors), has_origin ? origin : NULL,
+		      has_origin && api_origin_allowed_any(api, origin));
+
+	if (!httpd_req_hdr(req, "Content-Type", &ctype) ||
+	    form_kind_from_ctype(&kind, ctype.p, ctype.l)) {
+		api_reply_error(req, 415, p->cors, "unsupported_media_type",
+				NULL, "send application/json or "
+				"application/x-www-form-urlencoded (UTF-8)");
+		goto fail;
+	}
+
+	memset(&ferr, 0, sizeof(ferr));
+	err = form_parse(&p->form, kind, body->p, body->l, &ferr);
+	if (err) {
+		api_reply_error(req, 400, p->cors, ferr.code ? ferr.code
+				: "invalid_body", ferr.field[0] ? ferr.field
+				: NULL, ferr.message);
+		goto fail;
+	}
+
+	for (i = 0; i < p->form->n; i++) {
+		const char *k = p->form->v[i].key;
+		char msg[128];
+
+		for (j = 0; j < ARRAY_SIZE(known_fields); j++)
+			if (!strcmp(k, known_fields[j]))
+				break;
+		if (j == ARRAY_SIZE(known_fields)) {
+			/* the name is echoed only if it is short and tame */
+			bool tame = strlen(k) <= 32;
+			const char *c;
+
+			for (c = k; tame && *c; c++)
+				tame = (*c >= 'a' && *c <= 'z') || *c == '_' ||
+				       (*c >= '0' && *c <= '9');
+			re_snprintf(msg, sizeof(msg), "unknown field%s%s",
+				    tame ? " " : "", tame ? k : "");
+			field_error(p, "unknown_field", tame ? k : NULL, msg);
+			goto fail;
+		}
+	}
+
+	v = form_get(p->form, "business", &len);
+	if (!v || !len) {
+		field_error(p, "missing_field", "business",
+			    "business is required");
+		goto fail;
+	}
+	ab = api_biz_find(api, v, len);
+	if (!ab) {
+		api_reply_error(req, 404, p->cors, "unknown_business",
+				"business", "no such business");
+		goto fail;
+	}
+	b = ab->b;
+
+	/* a page may only ask for the business that lists its origin */
+	if (has_origin && !api_origin_in_list(b->origins, origin)) {
+		api_cors_hdrs(p->cors, sizeof(p->cors), origin, false);
+		api_reply_error(req, 403, p->cors, "origin_not_allowed",
+				NULL, "this site may not send callback "
+				"requests for this business");
+		goto fail;
+	}
+
+	v = form_get(p->form, "phone", &len);
+	if (!v || !len) {
+		field_error(p, "missing_field", "phone", "phone is required");
+		goto fail;
+	}
+	if (phone_normalize(e164, sizeof(e164), v, len, b->country, &why)) {
+		field_error(p, phone_err_code(why), "phone",
+			    phone_err_message(why));
+		goto fail;
+	}
+	deny = b->deny_prefixes && *b->deny_prefixes ?
+		(strcmp(b->deny_prefixes, "none") ? b->deny_prefixes : "")
+		: NULL;
+	why = phone_check(e164, b->country, b->allowed_countries, deny);
+	if (why != PHONE_OK) {
+		field_error(p, phone_err_code(why), "phone",
+			    phone_err_message(why));
+		goto fail;
+	}
+	if (api->full_numbers)
+		str_bcpy(p->masked, e164, sizeof(p->masked));
+	else
+		phone_mask(p->masked, sizeof(p->masked), e164);
+
+	memset(&cn, 0, sizeof(cn));
+
+	v = form_get(p->form, "when", &len);
+	if (v && api_parse_when(&cn.scheduled_for, v, len, p->now,
+				api->max_schedule_ms, &whymsg)) {
+		field_error(p, "invalid_when", "when", whymsg);
+		goto fail;
+	}
+
+	if (!url_ok(p, "page_url") || !url_ok(p, "referrer") ||
+	    !text_ok(p, "page_title", API_MAX_TITLE, false) ||
+	    !text_ok(p, "name", API_MAX_NAME, false) ||
+	    !text_ok(p, "note", API_MAX_NOTE, true))
+		goto fail;
+
+	v = form_get(p->form, "agent", &len);
+	if (v && len && (len > API_MAX_AGENT_KEY ||
+			 !api_key_in_list(b->agent_keys, v, len))) {
+		field_error(p, "unknown_agent", "agent", "agent is not a "
+			    "team or agent key this business publishes");
+		goto fail;
+	}
+
+	has_idem = httpd_req_hdr(req, "Idempotency-Key", &idem);
+	if (has_idem) {
+		if (!api_idem_key_valid(idem.p, idem.l)) {
+			field_error(p, "invalid_idempotency_key",
+				    "Idempotency-Key", "Idempotency-Key must "
+				    "be 1 to 255 visible ASCII characters");
+			goto fail;
+		}
+		pl_strcpy(&idem, idem_key, sizeof(idem_key));
+	}
+
+	client_ip(api, req, ip, sizeof(ip));
+	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s", b->id,
+		    e164);
+	re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id, ip);
+
+	if (!limits_ok(p, b))
+		goto fail;
+
+	/* everything checked: hand it to the store */
+	err = api_new_id(cn.id, sizeof(cn.id));
+	if (!err)
+		err = token_random(p->token, sizeof(p->token), TOKEN_BYTES);
+	if (err) {
+		api_reply_errno(req, err, p->cors);
+		goto fail;
+	}
+	token_hash_hex(cn.cancel_hash, p->token, strlen(p->token));
+	token_hash_hex(fp, body->p, body->l);
+
+	cn.business = b->id;
+	cn.phone = e164;
+	cn.page_url = form_get(p->form, "page_url", NULL);
+	cn.page_title = form_get(p->form, "page_title", NULL);
+	cn.name = form_get(p->form, "name", NULL);
+	cn.note = form_get(p->form, "note", NULL);
+	cn.agent_key = form_get(p->form, "agent", NULL);
+	cn.client_ip = ip;
+	cn.idem_key = has_idem ? idem_key : NULL;
+	cn.idem_fp = fp;
+	cn.answerh = answer_h;
+	cn.answer_arg = p;
+	cn.now = p->now;
+
+	limit_add(api->limit, p->phone_key, p->now);
+	limit_add(api->limit, p->ip_key, p->now);
+
+	err = store_callback_create(api->st, &cn, create_h, p);
+	if (err) {
+		post_uncount(p);
+		api_reply_errno(req, err, p->cors);
+		goto fail;
+	}
+
+	return;
+
+ fail:
+	mem_deref(p);
+}
+
+
+void api_callbacks_preflight(struct api *api, struct httpd_req *req)
+{
+	static const char *const ok_hdrs[] = {
+		"content-type", "idempotency-key", "authorization",
+	};
+	char origin[API_MAX_ORIGIN], hdrs[CORS_SZ + 256], m[16];
+	struct pl method, reqh;
+	bool allowed;
+
+	if (!api_req_origin(req, origin, sizeof(origin))) {
+		/* a plain OPTIONS: say what the resource supports */
+		api_reply_json(req, 204, "Allow: GET, POST, DELETE, "
+			       "OPTIONS\r\n", NULL, 0);
+		return;
+	}
+
+	allowed = api_origin_allowed_any(api, origin);
+
+	if (!httpd_req_hdr(req, "Access-Control-Request-Method", &method) ||
+	    pl_strcpy(&method, m, sizeof(m)) ||
+	    (strcmp(m, "POST") && strcmp(m, "GET") && strcmp(m, "DELETE")))
+		allowed = false;
+
+	/* every requested header must be one we accept */
+	if (allowed && httpd_req_hdr(req, "Access-Control-Request-Headers",
+				     &reqh)) {
+		const char *c = reqh.p, *end = reqh.p + reqh.l;
+
+		while (allowed && c < end) {
+			const char *s;
+			size_t n, k;
+
+			while (c < end && (*c == ' ' || *c == ','))
+				c++;
+			s = c;
+			while (c < end && *c != ',' && *c != ' ')
+				c++;
+			n = (size_t)(c - s);
+			if (!n)
+				continue;
+			allowed = false;
+			for (k = 0; k < ARRAY_SIZE(ok_hdrs); k++)
+				if (n == strlen(ok_hdrs[k]) &&
+				    !strncasecmp(s, ok_hdrs[k], n))
+					allowed = true;
+		}
+	}
+
+	if (!allowed) {
+		api_reply_error(req, 403, "Vary: Origin\r\n",
+				"cors_refused", NULL, "this origin, method "
+				"or header is not allowed");
+		return;
+	}
+
+	re_snprintf(hdrs, sizeof(hdrs),
+		    "Access-Control-Allow-Origin: %s\r\n"
+		    "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
+		    "Access-Control-Allow-Headers: Content-Type, "
+		    "Idempotency-Key, Authorization\r\n"
+		    "Access-Control-Max-Age: 600\r\n"
+		    "Vary: Origin\r\n", origin);
+
+	api_reply_json(req, 204, hdrs, NULL, 0);
+}
+
+
+/* a GET or DELETE in flight */
+struct lookup {
+	struct api *api;
+	struct httpd_req *req;
+	char origin[API_MAX_ORIGIN];
+	bool has_origin;
+};
+
+
+/* CORS for an answer about a callback: its business decides. */
+static const char *lookup_cors(const struct lookup *lk, const char *biz,
+			       char *buf, size_t sz)
+{
+	struct api_biz *ab = NULL;
+
+	if (lk->has_origin && biz)
+		ab = api_biz_find(lk->api, biz, strlen(biz));
+
+	return api_cors_hdrs(buf, sz, lk->has_origin ? lk->origin : NULL,
+			     ab && api_origin_in_list(ab->b->origins,
+						      lk->origin));
+}
+
+
+static int callback_json(struct mbuf *mb, const struct callback *cb)
+{
+	char masked[PHONE_E164_SIZE + 8];
+	size_t i;
+	int err = 0;
+
+	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"business\":", cb->id);
+	err |= form_json_str(mb, cb->business);
+	err |= mbuf_printf(mb, ",\"status\":\"%s\",\"phone\":\"%s\","
+			   "\"created_at\":", cb->status,
+			   phone_mask(masked, sizeof(masked), cb->phone));
+	err |= json_time(mb, cb->created_at);
+	err |= mbuf_write_str(mb, ",\"updated_at\":");
+	err |= json_time(mb, cb->updated_at);
+	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
+	err |= json_time(mb, cb->scheduled_for);
+	err |= mbuf_printf(mb, ",\"position\":%lld,\"events\":[",
+			   (long long)cb->position);
+
+	for (i = 0; i < cb->nevents; i++) {
+		const struct callback_event *e = &cb->events[i];
+
+		err |= mbuf_printf(mb, "%s{\"type\":\"%s\",\"t\":",
+				   i ? "," : "", e->type);
+		err |= json_time(mb, e->t);
+		/* event data is JSON that beckon itself wrote */
+		if (e->data)
+			err |= mbuf_printf(mb, ",\"data\":%s", e->data);
+		err |= mbuf_write_str(mb, "}");
+	}
+
+	err |= mbuf_write_str(mb, "]}\n");
+
+	return err ? ENOMEM : 0;
+}
+
+
+static void lookup_reply(struct lookup *lk, uint16_t status,
+			 const struct callback *cb, const char *cors)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+
+	if (!mb || callback_json(mb, cb)) {
+		api_reply_errno(lk->req, ENOMEM, cors);
+		goto out;
+	}
+
+	api_reply_json(lk->req, status, cors, (const char *)mb->buf,
+		       mb->end);
+
+ out:
+	mem_deref(mb);
+}
+
+
+static void get_h(int err, const struct callback *cb, void *arg)
+{
+	struct lookup *lk = arg;
+	char cors[CORS_SZ];
+
+	lookup_cors(lk, cb ? cb->business : NULL, cors, sizeof(cors));
+
+	if (err)
+		api_reply_errno(lk->req, err, cors);
+	else
+		lookup_reply(lk, 200, cb, cors);
+
+	mem_deref(lk);
+}
+
+
+static struct lookup *lookup_new(struct api *api, struct httpd_req *req,
+				 const struct pl *id)
+{
+	struct lookup *lk;
+
+	if (!api_id_valid(id->p, id->l)) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such callback");
+		return NULL;
+	}
+
+	lk = mem_zalloc(sizeof(*lk), NULL);
+	if (!lk) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return NULL;
+	}
+
+	lk->api = api;
+	lk->req = req;
+	lk->has_origin = api_req_origin(req, lk->origin, sizeof(lk->origin));
+
+	return lk;
+}
+
+
+void api_callback_get(struct api *api, struct httpd_req *req,
+		      const struct pl *id)
+{
+	struct lookup *lk = lookup_new(api, req, id);
+	char idbuf[ID_LEN];
+	int err;
+
+	if (!lk)
+		return;
+
+	pl_strcpy(id, idbuf, sizeof(idbuf));
+	err = store_callback_get(api->st, idbuf, true, get_h, lk);
+	if (err) {
+		api_reply_errno(req, err, NULL);
+		mem_deref(lk);
+	}
+}
+
+
+static void cancel_h(int err, const struct callback *cb, void *arg)
+{
+	struct lookup *lk = arg;
+	char cors[CORS_SZ + 64];
+
+	lookup_cors(lk, cb ? cb->business : NULL, cors, sizeof(cors));
+
+	switch (err) {
+
+	case 0:
+		log_info("%s: canceled by the customer", cb->id);
+		lookup_reply(lk, 200, cb, cors);
+		break;
+
+	case EALREADY:
+		api_reply_error(lk->req, 409, cors, "not_cancelable", NULL,
+				"this callback can no longer be canceled");
+		break;
+
+	case EPERM:
+		/* the same answer as a missing token: nothing to probe */
+		re_snprintf(cors + strlen(cors), sizeof(cors) - strlen(cors),
+			    "WWW-Authenticate: Bearer\r\n");
+		api_reply_error(lk->req, 401, cors, "invalid_token", NULL,
+				"the cancel token is not valid for this "
+				"callback");
+		break;
+
+	default:
+		api_reply_errno(lk->req, err, cors);
+		break;
+	}
+
+	mem_deref(lk);
+}
+
+
+void api_callback_delete(struct api *api, struct httpd_req *req,
+			 const struct pl *id)
+{
+	struct lookup *lk;
+	struct pl auth;
+	char idbuf[ID_LEN], hash[HASH_HEX_LEN];
+	int err;
+
+	lk = lookup_new(api, req, id);
+	if (!lk)
+		return;
+
+	if (!httpd_req_hdr(req, "Authorization", &auth) || auth.l < 8 ||
+	    strncasecmp(auth.p, "Bearer ", 7)) {
+		char cors[CORS_SZ + 64];
+
+		lookup_cors(lk, NULL, cors, sizeof(cors));
+		re_snprintf(cors + strlen(cors), sizeof(cors) - strlen(cors),
+			    "WWW-Authenticate: Bearer\r\n");
+		api_reply_error(req, 401, cors, "missing_token", NULL,
+				"send Authorization: Bearer CANCEL_TOKEN");
+		mem_deref(lk);
+		return;
+	}
+
+	/* only the hash is compared, in the store: never the token */
+	token_hash_hex(hash, auth.p + 7, auth.l - 7);
+	pl_strcpy(id, idbuf, sizeof(idbuf));
+
+	err = store_callback_cancel(api->st, idbuf, hash, cancel_h, lk);
+	if (err) {
+		api_reply_errno(req, err, NULL);
+		mem_deref(lk);
+	}
+}

@@ -1,0 +1,248 @@
+/*
+ * The API's validators: pure functions over bytes, so the unit tests can
+ * hit every rule without a server. Each says yes or no; the messages are
+ * written by the caller, and never echo what the visitor sent.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#include "util/util.h"
+#include "api/api_int.h"
+
+
+/*
+ * Does origin ("scheme://host[:port]") match pattern? A pattern is an
+ * origin where the port may be "*" (any port, or none) and the host may
+ * start with "*." (any subdomain, not the bare domain). Comparison is
+ * case-insensitive for scheme and host, as origins are.
+ */
+bool api_origin_match(const char *pattern, const char *origin)
+{
+	const char *ps, *os, *pport, *oport, *phost, *ohost;
+	size_t phlen, ohlen;
+
+	if (!pattern || !origin)
+		return false;
+
+	ps = strstr(pattern, "://");
+	os = strstr(origin, "://");
+	if (!ps || !os || ps - pattern != os - origin ||
+	    strncasecmp(pattern, origin, (size_t)(ps - pattern)))
+		return false;
+
+	phost = ps + 3;
+	ohost = os + 3;
+
+	/* the port starts at the last ':' after the host (no IPv6 here) */
+	pport = strrchr(phost, ':');
+	oport = strrchr(ohost, ':');
+	if (pport && strchr(pport, ']'))
+		pport = NULL;
+	if (oport && strchr(oport, ']'))
+		oport = NULL;
+
+	phlen = pport ? (size_t)(pport - phost) : strlen(phost);
+	ohlen = oport ? (size_t)(oport - ohost) : strlen(ohost);
+
+	if (phlen >= 2 && phost[0] == '*' && phost[1] == '.') {
+		size_t sfx = phlen - 1;   /* ".example.com" */
+
+		if (ohlen <= sfx ||
+		    strncasecmp(ohost + ohlen - sfx, phost + 1, sfx))
+			return false;
+	}
+	else if (phlen != ohlen || strncasecmp(phost, ohost, phlen)) {
+		return false;
+	}
+
+	if (pport && !strcmp(pport, ":*")) {
+		const char *p;
+
+		if (!oport)
+			return true;
+		if (!oport[1])
+			return false;
+		for (p = oport + 1; *p; p++)
+			if (!isdigit((unsigned char)*p))
+				return false;
+		return true;
+	}
+
+	if (!pport || !oport)
+		return !pport && !oport;
+
+	return !strcmp(pport, oport);
+}
+
+
+bool api_origin_in_list(const char *list, const char *origin)
+{
+	char pat[API_MAX_ORIGIN];
+	const char *p = list;
+
+	if (!list || !origin)
+		return false;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (api_origin_match(pat, origin))
+				return true;
+		}
+		p += n;
+	}
+
+	return false;
+}
+
+
+bool api_key_in_list(const char *list, const char *key, size_t len)
+{
+	const char *p = list;
+
+	if (!list || !key || !len)
+		return false;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n == len && !memcmp(p, key, len))
+			return true;
+		p += n;
+	}
+
+	return false;
+}
+
+
+/*
+ * An absolute http or https URL with a host, no whitespace or control
+ * characters, at most API_MAX_URL bytes, valid UTF-8. Returns 0,
+ * EMSGSIZE (too long) or EINVAL.
+ */
+int api_check_url(const char *s, size_t len)
+{
+	size_t i, start;
+
+	if (len > API_MAX_URL)
+		return EMSGSIZE;
+
+	if (len > 7 && !strncasecmp(s, "http://", 7))
+		start = 7;
+	else if (len > 8 && !strncasecmp(s, "https://", 8))
+		start = 8;
+	else
+		return EINVAL;
+
+	/* a host must follow: not empty, not starting with / ? # */
+	if (start >= len || strchr("/?#@:", s[start]))
+		return EINVAL;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f)
+			return EINVAL;
+	}
+
+	return utf8_valid_text(s, len, false) ? 0 : EINVAL;
+}
+
+
+/* "cb_" and 22 base64url characters: what api_new_id makes */
+bool api_id_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != 25 || strncmp(s, "cb_", 3))
+		return false;
+
+	for (i = 3; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return false;
+	}
+
+	return true;
+}
+
+
+bool api_idem_key_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > API_MAX_IDEM_KEY)
+		return false;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	}
+
+	return true;
+}
+
+
+/*
+ * "asap" (0) or an RFC 3339 time not in the past (a minute of clock skew
+ * is forgiven: it becomes "now") and at most max_ahead_ms ahead.
+ */
+int api_parse_when(int64_t *msp, const char *s, size_t len, int64_t now,
+		   int64_t max_ahead_ms, const char **whyp)
+{
+	int64_t t;
+
+	if (!len || (len == 4 && !strncasecmp(s, "asap", 4))) {
+		*msp = 0;
+		return 0;
+	}
+
+	if (time_parse_rfc3339(&t, s, len)) {
+		*whyp = "when must be \"asap\" or an RFC 3339 date-time "
+			"with a time zone, e.g. 2026-12-01T15:30:00-05:00";
+		return EINVAL;
+	}
+
+	if (t < now - 60000) {
+		*whyp = "when is in the past";
+		return ERANGE;
+	}
+
+	if (t > now + max_ahead_ms) {
+		*whyp = "when is too far ahead";
+		return ERANGE;
+	}
+
+	*msp = t <= now ? 0 : t;
+
+	return 0;
+}
+
+
+/* 128 random bits: "cb_" + 22 base64url characters */
+int api_new_id(char *buf, size_t sz)
+{
+	char tok[32];
+	int err;
+
+	if (sz < 26)
+		return EINVAL;
+
+	err = token_random(tok, sizeof(tok), 16);
+	if (err)
+		return err;
+
+	re_snprintf(buf, sz, "cb_%s", tok);
+
+	return 0;
+}

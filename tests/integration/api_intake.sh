@@ -1,0 +1,254 @@
+#!/bin/sh
+# The public intake API against a real server and a real SQLite file, with
+# curl: every row of the API table, every error, duplicates, idempotency,
+# cancel and CORS. (Limits and durability have their own scripts.)
+. "$(dirname "$0")/../lib/common.sh"
+
+start_beckon api --demo
+
+# ---- health
+req GET /healthz
+expect_status 200
+expect_jv .status ok
+ok "healthz"
+
+# ---- a JSON request
+post_json '{"business":"demo","phone":"+1 (415) 555-0100","name":"Ann",
+  "page_url":"https://shop.example/pricing?x=1","page_title":"Pricing",
+  "note":"about the\nblue plan"}'
+expect_status 202 "create"
+ID=$(jv .id)
+TOKEN=$(jv .cancel_token)
+expect_jv .status queued
+expect_jv .status_url "/v1/callbacks/$ID"
+expect_jv .position 1
+expect_jv .scheduled_for null
+expect_jv .existing false
+printf '%s' "$ID" | grep -Eq '^cb_[A-Za-z0-9_-]{22}$' || fail "id $ID"
+[ ${#TOKEN} -ge 43 ] || fail "cancel token too short: $TOKEN"
+[ "$(hdr Cache-Control)" = no-store ] || fail "Cache-Control"
+ok "POST JSON answers 202 queued with id, token and position"
+
+# stored as sent (E.164) with a created event
+[ "$(sqlite3 "$DB" "SELECT phone||'|'||business_id||'|'||name FROM callbacks
+	WHERE id='$ID'")" = "+14155550100|demo|Ann" ] || fail "row"
+[ "$(sqlite3 "$DB" "SELECT type FROM events WHERE callback_id='$ID'")" \
+	= created ] || fail "created event"
+ok "the callback row and its created event are in the database"
+
+req GET "/v1/callbacks/$ID"
+expect_status 200
+expect_jv .id "$ID"
+expect_jv .status queued
+expect_jv .position 1
+expect_jv '.events[0].type' created
+expect_jv .phone '+1********00'
+[ "$(jv .note)" = null ] || fail "GET must not show the note"
+ok "GET shows status, position and public history, phone masked"
+
+# ---- a form, another number in national form
+req POST /v1/callbacks --data-urlencode business=demo \
+	--data-urlencode 'phone=(212) 555-0199' --data-urlencode name=Bob
+expect_status 202 "form create"
+ID2=$(jv .id)
+expect_jv .position 2
+[ "$ID2" != "$ID" ] || fail "same id"
+ok "POST form-urlencoded with a national number answers 202, position 2"
+
+# ---- duplicate: the open callback, a fresh token
+post_json '{"business":"demo","phone":"415-555-0100"}'
+expect_status 200 "duplicate"
+expect_jv .id "$ID"
+expect_jv .existing true
+TOKEN_DUP=$(jv .cancel_token)
+[ "$TOKEN_DUP" != "$TOKEN" ] || fail "duplicate got the same token"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")" = 2 ] ||
+	fail "duplicate created a row"
+ok "an open callback for the same phone is returned with 200"
+
+# ---- scheduled
+WHEN=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S-05:00)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550111\",\"when\":\"$WHEN\"}"
+expect_status 202 "scheduled"
+expect_jv .status scheduled
+expect_jv .position 0
+[ "$(jv .scheduled_for)" != null ] || fail "scheduled_for"
+ok "a future when is scheduled with scheduled_for"
+
+post_json '{"business":"demo","phone":"+14155550112","when":"asap"}'
+expect_status 202
+expect_jv .status queued
+ok "when=asap is queued"
+
+# ---- errors, each with its field
+post_json '{"business":"demo","phone":"+14155550113","when":"2020-01-01T00:00:00Z"}'
+expect_error 400 invalid_when when
+FAR=$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550113\",\"when\":\"$FAR\"}"
+expect_error 400 invalid_when when
+post_json '{"business":"demo","phone":"+14155550113","when":"tomorrow"}'
+expect_error 400 invalid_when when
+ok "when in the past, too far ahead or malformed: 400 invalid_when"
+
+post_json '{"business":"demo","phone":"call me maybe"}'
+expect_error 400 invalid_phone phone
+post_json '{"business":"demo","phone":"+1415555010099999"}'
+expect_error 400 invalid_phone phone
+post_json '{"business":"demo"}'
+expect_error 400 missing_field phone
+post_json '{"business":"demo","phone":"+1 900 555 0100"}'
+[ "$STATUS" = 400 ] && [ "$(jv .error.field)" = phone ] &&
+	[ "$(jv .error.code)" = phone_denied ] || fail "premium number"
+post_json '{"business":"demo","phone":"+44 20 7946 0958"}'
+expect_error 400 phone_country_not_allowed phone
+ok "bad, missing, premium-rate and foreign numbers: 400 on phone"
+
+post_json '{"phone":"+14155550113"}'
+expect_error 400 missing_field business
+post_json '{"business":"nope","phone":"+14155550113"}'
+expect_error 404 unknown_business business
+ok "missing business 400, unknown business 404"
+
+post_json '{"business":"demo","phone":"+14155550113","colour":"red"}'
+expect_error 400 unknown_field colour
+post_json '{"business":"demo","phone":14155550113}'
+expect_error 400 invalid_type phone
+post_json '{"business":"demo","phone":"+14155550113",}'
+expect_error 400 invalid_json
+post_json '{"business":"demo","business":"demo","phone":"+14155550113"}'
+expect_error 400 duplicate_field business
+post_json ''
+expect_error 400 invalid_json
+ok "unknown field, wrong type, bad JSON, duplicate key, empty body: 400"
+
+post_json '{"business":"demo","phone":"+14155550113","page_url":"javascript:alert(1)"}'
+expect_error 400 invalid_url page_url
+LONG=$(head -c 2100 /dev/zero | tr '\0' a)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550113\",\"page_url\":\"https://x.example/$LONG\"}"
+expect_error 400 too_long page_url
+T301=$(head -c 301 /dev/zero | tr '\0' t)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550113\",\"page_title\":\"$T301\"}"
+expect_error 400 too_long page_title
+N101=$(head -c 101 /dev/zero | tr '\0' n)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550113\",\"name\":\"$N101\"}"
+expect_error 400 too_long name
+N1001=$(head -c 1001 /dev/zero | tr '\0' n)
+post_json "{\"business\":\"demo\",\"phone\":\"+14155550113\",\"note\":\"$N1001\"}"
+expect_error 400 too_long note
+post_json '{"business":"demo","phone":"+14155550113","name":"a\u0007b"}'
+expect_error 400 invalid_text name
+ok "page_url scheme and lengths, title/name/note bounds, control chars: 400"
+
+post_json '{"business":"demo","phone":"+14155550113","agent":"sip:evil@x"}'
+expect_error 400 unknown_agent agent
+post_json '{"business":"demo","phone":"+14155550113","agent":"sales"}'
+expect_status 202 "published agent key"
+[ "$(sqlite3 "$DB" "SELECT agent_key FROM callbacks WHERE phone='+14155550113'")" \
+	= sales ] || fail "agent key stored"
+ok "agent: only keys the business publishes"
+
+req POST /v1/callbacks -H 'Content-Type: text/plain' --data 'x'
+expect_error 415 unsupported_media_type
+req POST /v1/callbacks -H 'Content-Type: application/json; charset=latin1' \
+	--data '{}'
+expect_error 415 unsupported_media_type
+ok "other content types: 415"
+
+head -c 17000 /dev/zero | tr '\0' ' ' >"$T/big"
+req POST /v1/callbacks -H 'Content-Type: application/json' \
+	--data-binary @"$T/big"
+expect_status 413 "big body"
+ok "a body over 16 KiB: 413"
+
+req PUT /v1/callbacks -H 'Content-Type: application/json' --data '{}'
+expect_error 405 method_not_allowed
+hdr Allow | grep -q POST || fail "Allow header"
+req GET /v1/nothing
+expect_error 404 not_found
+req GET /v1/callbacks/cb_doesnotexistdoesnotexis
+expect_error 404 not_found
+req GET "/v1/callbacks/../../etc/passwd"
+expect_status 404
+ok "405 with Allow, 404 for unknown paths and ids"
+
+# nothing above wrote a row
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")" = 5 ] ||
+	fail "rejected requests left rows"
+ok "rejected requests wrote nothing"
+
+# ---- idempotency
+IK="retry-$(date +%s%N)"
+post_json '{"business":"demo","phone":"+14155550120"}' -H "Idempotency-Key: $IK"
+expect_status 202
+IID=$(jv .id)
+post_json '{"business":"demo","phone":"+14155550120"}' -H "Idempotency-Key: $IK"
+expect_status 202 "replay"
+expect_jv .id "$IID"
+expect_jv .existing false
+post_json '{"business":"demo","phone":"+14155550121"}' -H "Idempotency-Key: $IK"
+expect_error 422 idempotency_key_reused
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE phone IN
+	('+14155550120','+14155550121')")" = 1 ] || fail "replay added a row"
+post_json '{"business":"demo","phone":"+14155550122"}' -H "Idempotency-Key: a b"
+expect_error 400 invalid_idempotency_key Idempotency-Key
+ok "Idempotency-Key: replay returns the first answer, reuse is 422"
+
+# ---- cancel
+req DELETE "/v1/callbacks/$ID"
+expect_error 401 missing_token
+hdr WWW-Authenticate | grep -q Bearer || fail "WWW-Authenticate"
+req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer wrong"
+expect_error 401 invalid_token
+req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN_DUP"
+expect_status 200 "cancel with the duplicate's token"
+expect_jv .status canceled
+expect_jv '.events[-1].type' canceled
+req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN"
+expect_error 409 not_cancelable
+req DELETE /v1/callbacks/cb_doesnotexistdoesnotexis -H "Authorization: Bearer $TOKEN"
+expect_error 404 not_found
+req GET "/v1/callbacks/$ID2"
+expect_jv .position 1
+ok "DELETE: 401 without/with a wrong token, 200 canceled, then 409; queue moves up"
+
+# ---- CORS
+req OPTIONS /v1/callbacks -H 'Origin: http://localhost:3000' \
+	-H 'Access-Control-Request-Method: POST' \
+	-H 'Access-Control-Request-Headers: content-type, idempotency-key'
+expect_status 204 "preflight"
+[ "$(hdr Access-Control-Allow-Origin)" = "http://localhost:3000" ] ||
+	fail "ACAO"
+hdr Access-Control-Allow-Methods | grep -q POST || fail "ACAM"
+hdr Access-Control-Allow-Headers | grep -qi idempotency-key || fail "ACAH"
+hdr Vary | grep -q Origin || fail "Vary"
+req OPTIONS /v1/callbacks -H 'Origin: https://evil.example' \
+	-H 'Access-Control-Request-Method: POST'
+expect_status 403 "preflight from another origin"
+[ -z "$(hdr Access-Control-Allow-Origin)" ] || fail "ACAO for evil"
+req OPTIONS /v1/callbacks -H 'Origin: http://localhost:3000' \
+	-H 'Access-Control-Request-Method: PUT'
+expect_status 403 "preflight PUT"
+req OPTIONS /v1/callbacks -H 'Origin: http://localhost:3000' \
+	-H 'Access-Control-Request-Method: POST' \
+	-H 'Access-Control-Request-Headers: x-evil'
+expect_status 403 "preflight header"
+ok "preflight: allowed origin 204 with CORS headers; others 403"
+
+post_json '{"business":"demo","phone":"+14155550130"}' \
+	-H 'Origin: http://127.0.0.1:8000'
+expect_status 202 "POST from an allowed origin"
+[ "$(hdr Access-Control-Allow-Origin)" = "http://127.0.0.1:8000" ] ||
+	fail "ACAO on POST"
+post_json '{"business":"demo","phone":"+14155550131"}' \
+	-H 'Origin: https://evil.example'
+expect_error 403 origin_not_allowed
+[ -z "$(hdr Access-Control-Allow-Origin)" ] || fail "ACAO for evil"
+post_json '{"business":"demo","phone":"+14155550131"}' \
+	-H 'Origin: http://127.0.0.1.evil.example:80'
+expect_error 403 origin_not_allowed
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE phone='+14155550131'")" \
+	= 0 ] || fail "refused origin wrote a row"
+ok "POST: allowed origin gets CORS headers, other origins 403 and nothing stored"
+
+stop_beckon
+ok "SIGTERM: clean exit"

@@ -1,0 +1,136 @@
+# Shared helpers for the integration tests (sourced, not run by ctest).
+#
+# Each test starts its own beckon on a free loopback port with a scratch
+# database, talks to it with curl, and stops only the processes it started,
+# by pid. Everything a test writes lives in $T, removed on success and kept
+# (and named) on failure.
+
+set -eu
+
+: "${BECKON:?BECKON must point at the beckon binary}"
+: "${BECKON_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+
+T=$(mktemp -d /tmp/beckon-it.XXXXXX)
+PIDS=""
+NTESTS=0
+
+# sanitizer builds: fail on the first report, leaks included
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+cleanup() {
+	rc=$?
+	for p in $PIDS; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	if [ "$rc" = 0 ]; then
+		rm -rf "$T"
+	else
+		echo "test files kept in $T" >&2
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (last 40 lines)" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${BODY:-}" ]; then
+		echo "  last status: ${STATUS:-}" >&2
+		echo "  last body: $BODY" >&2
+	fi
+	exit 1
+}
+
+ok() {
+	NTESTS=$((NTESTS + 1))
+	echo "ok $NTESTS - $*"
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# start_beckon NAME [--key value ...]: sets URL, PID, DB; waits for /healthz
+start_beckon() {
+	name=$1
+	shift
+	PORT=$(free_port)
+	URL="http://127.0.0.1:$PORT"
+	DB="${DB:-$T/$name.db}"
+	"$BECKON" serve --http_listen "127.0.0.1:$PORT" --db "sqlite:$DB" \
+		"$@" >>"$T/$name.log" 2>&1 &
+	PID=$!
+	PIDS="$PIDS $PID"
+	i=0
+	until curl -s -o /dev/null "$URL/healthz" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$PID" 2>/dev/null; then
+			fail "beckon ($name) did not start"
+		fi
+		sleep 0.05
+	done
+}
+
+# stop_beckon: SIGTERM, wait, and insist on a clean exit and a clean log
+stop_beckon() {
+	kill -TERM "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	[ "$rc" = 0 ] || fail "beckon exited with $rc"
+	if grep -q "Sanitizer\|runtime error" "$T"/*.log; then
+		fail "sanitizer report in the log"
+	fi
+}
+
+# req METHOD PATH [curl args...]: sets STATUS, BODY and HDRS ($T/hdrs)
+req() {
+	method=$1
+	path=$2
+	shift 2
+	BODY=$(curl -s -S -X "$method" -D "$T/hdrs" -o - \
+		-w '\n%{http_code}' "$@" "$URL$path") || fail "curl $method $path"
+	STATUS=$(printf '%s' "$BODY" | tail -n 1)
+	BODY=$(printf '%s' "$BODY" | sed '$d')
+}
+
+post_json() {
+	req POST /v1/callbacks -H 'Content-Type: application/json' \
+		--data-binary "$@"
+}
+
+expect_status() {
+	[ "$STATUS" = "$1" ] || fail "${2:-request}: status $STATUS, expected $1"
+}
+
+# jv FILTER: a value of the last body (jq -r)
+jv() {
+	printf '%s' "$BODY" | jq -r "$1" 2>/dev/null || fail "not JSON: $BODY"
+}
+
+expect_jv() {
+	got=$(jv "$1")
+	[ "$got" = "$2" ] || fail "${3:-$1}: $1 is '$got', expected '$2'"
+}
+
+# expect_error STATUS CODE [FIELD]
+expect_error() {
+	expect_status "$1" "error $2"
+	expect_jv .error.code "$2"
+	if [ $# -ge 3 ]; then
+		expect_jv .error.field "$3"
+	fi
+	[ -n "$(jv .error.message)" ] || fail "no error message"
+}
+
+hdr() {
+	grep -i "^$1:" "$T/hdrs" | head -n 1 | cut -d: -f2- | tr -d '\r' |
+		sed 's/^ *//'
+}
