@@ -58,6 +58,7 @@ static void serve_usage(FILE *f)
 static int serve_args(struct cfg *cfg, int argc, char **argv)
 {
 	const char *file = NULL;
+	bool b;
 	int i, err;
 
 	for (i = 0; i < argc; i++) {
@@ -92,8 +93,9 @@ static int serve_args(struct cfg *cfg, int argc, char **argv)
 			return EINVAL;
 		}
 
+		/* "--demo" alone means yes; "--demo no" is a value */
 		if (k->type == CFG_BOOL &&
-		    (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))) {
+		    (i + 1 >= argc || cfg_parse_bool(&b, argv[i + 1]))) {
 			val = "yes";
 		}
 		else {
