@@ -1,5 +1,6 @@
 #include <re.h>
 #include "phone/phone.h"
+#include "phone/phone_int.h"
 #include "test.h"
 
 
@@ -249,6 +250,13 @@ TEST(phone_calling_code)
 		{"+2112345678", 211},
 		{"+9991234567", 0},
 		{"+3881234567", 0},
+		{"+3841234567", 0},
+		{"+4221234567", 0},
+		{"+6711234567", 0},
+		{"+6841234567", 0},
+		{"+8781234567", 0},
+		{"+9691234567", 0},
+		{"+9971234567", 0},
 		{"+0123456789", 0},
 		{"14155550100", 0},
 		{"+1415555abcd", 0},
@@ -506,6 +514,41 @@ TEST(phone_err_strings)
 	}
 
 	TEST_EQ_STR(phone_err_code((enum phone_err)99), "invalid_phone");
+
+	return 0;
+}
+
+
+/* the table: how many codes, and every one found by the binary search */
+TEST(phone_cc_table)
+{
+	static const unsigned some[] = {
+		1, 7, 20, 27, 30, 36, 39, 49, 58, 66, 98, 211, 299, 350, 389,
+		420, 423, 500, 599, 670, 692, 800, 888, 960, 979, 992, 998,
+	};
+	unsigned cc, count = 0;
+	size_t i, cclen;
+	char d[4];
+
+	for (cc = 0; cc < 1000; cc++) {
+		if (!phone_cc_known(cc))
+			continue;
+
+		++count;
+
+		/* no code is the start of another */
+		snprintf(d, sizeof(d), "%u", cc);
+		TEST_EQ_INT(phone_cc_match(d, strlen(d), &cclen), cc);
+		TEST_EQ_INT(cclen, strlen(d));
+	}
+	TEST_EQ_INT(count, 215);
+
+	for (i = 0; i < sizeof(some) / sizeof(some[0]); i++)
+		TEST_ASSERT(phone_cc_known(some[i]));
+
+	TEST_ASSERT(!phone_cc_known(0));
+	TEST_ASSERT(!phone_cc_known(1000));
+	TEST_ASSERT(!phone_cc_known(35));
 
 	return 0;
 }
