@@ -22,6 +22,7 @@ enum {
 	API_MAX_NOTE = 1000,
 	API_MAX_AGENT_KEY = 64,
 	API_MAX_ORIGIN = 256,
+	API_ID_LEN = 37,          /* cb_ + 12 hex + 22 base64url */
 };
 
 struct api {
@@ -83,6 +84,6 @@ bool api_id_valid(const char *s, size_t len);
 bool api_idem_key_valid(const char *s, size_t len);
 int  api_parse_when(int64_t *msp, const char *s, size_t len, int64_t now,
 		    int64_t max_ahead_ms, const char **whyp);
-int  api_new_id(char *buf, size_t sz);
+int  api_new_id(char *buf, size_t sz, int64_t now);
 
 #endif

@@ -478,7 +478,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		goto fail;
 
 	/* everything checked: hand it to the store */
-	err = api_new_id(cn.id, sizeof(cn.id));
+	err = api_new_id(cn.id, sizeof(cn.id), p->now);
 	if (!err)
 		err = token_random(p->token, sizeof(p->token), TOKEN_BYTES);
 	if (err) {

@@ -8,8 +8,14 @@
 #include <re.h>
 #include "limit/limit.h"
 
+enum {
+	BUCKETS_MIN = 1024,
+	BUCKETS_MAX = 1 << 20,
+};
+
 struct limit {
 	struct hash *keys;
+	uint32_t bsize;
 	int64_t horizon;
 	uint32_t nkeys;
 };
@@ -56,7 +62,8 @@ int limit_alloc(struct limit **lp, int64_t horizon_ms)
 
 	l->horizon = horizon_ms;
 
-	err = hash_alloc(&l->keys, 1024);
+	l->bsize = BUCKETS_MIN;
+	err = hash_alloc(&l->keys, l->bsize);
 	if (err)
 		mem_deref(l);
 	else
@@ -100,6 +107,38 @@ static void entry_prune(struct entry *e, int64_t cutoff)
 }
 
 
+static bool move_handler(struct le *le, void *arg)
+{
+	struct entry *e = le->data;
+	struct hash *to = arg;
+
+	hash_unlink(&e->he);
+	hash_append(to, hash_joaat_str(e->key), &e->he, e);
+
+	return false;
+}
+
+
+/*
+ * libre's hash has a fixed number of buckets; a limiter sees one key per
+ * distinct phone number of the last day, so it grows the table itself to
+ * keep chains short (a lookup per request is on the hot path).
+ */
+static void grow(struct limit *l)
+{
+	struct hash *h;
+	uint32_t bsize = l->bsize * 4;
+
+	if (bsize > BUCKETS_MAX || hash_alloc(&h, bsize))
+		return;
+
+	hash_apply(l->keys, move_handler, h);
+	mem_deref(l->keys);
+	l->keys = h;
+	l->bsize = bsize;
+}
+
+
 int limit_add(struct limit *l, const char *key, int64_t t)
 {
 	struct entry *e;
@@ -116,7 +155,8 @@ int limit_add(struct limit *l, const char *key, int64_t t)
 			return ENOMEM;
 		}
 		hash_append(l->keys, hash_joaat_str(key), &e->he, e);
-		l->nkeys++;
+		if (++l->nkeys > 2 * l->bsize)
+			grow(l);
 	}
 
 	entry_prune(e, t - l->horizon);

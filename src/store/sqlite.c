@@ -45,6 +45,11 @@ enum stmt_id {
 	S_CALLBACK_CANCEL,
 	S_INTAKE_SINCE,
 	S_INTAKE_PRUNE,
+	S_BEGIN,
+	S_COMMIT,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	S_COUNT
 };
 
@@ -83,7 +88,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 		" ?12)",
 	[S_TOKEN_INSERT] =
-		"INSERT INTO cancel_tokens (token_hash, callback_id, created_at)"
+		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
+		" created_at)"
 		" VALUES (?1, ?2, ?3)",
 	[S_EVENT_INSERT] =
 		"INSERT INTO events (callback_id, t, type, public, data)"
@@ -107,7 +113,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		" ORDER BY seq",
 	[S_TOKEN_CHECK] =
 		"SELECT 1 FROM cancel_tokens"
-		" WHERE token_hash = ?1 AND callback_id = ?2",
+		" WHERE callback_id = ?2 AND token_hash = ?1",
 	[S_CALLBACK_CANCEL] =
 		"UPDATE callbacks SET status = 'canceled', open = 0,"
 		" updated_at = ?2 WHERE id = ?1",
@@ -115,6 +121,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT t, business_id, phone, ip FROM intake_log"
 		" WHERE t >= ?1 ORDER BY t",
 	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_SAVEPOINT] = "SAVEPOINT op",
+	[S_RELEASE] = "RELEASE op",
+	[S_ROLLBACK_TO] = "ROLLBACK TO op",
 };
 
 enum op_kind {
@@ -261,6 +272,26 @@ static int exec_sql(struct sqlite_be *be, const char *sql)
 	if (rc != SQLITE_OK) {
 		log_error("%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
+		return sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+	}
+
+	return 0;
+}
+
+
+/* Run one of the prepared transaction-control statements. */
+static int exec_stmt(struct sqlite_be *be, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt_get(be, id);
+	int rc;
+
+	if (!s)
+		return EIO;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("%s: %s", stmt_sql[id], errmsg(be));
 		return sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
 	}
 
@@ -929,7 +960,7 @@ static size_t run_batch(struct sqlite_be *be)
 
 	be->running = true;
 
-	err = exec_sql(be, "BEGIN IMMEDIATE");
+	err = exec_stmt(be, S_BEGIN);
 
 	while (!err && n < be->batch_max && (le = list_head(&be->ops))) {
 		struct op *op = le->data;
@@ -938,7 +969,7 @@ static size_t run_batch(struct sqlite_be *be)
 		list_append(&done, le, op);
 		n++;
 
-		if (exec_sql(be, "SAVEPOINT op")) {
+		if (exec_stmt(be, S_SAVEPOINT)) {
 			op->err = EIO;
 			continue;
 		}
@@ -948,12 +979,12 @@ static size_t run_batch(struct sqlite_be *be)
 		/* EALREADY/EPERM/ENOENT are answers, not failures, but
 		 * nothing they touched may stay either way */
 		if (op->err)
-			exec_sql(be, "ROLLBACK TO op");
-		exec_sql(be, "RELEASE op");
+			exec_stmt(be, S_ROLLBACK_TO);
+		exec_stmt(be, S_RELEASE);
 	}
 
 	if (!err)
-		err = exec_sql(be, "COMMIT");
+		err = exec_stmt(be, S_COMMIT);
 
 	if (err) {
 		/* nothing of this batch is on disk: say so to everyone */
@@ -1272,7 +1303,7 @@ static int migrate(struct sqlite_be *be)
 	for (i = (size_t)version; i < n; i++) {
 		char pragma[48];
 
-		err = exec_sql(be, "BEGIN IMMEDIATE");
+		err = exec_stmt(be, S_BEGIN);
 		if (err)
 			return err;
 
@@ -1366,7 +1397,11 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 	}
 	sqlite3_finalize(s);
 
-	err = exec_sql(be, "PRAGMA synchronous = FULL");
+	/* the working set (open callbacks and their indexes) stays in
+	 * memory: a batch should only ever write, never wait on a read */
+	err = exec_sql(be, "PRAGMA cache_size = -65536");
+	if (!err)
+		err = exec_sql(be, "PRAGMA synchronous = FULL");
 	if (!err)
 		err = exec_sql(be, "PRAGMA foreign_keys = ON");
 	if (!err)

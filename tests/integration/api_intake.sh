@@ -24,7 +24,7 @@ expect_jv .status_url "/v1/callbacks/$ID"
 expect_jv .position 1
 expect_jv .scheduled_for null
 expect_jv .existing false
-printf '%s' "$ID" | grep -Eq '^cb_[A-Za-z0-9_-]{22}$' || fail "id $ID"
+printf '%s' "$ID" | grep -Eq '^cb_[0-9a-f]{12}[A-Za-z0-9_-]{22}$' || fail "id $ID"
 [ ${#TOKEN} -ge 43 ] || fail "cancel token too short: $TOKEN"
 [ "$(hdr Cache-Control)" = no-store ] || fail "Cache-Control"
 ok "POST JSON answers 202 queued with id, token and position"
@@ -165,7 +165,7 @@ expect_error 405 method_not_allowed
 hdr Allow | grep -q POST || fail "Allow header"
 req GET /v1/nothing
 expect_error 404 not_found
-req GET /v1/callbacks/cb_doesnotexistdoesnotexis
+req GET /v1/callbacks/cb_019a0b1c2d3edoesnotexistdoesnotexi
 expect_error 404 not_found
 req GET "/v1/callbacks/../../etc/passwd"
 expect_status 404
@@ -205,7 +205,7 @@ expect_jv .status canceled
 expect_jv '.events[-1].type' canceled
 req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN"
 expect_error 409 not_cancelable
-req DELETE /v1/callbacks/cb_doesnotexistdoesnotexis -H "Authorization: Bearer $TOKEN"
+req DELETE /v1/callbacks/cb_019a0b1c2d3edoesnotexistdoesnotexi -H "Authorization: Bearer $TOKEN"
 expect_error 404 not_found
 req GET "/v1/callbacks/$ID2"
 expect_jv .position 1

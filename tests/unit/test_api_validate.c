@@ -88,24 +88,31 @@ TEST(api_ids_and_keys)
 	char a[40], b[40];
 	int i;
 
-	TEST_EQ_INT(api_new_id(a, sizeof(a)), 0);
-	TEST_EQ_INT(api_new_id(b, sizeof(b)), 0);
-	TEST_EQ_INT(strlen(a), 25);
-	TEST_ASSERT(api_id_valid(a, strlen(a)));
-	TEST_ASSERT(strcmp(a, b));
-	TEST_EQ_INT(api_new_id(a, 20), EINVAL);
+	const int64_t now = 0x19a0b1c2d3eLL;
 
-	/* 22 base64url characters are 132 bits, of which 128 random: a
-	 * thousand ids never repeat and use the whole alphabet's spread */
+	TEST_EQ_INT(api_new_id(a, sizeof(a), now), 0);
+	TEST_EQ_INT(api_new_id(b, sizeof(b), now), 0);
+	TEST_EQ_INT(strlen(a), API_ID_LEN);
+	TEST_ASSERT(api_id_valid(a, strlen(a)));
+	TEST_ASSERT(!strncmp(a, "cb_019a0b1c2d3e", 15));
+	TEST_ASSERT(strcmp(a, b));
+	TEST_EQ_INT(api_new_id(a, 20, now), EINVAL);
+
+	/* the same millisecond still gives distinct ids: 128 random bits */
 	for (i = 0; i < 1000; i++) {
-		TEST_EQ_INT(api_new_id(b, sizeof(b)), 0);
+		TEST_EQ_INT(api_new_id(b, sizeof(b), now), 0);
 		TEST_ASSERT(strcmp(a, b));
 	}
 
+	/* later ids sort after earlier ones */
+	TEST_EQ_INT(api_new_id(b, sizeof(b), now + 1), 0);
+	TEST_ASSERT(strncmp(a, b, 15) < 0);
+
 	TEST_ASSERT(!api_id_valid("cb_short", 8));
-	TEST_ASSERT(!api_id_valid("xx_aaaaaaaaaaaaaaaaaaaaaa", 25));
-	TEST_ASSERT(!api_id_valid("cb_aaaaaaaaaaaaaaaaaaaa/a", 25));
-	TEST_ASSERT(!api_id_valid("cb_aaaaaaaaaaaaaaaaaaaa.a", 25));
+	TEST_ASSERT(!api_id_valid("xx_019a0b1c2d3eaaaaaaaaaaaaaaaaaaaaaa", 37));
+	TEST_ASSERT(!api_id_valid("cb_019a0b1c2d3Eaaaaaaaaaaaaaaaaaaaaaa", 37));
+	TEST_ASSERT(!api_id_valid("cb_019a0b1c2d3eaaaaaaaaaaaaaaaaaaaa/a", 37));
+	TEST_ASSERT(!api_id_valid("cb_019a0b1c2d3eaaaaaaaaaaaaaaaaaaaa.a", 37));
 
 	TEST_ASSERT(api_idem_key_valid("a", 1));
 	TEST_ASSERT(!api_idem_key_valid("", 0));

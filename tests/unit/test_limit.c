@@ -94,3 +94,28 @@ TEST(limit_remove_and_sweep)
 
 	return 0;
 }
+
+
+TEST(limit_many_keys)
+{
+	struct limit *l = NULL;
+	char key[32];
+	int i;
+
+	TEST_EQ_INT(limit_alloc(&l, DAY), 0);
+
+	/* enough keys to make the table grow twice; all still found */
+	for (i = 0; i < 20000; i++) {
+		re_snprintf(key, sizeof(key), "demo|+1415%07d", i);
+		TEST_EQ_INT(limit_add(l, key, 1000 + i), 0);
+	}
+	for (i = 0; i < 20000; i += 7) {
+		re_snprintf(key, sizeof(key), "demo|+1415%07d", i);
+		TEST_EQ_INT(limit_count(l, key, 30000, DAY), 1);
+	}
+	TEST_EQ_INT(limit_sweep(l, 1000 + DAY + 9999), 10000);
+
+	mem_deref(l);
+
+	return 0;
+}

@@ -1,0 +1,148 @@
+#!/bin/sh
+# bench/intake: how many durable callback requests per second beckon takes,
+# next to nginx answering a static 202 to the same load in the same run.
+#
+#   sh bench/intake/run.sh [path/to/beckon]      (or: make bench-intake)
+#
+# Both servers are pinned to the same single core (taskset), wrk runs on
+# another with keep-alive connections. beckon commits every request to
+# SQLite (WAL, synchronous=FULL) before answering 202; nginx just answers.
+# Afterwards the database is counted: every 2xx must be a stored row.
+# Knobs: BENCH_SECONDS (10), BENCH_CONNS (64), BENCH_CORE (0), WRK_CORE (1).
+set -eu
+
+BECKON=${1:-build/beckon}
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-64}
+CORE=${BENCH_CORE:-0}
+WRK_CORE=${WRK_CORE:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/beckon-bench.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+NCPU=$(nproc)
+if [ "$NCPU" -lt 2 ]; then
+	WRK_CORE=$CORE
+	echo "note: one CPU only: wrk shares the server's core" >&2
+fi
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() {
+	i=0
+	until curl -s -o /dev/null "$1"; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { echo "server did not start: $1" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+
+# run_wrk URL PREFIX: prints "rps p50 p99 requests non2xx"
+run_wrk() {
+	BENCH_PREFIX=$2 taskset -c "$WRK_CORE" wrk -t1 -c"$CONNS" \
+		-d"${SECS}s" --latency -s "$HERE/post.lua" "$1" >"$T/wrk.out"
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+		return v
+	}
+	/Requests\/sec/ { rps = $2 }
+	$1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
+	$1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
+	/requests in/ { req = $1 }
+	/Non-2xx/ { bad = $NF }
+	END { printf "%s %.2f %.2f %s %s\n", rps, p50, p99, req, bad + 0 }
+	' "$T/wrk.out"
+}
+
+# ---- nginx: a static 202 with a small JSON body, one worker
+NPORT=$(free_port)
+mkdir -p "$T/nginx"
+cat >"$T/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx;
+	proxy_temp_path $T/nginx;
+	fastcgi_temp_path $T/nginx;
+	uwsgi_temp_path $T/nginx;
+	scgi_temp_path $T/nginx;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NPORT;
+		location / {
+			default_type application/json;
+			return 202 '{"id":"cb_static","status":"queued"}';
+		}
+	}
+}
+CONF
+taskset -c "$CORE" nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" \
+	2>"$T/nginx/stderr" &
+PIDS="$PIDS $!"
+NGINX_PID=$!
+wait_http "http://127.0.0.1:$NPORT/"
+
+# ---- beckon: limits off for the bench business, a scratch database
+BPORT=$(free_port)
+cat >"$T/beckon.conf" <<CONF
+log_level warn
+limit_ip_minute 0
+limit_phone_15min 0
+limit_phone_day 0
+[business bench]
+name Bench
+timezone UTC
+country 1
+CONF
+taskset -c "$CORE" "$BECKON" serve -f "$T/beckon.conf" \
+	--http_listen "127.0.0.1:$BPORT" --db "sqlite:$T/bench.db" \
+	2>"$T/beckon.log" &
+PIDS="$PIDS $!"
+BECKON_PID=$!
+wait_http "http://127.0.0.1:$BPORT/healthz"
+
+echo "intake benchmark: wrk -c$CONNS for ${SECS}s, servers on core $CORE," \
+	"wrk on core $WRK_CORE"
+
+set -- $(run_wrk "http://127.0.0.1:$NPORT/v1/callbacks" "+14152")
+N_RPS=$1 N_P50=$2 N_P99=$3
+set -- $(run_wrk "http://127.0.0.1:$BPORT/v1/callbacks" "+14153")
+B_RPS=$1 B_P50=$2 B_P99=$3 B_REQ=$4 B_BAD=$5
+
+kill "$BECKON_PID"
+wait "$BECKON_PID" 2>/dev/null || true
+kill "$NGINX_PID"
+STORED=$(sqlite3 "$T/bench.db" "SELECT count(*) FROM callbacks")
+SYNC=$(sqlite3 "$T/bench.db" "PRAGMA journal_mode")
+
+printf '\n%-22s %12s %10s %10s\n' "server" "requests/s" "p50 ms" "p99 ms"
+printf '%-22s %12.0f %10.2f %10.2f\n' "nginx (static 202)" "$N_RPS" \
+	"$N_P50" "$N_P99"
+printf '%-22s %12.0f %10.2f %10.2f\n' "beckon (durable 202)" "$B_RPS" \
+	"$B_P50" "$B_P99"
+awk -v b="$B_RPS" -v n="$N_RPS" 'BEGIN {
+	printf "\nratio beckon/nginx: %.2f (goal: >= 0.50)\n", b / n }'
+echo "beckon: $B_REQ requests, $B_BAD non-2xx, $STORED rows stored" \
+	"(journal $SYNC, synchronous=FULL)"
+if [ "$B_BAD" != 0 ]; then
+	echo "warning: beckon answered $B_BAD requests with an error" >&2
+fi
