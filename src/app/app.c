@@ -14,12 +14,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #define LOG_SUBSYS "app"
 #include "util/util.h"
 #include "cfg/cfg.h"
 #include "store/store.h"
 #include "api/api.h"
+#include "phone/phone.h"
 #include "app/app.h"
 
 enum {
@@ -130,10 +132,75 @@ static int business_from_section(struct business *b,
 }
 
 
+/*
+ * A business from a config file is checked before anything is stored: a
+ * typo in a time zone or a deny list must stop the start-up with a line
+ * that says which, not quietly weaken a limit.
+ */
+static int business_validate(const struct business *b)
+{
+	char path[256];
+	const char *p;
+
+	if (!b->timezone || !*b->timezone || strstr(b->timezone, "..") ||
+	    b->timezone[0] == '/') {
+		log_error("business %s: timezone: not an IANA time zone name",
+			  b->id);
+		return EINVAL;
+	}
+	re_snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s",
+		    b->timezone);
+	if (access(path, R_OK)) {
+		log_error("business %s: timezone: unknown time zone '%s' "
+			  "(is tzdata installed?)", b->id, b->timezone);
+		return EINVAL;
+	}
+
+	re_snprintf(path, sizeof(path), "%u", b->country);
+	if (phone_policy_validate(path, NULL)) {
+		log_error("business %s: country: %u is not a calling code",
+			  b->id, b->country);
+		return EINVAL;
+	}
+
+	if (phone_policy_validate(b->allowed_countries,
+				  b->deny_prefixes &&
+				  strcmp(b->deny_prefixes, "none") ?
+				  b->deny_prefixes : NULL)) {
+		log_error("business %s: allowed_countries or deny_prefixes: "
+			  "expected calling codes (\"1 44\") and E.164 "
+			  "prefixes (\"+1900 +44909\")", b->id);
+		return EINVAL;
+	}
+
+	for (p = b->origins; p && *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n && !((n > 7 && !strncmp(p, "http://", 7)) ||
+			   (n > 8 && !strncmp(p, "https://", 8)))) {
+			log_error("business %s: origins: '%.*s' is not an "
+				  "http:// or https:// origin", b->id,
+				  (int)n, p);
+			return EINVAL;
+		}
+		p += n;
+	}
+
+	return 0;
+}
+
+
 static int put_business(const struct business *b, int *errp)
 {
-	int err = store_business_put(app.st, b, done_h, errp);
+	int err = business_validate(b);
 
+	if (err)
+		return err;
+
+	err = store_business_put(app.st, b, done_h, errp);
 	if (err)
 		log_error("business %s: %s", b->id, strerror(err));
 
