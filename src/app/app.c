@@ -208,6 +208,30 @@ static int put_business(const struct business *b, int *errp)
 }
 
 
+/* A demo agent with password "demo"; an existing one is left alone. */
+static int load_demo_agent(const char *id, const char *name,
+			   const char *role, int *errp)
+{
+	char hash[PASSWORD_HASH_SIZE];
+	struct agent a;
+	int err;
+
+	err = password_hash(hash, sizeof(hash), "demo");
+	if (err)
+		return err;
+
+	memset(&a, 0, sizeof(a));
+	a.id = (char *)id;
+	a.name = (char *)name;
+	a.login = (char *)id;
+	a.password_hash = hash;
+	a.role = (char *)role;
+	a.businesses = "demo";
+
+	return store_agent_put(app.st, &a, false, done_h, errp);
+}
+
+
 /* The demo data `make run` shows: one business anyone on this machine
  * can try from a page served on loopback. */
 static int load_demo(int *errp)
@@ -238,6 +262,12 @@ static int load_demo(int *errp)
 		err = ENOMEM;
 
 	mem_deref(b);
+	if (err)
+		return err;
+
+	err = load_demo_agent("alice", "Alice Archer", "agent", errp);
+	if (!err)
+		err = load_demo_agent("bob", "Bob Baker", "supervisor", errp);
 
 	return err;
 }

@@ -92,6 +92,18 @@ static const char *const migrations[] = {
 	"  phone TEXT NOT NULL,"
 	"  ip TEXT NOT NULL);"
 	"CREATE INDEX intake_log_t ON intake_log(t);",
+
+	/* 2: agents (log-in and role; routing adds its columns later) */
+	"CREATE TABLE agents ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  login TEXT NOT NULL UNIQUE,"
+	"  password_hash TEXT NOT NULL,"
+	"  role TEXT NOT NULL DEFAULT 'agent'"
+	"    CHECK (role IN ('agent', 'supervisor', 'admin')),"
+	"  businesses TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 

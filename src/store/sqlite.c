@@ -45,6 +45,9 @@ enum stmt_id {
 	S_CALLBACK_CANCEL,
 	S_INTAKE_SINCE,
 	S_INTAKE_PRUNE,
+	S_AGENT_INSERT,
+	S_AGENT_UPSERT,
+	S_AGENT_GET,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -121,6 +124,21 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT t, business_id, phone, ip FROM intake_log"
 		" WHERE t >= ?1 ORDER BY t",
 	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
+	[S_AGENT_INSERT] =
+		"INSERT INTO agents (id, name, login, password_hash, role,"
+		" businesses, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+		" ON CONFLICT(id) DO NOTHING",
+	[S_AGENT_UPSERT] =
+		"INSERT INTO agents (id, name, login, password_hash, role,"
+		" businesses, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+		" ON CONFLICT(id) DO UPDATE SET name = ?2, login = ?3,"
+		" password_hash = ?4, role = ?5, businesses = ?6,"
+		" updated_at = ?7",
+	[S_AGENT_GET] =
+		"SELECT id, name, login, password_hash, role, businesses"
+		" FROM agents WHERE login = ?1",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -132,6 +150,8 @@ enum op_kind {
 	OP_PING,
 	OP_BUSINESS_PUT,
 	OP_BUSINESS_LIST,
+	OP_AGENT_PUT,
+	OP_AGENT_GET,
 	OP_CREATE,
 	OP_GET,
 	OP_CANCEL,
@@ -158,6 +178,8 @@ struct op {
 
 	/* inputs */
 	struct business *biz;
+	struct agent *agent;      /* input of a put, result of a get */
+	bool replace;
 	struct callback_new req;  /* strings below are owned copies */
 	char *id;
 	char *token_hash;
@@ -338,6 +360,65 @@ static int do_business_put(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 12, time_now_ms());
 
 	return step_done(be, s);
+}
+
+
+static int do_agent_put(struct sqlite_be *be, struct op *op)
+{
+	const struct agent *a = op->agent;
+	sqlite3_stmt *s;
+
+	s = stmt_get(be, op->replace ? S_AGENT_UPSERT : S_AGENT_INSERT);
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, a->id);
+	bind_text(s, 2, a->name ? a->name : a->id);
+	bind_text(s, 3, a->login);
+	bind_text(s, 4, a->password_hash);
+	bind_text(s, 5, a->role ? a->role : "agent");
+	bind_text(s, 6, a->businesses ? a->businesses : "");
+	sqlite3_bind_int64(s, 7, time_now_ms());
+
+	return step_done(be, s);
+}
+
+
+static int do_agent_get(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_AGENT_GET);
+	struct agent *a;
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? ENOENT : EIO;
+	}
+
+	err = agent_alloc(&a);
+	if (!err) {
+		err |= col_dup(&a->id, s, 0);
+		err |= col_dup(&a->name, s, 1);
+		err |= col_dup(&a->login, s, 2);
+		err |= col_dup(&a->password_hash, s, 3);
+		err |= col_dup(&a->role, s, 4);
+		err |= col_dup(&a->businesses, s, 5);
+		if (err) {
+			mem_deref(a);
+			err = ENOMEM;
+		}
+		else {
+			op->agent = a;
+		}
+	}
+	sqlite3_reset(s);
+
+	return err;
 }
 
 
@@ -892,6 +973,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_PING:          return do_ping(be);
 	case OP_BUSINESS_PUT:  return do_business_put(be, op);
 	case OP_BUSINESS_LIST: return do_business_list(be, op);
+	case OP_AGENT_PUT:     return do_agent_put(be, op);
+	case OP_AGENT_GET:     return do_agent_get(be, op);
 	case OP_CREATE:        return do_create(be, op);
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
@@ -905,6 +988,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 /* Drop what a failed operation produced, so no handler sees it. */
 static void op_clear_results(struct op *op)
 {
+	if (op->kind == OP_AGENT_GET)
+		op->agent = mem_deref(op->agent);
 	op->created.answer = mem_deref(op->created.answer);
 	op->cb = mem_deref(op->cb);
 }
@@ -916,7 +1001,13 @@ static void op_complete(struct op *op)
 
 	case OP_PING:
 	case OP_BUSINESS_PUT:
+	case OP_AGENT_PUT:
 		((store_done_h *)op->h)(op->err, op->arg);
+		break;
+
+	case OP_AGENT_GET:
+		((store_agent_h *)op->h)(op->err, op->err ? NULL : op->agent,
+					 op->arg);
 		break;
 
 	case OP_BUSINESS_LIST:
@@ -1045,6 +1136,7 @@ static void op_destructor(void *arg)
 
 	list_unlink(&op->le);
 	mem_deref(op->biz);
+	mem_deref(op->agent);
 	mem_deref((char *)op->req.business);
 	mem_deref((char *)op->req.phone);
 	mem_deref((char *)op->req.page_url);
@@ -1160,6 +1252,60 @@ static int be_business_put(void *ctx, const struct business *b,
 		op_queue(ctx, op);
 
 	return err;
+}
+
+
+static int be_agent_put(void *ctx, const struct agent *a, bool replace,
+			store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_AGENT_PUT, (void *)h, arg);
+	struct agent *c;
+	int err;
+
+	if (!op)
+		return ENOMEM;
+
+	err = agent_alloc(&c);
+	if (err)
+		goto out;
+	op->agent = c;
+	op->replace = replace;
+
+	err |= dup_opt((const char **)&c->id, a->id);
+	err |= dup_opt((const char **)&c->name, a->name);
+	err |= dup_opt((const char **)&c->login, a->login);
+	err |= dup_opt((const char **)&c->password_hash, a->password_hash);
+	err |= dup_opt((const char **)&c->role, a->role);
+	err |= dup_opt((const char **)&c->businesses, a->businesses);
+	if (err)
+		err = ENOMEM;
+
+ out:
+	if (err)
+		mem_deref(op);
+	else
+		op_queue(ctx, op);
+
+	return err;
+}
+
+
+static int be_agent_get(void *ctx, const char *login, store_agent_h *h,
+			void *arg)
+{
+	struct op *op = op_new(OP_AGENT_GET, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	if (str_dup(&op->id, login)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
 }
 
 
@@ -1431,6 +1577,8 @@ const struct store_backend store_sqlite = {
 	.ping = be_ping,
 	.business_put = be_business_put,
 	.business_list = be_business_list,
+	.agent_put = be_agent_put,
+	.agent_get = be_agent_get,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.callback_cancel = be_callback_cancel,

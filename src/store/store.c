@@ -106,6 +106,26 @@ int store_business_list(struct store *st, store_business_list_h *h,
 }
 
 
+int store_agent_put(struct store *st, const struct agent *a, bool replace,
+		    store_done_h *h, void *arg)
+{
+	if (!st || !a || !a->id || !a->login || !a->password_hash || !h)
+		return EINVAL;
+
+	return st->be->agent_put(st->ctx, a, replace, h, arg);
+}
+
+
+int store_agent_get(struct store *st, const char *login, store_agent_h *h,
+		    void *arg)
+{
+	if (!st || !login || !h)
+		return EINVAL;
+
+	return st->be->agent_get(st->ctx, login, h, arg);
+}
+
+
 int store_callback_create(struct store *st, const struct callback_new *req,
 			  store_create_h *h, void *arg)
 {
@@ -178,6 +198,36 @@ int business_alloc(struct business **bp)
 	b->limit_ip_minute = -1;
 
 	*bp = b;
+
+	return 0;
+}
+
+
+static void agent_destructor(void *arg)
+{
+	struct agent *a = arg;
+
+	mem_deref(a->id);
+	mem_deref(a->name);
+	mem_deref(a->login);
+	mem_deref(a->password_hash);
+	mem_deref(a->role);
+	mem_deref(a->businesses);
+}
+
+
+int agent_alloc(struct agent **ap)
+{
+	struct agent *a;
+
+	if (!ap)
+		return EINVAL;
+
+	a = mem_zalloc(sizeof(*a), agent_destructor);
+	if (!a)
+		return ENOMEM;
+
+	*ap = a;
 
 	return 0;
 }

@@ -48,6 +48,19 @@ struct business {
 
 int business_alloc(struct business **bp);
 
+/* An agent, as far as logging in goes. password_hash is argon2id
+ * (libsodium's crypto_pwhash_str format); the password is never kept. */
+struct agent {
+	char *id;
+	char *name;
+	char *login;
+	char *password_hash;
+	char *role;               /* agent, supervisor or admin */
+	char *businesses;         /* space-separated business ids */
+};
+
+int agent_alloc(struct agent **ap);
+
 struct callback_created;
 
 /*
@@ -129,6 +142,7 @@ struct callback {
 typedef void (store_done_h)(int err, void *arg);
 typedef void (store_business_list_h)(int err, struct business **v, size_t n,
 				     void *arg);
+typedef void (store_agent_h)(int err, const struct agent *a, void *arg);
 typedef void (store_create_h)(int err, const struct callback_created *res,
 			      void *arg);
 typedef void (store_callback_h)(int err, const struct callback *cb,
@@ -156,6 +170,16 @@ int  store_business_put(struct store *st, const struct business *b,
 			store_done_h *h, void *arg);
 int  store_business_list(struct store *st, store_business_list_h *h,
 			 void *arg);
+
+/*
+ * Add an agent; with replace false an existing id is left as it is (0),
+ * so start-up data never overwrites what an administrator changed.
+ */
+int  store_agent_put(struct store *st, const struct agent *a, bool replace,
+		     store_done_h *h, void *arg);
+/* The agent with this login; ENOENT if none. */
+int  store_agent_get(struct store *st, const char *login, store_agent_h *h,
+		     void *arg);
 
 /*
  * Create a callback, in one transaction: replay an earlier answer for the

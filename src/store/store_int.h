@@ -18,6 +18,10 @@ struct store_backend {
 	int  (*business_put)(void *be, const struct business *b,
 			     store_done_h *h, void *arg);
 	int  (*business_list)(void *be, store_business_list_h *h, void *arg);
+	int  (*agent_put)(void *be, const struct agent *a, bool replace,
+			  store_done_h *h, void *arg);
+	int  (*agent_get)(void *be, const char *login, store_agent_h *h,
+			  void *arg);
 	int  (*callback_create)(void *be, const struct callback_new *req,
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,

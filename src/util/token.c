@@ -29,6 +29,31 @@ int token_random(char *buf, size_t sz, size_t nbytes)
 }
 
 
+int password_hash(char *out, size_t sz, const char *password)
+{
+	if (!out || sz < crypto_pwhash_STRBYTES || !password)
+		return EINVAL;
+
+	if (crypto_pwhash_str_alg(out, password, strlen(password),
+				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				  crypto_pwhash_ALG_ARGON2ID13))
+		return ENOMEM;
+
+	return 0;
+}
+
+
+bool password_verify(const char *hash, const char *password)
+{
+	if (!hash || !password)
+		return false;
+
+	return crypto_pwhash_str_verify(hash, password,
+					strlen(password)) == 0;
+}
+
+
 void token_hash_hex(char out[65], const char *s, size_t len)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];

@@ -66,6 +66,16 @@ int token_random(char *buf, size_t sz, size_t nbytes);
 /* SHA-256 of s as 64 lower-case hex digits plus NUL into out[65]. */
 void token_hash_hex(char out[65], const char *s, size_t len);
 
+enum { PASSWORD_HASH_SIZE = 128 };
+
+/*
+ * Hash a password with argon2id (libsodium's crypto_pwhash_str, its
+ * "interactive" cost) into out[PASSWORD_HASH_SIZE]; verify one against
+ * such a hash. Slow on purpose: call them off the hot path.
+ */
+int  password_hash(char *out, size_t sz, const char *password);
+bool password_verify(const char *hash, const char *password);
+
 /* Constant-time comparison of two equal-length strings. */
 bool token_equal(const char *a, const char *b);
 

@@ -12,6 +12,15 @@ expect_status 200
 expect_jv .status ok
 ok "healthz"
 
+# ---- the demo agents, with argon2id hashes, never the password
+[ "$(sqlite3 "$DB" "SELECT group_concat(login||':'||role, ' ') FROM
+	(SELECT * FROM agents ORDER BY login)")" = "alice:agent bob:supervisor" ] ||
+	fail "demo agents"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM agents WHERE password_hash
+	LIKE '\$argon2id\$%'")" = 2 ] || fail "argon2id hashes"
+grep -q 'DEMO MODE' "$T/api.log" || fail "demo warning"
+ok "demo: agents alice and bob with argon2id hashes, loud warning"
+
 # ---- a JSON request
 post_json '{"business":"demo","phone":"+1 (415) 555-0100","name":"Ann",
   "page_url":"https://shop.example/pricing?x=1","page_title":"Pricing",

@@ -322,3 +322,68 @@ TEST(store_unknown_business_rolls_back)
 
 	return 0;
 }
+
+
+struct agent_result {
+	int calls;
+	int err;
+	bool verified;
+	char role[16];
+};
+
+
+static void agent_h(int err, const struct agent *a, void *arg)
+{
+	struct agent_result *r = arg;
+
+	r->calls++;
+	r->err = err;
+	if (a) {
+		r->verified = password_verify(a->password_hash, "s3cret");
+		str_bcpy(r->role, a->role, sizeof(r->role));
+	}
+}
+
+
+TEST(store_agents)
+{
+	struct store *st = NULL;
+	struct agent a;
+	struct result p1 = {0}, p2 = {0};
+	struct agent_result g1 = {0}, g2 = {0};
+	char url[256], hash[PASSWORD_HASH_SIZE], other[PASSWORD_HASH_SIZE];
+
+	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(password_hash(hash, sizeof(hash), "s3cret"), 0);
+	TEST_EQ_INT(password_hash(other, sizeof(other), "other"), 0);
+	TEST_ASSERT(!strncmp(hash, "$argon2id$", 10));
+	TEST_ASSERT(!password_verify(hash, "S3cret"));
+
+	memset(&a, 0, sizeof(a));
+	a.id = "alice";
+	a.login = "alice";
+	a.password_hash = hash;
+	a.role = "supervisor";
+	TEST_EQ_INT(store_agent_put(st, &a, false, done_h, &p1), 0);
+
+	/* without replace, a second put leaves the first alone */
+	a.password_hash = other;
+	a.role = "admin";
+	TEST_EQ_INT(store_agent_put(st, &a, false, done_h, &p2), 0);
+	TEST_EQ_INT(store_agent_get(st, "alice", agent_h, &g1), 0);
+	TEST_EQ_INT(store_agent_get(st, "nobody", agent_h, &g2), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(p1.err, 0);
+	TEST_EQ_INT(p2.err, 0);
+	TEST_EQ_INT(g1.err, 0);
+	TEST_ASSERT(g1.verified);
+	TEST_EQ_STR(g1.role, "supervisor");
+	TEST_EQ_INT(g2.calls, 1);
+	TEST_EQ_INT(g2.err, ENOENT);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
