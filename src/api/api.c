@@ -178,12 +178,6 @@ static void biz_destructor(void *arg)
 }
 
 
-static int dup_str(char **dst, const char *src)
-{
-	return src ? str_dup(dst, src) : 0;
-}
-
-
 int api_business_set(struct api *api, const struct business *b)
 {
 	struct api_biz *ab, *old;
@@ -193,25 +187,13 @@ int api_business_set(struct api *api, const struct business *b)
 	if (!api || !b || !b->id)
 		return EINVAL;
 
-	err = business_alloc(&c);
+	err = business_dup(&c, b);
 	if (err)
 		return err;
 
-	*c = *b;
-	c->id = c->name = c->timezone = c->origins = NULL;
-	c->allowed_countries = c->deny_prefixes = c->agent_keys = NULL;
-	err |= dup_str(&c->id, b->id);
-	err |= dup_str(&c->name, b->name);
-	err |= dup_str(&c->timezone, b->timezone);
-	err |= dup_str(&c->origins, b->origins);
-	err |= dup_str(&c->allowed_countries, b->allowed_countries);
-	err |= dup_str(&c->deny_prefixes, b->deny_prefixes);
-	err |= dup_str(&c->agent_keys, b->agent_keys);
-
 	ab = mem_zalloc(sizeof(*ab), biz_destructor);
-	if (err || !ab) {
+	if (!ab) {
 		mem_deref(c);
-		mem_deref(ab);
 		return ENOMEM;
 	}
 	ab->b = c;

@@ -79,24 +79,19 @@ bool api_origin_match(const char *pattern, const char *origin)
 bool api_origin_in_list(const char *list, const char *origin)
 {
 	char pat[API_MAX_ORIGIN];
-	const char *p = list;
+	const char *item;
+	size_t n;
 
-	if (!list || !origin)
+	if (!origin)
 		return false;
 
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		n = strcspn(p, " ,");
-		if (n && n < sizeof(pat)) {
-			memcpy(pat, p, n);
-			pat[n] = '\0';
-			if (api_origin_match(pat, origin))
-				return true;
-		}
-		p += n;
+	while (str_list_next(&list, &item, &n)) {
+		if (n >= sizeof(pat))
+			continue;
+		memcpy(pat, item, n);
+		pat[n] = '\0';
+		if (api_origin_match(pat, origin))
+			return true;
 	}
 
 	return false;
@@ -105,20 +100,15 @@ bool api_origin_in_list(const char *list, const char *origin)
 
 bool api_key_in_list(const char *list, const char *key, size_t len)
 {
-	const char *p = list;
+	const char *item;
+	size_t n;
 
-	if (!list || !key || !len)
+	if (!key || !len)
 		return false;
 
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		n = strcspn(p, " ,");
-		if (n == len && !memcmp(p, key, len))
+	while (str_list_next(&list, &item, &n)) {
+		if (n == len && !memcmp(item, key, len))
 			return true;
-		p += n;
 	}
 
 	return false;

@@ -140,7 +140,8 @@ static int business_from_section(struct business *b,
 static int business_validate(const struct business *b)
 {
 	char path[256];
-	const char *p;
+	const char *p, *item;
+	size_t n;
 
 	if (!b->timezone || !*b->timezone || strstr(b->timezone, "..") ||
 	    b->timezone[0] == '/') {
@@ -173,20 +174,15 @@ static int business_validate(const struct business *b)
 		return EINVAL;
 	}
 
-	for (p = b->origins; p && *p;) {
-		size_t n;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		n = strcspn(p, " ,");
-		if (n && !((n > 7 && !strncmp(p, "http://", 7)) ||
-			   (n > 8 && !strncmp(p, "https://", 8)))) {
+	p = b->origins;
+	while (str_list_next(&p, &item, &n)) {
+		if (!((n > 7 && !strncmp(item, "http://", 7)) ||
+		      (n > 8 && !strncmp(item, "https://", 8)))) {
 			log_error("business %s: origins: '%.*s' is not an "
 				  "http:// or https:// origin", b->id,
-				  (int)n, p);
+				  (int)n, item);
 			return EINVAL;
 		}
-		p += n;
 	}
 
 	return 0;

@@ -1226,24 +1226,10 @@ static int be_business_put(void *ctx, const struct business *b,
 	if (!op)
 		return ENOMEM;
 
-	err = business_alloc(&c);
+	err = business_dup(&c, b);
 	if (err)
 		goto out;
 	op->biz = c;
-
-	*c = *b;
-	c->id = c->name = c->timezone = c->origins = NULL;
-	c->allowed_countries = c->deny_prefixes = c->agent_keys = NULL;
-	err |= dup_opt((const char **)&c->id, b->id);
-	err |= dup_opt((const char **)&c->name, b->name);
-	err |= dup_opt((const char **)&c->timezone, b->timezone);
-	err |= dup_opt((const char **)&c->origins, b->origins);
-	err |= dup_opt((const char **)&c->allowed_countries,
-		       b->allowed_countries);
-	err |= dup_opt((const char **)&c->deny_prefixes, b->deny_prefixes);
-	err |= dup_opt((const char **)&c->agent_keys, b->agent_keys);
-	if (err)
-		err = ENOMEM;
 
  out:
 	if (err)

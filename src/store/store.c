@@ -231,3 +231,42 @@ int agent_alloc(struct agent **ap)
 
 	return 0;
 }
+
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+
+	return src ? str_dup(dst, src) : 0;
+}
+
+
+int business_dup(struct business **bp, const struct business *src)
+{
+	struct business *b;
+	int err;
+
+	if (!bp || !src)
+		return EINVAL;
+
+	err = business_alloc(&b);
+	if (err)
+		return err;
+
+	*b = *src;
+	err |= dup_opt(&b->id, src->id);
+	err |= dup_opt(&b->name, src->name);
+	err |= dup_opt(&b->timezone, src->timezone);
+	err |= dup_opt(&b->origins, src->origins);
+	err |= dup_opt(&b->allowed_countries, src->allowed_countries);
+	err |= dup_opt(&b->deny_prefixes, src->deny_prefixes);
+	err |= dup_opt(&b->agent_keys, src->agent_keys);
+	if (err) {
+		mem_deref(b);
+		return ENOMEM;
+	}
+
+	*bp = b;
+
+	return 0;
+}

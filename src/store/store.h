@@ -47,6 +47,8 @@ struct business {
 };
 
 int business_alloc(struct business **bp);
+/* a deep copy */
+int business_dup(struct business **bp, const struct business *src);
 
 /* An agent, as far as logging in goes. password_hash is argon2id
  * (libsodium's crypto_pwhash_str format); the password is never kept. */

@@ -79,6 +79,28 @@ bool token_equal(const char *a, const char *b)
 }
 
 
+bool str_list_next(const char **pp, const char **itemp, size_t *lenp)
+{
+	const char *p = pp ? *pp : NULL;
+	size_t n;
+
+	if (!p)
+		return false;
+
+	while (*p == ' ' || *p == ',')
+		p++;
+	n = strcspn(p, " ,");
+	*pp = p + n;
+	if (!n)
+		return false;
+
+	*itemp = p;
+	*lenp = n;
+
+	return true;
+}
+
+
 size_t str_bcpy(char *dst, const char *src, size_t sz)
 {
 	size_t n;

@@ -79,6 +79,13 @@ bool password_verify(const char *hash, const char *password);
 /* Constant-time comparison of two equal-length strings. */
 bool token_equal(const char *a, const char *b);
 
+/*
+ * Walk a list of words separated by spaces or commas ("a b,c"): returns
+ * true with the next word in *itemp and *lenp, *pp moved past it, false at
+ * the end. A NULL list is empty.
+ */
+bool str_list_next(const char **pp, const char **itemp, size_t *lenp);
+
 /* Copy at most sz-1 bytes and always NUL-terminate; returns strlen(dst). */
 size_t str_bcpy(char *dst, const char *src, size_t sz);
 
