@@ -51,7 +51,7 @@ static void done_h(int err, void *arg)
 }
 
 
-static void list_h(int err, struct business **v, size_t n, void *arg)
+static void list_h(int err, void *const *v, size_t n, void *arg)
 {
 	size_t i;
 
@@ -85,50 +85,29 @@ static void intake_h(int err, const struct intake_row *v, size_t n,
 }
 
 
-static int str_set(char **dst, const char *v)
-{
-	mem_deref(*dst);
-	*dst = NULL;
-
-	return v ? str_dup(dst, v) : 0;
-}
-
-
-/* A "[business ID]" section of the config file as a business. */
+/* A "[business ID]" section of the config file as a business: every key
+ * of the section is a field of the business (cfg checked the names). */
 static int business_from_section(struct business *b,
 				 const struct cfg_section *sec)
 {
-	const char *v;
-	int err = 0;
+	size_t i;
+	int err;
 
-	err |= str_set(&b->id, sec->id);
-	err |= str_set(&b->name, cfg_section_val(sec, "name") ?
-		       cfg_section_val(sec, "name") : sec->id);
-	err |= str_set(&b->timezone, cfg_section_val(sec, "timezone") ?
-		       cfg_section_val(sec, "timezone") : "UTC");
-	err |= str_set(&b->origins, cfg_section_val(sec, "origins"));
-	err |= str_set(&b->allowed_countries,
-		       cfg_section_val(sec, "allowed_countries"));
-	err |= str_set(&b->deny_prefixes,
-		       cfg_section_val(sec, "deny_prefixes"));
-	err |= str_set(&b->agent_keys, cfg_section_val(sec, "agent_keys"));
-	if (err)
-		return ENOMEM;
+	err = store_obj_set(b, &store_businesses, "id", sec->id);
+	if (!err)
+		err = store_obj_set(b, &store_businesses, "name", sec->id);
 
-	v = cfg_section_val(sec, "country");
-	b->country = v ? (unsigned)strtoul(v, NULL, 10) : 1;
+	for (i = 0; !err && i < sec->n; i++) {
+		err = store_obj_set(b, &store_businesses, sec->keys[i],
+				    sec->vals[i]);
+		if (err)
+			log_error("business %s: %s: %s", sec->id,
+				  sec->keys[i], err == ERANGE ?
+				  "out of range" : err == ENOENT ?
+				  "unknown key" : "not a valid value");
+	}
 
-	v = cfg_section_val(sec, "limit_phone_15min");
-	if (v)
-		b->limit_phone_15min = strtoll(v, NULL, 10);
-	v = cfg_section_val(sec, "limit_phone_day");
-	if (v)
-		b->limit_phone_day = strtoll(v, NULL, 10);
-	v = cfg_section_val(sec, "limit_ip_minute");
-	if (v)
-		b->limit_ip_minute = strtoll(v, NULL, 10);
-
-	return 0;
+	return err;
 }
 
 
@@ -157,10 +136,10 @@ static int business_validate(const struct business *b)
 		return EINVAL;
 	}
 
-	re_snprintf(path, sizeof(path), "%u", b->country);
+	re_snprintf(path, sizeof(path), "%lld", (long long)b->country);
 	if (phone_policy_validate(path, NULL)) {
-		log_error("business %s: country: %u is not a calling code",
-			  b->id, b->country);
+		log_error("business %s: country: %lld is not a calling code",
+			  b->id, (long long)b->country);
 		return EINVAL;
 	}
 
@@ -196,7 +175,7 @@ static int put_business(const struct business *b, int *errp)
 	if (err)
 		return err;
 
-	err = store_business_put(app.st, b, done_h, errp);
+	err = store_put(app.st, &store_businesses, b, true, done_h, errp);
 	if (err)
 		log_error("business %s: %s", b->id, strerror(err));
 
@@ -206,33 +185,49 @@ static int put_business(const struct business *b, int *errp)
 
 /* A demo agent with password "demo"; an existing one is left alone. */
 static int load_demo_agent(const char *id, const char *name,
-			   const char *role, int *errp)
+			   const char *role, const char *skills, int *errp)
 {
 	char hash[PASSWORD_HASH_SIZE];
-	struct agent a;
+	struct agent *a;
 	int err;
 
 	err = password_hash(hash, sizeof(hash), "demo");
+	if (!err)
+		err = agent_alloc(&a);
 	if (err)
 		return err;
 
-	memset(&a, 0, sizeof(a));
-	a.id = (char *)id;
-	a.name = (char *)name;
-	a.login = (char *)id;
-	a.password_hash = hash;
-	a.role = (char *)role;
-	a.businesses = "demo";
+	err |= store_obj_set(a, &store_agents, "id", id);
+	err |= store_obj_set(a, &store_agents, "name", name);
+	err |= store_obj_set(a, &store_agents, "login", id);
+	err |= store_obj_set(a, &store_agents, "password_hash", hash);
+	err |= store_obj_set(a, &store_agents, "role", role);
+	err |= store_obj_set(a, &store_agents, "businesses", "demo");
+	err |= store_obj_set(a, &store_agents, "skills", skills);
+	if (!err)
+		err = store_put(app.st, &store_agents, a, false, done_h, errp);
 
-	return store_agent_put(app.st, &a, false, done_h, errp);
+	mem_deref(a);
+
+	return err;
 }
 
 
 /* The demo data `make run` shows: one business anyone on this machine
- * can try from a page served on loopback. */
+ * can try from a page served on loopback, open every day all day. */
 static int load_demo(int *errp)
 {
+	static const char *const demo[][2] = {
+		{"id", "demo"},
+		{"name", "Demo Shop"},
+		{"timezone", "America/New_York"},
+		{"country", "1"},
+		{"origins", "http://127.0.0.1:* http://localhost:*"},
+		{"agent_keys", "sales support agent:alice agent:bob"},
+		{"hours", "daily 00:00-24:00"},
+	};
 	struct business *b;
+	size_t i;
 	int err;
 
 	log_warn("**************************************************");
@@ -245,25 +240,21 @@ static int load_demo(int *errp)
 	if (err)
 		return err;
 
-	err |= str_set(&b->id, "demo");
-	err |= str_set(&b->name, "Demo Shop");
-	err |= str_set(&b->timezone, "America/New_York");
-	err |= str_set(&b->origins, "http://127.0.0.1:* http://localhost:*");
-	err |= str_set(&b->agent_keys, "sales support agent:alice "
-		       "agent:bob");
-	b->country = 1;
+	for (i = 0; i < ARRAY_SIZE(demo) && !err; i++)
+		err = store_obj_set(b, &store_businesses, demo[i][0],
+				    demo[i][1]);
 	if (!err)
 		err = put_business(b, errp);
-	else
-		err = ENOMEM;
 
 	mem_deref(b);
 	if (err)
 		return err;
 
-	err = load_demo_agent("alice", "Alice Archer", "agent", errp);
+	err = load_demo_agent("alice", "Alice Archer", "agent",
+			      "sales billing", errp);
 	if (!err)
-		err = load_demo_agent("bob", "Bob Baker", "supervisor", errp);
+		err = load_demo_agent("bob", "Bob Baker", "supervisor",
+				      "sales support", errp);
 
 	return err;
 }
@@ -298,7 +289,7 @@ static int load_businesses(void)
 	if (err || put_err)
 		return err ? err : put_err;
 
-	err = store_business_list(app.st, list_h, NULL);
+	err = store_list(app.st, &store_businesses, list_h, NULL);
 	if (!err)
 		err = store_intake_since(app.st, time_now_ms() - DAY_MS,
 					 intake_h, NULL);

@@ -28,8 +28,6 @@
 
 enum stmt_id {
 	S_PING,
-	S_BUSINESS_PUT,
-	S_BUSINESS_LIST,
 	S_IDEM_GET,
 	S_IDEM_PUT,
 	S_OPEN_FIND,
@@ -45,9 +43,6 @@ enum stmt_id {
 	S_CALLBACK_CANCEL,
 	S_INTAKE_SINCE,
 	S_INTAKE_PRUNE,
-	S_AGENT_INSERT,
-	S_AGENT_UPSERT,
-	S_AGENT_GET,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -58,22 +53,6 @@ enum stmt_id {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_PING] = "SELECT count(*) FROM businesses",
-	[S_BUSINESS_PUT] =
-		"INSERT INTO businesses (id, name, timezone, country, origins,"
-		" allowed_countries, deny_prefixes, agent_keys,"
-		" limit_phone_15min, limit_phone_day, limit_ip_minute,"
-		" created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
-		" ON CONFLICT(id) DO UPDATE SET name = ?2, timezone = ?3,"
-		" country = ?4, origins = ?5, allowed_countries = ?6,"
-		" deny_prefixes = ?7, agent_keys = ?8, limit_phone_15min = ?9,"
-		" limit_phone_day = ?10, limit_ip_minute = ?11,"
-		" updated_at = ?12",
-	[S_BUSINESS_LIST] =
-		"SELECT id, name, timezone, country, origins,"
-		" allowed_countries, deny_prefixes, agent_keys,"
-		" limit_phone_15min, limit_phone_day, limit_ip_minute"
-		" FROM businesses ORDER BY id",
 	[S_IDEM_GET] =
 		"SELECT fingerprint, callback_id, status, answer"
 		" FROM idempotency WHERE business_id = ?1 AND key = ?2",
@@ -124,21 +103,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT t, business_id, phone, ip FROM intake_log"
 		" WHERE t >= ?1 ORDER BY t",
 	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
-	[S_AGENT_INSERT] =
-		"INSERT INTO agents (id, name, login, password_hash, role,"
-		" businesses, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
-		" ON CONFLICT(id) DO NOTHING",
-	[S_AGENT_UPSERT] =
-		"INSERT INTO agents (id, name, login, password_hash, role,"
-		" businesses, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
-		" ON CONFLICT(id) DO UPDATE SET name = ?2, login = ?3,"
-		" password_hash = ?4, role = ?5, businesses = ?6,"
-		" updated_at = ?7",
-	[S_AGENT_GET] =
-		"SELECT id, name, login, password_hash, role, businesses"
-		" FROM agents WHERE login = ?1",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -148,10 +112,10 @@ static const char *const stmt_sql[S_COUNT] = {
 
 enum op_kind {
 	OP_PING,
-	OP_BUSINESS_PUT,
-	OP_BUSINESS_LIST,
-	OP_AGENT_PUT,
-	OP_AGENT_GET,
+	OP_PUT,
+	OP_GET_OBJ,
+	OP_LIST,
+	OP_DELETE,
 	OP_CREATE,
 	OP_GET,
 	OP_CANCEL,
@@ -177,8 +141,10 @@ struct op {
 	void *arg;
 
 	/* inputs */
-	struct business *biz;
-	struct agent *agent;      /* input of a put, result of a get */
+	const struct store_table *tab;
+	void *obj;                /* input of a put, result of a get */
+	char *field;
+	char *value;
 	bool replace;
 	struct callback_new req;  /* strings below are owned copies */
 	char *id;
@@ -189,8 +155,8 @@ struct op {
 	/* results */
 	struct callback_created created;
 	struct callback *cb;
-	struct business **bizv;
-	size_t bizn;
+	void **objv;
+	size_t objn;
 	struct intake_row *iv;
 	size_t in;
 };
@@ -338,144 +304,252 @@ static int do_ping(struct sqlite_be *be)
 }
 
 
-static int do_business_put(struct sqlite_be *be, struct op *op)
+/* ---- records: SQL made from the table's fields ---- */
+
+static int rec_sql_put(char **sqlp, const struct store_table *t,
+		       bool replace)
 {
-	const struct business *b = op->biz;
-	sqlite3_stmt *s = stmt_get(be, S_BUSINESS_PUT);
+	struct mbuf *mb = mbuf_alloc(512);
+	size_t i;
+	int err = 0;
 
-	if (!s)
-		return EIO;
+	if (!mb)
+		return ENOMEM;
 
-	bind_text(s, 1, b->id);
-	bind_text(s, 2, b->name ? b->name : b->id);
-	bind_text(s, 3, b->timezone ? b->timezone : "UTC");
-	sqlite3_bind_int64(s, 4, b->country);
-	bind_text(s, 5, b->origins ? b->origins : "");
-	bind_text(s, 6, b->allowed_countries ? b->allowed_countries : "");
-	bind_text(s, 7, b->deny_prefixes ? b->deny_prefixes : "");
-	bind_text(s, 8, b->agent_keys ? b->agent_keys : "");
-	sqlite3_bind_int64(s, 9, b->limit_phone_15min);
-	sqlite3_bind_int64(s, 10, b->limit_phone_day);
-	sqlite3_bind_int64(s, 11, b->limit_ip_minute);
-	sqlite3_bind_int64(s, 12, time_now_ms());
-
-	return step_done(be, s);
-}
-
-
-static int do_agent_put(struct sqlite_be *be, struct op *op)
-{
-	const struct agent *a = op->agent;
-	sqlite3_stmt *s;
-
-	s = stmt_get(be, op->replace ? S_AGENT_UPSERT : S_AGENT_INSERT);
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, a->id);
-	bind_text(s, 2, a->name ? a->name : a->id);
-	bind_text(s, 3, a->login);
-	bind_text(s, 4, a->password_hash);
-	bind_text(s, 5, a->role ? a->role : "agent");
-	bind_text(s, 6, a->businesses ? a->businesses : "");
-	sqlite3_bind_int64(s, 7, time_now_ms());
-
-	return step_done(be, s);
-}
-
-
-static int do_agent_get(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_AGENT_GET);
-	struct agent *a;
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? ENOENT : EIO;
+	err |= mbuf_printf(mb, "INSERT INTO %s (", t->name);
+	for (i = 0; i < t->n; i++)
+		err |= mbuf_printf(mb, "%s, ", t->fields[i].name);
+	err |= mbuf_write_str(mb, "created_at, updated_at) VALUES (");
+	for (i = 0; i < t->n; i++)
+		err |= mbuf_printf(mb, "?%zu, ", i + 1);
+	err |= mbuf_printf(mb, "?%zu, ?%zu) ON CONFLICT(%s) DO ", t->n + 1,
+			   t->n + 1, t->fields[0].name);
+	if (replace) {
+		err |= mbuf_write_str(mb, "UPDATE SET ");
+		for (i = 1; i < t->n; i++)
+			err |= mbuf_printf(mb, "%s = excluded.%s, ",
+					   t->fields[i].name,
+					   t->fields[i].name);
+		err |= mbuf_write_str(mb, "updated_at = excluded.updated_at");
+	}
+	else {
+		err |= mbuf_write_str(mb, "NOTHING");
 	}
 
-	err = agent_alloc(&a);
 	if (!err) {
-		err |= col_dup(&a->id, s, 0);
-		err |= col_dup(&a->name, s, 1);
-		err |= col_dup(&a->login, s, 2);
-		err |= col_dup(&a->password_hash, s, 3);
-		err |= col_dup(&a->role, s, 4);
-		err |= col_dup(&a->businesses, s, 5);
-		if (err) {
-			mem_deref(a);
-			err = ENOMEM;
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sqlp, mb->end);
+	}
+	mem_deref(mb);
+
+	return err ? ENOMEM : 0;
+}
+
+
+static int rec_sql_select(char **sqlp, const struct store_table *t,
+			  const char *where)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+	size_t i;
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+
+	err |= mbuf_write_str(mb, "SELECT ");
+	for (i = 0; i < t->n; i++)
+		err |= mbuf_printf(mb, "%s%s", i ? ", " : "",
+				   t->fields[i].name);
+	err |= mbuf_printf(mb, " FROM %s", t->name);
+	if (where)
+		err |= mbuf_printf(mb, " WHERE %s = ?1", where);
+	err |= mbuf_printf(mb, " ORDER BY %s", t->fields[0].name);
+
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sqlp, mb->end);
+	}
+	mem_deref(mb);
+
+	return err ? ENOMEM : 0;
+}
+
+
+/* Records are written by people and at start-up, not per request: their
+ * statements are prepared for each use rather than kept. */
+static int rec_prepare(struct sqlite_be *be, const char *sql,
+		       sqlite3_stmt **sp)
+{
+	if (sqlite3_prepare_v2(be->db, sql, -1, sp, NULL) != SQLITE_OK) {
+		log_error("prepare: %s: %s", sql, errmsg(be));
+		return EIO;
+	}
+
+	return 0;
+}
+
+
+static int rec_read(void **objp, const struct store_table *t,
+		    sqlite3_stmt *s)
+{
+	void *obj;
+	size_t i;
+	int err = 0;
+
+	obj = mem_zalloc(t->size, t->dh);
+	if (!obj)
+		return ENOMEM;
+
+	for (i = 0; i < t->n; i++) {
+		const struct store_field *f = &t->fields[i];
+		char *p = (char *)obj + f->off;
+
+		if (f->type == SF_STR) {
+			const unsigned char *v =
+				sqlite3_column_text(s, (int)i);
+
+			err |= str_dup((char **)p, v ? (const char *)v : "");
 		}
 		else {
-			op->agent = a;
+			*(int64_t *)p = sqlite3_column_int64(s, (int)i);
 		}
 	}
-	sqlite3_reset(s);
+
+	if (err) {
+		mem_deref(obj);
+		return ENOMEM;
+	}
+
+	*objp = obj;
+
+	return 0;
+}
+
+
+static int do_put(struct sqlite_be *be, struct op *op)
+{
+	const struct store_table *t = op->tab;
+	sqlite3_stmt *s = NULL;
+	char *sql = NULL;
+	size_t i;
+	int err;
+
+	err = rec_sql_put(&sql, t, op->replace);
+	if (!err)
+		err = rec_prepare(be, sql, &s);
+	if (err)
+		goto out;
+
+	for (i = 0; i < t->n; i++) {
+		const struct store_field *f = &t->fields[i];
+
+		if (f->type == SF_STR)
+			sqlite3_bind_text(s, (int)i + 1,
+					  store_obj_str(op->obj, f), -1,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(s, (int)i + 1,
+					   store_obj_int(op->obj, f));
+	}
+	sqlite3_bind_int64(s, (int)t->n + 1, time_now_ms());
+
+	err = step_done(be, s);
+
+ out:
+	sqlite3_finalize(s);
+	mem_deref(sql);
 
 	return err;
 }
 
 
-static void bizv_destructor(void *arg)
+static void objv_free(struct op *op)
 {
-	struct op *op = arg;
 	size_t i;
 
-	for (i = 0; i < op->bizn; i++)
-		mem_deref(op->bizv[i]);
+	for (i = 0; i < op->objn; i++)
+		mem_deref(op->objv[i]);
+	op->objv = mem_deref(op->objv);
+	op->objn = 0;
 }
 
 
-static int do_business_list(struct sqlite_be *be, struct op *op)
+static int do_select(struct sqlite_be *be, struct op *op)
 {
-	sqlite3_stmt *s = stmt_get(be, S_BUSINESS_LIST);
-	int rc, err = 0;
+	const struct store_table *t = op->tab;
+	sqlite3_stmt *s = NULL;
+	char *sql = NULL;
+	int rc, err;
 
-	if (!s)
-		return EIO;
+	err = rec_sql_select(&sql, t, op->field);
+	if (!err)
+		err = rec_prepare(be, sql, &s);
+	if (err)
+		goto out;
+
+	if (op->field)
+		sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct business *b, **v;
+		void **v;
 
-		v = mem_reallocarray(op->bizv, op->bizn + 1, sizeof(*v),
+		v = mem_reallocarray(op->objv, op->objn + 1, sizeof(*v),
 				     NULL);
 		if (!v) {
 			err = ENOMEM;
 			break;
 		}
-		op->bizv = v;
+		op->objv = v;
 
-		err = business_alloc(&b);
+		err = rec_read(&v[op->objn], t, s);
 		if (err)
 			break;
-		v[op->bizn++] = b;
+		op->objn++;
 
-		err |= col_dup(&b->id, s, 0);
-		err |= col_dup(&b->name, s, 1);
-		err |= col_dup(&b->timezone, s, 2);
-		b->country = (unsigned)sqlite3_column_int64(s, 3);
-		err |= col_dup(&b->origins, s, 4);
-		err |= col_dup(&b->allowed_countries, s, 5);
-		err |= col_dup(&b->deny_prefixes, s, 6);
-		err |= col_dup(&b->agent_keys, s, 7);
-		b->limit_phone_15min = sqlite3_column_int64(s, 8);
-		b->limit_phone_day = sqlite3_column_int64(s, 9);
-		b->limit_ip_minute = sqlite3_column_int64(s, 10);
-		if (err) {
-			err = ENOMEM;
+		if (op->kind == OP_GET_OBJ)
 			break;
-		}
 	}
-	if (!err && rc != SQLITE_DONE)
-		err = sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = EIO;
 
-	sqlite3_reset(s);
+	if (!err && op->kind == OP_GET_OBJ) {
+		if (op->objn)
+			op->obj = mem_ref(op->objv[0]);
+		else
+			err = ENOENT;
+	}
+
+ out:
+	sqlite3_finalize(s);
+	mem_deref(sql);
+
+	return err;
+}
+
+
+static int do_delete(struct sqlite_be *be, struct op *op)
+{
+	const struct store_table *t = op->tab;
+	sqlite3_stmt *s = NULL;
+	char *sql = NULL;
+	int err;
+
+	if (re_sdprintf(&sql, "DELETE FROM %s WHERE %s = ?1", t->name,
+			t->fields[0].name) < 0)
+		return ENOMEM;
+
+	err = rec_prepare(be, sql, &s);
+	if (err)
+		goto out;
+
+	sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
+	err = step_done(be, s);
+	if (!err && !sqlite3_changes(be->db))
+		err = ENOENT;
+
+ out:
+	sqlite3_finalize(s);
+	mem_deref(sql);
 
 	return err;
 }
@@ -971,10 +1045,10 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	switch (op->kind) {
 
 	case OP_PING:          return do_ping(be);
-	case OP_BUSINESS_PUT:  return do_business_put(be, op);
-	case OP_BUSINESS_LIST: return do_business_list(be, op);
-	case OP_AGENT_PUT:     return do_agent_put(be, op);
-	case OP_AGENT_GET:     return do_agent_get(be, op);
+	case OP_PUT:           return do_put(be, op);
+	case OP_GET_OBJ:
+	case OP_LIST:          return do_select(be, op);
+	case OP_DELETE:        return do_delete(be, op);
 	case OP_CREATE:        return do_create(be, op);
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
@@ -988,8 +1062,10 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 /* Drop what a failed operation produced, so no handler sees it. */
 static void op_clear_results(struct op *op)
 {
-	if (op->kind == OP_AGENT_GET)
-		op->agent = mem_deref(op->agent);
+	if (op->kind == OP_GET_OBJ || op->kind == OP_LIST) {
+		op->obj = mem_deref(op->obj);
+		objv_free(op);
+	}
 	op->created.answer = mem_deref(op->created.answer);
 	op->cb = mem_deref(op->cb);
 }
@@ -1000,20 +1076,19 @@ static void op_complete(struct op *op)
 	switch (op->kind) {
 
 	case OP_PING:
-	case OP_BUSINESS_PUT:
-	case OP_AGENT_PUT:
+	case OP_PUT:
+	case OP_DELETE:
 		((store_done_h *)op->h)(op->err, op->arg);
 		break;
 
-	case OP_AGENT_GET:
-		((store_agent_h *)op->h)(op->err, op->err ? NULL : op->agent,
-					 op->arg);
+	case OP_GET_OBJ:
+		((store_obj_h *)op->h)(op->err, op->err ? NULL : op->obj,
+				       op->arg);
 		break;
 
-	case OP_BUSINESS_LIST:
-		((store_business_list_h *)op->h)(op->err, op->bizv,
-						 op->err ? 0 : op->bizn,
-						 op->arg);
+	case OP_LIST:
+		((store_list_h *)op->h)(op->err, op->objv,
+					op->err ? 0 : op->objn, op->arg);
 		break;
 
 	case OP_CREATE:
@@ -1135,8 +1210,10 @@ static void op_destructor(void *arg)
 	struct op *op = arg;
 
 	list_unlink(&op->le);
-	mem_deref(op->biz);
-	mem_deref(op->agent);
+	mem_deref(op->obj);
+	mem_deref(op->field);
+	mem_deref(op->value);
+	objv_free(op);
 	mem_deref((char *)op->req.business);
 	mem_deref((char *)op->req.phone);
 	mem_deref((char *)op->req.page_url);
@@ -1151,10 +1228,6 @@ static void op_destructor(void *arg)
 	mem_deref(op->token_hash);
 	mem_deref(op->created.answer);
 	mem_deref(op->cb);
-	if (op->kind == OP_BUSINESS_LIST) {
-		bizv_destructor(op);
-		mem_deref(op->bizv);
-	}
 	if (op->kind == OP_INTAKE)
 		intake_destructor(op);
 }
@@ -1216,57 +1289,18 @@ static int be_ping(void *ctx, store_done_h *h, void *arg)
 }
 
 
-static int be_business_put(void *ctx, const struct business *b,
-			   store_done_h *h, void *arg)
+static int be_put(void *ctx, const struct store_table *t, const void *obj,
+		  bool replace, store_done_h *h, void *arg)
 {
-	struct op *op = op_new(OP_BUSINESS_PUT, (void *)h, arg);
-	struct business *c;
+	struct op *op = op_new(OP_PUT, (void *)h, arg);
 	int err;
 
 	if (!op)
 		return ENOMEM;
 
-	err = business_dup(&c, b);
-	if (err)
-		goto out;
-	op->biz = c;
-
- out:
-	if (err)
-		mem_deref(op);
-	else
-		op_queue(ctx, op);
-
-	return err;
-}
-
-
-static int be_agent_put(void *ctx, const struct agent *a, bool replace,
-			store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_AGENT_PUT, (void *)h, arg);
-	struct agent *c;
-	int err;
-
-	if (!op)
-		return ENOMEM;
-
-	err = agent_alloc(&c);
-	if (err)
-		goto out;
-	op->agent = c;
+	op->tab = t;
 	op->replace = replace;
-
-	err |= dup_opt((const char **)&c->id, a->id);
-	err |= dup_opt((const char **)&c->name, a->name);
-	err |= dup_opt((const char **)&c->login, a->login);
-	err |= dup_opt((const char **)&c->password_hash, a->password_hash);
-	err |= dup_opt((const char **)&c->role, a->role);
-	err |= dup_opt((const char **)&c->businesses, a->businesses);
-	if (err)
-		err = ENOMEM;
-
- out:
+	err = store_obj_dup(&op->obj, t, obj);
 	if (err)
 		mem_deref(op);
 	else
@@ -1276,15 +1310,16 @@ static int be_agent_put(void *ctx, const struct agent *a, bool replace,
 }
 
 
-static int be_agent_get(void *ctx, const char *login, store_agent_h *h,
-			void *arg)
+static int be_get(void *ctx, const struct store_table *t, const char *field,
+		  const char *value, store_obj_h *h, void *arg)
 {
-	struct op *op = op_new(OP_AGENT_GET, (void *)h, arg);
+	struct op *op = op_new(OP_GET_OBJ, (void *)h, arg);
 
 	if (!op)
 		return ENOMEM;
 
-	if (str_dup(&op->id, login)) {
+	op->tab = t;
+	if (str_dup(&op->field, field) || str_dup(&op->value, value)) {
 		mem_deref(op);
 		return ENOMEM;
 	}
@@ -1295,12 +1330,34 @@ static int be_agent_get(void *ctx, const char *login, store_agent_h *h,
 }
 
 
-static int be_business_list(void *ctx, store_business_list_h *h, void *arg)
+static int be_list(void *ctx, const struct store_table *t, store_list_h *h,
+		   void *arg)
 {
-	struct op *op = op_new(OP_BUSINESS_LIST, (void *)h, arg);
+	struct op *op = op_new(OP_LIST, (void *)h, arg);
 
 	if (!op)
 		return ENOMEM;
+
+	op->tab = t;
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_delete(void *ctx, const struct store_table *t, const char *id,
+		     store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_DELETE, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->tab = t;
+	if (str_dup(&op->value, id)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
 
 	op_queue(ctx, op);
 
@@ -1561,10 +1618,10 @@ const struct store_backend store_sqlite = {
 	.close = be_close,
 	.flush = be_flush,
 	.ping = be_ping,
-	.business_put = be_business_put,
-	.business_list = be_business_list,
-	.agent_put = be_agent_put,
-	.agent_get = be_agent_get,
+	.put = be_put,
+	.get = be_get,
+	.list = be_list,
+	.del = be_delete,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.callback_cancel = be_callback_cancel,

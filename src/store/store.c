@@ -86,43 +86,44 @@ int store_ping(struct store *st, store_done_h *h, void *arg)
 }
 
 
-int store_business_put(struct store *st, const struct business *b,
-		       store_done_h *h, void *arg)
+int store_put(struct store *st, const struct store_table *t,
+	      const void *obj, bool replace, store_done_h *h, void *arg)
 {
-	if (!st || !b || !b->id || !h)
+	if (!st || !t || !obj || !h || !*store_obj_str(obj, &t->fields[0]))
 		return EINVAL;
 
-	return st->be->business_put(st->ctx, b, h, arg);
+	return st->be->put(st->ctx, t, obj, replace, h, arg);
 }
 
 
-int store_business_list(struct store *st, store_business_list_h *h,
-			void *arg)
+int store_get(struct store *st, const struct store_table *t,
+	      const char *field, const char *value, store_obj_h *h, void *arg)
 {
-	if (!st || !h)
+	/* the field name goes into SQL: only the table's own names */
+	if (!st || !t || !value || !h || !store_field_find(t, field))
 		return EINVAL;
 
-	return st->be->business_list(st->ctx, h, arg);
+	return st->be->get(st->ctx, t, field, value, h, arg);
 }
 
 
-int store_agent_put(struct store *st, const struct agent *a, bool replace,
-		    store_done_h *h, void *arg)
+int store_list(struct store *st, const struct store_table *t,
+	       store_list_h *h, void *arg)
 {
-	if (!st || !a || !a->id || !a->login || !a->password_hash || !h)
+	if (!st || !t || !h)
 		return EINVAL;
 
-	return st->be->agent_put(st->ctx, a, replace, h, arg);
+	return st->be->list(st->ctx, t, h, arg);
 }
 
 
-int store_agent_get(struct store *st, const char *login, store_agent_h *h,
-		    void *arg)
+int store_delete(struct store *st, const struct store_table *t,
+		 const char *id, store_done_h *h, void *arg)
 {
-	if (!st || !login || !h)
+	if (!st || !t || !id || !h)
 		return EINVAL;
 
-	return st->be->agent_get(st->ctx, login, h, arg);
+	return st->be->del(st->ctx, t, id, h, arg);
 }
 
 
@@ -165,108 +166,4 @@ int store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 		return EINVAL;
 
 	return st->be->intake_since(st->ctx, since, h, arg);
-}
-
-
-static void business_destructor(void *arg)
-{
-	struct business *b = arg;
-
-	mem_deref(b->id);
-	mem_deref(b->name);
-	mem_deref(b->timezone);
-	mem_deref(b->origins);
-	mem_deref(b->allowed_countries);
-	mem_deref(b->deny_prefixes);
-	mem_deref(b->agent_keys);
-}
-
-
-int business_alloc(struct business **bp)
-{
-	struct business *b;
-
-	if (!bp)
-		return EINVAL;
-
-	b = mem_zalloc(sizeof(*b), business_destructor);
-	if (!b)
-		return ENOMEM;
-
-	b->limit_phone_15min = -1;
-	b->limit_phone_day = -1;
-	b->limit_ip_minute = -1;
-
-	*bp = b;
-
-	return 0;
-}
-
-
-static void agent_destructor(void *arg)
-{
-	struct agent *a = arg;
-
-	mem_deref(a->id);
-	mem_deref(a->name);
-	mem_deref(a->login);
-	mem_deref(a->password_hash);
-	mem_deref(a->role);
-	mem_deref(a->businesses);
-}
-
-
-int agent_alloc(struct agent **ap)
-{
-	struct agent *a;
-
-	if (!ap)
-		return EINVAL;
-
-	a = mem_zalloc(sizeof(*a), agent_destructor);
-	if (!a)
-		return ENOMEM;
-
-	*ap = a;
-
-	return 0;
-}
-
-
-static int dup_opt(char **dst, const char *src)
-{
-	*dst = NULL;
-
-	return src ? str_dup(dst, src) : 0;
-}
-
-
-int business_dup(struct business **bp, const struct business *src)
-{
-	struct business *b;
-	int err;
-
-	if (!bp || !src)
-		return EINVAL;
-
-	err = business_alloc(&b);
-	if (err)
-		return err;
-
-	*b = *src;
-	err |= dup_opt(&b->id, src->id);
-	err |= dup_opt(&b->name, src->name);
-	err |= dup_opt(&b->timezone, src->timezone);
-	err |= dup_opt(&b->origins, src->origins);
-	err |= dup_opt(&b->allowed_countries, src->allowed_countries);
-	err |= dup_opt(&b->deny_prefixes, src->deny_prefixes);
-	err |= dup_opt(&b->agent_keys, src->agent_keys);
-	if (err) {
-		mem_deref(b);
-		return ENOMEM;
-	}
-
-	*bp = b;
-
-	return 0;
 }

@@ -31,12 +31,56 @@ enum {
 	HASH_HEX_LEN = 65,
 };
 
-/* A business (tenant). Strings are mem-allocated; NULL means unset. */
+/*
+ * Records: businesses, agents and routing rules are rows the admin API,
+ * the config file and the ACD read and write whole. One table of fields
+ * per kind (record.c) drives allocation with defaults, copying, parsing a
+ * field from text (config file, command line, admin API) and the SQL, so a
+ * new setting is one line there plus a schema migration.
+ */
+enum store_ftype {
+	SF_STR,   /* char *, mem-allocated, never NULL once allocated */
+	SF_INT,   /* int64_t */
+};
+
+struct store_field {
+	const char *name;         /* column, config key and JSON name */
+	enum store_ftype type;
+	size_t off;               /* offsetof in the struct */
+	const char *def;          /* default, as text */
+	int64_t min, max;         /* SF_INT bounds */
+};
+
+struct store_table {
+	const char *name;         /* SQL table; field 0 is the id */
+	const struct store_field *fields;
+	size_t n;
+	size_t size;              /* sizeof the struct */
+	void (*dh)(void *obj);    /* its mem destructor */
+};
+
+extern const struct store_table store_businesses;
+extern const struct store_table store_agents;
+extern const struct store_table store_rules;
+
+int  store_obj_alloc(void **objp, const struct store_table *t);
+int  store_obj_dup(void **objp, const struct store_table *t,
+		   const void *src);
+const struct store_field *store_field_find(const struct store_table *t,
+					   const char *name);
+/* Set a field from text: 0, ENOENT (no such field), EINVAL (not a number)
+ * or ERANGE (out of bounds). */
+int  store_obj_set(void *obj, const struct store_table *t, const char *name,
+		   const char *val);
+const char *store_obj_str(const void *obj, const struct store_field *f);
+int64_t     store_obj_int(const void *obj, const struct store_field *f);
+
+/* A business (tenant). */
 struct business {
 	char *id;
 	char *name;
 	char *timezone;           /* IANA name */
-	unsigned country;         /* default calling code, e.g. 1 */
+	int64_t country;          /* default calling code, e.g. 1 */
 	char *origins;            /* space-separated */
 	char *allowed_countries;  /* space-separated calling codes */
 	char *deny_prefixes;      /* space-separated E.164 prefixes */
@@ -44,14 +88,29 @@ struct business {
 	int64_t limit_phone_15min; /* -1: the global default */
 	int64_t limit_phone_day;
 	int64_t limit_ip_minute;
+	char *hours;              /* weekly opening hours */
+	char *closed;             /* closed dates, YYYY-MM-DD */
+	char *caller_id;          /* E.164 shown to the customer */
+	char *dial_mode;          /* customer_first or agent_first */
+	int64_t retry_attempts;   /* calls to the customer at most */
+	char *retry_delays;       /* seconds between attempts */
+	int64_t max_hold;         /* seconds on hold before giving up */
+	int64_t widen_after;      /* seconds before any agent will do */
+	int64_t recording;        /* 1: record calls */
+	char *prompt_hold;
+	char *prompt_whisper;
+	char *prompt_goodbye;
+	char *dispositions;       /* outcomes an agent can record */
 };
 
 int business_alloc(struct business **bp);
-/* a deep copy */
 int business_dup(struct business **bp, const struct business *src);
 
-/* An agent, as far as logging in goes. password_hash is argon2id
- * (libsodium's crypto_pwhash_str format); the password is never kept. */
+/*
+ * An agent. password_hash is argon2id (libsodium's crypto_pwhash_str
+ * format); the password is never kept. state and its times are the
+ * persisted presence (the ACD's state machine owns them).
+ */
 struct agent {
 	char *id;
 	char *name;
@@ -59,9 +118,31 @@ struct agent {
 	char *password_hash;
 	char *role;               /* agent, supervisor or admin */
 	char *businesses;         /* space-separated business ids */
+	char *endpoint;           /* sip: URI, E.164 number or "registered" */
+	char *skills;             /* space-separated tags */
+	int64_t wrap_up;          /* seconds after a call */
+	char *state;              /* offline, available, away, ... */
+	int64_t state_since;      /* ms */
+	char *state_reason;
+	int64_t idle_since;       /* ms: when the agent last became free */
 };
 
 int agent_alloc(struct agent **ap);
+
+/* A routing rule of a business; rules are tried in position order. */
+struct rule {
+	char *id;
+	char *business;
+	int64_t position;
+	char *match_url;          /* URL prefix, or a glob with * */
+	char *match_title;        /* words, any of which in the title */
+	char *match_agent;        /* the request's agent key */
+	char *skills;             /* required skills */
+	int64_t priority;         /* higher goes first */
+	char *agent_id;           /* a specific agent */
+};
+
+int rule_alloc(struct rule **rp);
 
 struct callback_created;
 
@@ -142,9 +223,8 @@ struct callback {
 };
 
 typedef void (store_done_h)(int err, void *arg);
-typedef void (store_business_list_h)(int err, struct business **v, size_t n,
-				     void *arg);
-typedef void (store_agent_h)(int err, const struct agent *a, void *arg);
+typedef void (store_obj_h)(int err, const void *obj, void *arg);
+typedef void (store_list_h)(int err, void *const *v, size_t n, void *arg);
 typedef void (store_create_h)(int err, const struct callback_created *res,
 			      void *arg);
 typedef void (store_callback_h)(int err, const struct callback *cb,
@@ -168,20 +248,22 @@ int  store_flush(struct store *st);
 
 int  store_ping(struct store *st, store_done_h *h, void *arg);
 
-int  store_business_put(struct store *st, const struct business *b,
-			store_done_h *h, void *arg);
-int  store_business_list(struct store *st, store_business_list_h *h,
-			 void *arg);
-
 /*
- * Add an agent; with replace false an existing id is left as it is (0),
- * so start-up data never overwrites what an administrator changed.
+ * Records (see store_table): put inserts or, with replace, updates a row
+ * whole (without replace an existing id is left alone, so start-up data
+ * never overwrites what an administrator changed); get finds the first
+ * row whose field equals value (ENOENT if none); list returns every row
+ * in id order; delete removes a row (ENOENT if none).
  */
-int  store_agent_put(struct store *st, const struct agent *a, bool replace,
-		     store_done_h *h, void *arg);
-/* The agent with this login; ENOENT if none. */
-int  store_agent_get(struct store *st, const char *login, store_agent_h *h,
-		     void *arg);
+int  store_put(struct store *st, const struct store_table *t,
+	       const void *obj, bool replace, store_done_h *h, void *arg);
+int  store_get(struct store *st, const struct store_table *t,
+	       const char *field, const char *value, store_obj_h *h,
+	       void *arg);
+int  store_list(struct store *st, const struct store_table *t,
+		store_list_h *h, void *arg);
+int  store_delete(struct store *st, const struct store_table *t,
+		  const char *id, store_done_h *h, void *arg);
 
 /*
  * Create a callback, in one transaction: replay an earlier answer for the

@@ -15,13 +15,14 @@ struct store_backend {
 	void (*close)(void *be);
 	int  (*flush)(void *be);
 	int  (*ping)(void *be, store_done_h *h, void *arg);
-	int  (*business_put)(void *be, const struct business *b,
-			     store_done_h *h, void *arg);
-	int  (*business_list)(void *be, store_business_list_h *h, void *arg);
-	int  (*agent_put)(void *be, const struct agent *a, bool replace,
-			  store_done_h *h, void *arg);
-	int  (*agent_get)(void *be, const char *login, store_agent_h *h,
-			  void *arg);
+	int  (*put)(void *be, const struct store_table *t, const void *obj,
+		    bool replace, store_done_h *h, void *arg);
+	int  (*get)(void *be, const struct store_table *t, const char *field,
+		    const char *value, store_obj_h *h, void *arg);
+	int  (*list)(void *be, const struct store_table *t, store_list_h *h,
+		     void *arg);
+	int  (*del)(void *be, const struct store_table *t, const char *id,
+		    store_done_h *h, void *arg);
 	int  (*callback_create)(void *be, const struct callback_new *req,
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,

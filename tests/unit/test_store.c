@@ -8,6 +8,7 @@
 #include <re.h>
 #include "util/util.h"
 #include "store/store.h"
+#include "cfg/cfg.h"
 #include "test.h"
 
 struct result {
@@ -141,11 +142,12 @@ static int put_business(struct store *st)
 	err = business_alloc(&b);
 	if (err)
 		return err;
-	err = str_dup(&b->id, "acme");
-	err |= str_dup(&b->timezone, "Europe/Paris");
-	b->country = 33;
+	err = store_obj_set(b, &store_businesses, "id", "acme");
+	err |= store_obj_set(b, &store_businesses, "timezone",
+			     "Europe/Paris");
+	err |= store_obj_set(b, &store_businesses, "country", "33");
 	if (!err)
-		err = store_business_put(st, b, done_h, &r);
+		err = store_put(st, &store_businesses, b, true, done_h, &r);
 	mem_deref(b);
 	if (err)
 		return err;
@@ -329,11 +331,15 @@ struct agent_result {
 	int err;
 	bool verified;
 	char role[16];
+	char state[16];
+	int64_t wrap_up;
+	size_t n;
 };
 
 
-static void agent_h(int err, const struct agent *a, void *arg)
+static void agent_h(int err, const void *obj, void *arg)
 {
+	const struct agent *a = obj;
 	struct agent_result *r = arg;
 
 	r->calls++;
@@ -341,49 +347,127 @@ static void agent_h(int err, const struct agent *a, void *arg)
 	if (a) {
 		r->verified = password_verify(a->password_hash, "s3cret");
 		str_bcpy(r->role, a->role, sizeof(r->role));
+		str_bcpy(r->state, a->state, sizeof(r->state));
+		r->wrap_up = a->wrap_up;
 	}
 }
 
 
-TEST(store_agents)
+static void list_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct agent_result *r = arg;
+
+	(void)v;
+	r->calls++;
+	r->err = err;
+	r->n = n;
+}
+
+
+TEST(store_records)
 {
 	struct store *st = NULL;
-	struct agent a;
-	struct result p1 = {0}, p2 = {0};
-	struct agent_result g1 = {0}, g2 = {0};
+	struct agent *a;
+	struct rule *ru;
+	struct result p1 = {0}, p2 = {0}, p3 = {0}, d1 = {0}, d2 = {0};
+	struct agent_result g1 = {0}, g2 = {0}, l1 = {0}, l2 = {0};
 	char url[256], hash[PASSWORD_HASH_SIZE], other[PASSWORD_HASH_SIZE];
 
 	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
 	TEST_EQ_INT(password_hash(hash, sizeof(hash), "s3cret"), 0);
 	TEST_EQ_INT(password_hash(other, sizeof(other), "other"), 0);
 	TEST_ASSERT(!strncmp(hash, "$argon2id$", 10));
 	TEST_ASSERT(!password_verify(hash, "S3cret"));
 
-	memset(&a, 0, sizeof(a));
-	a.id = "alice";
-	a.login = "alice";
-	a.password_hash = hash;
-	a.role = "supervisor";
-	TEST_EQ_INT(store_agent_put(st, &a, false, done_h, &p1), 0);
+	/* defaults come from the table; text is checked against bounds */
+	TEST_EQ_INT(agent_alloc(&a), 0);
+	TEST_EQ_STR(a->state, "offline");
+	TEST_EQ_INT(a->wrap_up, 30);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "-1"),
+		    ERANGE);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "1x"),
+		    EINVAL);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "colour", "x"), ENOENT);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "45"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "id", "alice"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "login", "alice"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "password_hash", hash),
+		    0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "role", "supervisor"),
+		    0);
+	TEST_EQ_INT(store_put(st, &store_agents, a, false, done_h, &p1), 0);
 
 	/* without replace, a second put leaves the first alone */
-	a.password_hash = other;
-	a.role = "admin";
-	TEST_EQ_INT(store_agent_put(st, &a, false, done_h, &p2), 0);
-	TEST_EQ_INT(store_agent_get(st, "alice", agent_h, &g1), 0);
-	TEST_EQ_INT(store_agent_get(st, "nobody", agent_h, &g2), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "password_hash", other),
+		    0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "role", "admin"), 0);
+	TEST_EQ_INT(store_put(st, &store_agents, a, false, done_h, &p2), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "login", "alice", agent_h,
+			      &g1), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "login", "nobody", agent_h,
+			      &g2), 0);
+	/* only the table's own field names may be used */
+	TEST_EQ_INT(store_get(st, &store_agents, "login; DROP TABLE x",
+			      "a", agent_h, &g2), EINVAL);
+
+	TEST_EQ_INT(rule_alloc(&ru), 0);
+	TEST_EQ_INT(store_obj_set(ru, &store_rules, "id", "r1"), 0);
+	TEST_EQ_INT(store_obj_set(ru, &store_rules, "business", "acme"), 0);
+	TEST_EQ_INT(store_obj_set(ru, &store_rules, "match_url",
+				  "https://acme.example/billing*"), 0);
+	TEST_EQ_INT(store_put(st, &store_rules, ru, true, done_h, &p3), 0);
+	TEST_EQ_INT(store_list(st, &store_rules, list_h, &l1), 0);
+	TEST_EQ_INT(store_delete(st, &store_rules, "r1", done_h, &d1), 0);
+	TEST_EQ_INT(store_delete(st, &store_rules, "r1", done_h, &d2), 0);
+	TEST_EQ_INT(store_list(st, &store_rules, list_h, &l2), 0);
 	store_flush(st);
 
 	TEST_EQ_INT(p1.err, 0);
 	TEST_EQ_INT(p2.err, 0);
+	TEST_EQ_INT(p3.err, 0);
 	TEST_EQ_INT(g1.err, 0);
 	TEST_ASSERT(g1.verified);
 	TEST_EQ_STR(g1.role, "supervisor");
+	TEST_EQ_STR(g1.state, "offline");
+	TEST_EQ_INT(g1.wrap_up, 45);
 	TEST_EQ_INT(g2.calls, 1);
 	TEST_EQ_INT(g2.err, ENOENT);
+	TEST_EQ_INT(l1.n, 1);
+	TEST_EQ_INT(d1.err, 0);
+	TEST_EQ_INT(d2.err, ENOENT);
+	TEST_EQ_INT(l2.err, 0);
+	TEST_EQ_INT(l2.n, 0);
 
+	mem_deref(ru);
+	mem_deref(a);
 	mem_deref(st);
 	rm_tmp(url);
+
+	return 0;
+}
+
+
+/* Every business field can be set in a config section, and back. */
+TEST(store_business_fields_are_config_keys)
+{
+	const struct cfg_key *k;
+	size_t n, i, j;
+
+	k = cfg_business_keys(&n);
+	TEST_EQ_INT(n + 1, store_businesses.n);   /* all but the id */
+
+	for (i = 1; i < store_businesses.n; i++) {
+		for (j = 0; j < n; j++)
+			if (!strcmp(k[j].name,
+				    store_businesses.fields[i].name))
+				break;
+		if (j == n) {
+			fprintf(stderr, "  no config key for %s\n",
+				store_businesses.fields[i].name);
+			return EINVAL;
+		}
+	}
 
 	return 0;
 }
