@@ -174,7 +174,9 @@ int form_parse(struct form **fp, enum form_kind kind, const char *body,
 	switch (kind) {
 
 	case FORM_JSON:
-		e = form_parse_json(f, body, len, err);
+	case FORM_JSON_SCALARS:
+		e = form_parse_json(f, body, len, kind == FORM_JSON_SCALARS,
+				    err);
 		break;
 
 	case FORM_URLENCODED:

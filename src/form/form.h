@@ -19,6 +19,7 @@ struct mbuf;
 enum form_kind {
 	FORM_JSON,
 	FORM_URLENCODED,
+	FORM_JSON_SCALARS,   /* JSON, numbers and booleans kept as text */
 };
 
 enum {

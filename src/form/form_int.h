@@ -34,7 +34,7 @@ size_t form_utf8_seq(const unsigned char *p, size_t n);
  */
 const char *form_text_check(const char *s, size_t len);
 
-int form_parse_json(struct form *f, const char *s, size_t len,
+int form_parse_json(struct form *f, const char *s, size_t len, bool scalars,
 		    struct form_error *err);
 int form_parse_urlenc(struct form *f, const char *s, size_t len,
 		      struct form_error *err);

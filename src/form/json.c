@@ -227,7 +227,59 @@ static int read_string(struct jp *p, char **outp, size_t *lenp)
 }
 
 
-int form_parse_json(struct form *f, const char *s, size_t len,
+/*
+ * A JSON number (RFC 8259 grammar) or true/false at p, copied as text:
+ * for the admin API, where a count may come as 3 or "3" alike.
+ */
+static int read_scalar(struct jp *p, char **valp, size_t *lenp)
+{
+	const char *s = p->s;
+	size_t i = p->pos, n = p->len;
+
+	if (n - i >= 4 && !memcmp(s + i, "true", 4))
+		i += 4;
+	else if (n - i >= 5 && !memcmp(s + i, "false", 5))
+		i += 5;
+	else {
+		if (i < n && s[i] == '-')
+			i++;
+		if (i < n && s[i] == '0')
+			i++;
+		else if (i < n && s[i] >= '1' && s[i] <= '9')
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+		else
+			return fail(p, i, "bad number");
+		if (i < n && s[i] == '.') {
+			if (++i >= n || s[i] < '0' || s[i] > '9')
+				return fail(p, i, "bad number");
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+		}
+		if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+			i++;
+			if (i < n && (s[i] == '+' || s[i] == '-'))
+				i++;
+			if (i >= n || s[i] < '0' || s[i] > '9')
+				return fail(p, i, "bad number");
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+		}
+	}
+
+	*valp = mem_alloc(i - p->pos + 1, NULL);
+	if (!*valp)
+		return ENOMEM;
+	memcpy(*valp, s + p->pos, i - p->pos);
+	(*valp)[i - p->pos] = '\0';
+	*lenp = i - p->pos;
+	p->pos = i;
+
+	return 0;
+}
+
+
+int form_parse_json(struct form *f, const char *s, size_t len, bool scalars,
 		    struct form_error *err)
 {
 	struct jp p = {s, len, 0, NULL, err};
@@ -284,6 +336,11 @@ int form_parse_json(struct form *f, const char *s, size_t len,
 		else if (len - p.pos >= 4 && !memcmp(s + p.pos, "null", 4)) {
 			p.pos += 4;
 			vlen = 0;
+		}
+		else if (scalars && c && strchr("-0123456789tf", c)) {
+			e = read_scalar(&p, &val, &vlen);
+			if (e)
+				goto out;
 		}
 		else if (c && strchr("-0123456789tf[{", c)) {
 			e = form_fail(err, "invalid_type", key, "The field "

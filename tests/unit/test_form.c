@@ -705,3 +705,42 @@ TEST(form_kind_from_ctype)
 
 	return 0;
 }
+
+
+/* The admin API's flavour: numbers and booleans arrive as their text. */
+TEST(form_json_scalars)
+{
+	struct form *f = NULL;
+	struct form_error e;
+	const char *body = "{\"a\":3,\"b\":-1.5e3,\"c\":true,\"d\":false,"
+			   "\"e\":\"x\",\"f\":null}";
+	size_t len;
+
+	TEST_EQ_INT(form_parse(&f, FORM_JSON_SCALARS, body, strlen(body),
+			       &e), 0);
+	TEST_EQ_STR(form_get(f, "a", &len), "3");
+	TEST_EQ_STR(form_get(f, "b", &len), "-1.5e3");
+	TEST_EQ_STR(form_get(f, "c", &len), "true");
+	TEST_EQ_STR(form_get(f, "d", &len), "false");
+	TEST_EQ_STR(form_get(f, "e", &len), "x");
+	TEST_ASSERT(form_get(f, "f", &len) == NULL);
+	f = mem_deref(f);
+
+	/* the strict flavour still refuses them; bad numbers, arrays and
+	 * objects are refused by both */
+	TEST_EQ_INT(form_parse(&f, FORM_JSON, body, strlen(body), &e),
+		    EBADMSG);
+	TEST_EQ_STR(e.code, "invalid_type");
+	TEST_EQ_INT(form_parse(&f, FORM_JSON_SCALARS, "{\"a\":01}", 8, &e),
+		    EBADMSG);
+	TEST_EQ_INT(form_parse(&f, FORM_JSON_SCALARS, "{\"a\":1.}", 8, &e),
+		    EBADMSG);
+	TEST_EQ_INT(form_parse(&f, FORM_JSON_SCALARS, "{\"a\":tru}", 9, &e),
+		    EBADMSG);
+	TEST_EQ_INT(form_parse(&f, FORM_JSON_SCALARS, "{\"a\":[1]}", 9, &e),
+		    EBADMSG);
+	TEST_EQ_STR(e.code, "invalid_type");
+	TEST_ASSERT(f == NULL);
+
+	return 0;
+}
