@@ -13,6 +13,7 @@
 #ifndef BECKON_API_H
 #define BECKON_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct api;
@@ -25,6 +26,13 @@ int  api_alloc(struct api **ap, const struct cfg *cfg, struct store *st);
 
 /* Add or replace a business in the API's view (start-up, admin changes). */
 int  api_business_set(struct api *api, const struct business *b);
+
+/*
+ * Check a business's settings (time zone, calling codes, policy lists,
+ * origins, dialing mode): 0, or EINVAL with the field and a message.
+ */
+int  api_business_check(const struct business *b, const char **fieldp,
+			char *msg, size_t sz);
 
 /* Count requests the store remembers, so limits survive a restart. */
 void api_limits_restore(struct api *api, const struct intake_row *v,

@@ -6,8 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #include "util/util.h"
+#include "store/store.h"
+#include "phone/phone.h"
 #include "api/api_int.h"
 
 
@@ -247,6 +250,85 @@ int api_new_id(char *buf, size_t sz, int64_t now)
 
 	re_snprintf(buf, sz, "cb_%012llx%s",
 		    (unsigned long long)now & 0xffffffffffffULL, tok);
+
+	return 0;
+}
+
+
+static int bad(const char **fieldp, const char *field, char *msg, size_t sz,
+	       const char *text)
+{
+	*fieldp = field;
+	str_bcpy(msg, text, sz);
+
+	return EINVAL;
+}
+
+
+int api_business_check(const struct business *b, const char **fieldp,
+		       char *msg, size_t sz)
+{
+	char buf[256];
+	const char *p, *item;
+	size_t n;
+
+	if (!b || !fieldp || !msg)
+		return EINVAL;
+
+	p = b->id;
+	if (!p || !*p || strlen(p) > 64)
+		return bad(fieldp, "id", msg, sz, "1 to 64 characters");
+	for (; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return bad(fieldp, "id", msg, sz, "letters, digits, "
+				   "- and _ only");
+	}
+
+	p = b->timezone;
+	if (!p || !*p || strstr(p, "..") || p[0] == '/' ||
+	    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789/_-+") != strlen(p))
+		return bad(fieldp, "timezone", msg, sz,
+			   "not an IANA time zone name");
+	re_snprintf(buf, sizeof(buf), "/usr/share/zoneinfo/%s", p);
+	if (access(buf, R_OK))
+		return bad(fieldp, "timezone", msg, sz, "unknown time zone "
+			   "(is tzdata installed?)");
+
+	re_snprintf(buf, sizeof(buf), "%lld", (long long)b->country);
+	if (phone_policy_validate(buf, NULL))
+		return bad(fieldp, "country", msg, sz,
+			   "not a calling code");
+
+	if (phone_policy_validate(b->allowed_countries, NULL))
+		return bad(fieldp, "allowed_countries", msg, sz,
+			   "expected calling codes, e.g. \"1 44\"");
+
+	if (b->deny_prefixes && strcmp(b->deny_prefixes, "none") &&
+	    phone_policy_validate(NULL, b->deny_prefixes))
+		return bad(fieldp, "deny_prefixes", msg, sz,
+			   "expected E.164 prefixes, e.g. \"+1900 +44909\"");
+
+	p = b->origins;
+	while (str_list_next(&p, &item, &n)) {
+		if (n >= API_MAX_ORIGIN ||
+		    !((n > 7 && !strncmp(item, "http://", 7)) ||
+		      (n > 8 && !strncmp(item, "https://", 8))))
+			return bad(fieldp, "origins", msg, sz,
+				   "each origin must be http:// or https://");
+	}
+
+	p = b->agent_keys;
+	while (str_list_next(&p, &item, &n)) {
+		if (n > API_MAX_AGENT_KEY)
+			return bad(fieldp, "agent_keys", msg, sz,
+				   "keys are at most 64 bytes");
+	}
+
+	if (strcmp(b->dial_mode, "customer_first") &&
+	    strcmp(b->dial_mode, "agent_first"))
+		return bad(fieldp, "dial_mode", msg, sz,
+			   "customer_first or agent_first");
 
 	return 0;
 }

@@ -14,14 +14,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <re.h>
 #define LOG_SUBSYS "app"
 #include "util/util.h"
 #include "cfg/cfg.h"
 #include "store/store.h"
 #include "api/api.h"
-#include "phone/phone.h"
 #include "app/app.h"
 
 enum {
@@ -111,69 +109,19 @@ static int business_from_section(struct business *b,
 }
 
 
-/*
- * A business from a config file is checked before anything is stored: a
- * typo in a time zone or a deny list must stop the start-up with a line
- * that says which, not quietly weaken a limit.
- */
-static int business_validate(const struct business *b)
-{
-	char path[256];
-	const char *p, *item;
-	size_t n;
-
-	if (!b->timezone || !*b->timezone || strstr(b->timezone, "..") ||
-	    b->timezone[0] == '/') {
-		log_error("business %s: timezone: not an IANA time zone name",
-			  b->id);
-		return EINVAL;
-	}
-	re_snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s",
-		    b->timezone);
-	if (access(path, R_OK)) {
-		log_error("business %s: timezone: unknown time zone '%s' "
-			  "(is tzdata installed?)", b->id, b->timezone);
-		return EINVAL;
-	}
-
-	re_snprintf(path, sizeof(path), "%lld", (long long)b->country);
-	if (phone_policy_validate(path, NULL)) {
-		log_error("business %s: country: %lld is not a calling code",
-			  b->id, (long long)b->country);
-		return EINVAL;
-	}
-
-	if (phone_policy_validate(b->allowed_countries,
-				  b->deny_prefixes &&
-				  strcmp(b->deny_prefixes, "none") ?
-				  b->deny_prefixes : NULL)) {
-		log_error("business %s: allowed_countries or deny_prefixes: "
-			  "expected calling codes (\"1 44\") and E.164 "
-			  "prefixes (\"+1900 +44909\")", b->id);
-		return EINVAL;
-	}
-
-	p = b->origins;
-	while (str_list_next(&p, &item, &n)) {
-		if (!((n > 7 && !strncmp(item, "http://", 7)) ||
-		      (n > 8 && !strncmp(item, "https://", 8)))) {
-			log_error("business %s: origins: '%.*s' is not an "
-				  "http:// or https:// origin", b->id,
-				  (int)n, item);
-			return EINVAL;
-		}
-	}
-
-	return 0;
-}
-
-
 static int put_business(const struct business *b, int *errp)
 {
-	int err = business_validate(b);
+	const char *field = NULL;
+	char msg[160];
+	int err;
 
-	if (err)
+	/* a typo in a time zone or a deny list must stop the start-up
+	 * with a line that says which, not quietly weaken a limit */
+	err = api_business_check(b, &field, msg, sizeof(msg));
+	if (err) {
+		log_error("business %s: %s: %s", b->id, field, msg);
 		return err;
+	}
 
 	err = store_put(app.st, &store_businesses, b, true, done_h, errp);
 	if (err)
