@@ -11,6 +11,7 @@
 #include "util/util.h"
 #include "cfg/cfg.h"
 #include "app/app.h"
+#include "cli/cli.h"
 
 
 static void usage(FILE *f)
@@ -23,6 +24,9 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  serve [-f FILE] [--KEY VALUE ...]\n"
 		"                 run the server (HTTP API, store, dialer)\n"
+		"  business, agent, rule, callbacks\n"
+		"                 manage a running server (beckon business "
+		"--help)\n"
 		"  help           this text\n"
 		"  version        print the version\n"
 		"\n"
@@ -173,6 +177,9 @@ int main(int argc, char **argv)
 
 	if (!strcmp(argv[1], "serve")) {
 		ret = cmd_serve(argc - 2, argv + 2);
+	}
+	else if (cli_is_command(argv[1])) {
+		ret = cli_main(argc - 1, argv + 1);
 	}
 	else {
 		fprintf(stderr, "beckon: unknown command '%s'\n\n", argv[1]);

@@ -295,6 +295,15 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
+	if (path->l > 10 && !strncmp(path->p, "/v1/admin/", 10)) {
+		struct pl rest;
+
+		rest.p = path->p + 10;
+		rest.l = path->l - 10;
+		api_admin(api, req, &rest);
+		return;
+	}
+
 	api_reply_error(req, 404, NULL, "not_found", NULL,
 			"no such resource");
 }
@@ -323,6 +332,7 @@ static void api_destructor(void *arg)
 
 int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 {
+	const char *tok;
 	struct api *api;
 	int err;
 
@@ -341,6 +351,13 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 	api->lim_ip_minute = cfg_int(cfg, "limit_ip_minute");
 	api->trust_xff = cfg_bool(cfg, "trust_forwarded_for");
 	api->full_numbers = cfg_bool(cfg, "log_full_numbers");
+
+	/* only the token's hash is kept */
+	tok = cfg_str(cfg, "admin_token");
+	if ((!tok || !*tok) && cfg_bool(cfg, "demo"))
+		tok = "demo";
+	if (tok && *tok)
+		token_hash_hex(api->admin_hash, tok, strlen(tok));
 	tmr_init(&api->sweep);
 
 	err = hash_alloc(&api->biz, 64);

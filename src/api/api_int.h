@@ -38,6 +38,7 @@ struct api {
 	int64_t lim_ip_minute;
 	bool trust_xff;
 	bool full_numbers;
+	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 };
 
 /* a business as the API sees it */
@@ -74,6 +75,9 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 		      const struct pl *id);
 void api_callback_delete(struct api *api, struct httpd_req *req,
 			 const struct pl *id);
+
+/* admin.c: rest is the path after "/v1/admin/" */
+void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 
 /* validate.c */
 bool api_origin_match(const char *pattern, const char *origin);

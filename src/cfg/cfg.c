@@ -41,6 +41,9 @@ static const struct cfg_key keys[] = {
 	 "seconds an idle keep-alive connection is kept"},
 	{"trust_forwarded_for", CFG_BOOL, "no", 0, 0,
 	 "take the client IP from X-Forwarded-For (behind a proxy only)"},
+	{"admin_token", CFG_STR, "", 0, 0,
+	 "bearer token of the admin API and the command line "
+	 "(empty: admin API off; \"demo\" in demo mode; never logged)"},
 
 	/* intake limits: defaults for businesses that set none */
 	{"limit_phone_15min", CFG_INT, "5", 0, 1000000,

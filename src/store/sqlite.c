@@ -43,6 +43,7 @@ enum stmt_id {
 	S_CALLBACK_CANCEL,
 	S_INTAKE_SINCE,
 	S_INTAKE_PRUNE,
+	S_OPEN_LIST,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -103,6 +104,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT t, business_id, phone, ip FROM intake_log"
 		" WHERE t >= ?1 ORDER BY t",
 	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
+	[S_OPEN_LIST] =
+		"SELECT id, business_id, phone, status, open, created_at,"
+		" updated_at, scheduled_for, page_url, page_title, name, note,"
+		" agent_key FROM callbacks WHERE open = 1"
+		" ORDER BY created_at LIMIT ?1",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -120,6 +126,7 @@ enum op_kind {
 	OP_GET,
 	OP_CANCEL,
 	OP_INTAKE,
+	OP_OPEN_LIST,
 };
 
 struct sqlite_be {
@@ -875,27 +882,15 @@ static int load_events(struct sqlite_be *be, struct callback *cb,
 
 
 /* Load a callback and its events into op->cb; ENOENT when there is none. */
-static int load_callback(struct sqlite_be *be, struct op *op)
+/* A callback from the columns of S_CALLBACK_GET's shape. */
+static int read_callback(struct callback **cbp, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_GET);
 	struct callback *cb;
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? ENOENT : EIO;
-	}
+	int err = 0;
 
 	cb = mem_zalloc(sizeof(*cb), callback_destructor);
-	if (!cb) {
-		sqlite3_reset(s);
+	if (!cb)
 		return ENOMEM;
-	}
 
 	str_bcpy(cb->id, (const char *)sqlite3_column_text(s, 0),
 		 sizeof(cb->id));
@@ -911,22 +906,98 @@ static int load_callback(struct sqlite_be *be, struct op *op)
 	err |= col_dup(&cb->name, s, 10);
 	err |= col_dup(&cb->note, s, 11);
 	err |= col_dup(&cb->agent_key, s, 12);
-	sqlite3_reset(s);
 	if (err) {
-		err = ENOMEM;
-		goto out;
+		mem_deref(cb);
+		return ENOMEM;
 	}
+
+	*cbp = cb;
+
+	return 0;
+}
+
+
+static int load_callback(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_GET);
+	struct callback *cb = NULL;
+	int rc, err;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? ENOENT : EIO;
+	}
+
+	err = read_callback(&cb, s);
+	sqlite3_reset(s);
+	if (err)
+		return err;
 
 	if (cb->open && !strcmp(cb->status, "queued"))
 		cb->position = position_of(be, cb->business, cb->id);
 
 	err = load_events(be, cb, op->public_only);
-
- out:
 	if (err)
 		mem_deref(cb);
 	else
 		op->cb = cb;
+
+	return err;
+}
+
+
+/* The open callbacks, oldest first, with their queue positions. */
+static int do_open_list(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	sqlite3_bind_int64(s, 1, op->since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		void **v = mem_reallocarray(op->objv, op->objn + 1,
+					    sizeof(*v), NULL);
+
+		if (!v) {
+			err = ENOMEM;
+			break;
+		}
+		op->objv = v;
+		err = read_callback((struct callback **)&v[op->objn], s);
+		if (err)
+			break;
+		op->objn++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+	sqlite3_reset(s);
+
+	if (!err) {
+		/* positions per business, in the order just read */
+		size_t i, j;
+
+		for (i = 0; i < op->objn; i++) {
+			struct callback *cb = op->objv[i];
+
+			if (strcmp(cb->status, "queued"))
+				continue;
+			cb->position = 1;
+			for (j = 0; j < i; j++) {
+				const struct callback *o = op->objv[j];
+
+				if (!strcmp(o->status, "queued") &&
+				    !strcmp(o->business, cb->business))
+					cb->position++;
+			}
+		}
+	}
 
 	return err;
 }
@@ -1053,6 +1124,7 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
 	case OP_INTAKE:        return do_intake(be, op);
+	case OP_OPEN_LIST:     return do_open_list(be, op);
 	}
 
 	return EINVAL;
@@ -1062,7 +1134,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 /* Drop what a failed operation produced, so no handler sees it. */
 static void op_clear_results(struct op *op)
 {
-	if (op->kind == OP_GET_OBJ || op->kind == OP_LIST) {
+	if (op->kind == OP_GET_OBJ || op->kind == OP_LIST ||
+	    op->kind == OP_OPEN_LIST) {
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
 	}
@@ -1087,6 +1160,7 @@ static void op_complete(struct op *op)
 		break;
 
 	case OP_LIST:
+	case OP_OPEN_LIST:
 		((store_list_h *)op->h)(op->err, op->objv,
 					op->err ? 0 : op->objn, op->arg);
 		break;
@@ -1454,6 +1528,21 @@ static int be_intake_since(void *ctx, int64_t since, store_intake_h *h,
 }
 
 
+static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
+			     void *arg)
+{
+	struct op *op = op_new(OP_OPEN_LIST, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = (int64_t)max;
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_flush(void *ctx)
 {
 	struct sqlite_be *be = ctx;
@@ -1622,6 +1711,7 @@ const struct store_backend store_sqlite = {
 	.get = be_get,
 	.list = be_list,
 	.del = be_delete,
+	.callbacks_open = be_callbacks_open,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.callback_cancel = be_callback_cancel,

@@ -138,6 +138,16 @@ int store_callback_create(struct store *st, const struct callback_new *req,
 }
 
 
+int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
+			 void *arg)
+{
+	if (!st || !max || !h)
+		return EINVAL;
+
+	return st->be->callbacks_open(st->ctx, max, h, arg);
+}
+
+
 int store_callback_get(struct store *st, const char *id, bool public_only,
 		       store_callback_h *h, void *arg)
 {

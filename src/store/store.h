@@ -275,6 +275,10 @@ int  store_delete(struct store *st, const struct store_table *t,
 int  store_callback_create(struct store *st, const struct callback_new *req,
 			   store_create_h *h, void *arg);
 
+/* Open callbacks (struct callback, without events), oldest first. */
+int  store_callbacks_open(struct store *st, size_t max, store_list_h *h,
+			  void *arg);
+
 int  store_callback_get(struct store *st, const char *id, bool public_only,
 			store_callback_h *h, void *arg);
 

@@ -23,6 +23,8 @@ struct store_backend {
 		     void *arg);
 	int  (*del)(void *be, const struct store_table *t, const char *id,
 		    store_done_h *h, void *arg);
+	int  (*callbacks_open)(void *be, size_t max, store_list_h *h,
+				void *arg);
 	int  (*callback_create)(void *be, const struct callback_new *req,
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,

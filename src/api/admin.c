@@ -1,0 +1,833 @@
+/*
+ * /v1/admin: businesses, agents, routing rules and the live queue, for the
+ * `beckon` command line and for integrators. Authenticated with the
+ * admin_token (a bearer token; "demo" in demo mode).
+ *
+ *   GET    /v1/admin/{businesses,agents,rules}          list
+ *   GET    /v1/admin/{businesses,agents,rules}/ID       one
+ *   PUT    /v1/admin/{businesses,agents,rules}/ID       create or merge
+ *   DELETE /v1/admin/{agents,rules}/ID                  remove
+ *   POST   /v1/admin/agents/ID/state  {"state": S}      presence
+ *   GET    /v1/admin/callbacks                          the live queue
+ *
+ * A PUT merges the fields it carries onto the record (or onto the
+ * defaults when there is none): "If-None-Match: *" makes it create-only
+ * (409 if the id exists), "If-Match: *" update-only (404 if not). Records
+ * are checked whole before anything is written.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "admin"
+#include "util/util.h"
+#include "httpd/httpd.h"
+#include "store/store.h"
+#include "phone/phone.h"
+#include "form/form.h"
+#include "api/api_int.h"
+
+enum {
+	QUEUE_MAX = 1000,
+	ADMIN_ID_MAX = 64,
+};
+
+enum put_mode {
+	PUT_MERGE,
+	PUT_CREATE,   /* If-None-Match: * */
+	PUT_UPDATE,   /* If-Match: * */
+};
+
+struct admin_op {
+	struct api *api;
+	struct httpd_req *req;
+	const struct store_table *t;
+	struct form *form;
+	void *obj;
+	enum put_mode mode;
+	bool created;
+	char id[ADMIN_ID_MAX + 1];
+	char state[16];
+};
+
+
+static void op_destructor(void *arg)
+{
+	struct admin_op *op = arg;
+
+	mem_deref(op->form);
+	mem_deref(op->obj);
+}
+
+
+/* Fields never shown, and never set directly. */
+static bool field_secret(const char *name)
+{
+	return !strcmp(name, "password_hash");
+}
+
+
+static int record_json(struct mbuf *mb, const struct store_table *t,
+		       const void *obj)
+{
+	size_t i;
+	int err = mbuf_write_str(mb, "{");
+
+	for (i = 0; i < t->n; i++) {
+		const struct store_field *f = &t->fields[i];
+
+		if (field_secret(f->name))
+			continue;
+		err |= mbuf_printf(mb, "%s\"%s\":", i ? "," : "", f->name);
+		if (f->type == SF_STR)
+			err |= form_json_str(mb, store_obj_str(obj, f));
+		else
+			err |= mbuf_printf(mb, "%lld",
+					   (long long)store_obj_int(obj, f));
+	}
+
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
+static void reply_record(struct httpd_req *req, uint16_t status,
+			 const struct store_table *t, const void *obj)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+
+	if (!mb || record_json(mb, t, obj) || mbuf_write_str(mb, "\n")) {
+		api_reply_errno(req, ENOMEM, NULL);
+		goto out;
+	}
+
+	api_reply_json(req, status, NULL, (const char *)mb->buf, mb->end);
+
+ out:
+	mem_deref(mb);
+}
+
+
+static bool authorized(struct api *api, struct httpd_req *req)
+{
+	char hash[HASH_HEX_LEN];
+	struct pl auth;
+
+	if (!api->admin_hash[0]) {
+		api_reply_error(req, 403, NULL, "admin_disabled", NULL,
+				"the admin API is off: set admin_token");
+		return false;
+	}
+
+	if (!httpd_req_hdr(req, "Authorization", &auth) || auth.l < 8 ||
+	    strncasecmp(auth.p, "Bearer ", 7)) {
+		api_reply_error(req, 401, "WWW-Authenticate: Bearer\r\n",
+				"missing_token", NULL,
+				"send Authorization: Bearer ADMIN_TOKEN");
+		return false;
+	}
+
+	/* compare hashes, in constant time: no length or prefix leaks */
+	token_hash_hex(hash, auth.p + 7, auth.l - 7);
+	if (!token_equal(hash, api->admin_hash)) {
+		log_warn("admin API: wrong token from a client");
+		api_reply_error(req, 401, "WWW-Authenticate: Bearer\r\n",
+				"invalid_token", NULL,
+				"the admin token is not valid");
+		return false;
+	}
+
+	return true;
+}
+
+
+static bool id_ok(const struct pl *id)
+{
+	size_t i;
+
+	if (!id->l || id->l > ADMIN_ID_MAX)
+		return false;
+
+	for (i = 0; i < id->l; i++) {
+		char c = id->p[i];
+
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_' &&
+		    c != '.')
+			return false;
+	}
+
+	return true;
+}
+
+
+/* ---- checks per kind, on the whole merged record ---- */
+
+static int check_agent(struct admin_op *op, const char **fieldp,
+		       char *msg, size_t sz)
+{
+	struct agent *a = op->obj;
+	const char *p, *item;
+	size_t n;
+
+	if (strcmp(a->role, "agent") && strcmp(a->role, "supervisor") &&
+	    strcmp(a->role, "admin")) {
+		*fieldp = "role";
+		str_bcpy(msg, "agent, supervisor or admin", sz);
+		return EINVAL;
+	}
+
+	if (!*a->login) {
+		*fieldp = "login";
+		str_bcpy(msg, "a login is required", sz);
+		return EINVAL;
+	}
+
+	if (!*a->password_hash) {
+		*fieldp = "password";
+		str_bcpy(msg, "a new agent needs a password", sz);
+		return EINVAL;
+	}
+
+	/* an endpoint is a SIP URI, an E.164 number or "registered" (the
+	 * agent's softphone registers to beckon) */
+	p = a->endpoint;
+	if (*p && strcmp(p, "registered") && strncmp(p, "sip:", 4)) {
+		char e164[PHONE_E164_SIZE];
+		enum phone_err why;
+
+		if (p[0] != '+' || phone_normalize(e164, sizeof(e164), p,
+						   strlen(p), 1, &why)) {
+			*fieldp = "endpoint";
+			str_bcpy(msg, "a sip: URI, an E.164 number or "
+				 "\"registered\"", sz);
+			return EINVAL;
+		}
+	}
+
+	p = a->businesses;
+	while (str_list_next(&p, &item, &n)) {
+		if (!api_biz_find(op->api, item, n)) {
+			*fieldp = "businesses";
+			str_bcpy(msg, "names a business that does not exist",
+				 sz);
+			return EINVAL;
+		}
+	}
+
+	return 0;
+}
+
+
+static int check_rule(struct admin_op *op, const char **fieldp, char *msg,
+		      size_t sz)
+{
+	struct rule *r = op->obj;
+
+	if (!api_biz_find(op->api, r->business, strlen(r->business))) {
+		*fieldp = "business";
+		str_bcpy(msg, "no such business", sz);
+		return EINVAL;
+	}
+
+	if (*r->match_url && api_check_url(r->match_url,
+					   strlen(r->match_url))) {
+		*fieldp = "match_url";
+		str_bcpy(msg, "an http(s) URL prefix, * for any characters",
+			 sz);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
+static int check_record(struct admin_op *op, const char **fieldp,
+			char *msg, size_t sz)
+{
+	if (op->t == &store_businesses)
+		return api_business_check(op->obj, fieldp, msg, sz);
+	if (op->t == &store_agents)
+		return check_agent(op, fieldp, msg, sz);
+	if (op->t == &store_rules)
+		return check_rule(op, fieldp, msg, sz);
+
+	return 0;
+}
+
+
+/* ---- PUT ---- */
+
+static void put_done(int err, void *arg)
+{
+	struct admin_op *op = arg;
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	if (op->t == &store_businesses)
+		api_business_set(op->api, op->obj);
+
+	log_info("%s %s %s", op->t->name, op->id,
+		 op->created ? "created" : "updated");
+
+	reply_record(op->req, op->created ? 201 : 200, op->t, op->obj);
+
+ out:
+	mem_deref(op);
+}
+
+
+/* Apply the request's fields to op->obj; replies and returns an error. */
+static int apply_fields(struct admin_op *op)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < op->form->n; i++) {
+		const char *k = op->form->v[i].key;
+		const char *v = op->form->v[i].val;
+		char msg[128];
+
+		if (!v)
+			v = "";
+
+		if (!strcmp(k, "id")) {
+			if (strcmp(v, op->id)) {
+				api_reply_error(op->req, 400, NULL,
+						"invalid_field", "id", "the id "
+						"is the one in the path");
+				return EINVAL;
+			}
+			continue;
+		}
+
+		if (op->t == &store_agents && !strcmp(k, "password")) {
+			char hash[PASSWORD_HASH_SIZE];
+
+			if (strlen(v) < 8 || strlen(v) > 256) {
+				api_reply_error(op->req, 400, NULL,
+						"invalid_field", "password",
+						"8 to 256 characters");
+				return EINVAL;
+			}
+			err = password_hash(hash, sizeof(hash), v);
+			if (!err)
+				err = store_obj_set(op->obj, op->t,
+						    "password_hash", hash);
+			if (err) {
+				api_reply_errno(op->req, err, NULL);
+				return err;
+			}
+			continue;
+		}
+
+		if (field_secret(k) || !strcmp(k, "state") ||
+		    !strcmp(k, "state_since") || !strcmp(k, "idle_since") ||
+		    !strcmp(k, "state_reason")) {
+			re_snprintf(msg, sizeof(msg), "%s cannot be set here",
+				    k);
+			api_reply_error(op->req, 400, NULL, "invalid_field", k,
+					msg);
+			return EINVAL;
+		}
+
+		err = store_obj_set(op->obj, op->t, k, v);
+		if (err) {
+			const struct store_field *f =
+				store_field_find(op->t, k);
+
+			if (err == ENOENT)
+				re_snprintf(msg, sizeof(msg), "unknown field");
+			else if (err == ERANGE)
+				re_snprintf(msg, sizeof(msg), "between %lld "
+					    "and %lld", (long long)f->min,
+					    (long long)f->max);
+			else
+				re_snprintf(msg, sizeof(msg), "must be a "
+					    "whole number");
+			api_reply_error(op->req, 400, NULL, err == ENOENT ?
+					"unknown_field" : "invalid_field",
+					err == ENOENT && strlen(k) > 32 ? NULL
+					: k, msg);
+			return EINVAL;
+		}
+	}
+
+	return 0;
+}
+
+
+static void put_found(int err, const void *found, void *arg)
+{
+	struct admin_op *op = arg;
+	const char *field = NULL;
+	char msg[160];
+
+	if (err && err != ENOENT) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	if (found && op->mode == PUT_CREATE) {
+		api_reply_error(op->req, 409, NULL, "exists", NULL,
+				"a record with this id exists");
+		goto fail;
+	}
+	if (!found && op->mode == PUT_UPDATE) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no record with this id");
+		goto fail;
+	}
+
+	op->created = !found;
+	err = found ? store_obj_dup(&op->obj, op->t, found)
+		    : store_obj_alloc(&op->obj, op->t);
+	if (!err && !found) {
+		err = store_obj_set(op->obj, op->t, "id", op->id);
+		/* an agent's login and a business's name default to the
+		 * id; a field in the request overrides them */
+		if (!err && op->t == &store_agents)
+			err = store_obj_set(op->obj, op->t, "login", op->id);
+		if (!err && op->t != &store_rules)
+			err = store_obj_set(op->obj, op->t, "name", op->id);
+	}
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	if (apply_fields(op))
+		goto fail;
+
+	if (check_record(op, &field, msg, sizeof(msg))) {
+		api_reply_error(op->req, 400, NULL, "invalid_field", field,
+				msg);
+		goto fail;
+	}
+
+	err = store_put(op->api->st, op->t, op->obj, true, put_done, op);
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	return;
+
+ fail:
+	mem_deref(op);
+}
+
+
+static void admin_put(struct admin_op *op)
+{
+	const struct pl *body = httpd_req_body(op->req);
+	struct form_error ferr;
+	enum form_kind kind;
+	struct pl ctype, v;
+	int err;
+
+	if (!httpd_req_hdr(op->req, "Content-Type", &ctype) ||
+	    form_kind_from_ctype(&kind, ctype.p, ctype.l)) {
+		api_reply_error(op->req, 415, NULL, "unsupported_media_type",
+				NULL, "send application/json");
+		goto fail;
+	}
+
+	err = form_parse(&op->form, kind == FORM_JSON ? FORM_JSON_SCALARS
+			 : kind, body->p, body->l, &ferr);
+	if (err) {
+		api_reply_error(op->req, 400, NULL, ferr.code ? ferr.code :
+				"invalid_body", ferr.field[0] ? ferr.field :
+				NULL, ferr.message);
+		goto fail;
+	}
+
+	if (httpd_req_hdr(op->req, "If-None-Match", &v) && !pl_strcmp(&v, "*"))
+		op->mode = PUT_CREATE;
+	else if (httpd_req_hdr(op->req, "If-Match", &v) &&
+		 !pl_strcmp(&v, "*"))
+		op->mode = PUT_UPDATE;
+
+	err = store_get(op->api->st, op->t, "id", op->id, put_found, op);
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	return;
+
+ fail:
+	mem_deref(op);
+}
+
+
+/* ---- GET, DELETE ---- */
+
+static void get_h(int err, const void *obj, void *arg)
+{
+	struct admin_op *op = arg;
+
+	if (err == ENOENT)
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no record with this id");
+	else if (err)
+		api_reply_errno(op->req, err, NULL);
+	else
+		reply_record(op->req, 200, op->t, obj);
+
+	mem_deref(op);
+}
+
+
+static void list_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct admin_op *op = arg;
+	struct mbuf *mb = NULL;
+	struct pl q;
+	char biz[ADMIN_ID_MAX + 1] = "";
+	size_t i, k = 0;
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	/* ?business=ID narrows rules and agents to one business */
+	q = *httpd_req_query(op->req);
+	if (q.l > 9 && !strncmp(q.p, "business=", 9)) {
+		q.p += 9;
+		q.l -= 9;
+		pl_strcpy(&q, biz, sizeof(biz));
+	}
+
+	mb = mbuf_alloc(4096);
+	if (!mb || mbuf_printf(mb, "{\"%s\":[", op->t->name)) {
+		api_reply_errno(op->req, ENOMEM, NULL);
+		goto out;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (biz[0] && op->t == &store_rules &&
+		    strcmp(((struct rule *)v[i])->business, biz))
+			continue;
+		if (biz[0] && op->t == &store_agents) {
+			const char *p = ((struct agent *)v[i])->businesses;
+			const char *item;
+			size_t len;
+			bool in = false;
+
+			while (!in && str_list_next(&p, &item, &len))
+				in = len == strlen(biz) &&
+				     !memcmp(item, biz, len);
+			if (!in)
+				continue;
+		}
+		err |= mbuf_write_str(mb, k++ ? "," : "");
+		err |= record_json(mb, op->t, v[i]);
+	}
+	err |= mbuf_write_str(mb, "]}\n");
+
+	if (err)
+		api_reply_errno(op->req, ENOMEM, NULL);
+	else
+		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
+			       mb->end);
+
+ out:
+	mem_deref(mb);
+	mem_deref(op);
+}
+
+
+static void delete_h(int err, void *arg)
+{
+	struct admin_op *op = arg;
+
+	if (err == ENOENT) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no record with this id");
+	}
+	else if (err) {
+		api_reply_errno(op->req, err, NULL);
+	}
+	else {
+		log_info("%s %s deleted", op->t->name, op->id);
+		api_reply_json(op->req, 204, NULL, NULL, 0);
+	}
+
+	mem_deref(op);
+}
+
+
+/* ---- agent presence (the ACD will own transitions; for now the
+ *      states a person may choose) ---- */
+
+static void state_put_h(int err, void *arg)
+{
+	struct admin_op *op = arg;
+
+	if (err)
+		api_reply_errno(op->req, err, NULL);
+	else
+		reply_record(op->req, 200, op->t, op->obj);
+
+	mem_deref(op);
+}
+
+
+static void state_found(int err, const void *found, void *arg)
+{
+	struct admin_op *op = arg;
+	struct agent *a;
+	char now[24];
+
+	if (err == ENOENT) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no such agent");
+		goto fail;
+	}
+	if (err || store_obj_dup(&op->obj, op->t, found)) {
+		api_reply_errno(op->req, err ? err : ENOMEM, NULL);
+		goto fail;
+	}
+
+	a = op->obj;
+	re_snprintf(now, sizeof(now), "%lld", (long long)time_now_ms());
+	err = store_obj_set(a, op->t, "state", op->state);
+	err |= store_obj_set(a, op->t, "state_since", now);
+	err |= store_obj_set(a, op->t, "state_reason", "set by admin");
+	if (!strcmp(op->state, "available"))
+		err |= store_obj_set(a, op->t, "idle_since", now);
+	if (!err)
+		err = store_put(op->api->st, op->t, a, true, state_put_h, op);
+	if (err) {
+		api_reply_errno(op->req, ENOMEM, NULL);
+		goto fail;
+	}
+
+	log_info("agent %s: %s (set by admin)", op->id, op->state);
+
+	return;
+
+ fail:
+	mem_deref(op);
+}
+
+
+static void admin_state(struct admin_op *op)
+{
+	const struct pl *body = httpd_req_body(op->req);
+	struct form_error ferr;
+	const char *st;
+	int err;
+
+	err = form_parse(&op->form, FORM_JSON, body->p, body->l, &ferr);
+	if (err) {
+		api_reply_error(op->req, 400, NULL, ferr.code, ferr.field[0] ?
+				ferr.field : NULL, ferr.message);
+		goto fail;
+	}
+
+	st = form_get(op->form, "state", NULL);
+	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
+		    strcmp(st, "offline"))) {
+		api_reply_error(op->req, 400, NULL, "invalid_field", "state",
+				"available, away or offline");
+		goto fail;
+	}
+	str_bcpy(op->state, st, sizeof(op->state));
+
+	err = store_get(op->api->st, op->t, "id", op->id, state_found, op);
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	return;
+
+ fail:
+	mem_deref(op);
+}
+
+
+/* ---- the live queue ---- */
+
+static void queue_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct admin_op *op = arg;
+	struct mbuf *mb = NULL;
+	size_t i;
+	char t[40];
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	mb = mbuf_alloc(4096);
+	if (!mb) {
+		api_reply_errno(op->req, ENOMEM, NULL);
+		goto out;
+	}
+
+	err = mbuf_write_str(mb, "{\"callbacks\":[");
+	for (i = 0; i < n; i++) {
+		const struct callback *cb = v[i];
+
+		err |= mbuf_printf(mb, "%s{\"id\":\"%s\",\"business\":",
+				   i ? "," : "", cb->id);
+		err |= form_json_str(mb, cb->business);
+		err |= mbuf_printf(mb, ",\"phone\":\"%s\",\"status\":",
+				   cb->phone);
+		err |= form_json_str(mb, cb->status);
+		time_fmt_rfc3339(t, sizeof(t), cb->created_at);
+		err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
+		if (cb->scheduled_for) {
+			time_fmt_rfc3339(t, sizeof(t), cb->scheduled_for);
+			err |= mbuf_printf(mb, ",\"scheduled_for\":\"%s\"",
+					   t);
+		}
+		err |= mbuf_printf(mb, ",\"position\":%lld,\"name\":",
+				   (long long)cb->position);
+		err |= form_json_str(mb, cb->name);
+		err |= mbuf_write_str(mb, ",\"page_url\":");
+		err |= form_json_str(mb, cb->page_url);
+		err |= mbuf_write_str(mb, ",\"agent_key\":");
+		err |= form_json_str(mb, cb->agent_key);
+		err |= mbuf_write_str(mb, "}");
+	}
+	err |= mbuf_write_str(mb, "]}\n");
+
+	if (err)
+		api_reply_errno(op->req, ENOMEM, NULL);
+	else
+		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
+			       mb->end);
+
+ out:
+	mem_deref(mb);
+	mem_deref(op);
+}
+
+
+/* ---- the router ---- */
+
+static const struct store_table *table_of(const struct pl *kind)
+{
+	if (!pl_strcmp(kind, "businesses"))
+		return &store_businesses;
+	if (!pl_strcmp(kind, "agents"))
+		return &store_agents;
+	if (!pl_strcmp(kind, "rules"))
+		return &store_rules;
+
+	return NULL;
+}
+
+
+void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
+{
+	struct pl kind = PL_INIT, id = PL_INIT, sub = PL_INIT;
+	struct admin_op *op;
+	const char *slash;
+	int err = 0;
+
+	if (!authorized(api, req))
+		return;
+
+	/* rest: KIND[/ID[/SUB]] */
+	kind = *rest;
+	slash = pl_strchr(&kind, '/');
+	if (slash) {
+		id.p = slash + 1;
+		id.l = (size_t)(kind.p + kind.l - id.p);
+		kind.l = (size_t)(slash - kind.p);
+		slash = pl_strchr(&id, '/');
+		if (slash) {
+			sub.p = slash + 1;
+			sub.l = (size_t)(id.p + id.l - sub.p);
+			id.l = (size_t)(slash - id.p);
+		}
+	}
+
+	op = mem_zalloc(sizeof(*op), op_destructor);
+	if (!op) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	op->api = api;
+	op->req = req;
+
+	if (!pl_strcmp(&kind, "callbacks") && !id.p) {
+		if (!httpd_req_method_is(req, "GET")) {
+			api_reply_error(req, 405, "Allow: GET\r\n",
+					"method_not_allowed", NULL,
+					"this method is not allowed here");
+			goto fail;
+		}
+		err = store_callbacks_open(api->st, QUEUE_MAX, queue_h, op);
+		goto started;
+	}
+
+	op->t = table_of(&kind);
+	if (!op->t || (id.p && !id_ok(&id)) ||
+	    (sub.p && (op->t != &store_agents || pl_strcmp(&sub, "state")))) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such resource");
+		goto fail;
+	}
+	if (id.p)
+		pl_strcpy(&id, op->id, sizeof(op->id));
+
+	if (sub.p) {
+		if (!httpd_req_method_is(req, "POST")) {
+			api_reply_error(req, 405, "Allow: POST\r\n",
+					"method_not_allowed", NULL,
+					"this method is not allowed here");
+			goto fail;
+		}
+		admin_state(op);
+		return;
+	}
+
+	if (!id.p) {
+		if (!httpd_req_method_is(req, "GET")) {
+			api_reply_error(req, 405, "Allow: GET\r\n",
+					"method_not_allowed", NULL,
+					"this method is not allowed here");
+			goto fail;
+		}
+		err = store_list(api->st, op->t, list_h, op);
+		goto started;
+	}
+
+	if (httpd_req_method_is(req, "GET")) {
+		err = store_get(api->st, op->t, "id", op->id, get_h, op);
+		goto started;
+	}
+	if (httpd_req_method_is(req, "PUT")) {
+		admin_put(op);
+		return;
+	}
+	if (httpd_req_method_is(req, "DELETE") && op->t != &store_businesses) {
+		err = store_delete(api->st, op->t, op->id, delete_h, op);
+		goto started;
+	}
+
+	api_reply_error(req, 405, op->t == &store_businesses ?
+			"Allow: GET, PUT\r\n" : "Allow: GET, PUT, DELETE\r\n",
+			"method_not_allowed", NULL,
+			"this method is not allowed here");
+	goto fail;
+
+ started:
+	if (!err)
+		return;
+	api_reply_errno(req, err, NULL);
+
+ fail:
+	mem_deref(op);
+}

@@ -1,0 +1,577 @@
+/*
+ * cli: the `beckon` commands that manage a running server through its
+ * admin API (business, agent, rule, callbacks). Each command is one or two
+ * HTTP requests made with libre's HTTP client on a short-lived event loop;
+ * answers are printed as tables (lists) or "field: value" lines (one
+ * record), and errors as the server's message with a non-zero exit.
+ *
+ * The server and the token come from --server/--token, else from the
+ * BECKON_SERVER/BECKON_TOKEN environment, else http://127.0.0.1:8080 and
+ * no token (a demo server takes "demo").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "cli"
+#include "util/util.h"
+#include "form/form.h"
+#include "cli/cli.h"
+
+enum {
+	TIMEOUT_MS = 10000,
+	MAX_BODY = 1 << 20,
+};
+
+struct cli {
+	const char *server;
+	const char *token;
+	struct http_cli *http;
+	struct dnsc *dnsc;
+	struct http_req *req;
+	struct tmr tmr;
+	int err;
+	uint16_t status;
+	struct mbuf *body;        /* the answer's body */
+};
+
+/* which columns a list shows, per kind */
+static const char *const cols_businesses[] = {
+	"id", "name", "timezone", "country", "hours", "dial_mode", NULL};
+static const char *const cols_agents[] = {
+	"id", "name", "role", "state", "endpoint", "skills", "businesses",
+	NULL};
+static const char *const cols_rules[] = {
+	"id", "business", "position", "match_url", "match_title",
+	"match_agent", "skills", "priority", "agent_id", NULL};
+static const char *const cols_callbacks[] = {
+	"id", "business", "status", "position", "phone", "created_at",
+	"scheduled_for", "agent_key", NULL};
+
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: beckon [--server URL] [--token T] COMMAND ...\n"
+		"\n"
+		"  business add ID [--KEY VALUE ...]   create a business\n"
+		"  business set ID --KEY VALUE ...     change it\n"
+		"  business list | show ID\n"
+		"  agent add ID --password P [--KEY VALUE ...]\n"
+		"  agent set ID --KEY VALUE ...        e.g. --endpoint "
+		"sip:alice@127.0.0.1:5070\n"
+		"                                      --skills billing,sales\n"
+		"  agent list [--business ID] | show ID | rm ID\n"
+		"  agent state ID available|away|offline\n"
+		"  rule add BUSINESS [--id ID] [--match_url URL*] "
+		"[--match_title WORDS]\n"
+		"           [--match_agent KEY] [--skills S] [--priority N] "
+		"[--agent_id A]\n"
+		"  rule list [BUSINESS] | rm ID\n"
+		"  callbacks                           the live queue\n"
+		"\n"
+		"KEYs are the fields the admin API shows (see README).\n"
+		"--server defaults to $BECKON_SERVER or "
+		"http://127.0.0.1:8080,\n"
+		"--token to $BECKON_TOKEN (a --demo server takes \"demo\").\n");
+}
+
+
+static void timeout_h(void *arg)
+{
+	struct cli *c = arg;
+
+	c->err = ETIMEDOUT;
+	re_cancel();
+}
+
+
+static void resp_h(int err, const struct http_msg *msg, void *arg)
+{
+	struct cli *c = arg;
+
+	c->err = err;
+	if (!err && msg) {
+		c->status = msg->scode;
+		if (msg->mb && mbuf_get_left(msg->mb) <= MAX_BODY) {
+			c->body = mbuf_alloc(mbuf_get_left(msg->mb) + 1);
+			if (c->body)
+				mbuf_write_mem(c->body, mbuf_buf(msg->mb),
+					       mbuf_get_left(msg->mb));
+		}
+	}
+
+	re_cancel();
+}
+
+
+/* One request; on return c->status and c->body hold the answer. */
+static int request(struct cli *c, const char *method, const char *path,
+		   const char *body, const char *hdrs)
+{
+	char *uri = NULL;
+	int err;
+
+	c->body = mem_deref(c->body);
+	c->status = 0;
+	c->err = 0;
+
+	err = re_sdprintf(&uri, "%s%s", c->server, path);
+	if (err)
+		return err;
+
+	err = http_request(&c->req, c->http, method, uri, resp_h, NULL, c,
+			   "Authorization: Bearer %s\r\n"
+			   "%s%s"
+			   "Content-Length: %zu\r\n"
+			   "\r\n"
+			   "%s",
+			   c->token ? c->token : "",
+			   body ? "Content-Type: application/json\r\n" : "",
+			   hdrs ? hdrs : "",
+			   body ? strlen(body) : (size_t)0,
+			   body ? body : "");
+	mem_deref(uri);
+	if (err) {
+		fprintf(stderr, "beckon: %s %s%s: %s\n", method, c->server,
+			path, strerror(err));
+		return err;
+	}
+
+	tmr_start(&c->tmr, TIMEOUT_MS, timeout_h, c);
+	re_main(NULL);
+	tmr_cancel(&c->tmr);
+	c->req = mem_deref(c->req);
+
+	if (c->err) {
+		fprintf(stderr, "beckon: cannot reach %s: %s\n", c->server,
+			strerror(c->err));
+		return c->err;
+	}
+
+	return 0;
+}
+
+
+static int decode(struct odict **odp, const struct cli *c)
+{
+	if (!c->body || !c->body->end)
+		return ENOENT;
+
+	return json_decode_odict(odp, 32, (const char *)c->body->buf,
+				 c->body->end, 8);
+}
+
+
+/* Print the server's error answer; returns 1 (the exit status). */
+static int print_error(const struct cli *c)
+{
+	struct odict *od = NULL;
+	const struct odict_entry *e;
+
+	if (!decode(&od, c) &&
+	    (e = odict_get_type(od, ODICT_OBJECT, "error"))) {
+		const char *code = odict_string(e->u.odict, "code");
+		const char *field = odict_string(e->u.odict, "field");
+		const char *msg = odict_string(e->u.odict, "message");
+
+		fprintf(stderr, "beckon: %u %s%s%s%s: %s\n", c->status,
+			code ? code : "error", field ? " (" : "",
+			field ? field : "", field ? ")" : "",
+			msg ? msg : "");
+	}
+	else {
+		fprintf(stderr, "beckon: HTTP %u\n", c->status);
+	}
+
+	mem_deref(od);
+
+	return 1;
+}
+
+
+static void print_value(FILE *f, const struct odict_entry *e)
+{
+	switch (e->type) {
+
+	case ODICT_STRING:
+		fputs(e->u.str, f);
+		break;
+	case ODICT_INT:
+		fprintf(f, "%lld", (long long)e->u.integer);
+		break;
+	case ODICT_BOOL:
+		fputs(e->u.boolean ? "true" : "false", f);
+		break;
+	case ODICT_DOUBLE:
+		fprintf(f, "%g", e->u.dbl);
+		break;
+	default:
+		break;
+	}
+}
+
+
+static int print_record(const struct cli *c)
+{
+	struct odict *od = NULL;
+	struct le *le;
+
+	if (decode(&od, c)) {
+		fprintf(stderr, "beckon: the server's answer is not JSON\n");
+		return 1;
+	}
+
+	for (le = od->lst.head; le; le = le->next) {
+		const struct odict_entry *e = le->data;
+
+		printf("%-18s ", e->key);
+		print_value(stdout, e);
+		putchar('\n');
+	}
+
+	mem_deref(od);
+
+	return 0;
+}
+
+
+static int print_list(const struct cli *c, const char *key,
+		      const char *const *cols)
+{
+	const struct odict_entry *arr;
+	struct odict *od = NULL;
+	struct le *le;
+	size_t i;
+
+	if (decode(&od, c) ||
+	    !(arr = odict_get_type(od, ODICT_ARRAY, key))) {
+		fprintf(stderr, "beckon: the server's answer is not a list\n");
+		mem_deref(od);
+		return 1;
+	}
+
+	for (i = 0; cols[i]; i++)
+		printf("%s%s", i ? "\t" : "", cols[i]);
+	putchar('\n');
+
+	for (le = arr->u.odict->lst.head; le; le = le->next) {
+		const struct odict_entry *row = le->data;
+
+		if (row->type != ODICT_OBJECT)
+			continue;
+		for (i = 0; cols[i]; i++) {
+			const struct odict_entry *e =
+				odict_lookup(row->u.odict, cols[i]);
+
+			if (i)
+				putchar('\t');
+			if (e)
+				print_value(stdout, e);
+		}
+		putchar('\n');
+	}
+
+	mem_deref(od);
+
+	return 0;
+}
+
+
+/*
+ * "--key value" pairs into a JSON object. A comma list (--skills a,b) is
+ * stored space-separated, as the server keeps lists.
+ */
+static int fields_json(char **jsonp, int argc, char **argv, int *used)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	int i, err = 0, n = 0;
+
+	if (!mb)
+		return ENOMEM;
+
+	err |= mbuf_write_str(mb, "{");
+	for (i = 0; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		char *v = NULL, *p;
+
+		err |= str_dup(&v, argv[i + 1]);
+		if (err)
+			break;
+		if (strcmp(argv[i] + 2, "password") &&
+		    strcmp(argv[i] + 2, "match_url") &&
+		    strcmp(argv[i] + 2, "match_title") &&
+		    strcmp(argv[i] + 2, "name"))
+			for (p = v; *p; p++)
+				if (*p == ',')
+					*p = ' ';
+		err |= mbuf_write_str(mb, n++ ? "," : "");
+		err |= form_json_str(mb, argv[i] + 2);
+		err |= mbuf_write_str(mb, ":");
+		err |= form_json_str(mb, v);
+		mem_deref(v);
+	}
+	err |= mbuf_write_str(mb, "}");
+
+	if (i < argc) {
+		fprintf(stderr, "beckon: expected --KEY VALUE pairs, "
+			"got '%s'\n", argv[i]);
+		err = EINVAL;
+	}
+
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, jsonp, mb->end);
+	}
+	mem_deref(mb);
+	*used = i;
+
+	return err;
+}
+
+
+/* PUT a record; precond is an If-Match/If-None-Match header line. */
+static int put(struct cli *c, const char *kind, const char *id,
+	       const char *precond, int argc, char **argv)
+{
+	char path[256], *json = NULL;
+	int used, err;
+
+	err = fields_json(&json, argc, argv, &used);
+	if (err)
+		return 2;
+
+	re_snprintf(path, sizeof(path), "/v1/admin/%s/%s", kind, id);
+	err = request(c, "PUT", path, json, precond);
+	mem_deref(json);
+	if (err)
+		return 1;
+
+	if (c->status >= 300)
+		return print_error(c);
+
+	return print_record(c);
+}
+
+
+static int get(struct cli *c, const char *path, const char *listkey,
+	       const char *const *cols)
+{
+	if (request(c, "GET", path, NULL, NULL))
+		return 1;
+
+	if (c->status >= 300)
+		return print_error(c);
+
+	return listkey ? print_list(c, listkey, cols) : print_record(c);
+}
+
+
+static int del(struct cli *c, const char *kind, const char *id)
+{
+	char path[256];
+
+	re_snprintf(path, sizeof(path), "/v1/admin/%s/%s", kind, id);
+	if (request(c, "DELETE", path, NULL, NULL))
+		return 1;
+
+	if (c->status >= 300)
+		return print_error(c);
+
+	printf("deleted %s\n", id);
+
+	return 0;
+}
+
+
+static const char create_only[] = "If-None-Match: *\r\n";
+static const char update_only[] = "If-Match: *\r\n";
+
+
+static int cmd_record(struct cli *c, const char *kind,
+		      const char *const *cols, int argc, char **argv)
+{
+	char path[256];
+
+	if (argc < 1)
+		goto usage;
+
+	if (!strcmp(argv[0], "list")) {
+		if (argc == 3 && !strcmp(argv[1], "--business"))
+			re_snprintf(path, sizeof(path),
+				    "/v1/admin/%s?business=%s", kind,
+				    argv[2]);
+		else if (argc == 1)
+			re_snprintf(path, sizeof(path), "/v1/admin/%s", kind);
+		else
+			goto usage;
+		return get(c, path, kind, cols);
+	}
+
+	if (argc < 2)
+		goto usage;
+
+	if (!strcmp(argv[0], "show") && argc == 2) {
+		re_snprintf(path, sizeof(path), "/v1/admin/%s/%s", kind,
+			    argv[1]);
+		return get(c, path, NULL, NULL);
+	}
+	if (!strcmp(argv[0], "add"))
+		return put(c, kind, argv[1], create_only, argc - 2, argv + 2);
+	if (!strcmp(argv[0], "set") && argc > 2)
+		return put(c, kind, argv[1], update_only, argc - 2, argv + 2);
+	if (!strcmp(argv[0], "rm") && argc == 2 &&
+	    strcmp(kind, "businesses"))
+		return del(c, kind, argv[1]);
+
+	if (!strcmp(kind, "agents") && !strcmp(argv[0], "state") &&
+	    argc == 3) {
+		char body[64];
+
+		re_snprintf(path, sizeof(path), "/v1/admin/agents/%s/state",
+			    argv[1]);
+		re_snprintf(body, sizeof(body), "{\"state\":\"%s\"}",
+			    argv[2]);
+		if (strspn(argv[2], "abcdefghijklmnopqrstuvwxyz") !=
+		    strlen(argv[2]))
+			goto usage;
+		if (request(c, "POST", path, body, NULL))
+			return 1;
+		if (c->status >= 300)
+			return print_error(c);
+		return print_record(c);
+	}
+
+ usage:
+	usage(stderr);
+
+	return 2;
+}
+
+
+/* rule add BUSINESS [--id ID] [...]: the id defaults to a random one */
+static int cmd_rule(struct cli *c, int argc, char **argv)
+{
+	char path[256], id[32] = "", *args[64];
+	int i, n = 0;
+
+	if (argc >= 1 && !strcmp(argv[0], "list")) {
+		if (argc == 2)
+			re_snprintf(path, sizeof(path),
+				    "/v1/admin/rules?business=%s", argv[1]);
+		else
+			re_snprintf(path, sizeof(path), "/v1/admin/rules");
+		return get(c, path, "rules", cols_rules);
+	}
+
+	if (argc < 2 || strcmp(argv[0], "add"))
+		return cmd_record(c, "rules", cols_rules, argc, argv);
+
+	if (argc > 60) {
+		usage(stderr);
+		return 2;
+	}
+
+	args[n++] = "--business";
+	args[n++] = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--id") && i + 1 < argc) {
+			str_bcpy(id, argv[++i], sizeof(id));
+			continue;
+		}
+		args[n++] = argv[i];
+	}
+	if (!id[0]) {
+		char tok[16];
+
+		if (token_random(tok, sizeof(tok), 6))
+			return 1;
+		re_snprintf(id, sizeof(id), "r_%s", tok);
+	}
+
+	return put(c, "rules", id, create_only, n, args);
+}
+
+
+static int run(struct cli *c, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+
+	if (!strcmp(cmd, "business"))
+		return cmd_record(c, "businesses", cols_businesses, argc - 1,
+				  argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return cmd_record(c, "agents", cols_agents, argc - 1,
+				  argv + 1);
+	if (!strcmp(cmd, "rule"))
+		return cmd_rule(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "callbacks") && argc == 1)
+		return get(c, "/v1/admin/callbacks", "callbacks",
+			   cols_callbacks);
+
+	usage(stderr);
+
+	return 2;
+}
+
+
+bool cli_is_command(const char *cmd)
+{
+	return cmd && (!strcmp(cmd, "business") || !strcmp(cmd, "agent") ||
+		       !strcmp(cmd, "rule") || !strcmp(cmd, "callbacks") ||
+		       !strcmp(cmd, "--server") || !strcmp(cmd, "--token"));
+}
+
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c;
+	char *args[128];
+	int i, n = 0, ret = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.server = getenv("BECKON_SERVER");
+	c.token = getenv("BECKON_TOKEN");
+
+	/* --server and --token may stand anywhere */
+	for (i = 0; i < argc && n < (int)ARRAY_SIZE(args); i++) {
+		if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			c.server = argv[++i];
+		else if (!strcmp(argv[i], "--token") && i + 1 < argc)
+			c.token = argv[++i];
+		else
+			args[n++] = argv[i];
+	}
+	if (!c.server || !*c.server)
+		c.server = "http://127.0.0.1:8080";
+	if (strncmp(c.server, "http://", 7)) {
+		fprintf(stderr, "beckon: --server must be http://HOST:PORT\n");
+		return 2;
+	}
+	if (!n) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (libre_init())
+		return 1;
+	tmr_init(&c.tmr);
+
+	/* addresses only: a name server is needed by libre's client but
+	 * never asked, since the server is given as an IP address */
+	if (dnsc_alloc(&c.dnsc, NULL, NULL, 0) ||
+	    http_client_alloc(&c.http, c.dnsc)) {
+		fprintf(stderr, "beckon: cannot set up the HTTP client\n");
+		goto out;
+	}
+
+	ret = run(&c, n, args);
+
+ out:
+	c.body = mem_deref(c.body);
+	c.http = mem_deref(c.http);
+	c.dnsc = mem_deref(c.dnsc);
+	libre_close();
+
+	return ret;
+}

@@ -1,0 +1,134 @@
+#!/bin/sh
+# The admin API through the `beckon` command line, against a real server:
+# businesses, agents, rules, presence and the live queue; tokens; errors.
+. "$(dirname "$0")/../lib/common.sh"
+
+start_beckon admin --demo
+export BECKON_SERVER="$URL" BECKON_TOKEN=demo
+B="$BECKON"
+
+# run_cli EXPECTED_EXIT ARGS...: output in $T/out, errors in $T/err
+run_cli() {
+	want=$1
+	shift
+	rc=0
+	"$B" "$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = "$want" ] || fail "beckon $*: exit $rc, expected $want:
+$(cat "$T/out" "$T/err")"
+}
+
+run_cli 0 business list
+grep -q '^demo	Demo Shop	America/New_York	1	daily 00:00-24:00' "$T/out" ||
+	fail "business list: $(cat "$T/out")"
+ok "business list shows the demo business"
+
+run_cli 0 business add acme --name "Acme Corp" --timezone Europe/Paris \
+	--country 33 --origins https://acme.example --hours "mon-fri 09:00-18:00"
+grep -q '^timezone *Europe/Paris' "$T/out" || fail "add output"
+run_cli 1 business add acme --name again
+grep -q '409 exists' "$T/err" || fail "add twice: $(cat "$T/err")"
+run_cli 1 business set nosuch --name x
+grep -q '404' "$T/err" || fail "set missing"
+run_cli 1 business add bad --timezone Mars/Olympus
+grep -q 'invalid_field (timezone)' "$T/err" || fail "bad tz: $(cat "$T/err")"
+run_cli 1 business add bad2 --country 0
+grep -q 'invalid_field (country)' "$T/err" || fail "bad country"
+run_cli 1 business add bad3 --colour red
+grep -q 'unknown_field (colour)' "$T/err" || fail "unknown field"
+run_cli 1 business add bad4 --retry_attempts 99
+grep -q 'between 1 and 20' "$T/err" || fail "bounds: $(cat "$T/err")"
+ok "business add/set: 409 on a second add, 404 on set of a missing id, fields checked"
+
+# the new business takes callbacks at once, from its own origin only
+post_json '{"business":"acme","phone":"01 23 45 67 89"}' \
+	-H 'Origin: https://acme.example'
+expect_status 202 "POST for a business added by the CLI"
+post_json '{"business":"acme","phone":"01 23 45 67 88"}' \
+	-H 'Origin: http://127.0.0.1:8000'
+expect_error 403 origin_not_allowed
+run_cli 0 business set acme --origins "https://acme.example http://127.0.0.1:*"
+post_json '{"business":"acme","phone":"01 23 45 67 88"}' \
+	-H 'Origin: http://127.0.0.1:8000'
+expect_status 202 "after business set origins"
+ok "a business added or changed by the CLI is live for the public API"
+
+run_cli 0 agent add carol --password 'carol-secret-1' --name "Carol C" \
+	--businesses acme --skills billing,sales --endpoint +14155550150
+grep -q '^skills *billing sales' "$T/out" || fail "skills list"
+grep -q 'password' "$T/out" && fail "password shown"
+[ "$(sqlite3 "$DB" "SELECT password_hash LIKE '\$argon2id\$%' AND
+	password_hash NOT LIKE '%carol-secret%' FROM agents WHERE id='carol'")" \
+	= 1 ] || fail "password stored as argon2id"
+run_cli 1 agent add dave --businesses acme
+grep -q 'invalid_field (password)' "$T/err" || fail "agent without password"
+run_cli 1 agent add dave --password 'dave-secret-1' --businesses nowhere
+grep -q 'invalid_field (businesses)' "$T/err" || fail "unknown business"
+run_cli 1 agent add dave --password 'dave-secret-1' --endpoint 'tel:123'
+grep -q 'invalid_field (endpoint)' "$T/err" || fail "bad endpoint"
+run_cli 1 agent add dave --password short
+grep -q 'invalid_field (password)' "$T/err" || fail "short password"
+run_cli 1 agent set carol --state available
+grep -q 'invalid_field (state)' "$T/err" || fail "state via set"
+ok "agent add: argon2id password never shown; endpoint, businesses, password checked"
+
+run_cli 0 agent set alice --endpoint sip:alice@127.0.0.1:5070 --skills billing
+grep -q '^endpoint *sip:alice@127.0.0.1:5070' "$T/out" || fail "agent set"
+run_cli 0 agent state alice available
+grep -q '^state *available' "$T/out" || fail "state"
+run_cli 1 agent state alice busy
+run_cli 0 agent list --business acme
+grep -q '^carol' "$T/out" && ! grep -q '^alice' "$T/out" ||
+	fail "agent list --business: $(cat "$T/out")"
+run_cli 0 agent list
+grep -q '^alice	Alice Archer	agent	available	sip:alice@127.0.0.1:5070' \
+	"$T/out" || fail "agent list: $(cat "$T/out")"
+ok "agent set, state (persisted) and list"
+
+run_cli 0 rule add acme --id billing --match_url 'https://acme.example/billing*' \
+	--skills billing --priority 5
+run_cli 0 rule add demo --match_title "pricing plans"
+run_cli 0 rule list acme
+[ "$(wc -l <"$T/out")" = 2 ] && grep -q '^billing	acme	100	https://acme.example/billing\*' \
+	"$T/out" || fail "rule list acme: $(cat "$T/out")"
+run_cli 1 rule add nowhere --skills x
+grep -q 'invalid_field (business)' "$T/err" || fail "rule for no business"
+run_cli 0 rule rm billing
+run_cli 1 rule rm billing
+grep -q '404' "$T/err" || fail "rm twice"
+run_cli 0 rule list acme
+[ "$(wc -l <"$T/out")" = 1 ] || fail "rule not removed"
+ok "rule add/list/rm, per business"
+
+run_cli 0 callbacks
+grep -q '^cb_.*	acme	queued	1	+33123456789' "$T/out" ||
+	fail "callbacks: $(cat "$T/out")"
+ok "callbacks lists the live queue with positions"
+
+# tokens
+req GET /v1/admin/agents
+expect_error 401 missing_token
+req GET /v1/admin/agents -H 'Authorization: Bearer nope'
+expect_error 401 invalid_token
+BECKON_TOKEN=wrong run_cli 1 agent list
+grep -q '401 invalid_token' "$T/err" || fail "cli wrong token"
+req GET /v1/admin/nothing -H 'Authorization: Bearer demo'
+expect_error 404 not_found
+req DELETE /v1/admin/businesses/demo -H 'Authorization: Bearer demo'
+expect_error 405 method_not_allowed
+grep -qi 'bearer' "$T/admin.log" && fail "a bearer token was logged"
+ok "admin API: 401 without or with a wrong token, 404/405 as fits"
+stop_beckon
+
+# no demo, no token configured: the admin API is off
+DB="$T/off.db"
+start_beckon off
+req GET /v1/admin/agents -H 'Authorization: Bearer demo'
+expect_error 403 admin_disabled
+stop_beckon
+DB="$T/on.db"
+start_beckon on --admin_token 's3cret-t0ken'
+req GET /v1/admin/businesses -H 'Authorization: Bearer s3cret-t0ken'
+expect_status 200
+grep -q 's3cret-t0ken' "$T/on.log" && fail "token logged"
+stop_beckon
+ok "without admin_token the admin API is off; with one it works and is not logged"
