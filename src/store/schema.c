@@ -157,6 +157,27 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX rules_business ON rules(business, position);",
+
+	/* 4: what the ACD keeps per callback (priority, attempts, the
+	 *    agent, the lease that makes a claim exclusive, why it ended),
+	 *    and who last spoke with each number */
+	"ALTER TABLE callbacks ADD COLUMN priority INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE callbacks ADD COLUMN attempts INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE callbacks ADD COLUMN agent_id TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE callbacks ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE callbacks ADD COLUMN lease_until INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE callbacks ADD COLUMN ended_reason TEXT NOT NULL"
+	"  DEFAULT '';"
+	"CREATE TABLE phone_agents ("
+	"  business_id TEXT NOT NULL,"
+	"  phone TEXT NOT NULL,"
+	"  agent_id TEXT NOT NULL,"
+	"  t INTEGER NOT NULL,"
+	"  PRIMARY KEY (business_id, phone)) WITHOUT ROWID;",
 };
 
 

@@ -44,6 +44,10 @@ enum stmt_id {
 	S_INTAKE_SINCE,
 	S_INTAKE_PRUNE,
 	S_OPEN_LIST,
+	S_UPDATE,
+	S_EXISTS,
+	S_PHONE_AGENT_SET,
+	S_PHONE_AGENT_GET,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -80,16 +84,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_QUEUE_COUNT] =
 		"SELECT queued FROM queue_counts WHERE business_id = ?1",
 	[S_POSITION] =
-		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
-		" AND open = 1 AND status = 'queued' AND rowid <="
-		" (SELECT rowid FROM callbacks WHERE id = ?2)",
+		"SELECT count(*) FROM callbacks AS c, callbacks AS me"
+		" WHERE me.id = ?2 AND c.business_id = ?1 AND c.open = 1"
+		" AND c.status = 'queued' AND (c.priority > me.priority OR"
+		" (c.priority = me.priority AND c.rowid <= me.rowid))",
 	[S_INTAKE_INSERT] =
 		"INSERT INTO intake_log (t, business_id, phone, ip)"
 		" VALUES (?1, ?2, ?3, ?4)",
 	[S_CALLBACK_GET] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
-		" agent_key FROM callbacks WHERE id = ?1",
+		" agent_key, priority, attempts, agent_id, rule_id,"
+		" lease_until, ended_reason FROM callbacks WHERE id = ?1",
 	[S_EVENTS_GET] =
 		"SELECT t, type, public, data FROM events"
 		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
@@ -107,8 +113,30 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_OPEN_LIST] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
-		" agent_key FROM callbacks WHERE open = 1"
-		" ORDER BY created_at LIMIT ?1",
+		" agent_key, priority, attempts, agent_id, rule_id,"
+		" lease_until, ended_reason FROM callbacks WHERE open = 1"
+		" ORDER BY priority DESC, created_at LIMIT ?1",
+	[S_UPDATE] =
+		"UPDATE callbacks SET status = ?2,"
+		" open = CASE WHEN ?3 THEN 0 ELSE open END, updated_at = ?4,"
+		" scheduled_for = CASE WHEN ?5 >= 0 THEN ?5"
+		"   ELSE scheduled_for END,"
+		" attempts = CASE WHEN ?6 >= 0 THEN ?6 ELSE attempts END,"
+		" priority = COALESCE(?7, priority),"
+		" agent_id = COALESCE(?8, agent_id),"
+		" rule_id = COALESCE(?9, rule_id),"
+		" lease_until = CASE WHEN ?10 >= 0 THEN ?10"
+		"   ELSE lease_until END,"
+		" ended_reason = COALESCE(?11, ended_reason)"
+		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
+	[S_EXISTS] = "SELECT 1 FROM callbacks WHERE id = ?1",
+	[S_PHONE_AGENT_SET] =
+		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
+		" DO UPDATE SET agent_id = ?3, t = ?4",
+	[S_PHONE_AGENT_GET] =
+		"SELECT agent_id FROM phone_agents"
+		" WHERE business_id = ?1 AND phone = ?2",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -127,6 +155,9 @@ enum op_kind {
 	OP_CANCEL,
 	OP_INTAKE,
 	OP_OPEN_LIST,
+	OP_UPDATE,
+	OP_PHONE_AGENT_SET,
+	OP_PHONE_AGENT_GET,
 };
 
 struct sqlite_be {
@@ -153,6 +184,7 @@ struct op {
 	char *field;
 	char *value;
 	bool replace;
+	struct callback_change chg;   /* strings below are owned copies */
 	struct callback_new req;  /* strings below are owned copies */
 	char *id;
 	char *token_hash;
@@ -832,6 +864,9 @@ static void callback_destructor(void *arg)
 	mem_deref(cb->name);
 	mem_deref(cb->note);
 	mem_deref(cb->agent_key);
+	mem_deref(cb->agent_id);
+	mem_deref(cb->rule_id);
+	mem_deref(cb->ended_reason);
 	for (i = 0; i < cb->nevents; i++) {
 		mem_deref(cb->events[i].type);
 		mem_deref(cb->events[i].data);
@@ -906,6 +941,12 @@ static int read_callback(struct callback **cbp, sqlite3_stmt *s)
 	err |= col_dup(&cb->name, s, 10);
 	err |= col_dup(&cb->note, s, 11);
 	err |= col_dup(&cb->agent_key, s, 12);
+	cb->priority = sqlite3_column_int64(s, 13);
+	cb->attempts = sqlite3_column_int64(s, 14);
+	err |= col_dup(&cb->agent_id, s, 15);
+	err |= col_dup(&cb->rule_id, s, 16);
+	cb->lease_until = sqlite3_column_int64(s, 17);
+	err |= col_dup(&cb->ended_reason, s, 18);
 	if (err) {
 		mem_deref(cb);
 		return ENOMEM;
@@ -1111,6 +1152,86 @@ static int do_intake(struct sqlite_be *be, struct op *op)
 }
 
 
+static int do_update(struct sqlite_be *be, struct op *op)
+{
+	const struct callback_change *c = &op->chg;
+	sqlite3_stmt *s = stmt_get(be, S_UPDATE);
+	int rc, err;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, c->id);
+	bind_text(s, 2, c->status);
+	sqlite3_bind_int(s, 3, c->close);
+	sqlite3_bind_int64(s, 4, c->now);
+	sqlite3_bind_int64(s, 5, c->scheduled_for);
+	sqlite3_bind_int64(s, 6, c->attempts);
+	if (c->priority != INT64_MIN)
+		sqlite3_bind_int64(s, 7, c->priority);
+	bind_text(s, 8, c->agent_id);
+	bind_text(s, 9, c->rule_id);
+	sqlite3_bind_int64(s, 10, c->lease_until);
+	bind_text(s, 11, c->ended_reason);
+	bind_text(s, 12, c->from_status);
+
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	if (!sqlite3_changes(be->db)) {
+		/* no such callback, or it is not where the caller thought */
+		s = stmt_get(be, S_EXISTS);
+		if (!s)
+			return EIO;
+		bind_text(s, 1, c->id);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		return rc == SQLITE_ROW ? EALREADY : ENOENT;
+	}
+
+	return insert_event(be, c->id, c->now, c->event, c->event_public,
+			    c->event_data);
+}
+
+
+static int do_phone_agent_set(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_PHONE_AGENT_SET);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->req.business);
+	bind_text(s, 2, op->req.phone);
+	bind_text(s, 3, op->value);
+	sqlite3_bind_int64(s, 4, time_now_ms());
+
+	return step_done(be, s);
+}
+
+
+static int do_phone_agent_get(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_PHONE_AGENT_GET);
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->req.business);
+	bind_text(s, 2, op->req.phone);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		err = col_dup(&op->value, s, 0);
+	else
+		err = rc == SQLITE_DONE ? ENOENT : EIO;
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
@@ -1125,6 +1246,9 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_CANCEL:        return do_cancel(be, op);
 	case OP_INTAKE:        return do_intake(be, op);
 	case OP_OPEN_LIST:     return do_open_list(be, op);
+	case OP_UPDATE:        return do_update(be, op);
+	case OP_PHONE_AGENT_SET: return do_phone_agent_set(be, op);
+	case OP_PHONE_AGENT_GET: return do_phone_agent_get(be, op);
 	}
 
 	return EINVAL;
@@ -1151,7 +1275,14 @@ static void op_complete(struct op *op)
 	case OP_PING:
 	case OP_PUT:
 	case OP_DELETE:
+	case OP_UPDATE:
+	case OP_PHONE_AGENT_SET:
 		((store_done_h *)op->h)(op->err, op->arg);
+		break;
+
+	case OP_PHONE_AGENT_GET:
+		((store_str_h *)op->h)(op->err, op->err ? NULL : op->value,
+				       op->arg);
 		break;
 
 	case OP_GET_OBJ:
@@ -1287,6 +1418,14 @@ static void op_destructor(void *arg)
 	mem_deref(op->obj);
 	mem_deref(op->field);
 	mem_deref(op->value);
+	mem_deref((char *)op->chg.id);
+	mem_deref((char *)op->chg.from_status);
+	mem_deref((char *)op->chg.status);
+	mem_deref((char *)op->chg.agent_id);
+	mem_deref((char *)op->chg.rule_id);
+	mem_deref((char *)op->chg.ended_reason);
+	mem_deref((char *)op->chg.event);
+	mem_deref((char *)op->chg.event_data);
 	objv_free(op);
 	mem_deref((char *)op->req.business);
 	mem_deref((char *)op->req.phone);
@@ -1543,6 +1682,83 @@ static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 }
 
 
+static int be_callback_update(void *ctx, const struct callback_change *chg,
+			      store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_UPDATE, (void *)h, arg);
+	struct callback_change *c;
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	c = &op->chg;
+	*c = *chg;
+	err |= dup_opt(&c->id, chg->id);
+	err |= dup_opt(&c->from_status, chg->from_status);
+	err |= dup_opt(&c->status, chg->status);
+	err |= dup_opt(&c->agent_id, chg->agent_id);
+	err |= dup_opt(&c->rule_id, chg->rule_id);
+	err |= dup_opt(&c->ended_reason, chg->ended_reason);
+	err |= dup_opt(&c->event, chg->event);
+	err |= dup_opt(&c->event_data, chg->event_data);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_phone_agent_set(void *ctx, const char *business,
+			      const char *phone, const char *agent_id,
+			      store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_PHONE_AGENT_SET, (void *)h, arg);
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	err |= dup_opt(&op->req.business, business);
+	err |= dup_opt(&op->req.phone, phone);
+	err |= str_dup(&op->value, agent_id);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_phone_agent_get(void *ctx, const char *business,
+			      const char *phone, store_str_h *h, void *arg)
+{
+	struct op *op = op_new(OP_PHONE_AGENT_GET, (void *)h, arg);
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	err |= dup_opt(&op->req.business, business);
+	err |= dup_opt(&op->req.phone, phone);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_flush(void *ctx)
 {
 	struct sqlite_be *be = ctx;
@@ -1712,6 +1928,9 @@ const struct store_backend store_sqlite = {
 	.list = be_list,
 	.del = be_delete,
 	.callbacks_open = be_callbacks_open,
+	.callback_update = be_callback_update,
+	.phone_agent_set = be_phone_agent_set,
+	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.callback_cancel = be_callback_cancel,

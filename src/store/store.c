@@ -148,6 +148,52 @@ int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 }
 
 
+void callback_change_init(struct callback_change *chg, const char *id,
+			  int64_t now)
+{
+	memset(chg, 0, sizeof(*chg));
+	chg->id = id;
+	chg->scheduled_for = -1;
+	chg->attempts = -1;
+	chg->priority = INT64_MIN;
+	chg->lease_until = -1;
+	chg->now = now;
+}
+
+
+int store_callback_update(struct store *st,
+			  const struct callback_change *chg,
+			  store_done_h *h, void *arg)
+{
+	if (!st || !chg || !chg->id || !chg->status || !chg->event || !h)
+		return EINVAL;
+
+	return st->be->callback_update(st->ctx, chg, h, arg);
+}
+
+
+int store_phone_agent_set(struct store *st, const char *business,
+			  const char *phone, const char *agent_id,
+			  store_done_h *h, void *arg)
+{
+	if (!st || !business || !phone || !agent_id || !h)
+		return EINVAL;
+
+	return st->be->phone_agent_set(st->ctx, business, phone, agent_id,
+				       h, arg);
+}
+
+
+int store_phone_agent_get(struct store *st, const char *business,
+			  const char *phone, store_str_h *h, void *arg)
+{
+	if (!st || !business || !phone || !h)
+		return EINVAL;
+
+	return st->be->phone_agent_get(st->ctx, business, phone, h, arg);
+}
+
+
 int store_callback_get(struct store *st, const char *id, bool public_only,
 		       store_callback_h *h, void *arg)
 {

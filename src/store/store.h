@@ -218,9 +218,41 @@ struct callback {
 	char *name;
 	char *note;
 	char *agent_key;
+	int64_t priority;
+	int64_t attempts;         /* calls to the customer so far */
+	char *agent_id;           /* the agent it is offered to or with */
+	char *rule_id;
+	int64_t lease_until;      /* a claim holds until then (ms) */
+	char *ended_reason;
 	size_t nevents;
 	struct callback_event *events;
 };
+
+/*
+ * A change of a callback's state, applied only if its status is still
+ * from_status (compare and set: two workers can never both claim it),
+ * with the event that records it. NULL/negative fields are left alone.
+ */
+struct callback_change {
+	const char *id;
+	const char *from_status;  /* NULL: any open status */
+	const char *status;       /* the new status */
+	bool close;               /* a final status */
+	int64_t scheduled_for;    /* -1: unchanged */
+	int64_t attempts;         /* -1: unchanged */
+	int64_t priority;         /* INT64_MIN: unchanged */
+	const char *agent_id;
+	const char *rule_id;
+	int64_t lease_until;      /* -1: unchanged */
+	const char *ended_reason;
+	const char *event;        /* event type, e.g. "offered" */
+	bool event_public;
+	const char *event_data;   /* JSON object text or NULL */
+	int64_t now;
+};
+
+void callback_change_init(struct callback_change *chg, const char *id,
+			  int64_t now);
 
 typedef void (store_done_h)(int err, void *arg);
 typedef void (store_obj_h)(int err, const void *obj, void *arg);
@@ -278,6 +310,22 @@ int  store_callback_create(struct store *st, const struct callback_new *req,
 /* Open callbacks (struct callback, without events), oldest first. */
 int  store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			  void *arg);
+
+/*
+ * Apply a change (see struct callback_change): 0, ENOENT, or EALREADY when
+ * the status was not from_status (someone else changed it first).
+ */
+int  store_callback_update(struct store *st,
+			   const struct callback_change *chg,
+			   store_done_h *h, void *arg);
+
+/* Remember, and look up, the agent who last spoke with a number. */
+int  store_phone_agent_set(struct store *st, const char *business,
+			   const char *phone, const char *agent_id,
+			   store_done_h *h, void *arg);
+typedef void (store_str_h)(int err, const char *value, void *arg);
+int  store_phone_agent_get(struct store *st, const char *business,
+			   const char *phone, store_str_h *h, void *arg);
 
 int  store_callback_get(struct store *st, const char *id, bool public_only,
 			store_callback_h *h, void *arg);

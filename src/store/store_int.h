@@ -25,6 +25,14 @@ struct store_backend {
 		    store_done_h *h, void *arg);
 	int  (*callbacks_open)(void *be, size_t max, store_list_h *h,
 				void *arg);
+	int  (*callback_update)(void *be, const struct callback_change *chg,
+				 store_done_h *h, void *arg);
+	int  (*phone_agent_set)(void *be, const char *business,
+				 const char *phone, const char *agent_id,
+				 store_done_h *h, void *arg);
+	int  (*phone_agent_get)(void *be, const char *business,
+				 const char *phone, store_str_h *h,
+				 void *arg);
 	int  (*callback_create)(void *be, const struct callback_new *req,
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,

@@ -471,3 +471,94 @@ TEST(store_business_fields_are_config_keys)
 
 	return 0;
 }
+
+
+struct str_result {
+	int calls;
+	int err;
+	char value[32];
+};
+
+
+static void str_h(int err, const char *value, void *arg)
+{
+	struct str_result *r = arg;
+
+	r->calls++;
+	r->err = err;
+	str_bcpy(r->value, value ? value : "", sizeof(r->value));
+}
+
+
+/* A claim is a compare-and-set: of two claims in one batch, one wins. */
+TEST(store_callback_update_cas)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct callback_change chg;
+	struct result r = {0}, u1 = {0}, u2 = {0}, u3 = {0}, u4 = {0};
+	struct result g = {0}, pa = {0};
+	struct str_result s1 = {0}, s2 = {0};
+	char url[256];
+
+	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	new_req(&req, "cb_u", "+33123456789", "hu");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.err, 0);
+
+	callback_change_init(&chg, "cb_u", time_now_ms());
+	chg.from_status = "queued";
+	chg.status = "offered";
+	chg.agent_id = "alice";
+	chg.lease_until = chg.now + 30000;
+	chg.event = "offered";
+	chg.event_data = "{\"agent\":\"alice\"}";
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u1), 0);
+	chg.agent_id = "bob";
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u2), 0);
+
+	callback_change_init(&chg, "cb_nope", time_now_ms());
+	chg.status = "offered";
+	chg.event = "offered";
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u3), 0);
+
+	/* closing: no longer open, no further change applies */
+	callback_change_init(&chg, "cb_u", time_now_ms());
+	chg.status = "completed";
+	chg.close = true;
+	chg.ended_reason = "normal";
+	chg.event = "ended";
+	chg.event_public = true;
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u4), 0);
+	TEST_EQ_INT(store_callback_get(st, "cb_u", false, cb_h, &g), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+33123456789",
+					  "alice", done_h, &pa), 0);
+	TEST_EQ_INT(store_phone_agent_get(st, "acme", "+33123456789", str_h,
+					  &s1), 0);
+	TEST_EQ_INT(store_phone_agent_get(st, "acme", "+33999999999", str_h,
+					  &s2), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(u1.err, 0);
+	TEST_EQ_INT(u2.err, EALREADY);
+	TEST_EQ_INT(u3.err, ENOENT);
+	TEST_EQ_INT(u4.err, 0);
+	TEST_EQ_INT(g.err, 0);
+	TEST_EQ_STR(g.status, "completed");
+	TEST_EQ_INT(g.nev, 3);
+	TEST_EQ_STR(g.ev[0], "created");
+	TEST_EQ_STR(g.ev[1], "offered");
+	TEST_EQ_STR(g.ev[2], "ended");
+	TEST_EQ_INT(pa.err, 0);
+	TEST_EQ_INT(s1.err, 0);
+	TEST_EQ_STR(s1.value, "alice");
+	TEST_EQ_INT(s2.err, ENOENT);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
