@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "phone/phone.h"
 #include "form/form.h"
+#include "acd/acd.h"
 #include "api/api_int.h"
 
 enum {
@@ -267,8 +268,16 @@ static void put_done(int err, void *arg)
 		goto out;
 	}
 
-	if (op->t == &store_businesses)
+	if (op->t == &store_businesses) {
 		api_business_set(op->api, op->obj);
+		acd_business_set(op->api->acd, op->obj);
+	}
+	else if (op->t == &store_agents) {
+		acd_agent_set(op->api->acd, op->obj);
+	}
+	else if (op->t == &store_rules) {
+		acd_rule_set(op->api->acd, op->obj);
+	}
 
 	log_info("%s %s %s", op->t->name, op->id,
 		 op->created ? "created" : "updated");
@@ -555,6 +564,10 @@ static void delete_h(int err, void *arg)
 	}
 	else {
 		log_info("%s %s deleted", op->t->name, op->id);
+		if (op->t == &store_agents)
+			acd_agent_del(op->api->acd, op->id);
+		else if (op->t == &store_rules)
+			acd_rule_del(op->api->acd, op->id);
 		api_reply_json(op->req, 204, NULL, NULL, 0);
 	}
 
@@ -562,60 +575,7 @@ static void delete_h(int err, void *arg)
 }
 
 
-/* ---- agent presence (the ACD will own transitions; for now the
- *      states a person may choose) ---- */
-
-static void state_put_h(int err, void *arg)
-{
-	struct admin_op *op = arg;
-
-	if (err)
-		api_reply_errno(op->req, err, NULL);
-	else
-		reply_record(op->req, 200, op->t, op->obj);
-
-	mem_deref(op);
-}
-
-
-static void state_found(int err, const void *found, void *arg)
-{
-	struct admin_op *op = arg;
-	struct agent *a;
-	char now[24];
-
-	if (err == ENOENT) {
-		api_reply_error(op->req, 404, NULL, "not_found", NULL,
-				"no such agent");
-		goto fail;
-	}
-	if (err || store_obj_dup(&op->obj, op->t, found)) {
-		api_reply_errno(op->req, err ? err : ENOMEM, NULL);
-		goto fail;
-	}
-
-	a = op->obj;
-	re_snprintf(now, sizeof(now), "%lld", (long long)time_now_ms());
-	err = store_obj_set(a, op->t, "state", op->state);
-	err |= store_obj_set(a, op->t, "state_since", now);
-	err |= store_obj_set(a, op->t, "state_reason", "set by admin");
-	if (!strcmp(op->state, "available"))
-		err |= store_obj_set(a, op->t, "idle_since", now);
-	if (!err)
-		err = store_put(op->api->st, op->t, a, true, state_put_h, op);
-	if (err) {
-		api_reply_errno(op->req, ENOMEM, NULL);
-		goto fail;
-	}
-
-	log_info("agent %s: %s (set by admin)", op->id, op->state);
-
-	return;
-
- fail:
-	mem_deref(op);
-}
-
+/* ---- agent presence: the ACD owns it ---- */
 
 static void admin_state(struct admin_op *op)
 {
@@ -640,7 +600,25 @@ static void admin_state(struct admin_op *op)
 	}
 	str_bcpy(op->state, st, sizeof(op->state));
 
-	err = store_get(op->api->st, op->t, "id", op->id, state_found, op);
+	err = acd_agent_state(op->api->acd, op->id, op->state,
+			      "set by admin");
+	if (err == ENOENT) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no such agent");
+		goto fail;
+	}
+	if (err == EBUSY) {
+		api_reply_error(op->req, 409, NULL, "agent_busy", NULL,
+				"the agent is on a call or reserved for one");
+		goto fail;
+	}
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+
+	/* read back after the ACD's write (the store keeps the order) */
+	err = store_get(op->api->st, op->t, "id", op->id, get_h, op);
 	if (err) {
 		api_reply_errno(op->req, err, NULL);
 		goto fail;

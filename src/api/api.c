@@ -378,6 +378,13 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 }
 
 
+void api_set_acd(struct api *api, struct acd *acd)
+{
+	if (api)
+		api->acd = acd;
+}
+
+
 int api_listen(struct api *api)
 {
 	struct httpd_conf conf;

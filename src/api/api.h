@@ -38,6 +38,10 @@ int  api_business_check(const struct business *b, const char **fieldp,
 void api_limits_restore(struct api *api, const struct intake_row *v,
 			size_t n);
 
+/* The ACD to tell about new callbacks and admin changes. */
+struct acd;
+void api_set_acd(struct api *api, struct acd *acd);
+
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);
 int  api_local_port(const struct api *api, uint16_t *portp);

@@ -39,6 +39,7 @@ struct api {
 	bool trust_xff;
 	bool full_numbers;
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
+	struct acd *acd;          /* told of every change; may be NULL */
 };
 
 /* a business as the API sees it */

@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "phone/phone.h"
 #include "form/form.h"
+#include "acd/acd.h"
 #include "api/api_int.h"
 
 enum {
@@ -263,6 +264,7 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 	case CB_CREATED:
 		log_info("%s: new callback for %s, %s", res->id, p->masked,
 			 res->status);
+		acd_callback_added(p->api->acd, res->id);
 		break;
 	}
 
@@ -495,6 +497,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	cn.name = form_get(p->form, "name", NULL);
 	cn.note = form_get(p->form, "note", NULL);
 	cn.agent_key = form_get(p->form, "agent", NULL);
+	cn.referrer = form_get(p->form, "referrer", NULL);
 	cn.client_ip = ip;
 	cn.idem_key = has_idem ? idem_key : NULL;
 	cn.idem_fp = fp;
@@ -610,7 +613,8 @@ static const char *lookup_cors(const struct lookup *lk, const char *biz,
 }
 
 
-static int callback_json(struct mbuf *mb, const struct callback *cb)
+static int callback_json(struct mbuf *mb, const struct callback *cb,
+			 int64_t eta)
 {
 	char masked[PHONE_E164_SIZE + 8];
 	size_t i;
@@ -626,8 +630,13 @@ static int callback_json(struct mbuf *mb, const struct callback *cb)
 	err |= json_time(mb, cb->updated_at);
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, cb->scheduled_for);
-	err |= mbuf_printf(mb, ",\"position\":%lld,\"events\":[",
+	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
 			   (long long)cb->position);
+	if (eta < 0)
+		err |= mbuf_write_str(mb, "null");
+	else
+		err |= mbuf_printf(mb, "%lld", (long long)eta);
+	err |= mbuf_write_str(mb, ",\"events\":[");
 
 	for (i = 0; i < cb->nevents; i++) {
 		const struct callback_event *e = &cb->events[i];
@@ -652,7 +661,9 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 {
 	struct mbuf *mb = mbuf_alloc(512);
 
-	if (!mb || callback_json(mb, cb)) {
+	if (!mb || callback_json(mb, cb, cb->open && cb->position > 0 ?
+					   acd_eta_s(lk->api->acd, cb->business,
+						     cb->position) : -1)) {
 		api_reply_errno(lk->req, ENOMEM, cors);
 		goto out;
 	}
@@ -687,7 +698,14 @@ static struct lookup *lookup_new(struct api *api, struct httpd_req *req,
 	struct lookup *lk;
 
 	if (!api_id_valid(id->p, id->l)) {
-		api_reply_error(req, 404, NULL, "not_found", NULL,
+		char origin[API_MAX_ORIGIN], cors[CORS_SZ];
+		bool has = api_req_origin(req, origin, sizeof(origin));
+
+		/* no business to ask: any that lists the origin will do,
+		 * so that the page can read why */
+		api_cors_hdrs(cors, sizeof(cors), has ? origin : NULL,
+			      has && api_origin_allowed_any(api, origin));
+		api_reply_error(req, 404, cors, "not_found", NULL,
 				"no such callback");
 		return NULL;
 	}
@@ -736,6 +754,7 @@ static void cancel_h(int err, const struct callback *cb, void *arg)
 
 	case 0:
 		log_info("%s: canceled by the customer", cb->id);
+		acd_callback_canceled(lk->api->acd, cb->id);
 		lookup_reply(lk, 200, cb, cors);
 		break;
 
@@ -778,7 +797,9 @@ void api_callback_delete(struct api *api, struct httpd_req *req,
 	    strncasecmp(auth.p, "Bearer ", 7)) {
 		char cors[CORS_SZ + 64];
 
-		lookup_cors(lk, NULL, cors, sizeof(cors));
+		api_cors_hdrs(cors, sizeof(cors), lk->has_origin ? lk->origin
+			      : NULL, lk->has_origin &&
+			      api_origin_allowed_any(api, lk->origin));
 		re_snprintf(cors + strlen(cors), sizeof(cors) - strlen(cors),
 			    "WWW-Authenticate: Bearer\r\n");
 		api_reply_error(req, 401, cors, "missing_token", NULL,

@@ -325,6 +325,31 @@ int api_business_check(const struct business *b, const char **fieldp,
 				   "keys are at most 64 bytes");
 	}
 
+	p = b->retry_delays;
+	n = 0;
+	while (str_list_next(&p, &item, &n)) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (!isdigit((unsigned char)item[i]))
+				break;
+		if (i < n || n > 6)
+			return bad(fieldp, "retry_delays", msg, sz,
+				   "seconds, e.g. \"120 600\"");
+	}
+
+	if (*b->caller_id) {
+		char e164[PHONE_E164_SIZE];
+		enum phone_err why;
+
+		if (b->caller_id[0] != '+' ||
+		    phone_normalize(e164, sizeof(e164), b->caller_id,
+				    strlen(b->caller_id), 1, &why) ||
+		    strcmp(e164, b->caller_id))
+			return bad(fieldp, "caller_id", msg, sz,
+				   "an E.164 number, e.g. +14155550100");
+	}
+
 	if (strcmp(b->dial_mode, "customer_first") &&
 	    strcmp(b->dial_mode, "agent_first"))
 		return bad(fieldp, "dial_mode", msg, sz,

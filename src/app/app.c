@@ -20,6 +20,7 @@
 #include "cfg/cfg.h"
 #include "store/store.h"
 #include "api/api.h"
+#include "acd/acd.h"
 #include "app/app.h"
 
 enum {
@@ -32,6 +33,7 @@ struct app {
 	struct cfg *cfg;
 	struct store *st;
 	struct api *api;
+	struct acd *acd;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -123,7 +125,9 @@ static int put_business(const struct business *b, int *errp)
 		return err;
 	}
 
-	err = store_put(app.st, &store_businesses, b, true, done_h, errp);
+	/* a first set-up: an existing business is left as it is, so that
+	 * what the admin API changed survives a restart */
+	err = store_put(app.st, &store_businesses, b, false, done_h, errp);
 	if (err)
 		log_error("business %s: %s", b->id, strerror(err));
 
@@ -208,14 +212,36 @@ static int load_demo(int *errp)
 }
 
 
+static void demo_check_h(int err, const void *obj, void *arg)
+{
+	const struct agent *a = obj;
+
+	(void)arg;
+	if (err || !a || !password_verify(a->password_hash, "demo"))
+		return;
+
+	log_warn("agent %s still has the demo password \"demo\": this "
+		 "database was used with --demo. Change it (beckon agent "
+		 "set %s --password ...) or use another database.", a->id,
+		 a->id);
+}
+
+
 static int load_businesses(void)
 {
 	int put_err = 0;
 	size_t i;
 	int err = 0;
 
-	if (cfg_bool(app.cfg, "demo"))
+	if (cfg_bool(app.cfg, "demo")) {
 		err = load_demo(&put_err);
+	}
+	else {
+		store_get(app.st, &store_agents, "id", "alice", demo_check_h,
+			  NULL);
+		store_get(app.st, &store_agents, "id", "bob", demo_check_h,
+			  NULL);
+	}
 
 	for (i = 0; !err && i < cfg_section_count(app.cfg); i++) {
 		const struct cfg_section *sec = cfg_section_get(app.cfg, i);
@@ -318,6 +344,15 @@ int app_serve(struct cfg *cfg)
 		goto out;
 	}
 
+	err = acd_alloc(&app.acd, cfg, app.st);
+	if (!err)
+		err = acd_start(app.acd);
+	if (err) {
+		log_error("starting the ACD: %s", strerror(err));
+		goto out;
+	}
+	api_set_acd(app.api, app.acd);
+
 	err = api_listen(app.api);
 	if (err)
 		goto out;
@@ -333,6 +368,7 @@ int app_serve(struct cfg *cfg)
 	if (app.st)
 		store_flush(app.st);
 	app.api = mem_deref(app.api);
+	app.acd = mem_deref(app.acd);
 	app.st = mem_deref(app.st);
 
 	libre_close();

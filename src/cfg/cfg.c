@@ -28,7 +28,7 @@ static const struct cfg_key keys[] = {
 	{"log_level", CFG_STR, "info", 0, 0,
 	 "error, warn, info or debug"},
 	{"log_timestamps", CFG_BOOL, "no", 0, 0,
-	 "prefix log lines with a UTC timestamp"},
+	 "add a UTC timestamp to log lines, after subsystem and level"},
 	{"log_full_numbers", CFG_BOOL, "no", 0, 0,
 	 "log whole phone numbers at info level (default: masked)"},
 
@@ -41,6 +41,8 @@ static const struct cfg_key keys[] = {
 	 "seconds an idle keep-alive connection is kept"},
 	{"trust_forwarded_for", CFG_BOOL, "no", 0, 0,
 	 "take the client IP from X-Forwarded-For (behind a proxy only)"},
+	{"max_missed_offers", CFG_INT, "2", 1, 100,
+	 "offers an agent may miss in a row before being set away"},
 	{"admin_token", CFG_STR, "", 0, 0,
 	 "bearer token of the admin API and the command line "
 	 "(empty: admin API off; \"demo\" in demo mode; never logged)"},
@@ -106,16 +108,16 @@ static const struct cfg_key business_keys[] = {
 	 "space-separated calling codes that may be dialed "
 	 "(default: the business's own)"},
 	{"deny_prefixes", CFG_STR, "", 0, 0,
-	 "space-separated E.164 prefixes never dialed "
-	 "(default: premium-rate ranges of the allowed countries)"},
+	 "space-separated E.164 prefixes never dialed, X any digit; "
+	 "empty: the built-in premium-rate list; \"none\": nothing"},
 	{"agent_keys", CFG_STR, "", 0, 0,
 	 "space-separated team or agent keys the widget may ask for"},
-	{"limit_phone_15min", CFG_INT, "", 0, 1000000,
-	 "override of the global limit"},
-	{"limit_phone_day", CFG_INT, "", 0, 1000000,
-	 "override of the global limit"},
-	{"limit_ip_minute", CFG_INT, "", 0, 1000000,
-	 "override of the global limit"},
+	{"limit_phone_15min", CFG_INT, "-1", -1, 1000000,
+	 "override of the global limit (-1: the global value, 0: none)"},
+	{"limit_phone_day", CFG_INT, "-1", -1, 1000000,
+	 "override of the global limit (-1: the global value, 0: none)"},
+	{"limit_ip_minute", CFG_INT, "-1", -1, 1000000,
+	 "override of the global limit (-1: the global value, 0: none)"},
 	{"hours", CFG_STR, "daily 00:00-24:00", 0, 0,
 	 "weekly opening hours in the business's time zone, e.g. "
 	 "\"mon-fri 09:00-17:30, sat 10:00-14:00\""},

@@ -172,6 +172,7 @@ static const char *const migrations[] = {
 	"  DEFAULT 0;"
 	"ALTER TABLE callbacks ADD COLUMN ended_reason TEXT NOT NULL"
 	"  DEFAULT '';"
+	"ALTER TABLE callbacks ADD COLUMN referrer TEXT;"
 	"CREATE TABLE phone_agents ("
 	"  business_id TEXT NOT NULL,"
 	"  phone TEXT NOT NULL,"

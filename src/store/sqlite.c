@@ -71,9 +71,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CALLBACK_INSERT] =
 		"INSERT INTO callbacks (id, business_id, phone, status, open,"
 		" created_at, updated_at, scheduled_for, page_url, page_title,"
-		" name, note, agent_key, client_ip)"
+		" name, note, agent_key, client_ip, referrer)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12)",
+		" ?12, ?13)",
 	[S_TOKEN_INSERT] =
 		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
 		" created_at)"
@@ -764,6 +764,7 @@ static int insert_callback(struct sqlite_be *be, struct op *op)
 	bind_text(s, 10, r->note);
 	bind_text(s, 11, r->agent_key);
 	bind_text(s, 12, r->client_ip);
+	bind_text(s, 13, r->referrer);
 
 	err = step_done(be, s);
 	if (err)
@@ -1434,6 +1435,7 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->req.name);
 	mem_deref((char *)op->req.note);
 	mem_deref((char *)op->req.agent_key);
+	mem_deref((char *)op->req.referrer);
 	mem_deref((char *)op->req.client_ip);
 	mem_deref((char *)op->req.idem_key);
 	mem_deref((char *)op->req.idem_fp);
@@ -1597,6 +1599,7 @@ static int be_callback_create(void *ctx, const struct callback_new *req,
 	err |= dup_opt(&r->name, req->name);
 	err |= dup_opt(&r->note, req->note);
 	err |= dup_opt(&r->agent_key, req->agent_key);
+	err |= dup_opt(&r->referrer, req->referrer);
 	err |= dup_opt(&r->client_ip, req->client_ip);
 	err |= dup_opt(&r->idem_key, req->idem_key);
 	err |= dup_opt(&r->idem_fp, req->idem_key ? req->idem_fp : NULL);

@@ -169,6 +169,7 @@ struct callback_new {
 	const char *name;
 	const char *note;
 	const char *agent_key;
+	const char *referrer;
 	const char *client_ip;
 	const char *idem_key;     /* Idempotency-Key or NULL */
 	const char *idem_fp;      /* fingerprint of the request body */

@@ -37,6 +37,10 @@ run_cli 1 business add bad3 --colour red
 grep -q 'unknown_field (colour)' "$T/err" || fail "unknown field"
 run_cli 1 business add bad4 --retry_attempts 99
 grep -q 'between 1 and 20' "$T/err" || fail "bounds: $(cat "$T/err")"
+run_cli 1 business add bad5 --caller_id 12345
+grep -q 'invalid_field (caller_id)' "$T/err" || fail "caller_id"
+run_cli 1 business add bad6 --retry_delays "2 minutes"
+grep -q 'invalid_field (retry_delays)' "$T/err" || fail "retry_delays"
 ok "business add/set: 409 on a second add, 404 on set of a missing id, fields checked"
 
 # the new business takes callbacks at once, from its own origin only

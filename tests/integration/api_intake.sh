@@ -24,7 +24,7 @@ ok "demo: agents alice and bob with argon2id hashes, loud warning"
 # ---- a JSON request
 post_json '{"business":"demo","phone":"+1 (415) 555-0100","name":"Ann",
   "page_url":"https://shop.example/pricing?x=1","page_title":"Pricing",
-  "note":"about the\nblue plan"}'
+  "note":"about the\nblue plan","referrer":"https://search.example/?q=bikes"}'
 expect_status 202 "create"
 ID=$(jv .id)
 TOKEN=$(jv .cancel_token)
@@ -39,8 +39,9 @@ printf '%s' "$ID" | grep -Eq '^cb_[0-9a-f]{12}[A-Za-z0-9_-]{22}$' || fail "id $I
 ok "POST JSON answers 202 queued with id, token and position"
 
 # stored as sent (E.164) with a created event
-[ "$(sqlite3 "$DB" "SELECT phone||'|'||business_id||'|'||name FROM callbacks
-	WHERE id='$ID'")" = "+14155550100|demo|Ann" ] || fail "row"
+[ "$(sqlite3 "$DB" "SELECT phone||'|'||business_id||'|'||name||'|'||referrer
+	FROM callbacks WHERE id='$ID'")" = \
+	"+14155550100|demo|Ann|https://search.example/?q=bikes" ] || fail "row"
 [ "$(sqlite3 "$DB" "SELECT type FROM events WHERE callback_id='$ID'")" \
 	= created ] || fail "created event"
 ok "the callback row and its created event are in the database"
@@ -208,6 +209,10 @@ expect_error 401 missing_token
 hdr WWW-Authenticate | grep -q Bearer || fail "WWW-Authenticate"
 req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer wrong"
 expect_error 401 invalid_token
+req DELETE "/v1/callbacks/$ID" -H 'Origin: http://localhost:3000'
+expect_error 401 missing_token
+[ "$(hdr Access-Control-Allow-Origin)" = "http://localhost:3000" ] ||
+	fail "a page cannot read the 401 without CORS headers"
 req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN_DUP"
 expect_status 200 "cancel with the duplicate's token"
 expect_jv .status canceled

@@ -57,5 +57,17 @@ expect_status 202 "second: --limit_ip_minute 3 beats the file's 1"
 	= "+33123456789" ] || fail "French national number"
 post_json '{"business":"demo","phone":"+14155550100"}'
 expect_error 404 unknown_business business
+
+# a section is a first set-up: later admin changes survive a restart
+BECKON_TOKEN=adm "$BECKON" --server "$URL" business set acme --name Renamed \
+	>/dev/null 2>"$T/cli.err" && fail "admin API without a token is off"
+stop_beckon
+start_beckon acme -f "$T/acme.conf" --admin_token adm
+"$BECKON" --server "$URL" --token adm business set acme --name Renamed \
+	>/dev/null || fail "business set"
+stop_beckon
+start_beckon acme -f "$T/acme.conf" --admin_token adm
+"$BECKON" --server "$URL" --token adm business show acme >"$T/show"
+grep -q '^name  *Renamed$' "$T/show" || fail "the section undid an admin change"
 stop_beckon
 ok "a business from a config section; command line wins; no demo unless asked"

@@ -1,0 +1,1317 @@
+/*
+ * acd: the engine (see acd.h for the states). Memory follows the store:
+ * a callback's in-memory status changes only once the store has committed
+ * the compare-and-set that moves it, so what the ACD believes is what a
+ * restarted process will read back.
+ *
+ * Dispatch runs at the end of a loop turn after anything that may let a
+ * callback go to an agent (a new callback, an agent becoming available, a
+ * scheduled time reached): it walks the queue in order (priority, then the
+ * time the customer first asked) and offers each callback to the agent
+ * routing chooses, reserving that agent at once so that one dispatch never
+ * gives two callbacks to the same person.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "acd"
+#include "util/util.h"
+#include "cfg/cfg.h"
+#include "store/store.h"
+#include "acd/acd.h"
+#include "acd/acd_int.h"
+
+enum {
+	SEC = 1000,
+	OPEN_MAX = 100000,
+	STUCK_MS = 15 * 60 * SEC,  /* a reservation with no news at all */
+	TRIED_MAX = 512,
+};
+
+struct acd_agent {
+	struct le le;
+	struct acd *acd;
+	struct agent *a;
+	struct tmr tmr;            /* wrap-up end, reservation safety net */
+	unsigned missed;           /* offers missed in a row */
+	char cb[ID_LEN];           /* the callback it is reserved for */
+};
+
+struct acd_cb {
+	struct le le;              /* in acd->cbs */
+	struct acd *acd;
+	struct callback *cb;
+	bool busy;                 /* a store change is in flight */
+	bool last_known;           /* last_agent has been looked up */
+	char *last_agent;
+	char tried[TRIED_MAX];     /* agents offered this attempt */
+	int64_t held_since;        /* the customer answered (ms) */
+	int64_t connected_at;
+};
+
+struct acd {
+	const struct cfg *cfg;
+	struct store *st;
+	struct acd_dialer dialer;
+	bool has_dialer;
+	struct list cbs;           /* open callbacks, in queue order */
+	struct list agents;
+	struct business **bizv;
+	size_t bizn;
+	struct rule **rulev;
+	size_t rulen;
+	struct tmr dispatch_tmr;
+	struct tmr sched_tmr;
+	int64_t handle_s;          /* moving average of connected calls */
+	unsigned max_missed;
+	bool started;
+};
+
+
+/* ---- lookups ---- */
+
+static struct acd_cb *cb_find(const struct acd *acd, const char *id)
+{
+	struct le *le;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		struct acd_cb *c = le->data;
+
+		if (!strcmp(c->cb->id, id))
+			return c;
+	}
+
+	return NULL;
+}
+
+
+static struct acd_agent *agent_find(const struct acd *acd, const char *id)
+{
+	struct le *le;
+
+	for (le = acd->agents.head; le; le = le->next) {
+		struct acd_agent *aa = le->data;
+
+		if (id && !strcmp(aa->a->id, id))
+			return aa;
+	}
+
+	return NULL;
+}
+
+
+static const struct business *biz_find(const struct acd *acd,
+				       const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < acd->bizn; i++) {
+		if (!strcmp(acd->bizv[i]->id, id))
+			return acd->bizv[i];
+	}
+
+	return NULL;
+}
+
+
+/* ---- presence ---- */
+
+static void agent_persist(struct acd_agent *aa);
+static void dispatch_soon(struct acd *acd);
+
+
+static void agent_done_h(int err, void *arg)
+{
+	char *id = arg;
+
+	if (err)
+		log_warn("agent %s: storing presence failed: %s", id,
+			 strerror(err));
+	mem_deref(id);
+}
+
+
+static void agent_persist(struct acd_agent *aa)
+{
+	char *id = NULL;
+
+	if (str_dup(&id, aa->a->id))
+		return;
+
+	if (store_put(aa->acd->st, &store_agents, aa->a, true, agent_done_h,
+		      id))
+		mem_deref(id);
+}
+
+
+static void agent_timeout(void *arg);
+
+
+static void agent_set_state(struct acd_agent *aa, const char *state,
+			    const char *reason)
+{
+	struct agent *a = aa->a;
+	int64_t now = time_now_ms();
+	char t[24];
+
+	if (!strcmp(a->state, state) && !strcmp(a->state_reason, reason))
+		return;
+
+	log_info("agent %s: %s -> %s%s%s%s", a->id, a->state, state,
+		 *reason ? " (" : "", reason, *reason ? ")" : "");
+
+	re_snprintf(t, sizeof(t), "%lld", (long long)now);
+	store_obj_set(a, &store_agents, "state", state);
+	store_obj_set(a, &store_agents, "state_reason", reason);
+	store_obj_set(a, &store_agents, "state_since", t);
+	if (!strcmp(state, "available"))
+		store_obj_set(a, &store_agents, "idle_since", t);
+
+	tmr_cancel(&aa->tmr);
+	if (!strcmp(state, "offered") || !strcmp(state, "on_call")) {
+		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "wrap_up")) {
+		tmr_start(&aa->tmr, (uint64_t)a->wrap_up * SEC, agent_timeout,
+			  aa);
+	}
+
+	if (strcmp(state, "offered") && strcmp(state, "on_call"))
+		aa->cb[0] = '\0';
+
+	agent_persist(aa);
+
+	if (!strcmp(state, "available"))
+		dispatch_soon(aa->acd);
+}
+
+
+static void agent_timeout(void *arg)
+{
+	struct acd_agent *aa = arg;
+
+	if (!strcmp(aa->a->state, "wrap_up")) {
+		agent_set_state(aa, "available", "wrap-up over");
+		return;
+	}
+
+	/* no news for a long time: never leave an agent stuck */
+	log_warn("agent %s: %s for %d minutes without news: released",
+		 aa->a->id, aa->a->state, STUCK_MS / 60000);
+	agent_set_state(aa, "available", "released: no news");
+}
+
+
+static void acd_agent_destructor(void *arg)
+{
+	struct acd_agent *aa = arg;
+
+	tmr_cancel(&aa->tmr);
+	list_unlink(&aa->le);
+	mem_deref(aa->a);
+}
+
+
+/* ---- callbacks in memory ---- */
+
+static void acd_cb_destructor(void *arg)
+{
+	struct acd_cb *c = arg;
+
+	list_unlink(&c->le);
+	mem_deref(c->cb);
+	mem_deref(c->last_agent);
+}
+
+
+/* Keep acd->cbs ordered: priority first, then when first asked. */
+static bool cb_before(const struct acd_cb *x, const struct acd_cb *y)
+{
+	if (x->cb->priority != y->cb->priority)
+		return x->cb->priority > y->cb->priority;
+
+	return x->cb->created_at < y->cb->created_at;
+}
+
+
+static void cb_insert(struct acd *acd, struct acd_cb *c)
+{
+	struct le *le;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		if (cb_before(c, le->data)) {
+			list_insert_before(&acd->cbs, le, &c->le, c);
+			return;
+		}
+	}
+
+	list_append(&acd->cbs, &c->le, c);
+}
+
+
+static int str_set(char **dst, const char *v)
+{
+	char *d = NULL;
+	int err = str_dup(&d, v ? v : "");
+
+	if (err)
+		return err;
+	mem_deref(*dst);
+	*dst = d;
+
+	return 0;
+}
+
+
+/* ---- state changes: store first, memory after ---- */
+
+typedef void (cb_then_h)(struct acd_cb *c, int err);
+
+struct change_ctx {
+	struct acd_cb *c;
+	cb_then_h *then;
+	char status[16];
+	bool close;
+	int64_t scheduled_for;
+	int64_t attempts;
+	char agent_id[64];
+	bool set_agent;
+	char ended_reason[32];
+};
+
+
+static void sched_update(struct acd *acd);
+
+
+static void change_h(int err, void *arg)
+{
+	struct change_ctx *x = arg;
+	struct acd_cb *c = x->c;
+	struct acd *acd = c->acd;
+
+	c->busy = false;
+
+	if (!err) {
+		struct callback *cb = c->cb;
+
+		str_set(&cb->status, x->status);
+		if (x->scheduled_for >= 0)
+			cb->scheduled_for = x->scheduled_for;
+		if (x->attempts >= 0)
+			cb->attempts = x->attempts;
+		if (x->set_agent)
+			str_set(&cb->agent_id, x->agent_id);
+		if (x->ended_reason[0])
+			str_set(&cb->ended_reason, x->ended_reason);
+	}
+	else if (err == EALREADY || err == ENOENT) {
+		/* someone else moved it (the customer canceled) */
+		log_info("%s: changed elsewhere, dropped", c->cb->id);
+		x->close = true;
+	}
+	else {
+		log_error("%s: storing a state change failed: %s",
+			  c->cb->id, strerror(err));
+	}
+
+	if (x->then)
+		x->then(c, err);
+
+	if (x->close) {
+		/* final: no longer the ACD's business */
+		mem_deref(c);
+	}
+	else {
+		sched_update(acd);
+		dispatch_soon(acd);
+	}
+
+	mem_deref(x);
+	mem_deref(c);   /* the change's reference */
+}
+
+
+/*
+ * Move callback c from its current status to status, with an event.
+ * Fields of chg beyond the status and event are the caller's.
+ */
+static int cb_change(struct acd_cb *c, struct callback_change *chg,
+		     cb_then_h *then)
+{
+	struct change_ctx *x;
+	int err;
+
+	x = mem_zalloc(sizeof(*x), NULL);
+	if (!x)
+		return ENOMEM;
+
+	x->c = mem_ref(c);
+	x->then = then;
+	str_bcpy(x->status, chg->status, sizeof(x->status));
+	x->close = chg->close;
+	x->scheduled_for = chg->scheduled_for;
+	x->attempts = chg->attempts;
+	if (chg->agent_id) {
+		x->set_agent = true;
+		str_bcpy(x->agent_id, chg->agent_id, sizeof(x->agent_id));
+	}
+	if (chg->ended_reason)
+		str_bcpy(x->ended_reason, chg->ended_reason,
+			 sizeof(x->ended_reason));
+
+	chg->from_status = c->cb->status;
+	c->busy = true;
+
+	err = store_callback_update(c->acd->st, chg, change_h, x);
+	if (err) {
+		c->busy = false;
+		mem_deref(x->c);
+		mem_deref(x);
+	}
+
+	return err;
+}
+
+
+/* ---- retries and endings ---- */
+
+static int64_t retry_delay_s(const struct business *b, int64_t attempt)
+{
+	const char *p = b ? b->retry_delays : "";
+	const char *item;
+	int64_t d = 600;
+	size_t n;
+	int64_t i = 0;
+
+	/* the attempt-th delay, the last one repeating */
+	while (str_list_next(&p, &item, &n)) {
+		d = strtoll(item, NULL, 10);
+		if (++i >= attempt)
+			break;
+	}
+
+	return d > 0 ? d : 60;
+}
+
+
+static void release_agent(struct acd_cb *c, const char *reason)
+{
+	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
+
+	if (aa && !strcmp(aa->cb, c->cb->id) &&
+	    (!strcmp(aa->a->state, "offered") ||
+	     !strcmp(aa->a->state, "on_call")))
+		agent_set_state(aa, "available", reason);
+}
+
+
+/* After an unsuccessful attempt: another one later, or failed. */
+static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
+{
+	const struct business *b = biz_find(c->acd, c->cb->business);
+	int64_t max = b ? b->retry_attempts : 3;
+	struct callback_change chg;
+	char data[160], at[40];
+	int64_t now = time_now_ms();
+
+	callback_change_init(&chg, c->cb->id, now);
+	chg.ended_reason = reason;
+	chg.event_public = true;
+	chg.event_data = data;
+	chg.lease_until = 0;
+
+	if (c->cb->attempts < max) {
+		int64_t next = now + retry_delay_s(b, c->cb->attempts) * SEC;
+
+		time_fmt_rfc3339(at, sizeof(at), next);
+		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
+			    "\"attempt\":%lld,\"at\":\"%s\"}", reason, sip,
+			    (long long)c->cb->attempts, at);
+		chg.status = "scheduled";
+		chg.scheduled_for = next;
+		chg.event = "retry_scheduled";
+		log_info("%s: attempt %lld %s: retry at %s", c->cb->id,
+			 (long long)c->cb->attempts, reason, at);
+	}
+	else {
+		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
+			    "\"attempts\":%lld}", reason, sip,
+			    (long long)c->cb->attempts);
+		chg.status = "failed";
+		chg.close = true;
+		chg.event = "failed";
+		log_info("%s: failed after %lld attempts (%s)", c->cb->id,
+			 (long long)c->cb->attempts, reason);
+	}
+
+	c->tried[0] = '\0';
+	cb_change(c, &chg, NULL);
+}
+
+
+/* ---- dispatch ---- */
+
+static bool tried(const struct acd_cb *c, const char *agent)
+{
+	const char *p = c->tried, *item;
+	size_t n;
+
+	while (str_list_next(&p, &item, &n)) {
+		if (n == strlen(agent) && !memcmp(item, agent, n))
+			return true;
+	}
+
+	return false;
+}
+
+
+/* Choose an agent for c now, not one already tried this attempt. */
+static struct acd_agent *choose(struct acd *acd, struct acd_cb *c,
+				const char **rule_idp)
+{
+	const struct business *b = biz_find(acd, c->cb->business);
+	struct agent **v;
+	struct route_req rq;
+	struct route_need need;
+	const struct rule *rule;
+	const struct agent *a;
+	struct le *le;
+	size_t n = 0;
+
+	v = mem_zalloc(sizeof(*v) * (list_count(&acd->agents) + 1), NULL);
+	if (!v)
+		return NULL;
+
+	for (le = acd->agents.head; le; le = le->next) {
+		struct acd_agent *aa = le->data;
+
+		if (!tried(c, aa->a->id) && *aa->a->endpoint)
+			v[n++] = aa->a;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.business = c->cb->business;
+	rq.page_url = c->cb->page_url;
+	rq.page_title = c->cb->page_title;
+	rq.agent_key = c->cb->agent_key;
+	rq.last_agent = c->last_agent;
+	rq.waited_s = (time_now_ms() - c->cb->created_at) / SEC;
+	rq.widen_after_s = b ? b->widen_after : 120;
+
+	rule = route_rule(&rq, acd->rulev, acd->rulen);
+	route_needs(&need, &rq, rule);
+	a = route_choose(&rq, &need, v, n, NULL);
+	*rule_idp = rule ? rule->id : "";
+
+	mem_deref(v);
+
+	return a ? agent_find(acd, a->id) : NULL;
+}
+
+
+static void dialing_then(struct acd_cb *c, int err)
+{
+	struct acd *acd = c->acd;
+	const struct business *b = biz_find(acd, c->cb->business);
+	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
+	struct acd_call call;
+
+	if (err || !aa) {
+		if (aa && !strcmp(aa->cb, c->cb->id))
+			agent_set_state(aa, "available", "offer withdrawn");
+		return;
+	}
+
+	memset(&call, 0, sizeof(call));
+	call.id = c->cb->id;
+	call.customer = c->cb->phone;
+	call.agent = aa->a->endpoint;
+	call.mode = b ? b->dial_mode : "customer_first";
+	call.caller_id = b ? b->caller_id : "";
+	call.prompt = b ? b->prompt_hold : "hold";
+	call.max_hold_s = b ? b->max_hold : 300;
+	call.record = b && b->recording;
+
+	err = acd->dialer.originate(acd->dialer.arg, &call);
+	if (err) {
+		log_error("%s: the dialer refused the call: %s", c->cb->id,
+			  strerror(err));
+		release_agent(c, "dialer error");
+		cb_retry_or_fail(c, "dialer_error", 0);
+	}
+}
+
+
+static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
+		  const char *rule_id)
+{
+	struct callback_change chg;
+	char data[160];
+	int64_t now = time_now_ms();
+
+	/* reserved at once, so this dispatch gives aa nothing else */
+	agent_set_state(aa, "offered", c->cb->id);
+	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+
+	if (*c->tried)
+		re_snprintf(c->tried + strlen(c->tried),
+			    sizeof(c->tried) - strlen(c->tried), " %s",
+			    aa->a->id);
+	else
+		str_bcpy(c->tried, aa->a->id, sizeof(c->tried));
+
+	/* one transaction: offered to the agent, then dialing */
+	callback_change_init(&chg, c->cb->id, now);
+	chg.status = "dialing";
+	chg.agent_id = aa->a->id;
+	chg.rule_id = rule_id;
+	chg.attempts = c->cb->attempts + 1;
+	chg.lease_until = now + STUCK_MS;
+	chg.event = "dialing";
+	chg.event_public = true;
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\",\"rule\":\"%s\","
+		    "\"attempt\":%lld}", aa->a->id, rule_id,
+		    (long long)c->cb->attempts + 1);
+	chg.event_data = data;
+
+	log_info("%s: offered to %s (rule '%s'), dialing, attempt %lld",
+		 c->cb->id, aa->a->id, rule_id,
+		 (long long)c->cb->attempts + 1);
+
+	if (cb_change(c, &chg, dialing_then))
+		agent_set_state(aa, "available", "offer failed");
+}
+
+
+/* A customer on hold whose agent failed: the next agent, same call. */
+static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
+{
+	struct callback_change chg;
+	char data[96];
+
+	agent_set_state(aa, "offered", c->cb->id);
+	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+	re_snprintf(c->tried + strlen(c->tried),
+		    sizeof(c->tried) - strlen(c->tried), " %s", aa->a->id);
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = "on_hold";
+	chg.agent_id = aa->a->id;
+	chg.event = "offered";
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\"}", aa->a->id);
+	chg.event_data = data;
+	cb_change(c, &chg, NULL);
+
+	if (acd->dialer.offer_agent(acd->dialer.arg, c->cb->id,
+				    aa->a->endpoint)) {
+		log_warn("%s: the dialer refused %s", c->cb->id, aa->a->id);
+		agent_set_state(aa, "available", "dialer error");
+	}
+}
+
+
+static void last_agent_h(int err, const char *value, void *arg)
+{
+	struct acd_cb *c = arg;
+
+	c->last_known = true;
+	if (!err && value)
+		str_set(&c->last_agent, value);
+
+	dispatch_soon(c->acd);
+	mem_deref(c);
+}
+
+
+static void dispatch(void *arg)
+{
+	struct acd *acd = arg;
+	struct le *le;
+
+	if (!acd->has_dialer)
+		return;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		struct acd_cb *c = le->data;
+		struct acd_agent *aa;
+		const char *rule_id = "";
+		bool hold;
+
+		if (c->busy)
+			continue;
+
+		hold = !strcmp(c->cb->status, "on_hold") &&
+		       !*c->cb->agent_id;
+		if (strcmp(c->cb->status, "queued") && !hold)
+			continue;
+
+		/* who spoke with this number last: asked once */
+		if (!c->last_known) {
+			if (!store_phone_agent_get(acd->st, c->cb->business,
+						   c->cb->phone, last_agent_h,
+						   c))
+				mem_ref(c);
+			else
+				c->last_known = true;
+			continue;
+		}
+
+		aa = choose(acd, c, &rule_id);
+		if (!aa)
+			continue;
+
+		if (hold)
+			reoffer(acd, c, aa);
+		else
+			offer(acd, c, aa, rule_id);
+	}
+}
+
+
+static void dispatch_soon(struct acd *acd)
+{
+	if (acd->started && !tmr_isrunning(&acd->dispatch_tmr))
+		tmr_start(&acd->dispatch_tmr, 0, dispatch, acd);
+}
+
+
+/* ---- the schedule ---- */
+
+static void sched_timeout(void *arg);
+
+
+static void sched_update(struct acd *acd)
+{
+	int64_t next = 0, now = time_now_ms();
+	struct le *le;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *c = le->data;
+
+		if (strcmp(c->cb->status, "scheduled") || c->busy)
+			continue;
+		if (!next || c->cb->scheduled_for < next)
+			next = c->cb->scheduled_for;
+	}
+
+	if (!next) {
+		tmr_cancel(&acd->sched_tmr);
+		return;
+	}
+
+	tmr_start(&acd->sched_tmr, next > now ? (uint64_t)(next - now) : 0,
+		  sched_timeout, acd);
+}
+
+
+static void sched_timeout(void *arg)
+{
+	struct acd *acd = arg;
+	int64_t now = time_now_ms();
+	struct le *le;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		struct acd_cb *c = le->data;
+		struct callback_change chg;
+
+		if (strcmp(c->cb->status, "scheduled") || c->busy ||
+		    c->cb->scheduled_for > now)
+			continue;
+
+		callback_change_init(&chg, c->cb->id, now);
+		chg.status = "queued";
+		chg.event = "queued";
+		chg.event_public = true;
+		cb_change(c, &chg, NULL);
+	}
+
+	sched_update(acd);
+}
+
+
+/* ---- the dialer's reports ---- */
+
+static void on_ended(struct acd_cb *c, const struct acd_event *ev)
+{
+	struct acd *acd = c->acd;
+	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
+	const char *reason = ev->reason ? ev->reason : "unknown";
+	struct callback_change chg;
+	int64_t now = time_now_ms();
+	char data[160];
+
+	callback_change_init(&chg, c->cb->id, now);
+	chg.event_public = true;
+	chg.event_data = data;
+	chg.lease_until = 0;
+
+	if (!strcmp(c->cb->status, "connected")) {
+		int64_t talk = (now - c->connected_at) / SEC;
+
+		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
+			    "\"talk_s\":%lld}", reason, ev->sip,
+			    (long long)talk);
+		chg.status = "completed";
+		chg.close = true;
+		chg.ended_reason = reason;
+		chg.event = "ended";
+
+		/* the average handle time behind the ETA */
+		acd->handle_s = (acd->handle_s * 7 + talk) / 8;
+		if (aa && !strcmp(aa->cb, c->cb->id))
+			agent_set_state(aa, "wrap_up", c->cb->id);
+		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
+				      c->cb->agent_id, agent_done_h,
+				      NULL);
+		cb_change(c, &chg, NULL);
+		return;
+	}
+
+	release_agent(c, "call ended");
+
+	if (!strcmp(c->cb->status, "on_hold") &&
+	    (!strcmp(reason, "customer_hangup") ||
+	     !strcmp(reason, "canceled"))) {
+		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\","
+			    "\"held_s\":%lld}", reason,
+			    (long long)(now - c->held_since) / SEC);
+		chg.status = "abandoned";
+		chg.close = true;
+		chg.ended_reason = reason;
+		chg.event = "abandoned";
+		cb_change(c, &chg, NULL);
+		return;
+	}
+
+	/* busy, no answer, unreachable, no agent in time, ... */
+	cb_retry_or_fail(c, reason, ev->sip);
+}
+
+
+static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
+{
+	struct acd *acd = c->acd;
+	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
+	struct callback_change chg;
+	char data[160];
+
+	if (aa) {
+		char why[64];
+
+		aa->missed++;
+		re_snprintf(why, sizeof(why), "missed %u offer%s in a row",
+			    aa->missed, aa->missed == 1 ? "" : "s");
+		if (aa->missed >= acd->max_missed)
+			agent_set_state(aa, "away", why);
+		else
+			agent_set_state(aa, "available", "offer missed");
+	}
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = c->cb->status;
+	chg.agent_id = "";
+	chg.event = "agent_failed";
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\",\"reason\":\"%s\","
+		    "\"sip\":%d}", aa ? aa->a->id : "",
+		    ev->reason ? ev->reason : "", ev->sip);
+	chg.event_data = data;
+	cb_change(c, &chg, NULL);
+}
+
+
+void acd_call_event(struct acd *acd, const char *id,
+		    const struct acd_event *ev)
+{
+	struct acd_cb *c;
+	struct callback_change chg;
+	struct acd_agent *aa;
+	bool customer;
+	char data[96];
+
+	if (!acd || !id || !ev)
+		return;
+
+	c = cb_find(acd, id);
+	if (!c) {
+		log_debug("%s: event for an unknown callback", id);
+		return;
+	}
+
+	customer = !ev->leg || !strcmp(ev->leg, "customer");
+	aa = agent_find(acd, c->cb->agent_id);
+	callback_change_init(&chg, id, time_now_ms());
+	chg.status = c->cb->status;
+	chg.event_data = data;
+	re_snprintf(data, sizeof(data), "{\"leg\":\"%s\",\"sip\":%d}",
+		    customer ? "customer" : "agent", ev->sip);
+
+	switch (ev->type) {
+
+	case ACD_EV_RINGING:
+		chg.event = customer ? "ringing" : "agent_ringing";
+		chg.event_public = customer;
+		cb_change(c, &chg, NULL);
+		break;
+
+	case ACD_EV_ANSWERED:
+		if (customer && !strcmp(c->cb->status, "dialing")) {
+			c->held_since = chg.now;
+			chg.status = "on_hold";
+			chg.event = "answered";
+			chg.event_public = true;
+		}
+		else {
+			chg.event = customer ? "answered" : "agent_answered";
+			chg.event_public = customer;
+			if (aa)
+				aa->missed = 0;
+		}
+		cb_change(c, &chg, NULL);
+		break;
+
+	case ACD_EV_BRIDGED:
+		c->connected_at = chg.now;
+		chg.status = "connected";
+		chg.event = "bridged";
+		chg.event_public = true;
+		if (aa) {
+			aa->missed = 0;
+			agent_set_state(aa, "on_call", id);
+			str_bcpy(aa->cb, id, sizeof(aa->cb));
+		}
+		cb_change(c, &chg, NULL);
+		break;
+
+	case ACD_EV_LEG_FAILED:
+		if (!customer)
+			on_agent_failed(c, ev);
+		break;
+
+	case ACD_EV_ENDED:
+		on_ended(c, ev);
+		break;
+	}
+}
+
+
+/* ---- loading and recovery ---- */
+
+struct load {
+	struct acd *acd;
+	int err;
+};
+
+
+static void agents_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct load *ld = arg;
+	size_t i;
+
+	if (err) {
+		ld->err = err;
+		return;
+	}
+
+	for (i = 0; i < n; i++)
+		acd_agent_set(ld->acd, v[i]);
+}
+
+
+static void rules_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct load *ld = arg;
+	size_t i;
+
+	if (err) {
+		ld->err = err;
+		return;
+	}
+
+	for (i = 0; i < n; i++)
+		acd_rule_set(ld->acd, v[i]);
+}
+
+
+static void bizs_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct load *ld = arg;
+	size_t i;
+
+	if (err) {
+		ld->err = err;
+		return;
+	}
+
+	for (i = 0; i < n; i++)
+		acd_business_set(ld->acd, v[i]);
+}
+
+
+static void recover(struct acd_cb *c)
+{
+	struct callback_change chg;
+	char data[64];
+
+	/* the process died during this call: say so, then retry */
+	log_warn("%s: was %s when beckon stopped: interrupted", c->cb->id,
+		 c->cb->status);
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = "interrupted";
+	chg.event = "interrupted";
+	chg.event_public = true;
+	re_snprintf(data, sizeof(data), "{\"was\":\"%s\"}", c->cb->status);
+	chg.event_data = data;
+	chg.lease_until = 0;
+	if (cb_change(c, &chg, NULL))
+		return;
+
+	/* its retry goes in the same batch, after the interruption */
+	str_set(&c->cb->status, "interrupted");
+	cb_retry_or_fail(c, "interrupted", 0);
+}
+
+
+static void open_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct load *ld = arg;
+	struct acd *acd = ld->acd;
+	size_t i;
+
+	if (err) {
+		ld->err = err;
+		return;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct acd_cb *c = mem_zalloc(sizeof(*c), acd_cb_destructor);
+
+		if (!c) {
+			ld->err = ENOMEM;
+			return;
+		}
+		c->acd = acd;
+		c->cb = mem_ref(v[i]);
+		cb_insert(acd, c);
+	}
+}
+
+
+int acd_start(struct acd *acd)
+{
+	struct load ld = {acd, 0};
+	struct le *le;
+	int err;
+
+	if (!acd)
+		return EINVAL;
+
+	err = store_list(acd->st, &store_businesses, bizs_h, &ld);
+	if (!err)
+		err = store_list(acd->st, &store_agents, agents_h, &ld);
+	if (!err)
+		err = store_list(acd->st, &store_rules, rules_h, &ld);
+	if (!err)
+		err = store_callbacks_open(acd->st, OPEN_MAX, open_h, &ld);
+	store_flush(acd->st);
+	if (err || ld.err)
+		return err ? err : ld.err;
+
+	acd->started = true;
+
+	/* what was in flight when the process stopped */
+	for (le = acd->cbs.head; le;) {
+		struct acd_cb *c = le->data;
+
+		le = le->next;
+		if (!strcmp(c->cb->status, "queued") ||
+		    !strcmp(c->cb->status, "scheduled"))
+			continue;
+		if (!strcmp(c->cb->status, "interrupted")) {
+			cb_retry_or_fail(c, "interrupted", 0);
+			continue;
+		}
+		recover(c);
+	}
+	store_flush(acd->st);
+
+	/* agents reserved or on a call were so for a process now gone */
+	for (le = acd->agents.head; le; le = le->next) {
+		struct acd_agent *aa = le->data;
+
+		if (!strcmp(aa->a->state, "offered") ||
+		    !strcmp(aa->a->state, "on_call") ||
+		    !strcmp(aa->a->state, "wrap_up"))
+			agent_set_state(aa, "available", "restarted");
+	}
+
+	log_info("%u open callbacks, %u agents, %zu rules%s",
+		 list_count(&acd->cbs), list_count(&acd->agents),
+		 acd->rulen, acd->has_dialer ? "" :
+		 "; no dialer: callbacks wait in the queue");
+
+	sched_update(acd);
+	dispatch_soon(acd);
+
+	return 0;
+}
+
+
+/* ---- changes from the admin API and the public API ---- */
+
+void acd_business_set(struct acd *acd, const struct business *b)
+{
+	struct business *c, **v;
+	size_t i;
+
+	if (!acd || !b || business_dup(&c, b))
+		return;
+
+	for (i = 0; i < acd->bizn; i++) {
+		if (!strcmp(acd->bizv[i]->id, b->id)) {
+			mem_deref(acd->bizv[i]);
+			acd->bizv[i] = c;
+			dispatch_soon(acd);
+			return;
+		}
+	}
+
+	v = mem_reallocarray(acd->bizv, acd->bizn + 1, sizeof(*v), NULL);
+	if (!v) {
+		mem_deref(c);
+		return;
+	}
+	acd->bizv = v;
+	v[acd->bizn++] = c;
+}
+
+
+void acd_agent_set(struct acd *acd, const struct agent *a)
+{
+	struct acd_agent *aa;
+	struct agent *copy;
+
+	if (!acd || !a || store_obj_dup((void **)&copy, &store_agents, a))
+		return;
+
+	aa = agent_find(acd, a->id);
+	if (aa) {
+		/* the ACD owns presence: keep its live state */
+		store_obj_set(copy, &store_agents, "state", aa->a->state);
+		store_obj_set(copy, &store_agents, "state_reason",
+			      aa->a->state_reason);
+		copy->state_since = aa->a->state_since;
+		copy->idle_since = aa->a->idle_since;
+		mem_deref(aa->a);
+		aa->a = copy;
+		dispatch_soon(acd);
+		return;
+	}
+
+	aa = mem_zalloc(sizeof(*aa), acd_agent_destructor);
+	if (!aa) {
+		mem_deref(copy);
+		return;
+	}
+	aa->acd = acd;
+	aa->a = copy;
+	tmr_init(&aa->tmr);
+	list_append(&acd->agents, &aa->le, aa);
+	dispatch_soon(acd);
+}
+
+
+void acd_agent_del(struct acd *acd, const char *id)
+{
+	mem_deref(agent_find(acd, id));
+}
+
+
+int acd_agent_state(struct acd *acd, const char *id, const char *state,
+		    const char *reason)
+{
+	struct acd_agent *aa = agent_find(acd, id);
+
+	if (!aa)
+		return ENOENT;
+
+	if (strcmp(state, "available") && strcmp(state, "away") &&
+	    strcmp(state, "offline"))
+		return EINVAL;
+
+	/* an agent on a call or reserved finishes it first */
+	if (!strcmp(aa->a->state, "on_call") ||
+	    !strcmp(aa->a->state, "offered"))
+		return EBUSY;
+
+	if (!strcmp(state, "available"))
+		aa->missed = 0;
+
+	agent_set_state(aa, state, reason ? reason : "");
+
+	return 0;
+}
+
+
+void acd_rule_set(struct acd *acd, const struct rule *r)
+{
+	struct rule *c, **v;
+	size_t i;
+
+	if (!acd || !r || store_obj_dup((void **)&c, &store_rules, r))
+		return;
+
+	for (i = 0; i < acd->rulen; i++) {
+		if (!strcmp(acd->rulev[i]->id, r->id)) {
+			mem_deref(acd->rulev[i]);
+			acd->rulev[i] = c;
+			return;
+		}
+	}
+
+	v = mem_reallocarray(acd->rulev, acd->rulen + 1, sizeof(*v), NULL);
+	if (!v) {
+		mem_deref(c);
+		return;
+	}
+	acd->rulev = v;
+	v[acd->rulen++] = c;
+}
+
+
+void acd_rule_del(struct acd *acd, const char *id)
+{
+	size_t i;
+
+	for (i = 0; acd && i < acd->rulen; i++) {
+		if (!strcmp(acd->rulev[i]->id, id)) {
+			mem_deref(acd->rulev[i]);
+			memmove(&acd->rulev[i], &acd->rulev[i + 1],
+				(acd->rulen - i - 1) * sizeof(*acd->rulev));
+			acd->rulen--;
+			return;
+		}
+	}
+}
+
+
+static void added_h(int err, const struct callback *cb, void *arg)
+{
+	struct acd *acd = arg;
+	struct acd_cb *c;
+
+	if (err || !cb || !cb->open || cb_find(acd, cb->id))
+		return;
+
+	c = mem_zalloc(sizeof(*c), acd_cb_destructor);
+	if (!c)
+		return;
+
+	/* the store's copy is ours to keep: it is freed by reference */
+	c->acd = acd;
+	c->cb = mem_ref((struct callback *)cb);
+	cb_insert(acd, c);
+
+	sched_update(acd);
+	dispatch_soon(acd);
+}
+
+
+void acd_callback_added(struct acd *acd, const char *id)
+{
+	if (!acd || !id)
+		return;
+
+	if (store_callback_get(acd->st, id, true, added_h, acd))
+		log_warn("%s: cannot load the new callback", id);
+}
+
+
+void acd_callback_canceled(struct acd *acd, const char *id)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+
+	if (c && !c->busy)
+		mem_deref(c);
+}
+
+
+int64_t acd_eta_s(const struct acd *acd, const char *business,
+		  int64_t position)
+{
+	unsigned working = 0, avail = 0;
+	struct le *le;
+
+	if (!acd || !business)
+		return -1;
+
+	for (le = acd->agents.head; le; le = le->next) {
+		const struct acd_agent *aa = le->data;
+		const char *st = aa->a->state;
+
+		if (!route_serves(aa->a, business))
+			continue;
+		if (!strcmp(st, "available"))
+			avail++;
+		if (strcmp(st, "offline") && strcmp(st, "away"))
+			working++;
+	}
+
+	return route_eta_s(position, working, avail, acd->handle_s);
+}
+
+
+void acd_set_dialer(struct acd *acd, const struct acd_dialer *d)
+{
+	if (!acd)
+		return;
+
+	acd->has_dialer = d && d->originate && d->offer_agent && d->hangup;
+	if (acd->has_dialer)
+		acd->dialer = *d;
+}
+
+
+static void acd_destructor(void *arg)
+{
+	struct acd *acd = arg;
+	size_t i;
+
+	tmr_cancel(&acd->dispatch_tmr);
+	tmr_cancel(&acd->sched_tmr);
+	list_flush(&acd->cbs);
+	list_flush(&acd->agents);
+	for (i = 0; i < acd->bizn; i++)
+		mem_deref(acd->bizv[i]);
+	mem_deref(acd->bizv);
+	for (i = 0; i < acd->rulen; i++)
+		mem_deref(acd->rulev[i]);
+	mem_deref(acd->rulev);
+}
+
+
+int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
+{
+	struct acd *acd;
+
+	if (!ap || !cfg || !st)
+		return EINVAL;
+
+	acd = mem_zalloc(sizeof(*acd), acd_destructor);
+	if (!acd)
+		return ENOMEM;
+
+	acd->cfg = cfg;
+	acd->st = st;
+	acd->handle_s = ROUTE_DEFAULT_HANDLE_S;
+	acd->max_missed = (unsigned)cfg_int(cfg, "max_missed_offers");
+	list_init(&acd->cbs);
+	list_init(&acd->agents);
+	tmr_init(&acd->dispatch_tmr);
+	tmr_init(&acd->sched_tmr);
+
+	*ap = acd;
+
+	return 0;
+}

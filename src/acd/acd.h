@@ -1,0 +1,108 @@
+/*
+ * acd: who calls whom, and when. It keeps the open callbacks, the agents'
+ * presence and the routing rules in memory (the store has every change
+ * first), and drives each callback from "queued" to a final status:
+ *
+ *   scheduled --(its time)--> queued --(an agent is chosen and claimed)-->
+ *   offered --(dialer asked)--> dialing --(customer answers)--> on_hold
+ *   --(agent answers, bridged)--> connected --(hang-up)--> completed
+ *
+ *   dialing --(busy, no answer, unreachable)--> scheduled (a retry, per
+ *   the business's policy) or failed; on_hold --(customer hangs up)-->
+ *   abandoned; on_hold --(agent does not answer)--> the next agent, the
+ *   customer kept on hold; anything open --(process died)--> interrupted,
+ *   then retried.
+ *
+ * Agent presence: offline -> available <-> away; available -> offered
+ * (reserved for one callback) -> on_call -> wrap_up -> available. Each
+ * state with a timer has a way out: a reservation expires, wrap-up ends,
+ * and an agent who misses max_missed_offers offers in a row is set away
+ * with the reason.
+ *
+ * Every step is a compare-and-set in the store with its event row, so a
+ * callback is claimed by one worker only, and a restarted process knows
+ * where each callback stood.
+ *
+ * The dialer is reached through struct acd_dialer (the same operations as
+ * the call-control protocol); app.c connects it.
+ */
+#ifndef BECKON_ACD_H
+#define BECKON_ACD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct acd;
+struct cfg;
+struct store;
+struct business;
+struct agent;
+struct rule;
+
+/* what the ACD asks the dialer to do */
+struct acd_call {
+	const char *id;           /* the callback id, used as the call id */
+	const char *customer;     /* E.164 */
+	const char *agent;        /* the agent's endpoint */
+	const char *mode;         /* customer_first or agent_first */
+	const char *caller_id;
+	const char *prompt;       /* hold prompt name */
+	int64_t max_hold_s;
+	bool record;
+};
+
+struct acd_dialer {
+	void *arg;
+	int (*originate)(void *arg, const struct acd_call *call);
+	/* offer a customer on hold to another agent */
+	int (*offer_agent)(void *arg, const char *id, const char *agent);
+	int (*hangup)(void *arg, const char *id);
+};
+
+/* what the dialer reports (see docs/call-control.md) */
+enum acd_ev {
+	ACD_EV_RINGING,
+	ACD_EV_ANSWERED,
+	ACD_EV_BRIDGED,
+	ACD_EV_LEG_FAILED,        /* a leg ended without being answered */
+	ACD_EV_ENDED,             /* the call is over */
+};
+
+struct acd_event {
+	enum acd_ev type;
+	const char *leg;          /* "customer" or "agent" */
+	const char *reason;       /* busy, no_answer, declined, ... */
+	int sip;                  /* the SIP status, 0 if none */
+};
+
+int  acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st);
+void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
+
+/* Start: load agents, rules and open callbacks, recover interrupted
+ * calls, start the timers. Runs the store synchronously. */
+int  acd_start(struct acd *acd);
+
+/* The admin API's changes, after they are stored. */
+void acd_business_set(struct acd *acd, const struct business *b);
+void acd_agent_set(struct acd *acd, const struct agent *a);
+void acd_agent_del(struct acd *acd, const char *id);
+void acd_rule_set(struct acd *acd, const struct rule *r);
+void acd_rule_del(struct acd *acd, const char *id);
+
+/* A person sets their presence: available, away or offline. */
+int  acd_agent_state(struct acd *acd, const char *id, const char *state,
+		     const char *reason);
+
+/* A callback was created (or canceled) through the public API. */
+void acd_callback_added(struct acd *acd, const char *id);
+void acd_callback_canceled(struct acd *acd, const char *id);
+
+/* The dialer's report about the call of callback id. */
+void acd_call_event(struct acd *acd, const char *id,
+		    const struct acd_event *ev);
+
+/* Estimated wait of the callback at position, -1 when unknown. */
+int64_t acd_eta_s(const struct acd *acd, const char *business,
+		  int64_t position);
+
+#endif
