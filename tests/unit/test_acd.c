@@ -1,0 +1,430 @@
+/*
+ * The ACD's state machine against a real SQLite store, with the dialer
+ * replaced by a recorder of what the ACD asked (the real dialer is driven
+ * by the end-to-end tests): dispatch, a completed call, retries, failure,
+ * re-offer to the next agent, missed offers, abandon and recovery.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+#include <re.h>
+#include "util/util.h"
+#include "cfg/cfg.h"
+#include "store/store.h"
+#include "acd/acd.h"
+#include "test.h"
+
+struct rec {
+	int originates;
+	int offers;
+	char customer[32];
+	char agent[64];
+	char id[64];
+	char mode[32];
+};
+
+
+static int rec_originate(void *arg, const struct acd_call *call)
+{
+	struct rec *r = arg;
+
+	r->originates++;
+	str_bcpy(r->customer, call->customer, sizeof(r->customer));
+	str_bcpy(r->agent, call->agent, sizeof(r->agent));
+	str_bcpy(r->id, call->id, sizeof(r->id));
+	str_bcpy(r->mode, call->mode, sizeof(r->mode));
+
+	return 0;
+}
+
+
+static int rec_offer(void *arg, const char *id, const char *agent)
+{
+	struct rec *r = arg;
+
+	(void)id;
+	r->offers++;
+	str_bcpy(r->agent, agent, sizeof(r->agent));
+
+	return 0;
+}
+
+
+static int rec_hangup(void *arg, const char *id)
+{
+	(void)arg;
+	(void)id;
+
+	return 0;
+}
+
+
+static void stop_h(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* let timers and the store's batches run for a moment */
+static void spin(void)
+{
+	struct tmr t;
+
+	tmr_init(&t);
+	tmr_start(&t, 30, stop_h, NULL);
+	re_main(NULL);
+	tmr_cancel(&t);
+}
+
+
+struct cbres {
+	int err;
+	char status[16];
+	char agent[32];
+	char last_event[32];
+	int64_t attempts;
+	int64_t scheduled_for;
+};
+
+
+static void get_h(int err, const struct callback *cb, void *arg)
+{
+	struct cbres *r = arg;
+
+	memset(r, 0, sizeof(*r));
+	r->err = err;
+	if (!cb)
+		return;
+	str_bcpy(r->status, cb->status, sizeof(r->status));
+	str_bcpy(r->agent, cb->agent_id, sizeof(r->agent));
+	r->attempts = cb->attempts;
+	r->scheduled_for = cb->scheduled_for;
+	if (cb->nevents)
+		str_bcpy(r->last_event, cb->events[cb->nevents - 1].type,
+			 sizeof(r->last_event));
+}
+
+
+static int cb_state(struct store *st, const char *id, struct cbres *r)
+{
+	int err = store_callback_get(st, id, false, get_h, r);
+
+	store_flush(st);
+
+	return err ? err : r->err;
+}
+
+
+struct agres {
+	char state[16];
+	char reason[64];
+};
+
+
+static void agent_h(int err, const void *obj, void *arg)
+{
+	const struct agent *a = obj;
+	struct agres *r = arg;
+
+	if (!err && a) {
+		str_bcpy(r->state, a->state, sizeof(r->state));
+		str_bcpy(r->reason, a->state_reason, sizeof(r->reason));
+	}
+}
+
+
+static void agent_state(struct store *st, const char *id, struct agres *r)
+{
+	memset(r, 0, sizeof(*r));
+	store_get(st, &store_agents, "id", id, agent_h, r);
+	store_flush(st);
+}
+
+
+static void done_h(int err, void *arg)
+{
+	*(int *)arg = err;
+}
+
+
+static int answer_h(char **answerp, int *statusp,
+		    const struct callback_created *res, void *arg)
+{
+	(void)arg;
+	*statusp = 202;
+
+	return re_sdprintf(answerp, "{\"id\":\"%s\"}", res->id);
+}
+
+
+static void created_h(int err, const struct callback_created *res, void *arg)
+{
+	(void)res;
+	*(int *)arg = err;
+}
+
+
+static int new_callback(struct store *st, const char *id, const char *phone)
+{
+	struct callback_new req;
+	int err = -1;
+
+	memset(&req, 0, sizeof(req));
+	str_bcpy(req.id, id, sizeof(req.id));
+	str_bcpy(req.cancel_hash, id, sizeof(req.cancel_hash));
+	req.business = "acme";
+	req.phone = phone;
+	req.client_ip = "127.0.0.1";
+	req.page_url = "https://acme.example/billing/1";
+	req.answerh = answer_h;
+	req.now = time_now_ms();
+	if (store_callback_create(st, &req, created_h, &err))
+		return EINVAL;
+	store_flush(st);
+
+	return err;
+}
+
+
+static int setup(struct store **stp, struct cfg **cfgp, char *url,
+		 size_t sz)
+{
+	static const char *const agents[][3] = {
+		{"alice", "sip:alice@127.0.0.1:5070", "billing"},
+		{"bob", "sip:bob@127.0.0.1:5072", "billing"},
+	};
+	char dir[] = "/tmp/beckon-acd-XXXXXX";
+	struct business *b = NULL;
+	size_t i;
+	int err, perr = 0;
+
+	if (!mkdtemp(dir))
+		return errno;
+	re_snprintf(url, sz, "sqlite:%s/t.db", dir);
+
+	err = cfg_alloc(cfgp);
+	if (!err)
+		err = store_open(stp, url, 100);
+	if (!err)
+		err = business_alloc(&b);
+	if (err)
+		return err;
+
+	store_obj_set(b, &store_businesses, "id", "acme");
+	store_obj_set(b, &store_businesses, "country", "33");
+	store_obj_set(b, &store_businesses, "retry_attempts", "2");
+	store_obj_set(b, &store_businesses, "retry_delays", "60 600");
+	store_put(*stp, &store_businesses, b, true, done_h, &perr);
+	mem_deref(b);
+
+	for (i = 0; i < ARRAY_SIZE(agents); i++) {
+		struct agent *a = NULL;
+
+		if (agent_alloc(&a))
+			return ENOMEM;
+		store_obj_set(a, &store_agents, "id", agents[i][0]);
+		store_obj_set(a, &store_agents, "login", agents[i][0]);
+		store_obj_set(a, &store_agents, "password_hash", "x");
+		store_obj_set(a, &store_agents, "businesses", "acme");
+		store_obj_set(a, &store_agents, "endpoint", agents[i][1]);
+		store_obj_set(a, &store_agents, "skills", agents[i][2]);
+		store_obj_set(a, &store_agents, "wrap_up", "0");
+		/* alice has idled longer: she goes first */
+		store_obj_set(a, &store_agents, "idle_since", i ? "2000" : "1000");
+		store_put(*stp, &store_agents, a, true, done_h, &perr);
+		mem_deref(a);
+	}
+	store_flush(*stp);
+
+	return perr;
+}
+
+
+static void teardown(struct store *st, struct cfg *cfg, const char *url)
+{
+	char p[256], dir[256];
+
+	mem_deref(st);
+	mem_deref(cfg);
+	re_snprintf(dir, sizeof(dir), "%s", url + 7);
+	*strrchr(dir, '/') = '\0';
+	re_snprintf(p, sizeof(p), "%s/t.db", dir);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s/t.db-wal", dir);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s/t.db-shm", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+
+static void ev(struct acd *acd, const char *id, enum acd_ev type,
+	       const char *leg, const char *reason, int sip)
+{
+	struct acd_event e;
+
+	e.type = type;
+	e.leg = leg;
+	e.reason = reason;
+	e.sip = sip;
+	acd_call_event(acd, id, &e);
+	spin();
+}
+
+
+TEST(acd_call_completed_and_retry)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup};
+	struct cbres r;
+	struct agres ag;
+	char url[256];
+	const char *id1 = "cb_0000000000010000000000000000000000a";
+	const char *id2 = "cb_0000000000020000000000000000000000b";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	/* nobody available: nothing is dialed */
+	TEST_EQ_INT(new_callback(st, id1, "+33123456789"), 0);
+	acd_callback_added(acd, id1);
+	spin();
+	TEST_EQ_INT(rec.originates, 0);
+	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_STR(r.status, "queued");
+
+	/* alice goes available: the longest idle gets it */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "test"), 0);
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_STR(rec.id, id1);
+	TEST_EQ_STR(rec.customer, "+33123456789");
+	TEST_EQ_STR(rec.agent, "sip:alice@127.0.0.1:5070");
+	TEST_EQ_STR(rec.mode, "customer_first");
+	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_STR(r.status, "dialing");
+	TEST_EQ_STR(r.agent, "alice");
+	TEST_EQ_INT(r.attempts, 1);
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "offered");
+
+	/* a busy agent cannot just go away */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "away", "x"), EBUSY);
+
+	ev(acd, id1, ACD_EV_RINGING, "customer", NULL, 180);
+	ev(acd, id1, ACD_EV_ANSWERED, "customer", NULL, 200);
+	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_STR(r.status, "on_hold");
+	ev(acd, id1, ACD_EV_BRIDGED, NULL, NULL, 0);
+	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_STR(r.status, "connected");
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "on_call");
+	ev(acd, id1, ACD_EV_ENDED, NULL, "customer_hangup", 200);
+	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_STR(r.status, "completed");
+	TEST_EQ_STR(r.last_event, "ended");
+	/* wrap-up of 0 s: available again */
+	spin();
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "available");
+
+	/* the next one: bob has idled longest now; customer busy */
+	TEST_EQ_INT(new_callback(st, id2, "+33987654321"), 0);
+	acd_callback_added(acd, id2);
+	spin();
+	TEST_EQ_INT(rec.originates, 2);
+	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
+	ev(acd, id2, ACD_EV_ENDED, "customer", "busy", 486);
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.last_event, "retry_scheduled");
+	TEST_ASSERT(r.scheduled_for > time_now_ms() + 50000);
+	TEST_ASSERT(r.scheduled_for < time_now_ms() + 70000);
+	agent_state(st, "bob", &ag);
+	TEST_EQ_STR(ag.state, "available");
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+TEST(acd_reoffer_missed_abandon_recover)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup};
+	struct cbres r;
+	struct agres ag;
+	char url[256];
+	const char *id = "cb_0000000000030000000000000000000000c";
+	const char *id2 = "cb_0000000000040000000000000000000000d";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(cfg_set(cfg, "max_missed_offers", "1"), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+
+	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
+	acd_callback_added(acd, id);
+	spin();
+	TEST_EQ_STR(rec.agent, "sip:alice@127.0.0.1:5070");
+	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+
+	/* alice does not answer: away (1 miss allowed), bob is offered the
+	 * customer who stays on hold */
+	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
+	spin();
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "away");
+	TEST_ASSERT(strstr(ag.reason, "missed 1 offer") != NULL);
+	TEST_EQ_INT(rec.offers, 1);
+	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "on_hold");
+	TEST_EQ_STR(r.agent, "bob");
+
+	/* the customer gives up while on hold: abandoned, bob freed */
+	ev(acd, id, ACD_EV_ENDED, "customer", "customer_hangup", 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "abandoned");
+	agent_state(st, "bob", &ag);
+	TEST_EQ_STR(ag.state, "available");
+
+	/* a call in flight when the process dies: interrupted, retried */
+	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
+	acd_callback_added(acd, id2);
+	spin();
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "dialing");
+	acd = mem_deref(acd);          /* "crash": nothing more recorded */
+
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	TEST_EQ_INT(acd_start(acd), 0);   /* no dialer this time */
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.last_event, "retry_scheduled");
+	TEST_EQ_INT(r.attempts, 1);
+	agent_state(st, "bob", &ag);
+	TEST_EQ_STR(ag.state, "available");
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
