@@ -48,6 +48,7 @@ struct post {
 	char phone_key[KEY_SZ];
 	char ip_key[KEY_SZ];
 	char masked[PHONE_E164_SIZE + 8];
+	char business[API_MAX_AGENT_KEY + 1];
 	int64_t now;
 };
 
@@ -186,9 +187,10 @@ static int answer_h(char **answerp, int *statusp,
 		    const struct callback_created *res, void *arg)
 {
 	struct mbuf *mb = mbuf_alloc(256);
+	const struct post *p = arg;
+	int64_t eta;
 	int err = 0;
 
-	(void)arg;
 	if (!mb)
 		return ENOMEM;
 
@@ -200,8 +202,15 @@ static int answer_h(char **answerp, int *statusp,
 	err |= json_time(mb, res->created_at);
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, res->scheduled_for);
-	err |= mbuf_printf(mb, ",\"position\":%lld,\"existing\":%s}\n",
-			   (long long)res->position,
+	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
+			   (long long)res->position);
+	eta = res->position > 0 ? acd_eta_s(p->api->acd, p->business,
+					     res->position) : -1;
+	if (eta < 0)
+		err |= mbuf_write_str(mb, "null");
+	else
+		err |= mbuf_printf(mb, "%lld", (long long)eta);
+	err |= mbuf_printf(mb, ",\"existing\":%s}\n",
 			   res->outcome == CB_EXISTING ? "true" : "false");
 	if (!err) {
 		mb->pos = 0;
@@ -403,6 +412,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		goto fail;
 	}
 	b = ab->b;
+	str_bcpy(p->business, b->id, sizeof(p->business));
 
 	/* a page may only ask for the business that lists its origin */
 	if (has_origin && !api_origin_in_list(b->origins, origin)) {

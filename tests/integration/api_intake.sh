@@ -33,6 +33,7 @@ expect_jv .status_url "/v1/callbacks/$ID"
 expect_jv .position 1
 expect_jv .scheduled_for null
 expect_jv .existing false
+expect_jv .eta_seconds null   # no agent is working yet
 printf '%s' "$ID" | grep -Eq '^cb_[0-9a-f]{12}[A-Za-z0-9_-]{22}$' || fail "id $ID"
 [ ${#TOKEN} -ge 43 ] || fail "cancel token too short: $TOKEN"
 [ "$(hdr Cache-Control)" = no-store ] || fail "Cache-Control"
@@ -263,6 +264,20 @@ expect_error 403 origin_not_allowed
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE phone='+14155550131'")" \
 	= 0 ] || fail "refused origin wrote a row"
 ok "POST: allowed origin gets CORS headers, other origins 403 and nothing stored"
+
+# ---- an honest ETA: agents working, the average handle time
+req POST /v1/admin/agents/alice/state -H 'Authorization: Bearer demo' \
+	-H 'Content-Type: application/json' --data '{"state":"available"}'
+expect_status 200 "alice available"
+req GET "/v1/callbacks/$ID2"
+expect_jv .position 1
+expect_jv .eta_seconds 0
+post_json '{"business":"demo","phone":"+14155550140"}'
+expect_status 202
+P=$(jv .position)
+[ "$(jv .eta_seconds)" = $(( (P - 1) * 180 )) ] ||
+	fail "eta $(jv .eta_seconds) at position $P with one agent"
+ok "eta_seconds: null with nobody working, 0 for the next, 180 s a place"
 
 stop_beckon
 ok "SIGTERM: clean exit"
