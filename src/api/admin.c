@@ -162,101 +162,6 @@ static bool id_ok(const struct pl *id)
 }
 
 
-/* ---- checks per kind, on the whole merged record ---- */
-
-static int check_agent(struct admin_op *op, const char **fieldp,
-		       char *msg, size_t sz)
-{
-	struct agent *a = op->obj;
-	const char *p, *item;
-	size_t n;
-
-	if (strcmp(a->role, "agent") && strcmp(a->role, "supervisor") &&
-	    strcmp(a->role, "admin")) {
-		*fieldp = "role";
-		str_bcpy(msg, "agent, supervisor or admin", sz);
-		return EINVAL;
-	}
-
-	if (!*a->login) {
-		*fieldp = "login";
-		str_bcpy(msg, "a login is required", sz);
-		return EINVAL;
-	}
-
-	if (!*a->password_hash) {
-		*fieldp = "password";
-		str_bcpy(msg, "a new agent needs a password", sz);
-		return EINVAL;
-	}
-
-	/* an endpoint is a SIP URI, an E.164 number or "registered" (the
-	 * agent's softphone registers to beckon) */
-	p = a->endpoint;
-	if (*p && strcmp(p, "registered") && strncmp(p, "sip:", 4)) {
-		char e164[PHONE_E164_SIZE];
-		enum phone_err why;
-
-		if (p[0] != '+' || phone_normalize(e164, sizeof(e164), p,
-						   strlen(p), 1, &why)) {
-			*fieldp = "endpoint";
-			str_bcpy(msg, "a sip: URI, an E.164 number or "
-				 "\"registered\"", sz);
-			return EINVAL;
-		}
-	}
-
-	p = a->businesses;
-	while (str_list_next(&p, &item, &n)) {
-		if (!api_biz_find(op->api, item, n)) {
-			*fieldp = "businesses";
-			str_bcpy(msg, "names a business that does not exist",
-				 sz);
-			return EINVAL;
-		}
-	}
-
-	return 0;
-}
-
-
-static int check_rule(struct admin_op *op, const char **fieldp, char *msg,
-		      size_t sz)
-{
-	struct rule *r = op->obj;
-
-	if (!api_biz_find(op->api, r->business, strlen(r->business))) {
-		*fieldp = "business";
-		str_bcpy(msg, "no such business", sz);
-		return EINVAL;
-	}
-
-	if (*r->match_url && api_check_url(r->match_url,
-					   strlen(r->match_url))) {
-		*fieldp = "match_url";
-		str_bcpy(msg, "an http(s) URL prefix, * for any characters",
-			 sz);
-		return EINVAL;
-	}
-
-	return 0;
-}
-
-
-static int check_record(struct admin_op *op, const char **fieldp,
-			char *msg, size_t sz)
-{
-	if (op->t == &store_businesses)
-		return api_business_check(op->obj, fieldp, msg, sz);
-	if (op->t == &store_agents)
-		return check_agent(op, fieldp, msg, sz);
-	if (op->t == &store_rules)
-		return check_rule(op, fieldp, msg, sz);
-
-	return 0;
-}
-
-
 /* ---- PUT ---- */
 
 static void put_done(int err, void *arg)
@@ -411,7 +316,8 @@ static void put_found(int err, const void *found, void *arg)
 	if (apply_fields(op))
 		goto fail;
 
-	if (check_record(op, &field, msg, sizeof(msg))) {
+	if (api_record_check(op->api, op->t, op->obj, &field, msg,
+			     sizeof(msg))) {
 		api_reply_error(op->req, 400, NULL, "invalid_field", field,
 				msg);
 		goto fail;

@@ -34,6 +34,12 @@ int  api_business_set(struct api *api, const struct business *b);
 int  api_business_check(const struct business *b, const char **fieldp,
 			char *msg, size_t sz);
 
+/* Check any record (business, agent, rule) as the admin API does. */
+struct store_table;
+int  api_record_check(const struct api *api, const struct store_table *t,
+		      const void *obj, const char **fieldp, char *msg,
+		      size_t sz);
+
 /* Count requests the store remembers, so limits survive a restart. */
 void api_limits_restore(struct api *api, const struct intake_row *v,
 			size_t n);

@@ -357,3 +357,97 @@ int api_business_check(const struct business *b, const char **fieldp,
 
 	return 0;
 }
+
+
+/* Agents and rules, checked whole (after a merge). */
+
+static int check_agent(const struct api *api, const struct agent *a,
+		       const char **fieldp, char *msg, size_t sz)
+{
+	const char *p, *item;
+	size_t n;
+
+	if (strcmp(a->role, "agent") && strcmp(a->role, "supervisor") &&
+	    strcmp(a->role, "admin")) {
+		*fieldp = "role";
+		str_bcpy(msg, "agent, supervisor or admin", sz);
+		return EINVAL;
+	}
+
+	if (!*a->login) {
+		*fieldp = "login";
+		str_bcpy(msg, "a login is required", sz);
+		return EINVAL;
+	}
+
+	if (!*a->password_hash) {
+		*fieldp = "password";
+		str_bcpy(msg, "a new agent needs a password", sz);
+		return EINVAL;
+	}
+
+	/* an endpoint is a SIP URI, an E.164 number or "registered" (the
+	 * agent's softphone registers to beckon) */
+	p = a->endpoint;
+	if (*p && strcmp(p, "registered") && strncmp(p, "sip:", 4)) {
+		char e164[PHONE_E164_SIZE];
+		enum phone_err why;
+
+		if (p[0] != '+' || phone_normalize(e164, sizeof(e164), p,
+						   strlen(p), 1, &why)) {
+			*fieldp = "endpoint";
+			str_bcpy(msg, "a sip: URI, an E.164 number or "
+				 "\"registered\"", sz);
+			return EINVAL;
+		}
+	}
+
+	p = a->businesses;
+	while (str_list_next(&p, &item, &n)) {
+		if (!api_biz_find(api, item, n)) {
+			*fieldp = "businesses";
+			str_bcpy(msg, "names a business that does not exist",
+				 sz);
+			return EINVAL;
+		}
+	}
+
+	return 0;
+}
+
+
+static int check_rule(const struct api *api, const struct rule *r,
+		      const char **fieldp, char *msg, size_t sz)
+{
+
+	if (!api_biz_find(api, r->business, strlen(r->business))) {
+		*fieldp = "business";
+		str_bcpy(msg, "no such business", sz);
+		return EINVAL;
+	}
+
+	if (*r->match_url && api_check_url(r->match_url,
+					   strlen(r->match_url))) {
+		*fieldp = "match_url";
+		str_bcpy(msg, "an http(s) URL prefix, * for any characters",
+			 sz);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
+int api_record_check(const struct api *api, const struct store_table *t,
+		     const void *obj, const char **fieldp, char *msg,
+		     size_t sz)
+{
+	if (t == &store_businesses)
+		return api_business_check(obj, fieldp, msg, sz);
+	if (t == &store_agents)
+		return check_agent(api, obj, fieldp, msg, sz);
+	if (t == &store_rules)
+		return check_rule(api, obj, fieldp, msg, sz);
+
+	return 0;
+}

@@ -227,6 +227,101 @@ static void demo_check_h(int err, const void *obj, void *arg)
 }
 
 
+/*
+ * "[agent ID]" and "[rule ID]" sections: a first set-up, like businesses
+ * (created when missing, never overwriting), checked like the admin API
+ * checks them.
+ */
+static int record_from_section(void **objp, const struct store_table *t,
+			       const struct cfg_section *sec)
+{
+	const char *field = NULL;
+	char msg[160];
+	void *obj;
+	size_t i;
+	int err;
+
+	err = store_obj_alloc(&obj, t);
+	if (err)
+		return err;
+
+	err = store_obj_set(obj, t, "id", sec->id);
+	if (!err && t == &store_agents) {
+		err = store_obj_set(obj, t, "login", sec->id);
+		err |= store_obj_set(obj, t, "name", sec->id);
+	}
+
+	for (i = 0; !err && i < sec->n; i++) {
+		const char *k = sec->keys[i], *v = sec->vals[i];
+
+		if (t == &store_agents && !strcmp(k, "password")) {
+			char hash[PASSWORD_HASH_SIZE];
+
+			if (strlen(v) < 8) {
+				log_error("agent %s: password: 8 characters "
+					  "or more", sec->id);
+				err = EINVAL;
+				break;
+			}
+			err = password_hash(hash, sizeof(hash), v);
+			if (!err)
+				err = store_obj_set(obj, t, "password_hash",
+						    hash);
+			continue;
+		}
+
+		err = store_obj_set(obj, t, k, v);
+		if (err)
+			log_error("%s %s: %s: not a valid value", sec->kind,
+				  sec->id, k);
+	}
+
+	if (!err && api_record_check(app.api, t, obj, &field, msg,
+				     sizeof(msg))) {
+		log_error("%s %s: %s: %s", sec->kind, sec->id, field, msg);
+		err = EINVAL;
+	}
+
+	if (err)
+		mem_deref(obj);
+	else
+		*objp = obj;
+
+	return err;
+}
+
+
+static int load_people(void)
+{
+	int put_err = 0;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < cfg_section_count(app.cfg); i++) {
+		const struct cfg_section *sec = cfg_section_get(app.cfg, i);
+		const struct store_table *t;
+		void *obj = NULL;
+
+		if (!strcmp(sec->kind, "agent"))
+			t = &store_agents;
+		else if (!strcmp(sec->kind, "rule"))
+			t = &store_rules;
+		else
+			continue;
+
+		err = record_from_section(&obj, t, sec);
+		if (!err)
+			err = store_put(app.st, t, obj, false, done_h,
+					&put_err);
+		mem_deref(obj);
+	}
+
+	store_flush(app.st);
+
+	return err ? err : put_err;
+}
+
+
 static int load_businesses(void)
 {
 	int put_err = 0;
@@ -268,8 +363,11 @@ static int load_businesses(void)
 		err = store_intake_since(app.st, time_now_ms() - DAY_MS,
 					 intake_h, NULL);
 	store_flush(app.st);
+	if (err || app.err)
+		return err ? err : app.err;
 
-	return err ? err : app.err;
+	/* agents and rules name businesses: they come after them */
+	return load_people();
 }
 
 

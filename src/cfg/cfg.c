@@ -146,6 +146,40 @@ static const struct cfg_key business_keys[] = {
 	 "outcomes an agent can record"},
 };
 
+/* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */
+static const struct cfg_key agent_keys[] = {
+	{"name", CFG_STR, "", 0, 0, "display name (default: the id)"},
+	{"login", CFG_STR, "", 0, 0, "log-in name (default: the id)"},
+	{"password", CFG_STR, "", 0, 0,
+	 "password, 8 characters or more; stored as an argon2id hash"},
+	{"password_hash", CFG_STR, "", 0, 0,
+	 "or the argon2id hash itself, so the file holds no password"},
+	{"role", CFG_STR, "agent", 0, 0, "agent, supervisor or admin"},
+	{"businesses", CFG_STR, "", 0, 0,
+	 "space-separated ids of the businesses served"},
+	{"endpoint", CFG_STR, "", 0, 0,
+	 "sip: URI, E.164 number or \"registered\""},
+	{"skills", CFG_STR, "", 0, 0, "space-separated skills"},
+	{"wrap_up", CFG_INT, "30", 0, 3600,
+	 "seconds after a call before the next offer"},
+};
+
+/* "[rule ID]": a routing rule for a first set-up */
+static const struct cfg_key rule_keys[] = {
+	{"business", CFG_STR, "", 0, 0, "the business the rule is for"},
+	{"position", CFG_INT, "100", 0, 1000000,
+	 "rules are tried in position order"},
+	{"match_url", CFG_STR, "", 0, 0,
+	 "page URL prefix, or a pattern with * (empty: any)"},
+	{"match_title", CFG_STR, "", 0, 0,
+	 "words, any of which in the page title (empty: any)"},
+	{"match_agent", CFG_STR, "", 0, 0,
+	 "the request's agent key (empty: any)"},
+	{"skills", CFG_STR, "", 0, 0, "skills the agent must have"},
+	{"priority", CFG_INT, "0", -1000, 1000, "higher goes first"},
+	{"agent_id", CFG_STR, "", 0, 0, "a specific agent"},
+};
+
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 struct cfg {
@@ -190,6 +224,28 @@ const struct cfg_key *cfg_keys(size_t *np)
 	if (np)
 		*np = NKEYS;
 	return keys;
+}
+
+
+const struct cfg_key *cfg_section_keys(const char *kind, size_t *np)
+{
+	if (!kind)
+		return NULL;
+
+	if (!strcmp(kind, "business")) {
+		*np = sizeof(business_keys) / sizeof(business_keys[0]);
+		return business_keys;
+	}
+	if (!strcmp(kind, "agent")) {
+		*np = sizeof(agent_keys) / sizeof(agent_keys[0]);
+		return agent_keys;
+	}
+	if (!strcmp(kind, "rule")) {
+		*np = sizeof(rule_keys) / sizeof(rule_keys[0]);
+		return rule_keys;
+	}
+
+	return NULL;
 }
 
 
@@ -470,14 +526,15 @@ static void trim(struct pl *pl)
 }
 
 
-static const struct cfg_key *business_key(const char *name)
+static const struct cfg_key *section_key(const char *kind, const char *name)
 {
-	size_t i;
+	const struct cfg_key *t;
+	size_t i, n;
 
-	for (i = 0; i < sizeof(business_keys) / sizeof(business_keys[0]);
-	     i++) {
-		if (!strcmp(business_keys[i].name, name))
-			return &business_keys[i];
+	t = cfg_section_keys(kind, &n);
+	for (i = 0; t && i < n; i++) {
+		if (!strcmp(t[i].name, name))
+			return &t[i];
 	}
 
 	return NULL;
@@ -588,12 +645,15 @@ int cfg_load_file(struct cfg *cfg, const char *path)
 		if (l.p[0] == '[') {
 			if (re_regex(l.p, l.l, "\\[[a-z_]+[ \t]+[a-zA-Z0-9_-]+\\]",
 				     &kind, NULL, &id) || l.p[l.l - 1] != ']') {
-				log_error("%sexpected [business ID] with an id "
+				log_error("%sexpected [business|agent|rule ID] "
+					  "with an id "
 					  "of letters, digits, - and _", where);
 				err = EINVAL;
 				break;
 			}
-			if (pl_strcmp(&kind, "business")) {
+			if (pl_strcmp(&kind, "business") &&
+			    pl_strcmp(&kind, "agent") &&
+			    pl_strcmp(&kind, "rule")) {
 				log_error("%sunknown section kind '%.*s'",
 					  where, (int)kind.l, kind.p);
 				err = EINVAL;
@@ -622,11 +682,11 @@ int cfg_load_file(struct cfg *cfg, const char *path)
 
 		if (cfg->secn) {
 			struct cfg_section *sec = &cfg->secv[cfg->secn - 1];
-			const struct cfg_key *bk = business_key(k);
+			const struct cfg_key *bk = section_key(sec->kind, k);
 
 			if (!bk) {
-				log_error("%sunknown business key '%s'", where,
-					  k);
+				log_error("%sunknown %s key '%s'", where,
+					  sec->kind, k);
 				err = ENOENT;
 				break;
 			}

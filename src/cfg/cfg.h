@@ -57,6 +57,8 @@ const char *cfg_section_val(const struct cfg_section *sec, const char *key);
 /* the tables, for --help and for the test that checks etc/beckon.conf */
 const struct cfg_key *cfg_keys(size_t *np);
 const struct cfg_key *cfg_business_keys(size_t *np);
+/* the keys of a section kind: business, agent or rule */
+const struct cfg_key *cfg_section_keys(const char *kind, size_t *np);
 const struct cfg_key *cfg_key_find(const char *name);
 
 int  cfg_parse_bool(bool *bp, const char *s);

@@ -71,3 +71,36 @@ start_beckon acme -f "$T/acme.conf" --admin_token adm
 grep -q '^name  *Renamed$' "$T/show" || fail "the section undid an admin change"
 stop_beckon
 ok "a business from a config section; command line wins; no demo unless asked"
+
+# agents and rules from the file, checked like the admin API checks them
+cat >"$T/people.conf" <<CONF
+[business shop]
+timezone UTC
+country 44
+[agent carol]
+password carol-secret-1
+businesses shop
+skills billing sales
+endpoint sip:carol@127.0.0.1:5080
+[rule billing]
+business shop
+match_url https://shop.example/billing
+skills billing
+CONF
+DB="$T/people.db"
+start_beckon people -f "$T/people.conf" --admin_token adm
+"$BECKON" --server "$URL" --token adm agent show carol >"$T/show"
+grep -q '^skills  *billing sales$' "$T/show" || fail "agent from the file"
+"$BECKON" --server "$URL" --token adm rule list shop >"$T/show"
+grep -q '^billing	shop	100	https://shop.example/billing' "$T/show" ||
+	fail "rule from the file"
+[ "$(sqlite3 "$DB" "SELECT password_hash LIKE '\$argon2id\$%' FROM agents
+	WHERE id='carol'")" = 1 ] || fail "hashed"
+stop_beckon
+printf '[agent x]\npassword long-enough-1\nbusinesses nowhere\n' >"$T/bad.conf"
+refuse_start badagent "agent x: businesses" -f "$T/bad.conf"
+printf '[rule y]\nbusiness nowhere\n' >"$T/bad2.conf"
+refuse_start badrule "rule y: business" -f "$T/bad2.conf"
+printf '[agent z]\npassword short\n' >"$T/bad3.conf"
+refuse_start shortpw "agent z: password" -f "$T/bad3.conf"
+ok "[agent] and [rule] sections: a first set-up, checked like the admin API"

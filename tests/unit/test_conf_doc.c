@@ -327,3 +327,57 @@ TEST(conf_doc_loads)
 
 	return err;
 }
+
+
+/* [agent] and [rule] keys are documented after their example header. */
+static int section_doc(const char *kind)
+{
+	struct conf_text ct;
+	char path[512], header[32];
+	const struct cfg_key *keys;
+	const char *at;
+	size_t n, i, from;
+	int err, bad = 0;
+
+	keys = cfg_section_keys(kind, &n);
+	TEST_ASSERT(keys && n > 0);
+
+	conf_path(path, sizeof(path));
+	err = conf_read(&ct, path);
+	if (err)
+		return err;
+
+	snprintf(header, sizeof(header), "# [%s ", kind);
+	at = strstr(ct.buf, header);
+	if (!at) {
+		fprintf(stderr, "  %s: no example %s section\n", path, kind);
+		free(ct.buf);
+		return EINVAL;
+	}
+	from = (size_t)(at - ct.buf);
+
+	for (i = 0; i < n; i++) {
+		const char *val;
+		size_t vlen;
+		bool commented;
+
+		if (!key_find(&ct, from, ct.len, keys[i].name, &commented,
+			      &val, &vlen)) {
+			fprintf(stderr, "  %s: %s key '%s' is not "
+				"documented\n", path, kind, keys[i].name);
+			++bad;
+		}
+	}
+
+	free(ct.buf);
+
+	return bad ? EINVAL : 0;
+}
+
+
+TEST(conf_doc_agent_and_rule_keys)
+{
+	int err = section_doc("agent");
+
+	return err ? err : section_doc("rule");
+}
