@@ -76,6 +76,9 @@ enum { PASSWORD_HASH_SIZE = 128 };
 int  password_hash(char *out, size_t sz, const char *password);
 bool password_verify(const char *hash, const char *password);
 
+/* SHA-1 of data (for the WebSocket handshake only). */
+void util_sha1(const void *data, size_t len, uint8_t out[20]);
+
 /* Constant-time comparison of two equal-length strings. */
 bool token_equal(const char *a, const char *b);
 

@@ -103,3 +103,43 @@ TEST(utf8_text)
 
 	return 0;
 }
+
+
+/* RFC 3174 and RFC 6455's handshake example */
+TEST(sha1_vectors)
+{
+	static const struct {
+		const char *in;
+		const char *hex;
+	} v[] = {
+		{"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+		{"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		 "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+		{"dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
+		 "b37a4f2cc0624f1690f64606cf385945b2bec4ea"},
+	};
+	uint8_t md[20];
+	char hex[41];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		util_sha1(v[i].in, strlen(v[i].in), md);
+		for (j = 0; j < 20; j++)
+			re_snprintf(hex + 2 * j, 3, "%02x", md[j]);
+		TEST_EQ_STR(hex, v[i].hex);
+	}
+
+	/* a million 'a': many blocks */
+	{
+		static char a[1000000];
+
+		memset(a, 'a', sizeof(a));
+		util_sha1(a, sizeof(a), md);
+		for (j = 0; j < 20; j++)
+			re_snprintf(hex + 2 * j, 3, "%02x", md[j]);
+		TEST_EQ_STR(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	}
+
+	return 0;
+}
