@@ -29,55 +29,7 @@
 #define LOG_SUBSYS "http"
 #include "util/util.h"
 #include "httpd/httpd.h"
-
-enum {
-	MAX_HEADERS = 64,
-	MAX_PIPELINE = 64,       /* unanswered requests per connection */
-	LINGER_MS = 2000,
-};
-
-struct hdr {
-	struct pl name;
-	struct pl val;
-};
-
-struct httpd {
-	struct tcp_sock *ts;
-	struct list conns;
-	struct httpd_conf conf;
-	httpd_req_h *reqh;
-	void *arg;
-	unsigned nconns;
-	unsigned unanswered;
-};
-
-struct conn {
-	struct le le;
-	struct httpd *h;
-	struct tcp_conn *tc;
-	struct sa peer;
-	struct tmr tmr;
-	struct mbuf *rx;
-	struct list reqs;        /* queue of struct httpd_req, in order */
-	size_t skip;             /* body bytes still to discard */
-	bool closing;            /* no more requests: answer, then close */
-	bool lingering;          /* write side shut, discarding input */
-	bool in_req;             /* a request has started arriving */
-};
-
-struct httpd_req {
-	struct le le;
-	struct conn *conn;       /* NULL once the connection is gone */
-	struct httpd *h;
-	struct sa peer;
-	char *buf;               /* header block + body */
-	struct pl method, path, query, body;
-	struct hdr hdrv[MAX_HEADERS];
-	unsigned nhdr;
-	struct mbuf *answer;
-	bool close;              /* close the connection after the answer */
-	bool answered;
-};
+#include "httpd/httpd_int.h"
 
 static void conn_drain(struct conn *c);
 static void conn_parse(struct conn *c);
@@ -87,6 +39,7 @@ const char *httpd_reason(uint16_t status)
 {
 	switch (status) {
 
+	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
@@ -105,6 +58,7 @@ const char *httpd_reason(uint16_t status)
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
+	case 426: return "Upgrade Required";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -135,6 +89,8 @@ static void conn_destructor(void *arg)
 	list_unlink(&c->le);
 	if (c->h)
 		--c->h->nconns;
+	if (c->ws)
+		httpd_ws_conn_gone(c->ws);
 
 	/* requests still waiting for their handler outlive the connection */
 	le = c->reqs.head;
@@ -177,6 +133,12 @@ static void conn_close(struct conn *c)
 }
 
 
+void httpd_conn_close(struct conn *c)
+{
+	conn_close(c);
+}
+
+
 static void linger_timeout(void *arg)
 {
 	conn_close(arg);
@@ -192,6 +154,13 @@ static void conn_linger(struct conn *c)
 	if (fd >= 0)
 		(void)shutdown(fd, SHUT_WR);
 	tmr_start(&c->tmr, LINGER_MS, linger_timeout, c);
+}
+
+
+void httpd_conn_linger(struct conn *c)
+{
+	tmr_cancel(&c->tmr);
+	conn_linger(c);
 }
 
 
@@ -248,7 +217,7 @@ static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
 			  httpd_reason(status));
 	if (ctype)
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
-	if (status != 204)
+	if (status != 204 && status >= 200)
 		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
 	if (hdrs)
 		err |= mbuf_write_str(mb, hdrs);
@@ -518,7 +487,7 @@ static void conn_parse(struct conn *c)
 {
 	struct httpd *h = c->h;
 
-	while (h && c->rx && !c->closing && !c->lingering) {
+	while (h && c->rx && !c->closing && !c->lingering && !c->ws) {
 		struct httpd_req *req;
 		const char *p;
 		size_t len, hlen, clen = 0;
@@ -653,7 +622,7 @@ static void conn_parse(struct conn *c)
 		mem_deref(c);
 	}
 
-	if (c->h && !c->closing && !c->lingering)
+	if (c->h && !c->closing && !c->lingering && !c->ws)
 		conn_timer(c);
 }
 
@@ -666,6 +635,11 @@ static void recv_handler(struct mbuf *mb, void *arg)
 
 	if (c->lingering || c->closing)
 		return;  /* discard */
+
+	if (c->ws) {
+		httpd_ws_input(c->ws, mb);
+		return;
+	}
 
 	if (!c->rx) {
 		c->rx = mem_ref(mb);
@@ -786,6 +760,19 @@ static void conn_drain(struct conn *c)
 
 	if (c->closing)
 		return;
+
+	/* upgraded: what the client sent after its handshake is frames */
+	if (c->ws) {
+		tmr_cancel(&c->tmr);
+		if (c->rx && mbuf_get_left(c->rx)) {
+			struct mbuf *rest = c->rx;
+
+			c->rx = NULL;
+			httpd_ws_input(c->ws, rest);
+			mem_deref(rest);
+		}
+		return;
+	}
 
 	/* answers drained: read on where pipelining stopped */
 	mem_ref(c);

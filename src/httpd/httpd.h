@@ -63,4 +63,24 @@ int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 
 const char *httpd_reason(uint16_t status);
 
+/*
+ * WebSocket (ws.c). httpd_ws_accept() answers the request 101 and turns
+ * its connection into a WebSocket, or answers it 400/426 and returns an
+ * error. The caller owns the returned object: mem_deref() closes it.
+ * msgh gets each text message; closeh is called once, when the peer
+ * closes or goes, or on a protocol error (never after a mem_deref).
+ */
+struct httpd_ws;
+
+typedef void (httpd_ws_msg_h)(struct httpd_ws *ws, const char *text,
+			      size_t len, void *arg);
+typedef void (httpd_ws_close_h)(struct httpd_ws *ws, int err, void *arg);
+
+int  httpd_ws_accept(struct httpd_ws **wsp, struct httpd_req *req,
+		     httpd_ws_msg_h *msgh, httpd_ws_close_h *closeh,
+		     void *arg);
+int  httpd_ws_send(struct httpd_ws *ws, const char *text, size_t len);
+void httpd_ws_close(struct httpd_ws *ws, uint16_t code);
+const struct sa *httpd_ws_peer(const struct httpd_ws *ws);
+
 #endif
