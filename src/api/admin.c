@@ -64,7 +64,8 @@ static void op_destructor(void *arg)
 /* Fields never shown, and never set directly. */
 static bool field_secret(const char *name)
 {
-	return !strcmp(name, "password_hash");
+	return !strcmp(name, "password_hash") ||
+	       !strcmp(name, "sip_password");
 }
 
 
@@ -238,7 +239,8 @@ static int apply_fields(struct admin_op *op)
 			continue;
 		}
 
-		if (field_secret(k) || !strcmp(k, "state") ||
+		if ((field_secret(k) && strcmp(k, "sip_password")) ||
+		    !strcmp(k, "state") ||
 		    !strcmp(k, "state_since") || !strcmp(k, "idle_since") ||
 		    !strcmp(k, "state_reason")) {
 			re_snprintf(msg, sizeof(msg), "%s cannot be set here",

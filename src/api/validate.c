@@ -402,6 +402,13 @@ static int check_agent(const struct api *api, const struct agent *a,
 		}
 	}
 
+	if (!strcmp(a->endpoint, "registered") && strlen(a->sip_password) < 8) {
+		*fieldp = "sip_password";
+		str_bcpy(msg, "a phone that registers needs a sip_password "
+			 "of 8 characters or more", sz);
+		return EINVAL;
+	}
+
 	p = a->businesses;
 	while (str_list_next(&p, &item, &n)) {
 		if (!api_biz_find(api, item, n)) {

@@ -159,6 +159,8 @@ static const struct cfg_key agent_keys[] = {
 	 "space-separated ids of the businesses served"},
 	{"endpoint", CFG_STR, "", 0, 0,
 	 "sip: URI, E.164 number or \"registered\""},
+	{"sip_password", CFG_STR, "", 0, 0,
+	 "the secret a registering softphone uses (SIP digest)"},
 	{"skills", CFG_STR, "", 0, 0, "space-separated skills"},
 	{"wrap_up", CFG_INT, "30", 0, 3600,
 	 "seconds after a call before the next offer"},

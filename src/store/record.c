@@ -50,6 +50,7 @@ static const struct store_field agent_fieldv[] = {
 	STR(agent, role, "agent"),
 	STR(agent, businesses, ""),
 	STR(agent, endpoint, ""),
+	STR(agent, sip_password, ""),
 	STR(agent, skills, ""),
 	INT(agent, wrap_up, "30", 0, 3600),
 	STR(agent, state, "offline"),

@@ -179,6 +179,11 @@ static const char *const migrations[] = {
 	"  agent_id TEXT NOT NULL,"
 	"  t INTEGER NOT NULL,"
 	"  PRIMARY KEY (business_id, phone)) WITHOUT ROWID;",
+
+	/* 5: the secret a softphone registers with (SIP digest needs it;
+	 *    the log-in password is kept only as a hash) */
+	"ALTER TABLE agents ADD COLUMN sip_password TEXT NOT NULL"
+	"  DEFAULT '';",
 };
 
 

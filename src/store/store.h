@@ -119,6 +119,7 @@ struct agent {
 	char *role;               /* agent, supervisor or admin */
 	char *businesses;         /* space-separated business ids */
 	char *endpoint;           /* sip: URI, E.164 number or "registered" */
+	char *sip_password;       /* digest secret of a registering phone */
 	char *skills;             /* space-separated tags */
 	int64_t wrap_up;          /* seconds after a call */
 	char *state;              /* offline, available, away, ... */

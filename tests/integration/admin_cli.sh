@@ -71,6 +71,12 @@ run_cli 1 agent add dave --password 'dave-secret-1' --endpoint 'tel:123'
 grep -q 'invalid_field (endpoint)' "$T/err" || fail "bad endpoint"
 run_cli 1 agent add dave --password short
 grep -q 'invalid_field (password)' "$T/err" || fail "short password"
+run_cli 1 agent set carol --endpoint registered
+grep -q 'invalid_field (sip_password)' "$T/err" || fail "registered, no secret"
+run_cli 0 agent set carol --endpoint registered --sip_password sip-secret-9
+grep -q 'sip' "$T/out" && grep -q 'sip-secret-9' "$T/out" && fail "secret shown"
+[ "$(sqlite3 "$DB" "SELECT sip_password FROM agents WHERE id='carol'")" \
+	= sip-secret-9 ] || fail "sip_password stored"
 run_cli 1 agent set carol --state available
 grep -q 'invalid_field (state)' "$T/err" || fail "state via set"
 ok "agent add: argon2id password never shown; endpoint, businesses, password checked"
