@@ -201,7 +201,7 @@ TEST(media_rec_pairs_channels)
 	int16_t l[MEDIA_FRAME], r[MEDIA_FRAME];
 	struct media_rec *rec = NULL;
 	uint8_t *buf = NULL;
-	size_t len, i;
+	size_t len = 0, i;
 	uint32_t data;
 	int fd, err, k;
 
