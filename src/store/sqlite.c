@@ -47,6 +47,7 @@ enum stmt_id {
 	S_UPDATE,
 	S_EXISTS,
 	S_PHONE_AGENT_SET,
+	S_HISTORY,
 	S_PHONE_AGENT_GET,
 	S_BEGIN,
 	S_COMMIT,
@@ -134,6 +135,15 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
 		" DO UPDATE SET agent_id = ?3, t = ?4",
+	[S_HISTORY] =
+		"SELECT c.id, c.business_id, c.phone, c.status, c.open,"
+		" c.created_at, c.updated_at, c.scheduled_for, c.page_url,"
+		" c.page_title, c.name, c.note, c.agent_key, c.priority,"
+		" c.attempts, c.agent_id, c.rule_id, c.lease_until,"
+		" c.ended_reason FROM phone_history AS h"
+		" JOIN callbacks AS c ON c.id = h.callback_id"
+		" WHERE h.business_id = ?1 AND h.phone = ?2"
+		" ORDER BY h.t DESC LIMIT ?3",
 	[S_PHONE_AGENT_GET] =
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2",
@@ -158,6 +168,7 @@ enum op_kind {
 	OP_UPDATE,
 	OP_PHONE_AGENT_SET,
 	OP_PHONE_AGENT_GET,
+	OP_HISTORY,
 };
 
 struct sqlite_be {
@@ -993,16 +1004,11 @@ static int load_callback(struct sqlite_be *be, struct op *op)
 }
 
 
-/* The open callbacks, oldest first, with their queue positions. */
-static int do_open_list(struct sqlite_be *be, struct op *op)
+/* Callbacks from a statement of S_CALLBACK_GET's columns into objv. */
+static int read_callbacks(struct op *op, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
 	int rc, err = 0;
 
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, op->since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		void **v = mem_reallocarray(op->objv, op->objn + 1,
 					    sizeof(*v), NULL);
@@ -1020,6 +1026,37 @@ static int do_open_list(struct sqlite_be *be, struct op *op)
 	if (!err && rc != SQLITE_DONE)
 		err = EIO;
 	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int do_history(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_HISTORY);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->req.business);
+	bind_text(s, 2, op->req.phone);
+	sqlite3_bind_int64(s, 3, op->since);
+
+	return read_callbacks(op, s);
+}
+
+
+/* The open callbacks, oldest first, with their queue positions. */
+static int do_open_list(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
+	int err;
+
+	if (!s)
+		return EIO;
+
+	sqlite3_bind_int64(s, 1, op->since);
+	err = read_callbacks(op, s);
 
 	if (!err) {
 		/* positions per business, in the order just read */
@@ -1250,6 +1287,7 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_UPDATE:        return do_update(be, op);
 	case OP_PHONE_AGENT_SET: return do_phone_agent_set(be, op);
 	case OP_PHONE_AGENT_GET: return do_phone_agent_get(be, op);
+	case OP_HISTORY:       return do_history(be, op);
 	}
 
 	return EINVAL;
@@ -1260,7 +1298,7 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 static void op_clear_results(struct op *op)
 {
 	if (op->kind == OP_GET_OBJ || op->kind == OP_LIST ||
-	    op->kind == OP_OPEN_LIST) {
+	    op->kind == OP_OPEN_LIST || op->kind == OP_HISTORY) {
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
 	}
@@ -1293,6 +1331,7 @@ static void op_complete(struct op *op)
 
 	case OP_LIST:
 	case OP_OPEN_LIST:
+	case OP_HISTORY:
 		((store_list_h *)op->h)(op->err, op->objv,
 					op->err ? 0 : op->objn, op->arg);
 		break;
@@ -1716,6 +1755,30 @@ static int be_callback_update(void *ctx, const struct callback_change *chg,
 }
 
 
+static int be_callback_history(void *ctx, const char *business,
+			       const char *phone, size_t max,
+			       store_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_HISTORY, (void *)h, arg);
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = (int64_t)max;
+	err |= dup_opt(&op->req.business, business);
+	err |= dup_opt(&op->req.phone, phone);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_phone_agent_set(void *ctx, const char *business,
 			      const char *phone, const char *agent_id,
 			      store_done_h *h, void *arg)
@@ -1932,6 +1995,7 @@ const struct store_backend store_sqlite = {
 	.del = be_delete,
 	.callbacks_open = be_callbacks_open,
 	.callback_update = be_callback_update,
+	.callback_history = be_callback_history,
 	.phone_agent_set = be_phone_agent_set,
 	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,

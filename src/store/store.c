@@ -172,6 +172,18 @@ int store_callback_update(struct store *st,
 }
 
 
+int store_callback_history(struct store *st, const char *business,
+			   const char *phone, size_t max, store_list_h *h,
+			   void *arg)
+{
+	if (!st || !business || !phone || !max || !h)
+		return EINVAL;
+
+	return st->be->callback_history(st->ctx, business, phone, max, h,
+					arg);
+}
+
+
 int store_phone_agent_set(struct store *st, const char *business,
 			  const char *phone, const char *agent_id,
 			  store_done_h *h, void *arg)

@@ -321,6 +321,11 @@ int  store_callback_update(struct store *st,
 			   const struct callback_change *chg,
 			   store_done_h *h, void *arg);
 
+/* A customer's earlier (closed) callbacks, newest first, without events. */
+int  store_callback_history(struct store *st, const char *business,
+			    const char *phone, size_t max, store_list_h *h,
+			    void *arg);
+
 /* Remember, and look up, the agent who last spoke with a number. */
 int  store_phone_agent_set(struct store *st, const char *business,
 			   const char *phone, const char *agent_id,

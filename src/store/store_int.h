@@ -27,6 +27,9 @@ struct store_backend {
 				void *arg);
 	int  (*callback_update)(void *be, const struct callback_change *chg,
 				 store_done_h *h, void *arg);
+	int  (*callback_history)(void *be, const char *business,
+				  const char *phone, size_t max,
+				  store_list_h *h, void *arg);
 	int  (*phone_agent_set)(void *be, const char *business,
 				 const char *phone, const char *agent_id,
 				 store_done_h *h, void *arg);

@@ -499,6 +499,7 @@ TEST(store_callback_update_cas)
 	struct result r = {0}, u1 = {0}, u2 = {0}, u3 = {0}, u4 = {0};
 	struct result g = {0}, pa = {0};
 	struct str_result s1 = {0}, s2 = {0};
+	struct agent_result hist = {0}, hist2 = {0};
 	char url[256];
 
 	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
@@ -540,7 +541,16 @@ TEST(store_callback_update_cas)
 					  &s1), 0);
 	TEST_EQ_INT(store_phone_agent_get(st, "acme", "+33999999999", str_h,
 					  &s2), 0);
+	TEST_EQ_INT(store_callback_history(st, "acme", "+33123456789", 10,
+					   list_h, &hist), 0);
+	TEST_EQ_INT(store_callback_history(st, "acme", "+33999999999", 10,
+					   list_h, &hist2), 0);
 	store_flush(st);
+
+	/* a closed callback is in its number's history, others are not */
+	TEST_EQ_INT(hist.err, 0);
+	TEST_EQ_INT(hist.n, 1);
+	TEST_EQ_INT(hist2.n, 0);
 
 	TEST_EQ_INT(u1.err, 0);
 	TEST_EQ_INT(u2.err, EALREADY);
