@@ -66,6 +66,8 @@ struct acd {
 	int64_t handle_s;          /* moving average of connected calls */
 	unsigned max_missed;
 	bool started;
+	acd_watch_h *watchh;
+	void *watch_arg;
 };
 
 
@@ -181,6 +183,10 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 		aa->cb[0] = '\0';
 
 	agent_persist(aa);
+
+	if (aa->acd->watchh)
+		aa->acd->watchh(a->id, aa->cb[0] ? aa->cb : NULL,
+				aa->acd->watch_arg);
 
 	if (!strcmp(state, "available"))
 		dispatch_soon(aa->acd);
@@ -304,6 +310,10 @@ static void change_h(int err, void *arg)
 			str_set(&cb->agent_id, x->agent_id);
 		if (x->ended_reason[0])
 			str_set(&cb->ended_reason, x->ended_reason);
+
+		if (acd->watchh)
+			acd->watchh(*cb->agent_id ? cb->agent_id : NULL,
+				    cb->id, acd->watch_arg);
 	}
 	else if (err == EALREADY || err == ENOENT) {
 		/* someone else moved it (the customer canceled) */
@@ -1259,6 +1269,28 @@ int64_t acd_eta_s(const struct acd *acd, const char *business,
 	}
 
 	return route_eta_s(position, working, avail, acd->handle_s);
+}
+
+
+void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg)
+{
+	if (!acd)
+		return;
+
+	acd->watchh = h;
+	acd->watch_arg = arg;
+}
+
+
+const char *acd_agent_presence(const struct acd *acd, const char *id,
+			       const char **callback_idp)
+{
+	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	if (callback_idp)
+		*callback_idp = aa && aa->cb[0] ? aa->cb : NULL;
+
+	return aa ? aa->a->state : "offline";
 }
 
 

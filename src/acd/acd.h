@@ -75,7 +75,20 @@ struct acd_event {
 	int sip;                  /* the SIP status, 0 if none */
 };
 
+/*
+ * Told after every committed change an agent's desktop shows: an agent's
+ * presence (callback_id: what it is reserved for or on, or NULL), or a
+ * callback's status (agent_id: the agent it is with, or NULL).
+ */
+typedef void (acd_watch_h)(const char *agent_id, const char *callback_id,
+			   void *arg);
+
 int  acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st);
+void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg);
+
+/* An agent's live presence ("offline" when unknown). */
+const char *acd_agent_presence(const struct acd *acd, const char *id,
+			       const char **callback_idp);
 void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
 
 /* Start: load agents, rules and open callbacks, recover interrupted

@@ -295,6 +295,15 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
+	if (path->l > 7 && !strncmp(path->p, "/agent/", 7)) {
+		struct pl rest;
+
+		rest.p = path->p + 7;
+		rest.l = path->l - 7;
+		api_agent(api, req, &rest);
+		return;
+	}
+
 	if (path->l > 10 && !strncmp(path->p, "/v1/admin/", 10)) {
 		struct pl rest;
 
@@ -323,6 +332,8 @@ static void api_destructor(void *arg)
 	struct api *api = arg;
 
 	tmr_cancel(&api->sweep);
+	/* sessions answer their pending requests before the server goes */
+	api->agent = mem_deref(api->agent);
 	mem_deref(api->httpd);
 	hash_flush(api->biz);
 	mem_deref(api->biz);
@@ -378,10 +389,15 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 }
 
 
-void api_set_acd(struct api *api, struct acd *acd)
+int api_set_acd(struct api *api, struct acd *acd)
 {
-	if (api)
-		api->acd = acd;
+	if (!api)
+		return EINVAL;
+
+	api->acd = acd;
+
+	/* the desktop's sessions watch the ACD */
+	return api->agent ? 0 : api_agent_alloc(api);
 }
 
 

@@ -46,7 +46,7 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 
 /* The ACD to tell about new callbacks and admin changes. */
 struct acd;
-void api_set_acd(struct api *api, struct acd *acd);
+int  api_set_acd(struct api *api, struct acd *acd);
 
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);

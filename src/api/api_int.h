@@ -40,6 +40,7 @@ struct api {
 	bool full_numbers;
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 	struct acd *acd;          /* told of every change; may be NULL */
+	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 };
 
 /* a business as the API sees it */
@@ -79,6 +80,10 @@ void api_callback_delete(struct api *api, struct httpd_req *req,
 
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
+
+/* agent.c: rest is the path after "/agent/" */
+int  api_agent_alloc(struct api *api);
+void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 
 /* validate.c */
 bool api_origin_match(const char *pattern, const char *origin);

@@ -449,7 +449,9 @@ int app_serve(struct cfg *cfg)
 		log_error("starting the ACD: %s", strerror(err));
 		goto out;
 	}
-	api_set_acd(app.api, app.acd);
+	err = api_set_acd(app.api, app.acd);
+	if (err)
+		goto out;
 
 	err = api_listen(app.api);
 	if (err)

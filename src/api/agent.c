@@ -1,0 +1,946 @@
+/*
+ * The agent desktop's API: log-in, sessions, presence, the screen pop and
+ * the live WebSocket.
+ *
+ *   POST /agent/api/login     {"login","password"} -> session cookie
+ *   POST /agent/api/logout
+ *   GET  /agent/api/me        the agent, its presence, its CSRF token
+ *   POST /agent/api/state     {"state": available|away|offline}
+ *   GET  /agent/api/callbacks/ID   the screen pop: the callback, all its
+ *                                  events, the customer's history
+ *   GET  /agent/ws            live notifications (WebSocket)
+ *
+ * Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict
+ * cookie; the server keeps only its hash. Every state-changing request
+ * carries the session's CSRF token in X-CSRF-Token and, when the browser
+ * sends one, an Origin equal to the server's own. Passwords are checked
+ * with argon2id on a worker thread (it takes tens of milliseconds and
+ * 64 MB: not on the event loop); five failures for a login within 15
+ * minutes lock it for the rest of the window.
+ *
+ * The WebSocket carries small notifications ({"type":"agent",...} and
+ * {"type":"callback","id",...}); the page fetches details over HTTP, and
+ * after a reconnect re-reads /agent/api/me, so nothing depends on a
+ * message that was lost while it was away.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sodium.h>
+#include <re.h>
+#define LOG_SUBSYS "agent"
+#include "util/util.h"
+#include "httpd/httpd.h"
+#include "store/store.h"
+#include "limit/limit.h"
+#include "form/form.h"
+#include "acd/acd.h"
+#include "api/api_int.h"
+
+enum {
+	SESSION_MS = 12 * 3600 * 1000,
+	LOCK_WINDOW_MS = 15 * 60 * 1000,
+	LOCK_FAILS = 5,
+	JOBS_MAX = 4,
+	HISTORY_MAX = 20,
+	TOKEN_SZ = 48,
+};
+
+static const char cookie_name[] = "beckon_session";
+
+struct session {
+	struct le le;
+	struct agent_api *aa;
+	char hash[HASH_HEX_LEN];  /* of the cookie's token */
+	char csrf[TOKEN_SZ];
+	char agent_id[64];
+	char role[16];
+	char *businesses;
+	int64_t expires;
+	struct list sockets;      /* struct sock */
+};
+
+struct sock {
+	struct le le;
+	struct session *s;
+	struct httpd_ws *ws;
+};
+
+struct agent_api {
+	struct api *api;
+	struct list sessions;
+	struct list jobs;         /* password checks on their threads */
+	struct mqueue *mq;
+	struct limit *fails;
+	unsigned njobs;
+};
+
+/* a password check on the worker thread */
+struct job {
+	struct le le;
+	struct agent_api *aa;
+	struct httpd_req *req;
+	pthread_t thread;
+	struct agent *agent;
+	char password[257];
+	char login[129];
+	bool ok;
+};
+
+
+/* ---- replies ---- */
+
+static int reply_obj(struct httpd_req *req, uint16_t status,
+		     const char *hdrs, struct mbuf *mb)
+{
+	return api_reply_json(req, status, hdrs, (const char *)mb->buf,
+			      mb->end);
+}
+
+
+/* ---- sessions ---- */
+
+static void sock_destructor(void *arg)
+{
+	struct sock *k = arg;
+
+	list_unlink(&k->le);
+	mem_deref(k->ws);
+}
+
+
+static void session_destructor(void *arg)
+{
+	struct session *s = arg;
+
+	list_unlink(&s->le);
+	list_flush(&s->sockets);
+	mem_deref(s->businesses);
+}
+
+
+/* The session of the request's cookie, if valid. */
+static struct session *session_of(struct agent_api *aa,
+				  const struct httpd_req *req)
+{
+	char hash[HASH_HEX_LEN], tok[TOKEN_SZ];
+	const char *p, *end;
+	struct pl cookie;
+	int64_t now = time_now_ms();
+	struct le *le;
+	size_t n;
+
+	if (!httpd_req_hdr(req, "Cookie", &cookie))
+		return NULL;
+
+	/* "a=1; beckon_session=TOKEN; b=2" */
+	p = cookie.p;
+	end = cookie.p + cookie.l;
+	n = strlen(cookie_name);
+	while (p < end) {
+		const char *semi;
+
+		while (p < end && (*p == ' ' || *p == ';'))
+			p++;
+		semi = memchr(p, ';', (size_t)(end - p));
+		if (!semi)
+			semi = end;
+		if ((size_t)(semi - p) > n + 1 && !memcmp(p, cookie_name, n) &&
+		    p[n] == '=') {
+			size_t l = (size_t)(semi - p) - n - 1;
+
+			if (l >= sizeof(tok))
+				return NULL;
+			memcpy(tok, p + n + 1, l);
+			tok[l] = '\0';
+			break;
+		}
+		p = semi;
+	}
+	if (p >= end)
+		return NULL;
+
+	token_hash_hex(hash, tok, strlen(tok));
+
+	for (le = aa->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (!token_equal(s->hash, hash))
+			continue;
+		if (s->expires < now) {
+			mem_deref(s);
+			return NULL;
+		}
+		s->expires = now + SESSION_MS;
+		return s;
+	}
+
+	return NULL;
+}
+
+
+/*
+ * A request that changes something must come from our own pages: the
+ * CSRF token, and an Origin (when sent) naming this server.
+ */
+static bool same_origin(const struct httpd_req *req)
+{
+	struct pl origin, host;
+	const char *h;
+
+	if (!httpd_req_hdr(req, "Origin", &origin))
+		return true;   /* not a cross-site browser request */
+	if (!httpd_req_hdr(req, "Host", &host))
+		return false;
+
+	if (origin.l > 7 && !strncmp(origin.p, "http://", 7))
+		h = origin.p + 7;
+	else if (origin.l > 8 && !strncmp(origin.p, "https://", 8))
+		h = origin.p + 8;
+	else
+		return false;
+
+	return (size_t)(origin.p + origin.l - h) == host.l &&
+	       !strncasecmp(h, host.p, host.l);
+}
+
+
+static bool csrf_ok(const struct session *s, const struct httpd_req *req)
+{
+	char tok[TOKEN_SZ];
+	struct pl v;
+
+	if (!same_origin(req))
+		return false;
+	if (!httpd_req_hdr(req, "X-CSRF-Token", &v) || v.l >= sizeof(tok))
+		return false;
+
+	pl_strcpy(&v, tok, sizeof(tok));
+
+	return strlen(tok) == strlen(s->csrf) && token_equal(tok, s->csrf);
+}
+
+
+static struct session *require(struct agent_api *aa, struct httpd_req *req,
+			       bool change)
+{
+	struct session *s = session_of(aa, req);
+
+	if (!s) {
+		api_reply_error(req, 401, NULL, "not_logged_in", NULL,
+				"log in first");
+		return NULL;
+	}
+
+	if (change && !csrf_ok(s, req)) {
+		api_reply_error(req, 403, NULL, "csrf", NULL,
+				"missing or wrong X-CSRF-Token");
+		return NULL;
+	}
+
+	return s;
+}
+
+
+/* ---- log-in ---- */
+
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+
+	j->ok = password_verify(j->agent ? j->agent->password_hash : NULL,
+				j->password);
+	sodium_memzero(j->password, sizeof(j->password));
+	mqueue_push(j->aa->mq, 0, j);
+
+	return NULL;
+}
+
+
+static void job_done(int id, void *data, void *arg)
+{
+	struct job *j = data;
+	struct agent_api *aa = arg;
+	struct session *s = NULL;
+	struct mbuf *mb = NULL;
+	char key[160], tok[TOKEN_SZ], hdrs[256];
+	int64_t now = time_now_ms();
+	int err;
+
+	(void)id;
+	pthread_join(j->thread, NULL);
+	list_unlink(&j->le);
+	aa->njobs--;
+
+	re_snprintf(key, sizeof(key), "login|%s", j->login);
+
+	if (!j->ok) {
+		limit_add(aa->fails, key, now);
+		log_info("log-in failed for '%s'", j->login);
+		api_reply_error(j->req, 401, NULL, "invalid_credentials", NULL,
+				"wrong login or password");
+		goto out;
+	}
+
+	s = mem_zalloc(sizeof(*s), session_destructor);
+	if (!s || token_random(tok, sizeof(tok), 32) ||
+	    token_random(s->csrf, sizeof(s->csrf), 32) ||
+	    str_dup(&s->businesses, j->agent->businesses)) {
+		api_reply_errno(j->req, ENOMEM, NULL);
+		goto out;
+	}
+	token_hash_hex(s->hash, tok, strlen(tok));
+	str_bcpy(s->agent_id, j->agent->id, sizeof(s->agent_id));
+	str_bcpy(s->role, j->agent->role, sizeof(s->role));
+	s->expires = now + SESSION_MS;
+	s->aa = aa;
+	list_init(&s->sockets);
+	list_append(&aa->sessions, &s->le, s);
+
+	log_info("%s logged in", s->agent_id);
+
+	mb = mbuf_alloc(256);
+	err = !mb;
+	if (!err) {
+		err = mbuf_printf(mb, "{\"agent\":");
+		err |= form_json_str(mb, s->agent_id);
+		err |= mbuf_printf(mb, ",\"role\":\"%s\",\"csrf\":\"%s\"}\n",
+				   s->role, s->csrf);
+	}
+	if (err) {
+		api_reply_errno(j->req, ENOMEM, NULL);
+		mem_deref(s);
+		goto out;
+	}
+
+	re_snprintf(hdrs, sizeof(hdrs), "Set-Cookie: %s=%s; Path=/; "
+		    "HttpOnly; SameSite=Strict; Max-Age=%d\r\n",
+		    cookie_name, tok, SESSION_MS / 1000);
+	reply_obj(j->req, 200, hdrs, mb);
+	sodium_memzero(tok, sizeof(tok));
+
+ out:
+	mem_deref(mb);
+	mem_deref(j);
+}
+
+
+static void job_destructor(void *arg)
+{
+	struct job *j = arg;
+
+	list_unlink(&j->le);
+	mem_deref(j->agent);
+}
+
+
+static void login_found(int err, const void *obj, void *arg)
+{
+	struct job *j = arg;
+
+	/* unknown login: the same work and the same answer, so that a
+	 * guess cannot tell which logins exist */
+	if (!err)
+		j->agent = mem_ref((struct agent *)obj);
+
+	if (pthread_create(&j->thread, NULL, job_run, j)) {
+		api_reply_errno(j->req, ENOMEM, NULL);
+		mem_deref(j);
+		return;
+	}
+	list_append(&j->aa->jobs, &j->le, j);
+	j->aa->njobs++;
+}
+
+
+static void login(struct agent_api *aa, struct httpd_req *req)
+{
+	const struct pl *body = httpd_req_body(req);
+	struct form *f = NULL;
+	struct form_error ferr;
+	enum form_kind kind;
+	const char *login_, *pw;
+	int64_t retry = 0;
+	struct pl ctype;
+	struct job *j;
+	char key[160], hdrs[64];
+
+	if (!same_origin(req)) {
+		api_reply_error(req, 403, NULL, "origin", NULL,
+				"log in from beckon's own page");
+		return;
+	}
+
+	if (!httpd_req_hdr(req, "Content-Type", &ctype) ||
+	    form_kind_from_ctype(&kind, ctype.p, ctype.l)) {
+		api_reply_error(req, 415, NULL, "unsupported_media_type",
+				NULL, "send application/json");
+		return;
+	}
+	if (form_parse(&f, kind, body->p, body->l, &ferr)) {
+		api_reply_error(req, 400, NULL, ferr.code, NULL,
+				ferr.message);
+		return;
+	}
+
+	login_ = form_get(f, "login", NULL);
+	pw = form_get(f, "password", NULL);
+	if (!login_ || !*login_ || strlen(login_) > 128 || !pw ||
+	    strlen(pw) > 256) {
+		api_reply_error(req, 400, NULL, "invalid_field", !login_ ||
+				!*login_ ? "login" : "password",
+				"login and password are required");
+		goto out;
+	}
+
+	re_snprintf(key, sizeof(key), "login|%s", login_);
+	if (limit_exceeded(aa->fails, key, time_now_ms(), LOCK_WINDOW_MS,
+			   LOCK_FAILS, &retry)) {
+		re_snprintf(hdrs, sizeof(hdrs), "Retry-After: %lld\r\n",
+			    (long long)(retry + 999) / 1000);
+		log_warn("log-in for '%s' refused: locked after %d failures",
+			 login_, LOCK_FAILS);
+		api_reply_error(req, 429, hdrs, "locked", NULL, "too many "
+				"failed log-ins; try again later");
+		goto out;
+	}
+
+	if (aa->njobs >= JOBS_MAX) {
+		api_reply_error(req, 503, "Retry-After: 1\r\n", "busy", NULL,
+				"too many log-ins at once; try again");
+		goto out;
+	}
+
+	j = mem_zalloc(sizeof(*j), job_destructor);
+	if (!j) {
+		api_reply_errno(req, ENOMEM, NULL);
+		goto out;
+	}
+	j->aa = aa;
+	j->req = req;
+	str_bcpy(j->login, login_, sizeof(j->login));
+	str_bcpy(j->password, pw, sizeof(j->password));
+
+	if (store_get(aa->api->st, &store_agents, "login", login_,
+		      login_found, j)) {
+		mem_deref(j);
+		api_reply_errno(req, ENOMEM, NULL);
+	}
+
+ out:
+	mem_deref(f);
+}
+
+
+/* ---- me, state, logout ---- */
+
+static int me_json(struct mbuf *mb, const struct agent_api *aa,
+		   const struct session *s, const struct agent *a)
+{
+	const char *cb = NULL;
+	const char *state = acd_agent_presence(aa->api->acd, s->agent_id,
+					       &cb);
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "{\"agent\":{\"id\":");
+	err |= form_json_str(mb, a->id);
+	err |= mbuf_write_str(mb, ",\"name\":");
+	err |= form_json_str(mb, a->name);
+	err |= mbuf_write_str(mb, ",\"role\":");
+	err |= form_json_str(mb, a->role);
+	err |= mbuf_write_str(mb, ",\"businesses\":");
+	err |= form_json_str(mb, a->businesses);
+	err |= mbuf_write_str(mb, ",\"skills\":");
+	err |= form_json_str(mb, a->skills);
+	err |= mbuf_write_str(mb, ",\"endpoint\":");
+	err |= form_json_str(mb, a->endpoint);
+	err |= mbuf_write_str(mb, ",\"state\":");
+	err |= form_json_str(mb, state);
+	err |= mbuf_write_str(mb, ",\"state_reason\":");
+	err |= form_json_str(mb, a->state_reason);
+	err |= mbuf_printf(mb, ",\"state_since\":%lld},\"callback\":",
+			   (long long)a->state_since);
+	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");
+	err |= mbuf_printf(mb, ",\"csrf\":\"%s\"}\n", s->csrf);
+
+	return err;
+}
+
+
+struct me_op {
+	struct agent_api *aa;
+	struct httpd_req *req;
+	char agent_id[64];
+};
+
+
+static void me_found(int err, const void *obj, void *arg)
+{
+	struct me_op *op = arg;
+	struct session *s = session_of(op->aa, op->req);
+	struct mbuf *mb = NULL;
+
+	if (err || !s) {
+		api_reply_error(op->req, 401, NULL, "not_logged_in", NULL,
+				"log in first");
+		goto out;
+	}
+
+	mb = mbuf_alloc(512);
+	if (!mb || me_json(mb, op->aa, s, obj))
+		api_reply_errno(op->req, ENOMEM, NULL);
+	else
+		reply_obj(op->req, 200, NULL, mb);
+
+ out:
+	mem_deref(mb);
+	mem_deref(op);
+}
+
+
+static void me(struct agent_api *aa, struct httpd_req *req,
+	       struct session *s)
+{
+	struct me_op *op = mem_zalloc(sizeof(*op), NULL);
+
+	if (!op) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+
+	op->aa = aa;
+	op->req = req;
+	if (store_get(aa->api->st, &store_agents, "id", s->agent_id,
+		      me_found, op)) {
+		api_reply_errno(req, ENOMEM, NULL);
+		mem_deref(op);
+	}
+}
+
+
+static void set_state(struct agent_api *aa, struct httpd_req *req,
+		      struct session *s)
+{
+	const struct pl *body = httpd_req_body(req);
+	struct form *f = NULL;
+	struct form_error ferr;
+	const char *st;
+	int err;
+
+	if (form_parse(&f, FORM_JSON, body->p, body->l, &ferr)) {
+		api_reply_error(req, 400, NULL, ferr.code, NULL,
+				ferr.message);
+		return;
+	}
+
+	st = form_get(f, "state", NULL);
+	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
+		    strcmp(st, "offline"))) {
+		api_reply_error(req, 400, NULL, "invalid_field", "state",
+				"available, away or offline");
+		goto out;
+	}
+
+	err = acd_agent_state(aa->api->acd, s->agent_id, st, "by the agent");
+	if (err == EBUSY) {
+		api_reply_error(req, 409, NULL, "agent_busy", NULL,
+				"finish the current call first");
+		goto out;
+	}
+	if (err) {
+		api_reply_errno(req, err, NULL);
+		goto out;
+	}
+
+	me(aa, req, s);
+
+ out:
+	mem_deref(f);
+}
+
+
+/* ---- the screen pop ---- */
+
+struct pop {
+	struct agent_api *aa;
+	struct httpd_req *req;
+	struct mbuf *mb;
+	struct callback *cb;
+	char agent_id[64];
+};
+
+
+static void pop_destructor(void *arg)
+{
+	struct pop *p = arg;
+
+	mem_deref(p->mb);
+	mem_deref(p->cb);
+}
+
+
+static bool serves(const struct session *s, const char *business)
+{
+	const char *p = s->businesses, *item;
+	size_t n;
+
+	while (str_list_next(&p, &item, &n)) {
+		if (n == strlen(business) && !memcmp(item, business, n))
+			return true;
+	}
+
+	return false;
+}
+
+
+static int cb_json(struct mbuf *mb, const struct callback *cb, bool events)
+{
+	char t[40];
+	size_t i;
+	int err = 0;
+
+	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"business\":", cb->id);
+	err |= form_json_str(mb, cb->business);
+	err |= mbuf_write_str(mb, ",\"phone\":");
+	err |= form_json_str(mb, cb->phone);
+	err |= mbuf_write_str(mb, ",\"status\":");
+	err |= form_json_str(mb, cb->status);
+	time_fmt_rfc3339(t, sizeof(t), cb->created_at);
+	err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
+	if (cb->scheduled_for) {
+		time_fmt_rfc3339(t, sizeof(t), cb->scheduled_for);
+		err |= mbuf_printf(mb, ",\"scheduled_for\":\"%s\"", t);
+	}
+	err |= mbuf_printf(mb, ",\"attempts\":%lld,\"name\":",
+			   (long long)cb->attempts);
+	err |= form_json_str(mb, cb->name);
+	err |= mbuf_write_str(mb, ",\"note\":");
+	err |= form_json_str(mb, cb->note);
+	err |= mbuf_write_str(mb, ",\"page_url\":");
+	err |= form_json_str(mb, cb->page_url);
+	err |= mbuf_write_str(mb, ",\"page_title\":");
+	err |= form_json_str(mb, cb->page_title);
+	err |= mbuf_write_str(mb, ",\"agent_key\":");
+	err |= form_json_str(mb, cb->agent_key);
+	err |= mbuf_write_str(mb, ",\"agent\":");
+	err |= form_json_str(mb, cb->agent_id);
+	err |= mbuf_write_str(mb, ",\"ended_reason\":");
+	err |= form_json_str(mb, cb->ended_reason);
+
+	if (events) {
+		err |= mbuf_write_str(mb, ",\"events\":[");
+		for (i = 0; i < cb->nevents; i++) {
+			const struct callback_event *e = &cb->events[i];
+
+			time_fmt_rfc3339(t, sizeof(t), e->t);
+			err |= mbuf_printf(mb, "%s{\"type\":", i ? "," : "");
+			err |= form_json_str(mb, e->type);
+			err |= mbuf_printf(mb, ",\"t\":\"%s\"", t);
+			/* event data is JSON that beckon wrote */
+			if (e->data)
+				err |= mbuf_printf(mb, ",\"data\":%s",
+						   e->data);
+			err |= mbuf_write_str(mb, "}");
+		}
+		err |= mbuf_write_str(mb, "]");
+	}
+
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
+static void history_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct pop *p = arg;
+	size_t i, k;
+
+	if (err) {
+		api_reply_errno(p->req, err, NULL);
+		goto out;
+	}
+
+	err = mbuf_write_str(p->mb, "{\"callback\":");
+	err |= cb_json(p->mb, p->cb, true);
+	err |= mbuf_write_str(p->mb, ",\"history\":[");
+	for (i = 0, k = 0; i < n; i++) {
+		const struct callback *h = v[i];
+
+		if (!strcmp(h->id, p->cb->id))
+			continue;
+		err |= mbuf_write_str(p->mb, k++ ? "," : "");
+		err |= cb_json(p->mb, h, false);
+	}
+	err |= mbuf_write_str(p->mb, "]}\n");
+
+	if (err)
+		api_reply_errno(p->req, ENOMEM, NULL);
+	else
+		reply_obj(p->req, 200, NULL, p->mb);
+
+ out:
+	mem_deref(p);
+}
+
+
+static void pop_found(int err, const struct callback *cb, void *arg)
+{
+	struct pop *p = arg;
+	struct session *s = session_of(p->aa, p->req);
+
+	/* another business's callback is "not found", not "forbidden" */
+	if (err || !s || !serves(s, cb->business)) {
+		api_reply_error(p->req, 404, NULL, "not_found", NULL,
+				"no such callback");
+		mem_deref(p);
+		return;
+	}
+
+	p->cb = mem_ref((struct callback *)cb);
+	p->mb = mbuf_alloc(2048);
+	if (!p->mb || store_callback_history(p->aa->api->st, cb->business,
+					     cb->phone, HISTORY_MAX,
+					     history_h, p)) {
+		api_reply_errno(p->req, ENOMEM, NULL);
+		mem_deref(p);
+	}
+}
+
+
+static void pop(struct agent_api *aa, struct httpd_req *req,
+		const struct pl *id)
+{
+	struct pop *p;
+	char idbuf[ID_LEN];
+
+	if (!api_id_valid(id->p, id->l)) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such callback");
+		return;
+	}
+
+	p = mem_zalloc(sizeof(*p), pop_destructor);
+	if (!p) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	p->aa = aa;
+	p->req = req;
+	pl_strcpy(id, idbuf, sizeof(idbuf));
+
+	if (store_callback_get(aa->api->st, idbuf, false, pop_found, p)) {
+		api_reply_errno(req, ENOMEM, NULL);
+		mem_deref(p);
+	}
+}
+
+
+/* ---- the WebSocket ---- */
+
+static void ws_msg(struct httpd_ws *ws, const char *text, size_t len,
+		   void *arg)
+{
+	(void)text;
+	(void)len;
+	(void)arg;
+
+	/* the page only listens; "ping" keeps proxies from timing out */
+	(void)httpd_ws_send(ws, "{\"type\":\"pong\"}", 15);
+}
+
+
+static void ws_close(struct httpd_ws *ws, int err, void *arg)
+{
+	struct sock *k = arg;
+
+	(void)ws;
+	(void)err;
+	mem_deref(k);
+}
+
+
+static void ws_open(struct agent_api *aa, struct httpd_req *req,
+		    struct session *s)
+{
+	struct sock *k;
+
+	if (!same_origin(req)) {
+		api_reply_error(req, 403, NULL, "origin", NULL,
+				"cross-site WebSocket refused");
+		return;
+	}
+
+	k = mem_zalloc(sizeof(*k), sock_destructor);
+	if (!k) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	k->s = s;
+
+	if (httpd_ws_accept(&k->ws, req, ws_msg, ws_close, k)) {
+		mem_deref(k);
+		return;
+	}
+
+	list_append(&s->sockets, &k->le, k);
+	log_debug("%s: desktop connected (%u open)", s->agent_id,
+		  list_count(&s->sockets));
+	(void)aa;
+}
+
+
+/* The ACD changed something an agent sees: tell its pages. */
+static void watch_h(const char *agent_id, const char *callback_id,
+		    void *arg)
+{
+	struct agent_api *aa = arg;
+	char msg[192];
+	struct le *le;
+	int n = 0;
+
+	if (!agent_id)
+		return;
+
+	for (le = aa->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+		struct le *k;
+
+		if (strcmp(s->agent_id, agent_id))
+			continue;
+
+		if (!n) {
+			const char *st = acd_agent_presence(aa->api->acd,
+							    agent_id, NULL);
+
+			n = re_snprintf(msg, sizeof(msg), "{\"type\":\"update\","
+					"\"state\":\"%s\",\"callback\":%s%s%s}",
+					st, callback_id ? "\"" : "",
+					callback_id ? callback_id : "null",
+					callback_id ? "\"" : "");
+		}
+
+		for (k = s->sockets.head; k; k = k->next) {
+			struct sock *sk = k->data;
+
+			(void)httpd_ws_send(sk->ws, msg, (size_t)n);
+		}
+	}
+}
+
+
+/* ---- the router ---- */
+
+void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
+{
+	struct agent_api *aa = api->agent;
+	struct session *s;
+
+	if (!pl_strcmp(rest, "ws")) {
+		s = require(aa, req, false);
+		if (s)
+			ws_open(aa, req, s);
+		return;
+	}
+
+	if (!pl_strcmp(rest, "api/login") &&
+	    httpd_req_method_is(req, "POST")) {
+		login(aa, req);
+		return;
+	}
+
+	if (!pl_strcmp(rest, "api/logout") &&
+	    httpd_req_method_is(req, "POST")) {
+		s = require(aa, req, true);
+		if (!s)
+			return;
+		log_info("%s logged out", s->agent_id);
+		mem_deref(s);
+		api_reply_json(req, 204, "Set-Cookie: beckon_session=; Path=/; "
+			       "HttpOnly; SameSite=Strict; Max-Age=0\r\n",
+			       NULL, 0);
+		return;
+	}
+
+	if (!pl_strcmp(rest, "api/me") && httpd_req_method_is(req, "GET")) {
+		s = require(aa, req, false);
+		if (s)
+			me(aa, req, s);
+		return;
+	}
+
+	if (!pl_strcmp(rest, "api/state") &&
+	    httpd_req_method_is(req, "POST")) {
+		s = require(aa, req, true);
+		if (s)
+			set_state(aa, req, s);
+		return;
+	}
+
+	if (rest->l > 14 && !strncmp(rest->p, "api/callbacks/", 14) &&
+	    httpd_req_method_is(req, "GET")) {
+		struct pl id;
+
+		s = require(aa, req, false);
+		if (!s)
+			return;
+		id.p = rest->p + 14;
+		id.l = rest->l - 14;
+		pop(aa, req, &id);
+		return;
+	}
+
+	api_reply_error(req, 404, NULL, "not_found", NULL,
+			"no such resource");
+}
+
+
+static void agent_api_destructor(void *arg)
+{
+	struct agent_api *aa = arg;
+
+	struct le *le;
+
+	/* a password check still running must finish before what it
+	 * writes to goes: join each (at most JOBS_MAX, milliseconds) */
+	while ((le = list_head(&aa->jobs))) {
+		struct job *j = le->data;
+
+		pthread_join(j->thread, NULL);
+		api_reply_error(j->req, 503, NULL, "shutting_down", NULL,
+				"the server is stopping");
+		mem_deref(j);
+	}
+
+	list_flush(&aa->sessions);
+	mem_deref(aa->mq);
+	mem_deref(aa->fails);
+}
+
+
+int api_agent_alloc(struct api *api)
+{
+	struct agent_api *aa;
+	int err;
+
+	aa = mem_zalloc(sizeof(*aa), agent_api_destructor);
+	if (!aa)
+		return ENOMEM;
+
+	aa->api = api;
+	list_init(&aa->sessions);
+	list_init(&aa->jobs);
+
+	err = mqueue_alloc(&aa->mq, job_done, aa);
+	if (!err)
+		err = limit_alloc(&aa->fails, LOCK_WINDOW_MS);
+	if (err) {
+		mem_deref(aa);
+		return err;
+	}
+
+	api->agent = aa;
+	acd_set_watch(api->acd, watch_h, aa);
+
+	return 0;
+}
