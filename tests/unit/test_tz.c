@@ -648,7 +648,7 @@ TEST(tz_corrupt_files)
 	struct tz_zone *z;
 	struct tmpdir td;
 	uint32_t rnd = 12345;
-	size_t len, i, j;
+	size_t len = 0, i, j;
 	int err;
 
 	err = zone_bytes("America/New_York", real, sizeof(real), &len);
