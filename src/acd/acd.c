@@ -48,6 +48,8 @@ struct acd_cb {
 	char tried[TRIED_MAX];     /* agents offered this attempt */
 	int64_t held_since;        /* the customer answered (ms) */
 	int64_t connected_at;
+	int64_t reschedule_at;     /* the agent asked for a call then */
+	char rescheduled_by[64];
 };
 
 struct acd {
@@ -756,6 +758,30 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	chg.event_data = data;
 	chg.lease_until = 0;
 
+	if (!strcmp(c->cb->status, "connected") && c->reschedule_at) {
+		char at[40];
+
+		/* the conversation goes on later: the same callback,
+		 * scheduled, with the agent who asked as its last agent */
+		time_fmt_rfc3339(at, sizeof(at), c->reschedule_at);
+		re_snprintf(data, sizeof(data), "{\"by\":\"%s\",\"at\":"
+			    "\"%s\",\"reason\":\"%s\"}", c->rescheduled_by,
+			    at, reason);
+		chg.status = "scheduled";
+		chg.scheduled_for = c->reschedule_at;
+		chg.attempts = 0;
+		chg.event = "rescheduled";
+		if (aa && !strcmp(aa->cb, c->cb->id))
+			agent_set_state(aa, "wrap_up", c->cb->id);
+		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
+				      c->cb->agent_id, agent_done_h, NULL);
+		str_set(&c->last_agent, c->rescheduled_by);
+		c->reschedule_at = 0;
+		c->tried[0] = '\0';
+		cb_change(c, &chg, NULL);
+		return;
+	}
+
 	if (!strcmp(c->cb->status, "connected")) {
 		int64_t talk = (now - c->connected_at) / SEC;
 
@@ -1244,6 +1270,57 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 
 	if (c && !c->busy)
 		mem_deref(c);
+}
+
+
+int acd_hangup(struct acd *acd, const char *id, const char *agent_id)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+
+	if (!c)
+		return ENOENT;
+	if (agent_id && strcmp(c->cb->agent_id, agent_id))
+		return EPERM;
+	if (!acd->has_dialer)
+		return ENOTCONN;
+
+	log_info("%s: hung up by %s", id, agent_id ? agent_id : "admin");
+
+	return acd->dialer.hangup(acd->dialer.arg, id);
+}
+
+
+int acd_reschedule(struct acd *acd, const char *id, const char *agent_id,
+		   int64_t at)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+
+	if (!c)
+		return ENOENT;
+	if (strcmp(c->cb->agent_id, agent_id))
+		return EPERM;
+	if (strcmp(c->cb->status, "connected"))
+		return EBUSY;
+
+	c->reschedule_at = at;
+	str_bcpy(c->rescheduled_by, agent_id, sizeof(c->rescheduled_by));
+
+	return 0;
+}
+
+
+int acd_agent_ready(struct acd *acd, const char *agent_id)
+{
+	struct acd_agent *aa = agent_find(acd, agent_id);
+
+	if (!aa)
+		return ENOENT;
+	if (strcmp(aa->a->state, "wrap_up"))
+		return EALREADY;
+
+	agent_set_state(aa, "available", "ready");
+
+	return 0;
 }
 
 

@@ -114,6 +114,18 @@ void acd_callback_canceled(struct acd *acd, const char *id);
 void acd_call_event(struct acd *acd, const char *id,
 		    const struct acd_event *ev);
 
+/*
+ * The agent's controls: hang up their call (ENOENT, EPERM when it is not
+ * theirs); reschedule it (when the call ends, the callback is scheduled
+ * for at instead of completed, and goes to them first; EBUSY unless
+ * connected); end their wrap-up now (EALREADY if not in wrap-up).
+ * agent_id NULL in acd_hangup: an administrator.
+ */
+int  acd_hangup(struct acd *acd, const char *id, const char *agent_id);
+int  acd_reschedule(struct acd *acd, const char *id, const char *agent_id,
+		    int64_t at);
+int  acd_agent_ready(struct acd *acd, const char *agent_id);
+
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include <re.h>
@@ -736,6 +737,564 @@ static void pop(struct agent_api *aa, struct httpd_req *req,
 }
 
 
+/* ---- call controls and wrap-up ---- */
+
+struct ctl {
+	struct agent_api *aa;
+	struct httpd_req *req;
+	struct form *form;
+	char agent_id[64];
+	char business[65];
+	char id[ID_LEN];
+	bool ready;
+	int64_t follow_up;
+	char phone[32];
+};
+
+
+static void ctl_destructor(void *arg)
+{
+	struct ctl *c = arg;
+
+	mem_deref(c->form);
+}
+
+
+static void ok_json(struct httpd_req *req, const char *status)
+{
+	char body[64];
+	int n = re_snprintf(body, sizeof(body), "{\"status\":\"%s\"}\n",
+			    status);
+
+	api_reply_json(req, 200, NULL, body, (size_t)n);
+}
+
+
+/* "12.5" or "12.50" into 1250; false for anything else */
+static bool parse_amount(const char *s, int64_t *centsp)
+{
+	int64_t whole = 0, frac = 0;
+	int fd = 0;
+
+	if (!*s || strlen(s) > 15)
+		return false;
+
+	for (; *s && *s != '.'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s; s++, fd++) {
+			if (*s < '0' || *s > '9' || fd >= 2)
+				return false;
+			frac = frac * 10 + (*s - '0');
+		}
+		if (!fd)
+			return false;
+		if (fd == 1)
+			frac *= 10;
+	}
+
+	*centsp = whole * 100 + frac;
+
+	return true;
+}
+
+
+static void followup_h(int err, const struct callback_created *res,
+		       void *arg)
+{
+	struct ctl *c = arg;
+
+	if (err)
+		log_warn("%s: follow-up not created: %s", c->id,
+			 strerror(err));
+	else
+		acd_callback_added(c->aa->api->acd, res->id);
+
+	mem_deref(c);
+}
+
+
+static int followup_answer(char **answerp, int *statusp,
+			   const struct callback_created *res, void *arg)
+{
+	(void)arg;
+	*statusp = 202;
+
+	return re_sdprintf(answerp, "{\"id\":\"%s\"}", res->id);
+}
+
+
+static void wrapup_done(int err, void *arg)
+{
+	struct ctl *c = arg;
+
+	if (err == EEXIST) {
+		api_reply_error(c->req, 409, NULL, "already_recorded", NULL,
+				"an outcome was recorded for this callback");
+		mem_deref(c);
+		return;
+	}
+	if (err) {
+		api_reply_errno(c->req, err, NULL);
+		mem_deref(c);
+		return;
+	}
+
+	log_info("%s: wrap-up recorded by %s", c->id, c->agent_id);
+	if (c->ready)
+		(void)acd_agent_ready(c->aa->api->acd, c->agent_id);
+	ok_json(c->req, "recorded");
+
+	/* a follow-up: a new callback for the same customer, theirs */
+	if (c->follow_up) {
+		struct callback_new cn;
+		char note[96], key[80], tok[48];
+
+		memset(&cn, 0, sizeof(cn));
+		re_snprintf(note, sizeof(note), "follow-up of %s", c->id);
+		re_snprintf(key, sizeof(key), "agent:%s", c->agent_id);
+		if (api_new_id(cn.id, sizeof(cn.id), time_now_ms()) ||
+		    token_random(tok, sizeof(tok), 32)) {
+			mem_deref(c);
+			return;
+		}
+		token_hash_hex(cn.cancel_hash, tok, strlen(tok));
+		cn.business = c->business;
+		cn.phone = c->phone;
+		cn.scheduled_for = c->follow_up;
+		cn.note = note;
+		cn.agent_key = key;
+		cn.client_ip = "agent";
+		cn.answerh = followup_answer;
+		cn.now = time_now_ms();
+		if (!store_callback_create(c->aa->api->st, &cn, followup_h,
+					   c))
+			return;
+	}
+
+	mem_deref(c);
+}
+
+
+static void wrapup_found(int err, const struct callback *cb, void *arg)
+{
+	struct ctl *c = arg;
+	struct session *s = session_of(c->aa, c->req);
+	struct api_biz *ab;
+	struct outcome o;
+	const char *disp, *v, *field = NULL, *why = NULL;
+	int64_t cents = 0, qty = 0;
+
+	if (err || !s || !serves(s, cb->business) ||
+	    strcmp(cb->agent_id, s->agent_id)) {
+		api_reply_error(c->req, 404, NULL, "not_found", NULL,
+				"no such call of yours");
+		goto fail;
+	}
+
+	ab = api_biz_find(c->aa->api, cb->business, strlen(cb->business));
+	disp = form_get(c->form, "disposition", NULL);
+	if (!disp || !ab || !api_key_in_list(ab->b->dispositions, disp,
+					     strlen(disp))) {
+		field = "disposition";
+		why = "one of the business's dispositions";
+	}
+
+	v = form_get(c->form, "amount", NULL);
+	if (!field && v && *v && !parse_amount(v, &cents)) {
+		field = "amount";
+		why = "a decimal amount, e.g. 49.90";
+	}
+	v = form_get(c->form, "quantity", NULL);
+	if (!field && v && *v) {
+		char *end;
+
+		qty = strtoll(v, &end, 10);
+		if (*end || qty < 0 || qty > 1000000) {
+			field = "quantity";
+			why = "a whole number";
+		}
+	}
+	v = form_get(c->form, "currency", NULL);
+	if (!field && v && *v && (strlen(v) != 3 ||
+				  strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+				  3)) {
+		field = "currency";
+		why = "an ISO 4217 code, e.g. USD";
+	}
+	if (!field && cents && !(v && *v)) {
+		field = "currency";
+		why = "an amount needs its currency";
+	}
+	v = form_get(c->form, "follow_up", NULL);
+	if (!field && v && *v) {
+		const char *w = NULL;
+
+		if (api_parse_when(&c->follow_up, v, strlen(v),
+				   time_now_ms(), c->aa->api->max_schedule_ms,
+				   &w) || !c->follow_up) {
+			field = "follow_up";
+			why = w ? w : "a future time";
+		}
+	}
+	if (!field) {
+		static const char *const texts[][2] = {
+			{"product", "200"}, {"order_ref", "100"},
+			{"notes", "2000"},
+		};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(texts); i++) {
+			size_t len;
+
+			v = form_get(c->form, texts[i][0], &len);
+			if (v && (len > (size_t)atoi(texts[i][1]) ||
+				  !utf8_valid_text(v, len, true))) {
+				field = texts[i][0];
+				why = "too long, or control characters";
+				break;
+			}
+		}
+	}
+	if (field) {
+		api_reply_error(c->req, 400, NULL, "invalid_field", field, why);
+		goto fail;
+	}
+
+	v = form_get(c->form, "ready", NULL);
+	c->ready = v && (!strcmp(v, "true") || !strcmp(v, "1"));
+	str_bcpy(c->business, cb->business, sizeof(c->business));
+	str_bcpy(c->phone, cb->phone, sizeof(c->phone));
+
+	memset(&o, 0, sizeof(o));
+	o.callback_id = cb->id;
+	o.business = cb->business;
+	o.agent_id = s->agent_id;
+	o.disposition = disp;
+	o.product = form_get(c->form, "product", NULL);
+	o.quantity = qty;
+	o.amount_cents = cents;
+	o.currency = form_get(c->form, "currency", NULL);
+	o.order_ref = form_get(c->form, "order_ref", NULL);
+	o.notes = form_get(c->form, "notes", NULL);
+	o.t = time_now_ms();
+
+	if (!store_outcome_put(c->aa->api->st, &o, wrapup_done, c))
+		return;
+
+	api_reply_errno(c->req, ENOMEM, NULL);
+
+ fail:
+	mem_deref(c);
+}
+
+
+static void control(struct agent_api *aa, struct httpd_req *req,
+		    struct session *s, const struct pl *id,
+		    const struct pl *what)
+{
+	const struct pl *body = httpd_req_body(req);
+	struct form_error ferr;
+	struct ctl *c;
+	int err;
+
+	if (!api_id_valid(id->p, id->l)) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such callback");
+		return;
+	}
+
+	c = mem_zalloc(sizeof(*c), ctl_destructor);
+	if (!c) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	c->aa = aa;
+	c->req = req;
+	pl_strcpy(id, c->id, sizeof(c->id));
+	str_bcpy(c->agent_id, s->agent_id, sizeof(c->agent_id));
+
+	if (body->l && form_parse(&c->form, FORM_JSON_SCALARS, body->p,
+				  body->l, &ferr)) {
+		api_reply_error(req, 400, NULL, ferr.code, NULL,
+				ferr.message);
+		goto out;
+	}
+	if (!c->form && form_parse(&c->form, FORM_JSON_SCALARS, "{}", 2,
+				   &ferr)) {
+		api_reply_errno(req, ENOMEM, NULL);
+		goto out;
+	}
+
+	if (!pl_strcmp(what, "hangup")) {
+		err = acd_hangup(aa->api->acd, c->id, s->agent_id);
+		if (err == ENOENT || err == EPERM)
+			api_reply_error(req, 404, NULL, "not_found", NULL,
+					"no call of yours with this id");
+		else if (err)
+			api_reply_error(req, 409, NULL, "no_call", NULL,
+					"there is no call to hang up");
+		else
+			ok_json(req, "hanging_up");
+		goto out;
+	}
+
+	if (!pl_strcmp(what, "reschedule")) {
+		const char *w = form_get(c->form, "when", NULL), *why = NULL;
+		int64_t at = 0;
+
+		if (!w || api_parse_when(&at, w, strlen(w), time_now_ms(),
+					 aa->api->max_schedule_ms, &why) ||
+		    !at) {
+			api_reply_error(req, 400, NULL, "invalid_field", "when",
+					why ? why : "a future RFC 3339 time");
+			goto out;
+		}
+		err = acd_reschedule(aa->api->acd, c->id, s->agent_id, at);
+		if (err == EBUSY)
+			api_reply_error(req, 409, NULL, "not_connected", NULL,
+					"reschedule during the call");
+		else if (err)
+			api_reply_error(req, 404, NULL, "not_found", NULL,
+					"no call of yours with this id");
+		else
+			ok_json(req, "will_reschedule");
+		goto out;
+	}
+
+	if (!pl_strcmp(what, "wrapup")) {
+		if (!store_callback_get(aa->api->st, c->id, false,
+					wrapup_found, c))
+			return;
+		api_reply_errno(req, ENOMEM, NULL);
+		goto out;
+	}
+
+	api_reply_error(req, 404, NULL, "not_found", NULL,
+			"no such resource");
+
+ out:
+	mem_deref(c);
+}
+
+
+/* ---- the supervisor ---- */
+
+struct sup {
+	struct agent_api *aa;
+	struct httpd_req *req;
+	struct mbuf *mb;
+	char *businesses;
+	const char *next;         /* the business whose figures come next */
+	int64_t since;
+	bool first;
+	int err;
+};
+
+
+static void sup_destructor(void *arg)
+{
+	struct sup *p = arg;
+
+	mem_deref(p->mb);
+	mem_deref(p->businesses);
+}
+
+
+static void sup_next(struct sup *p);
+
+
+static void figures_h(int err, const struct figures *f, void *arg)
+{
+	struct sup *p = arg;
+	char cur[8] = "";
+
+	(void)cur;
+	if (err) {
+		p->err = err;
+	}
+	else {
+		p->err |= mbuf_printf(p->mb, "%s{\"requested\":%lld,"
+				      "\"connected\":%lld,"
+				      "\"connected_60s\":%lld,"
+				      "\"median_connect_s\":%lld,"
+				      "\"abandoned\":%lld,\"failed\":%lld,"
+				      "\"sales\":%lld,\"sales_cents\":%lld}",
+				      "", (long long)f->requested,
+				      (long long)f->connected,
+				      (long long)f->connected_60s,
+				      (long long)f->median_connect_s,
+				      (long long)f->abandoned,
+				      (long long)f->failed,
+				      (long long)f->sales,
+				      (long long)f->sales_cents);
+	}
+
+	sup_next(p);
+}
+
+
+static void sup_next(struct sup *p)
+{
+	const char *item;
+	size_t n;
+
+	if (!p->err && str_list_next(&p->next, &item, &n)) {
+		char id[65];
+
+		re_snprintf(id, sizeof(id), "%b", item, n);
+		p->err |= mbuf_printf(p->mb, "%s\"%s\":", p->first ? "" : ",",
+				      id);
+		p->first = false;
+		if (store_figures(p->aa->api->st, id, p->since, figures_h, p))
+			p->err = ENOMEM;
+		else
+			return;
+	}
+
+	if (!p->err)
+		p->err = mbuf_write_str(p->mb, "}}\n");
+	if (p->err)
+		api_reply_errno(p->req, p->err, NULL);
+	else
+		reply_obj(p->req, 200, NULL, p->mb);
+
+	mem_deref(p);
+}
+
+
+static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct sup *p = arg;
+	size_t i, k = 0;
+
+	if (err) {
+		api_reply_errno(p->req, err, NULL);
+		mem_deref(p);
+		return;
+	}
+
+	p->err |= mbuf_write_str(p->mb, "],\"agents\":[");
+	for (i = 0; i < n; i++) {
+		const struct agent *a = v[i];
+		const char *item, *q = a->businesses;
+		const char *cb = NULL, *st;
+		size_t len;
+		bool mine = false;
+
+		while (!mine && str_list_next(&q, &item, &len)) {
+			const char *b = p->businesses, *bi;
+			size_t bl;
+
+			while (str_list_next(&b, &bi, &bl))
+				mine |= bl == len && !memcmp(bi, item, len);
+		}
+		if (!mine)
+			continue;
+
+		st = acd_agent_presence(p->aa->api->acd, a->id, &cb);
+		p->err |= mbuf_printf(p->mb, "%s{\"id\":", k++ ? "," : "");
+		p->err |= form_json_str(p->mb, a->id);
+		p->err |= mbuf_write_str(p->mb, ",\"name\":");
+		p->err |= form_json_str(p->mb, a->name);
+		p->err |= mbuf_write_str(p->mb, ",\"state\":");
+		p->err |= form_json_str(p->mb, st);
+		p->err |= mbuf_write_str(p->mb, ",\"reason\":");
+		p->err |= form_json_str(p->mb, a->state_reason);
+		p->err |= mbuf_printf(p->mb, ",\"since\":%lld,\"callback\":",
+				      (long long)a->state_since);
+		p->err |= cb ? form_json_str(p->mb, cb)
+			     : mbuf_write_str(p->mb, "null");
+		p->err |= mbuf_write_str(p->mb, "}");
+	}
+	p->err |= mbuf_write_str(p->mb, "],\"figures\":{");
+
+	p->next = p->businesses;
+	p->first = true;
+	sup_next(p);
+}
+
+
+static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct sup *p = arg;
+	size_t i, k = 0;
+	int64_t now = time_now_ms();
+
+	if (err) {
+		api_reply_errno(p->req, err, NULL);
+		mem_deref(p);
+		return;
+	}
+
+	p->err |= mbuf_write_str(p->mb, "{\"queue\":[");
+	for (i = 0; i < n; i++) {
+		const struct callback *cb = v[i];
+		const char *b = p->businesses, *item;
+		size_t len;
+		bool mine = false;
+
+		while (!mine && str_list_next(&b, &item, &len))
+			mine = len == strlen(cb->business) &&
+			       !memcmp(item, cb->business, len);
+		if (!mine)
+			continue;
+
+		p->err |= mbuf_write_str(p->mb, k++ ? "," : "");
+		p->err |= cb_json(p->mb, cb, false);
+		/* the age and the rule, for the queue's columns */
+		p->mb->pos = p->mb->end - 1;
+		p->mb->end--;
+		p->err |= mbuf_printf(p->mb, ",\"age_s\":%lld,\"position\":"
+				      "%lld,\"rule\":",
+				      (long long)(now - cb->created_at) / 1000,
+				      (long long)cb->position);
+		p->err |= form_json_str(p->mb, cb->rule_id);
+		p->err |= mbuf_write_str(p->mb, "}");
+	}
+
+	if (store_list(p->aa->api->st, &store_agents, sup_agents_h, p)) {
+		api_reply_errno(p->req, ENOMEM, NULL);
+		mem_deref(p);
+	}
+}
+
+
+static void supervisor(struct agent_api *aa, struct httpd_req *req,
+		       struct session *s)
+{
+	struct sup *p;
+	int64_t now = time_now_ms();
+
+	if (strcmp(s->role, "supervisor") && strcmp(s->role, "admin")) {
+		api_reply_error(req, 403, NULL, "forbidden", NULL,
+				"for supervisors");
+		return;
+	}
+
+	p = mem_zalloc(sizeof(*p), sup_destructor);
+	if (!p || str_dup(&p->businesses, s->businesses)) {
+		mem_deref(p);
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	p->aa = aa;
+	p->req = req;
+	/* today: since midnight UTC (the businesses' own zones: TODO) */
+	p->since = now - now % 86400000;
+	p->mb = mbuf_alloc(4096);
+
+	if (!p->mb || store_callbacks_open(aa->api->st, 1000, sup_queue_h,
+					   p)) {
+		api_reply_errno(req, ENOMEM, NULL);
+		mem_deref(p);
+	}
+}
+
+
 /* ---- the WebSocket ---- */
 
 static void ws_msg(struct httpd_ws *ws, const char *text, size_t len,
@@ -877,16 +1436,51 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 		return;
 	}
 
-	if (rest->l > 14 && !strncmp(rest->p, "api/callbacks/", 14) &&
-	    httpd_req_method_is(req, "GET")) {
-		struct pl id;
+	if (rest->l > 14 && !strncmp(rest->p, "api/callbacks/", 14)) {
+		struct pl id, what = PL_INIT;
+		const char *slash;
 
-		s = require(aa, req, false);
-		if (!s)
-			return;
 		id.p = rest->p + 14;
 		id.l = rest->l - 14;
-		pop(aa, req, &id);
+		slash = pl_strchr(&id, '/');
+		if (slash) {
+			what.p = slash + 1;
+			what.l = (size_t)(id.p + id.l - what.p);
+			id.l = (size_t)(slash - id.p);
+		}
+
+		if (!slash && httpd_req_method_is(req, "GET")) {
+			s = require(aa, req, false);
+			if (s)
+				pop(aa, req, &id);
+			return;
+		}
+		if (slash && httpd_req_method_is(req, "POST")) {
+			s = require(aa, req, true);
+			if (s)
+				control(aa, req, s, &id, &what);
+			return;
+		}
+	}
+
+	if (!pl_strcmp(rest, "api/ready") &&
+	    httpd_req_method_is(req, "POST")) {
+		s = require(aa, req, true);
+		if (!s)
+			return;
+		if (acd_agent_ready(aa->api->acd, s->agent_id))
+			api_reply_error(req, 409, NULL, "not_in_wrap_up",
+					NULL, "not in wrap-up");
+		else
+			me(aa, req, s);
+		return;
+	}
+
+	if (!pl_strcmp(rest, "api/supervisor") &&
+	    httpd_req_method_is(req, "GET")) {
+		s = require(aa, req, false);
+		if (s)
+			supervisor(aa, req, s);
 		return;
 	}
 

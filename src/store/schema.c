@@ -197,6 +197,21 @@ static const char *const migrations[] = {
 	"  INSERT OR IGNORE INTO phone_history"
 	"    VALUES (NEW.business_id, NEW.phone, NEW.created_at, NEW.id);"
 	"  END;",
+
+	/* 6: what the agent recorded after the call (one per callback) */
+	"CREATE TABLE outcomes ("
+	"  callback_id TEXT PRIMARY KEY REFERENCES callbacks(id),"
+	"  business_id TEXT NOT NULL,"
+	"  agent_id TEXT NOT NULL,"
+	"  disposition TEXT NOT NULL,"
+	"  product TEXT NOT NULL DEFAULT '',"
+	"  quantity INTEGER NOT NULL DEFAULT 0,"
+	"  amount_cents INTEGER NOT NULL DEFAULT 0,"
+	"  currency TEXT NOT NULL DEFAULT '',"
+	"  order_ref TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  t INTEGER NOT NULL);"
+	"CREATE INDEX outcomes_business_t ON outcomes(business_id, t);",
 };
 
 

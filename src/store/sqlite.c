@@ -48,6 +48,10 @@ enum stmt_id {
 	S_EXISTS,
 	S_PHONE_AGENT_SET,
 	S_HISTORY,
+	S_OUTCOME_PUT,
+	S_FIG_COUNTS,
+	S_FIG_CONNECT,
+	S_FIG_SALES,
 	S_PHONE_AGENT_GET,
 	S_BEGIN,
 	S_COMMIT,
@@ -144,6 +148,26 @@ static const char *const stmt_sql[S_COUNT] = {
 		" JOIN callbacks AS c ON c.id = h.callback_id"
 		" WHERE h.business_id = ?1 AND h.phone = ?2"
 		" ORDER BY h.t DESC LIMIT ?3",
+	[S_OUTCOME_PUT] =
+		"INSERT INTO outcomes (callback_id, business_id, agent_id,"
+		" disposition, product, quantity, amount_cents, currency,"
+		" order_ref, notes, t)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_FIG_COUNTS] =
+		"SELECT count(*),"
+		" coalesce(sum(status = 'completed'), 0),"
+		" coalesce(sum(status = 'abandoned'), 0),"
+		" coalesce(sum(status = 'failed'), 0)"
+		" FROM callbacks WHERE business_id = ?1 AND created_at >= ?2",
+	/* seconds from asking to the first bridge, per connected call */
+	[S_FIG_CONNECT] =
+		"SELECT (min(e.t) - c.created_at) / 1000 AS s"
+		" FROM callbacks AS c JOIN events AS e ON e.callback_id = c.id"
+		" WHERE c.business_id = ?1 AND c.created_at >= ?2"
+		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s",
+	[S_FIG_SALES] =
+		"SELECT count(*), coalesce(sum(amount_cents), 0) FROM outcomes"
+		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'",
 	[S_PHONE_AGENT_GET] =
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2",
@@ -169,6 +193,8 @@ enum op_kind {
 	OP_PHONE_AGENT_SET,
 	OP_PHONE_AGENT_GET,
 	OP_HISTORY,
+	OP_OUTCOME,
+	OP_FIGURES,
 };
 
 struct sqlite_be {
@@ -196,6 +222,8 @@ struct op {
 	char *value;
 	bool replace;
 	struct callback_change chg;   /* strings below are owned copies */
+	struct outcome oc;            /* strings are owned copies */
+	struct figures fig;
 	struct callback_new req;  /* strings below are owned copies */
 	char *id;
 	char *token_hash;
@@ -1270,6 +1298,112 @@ static int do_phone_agent_get(struct sqlite_be *be, struct op *op)
 }
 
 
+static int do_outcome(struct sqlite_be *be, struct op *op)
+{
+	const struct outcome *o = &op->oc;
+	sqlite3_stmt *s = stmt_get(be, S_OUTCOME_PUT);
+	char data[160];
+	int err;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, o->callback_id);
+	bind_text(s, 2, o->business);
+	bind_text(s, 3, o->agent_id);
+	bind_text(s, 4, o->disposition);
+	bind_text(s, 5, o->product ? o->product : "");
+	sqlite3_bind_int64(s, 6, o->quantity);
+	sqlite3_bind_int64(s, 7, o->amount_cents);
+	bind_text(s, 8, o->currency ? o->currency : "");
+	bind_text(s, 9, o->order_ref ? o->order_ref : "");
+	bind_text(s, 10, o->notes ? o->notes : "");
+	sqlite3_bind_int64(s, 11, o->t);
+
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\","
+		    "\"disposition\":\"%s\"}", o->agent_id, o->disposition);
+
+	return insert_event(be, o->callback_id, o->t, "wrap_up", false,
+			    data);
+}
+
+
+static int do_figures(struct sqlite_be *be, struct op *op)
+{
+	struct figures *f = &op->fig;
+	sqlite3_stmt *s;
+	int64_t *v = NULL;
+	size_t n = 0;
+	int rc, err = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->median_connect_s = -1;
+
+	s = stmt_get(be, S_FIG_COUNTS);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, op->req.business);
+	sqlite3_bind_int64(s, 2, op->since);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		f->requested = sqlite3_column_int64(s, 0);
+		f->connected = sqlite3_column_int64(s, 1);
+		f->abandoned = sqlite3_column_int64(s, 2);
+		f->failed = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+
+	/* connected: every callback that was ever bridged */
+	s = stmt_get(be, S_FIG_CONNECT);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, op->req.business);
+	sqlite3_bind_int64(s, 2, op->since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t *nv = mem_reallocarray(v, n + 1, sizeof(*v), NULL);
+
+		if (!nv) {
+			err = ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+
+	if (!err) {
+		size_t i;
+
+		f->connected = (int64_t)n;
+		for (i = 0; i < n; i++)
+			if (v[i] <= 60)
+				f->connected_60s++;
+		if (n)
+			f->median_connect_s = n % 2 ? v[n / 2] :
+				(v[n / 2 - 1] + v[n / 2]) / 2;
+	}
+	mem_deref(v);
+	if (err)
+		return err;
+
+	s = stmt_get(be, S_FIG_SALES);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, op->req.business);
+	sqlite3_bind_int64(s, 2, op->since);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		f->sales = sqlite3_column_int64(s, 0);
+		f->sales_cents = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+
+	return 0;
+}
+
+
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
@@ -1288,6 +1422,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_PHONE_AGENT_SET: return do_phone_agent_set(be, op);
 	case OP_PHONE_AGENT_GET: return do_phone_agent_get(be, op);
 	case OP_HISTORY:       return do_history(be, op);
+	case OP_OUTCOME:       return do_outcome(be, op);
+	case OP_FIGURES:       return do_figures(be, op);
 	}
 
 	return EINVAL;
@@ -1315,8 +1451,14 @@ static void op_complete(struct op *op)
 	case OP_PUT:
 	case OP_DELETE:
 	case OP_UPDATE:
+	case OP_OUTCOME:
 	case OP_PHONE_AGENT_SET:
 		((store_done_h *)op->h)(op->err, op->arg);
+		break;
+
+	case OP_FIGURES:
+		((store_figures_h *)op->h)(op->err, op->err ? NULL : &op->fig,
+					   op->arg);
 		break;
 
 	case OP_PHONE_AGENT_GET:
@@ -1466,6 +1608,14 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->chg.ended_reason);
 	mem_deref((char *)op->chg.event);
 	mem_deref((char *)op->chg.event_data);
+	mem_deref((char *)op->oc.callback_id);
+	mem_deref((char *)op->oc.business);
+	mem_deref((char *)op->oc.agent_id);
+	mem_deref((char *)op->oc.disposition);
+	mem_deref((char *)op->oc.product);
+	mem_deref((char *)op->oc.currency);
+	mem_deref((char *)op->oc.order_ref);
+	mem_deref((char *)op->oc.notes);
 	objv_free(op);
 	mem_deref((char *)op->req.business);
 	mem_deref((char *)op->req.phone);
@@ -1755,6 +1905,57 @@ static int be_callback_update(void *ctx, const struct callback_change *chg,
 }
 
 
+static int be_outcome_put(void *ctx, const struct outcome *o,
+			  store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_OUTCOME, (void *)h, arg);
+	struct outcome *c;
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	c = &op->oc;
+	*c = *o;
+	err |= dup_opt(&c->callback_id, o->callback_id);
+	err |= dup_opt(&c->business, o->business);
+	err |= dup_opt(&c->agent_id, o->agent_id);
+	err |= dup_opt(&c->disposition, o->disposition);
+	err |= dup_opt(&c->product, o->product);
+	err |= dup_opt(&c->currency, o->currency);
+	err |= dup_opt(&c->order_ref, o->order_ref);
+	err |= dup_opt(&c->notes, o->notes);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_figures(void *ctx, const char *business, int64_t since,
+		      store_figures_h *h, void *arg)
+{
+	struct op *op = op_new(OP_FIGURES, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = since;
+	if (dup_opt(&op->req.business, business)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_callback_history(void *ctx, const char *business,
 			       const char *phone, size_t max,
 			       store_list_h *h, void *arg)
@@ -1996,6 +2197,8 @@ const struct store_backend store_sqlite = {
 	.callbacks_open = be_callbacks_open,
 	.callback_update = be_callback_update,
 	.callback_history = be_callback_history,
+	.outcome_put = be_outcome_put,
+	.figures = be_figures,
 	.phone_agent_set = be_phone_agent_set,
 	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,

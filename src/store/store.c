@@ -172,6 +172,27 @@ int store_callback_update(struct store *st,
 }
 
 
+int store_outcome_put(struct store *st, const struct outcome *o,
+		      store_done_h *h, void *arg)
+{
+	if (!st || !o || !o->callback_id || !o->business || !o->agent_id ||
+	    !o->disposition || !h)
+		return EINVAL;
+
+	return st->be->outcome_put(st->ctx, o, h, arg);
+}
+
+
+int store_figures(struct store *st, const char *business, int64_t since,
+		  store_figures_h *h, void *arg)
+{
+	if (!st || !business || !h)
+		return EINVAL;
+
+	return st->be->figures(st->ctx, business, since, h, arg);
+}
+
+
 int store_callback_history(struct store *st, const char *business,
 			   const char *phone, size_t max, store_list_h *h,
 			   void *arg)

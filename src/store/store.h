@@ -321,6 +321,40 @@ int  store_callback_update(struct store *st,
 			   const struct callback_change *chg,
 			   store_done_h *h, void *arg);
 
+/* What an agent recorded after a call. */
+struct outcome {
+	const char *callback_id;
+	const char *business;
+	const char *agent_id;
+	const char *disposition;
+	const char *product;
+	int64_t quantity;
+	int64_t amount_cents;
+	const char *currency;     /* ISO 4217, e.g. "USD" */
+	const char *order_ref;
+	const char *notes;
+	int64_t t;
+};
+
+/* Store it with a "wrap_up" event: EEXIST if one was recorded already. */
+int  store_outcome_put(struct store *st, const struct outcome *o,
+		       store_done_h *h, void *arg);
+
+/* A business's figures since an instant (the supervisor's "today"). */
+struct figures {
+	int64_t requested;
+	int64_t connected;
+	int64_t connected_60s;    /* connected within 60 s of asking */
+	int64_t median_connect_s; /* -1: none connected */
+	int64_t abandoned;
+	int64_t failed;
+	int64_t sales;
+	int64_t sales_cents;
+};
+typedef void (store_figures_h)(int err, const struct figures *f, void *arg);
+int  store_figures(struct store *st, const char *business, int64_t since,
+		   store_figures_h *h, void *arg);
+
 /* A customer's earlier (closed) callbacks, newest first, without events. */
 int  store_callback_history(struct store *st, const char *business,
 			    const char *phone, size_t max, store_list_h *h,

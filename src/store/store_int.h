@@ -27,6 +27,10 @@ struct store_backend {
 				void *arg);
 	int  (*callback_update)(void *be, const struct callback_change *chg,
 				 store_done_h *h, void *arg);
+	int  (*outcome_put)(void *be, const struct outcome *o,
+			     store_done_h *h, void *arg);
+	int  (*figures)(void *be, const char *business, int64_t since,
+			store_figures_h *h, void *arg);
 	int  (*callback_history)(void *be, const char *business,
 				  const char *phone, size_t max,
 				  store_list_h *h, void *arg);
