@@ -12,6 +12,8 @@
 #include "limit/limit.h"
 #include "store/store.h"
 #include "form/form.h"
+#include "tz/tz.h"
+#include "hours/hours.h"
 #include "api/api_int.h"
 
 enum {
@@ -175,6 +177,8 @@ static void biz_destructor(void *arg)
 
 	hash_unlink(&ab->he);
 	mem_deref(ab->b);
+	mem_deref(ab->hours);
+	mem_deref(ab->zone);
 }
 
 
@@ -197,6 +201,17 @@ int api_business_set(struct api *api, const struct business *b)
 		return ENOMEM;
 	}
 	ab->b = c;
+
+	/* checked before it was stored: a failure here is a bug, and the
+	 * business then stays always open in UTC rather than unusable */
+	if (tz_get(api->tz, c->timezone, &ab->zone))
+		log_warn("business %s: time zone %s not found", c->id,
+			 c->timezone);
+	else
+		mem_ref(ab->zone);
+	if (hours_parse(&ab->hours, c->hours, c->closed, NULL, 0))
+		log_warn("business %s: opening hours not understood",
+			 c->id);
 
 	old = api_biz_find(api, b->id, strlen(b->id));
 	mem_deref(old);
@@ -332,6 +347,7 @@ static void api_destructor(void *arg)
 	struct api *api = arg;
 
 	tmr_cancel(&api->sweep);
+	mem_deref(api->tz);
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
 	mem_deref(api->httpd);
@@ -372,6 +388,8 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 	tmr_init(&api->sweep);
 
 	err = hash_alloc(&api->biz, 64);
+	if (!err)
+		err = tz_registry_alloc(&api->tz, NULL);
 	if (!err)
 		err = limit_alloc(&api->limit, DAY_MS);
 	if (err)

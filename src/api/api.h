@@ -31,8 +31,8 @@ int  api_business_set(struct api *api, const struct business *b);
  * Check a business's settings (time zone, calling codes, policy lists,
  * origins, dialing mode): 0, or EINVAL with the field and a message.
  */
-int  api_business_check(const struct business *b, const char **fieldp,
-			char *msg, size_t sz);
+int  api_business_check(const struct api *api, const struct business *b,
+			const char **fieldp, char *msg, size_t sz);
 
 /* Check any record (business, agent, rule) as the admin API does. */
 struct store_table;

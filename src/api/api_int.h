@@ -41,12 +41,15 @@ struct api {
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 	struct acd *acd;          /* told of every change; may be NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
+	struct tz_registry *tz;
 };
 
 /* a business as the API sees it */
 struct api_biz {
 	struct le he;
 	struct business *b;
+	struct hours *hours;      /* parsed b->hours and b->closed */
+	struct tz_zone *zone;     /* b->timezone (the registry's) */
 };
 
 struct api_biz *api_biz_find(const struct api *api, const char *id,

@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "phone/phone.h"
 #include "form/form.h"
+#include "hours/hours.h"
 #include "acd/acd.h"
 #include "api/api_int.h"
 
@@ -454,6 +455,23 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 				api->max_schedule_ms, &whymsg)) {
 		field_error(p, "invalid_when", "when", whymsg);
 		goto fail;
+	}
+
+	/* outside opening hours: the next opening, and the 202 says so */
+	if (ab->hours) {
+		int64_t t = cn.scheduled_for ? cn.scheduled_for : p->now;
+		int64_t next = 0;
+
+		if (!hours_is_open(ab->hours, ab->zone, t)) {
+			if (hours_next_open(ab->hours, ab->zone, t, &next)) {
+				api_reply_error(req, 409, p->cors,
+						"business_closed", NULL,
+						"this business takes no calls "
+						"in the next two weeks");
+				goto fail;
+			}
+			cn.scheduled_for = next;
+		}
 	}
 
 	if (!url_ok(p, "page_url") || !url_ok(p, "referrer") ||

@@ -11,6 +11,8 @@
 #include "util/util.h"
 #include "store/store.h"
 #include "phone/phone.h"
+#include "tz/tz.h"
+#include "hours/hours.h"
 #include "api/api_int.h"
 
 
@@ -265,9 +267,11 @@ static int bad(const char **fieldp, const char *field, char *msg, size_t sz,
 }
 
 
-int api_business_check(const struct business *b, const char **fieldp,
-		       char *msg, size_t sz)
+int api_business_check(const struct api *api, const struct business *b,
+		       const char **fieldp, char *msg, size_t sz)
 {
+	struct tz_zone *zone = NULL;
+	struct hours *h = NULL;
 	char buf[256];
 	const char *p, *item;
 	size_t n;
@@ -290,10 +294,16 @@ int api_business_check(const struct business *b, const char **fieldp,
 		   "0123456789/_-+") != strlen(p))
 		return bad(fieldp, "timezone", msg, sz,
 			   "not an IANA time zone name");
-	re_snprintf(buf, sizeof(buf), "/usr/share/zoneinfo/%s", p);
-	if (access(buf, R_OK))
+	if (!api || tz_get(api->tz, p, &zone))
 		return bad(fieldp, "timezone", msg, sz, "unknown time zone "
 			   "(is tzdata installed?)");
+
+	if (hours_parse(&h, b->hours, b->closed, buf, sizeof(buf))) {
+		/* the parser says which of the two and why */
+		return bad(fieldp, strstr(buf, "closed") ? "closed" : "hours",
+			   msg, sz, buf);
+	}
+	mem_deref(h);
 
 	re_snprintf(buf, sizeof(buf), "%lld", (long long)b->country);
 	if (phone_policy_validate(buf, NULL))
@@ -450,7 +460,7 @@ int api_record_check(const struct api *api, const struct store_table *t,
 		     size_t sz)
 {
 	if (t == &store_businesses)
-		return api_business_check(obj, fieldp, msg, sz);
+		return api_business_check(api, obj, fieldp, msg, sz);
 	if (t == &store_agents)
 		return check_agent(api, obj, fieldp, msg, sz);
 	if (t == &store_rules)

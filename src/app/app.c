@@ -119,7 +119,7 @@ static int put_business(const struct business *b, int *errp)
 
 	/* a typo in a time zone or a deny list must stop the start-up
 	 * with a line that says which, not quietly weaken a limit */
-	err = api_business_check(b, &field, msg, sizeof(msg));
+	err = api_business_check(app.api, b, &field, msg, sizeof(msg));
 	if (err) {
 		log_error("business %s: %s: %s", b->id, field, msg);
 		return err;

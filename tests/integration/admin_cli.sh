@@ -23,7 +23,7 @@ grep -q '^demo	Demo Shop	America/New_York	1	daily 00:00-24:00' "$T/out" ||
 ok "business list shows the demo business"
 
 run_cli 0 business add acme --name "Acme Corp" --timezone Europe/Paris \
-	--country 33 --origins https://acme.example --hours "mon-fri 09:00-18:00"
+	--country 33 --origins https://acme.example
 grep -q '^timezone *Europe/Paris' "$T/out" || fail "add output"
 run_cli 1 business add acme --name again
 grep -q '409 exists' "$T/err" || fail "add twice: $(cat "$T/err")"
@@ -35,6 +35,10 @@ run_cli 1 business add bad2 --country 0
 grep -q 'invalid_field (country)' "$T/err" || fail "bad country"
 run_cli 1 business add bad3 --colour red
 grep -q 'unknown_field (colour)' "$T/err" || fail "unknown field"
+run_cli 1 business add bad7 --hours "mon-fry 09:00-17:00"
+grep -q 'invalid_field (hours)' "$T/err" || fail "hours: $(cat "$T/err")"
+run_cli 1 business add bad8 --closed "2026-13-01"
+grep -q 'invalid_field (closed)' "$T/err" || fail "closed: $(cat "$T/err")"
 run_cli 1 business add bad4 --retry_attempts 99
 grep -q 'between 1 and 20' "$T/err" || fail "bounds: $(cat "$T/err")"
 run_cli 1 business add bad5 --caller_id 12345

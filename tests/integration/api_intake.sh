@@ -265,6 +265,27 @@ expect_error 403 origin_not_allowed
 	= 0 ] || fail "refused origin wrote a row"
 ok "POST: allowed origin gets CORS headers, other origins 403 and nothing stored"
 
+# ---- opening hours: a request while closed is scheduled for the opening
+TOMORROW=$(date -u -d tomorrow +%a | tr A-Z a-z)
+OPENS=$(date -u -d tomorrow +%Y-%m-%dT09:00:00.000Z)
+"$BECKON" --server "$URL" --token demo business add shut --timezone UTC \
+	--hours "$TOMORROW 09:00-10:00" >/dev/null || fail "business shut"
+post_json '{"business":"shut","phone":"+14155550170"}'
+expect_status 202 "while closed"
+expect_jv .status scheduled
+expect_jv .scheduled_for "$OPENS"
+WHEN=$(date -u -d tomorrow +%Y-%m-%dT09:30:00Z)
+post_json "{\"business\":\"shut\",\"phone\":\"+14155550171\",\"when\":\"$WHEN\"}"
+expect_jv .scheduled_for "$(date -u -d tomorrow +%Y-%m-%dT09:30:00.000Z)"
+WHEN=$(date -u -d tomorrow +%Y-%m-%dT11:00:00Z)
+post_json "{\"business\":\"shut\",\"phone\":\"+14155550172\",\"when\":\"$WHEN\"}"
+expect_jv .scheduled_for "$(date -u -d '8 days' +%Y-%m-%dT09:00:00.000Z)"
+"$BECKON" --server "$URL" --token demo business add never --timezone UTC \
+	--hours closed >/dev/null || fail "business never"
+post_json '{"business":"never","phone":"+14155550173"}'
+expect_error 409 business_closed
+ok "outside opening hours: scheduled for the next opening; a when inside hours is kept; never open: 409"
+
 # ---- an honest ETA: agents working, the average handle time
 req POST /v1/admin/agents/alice/state -H 'Authorization: Bearer demo' \
 	-H 'Content-Type: application/json' --data '{"state":"available"}'
