@@ -58,8 +58,8 @@ static const struct cfg_key keys[] = {
 	 "how far ahead a callback may be scheduled, in days"},
 
 	/* dialer (SIP B2BUA) and its call-control protocol */
-	{"dialer", CFG_STR, "local", 0, 0,
-	 "local (in process) or tcp://HOST:PORT of a remote dialer"},
+	{"dialer", CFG_STR, "off", 0, 0,
+	 "off, local (in process) or tcp://HOST:PORT of a remote dialer"},
 	{"sip_listen", CFG_ADDR, "127.0.0.1:5060", 0, 0,
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,
@@ -67,7 +67,8 @@ static const struct cfg_key keys[] = {
 	{"trunk_proxy", CFG_STR, "", 0, 0,
 	 "outbound proxy of the SIP trunk, e.g. sip:127.0.0.1:5090"},
 	{"trunk_uri", CFG_STR, "sip:${e164}@127.0.0.1;user=phone", 0, 0,
-	 "template turning an E.164 number into a request URI"},
+	 "template turning an E.164 number into a request URI "
+	 "(${e164}: +14155550100, ${digits}: 14155550100)"},
 	{"trunk_user", CFG_STR, "", 0, 0, "digest user name for the trunk"},
 	{"trunk_password", CFG_STR, "", 0, 0,
 	 "digest password for the trunk (never logged)"},
@@ -87,7 +88,8 @@ static const struct cfg_key keys[] = {
 	{"record_dir", CFG_STR, "var/recordings", 0, 0,
 	 "folder of call recordings"},
 	{"control_listen", CFG_ADDR, "127.0.0.1:7070", 0, 0,
-	 "call-control protocol listener (empty: off)"},
+	 "call-control protocol listener (empty, or no control_secret: "
+	 "off)"},
 	{"control_secret", CFG_STR, "", 0, 0,
 	 "shared secret of the call-control protocol (never logged)"},
 

@@ -1,0 +1,880 @@
+/*
+ * A call: the bridge that owns a customer leg and an agent leg, and the
+ * state machine that joins them.
+ *
+ * Customer first (the default):
+ *
+ *   CALLING_CUSTOMER --customer answers--> HOLDING --agent answers-->
+ *   BRIDGED --either hangs up--> ENDED
+ *
+ *   In HOLDING the customer hears the hold prompt, looped. An agent leg
+ *   that fails (busy, no answer, ...) is reported as leg_ended and the
+ *   call stays in HOLDING until dialer_offer_agent() tries another agent
+ *   or max_hold runs out: then GOODBYE plays the goodbye prompt once and
+ *   the call ends with max_hold.
+ *
+ * Agent first:
+ *
+ *   CALLING_AGENT --agent answers--> WHISPER --prompt ends--> CONNECTING
+ *   --customer answers--> BRIDGED --either hangs up--> ENDED
+ *
+ *   Here a failure of either leg ends the call; early media from the
+ *   customer's network (ringback, announcements) is relayed to the agent.
+ *
+ * A leg is started from a zero-delay timer, never inside the command that
+ * asked for it: a client always gets its "ok" before the first event.
+ *
+ * Ending: whatever ends a call (a leg's BYE or failure, a media timeout,
+ * max_hold, dialer_hangup) goes through call_end(), which hangs up the
+ * other leg, reports leg_ended for each leg that was up, closes the
+ * recording, and sends the one "ended" event. The call leaves the id
+ * table at once and is freed from a timer.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <re.h>
+#define LOG_SUBSYS "dialer"
+#include "util/util.h"
+#include "phone/phone.h"
+#include "dialer/dialer_int.h"
+
+enum call_state {
+	CS_CALLING_CUSTOMER,
+	CS_HOLDING,
+	CS_CALLING_AGENT,
+	CS_WHISPER,
+	CS_CONNECTING,
+	CS_BRIDGED,
+	CS_GOODBYE,
+	CS_ENDED,
+};
+
+enum {
+	RING_MAX = 600,
+	HOLD_MAX = 7200,
+};
+
+struct dcall {
+	struct le he;               /* d->calls, then d->dead */
+	struct dialer *d;
+	char *id;
+	enum dialer_mode mode;
+	enum call_state state;
+
+	char *customer;
+	char *agent;                /* the agent of the current agent leg */
+	char *caller_id;
+	struct media_prompt *hold;
+	struct media_prompt *whisper;
+	struct media_prompt *goodbye;
+	uint32_t customer_ring_ms;
+	uint32_t agent_ring_ms;
+	uint32_t max_hold_ms;
+
+	bool record;
+	struct media_rec *rec;
+	char *rec_path;
+
+	struct leg *cust;
+	struct leg *agl;
+	enum dialer_leg pending;    /* the leg step_tmr will start */
+	struct tmr step_tmr;
+	struct tmr hold_tmr;
+
+	dialer_event_h *eh;
+	void *arg;
+	int64_t created;
+};
+
+
+static void call_destructor(void *arg)
+{
+	struct dcall *c = arg;
+
+	list_unlink(&c->he);
+	tmr_cancel(&c->step_tmr);
+	tmr_cancel(&c->hold_tmr);
+	mem_deref(c->cust);
+	mem_deref(c->agl);
+	mem_deref(c->rec);
+	mem_deref(c->rec_path);
+	mem_deref(c->hold);
+	mem_deref(c->whisper);
+	mem_deref(c->goodbye);
+	mem_deref(c->id);
+	mem_deref(c->customer);
+	mem_deref(c->agent);
+	mem_deref(c->caller_id);
+}
+
+
+static void reap(void *arg)
+{
+	struct dialer *d = arg;
+
+	list_flush(&d->dead);
+}
+
+
+void dialer_reap(struct dialer *d, struct le *le, void *obj)
+{
+	list_unlink(le);
+	list_append(&d->dead, le, obj);
+	tmr_start(&d->reap_tmr, 0, reap, d);
+}
+
+
+static const char *state_name(enum call_state s)
+{
+	switch (s) {
+
+	case CS_CALLING_CUSTOMER: return "calling";
+	case CS_HOLDING:          return "holding";
+	case CS_CALLING_AGENT:    return "calling_agent";
+	case CS_WHISPER:          return "whisper";
+	case CS_CONNECTING:       return "connecting";
+	case CS_BRIDGED:          return "bridged";
+	case CS_GOODBYE:          return "goodbye";
+	case CS_ENDED:            return "ended";
+	}
+
+	return "?";
+}
+
+
+static void emit(struct dcall *c, enum dialer_ev type, enum dialer_leg leg,
+		 enum dialer_reason reason, uint16_t sip)
+{
+	struct dialer_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.id = c->id;
+	ev.leg = leg;
+	ev.reason = reason;
+	ev.sip = sip;
+	ev.t = time_now_ms();
+	if (leg == DIALER_LEG_AGENT)
+		ev.agent = c->agent;
+	if (type == DIALER_EV_RINGING)
+		ev.early_media = leg == DIALER_LEG_AGENT ?
+			c->agl && c->agl->early_media :
+			c->cust && c->cust->early_media;
+	if (type == DIALER_EV_DTMF) {
+		const struct leg *l = leg == DIALER_LEG_AGENT ? c->agl :
+			c->cust;
+
+		ev.digit = l ? l->digit : '?';
+	}
+	if (type == DIALER_EV_ENDED)
+		ev.recording = c->rec_path;
+
+	if (type == DIALER_EV_ENDED || type == DIALER_EV_LEG_ENDED)
+		log_info("call %s: %s%s%s: %s (%u)", c->id,
+			 dialer_leg_name(leg), leg ? " " : "",
+			 dialer_ev_name(type), dialer_reason_name(reason),
+			 sip);
+	else
+		log_info("call %s: %s%s%s", c->id, dialer_leg_name(leg),
+			 leg ? " " : "", dialer_ev_name(type));
+
+	if (c->eh)
+		c->eh(&ev, c->arg);
+}
+
+
+static void leg_ended_emit(struct dcall *c, const struct leg *l)
+{
+	emit(c, DIALER_EV_LEG_ENDED, l->kind, l->reason, l->scode);
+}
+
+
+/*
+ * The end of a call. cause: the leg whose end ends the call (already
+ * ended, not yet reported), or NULL when we end it.
+ */
+static void call_end(struct dcall *c, enum dialer_reason reason,
+		     struct leg *cause)
+{
+	struct leg *legs[2];
+	uint16_t sip = 0;
+	size_t i;
+
+	if (c->state == CS_ENDED)
+		return;
+
+	c->state = CS_ENDED;
+	c->pending = DIALER_LEG_NONE;
+	tmr_cancel(&c->step_tmr);
+	tmr_cancel(&c->hold_tmr);
+
+	legs[0] = c->cust;
+	legs[1] = c->agl;
+
+	if (cause) {
+		sip = cause->scode;
+		leg_ended_emit(c, cause);
+	}
+
+	for (i = 0; i < 2; i++) {
+		struct leg *l = legs[i];
+		bool up;
+
+		if (!l || l == cause || l->state == LEG_ENDED)
+			continue;
+
+		up = l->state == LEG_ANSWERED;
+		leg_hangup(l, up ? reason : DIALER_R_CANCELED,
+			   up ? 200 : 487);
+		leg_ended_emit(c, l);
+	}
+
+	if (!cause && c->cust)
+		sip = c->cust->scode;
+
+	/* the file is complete before anyone is told where it is */
+	c->rec = mem_deref(c->rec);
+
+	--c->d->ncalls;
+	dialer_reap(c->d, &c->he, c);
+
+	emit(c, DIALER_EV_ENDED, cause ? cause->kind : DIALER_LEG_NONE,
+	     reason, sip);
+}
+
+
+/* We end a call through one of its answered legs (media timeout, the
+ * goodbye played): that leg is the cause. */
+static void call_end_via(struct dcall *c, struct leg *l,
+			 enum dialer_reason reason)
+{
+	leg_hangup(l, reason, l->scode ? l->scode : 200);
+	call_end(c, reason, l);
+}
+
+
+static void record_start(struct dcall *c)
+{
+	char path[1024];
+	int err;
+
+	if (!c->record || c->rec)
+		return;
+
+	if (mkdir(c->d->record_dir, 0750) && errno != EEXIST) {
+		log_error("record_dir %s: %s", c->d->record_dir,
+			  strerror(errno));
+		return;
+	}
+
+	if (re_snprintf(path, sizeof(path), "%s/%s-%lld.wav",
+			c->d->record_dir, c->id, (long long)c->created) < 0)
+		return;
+
+	err = media_rec_open(&c->rec, path);
+	if (err)
+		return;
+
+	err = str_dup(&c->rec_path, path);
+	if (err) {
+		c->rec = mem_deref(c->rec);
+		return;
+	}
+
+	media_stream_record(c->cust->ms, c->rec, 0);
+	media_stream_record(c->agl->ms, c->rec, 1);
+}
+
+
+static void call_bridge(struct dcall *c)
+{
+	tmr_cancel(&c->hold_tmr);
+
+	if (media_bridge(c->cust->ms, c->agl->ms)) {
+		call_end(c, DIALER_R_FAILED, NULL);
+		return;
+	}
+
+	c->state = CS_BRIDGED;
+	record_start(c);
+	emit(c, DIALER_EV_BRIDGED, DIALER_LEG_NONE, DIALER_R_NONE, 0);
+}
+
+
+static void schedule_leg(struct dcall *c, enum dialer_leg kind);
+
+
+static void max_hold_timeout(void *arg)
+{
+	struct dcall *c = arg;
+
+	if (c->state != CS_HOLDING)
+		return;
+
+	log_info("call %s: no agent in %u s", c->id, c->max_hold_ms / 1000);
+
+	c->pending = DIALER_LEG_NONE;
+	tmr_cancel(&c->step_tmr);
+
+	if (c->agl && c->agl->state != LEG_ENDED) {
+		leg_hangup(c->agl, DIALER_R_CANCELED, 487);
+		leg_ended_emit(c, c->agl);
+		if (c->state == CS_ENDED)
+			return;
+	}
+
+	c->state = CS_GOODBYE;
+	if (!c->goodbye || media_stream_play(c->cust->ms, c->goodbye, false))
+		call_end_via(c, c->cust, DIALER_R_MAX_HOLD);
+}
+
+
+static void customer_answered(struct dcall *c)
+{
+	if (c->mode == DIALER_AGENT_FIRST) {
+		if (c->agl && c->agl->state == LEG_ANSWERED)
+			call_bridge(c);
+		return;
+	}
+
+	c->state = CS_HOLDING;
+	if (c->hold)
+		(void)media_stream_play(c->cust->ms, c->hold, true);
+	tmr_start(&c->hold_tmr, c->max_hold_ms, max_hold_timeout, c);
+
+	if (c->agent)
+		schedule_leg(c, DIALER_LEG_AGENT);
+}
+
+
+static void agent_answered(struct dcall *c)
+{
+	if (c->mode == DIALER_CUSTOMER_FIRST) {
+		if (c->state == CS_HOLDING)
+			call_bridge(c);
+		return;
+	}
+
+	if (c->whisper &&
+	    !media_stream_play(c->agl->ms, c->whisper, false)) {
+		c->state = CS_WHISPER;
+		return;
+	}
+
+	c->state = CS_CONNECTING;
+	schedule_leg(c, DIALER_LEG_CUSTOMER);
+}
+
+
+static struct leg *other(const struct dcall *c, const struct leg *l)
+{
+	return l == c->cust ? c->agl : c->cust;
+}
+
+
+void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
+{
+	struct leg *o;
+
+	if (c->state == CS_ENDED)
+		return;
+
+	switch (ev) {
+
+	case LEG_EV_RINGING:
+		emit(c, DIALER_EV_RINGING, l->kind, DIALER_R_NONE, 0);
+		break;
+
+	case LEG_EV_EARLY_MEDIA:
+		emit(c, DIALER_EV_RINGING, l->kind, DIALER_R_NONE, 0);
+		/* agent first: the agent hears the customer's network */
+		if (c->state == CS_CONNECTING && l == c->cust && c->agl)
+			(void)media_bridge(c->agl->ms, c->cust->ms);
+		break;
+
+	case LEG_EV_ANSWERED:
+		emit(c, DIALER_EV_ANSWERED, l->kind, DIALER_R_NONE, 0);
+		if (c->state == CS_ENDED)
+			break;
+		if (l == c->cust)
+			customer_answered(c);
+		else
+			agent_answered(c);
+		break;
+
+	case LEG_EV_HOLD:
+	case LEG_EV_UNHOLD:
+		emit(c, ev == LEG_EV_HOLD ? DIALER_EV_HOLD : DIALER_EV_UNHOLD,
+		     l->kind, DIALER_R_NONE, 0);
+		o = other(c, l);
+		if (c->state != CS_BRIDGED || !o)
+			break;
+		/* whoever holds, the other side hears the hold audio */
+		if (ev == LEG_EV_HOLD && c->hold)
+			(void)media_stream_play(o->ms, c->hold, true);
+		else if (ev == LEG_EV_UNHOLD)
+			media_stream_stop(o->ms);
+		break;
+
+	case LEG_EV_PROMPT_END:
+		if (c->state == CS_WHISPER && l == c->agl) {
+			c->state = CS_CONNECTING;
+			schedule_leg(c, DIALER_LEG_CUSTOMER);
+		}
+		else if (c->state == CS_GOODBYE && l == c->cust) {
+			call_end_via(c, l, DIALER_R_MAX_HOLD);
+		}
+		break;
+
+	case LEG_EV_DTMF:
+		if (c->state == CS_BRIDGED)
+			emit(c, DIALER_EV_DTMF, l->kind, DIALER_R_NONE, 0);
+		break;
+
+	case LEG_EV_MEDIA_TIMEOUT:
+		call_end_via(c, l, DIALER_R_MEDIA_TIMEOUT);
+		break;
+
+	case LEG_EV_ENDED:
+		/* customer first, holding: an agent that did not answer is
+		 * reported, and the customer keeps holding */
+		if (l == c->agl && c->mode == DIALER_CUSTOMER_FIRST &&
+		    (c->state == CS_HOLDING || c->state == CS_GOODBYE)) {
+			leg_ended_emit(c, l);
+			break;
+		}
+		call_end(c, l->reason, l);
+		break;
+	}
+}
+
+
+/* ---- starting legs */
+
+static int start_leg(struct dcall *c, enum dialer_leg kind)
+{
+	struct dialer *d = c->d;
+	struct agent_target t;
+	struct leg_params lp;
+	char from[256];
+	struct leg *l;
+	int err;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.kind = kind;
+
+	if (kind == DIALER_LEG_CUSTOMER) {
+		err = dialer_trunk_uri(d, t.uri, sizeof(t.uri), c->customer);
+		if (err)
+			return err;
+		t.via_trunk = true;
+		(void)re_snprintf(from, sizeof(from), "sip:%s@%s",
+				  c->caller_id ? c->caller_id :
+				  d->trunk_user ? d->trunk_user : "beckon",
+				  d->domain);
+		lp.ring_ms = c->customer_ring_ms;
+		lp.from_name = NULL;
+	}
+	else {
+		err = agent_resolve(d, c->agent, &t);
+		if (err)
+			return err;
+		/* the agent's phone shows who is calling back */
+		(void)re_snprintf(from, sizeof(from), "sip:%s@%s",
+				  c->customer, d->domain);
+		lp.ring_ms = c->agent_ring_ms;
+		lp.from_name = "Callback";
+		if (!t.via_trunk)
+			lp.route = t.route;
+	}
+
+	if (t.via_trunk)
+		lp.route = d->trunk_route;
+	lp.uri = t.uri;
+	lp.via_trunk = t.via_trunk;
+	lp.from_uri = from;
+
+	err = leg_alloc(&l, c, d, &lp);
+	if (err)
+		return err;
+
+	if (kind == DIALER_LEG_CUSTOMER) {
+		mem_deref(c->cust);
+		c->cust = l;
+	}
+	else {
+		/* a leg that ended before goes with the next free */
+		if (c->agl)
+			dialer_reap(d, &c->agl->he, c->agl);
+		c->agl = l;
+	}
+
+	emit(c, DIALER_EV_INVITE, kind, DIALER_R_NONE, 0);
+
+	return 0;
+}
+
+
+static void step(void *arg)
+{
+	struct dcall *c = arg;
+	enum dialer_leg kind = c->pending;
+	enum dialer_reason reason;
+	int err;
+
+	c->pending = DIALER_LEG_NONE;
+	if (kind == DIALER_LEG_NONE || c->state == CS_ENDED)
+		return;
+
+	err = start_leg(c, kind);
+	if (!err)
+		return;
+
+	reason = err == ENODEV ? DIALER_R_NO_AGENT : DIALER_R_FAILED;
+	log_warn("call %s: cannot call the %s: %s", c->id,
+		 dialer_leg_name(kind), err == ENODEV ?
+		 "agent not registered" : strerror(err));
+
+	/* customer first, holding: report the agent, keep the customer */
+	if (kind == DIALER_LEG_AGENT && c->state == CS_HOLDING) {
+		emit(c, DIALER_EV_LEG_ENDED, kind, reason, 0);
+		return;
+	}
+
+	call_end(c, reason, NULL);
+}
+
+
+static void schedule_leg(struct dcall *c, enum dialer_leg kind)
+{
+	c->pending = kind;
+	tmr_start(&c->step_tmr, 0, step, c);
+}
+
+
+/* ---- the public interface */
+
+static bool call_id_valid(const char *id)
+{
+	size_t n;
+
+	if (!id)
+		return false;
+
+	for (n = 0; id[n]; n++) {
+		char ch = id[n];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		      ch == '.' || ch == ':'))
+			return false;
+	}
+
+	return n >= 1 && n <= DIALER_ID_MAX;
+}
+
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct dcall *c = le->data;
+
+	return !strcmp(c->id, arg);
+}
+
+
+static struct dcall *call_find(const struct dialer *d, const char *id)
+{
+	if (!d || !id)
+		return NULL;
+
+	return list_ledata(hash_lookup(d->calls, hash_joaat_str(id), id_cmp,
+				       (void *)id));
+}
+
+
+int dialer_call_check(const struct dialer *d,
+		      const struct dialer_call_params *p,
+		      const char **fieldp)
+{
+	struct media_prompt *mp;
+	const char *field = NULL;
+	int err;
+
+	if (!d || !p)
+		return EINVAL;
+
+	if (!call_id_valid(p->id))
+		field = "id";
+	else if (!dialer_e164_valid(p->customer))
+		field = "customer";
+	else if (p->agent && agent_spec_check(d, p->agent))
+		field = "agent";
+	else if (!p->agent && p->mode == DIALER_AGENT_FIRST)
+		field = "agent";
+	else if (p->mode != DIALER_CUSTOMER_FIRST &&
+		 p->mode != DIALER_AGENT_FIRST)
+		field = "mode";
+	else if (p->caller_id && !dialer_e164_valid(p->caller_id))
+		field = "caller_id";
+	else if (p->customer_ring > RING_MAX)
+		field = "customer_ring";
+	else if (p->agent_ring > RING_MAX)
+		field = "agent_ring";
+	else if (p->max_hold > HOLD_MAX)
+		field = "max_hold";
+
+	/* the prompts must exist now, not when the customer answers */
+	if (!field) {
+		struct dialer *dm = (struct dialer *)d;
+
+		err = dialer_prompt_get(dm, &mp, p->prompt ? p->prompt :
+					"hold");
+		if (err)
+			field = "prompt";
+		else if (p->whisper &&
+			 dialer_prompt_get(dm, &mp, p->whisper))
+			field = "whisper";
+		else if (dialer_prompt_get(dm, &mp, p->goodbye ?
+					   p->goodbye : "goodbye"))
+			field = "goodbye";
+	}
+
+	if (fieldp)
+		*fieldp = field;
+
+	return field ? EINVAL : 0;
+}
+
+
+int dialer_originate(struct dialer *d, const struct dialer_call_params *p,
+		     dialer_event_h *h, void *arg)
+{
+	struct media_prompt *mp = NULL;
+	struct dcall *c;
+	int err;
+
+	err = dialer_call_check(d, p, NULL);
+	if (err)
+		return err;
+
+	if (d->stopping)
+		return ESHUTDOWN;
+
+	if (call_find(d, p->id))
+		return EEXIST;
+
+	c = mem_zalloc(sizeof(*c), call_destructor);
+	if (!c)
+		return ENOMEM;
+
+	tmr_init(&c->step_tmr);
+	tmr_init(&c->hold_tmr);
+	c->d = d;
+	c->mode = p->mode;
+	c->eh = h;
+	c->arg = arg;
+	c->created = time_now_ms();
+	c->record = p->record;
+	c->customer_ring_ms = p->customer_ring ? p->customer_ring * 1000 :
+		d->ring_timeout_ms;
+	c->agent_ring_ms = p->agent_ring ? p->agent_ring * 1000 :
+		d->ring_timeout_ms;
+	c->max_hold_ms = p->max_hold ? p->max_hold * 1000 : d->max_hold_ms;
+
+	err  = str_dup(&c->id, p->id);
+	err |= str_dup(&c->customer, p->customer);
+	if (p->agent)
+		err |= str_dup(&c->agent, p->agent);
+	if (p->caller_id)
+		err |= str_dup(&c->caller_id, p->caller_id);
+	if (err) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	/* checked above; held by the call in case the cache changes */
+	if (!dialer_prompt_get(d, &mp, p->prompt ? p->prompt : "hold"))
+		c->hold = mem_ref(mp);
+	if (p->whisper && !dialer_prompt_get(d, &mp, p->whisper))
+		c->whisper = mem_ref(mp);
+	if (!dialer_prompt_get(d, &mp, p->goodbye ? p->goodbye : "goodbye"))
+		c->goodbye = mem_ref(mp);
+
+	hash_append(d->calls, hash_joaat_str(c->id), &c->he, c);
+	++d->ncalls;
+
+	if (c->mode == DIALER_AGENT_FIRST) {
+		c->state = CS_CALLING_AGENT;
+		schedule_leg(c, DIALER_LEG_AGENT);
+	}
+	else {
+		c->state = CS_CALLING_CUSTOMER;
+		schedule_leg(c, DIALER_LEG_CUSTOMER);
+	}
+
+	{
+		char masked[32];
+
+		log_info("call %s: %s, customer %s, agent %s", c->id,
+			 c->mode == DIALER_AGENT_FIRST ? "agent first" :
+			 "customer first",
+			 phone_mask(masked, sizeof(masked), c->customer),
+			 c->agent ? c->agent : "(later)");
+	}
+
+ out:
+	if (err)
+		mem_deref(c);
+
+	return err;
+}
+
+
+int dialer_hangup(struct dialer *d, const char *id)
+{
+	struct dcall *c = call_find(d, id);
+
+	if (!c)
+		return ENOENT;
+
+	call_end(c, DIALER_R_SYSTEM_HANGUP, NULL);
+
+	return 0;
+}
+
+
+int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
+		       uint32_t ring)
+{
+	struct dcall *c = call_find(d, id);
+	char *dup = NULL;
+
+	if (!c)
+		return ENOENT;
+
+	if (agent_spec_check(d, agent) || ring > RING_MAX)
+		return EINVAL;
+
+	if (c->mode != DIALER_CUSTOMER_FIRST || c->state != CS_HOLDING ||
+	    c->pending != DIALER_LEG_NONE ||
+	    (c->agl && c->agl->state != LEG_ENDED))
+		return EBUSY;
+
+	if (str_dup(&dup, agent))
+		return ENOMEM;
+
+	mem_deref(c->agent);
+	c->agent = dup;
+	if (ring)
+		c->agent_ring_ms = ring * 1000;
+
+	schedule_leg(c, DIALER_LEG_AGENT);
+
+	return 0;
+}
+
+
+int dialer_status(const struct dialer *d, const char *id,
+		  struct dialer_status *st)
+{
+	const struct dcall *c = call_find(d, id);
+
+	if (!c || !st)
+		return c ? EINVAL : ENOENT;
+
+	st->state = state_name(c->state);
+	st->mode = c->mode;
+	st->customer_state = leg_state_name(c->cust);
+	st->agent_state = leg_state_name(c->agl);
+	st->agent = c->agent;
+	st->created = c->created;
+
+	return 0;
+}
+
+
+unsigned dialer_call_count(const struct dialer *d)
+{
+	return d ? d->ncalls : 0;
+}
+
+
+struct forget {
+	dialer_event_h *h;
+	void *arg;
+};
+
+
+static bool forget_handler(struct le *le, void *arg)
+{
+	struct dcall *c = le->data;
+	struct forget *f = arg;
+
+	if (c->eh == f->h && c->arg == f->arg) {
+		c->eh = NULL;
+		c->arg = NULL;
+	}
+
+	return false;
+}
+
+
+void dialer_forget_handler(struct dialer *d, dialer_event_h *h, void *arg)
+{
+	struct forget f = {h, arg};
+
+	if (d)
+		(void)hash_apply(d->calls, forget_handler, &f);
+}
+
+
+static bool first_handler(struct le *le, void *arg)
+{
+	(void)le;
+	(void)arg;
+
+	return true;
+}
+
+
+void dialer_calls_end_all(struct dialer *d, enum dialer_reason reason)
+{
+	struct le *le;
+
+	if (!d || !d->calls)
+		return;
+
+	/* one at a time: an event handler may end others meanwhile */
+	while ((le = hash_apply(d->calls, first_handler, NULL)))
+		call_end(le->data, reason, NULL);
+}
+
+
+struct status_walk {
+	dialer_status_h *h;
+	void *arg;
+};
+
+
+static bool status_handler(struct le *le, void *arg)
+{
+	const struct dcall *c = le->data;
+	struct status_walk *w = arg;
+	struct dialer_status st;
+
+	if (!dialer_status(c->d, c->id, &st))
+		w->h(c->id, &st, w->arg);
+
+	return false;
+}
+
+
+void dialer_status_all(const struct dialer *d, dialer_status_h *h,
+		       void *arg)
+{
+	struct status_walk w = {h, arg};
+
+	if (d && h)
+		(void)hash_apply(d->calls, status_handler, &w);
+}

@@ -1,0 +1,864 @@
+/*
+ * The call-control protocol: newline-delimited JSON over TCP, one object
+ * per line, documented in docs/call-control.md.
+ *
+ *   server: {"event":"hello","protocol":"beckon-call-control/1",
+ *            "nonce":"..."}
+ *   client: {"cmd":"auth","secret":"..."}     (or "hmac": HMAC-SHA256 of
+ *                                               the nonce, hex)
+ *   server: {"event":"ok","cmd":"auth"}
+ *   client: {"cmd":"originate","id":"c1","customer":"+14155550100",...}
+ *   server: {"event":"ok","cmd":"originate","id":"c1"}
+ *   server: {"event":"invite","id":"c1","leg":"customer","t":...}
+ *
+ * Every command gets exactly one reply, "ok" (or "status"/"pong") or
+ * "error", before any event it causes. A connection gets the events of
+ * the calls it originated; when it closes, those calls go on without it.
+ *
+ * Untrusted input: lines are bounded (CTL_LINE_MAX), the first line must
+ * authenticate within AUTH_TIMEOUT or the connection is closed after an
+ * error line; the secret is compared in constant time through SHA-256 of
+ * both sides; connections are bounded (CONN_MAX). A connection we close
+ * is half-closed first, so that its error line is not lost to a reset.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sodium.h>
+#include <re.h>
+#define LOG_SUBSYS "dialer"
+#include "util/util.h"
+#include "dialer/dialer_int.h"
+
+enum {
+	CTL_LINE_MAX = 8192,
+	CONN_MAX = 64,
+	AUTH_TIMEOUT = 10000,
+	LINGER = 1000,
+	NONCE_BYTES = 16,
+	TXQ_MAX = 4 * 1024 * 1024,
+};
+
+struct control {
+	struct dialer *d;
+	struct tcp_sock *ts;
+	struct list conns;
+	uint8_t secret_hash[crypto_hash_sha256_BYTES];
+	char *secret;
+};
+
+struct cconn {
+	struct le le;
+	struct control *ctl;
+	struct tcp_conn *tc;
+	struct mbuf *rx;
+	struct tmr tmr;
+	struct sa peer;
+	char nonce[2 * NONCE_BYTES + 1];
+	bool authed;
+	bool closing;
+};
+
+
+static void event_handler(const struct dialer_event *ev, void *arg);
+
+
+static void cconn_destructor(void *arg)
+{
+	struct cconn *cc = arg;
+
+	list_unlink(&cc->le);
+	tmr_cancel(&cc->tmr);
+	if (cc->ctl)
+		dialer_forget_handler(cc->ctl->d, event_handler, cc);
+	cc->tc = mem_deref(cc->tc);
+	mem_deref(cc->rx);
+}
+
+
+static void control_destructor(void *arg)
+{
+	struct control *ctl = arg;
+
+	list_flush(&ctl->conns);
+	ctl->ts = mem_deref(ctl->ts);
+	if (ctl->secret)
+		sodium_memzero(ctl->secret, strlen(ctl->secret));
+	mem_deref(ctl->secret);
+}
+
+
+static void cconn_free(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+/* Send a line; a client that does not read is dropped. */
+static void send_line(struct cconn *cc, const char *fmt, ...)
+{
+	struct mbuf *mb;
+	va_list ap;
+	int err;
+
+	if (!cc->tc)
+		return;
+
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return;
+
+	va_start(ap, fmt);
+	err = mbuf_vprintf(mb, fmt, ap);
+	va_end(ap);
+	err |= mbuf_write_u8(mb, '\n');
+	mb->pos = 0;
+
+	if (!err)
+		err = tcp_send(cc->tc, mb);
+	mem_deref(mb);
+
+	if (err && !cc->closing) {
+		char a[64];
+
+		log_warn("control client %s: %s: dropped",
+			 addr_str(a, sizeof(a), &cc->peer), strerror(err));
+		cc->closing = true;
+		tmr_start(&cc->tmr, 0, cconn_free, cc);
+	}
+}
+
+
+/* Close after the last line: half-close, then free when the peer closes
+ * or after LINGER. */
+static void close_soon(struct cconn *cc)
+{
+	int fd;
+
+	if (cc->closing)
+		return;
+
+	cc->closing = true;
+	fd = cc->tc ? tcp_conn_fd(cc->tc) : -1;
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_WR);
+	tmr_start(&cc->tmr, LINGER, cconn_free, cc);
+}
+
+
+/* ,"name":"value" when there is a value */
+struct opt {
+	const char *name;
+	const char *val;
+};
+
+
+static int opt_print(struct re_printf *pf, const struct opt *o)
+{
+	if (!o->val)
+		return 0;
+
+	return re_hprintf(pf, ",\"%s\":%H", o->name, json_str_print,
+			  o->val);
+}
+
+
+static void send_error(struct cconn *cc, const char *cmd, const char *id,
+		       const char *code, const char *field,
+		       const char *message)
+{
+	struct opt ocmd = {"cmd", cmd}, oid = {"id", id};
+	struct opt ofield = {"field", field};
+
+	send_line(cc, "{\"event\":\"error\"%H%H,\"code\":\"%s\"%H"
+		  ",\"message\":%H}", opt_print, &ocmd, opt_print, &oid,
+		  code, opt_print, &ofield, json_str_print, message);
+}
+
+
+static void send_ok(struct cconn *cc, const char *cmd, const char *id)
+{
+	struct opt oid = {"id", id};
+
+	send_line(cc, "{\"event\":\"ok\",\"cmd\":\"%s\"%H}", cmd,
+		  opt_print, &oid);
+}
+
+
+static void event_handler(const struct dialer_event *ev, void *arg)
+{
+	struct cconn *cc = arg;
+
+	if (!cc->closing)
+		send_line(cc, "%H", dialer_event_print, ev);
+}
+
+
+/* ---- fields */
+
+/* A string field: absent (NULL, 0), a string (0) or wrong (EINVAL). */
+static int field_str(const struct odict *od, const char *name,
+		     const char **vp)
+{
+	const struct odict_entry *e = odict_lookup(od, name);
+
+	*vp = NULL;
+	if (!e || e->type == ODICT_NULL)
+		return 0;
+	if (e->type != ODICT_STRING)
+		return EINVAL;
+
+	*vp = e->u.str;
+	return 0;
+}
+
+
+static int field_uint(const struct odict *od, const char *name,
+		      uint32_t *vp)
+{
+	const struct odict_entry *e = odict_lookup(od, name);
+
+	*vp = 0;
+	if (!e || e->type == ODICT_NULL)
+		return 0;
+	if (e->type != ODICT_INT || e->u.integer < 0 ||
+	    e->u.integer > 100000)
+		return EINVAL;
+
+	*vp = (uint32_t)e->u.integer;
+	return 0;
+}
+
+
+static int field_bool(const struct odict *od, const char *name, bool *vp)
+{
+	const struct odict_entry *e = odict_lookup(od, name);
+
+	*vp = false;
+	if (!e || e->type == ODICT_NULL)
+		return 0;
+	if (e->type != ODICT_BOOL)
+		return EINVAL;
+
+	*vp = e->u.boolean;
+	return 0;
+}
+
+
+static const char *field_message(const char *field)
+{
+	static const struct {
+		const char *field;
+		const char *msg;
+	} msgs[] = {
+		{"id", "id must be 1 to 64 of A-Z a-z 0-9 . _ : -"},
+		{"customer", "customer must be E.164: + and 8 to 15 digits"},
+		{"agent", "agent must be a sip: URI, a known agent id or an "
+		 "E.164 number (and is required in agent_first mode)"},
+		{"mode", "mode must be customer_first or agent_first"},
+		{"caller_id", "caller_id must be E.164"},
+		{"customer_ring", "customer_ring must be 1 to 600 seconds"},
+		{"agent_ring", "agent_ring must be 1 to 600 seconds"},
+		{"max_hold", "max_hold must be 1 to 7200 seconds"},
+		{"prompt", "no such prompt (a name of letters, digits, _ "
+		 "and - with a WAV file in prompt_dir)"},
+		{"whisper", "no such prompt"},
+		{"goodbye", "no such prompt"},
+		{"record", "record must be true or false"},
+		{"password", "password must be 1 to 128 characters"},
+		{"endpoint", "endpoint must be a sip: URI"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(msgs); i++) {
+		if (!strcmp(msgs[i].field, field))
+			return msgs[i].msg;
+	}
+
+	return "invalid value";
+}
+
+
+/* ---- commands */
+
+static void cmd_originate(struct cconn *cc, const struct odict *od)
+{
+	struct dialer_call_params p;
+	const char *mode = NULL, *field = NULL;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+
+	if (field_str(od, "id", &p.id))
+		field = "id";
+	else if (field_str(od, "customer", &p.customer))
+		field = "customer";
+	else if (field_str(od, "agent", &p.agent))
+		field = "agent";
+	else if (field_str(od, "mode", &mode) ||
+		 (mode && strcmp(mode, "customer_first") &&
+		  strcmp(mode, "agent_first")))
+		field = "mode";
+	else if (field_str(od, "prompt", &p.prompt))
+		field = "prompt";
+	else if (field_str(od, "whisper", &p.whisper))
+		field = "whisper";
+	else if (field_str(od, "goodbye", &p.goodbye))
+		field = "goodbye";
+	else if (field_str(od, "caller_id", &p.caller_id))
+		field = "caller_id";
+	else if (field_uint(od, "customer_ring", &p.customer_ring))
+		field = "customer_ring";
+	else if (field_uint(od, "agent_ring", &p.agent_ring))
+		field = "agent_ring";
+	else if (field_uint(od, "max_hold", &p.max_hold))
+		field = "max_hold";
+	else if (field_bool(od, "record", &p.record))
+		field = "record";
+
+	if (mode && !strcmp(mode, "agent_first"))
+		p.mode = DIALER_AGENT_FIRST;
+
+	if (!field && dialer_call_check(cc->ctl->d, &p, &field))
+		field = field ? field : "id";
+
+	if (field) {
+		send_error(cc, "originate", p.id && strlen(p.id) <= 64 ?
+			   p.id : NULL, "bad_request", field,
+			   field_message(field));
+		return;
+	}
+
+	err = dialer_originate(cc->ctl->d, &p, event_handler, cc);
+	switch (err) {
+
+	case 0:
+		send_ok(cc, "originate", p.id);
+		break;
+
+	case EEXIST:
+		send_error(cc, "originate", p.id, "duplicate_id", "id",
+			   "a call with this id is in progress");
+		break;
+
+	case ESHUTDOWN:
+		send_error(cc, "originate", p.id, "shutting_down", NULL,
+			   "the dialer is shutting down");
+		break;
+
+	default:
+		send_error(cc, "originate", p.id, "failed", NULL,
+			   strerror(err));
+		break;
+	}
+}
+
+
+static void cmd_hangup(struct cconn *cc, const struct odict *od)
+{
+	const char *id = NULL;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, "hangup", NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+
+	if (dialer_hangup(cc->ctl->d, id))
+		send_error(cc, "hangup", id, "not_found", "id",
+			   "no call with this id");
+	else
+		send_ok(cc, "hangup", id);
+}
+
+
+static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
+			    const char *cmd)
+{
+	const char *id = NULL, *agent = NULL;
+	uint32_t ring = 0;
+	int err;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, cmd, NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+	if (field_str(od, "agent", &agent) || !agent) {
+		send_error(cc, cmd, id, "bad_request", "agent",
+			   field_message("agent"));
+		return;
+	}
+	if (field_uint(od, "agent_ring", &ring)) {
+		send_error(cc, cmd, id, "bad_request", "agent_ring",
+			   field_message("agent_ring"));
+		return;
+	}
+
+	err = dialer_offer_agent(cc->ctl->d, id, agent, ring);
+	switch (err) {
+
+	case 0:
+		send_ok(cc, cmd, id);
+		break;
+
+	case ENOENT:
+		send_error(cc, cmd, id, "not_found", "id",
+			   "no call with this id");
+		break;
+
+	case EBUSY:
+		send_error(cc, cmd, id, "busy", NULL,
+			   "the call is not waiting for an agent");
+		break;
+
+	default:
+		send_error(cc, cmd, id, "bad_request", "agent",
+			   field_message("agent"));
+		break;
+	}
+}
+
+
+struct status_item {
+	const char *id;
+	const struct dialer_status *st;
+};
+
+
+static int status_print(struct re_printf *pf, const struct status_item *it)
+{
+	const struct dialer_status *st = it->st;
+	struct opt oagent = {"agent_uri", st->agent};
+
+	return re_hprintf(pf, "\"id\":%H,\"state\":\"%s\",\"mode\":\"%s\","
+			  "\"customer\":\"%s\",\"agent\":\"%s\"%H,"
+			  "\"created\":%lld",
+			  json_str_print, it->id, st->state,
+			  st->mode == DIALER_AGENT_FIRST ? "agent_first" :
+			  "customer_first", st->customer_state,
+			  st->agent_state, opt_print, &oagent,
+			  (long long)st->created);
+}
+
+
+struct status_list {
+	struct mbuf *mb;
+	unsigned n;
+};
+
+
+static void status_list_handler(const char *id, const struct dialer_status *st,
+				void *arg)
+{
+	struct status_list *sl = arg;
+
+	struct status_item it = {id, st};
+
+	(void)mbuf_printf(sl->mb, "%s{%H}", sl->n++ ? "," : "", status_print,
+			  &it);
+}
+
+
+static void cmd_status(struct cconn *cc, const struct odict *od)
+{
+	struct dialer_status st;
+	struct status_list sl;
+	const char *id = NULL;
+
+	if (field_str(od, "id", &id)) {
+		send_error(cc, "status", NULL, "bad_request", "id",
+			   "id must be a string");
+		return;
+	}
+
+	if (id) {
+		if (dialer_status(cc->ctl->d, id, &st)) {
+			send_error(cc, "status", id, "not_found", "id",
+				   "no call with this id");
+			return;
+		}
+		struct status_item it = {id, &st};
+
+		send_line(cc, "{\"event\":\"status\",%H}", status_print,
+			  &it);
+		return;
+	}
+
+	sl.mb = mbuf_alloc(1024);
+	sl.n = 0;
+	if (!sl.mb)
+		return;
+
+	dialer_status_all(cc->ctl->d, status_list_handler, &sl);
+	send_line(cc, "{\"event\":\"status\",\"count\":%u,\"calls\":[%b]}",
+		  dialer_call_count(cc->ctl->d), sl.mb->buf, sl.mb->end);
+	mem_deref(sl.mb);
+}
+
+
+static void cmd_agent_set(struct cconn *cc, const struct odict *od)
+{
+	const char *agent = NULL, *password = NULL, *endpoint = NULL;
+	const char *field = NULL;
+
+	if (field_str(od, "agent", &agent) || !agent)
+		field = "agent";
+	else if (field_str(od, "password", &password))
+		field = "password";
+	else if (field_str(od, "endpoint", &endpoint))
+		field = "endpoint";
+
+	if (!field && dialer_agent_set(cc->ctl->d, agent, password,
+				       endpoint)) {
+		field = password && (!*password || strlen(password) > 128) ?
+			"password" : endpoint && *endpoint &&
+			strncmp(endpoint, "sip:", 4) ? "endpoint" : "agent";
+	}
+
+	if (field) {
+		send_error(cc, "agent_set", NULL, "bad_request", field,
+			   !strcmp(field, "agent") ?
+			   "agent must be 1 to 64 of A-Z a-z 0-9 . _ -" :
+			   field_message(field));
+		return;
+	}
+
+	send_ok(cc, "agent_set", NULL);
+}
+
+
+static void cmd_agent_del(struct cconn *cc, const struct odict *od)
+{
+	const char *agent = NULL;
+
+	if (field_str(od, "agent", &agent) || !agent) {
+		send_error(cc, "agent_del", NULL, "bad_request", "agent",
+			   "agent is required");
+		return;
+	}
+
+	if (dialer_agent_del(cc->ctl->d, agent))
+		send_error(cc, "agent_del", NULL, "not_found", "agent",
+			   "no such agent");
+	else
+		send_ok(cc, "agent_del", NULL);
+}
+
+
+/* ---- authentication */
+
+static bool hex_decode(uint8_t *out, size_t n, const char *hex)
+{
+	size_t i;
+
+	if (!hex || strlen(hex) != 2 * n)
+		return false;
+
+	for (i = 0; i < 2 * n; i++) {
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		      (hex[i] >= 'a' && hex[i] <= 'f') ||
+		      (hex[i] >= 'A' && hex[i] <= 'F')))
+			return false;
+	}
+
+	for (i = 0; i < n; i++)
+		out[i] = (uint8_t)(ch_hex(hex[2 * i]) << 4 |
+				   ch_hex(hex[2 * i + 1]));
+
+	return true;
+}
+
+
+static bool auth_check(struct cconn *cc, const struct odict *od)
+{
+	const char *secret = NULL, *hmac = NULL;
+	uint8_t h[crypto_hash_sha256_BYTES];
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	uint8_t want[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+
+	if (!field_str(od, "secret", &secret) && secret) {
+		crypto_hash_sha256(h, (const uint8_t *)secret,
+				   strlen(secret));
+		return !sodium_memcmp(h, cc->ctl->secret_hash, sizeof(h));
+	}
+
+	if (!field_str(od, "hmac", &hmac) && hmac &&
+	    hex_decode(mac, sizeof(mac), hmac)) {
+		crypto_auth_hmacsha256_init(&st,
+					    (const uint8_t *)cc->ctl->secret,
+					    strlen(cc->ctl->secret));
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)cc->nonce,
+					      strlen(cc->nonce));
+		crypto_auth_hmacsha256_final(&st, want);
+		return !sodium_memcmp(mac, want, sizeof(mac));
+	}
+
+	return false;
+}
+
+
+static void handle_line(struct cconn *cc, const char *line, size_t len)
+{
+	struct odict *od = NULL;
+	const char *cmd = NULL;
+	char a[64];
+
+	if (json_decode_odict(&od, 16, line, len, 4)) {
+		send_error(cc, NULL, NULL, "bad_json", NULL,
+			   "each line must be one JSON object");
+		if (!cc->authed)
+			close_soon(cc);
+		goto out;
+	}
+
+	if (field_str(od, "cmd", &cmd) || !cmd) {
+		send_error(cc, NULL, NULL, "bad_request", "cmd",
+			   "cmd is required");
+		if (!cc->authed)
+			close_soon(cc);
+		goto out;
+	}
+
+	if (!cc->authed) {
+		if (strcmp(cmd, "auth")) {
+			send_error(cc, cmd, NULL, "auth_required", NULL,
+				   "the first command must be auth");
+			close_soon(cc);
+		}
+		else if (!auth_check(cc, od)) {
+			log_warn("control client %s: authentication failed",
+				 addr_str(a, sizeof(a), &cc->peer));
+			send_error(cc, cmd, NULL, "auth_failed", NULL,
+				   "wrong secret");
+			close_soon(cc);
+		}
+		else {
+			cc->authed = true;
+			tmr_cancel(&cc->tmr);
+			log_info("control client %s authenticated",
+				 addr_str(a, sizeof(a), &cc->peer));
+			send_ok(cc, "auth", NULL);
+		}
+		goto out;
+	}
+
+	if (!strcmp(cmd, "originate"))
+		cmd_originate(cc, od);
+	else if (!strcmp(cmd, "hangup"))
+		cmd_hangup(cc, od);
+	else if (!strcmp(cmd, "offer_agent") ||
+		 !strcmp(cmd, "transfer_agent"))
+		cmd_offer_agent(cc, od, cmd);
+	else if (!strcmp(cmd, "status"))
+		cmd_status(cc, od);
+	else if (!strcmp(cmd, "ping"))
+		send_line(cc, "{\"event\":\"pong\",\"t\":%lld}",
+			  (long long)time_now_ms());
+	else if (!strcmp(cmd, "agent_set"))
+		cmd_agent_set(cc, od);
+	else if (!strcmp(cmd, "agent_del"))
+		cmd_agent_del(cc, od);
+	else if (!strcmp(cmd, "auth"))
+		send_ok(cc, "auth", NULL);
+	else
+		send_error(cc, cmd, NULL, "unknown_command", "cmd",
+			   "commands: originate, hangup, offer_agent, "
+			   "status, ping, agent_set, agent_del");
+
+ out:
+	mem_deref(od);
+}
+
+
+static void recv_handler(struct mbuf *mb, void *arg)
+{
+	struct cconn *cc = arg;
+	struct mbuf *rx = cc->rx;
+	size_t off = 0;
+
+	if (cc->closing)
+		return;
+
+	/* rx holds an unfinished line at buf[0..end) */
+	rx->pos = rx->end;
+	if (mbuf_write_mem(rx, mbuf_buf(mb), mbuf_get_left(mb)))
+		return;
+
+	for (;;) {
+		uint8_t *start = rx->buf + off;
+		size_t left = rx->end - off;
+		uint8_t *nl = memchr(start, '\n', left);
+		size_t len;
+
+		if (!nl) {
+			if (left > CTL_LINE_MAX) {
+				send_error(cc, NULL, NULL, "line_too_long",
+					   NULL, "lines are at most 8192 "
+					   "bytes");
+				close_soon(cc);
+			}
+			break;
+		}
+
+		len = (size_t)(nl - start);
+		off += len + 1;
+		if (len && start[len - 1] == '\r')
+			--len;
+
+		if (len > CTL_LINE_MAX) {
+			send_error(cc, NULL, NULL, "line_too_long", NULL,
+				   "lines are at most 8192 bytes");
+			close_soon(cc);
+			break;
+		}
+
+		if (len)
+			handle_line(cc, (const char *)start, len);
+
+		if (cc->closing)
+			break;
+	}
+
+	if (cc->closing) {
+		mbuf_rewind(rx);
+		return;
+	}
+
+	memmove(rx->buf, rx->buf + off, rx->end - off);
+	rx->end -= off;
+	rx->pos = 0;
+}
+
+
+static void close_handler(int err, void *arg)
+{
+	struct cconn *cc = arg;
+	char a[64];
+
+	log_debug("control client %s left (%s)",
+		  addr_str(a, sizeof(a), &cc->peer),
+		  err ? strerror(err) : "closed");
+
+	cc->closing = true;
+	cc->tc = mem_deref(cc->tc);
+	tmr_start(&cc->tmr, 0, cconn_free, cc);
+}
+
+
+static void auth_timeout(void *arg)
+{
+	struct cconn *cc = arg;
+
+	send_error(cc, NULL, NULL, "auth_required", NULL,
+		   "no auth within 10 seconds");
+	close_soon(cc);
+}
+
+
+static void connect_handler(const struct sa *peer, void *arg)
+{
+	struct control *ctl = arg;
+	uint8_t nonce[NONCE_BYTES];
+	struct cconn *cc;
+	size_t i;
+	int err;
+
+	if (list_count(&ctl->conns) >= CONN_MAX) {
+		tcp_reject(ctl->ts);
+		return;
+	}
+
+	cc = mem_zalloc(sizeof(*cc), cconn_destructor);
+	if (!cc) {
+		tcp_reject(ctl->ts);
+		return;
+	}
+
+	tmr_init(&cc->tmr);
+	cc->peer = *peer;
+	cc->rx = mbuf_alloc(1024);
+	if (!cc->rx) {
+		mem_deref(cc);
+		tcp_reject(ctl->ts);
+		return;
+	}
+	cc->rx->pos = 0;
+
+	err = tcp_accept(&cc->tc, ctl->ts, NULL, recv_handler, close_handler,
+			 cc);
+	if (err) {
+		mem_deref(cc);
+		tcp_reject(ctl->ts);
+		return;
+	}
+
+	tcp_conn_txqsz_set(cc->tc, TXQ_MAX);
+	cc->ctl = ctl;
+	list_append(&ctl->conns, &cc->le, cc);
+
+	randombytes_buf(nonce, sizeof(nonce));
+	for (i = 0; i < sizeof(nonce); i++)
+		(void)re_snprintf(cc->nonce + 2 * i, 3, "%02x", nonce[i]);
+
+	tmr_start(&cc->tmr, AUTH_TIMEOUT, auth_timeout, cc);
+
+	send_line(cc, "{\"event\":\"hello\",\"protocol\":"
+		  "\"beckon-call-control/1\",\"nonce\":\"%s\"}", cc->nonce);
+}
+
+
+int control_alloc(struct control **ctlp, struct dialer *d,
+		  const struct sa *laddr, const char *secret)
+{
+	struct control *ctl;
+	char a[64];
+	int err;
+
+	if (!ctlp || !d || !laddr || !secret || !*secret)
+		return EINVAL;
+
+	ctl = mem_zalloc(sizeof(*ctl), control_destructor);
+	if (!ctl)
+		return ENOMEM;
+
+	ctl->d = d;
+	crypto_hash_sha256(ctl->secret_hash, (const uint8_t *)secret,
+			   strlen(secret));
+	err = str_dup(&ctl->secret, secret);
+	if (err)
+		goto out;
+
+	err = tcp_listen(&ctl->ts, laddr, connect_handler, ctl);
+	if (err) {
+		log_error("control_listen %s: %s",
+			  addr_str(a, sizeof(a), laddr), strerror(err));
+		goto out;
+	}
+
+	if (!sa_is_loopback(laddr))
+		log_warn("the call-control listener %s is not on loopback: "
+			 "the secret crosses the network unless clients use "
+			 "hmac; prefer a tunnel", addr_str(a, sizeof(a),
+							   laddr));
+
+	log_info("call control on %s", addr_str(a, sizeof(a), laddr));
+
+ out:
+	if (err)
+		mem_deref(ctl);
+	else
+		*ctlp = ctl;
+
+	return err;
+}
+
+
+void control_stop(struct control *ctl)
+{
+	if (!ctl)
+		return;
+
+	ctl->ts = mem_deref(ctl->ts);
+}

@@ -1,0 +1,182 @@
+/*
+ * dialer: beckon's calling equipment, a SIP back-to-back user agent.
+ *
+ * Given a customer (an E.164 number, reached through the trunk) and an
+ * agent (a softphone registered to beckon, a fixed SIP URI, or a number
+ * through the trunk), it places both calls, plays prompts, bridges the
+ * media, and reports what happened on each leg with a reason. The rest of
+ * beckon and third-party programs drive it with the same commands and
+ * receive the same events: in process through this header, or over TCP
+ * with the call-control protocol (docs/call-control.md), whose JSON
+ * objects carry exactly the fields of struct dialer_event.
+ *
+ * A call (customer first, the default):
+ *
+ *   originate -> INVITE customer --answered--> hold prompt, INVITE agent
+ *      |             |                               |        |
+ *      |        busy, no answer,           agent fails: report it,
+ *      |        declined, ... : ended      keep holding; offer_agent
+ *      |                                   tries another; max_hold plays
+ *      |                                   goodbye and ends the call
+ *      |                                              |
+ *      |                                    agent answers: bridged
+ *      |                                              |
+ *      +-----------------------------------> either hangs up: ended
+ *
+ * Agent first: INVITE the agent, play the whisper prompt, INVITE the
+ * customer, bridge; a failure of either leg ends the call.
+ *
+ * Every call ends with exactly one "ended" event carrying a reason. The
+ * registrar (agents REGISTER with digest credentials set by
+ * dialer_agent_set) and the refusal of every unauthenticated request live
+ * here too: beckon never routes a call it did not originate.
+ */
+#ifndef BECKON_DIALER_H
+#define BECKON_DIALER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cfg;
+struct dialer;
+
+enum dialer_mode {
+	DIALER_CUSTOMER_FIRST = 0,
+	DIALER_AGENT_FIRST,
+};
+
+enum dialer_leg {
+	DIALER_LEG_NONE = 0,      /* an event of the whole call */
+	DIALER_LEG_CUSTOMER,
+	DIALER_LEG_AGENT,
+};
+
+enum dialer_ev {
+	DIALER_EV_INVITE,         /* an INVITE went out on a leg */
+	DIALER_EV_RINGING,        /* 180/183 (early_media: with SDP) */
+	DIALER_EV_ANSWERED,       /* 200 OK and ACK */
+	DIALER_EV_BRIDGED,        /* customer and agent hear each other */
+	DIALER_EV_HOLD,           /* a leg put the other on hold */
+	DIALER_EV_UNHOLD,
+	DIALER_EV_DTMF,           /* a telephone event crossed the bridge */
+	DIALER_EV_LEG_ENDED,      /* a leg is over, the call goes on */
+	DIALER_EV_ENDED,          /* the call is over: the last event */
+};
+
+enum dialer_reason {
+	DIALER_R_NONE = 0,
+	DIALER_R_CUSTOMER_HANGUP,
+	DIALER_R_AGENT_HANGUP,
+	DIALER_R_SYSTEM_HANGUP,   /* dialer_hangup(), shutdown */
+	DIALER_R_BUSY,            /* 486, 600 */
+	DIALER_R_NO_ANSWER,       /* ring timeout (CANCEL), 408, 480 */
+	DIALER_R_DECLINED,        /* 603 */
+	DIALER_R_UNREACHABLE,     /* no response, transport error, 404, 5xx */
+	DIALER_R_CANCELED,        /* the other side ended first */
+	DIALER_R_INCOMPATIBLE,    /* 488, 606, or an answer with no codec */
+	DIALER_R_REJECTED,        /* any other final response */
+	DIALER_R_MEDIA_TIMEOUT,   /* no RTP for rtp_timeout seconds */
+	DIALER_R_MAX_HOLD,        /* no agent took the call in time */
+	DIALER_R_NO_AGENT,        /* an agent that cannot be reached now */
+	DIALER_R_FAILED,          /* a local error (no RTP port, ...) */
+};
+
+/* the JSON object of an event has these fields, with these names */
+struct dialer_event {
+	enum dialer_ev type;      /* "event" */
+	const char *id;           /* "id" of the call */
+	enum dialer_leg leg;      /* "leg" (omitted when NONE) */
+	enum dialer_reason reason;/* "reason" (ended, leg_ended) */
+	uint16_t sip;             /* "sip": the leg's SIP status (0: none) */
+	int64_t t;                /* "t": milliseconds since the epoch */
+	const char *agent;        /* "agent": agent events, as given */
+	bool early_media;         /* "early_media" (ringing) */
+	char digit;               /* "digit" (dtmf) */
+	const char *recording;    /* "recording": file name (ended) */
+};
+
+typedef void (dialer_event_h)(const struct dialer_event *ev, void *arg);
+
+struct dialer_call_params {
+	const char *id;           /* 1..64 of [A-Za-z0-9._:-], unique */
+	const char *customer;     /* E.164: '+' and 8..15 digits */
+	const char *agent;        /* sip:/sips: URI, agent id, or E.164;
+				     NULL: hold until dialer_offer_agent */
+	enum dialer_mode mode;
+	const char *prompt;       /* hold prompt (default "hold") */
+	const char *whisper;      /* agent-first whisper (NULL: none) */
+	const char *goodbye;      /* after max_hold (default "goodbye") */
+	const char *caller_id;    /* E.164 shown to the customer */
+	uint32_t customer_ring;   /* seconds; 0: ring_timeout */
+	uint32_t agent_ring;      /* seconds; 0: ring_timeout */
+	uint32_t max_hold;        /* seconds; 0: max_hold */
+	bool record;              /* stereo WAV in record_dir */
+};
+
+struct dialer_status {
+	const char *state;        /* "calling", "holding", "bridged", ... */
+	enum dialer_mode mode;
+	const char *customer_state;   /* "calling", "ringing", "answered",
+					 "ended", or "" */
+	const char *agent_state;
+	const char *agent;
+	int64_t created;          /* ms since the epoch */
+};
+
+int  dialer_alloc(struct dialer **dp, const struct cfg *cfg);
+/* true when cfg asks for a dialer in this process ("dialer local") */
+bool dialer_configured(const struct cfg *cfg);
+
+/*
+ * Check params without placing a call: 0 or EINVAL with *fieldp naming
+ * the field at fault ("id", "customer", "agent", "prompt", ...).
+ */
+int dialer_call_check(const struct dialer *d,
+		      const struct dialer_call_params *p,
+		      const char **fieldp);
+
+/* EINVAL (bad params), EEXIST (id in use), or 0: h gets every event */
+int dialer_originate(struct dialer *d, const struct dialer_call_params *p,
+		     dialer_event_h *h, void *arg);
+/* ENOENT: no such call */
+int dialer_hangup(struct dialer *d, const char *id);
+/*
+ * Offer a held customer to an agent. ENOENT: no such call; EINVAL: a bad
+ * agent; EBUSY: the call is not waiting for an agent (still calling the
+ * customer, already ringing an agent, bridged, or agent first).
+ */
+int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
+		       uint32_t ring);
+int dialer_status(const struct dialer *d, const char *id,
+		  struct dialer_status *st);
+unsigned dialer_call_count(const struct dialer *d);
+typedef void (dialer_status_h)(const char *id, const struct dialer_status *st,
+			       void *arg);
+void dialer_status_all(const struct dialer *d, dialer_status_h *h,
+		       void *arg);
+/* detach h from every call it receives events for (a client left) */
+void dialer_forget_handler(struct dialer *d, dialer_event_h *h,
+			   void *arg);
+
+/*
+ * SIP credentials of an agent (its id is the user part of its AOR) and,
+ * optionally, a fixed endpoint (a desk phone's URI) used when it has no
+ * registration. NULL password: the agent cannot register.
+ */
+int  dialer_agent_set(struct dialer *d, const char *id, const char *password,
+		      const char *endpoint);
+int  dialer_agent_del(struct dialer *d, const char *id);
+/* the contact of a live registration, or NULL */
+const char *dialer_agent_contact(const struct dialer *d, const char *id);
+
+/* hang up every call (the events are sent) and stop listening */
+void dialer_shutdown(struct dialer *d);
+
+const char *dialer_ev_name(enum dialer_ev ev);
+const char *dialer_reason_name(enum dialer_reason r);
+const char *dialer_leg_name(enum dialer_leg leg);
+
+/* '+' then 8..15 digits, the first not 0 */
+bool dialer_e164_valid(const char *s);
+
+#endif
