@@ -26,6 +26,7 @@ enum {
 	SEC = 1000,
 	OPEN_MAX = 100000,
 	STUCK_MS = 15 * 60 * SEC,  /* a reservation with no news at all */
+	CALL_MAX_MS = 8 * 3600 * SEC, /* a call, however long */
 	TRIED_MAX = 512,
 };
 
@@ -49,6 +50,7 @@ struct acd_cb {
 	int64_t held_since;        /* the customer answered (ms) */
 	int64_t connected_at;
 	int64_t reschedule_at;     /* the agent asked for a call then */
+	bool agent_failed_first;   /* agent first: the agent leg failed */
 	char rescheduled_by[64];
 };
 
@@ -173,8 +175,13 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 		store_obj_set(a, &store_agents, "idle_since", t);
 
 	tmr_cancel(&aa->tmr);
-	if (!strcmp(state, "offered") || !strcmp(state, "on_call")) {
+	if (!strcmp(state, "offered")) {
 		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "on_call")) {
+		/* the dialer reports every end (media timeout included):
+		 * this is only a net under a lost report */
+		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
 	}
 	else if (!strcmp(state, "wrap_up")) {
 		tmr_start(&aa->tmr, (uint64_t)a->wrap_up * SEC, agent_timeout,
@@ -559,7 +566,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 		  const char *rule_id)
 {
 	struct callback_change chg;
-	char data[160];
+	char data[64], data2[160];
 	int64_t now = time_now_ms();
 
 	/* reserved at once, so this dispatch gives aa nothing else */
@@ -582,10 +589,15 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	chg.lease_until = now + STUCK_MS;
 	chg.event = "dialing";
 	chg.event_public = true;
-	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\",\"rule\":\"%s\","
-		    "\"attempt\":%lld}", aa->a->id, rule_id,
+	/* the public event says what the customer may know; who and why
+	 * go into a private one */
+	re_snprintf(data, sizeof(data), "{\"attempt\":%lld}",
 		    (long long)c->cb->attempts + 1);
 	chg.event_data = data;
+	re_snprintf(data2, sizeof(data2), "{\"agent\":\"%s\",\"rule\":\"%s\"}",
+		    aa->a->id, rule_id);
+	chg.event2 = "offered";
+	chg.event2_data = data2;
 
 	log_info("%s: offered to %s (rule '%s'), dialing, attempt %lld",
 		 c->cb->id, aa->a->id, rule_id,
@@ -806,6 +818,17 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 
 	release_agent(c, "call ended");
 
+	if (!strcmp(c->cb->status, "dialing") && c->agent_failed_first) {
+		c->agent_failed_first = false;
+		chg.status = "queued";
+		chg.attempts = c->cb->attempts > 0 ? c->cb->attempts - 1 : 0;
+		chg.event = "requeued";
+		re_snprintf(data, sizeof(data), "{\"reason\":\"agent_%s\"}",
+			    reason);
+		cb_change(c, &chg, NULL);
+		return;
+	}
+
 	if (!strcmp(c->cb->status, "on_hold") &&
 	    (!strcmp(reason, "customer_hangup") ||
 	     !strcmp(reason, "canceled"))) {
@@ -843,6 +866,11 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		else
 			agent_set_state(aa, "available", "offer missed");
 	}
+
+	/* agent first: the customer was never called; when the call ends
+	 * the callback goes back to the queue, no attempt spent */
+	if (!strcmp(c->cb->status, "dialing"))
+		c->agent_failed_first = true;
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
 	chg.status = c->cb->status;
@@ -1249,6 +1277,39 @@ static void added_h(int err, const struct callback *cb, void *arg)
 	c->cb = mem_ref((struct callback *)cb);
 	cb_insert(acd, c);
 
+	/* a rule's priority places the callback in the queue at once */
+	{
+		struct route_req rq;
+		struct route_need need;
+		const struct rule *rule;
+
+		memset(&rq, 0, sizeof(rq));
+		rq.business = cb->business;
+		rq.page_url = cb->page_url;
+		rq.page_title = cb->page_title;
+		rq.agent_key = cb->agent_key;
+		rule = route_rule(&rq, acd->rulev, acd->rulen);
+		route_needs(&need, &rq, rule);
+		if (rule && need.priority != c->cb->priority) {
+			struct callback_change chg;
+			char data[96];
+
+			callback_change_init(&chg, cb->id, time_now_ms());
+			chg.status = cb->status;
+			chg.priority = need.priority;
+			chg.rule_id = rule->id;
+			chg.event = "routed";
+			re_snprintf(data, sizeof(data), "{\"rule\":\"%s\","
+				    "\"priority\":%lld}", rule->id,
+				    (long long)need.priority);
+			chg.event_data = data;
+			c->cb->priority = need.priority;
+			list_unlink(&c->le);
+			cb_insert(acd, c);
+			cb_change(c, &chg, NULL);
+		}
+	}
+
 	sched_update(acd);
 	dispatch_soon(acd);
 }
@@ -1330,7 +1391,8 @@ int64_t acd_eta_s(const struct acd *acd, const char *business,
 	unsigned working = 0, avail = 0;
 	struct le *le;
 
-	if (!acd || !business)
+	/* with no dialer nobody will be called: say so, not "now" */
+	if (!acd || !business || !acd->has_dialer)
 		return -1;
 
 	for (le = acd->agents.head; le; le = le->next) {

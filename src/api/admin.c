@@ -169,6 +169,11 @@ static void put_done(int err, void *arg)
 {
 	struct admin_op *op = arg;
 
+	if (err == EEXIST && op->t == &store_agents) {
+		api_reply_error(op->req, 409, NULL, "exists", "login",
+				"another agent has this login");
+		goto out;
+	}
 	if (err) {
 		api_reply_errno(op->req, err, NULL);
 		goto out;
@@ -349,7 +354,7 @@ static void admin_put(struct admin_op *op)
 	if (!httpd_req_hdr(op->req, "Content-Type", &ctype) ||
 	    form_kind_from_ctype(&kind, ctype.p, ctype.l)) {
 		api_reply_error(op->req, 415, NULL, "unsupported_media_type",
-				NULL, "send application/json");
+				NULL, "send application/json or a form");
 		goto fail;
 	}
 
@@ -697,6 +702,16 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 	if (httpd_req_method_is(req, "PUT")) {
 		admin_put(op);
 		return;
+	}
+	if (httpd_req_method_is(req, "DELETE") && op->t == &store_agents) {
+		const char *st = acd_agent_presence(api->acd, op->id, NULL);
+
+		if (!strcmp(st, "offered") || !strcmp(st, "on_call")) {
+			api_reply_error(req, 409, NULL, "agent_busy", NULL,
+					"the agent is on a call or reserved "
+					"for one");
+			goto fail;
+		}
 	}
 	if (httpd_req_method_is(req, "DELETE") && op->t != &store_businesses) {
 		err = store_delete(api->st, op->t, op->id, delete_h, op);

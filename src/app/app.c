@@ -47,6 +47,13 @@ static void done_h(int err, void *arg)
 {
 	int *errp = arg;
 
+	/* a first set-up record that exists is left as it is */
+	if (err == EALREADY) {
+		log_info("a record of the configuration exists already: left "
+			 "as it is (change it with the beckon command)");
+		return;
+	}
+
 	*errp = err;
 }
 

@@ -279,6 +279,24 @@ static int print_list(const struct cli *c, const char *key,
 }
 
 
+/* fields that hold space-separated lists, where a comma will do too */
+static bool list_field(const char *name)
+{
+	static const char *const lists[] = {
+		"skills", "businesses", "origins", "agent_keys",
+		"allowed_countries", "deny_prefixes", "dispositions",
+		"retry_delays", "closed",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++)
+		if (!strcmp(name, lists[i]))
+			return true;
+
+	return false;
+}
+
+
 /*
  * "--key value" pairs into a JSON object. A comma list (--skills a,b) is
  * stored space-separated, as the server keeps lists.
@@ -298,10 +316,7 @@ static int fields_json(char **jsonp, int argc, char **argv, int *used)
 		err |= str_dup(&v, argv[i + 1]);
 		if (err)
 			break;
-		if (strcmp(argv[i] + 2, "password") &&
-		    strcmp(argv[i] + 2, "match_url") &&
-		    strcmp(argv[i] + 2, "match_title") &&
-		    strcmp(argv[i] + 2, "name"))
+		if (list_field(argv[i] + 2))
 			for (p = v; *p; p++)
 				if (*p == ',')
 					*p = ' ';
@@ -526,7 +541,7 @@ bool cli_is_command(const char *cmd)
 int cli_main(int argc, char **argv)
 {
 	struct cli c;
-	char *args[128];
+	char *args[128], server[256];
 	int i, n = 0, ret = 1;
 
 	memset(&c, 0, sizeof(c));
@@ -547,6 +562,14 @@ int cli_main(int argc, char **argv)
 	if (strncmp(c.server, "http://", 7)) {
 		fprintf(stderr, "beckon: --server must be http://HOST:PORT\n");
 		return 2;
+	}
+	/* libre's client is used without a resolver: the one name every
+	 * machine knows is spelled out */
+	if (!strncmp(c.server, "http://localhost", 16) &&
+	    (!c.server[16] || c.server[16] == ':' || c.server[16] == '/')) {
+		re_snprintf(server, sizeof(server), "http://127.0.0.1%s",
+			    c.server + 16);
+		c.server = server;
 	}
 	if (!n) {
 		usage(stderr);

@@ -532,6 +532,8 @@ static int do_put(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, (int)t->n + 1, time_now_ms());
 
 	err = step_done(be, s);
+	if (!err && !op->replace && !sqlite3_changes(be->db))
+		err = EALREADY;   /* it exists: left as it is */
 
  out:
 	sqlite3_finalize(s);
@@ -1256,8 +1258,13 @@ static int do_update(struct sqlite_be *be, struct op *op)
 		return rc == SQLITE_ROW ? EALREADY : ENOENT;
 	}
 
-	return insert_event(be, c->id, c->now, c->event, c->event_public,
-			    c->event_data);
+	err = insert_event(be, c->id, c->now, c->event, c->event_public,
+			   c->event_data);
+	if (!err && c->event2)
+		err = insert_event(be, c->id, c->now, c->event2, false,
+				   c->event2_data);
+
+	return err;
 }
 
 
@@ -1608,6 +1615,8 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->chg.ended_reason);
 	mem_deref((char *)op->chg.event);
 	mem_deref((char *)op->chg.event_data);
+	mem_deref((char *)op->chg.event2);
+	mem_deref((char *)op->chg.event2_data);
 	mem_deref((char *)op->oc.callback_id);
 	mem_deref((char *)op->oc.business);
 	mem_deref((char *)op->oc.agent_id);
@@ -1894,6 +1903,8 @@ static int be_callback_update(void *ctx, const struct callback_change *chg,
 	err |= dup_opt(&c->ended_reason, chg->ended_reason);
 	err |= dup_opt(&c->event, chg->event);
 	err |= dup_opt(&c->event_data, chg->event_data);
+	err |= dup_opt(&c->event2, chg->event2);
+	err |= dup_opt(&c->event2_data, chg->event2_data);
 	if (err) {
 		mem_deref(op);
 		return ENOMEM;

@@ -250,6 +250,8 @@ struct callback_change {
 	const char *event;        /* event type, e.g. "offered" */
 	bool event_public;
 	const char *event_data;   /* JSON object text or NULL */
+	const char *event2;       /* a second, private event, or NULL */
+	const char *event2_data;
 	int64_t now;
 };
 
@@ -284,8 +286,9 @@ int  store_ping(struct store *st, store_done_h *h, void *arg);
 
 /*
  * Records (see store_table): put inserts or, with replace, updates a row
- * whole (without replace an existing id is left alone, so start-up data
- * never overwrites what an administrator changed); get finds the first
+ * whole (without replace an existing id is left alone and the handler
+ * gets EALREADY, so start-up data never overwrites what an administrator
+ * changed); a login already taken is EEXIST; get finds the first
  * row whose field equals value (ENOENT if none); list returns every row
  * in id order; delete removes a row (ENOENT if none).
  */

@@ -17,7 +17,7 @@ run_cli() {
 $(cat "$T/out" "$T/err")"
 }
 
-run_cli 0 business list
+run_cli 0 --server "http://localhost:$PORT" business list
 grep -q '^demo	Demo Shop	America/New_York	1	daily 00:00-24:00' "$T/out" ||
 	fail "business list: $(cat "$T/out")"
 ok "business list shows the demo business"
