@@ -17,7 +17,7 @@ else
 BUILD_DIR ?= build
 endif
 
-RUN_ARGS ?= --demo --db sqlite:var/demo.db
+RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
 .PHONY: all deps build run test bench-intake clean
 

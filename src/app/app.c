@@ -21,7 +21,9 @@
 #include "store/store.h"
 #include "api/api.h"
 #include "acd/acd.h"
+#include "dialer/dialer.h"
 #include "app/app.h"
+#include "app/app_int.h"
 
 enum {
 	DAY_MS = 86400000,
@@ -34,6 +36,8 @@ struct app {
 	struct store *st;
 	struct api *api;
 	struct acd *acd;
+	struct dialer *dialer;
+	struct port port;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -163,6 +167,9 @@ static int load_demo_agent(const char *id, const char *name,
 	err |= store_obj_set(a, &store_agents, "role", role);
 	err |= store_obj_set(a, &store_agents, "businesses", "demo");
 	err |= store_obj_set(a, &store_agents, "skills", skills);
+	/* a softphone registers as ID@sip_listen with this secret */
+	err |= store_obj_set(a, &store_agents, "endpoint", "registered");
+	err |= store_obj_set(a, &store_agents, "sip_password", "demo-sip");
 	if (!err)
 		err = store_put(app.st, &store_agents, a, false, done_h, errp);
 
@@ -191,7 +198,8 @@ static int load_demo(int *errp)
 
 	log_warn("**************************************************");
 	log_warn("DEMO MODE: demo business and demo credentials are");
-	log_warn("loaded (agents alice and bob, password \"demo\").");
+	log_warn("loaded (agents alice and bob, password \"demo\";");
+	log_warn("their softphones register with \"demo-sip\").");
 	log_warn("Never run --demo on a server reachable by others.");
 	log_warn("**************************************************");
 
@@ -406,6 +414,9 @@ static void signal_handler(int sig)
 
 	api_stop_listening(app.api);
 
+	/* calls are hung up while the loop can still send the BYEs */
+	dialer_shutdown(app.dialer);
+
 	/* every write accepted so far is committed and answered */
 	store_flush(app.st);
 
@@ -460,6 +471,17 @@ int app_serve(struct cfg *cfg)
 	if (err)
 		goto out;
 
+	if (dialer_configured(cfg)) {
+		err = dialer_alloc(&app.dialer, cfg);
+		if (err) {
+			log_error("starting the dialer: %s", strerror(err));
+			goto out;
+		}
+
+		/* the ACD now places its calls through it */
+		app_port_connect(&app.port, app.acd, app.dialer);
+	}
+
 	err = api_listen(app.api);
 	if (err)
 		goto out;
@@ -474,6 +496,7 @@ int app_serve(struct cfg *cfg)
 	tmr_cancel(&app.drain);
 	if (app.st)
 		store_flush(app.st);
+	app.dialer = mem_deref(app.dialer);
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
 	app.st = mem_deref(app.st);

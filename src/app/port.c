@@ -1,0 +1,147 @@
+/*
+ * The ACD's dialer port, connected to the dialer in this process: the
+ * ACD's requests become dialer calls, and the dialer's events become the
+ * ACD's. (A dialer on another host would be reached the same way over
+ * the call-control protocol.)
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "app"
+#include "util/util.h"
+#include "store/store.h"
+#include "acd/acd.h"
+#include "dialer/dialer.h"
+#include "app/app_int.h"
+
+
+/* An agent's endpoint as the dialer takes it: "registered" is the
+ * agent's own registration, found by its id. */
+static const char *target(const char *endpoint, const char *agent_id)
+{
+	return strcmp(endpoint, "registered") ? endpoint : agent_id;
+}
+
+
+static void event_h(const struct dialer_event *ev, void *arg)
+{
+	struct port *p = arg;
+	struct acd_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.leg = ev->leg == DIALER_LEG_AGENT ? "agent" :
+		ev->leg == DIALER_LEG_CUSTOMER ? "customer" : NULL;
+	e.reason = dialer_reason_name(ev->reason);
+	e.sip = ev->sip;
+
+	switch (ev->type) {
+
+	case DIALER_EV_RINGING:
+		e.type = ACD_EV_RINGING;
+		break;
+
+	case DIALER_EV_ANSWERED:
+		e.type = ACD_EV_ANSWERED;
+		break;
+
+	case DIALER_EV_BRIDGED:
+		e.type = ACD_EV_BRIDGED;
+		break;
+
+	case DIALER_EV_LEG_ENDED:
+		/* the agent leg failed and the call goes on: next agent */
+		if (ev->leg != DIALER_LEG_AGENT)
+			return;
+		e.type = ACD_EV_LEG_FAILED;
+		break;
+
+	case DIALER_EV_ENDED:
+		e.type = ACD_EV_ENDED;
+		break;
+
+	default:
+		return;
+	}
+
+	acd_call_event(p->acd, ev->id, &e);
+}
+
+
+static int originate(void *arg, const struct acd_call *call)
+{
+	struct port *p = arg;
+	struct dialer_call_params prm;
+
+	memset(&prm, 0, sizeof(prm));
+	prm.id = call->id;
+	prm.customer = call->customer;
+	prm.agent = target(call->agent, call->agent_id);
+	prm.mode = strcmp(call->mode, "agent_first") ? DIALER_CUSTOMER_FIRST
+						       : DIALER_AGENT_FIRST;
+	prm.prompt = *call->prompt ? call->prompt : NULL;
+	prm.whisper = call->whisper && *call->whisper ? call->whisper : NULL;
+	prm.goodbye = call->goodbye && *call->goodbye ? call->goodbye : NULL;
+	prm.caller_id = call->caller_id && *call->caller_id ? call->caller_id
+							    : NULL;
+	prm.max_hold = (uint32_t)call->max_hold_s;
+	prm.record = call->record;
+
+	return dialer_originate(p->d, &prm, event_h, p);
+}
+
+
+static int offer_agent(void *arg, const char *id, const char *agent,
+		       const char *agent_id)
+{
+	struct port *p = arg;
+
+	return dialer_offer_agent(p->d, id, target(agent, agent_id), 0);
+}
+
+
+static int hangup(void *arg, const char *id)
+{
+	struct port *p = arg;
+
+	return dialer_hangup(p->d, id);
+}
+
+
+static void agent_set(void *arg, const struct agent *a)
+{
+	struct port *p = arg;
+
+	/* a softphone registers with its sip_password; a fixed URI is
+	 * where it is called when not registered */
+	(void)dialer_agent_set(p->d, a->id, *a->sip_password ?
+			       a->sip_password : NULL,
+			       !strncmp(a->endpoint, "sip:", 4) ?
+			       a->endpoint : NULL);
+}
+
+
+static void agent_del(void *arg, const char *id)
+{
+	struct port *p = arg;
+
+	(void)dialer_agent_del(p->d, id);
+}
+
+
+void app_port_connect(struct port *p, struct acd *acd, struct dialer *d)
+{
+	struct acd_dialer ops;
+
+	p->acd = acd;
+	p->d = d;
+
+	memset(&ops, 0, sizeof(ops));
+	ops.arg = p;
+	ops.originate = originate;
+	ops.offer_agent = offer_agent;
+	ops.hangup = hangup;
+	ops.agent_set = agent_set;
+	ops.agent_del = agent_del;
+
+	acd_set_dialer(acd, &ops);
+}
