@@ -51,6 +51,7 @@ struct acd_cb {
 	int64_t connected_at;
 	int64_t reschedule_at;     /* the agent asked for a call then */
 	bool agent_failed_first;   /* agent first: the agent leg failed */
+	bool hung_up_by_agent;     /* from the desktop, not the phone */
 	char rescheduled_by[64];
 };
 
@@ -546,9 +547,12 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.id = c->cb->id;
 	call.customer = c->cb->phone;
 	call.agent = aa->a->endpoint;
+	call.agent_id = aa->a->id;
 	call.mode = b ? b->dial_mode : "customer_first";
 	call.caller_id = b ? b->caller_id : "";
 	call.prompt = b ? b->prompt_hold : "hold";
+	call.whisper = b ? b->prompt_whisper : "";
+	call.goodbye = b ? b->prompt_goodbye : "goodbye";
 	call.max_hold_s = b ? b->max_hold : 300;
 	call.record = b && b->recording;
 
@@ -628,7 +632,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 	cb_change(c, &chg, NULL);
 
 	if (acd->dialer.offer_agent(acd->dialer.arg, c->cb->id,
-				    aa->a->endpoint)) {
+				    aa->a->endpoint, aa->a->id)) {
 		log_warn("%s: the dialer refused %s", c->cb->id, aa->a->id);
 		agent_set_state(aa, "available", "dialer error");
 	}
@@ -760,10 +764,15 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
 	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
-	const char *reason = ev->reason ? ev->reason : "unknown";
+	const char *reason = ev->reason && *ev->reason ? ev->reason
+						      : "unknown";
 	struct callback_change chg;
 	int64_t now = time_now_ms();
 	char data[160];
+
+	/* the dialer hung up because the agent asked, on the desktop */
+	if (c->hung_up_by_agent && !strcmp(reason, "system_hangup"))
+		reason = "agent_hangup";
 
 	callback_change_init(&chg, c->cb->id, now);
 	chg.event_public = true;
@@ -948,7 +957,9 @@ void acd_call_event(struct acd *acd, const char *id,
 		break;
 
 	case ACD_EV_LEG_FAILED:
-		if (!customer)
+		/* after the bridge a leg's end is the call's end, which
+		 * follows: only an agent who never took the call failed */
+		if (!customer && strcmp(c->cb->status, "connected"))
 			on_agent_failed(c, ev);
 		break;
 
@@ -1110,10 +1121,9 @@ int acd_start(struct acd *acd)
 			agent_set_state(aa, "available", "restarted");
 	}
 
-	log_info("%u open callbacks, %u agents, %zu rules%s",
+	log_info("%u open callbacks, %u agents, %zu rules",
 		 list_count(&acd->cbs), list_count(&acd->agents),
-		 acd->rulen, acd->has_dialer ? "" :
-		 "; no dialer: callbacks wait in the queue");
+		 acd->rulen);
 
 	sched_update(acd);
 	dispatch_soon(acd);
@@ -1169,6 +1179,8 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 		copy->idle_since = aa->a->idle_since;
 		mem_deref(aa->a);
 		aa->a = copy;
+		if (acd->has_dialer && acd->dialer.agent_set)
+			acd->dialer.agent_set(acd->dialer.arg, copy);
 		dispatch_soon(acd);
 		return;
 	}
@@ -1182,6 +1194,8 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 	aa->a = copy;
 	tmr_init(&aa->tmr);
 	list_append(&acd->agents, &aa->le, aa);
+	if (acd->has_dialer && acd->dialer.agent_set)
+		acd->dialer.agent_set(acd->dialer.arg, copy);
 	dispatch_soon(acd);
 }
 
@@ -1189,6 +1203,8 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 void acd_agent_del(struct acd *acd, const char *id)
 {
 	mem_deref(agent_find(acd, id));
+	if (acd && acd->has_dialer && acd->dialer.agent_del)
+		acd->dialer.agent_del(acd->dialer.arg, id);
 }
 
 
@@ -1346,6 +1362,7 @@ int acd_hangup(struct acd *acd, const char *id, const char *agent_id)
 		return ENOTCONN;
 
 	log_info("%s: hung up by %s", id, agent_id ? agent_id : "admin");
+	c->hung_up_by_agent = agent_id != NULL;
 
 	return acd->dialer.hangup(acd->dialer.arg, id);
 }
@@ -1439,8 +1456,23 @@ void acd_set_dialer(struct acd *acd, const struct acd_dialer *d)
 		return;
 
 	acd->has_dialer = d && d->originate && d->offer_agent && d->hangup;
-	if (acd->has_dialer)
-		acd->dialer = *d;
+	if (!acd->has_dialer)
+		return;
+
+	acd->dialer = *d;
+	log_info("dialer connected: callbacks are called");
+	dispatch_soon(acd);
+
+	/* the registrar learns every agent's credentials */
+	if (d->agent_set) {
+		struct le *le;
+
+		for (le = acd->agents.head; le; le = le->next) {
+			struct acd_agent *aa = le->data;
+
+			d->agent_set(d->arg, aa->a);
+		}
+	}
 }
 
 

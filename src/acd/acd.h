@@ -44,9 +44,12 @@ struct acd_call {
 	const char *id;           /* the callback id, used as the call id */
 	const char *customer;     /* E.164 */
 	const char *agent;        /* the agent's endpoint */
+	const char *agent_id;
 	const char *mode;         /* customer_first or agent_first */
 	const char *caller_id;
 	const char *prompt;       /* hold prompt name */
+	const char *whisper;      /* agent first: played to the agent */
+	const char *goodbye;      /* after max_hold */
 	int64_t max_hold_s;
 	bool record;
 };
@@ -55,8 +58,12 @@ struct acd_dialer {
 	void *arg;
 	int (*originate)(void *arg, const struct acd_call *call);
 	/* offer a customer on hold to another agent */
-	int (*offer_agent)(void *arg, const char *id, const char *agent);
+	int (*offer_agent)(void *arg, const char *id, const char *agent,
+			   const char *agent_id);
 	int (*hangup)(void *arg, const char *id);
+	/* an agent's SIP credentials and endpoint (optional) */
+	void (*agent_set)(void *arg, const struct agent *a);
+	void (*agent_del)(void *arg, const char *id);
 };
 
 /* what the dialer reports (see docs/call-control.md) */

@@ -1,0 +1,126 @@
+#!/bin/sh
+# From a POST to a bridged call and back, with real SIP peers on loopback:
+# sipp plays the customer behind the trunk and the agent's desk phone.
+# The callback is routed to the agent by its page URL, both legs answer,
+# the call is bridged, the agent hangs up from the desktop API, and the
+# history records every step; a busy customer is retried later.
+. "$(dirname "$0")/../lib/common.sh"
+
+SIPP=$(command -v sipp) || fail "sipp is not installed"
+SIP=$(free_port)
+CUST=$(free_port)
+AGENT=$(free_port)
+CTL=$(free_port)
+
+# start_sipp NAME SCENARIO PORT CALLS: a UAS on loopback, in background
+start_sipp() {
+	"$SIPP" -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" -i 127.0.0.1 \
+		-p "$3" -m "$4" -nostdin -trace_err \
+		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+	eval "PID_$1=$!"
+	PIDS="$PIDS $!"
+}
+
+# wait_status ID STATUS [SECONDS]: poll the public status
+wait_status() {
+	i=0
+	while :; do
+		req GET "/v1/callbacks/$1"
+		[ "$(jv .status)" = "$2" ] && return 0
+		i=$((i + 1))
+		[ $i -lt $((${3:-15} * 10)) ] ||
+			fail "callback $1 is $(jv .status), expected $2"
+		sleep 0.1
+	done
+}
+
+start_sipp cust uas_answer "$CUST" 1
+start_sipp agent uas_answer "$AGENT" 1
+
+start_beckon e2e --demo --dialer local --sip_listen "127.0.0.1:$SIP" \
+	--control_listen "127.0.0.1:$CTL" \
+	--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone"
+
+export BECKON_SERVER="$URL" BECKON_TOKEN=demo
+"$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:$AGENT" \
+	--skills billing >/dev/null || fail "agent set"
+"$BECKON" agent set bob --endpoint "sip:bob@127.0.0.1:9" \
+	--skills sales >/dev/null || fail "agent set bob"
+"$BECKON" rule add demo --match_url 'http://127.0.0.1:*/billing*' \
+	--skills billing >/dev/null || fail "rule add"
+"$BECKON" agent state alice available >/dev/null || fail "alice"
+"$BECKON" agent state bob available >/dev/null || fail "bob"
+
+# the page says billing: alice (billing), not bob, who idled longer
+post_json '{"business":"demo","phone":"+14155550180",
+  "page_url":"http://127.0.0.1:8000/billing/invoice","name":"Cy"}'
+expect_status 202
+ID=$(jv .id)
+wait_status "$ID" connected
+req GET "/v1/callbacks/$ID"
+EVENTS=$(jv '[.events[].type] | join(" ")')
+case "$EVENTS" in
+created\ dialing*ringing*answered*bridged*) ;;
+*) fail "public events: $EVENTS" ;;
+esac
+[ "$(sqlite3 "$DB" "SELECT agent_id FROM callbacks WHERE id='$ID'")" \
+	= alice ] || fail "routed to $(sqlite3 "$DB" "SELECT agent_id FROM callbacks WHERE id='$ID'")"
+[ "$(sqlite3 "$DB" "SELECT json_extract(data, '$.rule') FROM events
+	WHERE callback_id='$ID' AND type='offered'")" != "" ] || fail "rule event"
+ok "POST -> routed by page URL to alice -> customer and agent answer -> bridged"
+
+# alice hangs up from her desktop
+req POST /agent/api/login -H 'Content-Type: application/json' \
+	--data '{"login":"alice","password":"demo"}'
+expect_status 200
+CSRF=$(jv .csrf)
+COOKIE=$(hdr Set-Cookie | sed 's/^beckon_session=\([^;]*\);.*/\1/')
+req POST "/agent/api/callbacks/$ID/hangup" -H "Cookie: beckon_session=$COOKIE" \
+	-H "X-CSRF-Token: $CSRF"
+expect_status 200 "hangup"
+wait_status "$ID" completed
+req GET "/v1/callbacks/$ID"
+expect_jv '.events[-1].type' ended
+expect_jv '.events[-1].data.reason' agent_hangup
+ok "the agent hangs up from the desktop: completed, ended with agent_hangup"
+
+# both phones saw one call and its BYE
+for s in cust agent; do
+	eval "pid=\$PID_$s"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
+done
+ok "sipp customer and agent each completed exactly one call"
+
+# wrap-up: a sale, recorded once
+req POST "/agent/api/callbacks/$ID/wrapup" -H "Cookie: beckon_session=$COOKIE" \
+	-H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+	--data '{"disposition":"sale","product":"Bike","quantity":1,"amount":"499.90","currency":"USD","ready":true}'
+expect_status 200 "wrap-up"
+[ "$(sqlite3 "$DB" "SELECT disposition||amount_cents||currency FROM outcomes
+	WHERE callback_id='$ID'")" = sale49990USD ] || fail "outcome"
+req POST "/agent/api/callbacks/$ID/wrapup" -H "Cookie: beckon_session=$COOKIE" \
+	-H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+	--data '{"disposition":"sale"}'
+expect_error 409 already_recorded
+ok "wrap-up: the sale is stored once"
+
+# a busy customer: retried later, per policy
+start_sipp busy uas_busy "$CUST" 1
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+post_json '{"business":"demo","phone":"+14155550181",
+  "page_url":"http://127.0.0.1:8000/billing/x"}'
+expect_status 202
+ID2=$(jv .id)
+wait_status "$ID2" scheduled
+req GET "/v1/callbacks/$ID2"
+expect_jv '.events[-1].type' retry_scheduled
+expect_jv '.events[-1].data.reason' busy
+expect_jv '.events[-1].data.sip' 486
+rc=0
+wait "$PID_busy" || rc=$?
+[ "$rc" = 0 ] || fail "sipp busy exited $rc"
+ok "a busy customer (486): retry scheduled, attempt 1 of 3"
+
+stop_beckon
