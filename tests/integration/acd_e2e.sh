@@ -38,7 +38,7 @@ start_sipp cust uas_answer "$CUST" 1
 start_sipp agent uas_answer "$AGENT" 1
 
 start_beckon e2e --demo --dialer local --sip_listen "127.0.0.1:$SIP" \
-	--control_listen "127.0.0.1:$CTL" \
+	--control_listen "127.0.0.1:$CTL" --prompt_dir "$BECKON_SRC/share/prompts" \
 	--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone"
 
 export BECKON_SERVER="$URL" BECKON_TOKEN=demo
