@@ -37,8 +37,10 @@ static int rec_originate(void *arg, const struct acd_call *call)
 }
 
 
-static int rec_offer(void *arg, const char *id, const char *agent)
+static int rec_offer(void *arg, const char *id, const char *agent,
+		     const char *agent_id)
 {
+	(void)agent_id;
 	struct rec *r = arg;
 
 	(void)id;
@@ -278,7 +280,8 @@ TEST(acd_call_completed_and_retry)
 	struct cfg *cfg = NULL;
 	struct acd *acd = NULL;
 	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup};
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -364,7 +367,8 @@ TEST(acd_reoffer_missed_abandon_recover)
 	struct cfg *cfg = NULL;
 	struct acd *acd = NULL;
 	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup};
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
