@@ -1484,6 +1484,12 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 		return;
 	}
 
+	/* not the API: the desktop's own files */
+	if (rest->l < 4 || strncmp(rest->p, "api/", 4)) {
+		api_static_agent(api, req, rest);
+		return;
+	}
+
 	api_reply_error(req, 404, NULL, "not_found", NULL,
 			"no such resource");
 }

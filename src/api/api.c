@@ -310,7 +310,26 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
-	if (path->l > 7 && !strncmp(path->p, "/agent/", 7)) {
+	if (!pl_strcmp(path, "/agent")) {
+		api_reply_json(req, 301, "Location: /agent/\r\n", NULL, 0);
+		return;
+	}
+
+	if (!pl_strcmp(path, "/widget.js")) {
+		char dir[400];
+
+		/* any site may load the widget; it talks to the API, where
+		 * each business's origins are enforced */
+		re_snprintf(dir, sizeof(dir), "%s/widget",
+			    cfg_str(api->cfg, "www_dir"));
+		api_static_send(api, req, dir, "widget.js",
+				"Cache-Control: public, max-age=300\r\n"
+				"Access-Control-Allow-Origin: *\r\n"
+				"Cross-Origin-Resource-Policy: cross-origin\r\n");
+		return;
+	}
+
+	if (path->l >= 7 && !strncmp(path->p, "/agent/", 7)) {
 		struct pl rest;
 
 		rest.p = path->p + 7;

@@ -88,6 +88,13 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 int  api_agent_alloc(struct api *api);
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 
+/* static.c */
+bool api_static_path_ok(const char *p, size_t len);
+int  api_static_send(struct api *api, struct httpd_req *req, const char *dir,
+		     const char *rel, const char *hdrs);
+void api_static_agent(struct api *api, struct httpd_req *req,
+		      const struct pl *rest);
+
 /* validate.c */
 bool api_origin_match(const char *pattern, const char *origin);
 bool api_origin_in_list(const char *list, const char *origin);

@@ -43,6 +43,10 @@ static const struct cfg_key keys[] = {
 	 "take the client IP from X-Forwarded-For (behind a proxy only)"},
 	{"max_missed_offers", CFG_INT, "2", 1, 100,
 	 "offers an agent may miss in a row before being set away"},
+	{"www_dir", CFG_STR, "share/www", 0, 0,
+	 "folder of the desktop, widget and demo site files"},
+	{"demo_listen", CFG_ADDR, "127.0.0.1:8081", 0, 0,
+	 "with --demo: the demo shop, on an origin of its own"},
 	{"admin_token", CFG_STR, "", 0, 0,
 	 "bearer token of the admin API and the command line "
 	 "(empty: admin API off; \"demo\" in demo mode; never logged)"},

@@ -1,0 +1,173 @@
+/*
+ * Static files: the agent desktop (/agent/...), the widget (/widget.js)
+ * and, in demo mode, the demo shop on its own origin. Files come from
+ * www_dir; a path is accepted only if it is made of plain name
+ * characters with no ".." and no hidden names, and a file is read whole
+ * (at most STATIC_MAX bytes) for each request: these are a handful of
+ * small files, and reading them fresh means an edit shows at once.
+ *
+ * Every page gets the security headers the desktop needs: a Content-
+ * Security-Policy that allows scripts and connections to this origin
+ * only and frames only of http(s) pages (the customer's page, sandboxed
+ * by the desktop), no framing of beckon itself, nosniff, no referrer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <re.h>
+#define LOG_SUBSYS "http"
+#include "util/util.h"
+#include "cfg/cfg.h"
+#include "httpd/httpd.h"
+#include "api/api_int.h"
+
+enum {
+	STATIC_MAX = 1 << 20,
+	PATH_MAX_LEN = 200,
+};
+
+static const char page_hdrs[] =
+	"Content-Security-Policy: default-src 'self'; script-src 'self'; "
+	"style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+	"frame-src http: https:; frame-ancestors 'none'; base-uri 'none'; "
+	"form-action 'self'\r\n"
+	"X-Content-Type-Options: nosniff\r\n"
+	"X-Frame-Options: DENY\r\n"
+	"Referrer-Policy: no-referrer\r\n";
+
+
+static const char *ctype_of(const char *path)
+{
+	static const struct {
+		const char *ext;
+		const char *ctype;
+	} v[] = {
+		{".html", "text/html; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".json", "application/json"},
+		{".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < ARRAY_SIZE(v); i++) {
+		if (!strcmp(dot, v[i].ext))
+			return v[i].ctype;
+	}
+
+	return "application/octet-stream";
+}
+
+
+bool api_static_path_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	if (!len || len > PATH_MAX_LEN || p[0] == '/')
+		return false;
+
+	for (i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == '/'))
+			return false;
+		/* no "..", no hidden names, no empty segments */
+		if (c == '.' && (i == 0 || p[i - 1] == '/'))
+			return false;
+		if (c == '/' && (i == 0 || p[i - 1] == '/'))
+			return false;
+	}
+
+	return true;
+}
+
+
+/*
+ * Answer req with the file dir/rel (rel already checked), or 404. hdrs
+ * are added to the page headers (caching, CORS).
+ */
+int api_static_send(struct api *api, struct httpd_req *req, const char *dir,
+		    const char *rel, const char *hdrs)
+{
+	char path[512], h[1024];
+	struct stat st;
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n;
+	int err = 0;
+
+	(void)api;
+	re_snprintf(path, sizeof(path), "%s/%s", dir, rel);
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > STATIC_MAX) {
+		return api_reply_error(req, 404, NULL, "not_found", NULL,
+				       "no such file");
+	}
+
+	f = fopen(path, "rb");
+	buf = mem_alloc((size_t)st.st_size + 1, NULL);
+	if (!f || !buf) {
+		err = f ? ENOMEM : errno;
+		goto out;
+	}
+
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	if (n != (size_t)st.st_size) {
+		err = EIO;
+		goto out;
+	}
+
+	re_snprintf(h, sizeof(h), "%s%s", page_hdrs, hdrs ? hdrs : "");
+	err = httpd_reply(req, 200, ctype_of(path), h, buf, n);
+	req = NULL;
+
+ out:
+	if (f)
+		fclose(f);
+	mem_deref(buf);
+	if (err && req) {
+		log_warn("%s: %s", path, strerror(err));
+		api_reply_error(req, 500, NULL, "file_error", NULL,
+				"the file cannot be read");
+	}
+
+	return err;
+}
+
+
+/* /agent/... that is not the API: the desktop's files */
+void api_static_agent(struct api *api, struct httpd_req *req,
+		      const struct pl *rest)
+{
+	char rel[PATH_MAX_LEN + 16], dir[400];
+
+	if (!httpd_req_method_is(req, "GET") &&
+	    !httpd_req_method_is(req, "HEAD")) {
+		api_reply_error(req, 405, "Allow: GET, HEAD\r\n",
+				"method_not_allowed", NULL,
+				"this method is not allowed here");
+		return;
+	}
+
+	if (!rest->l)
+		str_bcpy(rel, "index.html", sizeof(rel));
+	else if (api_static_path_ok(rest->p, rest->l))
+		pl_strcpy(rest, rel, sizeof(rel));
+	else {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such file");
+		return;
+	}
+
+	re_snprintf(dir, sizeof(dir), "%s/agent",
+		    cfg_str(api->cfg, "www_dir"));
+	api_static_send(api, req, dir, rel, "Cache-Control: no-cache\r\n");
+}
