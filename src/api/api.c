@@ -310,6 +310,15 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
+	if (path->l > 15 && !strncmp(path->p, "/v1/businesses/", 15)) {
+		struct pl rest;
+
+		rest.p = path->p + 15;
+		rest.l = path->l - 15;
+		api_business_public(api, req, &rest);
+		return;
+	}
+
 	if (!pl_strcmp(path, "/agent")) {
 		api_reply_json(req, 301, "Location: /agent/\r\n", NULL, 0);
 		return;

@@ -88,6 +88,10 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 int  api_agent_alloc(struct api *api);
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 
+/* business.c: rest is the path after "/v1/businesses/" */
+void api_business_public(struct api *api, struct httpd_req *req,
+			 const struct pl *rest);
+
 /* static.c */
 bool api_static_path_ok(const char *p, size_t len);
 int  api_static_send(struct api *api, struct httpd_req *req, const char *dir,

@@ -286,6 +286,25 @@ post_json '{"business":"never","phone":"+14155550173"}'
 expect_error 409 business_closed
 ok "outside opening hours: scheduled for the next opening; a when inside hours is kept; never open: 409"
 
+# the widget's view of a business: settings and "call me later" slots
+req GET /v1/businesses/shut
+expect_status 200
+expect_jv .open_now false
+expect_jv .next_open "$OPENS"
+expect_jv .timezone UTC
+req GET "/v1/businesses/shut/slots?days=2&minutes=30"
+expect_status 200
+expect_jv '.slots | join(" ")' "$OPENS $(date -u -d tomorrow +%Y-%m-%dT09:30:00.000Z)"
+req GET /v1/businesses/demo -H 'Origin: http://localhost:3000'
+expect_status 200
+expect_jv .open_now true
+expect_jv '.agent_keys | join(" ")' "sales support agent:alice agent:bob"
+[ "$(hdr Access-Control-Allow-Origin)" = "http://localhost:3000" ] ||
+	fail "CORS on business settings"
+req GET /v1/businesses/nope
+expect_error 404 unknown_business
+ok "GET /v1/businesses/ID and its slots: hours, next opening, published keys"
+
 # ---- an honest ETA: agents working, the average handle time
 req POST /v1/admin/agents/alice/state -H 'Authorization: Bearer demo' \
 	-H 'Content-Type: application/json' --data '{"state":"available"}'
