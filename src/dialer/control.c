@@ -356,6 +356,7 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 
 static void cmd_hangup(struct cconn *cc, const struct odict *od)
 {
+	struct dialer_status st;
 	const char *id = NULL;
 
 	if (field_str(od, "id", &id) || !id) {
@@ -364,11 +365,15 @@ static void cmd_hangup(struct cconn *cc, const struct odict *od)
 		return;
 	}
 
-	if (dialer_hangup(cc->ctl->d, id))
+	/* the answer first, then the events the hangup causes */
+	if (dialer_status(cc->ctl->d, id, &st)) {
 		send_error(cc, "hangup", id, "not_found", "id",
 			   "no call with this id");
-	else
-		send_ok(cc, "hangup", id);
+		return;
+	}
+
+	send_ok(cc, "hangup", id);
+	(void)dialer_hangup(cc->ctl->d, id);
 }
 
 

@@ -9,6 +9,10 @@ SCRIPT holds one step a line:
     expect EVENT [k=v ...]      read lines until one with "event": EVENT and
                                 those fields (leg=agent, reason=busy, sip=486);
                                 other lines are printed and skipped
+    expect_close                read until the server closes the connection
+    raw TEXT                    send TEXT as it is (\n escapes)
+
+$VARS in steps are taken from the environment (${AGENT_PORT}).
     sleep SECONDS
     # comment
 
@@ -57,7 +61,7 @@ def main():
         f.flush()
 
     for step in steps:
-        step = step.strip()
+        step = os.path.expandvars(step.strip())
         if not step or step.startswith("#"):
             continue
         verb, _, rest = step.partition(" ")
@@ -67,6 +71,13 @@ def main():
         elif verb == "raw":
             f.write(rest.encode().decode("unicode_escape"))
             f.flush()
+        elif verb == "expect_close":
+            s.settimeout(timeout)
+            while True:
+                line = f.readline()
+                if not line:
+                    break
+                sys.stdout.write(line)
         elif verb == "sleep":
             time.sleep(float(rest))
         elif verb == "expect":

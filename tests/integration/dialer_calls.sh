@@ -1,0 +1,132 @@
+#!/bin/sh
+# The dialer against real SIP peers on loopback: sipp plays the trunk
+# (the customer's side) and the agents' phones, one folder of
+# tests/sipp per case (README, scenarios, control script). Each case
+# checks the exact sequence of events the control protocol reported, and
+# each sipp checks what beckon sent it (it fails on anything unexpected).
+. "$(dirname "$0")/../lib/common.sh"
+. "$BECKON_SRC/tests/sipp/lib/dialer.sh"
+
+start_dialer calls --trunk_user acct --trunk_password trunkpw
+
+case_ok() {
+	ok "$1 (${CASE_TIME}s)"
+}
+
+run_case answer
+expect_events answer "invite:customer ringing:customer answered:customer \
+invite:agent ringing:agent answered:agent bridged \
+leg_ended:customer:customer_hangup:200 leg_ended:agent:customer_hangup:200 \
+ended:customer:customer_hangup:200"
+case_ok "answer: customer, prompt, agent, bridge, customer hangs up"
+
+run_case busy
+expect_events busy "invite:customer leg_ended:customer:busy:486 \
+ended:customer:busy:486"
+case_ok "busy: 486 ends the call with busy, no agent called"
+
+run_case no_answer
+expect_events no_answer "invite:customer ringing:customer \
+leg_ended:customer:no_answer:487 ended:customer:no_answer:487"
+case_ok "no answer: CANCEL after customer_ring, no_answer 487"
+
+run_case decline_488
+expect_events decline_488 "invite:customer \
+leg_ended:customer:incompatible:488 ended:customer:incompatible:488"
+case_ok "488: the leg fails cleanly as incompatible"
+
+run_case no_codec
+expect_events no_codec "invite:customer \
+leg_ended:customer:incompatible:488 ended:customer:incompatible:488"
+case_ok "200 OK without G.711: ACK, BYE, incompatible"
+
+run_case early_media
+expect_events early_media "invite:customer ringing:customer \
+answered:customer leg_ended:customer:system_hangup:200 \
+ended:system_hangup:200"
+[ "$(jq -r 'select(.event == "ringing") | .early_media' \
+	"$T/early_media.ctl")" = true ] || fail "early_media: not flagged"
+grep -q "^m=audio [0-9]* RTP/AVP 0 8 101" "$T/early_media-customer.msg" ||
+	fail "early_media: our offer"
+case_ok "183 with SDP and RTP: ringing with early_media, then answered"
+
+run_case bye_during_prompt
+expect_events bye_during_prompt "invite:customer ringing:customer \
+answered:customer invite:agent ringing:agent \
+leg_ended:customer:customer_hangup:200 leg_ended:agent:canceled:487 \
+ended:customer:customer_hangup:200"
+case_ok "BYE during the prompt: the ringing agent is canceled"
+
+run_case cancel_race
+expect_events cancel_race "invite:customer ringing:customer \
+leg_ended:customer:no_answer:487 ended:customer:no_answer:487"
+case_ok "CANCEL crossing a 200 OK: ACK and BYE"
+
+run_case reinvite_hold
+expect_events reinvite_hold "invite:customer ringing:customer \
+answered:customer invite:agent ringing:agent answered:agent bridged \
+hold:customer unhold:customer hold:customer \
+leg_ended:customer:customer_hangup:200 leg_ended:agent:customer_hangup:200 \
+ended:customer:customer_hangup:200"
+case_ok "re-INVITE and UPDATE hold/unhold, in-dialog OPTIONS"
+
+run_case agent_hangup
+expect_events agent_hangup "invite:customer ringing:customer \
+answered:customer invite:agent ringing:agent answered:agent bridged \
+leg_ended:agent:agent_hangup:200 leg_ended:customer:agent_hangup:200 \
+ended:agent:agent_hangup:200"
+case_ok "the agent hangs up: the customer is hung up"
+
+run_case redirect
+expect_events redirect "invite:customer ringing:customer \
+answered:customer leg_ended:customer:system_hangup:200 \
+ended:system_hangup:200"
+case_ok "302: one redirect followed"
+
+run_case redirect_twice
+expect_events redirect_twice "invite:customer \
+leg_ended:customer:unreachable:302 ended:customer:unreachable:302"
+case_ok "a second 302: not followed, unreachable"
+
+run_case trunk_auth
+expect_events trunk_auth "invite:customer answered:customer leg_ended:customer:system_hangup:200 \
+ended:system_hangup:200"
+grep -q "^Authorization: Digest username=\"acct\"" \
+	"$T/trunk_auth-customer.msg" || fail "trunk_auth: no credentials"
+case_ok "401 from the trunk: digest credentials, verified by the trunk"
+
+run_case agent_busy_offer 2
+expect_events agent_busy_offer "invite:customer ringing:customer \
+answered:customer invite:agent leg_ended:agent:busy:486 invite:agent \
+ringing:agent answered:agent bridged \
+leg_ended:customer:system_hangup:200 leg_ended:agent:system_hangup:200 \
+ended:system_hangup:200"
+case_ok "agent busy: the customer holds, offer_agent to another: bridged"
+
+run_case agent_no_answer
+expect_events agent_no_answer "invite:customer ringing:customer \
+answered:customer invite:agent ringing:agent \
+leg_ended:agent:no_answer:487 leg_ended:customer:system_hangup:200 \
+ended:system_hangup:200"
+case_ok "agent no answer: CANCEL after agent_ring, the customer holds"
+
+run_case max_hold
+expect_events max_hold "invite:customer ringing:customer \
+answered:customer leg_ended:customer:max_hold:200 \
+ended:customer:max_hold:200"
+case_ok "max_hold: goodbye prompt, then BYE"
+
+run_case agent_first
+expect_events agent_first "invite:agent ringing:agent answered:agent \
+invite:customer ringing:customer answered:customer bridged \
+leg_ended:customer:customer_hangup:200 leg_ended:agent:customer_hangup:200 \
+ended:customer:customer_hangup:200"
+case_ok "agent first: whisper, then the customer, bridged"
+
+# nothing left behind: no call, and beckon stops cleanly
+echo '{"cmd":"status"}' >"$T/status.txt"
+printf 'expect ok cmd=auth\nsend {"cmd":"status"}\nexpect status count=0\n' \
+	>"$T/status.txt"
+ctl "$T/status.txt" "$T/status.ctl"
+stop_beckon
+ok "no call left; clean shutdown"

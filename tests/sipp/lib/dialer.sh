@@ -1,0 +1,140 @@
+# Helpers for the dialer's integration tests (sourced after
+# tests/lib/common.sh by tests/integration/dialer_*.sh).
+#
+# start_dialer starts beckon with the dialer on free loopback ports:
+#   SIP_PORT    beckon's SIP (UDP and TCP)
+#   CTL_PORT    the call-control listener (secret $SECRET)
+#   TRUNK_PORT  where the trunk (a sipp, per case) listens
+#   AGENT_PORT  where agents' phones (a sipp, per case) listen
+# run_case NAME runs tests/sipp/NAME/: customer.xml as the trunk and
+# agent.xml as the agent (each when present, each for the calls its
+# README says), and ctl.txt through tests/sipp/lib/ctl.py; every peer must
+# finish its scenario and the control script must reach its end.
+
+SIPP_CASES="$BECKON_SRC/tests/sipp"
+SECRET="test-secret-$$"
+CTL="$SIPP_CASES/lib/ctl.py"
+
+# a prompt folder with short prompts, so that tests do not wait for the
+# whole goodbye: hold is the real one, whisper and goodbye one second
+make_test_prompts() {
+	mkdir -p "$T/prompts"
+	cp "$BECKON_SRC/share/prompts/hold.wav" "$T/prompts/hold.wav"
+	sox "$BECKON_SRC/share/prompts/goodbye.wav" "$T/prompts/goodbye.wav" \
+		trim 0 1
+	sox "$BECKON_SRC/share/prompts/whisper.wav" "$T/prompts/whisper.wav" \
+		trim 0 1
+}
+
+start_dialer() {
+	name=$1
+	shift
+	SIP_PORT=$(free_port)
+	CTL_PORT=$(free_port)
+	TRUNK_PORT=$(free_port)
+	AGENT_PORT=$(free_port)
+	make_test_prompts
+	start_beckon "$name" --dialer local \
+		--sip_listen "127.0.0.1:$SIP_PORT" \
+		--control_listen "127.0.0.1:$CTL_PORT" \
+		--control_secret "$SECRET" \
+		--trunk_proxy "sip:127.0.0.1:$TRUNK_PORT" \
+		--rtp_ports 30000-39999 \
+		--prompt_dir "$T/prompts" --record_dir "$T/rec" "$@"
+	grep -q "call control on 127.0.0.1:$CTL_PORT" "$T/$name.log" ||
+		fail "no call-control listener"
+	export SIP_PORT CTL_PORT TRUNK_PORT AGENT_PORT
+}
+
+# wait_udp PORT: until something listens on the UDP port (bounded)
+wait_udp() {
+	i=0
+	until ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "nothing listens on udp port $1"
+		sleep 0.02
+	done
+}
+
+# sipp_start NAME XML PORT CALLS [sipp args]: sets SIPP_PID
+sipp_start() {
+	sname=$1
+	xml=$2
+	sport=$3
+	calls=$4
+	shift 4
+	sipp -sf "$xml" -i 127.0.0.1 -p "$sport" -mi 127.0.0.1 \
+		-mp "$(free_port)" -nostdin -m "$calls" -timeout 30s \
+		-timeout_error -max_recv_loops 1000 \
+		-trace_err -error_file "$T/$sname.err" \
+		-trace_msg -message_file "$T/$sname.msg" \
+		-key dialer "127.0.0.1:$SIP_PORT" \
+		-key trunk_port "$TRUNK_PORT" -key agent_port "$AGENT_PORT" \
+		"$@" >"$T/$sname.out" 2>&1 &
+	SIPP_PID=$!
+	PIDS="$PIDS $SIPP_PID"
+	wait_udp "$sport"
+}
+
+# sipp_wait PID NAME: the peer must have finished its scenario
+sipp_wait() {
+	rc=0
+	wait "$1" || rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "---- sipp $2 (exit $rc)" >&2
+		tail -n 20 "$T/$2.err" >&2 2>/dev/null || true
+		tail -n 60 "$T/$2.msg" >&2 2>/dev/null || true
+		fail "sipp $2 did not finish its scenario (exit $rc)"
+	fi
+}
+
+# ctl SCRIPT [OUT]: run a control script, its lines into OUT
+ctl() {
+	out=${2:-$T/ctl.out}
+	CTL_TIMEOUT=${CTL_TIMEOUT:-20} python3 "$CTL" "127.0.0.1:$CTL_PORT" \
+		"${CTL_SECRET:-$SECRET}" "$1" >"$out" 2>"$out.err" || {
+		cat "$out" "$out.err" >&2
+		fail "control script $1 did not reach its end"
+	}
+}
+
+# events FILE: the event sequence, one "event[:leg][:reason]" a line
+events() {
+	jq -r 'select(.event != "hello" and .event != "ok" and
+		.event != "error" and .event != "status" and
+		.event != "pong") |
+		[.event, (.leg // empty), (.reason // empty),
+		 (if .sip then (.sip | tostring) else empty end)] | join(":")' \
+		"$1"
+}
+
+# run_case NAME [AGENT_CALLS]: the peers of tests/sipp/NAME and its script
+run_case() {
+	case_dir="$SIPP_CASES/$1"
+	cpid=""
+	apid=""
+	t0=$(date +%s.%N)
+	if [ -f "$case_dir/customer.xml" ]; then
+		sipp_start "$1-customer" "$case_dir/customer.xml" \
+			"$TRUNK_PORT" "${CUSTOMER_CALLS:-1}"
+		cpid=$SIPP_PID
+	fi
+	if [ -f "$case_dir/agent.xml" ]; then
+		sipp_start "$1-agent" "$case_dir/agent.xml" "$AGENT_PORT" \
+			"${2:-1}"
+		apid=$SIPP_PID
+	fi
+	ctl "$case_dir/ctl.txt" "$T/$1.ctl"
+	[ -z "$cpid" ] || sipp_wait "$cpid" "$1-customer"
+	[ -z "$apid" ] || sipp_wait "$apid" "$1-agent"
+	CASE_TIME=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }")
+	EVENTS=$(events "$T/$1.ctl")
+}
+
+# expect_events NAME "ev ev ...": the case's events, exactly these
+expect_events() {
+	got=$(printf '%s' "$EVENTS" | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$2" ] || fail "$1: events
+  got:      $got
+  expected: $2"
+}
