@@ -378,6 +378,7 @@ static void api_destructor(void *arg)
 	mem_deref(api->tz);
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
+	mem_deref(api->demo);
 	mem_deref(api->httpd);
 	hash_flush(api->biz);
 	mem_deref(api->biz);
@@ -506,6 +507,8 @@ int api_local_port(const struct api *api, uint16_t *portp)
 
 void api_stop_listening(struct api *api)
 {
+	if (api && api->demo)
+		httpd_stop_listening(api->demo);
 	if (api && api->httpd)
 		httpd_stop_listening(api->httpd);
 }

@@ -51,6 +51,8 @@ int  api_set_acd(struct api *api, struct acd *acd);
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);
 int  api_local_port(const struct api *api, uint16_t *portp);
+/* With --demo: the demo shop on demo_listen, another origin. */
+int  api_demo_listen(struct api *api);
 
 /* Stop accepting connections; requests in progress still get answers. */
 void api_stop_listening(struct api *api);

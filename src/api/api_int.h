@@ -42,6 +42,7 @@ struct api {
 	struct acd *acd;          /* told of every change; may be NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 	struct tz_registry *tz;
+	struct httpd *demo;       /* the demo shop's listener (--demo) */
 };
 
 /* a business as the API sees it */

@@ -171,3 +171,120 @@ void api_static_agent(struct api *api, struct httpd_req *req,
 		    cfg_str(api->cfg, "www_dir"));
 	api_static_send(api, req, dir, rel, "Cache-Control: no-cache\r\n");
 }
+
+
+/* ---- the demo shop, on its own origin ---- */
+
+/*
+ * The shop's pages name the API as {{BECKON_API}}: replaced here by the
+ * address the API listens on, so that the demo works on any port.
+ */
+static void demo_request(struct httpd_req *req, void *arg)
+{
+	struct api *api = arg;
+	const struct pl *path = httpd_req_path(req);
+	char rel[PATH_MAX_LEN + 16], file[600], base[96], hdrs[1024];
+	struct mbuf *mb = NULL;
+	struct stat st;
+	struct sa laddr;
+	FILE *f = NULL;
+	const char *mark = "{{BECKON_API}}", *p, *q;
+	char *buf = NULL;
+	size_t n;
+
+	if (!httpd_req_method_is(req, "GET") &&
+	    !httpd_req_method_is(req, "HEAD")) {
+		httpd_reply(req, 405, NULL, "Allow: GET, HEAD\r\n", NULL, 0);
+		return;
+	}
+
+	if (path->l <= 1 || path->p[path->l - 1] == '/')
+		re_snprintf(rel, sizeof(rel), "%rindex.html", path);
+	else
+		pl_strcpy(path, rel, sizeof(rel));
+	if (!api_static_path_ok(rel + 1, strlen(rel + 1))) {
+		httpd_reply(req, 404, "text/plain", NULL, "not found\n", 10);
+		return;
+	}
+
+	re_snprintf(file, sizeof(file), "%s/demo%s",
+		    cfg_str(api->cfg, "www_dir"), rel);
+	if (stat(file, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > STATIC_MAX || !(f = fopen(file, "rb"))) {
+		httpd_reply(req, 404, "text/plain", NULL, "not found\n", 10);
+		return;
+	}
+
+	buf = mem_zalloc((size_t)st.st_size + 1, NULL);
+	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+
+	httpd_local(api->httpd, &laddr);
+	re_snprintf(base, sizeof(base), "http://127.0.0.1:%u",
+		    sa_port(&laddr));
+
+	mb = mbuf_alloc(n + 256);
+	if (!buf || !mb) {
+		httpd_reply(req, 503, NULL, NULL, NULL, 0);
+		goto out;
+	}
+	for (p = buf; (q = strstr(p, mark)); p = q + strlen(mark)) {
+		(void)mbuf_write_mem(mb, (const uint8_t *)p, (size_t)(q - p));
+		(void)mbuf_write_str(mb, base);
+	}
+	(void)mbuf_write_mem(mb, (const uint8_t *)p,
+			     n - (size_t)(p - buf));
+
+	/* a shop's own policy: its scripts, and the widget from beckon */
+	re_snprintf(hdrs, sizeof(hdrs), "Cache-Control: no-cache\r\n"
+		    "X-Content-Type-Options: nosniff\r\n"
+		    "Content-Security-Policy: default-src 'self'; "
+		    "script-src 'self' %s; connect-src %s; "
+		    "style-src 'self' 'unsafe-inline'; img-src 'self' data:\r\n",
+		    base, base);
+	httpd_reply(req, 200, ctype_of(file), hdrs, mb->buf, mb->end);
+
+ out:
+	mem_deref(mb);
+	mem_deref(buf);
+}
+
+
+int api_demo_listen(struct api *api)
+{
+	struct httpd_conf conf;
+	struct sa laddr;
+	const char *a;
+	char buf[64];
+	int err;
+
+	if (!api || !api->httpd)
+		return EINVAL;
+
+	a = cfg_str(api->cfg, "demo_listen");
+	err = sa_decode(&laddr, a, strlen(a));
+	if (err) {
+		log_error("demo_listen: not an address:port: %s", a);
+		return err;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	conf.max_body = 1024;
+	conf.max_header = 8192;
+	conf.max_conns = 256;
+	conf.idle_timeout_ms = 30000;
+	conf.req_timeout_ms = 10000;
+
+	err = httpd_alloc(&api->demo, &laddr, &conf, demo_request, api);
+	if (err) {
+		log_error("demo shop: cannot listen on %s: %s", a,
+			  strerror(err));
+		return err;
+	}
+
+	httpd_local(api->demo, &laddr);
+	log_info("demo shop on http://%s (another origin than the API)",
+		 addr_str(buf, sizeof(buf), &laddr));
+
+	return 0;
+}

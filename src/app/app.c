@@ -483,6 +483,8 @@ int app_serve(struct cfg *cfg)
 	}
 
 	err = api_listen(app.api);
+	if (!err && cfg_bool(cfg, "demo"))
+		err = api_demo_listen(app.api);
 	if (err)
 		goto out;
 

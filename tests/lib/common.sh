@@ -65,8 +65,10 @@ start_beckon() {
 	PORT=$(free_port)
 	URL="http://127.0.0.1:$PORT"
 	DB="${DB:-$T/$name.db}"
+	# the demo shop listens on a port of its own choosing (tests run
+	# side by side)
 	"$BECKON" serve --http_listen "127.0.0.1:$PORT" --db "sqlite:$DB" \
-		"$@" >>"$T/$name.log" 2>&1 &
+		--demo_listen 127.0.0.1:0 "$@" >>"$T/$name.log" 2>&1 &
 	PID=$!
 	PIDS="$PIDS $PID"
 	i=0
