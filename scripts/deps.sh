@@ -5,7 +5,7 @@
 set -e
 
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
-curl jq python3 sqlite3 tzdata sip-tester baresip sox espeak-ng wrk nginx-light"
+curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light"
 
 missing=""
 for p in $PKGS; do
@@ -14,6 +14,11 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# the browser tests run on Node.js and npm (the machine's own, or Debian's)
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 
 if [ -z "$missing" ]; then
 	exit 0
