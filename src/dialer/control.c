@@ -551,6 +551,27 @@ static void cmd_agent_del(struct cconn *cc, const struct odict *od)
 }
 
 
+static void cmd_agent_status(struct cconn *cc, const struct odict *od)
+{
+	const char *agent = NULL, *contact;
+	struct opt ocontact = {"contact", NULL};
+
+	if (field_str(od, "agent", &agent) || !agent ||
+	    agent[0] == '+' || !strncmp(agent, "sip:", 4) ||
+	    agent_spec_check(cc->ctl->d, agent)) {
+		send_error(cc, "agent_status", NULL, "not_found", "agent",
+			   "no such agent");
+		return;
+	}
+
+	contact = dialer_agent_contact(cc->ctl->d, agent);
+	ocontact.val = contact;
+	send_line(cc, "{\"event\":\"agent\",\"agent\":%H,"
+		  "\"registered\":%s%H}", json_str_print, agent,
+		  contact ? "true" : "false", opt_print, &ocontact);
+}
+
+
 /* ---- authentication */
 
 static bool hex_decode(uint8_t *out, size_t n, const char *hex)
@@ -610,7 +631,16 @@ static void handle_line(struct cconn *cc, const char *line, size_t len)
 	const char *cmd = NULL;
 	char a[64];
 
-	if (json_decode_odict(&od, 16, line, len, 4)) {
+	/* libre's decoder forgives much: insist on one object */
+	while (len && (*line == ' ' || *line == '\t')) {
+		++line;
+		--len;
+	}
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		--len;
+
+	if (len < 2 || line[0] != '{' || line[len - 1] != '}' ||
+	    json_decode_odict(&od, 16, line, len, 4)) {
 		send_error(cc, NULL, NULL, "bad_json", NULL,
 			   "each line must be one JSON object");
 		if (!cc->authed)
@@ -665,12 +695,15 @@ static void handle_line(struct cconn *cc, const char *line, size_t len)
 		cmd_agent_set(cc, od);
 	else if (!strcmp(cmd, "agent_del"))
 		cmd_agent_del(cc, od);
+	else if (!strcmp(cmd, "agent_status"))
+		cmd_agent_status(cc, od);
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
 		send_error(cc, cmd, NULL, "unknown_command", "cmd",
 			   "commands: originate, hangup, offer_agent, "
-			   "status, ping, agent_set, agent_del");
+			   "status, ping, agent_set, agent_del, "
+			   "agent_status");
 
  out:
 	mem_deref(od);

@@ -10,11 +10,14 @@ SCRIPT holds one step a line:
                                 those fields (leg=agent, reason=busy, sip=486);
                                 other lines are printed and skipped
     expect_close                read until the server closes the connection
-    raw TEXT                    send TEXT as it is (\n escapes)
-
-$VARS in steps are taken from the environment (${AGENT_PORT}).
+    raw TEXT                    send TEXT as it is (\\n escapes)
+    long N                      send a line of N bytes
+    shell COMMAND               run COMMAND (a sipp client) and wait for it
     sleep SECONDS
     # comment
+
+$VARS in steps are taken from the environment (${AGENT_PORT}). SECRET "-"
+sends no auth; CTL_HMAC=1 answers the hello's nonce with an HMAC.
 
 Every line received is printed to stdout as it came. Exits 0 when the script
 ran to its end, 1 on a timeout (per expect, $CTL_TIMEOUT seconds, default
@@ -25,6 +28,7 @@ import hmac
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -78,6 +82,14 @@ def main():
                 if not line:
                     break
                 sys.stdout.write(line)
+        elif verb == "shell":
+            rc = subprocess.call(rest, shell=True)
+            if rc:
+                print("ctl: '%s' exited %d" % (rest, rc), file=sys.stderr)
+                sys.exit(1)
+        elif verb == "long":
+            f.write("x" * int(rest) + "\n")
+            f.flush()
         elif verb == "sleep":
             time.sleep(float(rest))
         elif verb == "expect":

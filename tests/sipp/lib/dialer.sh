@@ -8,8 +8,9 @@
 #   AGENT_PORT  where agents' phones (a sipp, per case) listen
 # run_case NAME runs tests/sipp/NAME/: customer.xml as the trunk and
 # agent.xml as the agent (each when present, each for the calls its
-# README says), and ctl.txt through tests/sipp/lib/ctl.py; every peer must
-# finish its scenario and the control script must reach its end.
+# README says), and ctl.txt through tests/sipp/lib/ctl.py, which may run
+# uac.xml against beckon ($RUN_UAC); every peer must finish its scenario
+# and the control script must reach its end.
 
 SIPP_CASES="$BECKON_SRC/tests/sipp"
 SECRET="test-secret-$$"
@@ -124,6 +125,13 @@ run_case() {
 			"${2:-1}"
 		apid=$SIPP_PID
 	fi
+	# a client of beckon's SIP port, run from the control script
+	RUN_UAC="sipp -sf $case_dir/uac.xml 127.0.0.1:$SIP_PORT -i 127.0.0.1"
+	RUN_UAC="$RUN_UAC -p $(free_port) -m 1 -nostdin -timeout 20s"
+	RUN_UAC="$RUN_UAC -timeout_error -trace_err -error_file $T/$1-uac.err"
+	RUN_UAC="$RUN_UAC -trace_msg -message_file $T/$1-uac.msg"
+	RUN_UAC="$RUN_UAC >$T/$1-uac.out 2>&1"
+	export RUN_UAC
 	ctl "$case_dir/ctl.txt" "$T/$1.ctl"
 	[ -z "$cpid" ] || sipp_wait "$cpid" "$1-customer"
 	[ -z "$apid" ] || sipp_wait "$apid" "$1-agent"
