@@ -123,4 +123,29 @@ wait "$PID_busy" || rc=$?
 [ "$rc" = 0 ] || fail "sipp busy exited $rc"
 ok "a busy customer (486): retry scheduled, attempt 1 of 3"
 
+# an agent who does not take the call: the customer stays on hold and
+# the next agent gets it
+BOBPORT=$(free_port)
+start_sipp cust2 uas_answer "$CUST" 1
+start_sipp alicebusy uas_busy "$AGENT" 1
+start_sipp bobphone uas_answer "$BOBPORT" 1
+"$BECKON" agent set bob --endpoint "sip:bob@127.0.0.1:$BOBPORT" \
+	--skills billing >/dev/null || fail "bob billing"
+# bob becomes available last, so alice (idle longer) is offered first
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+"$BECKON" agent state bob away >/dev/null || fail "bob away"
+"$BECKON" agent state bob available >/dev/null || fail "bob available"
+post_json '{"business":"demo","phone":"+14155550182",
+  "page_url":"http://127.0.0.1:8000/billing/y"}'
+expect_status 202
+ID3=$(jv .id)
+wait_status "$ID3" connected
+A3=$(sqlite3 "$DB" "SELECT agent_id FROM callbacks WHERE id='$ID3'")
+FAILED=$(sqlite3 "$DB" "SELECT json_extract(data, '$.agent') FROM events
+	WHERE callback_id='$ID3' AND type='agent_failed'")
+[ -n "$FAILED" ] && [ "$A3" != "$FAILED" ] ||
+	fail "agent_failed '$FAILED', connected with '$A3'"
+[ "$FAILED" = alice ] && [ "$A3" = bob ] || fail "$FAILED failed, $A3 took it"
+ok "alice's phone is busy: the customer stays on hold and bob takes the call"
+
 stop_beckon
