@@ -435,6 +435,53 @@ static void login(struct agent_api *aa, struct httpd_req *req)
 
 /* ---- me, state, logout ---- */
 
+/*
+ * {"BUSINESS":["sale",...],...}: what the wrap-up form offers for each
+ * of the agent's businesses (the admin API, which has them, is not for
+ * agents).
+ */
+static int dispositions_json(struct mbuf *mb, const struct agent_api *aa,
+			     const char *businesses)
+{
+	const char *p = businesses, *item;
+	size_t n;
+	bool first = true;
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "{");
+	while (str_list_next(&p, &item, &n)) {
+		const struct api_biz *ab = api_biz_find(aa->api, item, n);
+		const char *d, *di;
+		size_t dn, k = 0;
+		char id[65];
+
+		if (!ab || n >= sizeof(id))
+			continue;
+
+		str_bcpy(id, item, n + 1);
+		err |= mbuf_write_str(mb, first ? "" : ",");
+		err |= form_json_str(mb, id);
+		err |= mbuf_write_str(mb, ":[");
+		d = ab->b->dispositions;
+		while (str_list_next(&d, &di, &dn)) {
+			char v[129];
+
+			/* set by an admin, unchecked: quoted like any text */
+			if (dn >= sizeof(v))
+				continue;
+			str_bcpy(v, di, dn + 1);
+			err |= mbuf_write_str(mb, k++ ? "," : "");
+			err |= form_json_str(mb, v);
+		}
+		err |= mbuf_write_str(mb, "]");
+		first = false;
+	}
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
 static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
@@ -462,6 +509,8 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= mbuf_printf(mb, ",\"state_since\":%lld},\"callback\":",
 			   (long long)a->state_since);
 	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");
+	err |= mbuf_write_str(mb, ",\"dispositions\":");
+	err |= dispositions_json(mb, aa, a->businesses);
 	err |= mbuf_printf(mb, ",\"csrf\":\"%s\"}\n", s->csrf);
 
 	return err;
