@@ -68,6 +68,7 @@ struct acd {
 	size_t rulen;
 	struct tmr dispatch_tmr;
 	struct tmr sched_tmr;
+	int64_t sched_at;          /* when sched_tmr fires, 0: not set */
 	int64_t handle_s;          /* moving average of connected calls */
 	unsigned max_missed;
 	bool started;
@@ -298,6 +299,7 @@ struct change_ctx {
 
 
 static void sched_update(struct acd *acd);
+static void sched_consider(struct acd *acd, int64_t t);
 
 
 static void change_h(int err, void *arg)
@@ -343,7 +345,10 @@ static void change_h(int err, void *arg)
 		mem_deref(c);
 	}
 	else {
-		sched_update(acd);
+		/* a new scheduled time only moves the timer earlier: no
+		 * walk over every open callback for each change */
+		if (!err && !strcmp(x->status, "scheduled"))
+			sched_consider(acd, c->cb->scheduled_for);
 		dispatch_soon(acd);
 	}
 
@@ -652,12 +657,28 @@ static void last_agent_h(int err, const char *value, void *arg)
 }
 
 
+static bool any_available(const struct acd *acd)
+{
+	struct le *le;
+
+	for (le = acd->agents.head; le; le = le->next) {
+		const struct acd_agent *aa = le->data;
+
+		if (!strcmp(aa->a->state, "available"))
+			return true;
+	}
+
+	return false;
+}
+
+
 static void dispatch(void *arg)
 {
 	struct acd *acd = arg;
 	struct le *le;
 
-	if (!acd->has_dialer)
+	/* nobody to give a callback to: the queue can wait */
+	if (!acd->has_dialer || !any_available(acd))
 		return;
 
 	for (le = acd->cbs.head; le; le = le->next) {
@@ -693,6 +714,9 @@ static void dispatch(void *arg)
 			reoffer(acd, c, aa);
 		else
 			offer(acd, c, aa, rule_id);
+
+		if (!any_available(acd))
+			break;
 	}
 }
 
@@ -723,12 +747,24 @@ static void sched_update(struct acd *acd)
 			next = c->cb->scheduled_for;
 	}
 
-	if (!next) {
-		tmr_cancel(&acd->sched_tmr);
-		return;
-	}
+	acd->sched_at = 0;
+	tmr_cancel(&acd->sched_tmr);
+	if (next)
+		sched_consider(acd, next);
+	(void)now;
+}
 
-	tmr_start(&acd->sched_tmr, next > now ? (uint64_t)(next - now) : 0,
+
+/* Make sure the schedule timer fires by t. */
+static void sched_consider(struct acd *acd, int64_t t)
+{
+	int64_t now = time_now_ms();
+
+	if (!t || (acd->sched_at && acd->sched_at <= t))
+		return;
+
+	acd->sched_at = t;
+	tmr_start(&acd->sched_tmr, t > now ? (uint64_t)(t - now) : 0,
 		  sched_timeout, acd);
 }
 
@@ -1276,17 +1312,45 @@ void acd_rule_del(struct acd *acd, const char *id)
 }
 
 
+static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb);
+
+
 static void added_h(int err, const struct callback *cb, void *arg)
 {
 	struct acd *acd = arg;
-	struct acd_cb *c;
 
 	if (err || !cb || !cb->open || cb_find(acd, cb->id))
 		return;
 
+	(void)cb_add(acd, cb);
+}
+
+
+void acd_callback_new(struct acd *acd, struct callback *cb,
+		      const char *last_agent)
+{
+	struct acd_cb *c;
+
+	if (!acd || !cb || cb_find(acd, cb->id))
+		return;
+
+	c = cb_add(acd, cb);
+	if (c) {
+		/* the create read it in its transaction: no need to ask */
+		c->last_known = true;
+		if (last_agent && *last_agent)
+			str_set(&c->last_agent, last_agent);
+	}
+}
+
+
+static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
+{
+	struct acd_cb *c;
+
 	c = mem_zalloc(sizeof(*c), acd_cb_destructor);
 	if (!c)
-		return;
+		return NULL;
 
 	/* the store's copy is ours to keep: it is freed by reference */
 	c->acd = acd;
@@ -1326,8 +1390,11 @@ static void added_h(int err, const struct callback *cb, void *arg)
 		}
 	}
 
-	sched_update(acd);
+	if (!strcmp(c->cb->status, "scheduled"))
+		sched_consider(acd, c->cb->scheduled_for);
 	dispatch_soon(acd);
+
+	return c;
 }
 
 

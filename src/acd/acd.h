@@ -113,8 +113,11 @@ void acd_rule_del(struct acd *acd, const char *id);
 int  acd_agent_state(struct acd *acd, const char *id, const char *state,
 		     const char *reason);
 
-/* A callback was created (or canceled) through the public API. */
+/* A callback was created (or canceled) through the public API; with
+ * acd_callback_new the ACD takes it as it is, without reading it back. */
 void acd_callback_added(struct acd *acd, const char *id);
+void acd_callback_new(struct acd *acd, struct callback *cb,
+		      const char *last_agent);
 void acd_callback_canceled(struct acd *acd, const char *id);
 
 /* The dialer's report about the call of callback id. */

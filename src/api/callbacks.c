@@ -50,6 +50,8 @@ struct post {
 	char ip_key[KEY_SZ];
 	char masked[PHONE_E164_SIZE + 8];
 	char business[API_MAX_AGENT_KEY + 1];
+	char e164[PHONE_E164_SIZE];
+	struct callback_new cn;   /* what went to the store */
 	int64_t now;
 };
 
@@ -274,7 +276,17 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 	case CB_CREATED:
 		log_info("%s: new callback for %s, %s", res->id, p->masked,
 			 res->status);
-		acd_callback_added(p->api->acd, res->id);
+		{
+			struct callback *cb = NULL;
+
+			/* the ACD takes it from here, without a read */
+			if (!callback_from_new(&cb, &p->cn, res))
+				acd_callback_new(p->api->acd, cb,
+						 res->last_agent);
+			else
+				acd_callback_added(p->api->acd, res->id);
+			mem_deref(cb);
+		}
 		break;
 	}
 
@@ -532,6 +544,12 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	cn.answerh = answer_h;
 	cn.answer_arg = p;
 	cn.now = p->now;
+	str_bcpy(p->e164, e164, sizeof(p->e164));
+	p->cn = cn;
+	p->cn.phone = p->e164;
+	p->cn.client_ip = NULL;
+	p->cn.idem_key = NULL;
+	p->cn.idem_fp = NULL;
 
 	limit_add(api->limit, p->phone_key, p->now);
 	limit_add(api->limit, p->ip_key, p->now);

@@ -858,6 +858,19 @@ static int do_create(struct sqlite_be *be, struct op *op)
 			return err;
 	}
 
+	/* who last spoke with this number, for routing: read here, in the
+	 * same transaction, so the ACD need not ask again */
+	s = stmt_get(be, S_PHONE_AGENT_GET);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, r->business);
+	bind_text(s, 2, r->phone);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		str_bcpy(res->last_agent,
+			 (const char *)sqlite3_column_text(s, 0),
+			 sizeof(res->last_agent));
+	sqlite3_reset(s);
+
 	/* the limits count every request answered with a callback */
 	s = stmt_get(be, S_INTAKE_INSERT);
 	if (!s)
@@ -890,30 +903,6 @@ static int do_create(struct sqlite_be *be, struct op *op)
 	}
 
 	return err;
-}
-
-
-static void callback_destructor(void *arg)
-{
-	struct callback *cb = arg;
-	size_t i;
-
-	mem_deref(cb->business);
-	mem_deref(cb->phone);
-	mem_deref(cb->status);
-	mem_deref(cb->page_url);
-	mem_deref(cb->page_title);
-	mem_deref(cb->name);
-	mem_deref(cb->note);
-	mem_deref(cb->agent_key);
-	mem_deref(cb->agent_id);
-	mem_deref(cb->rule_id);
-	mem_deref(cb->ended_reason);
-	for (i = 0; i < cb->nevents; i++) {
-		mem_deref(cb->events[i].type);
-		mem_deref(cb->events[i].data);
-	}
-	mem_deref(cb->events);
 }
 
 
@@ -965,7 +954,7 @@ static int read_callback(struct callback **cbp, sqlite3_stmt *s)
 	struct callback *cb;
 	int err = 0;
 
-	cb = mem_zalloc(sizeof(*cb), callback_destructor);
+	cb = mem_zalloc(sizeof(*cb), store_callback_destructor);
 	if (!cb)
 		return ENOMEM;
 

@@ -256,3 +256,75 @@ int store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 
 	return st->be->intake_since(st->ctx, since, h, arg);
 }
+
+
+void store_callback_destructor(void *arg)
+{
+	struct callback *cb = arg;
+	size_t i;
+
+	mem_deref(cb->business);
+	mem_deref(cb->phone);
+	mem_deref(cb->status);
+	mem_deref(cb->page_url);
+	mem_deref(cb->page_title);
+	mem_deref(cb->name);
+	mem_deref(cb->note);
+	mem_deref(cb->agent_key);
+	mem_deref(cb->agent_id);
+	mem_deref(cb->rule_id);
+	mem_deref(cb->ended_reason);
+	for (i = 0; i < cb->nevents; i++) {
+		mem_deref(cb->events[i].type);
+		mem_deref(cb->events[i].data);
+	}
+	mem_deref(cb->events);
+}
+
+
+static int dup_or_empty(char **dst, const char *src)
+{
+	return str_dup(dst, src ? src : "");
+}
+
+
+int callback_from_new(struct callback **cbp, const struct callback_new *r,
+		      const struct callback_created *res)
+{
+	struct callback *cb;
+	int err = 0;
+
+	if (!cbp || !r || !res)
+		return EINVAL;
+
+	cb = mem_zalloc(sizeof(*cb), store_callback_destructor);
+	if (!cb)
+		return ENOMEM;
+
+	str_bcpy(cb->id, res->id, sizeof(cb->id));
+	err |= dup_or_empty(&cb->business, r->business);
+	err |= dup_or_empty(&cb->phone, r->phone);
+	err |= dup_or_empty(&cb->status, res->status);
+	err |= dup_or_empty(&cb->page_url, r->page_url);
+	err |= dup_or_empty(&cb->page_title, r->page_title);
+	err |= dup_or_empty(&cb->name, r->name);
+	err |= dup_or_empty(&cb->note, r->note);
+	err |= dup_or_empty(&cb->agent_key, r->agent_key);
+	err |= dup_or_empty(&cb->agent_id, "");
+	err |= dup_or_empty(&cb->rule_id, "");
+	err |= dup_or_empty(&cb->ended_reason, "");
+	cb->open = true;
+	cb->created_at = res->created_at;
+	cb->updated_at = res->created_at;
+	cb->scheduled_for = res->scheduled_for;
+	cb->position = res->position;
+
+	if (err) {
+		mem_deref(cb);
+		return ENOMEM;
+	}
+
+	*cbp = cb;
+
+	return 0;
+}

@@ -193,6 +193,7 @@ struct callback_created {
 	int64_t created_at;
 	int64_t scheduled_for;
 	int64_t position;         /* 0 when not queued */
+	char last_agent[64];      /* who last spoke with this number */
 	char *answer;             /* the answer (the stored one for a replay);
 				     not for CB_KEY_MISMATCH */
 	int answer_status;        /* its HTTP status */
@@ -257,6 +258,10 @@ struct callback_change {
 
 void callback_change_init(struct callback_change *chg, const char *id,
 			  int64_t now);
+
+/* The new callback a create made, as the store would read it back. */
+int callback_from_new(struct callback **cbp, const struct callback_new *r,
+		      const struct callback_created *res);
 
 typedef void (store_done_h)(int err, void *arg);
 typedef void (store_obj_h)(int err, const void *obj, void *arg);

@@ -53,6 +53,9 @@ struct store_backend {
 
 extern const struct store_backend store_sqlite;
 
+/* frees what a struct callback holds (its mem destructor) */
+void store_callback_destructor(void *arg);
+
 /* the schema migrations, oldest first (schema.c) */
 const char *const *store_sqlite_migrations(size_t *np);
 
