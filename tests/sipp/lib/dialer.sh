@@ -32,8 +32,8 @@ start_dialer() {
 	shift
 	SIP_PORT=$(free_port)
 	CTL_PORT=$(free_port)
-	TRUNK_PORT=$(free_port)
-	AGENT_PORT=$(free_port)
+	TRUNK_PORT=$(free_port_pair)
+	AGENT_PORT=$(free_port_pair)
 	make_test_prompts
 	start_beckon "$name" --dialer local \
 		--sip_listen "127.0.0.1:$SIP_PORT" \
@@ -145,4 +145,72 @@ expect_events() {
 	[ "$got" = "$2" ] || fail "$1: events
   got:      $got
   expected: $2"
+}
+
+# ---- baresip softphones
+
+# wait_tcp PORT: until something listens on the TCP port (bounded)
+wait_tcp() {
+	i=0
+	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
+		sleep 0.02
+	done
+}
+
+# tone FILE HZ: 30 s of a sine, 8 kHz mono 16-bit
+tone() {
+	sox -n -r 8000 -c 1 -b 16 "$1" synth 30 sine "$2" vol 0.5
+}
+
+# start_baresip NAME SIP_PORT CTRL_PORT SOURCE_WAV CODEC ACCOUNT
+# A headless baresip: audio from SOURCE_WAV, what it hears in
+# $T/NAME/dump-*-dec.wav (sndfile), commands and events on CTRL_PORT
+# (ctrl_tcp), only CODEC (PCMU or PCMA), the one account ACCOUNT.
+# Sets BS_PID.
+start_baresip() {
+	bdir="$T/$1"
+	mkdir -p "$bdir"
+	cat >"$bdir/config" <<CONF
+poll_method		epoll
+sip_listen		127.0.0.1:$2
+net_interface		127.0.0.1
+audio_player		aufile,/dev/null
+audio_source		aufile,$4
+audio_alert		aufile,/dev/null
+ausrc_srate		8000
+auplay_srate		8000
+ausrc_channels		1
+auplay_channels		1
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			aufile.so
+module			sndfile.so
+module_app		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$3
+snd_path		$bdir
+CONF
+	printf '%s;audio_codecs=%s\n' "$6" "$5" >"$bdir/accounts"
+	: >"$bdir/contacts"
+	baresip -f "$bdir" -t 120 >"$T/$1.log" 2>&1 &
+	BS_PID=$!
+	PIDS="$PIDS $BS_PID"
+	wait_tcp "$3"
+}
+
+# free_port_pair: a port P with P+1 free too (baresip opens TLS on P+1)
+free_port_pair() {
+	python3 -c 'import socket
+while True:
+	a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+	b = socket.socket()
+	try:
+		b.bind(("127.0.0.1", p + 1))
+	except OSError:
+		continue
+	print(p)
+	break'
 }
