@@ -4,6 +4,7 @@
 #   make test             build, then run every test (ctest)
 #   make test SANITIZE=1  the same tests built with ASan + UBSan
 #   make bench-intake     the intake benchmark (not a test)
+#   make bench-acd        POST-to-INVITE latency benchmark
 #
 # Both first install any missing Debian packages (scripts/deps.sh).
 
@@ -19,7 +20,7 @@ endif
 
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
-.PHONY: all deps build run test bench-intake clean
+.PHONY: all deps build run test bench-intake bench-acd clean
 
 all: build
 
@@ -40,6 +41,9 @@ test: build
 
 bench-intake: build
 	@sh bench/intake/run.sh $(BUILD_DIR)/beckon
+
+bench-acd: build
+	@sh bench/acd/run.sh $(BUILD_DIR)/beckon
 
 clean:
 	rm -rf build build-san

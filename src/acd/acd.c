@@ -21,6 +21,8 @@
 #include "store/store.h"
 #include "acd/acd.h"
 #include "acd/acd_int.h"
+#include "tz/tz.h"
+#include "hours/hours.h"
 
 enum {
 	SEC = 1000,
@@ -55,14 +57,22 @@ struct acd_cb {
 	char rescheduled_by[64];
 };
 
+/* a business with its parsed hours and zone */
+struct acd_biz {
+	struct business *b;
+	struct hours *hours;
+	struct tz_zone *zone;
+};
+
 struct acd {
 	const struct cfg *cfg;
 	struct store *st;
+	struct tz_registry *tz;
 	struct acd_dialer dialer;
 	bool has_dialer;
 	struct list cbs;           /* open callbacks, in queue order */
 	struct list agents;
-	struct business **bizv;
+	struct acd_biz *bizv;
 	size_t bizn;
 	struct rule **rulev;
 	size_t rulen;
@@ -109,17 +119,26 @@ static struct acd_agent *agent_find(const struct acd *acd, const char *id)
 }
 
 
-static const struct business *biz_find(const struct acd *acd,
+static const struct acd_biz *abiz_find(const struct acd *acd,
 				       const char *id)
 {
 	size_t i;
 
 	for (i = 0; i < acd->bizn; i++) {
-		if (!strcmp(acd->bizv[i]->id, id))
-			return acd->bizv[i];
+		if (!strcmp(acd->bizv[i].b->id, id))
+			return &acd->bizv[i];
 	}
 
 	return NULL;
+}
+
+
+static const struct business *biz_find(const struct acd *acd,
+				       const char *id)
+{
+	const struct acd_biz *ab = abiz_find(acd, id);
+
+	return ab ? ab->b : NULL;
 }
 
 
@@ -657,6 +676,35 @@ static void last_agent_h(int err, const char *value, void *arg)
 }
 
 
+static bool closed_now(struct acd *acd, struct acd_cb *c)
+{
+	const struct acd_biz *ab = abiz_find(acd, c->cb->business);
+	struct callback_change chg;
+	int64_t now = time_now_ms(), next = 0;
+	char data[64], at[40];
+
+	if (!ab || !ab->hours || hours_is_open(ab->hours, ab->zone, now))
+		return false;
+
+	if (hours_next_open(ab->hours, ab->zone, now, &next))
+		next = now + 86400000;   /* never open: look again tomorrow */
+
+	time_fmt_rfc3339(at, sizeof(at), next);
+	re_snprintf(data, sizeof(data), "{\"at\":\"%s\"}", at);
+	callback_change_init(&chg, c->cb->id, now);
+	chg.status = "scheduled";
+	chg.scheduled_for = next;
+	chg.event = "outside_hours";
+	chg.event_public = true;
+	chg.event_data = data;
+	log_info("%s: the business is closed: scheduled for %s", c->cb->id,
+		 at);
+	cb_change(c, &chg, NULL);
+
+	return true;
+}
+
+
 static bool any_available(const struct acd *acd)
 {
 	struct le *le;
@@ -705,6 +753,11 @@ static void dispatch(void *arg)
 				c->last_known = true;
 			continue;
 		}
+
+		/* closed now (a retry or a schedule that fell outside the
+		 * hours): wait for the opening, never call at night */
+		if (!hold && closed_now(acd, c))
+			continue;
 
 		aa = choose(acd, c, &rule_id);
 		if (!aa)
@@ -1170,18 +1223,34 @@ int acd_start(struct acd *acd)
 
 /* ---- changes from the admin API and the public API ---- */
 
+static void abiz_clear(struct acd_biz *ab)
+{
+	ab->b = mem_deref(ab->b);
+	ab->hours = mem_deref(ab->hours);
+	ab->zone = mem_deref(ab->zone);
+}
+
+
 void acd_business_set(struct acd *acd, const struct business *b)
 {
-	struct business *c, **v;
+	struct acd_biz nb, *v;
 	size_t i;
 
-	if (!acd || !b || business_dup(&c, b))
+	if (!acd || !b)
 		return;
 
+	memset(&nb, 0, sizeof(nb));
+	if (business_dup(&nb.b, b))
+		return;
+	/* checked before it was stored; a failure leaves it always open */
+	(void)hours_parse(&nb.hours, b->hours, b->closed, NULL, 0);
+	if (!tz_get(acd->tz, b->timezone, &nb.zone))
+		mem_ref(nb.zone);
+
 	for (i = 0; i < acd->bizn; i++) {
-		if (!strcmp(acd->bizv[i]->id, b->id)) {
-			mem_deref(acd->bizv[i]);
-			acd->bizv[i] = c;
+		if (!strcmp(acd->bizv[i].b->id, b->id)) {
+			abiz_clear(&acd->bizv[i]);
+			acd->bizv[i] = nb;
 			dispatch_soon(acd);
 			return;
 		}
@@ -1189,11 +1258,11 @@ void acd_business_set(struct acd *acd, const struct business *b)
 
 	v = mem_reallocarray(acd->bizv, acd->bizn + 1, sizeof(*v), NULL);
 	if (!v) {
-		mem_deref(c);
+		abiz_clear(&nb);
 		return;
 	}
 	acd->bizv = v;
-	v[acd->bizn++] = c;
+	v[acd->bizn++] = nb;
 }
 
 
@@ -1553,8 +1622,9 @@ static void acd_destructor(void *arg)
 	list_flush(&acd->cbs);
 	list_flush(&acd->agents);
 	for (i = 0; i < acd->bizn; i++)
-		mem_deref(acd->bizv[i]);
+		abiz_clear(&acd->bizv[i]);
 	mem_deref(acd->bizv);
+	mem_deref(acd->tz);
 	for (i = 0; i < acd->rulen; i++)
 		mem_deref(acd->rulev[i]);
 	mem_deref(acd->rulev);
@@ -1578,6 +1648,10 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	acd->max_missed = (unsigned)cfg_int(cfg, "max_missed_offers");
 	list_init(&acd->cbs);
 	list_init(&acd->agents);
+	if (tz_registry_alloc(&acd->tz, NULL)) {
+		mem_deref(acd);
+		return ENOMEM;
+	}
 	tmr_init(&acd->dispatch_tmr);
 	tmr_init(&acd->sched_tmr);
 

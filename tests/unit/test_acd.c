@@ -432,3 +432,62 @@ TEST(acd_reoffer_missed_abandon_recover)
 
 	return 0;
 }
+
+
+/* A queued callback of a business that is closed now (a retry landing
+ * after hours, say) is not dialed: it waits for the opening. */
+TEST(acd_never_calls_outside_hours)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct business *b = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL};
+	struct cbres r;
+	char url[256], hours[64];
+	const char *id = "cb_0000000000050000000000000000000000e";
+	static const char *const days[] = {"mon", "tue", "wed", "thu", "fri",
+					   "sat", "sun"};
+	int64_t now = time_now_ms();
+	int perr = 0;
+	int wd;
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+
+	/* open only tomorrow (UTC), 09:00-10:00 */
+	wd = (int)(((now / 86400000) + 3 + 1) % 7);   /* 1970-01-01: thu */
+	re_snprintf(hours, sizeof(hours), "%s 09:00-10:00", days[wd]);
+	TEST_EQ_INT(business_alloc(&b), 0);
+	store_obj_set(b, &store_businesses, "id", "acme");
+	store_obj_set(b, &store_businesses, "country", "33");
+	store_obj_set(b, &store_businesses, "hours", hours);
+	store_put(st, &store_businesses, b, true, done_h, &perr);
+	mem_deref(b);
+	store_flush(st);
+	TEST_EQ_INT(perr, 0);
+
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+
+	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
+	acd_callback_added(acd, id);
+	spin();
+	spin();
+
+	TEST_EQ_INT(rec.originates, 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.last_event, "outside_hours");
+	TEST_EQ_INT(r.scheduled_for,
+		    (now / 86400000 + 1) * 86400000 + 9 * 3600000);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
