@@ -36,6 +36,7 @@
 #include "limit/limit.h"
 #include "form/form.h"
 #include "acd/acd.h"
+#include "tz/tz.h"
 #include "api/api_int.h"
 
 enum {
@@ -1156,6 +1157,22 @@ static void sup_destructor(void *arg)
 static void sup_next(struct sup *p);
 
 
+/* "Today" for a business: since midnight in its own time zone. */
+static int64_t local_midnight(struct api *api, const char *business)
+{
+	const struct api_biz *ab = api_biz_find(api, business,
+						strlen(business));
+	int64_t now = time_now_ms(), t;
+	struct tz_local l;
+
+	if (!ab || !ab->zone || tz_to_local(ab->zone, now, &l) ||
+	    tz_from_local(ab->zone, l.year, l.month, l.day, 0, 0, 0, &t))
+		return now - now % 86400000;
+
+	return t;
+}
+
+
 static void figures_h(int err, const struct figures *f, void *arg)
 {
 	struct sup *p = arg;
@@ -1198,7 +1215,9 @@ static void sup_next(struct sup *p)
 		p->err |= mbuf_printf(p->mb, "%s\"%s\":", p->first ? "" : ",",
 				      id);
 		p->first = false;
-		if (store_figures(p->aa->api->st, id, p->since, figures_h, p))
+		if (store_figures(p->aa->api->st, id, local_midnight(p->aa->api,
+								     id),
+				  figures_h, p))
 			p->err = ENOMEM;
 		else
 			return;
@@ -1332,7 +1351,6 @@ static void supervisor(struct agent_api *aa, struct httpd_req *req,
 	}
 	p->aa = aa;
 	p->req = req;
-	/* today: since midnight UTC (the businesses' own zones: TODO) */
 	p->since = now - now % 86400000;
 	p->mb = mbuf_alloc(4096);
 

@@ -88,6 +88,24 @@ req GET /agent/api/me -H "$C"
 expect_error 401 not_logged_in
 ok "log-out ends the session"
 
+# the supervisor's view: bob is a supervisor, alice is not
+req GET /agent/api/supervisor -H "$C"
+expect_error 401 not_logged_in
+req POST /agent/api/login -H "$J" --data '{"login":"alice","password":"demo"}'
+CA="Cookie: beckon_session=$(hdr Set-Cookie | sed 's/^beckon_session=\([^;]*\);.*/\1/')"
+req GET /agent/api/supervisor -H "$CA"
+expect_error 403 forbidden
+req POST /agent/api/login -H "$J" --data '{"login":"bob","password":"demo"}'
+expect_status 200
+CB="Cookie: beckon_session=$(hdr Set-Cookie | sed 's/^beckon_session=\([^;]*\);.*/\1/')"
+req GET /agent/api/supervisor -H "$CB"
+expect_status 200
+expect_jv '[.queue[].id] | index("'"$NEW"'") != null' true
+expect_jv '[.queue[].business] | unique | join(" ")' demo
+expect_jv '.figures.demo.requested' 2
+expect_jv '[.agents[].id] | sort | join(" ")' "alice bob"
+ok "supervisor: the queue and agents of its businesses, today's figures; agents get 403"
+
 # five failures lock the login for the window
 for n in 1 2 3 4 5; do
 	req POST /agent/api/login -H "$J" --data '{"login":"bob","password":"x"}'
