@@ -3,9 +3,10 @@
  * presence and the routing rules in memory (the store has every change
  * first), and drives each callback from "queued" to a final status:
  *
- *   scheduled --(its time)--> queued --(an agent is chosen and claimed)-->
- *   offered --(dialer asked)--> dialing --(customer answers)--> on_hold
- *   --(agent answers, bridged)--> connected --(hang-up)--> completed
+ *   scheduled --(its time)--> queued --(an agent is chosen, reserved and
+ *   the callback claimed with a lease: events "offered" + "dialing")-->
+ *   dialing --(customer answers)--> on_hold --(agent answers, bridged)-->
+ *   connected --(hang-up)--> completed
  *
  *   dialing --(busy, no answer, unreachable)--> scheduled (a retry, per
  *   the business's policy) or failed; on_hold --(customer hangs up)-->
