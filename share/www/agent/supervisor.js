@@ -1,0 +1,192 @@
+// The supervisor's view: the live queue, every agent's state and today's
+// figures per business, from GET /agent/api/supervisor. The WebSocket
+// only speaks of the supervisor's own desk, so this view polls while it
+// is on screen (and refreshes at once on any live update).
+
+import {get} from './api.js';
+import {$, duration, fill, h, onTick, svg, when, words} from './dom.js';
+
+const POLL_MS = 2500;
+
+const SERIES = [
+	['requested', 'Requested'],
+	['connected', 'Connected'],
+	['connected_60s', 'Within 60 s'],
+	['abandoned', 'Abandoned'],
+	['failed', 'Failed'],
+];
+
+const STATE_WORDS = {
+	offline: 'Offline', available: 'Available', away: 'Away',
+	offered: 'Reserved', on_call: 'On a call', wrap_up: 'Wrap-up',
+};
+
+function money(cents) {
+	return (Number(cents) / 100).toFixed(2);
+}
+
+function cells(...v) {
+	return v.map((x) => h('td', {}, x));
+}
+
+export function createSupervisor({notify}) {
+	let timer = 0;
+	let loading = false;
+	let fetchedAt = 0;
+	let last = null;
+
+	function renderFigures(fig) {
+		const ids = Object.keys(fig).sort();
+
+		fill($('figures').tBodies[0], ids.map((b) => {
+			const f = fig[b];
+
+			return h('tr', {'data-business': b},
+				h('th', {scope: 'row'}, b),
+				cells(f.requested, f.connected, f.connected_60s,
+					f.median_connect_s >= 0
+						? duration(f.median_connect_s) : '—',
+					f.abandoned, f.failed, f.sales,
+					money(f.sales_cents)));
+		}));
+		fill($('chart'), chart(fig, ids));
+	}
+
+	// Grouped horizontal bars, one group per business: how many asked,
+	// how many were reached (and how fast), how many were lost. Shapes
+	// only; the table above holds the numbers for screen readers.
+	function chart(fig, ids) {
+		if (!ids.length)
+			return null;
+		const barH = 14;
+		const gap = 4;
+		const labelW = 110;
+		const width = 520;
+		const groupH = SERIES.length * (barH + gap) + 18;
+		const max = Math.max(1, ...ids.flatMap((b) =>
+			SERIES.map(([k]) => Number(fig[b][k]) || 0)));
+		const scale = (width - labelW - 40) / max;
+		const height = ids.length * groupH + 24;
+		const root = svg('svg', {viewBox: `0 0 ${width} ${height}`,
+			role: 'img', class: 'bars',
+			'aria-label': 'Today per business: ' + ids.map((b) =>
+				`${b}: ${SERIES.map(([k, l]) =>
+					`${l.toLowerCase()} ${fig[b][k]}`).join(', ')}`)
+				.join('; ')});
+
+		ids.forEach((b, i) => {
+			const y0 = i * groupH;
+
+			root.append(svg('text', {x: 0, y: y0 + 12,
+				class: 'chart-biz'}, b));
+			SERIES.forEach(([k, label], j) => {
+				const v = Number(fig[b][k]) || 0;
+				const y = y0 + 18 + j * (barH + gap);
+
+				root.append(
+					svg('text', {x: 0, y: y + barH - 3,
+						class: 'chart-label'}, label),
+					svg('rect', {x: labelW, y, height: barH,
+						width: Math.max(v ? 2 : 0, v * scale),
+						class: `bar bar-${k}`},
+						svg('title', {}, `${label}: ${v}`)),
+					svg('text', {x: labelW + v * scale + 6,
+						y: y + barH - 3, class: 'chart-value'},
+						String(v)));
+			});
+		});
+
+		return root;
+	}
+
+	function renderQueue(queue) {
+		const since = fetchedAt;
+		const rows = queue.map((q) => {
+			const age = h('td', {});
+			const tick = () => {
+				age.textContent = duration(q.age_s +
+					(Date.now() - since) / 1000);
+			};
+			tick();
+			return {row: h('tr', {'data-id': q.id,
+				'data-status': q.status},
+				h('td', {}, q.business),
+				h('td', {}, words(q.status)),
+				h('td', {}, q.name ? `${q.name} · ${q.phone}` : q.phone),
+				age,
+				h('td', {}, q.status === 'scheduled' && q.scheduled_for
+					? `at ${when(q.scheduled_for)}`
+					: q.position ? `#${q.position}` : '—'),
+				h('td', {}, q.rule || '—'),
+				h('td', {}, q.agent || '—')), tick};
+		});
+
+		fill($('queue').tBodies[0], rows.map((r) => r.row));
+		$('queue-count').textContent = `(${queue.length})`;
+		$('queue-none').hidden = queue.length > 0;
+		onTick('sup-queue', () => rows.forEach((r) => r.tick()));
+	}
+
+	function renderAgents(agents) {
+		const rows = agents.map((a) => {
+			const dur = h('td', {});
+			const tick = () => {
+				dur.textContent = a.since
+					? duration((Date.now() - a.since) / 1000) : '—';
+			};
+			tick();
+			return {row: h('tr', {'data-id': a.id, 'data-state': a.state},
+				h('th', {scope: 'row'}, a.name || a.id),
+				h('td', {}, h('span', {class: 'badge',
+					'data-state': a.state},
+					STATE_WORDS[a.state] || words(a.state))),
+				dur,
+				h('td', {}, a.reason && !/^cb_/.test(a.reason)
+					? a.reason : ''),
+				h('td', {}, a.callback || '')), tick};
+		});
+
+		fill($('agents').tBodies[0], rows.map((r) => r.row));
+		onTick('sup-agents', () => rows.forEach((r) => r.tick()));
+	}
+
+	async function refresh() {
+		if (loading)
+			return;
+		loading = true;
+		try {
+			last = await get('/agent/api/supervisor');
+			fetchedAt = Date.now();
+			renderFigures(last.figures || {});
+			renderQueue(last.queue || []);
+			renderAgents(last.agents || []);
+			$('sup-at').textContent = new Date(fetchedAt)
+				.toLocaleTimeString();
+		} catch (e) {
+			if (e.status !== 401)
+				notify(`The supervisor view cannot be updated: ${
+					e.message}`);
+		} finally {
+			loading = false;
+		}
+	}
+
+	return {
+		start() {
+			refresh();
+			clearInterval(timer);
+			timer = setInterval(() => {
+				if (!document.hidden)
+					refresh();
+			}, POLL_MS);
+		},
+		stop() {
+			clearInterval(timer);
+			timer = 0;
+			onTick('sup-queue', null);
+			onTick('sup-agents', null);
+		},
+		refresh,
+		running: () => !!timer,
+	};
+}
