@@ -677,6 +677,9 @@ static int cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 	err |= form_json_str(mb, cb->agent_id);
 	err |= mbuf_write_str(mb, ",\"ended_reason\":");
 	err |= form_json_str(mb, cb->ended_reason);
+	/* the wrap-up, as SQLite's json_object() wrote it */
+	err |= mbuf_printf(mb, ",\"outcome\":%s",
+			   cb->outcome && *cb->outcome ? cb->outcome : "null");
 
 	if (events) {
 		err |= mbuf_write_str(mb, ",\"events\":[");

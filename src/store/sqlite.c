@@ -100,7 +100,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
 		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason FROM callbacks WHERE id = ?1",
+		" lease_until, ended_reason,"
+		" (SELECT json_object('disposition', o.disposition, 'agent',"
+		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
+		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
+		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
+		"  FROM outcomes AS o WHERE o.callback_id = callbacks.id)"
+		" FROM callbacks WHERE id = ?1",
 	[S_EVENTS_GET] =
 		"SELECT t, type, public, data FROM events"
 		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
@@ -144,7 +150,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		" c.created_at, c.updated_at, c.scheduled_for, c.page_url,"
 		" c.page_title, c.name, c.note, c.agent_key, c.priority,"
 		" c.attempts, c.agent_id, c.rule_id, c.lease_until,"
-		" c.ended_reason FROM phone_history AS h"
+		" c.ended_reason,"
+		" (SELECT json_object('disposition', o.disposition, 'agent',"
+		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
+		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
+		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
+		"  FROM outcomes AS o WHERE o.callback_id = c.id)"
+		" FROM phone_history AS h"
 		" JOIN callbacks AS c ON c.id = h.callback_id"
 		" WHERE h.business_id = ?1 AND h.phone = ?2"
 		" ORDER BY h.t DESC LIMIT ?3",
@@ -978,6 +990,10 @@ static int read_callback(struct callback **cbp, sqlite3_stmt *s)
 	err |= col_dup(&cb->rule_id, s, 16);
 	cb->lease_until = sqlite3_column_int64(s, 17);
 	err |= col_dup(&cb->ended_reason, s, 18);
+	/* what the agent recorded, as JSON SQLite wrote (get, history) */
+	if (sqlite3_column_count(s) > 19 &&
+	    sqlite3_column_type(s, 19) != SQLITE_NULL)
+		err |= col_dup(&cb->outcome, s, 19);
 	if (err) {
 		mem_deref(cb);
 		return ENOMEM;

@@ -274,6 +274,7 @@ void store_callback_destructor(void *arg)
 	mem_deref(cb->agent_id);
 	mem_deref(cb->rule_id);
 	mem_deref(cb->ended_reason);
+	mem_deref(cb->outcome);
 	for (i = 0; i < cb->nevents; i++) {
 		mem_deref(cb->events[i].type);
 		mem_deref(cb->events[i].data);

@@ -227,6 +227,8 @@ struct callback {
 	char *rule_id;
 	int64_t lease_until;      /* a claim holds until then (ms) */
 	char *ended_reason;
+	char *outcome;            /* JSON object of the wrap-up, or NULL (read
+				   by store_callback_get and _history only) */
 	size_t nevents;
 	struct callback_event *events;
 };

@@ -104,7 +104,15 @@ req POST "/agent/api/callbacks/$ID/wrapup" -H "Cookie: beckon_session=$COOKIE" \
 	-H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
 	--data '{"disposition":"sale"}'
 expect_error 409 already_recorded
-ok "wrap-up: the sale is stored once"
+req GET "/agent/api/callbacks/$ID" -H "Cookie: beckon_session=$COOKIE"
+expect_status 200 "screen pop after the wrap-up"
+expect_jv '.callback.outcome.disposition' sale
+expect_jv '.callback.outcome.agent' alice
+expect_jv '.callback.outcome.product' Bike
+expect_jv '.callback.outcome.amount_cents' 49990
+expect_jv '.callback.outcome.currency' USD
+expect_jv '.callback.events[-1].type' wrap_up
+ok "wrap-up: the sale is stored once, and the screen pop shows it"
 
 # a busy customer: retried later, per policy
 start_sipp busy uas_busy "$CUST" 1

@@ -66,6 +66,8 @@ expect_jv '.history | length' 1
 expect_jv '.history[0].id' "$OLD"
 expect_jv '.history[0].status' canceled
 expect_jv '.history[0].name' '<b>Zed</b>'
+expect_jv '.callback.outcome' null
+expect_jv '.history[0].outcome' null
 ok "screen pop: the callback, its events and the customer's earlier callback"
 
 # a business alice does not serve: its callbacks do not exist for her

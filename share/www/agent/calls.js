@@ -164,7 +164,31 @@ export function eventWords(e, meId) {
 }
 
 export function wrapupOf(cb) {
-	return lastOf(cb.events || [], ['wrap_up']);
+	return cb.outcome || lastOf(cb.events || [], ['wrap_up']);
+}
+
+// "Sale: Bike × 2, 499.90 USD (order A-17)": the recorded outcome of a
+// callback (the API's "outcome" object) in one line.
+export function outcomeWords(o) {
+	if (!o || !o.disposition)
+		return '';
+	let s = words(o.disposition);
+	const parts = [];
+
+	if (o.product)
+		parts.push(o.quantity > 1 ? `${o.product} \u00d7 ${o.quantity}`
+			: o.product);
+	else if (o.quantity)
+		parts.push(`quantity ${o.quantity}`);
+	if (o.amount_cents)
+		parts.push(`${(o.amount_cents / 100).toFixed(2)} ${
+			o.currency || ''}`.trim());
+	if (parts.length)
+		s += `: ${parts.join(', ')}`;
+	if (o.order_ref)
+		s += ` (order ${o.order_ref})`;
+
+	return s;
 }
 
 // Did this agent talk with the customer on this callback, with no

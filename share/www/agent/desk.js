@@ -10,8 +10,8 @@
 import {get, post} from './api.js';
 import {$, ago, clock, duration, fill, h, link, localToRfc3339, onTick,
 	safeUrl, toLocalInput, toMs, when, words} from './dom.js';
-import {ACTIVE, FINAL, callState, eventWords, needsWrapup, reasonWords,
-	wrapupOf} from './calls.js';
+import {ACTIVE, FINAL, callState, eventWords, needsWrapup, outcomeWords,
+	reasonWords, wrapupOf} from './calls.js';
 
 const ID_RE = /^cb_[0-9a-f]{12}[A-Za-z0-9_-]{22}$/;
 const FRAME_TIMEOUT_MS = 8000;
@@ -220,6 +220,7 @@ export function createDesk({notify}) {
 		renderState(cb);
 		renderControls(cb, isNew);
 		renderWrapup(cb);
+		renderOutcome(cb);
 		renderTimeline(cb);
 		renderHistory(shown.history);
 		renderPage(cb);
@@ -464,6 +465,22 @@ export function createDesk({notify}) {
 		return s;
 	}
 
+	// What was recorded for the callback on screen (after a save, or
+	// by whoever wrapped it up before).
+	function renderOutcome(cb) {
+		const o = cb.outcome;
+
+		$('outcome').hidden = !o;
+		if (!o)
+			return;
+		$('outcome-line').textContent = outcomeWords(o);
+		$('outcome-notes').textContent = o.notes ? `Notes: ${o.notes}`
+			: '';
+		$('outcome-by').textContent = `By ${o.agent === agentId()
+			? 'you' : o.agent || 'an agent'}${o.t ? `, ${when(o.t)}`
+			: ''}`;
+	}
+
 	// ---- timeline and history ----
 
 	function renderTimeline(cb) {
@@ -489,6 +506,8 @@ export function createDesk({notify}) {
 			: words(o.status) + (o.ended_reason && o.ended_reason !==
 				o.status ? `: ${reasonWords(o.ended_reason)}` : '');
 
+		const oc = o.outcome;
+
 		return h('li', {'data-id': o.id, 'data-status': o.status},
 			h('p', {class: 'h-head'},
 				h('time', {datetime: o.created_at},
@@ -496,6 +515,11 @@ export function createDesk({notify}) {
 				h('strong', {}, st),
 				o.agent ? ` · with ${o.agent === agentId() ? 'you'
 					: o.agent}` : ''),
+			oc ? h('p', {class: 'h-outcome'}, 'Outcome: ',
+				outcomeWords(oc), ` (${oc.agent === agentId()
+					? 'you' : oc.agent || 'an agent'})`) : null,
+			oc && oc.notes ? h('p', {class: 'note'}, 'Agent\u2019s ' +
+				'notes: ', oc.notes) : null,
 			o.name ? h('p', {}, 'Name: ', o.name) : null,
 			o.note ? h('p', {class: 'note'}, 'Note: ', o.note) : null,
 			o.page_url || o.page_title ? h('p', {class: 'h-page'},
@@ -511,12 +535,7 @@ export function createDesk({notify}) {
 			const w = wrapupOf(d.callback);
 
 			fill(box,
-				h('p', {class: 'h-outcome'}, w
-					? `Outcome: ${words(w.data && w.data.disposition)}` +
-					  ` (by ${w.data && w.data.agent === agentId()
-						? 'you' : (w.data && w.data.agent) ||
-						'an agent'})`
-					: 'No outcome recorded.'),
+				w ? null : h('p', {}, 'No outcome recorded.'),
 				h('ol', {class: 'timeline'}, (d.callback.events || [])
 					.map((e) => h('li', {}, h('time',
 						{datetime: e.t}, when(e.t)), ' ',
@@ -528,7 +547,8 @@ export function createDesk({notify}) {
 
 	function renderHistory(list) {
 		// keep open <details> across refreshes: rebuild only on change
-		const key = list.map((o) => `${o.id}:${o.status}`).join(' ');
+		const key = list.map((o) => `${o.id}:${o.status}:${
+			o.outcome ? o.outcome.t : ''}`).join(' ');
 		const ol = $('history');
 
 		if (ol.dataset.key === key)
@@ -541,11 +561,13 @@ export function createDesk({notify}) {
 	// ---- the customer's page ----
 
 	// A sandboxed frame with no scripts, forms, pop-ups or same-origin
-	// rights: a hostile page can show itself and nothing more. Sites
-	// that forbid framing (X-Frame-Options, frame-ancestors) leave it
-	// blank, and browsers deliberately fire "load" for those too, so
-	// the page cannot know for sure: it says so and always offers the
-	// link; no load at all within a few seconds is reported as such.
+	// rights: a hostile page can show itself and nothing more. A site
+	// that forbids framing (X-Frame-Options, frame-ancestors) leaves the
+	// frame blank, and the browser deliberately hides that from this
+	// page ("load" fires all the same, and a sandboxed frame cannot be
+	// looked into), so the panel always says so next to a link that
+	// opens the page in a tab of its own; a frame that does not load at
+	// all within a few seconds is reported as such.
 	function renderPage(cb) {
 		const url = safeUrl(cb.page_url);
 		const panel = $('page-panel');
@@ -556,36 +578,46 @@ export function createDesk({notify}) {
 		frameFor = url || '';
 
 		fill($('page-link'), url ? link(url, cb.page_title || url)
+			: cb.page_url ? 'The page address given is not a web ' +
+			  'address, so it is not shown.'
 			: 'No web page was given with this callback.');
 		const status = $('page-status');
+		const open = $('page-open');
 
 		if (!url) {
 			status.textContent = '';
+			open.hidden = true;
 			fill($('frame-box'));
 			return;
 		}
+
+		const a = link(url, 'Open the page in a new tab');
+		a.setAttribute('class', 'open-page');
+		fill(open, a);
+		open.hidden = false;
 
 		const frame = h('iframe', {
 			sandbox: '',
 			referrerpolicy: 'no-referrer',
 			allow: '',
 			credentialless: true,
+			loading: 'eager',
 			title: `The customer's page: ${cb.page_title || url}`,
 		});
 		let loaded = false;
 		const timer = setTimeout(() => {
 			if (!loaded && frameFor === url)
 				status.textContent = 'The page did not load here: the ' +
-					'site may not allow being shown inside another ' +
-					'page, or it is unreachable. Open it with the ' +
-					'link above.';
+					'site is slow or unreachable. Try the link.';
 		}, FRAME_TIMEOUT_MS);
 		frame.addEventListener('load', () => {
 			loaded = true;
 			clearTimeout(timer);
-			status.textContent = 'Shown without its scripts. If it ' +
-				'stays blank, the site does not allow being shown ' +
-				'here: open it with the link above.';
+			if (frameFor === url)
+				status.textContent = 'Shown without its scripts, so it ' +
+					'may look different. Blank or an error below? The ' +
+					'site does not allow being shown inside another ' +
+					'page: open it with the link.';
 		});
 		status.textContent = 'Loading the page…';
 		frame.src = url;
