@@ -46,6 +46,8 @@ struct acd_cb {
 	struct acd *acd;
 	struct callback *cb;
 	bool busy;                 /* a store change is in flight */
+	unsigned changing;         /* how many */
+	char next_status[16];      /* the status once they are applied */
 	bool last_known;           /* last_agent has been looked up */
 	char *last_agent;
 	char tried[TRIED_MAX];     /* agents offered this attempt */
@@ -53,6 +55,8 @@ struct acd_cb {
 	int64_t connected_at;
 	int64_t reschedule_at;     /* the agent asked for a call then */
 	bool agent_failed_first;   /* agent first: the agent leg failed */
+	bool agent_answered;       /* the agent offered took the call */
+	bool declined;             /* the agent declined it on the desktop */
 	bool hung_up_by_agent;     /* from the desktop, not the phone */
 	char rescheduled_by[64];
 };
@@ -321,13 +325,23 @@ static void sched_update(struct acd *acd);
 static void sched_consider(struct acd *acd, int64_t t);
 
 
+/* The status the callback has once the changes in flight are stored:
+ * what the dialer's reports are read against. */
+static const char *cb_status(const struct acd_cb *c)
+{
+	return c->changing ? c->next_status : c->cb->status;
+}
+
+
 static void change_h(int err, void *arg)
 {
 	struct change_ctx *x = arg;
 	struct acd_cb *c = x->c;
 	struct acd *acd = c->acd;
 
-	c->busy = false;
+	if (c->changing)
+		c->changing--;
+	c->busy = c->changing > 0;
 
 	if (!err) {
 		struct callback *cb = c->cb;
@@ -404,17 +418,22 @@ static int cb_change(struct acd_cb *c, struct callback_change *chg,
 		str_bcpy(x->ended_reason, chg->ended_reason,
 			 sizeof(x->ended_reason));
 
-	chg->from_status = c->cb->status;
-	c->busy = true;
+	/* after the changes still in flight: two reports of the same loop
+	 * turn (answered, then bridged) each move on from the one before */
+	chg->from_status = cb_status(c);
 
 	err = store_callback_update(c->acd->st, chg, change_h, x);
 	if (err) {
-		c->busy = false;
 		mem_deref(x->c);
 		mem_deref(x);
+		return err;
 	}
 
-	return err;
+	c->busy = true;
+	c->changing++;
+	memmove(c->next_status, x->status, sizeof(c->next_status));
+
+	return 0;
 }
 
 
@@ -600,6 +619,8 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	/* reserved at once, so this dispatch gives aa nothing else */
 	agent_set_state(aa, "offered", c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+	c->agent_answered = false;
+	c->declined = false;
 
 	if (*c->tried)
 		re_snprintf(c->tried + strlen(c->tried),
@@ -644,6 +665,8 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 
 	agent_set_state(aa, "offered", c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+	c->agent_answered = false;
+	c->declined = false;
 	re_snprintf(c->tried + strlen(c->tried),
 		    sizeof(c->tried) - strlen(c->tried), " %s", aa->a->id);
 
@@ -868,7 +891,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	chg.event_data = data;
 	chg.lease_until = 0;
 
-	if (!strcmp(c->cb->status, "connected") && c->reschedule_at) {
+	if (!strcmp(cb_status(c), "connected") && c->reschedule_at) {
 		char at[40];
 
 		/* the conversation goes on later: the same callback,
@@ -892,7 +915,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		return;
 	}
 
-	if (!strcmp(c->cb->status, "connected")) {
+	if (!strcmp(cb_status(c), "connected")) {
 		int64_t talk = (now - c->connected_at) / SEC;
 
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
@@ -914,9 +937,20 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		return;
 	}
 
+	/* declined on the desktop (agent first, before the customer was
+	 * called), with or without a report of the agent's leg first */
+	if (c->declined) {
+		c->declined = false;
+		if (!strcmp(cb_status(c), "dialing")) {
+			c->agent_failed_first = true;
+			reason = "declined";
+		}
+		release_agent(c, "declined");
+	}
+
 	release_agent(c, "call ended");
 
-	if (!strcmp(c->cb->status, "dialing") && c->agent_failed_first) {
+	if (!strcmp(cb_status(c), "dialing") && c->agent_failed_first) {
 		c->agent_failed_first = false;
 		chg.status = "queued";
 		chg.attempts = c->cb->attempts > 0 ? c->cb->attempts - 1 : 0;
@@ -927,7 +961,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		return;
 	}
 
-	if (!strcmp(c->cb->status, "on_hold") &&
+	if (!strcmp(cb_status(c), "on_hold") &&
 	    (!strcmp(reason, "customer_hangup") ||
 	     !strcmp(reason, "canceled"))) {
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\","
@@ -953,7 +987,11 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 	struct callback_change chg;
 	char data[160];
 
-	if (aa) {
+	if (aa && c->declined) {
+		/* declined on the desktop: not a missed offer */
+		agent_set_state(aa, "available", "declined");
+	}
+	else if (aa) {
 		char why[64];
 
 		aa->missed++;
@@ -967,16 +1005,17 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 	/* agent first: the customer was never called; when the call ends
 	 * the callback goes back to the queue, no attempt spent */
-	if (!strcmp(c->cb->status, "dialing"))
+	if (!strcmp(cb_status(c), "dialing"))
 		c->agent_failed_first = true;
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
-	chg.status = c->cb->status;
+	chg.status = cb_status(c);
 	chg.agent_id = "";
 	chg.event = "agent_failed";
 	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\",\"reason\":\"%s\","
 		    "\"sip\":%d}", aa ? aa->a->id : "",
-		    ev->reason ? ev->reason : "", ev->sip);
+		    c->declined ? "declined" : ev->reason ? ev->reason : "",
+		    ev->sip);
 	chg.event_data = data;
 	cb_change(c, &chg, NULL);
 }
@@ -1003,7 +1042,7 @@ void acd_call_event(struct acd *acd, const char *id,
 	customer = !ev->leg || !strcmp(ev->leg, "customer");
 	aa = agent_find(acd, c->cb->agent_id);
 	callback_change_init(&chg, id, time_now_ms());
-	chg.status = c->cb->status;
+	chg.status = cb_status(c);
 	chg.event_data = data;
 	re_snprintf(data, sizeof(data), "{\"leg\":\"%s\",\"sip\":%d}",
 		    customer ? "customer" : "agent", ev->sip);
@@ -1017,7 +1056,7 @@ void acd_call_event(struct acd *acd, const char *id,
 		break;
 
 	case ACD_EV_ANSWERED:
-		if (customer && !strcmp(c->cb->status, "dialing")) {
+		if (customer && !strcmp(cb_status(c), "dialing")) {
 			c->held_since = chg.now;
 			chg.status = "on_hold";
 			chg.event = "answered";
@@ -1026,6 +1065,8 @@ void acd_call_event(struct acd *acd, const char *id,
 		else {
 			chg.event = customer ? "answered" : "agent_answered";
 			chg.event_public = customer;
+			if (!customer)
+				c->agent_answered = true;
 			if (aa)
 				aa->missed = 0;
 		}
@@ -1048,7 +1089,7 @@ void acd_call_event(struct acd *acd, const char *id,
 	case ACD_EV_LEG_FAILED:
 		/* after the bridge a leg's end is the call's end, which
 		 * follows: only an agent who never took the call failed */
-		if (!customer && strcmp(c->cb->status, "connected"))
+		if (!customer && strcmp(cb_status(c), "connected"))
 			on_agent_failed(c, ev);
 		break;
 
@@ -1520,6 +1561,38 @@ int acd_reschedule(struct acd *acd, const char *id, const char *agent_id,
 	str_bcpy(c->rescheduled_by, agent_id, sizeof(c->rescheduled_by));
 
 	return 0;
+}
+
+
+int acd_decline(struct acd *acd, const char *id, const char *agent_id)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+	const struct business *b;
+	struct acd_agent *aa;
+
+	if (!c)
+		return ENOENT;
+	if (strcmp(c->cb->agent_id, agent_id))
+		return EPERM;
+
+	/* only an offer the customer knows nothing of: agent first, the
+	 * agent's phone still ringing */
+	b = biz_find(acd, c->cb->business);
+	aa = agent_find(acd, agent_id);
+	if (!b || strcmp(b->dial_mode, "agent_first") ||
+	    strcmp(c->cb->status, "dialing") || c->agent_answered ||
+	    c->declined || !aa || strcmp(aa->cb, id) ||
+	    strcmp(aa->a->state, "offered"))
+		return EBUSY;
+	if (!acd->has_dialer)
+		return ENOTCONN;
+
+	log_info("%s: declined by %s", id, agent_id);
+	c->declined = true;
+
+	/* the agent leg ends (leg failed: next agent, no attempt spent) and
+	 * with it the call, the customer never called */
+	return acd->dialer.hangup(acd->dialer.arg, id);
 }
 
 

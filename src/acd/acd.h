@@ -137,6 +137,15 @@ int  acd_reschedule(struct acd *acd, const char *id, const char *agent_id,
 		    int64_t at);
 int  acd_agent_ready(struct acd *acd, const char *agent_id);
 
+/*
+ * The agent declines an offer on the desktop: only in agent-first mode
+ * while their phone rings, before the customer is called (EBUSY
+ * otherwise; ENOENT, EPERM as acd_hangup). The call is dropped and the
+ * callback goes back to the queue for another agent, no attempt spent;
+ * the agent is available again, and it is not a missed offer.
+ */
+int  acd_decline(struct acd *acd, const char *id, const char *agent_id);
+
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);

@@ -8,6 +8,9 @@
  *   POST /agent/api/state     {"state": available|away|offline}
  *   GET  /agent/api/callbacks/ID   the screen pop: the callback, all its
  *                                  events, the customer's history
+ *   POST /agent/api/callbacks/ID/{hangup,reschedule,decline,wrapup}
+ *   POST /agent/api/ready     end the wrap-up now
+ *   GET  /agent/api/supervisor   queue, agents, today's figures
  *   GET  /agent/ws            live notifications (WebSocket)
  *
  * Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict
@@ -36,6 +39,7 @@
 #include "limit/limit.h"
 #include "form/form.h"
 #include "acd/acd.h"
+#include "cfg/cfg.h"
 #include "tz/tz.h"
 #include "api/api_int.h"
 
@@ -708,6 +712,7 @@ static int cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 static void history_h(int err, void *const *v, size_t n, void *arg)
 {
 	struct pop *p = arg;
+	const struct api_biz *ab;
 	size_t i, k;
 
 	if (err) {
@@ -715,7 +720,13 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 		goto out;
 	}
 
-	err = mbuf_write_str(p->mb, "{\"callback\":");
+	ab = api_biz_find(p->aa->api, p->cb->business,
+			  strlen(p->cb->business));
+	err = mbuf_write_str(p->mb, "{\"dial_mode\":");
+	err |= form_json_str(p->mb, ab ? ab->b->dial_mode : "");
+	err |= mbuf_printf(p->mb, ",\"ring_timeout_s\":%lld,\"callback\":",
+			   (long long)cfg_int(p->aa->api->cfg,
+					      "ring_timeout"));
 	err |= cb_json(p->mb, p->cb, true);
 	err |= mbuf_write_str(p->mb, ",\"history\":[");
 	for (i = 0, k = 0; i < n; i++) {
@@ -1092,6 +1103,23 @@ static void control(struct agent_api *aa, struct httpd_req *req,
 					"there is no call to hang up");
 		else
 			ok_json(req, "hanging_up");
+		goto out;
+	}
+
+	if (!pl_strcmp(what, "decline")) {
+		err = acd_decline(aa->api->acd, c->id, s->agent_id);
+		if (err == ENOENT || err == EPERM)
+			api_reply_error(req, 404, NULL, "not_found", NULL,
+					"no call of yours with this id");
+		else if (err == EBUSY)
+			api_reply_error(req, 409, NULL, "not_declinable", NULL,
+					"only an agent-first offer, before "
+					"you answer");
+		else if (err)
+			api_reply_error(req, 409, NULL, "no_call", NULL,
+					"there is no call to decline");
+		else
+			ok_json(req, "declining");
 		goto out;
 	}
 
