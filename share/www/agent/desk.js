@@ -156,12 +156,17 @@ export function createDesk({notify}) {
 		const target = activeOf(m) || (hint && ID_RE.test(hint) ? hint
 			: null);
 
-		if (target)
+		if (target) {
 			await show(target, false);
-		else if (shown)
+		} else if (shown) {
 			await show(shown.id, false);
-		else
+			// declined, or given to someone else: not this desk's
+			if (shown && shown.cb.agent !== agentId() &&
+			    !pending.has(shown.id))
+				close();
+		} else {
 			renderIdle();
+		}
 	}
 
 	async function show(id, focus) {
@@ -188,7 +193,9 @@ export function createDesk({notify}) {
 			savePending();
 		}
 
-		shown = {id, cb: data.callback, history: data.history || []};
+		shown = {id, cb: data.callback, history: data.history || [],
+			dialMode: data.dial_mode || '',
+			ringS: Number(data.ring_timeout_s) || 0};
 		render(isNew);
 		if (isNew && (focus || ACTIVE.has(shown.cb.status)))
 			$('pop-h').focus();
@@ -204,6 +211,7 @@ export function createDesk({notify}) {
 		fill($('frame-box'));
 		onTick('call', null);
 		onTick('asked', null);
+		onTick('offer', null);
 		renderIdle();
 	}
 
@@ -218,6 +226,7 @@ export function createDesk({notify}) {
 			: `Callback: ${cb.phone}`);
 		renderFacts(cb);
 		renderState(cb);
+		renderOffer(cb);
 		renderControls(cb, isNew);
 		renderWrapup(cb);
 		renderOutcome(cb);
@@ -304,6 +313,70 @@ export function createDesk({notify}) {
 			$('resched-when').value = toLocalInput(later);
 		}
 		$('resched-when').min = toLocalInput(new Date());
+	}
+
+	// Agent first: the agent's phone rings before the customer is
+	// called. Answering the phone accepts; Decline gives the callback to
+	// another agent at once (no attempt spent, not a missed offer). The
+	// countdown is the ring time left.
+	function offerOpen(cb) {
+		const ev = cb.events || [];
+		let i = ev.length - 1;
+
+		while (i >= 0 && ev[i].type !== 'offered')
+			i--;
+		if (i < 0 || shown.dialMode !== 'agent_first' ||
+		    cb.status !== 'dialing' || cb.agent !== agentId() ||
+		    !me || me.agent.state !== 'offered')
+			return 0;
+		for (let j = i; j < ev.length; j++) {
+			if (['agent_answered', 'agent_failed', 'ringing',
+				'answered'].includes(ev[j].type))
+				return 0;
+		}
+
+		return toMs(ev[i].t) || Date.now();
+	}
+
+	function renderOffer(cb) {
+		const since = offerOpen(cb);
+		const box = $('offer');
+
+		if (!since) {
+			box.hidden = true;
+			onTick('offer', null);
+			return;
+		}
+		const wasHidden = box.hidden;
+		box.hidden = false;
+		$('decline').disabled = false;
+		const tick = () => {
+			const left = shown && shown.ringS
+				? Math.max(0, shown.ringS - (Date.now() - since) / 1000)
+				: 0;
+
+			$('offer-count').textContent = shown && shown.ringS
+				? `Rings for ${clock(left)} more` : '';
+		};
+		tick();
+		onTick('offer', tick);
+		if (wasHidden)
+			$('decline').focus();
+	}
+
+	async function decline() {
+		if (!shown)
+			return;
+		$('decline').disabled = true;
+		try {
+			await post(`/agent/api/callbacks/${shown.id}/decline`);
+			$('control-msg').textContent = 'Declined: the callback goes ' +
+				'to another agent.';
+		} catch (e) {
+			$('control-msg').textContent = e.code === 'not_declinable'
+				? 'Too late to decline: the call is under way.'
+				: e.message;
+		}
 	}
 
 	async function hangup() {
@@ -655,6 +728,7 @@ export function createDesk({notify}) {
 	}
 	$('ready').addEventListener('click', ready);
 	$('hangup').addEventListener('click', hangup);
+	$('decline').addEventListener('click', decline);
 	$('close-pop').addEventListener('click', () => {
 		close();
 		$('idle-h').focus();
