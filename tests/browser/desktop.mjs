@@ -290,6 +290,7 @@ try {
 		'[data-status=connected]', {timeout: T});
 	await bob.waitForSelector('#agents tr[data-id=alice][data-state=' +
 		'on_call]', {timeout: T});
+	await waitText(bob, '#agent-states', /On a call: 1/, 'state chart');
 	const qrow = await text(bob, `#queue tr[data-id="${cb.id}"]`);
 	check(qrow.includes(XSS_NAME) && qrow.includes('demo'),
 		`queue row: ${qrow}`);

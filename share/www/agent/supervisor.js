@@ -127,6 +127,32 @@ export function createSupervisor({notify}) {
 		onTick('sup-queue', () => rows.forEach((r) => r.tick()));
 	}
 
+	// Who is doing what, at a glance: one bar cut by state, with a
+	// legend that holds the numbers (and says it all to screen readers).
+	function renderStates(agents) {
+		const order = ['available', 'offered', 'on_call', 'wrap_up',
+			'away', 'offline'];
+		const n = (st) => agents.filter((a) => a.state === st).length;
+		const total = agents.length || 1;
+		const bar = h('div', {class: 'states', 'aria-hidden': 'true'});
+
+		for (const st of order) {
+			if (!n(st))
+				continue;
+			const seg = h('span', {class: 'badge-seg',
+				'data-state': st, title: `${STATE_WORDS[st]}: ${n(st)}`});
+
+			// CSSOM, which the Content-Security-Policy allows
+			seg.style.width = `${(100 * n(st)) / total}%`;
+			bar.append(seg);
+		}
+		fill($('agent-states'), bar, h('ul', {class: 'legend'},
+			order.map((st) => h('li', {'data-state': st},
+				h('span', {class: 'swatch', 'data-state': st,
+					'aria-hidden': 'true'}),
+				`${STATE_WORDS[st]}: ${n(st)}`))));
+	}
+
 	function renderAgents(agents) {
 		const rows = agents.map((a) => {
 			const dur = h('td', {});
@@ -160,6 +186,7 @@ export function createSupervisor({notify}) {
 			renderFigures(last.figures || {});
 			renderQueue(last.queue || []);
 			renderAgents(last.agents || []);
+			renderStates(last.agents || []);
 			$('sup-at').textContent = new Date(fetchedAt)
 				.toLocaleTimeString();
 		} catch (e) {
