@@ -1,11 +1,6 @@
 /*
- * beckon "Call me" widget, one tag on any page (README.md, "The widget"):
- * <script src="https://BECKON/widget.js" data-business="ID" async>.
- * No dependencies. All of it lives in an open shadow root (":host" rules
- * are !important: there they beat the page's own); text goes in through
- * textContent only. The pending request is kept in localStorage, so the
- * site's next page shows it (and one left while sending is sent again
- * with the same Idempotency-Key). normalize() is a port of src/phone.
+ * beckon "Call me" widget (README.md, "The widget"). No dependencies; all
+ * in an open shadow root, whose !important :host rules beat the page's.
  */
 (function () {
 'use strict';
@@ -119,7 +114,6 @@ fr: {
 }
 };
 
-/* data-lang, else the page's language, else the browser's */
 var LANG = 'en', LOC = 'en';
 [D.lang, document.documentElement.lang].concat(navigator.languages ||
 		[navigator.language]).some(function (l) {
@@ -160,13 +154,14 @@ function inSecs(s) {
 }
 
 /* calling codes in service (as in src/phone/cc.c), regions named */
-var CC = {}, REGION = {}, RG = 'USRUEGZAGRNLBEFRESHUITROCHATGBDKSENOPLDEPEMXCUAR' +
+var CC = {}, REGION = {}, NC = 0,
+    RG = 'USRUEGZAGRNLBEFRESHUITROCHATGBDKSENOPLDEPEMXCUAR' +
 'BRCLCOVEMYAUIDPHNZSGTHJPKRVNCNTRINPKAFLKMMIRSSMADZTNLYGMSNMRMLGNCIBFNETG' +
 'BJMULRSLGHNGTDCFCMCVSTGQGACGCDAOGWIOACSCSDRWETSODJKETZUGBIMZZMMGREZWNAMW' +
 'LSBWSZKMSHERAWFOGLGIPTLUIEISALMTCYFIBGLTLVEEMDAMBYADMCSMVAUARSMEXKHRSIBA' +
 'MKCZSKLIFKBZGTSVHNNICRPAPMHTGPBOGYECGFPYMQSRUYCWTLNFBNNRPGTOSBVUFJPWWFCK' +
 'NUWSKINCTVPFTKFMMH____KPHKMOKHLA__BD______TW__MVLBJOSYIQKWSAYEOMPSAEILBH' +
-'QABTMNNP__TJTMAZGEKGUZ', NC = 0;
+'QABTMNNP__TJTMAZGEKGUZ';
 ('1 7 20 27 30-34 36 39-41 43-49 51-58 60-66 81-82 84 86 90-95 98 211-213 ' +
 '216 218 220-258 260-269 290-291 297-299 350-359 370-383 385-387 389 ' +
 '420-421 423 500-509 590-599 670 672-683 685-692 800 808 850 852-853 ' +
@@ -312,7 +307,6 @@ function bytes(s) {
 	return new TextEncoder().encode(s).length;
 }
 
-/* without fragment, credentials and sensitive parameters */
 var SENSITIVE = (D.sensitiveParams != null ? D.sensitiveParams :
 	'token access_token id_token refresh_token auth code key api_key ' +
 	'apikey secret password passwd pwd pass email mail session sid ' +
@@ -352,10 +346,9 @@ function save(v) {
 			localStorage.setItem(KEY, JSON.stringify(v));
 		else
 			localStorage.removeItem(KEY);
-	} catch (e) { /* private mode, sandbox: memory only */ }
+	} catch (e) {}
 }
 
-/* a network failure is {status: 0} */
 function call(method, path, body, hdrs) {
 	var o = {method: method, mode: 'cors', credentials: 'omit',
 		 cache: 'no-store', headers: hdrs || {}};
@@ -454,12 +447,10 @@ var STYLE = ':host{all:initial!important;position:fixed!important;' +
 '.x{position:absolute;top:10px;right:10px;width:40px;height:40px;' +
 'border:0;border-radius:20px;background:none;font-size:26px;' +
 'line-height:1;cursor:pointer;text-align:center}' +
-'.x:hover{background:#eee}' +
 '.st{font-size:18px;font-weight:600;margin:16px 0 4px}' +
 '.v{position:absolute;width:1px;height:1px;overflow:hidden;' +
 'clip:rect(0 0 0 0);white-space:nowrap}';
 
-/* relative luminance */
 function lum(c) {
 	var s = h('i'), m;
 	root.append(s);
@@ -660,15 +651,17 @@ function open(team, from) {
 				CSS.escape(team) + '"]'))
 			el.team.value = team;
 		dlg.showModal();
-		var f = cur && cur.id ? (el.anew.hidden ? el.cancel : el.anew) :
-			el.ph;
-		(f.hidden ? dlg.querySelector('.x') : f).focus();
+		focusIn();
 	});
+}
+
+function focusIn() {
+	var f = !cur ? el.ph : cur.done ? el.anew : el.cancel;
+	(f.hidden ? dlg.querySelector('.x') : f).focus();
 }
 
 function close() {
 	dlg.close();
-	/* a final status was seen: forget it */
 	if (cur && cur.done)
 		save(cur = null);
 	paint();
@@ -687,7 +680,6 @@ function note(s) {
 
 var FINAL = {completed: 1, failed: 1, abandoned: 1, canceled: 1, gone: 1};
 
-/* [status line, detail, button label] */
 function words() {
 	var c = cur, s = c.status, ev = c.ev || {}, d = ev.data || {}, eta,
 	    r = T.en['r_' + d.reason] ? t('r_' + d.reason) : t('r_x');
@@ -734,6 +726,9 @@ function paint() {
 	el.std.textContent = (cur.existing ? t('existing') + ' ' : '') + w[1];
 	show(el.cancel, !fin && /queued|scheduled/.test(cur.status));
 	show(el.anew, fin);
+	fin = root.activeElement;
+	if (dlg.open && (!fin || !fin.getClientRects().length))
+		focusIn();
 }
 
 function fieldErr(f, msg) {
@@ -793,7 +788,6 @@ function submit() {
 		b.referrer = v;
 
 	v = JSON.stringify(b);
-	/* the same request again keeps its Idempotency-Key */
 	cur = {body: v, key: W.last && W.last[0] == v ? W.last[1] : rnd(),
 	       phone: el.ph.value, cc: el.cc.value};
 	W.last = [v, cur.key];
@@ -836,8 +830,7 @@ function send() {
 		lost = !r.status || r.status >= 500;
 		show(el.again, lost);
 		show(el.send, !lost);
-		if (lost)
-			el.again.focus();
+		(lost ? el.again : el.send).focus();
 	});
 }
 
@@ -907,7 +900,6 @@ function cancel() {
 	});
 }
 
-/* "later": the business's free slots, in the visitor's time zone */
 function slots() {
 	show(el.slotBox, el.later.checked);
 	if (!el.later.checked || el.slot.options.length)

@@ -1,0 +1,65 @@
+#!/bin/sh
+# The "Call me" widget in headless Chromium (tests/browser/widget.mjs):
+# the demo shop on one origin, beckon's API on another, the dialer in
+# process, and sipp answering the customer's phone (behind the trunk)
+# and the agent's, each after four seconds of ringing so that the page
+# sees every step. Screenshots are kept in artifacts/widget/ of the
+# directory ctest runs in (the build directory).
+. "$(dirname "$0")/../lib/common.sh"
+
+command -v node >/dev/null || fail "node is not installed"
+command -v sipp >/dev/null || fail "sipp is not installed"
+sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+
+SIP=$(free_port)
+CUST=$(free_port)
+AGENT=$(free_port)
+CTL=$(free_port)
+
+# start_sipp NAME SCENARIO PORT CALLS: a UAS on loopback, in background
+start_sipp() {
+	sipp -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" -i 127.0.0.1 \
+		-p "$3" -m "$4" -nostdin -trace_err \
+		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+	eval "PID_$1=$!"
+	PIDS="$PIDS $!"
+}
+
+start_sipp cust uas_slow_answer "$CUST" 1
+start_sipp agent uas_slow_answer "$AGENT" 1
+
+start_beckon widget --demo --dialer local --sip_listen "127.0.0.1:$SIP" \
+	--control_listen "127.0.0.1:$CTL" \
+	--prompt_dir "$BECKON_SRC/share/prompts" \
+	--www_dir "$BECKON_SRC/share/www" \
+	--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone"
+
+DEMO=$(sed -n 's/.*demo shop on \(http:\/\/[0-9.:]*\).*/\1/p' \
+	"$T/widget.log" | head -n 1)
+[ -n "$DEMO" ] || fail "no demo shop address in the log"
+[ "$DEMO" != "$URL" ] || fail "the demo shop is on the API's origin"
+
+# alice takes the calls, on the sipp agent phone, once the browser test
+# makes her available; bob stays offline. The test's own requests all
+# come from 127.0.0.1: no per-address limit for them.
+export BECKON_SERVER="$URL" BECKON_TOKEN=demo
+"$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:$AGENT" \
+	>/dev/null || fail "agent set alice"
+"$BECKON" business set demo --limit_ip_minute 0 >/dev/null ||
+	fail "business set demo"
+
+mkdir -p artifacts/widget
+API="$URL" DEMO="$DEMO" DB="$DB" ART="$PWD/artifacts/widget" \
+	node "$BECKON_SRC/tests/browser/widget.mjs" >"$T/browser.out" 2>&1 ||
+	{ cat "$T/browser.out"; fail "tests/browser/widget.mjs failed"; }
+cat "$T/browser.out"
+
+for s in cust agent; do
+	eval "pid=\$PID_$s"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
+done
+ok "sipp customer and agent phones each answered exactly one call"
+
+stop_beckon
