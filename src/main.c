@@ -1,7 +1,7 @@
 /*
- * beckon: the one executable. "beckon serve" runs the server; the other
- * commands (business, agent, rule, callbacks, dialer) come with the issues
- * that need them.
+ * beckon: the one executable. "beckon serve" runs the server, "beckon
+ * dialer" a dialer alone for a server elsewhere to drive; business, agent,
+ * rule and callbacks manage a running server.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,13 +24,17 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  serve [-f FILE] [--KEY VALUE ...]\n"
 		"                 run the server (HTTP API, store, dialer)\n"
+		"  dialer [-f FILE] [--KEY VALUE ...]\n"
+		"                 run a dialer alone, for a server's "
+		"dialer tcp://...\n"
 		"  business, agent, rule, callbacks\n"
 		"                 manage a running server (beckon business "
 		"--help)\n"
 		"  help           this text\n"
 		"  version        print the version\n"
 		"\n"
-		"'beckon serve --help' lists every configuration key.\n",
+		"'beckon serve --help' lists every configuration key, "
+		"'beckon dialer --help'\nthose of the dialer.\n",
 		BECKON_VERSION);
 }
 
@@ -55,11 +59,64 @@ static void serve_usage(FILE *f)
 }
 
 
+/* the keys `beckon dialer` reads; the others are accepted and ignored,
+ * so that one file can serve both commands */
+static const char *const dialer_keys[] = {
+	"sip_listen", "sip_domain", "trunk_proxy", "trunk_uri", "trunk_user",
+	"trunk_password", "trunk_register", "trunk_transport", "rtp_ports",
+	"rtp_timeout", "ring_timeout", "max_hold", "prompt_dir", "record_dir",
+	"control_listen", "control_secret", "log_level", "log_timestamps",
+	"log_full_numbers", NULL,
+};
+
+
+static void dialer_usage(FILE *f)
+{
+	size_t i, n;
+	const struct cfg_key *keys = cfg_keys(&n);
+	const char *const *k;
+
+	fprintf(f,
+		"usage: beckon dialer [-f FILE] [--KEY VALUE ...]\n"
+		"\n"
+		"Runs a dialer alone: the SIP back-to-back user agent, its\n"
+		"media and the call-control listener (docs/call-control.md),\n"
+		"with no HTTP API and no store. A beckon serve started with\n"
+		"--dialer tcp://HOST:PORT (the control_listen address here)\n"
+		"and the same control_secret places its calls through it;\n"
+		"so may any program that speaks the protocol. It needs\n"
+		"control_listen and control_secret. SIGINT or SIGTERM hangs\n"
+		"up its calls and stops it.\n"
+		"\n"
+		"Configuration comes from FILE (the file of a beckon serve\n"
+		"will do: keys the dialer does not read are ignored) and\n"
+		"from the command line, which wins.\n"
+		"\n"
+		"options:\n"
+		"  -f FILE                  read the configuration from FILE\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"keys:\n");
+
+	for (k = dialer_keys; *k; k++) {
+		for (i = 0; i < n; i++) {
+			if (strcmp(keys[i].name, *k))
+				continue;
+			fprintf(f, "  --%-22s %s (default: %s)\n",
+				keys[i].name, keys[i].help,
+				*keys[i].def ? keys[i].def : "none");
+		}
+	}
+}
+
+
 /*
- * Parse "serve" arguments into cfg: command-line keys first, then the file,
- * so that cfg_load_file() can leave keys given on the command line alone.
+ * Parse "serve" (or "dialer") arguments into cfg: command-line keys first,
+ * then the file, so that cfg_load_file() can leave keys given on the
+ * command line alone.
  */
-static int serve_args(struct cfg *cfg, int argc, char **argv)
+static int serve_args(struct cfg *cfg, int argc, char **argv,
+		      const char *cmd, void (*usagef)(FILE *f))
 {
 	const char *file = NULL;
 	bool b;
@@ -71,7 +128,7 @@ static int serve_args(struct cfg *cfg, int argc, char **argv)
 		const char *val;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			serve_usage(stdout);
+			usagef(stdout);
 			return -1;
 		}
 
@@ -85,15 +142,15 @@ static int serve_args(struct cfg *cfg, int argc, char **argv)
 		}
 
 		if (strncmp(a, "--", 2)) {
-			log_error("unexpected argument '%s' (see beckon serve "
-				  "--help)", a);
+			log_error("unexpected argument '%s' (see beckon %s "
+				  "--help)", a, cmd);
 			return EINVAL;
 		}
 
 		k = cfg_key_find(a + 2);
 		if (!k) {
-			log_error("unknown option '%s' (see beckon serve "
-				  "--help)", a);
+			log_error("unknown option '%s' (see beckon %s "
+				  "--help)", a, cmd);
 			return EINVAL;
 		}
 
@@ -125,7 +182,7 @@ static int serve_args(struct cfg *cfg, int argc, char **argv)
 }
 
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(int argc, char **argv, bool dialer)
 {
 	struct cfg *cfg = NULL;
 	enum log_level lvl = LOG_LVL_INFO;
@@ -135,7 +192,8 @@ static int cmd_serve(int argc, char **argv)
 	if (err)
 		goto out;
 
-	err = serve_args(cfg, argc, argv);
+	err = serve_args(cfg, argc, argv, dialer ? "dialer" : "serve",
+			 dialer ? dialer_usage : serve_usage);
 	if (err)
 		goto out;
 
@@ -143,7 +201,7 @@ static int cmd_serve(int argc, char **argv)
 	log_set_level(lvl);
 	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
-	err = app_serve(cfg);
+	err = dialer ? app_dialer(cfg) : app_serve(cfg);
 
  out:
 	mem_deref(cfg);
@@ -176,7 +234,10 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(argv[1], "serve")) {
-		ret = cmd_serve(argc - 2, argv + 2);
+		ret = cmd_serve(argc - 2, argv + 2, false);
+	}
+	else if (!strcmp(argv[1], "dialer")) {
+		ret = cmd_serve(argc - 2, argv + 2, true);
 	}
 	else if (cli_is_command(argv[1])) {
 		ret = cli_main(argc - 1, argv + 1);

@@ -74,6 +74,7 @@ struct acd {
 	struct tz_registry *tz;
 	struct acd_dialer dialer;
 	bool has_dialer;
+	bool dialer_down;          /* a remote dialer's link is down */
 	struct list cbs;           /* open callbacks, in queue order */
 	struct list agents;
 	struct acd_biz *bizv;
@@ -749,7 +750,7 @@ static void dispatch(void *arg)
 	struct le *le;
 
 	/* nobody to give a callback to: the queue can wait */
-	if (!acd->has_dialer || !any_available(acd))
+	if (!acd->has_dialer || acd->dialer_down || !any_available(acd))
 		return;
 
 	for (le = acd->cbs.head; le; le = le->next) {
@@ -991,6 +992,10 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		/* declined on the desktop: not a missed offer */
 		agent_set_state(aa, "available", "declined");
 	}
+	else if (aa && ev->reason && !strcmp(ev->reason, "dialer_error")) {
+		/* the dialer refused the offer: not the agent's fault */
+		agent_set_state(aa, "available", "dialer error");
+	}
 	else if (aa) {
 		char why[64];
 
@@ -1018,6 +1023,46 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		    ev->sip);
 	chg.event_data = data;
 	cb_change(c, &chg, NULL);
+}
+
+
+/*
+ * The dialer was lost during the call (a remote dialer died or its link
+ * broke): as after a crash of this process, the call is "interrupted",
+ * then retried or failed; the agent is free again.
+ */
+static void on_interrupted(struct acd_cb *c, const struct acd_event *ev)
+{
+	const char *was = cb_status(c);
+	struct callback_change chg;
+	char data[96];
+
+	if (strcmp(was, "dialing") && strcmp(was, "on_hold") &&
+	    strcmp(was, "connected"))
+		return;
+
+	log_warn("%s: was %s when the dialer was lost: interrupted",
+		 c->cb->id, was);
+
+	release_agent(c, "dialer lost");
+	c->agent_failed_first = false;
+	c->declined = false;
+	c->reschedule_at = 0;
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = "interrupted";
+	chg.event = "interrupted";
+	chg.event_public = true;
+	re_snprintf(data, sizeof(data), "{\"was\":\"%s\",\"reason\":\"%s\"}",
+		    was, ev->reason && *ev->reason ? ev->reason :
+		    "dialer_lost");
+	chg.event_data = data;
+	chg.lease_until = 0;
+	if (cb_change(c, &chg, NULL))
+		return;
+
+	/* read against "interrupted", the change in flight */
+	cb_retry_or_fail(c, "interrupted", 0);
 }
 
 
@@ -1095,6 +1140,10 @@ void acd_call_event(struct acd *acd, const char *id,
 
 	case ACD_EV_ENDED:
 		on_ended(c, ev);
+		break;
+
+	case ACD_EV_INTERRUPTED:
+		on_interrupted(c, ev);
 		break;
 	}
 }
@@ -1618,7 +1667,7 @@ int64_t acd_eta_s(const struct acd *acd, const char *business,
 	struct le *le;
 
 	/* with no dialer nobody will be called: say so, not "now" */
-	if (!acd || !business || !acd->has_dialer)
+	if (!acd || !business || !acd->has_dialer || acd->dialer_down)
 		return -1;
 
 	for (le = acd->agents.head; le; le = le->next) {
@@ -1659,6 +1708,22 @@ const char *acd_agent_presence(const struct acd *acd, const char *id,
 }
 
 
+/* The registrar learns every agent's credentials. */
+static void agents_to_dialer(struct acd *acd)
+{
+	struct le *le;
+
+	if (!acd->dialer.agent_set)
+		return;
+
+	for (le = acd->agents.head; le; le = le->next) {
+		struct acd_agent *aa = le->data;
+
+		acd->dialer.agent_set(acd->dialer.arg, aa->a);
+	}
+}
+
+
 void acd_set_dialer(struct acd *acd, const struct acd_dialer *d)
 {
 	if (!acd)
@@ -1669,19 +1734,35 @@ void acd_set_dialer(struct acd *acd, const struct acd_dialer *d)
 		return;
 
 	acd->dialer = *d;
-	log_info("dialer connected: callbacks are called");
-	dispatch_soon(acd);
-
-	/* the registrar learns every agent's credentials */
-	if (d->agent_set) {
-		struct le *le;
-
-		for (le = acd->agents.head; le; le = le->next) {
-			struct acd_agent *aa = le->data;
-
-			d->agent_set(d->arg, aa->a);
-		}
+	if (acd->dialer_down) {
+		log_info("dialer set: callbacks are called once it answers");
+		return;
 	}
+
+	log_info("dialer connected: callbacks are called");
+	agents_to_dialer(acd);
+	dispatch_soon(acd);
+}
+
+
+void acd_dialer_ready(struct acd *acd, bool ready)
+{
+	if (!acd || acd->dialer_down == !ready)
+		return;
+
+	acd->dialer_down = !ready;
+	if (!acd->has_dialer)
+		return;
+
+	if (!ready) {
+		log_info("the dialer is down: nothing is dispatched until it "
+			 "is up");
+		return;
+	}
+
+	log_info("the dialer is up: callbacks are called");
+	agents_to_dialer(acd);
+	dispatch_soon(acd);
 }
 
 

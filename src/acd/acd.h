@@ -74,6 +74,10 @@ enum acd_ev {
 	ACD_EV_BRIDGED,
 	ACD_EV_LEG_FAILED,        /* a leg ended without being answered */
 	ACD_EV_ENDED,             /* the call is over */
+	/* the link to a remote dialer was lost during the call: what became
+	 * of it is unknown, so it is recorded "interrupted" (as after a
+	 * crash) and retried or failed per the business's policy */
+	ACD_EV_INTERRUPTED,
 };
 
 struct acd_event {
@@ -98,6 +102,16 @@ void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg);
 const char *acd_agent_presence(const struct acd *acd, const char *id,
 			       const char **callback_idp);
 void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
+
+/*
+ * A remote dialer's link went down (false) or came back (true). While
+ * down, nothing is dispatched (no attempt is spent on a dialer that
+ * cannot take it) and the ETA is unknown; when back, every agent's
+ * credentials are sent again (a restarted dialer has none) and the queue
+ * goes on. A dialer is up until told otherwise; a remote one is told
+ * down before it is set, and up once it answers.
+ */
+void acd_dialer_ready(struct acd *acd, bool ready);
 
 /* Start: load agents, rules and open callbacks, recover interrupted
  * calls, start the timers. Runs the store synchronously. */

@@ -7,8 +7,14 @@
  * log, and only then does the HTTP listener open.
  *
  * Shutdown order matters for durability: on SIGINT/SIGTERM the HTTP
- * listener stops accepting, the store commits whatever was queued and the
- * waiting clients get their answers, then the loop ends.
+ * listener stops accepting, the dialer hangs up its calls (a remote one is
+ * asked to, and their ends are awaited a moment), the store commits
+ * whatever was queued and the waiting clients get their answers, then the
+ * loop ends.
+ *
+ * `beckon dialer` (app_dialer) runs the dialer alone: SIP, media and the
+ * call-control listener, for a `beckon serve` elsewhere to drive with
+ * `dialer = tcp://...`; no store, no HTTP.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +35,7 @@ enum {
 	DAY_MS = 86400000,
 	DRAIN_MS = 100,
 	DRAIN_MAX = 30,
+	DIALER_DRAIN_MS = 500,
 };
 
 struct app {
@@ -38,6 +45,7 @@ struct app {
 	struct acd *acd;
 	struct dialer *dialer;
 	struct port port;
+	struct remote *remote;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -390,8 +398,10 @@ static void drain_timeout(void *arg)
 {
 	(void)arg;
 
-	/* answers are queued on their sockets; give slow ones a moment */
-	if (api_unanswered(app.api) && ++app.drain_ticks < DRAIN_MAX) {
+	/* answers are queued on their sockets, the ends of a remote
+	 * dialer's calls are on their way: give slow ones a moment */
+	if ((api_unanswered(app.api) || app_remote_calls(app.remote)) &&
+	    ++app.drain_ticks < DRAIN_MAX) {
 		store_flush(app.st);
 		tmr_start(&app.drain, DRAIN_MS, drain_timeout, NULL);
 		return;
@@ -416,11 +426,45 @@ static void signal_handler(int sig)
 
 	/* calls are hung up while the loop can still send the BYEs */
 	dialer_shutdown(app.dialer);
+	app_remote_shutdown(app.remote);
 
 	/* every write accepted so far is committed and answered */
 	store_flush(app.st);
 
 	tmr_start(&app.drain, DRAIN_MS, drain_timeout, NULL);
+}
+
+
+/* "dialer": off, local or tcp://ADDRESS:PORT, checked before anything
+ * starts */
+static int dialer_check(const struct cfg *cfg)
+{
+	const char *v = cfg_str(cfg, "dialer");
+	struct sa sa;
+	bool b;
+
+	if (!strncmp(v, "tcp://", 6)) {
+		if (app_remote_parse(&sa, v)) {
+			log_error("dialer %s: not tcp://ADDRESS:PORT (an IP "
+				  "address, [IPv6] or localhost, and a port)",
+				  v);
+			return EINVAL;
+		}
+		if (!*cfg_str(cfg, "control_secret")) {
+			log_error("dialer %s: control_secret is empty: set "
+				  "it to the dialer's control_secret", v);
+			return EINVAL;
+		}
+		return 0;
+	}
+
+	if (strcmp(v, "local") && cfg_parse_bool(&b, v)) {
+		log_error("dialer: '%s' is not off, local or tcp://HOST:PORT",
+			  v);
+		return EINVAL;
+	}
+
+	return 0;
 }
 
 
@@ -431,6 +475,10 @@ int app_serve(struct cfg *cfg)
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
+
+	err = dialer_check(cfg);
+	if (err)
+		return err;
 
 	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
 		log_set_level(lvl);
@@ -471,7 +519,19 @@ int app_serve(struct cfg *cfg)
 	if (err)
 		goto out;
 
-	if (dialer_configured(cfg)) {
+	if (!strncmp(cfg_str(cfg, "dialer"), "tcp://", 6)) {
+		/* the ACD places its calls through a dialer elsewhere; the
+		 * link comes up (and back) by itself */
+		err = app_remote_alloc(&app.remote, app.acd,
+				       cfg_str(cfg, "dialer"),
+				       cfg_str(cfg, "control_secret"));
+		if (err) {
+			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
+				  strerror(err));
+			goto out;
+		}
+	}
+	else if (dialer_configured(cfg)) {
 		err = dialer_alloc(&app.dialer, cfg);
 		if (err) {
 			log_error("starting the dialer: %s", strerror(err));
@@ -499,9 +559,89 @@ int app_serve(struct cfg *cfg)
 	if (app.st)
 		store_flush(app.st);
 	app.dialer = mem_deref(app.dialer);
+	app.remote = mem_deref(app.remote);
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
 	app.st = mem_deref(app.st);
+
+	libre_close();
+
+	return err;
+}
+
+
+/* ---- beckon dialer ---- */
+
+static void dialer_stop_timeout(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+static void dialer_signal_handler(int sig)
+{
+	if (app.stopping) {
+		log_warn("signal %d again: stopping now", sig);
+		re_cancel();
+		return;
+	}
+
+	log_info("signal %d: shutting down", sig);
+	app.stopping = true;
+
+	/* the calls end (their events reach the clients) and the BYEs
+	 * leave while the loop runs a moment more */
+	dialer_shutdown(app.dialer);
+	tmr_start(&app.drain, DIALER_DRAIN_MS, dialer_stop_timeout, NULL);
+}
+
+
+int app_dialer(struct cfg *cfg)
+{
+	enum log_level lvl;
+	int err;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+
+	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
+		log_set_level(lvl);
+	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
+
+	/* a dialer nobody can drive is a mistake, not a default */
+	if (!*cfg_str(cfg, "control_listen") ||
+	    !*cfg_str(cfg, "control_secret")) {
+		log_error("beckon dialer needs control_listen and "
+			  "control_secret: they are how beckon serve (dialer "
+			  "tcp://...) drives it");
+		return EINVAL;
+	}
+
+	err = libre_init();
+	if (err) {
+		log_error("libre_init: %s", strerror(err));
+		return err;
+	}
+	tmr_init(&app.drain);
+
+	log_info("beckon %s dialer starting", BECKON_VERSION);
+
+	err = dialer_alloc(&app.dialer, cfg);
+	if (err) {
+		log_error("starting the dialer: %s", strerror(err));
+		goto out;
+	}
+
+	log_info("ready");
+
+	err = re_main(dialer_signal_handler);
+
+	log_info("stopped");
+
+ out:
+	tmr_cancel(&app.drain);
+	app.dialer = mem_deref(app.dialer);
 
 	libre_close();
 

@@ -10,4 +10,8 @@ struct cfg;
 
 int app_serve(struct cfg *cfg);
 
+/* `beckon dialer`: the dialer alone (SIP, media, call-control listener),
+ * until SIGINT or SIGTERM; its calls are hung up before it returns. */
+int app_dialer(struct cfg *cfg);
+
 #endif

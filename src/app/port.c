@@ -1,8 +1,8 @@
 /*
  * The ACD's dialer port, connected to the dialer in this process: the
  * ACD's requests become dialer calls, and the dialer's events become the
- * ACD's. (A dialer on another host would be reached the same way over
- * the call-control protocol.)
+ * ACD's. A dialer in another process is reached the same way over the
+ * call-control protocol (remote.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 
 /* An agent's endpoint as the dialer takes it: "registered" is the
  * agent's own registration, found by its id. */
-static const char *target(const char *endpoint, const char *agent_id)
+const char *app_agent_target(const char *endpoint, const char *agent_id)
 {
 	return strcmp(endpoint, "registered") ? endpoint : agent_id;
 }
@@ -75,7 +75,7 @@ static int originate(void *arg, const struct acd_call *call)
 	memset(&prm, 0, sizeof(prm));
 	prm.id = call->id;
 	prm.customer = call->customer;
-	prm.agent = target(call->agent, call->agent_id);
+	prm.agent = app_agent_target(call->agent, call->agent_id);
 	prm.mode = strcmp(call->mode, "agent_first") ? DIALER_CUSTOMER_FIRST
 						       : DIALER_AGENT_FIRST;
 	prm.prompt = *call->prompt ? call->prompt : NULL;
@@ -95,7 +95,8 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 {
 	struct port *p = arg;
 
-	return dialer_offer_agent(p->d, id, target(agent, agent_id), 0);
+	return dialer_offer_agent(p->d, id, app_agent_target(agent, agent_id),
+				  0);
 }
 
 

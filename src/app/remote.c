@@ -1,0 +1,994 @@
+/*
+ * The ACD's dialer port to a dialer in another process (`dialer =
+ * tcp://HOST:PORT`): the same operations as port.c, carried over the
+ * call-control protocol (docs/call-control.md) instead of function calls.
+ *
+ * The link's life:
+ *
+ *   wait --(timer)--> connecting --(TCP up)--> hello --(nonce: auth with
+ *   the HMAC)--> auth --(ok)--> up --(closed, error, silence)--> wait
+ *
+ * Every failure leads back to "wait", with a backoff that doubles from
+ * BACKOFF_MIN to BACKOFF_MAX (with jitter, so that several servers do not
+ * knock in step), and is reset by a link that stayed up a while. The
+ * secret never crosses the wire: the client answers the hello's nonce
+ * with HMAC-SHA256(control_secret, nonce).
+ *
+ * What a lost link means for calls: the dialer sends a call's events only
+ * to the connection that originated it, so once the link is gone beckon
+ * cannot know how its calls end. Every call in flight is then reported to
+ * the ACD as interrupted (recorded, retried or failed per policy, its
+ * agent free again), exactly as after a crash of this process; its id is
+ * kept, and the first thing sent on the next link is a hangup for each, so
+ * that a dialer that outlived the link does not keep a call nobody
+ * watches. While the link is down the ACD dispatches nothing
+ * (acd_dialer_ready), and once it is up again the ACD sends every agent's
+ * credentials anew (a restarted dialer forgot them); agent deletions made
+ * meanwhile are sent first.
+ *
+ * A dialer that stops answering (no line for DEAD_MS, while we ping every
+ * PING_MS) is treated as gone; a line longer than CTL_LINE_MAX is a protocol
+ * error and ends the link. Secrets (control_secret, agents' SIP
+ * passwords) are never logged, and buffers that held them are wiped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+#include <re.h>
+#define LOG_SUBSYS "app"
+#include "util/util.h"
+#include "store/store.h"
+#include "acd/acd.h"
+#include "dialer/dialer.h"
+#include "app/app_int.h"
+
+enum {
+	CTL_LINE_MAX = 8192,           /* as the dialer's own bound */
+	HANDSHAKE_MS = 5000,       /* TCP connect, hello and auth */
+	PING_MS = 5000,
+	DEAD_MS = 15000,           /* no line at all for this long */
+	BACKOFF_MIN = 200,
+	BACKOFF_MAX = 10000,
+	STABLE_MS = 10000,         /* up this long: the backoff starts over */
+	LOG_EVERY = 30,            /* repeated failures: one line in N */
+	NONCE_MAX = 128,
+	ID_MAX = 64,
+	CALLS_HASH = 256,
+	TXQ_MAX = 4 * 1024 * 1024,
+};
+
+enum rstate {
+	R_WAIT = 0,
+	R_CONNECTING,
+	R_HELLO,
+	R_AUTH,
+	R_UP,
+	R_STOPPED,
+};
+
+struct remote {
+	struct acd *acd;
+	struct sa addr;
+	char url[80];              /* tcp://HOST:PORT, for logs */
+	char *secret;
+	struct tcp_conn *tc;
+	struct tcp_conn *dead_tc;  /* a link that ended, freed next turn */
+	struct mbuf *rx;
+	struct tmr tmr;            /* backoff, handshake, ping */
+	struct tmr dead_tmr;
+	enum rstate state;
+	uint32_t backoff;
+	unsigned fails;            /* attempts failed in a row */
+	int64_t up_since;
+	int64_t last_rx;
+	struct hash *callh;        /* calls in flight, by id */
+	struct list calls;
+	struct list orphans;       /* to hang up on the next link */
+	struct list dels;          /* agent_del while down */
+	bool stopping;
+	char fail_why[96];
+};
+
+/* a call in flight, or an id to hang up, or an agent to delete */
+struct rcall {
+	struct le le;
+	struct le he;
+	char id[ID_MAX + 1];
+};
+
+
+static void reconnect_timeout(void *arg);
+static void link_down(struct remote *r, bool auth, const char *why);
+
+
+static void rcall_destructor(void *arg)
+{
+	struct rcall *rc = arg;
+
+	list_unlink(&rc->le);
+	hash_unlink(&rc->he);
+}
+
+
+static struct rcall *rcall_alloc(const char *id)
+{
+	struct rcall *rc;
+
+	if (!id || strlen(id) > ID_MAX)
+		return NULL;
+
+	rc = mem_zalloc(sizeof(*rc), rcall_destructor);
+	if (rc)
+		str_bcpy(rc->id, id, sizeof(rc->id));
+
+	return rc;
+}
+
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct rcall *rc = le->data;
+
+	return !strcmp(rc->id, arg);
+}
+
+
+static struct rcall *call_find(const struct remote *r, const char *id)
+{
+	struct le *le;
+
+	if (!id)
+		return NULL;
+
+	le = hash_lookup(r->callh, hash_joaat_str(id), id_cmp,
+			 (void *)id);
+
+	return le ? le->data : NULL;
+}
+
+
+/* ---- sending ---- */
+
+/* One command line; wipe: the line holds a secret. */
+static int send_od(struct remote *r, const struct odict *od, bool wipe)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (r->state < R_HELLO || r->state > R_UP || !r->tc)
+		return ENOTCONN;
+
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_printf(mb, "%H\n", json_encode_odict, od);
+	if (!err && mb->end > CTL_LINE_MAX)
+		err = EMSGSIZE;
+	mb->pos = 0;
+	if (!err)
+		err = tcp_send(r->tc, mb);
+
+	if (wipe)
+		sodium_memzero(mb->buf, mb->size);
+	mem_deref(mb);
+
+	if (err && err != EMSGSIZE) {
+		/* a dialer that does not read: the link is no good */
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "send: %s",
+			    strerror(err));
+		link_down(r, false, r->fail_why);
+	}
+
+	return err;
+}
+
+
+/* A command with string fields, given as name, value pairs (NULL values
+ * are left out), ending with NULL. */
+static int send_cmd(struct remote *r, const char *cmd, ...)
+{
+	struct odict *od;
+	const char *k, *v;
+	va_list ap;
+	int err;
+
+	err = odict_alloc(&od, 8);
+	if (err)
+		return err;
+
+	err = odict_entry_add(od, "cmd", ODICT_STRING, cmd);
+
+	va_start(ap, cmd);
+	while (!err && (k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		if (v)
+			err = odict_entry_add(od, k, ODICT_STRING, v);
+	}
+	va_end(ap);
+
+	if (!err)
+		err = send_od(r, od, false);
+
+	mem_deref(od);
+
+	return err;
+}
+
+
+/* ---- the ACD's operations ---- */
+
+static int originate(void *arg, const struct acd_call *call)
+{
+	struct remote *r = arg;
+	struct rcall *rc;
+	struct odict *od = NULL;
+	int err;
+
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (call_find(r, call->id))
+		return EEXIST;
+
+	rc = rcall_alloc(call->id);
+	if (!rc)
+		return EINVAL;
+
+	err = odict_alloc(&od, 16);
+	if (err)
+		goto out;
+
+	err  = odict_entry_add(od, "cmd", ODICT_STRING, "originate");
+	err |= odict_entry_add(od, "id", ODICT_STRING, call->id);
+	err |= odict_entry_add(od, "customer", ODICT_STRING, call->customer);
+	err |= odict_entry_add(od, "agent", ODICT_STRING,
+			       app_agent_target(call->agent, call->agent_id));
+	err |= odict_entry_add(od, "mode", ODICT_STRING,
+			       strcmp(call->mode, "agent_first") ?
+			       "customer_first" : "agent_first");
+	if (call->prompt && *call->prompt)
+		err |= odict_entry_add(od, "prompt", ODICT_STRING,
+				       call->prompt);
+	if (call->whisper && *call->whisper)
+		err |= odict_entry_add(od, "whisper", ODICT_STRING,
+				       call->whisper);
+	if (call->goodbye && *call->goodbye)
+		err |= odict_entry_add(od, "goodbye", ODICT_STRING,
+				       call->goodbye);
+	if (call->caller_id && *call->caller_id)
+		err |= odict_entry_add(od, "caller_id", ODICT_STRING,
+				       call->caller_id);
+	if (call->max_hold_s > 0)
+		err |= odict_entry_add(od, "max_hold", ODICT_INT,
+				       call->max_hold_s);
+	err |= odict_entry_add(od, "record", ODICT_BOOL, call->record);
+	if (err)
+		goto out;
+
+	/* in flight from now on: its end, whatever happens to the link,
+	 * is reported */
+	hash_append(r->callh, hash_joaat_str(rc->id), &rc->he, rc);
+	list_append(&r->calls, &rc->le, rc);
+
+	err = send_od(r, od, false);
+	if (err)
+		rc = NULL;   /* interrupted by link_down, or ours to drop */
+
+ out:
+	if (err && rc)
+		mem_deref(rc);
+	mem_deref(od);
+
+	return err;
+}
+
+
+static int offer_agent(void *arg, const char *id, const char *agent,
+		       const char *agent_id)
+{
+	struct remote *r = arg;
+
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (!call_find(r, id))
+		return ENOENT;
+
+	return send_cmd(r, "offer_agent", "id", id, "agent",
+			app_agent_target(agent, agent_id), NULL);
+}
+
+
+static int hangup(void *arg, const char *id)
+{
+	struct remote *r = arg;
+
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (!call_find(r, id))
+		return ENOENT;
+
+	return send_cmd(r, "hangup", "id", id, NULL);
+}
+
+
+static void agent_set(void *arg, const struct agent *a)
+{
+	struct remote *r = arg;
+	struct odict *od;
+	int err;
+
+	/* sent again, every agent, when the link is up */
+	if (r->state != R_UP)
+		return;
+
+	if (odict_alloc(&od, 8))
+		return;
+
+	err  = odict_entry_add(od, "cmd", ODICT_STRING, "agent_set");
+	err |= odict_entry_add(od, "agent", ODICT_STRING, a->id);
+	/* as port.c: a softphone registers with its sip_password; a fixed
+	 * URI is where it is called when not registered */
+	if (*a->sip_password)
+		err |= odict_entry_add(od, "password", ODICT_STRING,
+				       a->sip_password);
+	if (!strncmp(a->endpoint, "sip:", 4))
+		err |= odict_entry_add(od, "endpoint", ODICT_STRING,
+				       a->endpoint);
+	if (!err)
+		(void)send_od(r, od, true);
+
+	/* the odict's copy of the password goes with it */
+	{
+		const struct odict_entry *e = odict_lookup(od, "password");
+
+		if (e && e->type == ODICT_STRING)
+			sodium_memzero(e->u.str, strlen(e->u.str));
+	}
+	mem_deref(od);
+}
+
+
+static void agent_del(void *arg, const char *id)
+{
+	struct remote *r = arg;
+	struct rcall *rc;
+	struct le *le;
+
+	if (r->state == R_UP) {
+		(void)send_cmd(r, "agent_del", "agent", id, NULL);
+		return;
+	}
+
+	/* a dialer that outlives the link would keep the credentials */
+	for (le = r->dels.head; le; le = le->next) {
+		if (!strcmp(((struct rcall *)le->data)->id, id))
+			return;
+	}
+	rc = rcall_alloc(id);
+	if (rc)
+		list_append(&r->dels, &rc->le, rc);
+}
+
+
+/* ---- events ---- */
+
+/* The reason as a string of ours (the ACD writes it into JSON as it
+ * is): one the protocol defines, else "unknown". */
+static const char *reason_known(const char *s)
+{
+	int i;
+
+	if (!s)
+		return NULL;
+
+	for (i = DIALER_R_CUSTOMER_HANGUP; i <= DIALER_R_FAILED; i++) {
+		const char *n = dialer_reason_name((enum dialer_reason)i);
+
+		if (!strcmp(n, s))
+			return n;
+	}
+
+	return "unknown";
+}
+
+
+static void report(struct remote *r, const char *id, enum acd_ev type,
+		   const char *leg, const char *reason, int sip)
+{
+	struct acd_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.leg = leg;
+	e.reason = reason;
+	e.sip = sip;
+
+	acd_call_event(r->acd, id, &e);
+}
+
+
+static void handle_event(struct remote *r, const struct odict *od,
+			 const char *name)
+{
+	const char *id = odict_string(od, "id");
+	const char *leg = odict_string(od, "leg");
+	const struct odict_entry *e;
+	struct rcall *rc = call_find(r, id);
+	enum acd_ev type;
+	int sip = 0;
+
+	/* the calls of an earlier link, or none of ours */
+	if (!rc)
+		return;
+
+	leg = leg && !strcmp(leg, "agent") ? "agent" :
+	      leg && !strcmp(leg, "customer") ? "customer" : NULL;
+	e = odict_lookup(od, "sip");
+	if (e && e->type == ODICT_INT && e->u.integer >= 0 &&
+	    e->u.integer < 700)
+		sip = (int)e->u.integer;
+
+	/* as port.c maps the dialer's events for the ACD */
+	if (!strcmp(name, "ringing"))
+		type = ACD_EV_RINGING;
+	else if (!strcmp(name, "answered"))
+		type = ACD_EV_ANSWERED;
+	else if (!strcmp(name, "bridged"))
+		type = ACD_EV_BRIDGED;
+	else if (!strcmp(name, "leg_ended")) {
+		/* the agent leg failed and the call goes on: next agent */
+		if (!leg || strcmp(leg, "agent"))
+			return;
+		type = ACD_EV_LEG_FAILED;
+	}
+	else if (!strcmp(name, "ended")) {
+		type = ACD_EV_ENDED;
+		mem_deref(rc);   /* no longer in flight */
+	}
+	else
+		return;
+
+	report(r, id, type, leg, reason_known(odict_string(od, "reason")),
+	       sip);
+}
+
+
+static void handle_error(struct remote *r, const struct odict *od)
+{
+	const char *cmd = odict_string(od, "cmd");
+	const char *id = odict_string(od, "id");
+	const char *code = odict_string(od, "code");
+	const char *field = odict_string(od, "field");
+	struct rcall *rc = call_find(r, id);
+	char idb[ID_MAX + 1];
+
+	code = code ? code : "?";
+
+	if (cmd && !strcmp(cmd, "auth")) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why),
+			    "authentication failed (%s): control_secret is "
+			    "not the dialer's", code);
+		link_down(r, true, r->fail_why);
+		return;
+	}
+
+	if (cmd && !strcmp(cmd, "originate") && rc) {
+		/* the call was never placed: as a refusal in process */
+		log_warn("dialer %s refused call %s: %s%s%s", r->url, rc->id,
+			 code, field ? " " : "", field ? field : "");
+		str_bcpy(idb, rc->id, sizeof(idb));
+		mem_deref(rc);
+		report(r, idb, ACD_EV_ENDED, "customer", "dialer_error", 0);
+		return;
+	}
+
+	if (cmd && (!strcmp(cmd, "offer_agent") ||
+		    !strcmp(cmd, "transfer_agent")) && rc) {
+		/* the agent was not called: the ACD tries the next one */
+		log_warn("dialer %s refused the offer of call %s: %s",
+			 r->url, rc->id, code);
+		report(r, rc->id, ACD_EV_LEG_FAILED, "agent", "dialer_error",
+		       0);
+		return;
+	}
+
+	if (cmd && !strcmp(cmd, "hangup")) {
+		/* it ended already: its "ended" came or comes */
+		log_debug("dialer %s: hangup %s: %s", r->url, id ? id : "",
+			  code);
+		return;
+	}
+
+	log_warn("dialer %s: %s: error %s%s%s", r->url, cmd ? cmd : "?",
+		 code, field ? " in " : "", field ? field : "");
+}
+
+
+static void handle_hello(struct remote *r, const struct odict *od)
+{
+	const char *proto = odict_string(od, "protocol");
+	const char *nonce = odict_string(od, "nonce");
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	char hex[2 * sizeof(mac) + 1];
+	crypto_auth_hmacsha256_state st;
+	size_t i;
+
+	if (r->state != R_HELLO || !proto ||
+	    strcmp(proto, "beckon-call-control/1") || !nonce || !*nonce ||
+	    strlen(nonce) > NONCE_MAX) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why),
+			    "not a beckon call-control listener");
+		link_down(r, false, r->fail_why);
+		return;
+	}
+
+	/* the secret never leaves this process */
+	crypto_auth_hmacsha256_init(&st, (const uint8_t *)r->secret,
+				    strlen(r->secret));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)nonce,
+				      strlen(nonce));
+	crypto_auth_hmacsha256_final(&st, mac);
+	for (i = 0; i < sizeof(mac); i++)
+		(void)re_snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+
+	r->state = R_AUTH;
+	(void)send_cmd(r, "auth", "hmac", hex, NULL);
+	sodium_memzero(&st, sizeof(st));
+}
+
+
+static void ping_timeout(void *arg);
+
+
+static void link_up(struct remote *r)
+{
+	struct le *le;
+
+	r->state = R_UP;
+	r->up_since = time_now_ms();
+	if (r->fails)
+		log_info("dialer %s: connected after %u failed attempt%s",
+			 r->url, r->fails, r->fails == 1 ? "" : "s");
+	else
+		log_info("dialer %s: connected", r->url);
+	r->fails = 0;
+
+	/* calls the ACD gave up on when the last link broke: a dialer
+	 * that outlived it must not keep them (not_found if it did not) */
+	while ((le = r->orphans.head)) {
+		struct rcall *rc = le->data;
+
+		log_info("dialer %s: hanging up %s, interrupted earlier",
+			 r->url, rc->id);
+		(void)send_cmd(r, "hangup", "id", rc->id, NULL);
+		mem_deref(rc);
+		if (r->state != R_UP)
+			return;
+	}
+
+	while ((le = r->dels.head)) {
+		struct rcall *rc = le->data;
+
+		(void)send_cmd(r, "agent_del", "agent", rc->id, NULL);
+		mem_deref(rc);
+		if (r->state != R_UP)
+			return;
+	}
+
+	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
+
+	/* agents' credentials, then the queue */
+	acd_dialer_ready(r->acd, true);
+}
+
+
+static void handle_line(struct remote *r, const char *line, size_t len)
+{
+	struct odict *od = NULL;
+	const char *name;
+
+	if (json_decode_odict(&od, 16, line, len, 4) ||
+	    !(name = odict_string(od, "event"))) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why),
+			    "a line that is not a JSON event");
+		link_down(r, false, r->fail_why);
+		goto out;
+	}
+
+	if (!strcmp(name, "hello")) {
+		handle_hello(r, od);
+	}
+	else if (r->state == R_AUTH) {
+		const char *cmd = odict_string(od, "cmd");
+
+		if (!strcmp(name, "ok") && cmd && !strcmp(cmd, "auth"))
+			link_up(r);
+		else
+			handle_error(r, od);
+	}
+	else if (r->state != R_UP) {
+		/* nothing else comes before the hello and the auth */
+	}
+	else if (!strcmp(name, "error")) {
+		handle_error(r, od);
+	}
+	else if (strcmp(name, "ok") && strcmp(name, "pong")) {
+		handle_event(r, od, name);
+	}
+
+ out:
+	mem_deref(od);
+}
+
+
+/* ---- the link ---- */
+
+static void recv_handler(struct mbuf *mb, void *arg)
+{
+	struct remote *r = arg;
+	struct mbuf *rx = r->rx;
+	size_t off = 0;
+
+	if (r->state < R_HELLO || r->state > R_UP)
+		return;
+
+	r->last_rx = time_now_ms();
+
+	rx->pos = rx->end;
+	if (mbuf_write_mem(rx, mbuf_buf(mb), mbuf_get_left(mb))) {
+		link_down(r, false, "out of memory");
+		return;
+	}
+
+	for (;;) {
+		uint8_t *start = rx->buf + off;
+		size_t left = rx->end - off;
+		uint8_t *nl = memchr(start, '\n', left);
+		size_t len;
+
+		if (!nl) {
+			if (left > CTL_LINE_MAX)
+				link_down(r, false, "a line longer than "
+					  "8192 bytes");
+			break;
+		}
+
+		len = (size_t)(nl - start);
+		off += len + 1;
+		if (len && start[len - 1] == '\r')
+			--len;
+
+		if (len > CTL_LINE_MAX) {
+			link_down(r, false, "a line longer than 8192 bytes");
+			break;
+		}
+
+		if (len)
+			handle_line(r, (const char *)start, len);
+
+		/* the line may have ended the link (and emptied rx) */
+		if (r->state < R_HELLO || r->state > R_UP)
+			return;
+	}
+
+	if (r->state < R_HELLO || r->state > R_UP)
+		return;
+
+	memmove(rx->buf, rx->buf + off, rx->end - off);
+	rx->end -= off;
+	rx->pos = 0;
+}
+
+
+static void estab_handler(void *arg)
+{
+	struct remote *r = arg;
+
+	if (r->state != R_CONNECTING)
+		return;
+
+	/* the handshake timer, started with the connect, goes on */
+	r->state = R_HELLO;
+	r->last_rx = time_now_ms();
+	tcp_conn_txqsz_set(r->tc, TXQ_MAX);
+}
+
+
+static void close_handler(int err, void *arg)
+{
+	struct remote *r = arg;
+	char why[64];
+
+	re_snprintf(why, sizeof(why), "%s", err ? strerror(err) :
+		    "closed by the dialer");
+	link_down(r, false, why);
+}
+
+
+static void handshake_timeout(void *arg)
+{
+	struct remote *r = arg;
+
+	link_down(r, false, r->state == R_CONNECTING ? "connect timed out" :
+		  "no hello or auth answer in time");
+}
+
+
+static void ping_timeout(void *arg)
+{
+	struct remote *r = arg;
+
+	if (r->state != R_UP)
+		return;
+
+	if (time_now_ms() - r->last_rx > DEAD_MS) {
+		link_down(r, false, "no answer for 15 seconds");
+		return;
+	}
+
+	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
+	(void)send_cmd(r, "ping", NULL);
+}
+
+
+static void connect_now(struct remote *r)
+{
+	int err;
+
+	r->state = R_CONNECTING;
+	mbuf_rewind(r->rx);
+
+	err = tcp_connect(&r->tc, &r->addr, estab_handler, recv_handler,
+			  close_handler, r);
+	if (err) {
+		link_down(r, false, strerror(err));
+		return;
+	}
+
+	tmr_start(&r->tmr, HANDSHAKE_MS, handshake_timeout, r);
+}
+
+
+static void reconnect_timeout(void *arg)
+{
+	connect_now(arg);
+}
+
+
+/* A link may end inside one of its connection's handlers: the
+ * connection is freed on the next turn, not under libre's feet. */
+static void dead_free(void *arg)
+{
+	struct remote *r = arg;
+
+	r->dead_tc = mem_deref(r->dead_tc);
+}
+
+
+/*
+ * The link is gone (or never came): calls in flight are interrupted, the
+ * ACD stops dispatching, and a new attempt is scheduled. Safe from any of
+ * the connection's handlers: the connection is freed on the next turn.
+ */
+static void link_down(struct remote *r, bool auth, const char *why)
+{
+	bool was_up = r->state == R_UP;
+	int64_t now = time_now_ms();
+	struct le *le;
+	uint32_t delay;
+
+	if (r->state == R_WAIT || r->state == R_STOPPED)
+		return;
+
+	if (r->tc) {
+		/* no more handlers: the connection dies quietly */
+		tcp_set_handlers(r->tc, NULL, NULL, NULL, NULL);
+		mem_deref(r->dead_tc);
+		r->dead_tc = r->tc;
+		r->tc = NULL;
+		tmr_start(&r->dead_tmr, 0, dead_free, r);
+	}
+	mbuf_rewind(r->rx);
+	tmr_cancel(&r->tmr);
+	r->state = R_WAIT;
+
+	if (was_up) {
+		log_warn("dialer %s: link lost: %s", r->url, why);
+		if (now - r->up_since >= STABLE_MS)
+			r->backoff = BACKOFF_MIN;
+
+		/* the ACD hears of each call once, and may call back into
+		 * this port: the list is moved first */
+		while ((le = r->calls.head)) {
+			struct rcall *rc = le->data;
+
+			list_unlink(&rc->le);
+			hash_unlink(&rc->he);
+			list_append(&r->orphans, &rc->le, rc);
+		}
+		for (le = r->orphans.head; le; le = le->next) {
+			struct rcall *rc = le->data;
+
+			report(r, rc->id, ACD_EV_INTERRUPTED, NULL,
+			       "dialer_lost", 0);
+		}
+
+		acd_dialer_ready(r->acd, false);
+	}
+	else {
+		/* one line for a streak of failures, and a reminder */
+		++r->fails;
+		if (auth && (r->fails == 1 || r->fails % LOG_EVERY == 0))
+			log_error("dialer %s: %s; nothing is dialed until "
+				  "it is fixed", r->url, why);
+		else if (r->fails == 1 || r->fails % LOG_EVERY == 0)
+			log_warn("dialer %s: cannot connect: %s (trying "
+				 "again, attempt %u)", r->url, why, r->fails);
+		else
+			log_debug("dialer %s: cannot connect: %s", r->url,
+				  why);
+	}
+
+	if (r->stopping) {
+		r->state = R_STOPPED;
+		return;
+	}
+
+	/* jitter of up to a quarter, so that servers do not knock in
+	 * step */
+	delay = r->backoff + randombytes_uniform(r->backoff / 4 + 1);
+	r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+		r->backoff * 2;
+
+	tmr_start(&r->tmr, delay, reconnect_timeout, r);
+}
+
+
+static void remote_destructor(void *arg)
+{
+	struct remote *r = arg;
+
+	r->state = R_STOPPED;
+	tmr_cancel(&r->tmr);
+	if (r->tc)
+		tcp_set_handlers(r->tc, NULL, NULL, NULL, NULL);
+	r->tc = mem_deref(r->tc);
+	tmr_cancel(&r->dead_tmr);
+	r->dead_tc = mem_deref(r->dead_tc);
+	list_flush(&r->calls);
+	list_flush(&r->orphans);
+	list_flush(&r->dels);
+	mem_deref(r->callh);
+	mem_deref(r->rx);
+	if (r->secret)
+		sodium_memzero(r->secret, strlen(r->secret));
+	mem_deref(r->secret);
+}
+
+
+int app_remote_parse(struct sa *addr, const char *url)
+{
+	const char *hp;
+	char buf[80];
+
+	if (!addr || !url || strncmp(url, "tcp://", 6))
+		return EINVAL;
+
+	hp = url + 6;
+	if (strlen(hp) >= sizeof(buf))
+		return EINVAL;
+
+	/* no name server is asked: an address, or localhost */
+	if (!strncmp(hp, "localhost:", 10)) {
+		re_snprintf(buf, sizeof(buf), "127.0.0.1:%s", hp + 10);
+		hp = buf;
+	}
+
+	if (sa_decode(addr, hp, strlen(hp)) || !sa_port(addr))
+		return EINVAL;
+
+	return 0;
+}
+
+
+int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
+		     const char *secret)
+{
+	struct acd_dialer ops;
+	struct remote *r;
+	int err;
+
+	if (!rp || !acd || !url || !secret || !*secret)
+		return EINVAL;
+
+	r = mem_zalloc(sizeof(*r), remote_destructor);
+	if (!r)
+		return ENOMEM;
+
+	r->acd = acd;
+	tmr_init(&r->tmr);
+	tmr_init(&r->dead_tmr);
+	list_init(&r->calls);
+	list_init(&r->orphans);
+	list_init(&r->dels);
+	r->backoff = BACKOFF_MIN;
+	str_bcpy(r->url, url, sizeof(r->url));
+
+	err = app_remote_parse(&r->addr, url);
+	if (err)
+		goto out;
+
+	err = str_dup(&r->secret, secret);
+	err |= hash_alloc(&r->callh, CALLS_HASH);
+	r->rx = mbuf_alloc(1024);
+	if (err || !r->rx) {
+		err = err ? err : ENOMEM;
+		goto out;
+	}
+
+	/* down until it answers: the ACD neither dispatches nor sends
+	 * credentials into the void */
+	acd_dialer_ready(acd, false);
+
+	memset(&ops, 0, sizeof(ops));
+	ops.arg = r;
+	ops.originate = originate;
+	ops.offer_agent = offer_agent;
+	ops.hangup = hangup;
+	ops.agent_set = agent_set;
+	ops.agent_del = agent_del;
+	acd_set_dialer(acd, &ops);
+
+	log_info("dialer %s: connecting (call-control, HMAC "
+		 "authentication)", r->url);
+	connect_now(r);
+
+ out:
+	if (err)
+		mem_deref(r);
+	else
+		*rp = r;
+
+	return err;
+}
+
+
+void app_remote_shutdown(struct remote *r)
+{
+	struct le *le;
+
+	if (!r || r->state == R_STOPPED)
+		return;
+
+	r->stopping = true;
+
+	/* beckon is stopping: no new call either */
+	acd_dialer_ready(r->acd, false);
+
+	/* as a local dialer hangs up its calls when beckon stops: their
+	 * ends come back while the loop drains */
+	if (r->state == R_UP) {
+		for (le = r->calls.head; le; le = le->next) {
+			struct rcall *rc = le->data;
+
+			(void)send_cmd(r, "hangup", "id", rc->id, NULL);
+			if (r->state != R_UP)
+				break;
+		}
+	}
+
+	/* no new link; an open one stays for the calls' ends */
+	tmr_cancel(&r->tmr);
+	if (r->state != R_UP) {
+		if (r->tc)
+			tcp_set_handlers(r->tc, NULL, NULL, NULL, NULL);
+		r->tc = mem_deref(r->tc);
+		r->state = R_STOPPED;
+	}
+}
+
+
+unsigned app_remote_calls(const struct remote *r)
+{
+	return r && r->state == R_UP ? list_count(&r->calls) : 0;
+}

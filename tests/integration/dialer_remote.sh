@@ -1,0 +1,367 @@
+#!/bin/sh
+# beckon serve driving a dialer in another process (`beckon dialer`) over
+# the call-control protocol, `--dialer tcp://...`, with sipp as the
+# customer behind the trunk and as the agent's desk phone:
+#   - a callback is called, bridged and ended, the reason in the store;
+#   - the link breaks mid-call (a TCP relay between the two is killed):
+#     the callback is interrupted and retried, the agent freed, and once
+#     the link is back the dialer is told to hang up the orphaned call
+#     (both phones get their BYE); the retry completes;
+#   - kill -9 of the dialer mid-call: interrupted, retried; nothing is
+#     dialed while it is down (the retry waits queued, no attempt spent);
+#     after it comes back, agents' credentials reach its registrar again
+#     (a real REGISTER with digest) and the retry completes;
+#   - a wrong control_secret: a clear error, nothing dialed;
+#   - secrets in no log; both stop cleanly on SIGTERM.
+. "$(dirname "$0")/../lib/common.sh"
+
+SIPP=$(command -v sipp) || fail "sipp is not installed"
+SIP=$(free_port)
+DCTL=$(free_port)     # the dialer's control_listen
+RELAY=$(free_port)    # a TCP relay to it, that the test can cut
+CUST=$(free_port)
+AGENT=$(free_port)
+SECRET="remote-secret-$$-x9"
+SCN="$BECKON_SRC/tests/sipp"
+export BECKON_TOKEN=demo
+
+# ---- helpers
+
+# sipp_uas NAME SCENARIO PORT: one call, in background; sets SPID
+sipp_uas() {
+	"$SIPP" -sf "$2" -i 127.0.0.1 -p "$3" -m 1 -nostdin -timeout 40s \
+		-timeout_error \
+		-trace_msg -message_file "$T/$1.msg" -trace_err \
+		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	i=0
+	until ss -Hlun "sport = :$3" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "sipp $1 does not listen"
+		sleep 0.02
+	done
+}
+
+# sipp_done PID NAME: the peer finished its scenario
+sipp_done() {
+	rc=0
+	wait "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "sipp $2 exited $rc: $(tail -n 5 "$T/$2.out")"
+}
+
+# stop_pid PID: kill -9 one process we started, and reap it
+stop_pid() {
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+wait_tcp() {
+	i=0
+	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
+		sleep 0.02
+	done
+}
+
+# wait_log FILE PATTERN COUNT: until PATTERN is in FILE COUNT times
+wait_log() {
+	i=0
+	until [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
+		sleep 0.05
+	done
+}
+
+# wait_status ID STATUS: poll the public status (15 s at most)
+wait_status() {
+	i=0
+	while :; do
+		req GET "/v1/callbacks/$1"
+		[ "$(jv .status)" = "$2" ] && return 0
+		i=$((i + 1))
+		[ $i -lt 150 ] ||
+			fail "callback $1 is $(jv .status), expected $2"
+		sleep 0.1
+	done
+}
+
+sql() {
+	sqlite3 "$DB" "$1"
+}
+
+# types ID: the callback's event types, in order
+types() {
+	sql "SELECT group_concat(type, ' ') FROM (SELECT type FROM events
+		WHERE callback_id='$1' ORDER BY seq)"
+}
+
+agent_state() {
+	req GET /v1/admin/agents/alice -H "Authorization: Bearer demo"
+	jv .state
+}
+
+start_dialer() {
+	"$BECKON" dialer --sip_listen "127.0.0.1:$SIP" \
+		--control_listen "127.0.0.1:$DCTL" \
+		--control_secret "$SECRET" --rtp_ports 30000-39999 \
+		--prompt_dir "$BECKON_SRC/share/prompts" \
+		--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone" \
+		>>"$T/dialer.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_tcp "$DCTL"
+}
+
+# a relay that forwards each connection to the dialer, and that the test
+# kills to break the link while the dialer lives on
+cat >"$T/relay.py" <<'EOF'
+import asyncio, sys
+
+async def pipe(r, w):
+    try:
+        while data := await r.read(65536):
+            w.write(data)
+            await w.drain()
+    except Exception:
+        pass
+    w.close()
+
+async def client(cr, cw):
+    try:
+        ur, uw = await asyncio.open_connection("127.0.0.1", int(sys.argv[2]))
+    except OSError:
+        cw.close()
+        return
+    await asyncio.gather(pipe(cr, uw), pipe(ur, cw))
+
+async def main():
+    srv = await asyncio.start_server(client, "127.0.0.1", int(sys.argv[1]))
+    async with srv:
+        await srv.serve_forever()
+
+asyncio.run(main())
+EOF
+
+start_relay() {
+	python3 "$T/relay.py" "$RELAY" "$DCTL" >"$T/relay.out" 2>&1 &
+	RPID=$!
+	PIDS="$PIDS $RPID"
+	wait_tcp "$RELAY"
+}
+
+# ---- beckon dialer --help, and what it refuses
+
+"$BECKON" dialer --help >"$T/help.out" || fail "dialer --help"
+grep -q "usage: beckon dialer" "$T/help.out" || fail "no dialer usage"
+grep -q -- "--control_secret" "$T/help.out" || fail "help lacks keys"
+if grep -q -- "--http_listen" "$T/help.out"; then
+	fail "dialer --help lists keys it does not read"
+fi
+rc=0
+"$BECKON" dialer --control_listen "127.0.0.1:$DCTL" >"$T/nosecret.log" \
+	2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "a dialer without control_secret exited $rc"
+grep -q "needs control_listen and control_secret" "$T/nosecret.log" ||
+	fail "no clear error without control_secret"
+rc=0
+"$BECKON" serve --db "sqlite:$T/bad.db" --dialer tcp://nowhere:x \
+	>"$T/badurl.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "not tcp://ADDRESS:PORT" "$T/badurl.log" ||
+	fail "a bad dialer URL: exit $rc, $(cat "$T/badurl.log")"
+ok "beckon dialer --help; no secret or a bad URL stops the start-up"
+
+# ---- a call through the remote dialer
+
+start_dialer
+start_relay
+start_beckon serve --demo --dialer "tcp://127.0.0.1:$RELAY" \
+	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+SLOG="$T/serve.log"
+wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 1
+wait_log "$T/dialer.log" "control client .* authenticated" 1
+if grep -q "dialer: info: SIP on" "$SLOG"; then
+	fail "serve started a dialer of its own"
+fi
+
+export BECKON_SERVER="$URL"
+"$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:$AGENT" \
+	--sip_password alicepw >/dev/null || fail "agent set alice"
+"$BECKON" business set demo --retry_delays 4 >/dev/null ||
+	fail "business set"
+"$BECKON" agent state alice available >/dev/null || fail "alice available"
+ok "serve connects to the dialer with --dialer tcp://, HMAC auth"
+
+sipp_uas cust1 "$SCN/answer/customer.xml" "$CUST"
+C1=$SPID
+sipp_uas agent1 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A1=$SPID
+post_json '{"business":"demo","phone":"+14155550170","name":"Ann"}'
+expect_status 202
+ID1=$(jv .id)
+wait_status "$ID1" completed
+sipp_done "$C1" cust1
+sipp_done "$A1" agent1
+[ "$(types "$ID1")" = "created dialing offered ringing answered \
+agent_ringing agent_answered bridged ended" ] ||
+	fail "events of $ID1: $(types "$ID1")"
+[ "$(sql "SELECT ended_reason FROM callbacks WHERE id='$ID1'")" = \
+	customer_hangup ] || fail "ended_reason of $ID1"
+[ "$(sql "SELECT json_extract(data, '$.sip') FROM events
+	WHERE callback_id='$ID1' AND type='ended'")" = 200 ] ||
+	fail "ended without the SIP status"
+ok "POST -> dialed by the remote dialer -> bridged -> ended (customer_hangup, 200)"
+
+# ---- the link breaks mid-call; the dialer lives on
+
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+sipp_uas cust2 "$SCN/uas_answer/scenario.xml" "$CUST"
+C2=$SPID
+sipp_uas agent2 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A2=$SPID
+post_json '{"business":"demo","phone":"+14155550171"}'
+expect_status 202
+ID2=$(jv .id)
+wait_status "$ID2" connected
+[ "$(agent_state)" = on_call ] || fail "alice is $(agent_state)"
+
+stop_pid "$RPID"
+wait_status "$ID2" scheduled
+[ "$(types "$ID2")" = "created dialing offered ringing answered \
+agent_ringing agent_answered bridged interrupted retry_scheduled" ] ||
+	fail "events of $ID2: $(types "$ID2")"
+req GET "/v1/callbacks/$ID2"
+expect_jv '.events[-2].type' interrupted
+expect_jv '.events[-2].data.was' connected
+expect_jv '.events[-1].data.reason' interrupted
+[ "$(agent_state)" = available ] || fail "alice is $(agent_state)"
+grep -q "link lost" "$SLOG" || fail "no log line for the lost link"
+ok "link lost mid-call: interrupted, retry scheduled, alice available"
+
+# the link comes back: the orphaned call is hung up at the dialer, so
+# both phones get their BYE and finish
+start_relay
+wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 2
+wait_log "$SLOG" "hanging up $ID2, interrupted earlier" 1
+sipp_done "$C2" cust2
+sipp_done "$A2" agent2
+ok "link back: the dialer hangs up the call nobody watches (BYE to both)"
+
+# the retry (4 s later) is called and completes
+sipp_uas cust3 "$SCN/answer/customer.xml" "$CUST"
+C3=$SPID
+sipp_uas agent3 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A3=$SPID
+wait_status "$ID2" completed
+sipp_done "$C3" cust3
+sipp_done "$A3" agent3
+[ "$(sql "SELECT attempts FROM callbacks WHERE id='$ID2'")" = 2 ] ||
+	fail "attempts of $ID2"
+ok "the retry is called through the new link and completes"
+
+# ---- kill -9 of the dialer mid-call
+
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+sipp_uas cust4 "$SCN/uas_answer/scenario.xml" "$CUST"
+C4=$SPID
+sipp_uas agent4 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A4=$SPID
+post_json '{"business":"demo","phone":"+14155550172"}'
+expect_status 202
+ID3=$(jv .id)
+wait_status "$ID3" connected
+stop_pid "$DPID"
+wait_status "$ID3" scheduled
+req GET "/v1/callbacks/$ID3"
+expect_jv '.events[-2].type' interrupted
+expect_jv '.events[-2].data.was' connected
+expect_jv '.events[-1].type' retry_scheduled
+[ "$(agent_state)" = available ] || fail "alice is $(agent_state)"
+# the phones of a dead dialer get no BYE: ours to stop
+stop_pid "$C4"
+stop_pid "$A4"
+ok "kill -9 of the dialer mid-call: interrupted, retry scheduled, alice free"
+
+# its retry falls while the dialer is down: queued, not dialed, no
+# attempt spent
+wait_status "$ID3" queued
+sleep 1.5
+req GET "/v1/callbacks/$ID3"
+expect_jv .status queued
+[ "$(sql "SELECT attempts FROM callbacks WHERE id='$ID3'")" = 1 ] ||
+	fail "an attempt was spent while the dialer was down"
+grep -q "cannot connect" "$SLOG" || fail "no log of the failed reconnects"
+ok "while the dialer is down nothing is dispatched (queued, attempt 1)"
+
+# it comes back: credentials first (a real REGISTER with digest), then
+# the retry
+sipp_uas cust5 "$SCN/answer/customer.xml" "$CUST"
+C5=$SPID
+sipp_uas agent5 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A5=$SPID
+start_dialer
+wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 3
+wait_status "$ID3" completed
+sipp_done "$C5" cust5
+sipp_done "$A5" agent5
+[ "$(sql "SELECT attempts FROM callbacks WHERE id='$ID3'")" = 2 ] ||
+	fail "attempts of $ID3"
+"$SIPP" -sf "$SCN/register/uac.xml" "127.0.0.1:$SIP" -i 127.0.0.1 \
+	-p "$(free_port)" -m 1 -nostdin -timeout 20s -timeout_error \
+	-trace_err -error_file "$T/register.err" >"$T/register.out" 2>&1 ||
+	fail "REGISTER to the restarted dialer: $(tail -n 5 "$T/register.err")"
+ok "the dialer is back: the retry completes; alice's credentials reached its registrar"
+
+# ---- a wrong secret: a clear error, nothing dialed
+
+SERVE_PID=$PID
+SERVE_URL=$URL
+DB_MAIN=$DB
+DB="$T/wrong.db"
+start_beckon wrong --demo --dialer "tcp://127.0.0.1:$DCTL" \
+	--control_secret "not-the-secret-$$" --sip_listen "127.0.0.1:$(free_port)"
+WRONG_PID=$PID
+wait_log "$T/wrong.log" "authentication failed" 1
+grep -q "control_secret is not the dialer's; nothing is dialed" \
+	"$T/wrong.log" || fail "the error does not say what to fix"
+wait_log "$T/dialer.log" "authentication failed" 1
+BECKON_SERVER="$URL" "$BECKON" agent set alice \
+	--endpoint "sip:alice@127.0.0.1:$AGENT" >/dev/null || fail "agent set"
+BECKON_SERVER="$URL" "$BECKON" agent state alice available >/dev/null ||
+	fail "alice available"
+post_json '{"business":"demo","phone":"+14155550173"}'
+expect_status 202
+ID4=$(jv .id)
+sleep 1.5
+req GET "/v1/callbacks/$ID4"
+expect_jv .status queued
+[ "$(sql "SELECT count(*) FROM events WHERE callback_id='$ID4'
+	AND type='dialing'")" = 0 ] || fail "dialed with a wrong secret"
+ok "a wrong control_secret: 'authentication failed' logged, nothing dialed"
+
+stop_beckon
+DB=$DB_MAIN
+PID=$SERVE_PID
+URL=$SERVE_URL
+
+# ---- no secret in any log; clean stops
+
+for f in "$T"/*.log; do
+	if grep -q -e "$SECRET" -e "not-the-secret" -e alicepw "$f"; then
+		fail "a secret in $f"
+	fi
+done
+ok "no secret in any log"
+
+stop_beckon
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+[ "$rc" = 0 ] || fail "beckon dialer exited $rc on SIGTERM"
+grep -q "app: info: stopped" "$T/dialer.log" || fail "dialer did not stop"
+if grep -q "Sanitizer\|runtime error" "$T"/*.log; then
+	fail "sanitizer report in the log"
+fi
+ok "serve and dialer stop cleanly on SIGTERM"
