@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <re.h>
 #define LOG_SUBSYS "dialer"
@@ -33,6 +35,8 @@ enum {
 	HASH_CALLS = 256,
 	HASH_AGENTS = 64,
 	TRUNK_REG_EXPIRES = 600,
+	SIP_UDP_RCVBUF = 4 * 1024 * 1024,
+	FD_SCAN_MAX = 4096,
 };
 
 struct pentry {
@@ -522,9 +526,46 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 }
 
 
+/*
+ * The SIP UDP socket's receive buffer. The kernel's default
+ * (net.core.rmem_default, 208 KiB) holds only about 90 datagrams, and a
+ * burst of calls ending together (a BYE and its 200 for each leg, the
+ * next calls' responses) overflows it: a lost 180 or 200 means an INVITE
+ * retransmitted half a second later and, with some peers, a failed call.
+ * libre does not give out the socket sip_transp_add() opened, so we find
+ * it among our descriptors by its local address and enlarge it (as far
+ * as net.core.rmem_max allows, or beyond it with CAP_NET_ADMIN).
+ */
+static void sip_udp_rcvbuf(const struct sa *laddr, int size)
+{
+	int fd;
+
+	for (fd = 0; fd < FD_SCAN_MAX; fd++) {
+		struct sa sa;
+		int type = 0;
+		socklen_t tl = sizeof(type);
+
+		sa_init(&sa, AF_UNSPEC);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) ||
+		    type != SOCK_DGRAM ||
+		    getsockname(fd, &sa.u.sa, &sa.len) ||
+		    !sa_cmp(&sa, laddr, SA_ALL))
+			continue;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			       sizeof(size)))
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+					 sizeof(size));
+		return;
+	}
+
+	log_debug("SIP UDP socket not found: default receive buffer");
+}
+
+
 static int sip_start(struct dialer *d)
 {
-	struct sa srvv[4];
+	struct sa srvv[4], laddr;
 	uint32_t srvc = ARRAY_SIZE(srvv);
 	char domain[64] = "";
 	char a[64];
@@ -540,6 +581,8 @@ static int sip_start(struct dialer *d)
 		return err;
 
 	err = sip_transp_add(d->sip, SIP_TRANSP_UDP, &d->sip_laddr);
+	if (!err && !sip_transp_laddr(d->sip, &laddr, SIP_TRANSP_UDP, NULL))
+		sip_udp_rcvbuf(&laddr, SIP_UDP_RCVBUF);
 	if (!err)
 		err = sip_transp_add(d->sip, SIP_TRANSP_TCP, &d->sip_laddr);
 	if (err) {

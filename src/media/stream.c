@@ -30,6 +30,7 @@ enum {
 	PROMPT_CATCHUP = 5,     /* most frames sent at once after a stall */
 	PT_CN = 13,             /* comfort noise: accepted, not relayed */
 	TELEV_SIZE = 4,
+	CLOCK_MS = 10,          /* the prompt clock's tick */
 };
 
 struct media_stream {
@@ -62,12 +63,13 @@ struct media_stream {
 	uint32_t map_offset;
 
 	/* prompt */
+	struct le ple;              /* in playing */
 	struct media_prompt *prompt;
 	size_t ppos;
 	bool loop;
+	bool pdone;                 /* over, the handler not told yet */
 	uint64_t pstart;
 	uint64_t psent;
-	struct tmr ptmr;
 
 	/* inactivity */
 	uint32_t timeout_ms;
@@ -87,7 +89,22 @@ struct media_stream {
 };
 
 
+/*
+ * The prompt clock: one timer for every stream that plays a prompt,
+ * rather than one each. libre 1.1.0 keeps its timers in one sorted list
+ * and inserts by walking it, and SIP keeps a timer per answered leg for
+ * 32 s (the ACK kept for 2xx retransmissions), so at hundreds of calls a
+ * second each timer started costs a walk over tens of thousands: fifty
+ * a second per playing stream was most of the dialer's CPU. A stream's
+ * frames stay on its own 20 ms grid (pstart); the tick only decides when
+ * they leave, up to CLOCK_MS late. The event loop is one thread.
+ */
+static struct list playing;
+static struct tmr clock_tmr;
+
+
 static void inactivity_check(void *arg);
+static void clock_sync(void);
 
 
 static void stream_destructor(void *arg)
@@ -95,7 +112,8 @@ static void stream_destructor(void *arg)
 	struct media_stream *ms = arg;
 
 	media_unbridge(ms);
-	tmr_cancel(&ms->ptmr);
+	list_unlink(&ms->ple);
+	clock_sync();
 	tmr_cancel(&ms->itmr);
 	mem_deref(ms->prompt);
 	mem_deref(ms->rec);
@@ -146,14 +164,15 @@ static void send_frame(struct media_stream *ms, const int16_t *pcm)
 }
 
 
-static void prompt_tick(void *arg)
+/*
+ * Send the frames of the prompt that are due by now. true: a prompt
+ * without loop is over (the caller tells the handler).
+ */
+static bool prompt_send(struct media_stream *ms, uint64_t now)
 {
-	struct media_stream *ms = arg;
 	const int16_t *pcm = media_prompt_pcm(ms->prompt);
 	size_t n = media_prompt_samples(ms->prompt);
-	uint64_t now = tmr_jiffies();
 	uint64_t due = (now - ms->pstart) / MEDIA_PTIME + 1;
-	uint64_t next;
 	unsigned burst = 0;
 	int16_t frame[MEDIA_FRAME];
 
@@ -181,13 +200,8 @@ static void prompt_tick(void *arg)
 			k += take;
 		}
 
-		if (!k) {
-			/* a prompt without loop is over */
-			ms->prompt = mem_deref(ms->prompt);
-			if (ms->eh)
-				ms->eh(ms, MEDIA_EV_PROMPT_END, 0, ms->arg);
-			return;
-		}
+		if (!k)
+			return true;
 		memset(frame + k, 0, (MEDIA_FRAME - k) * sizeof(int16_t));
 
 		/* one frame per 20 ms of the timeline */
@@ -199,9 +213,62 @@ static void prompt_tick(void *arg)
 		++ms->psent;
 	}
 
-	/* the next frame is due at pstart + psent * 20 ms */
-	next = ms->pstart + ms->psent * MEDIA_PTIME;
-	tmr_start(&ms->ptmr, next > now ? next - now : 1, prompt_tick, ms);
+	return false;
+}
+
+
+static void clock_tick(void *arg);
+
+
+static void clock_sync(void)
+{
+	if (list_isempty(&playing))
+		tmr_cancel(&clock_tmr);
+	else if (!tmr_isrunning(&clock_tmr))
+		tmr_start(&clock_tmr, CLOCK_MS, clock_tick, NULL);
+}
+
+
+static void play_end(struct media_stream *ms)
+{
+	list_unlink(&ms->ple);
+	ms->pdone = false;
+	ms->prompt = mem_deref(ms->prompt);
+}
+
+
+static void clock_tick(void *arg)
+{
+	uint64_t now = tmr_jiffies();
+	struct media_stream *ms;
+	struct le *le;
+
+	(void)arg;
+
+	/* sending calls no handler: the list stays as it is */
+	for (le = playing.head; le; le = le->next) {
+		ms = le->data;
+		if (!ms->pdone && prompt_send(ms, now))
+			ms->pdone = true;
+	}
+
+	/* a handler may stop or free any stream: look again each time */
+	for (;;) {
+		for (le = playing.head; le; le = le->next) {
+			if (((struct media_stream *)le->data)->pdone)
+				break;
+		}
+		if (!le)
+			break;
+
+		ms = le->data;
+		play_end(ms);
+		if (ms->eh)
+			ms->eh(ms, MEDIA_EV_PROMPT_END, 0, ms->arg);
+	}
+
+	if (!list_isempty(&playing))
+		tmr_start(&clock_tmr, CLOCK_MS, clock_tick, NULL);
 }
 
 
@@ -218,9 +285,14 @@ int media_stream_play(struct media_stream *ms, struct media_prompt *p,
 	ms->pstart = tmr_jiffies();
 	ms->psent = 0;
 	ms->tx_marker = true;
+	ms->pdone = false;
+	if (!ms->ple.list)
+		list_append(&playing, &ms->ple, ms);
 
-	/* the first frame now, the next on the 20 ms grid */
-	prompt_tick(ms);
+	/* the first frame now, the next on the clock's ticks */
+	if (prompt_send(ms, ms->pstart))
+		ms->pdone = true;
+	clock_sync();
 
 	return 0;
 }
@@ -231,8 +303,8 @@ void media_stream_stop(struct media_stream *ms)
 	if (!ms)
 		return;
 
-	tmr_cancel(&ms->ptmr);
-	ms->prompt = mem_deref(ms->prompt);
+	play_end(ms);
+	clock_sync();
 	ms->map_valid = false;
 }
 
@@ -470,7 +542,6 @@ int media_stream_alloc(struct media_stream **msp,
 	if (!ms)
 		return ENOMEM;
 
-	tmr_init(&ms->ptmr);
 	tmr_init(&ms->itmr);
 	ms->eh = eh;
 	ms->arg = arg;
