@@ -271,8 +271,12 @@ static int originate(void *arg, const struct acd_call *call)
 	list_append(&r->calls, &rc->le, rc);
 
 	err = send_od(r, od, false);
-	if (err)
-		rc = NULL;   /* interrupted by link_down, or ours to drop */
+	if (err && r->state != R_UP) {
+		/* the link broke under it: the call was reported
+		 * interrupted with the others, which is its answer */
+		rc = NULL;
+		err = 0;
+	}
 
  out:
 	if (err && rc)
@@ -561,18 +565,18 @@ static void link_up(struct remote *r)
 		log_info("dialer %s: hanging up %s, interrupted earlier",
 			 r->url, rc->id);
 		(void)send_cmd(r, "hangup", "id", rc->id, NULL);
-		mem_deref(rc);
 		if (r->state != R_UP)
-			return;
+			return;   /* kept for the next link */
+		mem_deref(rc);
 	}
 
 	while ((le = r->dels.head)) {
 		struct rcall *rc = le->data;
 
 		(void)send_cmd(r, "agent_del", "agent", rc->id, NULL);
-		mem_deref(rc);
 		if (r->state != R_UP)
 			return;
+		mem_deref(rc);
 	}
 
 	tmr_start(&r->tmr, PING_MS, ping_timeout, r);

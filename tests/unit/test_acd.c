@@ -16,6 +16,7 @@
 struct rec {
 	int originates;
 	int offers;
+	int agent_sets;
 	char customer[32];
 	char agent[64];
 	char id[64];
@@ -57,6 +58,15 @@ static int rec_hangup(void *arg, const char *id)
 	(void)id;
 
 	return 0;
+}
+
+
+static void rec_agent_set(void *arg, const struct agent *a)
+{
+	struct rec *r = arg;
+
+	(void)a;
+	r->agent_sets++;
 }
 
 
@@ -485,6 +495,92 @@ TEST(acd_never_calls_outside_hours)
 	TEST_EQ_STR(r.last_event, "outside_hours");
 	TEST_EQ_INT(r.scheduled_for,
 		    (now / 86400000 + 1) * 86400000 + 9 * 3600000);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* A remote dialer's link: nothing dispatched while it is down, every
+ * agent's credentials sent again when it is up, and a call the link lost
+ * is interrupted and retried, its agent freed (the remote port's
+ * contract, src/app/remote.c). */
+TEST(acd_dialer_lost)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      rec_agent_set, NULL};
+	struct cbres r;
+	struct agres ag;
+	char url[256];
+	const char *id = "cb_0000000000050000000000000000000000e";
+	const char *id2 = "cb_0000000000060000000000000000000000f";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	/* set while down: no credentials into the void, no dispatch */
+	acd_dialer_ready(acd, false);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(rec.agent_sets, 0);
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
+	acd_callback_added(acd, id);
+	spin();
+	TEST_EQ_INT(rec.originates, 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "queued");
+	TEST_EQ_INT(acd_eta_s(acd, "acme", 1), -1);
+
+	/* up: both agents' credentials, then the call */
+	acd_dialer_ready(acd, true);
+	spin();
+	TEST_EQ_INT(rec.agent_sets, 2);
+	TEST_EQ_INT(rec.originates, 1);
+	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "on_call");
+
+	/* the link is lost mid-call */
+	acd_dialer_ready(acd, false);
+	ev(acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.last_event, "retry_scheduled");
+	TEST_EQ_INT(r.attempts, 1);
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "available");
+	TEST_EQ_STR(ag.reason, "dialer lost");
+
+	/* a report for it again changes nothing: it is not in a call */
+	ev(acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+
+	/* while down, a new callback waits; once up it is called, and a
+	 * loss while dialing is an interruption too */
+	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
+	acd_callback_added(acd, id2);
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	acd_dialer_ready(acd, true);
+	spin();
+	TEST_EQ_INT(rec.agent_sets, 4);
+	TEST_EQ_INT(rec.originates, 2);
+	TEST_EQ_STR(rec.id, id2);
+	ev(acd, id2, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "available");
 
 	mem_deref(acd);
 	teardown(st, cfg, url);
