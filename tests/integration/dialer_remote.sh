@@ -12,6 +12,8 @@
 #     after it comes back, agents' credentials reach its registrar again
 #     (a real REGISTER with digest) and the retry completes;
 #   - a wrong control_secret: a clear error, nothing dialed;
+#   - a fake dialer: an over-long line ends the link (and beckon comes
+#     back, with the HMAC); a refused originate is retried (dialer_error);
 #   - secrets in no log; both stop cleanly on SIGTERM.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -342,6 +344,89 @@ expect_jv .status queued
 ok "a wrong control_secret: 'authentication failed' logged, nothing dialed"
 
 stop_beckon
+
+# ---- a dialer that misbehaves: a fake one, in Python
+
+# the first connection gets a line over the bound; the next ones are
+# served: auth checked against the HMAC, every originate refused
+cat >"$T/fake.py" <<'EOF'
+import hashlib, hmac, json, socket, sys
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(8)
+secret = sys.argv[2].encode()
+log = open(sys.argv[3], "a", buffering=1)
+n = 0
+while True:
+    c, _ = srv.accept()
+    n += 1
+    f = c.makefile("rw", newline="\n")
+    nonce = "00112233445566778899aabbccddeeff%d" % n
+    f.write(json.dumps({"event": "hello",
+                        "protocol": "beckon-call-control/1",
+                        "nonce": nonce}) + "\n")
+    f.flush()
+    auth = json.loads(f.readline())
+    want = hmac.new(secret, nonce.encode(), hashlib.sha256).hexdigest()
+    good = auth.get("hmac") == want and "secret" not in auth
+    log.write("conn %d auth %s\n" % (n, "hmac-ok" if good else "bad"))
+    if n == 1:
+        f.write('{"event":"ok","cmd":"auth","pad":"' + "x" * 9000 + '"}\n')
+        f.flush()
+        log.write("conn 1 closed: %r\n" % (c.recv(1) == b""))
+        c.close()
+        continue
+    f.write('{"event":"ok","cmd":"auth"}\n')
+    f.flush()
+    for line in f:
+        cmd = json.loads(line)
+        log.write("cmd %s\n" % cmd["cmd"])
+        if cmd["cmd"] == "originate":
+            f.write(json.dumps({"event": "error", "cmd": "originate",
+                                "id": cmd["id"], "code": "failed",
+                                "message": "test"}) + "\n")
+        elif cmd["cmd"] == "ping":
+            f.write('{"event":"pong","t":0}\n')
+        else:
+            f.write(json.dumps({"event": "ok", "cmd": cmd["cmd"]}) + "\n")
+        f.flush()
+    c.close()
+EOF
+FAKE=$(free_port)
+python3 "$T/fake.py" "$FAKE" "$SECRET" "$T/fake.out" >"$T/fake.err" 2>&1 &
+FAKE_PID=$!
+PIDS="$PIDS $FAKE_PID"
+wait_tcp "$FAKE"
+DB="$T/fake.db"
+start_beckon fake --demo --dialer "tcp://127.0.0.1:$FAKE" \
+	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+wait_log "$T/fake.log" "a line longer than 8192 bytes" 1
+wait_log "$T/fake.log" "dialer tcp://127.0.0.1:$FAKE: connected" 1
+grep -q "conn 1 auth hmac-ok" "$T/fake.out" || fail "auth: $(cat "$T/fake.out")"
+grep -q "conn 2 auth hmac-ok" "$T/fake.out" || fail "auth again"
+grep -q "conn 1 closed: True" "$T/fake.out" || fail "over-long line kept"
+ok "an over-long line ends the link; beckon connects again (HMAC, no secret sent)"
+
+BECKON_SERVER="$URL" "$BECKON" agent set alice \
+	--endpoint "sip:alice@127.0.0.1:$AGENT" >/dev/null || fail "agent set"
+BECKON_SERVER="$URL" "$BECKON" agent state alice available >/dev/null ||
+	fail "alice available"
+post_json '{"business":"demo","phone":"+14155550174"}'
+expect_status 202
+ID5=$(jv .id)
+wait_status "$ID5" scheduled
+req GET "/v1/callbacks/$ID5"
+expect_jv '.events[-1].type' retry_scheduled
+expect_jv '.events[-1].data.reason' dialer_error
+[ "$(agent_state)" = available ] || fail "alice is $(agent_state)"
+grep -q "cmd agent_set" "$T/fake.out" || fail "no agent_set sent"
+grep -q "refused call $ID5: failed" "$T/fake.log" ||
+	fail "no log of the refusal"
+ok "an originate the dialer refuses: retry scheduled (dialer_error), agent free"
+stop_beckon
+stop_pid "$FAKE_PID"
 DB=$DB_MAIN
 PID=$SERVE_PID
 URL=$SERVE_URL
