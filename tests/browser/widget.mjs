@@ -53,7 +53,8 @@ async function until(f, ms, what) {
 		if (v)
 			return v;
 		if (Date.now() > end)
-			throw new Error(`FAIL: timed out waiting for ${what}`);
+			throw new Error('FAIL: timed out waiting for ' +
+				(typeof what === 'function' ? what() : what));
 		await new Promise((r) => setTimeout(r, 50));
 	}
 }
@@ -621,7 +622,7 @@ async function mainFlow() {
 	}, 100);
 	await admin('POST', '/agents/alice/state', {state: 'available'});
 	await until(() => seen[seen.length - 1] === 'You’re connected.',
-		    30000, 'connected (seen: ' + seen.join(' | ') + ')');
+		    30000, () => 'connected (seen: ' + seen.join(' | ') + ')');
 	clearInterval(watch);
 	const order = ['You are number 1 in line.', 'We’re calling you now.',
 		       'Please hold: we’re connecting you to an agent.',

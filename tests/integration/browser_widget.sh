@@ -12,21 +12,42 @@ command -v sipp >/dev/null || fail "sipp is not installed"
 sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
 
 SIP=$(free_port)
-CUST=$(free_port)
-AGENT=$(free_port)
 CTL=$(free_port)
 
-# start_sipp NAME SCENARIO PORT CALLS: a UAS on loopback, in background
+# start_sipp NAME SCENARIO CALLS: a UAS on a free loopback UDP port, in
+# background; sets PID_NAME and PORT_NAME once that sipp listens. Tests
+# run side by side, and another's RTP may take a port between free_port
+# and the bind: then sipp exits and another port is tried.
 start_sipp() {
-	sipp -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" -i 127.0.0.1 \
-		-p "$3" -m "$4" -nostdin -trace_err \
-		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
-	eval "PID_$1=$!"
-	PIDS="$PIDS $!"
+	tries=0
+	while :; do
+		port=$(free_port)
+		sipp -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" \
+			-i 127.0.0.1 -p "$port" -m "$3" -nostdin -trace_err \
+			-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+		pid=$!
+		i=0
+		until ss -Hlunp "sport = :$port" 2>/dev/null |
+				grep -q "pid=$pid,"; do
+			kill -0 "$pid" 2>/dev/null || break
+			i=$((i + 1))
+			[ $i -le 250 ] || fail "sipp $1 does not listen"
+			sleep 0.02
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		tries=$((tries + 1))
+		[ $tries -lt 5 ] || fail "sipp $1 found no free port"
+	done
+	PIDS="$PIDS $pid"
+	eval "PID_$1=$pid PORT_$1=$port"
 }
 
-start_sipp cust uas_slow_answer "$CUST" 1
-start_sipp agent uas_slow_answer "$AGENT" 1
+start_sipp cust uas_slow_answer 1
+start_sipp agent uas_slow_answer 1
+CUST=$PORT_cust
+AGENT=$PORT_agent
 
 start_beckon widget --demo --dialer local --sip_listen "127.0.0.1:$SIP" \
 	--control_listen "127.0.0.1:$CTL" \
