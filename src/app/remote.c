@@ -158,7 +158,9 @@ static int send_od(struct remote *r, const struct odict *od, bool wipe)
 	if (r->state < R_HELLO || r->state > R_UP || !r->tc)
 		return ENOTCONN;
 
-	mb = mbuf_alloc(256);
+	/* a line with a secret is written where it will fit: a buffer
+	 * that grows leaves a copy behind, unwiped */
+	mb = mbuf_alloc(wipe ? CTL_LINE_MAX : 256);
 	if (!mb)
 		return ENOMEM;
 
