@@ -14,7 +14,8 @@
 #   - a wrong control_secret: a clear error, nothing dialed;
 #   - a fake dialer: an over-long line ends the link (and beckon comes
 #     back, with the HMAC); a refused originate is retried (dialer_error);
-#   - secrets in no log; both stop cleanly on SIGTERM.
+#   - SIGTERM to either side mid-call: the call ends (system_hangup), the
+#     end is stored; secrets in no log; both exit 0.
 . "$(dirname "$0")/../lib/common.sh"
 
 SIPP=$(command -v sipp) || fail "sipp is not installed"
@@ -431,7 +432,56 @@ DB=$DB_MAIN
 PID=$SERVE_PID
 URL=$SERVE_URL
 
-# ---- no secret in any log; clean stops
+# ---- orderly stops with a call up: each side ends it with a reason
+
+# the dialer stops (SIGTERM): its calls end (system_hangup), the server
+# records the end, sees the link go and waits for the dialer's return
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+sipp_uas cust6 "$SCN/uas_answer/scenario.xml" "$CUST"
+C6=$SPID
+sipp_uas agent6 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A6=$SPID
+post_json '{"business":"demo","phone":"+14155550175"}'
+expect_status 202
+ID6=$(jv .id)
+wait_status "$ID6" connected
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+[ "$rc" = 0 ] || fail "beckon dialer exited $rc on SIGTERM"
+grep -q "app: info: stopped" "$T/dialer.log" || fail "dialer did not stop"
+sipp_done "$C6" cust6
+sipp_done "$A6" agent6
+wait_status "$ID6" completed
+req GET "/v1/callbacks/$ID6"
+expect_jv '.events[-1].type' ended
+expect_jv '.events[-1].data.reason' system_hangup
+wait_log "$SLOG" "link lost: closed by the dialer" 1
+ok "SIGTERM to the dialer mid-call: BYE to both, ended (system_hangup), exit 0"
+
+# the server stops (SIGTERM): it asks the dialer to hang up its calls and
+# records their ends before it exits
+start_dialer
+wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 4
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+sipp_uas cust7 "$SCN/uas_answer/scenario.xml" "$CUST"
+C7=$SPID
+sipp_uas agent7 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A7=$SPID
+post_json '{"business":"demo","phone":"+14155550176"}'
+expect_status 202
+ID7=$(jv .id)
+wait_status "$ID7" connected
+stop_beckon
+sipp_done "$C7" cust7
+sipp_done "$A7" agent7
+[ "$(sql "SELECT status || ' ' || ended_reason FROM callbacks
+	WHERE id='$ID7'")" = "completed system_hangup" ] ||
+	fail "$ID7 after the stop: $(sql "SELECT status, ended_reason
+		FROM callbacks WHERE id='$ID7'")"
+ok "SIGTERM to the server mid-call: the dialer hangs up, the end is stored"
+
+# ---- no secret in any log; the dialer's clean stop
 
 for f in "$T"/*.log; do
 	if grep -q -e "$SECRET" -e "not-the-secret" -e alicepw "$f"; then
@@ -440,13 +490,11 @@ for f in "$T"/*.log; do
 done
 ok "no secret in any log"
 
-stop_beckon
 kill -TERM "$DPID"
 rc=0
 wait "$DPID" || rc=$?
 [ "$rc" = 0 ] || fail "beckon dialer exited $rc on SIGTERM"
-grep -q "app: info: stopped" "$T/dialer.log" || fail "dialer did not stop"
 if grep -q "Sanitizer\|runtime error" "$T"/*.log; then
 	fail "sanitizer report in the log"
 fi
-ok "serve and dialer stop cleanly on SIGTERM"
+ok "the dialer stops cleanly on SIGTERM; no sanitizer report"
