@@ -8,40 +8,12 @@
 #   call is placed and bridged once the business opens.
 . "$(dirname "$0")/../lib/common.sh"
 
-SIPP=$(command -v sipp) || fail "sipp is not installed"
+command -v sipp >/dev/null || fail "sipp is not installed"
 SIP=$(free_port)
 CUST=$(free_port)
 AGENT=$(free_port)
 CTL=$(free_port)
 ZONE=America/New_York
-
-# start_sipp NAME SCENARIO PORT CALLS: a UAS on loopback, in background
-start_sipp() {
-	"$SIPP" -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" -i 127.0.0.1 \
-		-p "$3" -m "$4" -nostdin -trace_err -trace_msg \
-		-message_file "$T/$1.msg" \
-		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
-	eval "PID_$1=$!"
-	PIDS="$PIDS $!"
-}
-
-# invites NAME: INVITEs the sipp NAME has received so far
-invites() {
-	grep -c '^INVITE ' "$T/$1.msg" 2>/dev/null || true
-}
-
-# wait_status ID STATUS [SECONDS]: poll the public status
-wait_status() {
-	i=0
-	while :; do
-		req GET "/v1/callbacks/$1"
-		[ "$(jv .status)" = "$2" ] && return 0
-		i=$((i + 1))
-		[ $i -lt $((${3:-15} * 10)) ] ||
-			fail "callback $1 is $(jv .status), expected $2"
-		sleep 0.1
-	done
-}
 
 start_sipp busy uas_busy "$CUST" 3
 start_sipp agent uas_answer "$AGENT" 1

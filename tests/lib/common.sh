@@ -136,3 +136,37 @@ hdr() {
 	grep -i "^$1:" "$T/hdrs" | head -n 1 | cut -d: -f2- | tr -d '\r' |
 		sed 's/^ *//'
 }
+
+# ---- SIP peers and the callback's life, for the tests with the dialer
+
+# start_sipp NAME SCENARIO PORT CALLS: a sipp UAS from
+# tests/sipp/SCENARIO/scenario.xml on 127.0.0.1:PORT, in the background,
+# for CALLS calls. Sets PID_NAME; its errors go to $T/NAME.err and every
+# message it saw to $T/NAME.msg (see invites).
+start_sipp() {
+	sipp -sf "$BECKON_SRC/tests/sipp/$2/scenario.xml" -i 127.0.0.1 \
+		-p "$3" -m "$4" -nostdin -trace_err -error_file "$T/$1.err" \
+		-trace_msg -message_file "$T/$1.msg" >"$T/$1.out" 2>&1 &
+	eval "PID_$1=$!"
+	PIDS="$PIDS $!"
+}
+
+# invites NAME [USER]: how many INVITEs the sipp NAME has received so far
+# (only those for sip:USER@... when USER is given)
+invites() {
+	grep -c "^INVITE sip:${2:+$2@}" "$T/$1.msg" 2>/dev/null || true
+}
+
+# wait_status ID STATUS [SECONDS]: poll the public status of callback ID
+# until it is STATUS (at most SECONDS, 15 by default)
+wait_status() {
+	i=0
+	while :; do
+		req GET "/v1/callbacks/$1"
+		[ "$(jv .status)" = "$2" ] && return 0
+		i=$((i + 1))
+		[ $i -lt $((${3:-15} * 10)) ] ||
+			fail "callback $1 is $(jv .status), expected $2"
+		sleep 0.1
+	done
+}
