@@ -24,6 +24,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 #include <re.h>
 #define LOG_SUBSYS "dialer"
@@ -496,8 +498,9 @@ static void cmd_status(struct cconn *cc, const struct odict *od)
 		return;
 
 	dialer_status_all(cc->ctl->d, status_list_handler, &sl);
-	send_line(cc, "{\"event\":\"status\",\"count\":%u,\"calls\":[%b]}",
-		  dialer_call_count(cc->ctl->d), sl.mb->buf, sl.mb->end);
+	send_line(cc, "{\"event\":\"status\",\"count\":%u,\"heap\":%zu,"
+		  "\"calls\":[%b]}", dialer_call_count(cc->ctl->d),
+		  dialer_heap_used(), sl.mb->buf, sl.mb->end);
 	mem_deref(sl.mb);
 }
 
@@ -800,6 +803,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	struct control *ctl = arg;
 	uint8_t nonce[NONCE_BYTES];
 	struct cconn *cc;
+	int one = 1;
 	size_t i;
 	int err;
 
@@ -833,6 +837,10 @@ static void connect_handler(const struct sa *peer, void *arg)
 	}
 
 	tcp_conn_txqsz_set(cc->tc, TXQ_MAX);
+	/* events are small lines in bursts: Nagle would hold each second
+	 * one for the client's delayed ACK (40 ms) */
+	(void)setsockopt(tcp_conn_fd(cc->tc), IPPROTO_TCP, TCP_NODELAY,
+			 &one, sizeof(one));
 	cc->ctl = ctl;
 	list_append(&ctl->conns, &cc->le, cc);
 

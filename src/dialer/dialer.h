@@ -35,6 +35,7 @@
 #define BECKON_DIALER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cfg;
@@ -154,6 +155,12 @@ typedef void (dialer_status_h)(const char *id, const struct dialer_status *st,
 			       void *arg);
 void dialer_status_all(const struct dialer *d, dialer_status_h *h,
 		       void *arg);
+/*
+ * Bytes of heap in use in this process (glibc's mallinfo2; 0 where it is
+ * missing): the status command reports it, so that a test can tell a
+ * leak from memory the allocator keeps.
+ */
+size_t dialer_heap_used(void);
 /* detach h from every call it receives events for (a client left) */
 void dialer_forget_handler(struct dialer *d, dialer_event_h *h,
 			   void *arg);

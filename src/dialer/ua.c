@@ -19,6 +19,9 @@
  * sessions); what it leaves comes to request_handler() below.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -676,6 +679,19 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 		*dp = d;
 
 	return err;
+}
+
+
+size_t dialer_heap_used(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+	struct mallinfo2 mi = mallinfo2();
+
+	/* in use from the arenas, and in blocks of their own (mmap) */
+	return mi.uordblks + mi.hblkhd;
+#else
+	return 0;
+#endif
 }
 
 
