@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <re.h>
 #define LOG_SUBSYS "app"
 #include "util/util.h"
@@ -36,6 +37,7 @@ enum {
 	DRAIN_MS = 100,
 	DRAIN_MAX = 30,
 	DIALER_DRAIN_MS = 500,
+	APP_MAX_FDS = 65536,       /* fds_raise(): at most 2 MiB of table */
 };
 
 struct app {
@@ -468,6 +470,32 @@ static int dialer_check(const struct cfg *cfg)
 }
 
 
+/*
+ * libre's event loop takes descriptors below a bound fixed on first use,
+ * FD_SETSIZE (1024) by default: the dialer's four sockets a call would
+ * stop it near 250 calls. Raise the soft limit to the hard one and size
+ * the loop to it, before anything listens.
+ */
+static void fds_raise(void)
+{
+	struct rlimit rl;
+	rlim_t n = 1024;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		n = rl.rlim_cur;
+	}
+	if (n > APP_MAX_FDS || n == RLIM_INFINITY)
+		n = APP_MAX_FDS;
+	if (n > 1024)
+		(void)fd_setsize((int)n);
+}
+
+
 int app_serve(struct cfg *cfg)
 {
 	enum log_level lvl;
@@ -489,6 +517,7 @@ int app_serve(struct cfg *cfg)
 		log_error("libre_init: %s", strerror(err));
 		return err;
 	}
+	fds_raise();
 	tmr_init(&app.drain);
 
 	log_info("beckon %s starting", BECKON_VERSION);
@@ -623,6 +652,7 @@ int app_dialer(struct cfg *cfg)
 		log_error("libre_init: %s", strerror(err));
 		return err;
 	}
+	fds_raise();
 	tmr_init(&app.drain);
 
 	log_info("beckon %s dialer starting", BECKON_VERSION);

@@ -1,0 +1,196 @@
+#!/bin/sh
+# bench/calls: complete callback flows through the dialer at increasing
+# rates: originate over the call-control protocol, the customer answers
+# (sipp as the trunk), hold prompt, the agent answers (sipp as the agent's
+# phone), bridged, media both ways for BENCH_HOLD ms, hung up over the
+# protocol. For each rate: calls with the complete flow, failures, set-up
+# time (originate sent to bridged received) p50/p99, beckon's CPU per
+# call; at the end the highest rate with zero failures.
+#
+#   sh bench/calls/run.sh [path/to/beckon]      (or: make bench-calls)
+#
+# Media: the agent's sipp streams a looped 440 Hz PCMU tone (rtp_stream)
+# from the ACK on; the customer's sipp echoes every packet it gets
+# (-rtp_echo): first beckon's prompt, then the agent's tone relayed by
+# beckon, which beckon relays back to the agent.
+#
+# The reference, in the same run and at the same rates: sipp itself
+# placing the same SIP dialogs, two per flow (INVITE with the same SDP,
+# 180, 200, ACK, the same hold, BYE, 200) against the same answering
+# scenario. It is the cost of the bare SIP signalling of a flow in a
+# mature C++ SIP tool, without the B2BUA's logic, media or events; baresip's
+# b2bua module was not used because it bridges incoming calls to outgoing
+# ones (it needs a caller) rather than placing two calls on command. The
+# ratio is beckon's CPU per flow over sipp's CPU for two dialogs.
+#
+# Each rate runs on a fresh beckon: libre keeps each answered leg's ACK
+# 32 s, so a rate reaches its steady state only after 32 s
+# (BENCH_SECONDS=40 to see it; the default is shorter).
+#
+# beckon runs on core 0, the sipps and the driver on core 1 (taskset); the
+# reference sipp UAC runs alone on core 0 the same way.
+# Knobs: BENCH_SECONDS (10), BENCH_RATES ("100 200 400 800 1200"),
+# BENCH_HOLD (1000 ms), BENCH_AGENT_TRANSPORT (udp or tcp).
+set -eu
+
+BECKON=${1:-build/beckon}
+SECS=${BENCH_SECONDS:-10}
+RATES=${BENCH_RATES:-100 200 400 800 1200}
+HOLD=${BENCH_HOLD:-1000}
+ATP=${BENCH_AGENT_TRANSPORT:-udp}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+LOAD="$SRC/tests/sipp/lib/load.py"
+T=$(mktemp -d /tmp/beckon-bench-calls.XXXXXX)
+PIDS=""
+SECRET=bench-secret
+HZ=$(getconf CLK_TCK)
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	i=0
+	until ss -Hln "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -lt 500 ] || { echo "nothing listens on $1" >&2; exit 1; }
+		sleep 0.02
+	done
+}
+
+# cpu PID: user + system clock ticks so far
+cpu() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+sox -n -r 8000 -c 1 -e u-law -t wav "$T/tone.wav" synth 5 sine 440 \
+	vol 0.5
+sed "s#@TONE@#$T/tone.wav#" "$HERE/agent.xml" >"$T/agent.xml"
+sed "s#@HOLD@#$HOLD#" "$HERE/uac.xml" >"$T/uac.xml"
+
+# sipp_uas NAME XML PORT CALLS [args]: an answering sipp on core 1
+sipp_uas() {
+	su_name=$1
+	su_xml=$2
+	su_port=$3
+	su_calls=$4
+	shift 4
+	taskset -c 1 sipp -sf "$su_xml" -i 127.0.0.1 -p "$su_port" \
+		-mi 127.0.0.1 -mp "$(free_port)" -nostdin -m "$su_calls" \
+		-timeout 120s -max_recv_loops 10000 \
+		-trace_err -error_file "$T/$su_name.err" \
+		"$@" >"$T/$su_name.out" 2>&1 &
+	SIPP_PID=$!
+	PIDS="$PIDS $SIPP_PID"
+	wait_port "$su_port"
+}
+
+# run_beckon RATE: prints "ok failed p50 p99 cpu_ms_per_call"
+run_beckon() {
+	rate=$1
+	n=$((rate * SECS))
+	sip=$(free_port)
+	ctl=$(free_port)
+	trunk=$(free_port)
+	agent=$(free_port)
+	taskset -c 0 "$BECKON" serve --http_listen "127.0.0.1:$(free_port)" \
+		--db "sqlite:$T/b$rate.db" --log_level warn --dialer local \
+		--sip_listen "127.0.0.1:$sip" \
+		--control_listen "127.0.0.1:$ctl" --control_secret "$SECRET" \
+		--trunk_proxy "sip:127.0.0.1:$trunk" \
+		--rtp_ports 20000-59999 --prompt_dir "$SRC/share/prompts" \
+		2>"$T/beckon$rate.log" &
+	bpid=$!
+	PIDS="$PIDS $bpid"
+	wait_port "$ctl"
+
+	sipp_uas cust$rate "$HERE/customer.xml" "$trunk" "$n" -rtp_echo
+	cpid=$SIPP_PID
+	if [ "$ATP" = tcp ]; then
+		sipp_uas agent$rate "$T/agent.xml" "$agent" "$n" -t t1
+		auri="sip:agent@127.0.0.1:$agent;transport=tcp"
+	else
+		sipp_uas agent$rate "$T/agent.xml" "$agent" "$n"
+		auri="sip:agent@127.0.0.1:$agent"
+	fi
+	apid=$SIPP_PID
+
+	c0=$(cpu "$bpid")
+	# in flight: a flow lasts its set-up and its hold; room for twice
+	conc=$((rate * (HOLD + 500) * 2 / 1000 + 10))
+	taskset -c 1 python3 "$LOAD" "127.0.0.1:$ctl" "$SECRET" "$n" \
+		"$conc" "$auri" --rate "$rate" --hold "$HOLD" \
+		--timeout $((SECS * 3 + 30)) >"$T/load$rate.json" || true
+	c1=$(cpu "$bpid")
+
+	kill "$bpid" "$cpid" "$apid" 2>/dev/null || true
+	wait "$bpid" "$cpid" "$apid" 2>/dev/null || true
+
+	jq -r --arg cpu "$(( (c1 - c0) * 1000000 / HZ ))" \
+		'"\(.ok) \(.failed) \(.setup_p50_ms) \(.setup_p99_ms) " +
+		 "\(($cpu | tonumber) / ([.ok, 1] | max) / 1000 | . * 1000 |
+		     round / 1000)"' "$T/load$rate.json"
+}
+
+# run_ref RATE: sipp places 2 * RATE dialogs a second for SECS seconds;
+# prints "dialogs failed cpu_ms_per_two_dialogs"
+run_ref() {
+	rate=$1
+	n=$((rate * SECS * 2))
+	uas=$(free_port)
+	sipp_uas ref$rate "$HERE/customer.xml" "$uas" "$n"
+	upid=$SIPP_PID
+	taskset -c 0 sipp -sf "$T/uac.xml" "127.0.0.1:$uas" -i 127.0.0.1 \
+		-p "$(free_port)" -mi 127.0.0.1 -mp "$(free_port)" -nostdin \
+		-r $((rate * 2)) -l $((rate * 8 + 100)) -m "$n" \
+		-timeout $((SECS * 3 + 30))s -trace_stat -stf "$T/ref$rate.csv" \
+		>"$T/uac$rate.out" 2>&1 &
+	rpid=$!
+	PIDS="$PIDS $rpid"
+	c0=$(cpu "$rpid")
+	c1=$c0
+	while kill -0 "$rpid" 2>/dev/null; do
+		c1=$(cpu "$rpid" 2>/dev/null || echo "$c1")
+		sleep 0.2
+	done
+	wait "$rpid" 2>/dev/null || true
+	kill "$upid" 2>/dev/null || true
+	wait "$upid" 2>/dev/null || true
+	awk -F';' -v cpu="$(( (c1 - c0) * 1000000 / HZ ))" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ ok = $col["SuccessfulCall(C)"]; bad = $col["FailedCall(C)"] }
+	END { printf "%d %d %.3f\n", ok, bad, ok ? cpu / ok * 2 / 1000 : 0 }
+	' "$T/ref$rate.csv"
+}
+
+echo "calls benchmark: $SECS s per rate, hold $HOLD ms, agent over $ATP;" \
+	"beckon on core 0, sipps and driver on core 1"
+printf '%6s | %7s %6s %8s %8s %9s | %8s %6s %9s | %6s\n' \
+	rate flows failed "p50 ms" "p99 ms" "cpu ms" \
+	dialogs failed "cpu ms" ratio
+best=0
+for r in $RATES; do
+	set -- $(run_beckon "$r")
+	ok=$1 bad=$2 p50=$3 p99=$4 bcpu=$5
+	set -- $(run_ref "$r")
+	rok=$1 rbad=$2 rcpu=$3
+	ratio=$(awk -v a="$bcpu" -v b="$rcpu" \
+		'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')
+	printf '%6s | %7s %6s %8s %8s %9s | %8s %6s %9s | %6s\n' \
+		"$r" "$ok" "$bad" "$p50" "$p99" "$bcpu" "$rok" "$rbad" \
+		"$rcpu" "$ratio"
+	[ "$bad" != 0 ] || best=$r
+done
+echo "highest rate with zero failed flows: $best/s" \
+	"(cpu ms: per flow for beckon, per two dialogs for sipp)"
