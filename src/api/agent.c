@@ -1207,27 +1207,39 @@ static int64_t local_midnight(struct api *api, const char *business)
 static void figures_h(int err, const struct figures *f, void *arg)
 {
 	struct sup *p = arg;
-	char cur[8] = "";
+	size_t i;
 
-	(void)cur;
 	if (err) {
 		p->err = err;
 	}
 	else {
-		p->err |= mbuf_printf(p->mb, "%s{\"requested\":%lld,"
+		p->err |= mbuf_printf(p->mb, "{\"requested\":%lld,"
 				      "\"connected\":%lld,"
 				      "\"connected_60s\":%lld,"
 				      "\"median_connect_s\":%lld,"
 				      "\"abandoned\":%lld,\"failed\":%lld,"
-				      "\"sales\":%lld,\"sales_cents\":%lld}",
-				      "", (long long)f->requested,
+				      "\"sales\":%lld,\"totals\":[",
+				      (long long)f->requested,
 				      (long long)f->connected,
 				      (long long)f->connected_60s,
 				      (long long)f->median_connect_s,
 				      (long long)f->abandoned,
 				      (long long)f->failed,
-				      (long long)f->sales,
-				      (long long)f->sales_cents);
+				      (long long)f->sales);
+		/* one total per currency: dollars and euros do not add up */
+		for (i = 0; i < f->totaln; i++) {
+			const struct figures_total *t = &f->totalv[i];
+
+			p->err |= mbuf_printf(p->mb, "%s{\"currency\":",
+					      i ? "," : "");
+			p->err |= form_json_str(p->mb, t->currency);
+			p->err |= mbuf_printf(p->mb, ",\"sales\":%lld,"
+					      "\"amount_cents\":%lld}",
+					      (long long)t->sales,
+					      (long long)t->cents);
+		}
+		p->err |= mbuf_printf(p->mb, "],\"totals_cut\":%s}",
+				      f->totals_cut ? "true" : "false");
 	}
 
 	sup_next(p);

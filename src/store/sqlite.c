@@ -178,8 +178,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE c.business_id = ?1 AND c.created_at >= ?2"
 		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s",
 	[S_FIG_SALES] =
-		"SELECT count(*), coalesce(sum(amount_cents), 0) FROM outcomes"
-		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'",
+		"SELECT currency, count(*), coalesce(sum(amount_cents), 0)"
+		" FROM outcomes"
+		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
+		" GROUP BY currency ORDER BY currency",
 	[S_PHONE_AGENT_GET] =
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2",
@@ -1406,9 +1408,25 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 		return EIO;
 	bind_text(s, 1, op->req.business);
 	sqlite3_bind_int64(s, 2, op->since);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		f->sales = sqlite3_column_int64(s, 0);
-		f->sales_cents = sqlite3_column_int64(s, 1);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *cur = (const char *)sqlite3_column_text(s, 0);
+		struct figures_total *t;
+		int64_t amount = sqlite3_column_int64(s, 2);
+
+		f->sales += sqlite3_column_int64(s, 1);
+
+		/* sales with no amount (and so no currency) count, but
+		 * have no total */
+		if (!cur || !*cur)
+			continue;
+		if (f->totaln >= FIGURES_CURRENCIES_MAX) {
+			f->totals_cut = true;
+			continue;
+		}
+		t = &f->totalv[f->totaln++];
+		str_bcpy(t->currency, cur, sizeof(t->currency));
+		t->sales = sqlite3_column_int64(s, 1);
+		t->cents = amount;
 	}
 	sqlite3_reset(s);
 

@@ -351,6 +351,7 @@ int  store_outcome_put(struct store *st, const struct outcome *o,
 		       store_done_h *h, void *arg);
 
 /* A business's figures since an instant (the supervisor's "today"). */
+enum { FIGURES_CURRENCIES_MAX = 16 };
 struct figures {
 	int64_t requested;
 	int64_t connected;
@@ -358,8 +359,17 @@ struct figures {
 	int64_t median_connect_s; /* -1: none connected */
 	int64_t abandoned;
 	int64_t failed;
-	int64_t sales;
-	int64_t sales_cents;
+	int64_t sales;            /* every sale, with or without an amount */
+	/* the amounts per currency, by code: amounts in different
+	 * currencies cannot be added up; a sale with no amount is in the
+	 * count above only */
+	struct figures_total {
+		char currency[4];
+		int64_t sales;
+		int64_t cents;
+	} totalv[FIGURES_CURRENCIES_MAX];
+	size_t totaln;
+	bool totals_cut;          /* more currencies than totalv holds */
 };
 typedef void (store_figures_h)(int err, const struct figures *f, void *arg);
 int  store_figures(struct store *st, const char *business, int64_t since,

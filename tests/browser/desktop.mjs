@@ -355,7 +355,7 @@ try {
 	}
 	const after = await figures(bob);
 	check(after.requested === 2 && after.connected === 1 &&
-		after.sales === 1 && after.total === '499.90',
+		after.sales === 1 && after.total === '499.90 USD',
 		`figures after: ${JSON.stringify(after)}`);
 	check(await bob.locator('#chart svg rect').count() >= 5, 'chart');
 	await bob.waitForSelector(`#queue tr[data-id="${cb.id}"]`,

@@ -105,6 +105,8 @@ expect_status 200
 expect_jv '[.queue[].id] | index("'"$NEW"'") != null' true
 expect_jv '[.queue[].business] | unique | join(" ")' demo
 expect_jv '.figures.demo.requested' 2
+expect_jv '.figures.demo.sales' 0
+expect_jv '.figures.demo.totals | length' 0
 expect_jv '[.agents[].id] | sort | join(" ")' "alice bob"
 ok "supervisor: the queue and agents of its businesses, today's figures; agents get 403"
 

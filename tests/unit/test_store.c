@@ -572,3 +572,88 @@ TEST(store_callback_update_cas)
 
 	return 0;
 }
+
+
+struct fig_result {
+	int calls;
+	int err;
+	struct figures f;
+};
+
+
+static void fig_h(int err, const struct figures *f, void *arg)
+{
+	struct fig_result *r = arg;
+
+	r->calls++;
+	r->err = err;
+	if (f)
+		r->f = *f;
+}
+
+
+/* Sales are totalled per currency: dollars and euros are never added. */
+TEST(store_figures_per_currency)
+{
+	static const struct {
+		const char *id, *disp, *cur;
+		int64_t cents;
+	} sales[] = {
+		{"cb_f1", "sale", "USD", 1000},
+		{"cb_f2", "sale", "EUR", 500},
+		{"cb_f3", "sale", "USD", 2500},
+		{"cb_f4", "sale", "", 0},           /* a sale, no amount */
+		{"cb_f5", "not_interested", "USD", 9999},
+	};
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result r = {0}, d = {0};
+	struct fig_result fr = {0};
+	char url[256], phone[16];
+	size_t i;
+
+	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	for (i = 0; i < sizeof(sales) / sizeof(sales[0]); i++) {
+		struct outcome o;
+
+		re_snprintf(phone, sizeof(phone), "+3312345670%zu", i);
+		new_req(&req, sales[i].id, phone, "hf");
+		TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+		store_flush(st);
+		TEST_EQ_INT(r.err, 0);
+
+		memset(&o, 0, sizeof(o));
+		o.callback_id = sales[i].id;
+		o.business = "acme";
+		o.agent_id = "alice";
+		o.disposition = sales[i].disp;
+		o.amount_cents = sales[i].cents;
+		o.currency = sales[i].cur;
+		o.t = time_now_ms();
+		TEST_EQ_INT(store_outcome_put(st, &o, done_h, &d), 0);
+		store_flush(st);
+		TEST_EQ_INT(d.err, 0);
+	}
+
+	TEST_EQ_INT(store_figures(st, "acme", 0, fig_h, &fr), 0);
+	store_flush(st);
+	TEST_EQ_INT(fr.calls, 1);
+	TEST_EQ_INT(fr.err, 0);
+	TEST_EQ_INT(fr.f.requested, 5);
+	TEST_EQ_INT(fr.f.sales, 4);
+	TEST_EQ_INT(fr.f.totaln, 2);
+	TEST_EQ_STR(fr.f.totalv[0].currency, "EUR");
+	TEST_EQ_INT(fr.f.totalv[0].sales, 1);
+	TEST_EQ_INT(fr.f.totalv[0].cents, 500);
+	TEST_EQ_STR(fr.f.totalv[1].currency, "USD");
+	TEST_EQ_INT(fr.f.totalv[1].sales, 2);
+	TEST_EQ_INT(fr.f.totalv[1].cents, 3500);
+	TEST_ASSERT(!fr.f.totals_cut);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}

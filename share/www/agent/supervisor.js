@@ -25,6 +25,18 @@ function money(cents) {
 	return (Number(cents) / 100).toFixed(2);
 }
 
+// One line per currency: amounts in dollars and euros never add up.
+function totals(f) {
+	const v = Array.isArray(f.totals) ? f.totals : [];
+
+	if (!v.length)
+		return '—';
+	return [v.map((t) => h('span', {class: 'total',
+		'data-currency': String(t.currency)},
+		`${money(t.amount_cents)} ${t.currency}`)),
+		f.totals_cut ? h('span', {class: 'total muted'}, '…') : null];
+}
+
 function cells(...v) {
 	return v.map((x) => h('td', {}, x));
 }
@@ -47,7 +59,7 @@ export function createSupervisor({notify}) {
 					f.median_connect_s >= 0
 						? duration(f.median_connect_s) : '—',
 					f.abandoned, f.failed, f.sales,
-					money(f.sales_cents)));
+					totals(f)));
 		}));
 		fill($('chart'), chart(fig, ids));
 	}
