@@ -5,6 +5,8 @@
 #   make test SANITIZE=1  the same tests built with ASan + UBSan
 #   make bench-intake     the intake benchmark (not a test)
 #   make bench-acd        POST-to-INVITE latency benchmark
+#   make bench-calls      complete call flows per second (dialer)
+#   make bench-media      bridged calls' RTP relay: loss, CPU per packet
 #
 # Both first install any missing Debian packages (scripts/deps.sh).
 
@@ -20,7 +22,8 @@ endif
 
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
-.PHONY: all deps build run test bench-intake bench-acd clean
+.PHONY: all deps build run test bench-intake bench-acd bench-calls \
+	bench-media clean
 
 all: build
 
@@ -44,6 +47,12 @@ bench-intake: build
 
 bench-acd: build
 	@sh bench/acd/run.sh $(BUILD_DIR)/beckon
+
+bench-calls: build
+	@sh bench/calls/run.sh $(BUILD_DIR)/beckon
+
+bench-media: build
+	@sh bench/media/run.sh $(BUILD_DIR)/beckon
 
 clean:
 	rm -rf build build-san

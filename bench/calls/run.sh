@@ -109,7 +109,7 @@ run_beckon() {
 		--sip_listen "127.0.0.1:$sip" \
 		--control_listen "127.0.0.1:$ctl" --control_secret "$SECRET" \
 		--trunk_proxy "sip:127.0.0.1:$trunk" \
-		--rtp_ports 20000-59999 --prompt_dir "$SRC/share/prompts" \
+		--rtp_ports 12000-31999 --prompt_dir "$SRC/share/prompts" \
 		2>"$T/beckon$rate.log" &
 	bpid=$!
 	PIDS="$PIDS $bpid"

@@ -108,7 +108,7 @@ run_beckon() {
 		--sip_listen "127.0.0.1:$sip" \
 		--control_listen "127.0.0.1:$ctl" --control_secret "$SECRET" \
 		--trunk_proxy "sip:127.0.0.1:$trunk" \
-		--rtp_ports 20000-59999 --prompt_dir "$SRC/share/prompts" \
+		--rtp_ports 12000-31999 --prompt_dir "$SRC/share/prompts" \
 		2>"$T/beckon$n.log" &
 	bpid=$!
 	PIDS="$PIDS $bpid"
@@ -127,7 +127,7 @@ run_beckon() {
 
 	ss -Hlnup 2>/dev/null | awk -v pid="pid=$bpid," '
 	index($0, pid) { split($4, a, ":"); p = a[length(a)]
-		if (p >= 20000 && p <= 59999 && p % 2 == 0) print p }' \
+		if (p >= 12000 && p <= 31999 && p % 2 == 0) print p }' \
 		>"$T/ports$n"
 	[ "$(wc -l <"$T/ports$n")" -eq $((2 * n)) ] ||
 		echo "warning: $(wc -l <"$T/ports$n") RTP ports for $n calls" >&2

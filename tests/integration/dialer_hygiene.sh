@@ -141,9 +141,22 @@ $(( (H2 - H1) / CALLS )) bytes a call left behind"
 RSS $(rss) kB (warm-up $R1 kB)"
 fi
 
-sipp_wait "$CPID" customer
-sipp_wait "$APID" agent
-ok "each sipp completed its $TOTAL calls"
+# Each call was checked from beckon's side (load.py). A sipp counts a
+# call as failed when, on a loaded machine, beckon's INVITE retransmission
+# crosses its 200 and then its ACK arrives while sipp resends the 200
+# (its scenario cannot follow that): tolerated (exit 1), reported; any
+# other exit (a crash, its timeout) is not.
+peer_wait() {
+	rc=0
+	wait "$1" || rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "sipp $2 exited with $rc"
+	RACES=$(grep -c 'Aborting call' "$T/$2.err" 2>/dev/null || true)
+}
+peer_wait "$CPID" customer
+ca=$RACES
+peer_wait "$APID" agent
+ok "each sipp took its $TOTAL calls (retransmission races: customer \
+$ca, agent $RACES)"
 
 stop_beckon
 ok "clean shutdown"
