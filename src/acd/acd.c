@@ -59,6 +59,12 @@ struct acd_cb {
 	bool declined;             /* the agent declined it on the desktop */
 	bool hung_up_by_agent;     /* from the desktop, not the phone */
 	char rescheduled_by[64];
+	/* agent first with accept_timeout: an offer on the desk, nothing
+	 * dialed yet; the countdown is ours so that the reservation always
+	 * ends, whatever the desk does */
+	struct tmr offer_tmr;
+	char offer_to[64];         /* the agent asked to accept, "": none */
+	int64_t offer_until;       /* when the countdown ends (ms) */
 };
 
 /* a business with its parsed hours and zone */
@@ -228,6 +234,21 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 }
 
 
+/* An offer the agent let pass: away after max_missed_offers in a row. */
+static void agent_missed(struct acd_agent *aa)
+{
+	char why[64];
+
+	aa->missed++;
+	re_snprintf(why, sizeof(why), "missed %u offer%s in a row",
+		    aa->missed, aa->missed == 1 ? "" : "s");
+	if (aa->missed >= aa->acd->max_missed)
+		agent_set_state(aa, "away", why);
+	else
+		agent_set_state(aa, "available", "offer missed");
+}
+
+
 static void agent_timeout(void *arg)
 {
 	struct acd_agent *aa = arg;
@@ -260,6 +281,7 @@ static void acd_cb_destructor(void *arg)
 {
 	struct acd_cb *c = arg;
 
+	tmr_cancel(&c->offer_tmr);
 	list_unlink(&c->le);
 	mem_deref(c->cb);
 	mem_deref(c->last_agent);
@@ -610,12 +632,153 @@ static void dialing_then(struct acd_cb *c, int err)
 }
 
 
+/* ---- agent first, accepted on the desk ----
+ *
+ * With the business's accept_timeout, an agent-first offer does not dial
+ * at once: the agent is reserved ("offered") and the callback, still
+ * "queued" for the customer (who has not been called and may still
+ * cancel), is claimed for them with a compare-and-set and a lease
+ * (event "offered"). Then exactly one of these ends the offer, each
+ * stopping the countdown before its store change so that no other can
+ * follow:
+ *
+ *   accept  -> queued to dialing (events "dialing" and "accepted"), an
+ *              attempt, and the calls as without Accept;
+ *   decline -> back to the queue, the agent available, not a miss;
+ *   timeout -> back to the queue, a missed offer for the agent;
+ *   cancel  -> the customer canceled: the agent is available.
+ *
+ * Back in the queue the callback goes to the next agent (this one was
+ * tried this attempt), no attempt spent.
+ */
+
+static struct acd_agent *offer_stop(struct acd_cb *c)
+{
+	struct acd_agent *aa = agent_find(c->acd, c->offer_to);
+
+	tmr_cancel(&c->offer_tmr);
+	c->offer_to[0] = '\0';
+	c->offer_until = 0;
+
+	/* only a reservation for this callback is ours to end */
+	if (aa && (strcmp(aa->cb, c->cb->id) ||
+		   strcmp(aa->a->state, "offered")))
+		aa = NULL;
+
+	return aa;
+}
+
+
+/* Declined or expired: the agent is released and the callback queued. */
+static void offer_back(struct acd_cb *c, const char *event, bool missed)
+{
+	struct callback_change chg;
+	struct acd_agent *aa;
+	char data[128], agent[64];
+
+	str_bcpy(agent, c->offer_to, sizeof(agent));
+	aa = offer_stop(c);
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = "queued";
+	chg.agent_id = "";
+	chg.lease_until = 0;
+	chg.event = event;
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\"}", agent);
+	chg.event_data = data;
+	if (cb_change(c, &chg, NULL))
+		log_error("%s: cannot store the end of the offer", c->cb->id);
+
+	if (!aa)
+		return;
+	if (missed)
+		agent_missed(aa);
+	else
+		agent_set_state(aa, "available", "declined");
+}
+
+
+static void offer_expired(void *arg)
+{
+	struct acd_cb *c = arg;
+
+	log_info("%s: %s did not accept in time: the next agent", c->cb->id,
+		 c->offer_to);
+	offer_back(c, "offer_timeout", true);
+}
+
+
+static void offer_claimed(struct acd_cb *c, int err)
+{
+	struct acd_agent *aa;
+
+	/* the claim failed (canceled meanwhile): nothing to accept */
+	if (!err || !c->offer_to[0])
+		return;
+
+	aa = offer_stop(c);
+	if (aa)
+		agent_set_state(aa, "available", "offer withdrawn");
+}
+
+
+static void offer_wait(struct acd_cb *c, struct acd_agent *aa,
+		       const char *rule_id, int64_t timeout_s)
+{
+	struct callback_change chg;
+	char data[192];
+	int64_t now = time_now_ms();
+
+	str_bcpy(c->offer_to, aa->a->id, sizeof(c->offer_to));
+	c->offer_until = now + timeout_s * SEC;
+	tmr_start(&c->offer_tmr, (uint64_t)timeout_s * SEC, offer_expired, c);
+
+	callback_change_init(&chg, c->cb->id, now);
+	chg.status = "queued";
+	chg.agent_id = aa->a->id;
+	chg.rule_id = rule_id;
+	/* the claim outlives the countdown a little: the timer, not the
+	 * lease, ends it */
+	chg.lease_until = c->offer_until + 30 * SEC;
+	chg.event = "offered";
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\",\"rule\":\"%s\","
+		    "\"accept_s\":%lld}", aa->a->id, rule_id,
+		    (long long)timeout_s);
+	chg.event_data = data;
+
+	log_info("%s: offered to %s (rule '%s'), %llds to accept",
+		 c->cb->id, aa->a->id, rule_id, (long long)timeout_s);
+
+	if (cb_change(c, &chg, offer_claimed)) {
+		offer_stop(c);
+		agent_set_state(aa, "available", "offer failed");
+	}
+}
+
+
 static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 		  const char *rule_id)
 {
+	const struct business *b = biz_find(acd, c->cb->business);
 	struct callback_change chg;
 	char data[64], data2[160];
 	int64_t now = time_now_ms();
+
+	if (b && !strcmp(b->dial_mode, "agent_first") &&
+	    b->accept_timeout > 0) {
+		agent_set_state(aa, "offered", c->cb->id);
+		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+		c->agent_answered = false;
+		c->declined = false;
+		if (*c->tried)
+			re_snprintf(c->tried + strlen(c->tried),
+				    sizeof(c->tried) - strlen(c->tried),
+				    " %s", aa->a->id);
+		else
+			str_bcpy(c->tried, aa->a->id, sizeof(c->tried));
+		offer_wait(c, aa, rule_id, b->accept_timeout);
+		return;
+	}
 
 	/* reserved at once, so this dispatch gives aa nothing else */
 	agent_set_state(aa, "offered", c->cb->id);
@@ -759,7 +922,8 @@ static void dispatch(void *arg)
 		const char *rule_id = "";
 		bool hold;
 
-		if (c->busy)
+		/* busy, or waiting for an agent to accept */
+		if (c->busy || c->offer_to[0])
 			continue;
 
 		hold = !strcmp(c->cb->status, "on_hold") &&
@@ -997,15 +1161,7 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		agent_set_state(aa, "available", "dialer error");
 	}
 	else if (aa) {
-		char why[64];
-
-		aa->missed++;
-		re_snprintf(why, sizeof(why), "missed %u offer%s in a row",
-			    aa->missed, aa->missed == 1 ? "" : "s");
-		if (aa->missed >= acd->max_missed)
-			agent_set_state(aa, "away", why);
-		else
-			agent_set_state(aa, "available", "offer missed");
+		agent_missed(aa);
 	}
 
 	/* agent first: the customer was never called; when the call ends
@@ -1571,6 +1727,15 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 {
 	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
 
+	/* an offer on a desk for a callback now gone: not the agent's
+	 * miss */
+	if (c && c->offer_to[0]) {
+		struct acd_agent *aa = offer_stop(c);
+
+		if (aa)
+			agent_set_state(aa, "available", "offer withdrawn");
+	}
+
 	if (c && !c->busy)
 		mem_deref(c);
 }
@@ -1621,6 +1786,14 @@ int acd_decline(struct acd *acd, const char *id, const char *agent_id)
 
 	if (!c)
 		return ENOENT;
+
+	/* an offer waiting for Accept: nothing was dialed */
+	if (c->offer_to[0] && !strcmp(c->offer_to, agent_id)) {
+		log_info("%s: declined by %s before dialing", id, agent_id);
+		offer_back(c, "declined", false);
+		return 0;
+	}
+
 	if (strcmp(c->cb->agent_id, agent_id))
 		return EPERM;
 
@@ -1642,6 +1815,73 @@ int acd_decline(struct acd *acd, const char *id, const char *agent_id)
 	/* the agent leg ends (leg failed: next agent, no attempt spent) and
 	 * with it the call, the customer never called */
 	return acd->dialer.hangup(acd->dialer.arg, id);
+}
+
+
+int acd_accept(struct acd *acd, const char *id, const char *agent_id)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+	struct callback_change chg;
+	struct acd_agent *aa;
+	char data[64], data2[128];
+	int64_t now = time_now_ms();
+	int err;
+
+	if (!c || !agent_id)
+		return ENOENT;
+
+	if (strcmp(c->offer_to, agent_id)) {
+		/* offered to them this attempt, and over: too late */
+		return tried(c, agent_id) ? EBUSY : EPERM;
+	}
+	if (!acd->has_dialer || acd->dialer_down)
+		return ENOTCONN;
+
+	aa = agent_find(acd, agent_id);
+	if (!aa || strcmp(aa->cb, id) || strcmp(aa->a->state, "offered"))
+		return EBUSY;
+
+	/* the countdown stops first: no timeout or decline can follow */
+	offer_stop(c);
+	aa->missed = 0;
+
+	callback_change_init(&chg, id, now);
+	chg.status = "dialing";
+	chg.agent_id = agent_id;
+	chg.attempts = c->cb->attempts + 1;
+	chg.lease_until = now + STUCK_MS;
+	chg.event = "dialing";
+	chg.event_public = true;
+	re_snprintf(data, sizeof(data), "{\"attempt\":%lld}",
+		    (long long)c->cb->attempts + 1);
+	chg.event_data = data;
+	chg.event2 = "accepted";
+	re_snprintf(data2, sizeof(data2), "{\"agent\":\"%s\"}", agent_id);
+	chg.event2_data = data2;
+
+	log_info("%s: accepted by %s, dialing, attempt %lld", id, agent_id,
+		 (long long)c->cb->attempts + 1);
+
+	err = cb_change(c, &chg, dialing_then);
+	if (err)
+		agent_set_state(aa, "available", "offer failed");
+
+	return err;
+}
+
+
+int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
+			  const char *agent_id)
+{
+	const struct acd_cb *c = acd && id ? cb_find(acd, id) : NULL;
+	int64_t left;
+
+	if (!c || !agent_id || strcmp(c->offer_to, agent_id))
+		return -1;
+
+	left = c->offer_until - time_now_ms();
+
+	return left > 0 ? left : 0;
 }
 
 

@@ -14,6 +14,12 @@
  *   customer kept on hold; anything open --(process died)--> interrupted,
  *   then retried.
  *
+ *   Agent first with accept_timeout: queued --(an agent is reserved and
+ *   the callback claimed, event "offered", nothing dialed)--> queued,
+ *   then Accept --> dialing (events "dialing" + "accepted"), or Decline /
+ *   the countdown --> queued for the next agent ("declined" /
+ *   "offer_timeout", the latter a missed offer), no attempt spent.
+ *
  * Agent presence: offline -> available <-> away; available -> offered
  * (reserved for one callback) -> on_call -> wrap_up -> available. Each
  * state with a timer has a way out: a reservation expires, wrap-up ends,
@@ -159,6 +165,19 @@ int  acd_agent_ready(struct acd *acd, const char *agent_id);
  * the agent is available again, and it is not a missed offer.
  */
 int  acd_decline(struct acd *acd, const char *id, const char *agent_id);
+
+/*
+ * Agent first with the business's accept_timeout: the offer waits on the
+ * desk, nothing dialed, until the agent accepts it (then it is called as
+ * without Accept), declines it (acd_decline: next agent, not a miss) or
+ * lets the countdown run out (next agent, a missed offer). acd_accept:
+ * ENOENT, EPERM (not offered to them), EBUSY (too late: over), ENOTCONN
+ * (no dialer). acd_offer_left_ms: the countdown's time left for that
+ * agent, -1 when no offer of theirs waits.
+ */
+int  acd_accept(struct acd *acd, const char *id, const char *agent_id);
+int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
+			  const char *agent_id);
 
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,

@@ -8,7 +8,8 @@
  *   POST /agent/api/state     {"state": available|away|offline}
  *   GET  /agent/api/callbacks/ID   the screen pop: the callback, all its
  *                                  events, the customer's history
- *   POST /agent/api/callbacks/ID/{hangup,reschedule,decline,wrapup}
+ *   POST /agent/api/callbacks/ID/{accept,hangup,reschedule,decline,
+ *                                 wrapup}
  *   POST /agent/api/ready     end the wrap-up now
  *   GET  /agent/api/supervisor   queue, agents, today's figures
  *   GET  /agent/ws            live notifications (WebSocket)
@@ -713,6 +714,7 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 {
 	struct pop *p = arg;
 	const struct api_biz *ab;
+	int64_t left;
 	size_t i, k;
 
 	if (err) {
@@ -720,13 +722,26 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 		goto out;
 	}
 
+	/* the countdown from the server's clock: the desk's may differ */
+	left = acd_offer_left_ms(p->aa->api->acd, p->cb->id, p->agent_id);
+
 	ab = api_biz_find(p->aa->api, p->cb->business,
 			  strlen(p->cb->business));
 	err = mbuf_write_str(p->mb, "{\"dial_mode\":");
 	err |= form_json_str(p->mb, ab ? ab->b->dial_mode : "");
-	err |= mbuf_printf(p->mb, ",\"ring_timeout_s\":%lld,\"callback\":",
+	err |= mbuf_printf(p->mb, ",\"ring_timeout_s\":%lld,"
+			   "\"accept_timeout_s\":%lld,\"offer\":",
 			   (long long)cfg_int(p->aa->api->cfg,
-					      "ring_timeout"));
+					      "ring_timeout"),
+			   (long long)(ab && !strcmp(ab->b->dial_mode,
+						     "agent_first") ?
+				       ab->b->accept_timeout : 0));
+	if (left >= 0)
+		err |= mbuf_printf(p->mb, "{\"left_ms\":%lld}",
+				   (long long)left);
+	else
+		err |= mbuf_write_str(p->mb, "null");
+	err |= mbuf_write_str(p->mb, ",\"callback\":");
 	err |= cb_json(p->mb, p->cb, true);
 	err |= mbuf_write_str(p->mb, ",\"history\":[");
 	for (i = 0, k = 0; i < n; i++) {
@@ -763,6 +778,7 @@ static void pop_found(int err, const struct callback *cb, void *arg)
 	}
 
 	p->cb = mem_ref((struct callback *)cb);
+	str_bcpy(p->agent_id, s->agent_id, sizeof(p->agent_id));
 	p->mb = mbuf_alloc(2048);
 	if (!p->mb || store_callback_history(p->aa->api->st, cb->business,
 					     cb->phone, HISTORY_MAX,
@@ -1103,6 +1119,23 @@ static void control(struct agent_api *aa, struct httpd_req *req,
 					"there is no call to hang up");
 		else
 			ok_json(req, "hanging_up");
+		goto out;
+	}
+
+	if (!pl_strcmp(what, "accept")) {
+		err = acd_accept(aa->api->acd, c->id, s->agent_id);
+		if (err == ENOENT || err == EPERM)
+			api_reply_error(req, 404, NULL, "not_found", NULL,
+					"no offer of yours with this id");
+		else if (err == EBUSY)
+			api_reply_error(req, 409, NULL, "not_acceptable", NULL,
+					"the offer is over (accepted, "
+					"declined or expired)");
+		else if (err)
+			api_reply_error(req, 409, NULL, "no_call", NULL,
+					"calls cannot be placed now");
+		else
+			ok_json(req, "accepted");
 		goto out;
 	}
 

@@ -365,6 +365,11 @@ int api_business_check(const struct api *api, const struct business *b,
 		return bad(fieldp, "dial_mode", msg, sz,
 			   "customer_first or agent_first");
 
+	/* a countdown shorter than a glance and a click is a trap */
+	if (b->accept_timeout && b->accept_timeout < 5)
+		return bad(fieldp, "accept_timeout", msg, sz,
+			   "0 (off) or 5 to 300 seconds");
+
 	return 0;
 }
 

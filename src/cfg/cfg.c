@@ -133,6 +133,9 @@ static const struct cfg_key business_keys[] = {
 	 "E.164 number shown to the customer"},
 	{"dial_mode", CFG_STR, "customer_first", 0, 0,
 	 "customer_first or agent_first"},
+	{"accept_timeout", CFG_INT, "0", 0, 300,
+	 "agent first: seconds to accept an offer on the desk before the "
+	 "agent's phone rings; 0: no Accept, dial at once"},
 	{"retry_attempts", CFG_INT, "3", 1, 20,
 	 "calls to the customer at most"},
 	{"retry_delays", CFG_STR, "120 600", 0, 0,

@@ -30,6 +30,7 @@ static const struct store_field business_fieldv[] = {
 	STR(business, closed, ""),
 	STR(business, caller_id, ""),
 	STR(business, dial_mode, "customer_first"),
+	INT(business, accept_timeout, "0", 0, 300),
 	INT(business, retry_attempts, "3", 1, 20),
 	STR(business, retry_delays, "120 600"),
 	INT(business, max_hold, "300", 10, 7200),

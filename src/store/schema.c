@@ -212,6 +212,11 @@ static const char *const migrations[] = {
 	"  notes TEXT NOT NULL DEFAULT '',"
 	"  t INTEGER NOT NULL);"
 	"CREATE INDEX outcomes_business_t ON outcomes(business_id, t);",
+
+	/* 7: agent first, an offer the agent accepts on the desk before
+	 *    their phone rings (0: none, dial at once) */
+	"ALTER TABLE businesses ADD COLUMN accept_timeout INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 

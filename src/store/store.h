@@ -92,6 +92,9 @@ struct business {
 	char *closed;             /* closed dates, YYYY-MM-DD */
 	char *caller_id;          /* E.164 shown to the customer */
 	char *dial_mode;          /* customer_first or agent_first */
+	int64_t accept_timeout;   /* agent first: seconds to accept an
+				   * offer on the desk before dialing,
+				   * 0: dial at once */
 	int64_t retry_attempts;   /* calls to the customer at most */
 	char *retry_delays;       /* seconds between attempts */
 	int64_t max_hold;         /* seconds on hold before giving up */
