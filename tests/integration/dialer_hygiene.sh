@@ -151,6 +151,7 @@ peer_wait() {
 	wait "$1" || rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "sipp $2 exited with $rc"
 	RACES=$(grep -c 'Aborting call' "$T/$2.err" 2>/dev/null || true)
+	RACES=${RACES:-0}
 }
 peer_wait "$CPID" customer
 ca=$RACES
