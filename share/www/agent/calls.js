@@ -52,6 +52,11 @@ export function callState(cb, meId) {
 
 	switch (cb.status) {
 	case 'queued':
+		// agent first with Accept: offered, nothing dialed yet
+		if (cb.agent && cb.agent === meId &&
+		    lastOf(ev, ['offered']) === ev[ev.length - 1])
+			return {words: 'Offered to you: nobody is called until ' +
+				'you accept.'};
 		return {words: 'Waiting in the queue for an agent.'};
 	case 'scheduled': {
 		const r = lastOf(ev, ['rescheduled']);
@@ -140,6 +145,10 @@ export function eventWords(e, meId) {
 		return `Ended: ${reasonWords(d.reason, true) || 'over'}` +
 			`${Number.isFinite(d.talk_s)
 				? ` (talked ${clock(d.talk_s)})` : ''}`;
+	case 'accepted': return `Accepted by ${who(d.agent)}`;
+	case 'declined': return `Declined by ${who(d.agent)}`;
+	case 'offer_timeout':
+		return `Not accepted in time by ${who(d.agent)}`;
 	case 'rescheduled':
 		return `Rescheduled by ${who(d.by)} for ${when(d.at)}`;
 	case 'retry_scheduled':

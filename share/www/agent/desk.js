@@ -195,7 +195,11 @@ export function createDesk({notify}) {
 
 		shown = {id, cb: data.callback, history: data.history || [],
 			dialMode: data.dial_mode || '',
-			ringS: Number(data.ring_timeout_s) || 0};
+			ringS: Number(data.ring_timeout_s) || 0,
+			// an offer waiting for Accept: its end by this clock, from
+			// the time left by the server's
+			acceptUntil: data.offer && Number.isFinite(data.offer.left_ms)
+				? Date.now() + data.offer.left_ms : 0};
 		render(isNew);
 		if (isNew && (focus || ACTIVE.has(shown.cb.status)))
 			$('pop-h').focus();
@@ -301,7 +305,7 @@ export function createDesk({notify}) {
 
 		$('controls').hidden = !active;
 		// an ended call stays on screen until the next one or Close
-		$('close-pop').hidden = ACTIVE.has(cb.status) ||
+		$('close-pop').hidden = ACTIVE.has(cb.status) || acceptOpen(cb) ||
 			(needsWrapup(cb, agentId()) && !wrapped.has(cb.id));
 		$('hangup').disabled = !active;
 		$('resched').disabled = !(mine && cb.status === 'connected');
@@ -313,6 +317,15 @@ export function createDesk({notify}) {
 			$('resched-when').value = toLocalInput(later);
 		}
 		$('resched-when').min = toLocalInput(new Date());
+	}
+
+	// Agent first with the business's accept_timeout: nothing is dialed
+	// until the agent presses Accept; Decline, or the countdown running
+	// out (a missed offer), gives the callback to the next agent.
+	function acceptOpen(cb) {
+		return shown.acceptUntil > 0 && cb.status === 'queued' &&
+			cb.agent === agentId() && me && me.agent.state === 'offered' &&
+			me.callback === cb.id;
 	}
 
 	// Agent first: the agent's phone rings before the customer is
@@ -338,7 +351,41 @@ export function createDesk({notify}) {
 		return toMs(ev[i].t) || Date.now();
 	}
 
+	function renderAccept() {
+		const box = $('offer');
+		const wasHidden = box.hidden || $('accept').hidden;
+
+		box.hidden = false;
+		$('accept').hidden = false;
+		$('offer-words').textContent = 'A callback for you: accept it ' +
+			'and beckon calls your phone, then the customer; or decline ' +
+			'it for another agent.';
+		const tick = () => {
+			const left = shown ? Math.max(0,
+				(shown.acceptUntil - Date.now()) / 1000) : 0;
+			const over = left <= 0;
+
+			$('offer-count').textContent = over
+				? 'Time is up: the callback goes to another agent.'
+				: `Accept within ${clock(Math.ceil(left))}`;
+			$('accept').disabled = over;
+			$('decline').disabled = over;
+		};
+		tick();
+		onTick('offer', tick);
+		if (wasHidden)
+			$('accept').focus();
+	}
+
 	function renderOffer(cb) {
+		if (acceptOpen(cb)) {
+			renderAccept();
+			return;
+		}
+		$('accept').hidden = true;
+		$('offer-words').textContent = 'Your phone is ringing: answer ' +
+			'it to take this callback, or decline it for another agent.';
+
 		const since = offerOpen(cb);
 		const box = $('offer');
 
@@ -362,6 +409,26 @@ export function createDesk({notify}) {
 		onTick('offer', tick);
 		if (wasHidden)
 			$('decline').focus();
+	}
+
+	async function accept() {
+		if (!shown)
+			return;
+		$('accept').disabled = true;
+		$('decline').disabled = true;
+		try {
+			await post(`/agent/api/callbacks/${shown.id}/accept`);
+			shown.acceptUntil = 0;
+			onTick('offer', null);
+			$('offer').hidden = true;
+			$('accept').hidden = true;
+			$('control-msg').textContent = 'Accepted: beckon calls your ' +
+				'phone now.';
+			$('pop-h').focus();
+		} catch (e) {
+			$('control-msg').textContent = e.code === 'not_acceptable'
+				? 'Too late: the offer is over.' : e.message;
+		}
 	}
 
 	async function decline() {
@@ -728,6 +795,7 @@ export function createDesk({notify}) {
 	}
 	$('ready').addEventListener('click', ready);
 	$('hangup').addEventListener('click', hangup);
+	$('accept').addEventListener('click', accept);
 	$('decline').addEventListener('click', decline);
 	$('close-pop').addEventListener('click', () => {
 		close();
