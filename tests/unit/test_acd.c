@@ -624,6 +624,8 @@ TEST(acd_accept_on_the_desk)
 	int64_t left;
 	const char *id = "cb_0000000000070000000000000000000000g";
 	const char *id2 = "cb_0000000000080000000000000000000000h";
+	const char *id3 = "cb_0000000000090000000000000000000000i";
+	char who[32];
 
 	memset(&rec, 0, sizeof(rec));
 	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
@@ -732,6 +734,29 @@ TEST(acd_accept_on_the_desk)
 	TEST_EQ_STR(r.agent, "");
 	TEST_EQ_STR(r.last_event, "declined");
 	TEST_EQ_INT(r.attempts, 0);
+	TEST_EQ_INT(rec.originates, 1);
+
+	/* the customer cancels while a third offer waits: the agent is
+	 * free at once, not a miss, and no countdown fires after */
+	TEST_EQ_INT(new_callback(st, id3, "+33111111111"), 0);
+	acd_callback_added(acd, id3);
+	spin();
+	TEST_EQ_INT(cb_state(st, id3, &r), 0);
+	TEST_EQ_STR(r.last_event, "offered");
+	str_bcpy(who, r.agent, sizeof(who));
+	TEST_ASSERT(!strcmp(who, "alice") || !strcmp(who, "bob"));
+	TEST_EQ_INT(store_callback_cancel(st, id3, id3, get_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_STR(r.status, "canceled");
+	acd_callback_canceled(acd, id3);
+	spin_ms(1200);
+	agent_state(st, who, &ag);
+	TEST_EQ_STR(ag.state, "available");
+	TEST_EQ_STR(ag.reason, "offer withdrawn");
+	TEST_EQ_INT(cb_state(st, id3, &r), 0);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_ASSERT(strstr(r.events, "offer_timeout") == NULL);
+	TEST_EQ_INT(acd_accept(acd, id3, who), ENOENT);
 	TEST_EQ_INT(rec.originates, 1);
 
 	mem_deref(acd);
