@@ -176,9 +176,16 @@ static bool prompt_send(struct media_stream *ms, uint64_t now)
 	unsigned burst = 0;
 	int16_t frame[MEDIA_FRAME];
 
-	/* after a stall, skip ahead rather than burst the backlog */
-	if (due > ms->psent + PROMPT_CATCHUP)
-		ms->psent = due - PROMPT_CATCHUP;
+	/* after a stall, skip ahead rather than burst the backlog; the
+	 * timestamps skip with it, so the far end hears a gap, not a
+	 * hurried prompt */
+	if (due > ms->psent + PROMPT_CATCHUP) {
+		uint64_t skip = due - PROMPT_CATCHUP - ms->psent;
+
+		ms->psent += skip;
+		ms->tx_ts += (uint32_t)(skip * MEDIA_FRAME);
+		ms->tx_time += skip * MEDIA_PTIME;
+	}
 
 	while (ms->psent < due && burst++ < PROMPT_CATCHUP) {
 		size_t k = 0;
@@ -204,8 +211,9 @@ static bool prompt_send(struct media_stream *ms, uint64_t now)
 			return true;
 		memset(frame + k, 0, (MEDIA_FRAME - k) * sizeof(int16_t));
 
-		/* one frame per 20 ms of the timeline */
-		ms->tx_ts = timeline_now(ms);
+		/* frame k of the prompt carries the timestamp of its slot
+		 * on the prompt's 20 ms grid, however late the clock's tick
+		 * sends it (the timeline was put on that grid at play) */
 		if (can_send(ms))
 			send_frame(ms, frame);
 		ms->tx_ts += MEDIA_FRAME;
@@ -284,6 +292,10 @@ int media_stream_play(struct media_stream *ms, struct media_prompt *p,
 	ms->loop = loop;
 	ms->pstart = tmr_jiffies();
 	ms->psent = 0;
+	/* the timeline continues from what was sent before, then follows
+	 * the prompt's own grid from pstart */
+	(void)timeline_now(ms);
+	ms->tx_time = ms->pstart;
 	ms->tx_marker = true;
 	ms->pdone = false;
 	if (!ms->ple.list)

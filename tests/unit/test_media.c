@@ -463,12 +463,14 @@ TEST(media_prompt_paced)
 	struct media_prompt *p = NULL;
 	struct media_stream *ms = NULL;
 	struct media_conf mc;
-	struct evcount ec;
+	struct media_stream *other = NULL;
+	struct evcount ec, ec2;
 	struct sa laddr;
 	struct peer peer;
 	int fd, err;
 
 	memset(&ec, 0, sizeof(ec));
+	memset(&ec2, 0, sizeof(ec2));
 	fd = mkstemp(path);
 	TEST_ASSERT(fd >= 0);
 	close(fd);
@@ -488,6 +490,18 @@ TEST(media_prompt_paced)
 	TEST_ASSERT(media_stream_lport(ms) % 2 == 0);
 
 	media_stream_set_remote(ms, &peer.addr, MEDIA_PCMA, -1, true, true);
+
+	/* Another stream's prompt starts the shared 10 ms clock 5 ms
+	 * after ours was made, and ours starts 12 ms later: its frames
+	 * leave 8 ms after their slots, and it is 17 ms old. They must
+	 * still carry consecutive timestamps (the timeline follows the
+	 * prompt's grid, not the stream's age or the clock's phase). */
+	run_for(5);
+	err = media_stream_alloc(&other, &mc, ev_h, &ec2);
+	if (!err)
+		err = media_stream_play(other, p, true);
+	TEST_EQ_INT(err, 0);
+	run_for(12);
 
 	/* once: 10 frames, then the end event */
 	err = media_stream_play(ms, p, false);
@@ -514,6 +528,7 @@ TEST(media_prompt_paced)
 	TEST_ASSERT(peer.n >= 22 && peer.n <= 28);
 	TEST_EQ_INT(ec.prompt_end, 1);
 
+	mem_deref(other);
 	mem_deref(ms);
 	mem_deref(p);
 	mem_deref(peer.us);
