@@ -65,6 +65,10 @@ struct acd_cb {
 	struct tmr offer_tmr;
 	char offer_to[64];         /* the agent asked to accept, "": none */
 	int64_t offer_until;       /* when the countdown ends (ms) */
+	/* every agent there is was tried this attempt (declined, missed,
+	 * failed): after reoffer_after, a new round may offer them again,
+	 * so a callback never waits for nobody */
+	struct tmr round_tmr;
 };
 
 /* a business with its parsed hours and zone */
@@ -92,6 +96,7 @@ struct acd {
 	int64_t sched_at;          /* when sched_tmr fires, 0: not set */
 	int64_t handle_s;          /* moving average of connected calls */
 	unsigned max_missed;
+	uint64_t reoffer_ms;       /* reoffer_after, in ms */
 	bool started;
 	acd_watch_h *watchh;
 	void *watch_arg;
@@ -282,6 +287,7 @@ static void acd_cb_destructor(void *arg)
 	struct acd_cb *c = arg;
 
 	tmr_cancel(&c->offer_tmr);
+	tmr_cancel(&c->round_tmr);
 	list_unlink(&c->le);
 	mem_deref(c->cb);
 	mem_deref(c->last_agent);
@@ -532,6 +538,7 @@ static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
 	}
 
 	c->tried[0] = '\0';
+	tmr_cancel(&c->round_tmr);
 	cb_change(c, &chg, NULL);
 }
 
@@ -907,6 +914,28 @@ static bool any_available(const struct acd *acd)
 }
 
 
+static void round_over(void *arg)
+{
+	struct acd_cb *c = arg;
+
+	log_info("%s: every agent was tried: a new round", c->cb->id);
+	c->tried[0] = '\0';
+	dispatch_soon(c->acd);
+}
+
+
+/* Nobody left to offer c to this attempt: the agents it has had may
+ * take it again after a pause (they may have been busy, or the phone
+ * out of reach); until then a new agent still gets it at once. */
+static void round_wait(struct acd_cb *c)
+{
+	if (!*c->tried || tmr_isrunning(&c->round_tmr))
+		return;
+
+	tmr_start(&c->round_tmr, c->acd->reoffer_ms, round_over, c);
+}
+
+
 static void dispatch(void *arg)
 {
 	struct acd *acd = arg;
@@ -948,8 +977,10 @@ static void dispatch(void *arg)
 			continue;
 
 		aa = choose(acd, c, &rule_id);
-		if (!aa)
+		if (!aa) {
+			round_wait(c);
 			continue;
+		}
 
 		if (hold)
 			reoffer(acd, c, aa);
@@ -1076,6 +1107,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		str_set(&c->last_agent, c->rescheduled_by);
 		c->reschedule_at = 0;
 		c->tried[0] = '\0';
+		tmr_cancel(&c->round_tmr);
 		cb_change(c, &chg, NULL);
 		return;
 	}
@@ -2040,6 +2072,7 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	acd->st = st;
 	acd->handle_s = ROUTE_DEFAULT_HANDLE_S;
 	acd->max_missed = (unsigned)cfg_int(cfg, "max_missed_offers");
+	acd->reoffer_ms = (uint64_t)cfg_int(cfg, "reoffer_after") * SEC;
 	list_init(&acd->cbs);
 	list_init(&acd->agents);
 	if (tz_registry_alloc(&acd->tz, NULL)) {

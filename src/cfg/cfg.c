@@ -43,6 +43,8 @@ static const struct cfg_key keys[] = {
 	 "take the client IP from X-Forwarded-For (behind a proxy only)"},
 	{"max_missed_offers", CFG_INT, "2", 1, 100,
 	 "offers an agent may miss in a row before being set away"},
+	{"reoffer_after", CFG_INT, "20", 1, 3600,
+	 "seconds before agents who had a callback may be offered it again"},
 	{"www_dir", CFG_STR, "share/www", 0, 0,
 	 "folder of the desktop, widget and demo site files"},
 	{"demo_listen", CFG_ADDR, "127.0.0.1:8081", 0, 0,

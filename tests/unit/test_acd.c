@@ -625,11 +625,13 @@ TEST(acd_accept_on_the_desk)
 	const char *id = "cb_0000000000070000000000000000000000g";
 	const char *id2 = "cb_0000000000080000000000000000000000h";
 	const char *id3 = "cb_0000000000090000000000000000000000i";
+	int64_t t_declined;
 	char who[32];
 
 	memset(&rec, 0, sizeof(rec));
 	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
 	TEST_EQ_INT(cfg_set(cfg, "max_missed_offers", "3"), 0);
+	TEST_EQ_INT(cfg_set(cfg, "reoffer_after", "3"), 0);
 	TEST_EQ_INT(business_alloc(&b), 0);
 	store_obj_set(b, &store_businesses, "id", "acme");
 	store_obj_set(b, &store_businesses, "country", "33");
@@ -735,6 +737,7 @@ TEST(acd_accept_on_the_desk)
 	TEST_EQ_STR(r.last_event, "declined");
 	TEST_EQ_INT(r.attempts, 0);
 	TEST_EQ_INT(rec.originates, 1);
+	t_declined = time_now_ms();
 
 	/* the customer cancels while a third offer waits: the agent is
 	 * free at once, not a miss, and no countdown fires after */
@@ -758,6 +761,18 @@ TEST(acd_accept_on_the_desk)
 	TEST_ASSERT(strstr(r.events, "offer_timeout") == NULL);
 	TEST_EQ_INT(acd_accept(acd, id3, who), ENOENT);
 	TEST_EQ_INT(rec.originates, 1);
+
+	/* id2 had both agents this attempt: after reoffer_after (3 s) a
+	 * new round offers it again, not before */
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.last_event, "declined");
+	while (time_now_ms() - t_declined < 3300)
+		spin_ms(100);
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "queued");
+	TEST_EQ_STR(r.last_event, "offered");
+	TEST_ASSERT(strstr(r.events, "declined offered") != NULL);
+	TEST_EQ_INT(r.attempts, 0);
 
 	mem_deref(acd);
 	teardown(st, cfg, url);
