@@ -78,19 +78,6 @@ wait_log() {
 	done
 }
 
-# wait_status ID STATUS: poll the public status (15 s at most)
-wait_status() {
-	i=0
-	while :; do
-		req GET "/v1/callbacks/$1"
-		[ "$(jv .status)" = "$2" ] && return 0
-		i=$((i + 1))
-		[ $i -lt 150 ] ||
-			fail "callback $1 is $(jv .status), expected $2"
-		sleep 0.1
-	done
-}
-
 sql() {
 	sqlite3 "$DB" "$1"
 }
