@@ -43,6 +43,7 @@ struct acd_agent {
 
 struct acd_cb {
 	struct le le;              /* in acd->cbs */
+	struct le he;              /* in acd->cbh */
 	struct acd *acd;
 	struct callback *cb;
 	bool busy;                 /* a store change is in flight */
@@ -86,6 +87,7 @@ struct acd {
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
 	struct list cbs;           /* open callbacks, in queue order */
+	struct hash *cbh;          /* the same, by id */
 	struct list agents;
 	struct acd_biz *bizv;
 	size_t bizn;
@@ -105,18 +107,22 @@ struct acd {
 
 /* ---- lookups ---- */
 
+static bool cb_id_eq(struct le *le, void *arg)
+{
+	const struct acd_cb *c = le->data;
+
+	return !strcmp(c->cb->id, arg);
+}
+
+
+/* By id through the hash: the queue may hold many thousands, and every
+ * request and report looks its callback up. */
 static struct acd_cb *cb_find(const struct acd *acd, const char *id)
 {
-	struct le *le;
+	struct le *le = hash_lookup(acd->cbh, hash_joaat_str(id), cb_id_eq,
+				    (void *)id);
 
-	for (le = acd->cbs.head; le; le = le->next) {
-		struct acd_cb *c = le->data;
-
-		if (!strcmp(c->cb->id, id))
-			return c;
-	}
-
-	return NULL;
+	return le ? le->data : NULL;
 }
 
 
@@ -289,6 +295,7 @@ static void acd_cb_destructor(void *arg)
 	tmr_cancel(&c->offer_tmr);
 	tmr_cancel(&c->round_tmr);
 	list_unlink(&c->le);
+	hash_unlink(&c->he);
 	mem_deref(c->cb);
 	mem_deref(c->last_agent);
 }
@@ -304,18 +311,20 @@ static bool cb_before(const struct acd_cb *x, const struct acd_cb *y)
 }
 
 
+/* From the tail: a new callback is nearly always the last in line, so
+ * taking a request costs the same with ten or ten thousand waiting. */
 static void cb_insert(struct acd *acd, struct acd_cb *c)
 {
 	struct le *le;
 
-	for (le = acd->cbs.head; le; le = le->next) {
-		if (cb_before(c, le->data)) {
-			list_insert_before(&acd->cbs, le, &c->le, c);
+	for (le = acd->cbs.tail; le; le = le->prev) {
+		if (!cb_before(c, le->data)) {
+			list_insert_after(&acd->cbs, le, &c->le, c);
 			return;
 		}
 	}
 
-	list_append(&acd->cbs, &c->le, c);
+	list_prepend(&acd->cbs, &c->le, c);
 }
 
 
@@ -1436,6 +1445,7 @@ static void open_h(int err, void *const *v, size_t n, void *arg)
 		c->acd = acd;
 		c->cb = mem_ref(v[i]);
 		cb_insert(acd, c);
+		hash_append(acd->cbh, hash_joaat_str(c->cb->id), &c->he, c);
 	}
 }
 
@@ -1703,6 +1713,7 @@ static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
 	c->acd = acd;
 	c->cb = mem_ref((struct callback *)cb);
 	cb_insert(acd, c);
+	hash_append(acd->cbh, hash_joaat_str(cb->id), &c->he, c);
 
 	/* a rule's priority places the callback in the queue at once */
 	{
@@ -2046,6 +2057,7 @@ static void acd_destructor(void *arg)
 	tmr_cancel(&acd->dispatch_tmr);
 	tmr_cancel(&acd->sched_tmr);
 	list_flush(&acd->cbs);
+	mem_deref(acd->cbh);
 	list_flush(&acd->agents);
 	for (i = 0; i < acd->bizn; i++)
 		abiz_clear(&acd->bizv[i]);
@@ -2060,6 +2072,7 @@ static void acd_destructor(void *arg)
 int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 {
 	struct acd *acd;
+	int err;
 
 	if (!ap || !cfg || !st)
 		return EINVAL;
@@ -2073,6 +2086,11 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	acd->handle_s = ROUTE_DEFAULT_HANDLE_S;
 	acd->max_missed = (unsigned)cfg_int(cfg, "max_missed_offers");
 	acd->reoffer_ms = (uint64_t)cfg_int(cfg, "reoffer_after") * SEC;
+	err = hash_alloc(&acd->cbh, 16384);
+	if (err) {
+		mem_deref(acd);
+		return err;
+	}
 	list_init(&acd->cbs);
 	list_init(&acd->agents);
 	if (tz_registry_alloc(&acd->tz, NULL)) {
