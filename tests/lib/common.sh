@@ -51,11 +51,27 @@ ok() {
 	echo "ok $NTESTS - $*"
 }
 
+# free_port: a port free for both TCP and UDP on 127.0.0.1, taken at random
+# from 10000-19999. Not from the kernel's ephemeral range (32768-60999):
+# there any outgoing connection of a test running alongside (curl, a
+# browser, a SIP client) may take the port between this choice and the
+# bind of the server it is for, and sipp fails with "Address already in
+# use". Below 20000 it meets neither that nor beckon's RTP ranges.
 free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	python3 -c 'import random, socket
+for _ in range(200):
+    p = random.randrange(10000, 20000)
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            s.bind(("127.0.0.1", p))
+            s.close()
+    except OSError:
+        continue
+    print(p)
+    break
+else:
+    raise SystemExit("no free port in 10000-19999")'
 }
 
 # start_beckon NAME [--key value ...]: sets URL, PID, DB; waits for /healthz
