@@ -63,12 +63,7 @@ expect_jv '.events[-1].data.reason' agent_hangup
 ok "the agent hangs up from the desktop: completed, ended with agent_hangup"
 
 # both phones saw one call and its BYE
-for s in cust agent; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
-done
+sipp_wait cust agent
 ok "sipp customer and agent each completed exactly one call"
 
 # wrap-up: a sale, recorded once

@@ -39,16 +39,8 @@ grep -q accept_timeout "$T/set.out" || fail "no reason: $(cat "$T/set.out")"
 ok "accept_timeout: 3 refused (5 to 300, or 0), 5 set with agent_first"
 
 J='Content-Type: application/json'
-login() {
-	req POST /agent/api/login -H "$J" \
-		--data "{\"login\":\"$1\",\"password\":\"demo\"}"
-	expect_status 200 "log-in $1"
-	eval "CSRF_$1=\$(jv .csrf)"
-	eval "C_$1=\"Cookie: beckon_session=\$(hdr Set-Cookie |
-		sed 's/^beckon_session=\([^;]*\);.*/\1/')\""
-}
-login alice
-login bob
+agent_login alice
+agent_login bob
 
 # bob first (idle longer), then alice
 req POST /agent/api/state -H "$C_bob" -H "$J" -H "X-CSRF-Token: $CSRF_bob" \
@@ -164,12 +156,7 @@ expect_jv .status queued
 [ "$(invites bob)" = 0 ] || fail "bob's phone was called"
 ok "bob declines the next one: queued again, no attempt spent, not a miss, nothing dialed"
 
-for s in cust alice; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
-done
+sipp_wait cust alice
 ok "the phones: one call each for alice and the customer"
 
 stop_beckon

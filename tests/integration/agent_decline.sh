@@ -41,16 +41,8 @@ export BECKON_SERVER="$URL" BECKON_TOKEN=demo
 	>/dev/null || fail "agent set bob"
 
 J='Content-Type: application/json'
-login() {
-	req POST /agent/api/login -H "$J" \
-		--data "{\"login\":\"$1\",\"password\":\"demo\"}"
-	expect_status 200 "log-in $1"
-	eval "CSRF_$1=\$(jv .csrf)"
-	eval "C_$1=\"Cookie: beckon_session=\$(hdr Set-Cookie |
-		sed 's/^beckon_session=\([^;]*\);.*/\1/')\""
-}
-login alice
-login bob
+agent_login alice
+agent_login bob
 
 # alice first (idle longer), then bob
 req POST /agent/api/state -H "$C_alice" -H "$J" -H "X-CSRF-Token: $CSRF_alice" \
@@ -132,12 +124,7 @@ ok "a connected call cannot be declined (409), nor by a former agent (404)"
 req POST "/agent/api/callbacks/$ID/hangup" -H "$C_bob" \
 	-H "X-CSRF-Token: $CSRF_bob"
 expect_status 200 "hangup"
-for s in cust alice bob; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/sipp-$s.log")"
-done
+sipp_wait cust alice bob
 ok "the phones: alice's canceled, one call each for bob and the customer"
 
 stop_beckon

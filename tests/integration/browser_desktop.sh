@@ -118,12 +118,7 @@ ID=$(cat "$ART/sale-id.txt")
 	AND type='wrap_up'")" = 1 ] || fail "wrap_up event"
 ok "the store: the sale (49990 cents USD, order A-17) by alice, completed by agent_hangup"
 
-for s in cust agent; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/sipp-$s.log")"
-done
+sipp_wait cust agent
 ok "each sipp phone took exactly two calls, both ended by a BYE"
 
 kill "$PID_site" 2>/dev/null || true

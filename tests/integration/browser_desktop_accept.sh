@@ -71,12 +71,7 @@ esac
 [ "$(invites cust)" = 1 ] || fail "the customer got $(invites cust) calls"
 ok "the store: $EVS; alice, one attempt; bob's phone never rang"
 
-for s in cust alice; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
-done
+sipp_wait cust alice
 ok "one call each for alice and the customer, both ended by a BYE"
 
 stop_beckon

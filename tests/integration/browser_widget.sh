@@ -75,12 +75,7 @@ API="$URL" DEMO="$DEMO" DB="$DB" ART="$PWD/artifacts/widget" \
 	{ cat "$T/browser.out"; fail "tests/browser/widget.mjs failed"; }
 cat "$T/browser.out"
 
-for s in cust agent; do
-	eval "pid=\$PID_$s"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$T/$s.out")"
-done
+sipp_wait cust agent
 ok "sipp customer and agent phones each answered exactly one call"
 
 stop_beckon

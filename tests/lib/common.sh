@@ -186,3 +186,27 @@ wait_status() {
 		sleep 0.1
 	done
 }
+
+# sipp_wait NAME...: each sipp started as NAME (PID_NAME) must have ended
+# its scenario, exit status 0
+sipp_wait() {
+	for s in "$@"; do
+		eval "pid=\$PID_$s"
+		rc=0
+		wait "$pid" || rc=$?
+		log="$T/$s.out"
+		[ -f "$log" ] || log="$T/sipp-$s.log"
+		[ "$rc" = 0 ] || fail "sipp $s exited $rc: $(tail -5 "$log")"
+	done
+}
+
+# agent_login LOGIN: log in to the desktop API with the demo password;
+# sets CSRF_LOGIN (the token) and C_LOGIN (a "Cookie: ..." header)
+agent_login() {
+	req POST /agent/api/login -H 'Content-Type: application/json' \
+		--data "{\"login\":\"$1\",\"password\":\"demo\"}"
+	expect_status 200 "log-in $1"
+	eval "CSRF_$1=\$(jv .csrf)"
+	eval "C_$1=\"Cookie: beckon_session=\$(hdr Set-Cookie |
+		sed 's/^beckon_session=\([^;]*\);.*/\1/')\""
+}
