@@ -342,6 +342,24 @@ static int str_set(char **dst, const char *v)
 }
 
 
+/* A callback of the store in the queue (in order) and in the hash. The
+ * store's copy is ours to keep: it is freed by reference. */
+static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
+{
+	struct acd_cb *c = mem_zalloc(sizeof(*c), acd_cb_destructor);
+
+	if (!c)
+		return NULL;
+
+	c->acd = acd;
+	c->cb = mem_ref((struct callback *)cb);
+	cb_insert(acd, c);
+	hash_append(acd->cbh, hash_joaat_str(cb->id), &c->he, c);
+
+	return c;
+}
+
+
 /* ---- state changes: store first, memory after ---- */
 
 typedef void (cb_then_h)(struct acd_cb *c, int err);
@@ -1436,16 +1454,10 @@ static void open_h(int err, void *const *v, size_t n, void *arg)
 	}
 
 	for (i = 0; i < n; i++) {
-		struct acd_cb *c = mem_zalloc(sizeof(*c), acd_cb_destructor);
-
-		if (!c) {
+		if (!cb_link(acd, v[i])) {
 			ld->err = ENOMEM;
 			return;
 		}
-		c->acd = acd;
-		c->cb = mem_ref(v[i]);
-		cb_insert(acd, c);
-		hash_append(acd->cbh, hash_joaat_str(c->cb->id), &c->he, c);
 	}
 }
 
@@ -1703,17 +1715,10 @@ void acd_callback_new(struct acd *acd, struct callback *cb,
 
 static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
 {
-	struct acd_cb *c;
+	struct acd_cb *c = cb_link(acd, cb);
 
-	c = mem_zalloc(sizeof(*c), acd_cb_destructor);
 	if (!c)
 		return NULL;
-
-	/* the store's copy is ours to keep: it is freed by reference */
-	c->acd = acd;
-	c->cb = mem_ref((struct callback *)cb);
-	cb_insert(acd, c);
-	hash_append(acd->cbh, hash_joaat_str(cb->id), &c->he, c);
 
 	/* a rule's priority places the callback in the queue at once */
 	{
