@@ -146,16 +146,16 @@ fi
 # crosses its 200 and then its ACK arrives while sipp resends the 200
 # (its scenario cannot follow that): tolerated (exit 1), reported; any
 # other exit (a crash, its timeout) is not.
-peer_wait() {
+sipp_tolerant_wait() {
 	rc=0
 	wait "$1" || rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "sipp $2 exited with $rc"
 	RACES=$(grep -c 'Aborting call' "$T/$2.err" 2>/dev/null || true)
 	RACES=${RACES:-0}
 }
-peer_wait "$CPID" customer
+sipp_tolerant_wait "$CPID" customer
 ca=$RACES
-peer_wait "$APID" agent
+sipp_tolerant_wait "$APID" agent
 ok "each sipp took its $TOTAL calls (retransmission races: customer \
 $ca, agent $RACES)"
 

@@ -51,27 +51,35 @@ ok() {
 	echo "ok $NTESTS - $*"
 }
 
-# free_port: a port free for both TCP and UDP on 127.0.0.1, taken at random
-# from 10000-19999. Not from the kernel's ephemeral range (32768-60999):
-# there any outgoing connection of a test running alongside (curl, a
-# browser, a SIP client) may take the port between this choice and the
-# bind of the server it is for, and sipp fails with "Address already in
-# use". Below 20000 it meets neither that nor beckon's RTP ranges.
+# free_port [N]: a port P free for both TCP and UDP on 127.0.0.1 (with
+# P+1 .. P+N-1 free too when N is given: baresip opens TLS on P+1), taken
+# at random from 10000-19999. Not from the kernel's ephemeral range
+# (32768-60999): there any outgoing connection or UDP client socket of a
+# test running alongside (curl, a browser, a SIP client) may take the port
+# between this choice and the bind of the server it is for; the server
+# then fails with "Address already in use" while the test talks to the
+# stranger. Below 20000 it meets neither that nor beckon's RTP ranges.
 free_port() {
-	python3 -c 'import random, socket
-for _ in range(200):
-    p = random.randrange(10000, 20000)
+	python3 - "${1:-1}" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+def free(p):
     try:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
             s = socket.socket(socket.AF_INET, kind)
             s.bind(("127.0.0.1", p))
             s.close()
     except OSError:
-        continue
-    print(p)
-    break
+        return False
+    return True
+for _ in range(200):
+    p = random.randrange(10000, 20000 - n)
+    if all(free(p + i) for i in range(n)):
+        print(p)
+        break
 else:
-    raise SystemExit("no free port in 10000-19999")'
+    raise SystemExit("no free port in 10000-19999")
+PY
 }
 
 # start_beckon NAME [--key value ...]: sets URL, PID, DB; waits for /healthz
@@ -155,6 +163,26 @@ hdr() {
 
 # ---- SIP peers and the callback's life, for the tests with the dialer
 
+# wait_udp PORT [PID]: until something (process PID, when given) listens
+# on the UDP port (bounded). With PID a stranger on the port is an error
+# at once, not a peer the test would then talk to.
+wait_udp() {
+	i=0
+	while :; do
+		l=$(ss -Hlunp "sport = :$1" 2>/dev/null)
+		if [ -n "$l" ]; then
+			[ -z "$2" ] && return 0
+			case $l in *"pid=$2,"*) return 0 ;; esac
+		fi
+		if [ -n "$2" ] && ! kill -0 "$2" 2>/dev/null; then
+			fail "process $2 for udp port $1 exited (taken: $l)"
+		fi
+		i=$((i + 1))
+		[ $i -le 250 ] || fail "process ${2:-?} not on udp port $1: $l"
+		sleep 0.02
+	done
+}
+
 # start_sipp NAME SCENARIO PORT CALLS: a sipp UAS from
 # tests/sipp/SCENARIO/scenario.xml on 127.0.0.1:PORT, in the background,
 # for CALLS calls. Sets PID_NAME; its errors go to $T/NAME.err and every
@@ -165,6 +193,7 @@ start_sipp() {
 		-trace_msg -message_file "$T/$1.msg" >"$T/$1.out" 2>&1 &
 	eval "PID_$1=$!"
 	PIDS="$PIDS $!"
+	wait_udp "$3" "$!"
 }
 
 # invites NAME [USER]: how many INVITEs the sipp NAME has received so far

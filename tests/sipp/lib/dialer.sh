@@ -32,8 +32,8 @@ start_dialer() {
 	shift
 	SIP_PORT=$(free_port)
 	CTL_PORT=$(free_port)
-	TRUNK_PORT=$(free_port_pair)
-	AGENT_PORT=$(free_port_pair)
+	TRUNK_PORT=$(free_port 2)
+	AGENT_PORT=$(free_port 2)
 	make_test_prompts
 	start_beckon "$name" --dialer local \
 		--sip_listen "127.0.0.1:$SIP_PORT" \
@@ -45,16 +45,6 @@ start_dialer() {
 	# (not from the log: a test may run with log_level warn)
 	wait_tcp "$CTL_PORT"
 	export SIP_PORT CTL_PORT TRUNK_PORT AGENT_PORT
-}
-
-# wait_udp PORT: until something listens on the UDP port (bounded)
-wait_udp() {
-	i=0
-	until ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "nothing listens on udp port $1"
-		sleep 0.02
-	done
 }
 
 # sipp_start NAME XML PORT CALLS [sipp args]: sets SIPP_PID
@@ -74,11 +64,11 @@ sipp_start() {
 		"$@" >"$T/$sname.out" 2>&1 &
 	SIPP_PID=$!
 	PIDS="$PIDS $SIPP_PID"
-	wait_udp "$sport"
+	wait_udp "$sport" "$SIPP_PID"
 }
 
-# sipp_wait PID NAME: the peer must have finished its scenario
-sipp_wait() {
+# peer_wait PID NAME: the sipp must have finished its scenario
+peer_wait() {
 	rc=0
 	wait "$1" || rc=$?
 	if [ "$rc" != 0 ]; then
@@ -133,8 +123,8 @@ run_case() {
 	RUN_UAC="$RUN_UAC >$T/$1-uac.out 2>&1"
 	export RUN_UAC
 	ctl "$case_dir/ctl.txt" "$T/$1.ctl"
-	[ -z "$cpid" ] || sipp_wait "$cpid" "$1-customer"
-	[ -z "$apid" ] || sipp_wait "$apid" "$1-agent"
+	[ -z "$cpid" ] || peer_wait "$cpid" "$1-customer"
+	[ -z "$apid" ] || peer_wait "$apid" "$1-agent"
 	CASE_TIME=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }")
 	EVENTS=$(events "$T/$1.ctl")
 }
@@ -199,18 +189,4 @@ CONF
 	BS_PID=$!
 	PIDS="$PIDS $BS_PID"
 	wait_tcp "$3"
-}
-
-# free_port_pair: a port P with P+1 free too (baresip opens TLS on P+1)
-free_port_pair() {
-	python3 -c 'import socket
-while True:
-	a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-	b = socket.socket()
-	try:
-		b.bind(("127.0.0.1", p + 1))
-	except OSError:
-		continue
-	print(p)
-	break'
 }
