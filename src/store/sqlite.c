@@ -1460,16 +1460,58 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 }
 
 
-/* Drop what a failed operation produced, so no handler sees it. */
+/* Drop what an operation produced, so that no handler sees it and so
+ * that it can run again from scratch. */
 static void op_clear_results(struct op *op)
 {
-	if (op->kind == OP_GET_OBJ || op->kind == OP_LIST ||
-	    op->kind == OP_OPEN_LIST || op->kind == OP_HISTORY) {
+	switch (op->kind) {
+
+	case OP_GET_OBJ:
+	case OP_LIST:
+	case OP_OPEN_LIST:
+	case OP_HISTORY:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
+		break;
+
+	case OP_PHONE_AGENT_GET:
+		op->value = mem_deref(op->value);
+		break;
+
+	case OP_INTAKE:
+		intake_destructor(op);
+		op->iv = NULL;
+		op->in = 0;
+		break;
+
+	default:
+		break;
 	}
 	op->created.answer = mem_deref(op->created.answer);
+	memset(&op->created, 0, sizeof(op->created));
 	op->cb = mem_deref(op->cb);
+}
+
+
+/* Whether an operation may write: only a failure of one of these can
+ * leave rows behind that must not stay. */
+static bool op_writes(const struct op *op)
+{
+	switch (op->kind) {
+
+	case OP_PING:
+	case OP_GET_OBJ:
+	case OP_LIST:
+	case OP_GET:
+	case OP_OPEN_LIST:
+	case OP_PHONE_AGENT_GET:
+	case OP_HISTORY:
+	case OP_FIGURES:
+		return false;
+
+	default:
+		return true;
+	}
 }
 
 
@@ -1528,12 +1570,58 @@ static void op_complete(struct op *op)
 
 
 /*
+ * Run the operations of a batch inside the open transaction.
+ *
+ * Optimistic (careful false): one after the other, with no SAVEPOINT.
+ * A SAVEPOINT per operation costs a copy of every page the operation
+ * touches into the statement journal, and nearly every operation
+ * succeeds. Returns EAGAIN when a writing operation failed: what it may
+ * have left behind cannot be told apart from what the others wrote, so
+ * the caller rolls the whole transaction back and runs the batch again,
+ * carefully.
+ *
+ * Careful: each writing operation inside its own SAVEPOINT, rolled back
+ * alone when it fails; the others stay.
+ */
+static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
+{
+	struct le *le;
+
+	LIST_FOREACH(batch, le) {
+		struct op *op = le->data;
+		bool sp = careful && op_writes(op);
+
+		if (sp && exec_stmt(be, S_SAVEPOINT)) {
+			op->err = EIO;
+			continue;
+		}
+
+		op->err = op_exec(be, op);
+
+		if (!sp) {
+			if (op->err && op_writes(op))
+				return EAGAIN;
+			continue;
+		}
+
+		/* EALREADY/EPERM/ENOENT are answers, not failures, but
+		 * nothing they touched may stay either way */
+		if (op->err)
+			exec_stmt(be, S_ROLLBACK_TO);
+		exec_stmt(be, S_RELEASE);
+	}
+
+	return 0;
+}
+
+
+/*
  * Run up to batch_max queued operations in one transaction, then call
  * their handlers. Returns the number of operations run.
  */
 static size_t run_batch(struct sqlite_be *be)
 {
-	struct list done = LIST_INIT;
+	struct list batch = LIST_INIT;
 	struct le *le;
 	size_t n = 0;
 	int err;
@@ -1543,27 +1631,25 @@ static size_t run_batch(struct sqlite_be *be)
 
 	be->running = true;
 
-	err = exec_stmt(be, S_BEGIN);
-
-	while (!err && n < be->batch_max && (le = list_head(&be->ops))) {
-		struct op *op = le->data;
-
+	while (n < be->batch_max && (le = list_head(&be->ops))) {
 		list_unlink(le);
-		list_append(&done, le, op);
+		list_append(&batch, le, le->data);
 		n++;
+	}
 
-		if (exec_stmt(be, S_SAVEPOINT)) {
-			op->err = EIO;
-			continue;
+	err = exec_stmt(be, S_BEGIN);
+	if (!err) {
+		err = run_ops(be, &batch, false);
+		if (err == EAGAIN) {
+			log_debug("batch: an operation failed, run again "
+				  "with a savepoint each");
+			exec_sql(be, "ROLLBACK");
+			LIST_FOREACH(&batch, le)
+				op_clear_results(le->data);
+			err = exec_stmt(be, S_BEGIN);
+			if (!err)
+				err = run_ops(be, &batch, true);
 		}
-
-		op->err = op_exec(be, op);
-
-		/* EALREADY/EPERM/ENOENT are answers, not failures, but
-		 * nothing they touched may stay either way */
-		if (op->err)
-			exec_stmt(be, S_ROLLBACK_TO);
-		exec_stmt(be, S_RELEASE);
 	}
 
 	if (!err)
@@ -1576,17 +1662,7 @@ static size_t run_batch(struct sqlite_be *be)
 		if (!sqlite3_get_autocommit(be->db))
 			exec_sql(be, "ROLLBACK");
 
-		/* the batch never started: fail the whole queue head */
-		if (!n) {
-			while (n < be->batch_max &&
-			       (le = list_head(&be->ops))) {
-				list_unlink(le);
-				list_append(&done, le, le->data);
-				n++;
-			}
-		}
-
-		LIST_FOREACH(&done, le) {
+		LIST_FOREACH(&batch, le) {
 			struct op *op = le->data;
 
 			op->err = EIO;
@@ -1599,7 +1675,7 @@ static size_t run_batch(struct sqlite_be *be)
 	log_debug("batch: %zu operations%s", n, err ? " (failed)" : "");
 
 	/* handlers may queue new operations: those go to the next batch */
-	while ((le = list_head(&done))) {
+	while ((le = list_head(&batch))) {
 		struct op *op = le->data;
 
 		list_unlink(le);
@@ -2199,6 +2275,10 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 		err = exec_sql(be, "PRAGMA synchronous = FULL");
 	if (!err)
 		err = exec_sql(be, "PRAGMA foreign_keys = ON");
+	/* the statement journal behind each operation's SAVEPOINT in memory:
+	 * on disk it cost two pwrite()s per page per operation */
+	if (!err)
+		err = exec_sql(be, "PRAGMA temp_store = MEMORY");
 	if (!err)
 		err = migrate(be);
 	if (err)

@@ -326,6 +326,66 @@ TEST(store_unknown_business_rolls_back)
 }
 
 
+/* A batch runs without a SAVEPOINT per operation; when one fails, the
+ * whole batch runs again with one each: the failed operation leaves
+ * nothing behind, the others before and after it are all committed, and
+ * a read in the same batch sees exactly that. */
+TEST(store_failed_op_in_a_batch_rolls_back_alone)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result a = {0}, bad = {0}, c = {0}, in = {0};
+	struct result ga = {0}, gbad = {0}, gc = {0};
+	char url[256];
+	int err;
+
+	err = open_tmp(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	new_req(&req, "cb_a", "+33123456789", "ha");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_bad", "+33111111111", "hb");
+	req.business = "nope";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &bad), 0);
+	new_req(&req, "cb_c", "+33222222222", "hc");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &c), 0);
+	TEST_EQ_INT(store_intake_since(st, 0, intake_h, &in), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.calls, 1);
+	TEST_EQ_INT(a.err, 0);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(bad.calls, 1);
+	TEST_EQ_INT(bad.err, ENOENT);
+	TEST_EQ_INT(c.calls, 1);
+	TEST_EQ_INT(c.err, 0);
+	TEST_EQ_INT(c.res.outcome, CB_CREATED);
+	TEST_EQ_INT(c.res.position, 2);
+	TEST_EQ_STR(c.answer, "{\"id\":\"cb_c\",\"status\":\"queued\"}");
+	/* read in the same batch: the two good requests only */
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.nintake, 2);
+
+	TEST_EQ_INT(store_callback_get(st, "cb_a", false, cb_h, &ga), 0);
+	TEST_EQ_INT(store_callback_get(st, "cb_bad", false, cb_h, &gbad),
+		    0);
+	TEST_EQ_INT(store_callback_get(st, "cb_c", false, cb_h, &gc), 0);
+	store_flush(st);
+	TEST_EQ_INT(ga.err, 0);
+	TEST_EQ_INT(ga.nev, 1);
+	TEST_EQ_STR(ga.ev[0], "created");
+	TEST_EQ_INT(gbad.err, ENOENT);
+	TEST_EQ_INT(gc.err, 0);
+	TEST_EQ_INT(gc.nev, 1);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
+
+
 struct agent_result {
 	int calls;
 	int err;
