@@ -30,6 +30,8 @@ enum {
 	STUCK_MS = 15 * 60 * SEC,  /* a reservation with no news at all */
 	CALL_MAX_MS = 8 * 3600 * SEC, /* a call, however long */
 	TRIED_MAX = 512,
+	CBH_MIN = 1024,            /* buckets of the hash by id, at first */
+	CBH_MAX = 1 << 20,         /* and at most */
 };
 
 struct acd_agent {
@@ -88,6 +90,8 @@ struct acd {
 	bool dialer_down;          /* a remote dialer's link is down */
 	struct list cbs;           /* open callbacks, in queue order */
 	struct hash *cbh;          /* the same, by id */
+	uint32_t cbh_size;         /* its buckets (it grows, hash_fit) */
+	uint32_t ncb;              /* how many it holds */
 	struct list agents;
 	struct acd_biz *bizv;
 	size_t bizn;
@@ -112,6 +116,14 @@ static bool cb_id_eq(struct le *le, void *arg)
 	const struct acd_cb *c = le->data;
 
 	return !strcmp(c->cb->id, arg);
+}
+
+
+static uint32_t cb_key(const void *data)
+{
+	const struct acd_cb *c = data;
+
+	return hash_joaat_str(c->cb->id);
 }
 
 
@@ -295,7 +307,10 @@ static void acd_cb_destructor(void *arg)
 	tmr_cancel(&c->offer_tmr);
 	tmr_cancel(&c->round_tmr);
 	list_unlink(&c->le);
-	hash_unlink(&c->he);
+	if (c->he.list) {
+		hash_unlink(&c->he);
+		c->acd->ncb--;
+	}
 	mem_deref(c->cb);
 	mem_deref(c->last_agent);
 }
@@ -355,6 +370,7 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 	c->cb = mem_ref((struct callback *)cb);
 	cb_insert(acd, c);
 	hash_append(acd->cbh, hash_joaat_str(cb->id), &c->he, c);
+	hash_fit(&acd->cbh, &acd->cbh_size, ++acd->ncb, CBH_MAX, cb_key);
 
 	return c;
 }
@@ -2091,7 +2107,8 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	acd->handle_s = ROUTE_DEFAULT_HANDLE_S;
 	acd->max_missed = (unsigned)cfg_int(cfg, "max_missed_offers");
 	acd->reoffer_ms = (uint64_t)cfg_int(cfg, "reoffer_after") * SEC;
-	err = hash_alloc(&acd->cbh, 16384);
+	acd->cbh_size = CBH_MIN;
+	err = hash_alloc(&acd->cbh, acd->cbh_size);
 	if (err) {
 		mem_deref(acd);
 		return err;

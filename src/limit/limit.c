@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <re.h>
+#include "util/util.h"
 #include "limit/limit.h"
 
 enum {
@@ -107,35 +108,11 @@ static void entry_prune(struct entry *e, int64_t cutoff)
 }
 
 
-static bool move_handler(struct le *le, void *arg)
+static uint32_t entry_key(const void *data)
 {
-	struct entry *e = le->data;
-	struct hash *to = arg;
+	const struct entry *e = data;
 
-	hash_unlink(&e->he);
-	hash_append(to, hash_joaat_str(e->key), &e->he, e);
-
-	return false;
-}
-
-
-/*
- * libre's hash has a fixed number of buckets; a limiter sees one key per
- * distinct phone number of the last day, so it grows the table itself to
- * keep chains short (a lookup per request is on the hot path).
- */
-static void grow(struct limit *l)
-{
-	struct hash *h;
-	uint32_t bsize = l->bsize * 4;
-
-	if (bsize > BUCKETS_MAX || hash_alloc(&h, bsize))
-		return;
-
-	hash_apply(l->keys, move_handler, h);
-	mem_deref(l->keys);
-	l->keys = h;
-	l->bsize = bsize;
+	return hash_joaat_str(e->key);
 }
 
 
@@ -155,8 +132,10 @@ int limit_add(struct limit *l, const char *key, int64_t t)
 			return ENOMEM;
 		}
 		hash_append(l->keys, hash_joaat_str(key), &e->he, e);
-		if (++l->nkeys > 2 * l->bsize)
-			grow(l);
+		/* one key per distinct phone number of the last day: the
+		 * table grows to keep the lookup on the hot path short */
+		hash_fit(&l->keys, &l->bsize, ++l->nkeys, BUCKETS_MAX,
+			 entry_key);
 	}
 
 	entry_prune(e, t - l->horizon);

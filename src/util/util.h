@@ -58,6 +58,18 @@ void time_fmt_rfc3339(char *buf, size_t sz, int64_t ms);
 int time_parse_rfc3339(int64_t *msp, const char *s, size_t len);
 
 /*
+ * Grow a libre hash table (*hp, *bsizep buckets) that holds n elements:
+ * above two a bucket, every element moves into a new table four times as
+ * large (at most bmax buckets); keyh gives an element's hash key from its
+ * le->data. Call it after adding an element; a failed allocation leaves
+ * the table as it was (longer chains, still correct).
+ */
+struct hash;
+typedef uint32_t (hash_key_h)(const void *data);
+void hash_fit(struct hash **hp, uint32_t *bsizep, uint32_t n,
+	      uint32_t bmax, hash_key_h *keyh);
+
+/*
  * A random token of nbytes bytes from libsodium's CSPRNG, written as
  * unpadded base64url into buf (which must hold 4*nbytes/3 + 2 bytes).
  */

@@ -143,3 +143,71 @@ TEST(sha1_vectors)
 
 	return 0;
 }
+
+
+struct hval {
+	struct le he;
+	uint32_t v;
+};
+
+
+static uint32_t hval_key(const void *data)
+{
+	const struct hval *h = data;
+
+	return h->v * 2654435761u;
+}
+
+
+static bool hval_eq(struct le *le, void *arg)
+{
+	const struct hval *h = le->data;
+
+	return h->v == *(uint32_t *)arg;
+}
+
+
+/* A table that grows keeps every element findable, and its chains short:
+ * 10,000 elements in a table of 16 buckets end in one of 16 * 4^n with
+ * no more than two elements a bucket; the largest size is a ceiling. */
+TEST(hash_fit_grows)
+{
+	struct hash *h = NULL;
+	struct hval *v;
+	uint32_t bsize = 16, i, n = 10000, longest = 0;
+
+	v = mem_zalloc(n * sizeof(*v), NULL);
+	TEST_ASSERT(v != NULL);
+	TEST_EQ_INT(hash_alloc(&h, bsize), 0);
+
+	for (i = 0; i < n; i++) {
+		v[i].v = i;
+		hash_append(h, hval_key(&v[i]), &v[i].he, &v[i]);
+		hash_fit(&h, &bsize, i + 1, 1u << 20, hval_key);
+	}
+	TEST_EQ_INT(bsize, 16384);
+	for (i = 0; i < n; i++) {
+		struct le *le = hash_lookup(h, hval_key(&v[i]), hval_eq, &i);
+
+		TEST_ASSERT(le != NULL && le->data == &v[i]);
+	}
+	for (i = 0; i < bsize; i++) {
+		uint32_t c = list_count(hash_list(h, i));
+
+		longest = c > longest ? c : longest;
+	}
+	TEST_ASSERT(longest <= 8);
+
+	/* at its ceiling it stays, still correct */
+	hash_fit(&h, &bsize, 3 * bsize, bsize, hval_key);
+	TEST_EQ_INT(bsize, 16384);
+
+	TEST_EQ_INT(hash_bsize(h), bsize);
+
+	/* the elements are one array, not objects of their own */
+	hash_clear(h);
+	mem_deref(h);
+	mem_deref(v);
+
+	return 0;
+}
