@@ -17,7 +17,6 @@
 #include "api/api_int.h"
 
 enum {
-	DAY_MS = 86400000,
 	SWEEP_MS = 60000,
 };
 
@@ -231,10 +230,10 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 	for (i = 0; i < n; i++) {
 		re_snprintf(key, sizeof(key), "%s|%s", v[i].business,
 			    v[i].phone);
-		limit_add(api->limit, key, v[i].t);
+		limit_add(api->limit_phone, key, v[i].t);
 		re_snprintf(key, sizeof(key), "%s|ip|%s", v[i].business,
 			    v[i].ip);
-		limit_add(api->limit, key, v[i].t);
+		limit_add(api->limit_ip, key, v[i].t);
 	}
 
 	if (n)
@@ -365,7 +364,8 @@ static void sweep_timeout(void *arg)
 {
 	struct api *api = arg;
 
-	limit_sweep(api->limit, time_now_ms());
+	limit_sweep(api->limit_phone, time_now_ms());
+	limit_sweep(api->limit_ip, time_now_ms());
 	tmr_start(&api->sweep, SWEEP_MS, sweep_timeout, api);
 }
 
@@ -382,7 +382,8 @@ static void api_destructor(void *arg)
 	mem_deref(api->httpd);
 	hash_flush(api->biz);
 	mem_deref(api->biz);
-	mem_deref(api->limit);
+	mem_deref(api->limit_phone);
+	mem_deref(api->limit_ip);
 }
 
 
@@ -420,7 +421,11 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 	if (!err)
 		err = tz_registry_alloc(&api->tz, NULL);
 	if (!err)
-		err = limit_alloc(&api->limit, DAY_MS);
+		err = limit_alloc(&api->limit_phone, DAY_MS);
+	/* an address's times are kept only as long as its window: behind
+	 * one proxy, a day of them would be every request of the day */
+	if (!err)
+		err = limit_alloc(&api->limit_ip, MIN_MS);
 	if (err)
 		goto out;
 

@@ -14,6 +14,13 @@ struct httpd_req;
 struct mbuf;
 struct pl;
 
+/* the rate limits' windows, and a day */
+enum {
+	MIN_MS = 60000,
+	QUARTER_MS = 15 * 60000,
+	DAY_MS = 86400000,
+};
+
 enum {
 	API_MAX_IDEM_KEY = 255,
 	API_MAX_URL = 2048,
@@ -29,7 +36,8 @@ struct api {
 	const struct cfg *cfg;
 	struct store *st;
 	struct httpd *httpd;
-	struct limit *limit;
+	struct limit *limit_phone;     /* per business and phone, a day */
+	struct limit *limit_ip;        /* per business and address, a minute */
 	struct hash *biz;         /* struct api_biz by id */
 	struct tmr sweep;
 	int64_t max_schedule_ms;

@@ -24,7 +24,6 @@
 
 enum {
 	SLOTS_MAX = 200,
-	DAY_MS = 86400000,
 };
 
 

@@ -25,9 +25,6 @@
 #include "api/api_int.h"
 
 enum {
-	MIN_MS = 60000,
-	QUARTER_MS = 15 * 60000,
-	DAY_MS = 86400000,
 	CORS_SZ = API_MAX_ORIGIN + 160,
 	TOKEN_BYTES = 32,
 	KEY_SZ = 256,
@@ -228,8 +225,8 @@ static int answer_h(char **answerp, int *statusp,
 
 static void post_uncount(struct post *p)
 {
-	limit_remove(p->api->limit, p->phone_key, p->now);
-	limit_remove(p->api->limit, p->ip_key, p->now);
+	limit_remove(p->api->limit_phone, p->phone_key, p->now);
+	limit_remove(p->api->limit_ip, p->ip_key, p->now);
 }
 
 
@@ -314,15 +311,15 @@ static bool limits_ok(struct post *p, const struct business *b)
 	char hdrs[CORS_SZ + 32];
 	const char *msg = NULL;
 
-	if (limit_exceeded(api->limit, p->ip_key, p->now, MIN_MS,
+	if (limit_exceeded(api->limit_ip, p->ip_key, p->now, MIN_MS,
 			   biz_limit(b->limit_ip_minute, api->lim_ip_minute),
 			   &retry))
 		msg = "too many requests from this address; try again later";
-	else if (limit_exceeded(api->limit, p->phone_key, p->now,
+	else if (limit_exceeded(api->limit_phone, p->phone_key, p->now,
 				QUARTER_MS,
 				biz_limit(b->limit_phone_15min,
 					  api->lim_phone_15min), &retry) ||
-		 limit_exceeded(api->limit, p->phone_key, p->now, DAY_MS,
+		 limit_exceeded(api->limit_phone, p->phone_key, p->now, DAY_MS,
 				biz_limit(b->limit_phone_day,
 					  api->lim_phone_day), &retry))
 		msg = "too many requests for this phone number; "
@@ -551,8 +548,8 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	p->cn.idem_key = NULL;
 	p->cn.idem_fp = NULL;
 
-	limit_add(api->limit, p->phone_key, p->now);
-	limit_add(api->limit, p->ip_key, p->now);
+	limit_add(api->limit_phone, p->phone_key, p->now);
+	limit_add(api->limit_ip, p->ip_key, p->now);
 
 	err = store_callback_create(api->st, &cn, create_h, p);
 	if (err) {
