@@ -525,7 +525,9 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		goto fail;
 	}
 	token_hash_hex(cn.cancel_hash, p->token, strlen(p->token));
-	token_hash_hex(fp, body->p, body->l);
+	/* the fingerprint tells a replay from a reuse of the key */
+	if (has_idem)
+		token_hash_hex(fp, body->p, body->l);
 
 	cn.business = b->id;
 	cn.phone = e164;

@@ -1,13 +1,78 @@
 /*
  * Unguessable tokens (callback ids, cancel tokens, session ids) come from
- * libsodium's CSPRNG. Secrets are only ever stored as their SHA-256, and
+ * a keystream keyed by libsodium's CSPRNG (see rng_bytes). Secrets are only ever stored as their SHA-256, and
  * compared in constant time.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sodium.h>
 #include <re.h>
 #include "util/util.h"
+
+
+/*
+ * The bytes of tokens come from a ChaCha20 keystream with fast key
+ * erasure, not from a system call each: an intake answer makes two
+ * tokens, and getrandom() was a measurable part of it. Each refill
+ * draws POOL bytes under the current key, takes the first 32 as the next
+ * key and erases them, so that no state left in memory can reproduce a
+ * token already handed out; every byte handed out is erased from the
+ * pool as well. The key is drawn from the kernel (libsodium's
+ * randombytes) at first use and after every RESEED bytes. One pool per
+ * thread; beckon never forks after start-up, which would copy it.
+ */
+enum {
+	POOL = 512,
+	RESEED = 1 << 20,
+};
+
+static _Thread_local struct {
+	unsigned char key[crypto_stream_chacha20_KEYBYTES];
+	unsigned char buf[POOL];
+	size_t avail;             /* unread bytes, at the end of buf */
+	size_t since_seed;
+	bool seeded;
+} rng;
+
+
+static void rng_refill(void)
+{
+	static const unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
+
+	if (!rng.seeded || rng.since_seed >= RESEED) {
+		randombytes_buf(rng.key, sizeof(rng.key));
+		rng.seeded = true;
+		rng.since_seed = 0;
+	}
+
+	/* a fresh key every block: the all-zero nonce is never reused */
+	crypto_stream_chacha20(rng.buf, sizeof(rng.buf), nonce, rng.key);
+	memcpy(rng.key, rng.buf, sizeof(rng.key));
+	sodium_memzero(rng.buf, sizeof(rng.key));
+	rng.avail = sizeof(rng.buf) - sizeof(rng.key);
+}
+
+
+static void rng_bytes(unsigned char *out, size_t n)
+{
+	while (n) {
+		unsigned char *src;
+		size_t k;
+
+		if (!rng.avail)
+			rng_refill();
+
+		k = n < rng.avail ? n : rng.avail;
+		src = rng.buf + sizeof(rng.buf) - rng.avail;
+		memcpy(out, src, k);
+		sodium_memzero(src, k);
+		rng.avail -= k;
+		rng.since_seed += k;
+		out += k;
+		n -= k;
+	}
+}
 
 
 int token_random(char *buf, size_t sz, size_t nbytes)
@@ -20,7 +85,7 @@ int token_random(char *buf, size_t sz, size_t nbytes)
 				sodium_base64_VARIANT_URLSAFE_NO_PADDING))
 		return EINVAL;
 
-	randombytes_buf(raw, nbytes);
+	rng_bytes(raw, nbytes);
 	sodium_bin2base64(buf, sz, raw, nbytes,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));

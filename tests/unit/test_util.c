@@ -1,3 +1,5 @@
+#include <stdlib.h>
+#include <sodium.h>
 #include <re.h>
 #include "util/util.h"
 #include "test.h"
@@ -67,6 +69,39 @@ TEST(token_random_unique)
 	TEST_ASSERT(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
 			   "qrstuvwxyz0123456789-_") == 22);
 	TEST_EQ_INT(token_random(a, 10, 16), EINVAL);
+
+	return 0;
+}
+
+
+/* Across many pool refills: no token repeats, and the bits are balanced
+ * (48,000 tokens of 16 bytes: each of the 128 bit positions is set in
+ * about half of them; 5 standard deviations is +-548). */
+TEST(token_random_many)
+{
+	enum { N = 48000 };
+	static char tok[N][24];
+	unsigned ones[128] = {0};
+	size_t i, j;
+
+	for (i = 0; i < N; i++) {
+		unsigned char raw[16];
+		size_t len = 0;
+
+		TEST_EQ_INT(token_random(tok[i], sizeof(tok[i]), 16), 0);
+		TEST_EQ_INT(sodium_base642bin(raw, sizeof(raw), tok[i], 22,
+				NULL, &len, NULL,
+				sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+		TEST_EQ_INT(len, 16);
+		for (j = 0; j < 128; j++)
+			ones[j] += (raw[j / 8] >> (j % 8)) & 1;
+	}
+	qsort(tok, N, sizeof(tok[0]), (int (*)(const void *,
+					     const void *))strcmp);
+	for (i = 1; i < N; i++)
+		TEST_ASSERT(strcmp(tok[i - 1], tok[i]) != 0);
+	for (j = 0; j < 128; j++)
+		TEST_ASSERT(ones[j] > N / 2 - 548 && ones[j] < N / 2 + 548);
 
 	return 0;
 }
