@@ -46,6 +46,7 @@ struct acd_agent {
 struct acd_cb {
 	struct le le;              /* in acd->cbs */
 	struct le he;              /* in acd->cbh */
+	uint32_t hk;               /* hash_joaat_str of the id */
 	struct acd *acd;
 	struct callback *cb;
 	bool busy;                 /* a store change is in flight */
@@ -111,11 +112,20 @@ struct acd {
 
 /* ---- lookups ---- */
 
+struct cb_probe {
+	const char *id;
+	uint32_t hk;
+};
+
+
+/* The hash first: it spares following two pointers to every other id of
+ * the chain. */
 static bool cb_id_eq(struct le *le, void *arg)
 {
 	const struct acd_cb *c = le->data;
+	const struct cb_probe *pr = arg;
 
-	return !strcmp(c->cb->id, arg);
+	return c->hk == pr->hk && !strcmp(c->cb->id, pr->id);
 }
 
 
@@ -123,7 +133,7 @@ static uint32_t cb_key(const void *data)
 {
 	const struct acd_cb *c = data;
 
-	return hash_joaat_str(c->cb->id);
+	return c->hk;
 }
 
 
@@ -131,8 +141,8 @@ static uint32_t cb_key(const void *data)
  * request and report looks its callback up. */
 static struct acd_cb *cb_find(const struct acd *acd, const char *id)
 {
-	struct le *le = hash_lookup(acd->cbh, hash_joaat_str(id), cb_id_eq,
-				    (void *)id);
+	struct cb_probe pr = {id, hash_joaat_str(id)};
+	struct le *le = hash_lookup(acd->cbh, pr.hk, cb_id_eq, &pr);
 
 	return le ? le->data : NULL;
 }
@@ -369,7 +379,8 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 	c->acd = acd;
 	c->cb = mem_ref((struct callback *)cb);
 	cb_insert(acd, c);
-	hash_append(acd->cbh, hash_joaat_str(cb->id), &c->he, c);
+	c->hk = hash_joaat_str(cb->id);
+	hash_append(acd->cbh, c->hk, &c->he, c);
 	hash_fit(&acd->cbh, &acd->cbh_size, ++acd->ncb, CBH_MAX, cb_key);
 
 	return c;

@@ -23,6 +23,7 @@ struct limit {
 
 struct entry {
 	struct le he;
+	uint32_t hk;    /* hash_joaat_str(key): compared before the key */
 	char *key;
 	int64_t *t;     /* ascending */
 	uint32_t n;
@@ -74,20 +75,30 @@ int limit_alloc(struct limit **lp, int64_t horizon_ms)
 }
 
 
+struct probe {
+	const char *key;
+	uint32_t hk;
+};
+
+
+/* The hash first: most entries of a chain differ in it, and it spares
+ * following the pointer to their key. */
 static bool key_cmp(struct le *le, void *arg)
 {
 	const struct entry *e = le->data;
+	const struct probe *pr = arg;
 
-	return !strcmp(e->key, arg);
+	return e->hk == pr->hk && !strcmp(e->key, pr->key);
 }
 
 
-static struct entry *entry_find(struct limit *l, const char *key)
+static struct entry *entry_find(struct limit *l, const char *key,
+				uint32_t hk)
 {
+	struct probe pr = {key, hk};
 	struct le *le;
 
-	le = hash_lookup(l->keys, hash_joaat_str(key), key_cmp,
-			 (void *)key);
+	le = hash_lookup(l->keys, hk, key_cmp, &pr);
 
 	return le ? le->data : NULL;
 }
@@ -112,26 +123,28 @@ static uint32_t entry_key(const void *data)
 {
 	const struct entry *e = data;
 
-	return hash_joaat_str(e->key);
+	return e->hk;
 }
 
 
 int limit_add(struct limit *l, const char *key, int64_t t)
 {
 	struct entry *e;
-	uint32_t i;
+	uint32_t i, hk;
 
 	if (!l || !key)
 		return EINVAL;
 
-	e = entry_find(l, key);
+	hk = hash_joaat_str(key);
+	e = entry_find(l, key, hk);
 	if (!e) {
 		e = mem_zalloc(sizeof(*e), entry_destructor);
 		if (!e || str_dup(&e->key, key)) {
 			mem_deref(e);
 			return ENOMEM;
 		}
-		hash_append(l->keys, hash_joaat_str(key), &e->he, e);
+		e->hk = hk;
+		hash_append(l->keys, hk, &e->he, e);
 		/* one key per distinct phone number of the last day: the
 		 * table grows to keep the lookup on the hot path short */
 		hash_fit(&l->keys, &l->bsize, ++l->nkeys, BUCKETS_MAX,
@@ -170,7 +183,7 @@ void limit_remove(struct limit *l, const char *key, int64_t t)
 	if (!l || !key)
 		return;
 
-	e = entry_find(l, key);
+	e = entry_find(l, key, hash_joaat_str(key));
 	if (!e)
 		return;
 
@@ -199,7 +212,7 @@ uint32_t limit_count(struct limit *l, const char *key, int64_t now,
 	if (!l || !key)
 		return 0;
 
-	e = entry_find(l, key);
+	e = entry_find(l, key, hash_joaat_str(key));
 	if (!e)
 		return 0;
 
@@ -229,7 +242,7 @@ bool limit_exceeded(struct limit *l, const char *key, int64_t now,
 	 * oldest inside the window is older than window_ms.
 	 */
 	if (retry_ms) {
-		e = entry_find(l, key);
+		e = entry_find(l, key, hash_joaat_str(key));
 		*retry_ms = e ? e->t[e->n - n + (n - (uint32_t)max)] +
 				window_ms - now : window_ms;
 		if (*retry_ms < 1)
