@@ -1050,7 +1050,7 @@ static void dispatch(void *arg)
 static void dispatch_soon(struct acd *acd)
 {
 	if (acd->started && !tmr_isrunning(&acd->dispatch_tmr))
-		tmr_start(&acd->dispatch_tmr, 0, dispatch, acd);
+		tmr_start_now(&acd->dispatch_tmr, dispatch, acd);
 }
 
 

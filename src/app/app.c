@@ -519,6 +519,12 @@ int app_serve(struct cfg *cfg)
 	}
 	fds_raise();
 	tmr_init(&app.drain);
+	err = wake_init();
+	if (err) {
+		log_error("wake-up eventfd: %s", strerror(err));
+		libre_close();
+		return err;
+	}
 
 	log_info("beckon %s starting", BECKON_VERSION);
 
@@ -593,6 +599,7 @@ int app_serve(struct cfg *cfg)
 	app.acd = mem_deref(app.acd);
 	app.st = mem_deref(app.st);
 
+	wake_close();
 	libre_close();
 
 	return err;
@@ -654,6 +661,12 @@ int app_dialer(struct cfg *cfg)
 	}
 	fds_raise();
 	tmr_init(&app.drain);
+	err = wake_init();
+	if (err) {
+		log_error("wake-up eventfd: %s", strerror(err));
+		libre_close();
+		return err;
+	}
 
 	log_info("beckon %s dialer starting", BECKON_VERSION);
 
@@ -673,6 +686,7 @@ int app_dialer(struct cfg *cfg)
 	tmr_cancel(&app.drain);
 	app.dialer = mem_deref(app.dialer);
 
+	wake_close();
 	libre_close();
 
 	return err;

@@ -1694,7 +1694,7 @@ static void batch_timeout(void *arg)
 	run_batch(be);
 
 	if (!list_isempty(&be->ops))
-		tmr_start(&be->tmr, 0, batch_timeout, be);
+		tmr_start_now(&be->tmr, batch_timeout, be);
 }
 
 
@@ -1765,7 +1765,7 @@ static void op_queue(struct sqlite_be *be, struct op *op)
 	list_append(&be->ops, &op->le, op);
 
 	if (!tmr_isrunning(&be->tmr))
-		tmr_start(&be->tmr, 0, batch_timeout, be);
+		tmr_start_now(&be->tmr, batch_timeout, be);
 }
 
 

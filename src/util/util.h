@@ -58,6 +58,17 @@ void time_fmt_rfc3339(char *buf, size_t sz, int64_t ms);
 int time_parse_rfc3339(int64_t *msp, const char *s, size_t len);
 
 /*
+ * tmr_start_now: start a zero-delay timer that runs in the next round of
+ * the loop without the poll's 1 ms wait (see wake.c). wake_init, after
+ * libre_init, makes it so; without it the timer still runs, later.
+ * Loop thread only.
+ */
+struct tmr;
+int  wake_init(void);
+void wake_close(void);
+void tmr_start_now(struct tmr *tmr, void (*th)(void *arg), void *arg);
+
+/*
  * Grow a libre hash table (*hp, *bsizep buckets) that holds n elements:
  * above two a bucket, every element moves into a new table four times as
  * large (at most bmax buckets); keyh gives an element's hash key from its

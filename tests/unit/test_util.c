@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <re.h>
 #include "util/util.h"
@@ -243,6 +245,74 @@ TEST(hash_fit_grows)
 	hash_clear(h);
 	mem_deref(h);
 	mem_deref(v);
+
+	return 0;
+}
+
+
+struct chain {
+	struct tmr tmr;
+	unsigned left;
+	bool now;
+};
+
+
+/* Each step waits for the loop's millisecond clock to move on, then
+ * starts the next: libre leaves such a timer for the next round */
+static void chain_step(void *arg)
+{
+	struct chain *ch = arg;
+	uint64_t t0 = tmr_jiffies();
+
+	while (tmr_jiffies() == t0)
+		;
+
+	if (!ch->left--) {
+		re_cancel();
+		return;
+	}
+
+	if (ch->now)
+		tmr_start_now(&ch->tmr, chain_step, ch);
+	else
+		tmr_start(&ch->tmr, 0, chain_step, ch);
+}
+
+
+static long chain_sleeps(bool now, unsigned steps)
+{
+	struct chain ch = {.left = steps, .now = now};
+	struct rusage r0, r1;
+
+	tmr_init(&ch.tmr);
+	getrusage(RUSAGE_THREAD, &r0);
+	tmr_start(&ch.tmr, 0, chain_step, &ch);
+	(void)re_main(NULL);
+	getrusage(RUSAGE_THREAD, &r1);
+	tmr_cancel(&ch.tmr);
+
+	return r1.ru_nvcsw - r0.ru_nvcsw;
+}
+
+
+/* tmr_start_now: a timer started by a timer in a later millisecond runs
+ * in the next round without the poll sleeping first. Counted as the
+ * thread's voluntary context switches (each sleep in epoll_wait is one),
+ * not timed: with tmr_start nearly every step sleeps, with tmr_start_now
+ * none should. */
+TEST(wake_timer_chain_does_not_sleep)
+{
+	long plain, now;
+
+	TEST_EQ_INT(wake_init(), 0);
+	plain = chain_sleeps(false, 40);
+	now = chain_sleeps(true, 40);
+	wake_close();
+	re_fprintf(stderr, "  40 chained timers: %ld sleeps with tmr_start, "
+		   "%ld with tmr_start_now\n", plain, now);
+
+	TEST_ASSERT(plain >= 30);
+	TEST_ASSERT(now <= 5);
 
 	return 0;
 }
