@@ -446,10 +446,21 @@ static int dialer_check(const struct cfg *cfg)
 	bool b;
 
 	if (!strncmp(v, "tcp://", 6)) {
-		if (app_remote_parse(&sa, v)) {
-			log_error("dialer %s: not tcp://ADDRESS:PORT (an IP "
-				  "address, [IPv6] or localhost, and a port)",
-				  v);
+		char host[APP_HOST_MAX];
+		struct sa srvv[8];
+		uint32_t n = ARRAY_SIZE(srvv);
+		const char *dns = cfg_str(cfg, "dns_servers");
+
+		if (app_remote_parse(&sa, host, sizeof(host), v)) {
+			log_error("dialer %s: not tcp://HOST:PORT (an IP "
+				  "address, [IPv6] or a host name, and a "
+				  "port)", v);
+			return EINVAL;
+		}
+		if (*dns && app_addr_list(srvv, &n, dns, 53)) {
+			log_error("dns_servers %s: not a list of addresses "
+				  "(IP[:PORT], [IPv6]:PORT, at most %zu)", dns,
+				  ARRAY_SIZE(srvv));
 			return EINVAL;
 		}
 		if (!*cfg_str(cfg, "control_secret")) {
@@ -559,7 +570,8 @@ int app_serve(struct cfg *cfg)
 		 * link comes up (and back) by itself */
 		err = app_remote_alloc(&app.remote, app.acd,
 				       cfg_str(cfg, "dialer"),
-				       cfg_str(cfg, "control_secret"));
+				       cfg_str(cfg, "control_secret"),
+				       cfg_str(cfg, "dns_servers"));
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));

@@ -21,18 +21,36 @@ const char *app_agent_target(const char *endpoint, const char *agent_id);
 
 /*
  * A dialer in another process, `dialer = tcp://HOST:PORT` (HOST an IPv4
- * or [IPv6] address, or localhost): connects, authenticates with an HMAC
- * of control_secret, and keeps connecting back, forever, with a backoff.
+ * or [IPv6] address, or a name looked up before each connection in
+ * /etc/hosts, then with the name servers of dns_servers or
+ * /etc/resolv.conf): connects, authenticates with an HMAC of
+ * control_secret, and keeps connecting back, forever, with a backoff.
  * app_remote_shutdown hangs up the calls in flight and stops reconnecting;
  * app_remote_calls counts the calls whose end has not come back yet.
  */
 struct remote;
 struct sa;
 
-int  app_remote_parse(struct sa *addr, const char *url);
+enum { APP_HOST_MAX = 254 };   /* a DNS name's 253 characters and NUL */
+
+int  app_remote_parse(struct sa *addr, char *host, size_t hsz,
+		      const char *url);
 int  app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		      const char *secret);
+		      const char *secret, const char *dns_servers);
 void app_remote_shutdown(struct remote *r);
 unsigned app_remote_calls(const struct remote *r);
+
+/*
+ * Names (resolve.c): app_hostname_valid checks a DNS name's syntax
+ * (letters, digits and hyphens in dot-separated labels of 1 to 63);
+ * app_hosts_lookup finds name in a hosts file (the first line that
+ * lists it, ENOENT if none); app_addr_list reads "ADDR[:PORT], ..." (IPv6
+ * in brackets when a port follows) into at most *np addresses, defport
+ * where none is given.
+ */
+bool app_hostname_valid(const char *p, size_t len);
+int  app_hosts_lookup(struct sa *sa, const char *name, const char *path);
+int  app_addr_list(struct sa *v, uint32_t *np, const char *list,
+		   uint16_t defport);
 
 #endif

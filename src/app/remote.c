@@ -26,6 +26,13 @@
  * credentials anew (a restarted dialer forgot them); agent deletions made
  * meanwhile are sent first.
  *
+ * HOST may be a name: it is looked up again before every connection
+ * (the dialer may have moved), first in /etc/hosts, then with an A query
+ * (AAAA when there is no A) to the name servers of dns_servers or of
+ * /etc/resolv.conf, through libre's asynchronous DNS client: the loop
+ * never waits for a name server. A name that does not resolve is a
+ * failed attempt like a refused connection.
+ *
  * A dialer that stops answering (no line for DEAD_MS, while we ping every
  * PING_MS) is treated as gone; a line longer than CTL_LINE_MAX is a protocol
  * error and ends the link. Secrets (control_secret, agents' SIP
@@ -59,6 +66,7 @@ enum {
 
 enum rstate {
 	R_WAIT = 0,
+	R_RESOLVING,
 	R_CONNECTING,
 	R_HELLO,
 	R_AUTH,
@@ -69,7 +77,12 @@ enum rstate {
 struct remote {
 	struct acd *acd;
 	struct sa addr;
-	char url[80];              /* tcp://HOST:PORT, for logs */
+	char host[APP_HOST_MAX];   /* a name to look up, "": addr is it */
+	uint16_t port;
+	struct dnsc *dnsc;         /* for host, made at the first lookup */
+	struct dns_query *dq;
+	const char *dns_servers;   /* the config's, "": /etc/resolv.conf */
+	char url[APP_HOST_MAX + 16]; /* tcp://HOST:PORT, for logs */
 	char *secret;
 	struct tcp_conn *tc;
 	struct tcp_conn *dead_tc;  /* a link that ended, freed next turn */
@@ -737,7 +750,7 @@ static void ping_timeout(void *arg)
 }
 
 
-static void connect_now(struct remote *r)
+static void connect_addr(struct remote *r)
 {
 	int err;
 
@@ -751,6 +764,119 @@ static void connect_now(struct remote *r)
 		return;
 	}
 
+	tmr_start(&r->tmr, HANDSHAKE_MS, handshake_timeout, r);
+}
+
+
+/* The first address of the answer's A (or AAAA) records, if any. */
+static bool rr_addr(struct dnsrr *rr, void *arg)
+{
+	struct remote *r = arg;
+
+	if (rr->type == DNS_TYPE_A)
+		sa_set_in(&r->addr, rr->rdata.a.addr, r->port);
+	else if (rr->type == DNS_TYPE_AAAA)
+		sa_set_in6(&r->addr, rr->rdata.aaaa.addr, r->port);
+	else
+		return false;
+
+	return true;
+}
+
+
+static void dns_h(int err, const struct dnshdr *hdr, struct list *ansl,
+		  struct list *authl, struct list *addl, void *arg)
+{
+	struct remote *r = arg;
+	bool aaaa = sa_af(&r->addr) == AF_INET6;
+	char why[APP_HOST_MAX + 48];
+	(void)authl;
+	(void)addl;
+
+	/* libre has let go of the query (r->dq is NULL again) */
+	if (r->state != R_RESOLVING)
+		return;
+
+	sa_init(&r->addr, AF_UNSPEC);
+	if (!err && hdr && hdr->rcode == DNS_RCODE_OK)
+		(void)dns_rrlist_apply2(ansl, NULL, DNS_TYPE_A,
+					DNS_TYPE_AAAA, DNS_CLASS_IN, false,
+					rr_addr, r);
+
+	if (sa_isset(&r->addr, SA_ALL)) {
+		connect_addr(r);
+		return;
+	}
+
+	/* no A record: one more try for AAAA */
+	if (!aaaa && !err && hdr && hdr->rcode == DNS_RCODE_OK) {
+		sa_init(&r->addr, AF_INET6);
+		err = dnsc_query(&r->dq, r->dnsc, r->host, DNS_TYPE_AAAA,
+				 DNS_CLASS_IN, true, dns_h, r);
+		if (!err)
+			return;
+	}
+
+	re_snprintf(why, sizeof(why), "cannot resolve %s: %s", r->host,
+		    err ? strerror(err) : hdr && hdr->rcode ?
+		    dns_hdr_rcodename(hdr->rcode) : "no address");
+	link_down(r, false, why);
+}
+
+
+static int dnsc_make(struct remote *r)
+{
+	struct sa srvv[8];
+	uint32_t n = ARRAY_SIZE(srvv);
+	char domain[64];
+	int err;
+
+	if (*r->dns_servers) {
+		err = app_addr_list(srvv, &n, r->dns_servers, 53);
+		if (err)
+			return err;
+	}
+	else {
+		err = dns_srv_get(domain, sizeof(domain), srvv, &n);
+		if (err)
+			return err;
+	}
+
+	return dnsc_alloc(&r->dnsc, NULL, srvv, n);
+}
+
+
+/* The host's address, then the connection (see the top of the file). */
+static void connect_now(struct remote *r)
+{
+	char why[APP_HOST_MAX + 48];
+	int err;
+
+	if (!*r->host) {
+		connect_addr(r);
+		return;
+	}
+
+	if (!app_hosts_lookup(&r->addr, r->host, "/etc/hosts")) {
+		sa_set_port(&r->addr, r->port);
+		connect_addr(r);
+		return;
+	}
+
+	r->state = R_RESOLVING;
+	sa_init(&r->addr, AF_INET);
+	err = r->dnsc ? 0 : dnsc_make(r);
+	if (!err)
+		err = dnsc_query(&r->dq, r->dnsc, r->host, DNS_TYPE_A,
+				 DNS_CLASS_IN, true, dns_h, r);
+	if (err) {
+		re_snprintf(why, sizeof(why), "cannot resolve %s: %s",
+			    r->host, strerror(err));
+		link_down(r, false, why);
+		return;
+	}
+
+	/* the lookup counts in the handshake's time */
 	tmr_start(&r->tmr, HANDSHAKE_MS, handshake_timeout, r);
 }
 
@@ -785,6 +911,8 @@ static void link_down(struct remote *r, bool auth, const char *why)
 
 	if (r->state == R_WAIT || r->state == R_STOPPED)
 		return;
+
+	r->dq = mem_deref(r->dq);
 
 	if (r->tc) {
 		/* no more handlers: the connection dies quietly */
@@ -856,6 +984,8 @@ static void remote_destructor(void *arg)
 
 	r->state = R_STOPPED;
 	tmr_cancel(&r->tmr);
+	r->dq = mem_deref(r->dq);
+	r->dnsc = mem_deref(r->dnsc);
 	if (r->tc)
 		tcp_set_handlers(r->tc, NULL, NULL, NULL, NULL);
 	r->tc = mem_deref(r->tc);
@@ -872,33 +1002,44 @@ static void remote_destructor(void *arg)
 }
 
 
-int app_remote_parse(struct sa *addr, const char *url)
+/*
+ * tcp://HOST:PORT: an IPv4 address, an [IPv6] one, or a host name (then
+ * host is the name, to look up, and *addr 0.0.0.0 with the port).
+ */
+int app_remote_parse(struct sa *addr, char *host, size_t hsz,
+		     const char *url)
 {
-	const char *hp;
-	char buf[80];
+	struct pl h, port;
+	uint32_t pn;
 
-	if (!addr || !url || strncmp(url, "tcp://", 6))
+	if (!addr || !host || !hsz || !url || strncmp(url, "tcp://", 6))
+		return EINVAL;
+	url += 6;
+
+	*host = '\0';
+	if (!sa_decode(addr, url, strlen(url)))
+		return sa_port(addr) ? 0 : EINVAL;
+
+	if (re_regex(url, strlen(url), "[^:]+:[0-9]+", &h, &port) ||
+	    (size_t)(h.p - url) != 0 ||
+	    (size_t)(port.p + port.l - url) != strlen(url))
+		return EINVAL;
+	pn = pl_u32(&port);
+	if (!pn || pn > 65535 || !app_hostname_valid(h.p, h.l) ||
+	    h.l >= hsz)
 		return EINVAL;
 
-	hp = url + 6;
-	if (strlen(hp) >= sizeof(buf))
-		return EINVAL;
-
-	/* no name server is asked: an address, or localhost */
-	if (!strncmp(hp, "localhost:", 10)) {
-		re_snprintf(buf, sizeof(buf), "127.0.0.1:%s", hp + 10);
-		hp = buf;
-	}
-
-	if (sa_decode(addr, hp, strlen(hp)) || !sa_port(addr))
-		return EINVAL;
+	/* no address yet: the family is a placeholder for the port */
+	pl_strcpy(&h, host, hsz);
+	sa_init(addr, AF_INET);
+	sa_set_port(addr, (uint16_t)pn);
 
 	return 0;
 }
 
 
 int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		     const char *secret)
+		     const char *secret, const char *dns_servers)
 {
 	struct acd_dialer ops;
 	struct remote *r;
@@ -920,9 +1061,11 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	r->backoff = BACKOFF_MIN;
 	str_bcpy(r->url, url, sizeof(r->url));
 
-	err = app_remote_parse(&r->addr, url);
+	err = app_remote_parse(&r->addr, r->host, sizeof(r->host), url);
 	if (err)
 		goto out;
+	r->port = sa_port(&r->addr);
+	r->dns_servers = dns_servers ? dns_servers : "";
 
 	err = str_dup(&r->secret, secret);
 	err |= hash_alloc(&r->callh, CALLS_HASH);

@@ -66,6 +66,8 @@ static const struct cfg_key keys[] = {
 	/* dialer (SIP B2BUA) and its call-control protocol */
 	{"dialer", CFG_STR, "off", 0, 0,
 	 "off, local (in process) or tcp://HOST:PORT of a remote dialer"},
+	{"dns_servers", CFG_STR, "", 0, 0,
+	 "name servers for a dialer tcp://NAME:PORT (\"\": resolv.conf)"},
 	{"sip_listen", CFG_ADDR, "127.0.0.1:5060", 0, 0,
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,

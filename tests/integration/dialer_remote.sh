@@ -159,7 +159,7 @@ grep -q "needs control_listen and control_secret" "$T/nosecret.log" ||
 rc=0
 "$BECKON" serve --db "sqlite:$T/bad.db" --dialer tcp://nowhere:x \
 	>"$T/badurl.log" 2>&1 || rc=$?
-[ "$rc" = 1 ] && grep -q "not tcp://ADDRESS:PORT" "$T/badurl.log" ||
+[ "$rc" = 1 ] && grep -q "not tcp://HOST:PORT" "$T/badurl.log" ||
 	fail "a bad dialer URL: exit $rc, $(cat "$T/badurl.log")"
 ok "beckon dialer --help; no secret or a bad URL stops the start-up"
 
@@ -332,6 +332,40 @@ expect_jv .status queued
 ok "a wrong control_secret: 'authentication failed' logged, nothing dialed"
 
 stop_beckon
+
+# ---- the dialer by name: /etc/hosts, a name server, a name that is not
+
+DNSP=$(free_port)
+python3 "$BECKON_SRC/tests/lib/dns.py" "$DNSP" dialer.beckon.test=127.0.0.1 \
+	>"$T/dns.log" 2>&1 &
+DNS_PID=$!
+PIDS="$PIDS $DNS_PID"
+wait_udp "$DNSP"
+
+DB="$T/byname.db"
+start_beckon byname --demo --dialer "tcp://localhost:$DCTL" \
+	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+wait_log "$T/byname.log" "dialer tcp://localhost:$DCTL: connected" 1
+stop_beckon
+
+DB="$T/bydns.db"
+start_beckon bydns --demo --dialer "tcp://dialer.beckon.test:$DCTL" \
+	--dns_servers "127.0.0.1:$DNSP" --control_secret "$SECRET" \
+	--sip_listen "127.0.0.1:$(free_port)"
+wait_log "$T/bydns.log" "dialer tcp://dialer.beckon.test:$DCTL: connected" 1
+grep -q "^QUERY dialer.beckon.test 1$" "$T/dns.log" ||
+	fail "no A query reached the name server: $(cat "$T/dns.log")"
+stop_beckon
+
+DB="$T/nxdomain.db"
+start_beckon nxdomain --demo --dialer "tcp://gone.beckon.test:$DCTL" \
+	--dns_servers "127.0.0.1:$DNSP" --control_secret "$SECRET" \
+	--sip_listen "127.0.0.1:$(free_port)"
+wait_log "$T/nxdomain.log" "cannot resolve gone.beckon.test" 1
+req GET /healthz
+expect_status 200
+stop_beckon
+ok "the dialer by name: localhost from /etc/hosts, a name from dns_servers; an unknown name retried, the server serving"
 
 # ---- a dialer that misbehaves: a fake one, in Python
 

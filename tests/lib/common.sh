@@ -171,10 +171,10 @@ wait_udp() {
 	while :; do
 		l=$(ss -Hlunp "sport = :$1" 2>/dev/null)
 		if [ -n "$l" ]; then
-			[ -z "$2" ] && return 0
+			[ -z "${2:-}" ] && return 0
 			case $l in *"pid=$2,"*) return 0 ;; esac
 		fi
-		if [ -n "$2" ] && ! kill -0 "$2" 2>/dev/null; then
+		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
 			fail "process $2 for udp port $1 exited (taken: $l)"
 		fi
 		i=$((i + 1))
