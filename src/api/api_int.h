@@ -28,6 +28,7 @@ enum {
 	API_MAX_NAME = 100,
 	API_MAX_NOTE = 1000,
 	API_MAX_AGENT_KEY = 64,
+	API_MAX_WIDGET_LABEL = 60,
 	API_MAX_ORIGIN = 256,
 	API_ID_LEN = 37,          /* cb_ + 12 hex + 22 base64url */
 };

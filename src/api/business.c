@@ -62,6 +62,13 @@ static int64_t query_int(const struct httpd_req *req, const char *name,
 }
 
 
+/* A JSON string, or null when empty. */
+static int opt_str(struct mbuf *mb, const char *s)
+{
+	return *s ? form_json_str(mb, s) : mbuf_write_str(mb, "null");
+}
+
+
 static void settings(struct api *api, struct httpd_req *req,
 		     const struct api_biz *ab, const char *cors)
 {
@@ -107,7 +114,16 @@ static void settings(struct api *api, struct httpd_req *req,
 		err |= time_json(mb, next);
 	else
 		err |= mbuf_write_str(mb, "null");
-	err |= mbuf_write_str(mb, "}\n");
+	/* the widget's look where the page sets none (null: its own) */
+	err |= mbuf_write_str(mb, ",\"widget\":{\"label\":");
+	err |= opt_str(mb, b->widget_label);
+	err |= mbuf_write_str(mb, ",\"color\":");
+	err |= opt_str(mb, b->widget_color);
+	err |= mbuf_write_str(mb, ",\"position\":");
+	err |= form_json_str(mb, b->widget_position);
+	err |= mbuf_write_str(mb, ",\"language\":");
+	err |= opt_str(mb, b->widget_language);
+	err |= mbuf_write_str(mb, "}}\n");
 
 	if (err)
 		api_reply_errno(req, ENOMEM, cors);

@@ -267,6 +267,49 @@ static int bad(const char **fieldp, const char *field, char *msg, size_t sz,
 }
 
 
+/* The widget's settings reach every visitor's page: a colour is only
+ * ever #rgb or #rrggbb, the label plain text of a button's length. */
+static int check_widget(const struct business *b, const char **fieldp,
+			char *msg, size_t sz)
+{
+	static const char *const positions[] = {
+		"bottom-right", "bottom-left", "top-right", "top-left",
+	};
+	size_t i, n = strlen(b->widget_color);
+
+	if (strlen(b->widget_label) > API_MAX_WIDGET_LABEL ||
+	    !utf8_valid_text(b->widget_label, strlen(b->widget_label),
+			     false))
+		return bad(fieldp, "widget_label", msg, sz,
+			   "plain text, 60 bytes at most");
+
+	if (n) {
+		bool ok = b->widget_color[0] == '#' && (n == 4 || n == 7);
+
+		for (i = 1; ok && i < n; i++)
+			ok = isxdigit((unsigned char)b->widget_color[i]);
+		if (!ok)
+			return bad(fieldp, "widget_color", msg, sz,
+				   "#rgb or #rrggbb, e.g. #0b57d0");
+	}
+
+	for (i = 0; i < ARRAY_SIZE(positions); i++)
+		if (!strcmp(b->widget_position, positions[i]))
+			break;
+	if (i == ARRAY_SIZE(positions))
+		return bad(fieldp, "widget_position", msg, sz,
+			   "bottom-right, bottom-left, top-right or "
+			   "top-left");
+
+	if (*b->widget_language && strcmp(b->widget_language, "en") &&
+	    strcmp(b->widget_language, "fr"))
+		return bad(fieldp, "widget_language", msg, sz,
+			   "en, fr, or empty for the page's language");
+
+	return 0;
+}
+
+
 int api_business_check(const struct api *api, const struct business *b,
 		       const char **fieldp, char *msg, size_t sz)
 {
@@ -370,7 +413,7 @@ int api_business_check(const struct api *api, const struct business *b,
 		return bad(fieldp, "accept_timeout", msg, sz,
 			   "0 (off) or 5 to 300 seconds");
 
-	return 0;
+	return check_widget(b, fieldp, msg, sz);
 }
 
 

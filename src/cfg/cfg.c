@@ -157,6 +157,14 @@ static const struct cfg_key business_keys[] = {
 	{"dispositions", CFG_STR,
 	 "sale follow_up not_interested wrong_number no_answer", 0, 0,
 	 "outcomes an agent can record"},
+	{"widget_label", CFG_STR, "", 0, 0,
+	 "the widget button's text (\"\": \"Call me\" in its language)"},
+	{"widget_color", CFG_STR, "", 0, 0,
+	 "the widget's colour, #rgb or #rrggbb (\"\": its blue)"},
+	{"widget_position", CFG_STR, "bottom-right", 0, 0,
+	 "bottom-right, bottom-left, top-right or top-left"},
+	{"widget_language", CFG_STR, "", 0, 0,
+	 "en or fr (\"\": the page's, then the browser's)"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

@@ -41,6 +41,10 @@ static const struct store_field business_fieldv[] = {
 	STR(business, prompt_goodbye, "goodbye"),
 	STR(business, dispositions,
 	    "sale follow_up not_interested wrong_number no_answer"),
+	STR(business, widget_label, ""),
+	STR(business, widget_color, ""),
+	STR(business, widget_position, "bottom-right"),
+	STR(business, widget_language, ""),
 };
 
 static const struct store_field agent_fieldv[] = {

@@ -222,6 +222,16 @@ static const char *const migrations[] = {
 	 *    own statement (store/sqlite.c, S_QUEUE_COUNT), which also
 	 *    returns it; status changes keep their trigger */
 	"DROP TRIGGER callbacks_count_ins;",
+
+	/* 9: the widget's look, for pages that set no data attributes */
+	"ALTER TABLE businesses ADD COLUMN widget_label TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE businesses ADD COLUMN widget_color TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE businesses ADD COLUMN widget_position TEXT NOT NULL"
+	"  DEFAULT 'bottom-right';"
+	"ALTER TABLE businesses ADD COLUMN widget_language TEXT NOT NULL"
+	"  DEFAULT '';",
 };
 
 

@@ -104,6 +104,12 @@ struct business {
 	char *prompt_whisper;
 	char *prompt_goodbye;
 	char *dispositions;       /* outcomes an agent can record */
+	/* the "Call me" widget, where the page's data attributes say
+	 * nothing: "" is the widget's own default */
+	char *widget_label;
+	char *widget_color;       /* #rgb or #rrggbb */
+	char *widget_position;    /* bottom-right, bottom-left, top-... */
+	char *widget_language;    /* en, fr; "": the page's or browser's */
 };
 
 int business_alloc(struct business **bp);

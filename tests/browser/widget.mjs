@@ -142,6 +142,7 @@ async function run() {
 	await phoneRules();
 	await hostileCss();
 	await languages();
+	await businessLook();
 	await keyboardOnly();
 	await fieldErrors();
 	await rateLimited();
@@ -365,6 +366,53 @@ async function languages() {
 	   'the demo shop');
 	await en.close();
 	await fr.close();
+}
+
+/* ---- the business's own look, where the page sets none ---- */
+async function businessLook() {
+	await admin('PUT', '/businesses/demo', {widget_label: 'Parlons-en',
+		widget_color: '#c2185b', widget_position: 'top-left',
+		widget_language: 'fr'});
+	const ctx = await browser.newContext({locale: 'en-US',
+		viewport: {width: 1000, height: 760}});
+	await fakePage(ctx, '/look.html', page_html(''));
+	await fakePage(ctx, '/own.html', page_html('').replace(
+		'data-business="demo"', 'data-business="demo" ' +
+		'data-label="Call us" data-color="#2e7d32" data-lang="en"'));
+	const page = await ctx.newPage();
+	await page.goto(PAGES + '/look.html');
+	const button = page.locator(sel('button.b'));
+	await until(async () => (await text(page, 'button.b')) ===
+		    'Parlons-en', 5000, 'the business\'s label');
+	const b = await button.evaluate((e) => {
+		const c = getComputedStyle(e), r = e.getBoundingClientRect();
+		return {bg: c.backgroundColor, x: r.x, y: r.y};
+	});
+	await page.screenshot({path: `${ART}/business-look.png`});
+	await button.click();
+	await page.locator(sel('dialog[open]')).waitFor();
+	const title = await text(page, 'h2');
+	const p2 = await ctx.newPage();
+	await p2.goto(PAGES + '/own.html');
+	await p2.locator(sel('button.b')).waitFor();
+	await p2.waitForResponse((r) => r.url().endsWith('/v1/businesses/demo'))
+		.catch(() => {});
+	await p2.waitForTimeout(300);
+	const own = await p2.locator(sel('button.b')).evaluate((e) =>
+		[e.textContent, getComputedStyle(e).backgroundColor]);
+	await admin('PUT', '/businesses/demo', {widget_label: '',
+		widget_color: '', widget_position: 'bottom-right',
+		widget_language: ''});
+	check(b.bg === 'rgb(194, 24, 91)' && b.x <= 21 && b.y <= 21,
+	      `the business's colour and corner: ${JSON.stringify(b)}`);
+	check(title === 'Demander un appel', `the business's language: ` +
+	      `"${title}" in an en-US browser`);
+	check(own[0] === 'Call us' && own[1] === 'rgb(46, 125, 50)',
+	      `the page's own attributes win: ${JSON.stringify(own)}`);
+	ok('with no data attributes the widget takes the business\'s label, ' +
+	   'colour, corner and language (widget_*); the page\'s own ' +
+	   'attributes win over them');
+	await ctx.close();
 }
 
 /* ---- keyboard only: later, a slot in the visitor's zone, cancel ---- */

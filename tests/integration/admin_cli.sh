@@ -45,6 +45,14 @@ run_cli 1 business add bad5 --caller_id 12345
 grep -q 'invalid_field (caller_id)' "$T/err" || fail "caller_id"
 run_cli 1 business add bad6 --retry_delays "2 minutes"
 grep -q 'invalid_field (retry_delays)' "$T/err" || fail "retry_delays"
+run_cli 1 business add bad9 --widget_color "red;background:url(x)"
+grep -q 'invalid_field (widget_color)' "$T/err" || fail "widget_color"
+run_cli 1 business add bad10 --widget_position middle
+grep -q 'invalid_field (widget_position)' "$T/err" || fail "widget_position"
+run_cli 1 business add bad11 --widget_language de
+grep -q 'invalid_field (widget_language)' "$T/err" || fail "widget_language"
+run_cli 1 business add bad12 --widget_label "$(printf 'a\tb\001')"
+grep -q 'invalid_field (widget_label)' "$T/err" || fail "widget_label"
 ok "business add/set: 409 on a second add, 404 on set of a missing id, fields checked"
 
 # the new business takes callbacks at once, from its own origin only
@@ -58,7 +66,14 @@ run_cli 0 business set acme --origins "https://acme.example http://127.0.0.1:*"
 post_json '{"business":"acme","phone":"01 23 45 67 88"}' \
 	-H 'Origin: http://127.0.0.1:8000'
 expect_status 202 "after business set origins"
-ok "a business added or changed by the CLI is live for the public API"
+run_cli 0 business set acme --widget_label "Rappelez-moi" \
+	--widget_color "#C2185B" --widget_position top-left --widget_language fr
+req GET /v1/businesses/acme
+expect_status 200
+[ "$(printf '%s' "$BODY" | jq -c .widget)" = \
+	'{"label":"Rappelez-moi","color":"#C2185B","position":"top-left","language":"fr"}' ] ||
+	fail "public widget settings: $BODY"
+ok "a business added or changed by the CLI is live for the public API (its widget look too)"
 
 run_cli 0 agent add carol --password 'carol-secret-1' --name "Carol C" \
 	--businesses acme --skills billing,sales --endpoint +14155550150

@@ -389,15 +389,18 @@ function retried(method, path, body, hdrs) {
 	return go();
 }
 
-var BIZINFO = null;
+var BIZINFO = null, BIZP;
 
+/* the business's settings, asked once at start (the widget's look comes
+ * from them where the page's data attributes say nothing) */
 function business() {
-	if (BIZINFO)
-		return Promise.resolve({});
-	return retried('GET', '/v1/businesses/' + encodeURIComponent(BIZ))
+	return BIZP = BIZP || retried('GET', '/v1/businesses/' +
+				      encodeURIComponent(BIZ))
 		.then(function (r) {
 			if (r.status == 200)
 				BIZINFO = r.j;
+			else
+				BIZP = null;
 			return r;
 		});
 }
@@ -464,15 +467,15 @@ function lum(c) {
 	}, 0);
 }
 
-function build() {
-	var pos = (D.position || 'bottom-right').split('-'),
-	    color = D.color && CSS.supports('color', D.color) ?
-		D.color : '#0b57d0', l, css, sheet;
+/* a look of the page's data attributes, else of the business */
+function wv(k) {
+	return D[k] || BIZINFO && BIZINFO.widget && BIZINFO.widget[k];
+}
 
-	host = h('beckon-widget', {'data-business': BIZ,
-				   'data-version': VERSION});
-	root = host.attachShadow({mode: 'open'});
-	document.body.append(host);
+function style() {
+	var pos = (wv('position') || 'bottom-right').split('-'),
+	    c = wv('color'), color = c && CSS.supports('color', c) ? c :
+		'#0b57d0', l, css, sheet;
 
 	/* text in white or black, whichever contrasts more; the focus ring
 	 * in the colour if it shows on white */
@@ -488,8 +491,17 @@ function build() {
 		sheet.replaceSync(css);
 		root.adoptedStyleSheets = [sheet];
 	} catch (e) {
-		root.append(h('style', {text: css}));
+		(el.css = el.css || root.appendChild(h('style'))).textContent =
+			css;
 	}
+}
+
+function build() {
+	host = h('beckon-widget', {'data-business': BIZ,
+				   'data-version': VERSION});
+	root = host.attachShadow({mode: 'open'});
+	document.body.append(host);
+	style();
 
 	btn = h('button', {type: 'button', 'class': 'b', part: 'button',
 			   'aria-haspopup': 'dialog', onclick: function () {
@@ -707,7 +719,7 @@ function words() {
 function paint() {
 	var w = cur && words(), fin = cur && cur.done;
 
-	el.bl.textContent = w ? w[2] : D.label || t('btn');
+	el.bl.textContent = w ? w[2] : wv('label') || t('btn');
 	show(btn, cur || D.button != 'none' &&
 	     !document.querySelector('[data-beckon]'));
 	if (!dlg)
@@ -930,6 +942,15 @@ function start() {
 	if (cur && cur.done && Date.now() - cur.done > 6e5)
 		save(cur = null);
 	build();
+	business().then(function () {
+		var l = wv('language');
+		if (BIZINFO) {
+			if (!D.lang && T[l])
+				LANG = LOC = l;
+			style();
+			paint();
+		}
+	});
 	document.addEventListener('click', function (e) {
 		var x = e.target.closest && e.target.closest('[data-beckon]');
 		if (x && (!x.dataset.business || x.dataset.business == BIZ)) {
