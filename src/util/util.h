@@ -69,6 +69,17 @@ void wake_close(void);
 void tmr_start_now(struct tmr *tmr, void (*th)(void *arg), void *arg);
 
 /*
+ * timer.c defines libre's tmr_start, tmr_cancel, tmr_poll and
+ * tmr_next_timeout, which libre itself then calls: one list per delay
+ * and a heap of lists instead of libre 1.1.0's one sorted list, whose
+ * O(n) insertion made the SIP stack's thousands of 32 s timers cost
+ * every new timer a walk. Same order, same answers. timer_count: timers
+ * running; timer_replaced: whether libre's calls reach ours.
+ */
+uint32_t timer_count(void);
+bool timer_replaced(void);
+
+/*
  * Grow a libre hash table (*hp, *bsizep buckets) that holds n elements:
  * above two a bucket, every element moves into a new table four times as
  * large (at most bmax buckets); keyh gives an element's hash key from its
