@@ -1737,6 +1737,10 @@ void acd_callback_new(struct acd *acd, struct callback *cb,
 		if (last_agent && *last_agent)
 			str_set(&c->last_agent, last_agent);
 	}
+
+	/* no agent sees it yet; the queue's watchers do */
+	if (acd->watchh)
+		acd->watchh(NULL, cb->id, acd->watch_arg);
 }
 
 

@@ -96,7 +96,8 @@ struct acd_event {
 /*
  * Told after every committed change an agent's desktop shows: an agent's
  * presence (callback_id: what it is reserved for or on, or NULL), or a
- * callback's status (agent_id: the agent it is with, or NULL).
+ * callback's status (agent_id: the agent it is with, or NULL), or a new
+ * callback in the queue (agent_id NULL).
  */
 typedef void (acd_watch_h)(const char *agent_id, const char *callback_id,
 			   void *arg);

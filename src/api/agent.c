@@ -51,6 +51,7 @@ enum {
 	JOBS_MAX = 4,
 	HISTORY_MAX = 20,
 	TOKEN_SZ = 48,
+	SUP_NUDGE_MS = 500,       /* supervisors hear of changes this late */
 };
 
 static const char cookie_name[] = "beckon_session";
@@ -80,6 +81,7 @@ struct agent_api {
 	struct mqueue *mq;
 	struct limit *fails;
 	unsigned njobs;
+	struct tmr sup_tmr;       /* supervisors' next nudge */
 };
 
 /* a password check on the worker thread */
@@ -1492,7 +1494,57 @@ static void ws_open(struct agent_api *aa, struct httpd_req *req,
 }
 
 
-/* The ACD changed something an agent sees: tell its pages. */
+static bool is_supervisor(const struct session *s)
+{
+	return !strcmp(s->role, "supervisor") || !strcmp(s->role, "admin");
+}
+
+
+/* Tell every supervisor's page that the queue or an agent changed; the
+ * page asks for the whole view again (GET /agent/api/supervisor). */
+static void sup_timeout(void *arg)
+{
+	static const char msg[] = "{\"type\":\"queue\"}";
+	struct agent_api *aa = arg;
+	struct le *le, *k;
+
+	for (le = aa->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (!is_supervisor(s))
+			continue;
+		for (k = s->sockets.head; k; k = k->next) {
+			struct sock *sk = k->data;
+
+			(void)httpd_ws_send(sk->ws, msg, sizeof(msg) - 1);
+		}
+	}
+}
+
+
+/* Changes come in bursts (a callback's every step, hundreds a second at
+ * peak): at most one nudge every SUP_NUDGE_MS, sent at the end of it. */
+static void sup_nudge(struct agent_api *aa)
+{
+	struct le *le;
+
+	if (tmr_isrunning(&aa->sup_tmr))
+		return;
+
+	for (le = aa->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (is_supervisor(s) && !list_isempty(&s->sockets)) {
+			tmr_start(&aa->sup_tmr, SUP_NUDGE_MS, sup_timeout,
+				  aa);
+			return;
+		}
+	}
+}
+
+
+/* The ACD changed something an agent sees: tell its pages, and the
+ * supervisors'. */
 static void watch_h(const char *agent_id, const char *callback_id,
 		    void *arg)
 {
@@ -1500,6 +1552,8 @@ static void watch_h(const char *agent_id, const char *callback_id,
 	char msg[192];
 	struct le *le;
 	int n = 0;
+
+	sup_nudge(aa);
 
 	if (!agent_id)
 		return;
@@ -1644,6 +1698,8 @@ static void agent_api_destructor(void *arg)
 
 	struct le *le;
 
+	tmr_cancel(&aa->sup_tmr);
+
 	/* a password check still running must finish before what it
 	 * writes to goes: join each (at most JOBS_MAX, milliseconds) */
 	while ((le = list_head(&aa->jobs))) {
@@ -1673,6 +1729,7 @@ int api_agent_alloc(struct api *api)
 	aa->api = api;
 	list_init(&aa->sessions);
 	list_init(&aa->jobs);
+	tmr_init(&aa->sup_tmr);
 
 	err = mqueue_alloc(&aa->mq, job_done, aa);
 	if (!err)

@@ -56,7 +56,13 @@ async function admin(method, path, body) {
 }
 
 // every way a payload could show it ran, on every page
+// what each page's WebSocket received, by who
+const frames = {};
+
 function watch(page, who) {
+	frames[who] = frames[who] || [];
+	page.on('websocket', (ws) => ws.on('framereceived',
+		(f) => frames[who].push(String(f.payload))));
 	page.on('dialog', (d) => {
 		problems.push(`${who}: a dialog opened: ${d.message()}`);
 		d.dismiss().catch(() => {});
@@ -296,8 +302,14 @@ try {
 		`queue row: ${qrow}`);
 	await inert(bob, 'bob');
 	await shot(bob, '05-supervisor-call');
+	const nudges = frames.bob.filter((f) => f === '{"type":"queue"}');
+	check(nudges.length >= 1, `no "queue" nudge reached the supervisor: ${
+		JSON.stringify(frames.bob.slice(-5))}`);
+	check(!frames.alice.some((f) => f.includes('"queue"')),
+		'an agent got the supervisors\' nudge');
 	ok('supervisor: the call in the queue (connected, the name as text), ' +
-		'alice on a call');
+		`alice on a call; told over the WebSocket (${nudges.length} ` +
+		'"queue" nudges), not by polling');
 
 	// a tablet-sized desk, for the record
 	await alice.setViewportSize({width: 820, height: 1180});

@@ -64,6 +64,10 @@ const LIVE_WORDS = {live: 'live', connecting: 'connecting…',
 const live = new Live({
 	onMessage(msg) {
 		resync(msg.callback);
+	},
+	// the queue or an agent changed (supervisors only, at most twice a
+	// second): the supervisor view asks again
+	onQueue() {
 		if (sup.running())
 			sup.refresh();
 	},

@@ -1,5 +1,6 @@
 // The live channel: /agent/ws sends {"type":"update",...} whenever the
-// agent's presence or their callback changes. Messages are only hints:
+// agent's presence or their callback changes, and to supervisors
+// {"type":"queue"} when the queue or any agent changed. Messages are only hints:
 // after each one, and after every (re)connect, the page re-reads the
 // state over HTTP, so a message lost while the socket was down costs
 // nothing.
@@ -16,9 +17,11 @@ const PING_MS = 20000;
 const SILENCE_MS = 50000;
 
 export class Live {
-	// onMessage(msg), onOpen() (resync now), onStatus(state, retryMs)
-	constructor({onMessage, onOpen, onStatus}) {
+	// onMessage(msg), onQueue(), onOpen() (resync now),
+	// onStatus(state, retryMs)
+	constructor({onMessage, onQueue, onOpen, onStatus}) {
 		this.onMessage = onMessage;
+		this.onQueue = onQueue;
 		this.onOpen = onOpen;
 		this.onStatus = onStatus;
 		this.ws = null;
@@ -80,6 +83,8 @@ export class Live {
 			}
 			if (msg && msg.type === 'update')
 				this.onMessage(msg);
+			else if (msg && msg.type === 'queue' && this.onQueue)
+				this.onQueue();
 		};
 		ws.onclose = () => {
 			clearInterval(this.pingTimer);

@@ -1,12 +1,14 @@
 // The supervisor's view: the live queue, every agent's state and today's
-// figures per business, from GET /agent/api/supervisor. The WebSocket
-// only speaks of the supervisor's own desk, so this view polls while it
-// is on screen (and refreshes at once on any live update).
+// figures per business, from GET /agent/api/supervisor, asked again
+// whenever the server says over the WebSocket that something changed
+// ("queue", at most twice a second), and every POLL_MS while on screen
+// for what no event tells (the ages, today's figures rolling over, a
+// lost nudge).
 
 import {get} from './api.js';
 import {$, duration, fill, h, onTick, svg, when, words} from './dom.js';
 
-const POLL_MS = 2500;
+const POLL_MS = 15000;
 
 const SERIES = [
 	['requested', 'Requested'],
@@ -44,6 +46,7 @@ function cells(...v) {
 export function createSupervisor({notify}) {
 	let timer = 0;
 	let loading = false;
+	let again = false;
 	let fetchedAt = 0;
 	let last = null;
 
@@ -189,9 +192,13 @@ export function createSupervisor({notify}) {
 	}
 
 	async function refresh() {
-		if (loading)
+		// a change told while a refresh is on its way: one more after
+		if (loading) {
+			again = true;
 			return;
+		}
 		loading = true;
+		again = false;
 		try {
 			last = await get('/agent/api/supervisor');
 			fetchedAt = Date.now();
@@ -207,6 +214,8 @@ export function createSupervisor({notify}) {
 					e.message}`);
 		} finally {
 			loading = false;
+			if (again && timer)
+				refresh();
 		}
 	}
 
