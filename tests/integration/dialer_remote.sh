@@ -142,6 +142,18 @@ start_relay() {
 	wait_tcp "$RELAY"
 }
 
+# serve_via NAME URL [args]: a server of its own (database NAME.db, log
+# NAME.log) whose dialer is URL, with the right secret
+serve_via() {
+	sname=$1
+	surl=$2
+	shift 2
+	DB="$T/$sname.db"
+	start_beckon "$sname" --demo --dialer "$surl" \
+		--control_secret "$SECRET" \
+		--sip_listen "127.0.0.1:$(free_port)" "$@"
+}
+
 # ---- beckon dialer --help, and what it refuses
 
 "$BECKON" dialer --help >"$T/help.out" || fail "dialer --help"
@@ -167,8 +179,7 @@ ok "beckon dialer --help; no secret or a bad URL stops the start-up"
 
 start_dialer
 start_relay
-start_beckon serve --demo --dialer "tcp://127.0.0.1:$RELAY" \
-	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+serve_via serve "tcp://127.0.0.1:$RELAY"
 SLOG="$T/serve.log"
 wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 1
 wait_log "$T/dialer.log" "control client .* authenticated" 1
@@ -342,25 +353,19 @@ DNS_PID=$!
 PIDS="$PIDS $DNS_PID"
 wait_udp "$DNSP"
 
-DB="$T/byname.db"
-start_beckon byname --demo --dialer "tcp://localhost:$DCTL" \
-	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+serve_via byname "tcp://localhost:$DCTL"
 wait_log "$T/byname.log" "dialer tcp://localhost:$DCTL: connected" 1
 stop_beckon
 
-DB="$T/bydns.db"
-start_beckon bydns --demo --dialer "tcp://dialer.beckon.test:$DCTL" \
-	--dns_servers "127.0.0.1:$DNSP" --control_secret "$SECRET" \
-	--sip_listen "127.0.0.1:$(free_port)"
+serve_via bydns "tcp://dialer.beckon.test:$DCTL" \
+	--dns_servers "127.0.0.1:$DNSP"
 wait_log "$T/bydns.log" "dialer tcp://dialer.beckon.test:$DCTL: connected" 1
 grep -q "^QUERY dialer.beckon.test 1$" "$T/dns.log" ||
 	fail "no A query reached the name server: $(cat "$T/dns.log")"
 stop_beckon
 
-DB="$T/nxdomain.db"
-start_beckon nxdomain --demo --dialer "tcp://gone.beckon.test:$DCTL" \
-	--dns_servers "127.0.0.1:$DNSP" --control_secret "$SECRET" \
-	--sip_listen "127.0.0.1:$(free_port)"
+serve_via nxdomain "tcp://gone.beckon.test:$DCTL" \
+	--dns_servers "127.0.0.1:$DNSP"
 wait_log "$T/nxdomain.log" "cannot resolve gone.beckon.test" 1
 req GET /healthz
 expect_status 200
@@ -421,9 +426,7 @@ python3 "$T/fake.py" "$FAKE" "$SECRET" "$T/fake.out" >"$T/fake.err" 2>&1 &
 FAKE_PID=$!
 PIDS="$PIDS $FAKE_PID"
 wait_tcp "$FAKE"
-DB="$T/fake.db"
-start_beckon fake --demo --dialer "tcp://127.0.0.1:$FAKE" \
-	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+serve_via fake "tcp://127.0.0.1:$FAKE"
 wait_log "$T/fake.log" "a line longer than 8192 bytes" 1
 wait_log "$T/fake.log" "dialer tcp://127.0.0.1:$FAKE: connected" 1
 grep -q "conn 1 auth hmac-ok" "$T/fake.out" || fail "auth: $(cat "$T/fake.out")"
