@@ -54,7 +54,9 @@ struct cconn {
 	struct control *ctl;
 	struct tcp_conn *tc;
 	struct mbuf *rx;
+	struct mbuf *tx;            /* lines not yet given to the socket */
 	struct tmr tmr;
+	struct tmr flush_tmr;
 	struct sa peer;
 	char nonce[2 * NONCE_BYTES + 1];
 	bool authed;
@@ -71,10 +73,12 @@ static void cconn_destructor(void *arg)
 
 	list_unlink(&cc->le);
 	tmr_cancel(&cc->tmr);
+	tmr_cancel(&cc->flush_tmr);
 	if (cc->ctl)
 		dialer_forget_handler(cc->ctl->d, event_handler, cc);
 	cc->tc = mem_deref(cc->tc);
 	mem_deref(cc->rx);
+	mem_deref(cc->tx);
 }
 
 
@@ -96,38 +100,82 @@ static void cconn_free(void *arg)
 }
 
 
-/* Send a line; a client that does not read is dropped. */
+static void send_failed(struct cconn *cc, int err)
+{
+	char a[64];
+
+	if (cc->closing)
+		return;
+
+	log_warn("control client %s: %s: dropped",
+		 addr_str(a, sizeof(a), &cc->peer), strerror(err));
+	cc->closing = true;
+	tmr_start(&cc->tmr, 0, cconn_free, cc);
+}
+
+
+/* Give the socket every line queued since the last flush. */
+static void flush(struct cconn *cc)
+{
+	int err;
+
+	tmr_cancel(&cc->flush_tmr);
+	if (!cc->tc || !cc->tx || !cc->tx->end)
+		return;
+
+	cc->tx->pos = 0;
+	err = tcp_send(cc->tc, cc->tx);
+	mbuf_rewind(cc->tx);
+
+	if (err)
+		send_failed(cc, err);
+}
+
+
+static void flush_handler(void *arg)
+{
+	flush(arg);
+}
+
+
+/*
+ * Send a line; a client that does not read is dropped. Lines are queued
+ * and written together once the loop has run what is ready: a call's
+ * events come in bursts (a round of the loop may answer, bridge and end
+ * several calls), and one send() per line was 8% of the dialer's CPU at
+ * 400 calls/s. The flush runs in the same round (tmr_start_now), so no
+ * line waits for a later one.
+ */
 static void send_line(struct cconn *cc, const char *fmt, ...)
 {
-	struct mbuf *mb;
 	va_list ap;
+	size_t end;
 	int err;
 
 	if (!cc->tc)
 		return;
 
-	mb = mbuf_alloc(256);
-	if (!mb)
-		return;
-
-	va_start(ap, fmt);
-	err = mbuf_vprintf(mb, fmt, ap);
-	va_end(ap);
-	err |= mbuf_write_u8(mb, '\n');
-	mb->pos = 0;
-
-	if (!err)
-		err = tcp_send(cc->tc, mb);
-	mem_deref(mb);
-
-	if (err && !cc->closing) {
-		char a[64];
-
-		log_warn("control client %s: %s: dropped",
-			 addr_str(a, sizeof(a), &cc->peer), strerror(err));
-		cc->closing = true;
-		tmr_start(&cc->tmr, 0, cconn_free, cc);
+	if (!cc->tx) {
+		cc->tx = mbuf_alloc(4096);
+		if (!cc->tx)
+			return;
 	}
+
+	end = cc->tx->end;
+	cc->tx->pos = end;
+	va_start(ap, fmt);
+	err = mbuf_vprintf(cc->tx, fmt, ap);
+	va_end(ap);
+	err |= mbuf_write_u8(cc->tx, '\n');
+	if (err) {
+		/* not half a line */
+		cc->tx->end = end;
+		send_failed(cc, err);
+		return;
+	}
+
+	if (!tmr_isrunning(&cc->flush_tmr))
+		tmr_start_now(&cc->flush_tmr, flush_handler, cc);
 }
 
 
@@ -137,6 +185,10 @@ static void close_soon(struct cconn *cc)
 {
 	int fd;
 
+	if (cc->closing)
+		return;
+
+	flush(cc);
 	if (cc->closing)
 		return;
 
@@ -819,6 +871,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	}
 
 	tmr_init(&cc->tmr);
+	tmr_init(&cc->flush_tmr);
 	cc->peer = *peer;
 	cc->rx = mbuf_alloc(1024);
 	if (!cc->rx) {
