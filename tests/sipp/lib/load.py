@@ -19,13 +19,14 @@ else (a failed leg, an error reply, a missing event) is a failure.
 
 Prints one JSON line: calls, ok, failed, reasons seen, seconds, calls per
 second, set-up times (originate sent to bridged received) p50/p99/max in
-ms, and the first few failures. Exits 0 when every call succeeded, 1 when
+ms, the driver's own CPU seconds, and the first few failures. Exits 0 when every call succeeded, 1 when
 any failed or the time ran out.
 
 The socket is read and written raw (not through a text-mode makefile,
 whose write() drops what it has read ahead but not yet returned).
 """
 import json
+import os
 import socket
 import sys
 import time
@@ -185,7 +186,9 @@ def main():
                       "setup_p50_ms": pct(0.5), "setup_p99_ms": pct(0.99),
                       "setup_max_ms": round(setup[-1], 1) if setup
                       else None,
-                      "timed_out": timed_out, "failures": failures}))
+                      "timed_out": timed_out,
+                      "cpu_s": round(sum(os.times()[:2]), 2),
+                      "failures": failures}))
     return 0 if ok == total and not timed_out else 1
 
 
