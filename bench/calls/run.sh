@@ -35,9 +35,11 @@
 #
 # Measured (2 cores, shared, noisy; hold 1000 ms, agent over UDP): zero
 # failed flows up to 1,200/s; set-up p50/p99 1.7/4.7 ms at 200/s,
-# 3.3/15 ms at 600/s, 5.6/521 ms at 1,000/s (the p99 is one INVITE
-# retransmission, T1), and past 1,000/s beckon's core is saturated
-# (p50 0.8 s at 1,200/s). CPU a flow 1.4 ms at 200/s, 0.9 ms at 1,000/s,
+# 3.3/15 ms at 600/s; at 1,000/s beckon's core is at its limit: p50/p99
+# from 5.6/521 ms (the p99 one INVITE retransmission, T1) to 564/1,800
+# ms between runs, and p50 0.8 s at 1,200/s. The kernel counted UDP
+# receive-buffer drops during runs at 1,000/s (RTP, most likely at the
+# sipps' media sockets on the busy core 1): flows are unaffected. CPU a flow 1.4 ms at 200/s, 0.9 ms at 1,000/s,
 # 6x sipp's two bare dialogs; about half of it relays the second of RTP
 # (loopback sendto charges beckon the receiver's side too). Before the
 # timers by delay: 2.3 ms a flow at 200/s and collapse at 400/s.
