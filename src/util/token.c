@@ -1,7 +1,7 @@
 /*
  * Unguessable tokens (callback ids, cancel tokens, session ids) come from
- * a keystream keyed by libsodium's CSPRNG (see rng_bytes). Secrets are only ever stored as their SHA-256, and
- * compared in constant time.
+ * a keystream keyed by libsodium's CSPRNG (see rng_bytes). Secrets are
+ * only ever stored as their SHA-256, and compared in constant time.
  */
 #include <errno.h>
 #include <stdbool.h>
