@@ -6,9 +6,9 @@
  * Times are integer milliseconds since the epoch (UTC). Callback ids start
  * with their creation time, so every index keyed by a callback id grows at
  * its end: a batch of inserts dirties a few pages, not one per row. A
- * callback row is "open" until it reaches a final status; a partial unique index makes a
- * second open callback for the same business and phone impossible, whatever
- * the code above it does.
+ * callback row is "open" until it reaches a final status; a partial
+ * unique index makes a second open callback for the same business and
+ * phone impossible, whatever the code above it does.
  */
 #include <stddef.h>
 #include "store/store_int.h"
