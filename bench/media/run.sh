@@ -88,12 +88,14 @@ sys.exit("not all bridged")
 PY
 }
 
-# "sent received ticks" -> "loss_% us_per_packet"
+# "sent received ticks" -> "packets_sent_a_second loss_% us_per_packet"
+# (what the generator managed to send, which on a loaded machine is less
+# than the 100 a second per call it aims at)
 figures() {
-	awk -v hz="$HZ" '{
+	awk -v hz="$HZ" -v secs="$SECS" '{
 		loss = $2 > 0 ? 100 * (1 - $4 / $2) : 100
 		us = $4 > 0 ? $6 / hz * 1e6 / $4 : 0
-		printf "%.3f %.2f\n", loss, us
+		printf "%d %.3f %.2f\n", $2 / secs, loss, us
 	}'
 }
 
@@ -156,17 +158,18 @@ run_bare() {
 }
 
 echo "media benchmark: $SECS s measured per N (after $WARM s), 100 packets" \
-	"a second per call; relays on core 0, generator on core 1"
-printf '%6s %9s | %8s %10s | %8s %10s | %6s\n' calls "pkt/s" \
-	"loss %" "cpu us/pkt" "loss %" "cpu us/pkt" ratio
-printf '%6s %9s | %19s | %19s |\n' "" "" "beckon" "bare relay"
+	"a second per call aimed at; relays on core 0, generator on core 1"
+echo "sent/s: the packets a second the generator managed to send"
+printf '%6s | %8s %7s %10s | %8s %7s %10s | %6s\n' calls \
+	"sent/s" "loss %" "cpu us/pkt" "sent/s" "loss %" "cpu us/pkt" ratio
+printf '%6s | %27s | %27s |\n' "" "beckon" "bare relay"
 for n in $NS; do
 	set -- $(run_beckon "$n" | figures)
-	bl=$1 bu=$2
+	bs=$1 bl=$2 bu=$3
 	set -- $(run_bare "$n" | figures)
-	rl=$1 ru=$2
-	printf '%6s %9s | %8s %10s | %8s %10s | %6s\n' "$n" $((n * 100)) \
-		"$bl" "$bu" "$rl" "$ru" \
+	rs=$1 rl=$2 ru=$3
+	printf '%6s | %8s %7s %10s | %8s %7s %10s | %6s\n' "$n" \
+		"$bs" "$bl" "$bu" "$rs" "$rl" "$ru" \
 		"$(awk -v a="$bu" -v b="$ru" 'BEGIN {
 			if (b > 0) printf "%.2f", a / b; else print "-" }')"
 done

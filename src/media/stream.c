@@ -13,12 +13,27 @@
  * one timestamp on the far side.
  *
  * The relay is zero-copy: a packet received on one stream is transcoded in
- * place (G.711 laws have the same size) and sent from the other stream's
- * socket with that stream's SSRC and sequence number.
+ * place (G.711 laws have the same size), gets a new RTP header written
+ * over the old one and is sent from the other stream's socket with that
+ * stream's SSRC and sequence number.
+ *
+ * The sockets are our own, not libre's rtp_sock: at thousands of bridged
+ * calls the relay is the dialer's hottest path, and libre's receive path
+ * allocates an 8 KB mbuf for every datagram, decodes the header into a
+ * struct and walks its helper lists before we see a byte. Here one
+ * recvmmsg() takes whatever a socket holds into static buffers (the event
+ * loop is one thread), the header is read in place, and one sendto()
+ * sends it on. The RTCP port (P + 1) is bound, so that nothing else takes
+ * it, and never read: we send no RTCP and act on none, and its receive
+ * buffer is as small as the kernel allows, so what arrives there is
+ * dropped by the kernel without waking us.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <re.h>
 #define LOG_SUBSYS "media"
 #include "util/util.h"
@@ -31,10 +46,14 @@ enum {
 	PT_CN = 13,             /* comfort noise: accepted, not relayed */
 	TELEV_SIZE = 4,
 	CLOCK_MS = 10,          /* the prompt clock's tick */
+	PORT_TRIES = 64,        /* random port pairs tried before giving up */
+	RX_BATCH = 8,           /* datagrams taken by one recvmmsg() */
+	RX_SIZE = 2048,         /* more than any G.711 packet we accept */
 };
 
 struct media_stream {
-	struct rtp_sock *rtp;
+	int fd;                     /* RTP, on an even port */
+	int fd_rtcp;                /* the odd port above: held, never read */
 	struct sa laddr;
 	media_event_h *eh;
 	void *arg;
@@ -51,10 +70,11 @@ struct media_stream {
 	uint64_t last_rx;
 
 	/* what we send */
+	uint32_t ssrc;
+	uint16_t seq;
 	uint32_t tx_ts;
 	uint64_t tx_time;           /* jiffies of tx_ts */
 	bool tx_marker;
-	struct mbuf *txmb;
 
 	/* relay: packets from the bridged stream's peer */
 	struct media_stream *peer;
@@ -103,6 +123,28 @@ static struct list playing;
 static struct tmr clock_tmr;
 
 
+/*
+ * The ports of this process's streams, so that choosing a pair skips
+ * those without a failed bind() each. Others' ports are found by bind().
+ */
+static uint8_t ports_ours[65536 / 8];
+
+
+static bool port_ours(uint16_t port)
+{
+	return ports_ours[port / 8] & (1u << (port % 8));
+}
+
+
+static void port_mark(uint16_t port, bool ours)
+{
+	if (ours)
+		ports_ours[port / 8] |= (uint8_t)(1u << (port % 8));
+	else
+		ports_ours[port / 8] &= (uint8_t)~(1u << (port % 8));
+}
+
+
 static void inactivity_check(void *arg);
 static void clock_sync(void);
 
@@ -117,8 +159,14 @@ static void stream_destructor(void *arg)
 	tmr_cancel(&ms->itmr);
 	mem_deref(ms->prompt);
 	mem_deref(ms->rec);
-	mem_deref(ms->txmb);
-	mem_deref(ms->rtp);
+	if (ms->fd >= 0) {
+		fd_close(ms->fd);
+		(void)close(ms->fd);
+	}
+	if (ms->fd_rtcp >= 0) {
+		(void)close(ms->fd_rtcp);
+		port_mark(sa_port(&ms->laddr), false);
+	}
 }
 
 
@@ -145,18 +193,46 @@ static bool can_send(const struct media_stream *ms)
 }
 
 
+/*
+ * Write an RTP header into the RTP_HEADER_SIZE bytes at pkt (the payload
+ * follows them) and send the packet to the peer. The sequence number
+ * advances even when sending fails: to the peer that is a lost packet,
+ * which is what it was.
+ */
+static int rtp_out(struct media_stream *ms, uint8_t *pkt, size_t len,
+		   bool marker, uint8_t pt, uint32_t ts)
+{
+	uint16_t seq = ms->seq++;
+
+	pkt[0] = RTP_VERSION << 6;
+	pkt[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	pkt[4] = (uint8_t)(ts >> 24);
+	pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8);
+	pkt[7] = (uint8_t)ts;
+	pkt[8] = (uint8_t)(ms->ssrc >> 24);
+	pkt[9] = (uint8_t)(ms->ssrc >> 16);
+	pkt[10] = (uint8_t)(ms->ssrc >> 8);
+	pkt[11] = (uint8_t)ms->ssrc;
+
+	if (sendto(ms->fd, pkt, len, MSG_DONTWAIT, &ms->dst.u.sa,
+		   ms->dst.len) < 0)
+		return errno;
+
+	return 0;
+}
+
+
 static void send_frame(struct media_stream *ms, const int16_t *pcm)
 {
-	struct mbuf *mb = ms->txmb;
-	int err;
+	uint8_t pkt[RTP_HEADER_SIZE + MEDIA_FRAME];
 
-	mb->pos = RTP_HEADER_SIZE;
-	mb->end = RTP_HEADER_SIZE + MEDIA_FRAME;
-	media_encode(ms->codec, mb->buf + RTP_HEADER_SIZE, pcm, MEDIA_FRAME);
+	media_encode(ms->codec, pkt + RTP_HEADER_SIZE, pcm, MEDIA_FRAME);
 
-	err = rtp_send(ms->rtp, &ms->dst, false, ms->tx_marker, ms->codec,
-		       ms->tx_ts, mb);
-	if (err)
+	if (rtp_out(ms, pkt, sizeof(pkt), ms->tx_marker, ms->codec,
+		    ms->tx_ts))
 		return;
 
 	ms->tx_marker = false;
@@ -327,12 +403,69 @@ bool media_stream_playing(const struct media_stream *ms)
 }
 
 
-/* Send a packet of the bridged stream's peer (payload at mb->pos). */
-static void relay(struct media_stream *ms, const struct rtp_header *hdr,
-		  bool telev, enum media_codec from, struct mbuf *mb)
+/*
+ * A received RTP packet, read in place. Its payload is preceded by at
+ * least RTP_HEADER_SIZE bytes of the buffer (the header it came with),
+ * where the relay writes the header it sends.
+ */
+struct rtp_in {
+	bool m;
+	uint8_t pt;
+	uint32_t ts;
+	uint32_t ssrc;
+	uint8_t *pl;
+	size_t len;
+};
+
+
+/*
+ * RFC 3550 section 5.1: the fixed header, CSRCs, an optional extension
+ * and optional padding (its length in the last byte). false: not RTP we
+ * can read.
+ */
+static bool rtp_parse(struct rtp_in *in, uint8_t *p, size_t n)
+{
+	size_t off = RTP_HEADER_SIZE;
+
+	if (n < RTP_HEADER_SIZE || p[0] >> 6 != RTP_VERSION)
+		return false;
+
+	off += 4 * (size_t)(p[0] & 0x0f);
+	if (p[0] & 0x10) {
+		if (n < off + 4)
+			return false;
+		off += 4 + 4 * (size_t)(p[off + 2] << 8 | p[off + 3]);
+	}
+	if (n < off)
+		return false;
+
+	if (p[0] & 0x20) {
+		uint8_t pad = p[n - 1];
+
+		if (!pad || pad > n - off)
+			return false;
+		n -= pad;
+	}
+
+	in->m = p[1] >> 7;
+	in->pt = p[1] & 0x7f;
+	in->ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		(uint32_t)p[6] << 8 | p[7];
+	in->ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+		(uint32_t)p[10] << 8 | p[11];
+	in->pl = p + off;
+	in->len = n - off;
+
+	return true;
+}
+
+
+/* Send a packet of the bridged stream's peer on to ours. */
+static void relay(struct media_stream *ms, const struct rtp_in *in,
+		  bool telev, enum media_codec from)
 {
 	uint8_t pt;
-	bool marker = hdr->m;
+	bool marker = in->m;
 
 	if (ms->prompt || !can_send(ms))
 		return;
@@ -343,15 +476,14 @@ static void relay(struct media_stream *ms, const struct rtp_header *hdr,
 		pt = (uint8_t)ms->telev_pt;
 	}
 	else {
-		media_transcode(from, ms->codec, mbuf_buf(mb),
-				mbuf_get_left(mb));
+		media_transcode(from, ms->codec, in->pl, in->len);
 		pt = (uint8_t)ms->codec;
 	}
 
 	/* a new source: put its first packet where our timeline is */
-	if (!ms->map_valid || ms->map_ssrc != hdr->ssrc) {
-		ms->map_offset = timeline_now(ms) - hdr->ts;
-		ms->map_ssrc = hdr->ssrc;
+	if (!ms->map_valid || ms->map_ssrc != in->ssrc) {
+		ms->map_offset = timeline_now(ms) - in->ts;
+		ms->map_ssrc = in->ssrc;
 		ms->map_valid = true;
 		marker = true;
 	}
@@ -361,8 +493,8 @@ static void relay(struct media_stream *ms, const struct rtp_header *hdr,
 		ms->tx_marker = false;
 	}
 
-	if (rtp_send(ms->rtp, &ms->dst, false, marker, pt,
-		     hdr->ts + ms->map_offset, mb))
+	if (rtp_out(ms, in->pl - RTP_HEADER_SIZE, in->len + RTP_HEADER_SIZE,
+		    marker, pt, in->ts + ms->map_offset))
 		return;
 
 	++ms->st.tx_packets;
@@ -370,7 +502,7 @@ static void relay(struct media_stream *ms, const struct rtp_header *hdr,
 
 	if (!telev) {
 		/* keep the timeline where the relay put it */
-		ms->tx_ts = hdr->ts + ms->map_offset + MEDIA_FRAME;
+		ms->tx_ts = in->ts + ms->map_offset + MEDIA_FRAME;
 		ms->tx_time = tmr_jiffies() + MEDIA_PTIME;
 	}
 }
@@ -422,27 +554,30 @@ static bool accept_src(struct media_stream *ms, const struct sa *src)
 }
 
 
-static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
-		     struct mbuf *mb, void *arg)
+/*
+ * One datagram from src. Returns the digit of a telephone event that
+ * began (the caller tells the handler), or -1.
+ */
+static int rtp_recv(struct media_stream *ms, const struct sa *src,
+		    uint8_t *p, size_t n)
 {
-	struct media_stream *ms = arg;
-	size_t len = mbuf_get_left(mb);
+	struct rtp_in in;
 	bool telev = false;
 	int digit = -1;
 
-	if (!ms->have_remote || hdr->ver != RTP_VERSION)
+	if (!ms->have_remote || !rtp_parse(&in, p, n))
 		goto drop;
 
-	if (hdr->pt == ms->codec) {
-		if (!len || len > 8 * MEDIA_FRAME)
+	if (in.pt == ms->codec) {
+		if (!in.len || in.len > 8 * MEDIA_FRAME)
 			goto drop;
 	}
-	else if (ms->telev_pt >= 0 && hdr->pt == ms->telev_pt) {
-		if (len < TELEV_SIZE)
+	else if (ms->telev_pt >= 0 && in.pt == ms->telev_pt) {
+		if (in.len < TELEV_SIZE)
 			goto drop;
 		telev = true;
 	}
-	else if (hdr->pt != PT_CN) {
+	else if (in.pt != PT_CN) {
 		goto drop;
 	}
 
@@ -451,38 +586,90 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
 
 	++ms->st.rx_packets;
 
-	if (hdr->pt == PT_CN)
-		return;
+	if (in.pt == PT_CN)
+		return -1;
 
 	if (telev) {
 		/* a new event: a new timestamp, or the marker */
-		if (!ms->dtmf_seen || hdr->ts != ms->dtmf_ts || hdr->m) {
-			if (!ms->dtmf_seen || hdr->ts != ms->dtmf_ts) {
-				digit = telev_digit(mbuf_buf(mb)[0]);
+		if (!ms->dtmf_seen || in.ts != ms->dtmf_ts || in.m) {
+			if (!ms->dtmf_seen || in.ts != ms->dtmf_ts) {
+				digit = telev_digit(in.pl[0]);
 				++ms->st.dtmf;
 			}
 			ms->dtmf_seen = true;
-			ms->dtmf_ts = hdr->ts;
+			ms->dtmf_ts = in.ts;
 		}
 	}
 	else if (ms->rec) {
 		int16_t pcm[8 * MEDIA_FRAME];
 
-		media_decode(ms->codec, pcm, mbuf_buf(mb), len);
-		media_rec_put(ms->rec, ms->rec_ch, pcm, len);
+		media_decode(ms->codec, pcm, in.pl, in.len);
+		media_rec_put(ms->rec, ms->rec_ch, pcm, in.len);
 	}
 
 	if (ms->peer)
-		relay(ms->peer, hdr, telev, ms->codec, mb);
+		relay(ms->peer, &in, telev, ms->codec);
 
-	/* last: the handler may end the call */
-	if (digit >= 0 && ms->eh)
-		ms->eh(ms, MEDIA_EV_DTMF, digit, ms->arg);
-
-	return;
+	return digit;
 
  drop:
 	++ms->st.rx_dropped;
+	return -1;
+}
+
+
+/*
+ * The RTP socket is readable: take everything it holds, RX_BATCH at a
+ * time. A handler told of a digit may end the call and free the stream,
+ * so we hold a reference and stop once ours is the only one left.
+ */
+static void rtp_readable(int flags, void *arg)
+{
+	static uint8_t buf[RX_BATCH][RX_SIZE];
+	static struct sa src[RX_BATCH];
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct media_stream *ms = arg;
+	int i, n;
+
+	(void)flags;
+
+	for (i = 0; i < RX_BATCH; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = RX_SIZE;
+		memset(&msg[i].msg_hdr, 0, sizeof(msg[i].msg_hdr));
+		msg[i].msg_hdr.msg_name = &src[i].u;
+		msg[i].msg_hdr.msg_namelen = sizeof(src[i].u);
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	n = recvmmsg(ms->fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+
+	mem_ref(ms);
+
+	for (i = 0; i < n; i++) {
+		int digit;
+
+		/* truncated: larger than anything we accept */
+		if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			++ms->st.rx_dropped;
+			continue;
+		}
+
+		src[i].len = msg[i].msg_hdr.msg_namelen;
+		digit = rtp_recv(ms, &src[i], buf[i], msg[i].msg_len);
+		if (digit < 0 || !ms->eh)
+			continue;
+
+		ms->eh(ms, MEDIA_EV_DTMF, digit, ms->arg);
+		if (mem_nrefs(ms) == 1)
+			break;
+	}
+
+	mem_deref(ms);
 }
 
 
@@ -540,6 +727,104 @@ void media_stream_activate(struct media_stream *ms)
 }
 
 
+static int udp_bind(int *fdp, const struct sa *laddr, uint16_t port,
+		    bool rtp)
+{
+	struct sa a = *laddr;
+	int fd, v;
+
+	fd = socket(sa_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return errno;
+
+	if (sa_af(&a) == AF_INET6) {
+		v = 1;
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v,
+				 sizeof(v));
+	}
+
+	if (rtp) {
+		/* DSCP EF (RFC 3246, 4594): voice, expedited forwarding */
+		v = 46 << 2;
+		if (sa_af(&a) == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v,
+					 sizeof(v));
+		else
+			(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &v,
+					 sizeof(v));
+	}
+	else {
+		/* the kernel's smallest buffer: RTCP is dropped unread */
+		v = 0;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	}
+
+	sa_set_port(&a, port);
+	if (bind(fd, &a.u.sa, a.len) < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		return err;
+	}
+
+	*fdp = fd;
+
+	return 0;
+}
+
+
+/*
+ * An even port P for RTP and P + 1 for RTCP, both free. The search starts
+ * at a random pair (a new call's port is not guessable from the last
+ * one's) and walks the whole range once.
+ */
+static int ports_bind(struct media_stream *ms, const struct media_conf *c)
+{
+	uint32_t first = (c->port_min + 1u) & ~1u;
+	uint32_t pairs, i, start;
+	int err = EADDRINUSE;
+
+	if (c->port_max < first + 1)
+		return EINVAL;
+
+	pairs = (c->port_max - first + 1) / 2;
+	start = rand_u32() % pairs;
+
+	for (i = 0; i < pairs; i++) {
+		uint16_t port = (uint16_t)(first + 2 * ((start + i) % pairs));
+		int e;
+
+		if (port_ours(port))
+			continue;
+
+		e = udp_bind(&ms->fd, c->laddr, port, true);
+		if (e) {
+			if (e != EADDRINUSE)
+				err = e;
+			continue;
+		}
+
+		e = udp_bind(&ms->fd_rtcp, c->laddr, port + 1, false);
+		if (e) {
+			(void)close(ms->fd);
+			ms->fd = -1;
+			if (e != EADDRINUSE)
+				err = e;
+			continue;
+		}
+
+		ms->laddr = *c->laddr;
+		sa_set_port(&ms->laddr, port);
+		port_mark(port, true);
+
+		return 0;
+	}
+
+	return err;
+}
+
+
 int media_stream_alloc(struct media_stream **msp,
 		       const struct media_conf *conf, media_event_h *eh,
 		       void *arg)
@@ -564,21 +849,21 @@ int media_stream_alloc(struct media_stream **msp,
 	ms->tx_time = tmr_jiffies();
 	ms->tx_marker = true;
 
-	ms->txmb = mbuf_alloc(RTP_HEADER_SIZE + MEDIA_FRAME);
-	if (!ms->txmb) {
-		err = ENOMEM;
-		goto out;
-	}
+	ms->ssrc = rand_u32();
+	ms->seq = rand_u16();
+	ms->fd = -1;
+	ms->fd_rtcp = -1;
 
-	err = rtp_listen(&ms->rtp, IPPROTO_UDP, conf->laddr, conf->port_min,
-			 conf->port_max, false, rtp_recv, NULL, ms);
+	err = ports_bind(ms, conf);
 	if (err) {
 		log_error("no free RTP port pair in %u-%u: %s",
 			  conf->port_min, conf->port_max, strerror(err));
 		goto out;
 	}
 
-	ms->laddr = *rtp_local(ms->rtp);
+	err = fd_listen(ms->fd, FD_READ, rtp_readable, ms);
+	if (err)
+		goto out;
 
  out:
 	if (err)

@@ -647,6 +647,139 @@ TEST(media_relay_transcode_telev_latch)
 }
 
 
+static int raw_send(struct peer *p, const struct sa *dst, const uint8_t *pkt,
+		    size_t n)
+{
+	struct mbuf *mb = mbuf_alloc(n);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_write_mem(mb, pkt, n);
+	mb->pos = 0;
+	if (!err)
+		err = udp_send(p->us, dst, mb);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* what a DTMF handler that ends the call does: frees its stream */
+static void free_on_dtmf(struct media_stream *ms, enum media_event ev,
+			 int digit, void *arg)
+{
+	struct media_stream **msp = arg;
+
+	(void)digit;
+	if (ev == MEDIA_EV_DTMF && *msp == ms)
+		*msp = mem_deref(ms);
+}
+
+
+TEST(media_rtp_header_forms)
+{
+	struct media_stream *a = NULL, *b = NULL;
+	struct peer cust, agent;
+	struct evcount ecb;
+	struct media_conf mc;
+	struct media_stats st;
+	struct sa laddr, rtcp;
+	struct udp_sock *us = NULL;
+	uint8_t pkt[12 + 8 + 8 + 160 + 4];
+	size_t n;
+	unsigned i;
+	int err;
+
+	memset(&ecb, 0, sizeof(ecb));
+	conf_init(&mc, &laddr);
+	err  = peer_open(&cust);
+	err |= peer_open(&agent);
+	TEST_EQ_INT(err, 0);
+
+	err = media_stream_alloc(&a, &mc, NULL, NULL);
+	if (!err)
+		err = media_stream_alloc(&b, &mc, ev_h, &ecb);
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(media_stream_lport(a) % 2, 0);
+
+	/* the RTCP port above is held: nobody else can take it */
+	rtcp = *media_stream_laddr(a);
+	sa_set_port(&rtcp, (uint16_t)(media_stream_lport(a) + 1));
+	TEST_EQ_INT(udp_listen(&us, &rtcp, NULL, NULL), EADDRINUSE);
+
+	media_stream_set_remote(a, &cust.addr, MEDIA_PCMU, -1, true, true);
+	media_stream_set_remote(b, &agent.addr, MEDIA_PCMU, -1, true, true);
+	TEST_EQ_INT(media_bridge(a, b), 0);
+
+	/* two CSRCs, a one-word extension, 160 bytes of audio, 4 of
+	 * padding: the agent gets the 160 bytes behind a plain header */
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x80 | 0x20 | 0x10 | 2;
+	pkt[1] = MEDIA_PCMU;
+	pkt[3] = 1;
+	pkt[7] = 160;
+	pkt[11] = 9;
+	pkt[12 + 8 + 3] = 1;            /* extension: one 32-bit word */
+	for (i = 0; i < 160; i++)
+		pkt[12 + 8 + 8 + i] = (uint8_t)(i + 1);
+	pkt[sizeof(pkt) - 1] = 4;
+	TEST_EQ_INT(raw_send(&cust, media_stream_laddr(a), pkt, sizeof(pkt)),
+		    0);
+
+	/* not RTP we can read: each dropped, none relayed */
+	n = sizeof(pkt);
+	pkt[n - 1] = 200;               /* padding longer than the payload */
+	err  = raw_send(&cust, media_stream_laddr(a), pkt, n);
+	pkt[n - 1] = 4;
+	pkt[12 + 8 + 3] = 60;           /* extension beyond the end */
+	err |= raw_send(&cust, media_stream_laddr(a), pkt, n);
+	pkt[12 + 8 + 3] = 1;
+	pkt[0] = 0x40 | 0x20 | 0x10 | 2;  /* version 1 */
+	err |= raw_send(&cust, media_stream_laddr(a), pkt, n);
+	err |= raw_send(&cust, media_stream_laddr(a), pkt, 11);
+	TEST_EQ_INT(err, 0);
+
+	run_for(100);
+
+	TEST_EQ_INT(agent.n, 1);
+	TEST_EQ_INT(agent.plen, 160);
+	TEST_EQ_INT(agent.payload[0], 1);
+	TEST_EQ_INT(agent.payload[159], 160);
+	TEST_EQ_INT(agent.first.cc, 0);
+	TEST_ASSERT(!agent.first.ext && !agent.first.pad);
+	media_stream_stats(a, &st);
+	TEST_EQ_INT(st.rx_packets, 1);
+	TEST_EQ_INT(st.rx_dropped, 4);
+
+	/* a handler that ends the call on a digit frees the stream while
+	 * the rest of a burst waits to be read: nothing reads freed
+	 * memory (the sanitizer build watches) */
+	mem_deref(a);
+	a = NULL;
+	err = media_stream_alloc(&a, &mc, free_on_dtmf, &a);
+	TEST_EQ_INT(err, 0);
+	media_stream_set_remote(a, &cust.addr, MEDIA_PCMU, 101, true, true);
+	TEST_EQ_INT(media_bridge(a, b), 0);
+	for (i = 0; i < 6; i++) {
+		uint8_t ev[4] = {(uint8_t)i, 0x0a, 0, 160};
+
+		err = peer_send(&cust, media_stream_laddr(a), 101,
+				(uint16_t)(10 + i), 100 + i * 800, ev,
+				sizeof(ev), true);
+		TEST_EQ_INT(err, 0);
+	}
+	run_for(100);
+	TEST_ASSERT(a == NULL);
+
+	mem_deref(b);
+	mem_deref(cust.us);
+	mem_deref(agent.us);
+
+	return 0;
+}
+
+
 TEST(media_inactivity_timeout)
 {
 	struct media_stream *ms = NULL;
