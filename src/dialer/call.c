@@ -800,32 +800,52 @@ unsigned dialer_call_count(const struct dialer *d)
 }
 
 
-struct forget {
+struct move {
 	dialer_event_h *h;
 	void *arg;
+	dialer_event_h *nh;
+	void *narg;
 };
 
 
-static bool forget_handler(struct le *le, void *arg)
+static bool move_handler(struct le *le, void *arg)
 {
 	struct dcall *c = le->data;
-	struct forget *f = arg;
+	struct move *m = arg;
 
-	if (c->eh == f->h && c->arg == f->arg) {
-		c->eh = NULL;
-		c->arg = NULL;
+	if (c->eh == m->h && c->arg == m->arg) {
+		c->eh = m->nh;
+		c->arg = m->narg;
 	}
 
 	return false;
 }
 
 
-void dialer_forget_handler(struct dialer *d, dialer_event_h *h, void *arg)
+void dialer_move_handler(struct dialer *d, dialer_event_h *h, void *arg,
+			 dialer_event_h *nh, void *narg)
 {
-	struct forget f = {h, arg};
+	struct move m = {h, arg, nh, narg};
 
 	if (d)
-		(void)hash_apply(d->calls, forget_handler, &f);
+		(void)hash_apply(d->calls, move_handler, &m);
+}
+
+
+int dialer_claim(struct dialer *d, const char *id, dialer_event_h *h,
+		 void *arg, dialer_event_h *nh, void *narg)
+{
+	struct dcall *c = call_find(d, id);
+
+	if (!c)
+		return ENOENT;
+	if (c->eh != h || c->arg != arg)
+		return EBUSY;
+
+	c->eh = nh;
+	c->arg = narg;
+
+	return 0;
 }
 
 

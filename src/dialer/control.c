@@ -13,7 +13,14 @@
  *
  * Every command gets exactly one reply, "ok" (or "status"/"pong") or
  * "error", before any event it causes. A connection gets the events of
- * the calls it originated; when it closes, those calls go on without it.
+ * the calls it originated; when it closes, those calls go on without it
+ * and become orphans: their events wait here (up to ORPHAN_LINES a call,
+ * the last one, "ended", always), and another connection can take a call
+ * over with {"cmd":"attach","id":...}: it gets the ok with the call's
+ * state, then every event it missed, then the call's events as they come.
+ * So a controller whose link broke (a network failure, a restart) loses
+ * neither the calls in progress nor how they ended. The events of an
+ * ended orphan are kept ORPHAN_KEEP, then dropped.
  *
  * Untrusted input: lines are bounded (CTL_LINE_MAX), the first line must
  * authenticate within AUTH_TIMEOUT or the connection is closed after an
@@ -39,12 +46,16 @@ enum {
 	LINGER = 1000,
 	NONCE_BYTES = 16,
 	TXQ_MAX = 4 * 1024 * 1024,
+	ORPHAN_LINES = 64,
+	ORPHAN_KEEP = 60000,
+	ORPHAN_HASH = 64,
 };
 
 struct control {
 	struct dialer *d;
 	struct tcp_sock *ts;
 	struct list conns;
+	struct hash *orphans;       /* struct orphan, by call id */
 	uint8_t secret_hash[crypto_hash_sha256_BYTES];
 	char *secret;
 };
@@ -64,7 +75,101 @@ struct cconn {
 };
 
 
+/* the events of a call whose connection is gone */
+struct orphan {
+	struct le he;
+	char *id;
+	struct mbuf *lines;         /* each ending in '\n' */
+	unsigned n;
+	unsigned dropped;           /* past ORPHAN_LINES */
+	bool ended;
+	struct tmr tmr;             /* ORPHAN_KEEP after ended */
+};
+
+
 static void event_handler(const struct dialer_event *ev, void *arg);
+static void orphan_handler(const struct dialer_event *ev, void *arg);
+
+
+static void orphan_destructor(void *arg)
+{
+	struct orphan *o = arg;
+
+	hash_unlink(&o->he);
+	tmr_cancel(&o->tmr);
+	mem_deref(o->lines);
+	mem_deref(o->id);
+}
+
+
+static bool orphan_cmp(struct le *le, void *arg)
+{
+	const struct orphan *o = le->data;
+
+	return !strcmp(o->id, arg);
+}
+
+
+static struct orphan *orphan_find(const struct control *ctl, const char *id)
+{
+	struct le *le = hash_lookup(ctl->orphans, hash_joaat_str(id),
+				    orphan_cmp, (void *)id);
+
+	return le ? le->data : NULL;
+}
+
+
+static void orphan_expire(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+/*
+ * An event of a call nobody watches: kept for the connection that
+ * attaches. A call that keeps sending (DTMF) cannot grow this without
+ * bound; its end is always kept, since it says how the call went.
+ */
+static void orphan_handler(const struct dialer_event *ev, void *arg)
+{
+	struct control *ctl = arg;
+	struct orphan *o = orphan_find(ctl, ev->id);
+	bool ended = ev->type == DIALER_EV_ENDED;
+	size_t end;
+
+	if (!o) {
+		o = mem_zalloc(sizeof(*o), orphan_destructor);
+		if (!o)
+			return;
+		tmr_init(&o->tmr);
+		o->lines = mbuf_alloc(512);
+		if (!o->lines || str_dup(&o->id, ev->id)) {
+			mem_deref(o);
+			return;
+		}
+		hash_append(ctl->orphans, hash_joaat_str(o->id), &o->he, o);
+	}
+
+	if (o->n >= ORPHAN_LINES && !ended) {
+		++o->dropped;
+		return;
+	}
+
+	end = o->lines->end;
+	o->lines->pos = end;
+	if (mbuf_printf(o->lines, "%H\n", dialer_event_print, ev)) {
+		o->lines->end = end;
+		++o->dropped;
+	}
+	else {
+		++o->n;
+	}
+
+	if (ended) {
+		o->ended = true;
+		tmr_start(&o->tmr, ORPHAN_KEEP, orphan_expire, o);
+	}
+}
 
 
 static void cconn_destructor(void *arg)
@@ -74,8 +179,11 @@ static void cconn_destructor(void *arg)
 	list_unlink(&cc->le);
 	tmr_cancel(&cc->tmr);
 	tmr_cancel(&cc->flush_tmr);
+	/* its calls go on; their events wait for an attach */
 	if (cc->ctl)
-		dialer_forget_handler(cc->ctl->d, event_handler, cc);
+		dialer_move_handler(cc->ctl->d, event_handler, cc,
+				    cc->ctl->orphans ? orphan_handler : NULL,
+				    cc->ctl);
 	cc->tc = mem_deref(cc->tc);
 	mem_deref(cc->rx);
 	mem_deref(cc->tx);
@@ -86,7 +194,11 @@ static void control_destructor(void *arg)
 {
 	struct control *ctl = arg;
 
+	/* the connections' calls become orphans, and then nobody's */
 	list_flush(&ctl->conns);
+	dialer_move_handler(ctl->d, orphan_handler, ctl, NULL, NULL);
+	hash_flush(ctl->orphans);
+	ctl->orphans = mem_deref(ctl->orphans);
 	ctl->ts = mem_deref(ctl->ts);
 	if (ctl->secret)
 		sodium_memzero(ctl->secret, strlen(ctl->secret));
@@ -171,6 +283,29 @@ static void send_line(struct cconn *cc, const char *fmt, ...)
 		/* not half a line */
 		cc->tx->end = end;
 		send_failed(cc, err);
+		return;
+	}
+
+	if (!tmr_isrunning(&cc->flush_tmr))
+		tmr_start_now(&cc->flush_tmr, flush_handler, cc);
+}
+
+
+/* Send lines already made (each ending in '\n'). */
+static void send_lines(struct cconn *cc, const uint8_t *buf, size_t len)
+{
+	if (!cc->tc || !len)
+		return;
+
+	if (!cc->tx) {
+		cc->tx = mbuf_alloc(len > 4096 ? len : 4096);
+		if (!cc->tx)
+			return;
+	}
+
+	cc->tx->pos = cc->tx->end;
+	if (mbuf_write_mem(cc->tx, buf, len)) {
+		send_failed(cc, ENOMEM);
 		return;
 	}
 
@@ -387,6 +522,8 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 	switch (err) {
 
 	case 0:
+		/* an ended orphan of the same id is history now */
+		mem_deref(orphan_find(cc->ctl, p.id));
 		send_ok(cc, "originate", p.id);
 		break;
 
@@ -404,6 +541,53 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 		send_error(cc, "originate", p.id, "failed", NULL,
 			   strerror(err));
 		break;
+	}
+}
+
+
+/*
+ * Take over a call whose connection is gone: the ok (with the call's
+ * state, "ended" if it ended meanwhile, and how many of its events were
+ * dropped past ORPHAN_LINES), then the events it missed, then the rest as
+ * they come. A call another open connection controls is not taken.
+ */
+static void cmd_attach(struct cconn *cc, const struct odict *od)
+{
+	struct control *ctl = cc->ctl;
+	struct dialer_status st;
+	const char *id = NULL;
+	struct orphan *o;
+	int err;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, "attach", NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+
+	o = orphan_find(ctl, id);
+	err = dialer_claim(ctl->d, id, orphan_handler, ctl, event_handler,
+			   cc);
+	if (err == EBUSY &&
+	    dialer_claim(ctl->d, id, event_handler, cc, event_handler, cc)) {
+		send_error(cc, "attach", id, "busy", "id",
+			   "another connection controls this call");
+		return;
+	}
+	if (err == ENOENT && !o) {
+		send_error(cc, "attach", id, "not_found", "id",
+			   "no call with this id, and no events kept for one");
+		return;
+	}
+
+	send_line(cc, "{\"event\":\"ok\",\"cmd\":\"attach\",\"id\":%H,"
+		  "\"state\":\"%s\",\"dropped\":%u}", json_str_print, id,
+		  !err && !dialer_status(ctl->d, id, &st) ? st.state : "ended",
+		  o ? o->dropped : 0);
+
+	if (o) {
+		send_lines(cc, o->lines->buf, o->lines->end);
+		mem_deref(o);
 	}
 }
 
@@ -738,6 +922,8 @@ static void handle_line(struct cconn *cc, const char *line, size_t len)
 		cmd_originate(cc, od);
 	else if (!strcmp(cmd, "hangup"))
 		cmd_hangup(cc, od);
+	else if (!strcmp(cmd, "attach"))
+		cmd_attach(cc, od);
 	else if (!strcmp(cmd, "offer_agent") ||
 		 !strcmp(cmd, "transfer_agent"))
 		cmd_offer_agent(cc, od, cmd);
@@ -756,9 +942,9 @@ static void handle_line(struct cconn *cc, const char *line, size_t len)
 		send_ok(cc, "auth", NULL);
 	else
 		send_error(cc, cmd, NULL, "unknown_command", "cmd",
-			   "commands: originate, hangup, offer_agent, "
-			   "status, ping, agent_set, agent_del, "
-			   "agent_status");
+			   "commands: originate, hangup, attach, "
+			   "offer_agent, status, ping, agent_set, "
+			   "agent_del, agent_status");
 
  out:
 	mem_deref(od);
@@ -923,6 +1109,9 @@ int control_alloc(struct control **ctlp, struct dialer *d,
 		return ENOMEM;
 
 	ctl->d = d;
+	err = hash_alloc(&ctl->orphans, ORPHAN_HASH);
+	if (err)
+		goto out;
 	crypto_hash_sha256(ctl->secret_hash, (const uint8_t *)secret,
 			   strlen(secret));
 	err = str_dup(&ctl->secret, secret);

@@ -161,9 +161,18 @@ void dialer_status_all(const struct dialer *d, dialer_status_h *h,
  * leak from memory the allocator keeps.
  */
 size_t dialer_heap_used(void);
-/* detach h from every call it receives events for (a client left) */
-void dialer_forget_handler(struct dialer *d, dialer_event_h *h,
-			   void *arg);
+/*
+ * Send the events of every call that goes to (h, arg) to (nh, narg)
+ * instead (nh NULL: to nobody), e.g. when a client left.
+ */
+void dialer_move_handler(struct dialer *d, dialer_event_h *h, void *arg,
+			 dialer_event_h *nh, void *narg);
+/*
+ * The same for one call, only if its events go to (h, arg) now: ENOENT,
+ * no such call; EBUSY, they go elsewhere.
+ */
+int  dialer_claim(struct dialer *d, const char *id, dialer_event_h *h,
+		  void *arg, dialer_event_h *nh, void *narg);
 
 /*
  * SIP credentials of an agent (its id is the user part of its AOR) and,

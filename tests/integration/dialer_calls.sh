@@ -123,6 +123,56 @@ leg_ended:customer:customer_hangup:200 leg_ended:agent:customer_hangup:200 \
 ended:customer:customer_hangup:200"
 case_ok "agent first: whisper, then the customer, bridged"
 
+# a controller's link breaks: its calls go on, and another connection
+# takes them over with attach, missing none of their events
+sipp_start attach-customer "$SIPP_CASES/max_hold/customer.xml" \
+	"$TRUNK_PORT" 2
+apid=$SIPP_PID
+cat >"$T/attach1.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"att_a","customer":"+14155550100","max_hold":6}
+expect answered id=att_a leg=customer
+send {"cmd":"originate","id":"att_b","customer":"+14155550100","max_hold":1}
+expect answered id=att_b leg=customer
+S
+cat >"$T/attach2.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"att_a"}
+expect ok cmd=attach id=att_a state=holding dropped=0
+send {"cmd":"attach","id":"att_a"}
+expect ok cmd=attach id=att_a
+send {"cmd":"attach","id":"nosuch"}
+expect error cmd=attach id=nosuch code=not_found
+shell python3 "$CTL" "127.0.0.1:$CTL_PORT" "$SECRET" "$T/attach3.txt" >"$T/attach3.ctl"
+sleep 4
+send {"cmd":"attach","id":"att_b"}
+expect ok cmd=attach id=att_b state=ended dropped=0
+expect ended id=att_b reason=max_hold
+expect ended id=att_a reason=max_hold
+S
+cat >"$T/attach3.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"att_a"}
+expect error cmd=attach id=att_a code=busy
+S
+export CTL T SECRET
+ctl "$T/attach1.txt" "$T/attach1.ctl"
+ctl "$T/attach2.txt" "$T/attach2.ctl"
+peer_wait "$apid" attach-customer
+# att_b ended while nobody watched: what the new connection got first
+B=$(jq -r 'select(.id == "att_b" and .event != "ok") |
+	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
+	"$T/attach2.ctl" | tr '\n' ' ')
+[ "$B" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
+	fail "att_b replayed: $B"
+A=$(jq -r 'select(.id == "att_a" and .event != "ok") |
+	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
+	"$T/attach2.ctl" | tr '\n' ' ')
+[ "$A" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
+	fail "att_a after attach: $A"
+ok "a lost control link: the calls go on; attach takes them over, with \
+the events missed (and not a call another connection holds)"
+
 # nothing left behind: no call, and beckon stops cleanly
 echo '{"cmd":"status"}' >"$T/status.txt"
 printf 'expect ok cmd=auth\nsend {"cmd":"status"}\nexpect status count=0\n' \
