@@ -571,7 +571,8 @@ int app_serve(struct cfg *cfg)
 		err = app_remote_alloc(&app.remote, app.acd,
 				       cfg_str(cfg, "dialer"),
 				       cfg_str(cfg, "control_secret"),
-				       cfg_str(cfg, "dns_servers"));
+				       cfg_str(cfg, "dns_servers"),
+				       (uint32_t)cfg_int(cfg, "dialer_resume"));
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));

@@ -25,6 +25,8 @@ const char *app_agent_target(const char *endpoint, const char *agent_id);
  * /etc/hosts, then with the name servers of dns_servers or
  * /etc/resolv.conf): connects, authenticates with an HMAC of
  * control_secret, and keeps connecting back, forever, with a backoff.
+ * Calls in flight when the link breaks wait resume_s seconds for the
+ * next link to take them back (attach) before they are interrupted.
  * app_remote_shutdown hangs up the calls in flight and stops reconnecting;
  * app_remote_calls counts the calls whose end has not come back yet.
  */
@@ -36,7 +38,8 @@ enum { APP_HOST_MAX = 254 };   /* a DNS name's 253 characters and NUL */
 int  app_remote_parse(struct sa *addr, char *host, size_t hsz,
 		      const char *url);
 int  app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		      const char *secret, const char *dns_servers);
+		      const char *secret, const char *dns_servers,
+		      uint32_t resume_s);
 void app_remote_shutdown(struct remote *r);
 unsigned app_remote_calls(const struct remote *r);
 

@@ -14,14 +14,18 @@
  * secret never crosses the wire: the client answers the hello's nonce
  * with HMAC-SHA256(control_secret, nonce).
  *
- * What a lost link means for calls: the dialer sends a call's events only
- * to the connection that originated it, so once the link is gone beckon
- * cannot know how its calls end. Every call in flight is then reported to
- * the ACD as interrupted (recorded, retried or failed per policy, its
- * agent free again), exactly as after a crash of this process; its id is
- * kept, and the first thing sent on the next link is a hangup for each, so
- * that a dialer that outlived the link does not keep a call nobody
- * watches. While the link is down the ACD dispatches nothing
+ * What a lost link means for calls: they go on at the dialer, which keeps
+ * their events for whoever attaches them. The calls in flight are set
+ * aside ("detached") for dialer_resume seconds; the first thing sent on
+ * the next link is an attach for each, and the dialer answers with what
+ * each missed (its end, perhaps), so a network failure between the two
+ * loses nothing. A call the dialer does not know any more (it restarted)
+ * or that is not taken back in time is reported to the ACD as interrupted
+ * (recorded, retried or failed per policy, its agent free again), exactly
+ * as after a crash of this process; its id is kept, and the next link
+ * starts with a hangup for it, so that a dialer that outlived the link
+ * does not keep a call nobody watches. While the link is down the ACD
+ * dispatches nothing
  * (acd_dialer_ready), and once it is up again the ACD sends every agent's
  * credentials anew (a restarted dialer forgot them); agent deletions made
  * meanwhile are sent first.
@@ -96,6 +100,9 @@ struct remote {
 	int64_t last_rx;
 	struct hash *callh;        /* calls in flight, by id */
 	struct list calls;
+	struct list detached;      /* in flight when the link broke */
+	struct tmr resume_tmr;     /* the detached are given up */
+	uint32_t resume_ms;
 	struct list orphans;       /* to hang up on the next link */
 	struct list dels;          /* agent_del while down */
 	bool stopping;
@@ -511,6 +518,20 @@ static void handle_error(struct remote *r, const struct odict *od)
 		return;
 	}
 
+	if (cmd && !strcmp(cmd, "attach") && rc) {
+		/* not_found: the dialer restarted and forgot it; busy:
+		 * another client has it; anything else (a dialer without
+		 * attach): it may live on, so it is hung up */
+		log_warn("dialer %s: call %s not taken back: %s", r->url,
+			 rc->id, code);
+		str_bcpy(idb, rc->id, sizeof(idb));
+		if (strcmp(code, "not_found") && strcmp(code, "busy"))
+			(void)send_cmd(r, "hangup", "id", idb, NULL);
+		mem_deref(rc);
+		report(r, idb, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+		return;
+	}
+
 	if (cmd && !strcmp(cmd, "hangup")) {
 		/* it ended already: its "ended" came or comes */
 		log_debug("dialer %s: hangup %s: %s", r->url, id ? id : "",
@@ -556,6 +577,70 @@ static void handle_hello(struct remote *r, const struct odict *od)
 }
 
 
+/*
+ * The calls set aside when the link broke are given up: interrupted for
+ * the ACD (which may call back into this port: they leave the lists
+ * first), and hung up on the next link in case the dialer still has them.
+ */
+static void detached_give_up(struct remote *r)
+{
+	struct list gone;
+	struct le *le;
+
+	tmr_cancel(&r->resume_tmr);
+	list_init(&gone);
+	while ((le = r->detached.head)) {
+		struct rcall *rc = le->data;
+
+		list_unlink(&rc->le);
+		hash_unlink(&rc->he);
+		list_append(&gone, &rc->le, rc);
+	}
+
+	for (le = gone.head; le; le = le->next) {
+		struct rcall *rc = le->data;
+
+		report(r, rc->id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	}
+
+	while ((le = gone.head)) {
+		list_unlink(le);
+		list_append(&r->orphans, le, le->data);
+	}
+}
+
+
+static void resume_timeout(void *arg)
+{
+	struct remote *r = arg;
+
+	log_warn("dialer %s: the link was not back within %u s: %u call%s "
+		 "given up", r->url, r->resume_ms / 1000,
+		 list_count(&r->detached),
+		 list_count(&r->detached) == 1 ? "" : "s");
+	detached_give_up(r);
+}
+
+
+/* the dialer's answer to an attach */
+static void handle_attached(struct remote *r, const struct odict *od)
+{
+	const char *id = odict_string(od, "id");
+	const char *state = odict_string(od, "state");
+	const struct odict_entry *e = odict_lookup(od, "dropped");
+
+	if (!call_find(r, id))
+		return;
+
+	log_info("dialer %s: call %s taken back (%s)", r->url, id,
+		 state ? state : "?");
+	if (e && e->type == ODICT_INT && e->u.integer > 0)
+		log_warn("dialer %s: %lld events of call %s were lost while "
+			 "the link was down", r->url,
+			 (long long)e->u.integer, id);
+}
+
+
 static void ping_timeout(void *arg);
 
 
@@ -594,6 +679,19 @@ static void link_up(struct remote *r)
 		mem_deref(rc);
 	}
 
+	/* the calls of the last link: the dialer's answers (and the events
+	 * each missed) follow; one it does not know is given up then */
+	while ((le = r->detached.head)) {
+		struct rcall *rc = le->data;
+
+		list_unlink(&rc->le);
+		list_append(&r->calls, &rc->le, rc);
+		(void)send_cmd(r, "attach", "id", rc->id, NULL);
+		if (r->state != R_UP)
+			return;   /* detached again; the clock runs on */
+	}
+	tmr_cancel(&r->resume_tmr);
+
 	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
 
 	/* agents' credentials, then the queue */
@@ -631,7 +729,13 @@ static void handle_line(struct remote *r, const char *line, size_t len)
 	else if (!strcmp(name, "error")) {
 		handle_error(r, od);
 	}
-	else if (strcmp(name, "ok") && strcmp(name, "pong")) {
+	else if (!strcmp(name, "ok")) {
+		const char *cmd = odict_string(od, "cmd");
+
+		if (cmd && !strcmp(cmd, "attach"))
+			handle_attached(r, od);
+	}
+	else if (strcmp(name, "pong")) {
 		handle_event(r, od, name);
 	}
 
@@ -931,20 +1035,23 @@ static void link_down(struct remote *r, bool auth, const char *why)
 		if (now - r->up_since >= STABLE_MS)
 			r->backoff = BACKOFF_MIN;
 
-		/* the ACD hears of each call once, and may call back into
-		 * this port: the list is moved first */
+		/* the calls go on at the dialer: set aside until the
+		 * next link takes them back, or resume_ms runs out */
 		while ((le = r->calls.head)) {
-			struct rcall *rc = le->data;
-
-			list_unlink(&rc->le);
-			hash_unlink(&rc->he);
-			list_append(&r->orphans, &rc->le, rc);
+			list_unlink(le);
+			list_append(&r->detached, le, le->data);
 		}
-		for (le = r->orphans.head; le; le = le->next) {
-			struct rcall *rc = le->data;
-
-			report(r, rc->id, ACD_EV_INTERRUPTED, NULL,
-			       "dialer_lost", 0);
+		if (!list_isempty(&r->detached)) {
+			log_info("dialer %s: %u call%s in flight wait up to "
+				 "%u s for the link", r->url,
+				 list_count(&r->detached),
+				 list_count(&r->detached) == 1 ? "" : "s",
+				 r->resume_ms / 1000);
+			if (!r->resume_ms)
+				detached_give_up(r);
+			else if (!tmr_isrunning(&r->resume_tmr))
+				tmr_start(&r->resume_tmr, r->resume_ms,
+					  resume_timeout, r);
 		}
 
 		acd_dialer_ready(r->acd, false);
@@ -991,7 +1098,9 @@ static void remote_destructor(void *arg)
 	r->tc = mem_deref(r->tc);
 	tmr_cancel(&r->dead_tmr);
 	r->dead_tc = mem_deref(r->dead_tc);
+	tmr_cancel(&r->resume_tmr);
 	list_flush(&r->calls);
+	list_flush(&r->detached);
 	list_flush(&r->orphans);
 	list_flush(&r->dels);
 	mem_deref(r->callh);
@@ -1039,7 +1148,8 @@ int app_remote_parse(struct sa *addr, char *host, size_t hsz,
 
 
 int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		     const char *secret, const char *dns_servers)
+		     const char *secret, const char *dns_servers,
+		     uint32_t resume_s)
 {
 	struct acd_dialer ops;
 	struct remote *r;
@@ -1055,7 +1165,10 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	r->acd = acd;
 	tmr_init(&r->tmr);
 	tmr_init(&r->dead_tmr);
+	tmr_init(&r->resume_tmr);
+	r->resume_ms = resume_s * 1000;
 	list_init(&r->calls);
+	list_init(&r->detached);
 	list_init(&r->orphans);
 	list_init(&r->dels);
 	r->backoff = BACKOFF_MIN;
@@ -1111,8 +1224,10 @@ void app_remote_shutdown(struct remote *r)
 
 	r->stopping = true;
 
-	/* beckon is stopping: no new call either */
+	/* beckon is stopping: no new call either, and calls waiting for
+	 * a lost link wait no more */
 	acd_dialer_ready(r->acd, false);
+	detached_give_up(r);
 
 	/* as a local dialer hangs up its calls when beckon stops: their
 	 * ends come back while the loop drains */
