@@ -60,7 +60,7 @@ enum {
 	DEAD_MS = 15000,           /* no line at all for this long */
 	BACKOFF_MIN = 200,
 	BACKOFF_MAX = 10000,
-	STABLE_MS = 10000,         /* up this long: the backoff starts over */
+	STABLE_MS = 3000,          /* up this long: the backoff starts over */
 	LOG_EVERY = 30,            /* repeated failures: one line in N */
 	NONCE_MAX = 128,
 	ID_MAX = 64,

@@ -8,9 +8,12 @@
 #     and once the link is back (within dialer_resume) beckon takes the
 #     call back and hears how it ended: completed, one attempt;
 #   - kill -9 of the dialer mid-call: after dialer_resume, interrupted,
-#     retried; nothing is dialed while it is down (the retry waits queued, no attempt spent);
-#     after it comes back, agents' credentials reach its registrar again
-#     (a real REGISTER with digest) and the retry completes;
+#     retried; nothing is dialed while it is down (the retry waits
+#     queued, no attempt spent); after it comes back, agents' credentials
+#     reach its registrar again (a real REGISTER with digest) and the
+#     retry completes;
+#   - the dialer restarts mid-call: the new link's attach is refused
+#     (not_found) and the call is interrupted at once;
 #   - a wrong control_secret: a clear error, nothing dialed;
 #   - a fake dialer: an over-long line ends the link (and beckon comes
 #     back, with the HMAC); a refused originate is retried (dialer_error);
@@ -305,6 +308,37 @@ sipp_done "$A5" agent5
 	-trace_err -error_file "$T/register.err" >"$T/register.out" 2>&1 ||
 	fail "REGISTER to the restarted dialer: $(tail -n 5 "$T/register.err")"
 ok "the dialer is back: the retry completes; alice's credentials reached its registrar"
+
+# ---- the dialer restarts mid-call: the call it forgot is given up as
+# soon as the new link says so, not after dialer_resume
+
+# a link up 3 s is stable: once lost, the backoff starts over at 0.2 s
+sleep 3
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+sipp_uas cust6 "$SCN/uas_answer/scenario.xml" "$CUST"
+C6=$SPID
+sipp_uas agent6 "$SCN/uas_answer/scenario.xml" "$AGENT"
+A6=$SPID
+post_json '{"business":"demo","phone":"+14155550173"}'
+expect_status 202
+ID4=$(jv .id)
+TOK4=$(jv .cancel_token)
+wait_status "$ID4" connected
+stop_pid "$DPID"
+T0=$(date +%s)
+start_dialer
+wait_log "$SLOG" "call $ID4 not taken back: not_found" 1
+wait_status "$ID4" scheduled
+[ $(($(date +%s) - T0)) -lt 8 ] || fail "given up only after dialer_resume"
+req GET "/v1/callbacks/$ID4"
+expect_jv '.events[-2].type' interrupted
+expect_jv '.events[-2].data.reason' dialer_lost
+# the phones of the dead dialer get no BYE: ours to stop; no retry
+stop_pid "$C6"
+stop_pid "$A6"
+req DELETE "/v1/callbacks/$ID4" -H "Authorization: Bearer $TOK4"
+expect_status 200
+ok "the dialer restarted mid-call: the call it forgot is interrupted at once (not_found)"
 
 # ---- a wrong secret: a clear error, nothing dialed
 
