@@ -8,6 +8,9 @@
 # another with keep-alive connections. beckon commits every request to
 # SQLite (WAL, synchronous=FULL) before answering 202; nginx just answers.
 # Afterwards the database is counted: every 2xx must be a stored row.
+# Then the store alone (beckon-storebench, built next to beckon): the same
+# store calls for 100,000 requests, CONNS to a commit, on the same core,
+# no HTTP at all: the most beckon could take with this store.
 # Knobs: BENCH_SECONDS (10), BENCH_CONNS (64), BENCH_CORE (0), WRK_CORE (1).
 set -eu
 
@@ -143,6 +146,17 @@ awk -v b="$B_RPS" -v n="$N_RPS" 'BEGIN {
 	printf "\nratio beckon/nginx: %.2f (goal: >= 0.50)\n", b / n }'
 echo "beckon: $B_REQ requests, $B_BAD non-2xx, $STORED rows stored" \
 	"(journal $SYNC, synchronous=FULL)"
+# ---- the store alone: the ceiling of beckon's rate
+SB="$(dirname "$BECKON")/beckon-storebench"
+if [ -x "$SB" ]; then
+	mkdir -p "$T/sb"
+	set -- $(taskset -c "$CORE" "$SB" "$T/sb" 100000 "$CONNS")
+	awk -v s="$6" -v us="$8" -v n="$N_RPS" 'BEGIN {
+		printf "store alone (no HTTP, %s us a request): %.0f req/s, " \
+			"%.2f of nginx\n", us, s, s / n }'
+else
+	echo "($SB not built: no store-alone figure)"
+fi
 if [ "$B_BAD" != 0 ]; then
 	echo "warning: beckon answered $B_BAD requests with an error" >&2
 fi
