@@ -323,17 +323,23 @@ static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
-static int peer_open(struct peer *p)
+static int peer_open_at(struct peer *p, const char *ip)
 {
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	sa_set_str(&p->addr, "127.0.0.1", 0);
+	sa_set_str(&p->addr, ip, 0);
 	err = udp_listen(&p->us, &p->addr, peer_recv, p);
 	if (!err)
 		err = udp_local_get(p->us, &p->addr);
 
 	return err;
+}
+
+
+static int peer_open(struct peer *p)
+{
+	return peer_open_at(p, "127.0.0.1");
 }
 
 
@@ -772,6 +778,68 @@ TEST(media_rtp_header_forms)
 	run_for(100);
 	TEST_ASSERT(a == NULL);
 
+	mem_deref(b);
+	mem_deref(cust.us);
+	mem_deref(agent.us);
+
+	return 0;
+}
+
+
+/* the same relay over IPv6 (the streams' sockets are v6-only) */
+TEST(media_relay_ipv6)
+{
+	struct media_stream *a = NULL, *b = NULL;
+	struct peer cust, agent;
+	struct media_conf mc;
+	struct media_stats st;
+	struct sa laddr;
+	uint8_t pl[MEDIA_FRAME];
+	unsigned i;
+	int err;
+
+	conf_init(&mc, &laddr);
+	sa_set_str(&laddr, "::1", 0);
+	err  = peer_open_at(&cust, "::1");
+	err |= peer_open_at(&agent, "::1");
+	TEST_EQ_INT(err, 0);
+
+	err = media_stream_alloc(&a, &mc, NULL, NULL);
+	if (!err)
+		err = media_stream_alloc(&b, &mc, NULL, NULL);
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(sa_af(media_stream_laddr(a)), AF_INET6);
+
+	media_stream_set_remote(a, &cust.addr, MEDIA_PCMU, -1, true, true);
+	media_stream_set_remote(b, &agent.addr, MEDIA_PCMA, -1, true, true);
+	TEST_EQ_INT(media_bridge(a, b), 0);
+
+	memset(pl, 0x55, sizeof(pl));
+	for (i = 0; i < 3; i++) {
+		err = peer_send(&cust, media_stream_laddr(a), MEDIA_PCMU,
+				(uint16_t)i, i * MEDIA_FRAME, pl, sizeof(pl),
+				false);
+		TEST_EQ_INT(err, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		err = peer_send(&agent, media_stream_laddr(b), MEDIA_PCMA,
+				(uint16_t)i, i * MEDIA_FRAME, pl, sizeof(pl),
+				false);
+		TEST_EQ_INT(err, 0);
+	}
+	run_for(100);
+
+	TEST_EQ_INT(agent.n, 3);
+	TEST_EQ_INT(agent.first.pt, MEDIA_PCMA);
+	TEST_ASSERT(agent.ts_ok);
+	TEST_EQ_INT(cust.n, 2);
+	TEST_EQ_INT(cust.first.pt, MEDIA_PCMU);
+	media_stream_stats(a, &st);
+	TEST_ASSERT(st.latched);
+	TEST_EQ_INT(st.rx_packets, 3);
+	TEST_EQ_INT(st.relayed, 2);
+
+	mem_deref(a);
 	mem_deref(b);
 	mem_deref(cust.us);
 	mem_deref(agent.us);
