@@ -20,7 +20,11 @@
  * state, then every event it missed, then the call's events as they come.
  * So a controller whose link broke (a network failure, a restart) loses
  * neither the calls in progress nor how they ended. The events of an
- * ended orphan are kept ORPHAN_KEEP, then dropped.
+ * ended orphan are kept ORPHAN_KEEP, then dropped. All orphans' events
+ * together are bounded by ORPHAN_BYTES: past it the oldest ended
+ * orphans go first, then new events other than an end are dropped (and
+ * counted), so a controller gone for good at a thousand calls a second
+ * cannot make the dialer grow without bound.
  *
  * Untrusted input: lines are bounded (CTL_LINE_MAX), the first line must
  * authenticate within AUTH_TIMEOUT or the connection is closed after an
@@ -49,6 +53,7 @@ enum {
 	ORPHAN_LINES = 64,
 	ORPHAN_KEEP = 60000,
 	ORPHAN_HASH = 64,
+	ORPHAN_BYTES = 16 * 1024 * 1024,
 };
 
 struct control {
@@ -56,6 +61,9 @@ struct control {
 	struct tcp_sock *ts;
 	struct list conns;
 	struct hash *orphans;       /* struct orphan, by call id */
+	struct list ended;          /* ended orphans, oldest first */
+	size_t orphan_bytes;        /* their lines, all together */
+	bool orphans_full;          /* said once in the log */
 	uint8_t secret_hash[crypto_hash_sha256_BYTES];
 	char *secret;
 };
@@ -78,6 +86,8 @@ struct cconn {
 /* the events of a call whose connection is gone */
 struct orphan {
 	struct le he;
+	struct le ele;              /* in ctl->ended */
+	struct control *ctl;
 	char *id;
 	struct mbuf *lines;         /* each ending in '\n' */
 	unsigned n;
@@ -96,7 +106,10 @@ static void orphan_destructor(void *arg)
 	struct orphan *o = arg;
 
 	hash_unlink(&o->he);
+	list_unlink(&o->ele);
 	tmr_cancel(&o->tmr);
+	if (o->ctl && o->lines)
+		o->ctl->orphan_bytes -= o->lines->end;
 	mem_deref(o->lines);
 	mem_deref(o->id);
 }
@@ -142,6 +155,7 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 		if (!o)
 			return;
 		tmr_init(&o->tmr);
+		o->ctl = ctl;
 		o->lines = mbuf_alloc(512);
 		if (!o->lines || str_dup(&o->id, ev->id)) {
 			mem_deref(o);
@@ -160,13 +174,33 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 	if (mbuf_printf(o->lines, "%H\n", dialer_event_print, ev)) {
 		o->lines->end = end;
 		++o->dropped;
+		return;
 	}
-	else {
-		++o->n;
+
+	/* over the bound: the oldest ended orphans make room; an end is
+	 * kept whatever it costs (a few hundred bytes a call) */
+	while (ctl->orphan_bytes + o->lines->end - end > ORPHAN_BYTES &&
+	       ctl->ended.head)
+		mem_deref(ctl->ended.head->data);
+	if (ctl->orphan_bytes + o->lines->end - end > ORPHAN_BYTES &&
+	    !ended) {
+		if (!ctl->orphans_full)
+			log_warn("events of calls nobody controls: over %u "
+				 "MiB kept, dropping more",
+				 ORPHAN_BYTES / (1024 * 1024));
+		ctl->orphans_full = true;
+		o->lines->end = end;
+		++o->dropped;
+		return;
 	}
+	if (ctl->orphan_bytes < ORPHAN_BYTES / 2)
+		ctl->orphans_full = false;
+	ctl->orphan_bytes += o->lines->end - end;
+	++o->n;
 
 	if (ended) {
 		o->ended = true;
+		list_append(&ctl->ended, &o->ele, o);
 		tmr_start(&o->tmr, ORPHAN_KEEP, orphan_expire, o);
 	}
 }
