@@ -789,6 +789,8 @@ int dialer_status(const struct dialer *d, const char *id,
 	st->agent_state = leg_state_name(c->agl);
 	st->agent = c->agent;
 	st->created = c->created;
+	st->eh = c->eh;
+	st->eh_arg = c->arg;
 
 	return 0;
 }

@@ -602,11 +602,15 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 	o = orphan_find(ctl, id);
 	err = dialer_claim(ctl->d, id, orphan_handler, ctl, event_handler,
 			   cc);
-	if (err == EBUSY &&
-	    dialer_claim(ctl->d, id, event_handler, cc, event_handler, cc)) {
-		send_error(cc, "attach", id, "busy", "id",
-			   "another connection controls this call");
-		return;
+	if (err == EBUSY) {
+		/* already this connection's: nothing to take */
+		err = dialer_claim(ctl->d, id, event_handler, cc,
+				   event_handler, cc);
+		if (err) {
+			send_error(cc, "attach", id, "busy", "id",
+				   "another connection controls this call");
+			return;
+		}
 	}
 	if (err == ENOENT && !o) {
 		send_error(cc, "attach", id, "not_found", "id",
@@ -700,7 +704,21 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 struct status_item {
 	const char *id;
 	const struct dialer_status *st;
+	const struct cconn *cc;     /* who asks */
 };
+
+
+/* whose the call's events are: the asker's, another's, or nobody's (an
+ * orphan, which attach can take) */
+static const char *controller(const struct status_item *it)
+{
+	if (it->st->eh == event_handler && it->st->eh_arg == it->cc)
+		return "this";
+	if (!it->st->eh || it->st->eh == orphan_handler)
+		return "none";
+
+	return "other";
+}
 
 
 static int status_print(struct re_printf *pf, const struct status_item *it)
@@ -710,18 +728,19 @@ static int status_print(struct re_printf *pf, const struct status_item *it)
 
 	return re_hprintf(pf, "\"id\":%H,\"state\":\"%s\",\"mode\":\"%s\","
 			  "\"customer\":\"%s\",\"agent\":\"%s\"%H,"
-			  "\"created\":%lld",
+			  "\"created\":%lld,\"controller\":\"%s\"",
 			  json_str_print, it->id, st->state,
 			  st->mode == DIALER_AGENT_FIRST ? "agent_first" :
 			  "customer_first", st->customer_state,
 			  st->agent_state, opt_print, &oagent,
-			  (long long)st->created);
+			  (long long)st->created, controller(it));
 }
 
 
 struct status_list {
 	struct mbuf *mb;
 	unsigned n;
+	const struct cconn *cc;
 };
 
 
@@ -730,7 +749,7 @@ static void status_list_handler(const char *id, const struct dialer_status *st,
 {
 	struct status_list *sl = arg;
 
-	struct status_item it = {id, st};
+	struct status_item it = {id, st, sl->cc};
 
 	(void)mbuf_printf(sl->mb, "%s{%H}", sl->n++ ? "," : "", status_print,
 			  &it);
@@ -755,7 +774,7 @@ static void cmd_status(struct cconn *cc, const struct odict *od)
 				   "no call with this id");
 			return;
 		}
-		struct status_item it = {id, &st};
+		struct status_item it = {id, &st, cc};
 
 		send_line(cc, "{\"event\":\"status\",%H}", status_print,
 			  &it);
@@ -764,6 +783,7 @@ static void cmd_status(struct cconn *cc, const struct odict *od)
 
 	sl.mb = mbuf_alloc(1024);
 	sl.n = 0;
+	sl.cc = cc;
 	if (!sl.mb)
 		return;
 

@@ -122,6 +122,8 @@ struct dialer_status {
 	const char *agent_state;
 	const char *agent;
 	int64_t created;          /* ms since the epoch */
+	dialer_event_h *eh;       /* who gets its events (NULL: nobody) */
+	const void *eh_arg;
 };
 
 int  dialer_alloc(struct dialer **dp, const struct cfg *cfg);

@@ -137,13 +137,17 @@ expect answered id=att_b leg=customer
 S
 cat >"$T/attach2.txt" <<'S'
 expect ok cmd=auth
+send {"cmd":"status","id":"att_a"}
+expect status id=att_a controller=none
 send {"cmd":"attach","id":"att_a"}
 expect ok cmd=attach id=att_a state=holding dropped=0
+send {"cmd":"status","id":"att_a"}
+expect status id=att_a controller=this
 send {"cmd":"attach","id":"att_a"}
-expect ok cmd=attach id=att_a
+expect ok cmd=attach id=att_a state=holding
 send {"cmd":"attach","id":"nosuch"}
 expect error cmd=attach id=nosuch code=not_found
-shell python3 "$CTL" "127.0.0.1:$CTL_PORT" "$SECRET" "$T/attach3.txt" >"$T/attach3.ctl"
+shell $ATTACH3
 sleep 4
 send {"cmd":"attach","id":"att_b"}
 expect ok cmd=attach id=att_b state=ended dropped=0
@@ -154,22 +158,32 @@ cat >"$T/attach3.txt" <<'S'
 expect ok cmd=auth
 send {"cmd":"attach","id":"att_a"}
 expect error cmd=attach id=att_a code=busy
+send {"cmd":"status"}
+expect status
 S
-export CTL T SECRET
+# a third connection, run from the second's script while it holds att_a
+ATTACH3="python3 $CTL 127.0.0.1:$CTL_PORT $SECRET $T/attach3.txt"
+ATTACH3="$ATTACH3 >$T/attach3.ctl"
+export ATTACH3
 ctl "$T/attach1.txt" "$T/attach1.ctl"
 ctl "$T/attach2.txt" "$T/attach2.ctl"
 peer_wait "$apid" attach-customer
 # att_b ended while nobody watched: what the new connection got first
-B=$(jq -r 'select(.id == "att_b" and .event != "ok") |
+B=$(jq -r 'select(.id == "att_b" and .event != "ok" and
+	.event != "status") |
 	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
 	"$T/attach2.ctl" | tr '\n' ' ')
 [ "$B" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
 	fail "att_b replayed: $B"
-A=$(jq -r 'select(.id == "att_a" and .event != "ok") |
+A=$(jq -r 'select(.id == "att_a" and .event != "ok" and
+	.event != "status") |
 	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
 	"$T/attach2.ctl" | tr '\n' ' ')
 [ "$A" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
 	fail "att_a after attach: $A"
+[ "$(jq -r 'select(.event == "status") | .calls[] |
+	select(.id == "att_a") | .controller' "$T/attach3.ctl")" = other ] ||
+	fail "status: att_a is not another's"
 ok "a lost control link: the calls go on; attach takes them over, with \
 the events missed (and not a call another connection holds)"
 
