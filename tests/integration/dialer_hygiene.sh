@@ -53,7 +53,7 @@ sipp_start customer "$SIPP_CASES/hygiene/customer.xml" "$TRUNK_PORT" \
 CPID=$SIPP_PID
 # the agent's phone over TCP (one connection, kept): both transports
 sipp -sf "$SIPP_CASES/hygiene/agent.xml" -t t1 -i 127.0.0.1 \
-	-p "$AGENT_PORT" -mi 127.0.0.1 -mp "$(free_port)" -nostdin \
+	-p "$AGENT_PORT" -mi 127.0.0.1 -mp "$(free_port 8)" -nostdin \
 	-m "$TOTAL" -timeout 300s -timeout_error -max_recv_loops 1000 \
 	-trace_err -error_file "$T/agent.err" >"$T/agent.out" 2>&1 &
 APID=$!

@@ -54,8 +54,9 @@ sipp_start() {
 	sport=$3
 	calls=$4
 	shift 4
+	# sipp binds ports above -mp too (RTCP, video): a free block of 8
 	sipp -sf "$xml" -i 127.0.0.1 -p "$sport" -mi 127.0.0.1 \
-		-mp "$(free_port)" -nostdin -m "$calls" -timeout 30s \
+		-mp "$(free_port 8)" -nostdin -m "$calls" -timeout 30s \
 		-timeout_error -max_recv_loops 1000 \
 		-trace_err -error_file "$T/$sname.err" \
 		-trace_msg -message_file "$T/$sname.msg" \
