@@ -17,6 +17,8 @@
 #   - a wrong control_secret: a clear error, nothing dialed;
 #   - a fake dialer: an over-long line ends the link (and beckon comes
 #     back, with the HMAC); a refused originate is retried (dialer_error);
+#     a call whose link closes, with a dialer that knows no attach: hung
+#     up there, interrupted here;
 #   - SIGTERM to either side mid-call: the call ends (system_hangup), the
 #     end is stored; secrets in no log; both exit 0.
 . "$(dirname "$0")/../lib/common.sh"
@@ -400,7 +402,9 @@ ok "the dialer by name: localhost from /etc/hosts, a name from dns_servers; an u
 # ---- a dialer that misbehaves: a fake one, in Python
 
 # the first connection gets a line over the bound; the next ones are
-# served: auth checked against the HMAC, every originate refused
+# served: auth checked against the HMAC, every originate refused but the
+# one to +14155550175, which is bridged at once and then the link is
+# closed; attach is unknown to this dialer (as to one older than it)
 cat >"$T/fake.py" <<'EOF'
 import hashlib, hmac, json, socket, sys
 
@@ -435,15 +439,34 @@ while True:
     for line in f:
         cmd = json.loads(line)
         log.write("cmd %s\n" % cmd["cmd"])
-        if cmd["cmd"] == "originate":
+        if cmd.get("id"):
+            log.write("cmd %s %s\n" % (cmd["cmd"], cmd["id"]))
+        if (cmd["cmd"] == "originate" and
+                cmd.get("customer") == "+14155550175"):
+            for ev in ({"event": "ok", "cmd": "originate"},
+                       {"event": "answered", "leg": "customer"},
+                       {"event": "answered", "leg": "agent"},
+                       {"event": "bridged"}):
+                ev["id"] = cmd["id"]
+                f.write(json.dumps(ev) + "\n")
+            f.flush()
+            break
+        elif cmd["cmd"] == "originate":
             f.write(json.dumps({"event": "error", "cmd": "originate",
                                 "id": cmd["id"], "code": "failed",
+                                "message": "test"}) + "\n")
+        elif cmd["cmd"] == "attach":
+            f.write(json.dumps({"event": "error", "cmd": "attach",
+                                "id": cmd["id"],
+                                "code": "unknown_command",
                                 "message": "test"}) + "\n")
         elif cmd["cmd"] == "ping":
             f.write('{"event":"pong","t":0}\n')
         else:
             f.write(json.dumps({"event": "ok", "cmd": cmd["cmd"]}) + "\n")
         f.flush()
+    # the file holds the socket open: both go
+    f.close()
     c.close()
 EOF
 FAKE=$(free_port)
@@ -475,6 +498,23 @@ grep -q "cmd agent_set" "$T/fake.out" || fail "no agent_set sent"
 grep -q "refused call $ID5: failed" "$T/fake.log" ||
 	fail "no log of the refusal"
 ok "an originate the dialer refuses: retry scheduled (dialer_error), agent free"
+
+# a call in flight when the link closes, and a dialer that does not know
+# attach: the call is hung up there and interrupted here, at once
+"$BECKON" agent state alice available >/dev/null 2>&1 || true
+post_json '{"business":"demo","phone":"+14155550175"}'
+expect_status 202
+ID6=$(jv .id)
+wait_log "$T/fake.out" "cmd hangup $ID6" 1
+wait_status "$ID6" scheduled
+req GET "/v1/callbacks/$ID6"
+expect_jv '.events[-2].type' interrupted
+expect_jv '.events[-2].data.was' connected
+expect_jv '.events[-2].data.reason' dialer_lost
+grep -q "cmd attach $ID6" "$T/fake.out" || fail "no attach of $ID6"
+grep -q "call $ID6 not taken back: unknown_command" "$T/fake.log" ||
+	fail "no log of the refused attach"
+ok "a dialer without attach: the call of the lost link is hung up there, interrupted here"
 stop_beckon
 stop_pid "$FAKE_PID"
 DB=$DB_MAIN
