@@ -59,10 +59,13 @@ ok() {
 # between this choice and the bind of the server it is for; the server
 # then fails with "Address already in use" while the test talks to the
 # stranger. Below 20000 it meets neither that nor beckon's RTP ranges.
+# Ports handed out before (listed in $T/ports.given) are never handed out
+# again, even before their server binds them: a sipp's media block must
+# not take the SIP port chosen for another sipp that starts later.
 free_port() {
-	python3 - "${1:-1}" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
+	python3 - "${1:-1}" "$T/ports.given" <<'PY'
+import fcntl, random, socket, sys
+n, given = int(sys.argv[1]), sys.argv[2]
 def free(p):
     try:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
@@ -72,13 +75,19 @@ def free(p):
     except OSError:
         return False
     return True
-for _ in range(200):
-    p = random.randrange(10000, 20000 - n)
-    if all(free(p + i) for i in range(n)):
-        print(p)
-        break
-else:
-    raise SystemExit("no free port in 10000-19999")
+with open(given, "a+") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    f.seek(0)
+    taken = {int(w) for w in f.read().split()}
+    for _ in range(200):
+        p = random.randrange(10000, 20000 - n)
+        block = range(p, p + n)
+        if not taken.intersection(block) and all(free(q) for q in block):
+            f.write("".join("%d\n" % q for q in block))
+            print(p)
+            break
+    else:
+        raise SystemExit("no free port in 10000-19999")
 PY
 }
 
