@@ -46,7 +46,6 @@ enum {
 	PT_CN = 13,             /* comfort noise: accepted, not relayed */
 	TELEV_SIZE = 4,
 	CLOCK_MS = 10,          /* the prompt clock's tick */
-	PORT_TRIES = 64,        /* random port pairs tried before giving up */
 	RX_BATCH = 8,           /* datagrams taken by one recvmmsg() */
 	RX_SIZE = 2048,         /* more than any G.711 packet we accept */
 };
@@ -619,30 +618,37 @@ static int rtp_recv(struct media_stream *ms, const struct sa *src,
 
 
 /*
- * The RTP socket is readable: take everything it holds, RX_BATCH at a
- * time. A handler told of a digit may end the call and free the stream,
- * so we hold a reference and stop once ours is the only one left.
+ * The RTP socket is readable: take up to RX_BATCH datagrams at once (the
+ * loop's level-triggered poll calls again for any more). A handler told
+ * of a digit may end the call and free the stream, so we hold a
+ * reference and stop once ours is the only one left.
+ *
+ * The buffers and message headers are static and set up once; only the
+ * address lengths, which each call overwrites, are set again.
  */
 static void rtp_readable(int flags, void *arg)
 {
 	static uint8_t buf[RX_BATCH][RX_SIZE];
 	static struct sa src[RX_BATCH];
-	struct mmsghdr msg[RX_BATCH];
-	struct iovec iov[RX_BATCH];
+	static struct mmsghdr msg[RX_BATCH];
+	static struct iovec iov[RX_BATCH];
+	static bool ready;
 	struct media_stream *ms = arg;
 	int i, n;
 
 	(void)flags;
 
-	for (i = 0; i < RX_BATCH; i++) {
+	for (i = 0; !ready && i < RX_BATCH; i++) {
 		iov[i].iov_base = buf[i];
 		iov[i].iov_len = RX_SIZE;
-		memset(&msg[i].msg_hdr, 0, sizeof(msg[i].msg_hdr));
 		msg[i].msg_hdr.msg_name = &src[i].u;
-		msg[i].msg_hdr.msg_namelen = sizeof(src[i].u);
 		msg[i].msg_hdr.msg_iov = &iov[i];
 		msg[i].msg_hdr.msg_iovlen = 1;
 	}
+	ready = true;
+
+	for (i = 0; i < RX_BATCH; i++)
+		msg[i].msg_hdr.msg_namelen = sizeof(src[i].u);
 
 	n = recvmmsg(ms->fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
