@@ -91,7 +91,7 @@ struct orphan {
 	char *id;
 	struct mbuf *lines;         /* each ending in '\n' */
 	unsigned n;
-	unsigned dropped;           /* past ORPHAN_LINES */
+	unsigned dropped;           /* past ORPHAN_LINES or ORPHAN_BYTES */
 	bool ended;
 	struct tmr tmr;             /* ORPHAN_KEEP after ended */
 };
@@ -148,7 +148,7 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 	struct control *ctl = arg;
 	struct orphan *o = orphan_find(ctl, ev->id);
 	bool ended = ev->type == DIALER_EV_ENDED;
-	size_t end;
+	size_t end, add;
 
 	if (!o) {
 		o = mem_zalloc(sizeof(*o), orphan_destructor);
@@ -179,11 +179,10 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 
 	/* over the bound: the oldest ended orphans make room; an end is
 	 * kept whatever it costs (a few hundred bytes a call) */
-	while (ctl->orphan_bytes + o->lines->end - end > ORPHAN_BYTES &&
-	       ctl->ended.head)
+	add = o->lines->end - end;
+	while (ctl->orphan_bytes + add > ORPHAN_BYTES && ctl->ended.head)
 		mem_deref(ctl->ended.head->data);
-	if (ctl->orphan_bytes + o->lines->end - end > ORPHAN_BYTES &&
-	    !ended) {
+	if (ctl->orphan_bytes + add > ORPHAN_BYTES && !ended) {
 		if (!ctl->orphans_full)
 			log_warn("events of calls nobody controls: over %u "
 				 "MiB kept, dropping more",
@@ -195,7 +194,7 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 	}
 	if (ctl->orphan_bytes < ORPHAN_BYTES / 2)
 		ctl->orphans_full = false;
-	ctl->orphan_bytes += o->lines->end - end;
+	ctl->orphan_bytes += add;
 	++o->n;
 
 	if (ended) {
@@ -216,8 +215,7 @@ static void cconn_destructor(void *arg)
 	/* its calls go on; their events wait for an attach */
 	if (cc->ctl)
 		dialer_move_handler(cc->ctl->d, event_handler, cc,
-				    cc->ctl->orphans ? orphan_handler : NULL,
-				    cc->ctl);
+				    orphan_handler, cc->ctl);
 	cc->tc = mem_deref(cc->tc);
 	mem_deref(cc->rx);
 	mem_deref(cc->tx);
@@ -285,66 +283,64 @@ static void flush_handler(void *arg)
 
 
 /*
- * Send a line; a client that does not read is dropped. Lines are queued
- * and written together once the loop has run what is ready: a call's
- * events come in bursts (a round of the loop may answer, bridge and end
- * several calls), and one send() per line was 8% of the dialer's CPU at
- * 400 calls/s. The flush runs in the same round (tmr_start_now), so no
- * line waits for a later one.
+ * The queue of lines for the socket, made on first use (NULL: no
+ * connection, or no memory). Lines are queued and written together once
+ * the loop has run what is ready: a call's events come in bursts (a round
+ * of the loop may answer, bridge and end several calls), and one send()
+ * per line was 8% of the dialer's CPU at 400 calls/s. The flush runs in
+ * the same round (tmr_start_now), so no line waits for a later one.
  */
-static void send_line(struct cconn *cc, const char *fmt, ...)
+static struct mbuf *txq(struct cconn *cc, size_t len)
 {
-	va_list ap;
-	size_t end;
-	int err;
-
 	if (!cc->tc)
-		return;
+		return NULL;
 
 	if (!cc->tx) {
-		cc->tx = mbuf_alloc(4096);
+		cc->tx = mbuf_alloc(len > 4096 ? len : 4096);
 		if (!cc->tx)
-			return;
-	}
-
-	end = cc->tx->end;
-	cc->tx->pos = end;
-	va_start(ap, fmt);
-	err = mbuf_vprintf(cc->tx, fmt, ap);
-	va_end(ap);
-	err |= mbuf_write_u8(cc->tx, '\n');
-	if (err) {
-		/* not half a line */
-		cc->tx->end = end;
-		send_failed(cc, err);
-		return;
+			return NULL;
 	}
 
 	if (!tmr_isrunning(&cc->flush_tmr))
 		tmr_start_now(&cc->flush_tmr, flush_handler, cc);
+
+	cc->tx->pos = cc->tx->end;
+
+	return cc->tx;
+}
+
+
+/* Send a line; a client that does not read is dropped. */
+static void send_line(struct cconn *cc, const char *fmt, ...)
+{
+	struct mbuf *mb = txq(cc, 0);
+	va_list ap;
+	size_t end;
+	int err;
+
+	if (!mb)
+		return;
+
+	end = mb->end;
+	va_start(ap, fmt);
+	err = mbuf_vprintf(mb, fmt, ap);
+	va_end(ap);
+	err |= mbuf_write_u8(mb, '\n');
+	if (err) {
+		/* not half a line */
+		mb->end = end;
+		send_failed(cc, err);
+	}
 }
 
 
 /* Send lines already made (each ending in '\n'). */
 static void send_lines(struct cconn *cc, const uint8_t *buf, size_t len)
 {
-	if (!cc->tc || !len)
-		return;
+	struct mbuf *mb = len ? txq(cc, len) : NULL;
 
-	if (!cc->tx) {
-		cc->tx = mbuf_alloc(len > 4096 ? len : 4096);
-		if (!cc->tx)
-			return;
-	}
-
-	cc->tx->pos = cc->tx->end;
-	if (mbuf_write_mem(cc->tx, buf, len)) {
+	if (mb && mbuf_write_mem(mb, buf, len))
 		send_failed(cc, ENOMEM);
-		return;
-	}
-
-	if (!tmr_isrunning(&cc->flush_tmr))
-		tmr_start_now(&cc->flush_tmr, flush_handler, cc);
 }
 
 
@@ -582,7 +578,7 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 /*
  * Take over a call whose connection is gone: the ok (with the call's
  * state, "ended" if it ended meanwhile, and how many of its events were
- * dropped past ORPHAN_LINES), then the events it missed, then the rest as
+ * dropped past the bounds), then the events it missed, then the rest as
  * they come. A call another open connection controls is not taken.
  */
 static void cmd_attach(struct cconn *cc, const struct odict *od)
