@@ -276,10 +276,10 @@ static int check_widget(const struct business *b, const char **fieldp,
 		"bottom-right", "bottom-left", "top-right", "top-left",
 	};
 	size_t i, n = strlen(b->widget_color);
+	size_t nl = strlen(b->widget_label);
 
-	if (strlen(b->widget_label) > API_MAX_WIDGET_LABEL ||
-	    !utf8_valid_text(b->widget_label, strlen(b->widget_label),
-			     false))
+	if (nl > API_MAX_WIDGET_LABEL ||
+	    !utf8_valid_text(b->widget_label, nl, false))
 		return bad(fieldp, "widget_label", msg, sz,
 			   "plain text, 60 bytes at most");
 

@@ -447,7 +447,7 @@ static int dialer_check(const struct cfg *cfg)
 
 	if (!strncmp(v, "tcp://", 6)) {
 		char host[APP_HOST_MAX];
-		struct sa srvv[8];
+		struct sa srvv[APP_DNS_MAX];
 		uint32_t n = ARRAY_SIZE(srvv);
 		const char *dns = cfg_str(cfg, "dns_servers");
 

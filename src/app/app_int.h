@@ -33,7 +33,10 @@ const char *app_agent_target(const char *endpoint, const char *agent_id);
 struct remote;
 struct sa;
 
-enum { APP_HOST_MAX = 254 };   /* a DNS name's 253 characters and NUL */
+enum {
+	APP_HOST_MAX = 254,    /* a DNS name's 253 characters and NUL */
+	APP_DNS_MAX = 8,       /* name servers in dns_servers */
+};
 
 int  app_remote_parse(struct sa *addr, char *host, size_t hsz,
 		      const char *url);

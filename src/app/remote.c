@@ -25,10 +25,9 @@
  * as after a crash of this process; its id is kept, and the next link
  * starts with a hangup for it, so that a dialer that outlived the link
  * does not keep a call nobody watches. While the link is down the ACD
- * dispatches nothing
- * (acd_dialer_ready), and once it is up again the ACD sends every agent's
- * credentials anew (a restarted dialer forgot them); agent deletions made
- * meanwhile are sent first.
+ * dispatches nothing (acd_dialer_ready), and once it is up again the ACD
+ * sends every agent's credentials anew (a restarted dialer forgot them);
+ * agent deletions made meanwhile are sent first.
  *
  * HOST may be a name: it is looked up again before every connection
  * (the dialer may have moved), first in /etc/hosts, then with an A query
@@ -930,7 +929,7 @@ static void dns_h(int err, const struct dnshdr *hdr, struct list *ansl,
 
 static int dnsc_make(struct remote *r)
 {
-	struct sa srvv[8];
+	struct sa srvv[APP_DNS_MAX];
 	uint32_t n = ARRAY_SIZE(srvv);
 	char domain[64];
 	int err;
