@@ -168,17 +168,18 @@ export ATTACH3
 ctl "$T/attach1.txt" "$T/attach1.ctl"
 ctl "$T/attach2.txt" "$T/attach2.ctl"
 peer_wait "$apid" attach-customer
+# call_events ID: that call's events on the second connection
+call_events() {
+	jq -r --arg id "$1" 'select(.id == $id and .event != "ok" and
+		.event != "status") |
+		[.event, (.leg // empty), (.reason // empty)] | join(":")' \
+		"$T/attach2.ctl" | tr '\n' ' '
+}
 # att_b ended while nobody watched: what the new connection got first
-B=$(jq -r 'select(.id == "att_b" and .event != "ok" and
-	.event != "status") |
-	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
-	"$T/attach2.ctl" | tr '\n' ' ')
+B=$(call_events att_b)
 [ "$B" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
 	fail "att_b replayed: $B"
-A=$(jq -r 'select(.id == "att_a" and .event != "ok" and
-	.event != "status") |
-	[.event, (.leg // empty), (.reason // empty)] | join(":")' \
-	"$T/attach2.ctl" | tr '\n' ' ')
+A=$(call_events att_a)
 [ "$A" = "leg_ended:customer:max_hold ended:customer:max_hold " ] ||
 	fail "att_a after attach: $A"
 [ "$(jq -r 'select(.event == "status") | .calls[] |

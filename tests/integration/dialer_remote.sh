@@ -43,12 +43,24 @@ sipp_uas() {
 		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
 	SPID=$!
 	PIDS="$PIDS $SPID"
-	i=0
-	until ss -Hlun "sport = :$3" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "sipp $1 does not listen"
-		sleep 0.02
-	done
+	wait_udp "$3" "$SPID"
+}
+
+# call_up N PHONE CUSTOMER_SCENARIO: alice available, sipps as the
+# customer (custN) and alice's phone (agentN, answers and waits for the
+# BYE), a callback for PHONE posted and connected. Sets CPID, APID (the
+# sipps), CID and CTOK (the callback's id and cancel token).
+call_up() {
+	"$BECKON" agent state alice available >/dev/null 2>&1 || true
+	sipp_uas "cust$1" "$3" "$CUST"
+	CPID=$SPID
+	sipp_uas "agent$1" "$SCN/uas_answer/scenario.xml" "$AGENT"
+	APID=$SPID
+	post_json "{\"business\":\"demo\",\"phone\":\"$2\"}"
+	expect_status 202
+	CID=$(jv .id)
+	CTOK=$(jv .cancel_token)
+	wait_status "$CID" connected
 }
 
 # sipp_done PID NAME: the peer finished its scenario
@@ -222,15 +234,8 @@ ok "POST -> dialed by the remote dialer -> bridged -> ended (customer_hangup, 20
 
 # ---- the link breaks mid-call; the dialer lives on, and the call too
 
-"$BECKON" agent state alice available >/dev/null 2>&1 || true
-sipp_uas cust2 "$SCN/answer/customer.xml" "$CUST"
-C2=$SPID
-sipp_uas agent2 "$SCN/uas_answer/scenario.xml" "$AGENT"
-A2=$SPID
-post_json '{"business":"demo","phone":"+14155550171"}'
-expect_status 202
-ID2=$(jv .id)
-wait_status "$ID2" connected
+call_up 2 +14155550171 "$SCN/answer/customer.xml"
+C2=$CPID A2=$APID ID2=$CID
 
 stop_pid "$RPID"
 wait_log "$SLOG" "link lost" 1
@@ -259,15 +264,8 @@ ok "link back: the call is taken back (attach), its end heard: completed"
 
 # ---- kill -9 of the dialer mid-call
 
-"$BECKON" agent state alice available >/dev/null 2>&1 || true
-sipp_uas cust4 "$SCN/uas_answer/scenario.xml" "$CUST"
-C4=$SPID
-sipp_uas agent4 "$SCN/uas_answer/scenario.xml" "$AGENT"
-A4=$SPID
-post_json '{"business":"demo","phone":"+14155550172"}'
-expect_status 202
-ID3=$(jv .id)
-wait_status "$ID3" connected
+call_up 4 +14155550172 "$SCN/uas_answer/scenario.xml"
+C4=$CPID A4=$APID ID3=$CID
 stop_pid "$DPID"
 wait_log "$SLOG" "the link was not back within 8 s: 1 call given up" 1
 wait_status "$ID3" scheduled
@@ -316,16 +314,8 @@ ok "the dialer is back: the retry completes; alice's credentials reached its reg
 
 # a link up 3 s is stable: once lost, the backoff starts over at 0.2 s
 sleep 3
-"$BECKON" agent state alice available >/dev/null 2>&1 || true
-sipp_uas cust6 "$SCN/uas_answer/scenario.xml" "$CUST"
-C6=$SPID
-sipp_uas agent6 "$SCN/uas_answer/scenario.xml" "$AGENT"
-A6=$SPID
-post_json '{"business":"demo","phone":"+14155550173"}'
-expect_status 202
-ID4=$(jv .id)
-TOK4=$(jv .cancel_token)
-wait_status "$ID4" connected
+call_up 6 +14155550173 "$SCN/uas_answer/scenario.xml"
+C6=$CPID A6=$APID ID4=$CID TOK4=$CTOK
 stop_pid "$DPID"
 T0=$(date +%s)
 start_dialer
@@ -525,15 +515,8 @@ URL=$SERVE_URL
 
 # the dialer stops (SIGTERM): its calls end (system_hangup), the server
 # records the end, sees the link go and waits for the dialer's return
-"$BECKON" agent state alice available >/dev/null 2>&1 || true
-sipp_uas cust6 "$SCN/uas_answer/scenario.xml" "$CUST"
-C6=$SPID
-sipp_uas agent6 "$SCN/uas_answer/scenario.xml" "$AGENT"
-A6=$SPID
-post_json '{"business":"demo","phone":"+14155550175"}'
-expect_status 202
-ID6=$(jv .id)
-wait_status "$ID6" connected
+call_up 6 +14155550175 "$SCN/uas_answer/scenario.xml"
+C6=$CPID A6=$APID ID6=$CID
 kill -TERM "$DPID"
 rc=0
 wait "$DPID" || rc=$?
@@ -552,15 +535,8 @@ ok "SIGTERM to the dialer mid-call: BYE to both, ended (system_hangup), exit 0"
 # records their ends before it exits
 start_dialer
 wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 4
-"$BECKON" agent state alice available >/dev/null 2>&1 || true
-sipp_uas cust7 "$SCN/uas_answer/scenario.xml" "$CUST"
-C7=$SPID
-sipp_uas agent7 "$SCN/uas_answer/scenario.xml" "$AGENT"
-A7=$SPID
-post_json '{"business":"demo","phone":"+14155550176"}'
-expect_status 202
-ID7=$(jv .id)
-wait_status "$ID7" connected
+call_up 7 +14155550176 "$SCN/uas_answer/scenario.xml"
+C7=$CPID A7=$APID ID7=$CID
 stop_beckon
 sipp_done "$C7" cust7
 sipp_done "$A7" agent7
