@@ -39,10 +39,11 @@
 # from 5.6/521 ms (the p99 one INVITE retransmission, T1) to 564/1,800
 # ms between runs, and p50 0.8 s at 1,200/s. The kernel counted UDP
 # receive-buffer drops during runs at 1,000/s (RTP, most likely at the
-# sipps' media sockets on the busy core 1): flows are unaffected. CPU a flow 1.4 ms at 200/s, 0.9 ms at 1,000/s,
-# 6x sipp's two bare dialogs; about half of it relays the second of RTP
-# (loopback sendto charges beckon the receiver's side too). Before the
-# timers by delay: 2.3 ms a flow at 200/s and collapse at 400/s.
+# sipps' media sockets on the busy core 1): flows are unaffected. CPU a
+# flow 1.4 ms at 200/s, 0.9 ms at 1,000/s, 6x sipp's two bare dialogs;
+# about half of it relays the second of RTP (loopback sendto charges
+# beckon the receiver's side too). Before the timers by delay: 2.3 ms a
+# flow at 200/s and collapse at 400/s.
 #
 # beckon runs on core 0, the sipps and the driver on core 1 (taskset); the
 # reference sipp UAC runs alone on core 0 the same way.

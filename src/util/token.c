@@ -94,7 +94,6 @@ int token_random(char *buf, size_t sz, size_t nbytes)
 }
 
 
-
 /*
  * libre's random numbers, from the same pool. libre 1.1.0 built with
  * OpenSSL asks RAND_bytes() for every number: SIP branches, tags and
@@ -168,6 +167,7 @@ char rand_char(void)
 
 	return s[0];
 }
+
 
 int password_hash(char *out, size_t sz, const char *password)
 {

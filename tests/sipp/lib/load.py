@@ -19,8 +19,8 @@ else (a failed leg, an error reply, a missing event) is a failure.
 
 Prints one JSON line: calls, ok, failed, reasons seen, seconds, calls per
 second, set-up times (originate sent to bridged received) p50/p99/max in
-ms, the driver's own CPU seconds, and the first few failures. Exits 0 when every call succeeded, 1 when
-any failed or the time ran out.
+ms, the driver's own CPU seconds, and the first few failures. Exits 0
+when every call succeeded, 1 when any failed or the time ran out.
 
 The socket is read and written raw (not through a text-mode makefile,
 whose write() drops what it has read ahead but not yet returned).
