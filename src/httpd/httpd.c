@@ -33,6 +33,7 @@
 
 static void conn_drain(struct conn *c);
 static void conn_parse(struct conn *c);
+static void conn_close(struct conn *c);
 
 
 const char *httpd_reason(uint16_t status)
@@ -122,20 +123,24 @@ static void httpd_destructor(void *arg)
 		le = le->next;
 		c->h = NULL;
 		list_unlink(&c->le);
-		mem_deref(c);
+		conn_close(c);
 	}
 }
 
 
+/*
+ * Drop the connection's own reference, once. Code that runs handlers
+ * (which may close the connection) holds a reference of its own across
+ * them and checks c->dead afterwards; the destructor runs when the last
+ * of these goes, never under a caller's feet.
+ */
 static void conn_close(struct conn *c)
 {
+	if (c->dead)
+		return;
+
+	c->dead = true;
 	mem_deref(c);
-}
-
-
-void httpd_conn_close(struct conn *c)
-{
-	conn_close(c);
 }
 
 
@@ -615,14 +620,14 @@ static void conn_parse(struct conn *c)
 		/* the handler may answer at once and even close c: hold it */
 		mem_ref(c);
 		h->reqh(req, h->arg);
-		if (mem_nrefs(c) == 1) {
+		if (c->dead) {
 			mem_deref(c);
 			return;
 		}
 		mem_deref(c);
 	}
 
-	if (c->h && !c->closing && !c->lingering && !c->ws)
+	if (c->h && !c->dead && !c->closing && !c->lingering && !c->ws)
 		conn_timer(c);
 }
 
@@ -761,14 +766,19 @@ static void conn_drain(struct conn *c)
 	if (c->closing)
 		return;
 
-	/* upgraded: what the client sent after its handshake is frames */
+	/*
+	 * Upgraded: what the client sent after its handshake is frames.
+	 * This runs inside httpd_ws_accept's 101, so they wait a loop turn:
+	 * a frame that closes the WebSocket must not reach its handlers
+	 * before the accept has returned the object to its owner.
+	 */
 	if (c->ws) {
 		tmr_cancel(&c->tmr);
 		if (c->rx && mbuf_get_left(c->rx)) {
 			struct mbuf *rest = c->rx;
 
 			c->rx = NULL;
-			httpd_ws_input(c->ws, rest);
+			httpd_ws_input_later(c->ws, rest);
 			mem_deref(rest);
 		}
 		return;
@@ -777,7 +787,7 @@ static void conn_drain(struct conn *c)
 	/* answers drained: read on where pipelining stopped */
 	mem_ref(c);
 	conn_parse(c);
-	if (mem_nrefs(c) > 1)
+	if (!c->dead)
 		conn_timer(c);
 	mem_deref(c);
 }

@@ -45,6 +45,8 @@ struct conn {
 	bool closing;            /* no more requests: answer, then close */
 	bool lingering;          /* write side shut, discarding input */
 	bool in_req;             /* a request has started arriving */
+	bool dead;               /* closed: its own reference is dropped;
+				    only a caller's hold keeps it */
 	struct httpd_ws *ws;     /* upgraded: frames, not requests */
 };
 
@@ -63,11 +65,16 @@ struct httpd_req {
 };
 
 /* httpd.c */
-void httpd_conn_close(struct conn *c);
 void httpd_conn_linger(struct conn *c);
 
-/* ws.c: bytes for an upgraded connection; the connection is going */
+/*
+ * ws.c: bytes for an upgraded connection, parsed now (input) or on the
+ * next loop turn (input_later: used while the upgrade is still on the
+ * stack, so that no handler runs before httpd_ws_accept has returned);
+ * the connection is going.
+ */
 void httpd_ws_input(struct httpd_ws *ws, struct mbuf *mb);
+void httpd_ws_input_later(struct httpd_ws *ws, struct mbuf *mb);
 void httpd_ws_conn_gone(struct httpd_ws *ws);
 
 #endif

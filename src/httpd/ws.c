@@ -10,6 +10,12 @@
  * names (1002 protocol error, 1007 bad UTF-8, 1009 too big). The server
  * pings every WS_PING_MS; a peer that has not answered the previous ping
  * by then is gone.
+ *
+ * Ownership: the owner's close handler usually drops the owner, and with
+ * it the WebSocket, while the parser is still running. The parser holds a
+ * reference of its own across every handler and stops at once when the
+ * connection is gone; frames that arrived with the handshake are parsed a
+ * loop turn after the accept, once the owner holds the object.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +43,7 @@ struct httpd_ws {
 	struct mbuf *in;          /* unparsed input */
 	struct mbuf *msg;         /* a fragmented message so far */
 	struct tmr ping;
+	struct tmr later;         /* input_later's turn */
 	bool ping_out;            /* a ping is waiting for its pong */
 	bool closed;              /* closeh was called, or we closed */
 	httpd_ws_msg_h *msgh;
@@ -138,20 +145,29 @@ static void ping_timeout(void *arg)
 }
 
 
-/* A whole message has arrived. */
-static void deliver(struct httpd_ws *ws, const uint8_t *p, size_t len)
+/*
+ * A whole message has arrived. False when parsing must stop: the
+ * connection failed, or the handler dropped the owner's reference (only
+ * the parser's hold is left: its owner is gone, nothing may reach it).
+ */
+static bool deliver(struct httpd_ws *ws, const uint8_t *p, size_t len)
 {
 	if (!utf8_valid_text((const char *)p, len, true)) {
 		ws_fail(ws, 1007, "invalid UTF-8");
-		return;
+		return false;
 	}
 
 	if (ws->msgh)
 		ws->msgh(ws, (const char *)p, len, ws->arg);
+
+	return mem_nrefs(ws) > 1 && ws->conn;
 }
 
 
-/* Parse what is in ws->in; false when the connection was closed. */
+/*
+ * Parse what is in ws->in; false when the connection was closed or the
+ * owner let go. Called only with the parser's hold on ws (parse_held).
+ */
 static bool parse(struct httpd_ws *ws)
 {
 	while (ws->in && mbuf_get_left(ws->in) >= 2 && ws->conn) {
@@ -213,7 +229,8 @@ static bool parse(struct httpd_ws *ws)
 				return false;
 			}
 			if (fin && op == OP_TEXT) {
-				deliver(ws, pl, (size_t)len);
+				if (!deliver(ws, pl, (size_t)len))
+					return false;
 				break;
 			}
 			if (!ws->msg) {
@@ -230,10 +247,13 @@ static bool parse(struct httpd_ws *ws)
 			(void)mbuf_write_mem(ws->msg, pl, (size_t)len);
 			if (fin) {
 				struct mbuf *m = ws->msg;
+				bool on;
 
 				ws->msg = NULL;
-				deliver(ws, m->buf, m->end);
+				on = deliver(ws, m->buf, m->end);
 				mem_deref(m);
+				if (!on)
+					return false;
 			}
 			break;
 
@@ -263,18 +283,28 @@ static bool parse(struct httpd_ws *ws)
 }
 
 
-void httpd_ws_input(struct httpd_ws *ws, struct mbuf *mb)
+/* Parse, holding ws: a handler may drop the owner's reference. */
+static void parse_held(struct httpd_ws *ws)
+{
+	mem_ref(ws);
+	(void)parse(ws);
+	mem_deref(ws);
+}
+
+
+/* Append what arrived to the unparsed input; false when ws failed. */
+static bool ws_append(struct httpd_ws *ws, struct mbuf *mb)
 {
 	size_t pos;
 
 	if (!ws || ws->closed)
-		return;
+		return false;
 
 	if (!ws->in) {
 		ws->in = mbuf_alloc(mbuf_get_left(mb) + 64);
 		if (!ws->in) {
 			ws_fail(ws, 1011, "no memory");
-			return;
+			return false;
 		}
 	}
 	else if (ws->in->pos == ws->in->end) {
@@ -286,11 +316,34 @@ void httpd_ws_input(struct httpd_ws *ws, struct mbuf *mb)
 	ws->in->pos = ws->in->end;
 	if (mbuf_write_mem(ws->in, mbuf_buf(mb), mbuf_get_left(mb))) {
 		ws_fail(ws, 1011, "no memory");
-		return;
+		return false;
 	}
 	ws->in->pos = pos;
 
-	(void)parse(ws);
+	return true;
+}
+
+
+void httpd_ws_input(struct httpd_ws *ws, struct mbuf *mb)
+{
+	if (ws_append(ws, mb))
+		parse_held(ws);
+}
+
+
+static void later_h(void *arg)
+{
+	struct httpd_ws *ws = arg;
+
+	if (!ws->closed)
+		parse_held(ws);
+}
+
+
+void httpd_ws_input_later(struct httpd_ws *ws, struct mbuf *mb)
+{
+	if (ws_append(ws, mb))
+		tmr_start(&ws->later, 0, later_h, ws);
 }
 
 
@@ -309,6 +362,7 @@ static void ws_destructor(void *arg)
 	struct httpd_ws *ws = arg;
 
 	tmr_cancel(&ws->ping);
+	tmr_cancel(&ws->later);
 	ws->closeh = NULL;
 	ws->msgh = NULL;
 	if (ws->conn)
@@ -394,24 +448,34 @@ int httpd_ws_accept(struct httpd_ws **wsp, struct httpd_req *req,
 
 	ws->conn = c;
 	ws->peer = c->peer;
-	ws->msgh = msgh;
-	ws->closeh = closeh;
-	ws->arg = arg;
-	tmr_init(&ws->ping);
-	tmr_start(&ws->ping, WS_PING_MS, ping_timeout, ws);
 
 	/* from here on, c's bytes are frames (see httpd.c) */
 	c->ws = ws;
 
+	/*
+	 * The 101 goes out now, and the connection may die with it: the
+	 * handlers are set only afterwards, so that none runs before the
+	 * owner has the object (frames sent with the handshake wait a
+	 * loop turn, see httpd_ws_input_later).
+	 */
 	re_snprintf(hdrs, sizeof(hdrs), "Upgrade: websocket\r\n"
 		    "Connection: Upgrade\r\n"
 		    "Sec-WebSocket-Accept: %s\r\n", accept);
 	err = httpd_reply(req, 101, NULL, hdrs, NULL, 0);
+	if (!err && !ws->conn)
+		err = ECONNRESET;
 	if (err) {
-		c->ws = NULL;
+		if (ws->conn)
+			ws->conn->ws = NULL;
+		ws->conn = NULL;
 		mem_deref(ws);
 		return err;
 	}
+
+	ws->msgh = msgh;
+	ws->closeh = closeh;
+	ws->arg = arg;
+	tmr_start(&ws->ping, WS_PING_MS, ping_timeout, ws);
 
 	*wsp = ws;
 
