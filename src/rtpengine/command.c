@@ -3,7 +3,8 @@
  *
  * The flags of a peer kind are in one place, peer_flags(): what rtpengine
  * must turn an SDP into for a browser (ICE forced, DTLS-SRTP with
- * rtpengine passive, RTP/SAVPF, RTCP multiplexed on the RTP port, and
+ * rtpengine passive when it can choose, no SDES keys, which browsers do
+ * not use, RTP/SAVPF, RTCP multiplexed on the RTP port, an a=mid, and
  * only PCMU and telephone-event, which every WebRTC browser must accept,
  * RFC 7874) or for the dialer (plain RTP/AVP, no ICE, no DTLS, RTCP on
  * its own port).
@@ -64,6 +65,8 @@ static int peer_flags(struct odict *o, enum rtpengine_peer to)
 	static const char *const mux_webrtc[] = {"offer", "require"};
 	static const char *const mux_rtp[] = {"demux"};
 	static const char *const codecs[] = {"PCMU", "telephone-event"};
+	static const char *const sdes_off[] = {"off"};
+	static const char *const mid[] = {"generate mid"};
 	bool web = to == RTPENGINE_PEER_WEBRTC;
 	int err;
 
@@ -80,6 +83,10 @@ static int peer_flags(struct odict *o, enum rtpengine_peer to)
 			       ARRAY_SIZE(mux_webrtc));
 	if (!err && !web)
 		err = add_list(o, "rtcp-mux", mux_rtp, ARRAY_SIZE(mux_rtp));
+	if (!err && web)
+		err = add_list(o, "SDES", sdes_off, ARRAY_SIZE(sdes_off));
+	if (!err && web)
+		err = add_list(o, "flags", mid, ARRAY_SIZE(mid));
 	if (!err && web)
 		err = add_codecs(o, codecs, ARRAY_SIZE(codecs));
 
