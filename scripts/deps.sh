@@ -4,8 +4,11 @@
 # can call it every time at the cost of one dpkg query.
 set -e
 
+# rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
+# module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
-curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light"
+curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
+rtpengine-daemon"
 
 missing=""
 for p in $PKGS; do
@@ -33,8 +36,9 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# nginx-light's post-install starts a system nginx on port 80; the bench
-# starts its own instance on loopback, so keep the system one from starting.
+# nginx-light's post-install starts a system nginx on port 80, and
+# rtpengine-daemon's a system rtpengine on 2223; the tests and the bench
+# start their own on loopback, so keep the system ones from starting.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.beckon
 chmod +x /usr/sbin/policy-rc.d.beckon
 if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -29,6 +29,7 @@
 #include "api/api.h"
 #include "acd/acd.h"
 #include "dialer/dialer.h"
+#include "rtpengine/rtpengine.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -481,6 +482,23 @@ static int dialer_check(const struct cfg *cfg)
 }
 
 
+/* "rtpengine": empty (no WebRTC) or udp:IP:PORT, checked before
+ * anything starts */
+static int rtpengine_check(const struct cfg *cfg)
+{
+	const char *v = cfg_str(cfg, "rtpengine");
+	struct sa sa;
+
+	if (*v && rtpengine_addr_parse(&sa, v)) {
+		log_error("rtpengine: '%s' is not udp:IP:PORT (IPv6 as "
+			  "udp:[::1]:PORT)", v);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
 /*
  * libre's event loop takes descriptors below a bound fixed on first use,
  * FD_SETSIZE (1024) by default: the dialer's four sockets a call would
@@ -516,6 +534,8 @@ int app_serve(struct cfg *cfg)
 	app.cfg = cfg;
 
 	err = dialer_check(cfg);
+	if (!err)
+		err = rtpengine_check(cfg);
 	if (err)
 		return err;
 
@@ -666,6 +686,9 @@ int app_dialer(struct cfg *cfg)
 			  "tcp://...) drives it");
 		return EINVAL;
 	}
+	err = rtpengine_check(cfg);
+	if (err)
+		return err;
 
 	err = libre_init();
 	if (err) {

@@ -102,6 +102,9 @@ static const struct cfg_key keys[] = {
 	 "off)"},
 	{"control_secret", CFG_STR, "", 0, 0,
 	 "shared secret of the call-control protocol (never logged)"},
+	{"rtpengine", CFG_STR, "", 0, 0,
+	 "rtpengine's ng control address for voice in the browser "
+	 "(WebRTC), udp:IP:PORT (empty: no WebRTC)"},
 
 	/* store */
 	{"commit_batch_max", CFG_INT, "2000", 1, 100000,
