@@ -105,6 +105,7 @@ struct acd {
 	unsigned max_missed;
 	uint64_t reoffer_ms;       /* reoffer_after, in ms */
 	bool started;
+	bool keep_calls;           /* a remote dialer's calls outlive us */
 	acd_watch_h *watchh;
 	void *watch_arg;
 };
@@ -219,6 +220,27 @@ static void agent_persist(struct acd_agent *aa)
 static void agent_timeout(void *arg);
 
 
+/* Each state with a timer has a way out (see acd.h). */
+static void agent_tmr_start(struct acd_agent *aa)
+{
+	const char *state = aa->a->state;
+
+	tmr_cancel(&aa->tmr);
+	if (!strcmp(state, "offered")) {
+		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "on_call")) {
+		/* the dialer reports every end (media timeout included):
+		 * this is only a net under a lost report */
+		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "wrap_up")) {
+		tmr_start(&aa->tmr, (uint64_t)aa->a->wrap_up * SEC,
+			  agent_timeout, aa);
+	}
+}
+
+
 static void agent_set_state(struct acd_agent *aa, const char *state,
 			    const char *reason)
 {
@@ -239,19 +261,7 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 	if (!strcmp(state, "available"))
 		store_obj_set(a, &store_agents, "idle_since", t);
 
-	tmr_cancel(&aa->tmr);
-	if (!strcmp(state, "offered")) {
-		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
-	}
-	else if (!strcmp(state, "on_call")) {
-		/* the dialer reports every end (media timeout included):
-		 * this is only a net under a lost report */
-		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
-	}
-	else if (!strcmp(state, "wrap_up")) {
-		tmr_start(&aa->tmr, (uint64_t)a->wrap_up * SEC, agent_timeout,
-			  aa);
-	}
+	agent_tmr_start(aa);
 
 	if (strcmp(state, "offered") && strcmp(state, "on_call"))
 		aa->cb[0] = '\0';
@@ -1489,6 +1499,61 @@ static void open_h(int err, void *const *v, size_t n, void *arg)
 }
 
 
+/* In a call when the process stopped, with a dialer that outlives it:
+ * as it was, agent included, until the dialer's port says whether the
+ * call is still there (acd_calls_kept). */
+static void keep(struct acd_cb *c)
+{
+	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
+
+	log_info("%s: was %s when beckon stopped: kept for the dialer to "
+		 "give back", c->cb->id, c->cb->status);
+
+	/* the last change stored is the nearest time we know */
+	c->held_since = c->cb->updated_at;
+	c->connected_at = c->cb->updated_at;
+	if (*c->cb->agent_id)
+		str_bcpy(c->tried, c->cb->agent_id, sizeof(c->tried));
+
+	if (aa && (!strcmp(aa->a->state, "offered") ||
+		   !strcmp(aa->a->state, "on_call"))) {
+		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+		agent_tmr_start(aa);
+	}
+}
+
+
+static bool in_call(const struct acd_cb *c)
+{
+	return !strcmp(c->cb->status, "dialing") ||
+	       !strcmp(c->cb->status, "on_hold") ||
+	       !strcmp(c->cb->status, "connected");
+}
+
+
+void acd_keep_calls(struct acd *acd)
+{
+	if (acd)
+		acd->keep_calls = true;
+}
+
+
+void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg)
+{
+	struct le *le;
+
+	if (!acd || !acd->keep_calls || !h)
+		return;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *c = le->data;
+
+		if (in_call(c) && !c->busy)
+			h(c->cb->id, arg);
+	}
+}
+
+
 int acd_start(struct acd *acd)
 {
 	struct load ld = {acd, 0};
@@ -1523,14 +1588,20 @@ int acd_start(struct acd *acd)
 			cb_retry_or_fail(c, "interrupted", 0);
 			continue;
 		}
-		recover(c);
+		if (acd->keep_calls && in_call(c))
+			keep(c);
+		else
+			recover(c);
 	}
 	store_flush(acd->st);
 
-	/* agents reserved or on a call were so for a process now gone */
+	/* agents reserved or on a call were so for a process now gone,
+	 * but for those of a call kept */
 	for (le = acd->agents.head; le; le = le->next) {
 		struct acd_agent *aa = le->data;
 
+		if (aa->cb[0])
+			continue;
 		if (!strcmp(aa->a->state, "offered") ||
 		    !strcmp(aa->a->state, "on_call") ||
 		    !strcmp(aa->a->state, "wrap_up"))

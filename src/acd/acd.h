@@ -12,7 +12,8 @@
  *   the business's policy) or failed; on_hold --(customer hangs up)-->
  *   abandoned; on_hold --(agent does not answer)--> the next agent, the
  *   customer kept on hold; anything open --(process died)--> interrupted,
- *   then retried.
+ *   then retried (with a dialer in another process, only the calls it
+ *   no longer holds: acd_keep_calls).
  *
  *   Agent first with accept_timeout: queued --(an agent is reserved and
  *   the callback claimed, event "offered", nothing dialed)--> queued,
@@ -123,6 +124,19 @@ void acd_dialer_ready(struct acd *acd, bool ready);
 /* Start: load agents, rules and open callbacks, recover interrupted
  * calls, start the timers. Runs the store synchronously. */
 int  acd_start(struct acd *acd);
+
+/*
+ * The dialer is another process: a call may outlive this one. Said
+ * before acd_start, the callbacks the store has in a call (dialing,
+ * on_hold, connected) and their agents stay as they were instead of
+ * being interrupted; acd_calls_kept lists them (once, after acd_start)
+ * for the dialer's port to take back. The port reports each one it
+ * cannot take back as ACD_EV_INTERRUPTED: then, and only then, it is
+ * interrupted and retried as after a crash.
+ */
+typedef void (acd_call_h)(const char *id, void *arg);
+void acd_keep_calls(struct acd *acd);
+void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg);
 
 /* The admin API's changes, after they are stored. */
 void acd_business_set(struct acd *acd, const struct business *b);
