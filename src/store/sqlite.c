@@ -26,6 +26,10 @@
 #include "util/util.h"
 #include "store/store_int.h"
 
+enum {
+	QCOUNT_HASH = 64,          /* buckets: businesses in the open list */
+};
+
 enum stmt_id {
 	S_PING,
 	S_IDEM_GET,
@@ -1096,7 +1100,61 @@ static int do_history(struct sqlite_be *be, struct op *op)
 }
 
 
-/* The open callbacks, oldest first, with their queue positions. */
+/* a business's queued callbacks counted so far, in the open list */
+struct qcount {
+	struct le he;
+	const char *business;      /* a callback's of the list */
+	int64_t n;
+};
+
+
+static bool qcount_eq(struct le *le, void *arg)
+{
+	const struct qcount *q = le->data;
+
+	return !strcmp(q->business, arg);
+}
+
+
+/* Positions per business, in the order read: one running count each
+ * (a count of every earlier callback for each made a restart with many
+ * thousands open take minutes). */
+static int open_positions(struct op *op)
+{
+	struct hash *h;
+	size_t i;
+	int err = hash_alloc(&h, QCOUNT_HASH);
+
+	for (i = 0; !err && i < op->objn; i++) {
+		struct callback *cb = op->objv[i];
+		uint32_t k = hash_joaat_str(cb->business);
+		struct le *le;
+		struct qcount *q;
+
+		if (strcmp(cb->status, "queued"))
+			continue;
+
+		le = hash_lookup(h, k, qcount_eq, cb->business);
+		q = le ? le->data : mem_zalloc(sizeof(*q), NULL);
+		if (!q) {
+			err = ENOMEM;
+			break;
+		}
+		if (!le) {
+			q->business = cb->business;
+			hash_append(h, k, &q->he, q);
+		}
+		cb->position = ++q->n;
+	}
+
+	hash_flush(h);
+	mem_deref(h);
+
+	return err;
+}
+
+
+/* The open callbacks, in queue order, with their queue positions. */
 static int do_open_list(struct sqlite_be *be, struct op *op)
 {
 	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
@@ -1108,27 +1166,7 @@ static int do_open_list(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 1, op->since);
 	err = read_callbacks(op, s);
 
-	if (!err) {
-		/* positions per business, in the order just read */
-		size_t i, j;
-
-		for (i = 0; i < op->objn; i++) {
-			struct callback *cb = op->objv[i];
-
-			if (strcmp(cb->status, "queued"))
-				continue;
-			cb->position = 1;
-			for (j = 0; j < i; j++) {
-				const struct callback *o = op->objv[j];
-
-				if (!strcmp(o->status, "queued") &&
-				    !strcmp(o->business, cb->business))
-					cb->position++;
-			}
-		}
-	}
-
-	return err;
+	return err ? err : open_positions(op);
 }
 
 
