@@ -12,6 +12,7 @@
  * gives two callbacks to the same person.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <re.h>
@@ -49,6 +50,8 @@ struct acd_cb {
 	uint32_t hk;               /* hash_joaat_str of the id */
 	struct acd *acd;
 	struct callback *cb;
+	struct rank_node rn;       /* in acd->queued while queued */
+	bool canceled;             /* by the customer: out of the queue */
 	bool busy;                 /* a store change is in flight */
 	unsigned changing;         /* how many */
 	char next_status[16];      /* the status once they are applied */
@@ -90,6 +93,7 @@ struct acd {
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
 	struct list cbs;           /* open callbacks, in queue order */
+	struct rank_tree queued;   /* the queued ones, for positions */
 	struct hash *cbh;          /* the same, by id */
 	uint32_t cbh_size;         /* its buckets (it grows, hash_fit) */
 	uint32_t ncb;              /* how many it holds */
@@ -320,12 +324,66 @@ static void acd_agent_destructor(void *arg)
 
 /* ---- callbacks in memory ---- */
 
+static const struct callback *rn_cb(const struct rank_node *n)
+{
+	return ((const struct acd_cb *)(const void *)
+		((const char *)n - offsetof(struct acd_cb, rn)))->cb;
+}
+
+
+/* The order of positions: a business's queue in the order dispatch
+ * walks it (priority, then when first asked), ties by id. */
+static int rank_cmp(const struct rank_node *a, const struct rank_node *b)
+{
+	const struct callback *x = rn_cb(a);
+	const struct callback *y = rn_cb(b);
+	int c = strcmp(x->business, y->business);
+
+	if (c)
+		return c;
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->created_at != y->created_at)
+		return x->created_at < y->created_at ? -1 : 1;
+
+	return strcmp(x->id, y->id);
+}
+
+
+static int before_business(const struct rank_node *n, const void *arg)
+{
+	return strcmp(rn_cb(n)->business, arg);
+}
+
+
+static int before_node(const struct rank_node *n, const void *arg)
+{
+	return rank_cmp(n, arg);
+}
+
+
+/* In acd->queued exactly while queued (in memory, that is stored) and
+ * not canceled: a position counts only those. */
+static void rank_sync(struct acd_cb *c)
+{
+	bool want = c->he.list && !c->canceled &&
+		    !strcmp(c->cb->status, "queued");
+
+	if (want && !c->rn.size)
+		rank_insert(&c->acd->queued, &c->rn);
+	else if (!want && c->rn.size)
+		rank_remove(&c->acd->queued, &c->rn);
+}
+
+
 static void acd_cb_destructor(void *arg)
 {
 	struct acd_cb *c = arg;
 
 	tmr_cancel(&c->offer_tmr);
 	tmr_cancel(&c->round_tmr);
+	if (c->rn.size)
+		rank_remove(&c->acd->queued, &c->rn);
 	list_unlink(&c->le);
 	if (c->he.list) {
 		hash_unlink(&c->he);
@@ -392,6 +450,7 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 	c->hk = hash_joaat_str(cb->id);
 	hash_append(acd->cbh, c->hk, &c->he, c);
 	hash_fit(&acd->cbh, &acd->cbh_size, ++acd->ncb, CBH_MAX, cb_key);
+	rank_sync(c);
 
 	return c;
 }
@@ -448,6 +507,7 @@ static void change_h(int err, void *arg)
 			str_set(&cb->agent_id, x->agent_id);
 		if (x->ended_reason[0])
 			str_set(&cb->ended_reason, x->ended_reason);
+		rank_sync(c);
 
 		if (acd->watchh)
 			acd->watchh(*cb->agent_id ? cb->agent_id : NULL,
@@ -1848,7 +1908,11 @@ static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
 				    "\"priority\":%lld}", rule->id,
 				    (long long)need.priority);
 			chg.event_data = data;
+			/* out of the tree while its key changes */
+			if (c->rn.size)
+				rank_remove(&acd->queued, &c->rn);
 			c->cb->priority = need.priority;
+			rank_sync(c);
 			list_unlink(&c->le);
 			cb_insert(acd, c);
 			cb_change(c, &chg, NULL);
@@ -1884,6 +1948,13 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 
 		if (aa)
 			agent_set_state(aa, "available", "offer withdrawn");
+	}
+
+	/* out of the queue's positions now, even while a change of its
+	 * is in flight */
+	if (c) {
+		c->canceled = true;
+		rank_sync(c);
 	}
 
 	if (c && !c->busy)
@@ -2050,6 +2121,23 @@ int acd_agent_ready(struct acd *acd, const char *agent_id)
 }
 
 
+int64_t acd_position(const struct acd *acd, const char *id)
+{
+	const struct acd_cb *c;
+
+	if (!acd || !id)
+		return -1;
+
+	c = cb_find(acd, id);
+	if (!c || !c->rn.size)
+		return 0;
+
+	return (int64_t)rank_before(&acd->queued, before_node, &c->rn) -
+	       (int64_t)rank_before(&acd->queued, before_business,
+				    c->cb->business) + 1;
+}
+
+
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position)
 {
@@ -2200,6 +2288,7 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 		return err;
 	}
 	list_init(&acd->cbs);
+	acd->queued.cmp = rank_cmp;
 	list_init(&acd->agents);
 	if (tz_registry_alloc(&acd->tz, NULL)) {
 		mem_deref(acd);

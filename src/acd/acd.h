@@ -194,6 +194,11 @@ int  acd_accept(struct acd *acd, const char *id, const char *agent_id);
 int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
 			  const char *agent_id);
 
+/* The 1-based place of callback id in its business's queue (priority,
+ * then when first asked), 0 when it is not queued, -1 without an ACD:
+ * O(log n) at any queue length. */
+int64_t acd_position(const struct acd *acd, const char *id);
+
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);

@@ -1045,9 +1045,8 @@ static int load_callback(struct sqlite_be *be, struct op *op)
 	if (err)
 		return err;
 
-	if (cb->open && !strcmp(cb->status, "queued"))
-		cb->position = position_of(be, cb->business, cb->id);
-
+	/* no position: counting the queue ahead is O(n) a request; the
+	 * ACD, which keeps the queue's order, answers it (acd_position) */
 	err = load_events(be, cb, op->public_only);
 	if (err)
 		mem_deref(cb);

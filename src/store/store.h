@@ -224,7 +224,7 @@ struct callback {
 	int64_t created_at;
 	int64_t updated_at;
 	int64_t scheduled_for;
-	int64_t position;
+	int64_t position;         /* the open list's; 0 elsewhere */
 	char *page_url;
 	char *page_title;
 	char *name;

@@ -779,3 +779,69 @@ TEST(acd_accept_on_the_desk)
 
 	return 0;
 }
+
+
+/* Positions follow the queue as callbacks join, are canceled and leave
+ * it for a call, without the store. */
+TEST(acd_position_follows_the_queue)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL};
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000p",
+		"cb_0000000000020000000000000000000000p",
+		"cb_0000000000030000000000000000000000p",
+		"cb_0000000000040000000000000000000000p",
+		"cb_0000000000050000000000000000000000p",
+	};
+	char url[256], phone[16];
+	size_t i;
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	for (i = 0; i < 4; i++) {
+		re_snprintf(phone, sizeof(phone), "+3312345670%zu", i);
+		TEST_EQ_INT(new_callback(st, ids[i], phone), 0);
+	}
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	/* loaded at start, in the order first asked */
+	for (i = 0; i < 4; i++)
+		TEST_EQ_INT(acd_position(acd, ids[i]), (int64_t)i + 1);
+	TEST_EQ_INT(acd_position(acd, "cb_none"), 0);
+	TEST_EQ_INT(acd_position(NULL, ids[0]), -1);
+
+	/* the second is canceled: those behind move up */
+	acd_callback_canceled(acd, ids[1]);
+	TEST_EQ_INT(acd_position(acd, ids[1]), 0);
+	TEST_EQ_INT(acd_position(acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(acd, ids[2]), 2);
+	TEST_EQ_INT(acd_position(acd, ids[3]), 3);
+
+	/* a new one joins at the end */
+	TEST_EQ_INT(new_callback(st, ids[4], "+33123456709"), 0);
+	acd_callback_added(acd, ids[4]);
+	spin();
+	TEST_EQ_INT(acd_position(acd, ids[4]), 4);
+
+	/* the first is dialed: out of the queue, the others move up */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_STR(rec.id, ids[0]);
+	TEST_EQ_INT(acd_position(acd, ids[0]), 0);
+	TEST_EQ_INT(acd_position(acd, ids[2]), 1);
+	TEST_EQ_INT(acd_position(acd, ids[3]), 2);
+	TEST_EQ_INT(acd_position(acd, ids[4]), 3);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}

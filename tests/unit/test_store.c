@@ -353,7 +353,7 @@ TEST(store_get_cancel_reopen)
 
 	TEST_EQ_INT(g.err, 0);
 	TEST_EQ_STR(g.status, "queued");
-	TEST_EQ_INT(g.position, 1);
+	TEST_EQ_INT(g.position, 0);   /* the ACD's to say (acd_position) */
 	TEST_EQ_INT(g.nev, 1);
 	TEST_EQ_STR(g.ev[0], "created");
 
