@@ -27,7 +27,6 @@
 
 enum {
 	SEC = 1000,
-	OPEN_MAX = 100000,
 	STUCK_MS = 15 * 60 * SEC,  /* a reservation with no news at all */
 	CALL_MAX_MS = 8 * 3600 * SEC, /* a call, however long */
 	TRIED_MAX = 512,
@@ -1629,7 +1628,7 @@ int acd_start(struct acd *acd)
 	if (!err)
 		err = store_list(acd->st, &store_rules, rules_h, &ld);
 	if (!err)
-		err = store_callbacks_open(acd->st, OPEN_MAX, open_h, &ld);
+		err = store_callbacks_open(acd->st, STORE_ALL, open_h, &ld);
 	store_flush(acd->st);
 	if (err || ld.err)
 		return err ? err : ld.err;
@@ -1668,7 +1667,7 @@ int acd_start(struct acd *acd)
 			agent_set_state(aa, "available", "restarted");
 	}
 
-	log_info("%u open callbacks, %u agents, %zu rules",
+	log_info("%u open callbacks loaded (every one), %u agents, %zu rules",
 		 list_count(&acd->cbs), list_count(&acd->agents),
 		 acd->rulen);
 

@@ -256,6 +256,7 @@ struct op {
 	struct callback *cb;
 	void **objv;
 	size_t objn;
+	size_t objcap;             /* objv's room */
 	struct intake_row *iv;
 	size_t in;
 };
@@ -564,6 +565,26 @@ static int do_put(struct sqlite_be *be, struct op *op)
 }
 
 
+/* Room for one more in objv, doubling: one more slot at a time made
+ * reading 100,000 rows copy the array 100,000 times. */
+static int objv_grow(struct op *op)
+{
+	size_t cap = op->objcap ? op->objcap * 2 : 16;
+	void **v;
+
+	if (op->objn < op->objcap)
+		return 0;
+
+	v = mem_reallocarray(op->objv, cap, sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	op->objv = v;
+	op->objcap = cap;
+
+	return 0;
+}
+
+
 static void objv_free(struct op *op)
 {
 	size_t i;
@@ -572,6 +593,7 @@ static void objv_free(struct op *op)
 		mem_deref(op->objv[i]);
 	op->objv = mem_deref(op->objv);
 	op->objn = 0;
+	op->objcap = 0;
 }
 
 
@@ -592,17 +614,11 @@ static int do_select(struct sqlite_be *be, struct op *op)
 		sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v;
-
-		v = mem_reallocarray(op->objv, op->objn + 1, sizeof(*v),
-				     NULL);
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
 
-		err = rec_read(&v[op->objn], t, s);
+		err = rec_read(&op->objv[op->objn], t, s);
 		if (err)
 			break;
 		op->objn++;
@@ -1063,15 +1079,11 @@ static int read_callbacks(struct op *op, sqlite3_stmt *s)
 	int rc, err = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v = mem_reallocarray(op->objv, op->objn + 1,
-					    sizeof(*v), NULL);
-
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
-		err = read_callback((struct callback **)&v[op->objn], s);
+		err = read_callback((struct callback **)&op->objv[op->objn],
+				    s);
 		if (err)
 			break;
 		op->objn++;
@@ -2025,7 +2037,8 @@ static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 	if (!op)
 		return ENOMEM;
 
-	op->since = (int64_t)max;
+	/* SQLite's LIMIT -1: no limit */
+	op->since = max == STORE_ALL ? -1 : (int64_t)max;
 	op_queue(ctx, op);
 
 	return 0;

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "util/util.h"
 #include "cfg/cfg.h"
@@ -839,6 +840,49 @@ TEST(acd_position_follows_the_queue)
 	TEST_EQ_INT(acd_position(acd, ids[2]), 1);
 	TEST_EQ_INT(acd_position(acd, ids[3]), 2);
 	TEST_EQ_INT(acd_position(acd, ids[4]), 3);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* More open callbacks than the start-up once loaded (100,000, silently):
+ * every one is in the queue, the last at its place. The rows are made
+ * with SQLite directly, in one statement. */
+TEST(acd_start_loads_every_open_callback)
+{
+	enum { N = 100010 };
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	sqlite3 *db = NULL;
+	char url[256], sql[768], last[40];
+	int rc;
+
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+
+	TEST_EQ_INT(sqlite3_open(url + 7, &db), SQLITE_OK);
+	re_snprintf(sql, sizeof(sql),
+		    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL"
+		    " SELECT i + 1 FROM k WHERE i < %d)"
+		    " INSERT INTO callbacks (id, business_id, phone, status,"
+		    " created_at, updated_at)"
+		    " SELECT printf('cb_%%012dAAAAAAAAAAAAAAAAAAAAAA', i),"
+		    " 'acme', printf('+3310%%07d', i), 'queued',"
+		    " 1700000000000 + i, 1700000000000 + i FROM k", N);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	TEST_EQ_INT(rc, SQLITE_OK);
+
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	re_snprintf(last, sizeof(last), "cb_%012dAAAAAAAAAAAAAAAAAAAAAA", N);
+	TEST_EQ_INT(acd_position(acd, last), N);
+	TEST_EQ_INT(acd_position(acd,
+				 "cb_000000000001AAAAAAAAAAAAAAAAAAAAAA"), 1);
 
 	mem_deref(acd);
 	teardown(st, cfg, url);
