@@ -302,13 +302,16 @@ agent_ringing agent_answered bridged ended" ] ||
 [ "$(sql "SELECT ended_reason || ' ' || attempts FROM callbacks
 	WHERE id='$IDK'")" = "customer_hangup 1" ] ||
 	fail "$IDK did not end as the customer's hang-up, first attempt"
-[ "$(invites cust3)" = 1 ] || fail "the customer was dialed $(invites cust3) times"
-[ "$(invites agent3)" = 1 ] || fail "alice was called $(invites agent3) times"
+[ "$(invites cust3)" = 1 ] ||
+	fail "the customer was dialed $(invites cust3) times"
+[ "$(invites agent3)" = 1 ] ||
+	fail "alice was called $(invites agent3) times"
 [ "$(sql "SELECT count(*) FROM events WHERE callback_id='$IDQ'
 	AND type IN ('dialing', 'offered')")" = 0 ] ||
 	fail "$IDQ was offered while alice was on the call"
 [ "$(agent_state)" != on_call ] || fail "alice is still on the call"
-ok "kill -9 of the server mid-call: the restarted server takes the call back (attach), alice stays on it, nobody is dialed twice, completed"
+ok "kill -9 of the server mid-call: taken back (attach), alice kept on it, \
+nobody dialed twice, completed"
 
 # ---- kill -9 of the dialer mid-call
 
