@@ -7,6 +7,7 @@
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
+#   make bench-startup    start-up time per open callback, 10k and 100k
 #
 # Both first install any missing Debian packages (scripts/deps.sh).
 
@@ -23,7 +24,7 @@ endif
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
 .PHONY: all deps build run test bench-intake bench-acd bench-calls \
-	bench-media clean
+	bench-media bench-startup clean
 
 all: build
 
@@ -53,6 +54,9 @@ bench-calls: build
 
 bench-media: build
 	@sh bench/media/run.sh $(BUILD_DIR)/beckon
+
+bench-startup: build
+	@sh bench/startup/run.sh $(BUILD_DIR)/beckon
 
 clean:
 	rm -rf build build-san

@@ -12,7 +12,8 @@
  *   the business's policy) or failed; on_hold --(customer hangs up)-->
  *   abandoned; on_hold --(agent does not answer)--> the next agent, the
  *   customer kept on hold; anything open --(process died)--> interrupted,
- *   then retried.
+ *   then retried (with a dialer in another process, only the calls it
+ *   no longer holds: acd_keep_calls).
  *
  *   Agent first with accept_timeout: queued --(an agent is reserved and
  *   the callback claimed, event "offered", nothing dialed)--> queued,
@@ -124,6 +125,19 @@ void acd_dialer_ready(struct acd *acd, bool ready);
  * calls, start the timers. Runs the store synchronously. */
 int  acd_start(struct acd *acd);
 
+/*
+ * The dialer is another process: a call may outlive this one. Said
+ * before acd_start, the callbacks the store has in a call (dialing,
+ * on_hold, connected) and their agents stay as they were instead of
+ * being interrupted; acd_calls_kept lists them (once, after acd_start)
+ * for the dialer's port to take back. The port reports each one it
+ * cannot take back as ACD_EV_INTERRUPTED: then, and only then, it is
+ * interrupted and retried as after a crash.
+ */
+typedef void (acd_call_h)(const char *id, void *arg);
+void acd_keep_calls(struct acd *acd);
+void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg);
+
 /* The admin API's changes, after they are stored. */
 void acd_business_set(struct acd *acd, const struct business *b);
 void acd_agent_set(struct acd *acd, const struct agent *a);
@@ -179,6 +193,11 @@ int  acd_decline(struct acd *acd, const char *id, const char *agent_id);
 int  acd_accept(struct acd *acd, const char *id, const char *agent_id);
 int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
 			  const char *agent_id);
+
+/* The 1-based place of callback id in its business's queue (priority,
+ * then when first asked), 0 when it is not queued, -1 without an ACD:
+ * O(log n) at any queue length. */
+int64_t acd_position(const struct acd *acd, const char *id);
 
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,

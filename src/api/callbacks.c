@@ -659,7 +659,7 @@ static const char *lookup_cors(const struct lookup *lk, const char *biz,
 
 
 static int callback_json(struct mbuf *mb, const struct callback *cb,
-			 int64_t eta)
+			 int64_t position, int64_t eta)
 {
 	char masked[PHONE_E164_SIZE + 8];
 	size_t i;
@@ -676,7 +676,7 @@ static int callback_json(struct mbuf *mb, const struct callback *cb,
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, cb->scheduled_for);
 	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
-			   (long long)cb->position);
+			   (long long)position);
 	if (eta < 0)
 		err |= mbuf_write_str(mb, "null");
 	else
@@ -705,10 +705,18 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 			 const struct callback *cb, const char *cors)
 {
 	struct mbuf *mb = mbuf_alloc(512);
+	int64_t pos = 0;
 
-	if (!mb || callback_json(mb, cb, cb->open && cb->position > 0 ?
-					   acd_eta_s(lk->api->acd, cb->business,
-						     cb->position) : -1)) {
+	/* the ACD keeps the queue's order: no count of the queue ahead */
+	if (cb->open && !strcmp(cb->status, "queued")) {
+		pos = acd_position(lk->api->acd, cb->id);
+		if (pos < 0)
+			pos = cb->position;
+	}
+
+	if (!mb || callback_json(mb, cb, pos, pos > 0 ?
+				 acd_eta_s(lk->api->acd, cb->business, pos) :
+				 -1)) {
 		api_reply_errno(lk->req, ENOMEM, cors);
 		goto out;
 	}

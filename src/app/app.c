@@ -575,6 +575,10 @@ int app_serve(struct cfg *cfg)
 	}
 
 	err = acd_alloc(&app.acd, cfg, app.st);
+	/* a dialer in another process outlives this one, and so may the
+	 * calls it holds: they are asked back, not interrupted */
+	if (!err && !strncmp(cfg_str(cfg, "dialer"), "tcp://", 6))
+		acd_keep_calls(app.acd);
 	if (!err)
 		err = acd_start(app.acd);
 	if (err) {

@@ -26,6 +26,10 @@
 #include "util/util.h"
 #include "store/store_int.h"
 
+enum {
+	QCOUNT_HASH = 64,          /* buckets: businesses in the open list */
+};
+
 enum stmt_id {
 	S_PING,
 	S_IDEM_GET,
@@ -252,6 +256,7 @@ struct op {
 	struct callback *cb;
 	void **objv;
 	size_t objn;
+	size_t objcap;             /* objv's room */
 	struct intake_row *iv;
 	size_t in;
 };
@@ -560,6 +565,26 @@ static int do_put(struct sqlite_be *be, struct op *op)
 }
 
 
+/* Room for one more in objv, doubling: one more slot at a time made
+ * reading 100,000 rows copy the array 100,000 times. */
+static int objv_grow(struct op *op)
+{
+	size_t cap = op->objcap ? op->objcap * 2 : 16;
+	void **v;
+
+	if (op->objn < op->objcap)
+		return 0;
+
+	v = mem_reallocarray(op->objv, cap, sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	op->objv = v;
+	op->objcap = cap;
+
+	return 0;
+}
+
+
 static void objv_free(struct op *op)
 {
 	size_t i;
@@ -568,6 +593,7 @@ static void objv_free(struct op *op)
 		mem_deref(op->objv[i]);
 	op->objv = mem_deref(op->objv);
 	op->objn = 0;
+	op->objcap = 0;
 }
 
 
@@ -588,17 +614,11 @@ static int do_select(struct sqlite_be *be, struct op *op)
 		sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v;
-
-		v = mem_reallocarray(op->objv, op->objn + 1, sizeof(*v),
-				     NULL);
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
 
-		err = rec_read(&v[op->objn], t, s);
+		err = rec_read(&op->objv[op->objn], t, s);
 		if (err)
 			break;
 		op->objn++;
@@ -1041,9 +1061,8 @@ static int load_callback(struct sqlite_be *be, struct op *op)
 	if (err)
 		return err;
 
-	if (cb->open && !strcmp(cb->status, "queued"))
-		cb->position = position_of(be, cb->business, cb->id);
-
+	/* no position: counting the queue ahead is O(n) a request; the
+	 * ACD, which keeps the queue's order, answers it (acd_position) */
 	err = load_events(be, cb, op->public_only);
 	if (err)
 		mem_deref(cb);
@@ -1060,15 +1079,11 @@ static int read_callbacks(struct op *op, sqlite3_stmt *s)
 	int rc, err = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v = mem_reallocarray(op->objv, op->objn + 1,
-					    sizeof(*v), NULL);
-
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
-		err = read_callback((struct callback **)&v[op->objn], s);
+		err = read_callback((struct callback **)&op->objv[op->objn],
+				    s);
 		if (err)
 			break;
 		op->objn++;
@@ -1096,7 +1111,61 @@ static int do_history(struct sqlite_be *be, struct op *op)
 }
 
 
-/* The open callbacks, oldest first, with their queue positions. */
+/* a business's queued callbacks counted so far, in the open list */
+struct qcount {
+	struct le he;
+	const char *business;      /* a callback's of the list */
+	int64_t n;
+};
+
+
+static bool qcount_eq(struct le *le, void *arg)
+{
+	const struct qcount *q = le->data;
+
+	return !strcmp(q->business, arg);
+}
+
+
+/* Positions per business, in the order read: one running count each
+ * (a count of every earlier callback for each made a restart with many
+ * thousands open take minutes). */
+static int open_positions(struct op *op)
+{
+	struct hash *h;
+	size_t i;
+	int err = hash_alloc(&h, QCOUNT_HASH);
+
+	for (i = 0; !err && i < op->objn; i++) {
+		struct callback *cb = op->objv[i];
+		uint32_t k = hash_joaat_str(cb->business);
+		struct le *le;
+		struct qcount *q;
+
+		if (strcmp(cb->status, "queued"))
+			continue;
+
+		le = hash_lookup(h, k, qcount_eq, cb->business);
+		q = le ? le->data : mem_zalloc(sizeof(*q), NULL);
+		if (!q) {
+			err = ENOMEM;
+			break;
+		}
+		if (!le) {
+			q->business = cb->business;
+			hash_append(h, k, &q->he, q);
+		}
+		cb->position = ++q->n;
+	}
+
+	hash_flush(h);
+	mem_deref(h);
+
+	return err;
+}
+
+
+/* The open callbacks, in queue order, with their queue positions. */
 static int do_open_list(struct sqlite_be *be, struct op *op)
 {
 	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
@@ -1108,27 +1177,7 @@ static int do_open_list(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 1, op->since);
 	err = read_callbacks(op, s);
 
-	if (!err) {
-		/* positions per business, in the order just read */
-		size_t i, j;
-
-		for (i = 0; i < op->objn; i++) {
-			struct callback *cb = op->objv[i];
-
-			if (strcmp(cb->status, "queued"))
-				continue;
-			cb->position = 1;
-			for (j = 0; j < i; j++) {
-				const struct callback *o = op->objv[j];
-
-				if (!strcmp(o->status, "queued") &&
-				    !strcmp(o->business, cb->business))
-					cb->position++;
-			}
-		}
-	}
-
-	return err;
+	return err ? err : open_positions(op);
 }
 
 
@@ -1988,7 +2037,8 @@ static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 	if (!op)
 		return ENOMEM;
 
-	op->since = (int64_t)max;
+	/* SQLite's LIMIT -1: no limit */
+	op->since = max == STORE_ALL ? -1 : (int64_t)max;
 	op_queue(ctx, op);
 
 	return 0;

@@ -141,7 +141,7 @@ int store_callback_create(struct store *st, const struct callback_new *req,
 int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			 void *arg)
 {
-	if (!st || !max || !h)
+	if (!st || !h)
 		return EINVAL;
 
 	return st->be->callbacks_open(st->ctx, max, h, arg);

@@ -224,7 +224,7 @@ struct callback {
 	int64_t created_at;
 	int64_t updated_at;
 	int64_t scheduled_for;
-	int64_t position;
+	int64_t position;         /* the open list's; 0 elsewhere */
 	char *page_url;
 	char *page_title;
 	char *name;
@@ -328,7 +328,10 @@ int  store_delete(struct store *st, const struct store_table *t,
 int  store_callback_create(struct store *st, const struct callback_new *req,
 			   store_create_h *h, void *arg);
 
-/* Open callbacks (struct callback, without events), oldest first. */
+/* Open callbacks (struct callback, without events), in queue order
+ * (priority, then oldest first), at most max of them; STORE_ALL: every
+ * one. */
+enum { STORE_ALL = 0 };
 int  store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			  void *arg);
 

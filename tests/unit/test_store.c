@@ -133,7 +133,7 @@ static void new_req(struct callback_new *r, const char *id,
 }
 
 
-static int put_business(struct store *st)
+static int put_business_id(struct store *st, const char *id)
 {
 	struct business *b;
 	struct result r = {0};
@@ -142,7 +142,7 @@ static int put_business(struct store *st)
 	err = business_alloc(&b);
 	if (err)
 		return err;
-	err = store_obj_set(b, &store_businesses, "id", "acme");
+	err = store_obj_set(b, &store_businesses, "id", id);
 	err |= store_obj_set(b, &store_businesses, "timezone",
 			     "Europe/Paris");
 	err |= store_obj_set(b, &store_businesses, "country", "33");
@@ -154,6 +154,94 @@ static int put_business(struct store *st)
 	store_flush(st);
 
 	return r.calls == 1 ? r.err : EINVAL;
+}
+
+
+static int put_business(struct store *st)
+{
+	return put_business_id(st, "acme");
+}
+
+
+struct open_result {
+	int calls;
+	int err;
+	size_t n;
+	char id[12][16];
+	int64_t pos[12];
+};
+
+
+static void open_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct open_result *r = arg;
+	size_t i;
+
+	r->calls++;
+	r->err = err;
+	for (i = 0; i < n && r->n < 12; i++) {
+		const struct callback *cb = v[i];
+
+		str_bcpy(r->id[r->n], cb->id, sizeof(r->id[0]));
+		r->pos[r->n++] = cb->position;
+	}
+}
+
+
+/* Positions in the open list count per business, queued ones only,
+ * whatever the businesses' callbacks interleave with. */
+TEST(store_open_positions)
+{
+	static const struct {
+		const char *id, *business, *phone;
+		bool later;
+		int64_t pos;
+	} cbs[] = {
+		{"cb_a1", "acme", "+33100000001", false, 1},
+		{"cb_b1", "beta", "+33100000002", false, 1},
+		{"cb_a2", "acme", "+33100000003", true, 0},
+		{"cb_b2", "beta", "+33100000004", false, 2},
+		{"cb_b3", "beta", "+33100000005", false, 3},
+		{"cb_a3", "acme", "+33100000006", false, 2},
+	};
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result cr[ARRAY_SIZE(cbs)];
+	struct open_result r;
+	char url[256];
+	size_t i;
+
+	memset(cr, 0, sizeof(cr));
+	memset(&r, 0, sizeof(r));
+	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business_id(st, "acme"), 0);
+	TEST_EQ_INT(put_business_id(st, "beta"), 0);
+
+	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
+		new_req(&req, cbs[i].id, cbs[i].phone, cbs[i].id);
+		req.business = cbs[i].business;
+		req.now += (int64_t)i;   /* first asked in this order */
+		if (cbs[i].later)
+			req.scheduled_for = req.now + 3600000;
+		TEST_EQ_INT(store_callback_create(st, &req, create_h,
+						  &cr[i]), 0);
+	}
+	store_flush(st);
+
+	TEST_EQ_INT(store_callbacks_open(st, 100, open_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.calls, 1);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_INT(r.n, ARRAY_SIZE(cbs));
+	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
+		TEST_EQ_STR(r.id[i], cbs[i].id);
+		TEST_EQ_INT(r.pos[i], cbs[i].pos);
+	}
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
 }
 
 
@@ -265,7 +353,7 @@ TEST(store_get_cancel_reopen)
 
 	TEST_EQ_INT(g.err, 0);
 	TEST_EQ_STR(g.status, "queued");
-	TEST_EQ_INT(g.position, 1);
+	TEST_EQ_INT(g.position, 0);   /* the ACD's to say (acd_position) */
 	TEST_EQ_INT(g.nev, 1);
 	TEST_EQ_STR(g.ev[0], "created");
 
