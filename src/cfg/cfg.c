@@ -74,6 +74,9 @@ static const struct cfg_key keys[] = {
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,
 	 "SIP domain agents register in (default: the sip_listen host)"},
+	{"sip_user_agent", CFG_STR, "beckon", 0, 0,
+	 "the SIP User-Agent and Server header (\"\": none); no version "
+	 "by default"},
 	{"trunk_proxy", CFG_STR, "", 0, 0,
 	 "outbound proxy of the SIP trunk, e.g. sip:127.0.0.1:5090"},
 	{"trunk_uri", CFG_STR, "sip:${e164}@127.0.0.1;user=phone", 0, 0,

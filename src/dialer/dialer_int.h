@@ -39,6 +39,7 @@ struct dialer {
 	struct sa sip_laddr;        /* as configured (port may be 0) */
 	struct sa rtp_laddr;        /* the address in our SDP */
 	char domain[256];           /* registrar realm, From host */
+	char *user_agent;           /* User-Agent, Server (NULL: none) */
 
 	char *trunk_route;          /* "sip:host:port[;transport=tcp]" */
 	char *trunk_uri;            /* template with ${e164} / ${digits} */

@@ -53,6 +53,7 @@ enum {
 	TRUNK_REG_EXPIRES = 600,
 	SIP_UDP_RCVBUF = 4 * 1024 * 1024,
 	FD_SCAN_MAX = 4096,
+	USER_AGENT_MAX = 128,
 };
 
 struct pentry {
@@ -97,6 +98,7 @@ static void dialer_destructor(void *arg)
 	mem_deref(d->legs);
 	list_flush(&d->prompts);
 
+	mem_deref(d->user_agent);
 	mem_deref(d->trunk_route);
 	mem_deref(d->trunk_uri);
 	mem_deref(d->trunk_user);
@@ -463,6 +465,20 @@ static int trunk_register(struct dialer *d, const char *proxy)
 }
 
 
+/* It goes into a header line as it is: no CR, LF or other controls. */
+static bool ua_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++) {
+		if (s[n] < 0x20 || s[n] > 0x7e)
+			return false;
+	}
+
+	return n <= USER_AGENT_MAX;
+}
+
+
 static int config_read(struct dialer *d, const struct cfg *cfg)
 {
 	const char *s;
@@ -493,6 +509,15 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 	else
 		(void)re_snprintf(d->domain, sizeof(d->domain), "%j",
 				  &d->rtp_laddr);
+
+	s = cfg_str(cfg, "sip_user_agent");
+	if (!ua_valid(s)) {
+		log_error("sip_user_agent: printable ASCII, at most %u "
+			  "characters", USER_AGENT_MAX);
+		return EINVAL;
+	}
+	if (*s && str_dup(&d->user_agent, s))
+		return ENOMEM;
 
 	s = cfg_str(cfg, "rtp_ports");
 	err = media_parse_ports(&d->port_min, &d->port_max, s);
@@ -593,7 +618,7 @@ static int sip_start(struct dialer *d)
 
 	err = sip_alloc(&d->sip, d->dnsc, HASH_SIP_CTRANS, HASH_SIP_STRANS,
 			HASH_SIP_TRANSP,
-			"beckon/" BECKON_VERSION, sip_exit_handler, d);
+			d->user_agent, sip_exit_handler, d);
 	if (err)
 		return err;
 
