@@ -25,6 +25,9 @@ static const struct cfg_key keys[] = {
 	 "store URL: sqlite:PATH (postgres://... later)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
+	{"listen_backlog", CFG_INT, "1024", 1, 65535,
+	 "backlog of the HTTP and SIP TCP listening sockets (the kernel "
+	 "caps it at net.core.somaxconn)"},
 	{"log_level", CFG_STR, "info", 0, 0,
 	 "error, warn, info or debug"},
 	{"log_timestamps", CFG_BOOL, "no", 0, 0,

@@ -50,6 +50,7 @@ struct dialer {
 	uint16_t port_min, port_max;
 	uint32_t ring_timeout_ms;
 	uint32_t max_hold_ms;
+	int backlog;                /* of the SIP TCP listening socket */
 	char *prompt_dir;
 	char *record_dir;
 

@@ -533,6 +533,7 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 	d->mconf.timeout_ms = (uint32_t)cfg_int(cfg, "rtp_timeout") * 1000;
 	d->ring_timeout_ms = (uint32_t)cfg_int(cfg, "ring_timeout") * 1000;
 	d->max_hold_ms = (uint32_t)cfg_int(cfg, "max_hold") * 1000;
+	d->backlog = (int)cfg_int(cfg, "listen_backlog");
 
 	s = cfg_str(cfg, "trunk_transport");
 	if (strcmp(s, "udp") && strcmp(s, "tcp")) {
@@ -568,39 +569,78 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 
 
 /*
- * The SIP UDP socket's receive buffer. The kernel's default
- * (net.core.rmem_default, 208 KiB) holds only about 90 datagrams, and a
- * burst of calls ending together (a BYE and its 200 for each leg, the
- * next calls' responses) overflows it: a lost 180 or 200 means an INVITE
- * retransmitted half a second later and, with some peers, a failed call.
- * libre does not give out the socket sip_transp_add() opened, so we find
- * it among our descriptors by its local address and enlarge it (as far
- * as net.core.rmem_max allows, or beyond it with CAP_NET_ADMIN).
+ * libre does not give out the sockets sip_transp_add() opened: we find
+ * them among our descriptors by type and local address (a listening TCP
+ * socket, not a connection with the same address).
  */
-static void sip_udp_rcvbuf(const struct sa *laddr, int size)
+static int sock_find(int type, const struct sa *laddr)
 {
 	int fd;
 
 	for (fd = 0; fd < FD_SCAN_MAX; fd++) {
 		struct sa sa;
-		int type = 0;
-		socklen_t tl = sizeof(type);
+		int v = 0;
+		socklen_t vl = sizeof(v);
 
 		sa_init(&sa, AF_UNSPEC);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) ||
-		    type != SOCK_DGRAM ||
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) ||
+		    v != type ||
 		    getsockname(fd, &sa.u.sa, &sa.len) ||
 		    !sa_cmp(&sa, laddr, SA_ALL))
 			continue;
 
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-			       sizeof(size)))
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
-					 sizeof(size));
+		vl = sizeof(v);
+		if (type == SOCK_STREAM &&
+		    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) ||
+		     !v))
+			continue;
+
+		return fd;
+	}
+
+	return -1;
+}
+
+
+/*
+ * The SIP UDP socket's receive buffer. The kernel's default
+ * (net.core.rmem_default, 208 KiB) holds only about 90 datagrams, and a
+ * burst of calls ending together (a BYE and its 200 for each leg, the
+ * next calls' responses) overflows it: a lost 180 or 200 means an INVITE
+ * retransmitted half a second later and, with some peers, a failed call.
+ * We enlarge it as far as net.core.rmem_max allows (or beyond it with
+ * CAP_NET_ADMIN).
+ */
+static void sip_udp_rcvbuf(const struct sa *laddr, int size)
+{
+	int fd = sock_find(SOCK_DGRAM, laddr);
+
+	if (fd < 0) {
+		log_debug("SIP UDP socket not found: default receive buffer");
 		return;
 	}
 
-	log_debug("SIP UDP socket not found: default receive buffer");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
+}
+
+
+/*
+ * libre's SIP listens on TCP with a backlog of 5: a burst of connecting
+ * phones would lose SYNs and wait a second each. Linux lets listen() be
+ * called again on a listening socket to change its backlog.
+ */
+static int sip_tcp_backlog(const struct sa *laddr, int backlog)
+{
+	int fd = sock_find(SOCK_STREAM, laddr);
+
+	if (fd < 0) {
+		log_error("SIP TCP listening socket not found");
+		return ENOENT;
+	}
+
+	return listen(fd, backlog) ? errno : 0;
 }
 
 
@@ -627,6 +667,10 @@ static int sip_start(struct dialer *d)
 		sip_udp_rcvbuf(&laddr, SIP_UDP_RCVBUF);
 	if (!err)
 		err = sip_transp_add(d->sip, SIP_TRANSP_TCP, &d->sip_laddr);
+	if (!err)
+		err = sip_transp_laddr(d->sip, &laddr, SIP_TRANSP_TCP, NULL);
+	if (!err)
+		err = sip_tcp_backlog(&laddr, d->backlog);
 	if (err) {
 		log_error("sip_listen %s: %s",
 			  addr_str(a, sizeof(a), &d->sip_laddr),
