@@ -13,6 +13,7 @@
 #define BECKON_DIALER_INT_H
 
 #include <re.h>
+#include "limit/limit.h"
 #include "media/media.h"
 #include "dialer/dialer.h"
 
@@ -63,6 +64,9 @@ struct dialer {
 	unsigned ncalls;
 
 	uint8_t nonce_key[32];      /* for stateless digest nonces */
+	struct limit_ban *bans;     /* failed digests, by source (+ user) */
+	struct limit_ban_conf ban_user;  /* per (source, user) */
+	struct limit_ban_conf ban_ip;    /* per source */
 	bool stopping;
 };
 
@@ -85,12 +89,20 @@ struct agent_target {
 	bool via_trunk;
 };
 
-int  registrar_alloc(struct dialer *d);
+int  registrar_alloc(struct dialer *d, const struct cfg *cfg);
 bool registrar_request(struct dialer *d, const struct sip_msg *msg);
 void registrar_challenge(struct dialer *d, const struct sip_msg *msg,
 			 bool stale);
-bool registrar_authorized(struct dialer *d, const struct sip_msg *msg,
-			  const char **userp, bool *stalep);
+/* what a request's credentials are worth */
+enum reg_auth {
+	REG_AUTH_NONE,          /* none given */
+	REG_AUTH_OK,            /* an agent's: *userp is its id */
+	REG_AUTH_STALE,         /* good, but for an expired nonce */
+	REG_AUTH_FAILED,        /* wrong, unknown, or from a banned source */
+};
+
+enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
+			     const char **userp);
 /* EINVAL: not an agent spec; ENOENT: unknown agent id */
 int  agent_spec_check(const struct dialer *d, const char *spec);
 /* ENODEV: a known agent with no registration and no endpoint */

@@ -8,7 +8,8 @@
  *
  *   INVITE, new dialog    401 with a digest challenge; 403 once the
  *                         credentials are an agent's (agents cannot dial
- *                         through beckon either)
+ *                         through beckon either); wrong ones count
+ *                         towards a ban as a REGISTER's do
  *   REGISTER              the registrar (registrar.c): 401, 403, 200
  *   OPTIONS               200 (trunks and phones ping us)
  *   UPDATE, in dialog     a new SDP offer for the leg (hold, unhold)
@@ -94,6 +95,7 @@ static void dialer_destructor(void *arg)
 
 	hash_flush(d->agents);
 	mem_deref(d->agents);
+	mem_deref(d->bans);
 	mem_deref(d->calls);
 	mem_deref(d->legs);
 	list_flush(&d->prompts);
@@ -235,22 +237,30 @@ static void connect_handler(const struct sip_msg *msg, void *arg)
 {
 	struct dialer *d = arg;
 	const char *user = NULL;
-	bool stale = false;
 	char a[64];
 
-	if (registrar_authorized(d, msg, &user, &stale)) {
+	addr_str(a, sizeof(a), &msg->src);
+
+	/* its failed digests count with the REGISTERs' (registrar_auth) */
+	switch (registrar_auth(d, msg, &user)) {
+
+	case REG_AUTH_OK:
 		log_info("INVITE from agent %s (%s) to %.*s refused: beckon "
-			 "places calls, it takes none", user,
-			 addr_str(a, sizeof(a), &msg->src),
+			 "places calls, it takes none", user, a,
 			 (int)msg->ruri.l, msg->ruri.p);
 		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
-		return;
-	}
+		break;
 
-	log_info("INVITE from %s to %.*s: not authenticated (401)",
-		 addr_str(a, sizeof(a), &msg->src), (int)msg->ruri.l,
-		 msg->ruri.p);
-	registrar_challenge(d, msg, stale);
+	case REG_AUTH_STALE:
+		registrar_challenge(d, msg, true);
+		break;
+
+	default:
+		log_debug("INVITE from %s to %.*s: not authenticated (401)",
+			  a, (int)msg->ruri.l, msg->ruri.p);
+		registrar_challenge(d, msg, false);
+		break;
+	}
 }
 
 
@@ -720,7 +730,7 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 	if (err)
 		goto out;
 
-	err = registrar_alloc(d);
+	err = registrar_alloc(d, cfg);
 	if (err)
 		goto out;
 
