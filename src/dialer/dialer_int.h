@@ -17,6 +17,9 @@
 #include "media/media.h"
 #include "dialer/dialer.h"
 
+/* a field of a SIP message for a log line, bounded (log_field) */
+#define LOG_PL(buf, pl) log_field(buf, sizeof(buf), (pl).p, (pl).l)
+
 #define DIALER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER"
 
 enum {
@@ -32,6 +35,7 @@ struct leg;
 struct dialer {
 	struct sip *sip;
 	struct sipsess_sock *sock;
+	struct sip_lsnr *check;     /* first in line: dialer_check_request */
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct sipreg *reg;
@@ -78,6 +82,9 @@ int  dialer_prompt_get(struct dialer *d, struct media_prompt **pp,
 bool dialer_prompt_name_valid(const char *name);
 int  dialer_reply_allow(struct dialer *d, const struct sip_msg *msg,
 			uint16_t scode, const char *reason);
+
+/* ---- check.c: true when msg was invalid (and answered, unless ACK) */
+bool dialer_check_request(struct dialer *d, const struct sip_msg *msg);
 
 /* ---- registrar.c */
 struct agent;

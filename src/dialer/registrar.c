@@ -335,13 +335,13 @@ static void guard_fail(struct dialer *d, const char *ip, const char *pair,
 		       const struct pl *user)
 {
 	int64_t now = (int64_t)tmr_jiffies(), ms;
-	int ul = (int)(user->l < DIALER_ID_MAX ? user->l : DIALER_ID_MAX);
+	char f[LOG_FIELD_SZ];
 
 	ms = limit_ban_fail(d->bans, pair, now, &d->ban_user);
 	if (ms)
-		log_warn("SIP digest: %u failures from %s for user %.*s: "
-			 "banned for %lld s", d->ban_user.fails, ip, ul,
-			 user->p, (long long)(ms + 999) / 1000);
+		log_warn("SIP digest: %u failures from %s for user %s: "
+			 "banned for %lld s", d->ban_user.fails, ip,
+			 LOG_PL(f, *user), (long long)(ms + 999) / 1000);
 
 	ms = limit_ban_fail(d->bans, ip, now, &d->ban_ip);
 	if (ms)
@@ -393,6 +393,7 @@ enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
 			     const char **userp)
 {
 	char ip[LIMIT_BAN_KEY_MAX], pair[LIMIT_BAN_KEY_MAX];
+	char f[LOG_FIELD_SZ], f2[LOG_FIELD_SZ];
 	struct httpauth_digest_resp resp;
 	const struct sip_hdr *hdr;
 	int64_t now = (int64_t)tmr_jiffies();
@@ -411,8 +412,8 @@ enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
 	guard_keys(msg, &resp.username, ip, pair);
 	if (limit_ban_active(d->bans, ip, now, NULL) ||
 	    limit_ban_active(d->bans, pair, now, NULL)) {
-		log_debug("%.*s from %s: banned, credentials not checked",
-			  (int)msg->met.l, msg->met.p, ip);
+		log_debug("%s from %s: banned, credentials not checked",
+			  LOG_PL(f, msg->met), ip);
 		return REG_AUTH_FAILED;
 	}
 
@@ -420,11 +421,8 @@ enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
 		digest_check(d, msg, &resp, userp) : REG_AUTH_FAILED;
 
 	if (r == REG_AUTH_FAILED) {
-		log_info("%.*s from %s: bad credentials for user %.*s",
-			 (int)msg->met.l, msg->met.p, ip,
-			 (int)(resp.username.l < DIALER_ID_MAX ?
-			       resp.username.l : DIALER_ID_MAX),
-			 resp.username.p);
+		log_info("%s from %s: bad credentials for user %s",
+			 LOG_PL(f, msg->met), ip, LOG_PL(f2, resp.username));
 		guard_fail(d, ip, pair, &resp.username);
 	}
 	else if (r == REG_AUTH_OK) {
@@ -502,7 +500,7 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 	const char *user = NULL;
 	struct agent *a;
 	uint32_t expires;
-	char src[64];
+	char src[64], f[LOG_FIELD_SZ];
 
 	addr_str(src, sizeof(src), &msg->src);
 
@@ -527,9 +525,8 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 
 	/* the credentials must be those of the AOR being registered */
 	if (pl_strcmp(&msg->to.uri.user, user)) {
-		log_info("REGISTER from %s: agent %s may not register %.*s",
-			 src, user, (int)msg->to.uri.user.l,
-			 msg->to.uri.user.p);
+		log_info("REGISTER from %s: agent %s may not register %s",
+			 src, user, LOG_PL(f, msg->to.uri.user));
 		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
 		return true;
 	}

@@ -6,6 +6,7 @@
  *
  * What we answer to whom. beckon only places calls; it never routes one.
  *
+ *   malformed (check.c)   400 or 416, before anything below
  *   INVITE, new dialog    401 with a digest challenge; 403 once the
  *                         credentials are an agent's (agents cannot dial
  *                         through beckon either); wrong ones count
@@ -90,6 +91,7 @@ static void dialer_destructor(void *arg)
 		sip_close(d->sip, true);
 	d->sock = mem_deref(d->sock);
 	d->lsnr = mem_deref(d->lsnr);
+	d->check = mem_deref(d->check);
 	d->sip = mem_deref(d->sip);
 	d->dnsc = mem_deref(d->dnsc);
 
@@ -237,7 +239,7 @@ static void connect_handler(const struct sip_msg *msg, void *arg)
 {
 	struct dialer *d = arg;
 	const char *user = NULL;
-	char a[64];
+	char a[64], f[LOG_FIELD_SZ];
 
 	addr_str(a, sizeof(a), &msg->src);
 
@@ -245,9 +247,9 @@ static void connect_handler(const struct sip_msg *msg, void *arg)
 	switch (registrar_auth(d, msg, &user)) {
 
 	case REG_AUTH_OK:
-		log_info("INVITE from agent %s (%s) to %.*s refused: beckon "
+		log_info("INVITE from agent %s (%s) to %s refused: beckon "
 			 "places calls, it takes none", user, a,
-			 (int)msg->ruri.l, msg->ruri.p);
+			 LOG_PL(f, msg->ruri));
 		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
 		break;
 
@@ -256,11 +258,17 @@ static void connect_handler(const struct sip_msg *msg, void *arg)
 		break;
 
 	default:
-		log_debug("INVITE from %s to %.*s: not authenticated (401)",
-			  a, (int)msg->ruri.l, msg->ruri.p);
+		log_debug("INVITE from %s to %s: not authenticated (401)",
+			  a, LOG_PL(f, msg->ruri));
 		registrar_challenge(d, msg, false);
 		break;
 	}
+}
+
+
+static bool check_handler(const struct sip_msg *msg, void *arg)
+{
+	return dialer_check_request(arg, msg);
 }
 
 
@@ -398,13 +406,15 @@ static int trunk_auth_handler(char **user, char **pass, const char *realm,
 
 static void trunk_reg_handler(int err, const struct sip_msg *msg, void *arg)
 {
+	char f[LOG_FIELD_SZ];
+
 	(void)arg;
 
 	if (err)
 		log_warn("trunk registration: %s", strerror(err));
 	else if (msg->scode >= 300)
-		log_warn("trunk registration: %u %.*s", msg->scode,
-			 (int)msg->reason.l, msg->reason.p);
+		log_warn("trunk registration: %u %s", msg->scode,
+			 LOG_PL(f, msg->reason));
 	else
 		log_info("registered to the trunk");
 }
@@ -687,6 +697,11 @@ static int sip_start(struct dialer *d)
 			  strerror(err));
 		return err;
 	}
+
+	/* libre asks its listeners in the order they came: this one first */
+	err = sip_listen(&d->check, d->sip, true, check_handler, d);
+	if (err)
+		return err;
 
 	err = sipsess_listen(&d->sock, d->sip, HASH_SIPSESS,
 			     connect_handler, d);

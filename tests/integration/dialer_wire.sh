@@ -1,6 +1,8 @@
 #!/bin/sh
 # beckon's SIP port on the wire, with raw UDP and TCP requests
-# (dialer_wire.py): the Server header; the TCP listening sockets' backlog.
+# (dialer_wire.py): the Server header; the TCP listening sockets' backlog;
+# RFC 4475's invalid requests answered 400/416 before any challenge;
+# log lines bounded whatever the Request-URI.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
@@ -23,8 +25,19 @@ expect_backlog() {
 		fail "SIP backlog $(backlog "$SIP_PORT"), expected $1"
 }
 
-start_dialer wire
+start_dialer wire --log_level debug
 wait_udp "$SIP_PORT"
+python3 "$WIRE" "$SIP_PORT" invalid || fail "invalid requests"
+ok "RFC 4475 invalid requests: 400, 416 (UDP, TCP); bad ACK unanswered"
+
+python3 "$WIRE" "$SIP_PORT" longuri || fail "long Request-URI"
+grep -q "INVITE from .* to sip:?\[31muuu.*\.\.\.: not authenticated" \
+	"$T/wire.log" || fail "the INVITE is not logged"
+[ "$(awk '{ if (length($0) > n) n = length($0) } END { print n }' \
+	"$T/wire.log")" -lt 300 ] || fail "a log line of 300 bytes or more"
+grep -q "$(printf '\033')" "$T/wire.log" && fail "an escape in the log"
+ok "a 3,000-byte Request-URI: logged cut, without its escape"
+
 python3 "$WIRE" "$SIP_PORT" server beckon || fail "default Server"
 ok "Server: beckon, without the version (UDP and TCP)"
 expect_backlog 1024
