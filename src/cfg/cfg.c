@@ -25,6 +25,9 @@ static const struct cfg_key keys[] = {
 	 "store URL: sqlite:PATH (postgres://... later)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
+	{"listen_backlog", CFG_INT, "1024", 1, 65535,
+	 "backlog of the HTTP and SIP TCP listening sockets (the kernel "
+	 "caps it at net.core.somaxconn)"},
 	{"log_level", CFG_STR, "info", 0, 0,
 	 "error, warn, info or debug"},
 	{"log_timestamps", CFG_BOOL, "no", 0, 0,
@@ -74,6 +77,24 @@ static const struct cfg_key keys[] = {
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,
 	 "SIP domain agents register in (default: the sip_listen host)"},
+	{"sip_user_agent", CFG_STR, "beckon", 0, 0,
+	 "the SIP User-Agent and Server header (\"\": none); no version "
+	 "by default"},
+	{"sip_auth_fails", CFG_INT, "5", 0, 1000,
+	 "failed SIP digests from one address for one user before a ban "
+	 "(0: no limit)"},
+	{"sip_auth_fails_ip", CFG_INT, "20", 0, 1000000,
+	 "failed SIP digests from one address, any users, before the "
+	 "address is banned (0: no limit)"},
+	{"sip_auth_window", CFG_INT, "600", 1, 86400,
+	 "seconds within which failed digests add up"},
+	{"sip_ban_time", CFG_INT, "60", 1, 86400,
+	 "seconds of a first ban; each next one of the same key doubles"},
+	{"sip_ban_max", CFG_INT, "3600", 1, 604800,
+	 "seconds of the longest ban"},
+	{"sip_ban_table", CFG_INT, "4096", 16, 1048576,
+	 "addresses and (address, user) pairs remembered (about 230 bytes "
+	 "each; the least recently seen go first)"},
 	{"trunk_proxy", CFG_STR, "", 0, 0,
 	 "outbound proxy of the SIP trunk, e.g. sip:127.0.0.1:5090"},
 	{"trunk_uri", CFG_STR, "sip:${e164}@127.0.0.1;user=phone", 0, 0,

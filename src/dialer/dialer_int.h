@@ -13,8 +13,12 @@
 #define BECKON_DIALER_INT_H
 
 #include <re.h>
+#include "limit/limit.h"
 #include "media/media.h"
 #include "dialer/dialer.h"
+
+/* a field of a SIP message for a log line, bounded (log_field) */
+#define LOG_PL(buf, pl) log_field(buf, sizeof(buf), (pl).p, (pl).l)
 
 #define DIALER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER"
 
@@ -31,6 +35,7 @@ struct leg;
 struct dialer {
 	struct sip *sip;
 	struct sipsess_sock *sock;
+	struct sip_lsnr *check;     /* first in line: dialer_check_request */
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct sipreg *reg;
@@ -39,6 +44,7 @@ struct dialer {
 	struct sa sip_laddr;        /* as configured (port may be 0) */
 	struct sa rtp_laddr;        /* the address in our SDP */
 	char domain[256];           /* registrar realm, From host */
+	char *user_agent;           /* User-Agent, Server (NULL: none) */
 
 	char *trunk_route;          /* "sip:host:port[;transport=tcp]" */
 	char *trunk_uri;            /* template with ${e164} / ${digits} */
@@ -49,6 +55,7 @@ struct dialer {
 	uint16_t port_min, port_max;
 	uint32_t ring_timeout_ms;
 	uint32_t max_hold_ms;
+	int backlog;                /* of the SIP TCP listening socket */
 	char *prompt_dir;
 	char *record_dir;
 
@@ -61,6 +68,9 @@ struct dialer {
 	unsigned ncalls;
 
 	uint8_t nonce_key[32];      /* for stateless digest nonces */
+	struct limit_ban *bans;     /* failed digests, by source (+ user) */
+	struct limit_ban_conf ban_user;  /* per (source, user) */
+	struct limit_ban_conf ban_ip;    /* per source */
 	bool stopping;
 };
 
@@ -73,6 +83,9 @@ bool dialer_prompt_name_valid(const char *name);
 int  dialer_reply_allow(struct dialer *d, const struct sip_msg *msg,
 			uint16_t scode, const char *reason);
 
+/* ---- check.c: true when msg was invalid (and answered, unless ACK) */
+bool dialer_check_request(struct dialer *d, const struct sip_msg *msg);
+
 /* ---- registrar.c */
 struct agent;
 
@@ -83,12 +96,20 @@ struct agent_target {
 	bool via_trunk;
 };
 
-int  registrar_alloc(struct dialer *d);
+int  registrar_alloc(struct dialer *d, const struct cfg *cfg);
 bool registrar_request(struct dialer *d, const struct sip_msg *msg);
 void registrar_challenge(struct dialer *d, const struct sip_msg *msg,
 			 bool stale);
-bool registrar_authorized(struct dialer *d, const struct sip_msg *msg,
-			  const char **userp, bool *stalep);
+/* what a request's credentials are worth */
+enum reg_auth {
+	REG_AUTH_NONE,          /* none given */
+	REG_AUTH_OK,            /* an agent's: *userp is its id */
+	REG_AUTH_STALE,         /* good, but for an expired nonce */
+	REG_AUTH_FAILED,        /* wrong, unknown, or from a banned source */
+};
+
+enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
+			     const char **userp);
 /* EINVAL: not an agent spec; ENOENT: unknown agent id */
 int  agent_spec_check(const struct dialer *d, const char *spec);
 /* ENODEV: a known agent with no registration and no endpoint */

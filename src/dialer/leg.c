@@ -188,6 +188,7 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct leg *l = arg;
 	bool first = l->state == LEG_CALLING;
 	bool early = false;
+	char f[LOG_FIELD_SZ];
 
 	if (l->state == LEG_ENDED || msg->scode <= 100)
 		return;
@@ -200,8 +201,8 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 		l->early_media = true;
 	}
 
-	log_debug("%s leg: %u %.*s%s", kind(l), msg->scode,
-		  (int)msg->reason.l, msg->reason.p,
+	log_debug("%s leg: %u %s%s", kind(l), msg->scode,
+		  LOG_PL(f, msg->reason),
 		  l->early_media ? " (early media)" : "");
 
 	if (first)

@@ -83,3 +83,20 @@ void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	/* one write per line so that lines from threads never interleave */
 	fprintf(stderr, "%s\n", line);
 }
+
+
+const char *log_field(char *buf, size_t sz, const char *p, size_t len)
+{
+	size_t i, n = len < sz ? len : sz - 4;
+
+	for (i = 0; i < n; i++)
+		buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+
+	if (n < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+
+	return buf;
+}

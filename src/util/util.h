@@ -130,6 +130,15 @@ size_t str_bcpy(char *dst, const char *src, size_t sz);
  * other than tab, CR and LF (allow_nl) . */
 bool utf8_valid_text(const char *s, size_t len, bool allow_nl);
 
+/*
+ * A field that came from the network, for a log line: its first bytes
+ * (those past sz - 4 become "..."), each outside printable ASCII as '?',
+ * so that a peer can neither flood the log nor write lines of its own.
+ * buf has sz >= 8 bytes (LOG_FIELD_SZ: a Request-URI's worth).
+ */
+enum { LOG_FIELD_SZ = 128 };
+const char *log_field(char *buf, size_t sz, const char *p, size_t len);
+
 struct sa;
 /* "host:port" ("[v6]:port") of an address, for log lines; buf >= 64 */
 const char *addr_str(char *buf, size_t sz, const struct sa *sa);

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sodium.h>
@@ -143,6 +144,33 @@ TEST(utf8_text)
 
 
 /* RFC 3174 and RFC 6455's handshake example */
+TEST(log_field_bounds)
+{
+	char buf[8], big[LOG_FIELD_SZ];
+	char ruri[300];
+
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "sip:a", 5),
+			    "sip:a"));
+	/* exactly sz - 1 bytes fit; one more is cut */
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "1234567", 7),
+			    "1234567"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "12345678", 8),
+			    "1234..."));
+	/* no line of its own, no escape sequence; NULL and empty */
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "a\r\nb\033", 5),
+			    "a??b?"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "\xc3\xa9", 2),
+			    "??"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), NULL, 0), ""));
+
+	memset(ruri, 'u', sizeof(ruri));
+	TEST_EQ_INT(strlen(log_field(big, sizeof(big), ruri, sizeof(ruri))),
+		    LOG_FIELD_SZ - 1);
+
+	return 0;
+}
+
+
 TEST(sha1_vectors)
 {
 	static const struct {
