@@ -509,7 +509,6 @@ static void fds_raise(void)
 
 int app_serve(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
@@ -518,10 +517,6 @@ int app_serve(struct cfg *cfg)
 	err = dialer_check(cfg);
 	if (err)
 		return err;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	err = libre_init();
 	if (err) {
@@ -648,15 +643,10 @@ static void dialer_signal_handler(int sig)
 
 int app_dialer(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	/* a dialer nobody can drive is a mistake, not a default */
 	if (!*cfg_str(cfg, "control_listen") ||
