@@ -148,7 +148,8 @@ static void put_escaped(char *out, size_t sz, size_t *np, const char *s,
 		}
 
 		if (!json)
-			n += (size_t)snprintf(out + n, sz - n, "\\x%02x", p[i]);
+			n += (size_t)snprintf(out + n, sz - n, "\\x%02x",
+					      p[i]);
 		else if (p[i] < 0x80)
 			n += (size_t)snprintf(out + n, sz - n, "\\u%04x",
 					      p[i]);
