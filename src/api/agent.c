@@ -1717,6 +1717,39 @@ static void agent_api_destructor(void *arg)
 }
 
 
+/* Has the agent a desk session that has not expired? */
+bool api_agent_logged_in(const struct api *api, const char *agent_id)
+{
+	int64_t now = time_now_ms();
+	struct le *le;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		const struct session *s = le->data;
+
+		if (!strcmp(s->agent_id, agent_id) && s->expires >= now)
+			return true;
+	}
+
+	return false;
+}
+
+
+/* End the agent's desk sessions (and their WebSockets): the agent is
+ * being removed. */
+void api_agent_logout(struct api *api, const char *agent_id)
+{
+	struct le *le = api->agent->sessions.head;
+
+	while (le) {
+		struct session *s = le->data;
+
+		le = le->next;
+		if (!strcmp(s->agent_id, agent_id))
+			mem_deref(s);
+	}
+}
+
+
 int api_agent_alloc(struct api *api)
 {
 	struct agent_api *aa;

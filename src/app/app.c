@@ -58,18 +58,58 @@ struct app {
 static struct app app;
 
 
+/* a first set-up record on its way to the store, named for the log */
+struct first_put {
+	int *errp;
+	const char *kind;          /* business, agent, rule */
+	char *id;
+};
+
+
+static void first_put_destructor(void *arg)
+{
+	struct first_put *fp = arg;
+
+	mem_deref(fp->id);
+}
+
+
 static void done_h(int err, void *arg)
 {
-	int *errp = arg;
+	struct first_put *fp = arg;
 
 	/* a first set-up record that exists is left as it is */
-	if (err == EALREADY) {
-		log_info("a record of the configuration exists already: left "
-			 "as it is (change it with the beckon command)");
-		return;
-	}
+	if (err == EALREADY)
+		log_info("%s %s exists already: left as it is (change it "
+			 "with beckon %s set %s)", fp->kind, fp->id,
+			 fp->kind, fp->id);
+	else if (err)
+		*fp->errp = err;
 
-	*errp = err;
+	mem_deref(fp);
+}
+
+
+/* Store obj (of table t, a "kind" for people) unless its id exists. */
+static int first_put(const struct store_table *t, const char *kind,
+		     const void *obj, int *errp)
+{
+	struct first_put *fp;
+	int err;
+
+	fp = mem_zalloc(sizeof(*fp), first_put_destructor);
+	if (!fp)
+		return ENOMEM;
+
+	fp->errp = errp;
+	fp->kind = kind;
+	err = str_dup(&fp->id, store_obj_str(obj, &t->fields[0]));
+	if (!err)
+		err = store_put(app.st, t, obj, false, done_h, fp);
+	if (err)
+		mem_deref(fp);
+
+	return err;
 }
 
 
@@ -149,7 +189,7 @@ static int put_business(const struct business *b, int *errp)
 
 	/* a first set-up: an existing business is left as it is, so that
 	 * what the admin API changed survives a restart */
-	err = store_put(app.st, &store_businesses, b, false, done_h, errp);
+	err = first_put(&store_businesses, "business", b, errp);
 	if (err)
 		log_error("business %s: %s", b->id, strerror(err));
 
@@ -182,7 +222,7 @@ static int load_demo_agent(const char *id, const char *name,
 	err |= store_obj_set(a, &store_agents, "endpoint", "registered");
 	err |= store_obj_set(a, &store_agents, "sip_password", "demo-sip");
 	if (!err)
-		err = store_put(app.st, &store_agents, a, false, done_h, errp);
+		err = first_put(&store_agents, "agent", a, errp);
 
 	mem_deref(a);
 
@@ -207,12 +247,10 @@ static int load_demo(int *errp)
 	size_t i;
 	int err;
 
-	log_warn("**************************************************");
-	log_warn("DEMO MODE: demo business and demo credentials are");
-	log_warn("loaded (agents alice and bob, password \"demo\";");
-	log_warn("their softphones register with \"demo-sip\").");
-	log_warn("Never run --demo on a server reachable by others.");
-	log_warn("**************************************************");
+	log_warn("DEMO MODE: the demo business and agents alice and bob "
+		 "(password \"demo\", softphones \"demo-sip\", admin token "
+		 "\"demo\" unless admin_token is set): never run --demo on "
+		 "a server others can reach");
 
 	err = business_alloc(&b);
 	if (err)
@@ -337,8 +375,7 @@ static int load_people(void)
 
 		err = record_from_section(&obj, t, sec);
 		if (!err)
-			err = store_put(app.st, t, obj, false, done_h,
-					&put_err);
+			err = first_put(t, sec->kind, obj, &put_err);
 		mem_deref(obj);
 	}
 
@@ -527,7 +564,6 @@ static void fds_raise(void)
 
 int app_serve(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
@@ -538,10 +574,6 @@ int app_serve(struct cfg *cfg)
 		err = rtpengine_check(cfg);
 	if (err)
 		return err;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	err = libre_init();
 	if (err) {
@@ -672,15 +704,10 @@ static void dialer_signal_handler(int sig)
 
 int app_dialer(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	/* a dialer nobody can drive is a mistake, not a default */
 	if (!*cfg_str(cfg, "control_listen") ||

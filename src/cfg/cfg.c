@@ -32,6 +32,8 @@ static const struct cfg_key keys[] = {
 	 "error, warn, info or debug"},
 	{"log_timestamps", CFG_BOOL, "no", 0, 0,
 	 "add a UTC timestamp to log lines, after subsystem and level"},
+	{"log_format", CFG_STR, "text", 0, 0,
+	 "text (subsys: level: message) or json (one object a line)"},
 	{"log_full_numbers", CFG_BOOL, "no", 0, 0,
 	 "log whole phone numbers at info level (default: masked)"},
 
@@ -442,6 +444,16 @@ int cfg_set(struct cfg *cfg, const char *key, const char *value)
 		if (log_level_parse(&lvl, value)) {
 			log_error("log_level: '%s' is not error, warn, info "
 				  "or debug", value);
+			return EINVAL;
+		}
+	}
+
+	if (!strcmp(key, "log_format")) {
+		enum log_format fmt;
+
+		if (log_format_parse(&fmt, value)) {
+			log_error("log_format: '%s' is not text or json",
+				  value);
 			return EINVAL;
 		}
 	}

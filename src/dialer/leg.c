@@ -325,8 +325,10 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 		scode = 503;
 	}
 
+	/* libre reports the peer's BYE as ECONNRESET: say what it was */
 	log_info("%s leg: %s (%u%s%s)", kind(l), dialer_reason_name(reason),
-		 scode, err ? ", " : "", err ? strerror(err) : "");
+		 scode, err ? ", " : "", err == ECONNRESET ? "BYE" :
+		 err ? strerror(err) : "");
 
 	leg_end(l, reason, scode, true);
 }

@@ -768,9 +768,14 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 	s = cfg_str(cfg, "control_listen");
 	if (*s) {
 		if (!*cfg_str(cfg, "control_secret")) {
-			log_warn("control_listen is set but control_secret "
-				 "is empty: the call-control listener stays "
-				 "off");
+			/* control_listen has a default: only an operator
+			 * who asked for the listener needs to hear why
+			 * there is none */
+			log_msg(cfg_is_set(cfg, "control_listen") ?
+				LOG_LVL_WARN : LOG_LVL_DEBUG, LOG_SUBSYS,
+				"control_listen is set but control_secret "
+				"is empty: the call-control listener stays "
+				"off");
 		}
 		else {
 			(void)sa_decode(&csa, s, strlen(s));

@@ -26,10 +26,22 @@ enum log_level {
 	LOG_LVL_DEBUG,
 };
 
+/* text: "subsys: level: message"; json: one object a line with time,
+ * level, subsys and msg, for log shippers */
+enum log_format {
+	LOG_FMT_TEXT = 0,
+	LOG_FMT_JSON,
+};
+
 void log_set_level(enum log_level lvl);
 void log_set_timestamps(bool on);
+void log_set_format(enum log_format fmt);
 enum log_level log_get_level(void);
 int  log_level_parse(enum log_level *lvlp, const char *name);
+int  log_format_parse(enum log_format *fmtp, const char *name);
+/* libre's own messages (its dbg module) go through log_msg, subsystem
+ * "libre", instead of to stderr in terminal colours */
+void log_libre_attach(void);
 void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

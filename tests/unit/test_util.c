@@ -336,8 +336,8 @@ TEST(wake_timer_chain_does_not_sleep)
 	plain = chain_sleeps(false, 40);
 	now = chain_sleeps(true, 40);
 	wake_close();
-	re_fprintf(stderr, "  40 chained timers: %ld sleeps with tmr_start, "
-		   "%ld with tmr_start_now\n", plain, now);
+	fprintf(stderr, "  40 chained timers: %ld sleeps with tmr_start, "
+		"%ld with tmr_start_now\n", plain, now);
 
 	TEST_ASSERT(plain >= 30);
 	TEST_ASSERT(now <= 5);
