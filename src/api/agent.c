@@ -892,6 +892,9 @@ static void followup_h(int err, const struct callback_created *res,
 	if (err)
 		log_warn("%s: follow-up not created: %s", c->id,
 			 strerror(err));
+	else if (res->outcome == CB_JOINED)
+		log_info("%s: follow-up joined the customer's open callback "
+			 "%s", c->id, res->call_id);
 	else
 		acd_callback_added(c->aa->api->acd, res->id);
 
