@@ -4,7 +4,8 @@
 # as a first request would be; it can neither read nor cancel the first
 # one, its cancel withdraws only itself, an Idempotency-Key replay answers
 # for the request it first answered, and the call goes on until the last
-# request for it is withdrawn.
+# request for it is withdrawn. And that the time of a refused log-in
+# does not tell which logins exist.
 . "$(dirname "$0")/../lib/common.sh"
 
 printf 'limit_ip_minute 1000\n' >"$T/privacy.conf"
@@ -136,5 +137,25 @@ expect_jv .status canceled
 req GET /agent/api/supervisor -H "$CB"
 expect_jv '[.queue[].id] | index("'"$A"'") != null' false
 ok "the creator's cancel leaves the call to a waiting request; the last withdrawal cancels it"
+
+# ---- a 401 for an unknown login takes as long as one for a wrong
+# password (each the fastest of three; a wide margin, the machine is
+# shared): its time must not tell which logins exist
+login_s() {
+	curl -s -o /dev/null -w '%{time_total}' -H "$J" \
+		--data "{\"login\":\"$1\",\"password\":\"nope\"}" \
+		"$URL/agent/api/login"
+}
+KNOWN=9
+UNKNOWN=9
+for n in 1 2 3; do
+	KNOWN=$(printf '%s\n%s\n' "$KNOWN" "$(login_s alice)" | sort -g | head -1)
+	UNKNOWN=$(printf '%s\n%s\n' "$UNKNOWN" "$(login_s "nobody$n")" |
+		sort -g | head -1)
+done
+awk -v k="$KNOWN" -v u="$UNKNOWN" 'BEGIN { exit !(k > 0 && k < 9 &&
+	u * 3 >= k) }' ||
+	fail "unknown login refused in ${UNKNOWN}s, a wrong password in ${KNOWN}s"
+ok "an unknown login is refused as slowly as a wrong password (${UNKNOWN}s, ${KNOWN}s)"
 
 stop_beckon
