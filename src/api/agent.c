@@ -253,12 +253,22 @@ static struct session *require(struct agent_api *aa, struct httpd_req *req,
 
 /* ---- log-in ---- */
 
+/* An unknown login is checked against this (the hash of a random
+ * password, thrown away; token.c's parameters) so that it takes as long
+ * to refuse as a wrong password: the time of a 401 must not tell which
+ * logins exist. */
+static const char unknown_login_hash[] =
+	"$argon2id$v=19$m=65536,t=2,p=1$xEpnBpED9ekfSu9bCst61w$"
+	"BumvPDUKNxBGFZw/A1NxpEuWUHZXNJlqTe1X861uNG0";
+
+
 static void *job_run(void *arg)
 {
 	struct job *j = arg;
 
-	j->ok = password_verify(j->agent ? j->agent->password_hash : NULL,
-				j->password);
+	j->ok = password_verify(j->agent ? j->agent->password_hash :
+				unknown_login_hash, j->password) &&
+		j->agent;
 	sodium_memzero(j->password, sizeof(j->password));
 	mqueue_push(j->aa->mq, 0, j);
 
@@ -892,6 +902,9 @@ static void followup_h(int err, const struct callback_created *res,
 	if (err)
 		log_warn("%s: follow-up not created: %s", c->id,
 			 strerror(err));
+	else if (res->outcome == CB_JOINED)
+		log_info("%s: follow-up joined the customer's open callback "
+			 "%s", c->id, res->call_id);
 	else
 		acd_callback_added(c->aa->api->acd, res->id);
 

@@ -181,7 +181,10 @@ static int json_time(struct mbuf *mb, int64_t ms)
 /*
  * The answer to a create, without the cancel token (see store.h): made
  * inside the store's transaction so an Idempotency-Key replay returns
- * exactly this.
+ * exactly this. A request joined to an open callback gets the answer a
+ * first request would get, field for field: whoever knows a number must
+ * not learn from it that someone else asked ("existing" stays false; it
+ * is kept for clients that read it).
  */
 static int answer_h(char **answerp, int *statusp,
 		    const struct callback_created *res, void *arg)
@@ -194,7 +197,7 @@ static int answer_h(char **answerp, int *statusp,
 	if (!mb)
 		return ENOMEM;
 
-	*statusp = res->outcome == CB_CREATED ? 202 : 200;
+	*statusp = 202;
 
 	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"status\":\"%s\","
 			   "\"status_url\":\"/v1/callbacks/%s\","
@@ -210,8 +213,7 @@ static int answer_h(char **answerp, int *statusp,
 		err |= mbuf_write_str(mb, "null");
 	else
 		err |= mbuf_printf(mb, "%lld", (long long)eta);
-	err |= mbuf_printf(mb, ",\"existing\":%s}\n",
-			   res->outcome == CB_EXISTING ? "true" : "false");
+	err |= mbuf_write_str(mb, ",\"existing\":false}\n");
 	if (!err) {
 		mb->pos = 0;
 		err = mbuf_strdup(mb, answerp, mb->end);
@@ -265,9 +267,9 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 		log_info("%s: replayed for its Idempotency-Key", res->id);
 		break;
 
-	case CB_EXISTING:
-		log_info("%s: %s already waiting, answered with it", res->id,
-			 p->masked);
+	case CB_JOINED:
+		log_info("%s: %s already waiting in %s: joined to it",
+			 res->id, p->masked, res->call_id);
 		break;
 
 	case CB_CREATED:
@@ -788,7 +790,7 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 		return;
 
 	pl_strcpy(id, idbuf, sizeof(idbuf));
-	err = store_callback_get(api->st, idbuf, true, get_h, lk);
+	err = store_request_get(api->st, idbuf, get_h, lk);
 	if (err) {
 		api_reply_errno(req, err, NULL);
 		mem_deref(lk);
@@ -796,7 +798,8 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 }
 
 
-static void cancel_h(int err, const struct callback *cb, void *arg)
+static void cancel_h(int err, const struct callback *cb,
+		     const char *canceled, void *arg)
 {
 	struct lookup *lk = arg;
 	char cors[CORS_SZ + 64];
@@ -806,8 +809,15 @@ static void cancel_h(int err, const struct callback *cb, void *arg)
 	switch (err) {
 
 	case 0:
-		log_info("%s: canceled by the customer", cb->id);
-		acd_callback_canceled(lk->api->acd, cb->id);
+		/* the call is off only when its last request withdrew */
+		if (canceled) {
+			log_info("%s: canceled by the customer", canceled);
+			acd_callback_canceled(lk->api->acd, canceled);
+		}
+		else {
+			log_info("%s: withdrawn by the customer; the call "
+				 "goes on for other requests", cb->id);
+		}
 		lookup_reply(lk, 200, cb, cors);
 		break;
 

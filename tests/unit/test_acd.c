@@ -104,6 +104,7 @@ struct cbres {
 	char events[512];          /* every event type, space-separated */
 	int64_t attempts;
 	int64_t scheduled_for;
+	bool canceled;             /* a cancel: the call is off */
 };
 
 
@@ -128,6 +129,16 @@ static void get_h(int err, const struct callback *cb, void *arg)
 		re_snprintf(r->events + l, sizeof(r->events) - l, "%s%s",
 			    l ? " " : "", cb->events[i].type);
 	}
+}
+
+
+static void cancel_h(int err, const struct callback *cb,
+		     const char *canceled, void *arg)
+{
+	struct cbres *r = arg;
+
+	get_h(err, cb, arg);
+	r->canceled = canceled != NULL;
 }
 
 
@@ -749,9 +760,10 @@ TEST(acd_accept_on_the_desk)
 	TEST_EQ_STR(r.last_event, "offered");
 	str_bcpy(who, r.agent, sizeof(who));
 	TEST_ASSERT(!strcmp(who, "alice") || !strcmp(who, "bob"));
-	TEST_EQ_INT(store_callback_cancel(st, id3, id3, get_h, &r), 0);
+	TEST_EQ_INT(store_callback_cancel(st, id3, id3, cancel_h, &r), 0);
 	store_flush(st);
 	TEST_EQ_STR(r.status, "canceled");
+	TEST_ASSERT(r.canceled);
 	acd_callback_canceled(acd, id3);
 	spin_ms(1200);
 	agent_state(st, who, &ag);
