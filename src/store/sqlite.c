@@ -39,7 +39,6 @@ enum stmt_id {
 	S_TOKEN_INSERT,
 	S_EVENT_INSERT,
 	S_QUEUE_COUNT,
-	S_POSITION,
 	S_INTAKE_INSERT,
 	S_CALLBACK_GET,
 	S_EVENTS_GET,
@@ -107,11 +106,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1"
 		" RETURNING queued",
-	[S_POSITION] =
-		"SELECT count(*) FROM callbacks AS c, callbacks AS me"
-		" WHERE me.id = ?2 AND c.business_id = ?1 AND c.open = 1"
-		" AND c.status = 'queued' AND (c.priority > me.priority OR"
-		" (c.priority = me.priority AND c.rowid <= me.rowid))",
 	[S_INTAKE_INSERT] =
 		"INSERT INTO intake_log (t, business_id, phone, ip)"
 		" VALUES (?1, ?2, ?3, ?4)",
@@ -759,26 +753,6 @@ static int insert_event(struct sqlite_be *be, const char *id, int64_t t,
 	bind_text(s, 5, data);
 
 	return step_done(be, s);
-}
-
-
-/* 1-based place of a queued callback in its business's queue. */
-static int64_t position_of(struct sqlite_be *be, const char *business,
-			   const char *id)
-{
-	sqlite3_stmt *s = stmt_get(be, S_POSITION);
-	int64_t pos = 0;
-
-	if (!s)
-		return 0;
-
-	bind_text(s, 1, business);
-	bind_text(s, 2, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		pos = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-
-	return pos;
 }
 
 
