@@ -888,9 +888,11 @@ TEST(media_inactivity_timeout)
 	t0 = tmr_jiffies();
 	run_for(300);
 	TEST_EQ_INT(ec.timeout, 0);
-	run_for(1200);
+	run_for(2200);
 	TEST_EQ_INT(ec.timeout, 1);
-	TEST_ASSERT(ec.t_timeout - t0 >= 950 && ec.t_timeout - t0 <= 1450);
+	/* not early (the lower bound is the point); the upper bound only
+	 * says it came, with room for a loop turn late under ASan and load */
+	TEST_ASSERT(ec.t_timeout - t0 >= 950 && ec.t_timeout - t0 <= 2450);
 
 	mem_deref(ms);
 	mem_deref(peer.us);
