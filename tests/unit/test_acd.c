@@ -779,3 +779,14 @@ TEST(acd_accept_on_the_desk)
 
 	return 0;
 }
+
+
+/* The admin API removes an agent through acd_agent_del; without an ACD
+ * (a node that is not the leader) that is a no-op, not a crash. */
+TEST(acd_agent_del_without_acd)
+{
+	acd_agent_del(NULL, "a1");
+	acd_agent_del(NULL, NULL);
+
+	return 0;
+}
