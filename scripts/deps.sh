@@ -5,7 +5,8 @@
 set -e
 
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
-curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light"
+curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
+cppcheck"
 
 missing=""
 for p in $PKGS; do
