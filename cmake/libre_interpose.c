@@ -111,18 +111,6 @@ void rand_str(char *str, size_t size)
 }
 
 
-static void dns_h(int err, const struct dnshdr *hdr, struct list *ansl,
-		  struct list *authl, struct list *addl, void *arg)
-{
-	(void)err;
-	(void)hdr;
-	(void)ansl;
-	(void)authl;
-	(void)addl;
-	(void)arg;
-}
-
-
 static void alarm_h(int sig)
 {
 	(void)sig;
@@ -165,7 +153,7 @@ static int drive_libre(void)
 		err = dnsc_alloc(&dnsc, NULL, &sa, 1);
 	if (!err)
 		err = dnsc_query(&q, dnsc, "beckon.invalid", DNS_TYPE_A,
-				 DNS_CLASS_IN, true, dns_h, NULL);
+				 DNS_CLASS_IN, true, NULL, NULL);
 	q = mem_deref(q);                       /* cancels it */
 	if (err)
 		goto out;

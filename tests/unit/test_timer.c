@@ -38,18 +38,6 @@ static void spin_until(uint64_t jfs)
 }
 
 
-static void dns_h(int err, const struct dnshdr *hdr, struct list *ansl,
-		  struct list *authl, struct list *addl, void *arg)
-{
-	(void)err;
-	(void)hdr;
-	(void)ansl;
-	(void)authl;
-	(void)addl;
-	(void)arg;
-}
-
-
 /* libre's own calls reach ours: a DNS query (to the discard port on
  * loopback) starts its retransmission timer in our lists and cancels it
  * there when freed */
@@ -65,7 +53,7 @@ TEST(timer_libre_starts_and_cancels_ours)
 	err = dnsc_alloc(&dnsc, NULL, &sa, 1);
 	if (!err)
 		err = dnsc_query(&q, dnsc, "beckon.invalid", DNS_TYPE_A,
-				 DNS_CLASS_IN, true, dns_h, NULL);
+				 DNS_CLASS_IN, true, NULL, NULL);
 	if (!err && timer_count() != n0 + 1) {
 		fprintf(stderr, "  %u timers, expected %u\n", timer_count(),
 			n0 + 1);
