@@ -781,8 +781,8 @@ TEST(acd_accept_on_the_desk)
 }
 
 
-/* The admin API removes an agent through acd_agent_del; without an ACD
- * (a node that is not the leader) that is a no-op, not a crash. */
+/* Like acd_rule_del and the others, acd_agent_del takes a NULL acd as
+ * nothing to do (it used to read acd->agents before its NULL check). */
 TEST(acd_agent_del_without_acd)
 {
 	acd_agent_del(NULL, "a1");
