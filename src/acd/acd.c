@@ -1764,8 +1764,11 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 
 void acd_agent_del(struct acd *acd, const char *id)
 {
+	if (!acd)
+		return;
+
 	mem_deref(agent_find(acd, id));
-	if (acd && acd->has_dialer && acd->dialer.agent_del)
+	if (acd->has_dialer && acd->dialer.agent_del)
 		acd->dialer.agent_del(acd->dialer.arg, id);
 }
 

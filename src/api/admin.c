@@ -677,7 +677,7 @@ static const struct store_table *table_of(const struct pl *kind)
 
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 {
-	struct pl kind = PL_INIT, id = PL_INIT, sub = PL_INIT;
+	struct pl kind, id = PL_INIT, sub = PL_INIT;
 	struct admin_op *op;
 	const char *slash;
 	int err = 0;

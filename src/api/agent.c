@@ -538,7 +538,6 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 struct me_op {
 	struct agent_api *aa;
 	struct httpd_req *req;
-	char agent_id[64];
 };
 
 

@@ -834,8 +834,9 @@ void dialer_move_handler(struct dialer *d, dialer_event_h *h, void *arg,
 }
 
 
-int dialer_claim(struct dialer *d, const char *id, dialer_event_h *h,
-		 void *arg, dialer_event_h *nh, void *narg)
+int dialer_claim(struct dialer *d, const char *id,
+		 /* cppcheck-suppress constParameter ; compared, not written */
+		 dialer_event_h *h, void *arg, dialer_event_h *nh, void *narg)
 {
 	struct dcall *c = call_find(d, id);
 

@@ -86,10 +86,9 @@ void tmr_start_now(struct tmr *tmr, void (*th)(void *arg), void *arg);
  * and a heap of lists instead of libre 1.1.0's one sorted list, whose
  * O(n) insertion made the SIP stack's thousands of 32 s timers cost
  * every new timer a walk. Same order, same answers. timer_count: timers
- * running; timer_replaced: whether libre's calls reach ours.
+ * running.
  */
 uint32_t timer_count(void);
-bool timer_replaced(void);
 
 /*
  * Grow a libre hash table (*hp, *bsizep buckets) that holds n elements:
@@ -108,6 +107,9 @@ void hash_fit(struct hash **hp, uint32_t *bsizep, uint32_t n,
  * unpadded base64url into buf (which must hold 4*nbytes/3 + 2 bytes).
  */
 int token_random(char *buf, size_t sz, size_t nbytes);
+
+/* Bytes this thread has drawn from that pool, libre's rand_* included. */
+uint64_t token_drawn(void);
 
 /* SHA-256 of s as 64 lower-case hex digits plus NUL into out[65]. */
 void token_hash_hex(char out[65], const char *s, size_t len);

@@ -901,3 +901,14 @@ TEST(acd_start_loads_every_open_callback)
 
 	return 0;
 }
+
+
+/* Like acd_rule_del and the others, acd_agent_del takes a NULL acd as
+ * nothing to do (it used to read acd->agents before its NULL check). */
+TEST(acd_agent_del_without_acd)
+{
+	acd_agent_del(NULL, "a1");
+	acd_agent_del(NULL, NULL);
+
+	return 0;
+}
