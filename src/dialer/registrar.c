@@ -119,6 +119,7 @@ int registrar_alloc(struct dialer *d, const struct cfg *cfg)
 	struct limit_ban_conf c;
 	int err;
 
+	memset(&c, 0, sizeof(c));
 	c.window_ms = cfg_int(cfg, "sip_auth_window") * 1000;
 	c.ban_ms = cfg_int(cfg, "sip_ban_time") * 1000;
 	c.ban_max_ms = cfg_int(cfg, "sip_ban_max") * 1000;
