@@ -169,6 +169,13 @@ static void emit(struct dcall *c, enum dialer_ev type, enum dialer_leg leg,
 	}
 	if (type == DIALER_EV_ENDED)
 		ev.recording = c->rec_path;
+	if (type == DIALER_EV_WEBRTC_OFFER) {
+		const struct leg *l = leg == DIALER_LEG_AGENT ? c->agl :
+			c->cust;
+
+		ev.endpoint = l ? l->uri : NULL;
+		ev.sdp = webrtc_leg_offer(l);
+	}
 
 	if (type == DIALER_EV_ENDED || type == DIALER_EV_LEG_ENDED)
 		log_info("call %s: %s%s%s: %s (%u)", c->id,
@@ -386,6 +393,10 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
 		emit(c, DIALER_EV_RINGING, l->kind, DIALER_R_NONE, 0);
 		break;
 
+	case LEG_EV_WEBRTC_OFFER:
+		emit(c, DIALER_EV_WEBRTC_OFFER, l->kind, DIALER_R_NONE, 0);
+		break;
+
 	case LEG_EV_EARLY_MEDIA:
 		emit(c, DIALER_EV_RINGING, l->kind, DIALER_R_NONE, 0);
 		/* agent first: the agent hears the customer's network */
@@ -463,6 +474,16 @@ static int start_leg(struct dcall *c, enum dialer_leg kind)
 
 	memset(&lp, 0, sizeof(lp));
 	lp.kind = kind;
+	lp.call_id = c->id;
+
+	/* a browser: no SIP target, its leg goes through rtpengine */
+	if (webrtc_is_endpoint(kind == DIALER_LEG_CUSTOMER ? c->customer :
+			       c->agent)) {
+		lp.uri = kind == DIALER_LEG_CUSTOMER ? c->customer : c->agent;
+		lp.ring_ms = kind == DIALER_LEG_CUSTOMER ?
+			c->customer_ring_ms : c->agent_ring_ms;
+		goto alloc;
+	}
 
 	if (kind == DIALER_LEG_CUSTOMER) {
 		err = dialer_trunk_uri(d, t.uri, sizeof(t.uri), c->customer);
@@ -482,7 +503,8 @@ static int start_leg(struct dcall *c, enum dialer_leg kind)
 			return err;
 		/* the agent's phone shows who is calling back */
 		(void)re_snprintf(from, sizeof(from), "sip:%s@%s",
-				  c->customer, d->domain);
+				  webrtc_is_endpoint(c->customer) ?
+				  "browser" : c->customer, d->domain);
 		lp.ring_ms = c->agent_ring_ms;
 		lp.from_name = "Callback";
 		if (!t.via_trunk)
@@ -495,6 +517,7 @@ static int start_leg(struct dcall *c, enum dialer_leg kind)
 	lp.via_trunk = t.via_trunk;
 	lp.from_uri = from;
 
+ alloc:
 	err = leg_alloc(&l, c, d, &lp);
 	if (err)
 		return err;
@@ -555,7 +578,7 @@ static void schedule_leg(struct dcall *c, enum dialer_leg kind)
 
 /* ---- the public interface */
 
-static bool call_id_valid(const char *id)
+bool dialer_label_valid(const char *id)
 {
 	size_t n;
 
@@ -599,16 +622,18 @@ int dialer_call_check(const struct dialer *d,
 {
 	struct media_prompt *mp;
 	const char *field = NULL;
-	int err;
+	int err, eperr = 0;
 
 	if (!d || !p)
 		return EINVAL;
 
-	if (!call_id_valid(p->id))
+	if (!dialer_label_valid(p->id))
 		field = "id";
-	else if (!dialer_e164_valid(p->customer))
+	else if ((eperr = dialer_endpoint_check(d, p->customer,
+						DIALER_LEG_CUSTOMER)))
 		field = "customer";
-	else if (p->agent && agent_spec_check(d, p->agent))
+	else if (p->agent && (eperr = dialer_endpoint_check(d, p->agent,
+							    DIALER_LEG_AGENT)))
 		field = "agent";
 	else if (!p->agent && p->mode == DIALER_AGENT_FIRST)
 		field = "agent";
@@ -643,7 +668,7 @@ int dialer_call_check(const struct dialer *d,
 	if (fieldp)
 		*fieldp = field;
 
-	return field ? EINVAL : 0;
+	return eperr == ENOTSUP ? ENOTSUP : field ? EINVAL : 0;
 }
 
 
@@ -719,6 +744,7 @@ int dialer_originate(struct dialer *d, const struct dialer_call_params *p,
 		log_info("call %s: %s, customer %s, agent %s", c->id,
 			 c->mode == DIALER_AGENT_FIRST ? "agent first" :
 			 "customer first",
+			 webrtc_is_endpoint(c->customer) ? c->customer :
 			 phone_mask(masked, sizeof(masked), c->customer),
 			 c->agent ? c->agent : "(later)");
 	}
@@ -749,11 +775,15 @@ int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
 {
 	struct dcall *c = call_find(d, id);
 	char *dup = NULL;
+	int err;
 
 	if (!c)
 		return ENOENT;
 
-	if (agent_spec_check(d, agent) || ring > RING_MAX)
+	err = dialer_endpoint_check(d, agent, DIALER_LEG_AGENT);
+	if (err)
+		return err;
+	if (ring > RING_MAX)
 		return EINVAL;
 
 	if (c->mode != DIALER_CUSTOMER_FIRST || c->state != CS_HOLDING ||
@@ -771,6 +801,25 @@ int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
 
 	schedule_leg(c, DIALER_LEG_AGENT);
 
+	return 0;
+}
+
+
+int dialer_call_leg(struct dialer *d, const char *id, enum dialer_leg kind,
+		    struct leg **lp)
+{
+	const struct dcall *c = call_find(d, id);
+	struct leg *l;
+
+	if (!c)
+		return ENOENT;
+
+	l = kind == DIALER_LEG_CUSTOMER ? c->cust :
+		kind == DIALER_LEG_AGENT ? c->agl : NULL;
+	if (!l)
+		return ENODEV;
+
+	*lp = l;
 	return 0;
 }
 

@@ -471,9 +471,16 @@ static const char *field_message(const char *field)
 		const char *msg;
 	} msgs[] = {
 		{"id", "id must be 1 to 64 of A-Z a-z 0-9 . _ : -"},
-		{"customer", "customer must be E.164: + and 8 to 15 digits"},
-		{"agent", "agent must be a sip: URI, a known agent id or an "
-		 "E.164 number (and is required in agent_first mode)"},
+		{"customer", "customer must be E.164: + and 8 to 15 digits, "
+		 "or webrtc:LABEL"},
+		{"agent", "agent must be a sip: URI, a known agent id, an "
+		 "E.164 number or webrtc:LABEL (and is required in "
+		 "agent_first mode)"},
+		{"leg", "leg must be customer or agent"},
+		{"sdp", "sdp must be the browser's SDP answer, at most 6144 "
+		 "bytes"},
+		{"reason", "reason must be hangup, declined, unreachable or "
+		 "media_failed"},
 		{"mode", "mode must be customer_first or agent_first"},
 		{"caller_id", "caller_id must be E.164"},
 		{"customer_ring", "customer_ring must be 1 to 600 seconds"},
@@ -500,11 +507,22 @@ static const char *field_message(const char *field)
 
 /* ---- commands */
 
+/* a webrtc:LABEL endpoint, and this dialer has no rtpengine */
+static void send_webrtc_off(struct cconn *cc, const char *cmd,
+			    const char *id, const char *field)
+{
+	send_error(cc, cmd, id && strlen(id) <= DIALER_ID_MAX ? id : NULL,
+		   "webrtc_unavailable", field, "webrtc endpoints need "
+		   "rtpengine, and this dialer has none (the rtpengine "
+		   "key)");
+}
+
+
 static void cmd_originate(struct cconn *cc, const struct odict *od)
 {
 	struct dialer_call_params p;
 	const char *mode = NULL, *field = NULL;
-	int err;
+	int err = 0;
 
 	memset(&p, 0, sizeof(p));
 
@@ -538,8 +556,15 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 	if (mode && !strcmp(mode, "agent_first"))
 		p.mode = DIALER_AGENT_FIRST;
 
-	if (!field && dialer_call_check(cc->ctl->d, &p, &field))
-		field = field ? field : "id";
+	if (!field)
+		err = dialer_call_check(cc->ctl->d, &p, &field);
+	if (!field && err)
+		field = "id";
+
+	if (err == ENOTSUP) {
+		send_webrtc_off(cc, "originate", p.id, field);
+		return;
+	}
 
 	if (field) {
 		send_error(cc, "originate", p.id && strlen(p.id) <= 64 ?
@@ -689,11 +714,155 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 			   "the call is not waiting for an agent");
 		break;
 
+	case ENOTSUP:
+		send_webrtc_off(cc, cmd, id, "agent");
+		break;
+
 	default:
 		send_error(cc, cmd, id, "bad_request", "agent",
 			   field_message("agent"));
 		break;
 	}
+}
+
+
+/* "id" and "leg" of a webrtc command; false: the error is sent */
+static bool webrtc_target(struct cconn *cc, const struct odict *od,
+			  const char *cmd, const char **idp,
+			  enum dialer_leg *legp)
+{
+	const char *leg = NULL;
+
+	if (field_str(od, "id", idp) || !*idp) {
+		send_error(cc, cmd, NULL, "bad_request", "id",
+			   "id is required");
+		return false;
+	}
+
+	if (field_str(od, "leg", &leg) || !leg ||
+	    (strcmp(leg, "customer") && strcmp(leg, "agent"))) {
+		send_error(cc, cmd, *idp, "bad_request", "leg",
+			   field_message("leg"));
+		return false;
+	}
+
+	*legp = strcmp(leg, "agent") ? DIALER_LEG_CUSTOMER :
+		DIALER_LEG_AGENT;
+	return true;
+}
+
+
+/* what dialer_webrtc_answer and _hangup say, as the reply */
+static void webrtc_reply(struct cconn *cc, const char *cmd, const char *id,
+			 int err, const char *field)
+{
+	switch (err) {
+
+	case 0:
+		send_ok(cc, cmd, id);
+		break;
+
+	case ENOENT:
+		send_error(cc, cmd, id, "not_found", "id",
+			   "no call with this id");
+		break;
+
+	case ENODEV:
+		send_error(cc, cmd, id, "not_found", "leg",
+			   "the call has no webrtc leg there");
+		break;
+
+	case EBUSY:
+		send_error(cc, cmd, id, "busy", "leg",
+			   "the leg is not waiting for an answer");
+		break;
+
+	case EALREADY:
+		send_error(cc, cmd, id, "busy", "leg",
+			   "the leg has ended");
+		break;
+
+	case EINVAL:
+		send_error(cc, cmd, id, "bad_request", field,
+			   field ? field_message(field) : "invalid value");
+		break;
+
+	default:
+		send_error(cc, cmd, id, "failed", NULL, strerror(err));
+		break;
+	}
+}
+
+
+/*
+ * The browser's answer. The ok comes before the events it causes; a
+ * check first, so that a refusal never follows an ok.
+ */
+static void cmd_webrtc_answer(struct cconn *cc, const struct odict *od)
+{
+	const char *id = NULL, *sdp = NULL;
+	enum dialer_leg leg;
+	int err;
+
+	if (!webrtc_target(cc, od, "webrtc_answer", &id, &leg))
+		return;
+
+	if (field_str(od, "sdp", &sdp) || !sdp || !*sdp ||
+	    strlen(sdp) > DIALER_WEBRTC_SDP_MAX) {
+		webrtc_reply(cc, "webrtc_answer", id, EINVAL, "sdp");
+		return;
+	}
+
+	err = dialer_webrtc_answer(cc->ctl->d, id, leg, sdp);
+	webrtc_reply(cc, "webrtc_answer", id, err, "sdp");
+}
+
+
+static void cmd_webrtc_hangup(struct cconn *cc, const struct odict *od)
+{
+	static const struct {
+		const char *name;
+		enum dialer_reason reason;
+	} reasons[] = {
+		{"hangup",       DIALER_R_CUSTOMER_HANGUP},
+		{"declined",     DIALER_R_DECLINED},
+		{"unreachable",  DIALER_R_UNREACHABLE},
+		{"media_failed", DIALER_R_MEDIA_FAILED},
+	};
+	enum dialer_reason reason = DIALER_R_NONE;
+	const char *id = NULL, *name = NULL;
+	struct leg *l;
+	enum dialer_leg leg;
+	size_t i;
+	int err;
+
+	if (!webrtc_target(cc, od, "webrtc_hangup", &id, &leg))
+		return;
+
+	if (!field_str(od, "reason", &name) && name) {
+		for (i = 0; i < ARRAY_SIZE(reasons); i++) {
+			if (!strcmp(reasons[i].name, name))
+				reason = reasons[i].reason;
+		}
+	}
+	if (reason == DIALER_R_NONE) {
+		webrtc_reply(cc, "webrtc_hangup", id, EINVAL, "reason");
+		return;
+	}
+
+	/* the answer first, then the events the hang-up causes */
+	err = dialer_call_leg(cc->ctl->d, id, leg, &l);
+	if (!err && !l->wr)
+		err = ENODEV;
+	if (!err && l->state == LEG_ENDED)
+		err = EALREADY;
+	if (err) {
+		webrtc_reply(cc, "webrtc_hangup", id, err, NULL);
+		return;
+	}
+
+	send_ok(cc, "webrtc_hangup", id);
+	(void)dialer_webrtc_hangup(cc->ctl->d, id, leg, reason);
 }
 
 
@@ -988,13 +1157,18 @@ static void handle_line(struct cconn *cc, const char *line, size_t len)
 		cmd_agent_del(cc, od);
 	else if (!strcmp(cmd, "agent_status"))
 		cmd_agent_status(cc, od);
+	else if (!strcmp(cmd, "webrtc_answer"))
+		cmd_webrtc_answer(cc, od);
+	else if (!strcmp(cmd, "webrtc_hangup"))
+		cmd_webrtc_hangup(cc, od);
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
 		send_error(cc, cmd, NULL, "unknown_command", "cmd",
 			   "commands: originate, hangup, attach, "
 			   "offer_agent, status, ping, agent_set, "
-			   "agent_del, agent_status");
+			   "agent_del, agent_status, webrtc_answer, "
+			   "webrtc_hangup");
 
  out:
 	mem_deref(od);

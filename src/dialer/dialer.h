@@ -3,8 +3,10 @@
  *
  * Given a customer (an E.164 number, reached through the trunk) and an
  * agent (a softphone registered to beckon, a fixed SIP URI, or a number
- * through the trunk), it places both calls, plays prompts, bridges the
- * media, and reports what happened on each leg with a reason. The rest of
+ * through the trunk), either of which may instead be a browser
+ * ("webrtc:LABEL", through rtpengine: webrtc.c), it places both calls,
+ * plays prompts, bridges the media, and reports what happened on each
+ * leg with a reason. The rest of
  * beckon and third-party programs drive it with the same commands and
  * receive the same events: in process through this header, or over TCP
  * with the call-control protocol (docs/call-control.md), whose JSON
@@ -53,7 +55,9 @@ enum dialer_leg {
 };
 
 enum dialer_ev {
-	DIALER_EV_INVITE,         /* an INVITE went out on a leg */
+	DIALER_EV_INVITE,         /* an INVITE went out on a leg (webrtc:
+				     the offer went to rtpengine) */
+	DIALER_EV_WEBRTC_OFFER,   /* the SDP offer for a browser's leg */
 	DIALER_EV_RINGING,        /* 180/183 (early_media: with SDP) */
 	DIALER_EV_ANSWERED,       /* 200 OK and ACK */
 	DIALER_EV_BRIDGED,        /* customer and agent hear each other */
@@ -79,6 +83,7 @@ enum dialer_reason {
 	DIALER_R_MEDIA_TIMEOUT,   /* no RTP for rtp_timeout seconds */
 	DIALER_R_MAX_HOLD,        /* no agent took the call in time */
 	DIALER_R_NO_AGENT,        /* an agent that cannot be reached now */
+	DIALER_R_MEDIA_FAILED,    /* a browser's ICE or DTLS failed */
 	DIALER_R_FAILED,          /* a local error (no RTP port, ...) */
 };
 
@@ -94,15 +99,19 @@ struct dialer_event {
 	bool early_media;         /* "early_media" (ringing) */
 	char digit;               /* "digit" (dtmf) */
 	const char *recording;    /* "recording": file name (ended) */
+	const char *endpoint;     /* "endpoint": webrtc:LABEL (webrtc_offer) */
+	const char *sdp;          /* "sdp": for the browser (webrtc_offer) */
 };
 
 typedef void (dialer_event_h)(const struct dialer_event *ev, void *arg);
 
 struct dialer_call_params {
 	const char *id;           /* 1..64 of [A-Za-z0-9._:-], unique */
-	const char *customer;     /* E.164: '+' and 8..15 digits */
-	const char *agent;        /* sip:/sips: URI, agent id, or E.164;
-				     NULL: hold until dialer_offer_agent */
+	const char *customer;     /* E.164: '+' and 8..15 digits, or
+				     webrtc:LABEL */
+	const char *agent;        /* sip:/sips: URI, agent id, E.164 or
+				     webrtc:LABEL; NULL: hold until
+				     dialer_offer_agent */
 	enum dialer_mode mode;
 	const char *prompt;       /* hold prompt (default "hold") */
 	const char *whisper;      /* agent-first whisper (NULL: none) */
@@ -131,8 +140,9 @@ int  dialer_alloc(struct dialer **dp, const struct cfg *cfg);
 bool dialer_configured(const struct cfg *cfg);
 
 /*
- * Check params without placing a call: 0 or EINVAL with *fieldp naming
- * the field at fault ("id", "customer", "agent", "prompt", ...).
+ * Check params without placing a call: 0, or EINVAL (ENOTSUP: a webrtc
+ * endpoint and no rtpengine) with *fieldp naming the field at fault
+ * ("id", "customer", "agent", "prompt", ...).
  */
 int dialer_call_check(const struct dialer *d,
 		      const struct dialer_call_params *p,
@@ -150,6 +160,25 @@ int dialer_hangup(struct dialer *d, const char *id);
  */
 int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
 		       uint32_t ring);
+/*
+ * A browser's side of a webrtc leg (webrtc.c), as the controller relays
+ * it. The answer: its SDP, which rtpengine turns into plain RTP/AVP, then
+ * the leg is answered (or ends "incompatible"). ENOENT: no such call;
+ * ENODEV: that leg is not a webrtc leg; EBUSY: it is not waiting for an
+ * answer; EINVAL: no SDP, or longer than DIALER_WEBRTC_SDP_MAX.
+ */
+enum { DIALER_WEBRTC_SDP_MAX = 6144 };
+int dialer_webrtc_answer(struct dialer *d, const char *id,
+			 enum dialer_leg leg, const char *sdp);
+/*
+ * The browser's side ended the leg: reason CUSTOMER_HANGUP or
+ * AGENT_HANGUP (the leg's own, whichever is given), DECLINED,
+ * UNREACHABLE or MEDIA_FAILED (EINVAL otherwise). ENOENT, ENODEV: as
+ * above; EALREADY: the leg has ended.
+ */
+int dialer_webrtc_hangup(struct dialer *d, const char *id,
+			 enum dialer_leg leg, enum dialer_reason reason);
+
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st);
 unsigned dialer_call_count(const struct dialer *d);

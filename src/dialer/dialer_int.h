@@ -1,10 +1,12 @@
 /*
  * What the dialer's files share: the dialer itself (ua.c), calls
- * (call.c), legs (leg.c), the registrar (registrar.c), events (event.c)
- * and the call-control listener (control.c).
+ * (call.c), legs (leg.c), browsers' legs through rtpengine (webrtc.c),
+ * the registrar (registrar.c), events (event.c) and the call-control
+ * listener (control.c).
  *
- * Ownership: the dialer owns its calls (a hash by id); a call owns its
- * legs; a leg owns its SIP session, its SDP session and its media stream.
+ * Ownership: the dialer owns its calls (a hash by id) and its rtpengine
+ * client; a call owns its legs; a leg owns its SIP session (or, for a
+ * browser, its webrtc part), its SDP session and its media stream.
  * Calls and legs that end are unlinked at once (so an id can be used
  * again) and freed from a zero-delay timer, never inside a handler of
  * their own.
@@ -31,6 +33,9 @@ enum {
 struct control;
 struct dcall;
 struct leg;
+struct rtpengine;
+struct rtpengine_req;
+struct webrtc_leg;
 
 struct dialer {
 	struct sip *sip;
@@ -40,6 +45,9 @@ struct dialer {
 	struct dnsc *dnsc;
 	struct sipreg *reg;
 	struct control *ctl;
+	struct rtpengine *rtpe;     /* NULL: no webrtc legs (webrtc.c) */
+	struct rtpengine_req *rtpe_ping;
+	struct sa rtpe_ng;
 
 	struct sa sip_laddr;        /* as configured (port may be 0) */
 	struct sa rtp_laddr;        /* the address in our SDP */
@@ -134,6 +142,7 @@ enum leg_ev {
 	LEG_EV_MEDIA_TIMEOUT,
 	LEG_EV_PROMPT_END,
 	LEG_EV_DTMF,
+	LEG_EV_WEBRTC_OFFER,    /* webrtc_leg_offer() has the browser's SDP */
 };
 
 struct leg {
@@ -144,6 +153,7 @@ struct leg {
 	enum leg_state state;
 
 	struct sipsess *sess;
+	struct webrtc_leg *wr;      /* a browser's leg: instead of sess */
 	struct sdp_session *sdp;
 	struct sdp_media *sdpm;
 	struct media_stream *ms;
@@ -166,7 +176,8 @@ struct leg {
 
 struct leg_params {
 	enum dialer_leg kind;
-	const char *uri;
+	const char *uri;            /* or webrtc:LABEL: a browser */
+	const char *call_id;        /* the call's id (a browser's leg) */
 	const char *route;          /* NULL or "" for none */
 	bool via_trunk;
 	const char *from_uri;
@@ -184,9 +195,38 @@ struct leg *leg_find(struct dialer *d, const struct sip_msg *msg);
 void leg_update(struct leg *l, const struct sip_msg *msg);
 void leg_redirected(struct dialer *d, const struct pl *callid,
 		    uint16_t scode);
+/* for webrtc.c, which has no SIP session to do these for it: */
+/* the peer's SDP answer; EPROTO: unusable (no G.711, port 0) */
+int  leg_remote_answer(struct leg *l, struct mbuf *sdp);
+void leg_answered(struct leg *l);
+/* the leg ended from the peer's side or failed; the call hears of it */
+void leg_ended(struct leg *l, enum dialer_reason reason, uint16_t scode);
+
+/* ---- webrtc.c */
+/* the rtpengine client, when cfg's rtpengine is set (pinged, logged) */
+int  webrtc_init(struct dialer *d, const struct cfg *cfg);
+void webrtc_close(struct dialer *d);
+bool webrtc_is_endpoint(const char *spec);
+/*
+ * A customer (E.164) or an agent spec, either possibly webrtc:LABEL: 0,
+ * EINVAL, or ENOTSUP (a webrtc endpoint, and this dialer has no
+ * rtpengine).
+ */
+int  dialer_endpoint_check(const struct dialer *d, const char *spec,
+			   enum dialer_leg kind);
+/* send the leg's offer (l->sdp) through rtpengine; l->wr is set */
+int  webrtc_leg_start(struct leg *l, const char *call_id);
+/* every end of the leg: rtpengine forgets it (once) */
+void webrtc_leg_end(struct leg *l);
+const char *webrtc_leg_offer(const struct leg *l);
 
 /* ---- call.c */
 void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev);
+/* 1 to 64 of A-Z a-z 0-9 . _ : - (a call id, a browser's label) */
+bool dialer_label_valid(const char *s);
+/* ENOENT: no such call; ENODEV: the call has no such leg (now) */
+int  dialer_call_leg(struct dialer *d, const char *id,
+		     enum dialer_leg kind, struct leg **lp);
 /* free obj (linked by le) from a zero-delay timer */
 void dialer_reap(struct dialer *d, struct le *le, void *obj);
 void dialer_calls_end_all(struct dialer *d, enum dialer_reason reason);

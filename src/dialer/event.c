@@ -15,6 +15,7 @@ const char *dialer_ev_name(enum dialer_ev ev)
 	switch (ev) {
 
 	case DIALER_EV_INVITE:    return "invite";
+	case DIALER_EV_WEBRTC_OFFER: return "webrtc_offer";
 	case DIALER_EV_RINGING:   return "ringing";
 	case DIALER_EV_ANSWERED:  return "answered";
 	case DIALER_EV_BRIDGED:   return "bridged";
@@ -47,6 +48,7 @@ const char *dialer_reason_name(enum dialer_reason r)
 	case DIALER_R_MEDIA_TIMEOUT:   return "media_timeout";
 	case DIALER_R_MAX_HOLD:        return "max_hold";
 	case DIALER_R_NO_AGENT:        return "no_agent";
+	case DIALER_R_MEDIA_FAILED:    return "media_failed";
 	case DIALER_R_FAILED:          return "failed";
 	}
 
@@ -156,6 +158,12 @@ int dialer_event_print(struct re_printf *pf, const struct dialer_event *ev)
 	if (ev->agent)
 		err |= re_hprintf(pf, ",\"agent\":%H", json_str_print,
 				  ev->agent);
+	if (ev->endpoint)
+		err |= re_hprintf(pf, ",\"endpoint\":%H", json_str_print,
+				  ev->endpoint);
+	if (ev->sdp)
+		err |= re_hprintf(pf, ",\"sdp\":%H", json_str_print,
+				  ev->sdp);
 	if (ev->type == DIALER_EV_RINGING)
 		err |= re_hprintf(pf, ",\"early_media\":%s",
 				  ev->early_media ? "true" : "false");

@@ -1,6 +1,10 @@
 /*
  * A leg: one outgoing SIP call (libre sipsess) with its SDP session and
- * its media stream.
+ * its media stream. A browser's leg (webrtc:LABEL) is the same leg with
+ * the same offer and stream, whose signalling goes through rtpengine and
+ * the controller instead of a SIP session (webrtc.c): it calls
+ * leg_remote_answer(), leg_answered() and leg_ended() where libre's
+ * handlers would.
  *
  *   CALLING --18x--> RINGING --2xx+ACK--> ANSWERED --BYE--> ENDED
  *      |                |                     |
@@ -43,6 +47,7 @@ static void leg_destructor(void *arg)
 
 	/* BYE when established, CANCEL when still ringing */
 	l->sess = mem_deref(l->sess);
+	l->wr = mem_deref(l->wr);
 	l->ms = mem_deref(l->ms);
 	l->sdp = mem_deref(l->sdp);
 	mem_deref(l->uri);
@@ -90,6 +95,7 @@ static void leg_end(struct leg *l, enum dialer_reason reason,
 	media_unbridge(l->ms);
 	media_stream_stop(l->ms);
 	media_stream_record(l->ms, NULL, 0);
+	webrtc_leg_end(l);
 
 	if (notify)
 		call_leg_event(l->call, l, LEG_EV_ENDED);
@@ -242,11 +248,8 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-static void establish_handler(const struct sip_msg *msg, void *arg)
+void leg_answered(struct leg *l)
 {
-	struct leg *l = arg;
-
-	(void)msg;
 	if (l->state == LEG_ENDED)
 		return;
 
@@ -256,6 +259,28 @@ static void establish_handler(const struct sip_msg *msg, void *arg)
 	media_stream_activate(l->ms);
 
 	call_leg_event(l->call, l, LEG_EV_ANSWERED);
+}
+
+
+static void establish_handler(const struct sip_msg *msg, void *arg)
+{
+	(void)msg;
+	leg_answered(arg);
+}
+
+
+int leg_remote_answer(struct leg *l, struct mbuf *sdp)
+{
+	if (sdp_decode(l->sdp, sdp, false))
+		return EPROTO;
+
+	return apply_remote(l, NULL);
+}
+
+
+void leg_ended(struct leg *l, enum dialer_reason reason, uint16_t scode)
+{
+	leg_end(l, reason, scode, true);
 }
 
 
@@ -338,8 +363,8 @@ static void ring_timeout(void *arg)
 {
 	struct leg *l = arg;
 
-	log_info("%s leg: no answer in %u s: CANCEL", kind(l),
-		 l->ring_ms / 1000);
+	log_info("%s leg: no answer in %u s%s", kind(l),
+		 l->ring_ms / 1000, l->wr ? "" : ": CANCEL");
 
 	leg_end(l, DIALER_R_NO_ANSWER, 487, false);
 	l->sess = mem_deref(l->sess);
@@ -558,8 +583,17 @@ int leg_alloc(struct leg **lp, struct dcall *call, struct dialer *d,
 		goto out;
 
 	err = sdp_offer_init(l);
-	if (!err)
-		err = sdp_encode(&desc, l->sdp, true);
+	if (err)
+		goto out;
+
+	if (webrtc_is_endpoint(p->uri)) {
+		err = webrtc_leg_start(l, p->call_id);
+		if (err)
+			goto out;
+		goto ring;
+	}
+
+	err = sdp_encode(&desc, l->sdp, true);
 	if (err)
 		goto out;
 
@@ -581,6 +615,7 @@ int leg_alloc(struct leg **lp, struct dcall *call, struct dialer *d,
 		goto out;
 	hash_append(d->legs, hash_joaat_str(l->callid), &l->he, l);
 
+ ring:
 	tmr_start(&l->ring_tmr, l->ring_ms, ring_timeout, l);
 
  out:

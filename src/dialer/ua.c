@@ -84,6 +84,8 @@ static void dialer_destructor(void *arg)
 	hash_flush(d->calls);
 	tmr_cancel(&d->reap_tmr);
 	list_flush(&d->dead);
+	/* after the legs: their deletes are on the wire */
+	webrtc_close(d);
 	d->reg = mem_deref(d->reg);
 
 	/* sessions still ending (BYE, CANCEL) go with the stack */
@@ -746,6 +748,10 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 		goto out;
 
 	err = registrar_alloc(d, cfg);
+	if (err)
+		goto out;
+
+	err = webrtc_init(d, cfg);
 	if (err)
 		goto out;
 

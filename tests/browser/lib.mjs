@@ -2,11 +2,12 @@
 // playwright-core, with the flags this machine needs, and check helpers.
 import { chromium } from 'playwright-core';
 
-export async function launch() {
+// extra: more Chromium flags (a test's fake microphone, WebRTC's)
+export async function launch(extra = []) {
 	return chromium.launch({
 		executablePath: '/usr/bin/chromium',
 		args: ['--headless', '--no-sandbox', '--disable-gpu',
-		       '--disable-background-networking'],
+		       '--disable-background-networking', ...extra],
 	});
 }
 
