@@ -219,9 +219,21 @@ rtpe_empty "after the refusals"
 ok "refusals: a bad label, no sdp, a bad leg, no webrtc leg there, a bad \
 reason; declined ends the call"
 
+# a call left live (its controller gone) when the dialer stops
+script live <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"w10","customer":"webrtc:cb-10"}
+expect ringing leg=customer
+send {"cmd":"webrtc_answer","id":"w10","leg":"customer","sdp":"$FAKE_ANSWER"}
+expect answered leg=customer
+S
+ctl "$T/live.txt" "$T/live.ctl"
+"$NG" "udp:$RTPE_NG" list >"$T/list.json" || fail "ng list"
+[ "$(jq '.calls | length' "$T/list.json")" = 1 ] ||
+	fail "the live call is not in rtpengine: $(cat "$T/list.json")"
 stop_beckon
 rtpe_empty "after the dialer stopped"
-ok "clean shutdown"
+ok "a live browser's call when the dialer stops: deleted; clean shutdown"
 
 # ---- rtpengine gone: the leg fails, and says why
 stop_rtpengine rtpe
