@@ -124,7 +124,7 @@ static const struct cfg_key keys[] = {
 	 "Debian's asterisk-core-sounds (one folder a voice): the hold "
 	 "announcements"},
 	{"moh", CFG_STR,
-	 "/usr/share/asterisk/moh/macroform-the_simplicity.wav", 0, 0,
+	 "/usr/share/asterisk/moh/macroform-cold_day.wav", 0, 0,
 	 "music on hold of the calls whose business names no prompt_hold"},
 	{"greeting_dir", CFG_STR, "var/greetings", 0, 0,
 	 "folder of the businesses' own greetings (uploaded through the "
