@@ -500,6 +500,31 @@ static int dispositions_json(struct mbuf *mb, const struct agent_api *aa,
 }
 
 
+/* {"BUSINESS":1,...}: each business's calling code, for the desk to
+ * show its numbers nationally and the others' internationally */
+static int countries_json(struct mbuf *mb, const struct agent_api *aa,
+			  const char *businesses)
+{
+	const char *p = businesses, *item;
+	size_t n, k = 0;
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "{");
+	while (str_list_next(&p, &item, &n)) {
+		const struct api_biz *ab = api_biz_find(aa->api, item, n);
+
+		if (!ab)
+			continue;
+		err |= mbuf_write_str(mb, k++ ? "," : "");
+		err |= form_json_str(mb, ab->b->id);
+		err |= mbuf_printf(mb, ":%lld", (long long)ab->b->country);
+	}
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
 static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
@@ -529,7 +554,10 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");
 	err |= mbuf_write_str(mb, ",\"dispositions\":");
 	err |= dispositions_json(mb, aa, a->businesses);
-	err |= mbuf_printf(mb, ",\"csrf\":\"%s\"}\n", s->csrf);
+	err |= mbuf_write_str(mb, ",\"countries\":");
+	err |= countries_json(mb, aa, a->businesses);
+	err |= mbuf_printf(mb, ",\"phone_line\":%s,\"csrf\":\"%s\"}\n",
+			   aa->api->no_line ? "false" : "true", s->csrf);
 
 	return err;
 }

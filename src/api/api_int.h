@@ -47,6 +47,7 @@ struct api {
 	int64_t lim_ip_minute;
 	bool trust_xff;
 	bool full_numbers;
+	bool no_line;             /* no call can be placed (demo, no trunk) */
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 	struct acd *acd;          /* told of every change; may be NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
