@@ -122,5 +122,6 @@ bool api_idem_key_valid(const char *s, size_t len);
 int  api_parse_when(int64_t *msp, const char *s, size_t len, int64_t now,
 		    int64_t max_ahead_ms, const char **whyp);
 int  api_new_id(char *buf, size_t sz, int64_t now);
+bool api_parse_amount(const char *s, int64_t *centsp);
 
 #endif
