@@ -377,7 +377,8 @@ int  store_outcome_put(struct store *st, const struct outcome *o,
 /* A business's figures since an instant (the supervisor's "today"). */
 enum { FIGURES_CURRENCIES_MAX = 16 };
 struct figures {
-	int64_t requested;
+	int64_t requested;        /* every request, the canceled too */
+	int64_t canceled;         /* by the customer */
 	int64_t connected;
 	int64_t connected_60s;    /* connected within 60 s of asking */
 	int64_t median_connect_s; /* -1: none connected */
