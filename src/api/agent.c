@@ -500,6 +500,31 @@ static int dispositions_json(struct mbuf *mb, const struct agent_api *aa,
 }
 
 
+/* {"BUSINESS":1,...}: each business's calling code, for the desk to
+ * show its numbers nationally and the others' internationally */
+static int countries_json(struct mbuf *mb, const struct agent_api *aa,
+			  const char *businesses)
+{
+	const char *p = businesses, *item;
+	size_t n, k = 0;
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "{");
+	while (str_list_next(&p, &item, &n)) {
+		const struct api_biz *ab = api_biz_find(aa->api, item, n);
+
+		if (!ab)
+			continue;
+		err |= mbuf_write_str(mb, k++ ? "," : "");
+		err |= form_json_str(mb, ab->b->id);
+		err |= mbuf_printf(mb, ":%lld", (long long)ab->b->country);
+	}
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
 static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
@@ -529,7 +554,10 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");
 	err |= mbuf_write_str(mb, ",\"dispositions\":");
 	err |= dispositions_json(mb, aa, a->businesses);
-	err |= mbuf_printf(mb, ",\"csrf\":\"%s\"}\n", s->csrf);
+	err |= mbuf_write_str(mb, ",\"countries\":");
+	err |= countries_json(mb, aa, a->businesses);
+	err |= mbuf_printf(mb, ",\"phone_line\":%s,\"csrf\":\"%s\"}\n",
+			   aa->api->no_line ? "false" : "true", s->csrf);
 
 	return err;
 }
@@ -861,38 +889,6 @@ static void ok_json(struct httpd_req *req, const char *status)
 }
 
 
-/* "12.5" or "12.50" into 1250; false for anything else */
-static bool parse_amount(const char *s, int64_t *centsp)
-{
-	int64_t whole = 0, frac = 0;
-	int fd = 0;
-
-	if (!*s || strlen(s) > 15)
-		return false;
-
-	for (; *s && *s != '.'; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		whole = whole * 10 + (*s - '0');
-	}
-	if (*s == '.') {
-		for (s++; *s; s++, fd++) {
-			if (*s < '0' || *s > '9' || fd >= 2)
-				return false;
-			frac = frac * 10 + (*s - '0');
-		}
-		if (!fd)
-			return false;
-		if (fd == 1)
-			frac *= 10;
-	}
-
-	*centsp = whole * 100 + frac;
-
-	return true;
-}
-
-
 static void followup_h(int err, const struct callback_created *res,
 		       void *arg)
 {
@@ -998,9 +994,10 @@ static void wrapup_found(int err, const struct callback *cb, void *arg)
 	}
 
 	v = form_get(c->form, "amount", NULL);
-	if (!field && v && *v && !parse_amount(v, &cents)) {
+	if (!field && v && *v && !api_parse_amount(v, &cents)) {
 		field = "amount";
-		why = "a decimal amount, e.g. 49.90";
+		why = "an amount such as 1499, 1499.90, 1,499.90 or "
+		      "1.499,90 (at most 2 decimals)";
 	}
 	v = form_get(c->form, "quantity", NULL);
 	if (!field && v && *v) {
@@ -1261,12 +1258,14 @@ static void figures_h(int err, const struct figures *f, void *arg)
 	}
 	else {
 		p->err |= mbuf_printf(p->mb, "{\"requested\":%lld,"
+				      "\"canceled\":%lld,"
 				      "\"connected\":%lld,"
 				      "\"connected_60s\":%lld,"
 				      "\"median_connect_s\":%lld,"
 				      "\"abandoned\":%lld,\"failed\":%lld,"
 				      "\"sales\":%lld,\"totals\":[",
 				      (long long)f->requested,
+				      (long long)f->canceled,
 				      (long long)f->connected,
 				      (long long)f->connected_60s,
 				      (long long)f->median_connect_s,
@@ -1403,12 +1402,14 @@ static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 
 		p->err |= mbuf_write_str(p->mb, k++ ? "," : "");
 		p->err |= cb_json(p->mb, cb, false);
-		/* the age and the rule, for the queue's columns */
+		/* the age, the time in this status (since the last
+		 * change), and the rule, for the queue's columns */
 		p->mb->pos = p->mb->end - 1;
 		p->mb->end--;
-		p->err |= mbuf_printf(p->mb, ",\"age_s\":%lld,\"position\":"
-				      "%lld,\"rule\":",
+		p->err |= mbuf_printf(p->mb, ",\"age_s\":%lld,\"status_s\":"
+				      "%lld,\"position\":%lld,\"rule\":",
 				      (long long)(now - cb->created_at) / 1000,
+				      (long long)(now - cb->updated_at) / 1000,
 				      (long long)cb->position);
 		p->err |= form_json_str(p->mb, cb->rule_id);
 		p->err |= mbuf_write_str(p->mb, "}");

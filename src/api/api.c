@@ -453,6 +453,13 @@ int api_set_acd(struct api *api, struct acd *acd)
 }
 
 
+void api_set_no_line(struct api *api)
+{
+	if (api)
+		api->no_line = true;
+}
+
+
 int api_listen(struct api *api)
 {
 	struct httpd_conf conf;

@@ -48,6 +48,10 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 struct acd;
 int  api_set_acd(struct api *api, struct acd *acd);
 
+/* No call can be placed (the demo without a trunk): the widget and the
+ * desk are told so ("phone_line": false). */
+void api_set_no_line(struct api *api);
+
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);
 int  api_local_port(const struct api *api, uint16_t *portp);

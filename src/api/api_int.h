@@ -47,6 +47,7 @@ struct api {
 	int64_t lim_ip_minute;
 	bool trust_xff;
 	bool full_numbers;
+	bool no_line;             /* no call can be placed (demo, no trunk) */
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 	struct acd *acd;          /* told of every change; may be NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
@@ -121,5 +122,6 @@ bool api_idem_key_valid(const char *s, size_t len);
 int  api_parse_when(int64_t *msp, const char *s, size_t len, int64_t now,
 		    int64_t max_ahead_ms, const char **whyp);
 int  api_new_id(char *buf, size_t sz, int64_t now);
+bool api_parse_amount(const char *s, int64_t *centsp);
 
 #endif

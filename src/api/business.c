@@ -1,9 +1,11 @@
 /*
  * Public business settings, for the widget:
  *
- *   GET /v1/businesses/ID          name, calling code, time zone, the
- *                                  team keys it publishes, opening hours,
- *                                  open now or when next
+ *   GET /v1/businesses/ID          name, calling code, the calling
+ *                                  codes called, time zone, the team
+ *                                  keys it publishes, opening hours,
+ *                                  open now or when next, whether a
+ *                                  phone line is there at all
  *   GET /v1/businesses/ID/slots    start times of "call me later" slots
  *                                  (?days=1..14, ?minutes=15..240)
  *
@@ -69,6 +71,35 @@ static int opt_str(struct mbuf *mb, const char *s)
 }
 
 
+/*
+ * [1,44]: the calling codes the widget may offer, as phone_check() reads
+ * allowed_countries (empty: the business's own country only).
+ */
+static int countries_json(struct mbuf *mb, const struct business *b)
+{
+	const char *p = b->allowed_countries, *item;
+	size_t n, k = 0;
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "[");
+	while (str_list_next(&p, &item, &n)) {
+		/* validated when set: known codes, maybe with a "+" */
+		if (*item == '+') {
+			++item;
+			--n;
+		}
+		if (!n || n > 3 || strspn(item, "0123456789") < n)
+			continue;
+		err |= mbuf_printf(mb, "%s%b", k++ ? "," : "", item, n);
+	}
+	if (!k)
+		err |= mbuf_printf(mb, "%lld", (long long)b->country);
+	err |= mbuf_write_str(mb, "]");
+
+	return err;
+}
+
+
 static void settings(struct api *api, struct httpd_req *req,
 		     const struct api_biz *ab, const char *cors)
 {
@@ -80,7 +111,6 @@ static void settings(struct api *api, struct httpd_req *req,
 	bool open;
 	int err;
 
-	(void)api;
 	if (!mb) {
 		api_reply_errno(req, ENOMEM, cors);
 		return;
@@ -103,7 +133,10 @@ static void settings(struct api *api, struct httpd_req *req,
 		err |= mbuf_write_str(mb, k++ ? "," : "");
 		err |= form_json_str(mb, key);
 	}
-	err |= mbuf_write_str(mb, "],\"hours\":");
+	err |= mbuf_write_str(mb, "],\"countries\":");
+	err |= countries_json(mb, b);
+	err |= mbuf_printf(mb, ",\"phone_line\":%s,\"hours\":",
+			   api->no_line ? "false" : "true");
 	err |= form_json_str(mb, b->hours);
 	err |= mbuf_write_str(mb, ",\"closed\":");
 	err |= form_json_str(mb, b->closed);

@@ -13,6 +13,7 @@
 #include "phone/phone.h"
 #include "tz/tz.h"
 #include "hours/hours.h"
+#include "dialer/dialer.h"
 #include "api/api_int.h"
 
 
@@ -257,6 +258,95 @@ int api_new_id(char *buf, size_t sz, int64_t now)
 }
 
 
+/* A grouping or decimal mark at s (its length in *lenp), or 0. */
+static char amount_mark(const char *s, size_t *lenp)
+{
+	*lenp = 1;
+	if (*s == ',' || *s == '.' || *s == ' ' || *s == '\'')
+		return *s;
+	*lenp = 2;
+	if (!strncmp(s, "\xc2\xa0", 2))           /* no-break space */
+		return ' ';
+	*lenp = 3;
+	if (!strncmp(s, "\xe2\x80\xaf", 3))       /* narrow no-break */
+		return ' ';
+
+	return 0;
+}
+
+
+/*
+ * An amount as people write it, in cents: "1499", "1,499.00", "1499.5",
+ * "1.499,00", "1 499,00" (a space, a no-break or a narrow no-break
+ * space), "1'499.00". A last "." or "," followed by one or two digits is
+ * the decimal mark; the other marks group thousands: all the same, not
+ * the decimal mark, groups of three after a first of one to three
+ * digits. A mark followed by three digits groups: "1,499" and "1.499"
+ * are 1499 (no currency's amounts are typed here with three decimals).
+ * At most 12 digits before the decimals; spaces around are ignored.
+ */
+bool api_parse_amount(const char *s, int64_t *centsp)
+{
+	enum { RUNS = 8 };
+	size_t run[RUNS], nr = 0, len = 0, ml, ng, nw = 0, fd = 0, i;
+	char mark[RUNS], dec = 0, digits[32];
+	size_t nd = 0;
+	int64_t whole = 0, frac = 0;
+
+	while (*s == ' ')
+		s++;
+	while (*s) {
+		char m;
+
+		if (*s >= '0' && *s <= '9') {
+			if (nd >= sizeof(digits))
+				return false;
+			digits[nd++] = *s++;
+			len++;
+			continue;
+		}
+		m = amount_mark(s, &ml);
+		if (m == ' ' && !s[strspn(s, " ")])
+			break;             /* trailing spaces */
+		if (!m || !len || nr >= RUNS - 1)
+			return false;      /* other, leading or doubled */
+		run[nr] = len;
+		mark[nr++] = m;
+		len = 0;
+		s += ml;
+	}
+	if (!len)
+		return false;              /* empty, or a trailing mark */
+	run[nr++] = len;
+
+	ng = nr;
+	if (nr > 1 && run[nr - 1] <= 2 && (mark[nr - 2] == '.' ||
+					    mark[nr - 2] == ',')) {
+		dec = mark[nr - 2];
+		fd = run[nr - 1];
+		ng = nr - 1;
+	}
+	for (i = 1; i < ng; i++) {
+		if (mark[i - 1] != mark[0] || mark[0] == dec || run[i] != 3)
+			return false;
+	}
+	if (ng > 1 && run[0] > 3)
+		return false;
+	for (i = 0; i < ng; i++)
+		nw += run[i];
+	if (nw > 12)
+		return false;
+
+	for (i = 0; i < nw; i++)
+		whole = whole * 10 + (digits[i] - '0');
+	for (; i < nd; i++)
+		frac = frac * 10 + (digits[i] - '0');
+	*centsp = whole * 100 + (fd == 1 ? frac * 10 : frac);
+
+	return true;
+}
+
+
 static int bad(const char **fieldp, const char *field, char *msg, size_t sz,
 	       const char *text)
 {
@@ -305,6 +395,13 @@ static int check_widget(const struct business *b, const char **fieldp,
 	    strcmp(b->widget_language, "fr"))
 		return bad(fieldp, "widget_language", msg, sz,
 			   "en, fr, or empty for the page's language");
+
+	if (!dialer_language_valid(b->language))
+		return bad(fieldp, "language", msg, sz, "en or fr");
+
+	if (b->announce_every && b->announce_every < DIALER_ANNOUNCE_MIN)
+		return bad(fieldp, "announce_every", msg, sz,
+			   "0 (once) or 10 to 3600 seconds");
 
 	return 0;
 }

@@ -562,6 +562,17 @@ static void fds_raise(void)
 }
 
 
+/*
+ * The demo with no trunk set: its default trunk is this machine's port
+ * 5060, beckon itself, where each call would fail. Rather than fail
+ * every call, the demo runs without a dialer and says why.
+ */
+static bool demo_without_line(const struct cfg *cfg)
+{
+	return cfg_bool(cfg, "demo") && !app_trunk_configured(cfg);
+}
+
+
 int app_serve(struct cfg *cfg)
 {
 	int err;
@@ -572,6 +583,8 @@ int app_serve(struct cfg *cfg)
 	err = dialer_check(cfg);
 	if (!err)
 		err = rtpengine_check(cfg);
+	if (!err && dialer_configured(cfg) && !demo_without_line(cfg))
+		err = app_trunk_check(cfg);
 	if (err)
 		return err;
 
@@ -634,6 +647,12 @@ int app_serve(struct cfg *cfg)
 				  strerror(err));
 			goto out;
 		}
+	}
+	else if (dialer_configured(cfg) && demo_without_line(cfg)) {
+		log_warn("demo: no phone line is configured: set trunk_proxy "
+			 "(see README \"Real phones\"); until then requests "
+			 "wait in the queue and no call is placed");
+		api_set_no_line(app.api);
 	}
 	else if (dialer_configured(cfg)) {
 		err = dialer_alloc(&app.dialer, cfg);
@@ -718,6 +737,8 @@ int app_dialer(struct cfg *cfg)
 		return EINVAL;
 	}
 	err = rtpengine_check(cfg);
+	if (!err)
+		err = app_trunk_check(cfg);
 	if (err)
 		return err;
 

@@ -59,4 +59,19 @@ int  app_hosts_lookup(struct sa *sa, const char *name, const char *path);
 int  app_addr_list(struct sa *v, uint32_t *np, const char *list,
 		   uint16_t defport);
 
+/*
+ * The trunk (trunk.c): app_trunk_check refuses (EINVAL, logged) a
+ * trunk_proxy, or a trunk_uri host, that leads to beckon's own
+ * sip_listen; app_trunk_target resolves a SIP URI's host (an address,
+ * or a name in the hosts file; ENOENT if not there) and port;
+ * app_trunk_is_self compares it with the listener (0.0.0.0 and [::]
+ * take every address of this machine); app_trunk_configured says whether
+ * either key was set at all.
+ */
+struct cfg;
+int  app_trunk_check(const struct cfg *cfg);
+int  app_trunk_target(struct sa *sa, const char *uri, const char *hosts);
+bool app_trunk_is_self(const struct sa *listen, const struct sa *trunk);
+bool app_trunk_configured(const struct cfg *cfg);
+
 #endif

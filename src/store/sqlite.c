@@ -182,7 +182,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT count(*),"
 		" coalesce(sum(status = 'completed'), 0),"
 		" coalesce(sum(status = 'abandoned'), 0),"
-		" coalesce(sum(status = 'failed'), 0)"
+		" coalesce(sum(status = 'failed'), 0),"
+		" coalesce(sum(status = 'canceled'), 0)"
 		" FROM callbacks WHERE business_id = ?1 AND created_at >= ?2",
 	/* seconds from asking to the first bridge, per connected call */
 	[S_FIG_CONNECT] =
@@ -1939,6 +1940,7 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 		f->connected = sqlite3_column_int64(s, 1);
 		f->abandoned = sqlite3_column_int64(s, 2);
 		f->failed = sqlite3_column_int64(s, 3);
+		f->canceled = sqlite3_column_int64(s, 4);
 	}
 	sqlite3_reset(s);
 

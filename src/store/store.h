@@ -100,7 +100,7 @@ struct business {
 	int64_t max_hold;         /* seconds on hold before giving up */
 	int64_t widen_after;      /* seconds before any agent will do */
 	int64_t recording;        /* 1: record calls */
-	char *prompt_hold;
+	char *prompt_hold;        /* "": the dialer's moh */
 	char *prompt_whisper;
 	char *prompt_goodbye;
 	char *dispositions;       /* outcomes an agent can record */
@@ -110,6 +110,8 @@ struct business {
 	char *widget_color;       /* #rgb or #rrggbb */
 	char *widget_position;    /* bottom-right, bottom-left, top-... */
 	char *widget_language;    /* en, fr; "": the page's or browser's */
+	char *language;           /* of the hold announcements: en, fr */
+	int64_t announce_every;   /* seconds between them (0: once) */
 };
 
 int business_alloc(struct business **bp);
@@ -375,7 +377,8 @@ int  store_outcome_put(struct store *st, const struct outcome *o,
 /* A business's figures since an instant (the supervisor's "today"). */
 enum { FIGURES_CURRENCIES_MAX = 16 };
 struct figures {
-	int64_t requested;
+	int64_t requested;        /* every request, the canceled too */
+	int64_t canceled;         /* by the customer */
 	int64_t connected;
 	int64_t connected_60s;    /* connected within 60 s of asking */
 	int64_t median_connect_s; /* -1: none connected */

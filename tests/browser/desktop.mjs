@@ -125,8 +125,8 @@ async function figures(page) {
 			return null;
 		const c = [...row.cells].map((td) => td.textContent.trim());
 
-		return {requested: Number(c[1]), connected: Number(c[2]),
-			sales: Number(c[7]), total: c[8]};
+		return {requested: Number(c[1]), canceled: Number(c[2]),
+			connected: Number(c[3]), sales: Number(c[8]), total: c[9]};
 	});
 }
 
@@ -192,6 +192,45 @@ try {
 		{timeout: T});
 	ok('alice goes available with the presence switch');
 
+	// the arrow keys move through the states without saving any: only
+	// Enter (or Space, or a click) does
+	const sets = [];
+	const onReq = (q) => q.url().endsWith('/agent/api/state') &&
+		sets.push(q.postData());
+	alice.on('request', onReq);
+	await alice.getByLabel('Available').focus();
+	await alice.keyboard.press('ArrowRight');
+	await alice.keyboard.press('ArrowRight');
+	await alice.keyboard.press('ArrowLeft');
+	await waitText(alice, '#presence-hint', /Enter or Space/, 'the hint');
+	const during = await alice.evaluate(async () => (await (await fetch(
+		'/agent/api/me')).json()).agent.state);
+	check(!sets.length && during === 'available', `arrows saved ${
+		JSON.stringify(sets)}, the state is ${during}`);
+	await alice.keyboard.press('Enter');
+	await alice.waitForSelector('#state-badge[data-state=away]',
+		{timeout: T});
+	check(sets.length === 1 && JSON.parse(sets[0]).state === 'away',
+		`Enter saved ${JSON.stringify(sets)}`);
+	alice.off('request', onReq);
+	ok('presence: three arrow keys save nothing (the server still says ' +
+		'available); Enter saves the one chosen (away), once');
+	await alice.getByLabel('Available').check();
+	await alice.waitForSelector('#state-badge[data-state=available]',
+		{timeout: T});
+
+	// the history's words: a cancel and an earlier attempt's reason
+	// are two facts, said apart
+	const hw = await alice.evaluate(async () => {
+		const m = await import('/agent/calls.js');
+		return m.historyWords({status: 'canceled', attempts: 1,
+			ended_reason: 'rejected'}, 'alice');
+	});
+	check(JSON.stringify(hw) === JSON.stringify(['Canceled by the ' +
+		'customer', 'Earlier attempt: the call was rejected.']),
+		`history words: ${JSON.stringify(hw)}`);
+	ok(`history: "${hw[0]}", then "${hw[1]}"`);
+
 	// the live channel drops; meanwhile an admin sets her away; when it
 	// is back, the page reads the whole state again
 	cut = true;
@@ -226,7 +265,8 @@ try {
 	await bob.waitForSelector('#agents tr[data-id=alice][data-state=' +
 		'available]', {timeout: T});
 	const before = await figures(bob);
-	check(before && before.requested === 1 && before.sales === 0,
+	check(before && before.requested === 1 && before.canceled === 1 &&
+		before.sales === 0,
 		`figures before: ${JSON.stringify(before)}`);
 	await shot(bob, '03-supervisor-before');
 	ok(`bob's supervisor view: alice available, today ${
@@ -239,7 +279,9 @@ try {
 	writeFileSync(`${ART}/sale-id.txt`, cb.id);
 
 	await alice.locator('#pop').waitFor({timeout: T});
-	check(await text(alice, '#f-phone') === PHONE, 'phone');
+	check(await text(alice, '#f-phone') === '(415) 555-0190' &&
+		await alice.locator('#f-phone').getAttribute('title') === PHONE,
+		`phone: ${await text(alice, '#f-phone')}`);
 	check(await text(alice, '#f-name') === XSS_NAME,
 		`name: ${await text(alice, '#f-name')}`);
 	check(await text(alice, '#f-note') === XSS_NOTE, 'note');
@@ -298,8 +340,13 @@ try {
 		'on_call]', {timeout: T});
 	await waitText(bob, '#agent-states', /On a call: 1/, 'state chart');
 	const qrow = await text(bob, `#queue tr[data-id="${cb.id}"]`);
-	check(qrow.includes(XSS_NAME) && qrow.includes('demo'),
-		`queue row: ${qrow}`);
+	check(qrow.includes(XSS_NAME) && qrow.includes('demo') &&
+		qrow.includes('(415) 555-0190') && qrow.includes('talking') &&
+		!qrow.includes('waiting') && qrow.includes('Alice Archer') &&
+		!qrow.includes(PHONE), `queue row: ${qrow}`);
+	const arow = await text(bob, '#agents tr[data-id=alice]');
+	check(arow.includes(`${XSS_NAME} · (415) 555-0190`) &&
+		!arow.includes(cb.id), `alice's row: ${arow}`);
 	await inert(bob, 'bob');
 	await shot(bob, '05-supervisor-call');
 	const nudges = frames.bob.filter((f) => f === '{"type":"queue"}');
@@ -327,7 +374,7 @@ try {
 	await alice.getByLabel('Outcome', {exact: true}).selectOption('sale');
 	await alice.getByLabel('Product').fill('City bike');
 	await alice.getByLabel('Quantity').fill('1');
-	await alice.getByLabel('Amount').fill('499.90');
+	await alice.getByLabel('Amount').fill('1,499.90');
 	await alice.getByLabel('Currency').fill('usd');
 	await alice.getByLabel('Order reference').fill('A-17');
 	await alice.getByLabel('Notes').fill('<i>wants</i> delivery Friday');
@@ -335,7 +382,7 @@ try {
 	await alice.getByRole('button', {name: 'Save and ready'}).click();
 	await alice.locator('#outcome').waitFor({timeout: T});
 	await waitText(alice, '#outcome-line',
-		/^Sale: City bike, 499\.90 USD \(order A-17\)$/, 'outcome');
+		/^Sale: City bike, 1,499\.90 USD \(order A-17\)$/, 'outcome');
 	await waitText(alice, '#outcome-notes',
 		/<i>wants<\/i> delivery Friday/, 'outcome notes');
 	await waitText(alice, '#timeline', /Wrap-up by you: Sale/, 'timeline');
@@ -350,7 +397,7 @@ try {
 	const row = execFileSync('sqlite3', [DB, 'SELECT disposition, ' +
 		`amount_cents, currency FROM outcomes WHERE callback_id='${
 		cb.id}'`]).toString().trim();
-	check(row === 'sale|49990|USD', `store: ${row}`);
+	check(row === 'sale|149990|USD', `store: ${row}`);
 	ok(`the sale is in the store: ${row}`);
 
 	// bob's figures change
@@ -359,7 +406,7 @@ try {
 			const row = document.querySelector(
 				'#figures tr[data-business=demo]');
 
-			return row && row.cells[7].textContent === '1';
+			return row && row.cells[8].textContent === '1';
 		}, null, {timeout: T});
 	} catch {
 		throw new Error(`FAIL: figures after: ${JSON.stringify(
@@ -367,7 +414,7 @@ try {
 	}
 	const after = await figures(bob);
 	check(after.requested === 2 && after.connected === 1 &&
-		after.sales === 1 && after.total === '499.90 USD',
+		after.sales === 1 && after.total === '1,499.90 USD',
 		`figures after: ${JSON.stringify(after)}`);
 	check(await bob.locator('#chart svg rect').count() >= 5, 'chart');
 	await bob.waitForSelector(`#queue tr[data-id="${cb.id}"]`,
@@ -387,7 +434,7 @@ try {
 			id}"]`);
 	}, cb.id, {timeout: T});
 	const hs = await text(alice, `#history li[data-id="${cb.id}"]`);
-	check(/Outcome: Sale: City bike, 499\.90 USD \(order A-17\) \(you\)/
+	check(/Outcome: Sale: City bike, 1,499\.90 USD \(order A-17\) \(you\)/
 		.test(hs) && hs.includes('delivery Friday'),
 		`history of the sale: ${hs}`);
 	check(await alice.locator('#history > li').count() === 2,

@@ -15,7 +15,7 @@ import { launch, ok, check } from './lib.mjs';
 
 const { API, DEMO, DB, ART } = process.env;
 const SRC = new URL('../..', import.meta.url).pathname;
-const BUDGET = 12 * 1024;
+const BUDGET = 13 * 1024;
 const TOKEN = 'demo';
 
 check(API && DEMO && DB && ART, 'API, DEMO, DB and ART must be set');
@@ -140,6 +140,7 @@ async function run() {
 	check(refused, 'a POST from an origin not listed went through');
 
 	await phoneRules();
+	await countries();
 	await hostileCss();
 	await languages();
 	await businessLook();
@@ -218,6 +219,47 @@ async function phoneRules() {
 	   `${valid.length + invalid.length} cases of test_phone.c, ` +
 	   `${codes.size} calling codes of cc.c`);
 	await ctx.close();
+}
+
+/* ---- only the countries the business calls, named ---- */
+async function countries() {
+	const offered = async (ctx) => {
+		const page = await ctx.newPage();
+		await page.goto(DEMO + '/');
+		await page.locator(sel('button.b')).click();
+		await page.locator(sel('dialog[open]')).waitFor();
+		const o = await page.locator(sel('#cc option')).evaluateAll(
+			(v) => v.map((x) => x.value));
+		return [page, o, await text(page, '#ccm')];
+	};
+	const ctx = await browser.newContext({locale: 'en-US'});
+	const [page, one, said] = await offered(ctx);
+	check(JSON.stringify(one) === '["1"]', `countries offered: ${one}`);
+	check(said === 'Countries we call: United States and Canada.',
+	      `the widget says "${said}"`);
+
+	// a number of a country the business does not call: said, not sent
+	const posts = [];
+	page.on('request', (q) => q.method() === 'POST' && posts.push(q));
+	await page.locator(sel('#ph')).fill('+44 20 7946 0958');
+	await page.locator(sel('button[type=submit]')).click();
+	const e = await text(page, '#phe');
+	check(e === 'Calls to this country are not offered.' && !posts.length,
+	      `+44 with only +1 allowed: "${e}", ${posts.length} sent`);
+	await ctx.close();
+
+	await admin('PUT', '/businesses/demo', {allowed_countries: '1 44'});
+	const ctx2 = await browser.newContext({locale: 'en-US'});
+	const [, two, said2] = await offered(ctx2);
+	await admin('PUT', '/businesses/demo', {allowed_countries: ''});
+	check(JSON.stringify(two.sort()) === '["1","44"]',
+	      `countries offered with "1 44": ${two}`);
+	check(said2 === 'Countries we call: United States, Canada, and ' +
+	      'United Kingdom.', `the widget says "${said2}"`);
+	ok(`the widget offers only the business's countries and says so: ` +
+	   `"${said}"; "${said2}"; a +44 number with only +1 allowed is ` +
+	   `refused in the browser ("${e}")`);
+	await ctx2.close();
 }
 
 /* ---- a page whose CSS goes after everything ----
@@ -660,12 +702,19 @@ async function mainFlow() {
 	   'the dialog shows the status');
 
 	// alice becomes available: the call is placed
-	const seen = [];
+	const seen = [], labels = {};
 	const watch = setInterval(async () => {
 		try {
-			const s = await text(page, '.st');
+			// the status and the button, read at one instant
+			const [s, b] = await page.evaluate(() => {
+				const r = document.querySelector(
+					'beckon-widget').shadowRoot;
+				return [r.querySelector('.st').textContent,
+					r.querySelector('button.b').textContent];
+			});
 			if (s && seen[seen.length - 1] !== s)
 				seen.push(s);
+			labels[s] = labels[s] || b;
 		} catch (e) { /* the page is going away */ }
 	}, 100);
 	await admin('POST', '/agents/alice/state', {state: 'available'});
@@ -679,6 +728,11 @@ async function mainFlow() {
 	      JSON.stringify(order), 'statuses seen: ' + seen.join(' | '));
 	check(await page.locator(sel('.s')).isHidden(),
 	      'Cancel shown while connected');
+	const hold = labels['Please hold: we’re connecting you to an agent.'];
+	check(hold === 'Please hold' &&
+	      labels['We’re calling you now.'] === 'Calling you…',
+	      'the button while the dialog says hold and calling: ' +
+	      JSON.stringify(labels));
 	await page.screenshot({path: `${ART}/connected.png`});
 	ok('statuses seen: ' + seen.join(' → '));
 
@@ -698,11 +752,22 @@ async function mainFlow() {
 	check(await page.locator(sel('button:has-text("Request a new call")'))
 	      .isVisible(),
 	      '"Request a new call" after the end');
-	await page.locator(sel('.x')).click();
+	const ended = await text(page, 'button.b');
+	check(ended === 'Call ended', `the button at the end: "${ended}"`);
+	// the visitor comes back, the dialog not closed: the end was seen
+	await page.goto(DEMO + '/');
+	await page.locator(sel('button.b')).waitFor();
+	await page.waitForTimeout(300);
 	const b = await text(page, 'button.b');
-	check(b === 'Call support', `button after a finished call: "${b}"`);
-	ok('the agent hangs up: "The call has ended. Thank you!", and once ' +
-	   'seen the button is the page\'s label again ("Call support")');
+	check(b === 'Call me', `button when back after a finished call: ` +
+	      `"${b}"`);
+	await page.locator(sel('button.b')).click();
+	await page.locator(sel('dialog[open]')).waitFor();
+	check(await page.locator(sel('#ph')).isVisible(),
+	      'the form, not the old status, after coming back');
+	ok('the agent hangs up: "The call has ended. Thank you!", the ' +
+	   `button "${ended}"; back on the shop the button is "${b}" and ` +
+	   'opens the form');
 	await ctx.close();
 }
 

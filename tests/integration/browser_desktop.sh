@@ -110,13 +110,13 @@ ID=$(cat "$ART/sale-id.txt")
 [ "$(sqlite3 "$DB" "SELECT disposition||'|'||product||'|'||quantity||'|'||
 	amount_cents||'|'||currency||'|'||order_ref||'|'||agent_id
 	FROM outcomes WHERE callback_id='$ID'")" = \
-	'sale|City bike|1|49990|USD|A-17|alice' ] ||
+	'sale|City bike|1|149990|USD|A-17|alice' ] ||
 	fail "outcome row: $(sqlite3 "$DB" "SELECT * FROM outcomes")"
 [ "$(sqlite3 "$DB" "SELECT status||'|'||ended_reason FROM callbacks
 	WHERE id='$ID'")" = 'completed|agent_hangup' ] || fail "callback row"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE callback_id='$ID'
 	AND type='wrap_up'")" = 1 ] || fail "wrap_up event"
-ok "the store: the sale (49990 cents USD, order A-17) by alice, completed by agent_hangup"
+ok "the store: the sale (1,499.90 typed: 149990 cents USD, order A-17) by alice, completed by agent_hangup"
 
 sipp_wait cust agent
 ok "each sipp phone took exactly two calls, both ended by a BYE"

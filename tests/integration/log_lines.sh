@@ -7,6 +7,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 SIP_PORT=$(free_port)
+# the demo runs its dialer only with a trunk (nothing listens there)
+TRUNK_PORT=$(free_port)
 DB="$T/log.db"
 
 # json_lines FILE: every line one object with exactly these four fields
@@ -40,7 +42,7 @@ PY
 
 # a first start, in JSON, on a fresh database
 start_beckon json --demo --dialer local --sip_listen "127.0.0.1:$SIP_PORT" \
-	--log_format json
+	--trunk_proxy "sip:127.0.0.1:$TRUNK_PORT" --log_format json
 sip_junk
 req GET /healthz
 stop_beckon
@@ -50,7 +52,7 @@ ok "--log_format json: one object a line (time, level, subsys, msg)"
 
 # the same database again, in text, with libre's messages in sight
 start_beckon text --demo --dialer local --sip_listen "127.0.0.1:$SIP_PORT" \
-	--log_level debug
+	--trunk_proxy "sip:127.0.0.1:$TRUNK_PORT" --log_level debug
 sip_junk
 req GET /healthz
 # the stray response reaches the log (at debug) before the stop

@@ -316,7 +316,7 @@ TEST(acd_call_completed_and_retry)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -403,7 +403,7 @@ TEST(acd_reoffer_missed_abandon_recover)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -479,7 +479,7 @@ TEST(acd_never_calls_outside_hours)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	char url[256], hours[64];
 	const char *id = "cb_0000000000050000000000000000000000e";
@@ -539,7 +539,7 @@ TEST(acd_dialer_lost)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      rec_agent_set, NULL};
+			      rec_agent_set, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -628,7 +628,7 @@ TEST(acd_accept_on_the_desk)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -803,7 +803,7 @@ TEST(acd_position_follows_the_queue)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	static const char *const ids[] = {
 		"cb_0000000000010000000000000000000000p",
 		"cb_0000000000020000000000000000000000p",

@@ -149,3 +149,59 @@ TEST(resolve_server_list)
 
 	return 0;
 }
+
+
+/* Where a trunk leads, and whether that is beckon's own listener. */
+TEST(resolve_trunk_self)
+{
+	char path[] = "/tmp/beckon-hosts-XXXXXX";
+	static const struct {
+		const char *listen, *uri;
+		int err;
+		bool self;
+	} v[] = {
+		{"127.0.0.1:5060", "sip:+1415@127.0.0.1;user=phone", 0, true},
+		{"127.0.0.1:5060", "sip:127.0.0.1:5060", 0, true},
+		{"127.0.0.1:5070", "sip:127.0.0.1", 0, false},
+		{"127.0.0.1:5061", "sips:127.0.0.1", 0, true},
+		{"127.0.0.1:5060", "sip:127.0.0.2:5060", 0, false},
+		{"127.0.0.1:5060", "sip:me:5060", 0, true},
+		{"127.0.0.1:5060", "sip:0.0.0.0:5060", 0, true},
+		{"0.0.0.0:5060", "sip:me", 0, true},
+		{"0.0.0.0:5060", "sip:127.0.0.7:5060", 0, true},
+		{"0.0.0.0:5060", "sip:192.0.2.1:5060", 0, false},
+		{"[::]:5060", "sip:[::1]:5060", 0, true},
+		{"[::1]:5060", "sip:[::1]:5080", 0, false},
+		{"0.0.0.0:5060", "sip:sip.provider.example", ENOENT, false},
+		{"0.0.0.0:5060", "sip:bad_name", EINVAL, false},
+		{"0.0.0.0:5060", "not a uri", EINVAL, false},
+	};
+	struct sa l, t;
+	size_t i;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	TEST_ASSERT(fd >= 0);
+	f = fdopen(fd, "w");
+	TEST_ASSERT(f != NULL);
+	fputs("127.0.0.1 localhost me\n", f);
+	fclose(f);
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		int err = app_trunk_target(&t, v[i].uri, path);
+
+		TEST_ASSERT(!sa_decode(&l, v[i].listen,
+				       strlen(v[i].listen)));
+		if (err != v[i].err || (!err &&
+		    app_trunk_is_self(&l, &t) != v[i].self)) {
+			fprintf(stderr, "  %s, %s: %d\n", v[i].listen,
+				v[i].uri, err);
+			unlink(path);
+			return 1;
+		}
+	}
+	unlink(path);
+
+	return 0;
+}

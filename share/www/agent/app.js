@@ -4,7 +4,7 @@
 // allows only these files, so nothing here uses inline code or eval.
 
 import {ApiError, get, post, setCsrf, setLoggedOutHandler} from './api.js';
-import {$} from './dom.js';
+import {$, setCountries} from './dom.js';
 import {Live} from './live.js';
 import {createDesk} from './desk.js';
 import {createSupervisor} from './supervisor.js';
@@ -133,6 +133,9 @@ function showLogin(message) {
 async function loggedIn(m) {
 	me = m;
 	setCsrf(m.csrf);
+	setCountries(m.countries);
+	// the demo with no trunk: said once, for as long as it lasts
+	$('no-line').hidden = m.phone_line !== false;
 	$('login').hidden = true;
 	for (const id of ['presence', 'views', 'who'])
 		$(id).hidden = false;

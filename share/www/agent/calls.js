@@ -2,7 +2,7 @@
 // a glance. Pure functions of the API's records (no DOM), so that the
 // screen pop, the timeline and the history all say the same thing.
 
-import {clock, toMs, when, words} from './dom.js';
+import {clock, money, toMs, when, words} from './dom.js';
 
 export const FINAL = new Set(['completed', 'failed', 'abandoned',
 	'canceled', 'interrupted']);
@@ -190,14 +190,31 @@ export function outcomeWords(o) {
 	else if (o.quantity)
 		parts.push(`quantity ${o.quantity}`);
 	if (o.amount_cents)
-		parts.push(`${(o.amount_cents / 100).toFixed(2)} ${
-			o.currency || ''}`.trim());
+		parts.push(money(o.amount_cents, o.currency));
 	if (parts.length)
 		s += `: ${parts.join(', ')}`;
 	if (o.order_ref)
 		s += ` (order ${o.order_ref})`;
 
 	return s;
+}
+
+// [how it ended, what an earlier attempt met] for the customer's history:
+// ended_reason is the last attempt's reason, which for a request the
+// customer canceled later is another outcome than the cancel: said apart.
+export function historyWords(o, meId) {
+	const r = o.ended_reason;
+
+	if (o.status === 'completed')
+		return [`Talked${r ? ` (${reasonWords(r, o.agent === meId)})`
+			: ''}`, ''];
+	if (o.status === 'canceled' || o.status === 'interrupted')
+		return [o.status === 'canceled' ? 'Canceled by the customer'
+			: 'Interrupted by a restart', r && r !== o.status &&
+			o.attempts > 0 ? `Earlier attempt: ${reasonWords(r)}.` : ''];
+
+	return [words(o.status) + (r && r !== o.status
+		? `: ${reasonWords(r)}` : ''), ''];
 }
 
 // Did this agent talk with the customer on this callback, with no

@@ -9,9 +9,9 @@
 
 import {get, post} from './api.js';
 import {$, ago, clock, duration, fill, h, link, localToRfc3339, onTick,
-	safeUrl, toLocalInput, toMs, when, words} from './dom.js';
-import {ACTIVE, FINAL, callState, eventWords, needsWrapup, outcomeWords,
-	reasonWords, wrapupOf} from './calls.js';
+	phone, safeUrl, toLocalInput, toMs, when, words} from './dom.js';
+import {ACTIVE, FINAL, callState, eventWords, historyWords, needsWrapup,
+	outcomeWords, reasonWords, wrapupOf} from './calls.js';
 
 const ID_RE = /^cb_[0-9a-f]{12}[A-Za-z0-9_-]{22}$/;
 const FRAME_TIMEOUT_MS = 8000;
@@ -188,7 +188,8 @@ export function createDesk({notify}) {
 		const isNew = !shown || shown.id !== id;
 		if (isNew && shown && needsWrapup(shown.cb, agentId()) &&
 		    !wrapped.has(shown.id)) {
-			pending.set(shown.id, `${shown.cb.name || shown.cb.phone}, ` +
+			pending.set(shown.id, `${shown.cb.name ||
+				phone(shown.cb.phone, shown.cb.business)}, ` +
 				when(shown.cb.created_at));
 			savePending();
 		}
@@ -227,7 +228,7 @@ export function createDesk({notify}) {
 		$('pop').hidden = false;
 		renderIdle();
 		fill($('pop-h'), cb.name ? `Callback: ${cb.name}`
-			: `Callback: ${cb.phone}`);
+			: `Callback: ${phone(cb.phone, cb.business)}`);
 		renderFacts(cb);
 		renderState(cb);
 		renderOffer(cb);
@@ -240,7 +241,8 @@ export function createDesk({notify}) {
 	}
 
 	function renderFacts(cb) {
-		$('f-phone').textContent = cb.phone;
+		$('f-phone').textContent = phone(cb.phone, cb.business);
+		$('f-phone').title = cb.phone;
 		$('f-name').textContent = cb.name || '—';
 		businessName(cb.business).then((name) => {
 			if (shown && shown.cb === cb)
@@ -534,8 +536,10 @@ export function createDesk({notify}) {
 			return ['w-disp', 'Choose the outcome.'];
 		if (b.quantity && !/^\d{1,7}$/.test(b.quantity))
 			return ['w-qty', 'The quantity is a whole number.'];
-		if (b.amount && !/^\d{1,12}(\.\d{1,2})?$/.test(b.amount))
-			return ['w-amount', 'The amount is a number like 49.90.'];
+		// the amount's forms are the server's to judge (one parser,
+		// api_parse_amount): only what can never be one is caught here
+		if (b.amount && !/^[\d\s.,'\u00a0\u202f]+$/.test(b.amount))
+			return ['w-amount', AMOUNT_FORMS];
 		if (b.amount && !/^[A-Z]{3}$/.test(b.currency || ''))
 			return ['w-cur', 'The currency is a code like USD.'];
 		if (b.follow_up && toMs(b.follow_up) <= Date.now())
@@ -543,6 +547,9 @@ export function createDesk({notify}) {
 
 		return null;
 	}
+
+	const AMOUNT_FORMS = 'The amount is written like 1499, 1499.90, ' +
+		'1,499.90 or 1.499,90 (at most 2 decimals).';
 
 	const FIELD_IDS = {disposition: 'w-disp', product: 'w-product',
 		quantity: 'w-qty', amount: 'w-amount', currency: 'w-cur',
@@ -640,11 +647,7 @@ export function createDesk({notify}) {
 				loadOutcome(o.id, outcome);
 		});
 
-		const st = o.status === 'completed'
-			? `Talked${o.ended_reason ? ` (${reasonWords(
-				o.ended_reason, o.agent === agentId())})` : ''}`
-			: words(o.status) + (o.ended_reason && o.ended_reason !==
-				o.status ? `: ${reasonWords(o.ended_reason)}` : '');
+		const [st, earlier] = historyWords(o, agentId());
 
 		const oc = o.outcome;
 
@@ -655,6 +658,7 @@ export function createDesk({notify}) {
 				h('strong', {}, st),
 				o.agent ? ` · with ${o.agent === agentId() ? 'you'
 					: o.agent}` : ''),
+			earlier ? h('p', {class: 'h-earlier'}, earlier) : null,
 			oc ? h('p', {class: 'h-outcome'}, 'Outcome: ',
 				outcomeWords(oc), ` (${oc.agent === agentId()
 					? 'you' : oc.agent || 'an agent'})`) : null,
@@ -787,12 +791,34 @@ export function createDesk({notify}) {
 
 	// ---- wiring ----
 
+	// Presence: only an explicit choice saves. Arrow keys move through
+	// a radio group checking each state passed; those are not choices
+	// until Enter or Space, and leaving the group puts the saved one
+	// back. A click (or a tap) is a choice.
+	let arrowed = false;
 	for (const r of document.querySelectorAll('input[name=presence]')) {
-		r.addEventListener('change', () => {
-			if (r.checked)
+		r.addEventListener('keydown', (e) => {
+			arrowed = e.key.startsWith('Arrow');
+			if ((e.key === 'Enter' || e.key === ' ') && me &&
+			    r.value !== me.agent.state) {
+				e.preventDefault();
+				r.checked = true;
 				setPresence(r.value);
+			}
+		});
+		r.addEventListener('change', () => {
+			if (r.checked && !arrowed)
+				setPresence(r.value);
+			$('presence-hint').hidden = !arrowed;
+			arrowed = false;
 		});
 	}
+	$('presence-switch').addEventListener('focusout', (e) => {
+		if (me && !$('presence-switch').contains(e.relatedTarget)) {
+			$('presence-hint').hidden = true;
+			renderPresence();
+		}
+	});
 	$('ready').addEventListener('click', ready);
 	$('hangup').addEventListener('click', hangup);
 	$('accept').addEventListener('click', accept);

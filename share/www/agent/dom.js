@@ -185,6 +185,57 @@ export function toLocalInput(d) {
 		`${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// ---- numbers ----
+
+// "1,499.90 USD": an amount in cents, grouped the browser's way.
+export function money(cents, currency) {
+	return `${(Number(cents) / 100).toLocaleString(undefined, {
+		minimumFractionDigits: 2, maximumFractionDigits: 2})} ${
+		currency || ''}`.trim();
+}
+
+// Phone numbers for people, written once here (the API keeps E.164 for
+// machines): a number of the business's own country nationally, any
+// other internationally with its calling code apart. Calling codes are
+// one digit (1, 7), two (the ITU's two-digit zones) or three.
+const CC = /^(1|7|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
+const homes = new Map();
+
+// The businesses' calling codes, {"demo": 1} (GET /agent/api/me).
+export function setCountries(o) {
+	homes.clear();
+	for (const [b, cc] of Object.entries(o || {}))
+		homes.set(b, String(cc));
+}
+
+function groups(n) {
+	return n.length <= 4 ? n : n.replace(/(\d{3})(?=\d{3,})/g, '$1 ');
+}
+
+export function phone(e164, business) {
+	const m = /^\+(\d{8,15})$/.exec(e164 || '');
+
+	if (!m)
+		return e164 || '';
+	const cc = CC.exec(m[1])[1];
+	const n = m[1].slice(cc.length);
+	const home = homes.get(business) === cc;
+
+	if (cc === '1' && n.length === 10)
+		return home ? `(${n.slice(0, 3)}) ${n.slice(3, 6)}-${n.slice(6)}`
+			: `+1 ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
+	if (cc === '33' && n.length === 9) {
+		const g = n.replace(/^(\d)(\d\d)(\d\d)(\d\d)(\d\d)$/,
+			'$1 $2 $3 $4 $5');
+
+		return home ? `0${g}` : `+33 ${g}`;
+	}
+
+	// a national form only where it is known (+1, +33): the
+	// international one is right everywhere
+	return `+${cc} ${groups(n)}`;
+}
+
 // "sale" -> "Sale", "not_interested" -> "Not interested".
 export function words(code) {
 	const s = String(code || '').replace(/_/g, ' ');

@@ -6,12 +6,14 @@
 // lost nudge).
 
 import {get} from './api.js';
-import {$, duration, fill, h, onTick, svg, when, words} from './dom.js';
+import {$, duration, fill, h, money, onTick, phone, svg, when, words}
+	from './dom.js';
 
 const POLL_MS = 15000;
 
 const SERIES = [
 	['requested', 'Requested'],
+	['canceled', 'Canceled'],
 	['connected', 'Connected'],
 	['connected_60s', 'Within 60 s'],
 	['abandoned', 'Abandoned'],
@@ -23,10 +25,6 @@ const STATE_WORDS = {
 	offered: 'Reserved', on_call: 'On a call', wrap_up: 'Wrap-up',
 };
 
-function money(cents) {
-	return (Number(cents) / 100).toFixed(2);
-}
-
 // One line per currency: amounts in dollars and euros never add up.
 function totals(f) {
 	const v = Array.isArray(f.totals) ? f.totals : [];
@@ -35,7 +33,7 @@ function totals(f) {
 		return '—';
 	return [v.map((t) => h('span', {class: 'total',
 		'data-currency': String(t.currency)},
-		`${money(t.amount_cents)} ${t.currency}`)),
+		money(t.amount_cents, t.currency))),
 		f.totals_cut ? h('span', {class: 'total muted'}, '…') : null];
 }
 
@@ -58,7 +56,8 @@ export function createSupervisor({notify}) {
 
 			return h('tr', {'data-business': b},
 				h('th', {scope: 'row'}, b),
-				cells(f.requested, f.connected, f.connected_60s,
+				cells(f.requested, f.canceled, f.connected,
+					f.connected_60s,
 					f.median_connect_s >= 0
 						? duration(f.median_connect_s) : '—',
 					f.abandoned, f.failed, f.sales,
@@ -114,26 +113,40 @@ export function createSupervisor({notify}) {
 		return root;
 	}
 
-	function renderQueue(queue) {
+	// The customer as people read them: "Ann · (415) 555-0101".
+	function customer(q) {
+		const p = phone(q.phone, q.business);
+
+		return q.name ? `${q.name} · ${p}` : p;
+	}
+
+	function renderQueue(queue, agents) {
 		const since = fetchedAt;
+		const names = new Map(agents.map((a) => [a.id, a.name || a.id]));
 		const rows = queue.map((q) => {
 			const age = h('td', {});
+			// waiting since asked, or talking since connected
 			const tick = () => {
-				age.textContent = duration(q.age_s +
-					(Date.now() - since) / 1000);
+				const talk = q.status === 'connected';
+				const s = (talk ? q.status_s : q.age_s) +
+					(Date.now() - since) / 1000;
+
+				age.textContent = `${talk ? 'talking' : 'waiting'} ${
+					duration(s)}`;
 			};
 			tick();
 			return {row: h('tr', {'data-id': q.id,
 				'data-status': q.status},
 				h('td', {}, q.business),
 				h('td', {}, words(q.status)),
-				h('td', {}, q.name ? `${q.name} · ${q.phone}` : q.phone),
+				h('td', {title: q.phone}, customer(q)),
 				age,
 				h('td', {}, q.status === 'scheduled' && q.scheduled_for
 					? `at ${when(q.scheduled_for)}`
 					: q.position ? `#${q.position}` : '—'),
 				h('td', {}, q.rule || '—'),
-				h('td', {}, q.agent || '—')), tick};
+				h('td', {}, q.agent ? names.get(q.agent) || q.agent
+					: '—')), tick};
 		});
 
 		fill($('queue').tBodies[0], rows.map((r) => r.row));
@@ -168,8 +181,10 @@ export function createSupervisor({notify}) {
 				`${STATE_WORDS[st]}: ${n(st)}`))));
 	}
 
-	function renderAgents(agents) {
+	function renderAgents(agents, queue) {
+		const calls = new Map(queue.map((q) => [q.id, q]));
 		const rows = agents.map((a) => {
+			const q = a.callback && calls.get(a.callback);
 			const dur = h('td', {});
 			const tick = () => {
 				dur.textContent = a.since
@@ -184,7 +199,8 @@ export function createSupervisor({notify}) {
 				dur,
 				h('td', {}, a.reason && !/^cb_/.test(a.reason)
 					? a.reason : ''),
-				h('td', {}, a.callback || '')), tick};
+				h('td', {}, q ? customer(q) : a.callback ? 'a customer'
+					: '')), tick};
 		});
 
 		fill($('agents').tBodies[0], rows.map((r) => r.row));
@@ -203,8 +219,8 @@ export function createSupervisor({notify}) {
 			last = await get('/agent/api/supervisor');
 			fetchedAt = Date.now();
 			renderFigures(last.figures || {});
-			renderQueue(last.queue || []);
-			renderAgents(last.agents || []);
+			renderQueue(last.queue || [], last.agents || []);
+			renderAgents(last.agents || [], last.queue || []);
 			renderStates(last.agents || []);
 			$('sup-at').textContent = new Date(fetchedAt)
 				.toLocaleTimeString();

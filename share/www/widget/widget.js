@@ -40,6 +40,8 @@ en: {
 	e_country: 'This country code is unknown.',
 	e_national: 'This is not a valid number in its country.',
 	e_nocc: 'Calls to this country are not offered.',
+	cc_in: 'Countries we call: {c}.',
+	noline: 'Demo: no phone line is configured, so no call is placed.',
 	e_deny: 'Calls to this kind of number are not allowed.',
 	e_long: 'This is too long.', e_slot: 'Please choose a time.',
 	e_net: 'We cannot reach the call-back service: your request is not ' +
@@ -65,7 +67,9 @@ en: {
 	r_busy: 'the line was busy', r_no_answer: 'no answer',
 	r_x: 'the call did not go through',
 	b_q: 'In line: #{n}', b_s: 'Call on {t}', b_d: 'Calling you…',
-	b_c: 'Connected', b_e: 'Your call'
+	b_h: 'Please hold', b_c: 'Connected', b_l: 'In line',
+	b_completed: 'Call ended', b_failed: 'Not reached',
+	b_canceled: 'Canceled'
 },
 fr: {
 	btn: 'Rappelez-moi', title: 'Demander un appel',
@@ -84,6 +88,8 @@ fr: {
 	e_country: 'Cet indicatif de pays est inconnu.',
 	e_national: 'Ce numéro n’est pas valide dans son pays.',
 	e_nocc: 'Les appels vers ce pays ne sont pas proposés.',
+	cc_in: 'Pays appelés : {c}.',
+	noline: 'Démo : aucune ligne téléphonique, aucun appel n’est passé.',
 	e_deny: 'Les appels vers ce type de numéro sont refusés.',
 	e_long: 'C’est trop long.', e_slot: 'Veuillez choisir une heure.',
 	e_net: 'Service de rappel injoignable : votre demande n’est pas ' +
@@ -110,7 +116,9 @@ fr: {
 	r_busy: 'ligne occupée', r_no_answer: 'pas de réponse',
 	r_x: 'l’appel n’a pas abouti',
 	b_q: 'File : n° {n}', b_s: 'Appel le {t}', b_d: 'Appel en cours…',
-	b_c: 'En ligne', b_e: 'Votre appel'
+	b_h: 'Ne quittez pas', b_c: 'En ligne', b_l: 'Dans la file',
+	b_completed: 'Appel terminé', b_failed: 'Non joint',
+	b_canceled: 'Annulé'
 }
 };
 
@@ -520,7 +528,7 @@ function field(id, label, input) {
 }
 
 function buildDialog() {
-	var teams = BIZINFO.agent_keys || [], only = D.teams, names, tz;
+	var teams = BIZINFO.agent_keys || [], only = D.teams, names, tz, ccs;
 	if (only != null)
 		teams = teams.filter(function (k) {
 			return only.split(/[\s,]+/).indexOf(k) >= 0;
@@ -529,7 +537,19 @@ function buildDialog() {
 	el.cc = h('select', {id: 'cc', 'aria-label': t('cc'),
 			     autocomplete: 'tel-country-code'});
 	names = new Intl.DisplayNames([LOC], {type: 'region'});
-	Object.keys(REGION).map(function (c) {
+	/* only the calling codes the business calls (+1: also Canada) */
+	ccs = W.ccs = (BIZINFO.countries || []).filter(function (c) {
+		return REGION[c];
+	}).map(String);
+	el.ccs = ccs.length && h('p', {'class': 'm', id: 'ccm', text: t('cc_in', {c:
+		new Intl.ListFormat(LOC).format([].concat.apply([],
+		ccs.map(function (c) {
+			return (c == 1 ? ['US', 'CA'] : [REGION[c]])
+				.map(function (r) {
+				return names.of(r);
+			});
+		})))})});
+	(ccs.length ? ccs : Object.keys(REGION)).map(function (c) {
 		return [names.of(REGION[c]), c];
 	}).sort(function (a, b) {
 		return a[0].localeCompare(b[0], LANG);
@@ -573,7 +593,9 @@ function buildDialog() {
 		h('p', {text: t('sub', {b: BIZINFO.name || BIZ})}),
 		h('label', {'for': 'ph', text: t('ph')}),
 		h('div', {'class': 'row'}, [el.cc, el.ph]),
-		h('div', {'class': 'e', id: 'phe'}),
+		h('div', {'class': 'e', id: 'phe'}), el.ccs,
+		BIZINFO.phone_line === false &&
+			h('p', {'class': 'e', text: t('noline')}),
 		field('nm', t('name'), el.name),
 		teams.length && field('tm', t('team'), el.team),
 		h('fieldset', {}, [h('legend', {text: t('when')}),
@@ -702,24 +724,28 @@ function words() {
 		eta = c.eta == null ? '' : c.eta < 60 ? t('eta0') :
 			t('eta', {m: Math.round(c.eta / 60)});
 		return [c.pos > 0 ? t('queued', {n: c.pos}) : t('queuedx'), eta,
-			c.pos > 0 ? t('b_q', {n: c.pos}) : t('b_e')];
+			c.pos > 0 ? t('b_q', {n: c.pos}) : t('b_l')];
 	}
 	if (s == 'scheduled' && c.at)
 		return [ev.type == 'retry_scheduled' ?
 			t('retrying', {r: r, t: when(c.at)}) :
 			t('scheduled', {t: when(c.at)}), '',
 			t('b_s', {t: when(c.at)})];
-	if (s == 'dialing' || s == 'on_hold')
-		return [t(s), '', t('b_d')];
-	if (s == 'connected')
-		return [t(s), '', t('b_c')];
-	return [t(s, {r: r}), '', t('b_e')];
+	/* the button says what the dialog says, in short */
+	return [t(s, {r: r}), '', t({dialing: 'b_d', on_hold: 'b_h',
+		connected: 'b_c', failed: 'b_failed',
+		canceled: 'b_canceled'}[s] || 'b_completed')];
 }
 
 function paint() {
 	var w = cur && words(), fin = cur && cur.done;
 
 	el.bl.textContent = w ? w[2] : wv('label') || t('btn');
+	/* an end seen here: the next page offers a new call */
+	if (fin && !cur.seen && !document.hidden) {
+		cur.seen = 1;
+		save(cur);
+	}
 	show(btn, cur || D.button != 'none' &&
 	     !document.querySelector('[data-beckon]'));
 	if (!dlg)
@@ -774,6 +800,9 @@ function submit() {
 		return;
 	clearErrs();
 	e164 = normalize(el.ph.value, +el.cc.value);
+	if (e164[0] == '+' && W.ccs.length &&
+	    W.ccs.indexOf(ccOf(e164.slice(1))) < 0)
+		e164 = 'nocc';
 	if (e164[0] != '+')
 		return fieldErr('phone', t('e_' + e164));
 	b.phone = e164;
@@ -939,7 +968,7 @@ function slots() {
 }
 
 function start() {
-	if (cur && cur.done && Date.now() - cur.done > 6e5)
+	if (cur && cur.done && (cur.seen || Date.now() - cur.done > 6e5))
 		save(cur = null);
 	build();
 	business().then(function () {
@@ -959,8 +988,10 @@ function start() {
 		}
 	});
 	document.addEventListener('visibilitychange', function () {
-		if (!document.hidden)
+		if (!document.hidden) {
 			poll(0);
+			paint();
+		}
 	});
 	if (cur && cur.id)
 		poll(0);
