@@ -2309,6 +2309,28 @@ int64_t acd_eta_s(const struct acd *acd, const char *business,
 }
 
 
+static int not_after_business(const struct rank_node *n, const void *arg)
+{
+	return strcmp(rn_cb(n)->business, arg) <= 0 ? -1 : 1;
+}
+
+
+int64_t acd_wait_now_s(const struct acd *acd, const char *business)
+{
+	int64_t queued;
+
+	if (!acd || !business)
+		return -1;
+
+	queued = (int64_t)rank_before(&acd->queued, not_after_business,
+				      business) -
+		 (int64_t)rank_before(&acd->queued, before_business,
+				      business);
+
+	return acd_eta_s(acd, business, queued + 1);
+}
+
+
 void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg)
 {
 	if (!acd)

@@ -241,4 +241,8 @@ int64_t acd_position(const struct acd *acd, const char *id);
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);
 
+/* The estimated wait of a request of business made now (last in its
+ * queue), -1 when unknown: nobody working, or no dialer. */
+int64_t acd_wait_now_s(const struct acd *acd, const char *business);
+
 #endif

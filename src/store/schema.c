@@ -268,6 +268,10 @@ static const char *const migrations[] = {
 	"DELETE FROM cancel_tokens WHERE created_at > (SELECT c.created_at"
 	"  FROM callbacks AS c WHERE c.id = cancel_tokens.callback_id"
 	"  AND c.open = 1);",
+
+	/* 11: the longest expected wait the widget offers "now" with */
+	"ALTER TABLE businesses ADD COLUMN max_wait_now INTEGER NOT NULL"
+	"  DEFAULT 900;",
 };
 
 

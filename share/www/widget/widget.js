@@ -114,6 +114,31 @@ fr: {
 }
 };
 
+/* Nobody left waiting for nothing: when the business cannot serve a call
+ * now (its "now"), the widget says why and offers times later */
+Object.assign(T.en, {
+	n_no_agent: 'Nobody can call you right now: no agent is available.',
+	n_wait: 'The wait is long right now (about {m} min).',
+	n_closing: 'We close before we could call you.',
+	n_pick: 'Choose a time below and we will call you then.',
+	n_queued: 'No agent is available right now: we will call you as ' +
+	'soon as one is.',
+	n_retry: 'Sorry: no agent could take your call. We will call you ' +
+	'again on {t}.'
+});
+Object.assign(T.fr, {
+	n_no_agent: 'Personne ne peut vous appeler maintenant : aucun ' +
+	'conseiller n’est disponible.',
+	n_wait: 'L’attente est longue en ce moment (environ {m} min).',
+	n_closing: 'Nous fermons avant de pouvoir vous appeler.',
+	n_pick: 'Choisissez une heure ci-dessous : nous vous appellerons ' +
+	'à ce moment-là.',
+	n_queued: 'Aucun conseiller n’est disponible pour l’instant : nous ' +
+	'vous appelons dès que l’un d’eux l’est.',
+	n_retry: 'Désolés : aucun conseiller n’a pu prendre votre appel. ' +
+	'Nous vous rappellerons le {t}.'
+});
+
 var LANG = 'en', LOC = 'en';
 [D.lang, document.documentElement.lang].concat(navigator.languages ||
 		[navigator.language]).some(function (l) {
@@ -582,6 +607,7 @@ function buildDialog() {
 				t('soon', {t: when(BIZINFO.next_open)}) :
 				t('now')]),
 			h('label', {'class': 'o'}, [el.later, t('later')])]),
+		el.nowMsg = h('p', {'class': 'm', id: 'nwm', hidden: true}),
 		el.slotBox,
 		h('p', {'class': 'm', text: D.consent ||
 			t('consent', {b: BIZINFO.name || BIZ})}),
@@ -648,6 +674,8 @@ function open(team, from) {
 	if (dlg && dlg.open)
 		return;
 	btn.disabled = true;
+	if (BIZINFO)
+		BIZP = null;   /* who can call now: asked at each opening */
 	business().then(function (r) {
 		btn.disabled = false;
 		if (!BIZINFO) {
@@ -659,12 +687,30 @@ function open(team, from) {
 		}
 		if (!dlg)
 			buildDialog();
+		nowCheck();
 		if (team && el.team.querySelector('option[value="' +
 				CSS.escape(team) + '"]'))
 			el.team.value = team;
 		dlg.showModal();
 		focusIn();
 	});
+}
+
+/* "Now" only when the business can serve it: else why, and the times
+ * later; the time the visitor chooses is sent as "when" (their consent),
+ * never a silent wait. Closed: "When we open" as before. */
+function nowCheck() {
+	var n = BIZINFO.now, why = n && !n.ok && n.reason != 'closed' &&
+		T.en['n_' + n.reason] ? n.reason : '';
+
+	el.now.disabled = !!why;
+	el.nowMsg.textContent = why ? t('n_' + why, {m: Math.max(1,
+		Math.round((n.wait_s || 0) / 60))}) + ' ' + t('n_pick') : '';
+	show(el.nowMsg, !!why);
+	if (why && el.now.checked && !cur) {
+		el.later.checked = true;
+		slots();
+	}
 }
 
 function focusIn() {
@@ -699,13 +745,14 @@ function words() {
 	if (!c.id)
 		return [t('sending'), '', t('sending')];
 	if (s == 'queued') {
-		eta = c.eta == null ? '' : c.eta < 60 ? t('eta0') :
+		eta = c.eta == null ? t('n_queued') : c.eta < 60 ? t('eta0') :
 			t('eta', {m: Math.round(c.eta / 60)});
 		return [c.pos > 0 ? t('queued', {n: c.pos}) : t('queuedx'), eta,
 			c.pos > 0 ? t('b_q', {n: c.pos}) : t('b_e')];
 	}
 	if (s == 'scheduled' && c.at)
-		return [ev.type == 'retry_scheduled' ?
+		return [ev.type == 'retry_scheduled' ? d.reason == 'no_agent' ?
+			t('n_retry', {t: when(c.at)}) :
 			t('retrying', {r: r, t: when(c.at)}) :
 			t('scheduled', {t: when(c.at)}), '',
 			t('b_s', {t: when(c.at)})];
