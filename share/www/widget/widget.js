@@ -47,6 +47,9 @@ en: {
 	e_closed: 'No calls can be booked now.',
 	e_setup: 'Call-back requests are not available here.',
 	e_other: 'Something went wrong: {m}',
+	n_no_agent: 'No agent is free now.', n_wait: 'The wait is long.',
+	n_closing: 'We close soon.', n_pick: 'Pick a time to be called.',
+	n_retry: 'No agent was free. Next try: {t}.',
 	s_title: 'Your call request', queued: 'You are number {n} in line.',
 	queuedx: 'Your request is in line.', eta: 'Expected wait: about {m} min.',
 	eta0: 'Expected wait: under a minute.',
@@ -91,6 +94,9 @@ fr: {
 	e_closed: 'Aucun appel ne peut être réservé.',
 	e_setup: 'Les demandes de rappel ne sont pas disponibles ici.',
 	e_other: 'Une erreur est survenue : {m}',
+	n_no_agent: 'Aucun conseiller libre.', n_wait: 'L’attente est longue.',
+	n_closing: 'Nous fermons bientôt.', n_pick: 'Choisissez une heure ' +
+	'd’appel.', n_retry: 'Aucun conseiller libre. Prochain appel : {t}.',
 	s_title: 'Votre demande d’appel',
 	queued: 'Vous êtes numéro {n} dans la file.',
 	queuedx: 'Votre demande est dans la file.',
@@ -114,30 +120,6 @@ fr: {
 }
 };
 
-/* Nobody left waiting for nothing: when the business cannot serve a call
- * now (its "now"), the widget says why and offers times later */
-Object.assign(T.en, {
-	n_no_agent: 'Nobody can call you right now: no agent is available.',
-	n_wait: 'The wait is long right now (about {m} min).',
-	n_closing: 'We close before we could call you.',
-	n_pick: 'Choose a time below and we will call you then.',
-	n_queued: 'No agent is available right now: we will call you as ' +
-	'soon as one is.',
-	n_retry: 'Sorry: no agent could take your call. We will call you ' +
-	'again on {t}.'
-});
-Object.assign(T.fr, {
-	n_no_agent: 'Personne ne peut vous appeler maintenant : aucun ' +
-	'conseiller n’est disponible.',
-	n_wait: 'L’attente est longue en ce moment (environ {m} min).',
-	n_closing: 'Nous fermons avant de pouvoir vous appeler.',
-	n_pick: 'Choisissez une heure ci-dessous : nous vous appellerons ' +
-	'à ce moment-là.',
-	n_queued: 'Aucun conseiller n’est disponible pour l’instant : nous ' +
-	'vous appelons dès que l’un d’eux l’est.',
-	n_retry: 'Désolés : aucun conseiller n’a pu prendre votre appel. ' +
-	'Nous vous rappellerons le {t}.'
-});
 
 var LANG = 'en', LOC = 'en';
 [D.lang, document.documentElement.lang].concat(navigator.languages ||
@@ -675,7 +657,7 @@ function open(team, from) {
 		return;
 	btn.disabled = true;
 	if (BIZINFO)
-		BIZP = null;   /* who can call now: asked at each opening */
+		BIZP = null;
 	business().then(function (r) {
 		btn.disabled = false;
 		if (!BIZINFO) {
@@ -696,18 +678,13 @@ function open(team, from) {
 	});
 }
 
-/* "Now" only when the business can serve it: else why, and the times
- * later; the time the visitor chooses is sent as "when" (their consent),
- * never a silent wait. Closed: "When we open" as before. */
+/* no call now: why, and "later" (a time chosen is the consent) */
 function nowCheck() {
-	var n = BIZINFO.now, why = n && !n.ok && n.reason != 'closed' &&
-		T.en['n_' + n.reason] ? n.reason : '';
+	var n = BIZINFO.now || {}, w = n.reason != 'closed' && n.reason;
 
-	el.now.disabled = !!why;
-	el.nowMsg.textContent = why ? t('n_' + why, {m: Math.max(1,
-		Math.round((n.wait_s || 0) / 60))}) + ' ' + t('n_pick') : '';
-	show(el.nowMsg, !!why);
-	if (why && el.now.checked && !cur) {
+	el.nowMsg.textContent = w ? t('n_' + w) + ' ' + t('n_pick') : '';
+	show(el.nowMsg, w);
+	if (w && !cur) {
 		el.later.checked = true;
 		slots();
 	}
@@ -745,7 +722,7 @@ function words() {
 	if (!c.id)
 		return [t('sending'), '', t('sending')];
 	if (s == 'queued') {
-		eta = c.eta == null ? t('n_queued') : c.eta < 60 ? t('eta0') :
+		eta = c.eta == null ? t('n_no_agent') : c.eta < 60 ? t('eta0') :
 			t('eta', {m: Math.round(c.eta / 60)});
 		return [c.pos > 0 ? t('queued', {n: c.pos}) : t('queuedx'), eta,
 			c.pos > 0 ? t('b_q', {n: c.pos}) : t('b_e')];
