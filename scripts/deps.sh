@@ -8,7 +8,8 @@ set -e
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
-rtpengine-daemon cppcheck"
+rtpengine-daemon cppcheck
+asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
 
 missing=""
 for p in $PKGS; do

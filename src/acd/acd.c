@@ -776,6 +776,12 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.goodbye = b ? b->prompt_goodbye : "goodbye";
 	call.max_hold_s = b ? b->max_hold : 300;
 	call.record = b && b->recording;
+	call.language = b ? b->language : NULL;
+	call.greeting = c->cb->business;
+	call.announce_every = b ? b->announce_every : 0;
+	/* an agent is reserved: the customer is next, their wait moot */
+	call.position = 1;
+	call.eta_s = 0;
 
 	err = acd->dialer.originate(acd->dialer.arg, &call);
 	if (err) {
@@ -1440,6 +1446,33 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 
 /*
+ * A customer on hold lost their agent: they wait behind those of their
+ * business who were held before them, and the dialer says so.
+ */
+static void hold_announce(struct acd_cb *c)
+{
+	struct acd *acd = c->acd;
+	int64_t position = 1;
+	struct le *le;
+
+	if (!acd->dialer.announce || strcmp(cb_status(c), "on_hold"))
+		return;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *o = le->data;
+
+		if (o != c && !strcmp(cb_status(o), "on_hold") &&
+		    !strcmp(o->cb->business, c->cb->business) &&
+		    o->held_since < c->held_since)
+			++position;
+	}
+
+	acd->dialer.announce(acd->dialer.arg, c->cb->id, position,
+			     acd_eta_s(acd, c->cb->business, position));
+}
+
+
+/*
  * The dialer was lost during the call (a remote dialer died or its link
  * broke): as after a crash of this process, the call is "interrupted",
  * then retried or failed; the agent is free again.
@@ -1547,8 +1580,10 @@ void acd_call_event(struct acd *acd, const char *id,
 	case ACD_EV_LEG_FAILED:
 		/* after the bridge a leg's end is the call's end, which
 		 * follows: only an agent who never took the call failed */
-		if (!customer && strcmp(cb_status(c), "connected"))
+		if (!customer && strcmp(cb_status(c), "connected")) {
 			on_agent_failed(c, ev);
+			hold_announce(c);
+		}
 		break;
 
 	case ACD_EV_ENDED:

@@ -69,6 +69,13 @@ struct acd_call {
 	const char *goodbye;      /* after max_hold */
 	int64_t max_hold_s;
 	bool record;
+	/* on hold: the business's greeting (its id), then the place in
+	 * line and the wait in language, again every announce_every s */
+	const char *language;
+	const char *greeting;
+	int64_t announce_every;
+	int64_t position;         /* 0: unknown */
+	int64_t eta_s;            /* -1: unknown */
 };
 
 struct acd_dialer {
@@ -81,6 +88,9 @@ struct acd_dialer {
 	/* an agent's SIP credentials and endpoint (optional) */
 	void (*agent_set)(void *arg, const struct agent *a);
 	void (*agent_del)(void *arg, const char *id);
+	/* a held customer's place in line and wait changed (optional) */
+	void (*announce)(void *arg, const char *id, int64_t position,
+			 int64_t eta_s);
 	/* does a softphone agent (endpoint "registered") have a live
 	 * registration now? (optional: without it, unknown, taken as yes;
 	 * a fixed endpoint, a URI or a number, is always reachable) */

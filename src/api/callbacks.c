@@ -707,13 +707,17 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 			 const struct callback *cb, const char *cors)
 {
 	struct mbuf *mb = mbuf_alloc(512);
-	int64_t pos = 0;
+	int64_t pos = cb->position;
 
-	/* the ACD keeps the queue's order: no count of the queue ahead */
-	if (cb->open && !strcmp(cb->status, "queued")) {
+	/*
+	 * A joined request's place comes with its view (the store counts
+	 * what was queued before it); a callback's from the ACD, which keeps
+	 * the queue's order: no count of the queue ahead.
+	 */
+	if (!pos && cb->open && !strcmp(cb->status, "queued")) {
 		pos = acd_position(lk->api->acd, cb->id);
 		if (pos < 0)
-			pos = cb->position;
+			pos = 0;
 	}
 
 	if (!mb || callback_json(mb, cb, pos, pos > 0 ?

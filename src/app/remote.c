@@ -291,6 +291,16 @@ static int originate(void *arg, const struct acd_call *call)
 		err |= odict_entry_add(od, "max_hold", ODICT_INT,
 				       call->max_hold_s);
 	err |= odict_entry_add(od, "record", ODICT_BOOL, call->record);
+	if (call->language && *call->language)
+		err |= odict_entry_add(od, "language", ODICT_STRING,
+				       call->language);
+	if (call->greeting && *call->greeting)
+		err |= odict_entry_add(od, "greeting", ODICT_STRING,
+				       call->greeting);
+	err |= odict_entry_add(od, "announce_every", ODICT_INT,
+			       call->announce_every);
+	err |= odict_entry_add(od, "position", ODICT_INT, call->position);
+	err |= odict_entry_add(od, "eta", ODICT_INT, call->eta_s);
 	if (err)
 		goto out;
 
@@ -328,6 +338,26 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 
 	return send_cmd(r, "offer_agent", "id", id, "agent",
 			app_agent_target(agent, agent_id), NULL);
+}
+
+
+static void announce(void *arg, const char *id, int64_t position,
+		     int64_t eta_s)
+{
+	struct remote *r = arg;
+	struct odict *od;
+	int err;
+
+	if (r->state != R_UP || !call_find(r, id) || odict_alloc(&od, 8))
+		return;
+
+	err  = odict_entry_add(od, "cmd", ODICT_STRING, "announce");
+	err |= odict_entry_add(od, "id", ODICT_STRING, id);
+	err |= odict_entry_add(od, "position", ODICT_INT, position);
+	err |= odict_entry_add(od, "eta", ODICT_INT, eta_s);
+	if (!err)
+		(void)send_od(r, od, false);
+	mem_deref(od);
 }
 
 
@@ -1222,6 +1252,7 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	ops.originate = originate;
 	ops.offer_agent = offer_agent;
 	ops.hangup = hangup;
+	ops.announce = announce;
 	ops.agent_set = agent_set;
 	ops.agent_del = agent_del;
 	acd_set_dialer(acd, &ops);

@@ -120,6 +120,15 @@ static const struct cfg_key keys[] = {
 	 "folder of the prompt WAV files"},
 	{"record_dir", CFG_STR, "var/recordings", 0, 0,
 	 "folder of call recordings"},
+	{"sounds_dir", CFG_STR, "/usr/share/asterisk/sounds", 0, 0,
+	 "Debian's asterisk-core-sounds (one folder a voice): the hold "
+	 "announcements"},
+	{"moh", CFG_STR,
+	 "/usr/share/asterisk/moh/macroform-cold_day.wav", 0, 0,
+	 "music on hold of the calls whose business names no prompt_hold"},
+	{"greeting_dir", CFG_STR, "var/greetings", 0, 0,
+	 "folder of the businesses' own greetings (uploaded through the "
+	 "admin API; the server writes, the dialer reads)"},
 	{"control_listen", CFG_ADDR, "127.0.0.1:7070", 0, 0,
 	 "call-control protocol listener (empty, or no control_secret: "
 	 "off)"},
@@ -180,7 +189,8 @@ static const struct cfg_key business_keys[] = {
 	 "the widget offers \"now\" only when the expected wait is at most "
 	 "this many seconds (else times later); 0: whatever the wait"},
 	{"recording", CFG_INT, "0", 0, 1, "1: record calls (stereo WAV)"},
-	{"prompt_hold", CFG_STR, "hold", 0, 0, "hold prompt name"},
+	{"prompt_hold", CFG_STR, "", 0, 0,
+	 "hold music, a prompt name (\"\": the dialer's moh)"},
 	{"prompt_whisper", CFG_STR, "whisper", 0, 0,
 	 "whisper prompt name (agent first)"},
 	{"prompt_goodbye", CFG_STR, "goodbye", 0, 0,
@@ -196,6 +206,11 @@ static const struct cfg_key business_keys[] = {
 	 "bottom-right, bottom-left, top-right or top-left"},
 	{"widget_language", CFG_STR, "", 0, 0,
 	 "en or fr (\"\": the page's, then the browser's)"},
+	{"language", CFG_STR, "en", 0, 0,
+	 "language of the hold announcements: en or fr"},
+	{"announce_every", CFG_INT, "60", 0, 3600,
+	 "seconds between announcements of the place in line and the "
+	 "wait to a customer on hold (0: once; else at least 10)"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

@@ -57,6 +57,9 @@ struct dialer {
 	uint32_t max_hold_ms;
 	int backlog;                /* of the SIP TCP listening socket */
 	char *prompt_dir;
+	char *sounds_dir;           /* Debian's asterisk-core-sounds */
+	char *moh;                  /* the music of calls that name none */
+	char *greeting_dir;         /* businesses' greetings, by id */
 	char *record_dir;
 
 	struct hash *calls;         /* struct dcall by id */
@@ -81,6 +84,9 @@ int  dialer_trunk_uri(const struct dialer *d, char *buf, size_t sz,
 		      const char *e164);
 int  dialer_prompt_get(struct dialer *d, struct media_prompt **pp,
 		       const char *name);
+/* a prompt by file path, loaded on first use and kept */
+int  dialer_prompt_path(struct dialer *d, struct media_prompt **pp,
+			const char *path);
 bool dialer_prompt_name_valid(const char *name);
 int  dialer_reply_allow(struct dialer *d, const struct sip_msg *msg,
 			uint16_t scode, const char *reason);
@@ -192,6 +198,30 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev);
 /* free obj (linked by le) from a zero-delay timer */
 void dialer_reap(struct dialer *d, struct le *le, void *obj);
 void dialer_calls_end_all(struct dialer *d, enum dialer_reason reason);
+
+/* ---- hold.c: what a customer on hold hears */
+struct hold;
+
+struct hold_params {
+	const char *lang;           /* "en" (NULL, "") or "fr" */
+	struct media_prompt *music; /* looped between announcements */
+	struct media_prompt *greeting;  /* the business's own, or NULL */
+	uint32_t every_ms;          /* announce again (0: at the start) */
+	int64_t position;           /* place in line (0: unknown) */
+	int64_t eta_s;              /* expected wait (-1: unknown) */
+};
+
+int  hold_alloc(struct hold **hp, struct dialer *d, const char *call_id,
+		const struct hold_params *p);
+/* the greeting and announcement on ms, then the music */
+void hold_start(struct hold *h, struct media_stream *ms);
+/* ms's prompt ended: true when it was ours (the music goes on) */
+bool hold_prompt_end(struct hold *h);
+/* the customer leaves hold (bridged, goodbye): no more announcements */
+void hold_stop(struct hold *h);
+void hold_numbers(struct hold *h, int64_t position, int64_t eta_s);
+/* the folder of sounds_dir with the voice of lang, or NULL */
+const char *dialer_voice(const char *lang);
 
 /* ---- event.c */
 int  dialer_event_print(struct re_printf *pf, const struct dialer_event *ev);

@@ -60,7 +60,7 @@ enum {
 
 struct pentry {
 	struct le le;
-	char name[DIALER_PROMPT_NAME_MAX + 1];
+	char *path;
 	struct media_prompt *p;
 };
 
@@ -71,6 +71,7 @@ static void pentry_destructor(void *arg)
 
 	list_unlink(&pe->le);
 	mem_deref(pe->p);
+	mem_deref(pe->path);
 }
 
 
@@ -108,6 +109,9 @@ static void dialer_destructor(void *arg)
 	mem_deref(d->trunk_user);
 	mem_deref(d->trunk_password);
 	mem_deref(d->prompt_dir);
+	mem_deref(d->sounds_dir);
+	mem_deref(d->moh);
+	mem_deref(d->greeting_dir);
 	mem_deref(d->record_dir);
 }
 
@@ -143,41 +147,58 @@ bool dialer_prompt_name_valid(const char *name)
 }
 
 
-/* A prompt by name, loaded from prompt_dir on first use and kept. */
+/* A prompt by name, a file of prompt_dir. */
 int dialer_prompt_get(struct dialer *d, struct media_prompt **pp,
 		      const char *name)
 {
-	struct pentry *pe;
 	char path[1024];
-	struct le *le;
-	int err;
 
 	if (!d || !pp || !dialer_prompt_name_valid(name))
 		return EINVAL;
-
-	for (le = d->prompts.head; le; le = le->next) {
-		pe = le->data;
-		if (!strcmp(pe->name, name)) {
-			*pp = pe->p;
-			return 0;
-		}
-	}
 
 	if (re_snprintf(path, sizeof(path), "%s/%s.wav", d->prompt_dir,
 			name) < 0)
 		return ENAMETOOLONG;
 
+	return dialer_prompt_path(d, pp, path);
+}
+
+
+/*
+ * A prompt by path, loaded on first use and kept: the paths are ours
+ * (prompt_dir and a checked name, the configured music, the sounds of a
+ * voice), never a client's, so the cache is bounded by the files there.
+ */
+int dialer_prompt_path(struct dialer *d, struct media_prompt **pp,
+		       const char *path)
+{
+	struct pentry *pe;
+	struct le *le;
+	int err;
+
+	if (!d || !pp || !path)
+		return EINVAL;
+
+	for (le = d->prompts.head; le; le = le->next) {
+		pe = le->data;
+		if (!strcmp(pe->path, path)) {
+			*pp = pe->p;
+			return 0;
+		}
+	}
+
 	pe = mem_zalloc(sizeof(*pe), pentry_destructor);
 	if (!pe)
 		return ENOMEM;
 
-	err = media_prompt_load(&pe->p, path);
+	err = str_dup(&pe->path, path);
+	if (!err)
+		err = media_prompt_load(&pe->p, path);
 	if (err) {
 		mem_deref(pe);
 		return err;
 	}
 
-	str_bcpy(pe->name, name, sizeof(pe->name));
 	list_append(&d->prompts, &pe->le, pe);
 	*pp = pe->p;
 
@@ -583,6 +604,9 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 			       cfg_str(cfg, "trunk_password"));
 	err |= str_dup(&d->prompt_dir, cfg_str(cfg, "prompt_dir"));
 	err |= str_dup(&d->record_dir, cfg_str(cfg, "record_dir"));
+	err |= str_dup(&d->sounds_dir, cfg_str(cfg, "sounds_dir"));
+	err |= str_dup(&d->moh, cfg_str(cfg, "moh"));
+	err |= str_dup(&d->greeting_dir, cfg_str(cfg, "greeting_dir"));
 
 	return err ? ENOMEM : 0;
 }

@@ -269,7 +269,18 @@ static const char *const migrations[] = {
 	"  FROM callbacks AS c WHERE c.id = cancel_tokens.callback_id"
 	"  AND c.open = 1);",
 
-	/* 11: the longest expected wait the widget offers "now" with */
+	/* 11: the hold experience. The hold music is Debian's music on
+	 *     hold unless a business names its own prompt (the synthetic
+	 *     "hold" prompt is gone); the customer on hold hears their
+	 *     place and wait in the business's language, again every
+	 *     announce_every seconds */
+	"UPDATE businesses SET prompt_hold = '' WHERE prompt_hold = 'hold';"
+	"ALTER TABLE businesses ADD COLUMN language TEXT NOT NULL"
+	"  DEFAULT 'en';"
+	"ALTER TABLE businesses ADD COLUMN announce_every INTEGER NOT NULL"
+	"  DEFAULT 60;",
+
+	/* 12: the longest expected wait the widget offers "now" with */
 	"ALTER TABLE businesses ADD COLUMN max_wait_now INTEGER NOT NULL"
 	"  DEFAULT 900;",
 };

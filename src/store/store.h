@@ -102,7 +102,7 @@ struct business {
 	int64_t max_wait_now;     /* the longest expected wait a "now"
 				   * request is offered with; 0: any */
 	int64_t recording;        /* 1: record calls */
-	char *prompt_hold;
+	char *prompt_hold;        /* "": the dialer's moh */
 	char *prompt_whisper;
 	char *prompt_goodbye;
 	char *dispositions;       /* outcomes an agent can record */
@@ -112,6 +112,8 @@ struct business {
 	char *widget_color;       /* #rgb or #rrggbb */
 	char *widget_position;    /* bottom-right, bottom-left, top-... */
 	char *widget_language;    /* en, fr; "": the page's or browser's */
+	char *language;           /* of the hold announcements: en, fr */
+	int64_t announce_every;   /* seconds between them (0: once) */
 };
 
 int business_alloc(struct business **bp);

@@ -348,7 +348,7 @@ TEST(acd_call_completed_and_retry)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -435,7 +435,7 @@ TEST(acd_reoffer_missed_abandon_recover)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -511,7 +511,7 @@ TEST(acd_never_calls_outside_hours)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	char url[256], hours[64];
 	const char *id = "cb_0000000000050000000000000000000000e";
@@ -571,7 +571,7 @@ TEST(acd_dialer_lost)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      rec_agent_set, NULL, NULL, NULL};
+			      rec_agent_set, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -660,7 +660,7 @@ TEST(acd_accept_on_the_desk)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -835,7 +835,7 @@ TEST(acd_position_follows_the_queue)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	static const char *const ids[] = {
 		"cb_0000000000010000000000000000000000p",
 		"cb_0000000000020000000000000000000000p",
@@ -983,7 +983,7 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, rec_registered, rec_release};
+			      NULL, NULL, NULL, rec_registered, rec_release};
 	struct cbres r;
 	struct agres ag;
 	unsigned avail, working;
@@ -1096,7 +1096,7 @@ TEST(acd_missed_ring_keeps_the_agent_and_the_customer)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, rec_registered, rec_release};
+			      NULL, NULL, NULL, rec_registered, rec_release};
 	struct agres ag;
 	char url[256];
 	const char *id = "cb_0000000000090000000000000000000000i";

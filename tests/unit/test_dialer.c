@@ -197,6 +197,13 @@ TEST(dialer_call_check_fields)
 	BAD(q.prompt = "../etc/passwd", "prompt");
 	BAD(q.prompt = "nosuchprompt", "prompt");
 	BAD(q.whisper = "nosuch", "whisper");
+	BAD(q.language = "de", "language");
+	BAD(q.greeting = "../acme", "greeting");
+	BAD(q.greeting = ".acme", "greeting");
+	BAD(q.announce_every = 9, "announce_every");
+	BAD(q.announce_every = 3601, "announce_every");
+	BAD(q.position = -1, "position");
+	BAD(q.eta = -2, "position");
 #undef BAD
 
 	/* an agent id becomes valid once the dialer knows it */
