@@ -64,6 +64,7 @@ struct acd_cb {
 	bool agent_answered;       /* the agent offered took the call */
 	bool declined;             /* the agent declined it on the desktop */
 	bool hung_up_by_agent;     /* from the desktop, not the phone */
+	bool released;             /* held for nobody: told goodbye */
 	char rescheduled_by[64];
 	/* agent first with accept_timeout: an offer on the desk, nothing
 	 * dialed yet; the countdown is ours so that the reservation always
@@ -109,6 +110,7 @@ struct acd {
 	uint64_t reoffer_ms;       /* reoffer_after, in ms */
 	bool started;
 	bool keep_calls;           /* a remote dialer's calls outlive us */
+	bool held_check;           /* a held customer may be for nobody */
 	acd_watch_h *watchh;
 	void *watch_arg;
 };
@@ -187,6 +189,20 @@ static const struct business *biz_find(const struct acd *acd,
 	const struct acd_biz *ab = abiz_find(acd, id);
 
 	return ab ? ab->b : NULL;
+}
+
+
+/* A fixed endpoint (a URI, a number through the trunk) can always be
+ * called; a softphone only while registered, if the dialer can tell. */
+static bool reachable(const struct acd *acd, const struct agent *a)
+{
+	if (!*a->endpoint)
+		return false;
+	if (strcmp(a->endpoint, "registered") || !acd->has_dialer ||
+	    !acd->dialer.agent_registered)
+		return true;
+
+	return acd->dialer.agent_registered(acd->dialer.arg, a->id);
 }
 
 
@@ -277,6 +293,11 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 
 	if (!strcmp(state, "available"))
 		dispatch_soon(aa->acd);
+	else if (!strcmp(state, "away") || !strcmp(state, "offline")) {
+		/* a customer on hold may have waited for this one */
+		aa->acd->held_check = true;
+		dispatch_soon(aa->acd);
+	}
 }
 
 
@@ -507,6 +528,10 @@ static void change_h(int err, void *arg)
 		if (x->ended_reason[0])
 			str_set(&cb->ended_reason, x->ended_reason);
 		rank_sync(c);
+		/* a customer on hold with no agent now */
+		if (x->set_agent && !x->agent_id[0] &&
+		    !strcmp(x->status, "on_hold"))
+			acd->held_check = true;
 
 		if (acd->watchh)
 			acd->watchh(*cb->agent_id ? cb->agent_id : NULL,
@@ -702,7 +727,7 @@ static struct acd_agent *choose(struct acd *acd, struct acd_cb *c,
 	for (le = acd->agents.head; le; le = le->next) {
 		struct acd_agent *aa = le->data;
 
-		if (!tried(c, aa->a->id) && *aa->a->endpoint)
+		if (!tried(c, aa->a->id) && reachable(acd, aa->a))
 			v[n++] = aa->a;
 	}
 
@@ -1035,11 +1060,42 @@ static bool any_available(const struct acd *acd)
 	for (le = acd->agents.head; le; le = le->next) {
 		const struct acd_agent *aa = le->data;
 
-		if (!strcmp(aa->a->state, "available"))
+		if (!strcmp(aa->a->state, "available") &&
+		    reachable(acd, aa->a))
 			return true;
 	}
 
 	return false;
+}
+
+
+/*
+ * A customer on hold whom no agent can take: nobody of the business is
+ * working (available with a reachable phone, reserved, on a call or in
+ * wrap-up). Holding them to max_hold would be for nobody: they hear the
+ * goodbye prompt and the call ends with reason no_agent, retried per
+ * the business's policy like a busy line. With agents busy on calls the
+ * customer waits for them, as in any queue.
+ */
+static void release_held(struct acd *acd, struct acd_cb *c)
+{
+	unsigned avail, working;
+	int err;
+
+	acd_business_staff(acd, c->cb->business, &avail, &working);
+	if (working || c->released)
+		return;
+
+	log_info("%s: no agent can take the call: goodbye, retried later",
+		 c->cb->id);
+	c->released = true;
+	err = acd->dialer.release ? acd->dialer.release(acd->dialer.arg,
+							c->cb->id)
+				  : acd->dialer.hangup(acd->dialer.arg,
+						       c->cb->id);
+	if (err)
+		log_warn("%s: cannot end the held call: %s", c->cb->id,
+			 strerror(err));
 }
 
 
@@ -1069,10 +1125,17 @@ static void dispatch(void *arg)
 {
 	struct acd *acd = arg;
 	struct le *le;
+	bool avail;
 
-	/* nobody to give a callback to: the queue can wait */
-	if (!acd->has_dialer || acd->dialer_down || !any_available(acd))
+	/* nobody to give a callback to: the queue can wait, but not a
+	 * customer on hold for nobody (release_held), looked at only after
+	 * what may cause it: no walk of the queue for every new request */
+	if (!acd->has_dialer || acd->dialer_down)
 		return;
+	avail = any_available(acd);
+	if (!avail && !acd->held_check)
+		return;
+	acd->held_check = false;
 
 	for (le = acd->cbs.head; le; le = le->next) {
 		struct acd_cb *c = le->data;
@@ -1087,6 +1150,8 @@ static void dispatch(void *arg)
 		hold = !strcmp(c->cb->status, "on_hold") &&
 		       !*c->cb->agent_id;
 		if (strcmp(c->cb->status, "queued") && !hold)
+			continue;
+		if (!hold && !avail)
 			continue;
 
 		/* who spoke with this number last: asked once */
@@ -1107,6 +1172,8 @@ static void dispatch(void *arg)
 
 		aa = choose(acd, c, &rule_id);
 		if (!aa) {
+			if (hold)
+				release_held(acd, c);
 			round_wait(c);
 			continue;
 		}
@@ -1115,9 +1182,7 @@ static void dispatch(void *arg)
 			reoffer(acd, c, aa);
 		else
 			offer(acd, c, aa, rule_id);
-
-		if (!any_available(acd))
-			break;
+		avail = any_available(acd);
 	}
 }
 
@@ -1210,6 +1275,10 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	/* the dialer hung up because the agent asked, on the desktop */
 	if (c->hung_up_by_agent && !strcmp(reason, "system_hangup"))
 		reason = "agent_hangup";
+	/* or because no agent could take the held call (release_held) */
+	if (c->released && !strcmp(reason, "system_hangup"))
+		reason = "no_agent";
+	c->released = false;
 
 	callback_change_init(&chg, c->cb->id, now);
 	chg.event_public = true;
@@ -1306,12 +1375,34 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 }
 
 
+/* The agent's phone, not the person, failed the offer (see acd.h):
+ * what the desk says, or NULL for a miss. */
+static const char *phone_fault(const struct acd_event *ev)
+{
+	const char *r = ev->reason ? ev->reason : "";
+
+	if (!strcmp(r, "no_agent"))
+		return "your phone is not registered";
+	if (!strcmp(r, "unreachable"))
+		return "your phone cannot be reached";
+	if (!strcmp(r, "incompatible"))
+		return "your phone refused the audio";
+	if (!strcmp(r, "rejected"))
+		return "your phone refused the call";
+	if (!strcmp(r, "no_answer") && ev->sip == 480)
+		return "your phone says it is unavailable";
+
+	return NULL;
+}
+
+
 static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
 	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
+	const char *fault = phone_fault(ev);
 	struct callback_change chg;
-	char data[160];
+	char data[160], why[96];
 
 	if (aa && c->declined) {
 		/* declined on the desktop: not a missed offer */
@@ -1320,6 +1411,17 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 	else if (aa && ev->reason && !strcmp(ev->reason, "dialer_error")) {
 		/* the dialer refused the offer: not the agent's fault */
 		agent_set_state(aa, "available", "dialer error");
+	}
+	else if (aa && fault) {
+		/* no ring again would help: out of routing until they say
+		 * they are back, the customer offered to the next agent */
+		if (ev->sip)
+			re_snprintf(why, sizeof(why), "%s (SIP %d)", fault,
+				    ev->sip);
+		else
+			str_bcpy(why, fault, sizeof(why));
+		aa->missed = 0;
+		agent_set_state(aa, "away", why);
 	}
 	else if (aa) {
 		agent_missed(aa);
@@ -1808,6 +1910,57 @@ void acd_agent_del(struct acd *acd, const char *id)
 }
 
 
+void acd_agent_registered(struct acd *acd, const char *id)
+{
+	struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	if (!aa)
+		return;
+
+	if (acd->watchh)
+		acd->watchh(aa->a->id, aa->cb[0] ? aa->cb : NULL,
+			    acd->watch_arg);
+	dispatch_soon(acd);
+}
+
+
+bool acd_agent_reachable(const struct acd *acd, const char *id)
+{
+	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	return aa && reachable(acd, aa->a);
+}
+
+
+void acd_business_staff(const struct acd *acd, const char *business,
+			unsigned *availablep, unsigned *workingp)
+{
+	unsigned avail = 0, working = 0;
+	struct le *le;
+
+	for (le = acd && business ? acd->agents.head : NULL; le;
+	     le = le->next) {
+		const struct acd_agent *aa = le->data;
+		const char *st = aa->a->state;
+
+		if (!route_serves(aa->a, business))
+			continue;
+		if (!strcmp(st, "available")) {
+			if (!reachable(acd, aa->a))
+				continue;
+			avail++;
+		}
+		if (strcmp(st, "offline") && strcmp(st, "away"))
+			working++;
+	}
+
+	if (availablep)
+		*availablep = avail;
+	if (workingp)
+		*workingp = working;
+}
+
+
 int acd_agent_state(struct acd *acd, const char *id, const char *state,
 		    const char *reason)
 {
@@ -2179,25 +2332,37 @@ int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position)
 {
 	unsigned working = 0, avail = 0;
-	struct le *le;
 
 	/* with no dialer nobody will be called: say so, not "now" */
 	if (!acd || !business || !acd->has_dialer || acd->dialer_down)
 		return -1;
 
-	for (le = acd->agents.head; le; le = le->next) {
-		const struct acd_agent *aa = le->data;
-		const char *st = aa->a->state;
-
-		if (!route_serves(aa->a, business))
-			continue;
-		if (!strcmp(st, "available"))
-			avail++;
-		if (strcmp(st, "offline") && strcmp(st, "away"))
-			working++;
-	}
+	/* an agent whose phone cannot be called is not working */
+	acd_business_staff(acd, business, &avail, &working);
 
 	return route_eta_s(position, working, avail, acd->handle_s);
+}
+
+
+static int not_after_business(const struct rank_node *n, const void *arg)
+{
+	return strcmp(rn_cb(n)->business, arg) <= 0 ? -1 : 1;
+}
+
+
+int64_t acd_wait_now_s(const struct acd *acd, const char *business)
+{
+	int64_t queued;
+
+	if (!acd || !business)
+		return -1;
+
+	queued = (int64_t)rank_before(&acd->queued, not_after_business,
+				      business) -
+		 (int64_t)rank_before(&acd->queued, before_business,
+				      business);
+
+	return acd_eta_s(acd, business, queued + 1);
 }
 
 

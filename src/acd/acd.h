@@ -11,7 +11,9 @@
  *   dialing --(busy, no answer, unreachable)--> scheduled (a retry, per
  *   the business's policy) or failed; on_hold --(customer hangs up)-->
  *   abandoned; on_hold --(agent does not answer)--> the next agent, the
- *   customer kept on hold; anything open --(process died)--> interrupted,
+ *   customer kept on hold; on_hold --(no agent left who could take it:
+ *   the goodbye prompt, reason no_agent)--> scheduled or failed, as a
+ *   busy line; anything open --(process died)--> interrupted,
  *   then retried (with a dialer in another process, only the calls it
  *   no longer holds: acd_keep_calls).
  *
@@ -25,7 +27,14 @@
  * (reserved for one callback) -> on_call -> wrap_up -> available. Each
  * state with a timer has a way out: a reservation expires, wrap-up ends,
  * and an agent who misses max_missed_offers offers in a row is set away
- * with the reason.
+ * with the reason. Only an agent whose phone can be called is reserved
+ * (acd_agent_reachable). An agent leg that fails for a reason of the
+ * agent's phone sets the agent away at once, the reason said, as no
+ * ring again would help: no_agent (not registered), unreachable (no
+ * answer from it, 404, 5xx), incompatible (488, 606), rejected (another
+ * 4xx) and 480 (the phone says it is not available). busy, declined and
+ * a ring without answer (408, the ring timeout) are misses, as before:
+ * a person who is there may take the next one.
  *
  * Every step is a compare-and-set in the store with its event row, so a
  * callback is claimed by one worker only, and a restarted process knows
@@ -82,6 +91,13 @@ struct acd_dialer {
 	/* a held customer's place in line and wait changed (optional) */
 	void (*announce)(void *arg, const char *id, int64_t position,
 			 int64_t eta_s);
+	/* does a softphone agent (endpoint "registered") have a live
+	 * registration now? (optional: without it, unknown, taken as yes;
+	 * a fixed endpoint, a URI or a number, is always reachable) */
+	bool (*agent_registered)(void *arg, const char *agent_id);
+	/* end a held call politely: the goodbye prompt, then the end with
+	 * reason no_agent (optional: without it, hangup) */
+	int (*release)(void *arg, const char *id);
 };
 
 /* what the dialer reports (see docs/call-control.md) */
@@ -155,6 +171,28 @@ void acd_agent_del(struct acd *acd, const char *id);
 void acd_rule_set(struct acd *acd, const struct rule *r);
 void acd_rule_del(struct acd *acd, const char *id);
 
+/*
+ * A softphone agent registered (or unregistered): a dispatch may now
+ * find them reachable, and their desk says whether their phone is.
+ */
+void acd_agent_registered(struct acd *acd, const char *id);
+
+/*
+ * Can the agent's phone be called now? A fixed endpoint always; a
+ * softphone while registered. Only agents whose phone can be called are
+ * reserved for a callback: a customer is never dialed for nobody.
+ */
+bool acd_agent_reachable(const struct acd *acd, const char *id);
+
+/*
+ * Who could take a callback of business now: agents serving it that
+ * are available with a reachable phone (*availablep), and working at
+ * all (available and reachable, reserved, on a call or in wrap-up;
+ * *workingp). No identity is told.
+ */
+void acd_business_staff(const struct acd *acd, const char *business,
+			unsigned *availablep, unsigned *workingp);
+
 /* A person sets their presence: available, away or offline. */
 int  acd_agent_state(struct acd *acd, const char *id, const char *state,
 		     const char *reason);
@@ -212,5 +250,9 @@ int64_t acd_position(const struct acd *acd, const char *id);
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);
+
+/* The estimated wait of a request of business made now (last in its
+ * queue), -1 when unknown: nobody working, or no dialer. */
+int64_t acd_wait_now_s(const struct acd *acd, const char *business);
 
 #endif

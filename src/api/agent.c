@@ -549,6 +549,11 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= form_json_str(mb, state);
 	err |= mbuf_write_str(mb, ",\"state_reason\":");
 	err |= form_json_str(mb, a->state_reason);
+	/* no call is routed to an agent whose phone cannot be called: the
+	 * desk says so while they are available */
+	err |= mbuf_printf(mb, ",\"phone_reachable\":%s",
+			   acd_agent_reachable(aa->api->acd, a->id) ?
+			   "true" : "false");
 	err |= mbuf_printf(mb, ",\"state_since\":%lld},\"callback\":",
 			   (long long)a->state_since);
 	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");

@@ -5,12 +5,15 @@
  *                                  codes called, time zone, the team
  *                                  keys it publishes, opening hours,
  *                                  open now or when next, whether a
- *                                  phone line is there at all
+ *                                  phone line is there at all, and
+ *                                  whether a call "now" can be served
  *   GET /v1/businesses/ID/slots    start times of "call me later" slots
  *                                  (?days=1..14, ?minutes=15..240)
  *
- * Nothing here is secret (no limits, no policy lists); CORS follows the
- * business's own origins like the rest of the public API.
+ * Nothing here is secret (no limits, no policy lists, no agent's name
+ * or count: only whether someone can call now and the expected wait);
+ * CORS follows the business's own origins like the rest of the public
+ * API.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,10 +25,13 @@
 #include "store/store.h"
 #include "form/form.h"
 #include "hours/hours.h"
+#include "acd/acd.h"
 #include "api/api_int.h"
 
 enum {
 	SLOTS_MAX = 200,
+	/* a call needs a little time before the closing, past its wait */
+	CLOSING_MARGIN_MS = 5 * 60 * 1000,
 };
 
 
@@ -100,6 +106,54 @@ static int countries_json(struct mbuf *mb, const struct business *b)
 }
 
 
+/*
+ * "now": can a request made now be served? Not when closed, when nobody
+ * is working (no agent logged in with a phone that can be called), when
+ * the expected wait is over the business's max_wait_now, or when it
+ * closes before then: the widget then offers times later, which the
+ * visitor chooses (a "when"), instead of a silent wait. null without an
+ * ACD in this process (unknown).
+ */
+static int now_json(struct mbuf *mb, struct api *api,
+		    const struct api_biz *ab, bool open, int64_t now)
+{
+	const struct business *b = ab->b;
+	const char *why = NULL;
+	unsigned avail = 0;
+	int64_t wait, close = 0;
+	int err;
+
+	if (!api->acd)
+		return mbuf_write_str(mb, "null");
+
+	wait = acd_wait_now_s(api->acd, b->id);
+	acd_business_staff(api->acd, b->id, &avail, NULL);
+
+	if (!open)
+		why = "closed";
+	else if (wait < 0)
+		why = "no_agent";
+	else if (b->max_wait_now > 0 && wait > b->max_wait_now)
+		why = "wait";
+	else if (ab->hours &&
+		 !hours_next_close(ab->hours, ab->zone, now, &close) &&
+		 close < now + wait * 1000 + CLOSING_MARGIN_MS)
+		why = "closing";
+
+	err = mbuf_printf(mb, "{\"ok\":%s,\"reason\":", why ? "false"
+			  : "true");
+	err |= why ? form_json_str(mb, why) : mbuf_write_str(mb, "null");
+	err |= mbuf_printf(mb, ",\"agents_available\":%s,\"wait_s\":",
+			   avail ? "true" : "false");
+	err |= wait < 0 ? mbuf_write_str(mb, "null") :
+		mbuf_printf(mb, "%lld", (long long)wait);
+	err |= mbuf_printf(mb, ",\"max_wait_s\":%lld}",
+			   (long long)b->max_wait_now);
+
+	return err;
+}
+
+
 static void settings(struct api *api, struct httpd_req *req,
 		     const struct api_biz *ab, const char *cors)
 {
@@ -147,6 +201,8 @@ static void settings(struct api *api, struct httpd_req *req,
 		err |= time_json(mb, next);
 	else
 		err |= mbuf_write_str(mb, "null");
+	err |= mbuf_write_str(mb, ",\"now\":");
+	err |= now_json(mb, api, ab, open, now);
 	/* the widget's look where the page sets none (null: its own) */
 	err |= mbuf_write_str(mb, ",\"widget\":{\"label\":");
 	err |= opt_str(mb, b->widget_label);

@@ -143,6 +143,30 @@ static void agent_del(void *arg, const char *id)
 }
 
 
+static bool agent_registered(void *arg, const char *agent_id)
+{
+	struct port *p = arg;
+
+	return dialer_agent_contact(p->d, agent_id) != NULL;
+}
+
+
+static int release(void *arg, const char *id)
+{
+	struct port *p = arg;
+
+	return dialer_release(p->d, id);
+}
+
+
+static void reg_h(const char *agent_id, void *arg)
+{
+	struct port *p = arg;
+
+	acd_agent_registered(p->acd, agent_id);
+}
+
+
 void app_port_connect(struct port *p, struct acd *acd, struct dialer *d)
 {
 	struct acd_dialer ops;
@@ -158,6 +182,9 @@ void app_port_connect(struct port *p, struct acd *acd, struct dialer *d)
 	ops.announce = announce;
 	ops.agent_set = agent_set;
 	ops.agent_del = agent_del;
+	ops.agent_registered = agent_registered;
+	ops.release = release;
 
+	dialer_set_reg_handler(d, reg_h, p);
 	acd_set_dialer(acd, &ops);
 }

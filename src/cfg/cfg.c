@@ -185,6 +185,9 @@ static const struct cfg_key business_keys[] = {
 	 "seconds a customer waits on hold for an agent"},
 	{"widen_after", CFG_INT, "120", 0, 86400,
 	 "seconds before a callback may go to any agent of the business"},
+	{"max_wait_now", CFG_INT, "900", 0, 86400,
+	 "the widget offers \"now\" only when the expected wait is at most "
+	 "this many seconds (else times later); 0: whatever the wait"},
 	{"recording", CFG_INT, "0", 0, 1, "1: record calls (stereo WAV)"},
 	{"prompt_hold", CFG_STR, "", 0, 0,
 	 "hold music, a prompt name (\"\": the dialer's moh)"},

@@ -80,6 +80,7 @@ struct dcall {
 
 	struct leg *cust;
 	struct leg *agl;
+	enum dialer_reason bye_reason;  /* after the goodbye prompt */
 	enum dialer_leg pending;    /* the leg step_tmr will start */
 	struct tmr step_tmr;
 	struct tmr hold_tmr;
@@ -317,15 +318,12 @@ static void call_bridge(struct dcall *c)
 static void schedule_leg(struct dcall *c, enum dialer_leg kind);
 
 
-static void max_hold_timeout(void *arg)
+/* Holding for nobody (max_hold, or dialer_release): the goodbye
+ * prompt, then the end with reason. */
+static void goodbye(struct dcall *c, enum dialer_reason reason)
 {
-	struct dcall *c = arg;
-
-	if (c->state != CS_HOLDING)
-		return;
-
-	log_info("call %s: no agent in %u s", c->id, c->max_hold_ms / 1000);
-
+	c->bye_reason = reason;
+	tmr_cancel(&c->hold_tmr);
 	c->pending = DIALER_LEG_NONE;
 	tmr_cancel(&c->step_tmr);
 
@@ -339,7 +337,19 @@ static void max_hold_timeout(void *arg)
 	c->state = CS_GOODBYE;
 	hold_stop(c->holdp);
 	if (!c->goodbye || media_stream_play(c->cust->ms, c->goodbye, false))
-		call_end_via(c, c->cust, DIALER_R_MAX_HOLD);
+		call_end_via(c, c->cust, reason);
+}
+
+
+static void max_hold_timeout(void *arg)
+{
+	struct dcall *c = arg;
+
+	if (c->state != CS_HOLDING)
+		return;
+
+	log_info("call %s: no agent in %u s", c->id, c->max_hold_ms / 1000);
+	goodbye(c, DIALER_R_MAX_HOLD);
 }
 
 
@@ -439,7 +449,7 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
 			schedule_leg(c, DIALER_LEG_CUSTOMER);
 		}
 		else if (c->state == CS_GOODBYE && l == c->cust) {
-			call_end_via(c, l, DIALER_R_MAX_HOLD);
+			call_end_via(c, l, c->bye_reason);
 		}
 		else if (c->state == CS_HOLDING && l == c->cust) {
 			(void)hold_prompt_end(c->holdp);
@@ -855,6 +865,25 @@ int dialer_hangup(struct dialer *d, const char *id)
 		return ENOENT;
 
 	call_end(c, DIALER_R_SYSTEM_HANGUP, NULL);
+
+	return 0;
+}
+
+
+int dialer_release(struct dialer *d, const char *id)
+{
+	struct dcall *c = call_find(d, id);
+
+	if (!c)
+		return ENOENT;
+
+	if (c->mode != DIALER_CUSTOMER_FIRST || c->state != CS_HOLDING ||
+	    c->pending != DIALER_LEG_NONE ||
+	    (c->agl && c->agl->state != LEG_ENDED))
+		return EBUSY;
+
+	log_info("call %s: no agent can take it: goodbye", c->id);
+	goodbye(c, DIALER_R_NO_AGENT);
 
 	return 0;
 }

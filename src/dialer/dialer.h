@@ -237,6 +237,21 @@ int  dialer_agent_set(struct dialer *d, const char *id, const char *password,
 int  dialer_agent_del(struct dialer *d, const char *id);
 /* the contact of a live registration, or NULL */
 const char *dialer_agent_contact(const struct dialer *d, const char *id);
+/*
+ * Told when an agent's softphone registers or unregisters, so that the
+ * ACD may route to it at once; a registration that lapses is not told
+ * (dialer_agent_contact says so when asked).
+ */
+typedef void (dialer_reg_h)(const char *agent_id, void *arg);
+void dialer_set_reg_handler(struct dialer *d, dialer_reg_h *h, void *arg);
+
+/*
+ * End a customer-first call on hold for which no agent is left: the
+ * goodbye prompt, then "ended" with reason no_agent, as max_hold does
+ * with max_hold. ENOENT: no such call; EBUSY: not holding, or an agent
+ * leg is ringing.
+ */
+int dialer_release(struct dialer *d, const char *id);
 
 /* hang up every call (the events are sent) and stop listening */
 void dialer_shutdown(struct dialer *d);

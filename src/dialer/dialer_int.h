@@ -83,6 +83,8 @@ struct dialer {
 	struct limit_ban_conf ban_user;  /* per (source, user) */
 	struct limit_ban_conf ban_ip;    /* per source */
 	bool stopping;
+	dialer_reg_h *regh;         /* an agent (un)registered */
+	void *reg_arg;
 };
 
 /* ---- ua.c */

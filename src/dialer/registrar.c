@@ -244,6 +244,16 @@ const char *dialer_agent_contact(const struct dialer *d, const char *id)
 }
 
 
+void dialer_set_reg_handler(struct dialer *d, dialer_reg_h *h, void *arg)
+{
+	if (!d)
+		return;
+
+	d->regh = h;
+	d->reg_arg = arg;
+}
+
+
 /* ---- digest */
 
 static void nonce_mac(const struct dialer *d, char out[33], uint64_t t)
@@ -566,6 +576,8 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 		a->expires = 0;
 		log_info("agent %s unregistered", a->id);
 		(void)sip_treply(NULL, d->sip, msg, 200, "OK");
+		if (d->regh)
+			d->regh(a->id, d->reg_arg);
 		return true;
 	}
 
@@ -596,6 +608,8 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 	(void)sip_treplyf(NULL, NULL, d->sip, msg, false, 200, "OK",
 			  "Contact: <%s>;expires=%u\r\n"
 			  "Content-Length: 0\r\n\r\n", a->contact, expires);
+	if (d->regh)
+		d->regh(a->id, d->reg_arg);
 
 	return true;
 }

@@ -35,6 +35,7 @@ static const struct store_field business_fieldv[] = {
 	STR(business, retry_delays, "120 600"),
 	INT(business, max_hold, "300", 10, 7200),
 	INT(business, widen_after, "120", 0, 86400),
+	INT(business, max_wait_now, "900", 0, 86400),
 	INT(business, recording, "0", 0, 1),
 	STR(business, prompt_hold, ""),
 	STR(business, prompt_whisper, "whisper"),

@@ -279,6 +279,10 @@ static const char *const migrations[] = {
 	"  DEFAULT 'en';"
 	"ALTER TABLE businesses ADD COLUMN announce_every INTEGER NOT NULL"
 	"  DEFAULT 60;",
+
+	/* 12: the longest expected wait the widget offers "now" with */
+	"ALTER TABLE businesses ADD COLUMN max_wait_now INTEGER NOT NULL"
+	"  DEFAULT 900;",
 };
 
 

@@ -99,6 +99,8 @@ struct business {
 	char *retry_delays;       /* seconds between attempts */
 	int64_t max_hold;         /* seconds on hold before giving up */
 	int64_t widen_after;      /* seconds before any agent will do */
+	int64_t max_wait_now;     /* the longest expected wait a "now"
+				   * request is offered with; 0: any */
 	int64_t recording;        /* 1: record calls */
 	char *prompt_hold;        /* "": the dialer's moh */
 	char *prompt_whisper;

@@ -22,6 +22,8 @@ struct rec {
 	char agent[64];
 	char id[64];
 	char mode[32];
+	bool registered;           /* softphone agents' registration */
+	int releases;
 };
 
 
@@ -57,6 +59,27 @@ static int rec_hangup(void *arg, const char *id)
 {
 	(void)arg;
 	(void)id;
+
+	return 0;
+}
+
+
+static bool rec_registered(void *arg, const char *agent_id)
+{
+	struct rec *r = arg;
+
+	(void)agent_id;
+
+	return r->registered;
+}
+
+
+static int rec_release(void *arg, const char *id)
+{
+	struct rec *r = arg;
+
+	(void)id;
+	r->releases++;
 
 	return 0;
 }
@@ -102,6 +125,8 @@ struct cbres {
 	char agent[32];
 	char last_event[32];
 	char events[512];          /* every event type, space-separated */
+	char ended_reason[32];
+	char data[1024];           /* every event's data, space-separated */
 	int64_t attempts;
 	int64_t scheduled_for;
 	bool canceled;             /* a cancel: the call is off */
@@ -123,6 +148,13 @@ static void get_h(int err, const struct callback *cb, void *arg)
 	if (cb->nevents)
 		str_bcpy(r->last_event, cb->events[cb->nevents - 1].type,
 			 sizeof(r->last_event));
+	str_bcpy(r->ended_reason, cb->ended_reason, sizeof(r->ended_reason));
+	for (size_t i = 0; i < cb->nevents; i++) {
+		size_t l = strlen(r->data);
+
+		re_snprintf(r->data + l, sizeof(r->data) - l, "%s%s",
+			    l ? " " : "", cb->events[i].data);
+	}
 	for (size_t i = 0; i < cb->nevents; i++) {
 		size_t l = strlen(r->events);
 
@@ -316,7 +348,7 @@ TEST(acd_call_completed_and_retry)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -403,7 +435,7 @@ TEST(acd_reoffer_missed_abandon_recover)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -479,7 +511,7 @@ TEST(acd_never_calls_outside_hours)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	char url[256], hours[64];
 	const char *id = "cb_0000000000050000000000000000000000e";
@@ -539,7 +571,7 @@ TEST(acd_dialer_lost)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      rec_agent_set, NULL, NULL};
+			      rec_agent_set, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -628,7 +660,7 @@ TEST(acd_accept_on_the_desk)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -803,7 +835,7 @@ TEST(acd_position_follows_the_queue)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL};
+			      NULL, NULL, NULL, NULL, NULL};
 	static const char *const ids[] = {
 		"cb_0000000000010000000000000000000000p",
 		"cb_0000000000020000000000000000000000p",
@@ -909,6 +941,196 @@ TEST(acd_agent_del_without_acd)
 {
 	acd_agent_del(NULL, "a1");
 	acd_agent_del(NULL, NULL);
+
+	return 0;
+}
+
+
+static int put_endpoint(struct store *st, const char *id,
+			const char *endpoint)
+{
+	struct agent *a = NULL;
+	int err = 0;
+
+	if (agent_alloc(&a))
+		return ENOMEM;
+	store_obj_set(a, &store_agents, "id", id);
+	store_obj_set(a, &store_agents, "login", id);
+	store_obj_set(a, &store_agents, "password_hash", "x");
+	store_obj_set(a, &store_agents, "businesses", "acme");
+	store_obj_set(a, &store_agents, "endpoint", endpoint);
+	store_obj_set(a, &store_agents, "wrap_up", "0");
+	store_obj_set(a, &store_agents, "idle_since", "1000");
+	store_put(st, &store_agents, a, true, done_h, &err);
+	mem_deref(a);
+	store_flush(st);
+
+	return err;
+}
+
+
+/*
+ * Nobody waits for nothing: an available softphone agent whose phone is
+ * not registered is not reserved (the customer is not called); once the
+ * agent's leg fails for a reason of the phone, the agent is set away at
+ * once with it, and the customer on hold goes to the next agent, or,
+ * with nobody left, hears goodbye and is retried with the real reason.
+ */
+TEST(acd_unreachable_agent_never_holds_a_customer)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL, NULL, rec_registered, rec_release};
+	struct cbres r;
+	struct agres ag;
+	unsigned avail, working;
+	char url[256];
+	const char *id = "cb_0000000000070000000000000000000000g";
+	const char *id2 = "cb_0000000000080000000000000000000000h";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_endpoint(st, "alice", "registered"), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	/* alice is available, her softphone is not registered: nobody is
+	 * called, and the business has nobody working */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
+	acd_callback_added(acd, id);
+	spin();
+	TEST_EQ_INT(rec.originates, 0);
+	TEST_ASSERT(!acd_agent_reachable(acd, "alice"));
+	TEST_ASSERT(acd_agent_reachable(acd, "bob"));   /* a fixed URI */
+	acd_business_staff(acd, "acme", &avail, &working);
+	TEST_EQ_INT(avail, 0);
+	TEST_EQ_INT(working, 0);
+	TEST_EQ_INT(acd_eta_s(acd, "acme", 1), -1);
+
+	/* it registers: the call goes out at once */
+	rec.registered = true;
+	acd_agent_registered(acd, "alice");
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_STR(rec.agent, "registered");
+	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+
+	/* the registration lapsed meanwhile: the agent leg fails; alice is
+	 * away with the reason at once (no second try), and with nobody
+	 * else working the held customer is told goodbye, not held */
+	rec.registered = false;
+	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_agent", 0);
+	spin();
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "away");
+	TEST_EQ_STR(ag.reason, "your phone is not registered");
+	TEST_EQ_INT(rec.releases, 1);
+	TEST_EQ_INT(rec.offers, 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "on_hold");
+	TEST_ASSERT(strstr(r.data, "\"reason\":\"no_agent\"") != NULL);
+
+	/* the dialer plays goodbye and ends the call: a retry, with the
+	 * real reason */
+	ev(acd, id, ACD_EV_ENDED, "customer", "no_agent", 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.last_event, "retry_scheduled");
+	TEST_EQ_STR(r.ended_reason, "no_agent");
+	TEST_EQ_INT(rec.releases, 1);
+
+	/* alice back with a phone that answers 503, bob available: the
+	 * held customer goes to bob at once, alice away with the reason */
+	rec.registered = true;
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
+	acd_callback_added(acd, id2);
+	spin();
+	TEST_EQ_INT(rec.originates, 2);
+	TEST_EQ_STR(rec.id, id2);
+	ev(acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(acd, id2, ACD_EV_LEG_FAILED, "agent", "unreachable", 503);
+	spin();
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "away");
+	TEST_EQ_STR(ag.reason, "your phone cannot be reached (SIP 503)");
+	TEST_EQ_INT(rec.offers, 1);
+	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
+	TEST_EQ_INT(rec.releases, 1);
+
+	/* bob's phone says 480: away too, and nobody is left */
+	ev(acd, id2, ACD_EV_LEG_FAILED, "agent", "no_answer", 480);
+	spin();
+	agent_state(st, "bob", &ag);
+	TEST_EQ_STR(ag.state, "away");
+	TEST_EQ_STR(ag.reason, "your phone says it is unavailable (SIP 480)");
+	TEST_EQ_INT(rec.releases, 2);
+
+	/* without the dialer's release, a hangup; the end still names
+	 * no_agent */
+	ev(acd, id2, ACD_EV_ENDED, NULL, "system_hangup", 0);
+	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_STR(r.status, "scheduled");
+	TEST_EQ_STR(r.ended_reason, "no_agent");
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* A ring without answer is a miss, as before: the person may be back
+ * for the next one; with agents busy on calls, the held customer waits
+ * for them (not told goodbye). */
+TEST(acd_missed_ring_keeps_the_agent_and_the_customer)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL, NULL, rec_registered, rec_release};
+	struct agres ag;
+	char url[256];
+	const char *id = "cb_0000000000090000000000000000000000i";
+	const char *id2 = "cb_00000000000a0000000000000000000000j";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+
+	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
+	acd_callback_added(acd, id);
+	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
+	acd_callback_added(acd, id2);
+	spin();
+	TEST_EQ_INT(rec.originates, 2);
+	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(acd, id2, ACD_EV_BRIDGED, NULL, NULL, 0);
+
+	/* alice lets it ring: a miss (3 allowed), available; bob is on a
+	 * call: the customer holds for them, no goodbye */
+	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
+	spin();
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "available");
+	TEST_EQ_STR(ag.reason, "offer missed");
+	TEST_EQ_INT(rec.releases, 0);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
 
 	return 0;
 }

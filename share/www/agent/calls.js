@@ -21,9 +21,18 @@ const REASONS = {
 	rejected: 'the call was rejected',
 	media_timeout: 'the audio stopped',
 	max_hold: 'the customer waited too long on hold',
-	no_agent: 'no agent answered in time',
+	no_agent: 'no agent could take the call',
 	interrupted: 'beckon was restarted',
 	dialer_error: 'the dialer could not place the call',
+};
+
+// An agent leg that failed for a reason of the agent's phone (the ACD
+// sets the agent away at once): what the timeline says of it.
+const PHONE = {
+	no_agent: 'the phone is not registered',
+	unreachable: 'the phone could not be reached',
+	incompatible: 'the phone refused the audio',
+	rejected: 'the phone refused the call',
 };
 
 export function reasonWords(code, me) {
@@ -80,8 +89,12 @@ export function callState(cb, meId) {
 	}
 	case 'on_hold': {
 		const held = lastOf(ev, ['answered']);
-		const ringing = lastOf(ev, ['agent_ringing', 'offered']);
-		const calling = ringing && mine
+		const last = lastOf(ev, ['agent_ringing', 'offered',
+			'agent_failed']);
+		// only while an offer to this agent is live: an agent leg
+		// that failed is over, whoever the callback shows
+		const calling = last && last.type !== 'agent_failed' &&
+			cb.agent && cb.agent === meId
 			? ' Calling you: answer your phone.'
 			: ' Waiting for an agent.';
 
@@ -157,6 +170,10 @@ export function eventWords(e, meId) {
 		return `Back in the queue: ${reasonWords(d.reason) ||
 			'no agent'}`;
 	case 'agent_failed':
+		if (PHONE[d.reason])
+			return `${who(d.agent) === 'you' ? 'Your' : `${who(
+				d.agent)}\u2019s`} phone could not take it: ` +
+				`${PHONE[d.reason]}${d.sip ? ` (SIP ${d.sip})` : ''}`;
 		return `${who(d.agent)} did not take it` +
 			`${d.reason ? `: ${reasonWords(d.reason)}` : ''}`;
 	case 'failed':

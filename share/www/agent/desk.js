@@ -70,7 +70,27 @@ export function createDesk({notify}) {
 			? 'You can change this after the call' : '';
 		$('ready').hidden = st !== 'wrap_up';
 		$('me-name').textContent = me.agent.name || me.agent.id;
+		renderPhoneNote(st);
 		renderIdle();
+	}
+
+	// No call is routed to an agent whose phone cannot be called: say
+	// so while available, and why beckon set them away (a phone that
+	// failed an offer), with the way back.
+	function renderPhoneNote(st) {
+		const why = me.agent.state_reason || '';
+		let text = '';
+
+		if (st === 'away' && why && why !== 'by the agent')
+			text = `beckon set you away: ${why}. ` +
+				(why.startsWith('your phone')
+					? 'Check your phone, then choose Available.'
+					: 'Choose Available when you are back.');
+		else if (st === 'available' && me.agent.phone_reachable === false)
+			text = 'Your phone is not registered: no calls come to you ' +
+				'until it is. Start your softphone.';
+		$('phone-note').textContent = text;
+		$('phone-note').hidden = !text;
 	}
 
 	function tickPresence() {
@@ -306,8 +326,9 @@ export function createDesk({notify}) {
 		const active = mine && ACTIVE.has(cb.status);
 
 		$('controls').hidden = !active;
-		// an ended call stays on screen until the next one or Close
-		$('close-pop').hidden = ACTIVE.has(cb.status) || acceptOpen(cb) ||
+		// an ended call stays on screen until the next one or Close;
+		// one gone to another agent (or to nobody) may be closed now
+		$('close-pop').hidden = active || acceptOpen(cb) ||
 			(needsWrapup(cb, agentId()) && !wrapped.has(cb.id));
 		$('hangup').disabled = !active;
 		$('resched').disabled = !(mine && cb.status === 'connected');

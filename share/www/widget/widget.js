@@ -49,6 +49,9 @@ en: {
 	e_closed: 'No calls can be booked now.',
 	e_setup: 'Call-back requests are not available here.',
 	e_other: 'Something went wrong: {m}',
+	n_no_agent: 'No agent is free now.', n_wait: 'The wait is long.',
+	n_closing: 'We close soon.', n_pick: 'Pick a time to be called.',
+	n_retry: 'No agent was free. Next try: {t}.',
 	s_title: 'Your call request', queued: 'You are number {n} in line.',
 	queuedx: 'Your request is in line.', eta: 'Expected wait: about {m} min.',
 	eta0: 'Expected wait: under a minute.',
@@ -97,6 +100,9 @@ fr: {
 	e_closed: 'Aucun appel ne peut être réservé.',
 	e_setup: 'Les demandes de rappel ne sont pas disponibles ici.',
 	e_other: 'Une erreur est survenue : {m}',
+	n_no_agent: 'Aucun conseiller libre.', n_wait: 'L’attente est longue.',
+	n_closing: 'Nous fermons bientôt.', n_pick: 'Choisissez une heure ' +
+	'd’appel.', n_retry: 'Aucun conseiller libre. Prochain appel : {t}.',
 	s_title: 'Votre demande d’appel',
 	queued: 'Vous êtes numéro {n} dans la file.',
 	queuedx: 'Votre demande est dans la file.',
@@ -121,6 +127,7 @@ fr: {
 	b_canceled: 'Annulé'
 }
 };
+
 
 var LANG = 'en', LOC = 'en';
 [D.lang, document.documentElement.lang].concat(navigator.languages ||
@@ -604,6 +611,7 @@ function buildDialog() {
 				t('soon', {t: when(BIZINFO.next_open)}) :
 				t('now')]),
 			h('label', {'class': 'o'}, [el.later, t('later')])]),
+		el.nowMsg = h('p', {'class': 'm', id: 'nwm', hidden: true}),
 		el.slotBox,
 		h('p', {'class': 'm', text: D.consent ||
 			t('consent', {b: BIZINFO.name || BIZ})}),
@@ -670,6 +678,8 @@ function open(team, from) {
 	if (dlg && dlg.open)
 		return;
 	btn.disabled = true;
+	if (BIZINFO)
+		BIZP = null;
 	business().then(function (r) {
 		btn.disabled = false;
 		if (!BIZINFO) {
@@ -681,12 +691,25 @@ function open(team, from) {
 		}
 		if (!dlg)
 			buildDialog();
+		nowCheck();
 		if (team && el.team.querySelector('option[value="' +
 				CSS.escape(team) + '"]'))
 			el.team.value = team;
 		dlg.showModal();
 		focusIn();
 	});
+}
+
+/* no call now: why, and "later" (a time chosen is the consent) */
+function nowCheck() {
+	var n = BIZINFO.now || {}, w = n.reason != 'closed' && n.reason;
+
+	el.nowMsg.textContent = w ? t('n_' + w) + ' ' + t('n_pick') : '';
+	show(el.nowMsg, w);
+	if (w && !cur) {
+		el.later.checked = true;
+		slots();
+	}
 }
 
 function focusIn() {
@@ -721,13 +744,14 @@ function words() {
 	if (!c.id)
 		return [t('sending'), '', t('sending')];
 	if (s == 'queued') {
-		eta = c.eta == null ? '' : c.eta < 60 ? t('eta0') :
+		eta = c.eta == null ? t('n_no_agent') : c.eta < 60 ? t('eta0') :
 			t('eta', {m: Math.round(c.eta / 60)});
 		return [c.pos > 0 ? t('queued', {n: c.pos}) : t('queuedx'), eta,
 			c.pos > 0 ? t('b_q', {n: c.pos}) : t('b_l')];
 	}
 	if (s == 'scheduled' && c.at)
-		return [ev.type == 'retry_scheduled' ?
+		return [ev.type == 'retry_scheduled' ? d.reason == 'no_agent' ?
+			t('n_retry', {t: when(c.at)}) :
 			t('retrying', {r: r, t: when(c.at)}) :
 			t('scheduled', {t: when(c.at)}), '',
 			t('b_s', {t: when(c.at)})];
