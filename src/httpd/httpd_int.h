@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <re.h>
 
 struct httpd_ws;
@@ -21,6 +22,17 @@ enum {
 struct hdr {
 	struct pl name;
 	struct pl val;
+};
+
+/* a parsed request head; its pointers point into the bytes parsed */
+struct httpd_head {
+	struct pl method, path, query;  /* path without query, query
+					   without '?' */
+	struct hdr hdrv[MAX_HEADERS];
+	unsigned nhdr;
+	size_t clen;             /* Content-Length, 0 without one */
+	bool close;              /* Connection: close, or HTTP/1.0 without
+				    keep-alive */
 };
 
 struct httpd {
@@ -56,13 +68,30 @@ struct httpd_req {
 	struct httpd *h;
 	struct sa peer;
 	char *buf;               /* header block + body */
-	struct pl method, path, query, body;
-	struct hdr hdrv[MAX_HEADERS];
-	unsigned nhdr;
+	struct httpd_head head;  /* pointing into buf */
+	struct pl body;
 	struct mbuf *answer;
 	bool close;              /* close the connection after the answer */
 	bool answered;
 };
+
+/*
+ * parse.c: pure functions over bytes (no connection), for httpd.c and
+ * the fuzz targets. skip_blank: the CR and LF bytes before a request.
+ * head_end: the length of the head up to and including its blank line,
+ * 0 while it has not ended. head_parse: the head (hlen bytes, ending in
+ * the blank line) into *hd; 0, or the HTTP status to fail with (400,
+ * 411, 413 for a Content-Length over max_body, 431, 505). head_move:
+ * the head's pointers follow its bytes moved by d. head_hdr: the first
+ * header called name (case-insensitive).
+ */
+size_t   httpd_skip_blank(const char *p, size_t len);
+size_t   httpd_head_end(const char *p, size_t len);
+uint16_t httpd_head_parse(struct httpd_head *hd, const char *buf,
+			  size_t hlen, size_t max_body);
+void     httpd_head_move(struct httpd_head *hd, ptrdiff_t d);
+bool     httpd_head_hdr(const struct httpd_head *hd, const char *name,
+			struct pl *val);
 
 /* httpd.c */
 void httpd_conn_linger(struct conn *c);
