@@ -93,6 +93,37 @@ void     httpd_head_move(struct httpd_head *hd, ptrdiff_t d);
 bool     httpd_head_hdr(const struct httpd_head *hd, const char *name,
 			struct pl *val);
 
+/*
+ * wsframe.c: a client's WebSocket frame header from bytes alone. 0: the
+ * whole frame is in p[0..avail): its payload of f->len bytes follows
+ * f->hlen bytes of header (with the mask key); EAGAIN: not all there yet;
+ * EPROTO: the connection must fail with f->code (f->why says why).
+ * unmask: the payload in place.
+ */
+enum {
+	WS_MAX_MSG = 65536,      /* bytes in a frame and in a message */
+	WS_OP_CONT = 0x0,
+	WS_OP_TEXT = 0x1,
+	WS_OP_BIN = 0x2,
+	WS_OP_CLOSE = 0x8,       /* this and above: control frames */
+	WS_OP_PING = 0x9,
+	WS_OP_PONG = 0xa,
+};
+
+struct ws_frame {
+	bool fin;
+	uint8_t op;
+	uint64_t len;            /* payload bytes */
+	size_t hlen;             /* header bytes, with the mask key */
+	uint8_t key[4];
+	uint16_t code;           /* EPROTO: the close status */
+	const char *why;
+};
+
+int  httpd_ws_frame_decode(struct ws_frame *f, const uint8_t *p,
+			   size_t avail);
+void httpd_ws_unmask(uint8_t *p, size_t len, const uint8_t key[4]);
+
 /* httpd.c */
 void httpd_conn_linger(struct conn *c);
 
