@@ -89,6 +89,7 @@ void registrar_challenge(struct dialer *d, const struct sip_msg *msg,
 			 bool stale);
 bool registrar_authorized(struct dialer *d, const struct sip_msg *msg,
 			  const char **userp, bool *stalep);
+void registrar_nonce(const struct dialer *d, char out[49]);
 /* EINVAL: not an agent spec; ENOENT: unknown agent id */
 int  agent_spec_check(const struct dialer *d, const char *spec);
 /* ENODEV: a known agent with no registration and no endpoint */
