@@ -1,11 +1,15 @@
 #!/bin/sh
 # Install the Debian packages beckon needs to build, run, test and bench.
 # Idempotent: it installs only what is missing, so `make run` and `make test`
-# can call it every time at the cost of one dpkg query.
+# can call it every time at the cost of one dpkg query. `deps.sh fuzz`
+# adds what `make fuzz` needs: clang and its runtime (libFuzzer, ASan).
 set -e
 
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light"
+if [ "${1:-}" = fuzz ]; then
+	PKGS="$PKGS clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PKGS; do
