@@ -13,8 +13,8 @@
 #include "fuzz.h"
 
 enum {
-	MAX_HEADER = 8192,     /* as the server's default http_max_header */
-	MAX_BODY = 65536,
+	MAX_HEADER = 16384,    /* as the API's listener (src/api/api.c) */
+	MAX_BODY = 16384,      /* http_max_body's default */
 };
 
 
