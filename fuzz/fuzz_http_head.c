@@ -4,6 +4,8 @@
  * as httpd.c's conn_parse cuts it (blank lines skipped, the head bounded
  * by max_header, each head copied into a buffer of its own size, parsed,
  * the body framed by its Content-Length), then every header looked up.
+ * A parsed head must hold no NUL in its method or header names (they
+ * are tokens; a NUL is where a C-string reader would see another name).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,13 @@ static void look(const struct httpd_head *hd)
 		"X-Forwarded-For", "Origin"};
 	struct pl v;
 	size_t i;
+
+	if (memchr(hd->method.p, '\0', hd->method.l))
+		abort();
+	for (i = 0; i < hd->nhdr; i++) {
+		if (memchr(hd->hdrv[i].name.p, '\0', hd->hdrv[i].name.l))
+			abort();
+	}
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (httpd_head_hdr(hd, names[i], &v) && v.l)

@@ -22,11 +22,15 @@ enum {
 };
 
 
-/* a token character (RFC 9110 5.6.2) */
+/*
+ * A token character (RFC 9110 5.6.2). Not NUL: strchr finds the
+ * terminator of its own string.
+ */
 static bool tchar(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch);
+	       (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 
