@@ -39,8 +39,8 @@ run_one() {
 		-print_final_stats=1 -artifact_prefix="$dir/artifacts/$n/" \
 		$dict "$dir/corpus/$n" "$src/fuzz/corpus/$n" >"$log" 2>&1
 	rc=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+	runs=$(LC_ALL=C sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1)
 	if [ $rc = 0 ]; then
 		echo "fuzz: $n: ${secs}s, ${runs:-?} runs, ${cov:-cov: ?}, clean"
 	else
