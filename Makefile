@@ -7,6 +7,7 @@
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
+#   make bench-startup    start-up time per open callback, 10k and 100k
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
 #                         FUZZ_JOBS at a time); fails on a crash, leak, UB
@@ -30,7 +31,7 @@ FUZZ_TARGETS ?=
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
 .PHONY: all deps build run test bench-intake bench-acd bench-calls \
-	bench-media fuzz clean
+	bench-media bench-startup fuzz clean
 
 all: build
 
@@ -60,6 +61,9 @@ bench-calls: build
 
 bench-media: build
 	@sh bench/media/run.sh $(BUILD_DIR)/beckon
+
+bench-startup: build
+	@sh bench/startup/run.sh $(BUILD_DIR)/beckon
 
 # its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
 fuzz:

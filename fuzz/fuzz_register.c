@@ -1,27 +1,40 @@
 /*
  * The registrar's handling of REGISTER (src/dialer/registrar.c): the
  * input is one SIP message, decoded by libre's sip_msg_decode as the
- * SIP stack does, then handed to registrar_request twice: as it came
+ * SIP stack does, checked as every request is first (check.c, RFC
+ * 4475's invalid requests), then handed to registrar_request twice: as it came
  * (no or forged credentials: challenged or refused), and with a valid
  * digest for agent "alice" added, so that what follows authentication
  * (the AOR check, the Contact and expires handling) is reached too.
  * Replies go nowhere: the SIP stack has no transport.
+ *
+ * Guessing bans (the configuration's defaults) count per source
+ * address: each run of SRC_SHARE inputs comes from an address of its
+ * own, so that bans start (a few bad digests from one address) and end
+ * (the next address), and a banned source is not all the target sees.
+ * The ban table's state carries over between inputs, as in the server.
  */
 #include <string.h>
 #include <re.h>
 #include "util/util.h"
+#include "cfg/cfg.h"
 #include "dialer/dialer_int.h"
 #include "fuzz.h"
 
 static struct dialer *d;
+static uint32_t inputs;
 
 enum {
 	MSG_MAX = 16384,
+	SRC_SHARE = 8,          /* inputs from one source address */
 };
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct cfg *cfg = NULL;
+	int err;
+
 	(void)argc;
 	(void)argv;
 
@@ -33,12 +46,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!d)
 		return 1;
 	str_bcpy(d->domain, "beckon.test", sizeof(d->domain));
-	if (sip_alloc(&d->sip, NULL, 32, 32, 32, "beckon-fuzz", NULL, NULL) ||
-	    registrar_alloc(d) ||
-	    dialer_agent_set(d, "alice", "alice-secret", NULL))
-		return 1;
+	err  = cfg_alloc(&cfg);
+	err |= sip_alloc(&d->sip, NULL, 32, 32, 32, "beckon-fuzz", NULL,
+			 NULL);
+	if (!err)
+		err = registrar_alloc(d, cfg);
+	if (!err)
+		err = dialer_agent_set(d, "alice", "alice-secret", NULL);
+	mem_deref(cfg);
 
-	return 0;
+	return err ? 1 : 0;
 }
 
 
@@ -55,9 +72,10 @@ static void handle(const uint8_t *data, size_t size)
 	if (!sip_msg_decode(&msg, mb) && msg->req &&
 	    !pl_strcmp(&msg->met, "REGISTER")) {
 		/* as the SIP stack fills them in */
-		(void)sa_set_str(&msg->src, "127.0.0.1", 5070);
+		sa_set_in(&msg->src, 0x0a000000 + inputs / SRC_SHARE, 5070);
 		msg->tp = SIP_TRANSP_UDP;
-		(void)registrar_request(d, msg);
+		if (!dialer_check_request(d, msg))
+			(void)registrar_request(d, msg);
 	}
 
 	mem_deref(msg);
@@ -114,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!d || size > MSG_MAX)
 		return 0;
+	++inputs;
 
 	handle(data, size);
 

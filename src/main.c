@@ -66,7 +66,7 @@ static const char *const dialer_keys[] = {
 	"trunk_password", "trunk_register", "trunk_transport", "rtp_ports",
 	"rtp_timeout", "ring_timeout", "max_hold", "prompt_dir", "record_dir",
 	"control_listen", "control_secret", "log_level", "log_timestamps",
-	"log_full_numbers", NULL,
+	"log_format", "log_full_numbers", NULL,
 };
 
 
@@ -107,6 +107,20 @@ static void dialer_usage(FILE *f)
 				*keys[i].def ? keys[i].def : "none");
 		}
 	}
+}
+
+
+/* log_level, log_format and log_timestamps (cfg checked them) */
+static void log_setup(const struct cfg *cfg)
+{
+	enum log_level lvl = LOG_LVL_INFO;
+	enum log_format fmt = LOG_FMT_TEXT;
+
+	(void)log_level_parse(&lvl, cfg_str(cfg, "log_level"));
+	(void)log_format_parse(&fmt, cfg_str(cfg, "log_format"));
+	log_set_level(lvl);
+	log_set_format(fmt);
+	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 }
 
 
@@ -172,10 +186,14 @@ static int serve_args(struct cfg *cfg, int argc, char **argv,
 			return err;
 	}
 
+	/* the file's errors are logged as the command line asked */
+	log_setup(cfg);
+
 	if (file) {
 		err = cfg_load_file(cfg, file);
 		if (err)
 			return err;
+		log_setup(cfg);
 	}
 
 	return 0;
@@ -185,7 +203,6 @@ static int serve_args(struct cfg *cfg, int argc, char **argv,
 static int cmd_serve(int argc, char **argv, bool dialer)
 {
 	struct cfg *cfg = NULL;
-	enum log_level lvl = LOG_LVL_INFO;
 	int err;
 
 	err = cfg_alloc(&cfg);
@@ -196,10 +213,6 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 			 dialer ? dialer_usage : serve_usage);
 	if (err)
 		goto out;
-
-	(void)log_level_parse(&lvl, cfg_str(cfg, "log_level"));
-	log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	err = dialer ? app_dialer(cfg) : app_serve(cfg);
 
@@ -216,6 +229,9 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 int main(int argc, char **argv)
 {
 	int ret;
+
+	/* libre's messages, from any command, go through our log */
+	log_libre_attach();
 
 	if (argc < 2) {
 		usage(stderr);

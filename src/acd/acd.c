@@ -12,6 +12,7 @@
  * gives two callbacks to the same person.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <re.h>
@@ -26,7 +27,6 @@
 
 enum {
 	SEC = 1000,
-	OPEN_MAX = 100000,
 	STUCK_MS = 15 * 60 * SEC,  /* a reservation with no news at all */
 	CALL_MAX_MS = 8 * 3600 * SEC, /* a call, however long */
 	TRIED_MAX = 512,
@@ -49,6 +49,8 @@ struct acd_cb {
 	uint32_t hk;               /* hash_joaat_str of the id */
 	struct acd *acd;
 	struct callback *cb;
+	struct rank_node rn;       /* in acd->queued while queued */
+	bool canceled;             /* by the customer: out of the queue */
 	bool busy;                 /* a store change is in flight */
 	unsigned changing;         /* how many */
 	char next_status[16];      /* the status once they are applied */
@@ -90,6 +92,7 @@ struct acd {
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
 	struct list cbs;           /* open callbacks, in queue order */
+	struct rank_tree queued;   /* the queued ones, for positions */
 	struct hash *cbh;          /* the same, by id */
 	uint32_t cbh_size;         /* its buckets (it grows, hash_fit) */
 	uint32_t ncb;              /* how many it holds */
@@ -105,6 +108,7 @@ struct acd {
 	unsigned max_missed;
 	uint64_t reoffer_ms;       /* reoffer_after, in ms */
 	bool started;
+	bool keep_calls;           /* a remote dialer's calls outlive us */
 	acd_watch_h *watchh;
 	void *watch_arg;
 };
@@ -219,6 +223,27 @@ static void agent_persist(struct acd_agent *aa)
 static void agent_timeout(void *arg);
 
 
+/* Each state with a timer has a way out (see acd.h). */
+static void agent_tmr_start(struct acd_agent *aa)
+{
+	const char *state = aa->a->state;
+
+	tmr_cancel(&aa->tmr);
+	if (!strcmp(state, "offered")) {
+		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "on_call")) {
+		/* the dialer reports every end (media timeout included):
+		 * this is only a net under a lost report */
+		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
+	}
+	else if (!strcmp(state, "wrap_up")) {
+		tmr_start(&aa->tmr, (uint64_t)aa->a->wrap_up * SEC,
+			  agent_timeout, aa);
+	}
+}
+
+
 static void agent_set_state(struct acd_agent *aa, const char *state,
 			    const char *reason)
 {
@@ -239,19 +264,7 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 	if (!strcmp(state, "available"))
 		store_obj_set(a, &store_agents, "idle_since", t);
 
-	tmr_cancel(&aa->tmr);
-	if (!strcmp(state, "offered")) {
-		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
-	}
-	else if (!strcmp(state, "on_call")) {
-		/* the dialer reports every end (media timeout included):
-		 * this is only a net under a lost report */
-		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
-	}
-	else if (!strcmp(state, "wrap_up")) {
-		tmr_start(&aa->tmr, (uint64_t)a->wrap_up * SEC, agent_timeout,
-			  aa);
-	}
+	agent_tmr_start(aa);
 
 	if (strcmp(state, "offered") && strcmp(state, "on_call"))
 		aa->cb[0] = '\0';
@@ -310,12 +323,66 @@ static void acd_agent_destructor(void *arg)
 
 /* ---- callbacks in memory ---- */
 
+static const struct callback *rn_cb(const struct rank_node *n)
+{
+	return ((const struct acd_cb *)(const void *)
+		((const char *)n - offsetof(struct acd_cb, rn)))->cb;
+}
+
+
+/* The order of positions: a business's queue in the order dispatch
+ * walks it (priority, then when first asked), ties by id. */
+static int rank_cmp(const struct rank_node *a, const struct rank_node *b)
+{
+	const struct callback *x = rn_cb(a);
+	const struct callback *y = rn_cb(b);
+	int c = strcmp(x->business, y->business);
+
+	if (c)
+		return c;
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->created_at != y->created_at)
+		return x->created_at < y->created_at ? -1 : 1;
+
+	return strcmp(x->id, y->id);
+}
+
+
+static int before_business(const struct rank_node *n, const void *arg)
+{
+	return strcmp(rn_cb(n)->business, arg);
+}
+
+
+static int before_node(const struct rank_node *n, const void *arg)
+{
+	return rank_cmp(n, arg);
+}
+
+
+/* In acd->queued exactly while queued (in memory, that is stored) and
+ * not canceled: a position counts only those. */
+static void rank_sync(struct acd_cb *c)
+{
+	bool want = c->he.list && !c->canceled &&
+		    !strcmp(c->cb->status, "queued");
+
+	if (want && !c->rn.size)
+		rank_insert(&c->acd->queued, &c->rn);
+	else if (!want && c->rn.size)
+		rank_remove(&c->acd->queued, &c->rn);
+}
+
+
 static void acd_cb_destructor(void *arg)
 {
 	struct acd_cb *c = arg;
 
 	tmr_cancel(&c->offer_tmr);
 	tmr_cancel(&c->round_tmr);
+	if (c->rn.size)
+		rank_remove(&c->acd->queued, &c->rn);
 	list_unlink(&c->le);
 	if (c->he.list) {
 		hash_unlink(&c->he);
@@ -382,6 +449,7 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 	c->hk = hash_joaat_str(cb->id);
 	hash_append(acd->cbh, c->hk, &c->he, c);
 	hash_fit(&acd->cbh, &acd->cbh_size, ++acd->ncb, CBH_MAX, cb_key);
+	rank_sync(c);
 
 	return c;
 }
@@ -438,6 +506,7 @@ static void change_h(int err, void *arg)
 			str_set(&cb->agent_id, x->agent_id);
 		if (x->ended_reason[0])
 			str_set(&cb->ended_reason, x->ended_reason);
+		rank_sync(c);
 
 		if (acd->watchh)
 			acd->watchh(*cb->agent_id ? cb->agent_id : NULL,
@@ -682,6 +751,12 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.goodbye = b ? b->prompt_goodbye : "goodbye";
 	call.max_hold_s = b ? b->max_hold : 300;
 	call.record = b && b->recording;
+	call.language = b ? b->language : NULL;
+	call.greeting = c->cb->business;
+	call.announce_every = b ? b->announce_every : 0;
+	/* an agent is reserved: the customer is next, their wait moot */
+	call.position = 1;
+	call.eta_s = 0;
 
 	err = acd->dialer.originate(acd->dialer.arg, &call);
 	if (err) {
@@ -1269,6 +1344,33 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 
 /*
+ * A customer on hold lost their agent: they wait behind those of their
+ * business who were held before them, and the dialer says so.
+ */
+static void hold_announce(struct acd_cb *c)
+{
+	struct acd *acd = c->acd;
+	int64_t position = 1;
+	struct le *le;
+
+	if (!acd->dialer.announce || strcmp(cb_status(c), "on_hold"))
+		return;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *o = le->data;
+
+		if (o != c && !strcmp(cb_status(o), "on_hold") &&
+		    !strcmp(o->cb->business, c->cb->business) &&
+		    o->held_since < c->held_since)
+			++position;
+	}
+
+	acd->dialer.announce(acd->dialer.arg, c->cb->id, position,
+			     acd_eta_s(acd, c->cb->business, position));
+}
+
+
+/*
  * The dialer was lost during the call (a remote dialer died or its link
  * broke): as after a crash of this process, the call is "interrupted",
  * then retried or failed; the agent is free again.
@@ -1376,8 +1478,10 @@ void acd_call_event(struct acd *acd, const char *id,
 	case ACD_EV_LEG_FAILED:
 		/* after the bridge a leg's end is the call's end, which
 		 * follows: only an agent who never took the call failed */
-		if (!customer && strcmp(cb_status(c), "connected"))
+		if (!customer && strcmp(cb_status(c), "connected")) {
 			on_agent_failed(c, ev);
+			hold_announce(c);
+		}
 		break;
 
 	case ACD_EV_ENDED:
@@ -1489,6 +1593,61 @@ static void open_h(int err, void *const *v, size_t n, void *arg)
 }
 
 
+/* In a call when the process stopped, with a dialer that outlives it:
+ * as it was, agent included, until the dialer's port says whether the
+ * call is still there (acd_calls_kept). */
+static void keep(struct acd_cb *c)
+{
+	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
+
+	log_info("%s: was %s when beckon stopped: kept for the dialer to "
+		 "give back", c->cb->id, c->cb->status);
+
+	/* the last change stored is the nearest time we know */
+	c->held_since = c->cb->updated_at;
+	c->connected_at = c->cb->updated_at;
+	if (*c->cb->agent_id)
+		str_bcpy(c->tried, c->cb->agent_id, sizeof(c->tried));
+
+	if (aa && (!strcmp(aa->a->state, "offered") ||
+		   !strcmp(aa->a->state, "on_call"))) {
+		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
+		agent_tmr_start(aa);
+	}
+}
+
+
+static bool in_call(const struct acd_cb *c)
+{
+	return !strcmp(c->cb->status, "dialing") ||
+	       !strcmp(c->cb->status, "on_hold") ||
+	       !strcmp(c->cb->status, "connected");
+}
+
+
+void acd_keep_calls(struct acd *acd)
+{
+	if (acd)
+		acd->keep_calls = true;
+}
+
+
+void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg)
+{
+	struct le *le;
+
+	if (!acd || !acd->keep_calls || !h)
+		return;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *c = le->data;
+
+		if (in_call(c) && !c->busy)
+			h(c->cb->id, arg);
+	}
+}
+
+
 int acd_start(struct acd *acd)
 {
 	struct load ld = {acd, 0};
@@ -1504,7 +1663,7 @@ int acd_start(struct acd *acd)
 	if (!err)
 		err = store_list(acd->st, &store_rules, rules_h, &ld);
 	if (!err)
-		err = store_callbacks_open(acd->st, OPEN_MAX, open_h, &ld);
+		err = store_callbacks_open(acd->st, STORE_ALL, open_h, &ld);
 	store_flush(acd->st);
 	if (err || ld.err)
 		return err ? err : ld.err;
@@ -1523,21 +1682,27 @@ int acd_start(struct acd *acd)
 			cb_retry_or_fail(c, "interrupted", 0);
 			continue;
 		}
-		recover(c);
+		if (acd->keep_calls && in_call(c))
+			keep(c);
+		else
+			recover(c);
 	}
 	store_flush(acd->st);
 
-	/* agents reserved or on a call were so for a process now gone */
+	/* agents reserved or on a call were so for a process now gone,
+	 * but for those of a call kept */
 	for (le = acd->agents.head; le; le = le->next) {
 		struct acd_agent *aa = le->data;
 
+		if (aa->cb[0])
+			continue;
 		if (!strcmp(aa->a->state, "offered") ||
 		    !strcmp(aa->a->state, "on_call") ||
 		    !strcmp(aa->a->state, "wrap_up"))
 			agent_set_state(aa, "available", "restarted");
 	}
 
-	log_info("%u open callbacks, %u agents, %zu rules",
+	log_info("%u open callbacks loaded (every one), %u agents, %zu rules",
 		 list_count(&acd->cbs), list_count(&acd->agents),
 		 acd->rulen);
 
@@ -1634,8 +1799,11 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 
 void acd_agent_del(struct acd *acd, const char *id)
 {
+	if (!acd)
+		return;
+
 	mem_deref(agent_find(acd, id));
-	if (acd && acd->has_dialer && acd->dialer.agent_del)
+	if (acd->has_dialer && acd->dialer.agent_del)
 		acd->dialer.agent_del(acd->dialer.arg, id);
 }
 
@@ -1777,7 +1945,11 @@ static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
 				    "\"priority\":%lld}", rule->id,
 				    (long long)need.priority);
 			chg.event_data = data;
+			/* out of the tree while its key changes */
+			if (c->rn.size)
+				rank_remove(&acd->queued, &c->rn);
 			c->cb->priority = need.priority;
+			rank_sync(c);
 			list_unlink(&c->le);
 			cb_insert(acd, c);
 			cb_change(c, &chg, NULL);
@@ -1813,6 +1985,13 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 
 		if (aa)
 			agent_set_state(aa, "available", "offer withdrawn");
+	}
+
+	/* out of the queue's positions now, even while a change of its
+	 * is in flight */
+	if (c) {
+		c->canceled = true;
+		rank_sync(c);
 	}
 
 	if (c && !c->busy)
@@ -1979,6 +2158,23 @@ int acd_agent_ready(struct acd *acd, const char *agent_id)
 }
 
 
+int64_t acd_position(const struct acd *acd, const char *id)
+{
+	const struct acd_cb *c;
+
+	if (!acd || !id)
+		return -1;
+
+	c = cb_find(acd, id);
+	if (!c || !c->rn.size)
+		return 0;
+
+	return (int64_t)rank_before(&acd->queued, before_node, &c->rn) -
+	       (int64_t)rank_before(&acd->queued, before_business,
+				    c->cb->business) + 1;
+}
+
+
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position)
 {
@@ -2129,6 +2325,7 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 		return err;
 	}
 	list_init(&acd->cbs);
+	acd->queued.cmp = rank_cmp;
 	list_init(&acd->agents);
 	if (tz_registry_alloc(&acd->tz, NULL)) {
 		mem_deref(acd);

@@ -12,7 +12,8 @@
  *   the business's policy) or failed; on_hold --(customer hangs up)-->
  *   abandoned; on_hold --(agent does not answer)--> the next agent, the
  *   customer kept on hold; anything open --(process died)--> interrupted,
- *   then retried.
+ *   then retried (with a dialer in another process, only the calls it
+ *   no longer holds: acd_keep_calls).
  *
  *   Agent first with accept_timeout: queued --(an agent is reserved and
  *   the callback claimed, event "offered", nothing dialed)--> queued,
@@ -59,6 +60,13 @@ struct acd_call {
 	const char *goodbye;      /* after max_hold */
 	int64_t max_hold_s;
 	bool record;
+	/* on hold: the business's greeting (its id), then the place in
+	 * line and the wait in language, again every announce_every s */
+	const char *language;
+	const char *greeting;
+	int64_t announce_every;
+	int64_t position;         /* 0: unknown */
+	int64_t eta_s;            /* -1: unknown */
 };
 
 struct acd_dialer {
@@ -71,6 +79,9 @@ struct acd_dialer {
 	/* an agent's SIP credentials and endpoint (optional) */
 	void (*agent_set)(void *arg, const struct agent *a);
 	void (*agent_del)(void *arg, const char *id);
+	/* a held customer's place in line and wait changed (optional) */
+	void (*announce)(void *arg, const char *id, int64_t position,
+			 int64_t eta_s);
 };
 
 /* what the dialer reports (see docs/call-control.md) */
@@ -123,6 +134,19 @@ void acd_dialer_ready(struct acd *acd, bool ready);
 /* Start: load agents, rules and open callbacks, recover interrupted
  * calls, start the timers. Runs the store synchronously. */
 int  acd_start(struct acd *acd);
+
+/*
+ * The dialer is another process: a call may outlive this one. Said
+ * before acd_start, the callbacks the store has in a call (dialing,
+ * on_hold, connected) and their agents stay as they were instead of
+ * being interrupted; acd_calls_kept lists them (once, after acd_start)
+ * for the dialer's port to take back. The port reports each one it
+ * cannot take back as ACD_EV_INTERRUPTED: then, and only then, it is
+ * interrupted and retried as after a crash.
+ */
+typedef void (acd_call_h)(const char *id, void *arg);
+void acd_keep_calls(struct acd *acd);
+void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg);
 
 /* The admin API's changes, after they are stored. */
 void acd_business_set(struct acd *acd, const struct business *b);
@@ -179,6 +203,11 @@ int  acd_decline(struct acd *acd, const char *id, const char *agent_id);
 int  acd_accept(struct acd *acd, const char *id, const char *agent_id);
 int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
 			  const char *agent_id);
+
+/* The 1-based place of callback id in its business's queue (priority,
+ * then when first asked), 0 when it is not queued, -1 without an ACD:
+ * O(log n) at any queue length. */
+int64_t acd_position(const struct acd *acd, const char *id);
 
 /* Estimated wait of the callback at position, -1 when unknown. */
 int64_t acd_eta_s(const struct acd *acd, const char *business,

@@ -58,4 +58,32 @@ const struct agent *route_choose(const struct route_req *rq,
 int64_t route_eta_s(int64_t position, unsigned agents_working,
 		    unsigned agents_available, int64_t handle_s);
 
+/*
+ * rank.c: an order-statistic tree (a treap with subtree sizes) of nodes
+ * embedded in their owners. cmp orders two nodes (keys unique);
+ * rank_before counts the nodes for which probe says "before" (< 0),
+ * which must be a prefix of cmp's order. O(log n) expected each.
+ */
+struct rank_node {
+	struct rank_node *l, *r;
+	uint32_t prio;
+	uint32_t size;             /* of the subtree; 0: not in a tree */
+};
+
+typedef int (rank_cmp_h)(const struct rank_node *a,
+			 const struct rank_node *b);
+typedef int (rank_probe_h)(const struct rank_node *n, const void *arg);
+
+struct rank_tree {
+	struct rank_node *root;
+	rank_cmp_h *cmp;
+	uint32_t seed;
+};
+
+void rank_insert(struct rank_tree *t, struct rank_node *x);
+void rank_remove(struct rank_tree *t, struct rank_node *x);
+uint32_t rank_before(const struct rank_tree *t, rank_probe_h *probe,
+		     const void *arg);
+uint32_t rank_count(const struct rank_tree *t);
+
 #endif

@@ -488,6 +488,62 @@ static void delete_h(int err, void *arg)
 }
 
 
+/* ?force=true among the query's parameters */
+static bool query_force(const struct httpd_req *req)
+{
+	const struct pl *q = httpd_req_query(req);
+	const char *p = q->p, *end = q->p + q->l;
+
+	while (p && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		size_t n = (size_t)((amp ? amp : end) - p);
+
+		if (n == 10 && !strncmp(p, "force=true", 10))
+			return true;
+		p = amp ? amp + 1 : NULL;
+	}
+
+	return false;
+}
+
+
+/*
+ * An agent on a call or reserved for one is never removed (agent_busy);
+ * one who is working (available, away, in wrap-up) or has the desk open
+ * only with ?force=true, which also ends their desk sessions: removing
+ * someone at work by mistake must take a second thought, whichever
+ * client asks. Replies itself when the answer is no.
+ */
+static bool agent_removable(struct api *api, struct httpd_req *req,
+			    const char *id)
+{
+	const char *st = acd_agent_presence(api->acd, id, NULL);
+	bool desk = api_agent_logged_in(api, id);
+	char msg[160];
+
+	if (!strcmp(st, "offered") || !strcmp(st, "on_call")) {
+		api_reply_error(req, 409, NULL, "agent_busy", NULL,
+				"the agent is on a call or reserved for one");
+		return false;
+	}
+
+	if ((strcmp(st, "offline") || desk) && !query_force(req)) {
+		re_snprintf(msg, sizeof(msg), "the agent is logged in (%s%s):"
+			    " set them offline first, or force the removal "
+			    "(force=true; beckon agent rm ID --force)", st,
+			    desk ? ", desk open" : "");
+		api_reply_error(req, 409, NULL, "agent_logged_in", NULL,
+				msg);
+		return false;
+	}
+
+	if (desk)
+		api_agent_logout(api, id);
+
+	return true;
+}
+
+
 /* ---- agent presence: the ACD owns it ---- */
 
 static void admin_state(struct admin_op *op)
@@ -621,7 +677,7 @@ static const struct store_table *table_of(const struct pl *kind)
 
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 {
-	struct pl kind = PL_INIT, id = PL_INIT, sub = PL_INIT;
+	struct pl kind, id = PL_INIT, sub = PL_INIT;
 	struct admin_op *op;
 	const char *slash;
 	int err = 0;
@@ -703,16 +759,9 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 		admin_put(op);
 		return;
 	}
-	if (httpd_req_method_is(req, "DELETE") && op->t == &store_agents) {
-		const char *st = acd_agent_presence(api->acd, op->id, NULL);
-
-		if (!strcmp(st, "offered") || !strcmp(st, "on_call")) {
-			api_reply_error(req, 409, NULL, "agent_busy", NULL,
-					"the agent is on a call or reserved "
-					"for one");
-			goto fail;
-		}
-	}
+	if (httpd_req_method_is(req, "DELETE") && op->t == &store_agents &&
+	    !agent_removable(api, req, op->id))
+		goto fail;
 	if (httpd_req_method_is(req, "DELETE") && op->t != &store_businesses) {
 		err = store_delete(api->st, op->t, op->id, delete_h, op);
 		goto started;

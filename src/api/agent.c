@@ -253,12 +253,22 @@ static struct session *require(struct agent_api *aa, struct httpd_req *req,
 
 /* ---- log-in ---- */
 
+/* An unknown login is checked against this (the hash of a random
+ * password, thrown away; token.c's parameters) so that it takes as long
+ * to refuse as a wrong password: the time of a 401 must not tell which
+ * logins exist. */
+static const char unknown_login_hash[] =
+	"$argon2id$v=19$m=65536,t=2,p=1$xEpnBpED9ekfSu9bCst61w$"
+	"BumvPDUKNxBGFZw/A1NxpEuWUHZXNJlqTe1X861uNG0";
+
+
 static void *job_run(void *arg)
 {
 	struct job *j = arg;
 
-	j->ok = password_verify(j->agent ? j->agent->password_hash : NULL,
-				j->password);
+	j->ok = password_verify(j->agent ? j->agent->password_hash :
+				unknown_login_hash, j->password) &&
+		j->agent;
 	sodium_memzero(j->password, sizeof(j->password));
 	mqueue_push(j->aa->mq, 0, j);
 
@@ -528,7 +538,6 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 struct me_op {
 	struct agent_api *aa;
 	struct httpd_req *req;
-	char agent_id[64];
 };
 
 
@@ -892,6 +901,9 @@ static void followup_h(int err, const struct callback_created *res,
 	if (err)
 		log_warn("%s: follow-up not created: %s", c->id,
 			 strerror(err));
+	else if (res->outcome == CB_JOINED)
+		log_info("%s: follow-up joined the customer's open callback "
+			 "%s", c->id, res->call_id);
 	else
 		acd_callback_added(c->aa->api->acd, res->id);
 
@@ -1714,6 +1726,39 @@ static void agent_api_destructor(void *arg)
 	list_flush(&aa->sessions);
 	mem_deref(aa->mq);
 	mem_deref(aa->fails);
+}
+
+
+/* Has the agent a desk session that has not expired? */
+bool api_agent_logged_in(const struct api *api, const char *agent_id)
+{
+	int64_t now = time_now_ms();
+	struct le *le;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		const struct session *s = le->data;
+
+		if (!strcmp(s->agent_id, agent_id) && s->expires >= now)
+			return true;
+	}
+
+	return false;
+}
+
+
+/* End the agent's desk sessions (and their WebSockets): the agent is
+ * being removed. */
+void api_agent_logout(struct api *api, const char *agent_id)
+{
+	struct le *le = api->agent->sessions.head;
+
+	while (le) {
+		struct session *s = le->data;
+
+		le = le->next;
+		if (!strcmp(s->agent_id, agent_id))
+			mem_deref(s);
+	}
 }
 
 

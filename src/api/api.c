@@ -478,6 +478,7 @@ int api_listen(struct api *api)
 	conf.idle_timeout_ms =
 		(unsigned)cfg_int(api->cfg, "http_idle_timeout") * 1000;
 	conf.req_timeout_ms = 30000;
+	conf.backlog = (int)cfg_int(api->cfg, "listen_backlog");
 
 	err = httpd_alloc(&api->httpd, &laddr, &conf, request_handler, api);
 	if (err) {

@@ -97,6 +97,8 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 /* agent.c: rest is the path after "/agent/" */
 int  api_agent_alloc(struct api *api);
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
+bool api_agent_logged_in(const struct api *api, const char *agent_id);
+void api_agent_logout(struct api *api, const char *agent_id);
 
 /* business.c: rest is the path after "/v1/businesses/" */
 void api_business_public(struct api *api, struct httpd_req *req,

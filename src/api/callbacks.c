@@ -181,7 +181,10 @@ static int json_time(struct mbuf *mb, int64_t ms)
 /*
  * The answer to a create, without the cancel token (see store.h): made
  * inside the store's transaction so an Idempotency-Key replay returns
- * exactly this.
+ * exactly this. A request joined to an open callback gets the answer a
+ * first request would get, field for field: whoever knows a number must
+ * not learn from it that someone else asked ("existing" stays false; it
+ * is kept for clients that read it).
  */
 static int answer_h(char **answerp, int *statusp,
 		    const struct callback_created *res, void *arg)
@@ -194,7 +197,7 @@ static int answer_h(char **answerp, int *statusp,
 	if (!mb)
 		return ENOMEM;
 
-	*statusp = res->outcome == CB_CREATED ? 202 : 200;
+	*statusp = 202;
 
 	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"status\":\"%s\","
 			   "\"status_url\":\"/v1/callbacks/%s\","
@@ -210,8 +213,7 @@ static int answer_h(char **answerp, int *statusp,
 		err |= mbuf_write_str(mb, "null");
 	else
 		err |= mbuf_printf(mb, "%lld", (long long)eta);
-	err |= mbuf_printf(mb, ",\"existing\":%s}\n",
-			   res->outcome == CB_EXISTING ? "true" : "false");
+	err |= mbuf_write_str(mb, ",\"existing\":false}\n");
 	if (!err) {
 		mb->pos = 0;
 		err = mbuf_strdup(mb, answerp, mb->end);
@@ -265,9 +267,9 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 		log_info("%s: replayed for its Idempotency-Key", res->id);
 		break;
 
-	case CB_EXISTING:
-		log_info("%s: %s already waiting, answered with it", res->id,
-			 p->masked);
+	case CB_JOINED:
+		log_info("%s: %s already waiting in %s: joined to it",
+			 res->id, p->masked, res->call_id);
 		break;
 
 	case CB_CREATED:
@@ -659,7 +661,7 @@ static const char *lookup_cors(const struct lookup *lk, const char *biz,
 
 
 static int callback_json(struct mbuf *mb, const struct callback *cb,
-			 int64_t eta)
+			 int64_t position, int64_t eta)
 {
 	char masked[PHONE_E164_SIZE + 8];
 	size_t i;
@@ -676,7 +678,7 @@ static int callback_json(struct mbuf *mb, const struct callback *cb,
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, cb->scheduled_for);
 	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
-			   (long long)cb->position);
+			   (long long)position);
 	if (eta < 0)
 		err |= mbuf_write_str(mb, "null");
 	else
@@ -705,10 +707,22 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 			 const struct callback *cb, const char *cors)
 {
 	struct mbuf *mb = mbuf_alloc(512);
+	int64_t pos = cb->position;
 
-	if (!mb || callback_json(mb, cb, cb->open && cb->position > 0 ?
-					   acd_eta_s(lk->api->acd, cb->business,
-						     cb->position) : -1)) {
+	/*
+	 * A joined request's place comes with its view (the store counts
+	 * what was queued before it); a callback's from the ACD, which keeps
+	 * the queue's order: no count of the queue ahead.
+	 */
+	if (!pos && cb->open && !strcmp(cb->status, "queued")) {
+		pos = acd_position(lk->api->acd, cb->id);
+		if (pos < 0)
+			pos = 0;
+	}
+
+	if (!mb || callback_json(mb, cb, pos, pos > 0 ?
+				 acd_eta_s(lk->api->acd, cb->business, pos) :
+				 -1)) {
 		api_reply_errno(lk->req, ENOMEM, cors);
 		goto out;
 	}
@@ -780,7 +794,7 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 		return;
 
 	pl_strcpy(id, idbuf, sizeof(idbuf));
-	err = store_callback_get(api->st, idbuf, true, get_h, lk);
+	err = store_request_get(api->st, idbuf, get_h, lk);
 	if (err) {
 		api_reply_errno(req, err, NULL);
 		mem_deref(lk);
@@ -788,7 +802,8 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 }
 
 
-static void cancel_h(int err, const struct callback *cb, void *arg)
+static void cancel_h(int err, const struct callback *cb,
+		     const char *canceled, void *arg)
 {
 	struct lookup *lk = arg;
 	char cors[CORS_SZ + 64];
@@ -798,8 +813,15 @@ static void cancel_h(int err, const struct callback *cb, void *arg)
 	switch (err) {
 
 	case 0:
-		log_info("%s: canceled by the customer", cb->id);
-		acd_callback_canceled(lk->api->acd, cb->id);
+		/* the call is off only when its last request withdrew */
+		if (canceled) {
+			log_info("%s: canceled by the customer", canceled);
+			acd_callback_canceled(lk->api->acd, canceled);
+		}
+		else {
+			log_info("%s: withdrawn by the customer; the call "
+				 "goes on for other requests", cb->id);
+		}
 		lookup_reply(lk, 200, cb, cors);
 		break;
 

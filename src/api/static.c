@@ -274,6 +274,7 @@ int api_demo_listen(struct api *api)
 	conf.max_conns = 256;
 	conf.idle_timeout_ms = 30000;
 	conf.req_timeout_ms = 10000;
+	conf.backlog = (int)cfg_int(api->cfg, "listen_backlog");
 
 	err = httpd_alloc(&api->demo, &laddr, &conf, demo_request, api);
 	if (err) {

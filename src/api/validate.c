@@ -13,6 +13,7 @@
 #include "phone/phone.h"
 #include "tz/tz.h"
 #include "hours/hours.h"
+#include "dialer/dialer.h"
 #include "api/api_int.h"
 
 
@@ -305,6 +306,13 @@ static int check_widget(const struct business *b, const char **fieldp,
 	    strcmp(b->widget_language, "fr"))
 		return bad(fieldp, "widget_language", msg, sz,
 			   "en, fr, or empty for the page's language");
+
+	if (!dialer_language_valid(b->language))
+		return bad(fieldp, "language", msg, sz, "en or fr");
+
+	if (b->announce_every && b->announce_every < DIALER_ANNOUNCE_MIN)
+		return bad(fieldp, "announce_every", msg, sz,
+			   "0 (once) or 10 to 3600 seconds");
 
 	return 0;
 }

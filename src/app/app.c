@@ -29,6 +29,7 @@
 #include "api/api.h"
 #include "acd/acd.h"
 #include "dialer/dialer.h"
+#include "rtpengine/rtpengine.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -57,18 +58,58 @@ struct app {
 static struct app app;
 
 
+/* a first set-up record on its way to the store, named for the log */
+struct first_put {
+	int *errp;
+	const char *kind;          /* business, agent, rule */
+	char *id;
+};
+
+
+static void first_put_destructor(void *arg)
+{
+	struct first_put *fp = arg;
+
+	mem_deref(fp->id);
+}
+
+
 static void done_h(int err, void *arg)
 {
-	int *errp = arg;
+	struct first_put *fp = arg;
 
 	/* a first set-up record that exists is left as it is */
-	if (err == EALREADY) {
-		log_info("a record of the configuration exists already: left "
-			 "as it is (change it with the beckon command)");
-		return;
-	}
+	if (err == EALREADY)
+		log_info("%s %s exists already: left as it is (change it "
+			 "with beckon %s set %s)", fp->kind, fp->id,
+			 fp->kind, fp->id);
+	else if (err)
+		*fp->errp = err;
 
-	*errp = err;
+	mem_deref(fp);
+}
+
+
+/* Store obj (of table t, a "kind" for people) unless its id exists. */
+static int first_put(const struct store_table *t, const char *kind,
+		     const void *obj, int *errp)
+{
+	struct first_put *fp;
+	int err;
+
+	fp = mem_zalloc(sizeof(*fp), first_put_destructor);
+	if (!fp)
+		return ENOMEM;
+
+	fp->errp = errp;
+	fp->kind = kind;
+	err = str_dup(&fp->id, store_obj_str(obj, &t->fields[0]));
+	if (!err)
+		err = store_put(app.st, t, obj, false, done_h, fp);
+	if (err)
+		mem_deref(fp);
+
+	return err;
 }
 
 
@@ -148,7 +189,7 @@ static int put_business(const struct business *b, int *errp)
 
 	/* a first set-up: an existing business is left as it is, so that
 	 * what the admin API changed survives a restart */
-	err = store_put(app.st, &store_businesses, b, false, done_h, errp);
+	err = first_put(&store_businesses, "business", b, errp);
 	if (err)
 		log_error("business %s: %s", b->id, strerror(err));
 
@@ -181,7 +222,7 @@ static int load_demo_agent(const char *id, const char *name,
 	err |= store_obj_set(a, &store_agents, "endpoint", "registered");
 	err |= store_obj_set(a, &store_agents, "sip_password", "demo-sip");
 	if (!err)
-		err = store_put(app.st, &store_agents, a, false, done_h, errp);
+		err = first_put(&store_agents, "agent", a, errp);
 
 	mem_deref(a);
 
@@ -206,12 +247,10 @@ static int load_demo(int *errp)
 	size_t i;
 	int err;
 
-	log_warn("**************************************************");
-	log_warn("DEMO MODE: demo business and demo credentials are");
-	log_warn("loaded (agents alice and bob, password \"demo\";");
-	log_warn("their softphones register with \"demo-sip\").");
-	log_warn("Never run --demo on a server reachable by others.");
-	log_warn("**************************************************");
+	log_warn("DEMO MODE: the demo business and agents alice and bob "
+		 "(password \"demo\", softphones \"demo-sip\", admin token "
+		 "\"demo\" unless admin_token is set): never run --demo on "
+		 "a server others can reach");
 
 	err = business_alloc(&b);
 	if (err)
@@ -336,8 +375,7 @@ static int load_people(void)
 
 		err = record_from_section(&obj, t, sec);
 		if (!err)
-			err = store_put(app.st, t, obj, false, done_h,
-					&put_err);
+			err = first_put(t, sec->kind, obj, &put_err);
 		mem_deref(obj);
 	}
 
@@ -481,6 +519,23 @@ static int dialer_check(const struct cfg *cfg)
 }
 
 
+/* "rtpengine": empty (no WebRTC) or udp:IP:PORT, checked before
+ * anything starts */
+static int rtpengine_check(const struct cfg *cfg)
+{
+	const char *v = cfg_str(cfg, "rtpengine");
+	struct sa sa;
+
+	if (*v && rtpengine_addr_parse(&sa, v)) {
+		log_error("rtpengine: '%s' is not udp:IP:PORT (IPv6 as "
+			  "udp:[::1]:PORT)", v);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
 /*
  * libre's event loop takes descriptors below a bound fixed on first use,
  * FD_SETSIZE (1024) by default: the dialer's four sockets a call would
@@ -509,19 +564,16 @@ static void fds_raise(void)
 
 int app_serve(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 
 	err = dialer_check(cfg);
+	if (!err)
+		err = rtpengine_check(cfg);
 	if (err)
 		return err;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	err = libre_init();
 	if (err) {
@@ -555,6 +607,10 @@ int app_serve(struct cfg *cfg)
 	}
 
 	err = acd_alloc(&app.acd, cfg, app.st);
+	/* a dialer in another process outlives this one, and so may the
+	 * calls it holds: they are asked back, not interrupted */
+	if (!err && !strncmp(cfg_str(cfg, "dialer"), "tcp://", 6))
+		acd_keep_calls(app.acd);
 	if (!err)
 		err = acd_start(app.acd);
 	if (err) {
@@ -648,15 +704,10 @@ static void dialer_signal_handler(int sig)
 
 int app_dialer(struct cfg *cfg)
 {
-	enum log_level lvl;
 	int err;
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
-
-	if (!log_level_parse(&lvl, cfg_str(cfg, "log_level")))
-		log_set_level(lvl);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
 
 	/* a dialer nobody can drive is a mistake, not a default */
 	if (!*cfg_str(cfg, "control_listen") ||
@@ -666,6 +717,9 @@ int app_dialer(struct cfg *cfg)
 			  "tcp://...) drives it");
 		return EINVAL;
 	}
+	err = rtpengine_check(cfg);
+	if (err)
+		return err;
 
 	err = libre_init();
 	if (err) {

@@ -85,6 +85,11 @@ static int originate(void *arg, const struct acd_call *call)
 							    : NULL;
 	prm.max_hold = (uint32_t)call->max_hold_s;
 	prm.record = call->record;
+	prm.language = call->language;
+	prm.greeting = call->greeting;
+	prm.announce_every = (uint32_t)call->announce_every;
+	prm.position = call->position;
+	prm.eta = call->eta_s;
 
 	return dialer_originate(p->d, &prm, event_h, p);
 }
@@ -97,6 +102,15 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 
 	return dialer_offer_agent(p->d, id, app_agent_target(agent, agent_id),
 				  0);
+}
+
+
+static void announce(void *arg, const char *id, int64_t position,
+		     int64_t eta_s)
+{
+	struct port *p = arg;
+
+	(void)dialer_announce(p->d, id, position, eta_s);
 }
 
 
@@ -141,6 +155,7 @@ void app_port_connect(struct port *p, struct acd *acd, struct dialer *d)
 	ops.originate = originate;
 	ops.offer_agent = offer_agent;
 	ops.hangup = hangup;
+	ops.announce = announce;
 	ops.agent_set = agent_set;
 	ops.agent_del = agent_del;
 

@@ -24,7 +24,15 @@
  * (recorded, retried or failed per policy, its agent free again), exactly
  * as after a crash of this process; its id is kept, and the next link
  * starts with a hangup for it, so that a dialer that outlived the link
- * does not keep a call nobody watches. While the link is down the ACD
+ * does not keep a call nobody watches. A restart of this process is
+ * a lost link too: the calls the store says were in flight (the ACD
+ * kept them, acd_keep_calls) start out set aside, and the first link
+ * attaches each; the dialer answers for each whether it still holds it
+ * (ok: taken back, its callback and agent as they were; not_found:
+ * interrupted). attach, not status, asks: it answers and takes the call
+ * in one step, so a call cannot end between the question and the
+ * taking, and its answer is one short line whatever the number of
+ * calls. While the link is down the ACD
  * dispatches nothing (acd_dialer_ready), and once it is up again the ACD
  * sends every agent's credentials anew (a restarted dialer forgot them);
  * agent deletions made meanwhile are sent first.
@@ -282,6 +290,16 @@ static int originate(void *arg, const struct acd_call *call)
 		err |= odict_entry_add(od, "max_hold", ODICT_INT,
 				       call->max_hold_s);
 	err |= odict_entry_add(od, "record", ODICT_BOOL, call->record);
+	if (call->language && *call->language)
+		err |= odict_entry_add(od, "language", ODICT_STRING,
+				       call->language);
+	if (call->greeting && *call->greeting)
+		err |= odict_entry_add(od, "greeting", ODICT_STRING,
+				       call->greeting);
+	err |= odict_entry_add(od, "announce_every", ODICT_INT,
+			       call->announce_every);
+	err |= odict_entry_add(od, "position", ODICT_INT, call->position);
+	err |= odict_entry_add(od, "eta", ODICT_INT, call->eta_s);
 	if (err)
 		goto out;
 
@@ -319,6 +337,26 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 
 	return send_cmd(r, "offer_agent", "id", id, "agent",
 			app_agent_target(agent, agent_id), NULL);
+}
+
+
+static void announce(void *arg, const char *id, int64_t position,
+		     int64_t eta_s)
+{
+	struct remote *r = arg;
+	struct odict *od;
+	int err;
+
+	if (r->state != R_UP || !call_find(r, id) || odict_alloc(&od, 8))
+		return;
+
+	err  = odict_entry_add(od, "cmd", ODICT_STRING, "announce");
+	err |= odict_entry_add(od, "id", ODICT_STRING, id);
+	err |= odict_entry_add(od, "position", ODICT_INT, position);
+	err |= odict_entry_add(od, "eta", ODICT_INT, eta_s);
+	if (!err)
+		(void)send_od(r, od, false);
+	mem_deref(od);
 }
 
 
@@ -1135,6 +1173,24 @@ int app_remote_parse(struct sa *addr, char *host, size_t hsz,
 }
 
 
+/* A call the ACD kept from before a restart of this process: the dialer
+ * may hold it still, so it waits for the first link as if that link had
+ * broken under it. */
+static void kept_h(const char *id, void *arg)
+{
+	struct remote *r = arg;
+	struct rcall *rc = rcall_alloc(id);
+
+	if (!rc) {
+		report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+		return;
+	}
+
+	hash_append(r->callh, hash_joaat_str(rc->id), &rc->he, rc);
+	list_append(&r->detached, &rc->le, rc);
+}
+
+
 int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 		     const char *secret, const char *dns_servers,
 		     uint32_t resume_s)
@@ -1185,9 +1241,24 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	ops.originate = originate;
 	ops.offer_agent = offer_agent;
 	ops.hangup = hangup;
+	ops.announce = announce;
 	ops.agent_set = agent_set;
 	ops.agent_del = agent_del;
 	acd_set_dialer(acd, &ops);
+
+	acd_calls_kept(acd, kept_h, r);
+	if (!list_isempty(&r->detached)) {
+		log_info("dialer %s: %u call%s of before the restart wait up "
+			 "to %u s for the dialer to give them back", r->url,
+			 list_count(&r->detached),
+			 list_count(&r->detached) == 1 ? "" : "s",
+			 r->resume_ms / 1000);
+		if (!r->resume_ms)
+			detached_give_up(r);
+		else
+			tmr_start(&r->resume_tmr, r->resume_ms,
+				  resume_timeout, r);
+	}
 
 	log_info("dialer %s: connecting (call-control, HMAC "
 		 "authentication)", r->url);

@@ -25,10 +25,15 @@ static const struct cfg_key keys[] = {
 	 "store URL: sqlite:PATH (postgres://... later)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
+	{"listen_backlog", CFG_INT, "1024", 1, 65535,
+	 "backlog of the HTTP and SIP TCP listening sockets (the kernel "
+	 "caps it at net.core.somaxconn)"},
 	{"log_level", CFG_STR, "info", 0, 0,
 	 "error, warn, info or debug"},
 	{"log_timestamps", CFG_BOOL, "no", 0, 0,
 	 "add a UTC timestamp to log lines, after subsystem and level"},
+	{"log_format", CFG_STR, "text", 0, 0,
+	 "text (subsys: level: message) or json (one object a line)"},
 	{"log_full_numbers", CFG_BOOL, "no", 0, 0,
 	 "log whole phone numbers at info level (default: masked)"},
 
@@ -74,6 +79,24 @@ static const struct cfg_key keys[] = {
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,
 	 "SIP domain agents register in (default: the sip_listen host)"},
+	{"sip_user_agent", CFG_STR, "beckon", 0, 0,
+	 "the SIP User-Agent and Server header (\"\": none); no version "
+	 "by default"},
+	{"sip_auth_fails", CFG_INT, "5", 0, 1000,
+	 "failed SIP digests from one address for one user before a ban "
+	 "(0: no limit)"},
+	{"sip_auth_fails_ip", CFG_INT, "20", 0, 1000000,
+	 "failed SIP digests from one address, any users, before the "
+	 "address is banned (0: no limit)"},
+	{"sip_auth_window", CFG_INT, "600", 1, 86400,
+	 "seconds within which failed digests add up"},
+	{"sip_ban_time", CFG_INT, "60", 1, 86400,
+	 "seconds of a first ban; each next one of the same key doubles"},
+	{"sip_ban_max", CFG_INT, "3600", 1, 604800,
+	 "seconds of the longest ban"},
+	{"sip_ban_table", CFG_INT, "4096", 16, 1048576,
+	 "addresses and (address, user) pairs remembered (about 230 bytes "
+	 "each; the least recently seen go first)"},
 	{"trunk_proxy", CFG_STR, "", 0, 0,
 	 "outbound proxy of the SIP trunk, e.g. sip:127.0.0.1:5090"},
 	{"trunk_uri", CFG_STR, "sip:${e164}@127.0.0.1;user=phone", 0, 0,
@@ -97,11 +120,23 @@ static const struct cfg_key keys[] = {
 	 "folder of the prompt WAV files"},
 	{"record_dir", CFG_STR, "var/recordings", 0, 0,
 	 "folder of call recordings"},
+	{"sounds_dir", CFG_STR, "/usr/share/asterisk/sounds", 0, 0,
+	 "Debian's asterisk-core-sounds (one folder a voice): the hold "
+	 "announcements"},
+	{"moh", CFG_STR,
+	 "/usr/share/asterisk/moh/macroform-cold_day.wav", 0, 0,
+	 "music on hold of the calls whose business names no prompt_hold"},
+	{"greeting_dir", CFG_STR, "var/greetings", 0, 0,
+	 "folder of the businesses' own greetings (uploaded through the "
+	 "admin API; the server writes, the dialer reads)"},
 	{"control_listen", CFG_ADDR, "127.0.0.1:7070", 0, 0,
 	 "call-control protocol listener (empty, or no control_secret: "
 	 "off)"},
 	{"control_secret", CFG_STR, "", 0, 0,
 	 "shared secret of the call-control protocol (never logged)"},
+	{"rtpengine", CFG_STR, "", 0, 0,
+	 "rtpengine's ng control address for voice in the browser "
+	 "(WebRTC), udp:IP:PORT (empty: no WebRTC)"},
 
 	/* store */
 	{"commit_batch_max", CFG_INT, "2000", 1, 100000,
@@ -151,7 +186,8 @@ static const struct cfg_key business_keys[] = {
 	{"widen_after", CFG_INT, "120", 0, 86400,
 	 "seconds before a callback may go to any agent of the business"},
 	{"recording", CFG_INT, "0", 0, 1, "1: record calls (stereo WAV)"},
-	{"prompt_hold", CFG_STR, "hold", 0, 0, "hold prompt name"},
+	{"prompt_hold", CFG_STR, "", 0, 0,
+	 "hold music, a prompt name (\"\": the dialer's moh)"},
 	{"prompt_whisper", CFG_STR, "whisper", 0, 0,
 	 "whisper prompt name (agent first)"},
 	{"prompt_goodbye", CFG_STR, "goodbye", 0, 0,
@@ -167,6 +203,11 @@ static const struct cfg_key business_keys[] = {
 	 "bottom-right, bottom-left, top-right or top-left"},
 	{"widget_language", CFG_STR, "", 0, 0,
 	 "en or fr (\"\": the page's, then the browser's)"},
+	{"language", CFG_STR, "en", 0, 0,
+	 "language of the hold announcements: en or fr"},
+	{"announce_every", CFG_INT, "60", 0, 3600,
+	 "seconds between announcements of the place in line and the "
+	 "wait to a customer on hold (0: once; else at least 10)"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */
@@ -418,6 +459,16 @@ int cfg_set(struct cfg *cfg, const char *key, const char *value)
 		if (log_level_parse(&lvl, value)) {
 			log_error("log_level: '%s' is not error, warn, info "
 				  "or debug", value);
+			return EINVAL;
+		}
+	}
+
+	if (!strcmp(key, "log_format")) {
+		enum log_format fmt;
+
+		if (log_format_parse(&fmt, value)) {
+			log_error("log_format: '%s' is not text or json",
+				  value);
 			return EINVAL;
 		}
 	}

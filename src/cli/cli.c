@@ -10,6 +10,7 @@
  * no token (a demo server takes "demo").
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,19 +63,41 @@ static void usage(FILE *f)
 		"  agent set ID --KEY VALUE ...        e.g. --endpoint "
 		"sip:alice@127.0.0.1:5070\n"
 		"                                      --skills billing,sales\n"
-		"  agent list [--business ID] | show ID | rm ID\n"
+		"  agent list [--business ID] | show ID\n"
+		"  agent rm ID [--force]               --force: even if "
+		"logged in\n"
 		"  agent state ID available|away|offline\n"
 		"  rule add BUSINESS [--id ID] [--match_url URL*] "
 		"[--match_title WORDS]\n"
 		"           [--match_agent KEY] [--skills S] [--priority N] "
 		"[--agent_id A]\n"
-		"  rule list [BUSINESS] | rm ID\n"
+		"  rule list [BUSINESS] | show ID | set ID --KEY VALUE ... | "
+		"rm ID\n"
 		"  callbacks                           the live queue\n"
+		"  COMMAND --help                      this text\n"
 		"\n"
 		"KEYs are the fields the admin API shows (see README).\n"
 		"--server defaults to $BECKON_SERVER or "
 		"http://127.0.0.1:8080,\n"
 		"--token to $BECKON_TOKEN (a --demo server takes \"demo\").\n");
+}
+
+
+/* "beckon: agent rm: missing the agent ID", then the usage: exit 2 */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("beckon: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	usage(stderr);
+
+	return 2;
 }
 
 
@@ -191,15 +214,30 @@ static int print_error(const struct cli *c)
 }
 
 
+/* the admin API's instants in milliseconds since the epoch (0: never) */
+static bool time_field(const char *name)
+{
+	return !strcmp(name, "state_since") || !strcmp(name, "idle_since");
+}
+
+
 static void print_value(FILE *f, const struct odict_entry *e)
 {
+	char ts[32];
+
 	switch (e->type) {
 
 	case ODICT_STRING:
 		fputs(e->u.str, f);
 		break;
 	case ODICT_INT:
-		fprintf(f, "%lld", (long long)e->u.integer);
+		if (!time_field(e->key)) {
+			fprintf(f, "%lld", (long long)e->u.integer);
+		}
+		else if (e->u.integer > 0) {
+			time_fmt_rfc3339(ts, sizeof(ts), e->u.integer);
+			fputs(ts, f);
+		}
 		break;
 	case ODICT_BOOL:
 		fputs(e->u.boolean ? "true" : "false", f);
@@ -382,11 +420,12 @@ static int get(struct cli *c, const char *path, const char *listkey,
 }
 
 
-static int del(struct cli *c, const char *kind, const char *id)
+static int del(struct cli *c, const char *kind, const char *id, bool force)
 {
 	char path[256];
 
-	re_snprintf(path, sizeof(path), "/v1/admin/%s/%s", kind, id);
+	re_snprintf(path, sizeof(path), "/v1/admin/%s/%s%s", kind, id,
+		    force ? "?force=true" : "");
 	if (request(c, "DELETE", path, NULL, NULL))
 		return 1;
 
@@ -403,64 +442,109 @@ static const char create_only[] = "If-None-Match: *\r\n";
 static const char update_only[] = "If-Match: *\r\n";
 
 
-static int cmd_record(struct cli *c, const char *kind,
-		      const char *const *cols, int argc, char **argv)
+static int cmd_state(struct cli *c, int argc, char **argv)
+{
+	char path[256], body[64];
+
+	if (argc < 3)
+		return usage_error("agent state: missing the state "
+				   "(available, away or offline)");
+	if (argc > 3)
+		return usage_error("agent state: unexpected '%s'", argv[3]);
+	if (strspn(argv[2], "abcdefghijklmnopqrstuvwxyz") != strlen(argv[2]))
+		return usage_error("agent state: '%s' is not available, away "
+				   "or offline", argv[2]);
+
+	re_snprintf(path, sizeof(path), "/v1/admin/agents/%s/state",
+		    argv[1]);
+	re_snprintf(body, sizeof(body), "{\"state\":\"%s\"}", argv[2]);
+	if (request(c, "POST", path, body, NULL))
+		return 1;
+	if (c->status >= 300)
+		return print_error(c);
+
+	return print_record(c);
+}
+
+
+static int cmd_list(struct cli *c, const char *kind, const char *noun,
+		    const char *const *cols, int argc, char **argv)
 {
 	char path[256];
 
-	if (argc < 1)
-		goto usage;
+	if (argc == 3 && !strcmp(argv[1], "--business") &&
+	    strcmp(kind, "businesses"))
+		re_snprintf(path, sizeof(path), "/v1/admin/%s?business=%s",
+			    kind, argv[2]);
+	else if (argc == 1)
+		re_snprintf(path, sizeof(path), "/v1/admin/%s", kind);
+	else
+		return usage_error("%s list: unexpected '%s'", noun,
+				   argv[1]);
 
-	if (!strcmp(argv[0], "list")) {
-		if (argc == 3 && !strcmp(argv[1], "--business"))
-			re_snprintf(path, sizeof(path),
-				    "/v1/admin/%s?business=%s", kind,
-				    argv[2]);
-		else if (argc == 1)
-			re_snprintf(path, sizeof(path), "/v1/admin/%s", kind);
-		else
-			goto usage;
-		return get(c, path, kind, cols);
-	}
+	return get(c, path, kind, cols);
+}
 
+
+/* KIND (a table of the admin API) VERB ...; noun is how people say it */
+static int cmd_record(struct cli *c, const char *kind, const char *noun,
+		      const char *const *cols, int argc, char **argv)
+{
+	static const char *const verbs[] = {
+		"add", "set", "list", "show", "rm", "state"};
+	const char *verb = argc ? argv[0] : "";
+	bool is_agent = !strcmp(kind, "agents");
+	bool known = false;
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(verb, verbs[i]))
+			known = true;
+	/* businesses cannot be removed; presence is an agent's */
+	if ((!strcmp(verb, "rm") && !strcmp(kind, "businesses")) ||
+	    (!strcmp(verb, "state") && !is_agent))
+		known = false;
+
+	if (!argc)
+		return usage_error("%s: missing the command (add, set, list, "
+				   "show%s)", noun, is_agent ? ", rm, state" :
+				   strcmp(kind, "businesses") ? ", rm" : "");
+	if (!known)
+		return usage_error("%s %s: unknown command", noun, verb);
+	if (!strcmp(verb, "list"))
+		return cmd_list(c, kind, noun, cols, argc, argv);
 	if (argc < 2)
-		goto usage;
+		return usage_error("%s %s: missing the %s ID", noun, verb,
+				   noun);
 
-	if (!strcmp(argv[0], "show") && argc == 2) {
+	if (!strcmp(verb, "show")) {
+		if (argc > 2)
+			return usage_error("%s show: unexpected '%s'", noun,
+					   argv[2]);
 		re_snprintf(path, sizeof(path), "/v1/admin/%s/%s", kind,
 			    argv[1]);
 		return get(c, path, NULL, NULL);
 	}
-	if (!strcmp(argv[0], "add"))
+	if (!strcmp(verb, "add"))
 		return put(c, kind, argv[1], create_only, argc - 2, argv + 2);
-	if (!strcmp(argv[0], "set") && argc > 2)
+	if (!strcmp(verb, "set")) {
+		if (argc == 2)
+			return usage_error("%s set: missing the --KEY VALUE "
+					   "pairs to change", noun);
 		return put(c, kind, argv[1], update_only, argc - 2, argv + 2);
-	if (!strcmp(argv[0], "rm") && argc == 2 &&
-	    strcmp(kind, "businesses"))
-		return del(c, kind, argv[1]);
+	}
+	if (!strcmp(verb, "rm")) {
+		bool force = is_agent && argc == 3 &&
+			!strcmp(argv[2], "--force");
 
-	if (!strcmp(kind, "agents") && !strcmp(argv[0], "state") &&
-	    argc == 3) {
-		char body[64];
-
-		re_snprintf(path, sizeof(path), "/v1/admin/agents/%s/state",
-			    argv[1]);
-		re_snprintf(body, sizeof(body), "{\"state\":\"%s\"}",
-			    argv[2]);
-		if (strspn(argv[2], "abcdefghijklmnopqrstuvwxyz") !=
-		    strlen(argv[2]))
-			goto usage;
-		if (request(c, "POST", path, body, NULL))
-			return 1;
-		if (c->status >= 300)
-			return print_error(c);
-		return print_record(c);
+		if (argc > 2 && !force)
+			return usage_error("%s rm: unexpected '%s'", noun,
+					   argv[2]);
+		return del(c, kind, argv[1], force);
 	}
 
- usage:
-	usage(stderr);
-
-	return 2;
+	return cmd_state(c, argc, argv);
 }
 
 
@@ -471,6 +555,9 @@ static int cmd_rule(struct cli *c, int argc, char **argv)
 	int i, n = 0;
 
 	if (argc >= 1 && !strcmp(argv[0], "list")) {
+		if (argc > 2)
+			return usage_error("rule list: unexpected '%s'",
+					   argv[2]);
 		if (argc == 2)
 			re_snprintf(path, sizeof(path),
 				    "/v1/admin/rules?business=%s", argv[1]);
@@ -479,13 +566,13 @@ static int cmd_rule(struct cli *c, int argc, char **argv)
 		return get(c, path, "rules", cols_rules);
 	}
 
+	if (argc == 1 && !strcmp(argv[0], "add"))
+		return usage_error("rule add: missing the business ID");
 	if (argc < 2 || strcmp(argv[0], "add"))
-		return cmd_record(c, "rules", cols_rules, argc, argv);
+		return cmd_record(c, "rules", "rule", cols_rules, argc, argv);
 
-	if (argc > 60) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc > 60)
+		return usage_error("rule add: too many arguments");
 
 	args[n++] = "--business";
 	args[n++] = argv[1];
@@ -513,20 +600,60 @@ static int run(struct cli *c, int argc, char **argv)
 	const char *cmd = argv[0];
 
 	if (!strcmp(cmd, "business"))
-		return cmd_record(c, "businesses", cols_businesses, argc - 1,
-				  argv + 1);
+		return cmd_record(c, "businesses", "business",
+				  cols_businesses, argc - 1, argv + 1);
 	if (!strcmp(cmd, "agent"))
-		return cmd_record(c, "agents", cols_agents, argc - 1,
+		return cmd_record(c, "agents", "agent", cols_agents, argc - 1,
 				  argv + 1);
 	if (!strcmp(cmd, "rule"))
 		return cmd_rule(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "callbacks") && argc == 1)
 		return get(c, "/v1/admin/callbacks", "callbacks",
 			   cols_callbacks);
+	if (!strcmp(cmd, "callbacks"))
+		return usage_error("callbacks: unexpected '%s'", argv[1]);
 
-	usage(stderr);
+	return usage_error("unknown command '%s'", cmd);
+}
 
-	return 2;
+
+/*
+ * http://HOST[:PORT][/...] with HOST a name: the same with the name's
+ * first address, from the system's resolver (/etc/hosts, DNS). libre's
+ * client is used without a resolver of its own; a command may block.
+ */
+static int server_resolve(char *out, size_t sz, const char *url)
+{
+	const struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	const char *host = url + 7, *end = host + strcspn(host, ":/");
+	struct addrinfo *ai = NULL;
+	char name[256];
+	struct sa sa;
+	int err;
+
+	if (*host == '[' || (size_t)(end - host) >= sizeof(name)) {
+		str_bcpy(out, url, sz);
+		return 0;
+	}
+	memcpy(name, host, (size_t)(end - host));
+	name[end - host] = '\0';
+	if (!sa_set_str(&sa, name, 0)) {
+		str_bcpy(out, url, sz);
+		return 0;
+	}
+
+	err = getaddrinfo(name, NULL, &hints, &ai);
+	if (err || !ai) {
+		fprintf(stderr, "beckon: --server %s: %s\n", name,
+			gai_strerror(err));
+		return EINVAL;
+	}
+	sa_set_sa(&sa, ai->ai_addr);
+	freeaddrinfo(ai);
+	re_snprintf(out, sz, sa_af(&sa) == AF_INET6 ? "http://[%j]%s" :
+		    "http://%j%s", &sa, end);
+
+	return 0;
 }
 
 
@@ -548,6 +675,14 @@ int cli_main(int argc, char **argv)
 	c.server = getenv("BECKON_SERVER");
 	c.token = getenv("BECKON_TOKEN");
 
+	/* --help anywhere asks for the usage, which is not an error */
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	}
+
 	/* --server and --token may stand anywhere */
 	for (i = 0; i < argc && n < (int)ARRAY_SIZE(args); i++) {
 		if (!strcmp(argv[i], "--server") && i + 1 < argc)
@@ -563,18 +698,11 @@ int cli_main(int argc, char **argv)
 		fprintf(stderr, "beckon: --server must be http://HOST:PORT\n");
 		return 2;
 	}
-	/* libre's client is used without a resolver: the one name every
-	 * machine knows is spelled out */
-	if (!strncmp(c.server, "http://localhost", 16) &&
-	    (!c.server[16] || c.server[16] == ':' || c.server[16] == '/')) {
-		re_snprintf(server, sizeof(server), "http://127.0.0.1%s",
-			    c.server + 16);
-		c.server = server;
-	}
-	if (!n) {
-		usage(stderr);
-		return 2;
-	}
+	if (server_resolve(server, sizeof(server), c.server))
+		return 1;
+	c.server = server;
+	if (!n)
+		return usage_error("missing the command");
 
 	if (libre_init())
 		return 1;

@@ -7,7 +7,8 @@
  *   CALLING_CUSTOMER --customer answers--> HOLDING --agent answers-->
  *   BRIDGED --either hangs up--> ENDED
  *
- *   In HOLDING the customer hears the hold prompt, looped. An agent leg
+ *   In HOLDING the customer hears the hold program (hold.c: a greeting,
+ *   their place in line and expected wait, music). An agent leg
  *   that fails (busy, no answer, ...) is reported as leg_ended and the
  *   call stays in HOLDING until dialer_offer_agent() tries another agent
  *   or max_hold runs out: then GOODBYE plays the goodbye prompt once and
@@ -68,6 +69,7 @@ struct dcall {
 	struct media_prompt *hold;
 	struct media_prompt *whisper;
 	struct media_prompt *goodbye;
+	struct hold *holdp;         /* what HOLDING plays */
 	uint32_t customer_ring_ms;
 	uint32_t agent_ring_ms;
 	uint32_t max_hold_ms;
@@ -102,6 +104,7 @@ static void call_destructor(void *arg)
 	mem_deref(c->hold);
 	mem_deref(c->whisper);
 	mem_deref(c->goodbye);
+	mem_deref(c->holdp);
 	mem_deref(c->id);
 	mem_deref(c->customer);
 	mem_deref(c->agent);
@@ -208,6 +211,7 @@ static void call_end(struct dcall *c, enum dialer_reason reason,
 	c->pending = DIALER_LEG_NONE;
 	tmr_cancel(&c->step_tmr);
 	tmr_cancel(&c->hold_tmr);
+	hold_stop(c->holdp);
 
 	legs[0] = c->cust;
 	legs[1] = c->agl;
@@ -290,6 +294,7 @@ static void record_start(struct dcall *c)
 static void call_bridge(struct dcall *c)
 {
 	tmr_cancel(&c->hold_tmr);
+	hold_stop(c->holdp);
 
 	if (media_bridge(c->cust->ms, c->agl->ms)) {
 		call_end(c, DIALER_R_FAILED, NULL);
@@ -325,6 +330,7 @@ static void max_hold_timeout(void *arg)
 	}
 
 	c->state = CS_GOODBYE;
+	hold_stop(c->holdp);
 	if (!c->goodbye || media_stream_play(c->cust->ms, c->goodbye, false))
 		call_end_via(c, c->cust, DIALER_R_MAX_HOLD);
 }
@@ -339,8 +345,7 @@ static void customer_answered(struct dcall *c)
 	}
 
 	c->state = CS_HOLDING;
-	if (c->hold)
-		(void)media_stream_play(c->cust->ms, c->hold, true);
+	hold_start(c->holdp, c->cust->ms);
 	tmr_start(&c->hold_tmr, c->max_hold_ms, max_hold_timeout, c);
 
 	if (c->agent)
@@ -424,6 +429,9 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
 		}
 		else if (c->state == CS_GOODBYE && l == c->cust) {
 			call_end_via(c, l, DIALER_R_MAX_HOLD);
+		}
+		else if (c->state == CS_HOLDING && l == c->cust) {
+			(void)hold_prompt_end(c->holdp);
 		}
 		break;
 
@@ -593,6 +601,74 @@ static struct dcall *call_find(const struct dialer *d, const char *id)
 }
 
 
+/* a business id: the name of its greeting in greeting_dir */
+static bool greeting_name_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++) {
+		char ch = s[n];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		      (ch == '.' && n > 0)))
+			return false;
+	}
+
+	return n >= 1 && n <= DIALER_ID_MAX;
+}
+
+
+/* a place in line and a wait that can be said (or are unknown) */
+static bool numbers_valid(int64_t position, int64_t eta)
+{
+	return position >= 0 && position <= 100000 && eta >= -1 &&
+	       eta <= 30 * 86400;
+}
+
+
+/* the hold music: a prompt_dir name, or the configured moh */
+static int music_get(struct dialer *d, struct media_prompt **pp,
+		     const char *name)
+{
+	if (name && *name)
+		return dialer_prompt_get(d, pp, name);
+
+	return dialer_prompt_path(d, pp, d->moh);
+}
+
+
+/* what HOLDING plays; the greeting is read afresh for each call (a
+ * business may have just uploaded a new one) */
+static int hold_make(struct dcall *c, const struct dialer_call_params *p)
+{
+	struct media_prompt *greeting = NULL;
+	struct hold_params hp;
+	char path[1024];
+	struct stat st;
+	int err;
+
+	if (p->greeting &&
+	    re_snprintf(path, sizeof(path), "%s/%s.wav", c->d->greeting_dir,
+			p->greeting) > 0 &&
+	    !stat(path, &st) && media_prompt_load(&greeting, path))
+		log_warn("call %s: greeting %s not played", c->id, path);
+
+	memset(&hp, 0, sizeof(hp));
+	hp.lang = p->language;
+	hp.music = c->hold;
+	hp.greeting = greeting;
+	hp.every_ms = p->announce_every * 1000;
+	hp.position = p->position;
+	hp.eta_s = p->eta;
+
+	err = hold_alloc(&c->holdp, c->d, c->id, &hp);
+	mem_deref(greeting);
+
+	return err;
+}
+
+
 int dialer_call_check(const struct dialer *d,
 		      const struct dialer_call_params *p,
 		      const char **fieldp)
@@ -624,12 +700,22 @@ int dialer_call_check(const struct dialer *d,
 	else if (p->max_hold > HOLD_MAX)
 		field = "max_hold";
 
+	else if (p->language && *p->language && !dialer_voice(p->language))
+		field = "language";
+	else if (p->greeting && !greeting_name_valid(p->greeting))
+		field = "greeting";
+	else if (p->announce_every &&
+		 (p->announce_every < DIALER_ANNOUNCE_MIN ||
+		  p->announce_every > DIALER_ANNOUNCE_MAX))
+		field = "announce_every";
+	else if (!numbers_valid(p->position, p->eta))
+		field = "position";
+
 	/* the prompts must exist now, not when the customer answers */
 	if (!field) {
 		struct dialer *dm = (struct dialer *)d;
 
-		err = dialer_prompt_get(dm, &mp, p->prompt ? p->prompt :
-					"hold");
+		err = music_get(dm, &mp, p->prompt);
 		if (err)
 			field = "prompt";
 		else if (p->whisper &&
@@ -694,12 +780,16 @@ int dialer_originate(struct dialer *d, const struct dialer_call_params *p,
 	}
 
 	/* checked above; held by the call in case the cache changes */
-	if (!dialer_prompt_get(d, &mp, p->prompt ? p->prompt : "hold"))
+	if (!music_get(d, &mp, p->prompt))
 		c->hold = mem_ref(mp);
 	if (p->whisper && !dialer_prompt_get(d, &mp, p->whisper))
 		c->whisper = mem_ref(mp);
 	if (!dialer_prompt_get(d, &mp, p->goodbye ? p->goodbye : "goodbye"))
 		c->goodbye = mem_ref(mp);
+
+	err = hold_make(c, p);
+	if (err)
+		goto out;
 
 	hash_append(d->calls, hash_joaat_str(c->id), &c->he, c);
 	++d->ncalls;
@@ -775,6 +865,22 @@ int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
 }
 
 
+int dialer_announce(struct dialer *d, const char *id, int64_t position,
+		    int64_t eta)
+{
+	struct dcall *c = call_find(d, id);
+
+	if (!c)
+		return ENOENT;
+	if (!numbers_valid(position, eta))
+		return EINVAL;
+
+	hold_numbers(c->holdp, position, eta);
+
+	return 0;
+}
+
+
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st)
 {
@@ -834,8 +940,9 @@ void dialer_move_handler(struct dialer *d, dialer_event_h *h, void *arg,
 }
 
 
-int dialer_claim(struct dialer *d, const char *id, dialer_event_h *h,
-		 void *arg, dialer_event_h *nh, void *narg)
+int dialer_claim(struct dialer *d, const char *id,
+		 /* cppcheck-suppress constParameter ; compared, not written */
+		 dialer_event_h *h, void *arg, dialer_event_h *nh, void *narg)
 {
 	struct dcall *c = call_find(d, id);
 

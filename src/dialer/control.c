@@ -449,6 +449,23 @@ static int field_uint(const struct odict *od, const char *name,
 }
 
 
+/* an expected wait: seconds, or -1 (unknown; also when absent) */
+static int field_eta(const struct odict *od, int64_t *vp)
+{
+	const struct odict_entry *e = odict_lookup(od, "eta");
+
+	*vp = -1;
+	if (!e || e->type == ODICT_NULL)
+		return 0;
+	if (e->type != ODICT_INT || e->u.integer < -1 ||
+	    e->u.integer > 30 * 86400)
+		return EINVAL;
+
+	*vp = e->u.integer;
+	return 0;
+}
+
+
 static int field_bool(const struct odict *od, const char *name, bool *vp)
 {
 	const struct odict_entry *e = odict_lookup(od, name);
@@ -484,6 +501,13 @@ static const char *field_message(const char *field)
 		{"whisper", "no such prompt"},
 		{"goodbye", "no such prompt"},
 		{"record", "record must be true or false"},
+		{"language", "language must be en or fr"},
+		{"greeting", "greeting must be 1 to 64 of A-Z a-z 0-9 . _ - "
+		 "(a business id)"},
+		{"announce_every", "announce_every must be 0 or 10 to 3600 "
+		 "seconds"},
+		{"position", "position must be 0 (unknown) to 100000"},
+		{"eta", "eta must be -1 (unknown) to 2592000 seconds"},
 		{"password", "password must be 1 to 128 characters"},
 		{"endpoint", "endpoint must be a sip: URI"},
 	};
@@ -504,6 +528,7 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 {
 	struct dialer_call_params p;
 	const char *mode = NULL, *field = NULL;
+	uint32_t position = 0;
 	int err;
 
 	memset(&p, 0, sizeof(p));
@@ -534,6 +559,18 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 		field = "max_hold";
 	else if (field_bool(od, "record", &p.record))
 		field = "record";
+	else if (field_str(od, "language", &p.language))
+		field = "language";
+	else if (field_str(od, "greeting", &p.greeting))
+		field = "greeting";
+	else if (field_uint(od, "announce_every", &p.announce_every))
+		field = "announce_every";
+	else if (field_uint(od, "position", &position))
+		field = "position";
+	else if (field_eta(od, &p.eta))
+		field = "eta";
+
+	p.position = position;
 
 	if (mode && !strcmp(mode, "agent_first"))
 		p.mode = DIALER_AGENT_FIRST;
@@ -694,6 +731,37 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 			   field_message("agent"));
 		break;
 	}
+}
+
+
+/* the customer's place in line and expected wait, for the announcements */
+static void cmd_announce(struct cconn *cc, const struct odict *od)
+{
+	const char *id = NULL;
+	uint32_t position = 0;
+	int64_t eta = -1;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, "announce", NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+	if (field_uint(od, "position", &position)) {
+		send_error(cc, "announce", id, "bad_request", "position",
+			   field_message("position"));
+		return;
+	}
+	if (field_eta(od, &eta)) {
+		send_error(cc, "announce", id, "bad_request", "eta",
+			   field_message("eta"));
+		return;
+	}
+
+	if (dialer_announce(cc->ctl->d, id, position, eta))
+		send_error(cc, "announce", id, "not_found", "id",
+			   "no call with this id");
+	else
+		send_ok(cc, "announce", id);
 }
 
 
@@ -968,6 +1036,8 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	else if (!strcmp(cmd, "offer_agent") ||
 		 !strcmp(cmd, "transfer_agent"))
 		cmd_offer_agent(cc, od, cmd);
+	else if (!strcmp(cmd, "announce"))
+		cmd_announce(cc, od);
 	else if (!strcmp(cmd, "status"))
 		cmd_status(cc, od);
 	else if (!strcmp(cmd, "ping"))
@@ -984,8 +1054,8 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	else
 		send_error(cc, cmd, NULL, "unknown_command", "cmd",
 			   "commands: originate, hangup, attach, "
-			   "offer_agent, status, ping, agent_set, "
-			   "agent_del, agent_status");
+			   "offer_agent, announce, status, ping, "
+			   "agent_set, agent_del, agent_status");
 
  out:
 	mem_deref(od);

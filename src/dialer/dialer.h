@@ -104,7 +104,8 @@ struct dialer_call_params {
 	const char *agent;        /* sip:/sips: URI, agent id, or E.164;
 				     NULL: hold until dialer_offer_agent */
 	enum dialer_mode mode;
-	const char *prompt;       /* hold prompt (default "hold") */
+	const char *prompt;       /* hold music, a prompt_dir name (NULL,
+				     "": the configured moh) */
 	const char *whisper;      /* agent-first whisper (NULL: none) */
 	const char *goodbye;      /* after max_hold (default "goodbye") */
 	const char *caller_id;    /* E.164 shown to the customer */
@@ -112,6 +113,21 @@ struct dialer_call_params {
 	uint32_t agent_ring;      /* seconds; 0: ring_timeout */
 	uint32_t max_hold;        /* seconds; 0: max_hold */
 	bool record;              /* stereo WAV in record_dir */
+	/* on hold (customer first): the greeting_dir file GREETING.wav
+	 * if there is one (a business id), then the place in line and the
+	 * expected wait in language's voice, again every announce_every
+	 * seconds (0: once), music between (dialer_announce updates) */
+	const char *language;     /* "en" (NULL, "") or "fr" */
+	const char *greeting;     /* NULL: none */
+	uint32_t announce_every;  /* seconds, 0 or 10..3600 */
+	int64_t position;         /* 0: unknown, not said */
+	int64_t eta;              /* seconds, -1: unknown, not said */
+};
+
+/* the bounds of announce_every (0: once), seconds */
+enum {
+	DIALER_ANNOUNCE_MIN = 10,
+	DIALER_ANNOUNCE_MAX = 3600,
 };
 
 struct dialer_status {
@@ -150,6 +166,12 @@ int dialer_hangup(struct dialer *d, const char *id);
  */
 int dialer_offer_agent(struct dialer *d, const char *id, const char *agent,
 		       uint32_t ring);
+/*
+ * The customer's place in line and expected wait changed: said at the
+ * next announcement. ENOENT: no such call; EINVAL: bad numbers.
+ */
+int dialer_announce(struct dialer *d, const char *id, int64_t position,
+		    int64_t eta);
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st);
 unsigned dialer_call_count(const struct dialer *d);
@@ -193,6 +215,9 @@ void dialer_shutdown(struct dialer *d);
 const char *dialer_ev_name(enum dialer_ev ev);
 const char *dialer_reason_name(enum dialer_reason r);
 const char *dialer_leg_name(enum dialer_leg leg);
+
+/* a language the hold announcements speak: "en" or "fr" */
+bool dialer_language_valid(const char *lang);
 
 /* '+' then 8..15 digits, the first not 0 */
 bool dialer_e164_valid(const char *s);

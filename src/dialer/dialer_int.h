@@ -13,8 +13,12 @@
 #define BECKON_DIALER_INT_H
 
 #include <re.h>
+#include "limit/limit.h"
 #include "media/media.h"
 #include "dialer/dialer.h"
+
+/* a field of a SIP message for a log line, bounded (log_field) */
+#define LOG_PL(buf, pl) log_field(buf, sizeof(buf), (pl).p, (pl).l)
 
 #define DIALER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER"
 
@@ -31,6 +35,7 @@ struct leg;
 struct dialer {
 	struct sip *sip;
 	struct sipsess_sock *sock;
+	struct sip_lsnr *check;     /* first in line: dialer_check_request */
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct sipreg *reg;
@@ -39,6 +44,7 @@ struct dialer {
 	struct sa sip_laddr;        /* as configured (port may be 0) */
 	struct sa rtp_laddr;        /* the address in our SDP */
 	char domain[256];           /* registrar realm, From host */
+	char *user_agent;           /* User-Agent, Server (NULL: none) */
 
 	char *trunk_route;          /* "sip:host:port[;transport=tcp]" */
 	char *trunk_uri;            /* template with ${e164} / ${digits} */
@@ -49,7 +55,11 @@ struct dialer {
 	uint16_t port_min, port_max;
 	uint32_t ring_timeout_ms;
 	uint32_t max_hold_ms;
+	int backlog;                /* of the SIP TCP listening socket */
 	char *prompt_dir;
+	char *sounds_dir;           /* Debian's asterisk-core-sounds */
+	char *moh;                  /* the music of calls that name none */
+	char *greeting_dir;         /* businesses' greetings, by id */
 	char *record_dir;
 
 	struct hash *calls;         /* struct dcall by id */
@@ -61,6 +71,9 @@ struct dialer {
 	unsigned ncalls;
 
 	uint8_t nonce_key[32];      /* for stateless digest nonces */
+	struct limit_ban *bans;     /* failed digests, by source (+ user) */
+	struct limit_ban_conf ban_user;  /* per (source, user) */
+	struct limit_ban_conf ban_ip;    /* per source */
 	bool stopping;
 };
 
@@ -69,9 +82,15 @@ int  dialer_trunk_uri(const struct dialer *d, char *buf, size_t sz,
 		      const char *e164);
 int  dialer_prompt_get(struct dialer *d, struct media_prompt **pp,
 		       const char *name);
+/* a prompt by file path, loaded on first use and kept */
+int  dialer_prompt_path(struct dialer *d, struct media_prompt **pp,
+			const char *path);
 bool dialer_prompt_name_valid(const char *name);
 int  dialer_reply_allow(struct dialer *d, const struct sip_msg *msg,
 			uint16_t scode, const char *reason);
+
+/* ---- check.c: true when msg was invalid (and answered, unless ACK) */
+bool dialer_check_request(struct dialer *d, const struct sip_msg *msg);
 
 /* ---- registrar.c */
 struct agent;
@@ -83,12 +102,20 @@ struct agent_target {
 	bool via_trunk;
 };
 
-int  registrar_alloc(struct dialer *d);
+int  registrar_alloc(struct dialer *d, const struct cfg *cfg);
 bool registrar_request(struct dialer *d, const struct sip_msg *msg);
 void registrar_challenge(struct dialer *d, const struct sip_msg *msg,
 			 bool stale);
-bool registrar_authorized(struct dialer *d, const struct sip_msg *msg,
-			  const char **userp, bool *stalep);
+/* what a request's credentials are worth */
+enum reg_auth {
+	REG_AUTH_NONE,          /* none given */
+	REG_AUTH_OK,            /* an agent's: *userp is its id */
+	REG_AUTH_STALE,         /* good, but for an expired nonce */
+	REG_AUTH_FAILED,        /* wrong, unknown, or from a banned source */
+};
+
+enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
+			     const char **userp);
 void registrar_nonce(const struct dialer *d, char out[49]);
 /* EINVAL: not an agent spec; ENOENT: unknown agent id */
 int  agent_spec_check(const struct dialer *d, const char *spec);
@@ -170,6 +197,30 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev);
 /* free obj (linked by le) from a zero-delay timer */
 void dialer_reap(struct dialer *d, struct le *le, void *obj);
 void dialer_calls_end_all(struct dialer *d, enum dialer_reason reason);
+
+/* ---- hold.c: what a customer on hold hears */
+struct hold;
+
+struct hold_params {
+	const char *lang;           /* "en" (NULL, "") or "fr" */
+	struct media_prompt *music; /* looped between announcements */
+	struct media_prompt *greeting;  /* the business's own, or NULL */
+	uint32_t every_ms;          /* announce again (0: at the start) */
+	int64_t position;           /* place in line (0: unknown) */
+	int64_t eta_s;              /* expected wait (-1: unknown) */
+};
+
+int  hold_alloc(struct hold **hp, struct dialer *d, const char *call_id,
+		const struct hold_params *p);
+/* the greeting and announcement on ms, then the music */
+void hold_start(struct hold *h, struct media_stream *ms);
+/* ms's prompt ended: true when it was ours (the music goes on) */
+bool hold_prompt_end(struct hold *h);
+/* the customer leaves hold (bridged, goodbye): no more announcements */
+void hold_stop(struct hold *h);
+void hold_numbers(struct hold *h, int64_t position, int64_t eta_s);
+/* the folder of sounds_dir with the voice of lang, or NULL */
+const char *dialer_voice(const char *lang);
 
 /* ---- event.c */
 int  dialer_event_print(struct re_printf *pf, const struct dialer_event *ev);

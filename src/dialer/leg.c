@@ -188,6 +188,7 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct leg *l = arg;
 	bool first = l->state == LEG_CALLING;
 	bool early = false;
+	char f[LOG_FIELD_SZ];
 
 	if (l->state == LEG_ENDED || msg->scode <= 100)
 		return;
@@ -200,8 +201,8 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 		l->early_media = true;
 	}
 
-	log_debug("%s leg: %u %.*s%s", kind(l), msg->scode,
-		  (int)msg->reason.l, msg->reason.p,
+	log_debug("%s leg: %u %s%s", kind(l), msg->scode,
+		  LOG_PL(f, msg->reason),
 		  l->early_media ? " (early media)" : "");
 
 	if (first)
@@ -324,8 +325,10 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 		scode = 503;
 	}
 
+	/* libre reports the peer's BYE as ECONNRESET: say what it was */
 	log_info("%s leg: %s (%u%s%s)", kind(l), dialer_reason_name(reason),
-		 scode, err ? ", " : "", err ? strerror(err) : "");
+		 scode, err ? ", " : "", err == ECONNRESET ? "BYE" :
+		 err ? strerror(err) : "");
 
 	leg_end(l, reason, scode, true);
 }

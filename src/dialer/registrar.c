@@ -11,6 +11,8 @@
  * HMAC-SHA256(key, time)>", valid for NONCE_TTL; an older one gets a new
  * challenge with stale=true so the phone retries without asking its user.
  * Within its lifetime a nonce may be replayed; the TTL bounds that.
+ * Guessing is what bounds it better: failed digests ban their source
+ * (see registrar_auth).
  *
  * One binding per agent: the last REGISTER wins. A binding remembers the
  * address the REGISTER came from, and calls go there (a Route to the
@@ -23,6 +25,7 @@
 #include <re.h>
 #define LOG_SUBSYS "dialer"
 #include "util/util.h"
+#include "cfg/cfg.h"
 #include "dialer/dialer_int.h"
 
 enum {
@@ -111,8 +114,32 @@ static struct agent *agent_find_pl(const struct dialer *d,
 }
 
 
-int registrar_alloc(struct dialer *d)
+int registrar_alloc(struct dialer *d, const struct cfg *cfg)
 {
+	struct limit_ban_conf c;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	c.window_ms = cfg_int(cfg, "sip_auth_window") * 1000;
+	c.ban_ms = cfg_int(cfg, "sip_ban_time") * 1000;
+	c.ban_max_ms = cfg_int(cfg, "sip_ban_max") * 1000;
+	if (c.ban_max_ms < c.ban_ms) {
+		log_error("sip_ban_max (%lld s) is shorter than sip_ban_time "
+			  "(%lld s)", (long long)c.ban_max_ms / 1000,
+			  (long long)c.ban_ms / 1000);
+		return EINVAL;
+	}
+
+	d->ban_user = c;
+	d->ban_user.fails = (uint32_t)cfg_int(cfg, "sip_auth_fails");
+	d->ban_ip = c;
+	d->ban_ip.fails = (uint32_t)cfg_int(cfg, "sip_auth_fails_ip");
+
+	err = limit_ban_alloc(&d->bans,
+			      (uint32_t)cfg_int(cfg, "sip_ban_table"));
+	if (err)
+		return err;
+
 	return hash_alloc(&d->agents, 64);
 }
 
@@ -283,57 +310,127 @@ void registrar_challenge(struct dialer *d, const struct sip_msg *msg,
 
 
 /*
- * Are the request's credentials an agent's? *userp is the agent id; with
- * a good response to an expired nonce, false and *stalep.
+ * ---- guessing: failed digests are counted per source address and per
+ * (source, user name) in one bounded table (limit_ban); past
+ * sip_auth_fails (for one user) or sip_auth_fails_ip (for any) the key is
+ * banned. A banned key's credentials are not even checked: they get the
+ * answer to wrong ones, so neither a guess, nor the right password, nor a
+ * user name that does not exist tells anything during a ban. The source
+ * is the address without its port; the same user from another address
+ * is not locked out.
  */
-bool registrar_authorized(struct dialer *d, const struct sip_msg *msg,
-			  const char **userp, bool *stalep)
+
+static void guard_keys(const struct sip_msg *msg, const struct pl *user,
+		       char *ip, char *pair)
 {
-	struct httpauth_digest_resp resp;
-	const struct sip_hdr *hdr;
+	size_t ul = user->l < DIALER_ID_MAX ? user->l : DIALER_ID_MAX;
+
+	(void)re_snprintf(ip, LIMIT_BAN_KEY_MAX, "%j", &msg->src);
+	(void)re_snprintf(pair, LIMIT_BAN_KEY_MAX, "%j|%b", &msg->src,
+			  user->p, ul);
+}
+
+
+/* One failure more for both keys; a ban that starts is logged, once. */
+static void guard_fail(struct dialer *d, const char *ip, const char *pair,
+		       const struct pl *user)
+{
+	int64_t now = (int64_t)tmr_jiffies(), ms;
+	char f[LOG_FIELD_SZ];
+
+	ms = limit_ban_fail(d->bans, pair, now, &d->ban_user);
+	if (ms)
+		log_warn("SIP digest: %u failures from %s for user %s: "
+			 "banned for %lld s", d->ban_user.fails, ip,
+			 LOG_PL(f, *user), (long long)(ms + 999) / 1000);
+
+	ms = limit_ban_fail(d->bans, ip, now, &d->ban_ip);
+	if (ms)
+		log_warn("SIP digest: %u failures from %s: the address is "
+			 "banned for %lld s", d->ban_ip.fails, ip,
+			 (long long)(ms + 999) / 1000);
+}
+
+
+/* The digest itself, for credentials of a key not banned. */
+static enum reg_auth digest_check(struct dialer *d, const struct sip_msg *msg,
+				  const struct httpauth_digest_resp *resp,
+				  const char **userp)
+{
 	uint8_t ha1[16];
 	struct agent *a;
 	int err;
 
-	*stalep = false;
+	if (pl_strcmp(&resp->realm, d->domain))
+		return REG_AUTH_FAILED;
+
+	if (pl_isset(&resp->qop) && pl_strcmp(&resp->qop, "auth"))
+		return REG_AUTH_FAILED;
+
+	a = agent_find_pl(d, &resp->username);
+	if (!a || !a->password)
+		return REG_AUTH_FAILED;
+
+	err = nonce_check(d, &resp->nonce);
+	if (err == EAUTH)
+		return REG_AUTH_FAILED;
+
+	if (md5_printf(ha1, "%s:%s:%s", a->id, d->domain, a->password))
+		return REG_AUTH_FAILED;
+
+	if (httpauth_digest_response_auth(resp, &msg->met, ha1))
+		return REG_AUTH_FAILED;
+
+	if (err == ETIMEDOUT)
+		return REG_AUTH_STALE;
+
+	*userp = a->id;
+
+	return REG_AUTH_OK;
+}
+
+
+enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
+			     const char **userp)
+{
+	char ip[LIMIT_BAN_KEY_MAX], pair[LIMIT_BAN_KEY_MAX];
+	char f[LOG_FIELD_SZ], f2[LOG_FIELD_SZ];
+	struct httpauth_digest_resp resp;
+	const struct sip_hdr *hdr;
+	int64_t now = (int64_t)tmr_jiffies();
+	enum reg_auth r;
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
 	if (!hdr)
 		hdr = sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION);
 	if (!hdr)
-		return false;
+		return REG_AUTH_NONE;
 
+	memset(&resp, 0, sizeof(resp));
 	if (httpauth_digest_response_decode(&resp, &hdr->val))
-		return false;
+		memset(&resp, 0, sizeof(resp));
 
-	if (pl_strcmp(&resp.realm, d->domain))
-		return false;
-
-	if (pl_isset(&resp.qop) && pl_strcmp(&resp.qop, "auth"))
-		return false;
-
-	a = agent_find_pl(d, &resp.username);
-	if (!a || !a->password)
-		return false;
-
-	err = nonce_check(d, &resp.nonce);
-	if (err == EAUTH)
-		return false;
-
-	if (md5_printf(ha1, "%s:%s:%s", a->id, d->domain, a->password))
-		return false;
-
-	if (httpauth_digest_response_auth(&resp, &msg->met, ha1))
-		return false;
-
-	if (err == ETIMEDOUT) {
-		*stalep = true;
-		return false;
+	guard_keys(msg, &resp.username, ip, pair);
+	if (limit_ban_active(d->bans, ip, now, NULL) ||
+	    limit_ban_active(d->bans, pair, now, NULL)) {
+		log_debug("%s from %s: banned, credentials not checked",
+			  LOG_PL(f, msg->met), ip);
+		return REG_AUTH_FAILED;
 	}
 
-	*userp = a->id;
+	r = pl_isset(&resp.response) ?
+		digest_check(d, msg, &resp, userp) : REG_AUTH_FAILED;
 
-	return true;
+	if (r == REG_AUTH_FAILED) {
+		log_info("%s from %s: bad credentials for user %s",
+			 LOG_PL(f, msg->met), ip, LOG_PL(f2, resp.username));
+		guard_fail(d, ip, pair, &resp.username);
+	}
+	else if (r == REG_AUTH_OK) {
+		limit_ban_clear(d->bans, pair);
+	}
+
+	return r;
 }
 
 
@@ -404,29 +501,33 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 	const char *user = NULL;
 	struct agent *a;
 	uint32_t expires;
-	bool stale;
-	char src[64];
+	char src[64], f[LOG_FIELD_SZ];
 
 	addr_str(src, sizeof(src), &msg->src);
 
-	if (!registrar_authorized(d, msg, &user, &stale)) {
-		if (!stale && (sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION) ||
-			       sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION))) {
-			log_info("REGISTER from %s for %.*s: bad credentials "
-				 "(403)", src, (int)msg->to.uri.user.l,
-				 msg->to.uri.user.p);
-			(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
-			return true;
-		}
-		registrar_challenge(d, msg, stale);
+	switch (registrar_auth(d, msg, &user)) {
+
+	case REG_AUTH_NONE:
+		registrar_challenge(d, msg, false);
 		return true;
+
+	case REG_AUTH_STALE:
+		registrar_challenge(d, msg, true);
+		return true;
+
+	case REG_AUTH_FAILED:
+		/* an unknown user, a wrong password, a ban: the same */
+		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
+		return true;
+
+	case REG_AUTH_OK:
+		break;
 	}
 
 	/* the credentials must be those of the AOR being registered */
 	if (pl_strcmp(&msg->to.uri.user, user)) {
-		log_info("REGISTER from %s: agent %s may not register %.*s",
-			 src, user, (int)msg->to.uri.user.l,
-			 msg->to.uri.user.p);
+		log_info("REGISTER from %s: agent %s may not register %s",
+			 src, user, LOG_PL(f, msg->to.uri.user));
 		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
 		return true;
 	}

@@ -6,9 +6,11 @@
  *
  * What we answer to whom. beckon only places calls; it never routes one.
  *
+ *   malformed (check.c)   400 or 416, before anything below
  *   INVITE, new dialog    401 with a digest challenge; 403 once the
  *                         credentials are an agent's (agents cannot dial
- *                         through beckon either)
+ *                         through beckon either); wrong ones count
+ *                         towards a ban as a REGISTER's do
  *   REGISTER              the registrar (registrar.c): 401, 403, 200
  *   OPTIONS               200 (trunks and phones ping us)
  *   UPDATE, in dialog     a new SDP offer for the leg (hold, unhold)
@@ -53,11 +55,12 @@ enum {
 	TRUNK_REG_EXPIRES = 600,
 	SIP_UDP_RCVBUF = 4 * 1024 * 1024,
 	FD_SCAN_MAX = 4096,
+	USER_AGENT_MAX = 128,
 };
 
 struct pentry {
 	struct le le;
-	char name[DIALER_PROMPT_NAME_MAX + 1];
+	char *path;
 	struct media_prompt *p;
 };
 
@@ -68,6 +71,7 @@ static void pentry_destructor(void *arg)
 
 	list_unlink(&pe->le);
 	mem_deref(pe->p);
+	mem_deref(pe->path);
 }
 
 
@@ -88,20 +92,26 @@ static void dialer_destructor(void *arg)
 		sip_close(d->sip, true);
 	d->sock = mem_deref(d->sock);
 	d->lsnr = mem_deref(d->lsnr);
+	d->check = mem_deref(d->check);
 	d->sip = mem_deref(d->sip);
 	d->dnsc = mem_deref(d->dnsc);
 
 	hash_flush(d->agents);
 	mem_deref(d->agents);
+	mem_deref(d->bans);
 	mem_deref(d->calls);
 	mem_deref(d->legs);
 	list_flush(&d->prompts);
 
+	mem_deref(d->user_agent);
 	mem_deref(d->trunk_route);
 	mem_deref(d->trunk_uri);
 	mem_deref(d->trunk_user);
 	mem_deref(d->trunk_password);
 	mem_deref(d->prompt_dir);
+	mem_deref(d->sounds_dir);
+	mem_deref(d->moh);
+	mem_deref(d->greeting_dir);
 	mem_deref(d->record_dir);
 }
 
@@ -137,41 +147,58 @@ bool dialer_prompt_name_valid(const char *name)
 }
 
 
-/* A prompt by name, loaded from prompt_dir on first use and kept. */
+/* A prompt by name, a file of prompt_dir. */
 int dialer_prompt_get(struct dialer *d, struct media_prompt **pp,
 		      const char *name)
 {
-	struct pentry *pe;
 	char path[1024];
-	struct le *le;
-	int err;
 
 	if (!d || !pp || !dialer_prompt_name_valid(name))
 		return EINVAL;
-
-	for (le = d->prompts.head; le; le = le->next) {
-		pe = le->data;
-		if (!strcmp(pe->name, name)) {
-			*pp = pe->p;
-			return 0;
-		}
-	}
 
 	if (re_snprintf(path, sizeof(path), "%s/%s.wav", d->prompt_dir,
 			name) < 0)
 		return ENAMETOOLONG;
 
+	return dialer_prompt_path(d, pp, path);
+}
+
+
+/*
+ * A prompt by path, loaded on first use and kept: the paths are ours
+ * (prompt_dir and a checked name, the configured music, the sounds of a
+ * voice), never a client's, so the cache is bounded by the files there.
+ */
+int dialer_prompt_path(struct dialer *d, struct media_prompt **pp,
+		       const char *path)
+{
+	struct pentry *pe;
+	struct le *le;
+	int err;
+
+	if (!d || !pp || !path)
+		return EINVAL;
+
+	for (le = d->prompts.head; le; le = le->next) {
+		pe = le->data;
+		if (!strcmp(pe->path, path)) {
+			*pp = pe->p;
+			return 0;
+		}
+	}
+
 	pe = mem_zalloc(sizeof(*pe), pentry_destructor);
 	if (!pe)
 		return ENOMEM;
 
-	err = media_prompt_load(&pe->p, path);
+	err = str_dup(&pe->path, path);
+	if (!err)
+		err = media_prompt_load(&pe->p, path);
 	if (err) {
 		mem_deref(pe);
 		return err;
 	}
 
-	str_bcpy(pe->name, name, sizeof(pe->name));
 	list_append(&d->prompts, &pe->le, pe);
 	*pp = pe->p;
 
@@ -233,22 +260,36 @@ static void connect_handler(const struct sip_msg *msg, void *arg)
 {
 	struct dialer *d = arg;
 	const char *user = NULL;
-	bool stale = false;
-	char a[64];
+	char a[64], f[LOG_FIELD_SZ];
 
-	if (registrar_authorized(d, msg, &user, &stale)) {
-		log_info("INVITE from agent %s (%s) to %.*s refused: beckon "
-			 "places calls, it takes none", user,
-			 addr_str(a, sizeof(a), &msg->src),
-			 (int)msg->ruri.l, msg->ruri.p);
+	addr_str(a, sizeof(a), &msg->src);
+
+	/* its failed digests count with the REGISTERs' (registrar_auth) */
+	switch (registrar_auth(d, msg, &user)) {
+
+	case REG_AUTH_OK:
+		log_info("INVITE from agent %s (%s) to %s refused: beckon "
+			 "places calls, it takes none", user, a,
+			 LOG_PL(f, msg->ruri));
 		(void)sip_treply(NULL, d->sip, msg, 403, "Forbidden");
-		return;
-	}
+		break;
 
-	log_info("INVITE from %s to %.*s: not authenticated (401)",
-		 addr_str(a, sizeof(a), &msg->src), (int)msg->ruri.l,
-		 msg->ruri.p);
-	registrar_challenge(d, msg, stale);
+	case REG_AUTH_STALE:
+		registrar_challenge(d, msg, true);
+		break;
+
+	default:
+		log_debug("INVITE from %s to %s: not authenticated (401)",
+			  a, LOG_PL(f, msg->ruri));
+		registrar_challenge(d, msg, false);
+		break;
+	}
+}
+
+
+static bool check_handler(const struct sip_msg *msg, void *arg)
+{
+	return dialer_check_request(arg, msg);
 }
 
 
@@ -386,13 +427,15 @@ static int trunk_auth_handler(char **user, char **pass, const char *realm,
 
 static void trunk_reg_handler(int err, const struct sip_msg *msg, void *arg)
 {
+	char f[LOG_FIELD_SZ];
+
 	(void)arg;
 
 	if (err)
 		log_warn("trunk registration: %s", strerror(err));
 	else if (msg->scode >= 300)
-		log_warn("trunk registration: %u %.*s", msg->scode,
-			 (int)msg->reason.l, msg->reason.p);
+		log_warn("trunk registration: %u %s", msg->scode,
+			 LOG_PL(f, msg->reason));
 	else
 		log_info("registered to the trunk");
 }
@@ -463,6 +506,20 @@ static int trunk_register(struct dialer *d, const char *proxy)
 }
 
 
+/* It goes into a header line as it is: no CR, LF or other controls. */
+static bool ua_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++) {
+		if (s[n] < 0x20 || s[n] > 0x7e)
+			return false;
+	}
+
+	return n <= USER_AGENT_MAX;
+}
+
+
 static int config_read(struct dialer *d, const struct cfg *cfg)
 {
 	const char *s;
@@ -494,6 +551,15 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 		(void)re_snprintf(d->domain, sizeof(d->domain), "%j",
 				  &d->rtp_laddr);
 
+	s = cfg_str(cfg, "sip_user_agent");
+	if (!ua_valid(s)) {
+		log_error("sip_user_agent: printable ASCII, at most %u "
+			  "characters", USER_AGENT_MAX);
+		return EINVAL;
+	}
+	if (*s && str_dup(&d->user_agent, s))
+		return ENOMEM;
+
 	s = cfg_str(cfg, "rtp_ports");
 	err = media_parse_ports(&d->port_min, &d->port_max, s);
 	if (err) {
@@ -508,6 +574,7 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 	d->mconf.timeout_ms = (uint32_t)cfg_int(cfg, "rtp_timeout") * 1000;
 	d->ring_timeout_ms = (uint32_t)cfg_int(cfg, "ring_timeout") * 1000;
 	d->max_hold_ms = (uint32_t)cfg_int(cfg, "max_hold") * 1000;
+	d->backlog = (int)cfg_int(cfg, "listen_backlog");
 
 	s = cfg_str(cfg, "trunk_transport");
 	if (strcmp(s, "udp") && strcmp(s, "tcp")) {
@@ -537,8 +604,45 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
 			       cfg_str(cfg, "trunk_password"));
 	err |= str_dup(&d->prompt_dir, cfg_str(cfg, "prompt_dir"));
 	err |= str_dup(&d->record_dir, cfg_str(cfg, "record_dir"));
+	err |= str_dup(&d->sounds_dir, cfg_str(cfg, "sounds_dir"));
+	err |= str_dup(&d->moh, cfg_str(cfg, "moh"));
+	err |= str_dup(&d->greeting_dir, cfg_str(cfg, "greeting_dir"));
 
 	return err ? ENOMEM : 0;
+}
+
+
+/*
+ * libre does not give out the sockets sip_transp_add() opened: we find
+ * them among our descriptors by type and local address (a listening TCP
+ * socket, not a connection with the same address).
+ */
+static int sock_find(int type, const struct sa *laddr)
+{
+	int fd;
+
+	for (fd = 0; fd < FD_SCAN_MAX; fd++) {
+		struct sa sa;
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		sa_init(&sa, AF_UNSPEC);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) ||
+		    v != type ||
+		    getsockname(fd, &sa.u.sa, &sa.len) ||
+		    !sa_cmp(&sa, laddr, SA_ALL))
+			continue;
+
+		vl = sizeof(v);
+		if (type == SOCK_STREAM &&
+		    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) ||
+		     !v))
+			continue;
+
+		return fd;
+	}
+
+	return -1;
 }
 
 
@@ -548,34 +652,39 @@ static int config_read(struct dialer *d, const struct cfg *cfg)
  * burst of calls ending together (a BYE and its 200 for each leg, the
  * next calls' responses) overflows it: a lost 180 or 200 means an INVITE
  * retransmitted half a second later and, with some peers, a failed call.
- * libre does not give out the socket sip_transp_add() opened, so we find
- * it among our descriptors by its local address and enlarge it (as far
- * as net.core.rmem_max allows, or beyond it with CAP_NET_ADMIN).
+ * We enlarge it as far as net.core.rmem_max allows (or beyond it with
+ * CAP_NET_ADMIN).
  */
 static void sip_udp_rcvbuf(const struct sa *laddr, int size)
 {
-	int fd;
+	int fd = sock_find(SOCK_DGRAM, laddr);
 
-	for (fd = 0; fd < FD_SCAN_MAX; fd++) {
-		struct sa sa;
-		int type = 0;
-		socklen_t tl = sizeof(type);
-
-		sa_init(&sa, AF_UNSPEC);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) ||
-		    type != SOCK_DGRAM ||
-		    getsockname(fd, &sa.u.sa, &sa.len) ||
-		    !sa_cmp(&sa, laddr, SA_ALL))
-			continue;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-			       sizeof(size)))
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
-					 sizeof(size));
+	if (fd < 0) {
+		log_debug("SIP UDP socket not found: default receive buffer");
 		return;
 	}
 
-	log_debug("SIP UDP socket not found: default receive buffer");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
+}
+
+
+/*
+ * libre's SIP listens on TCP with a backlog of 5: a burst of connecting
+ * phones would lose SYNs and wait a second each. Linux lets listen() be
+ * called again on a listening socket to change its backlog.
+ */
+static int sip_tcp_backlog(const struct sa *laddr, int backlog)
+{
+	int fd = sock_find(SOCK_STREAM, laddr);
+
+	if (fd < 0) {
+		log_error("SIP TCP listening socket not found");
+		return ENOENT;
+	}
+
+	return listen(fd, backlog) ? errno : 0;
 }
 
 
@@ -593,7 +702,7 @@ static int sip_start(struct dialer *d)
 
 	err = sip_alloc(&d->sip, d->dnsc, HASH_SIP_CTRANS, HASH_SIP_STRANS,
 			HASH_SIP_TRANSP,
-			"beckon/" BECKON_VERSION, sip_exit_handler, d);
+			d->user_agent, sip_exit_handler, d);
 	if (err)
 		return err;
 
@@ -602,12 +711,21 @@ static int sip_start(struct dialer *d)
 		sip_udp_rcvbuf(&laddr, SIP_UDP_RCVBUF);
 	if (!err)
 		err = sip_transp_add(d->sip, SIP_TRANSP_TCP, &d->sip_laddr);
+	if (!err)
+		err = sip_transp_laddr(d->sip, &laddr, SIP_TRANSP_TCP, NULL);
+	if (!err)
+		err = sip_tcp_backlog(&laddr, d->backlog);
 	if (err) {
 		log_error("sip_listen %s: %s",
 			  addr_str(a, sizeof(a), &d->sip_laddr),
 			  strerror(err));
 		return err;
 	}
+
+	/* libre asks its listeners in the order they came: this one first */
+	err = sip_listen(&d->check, d->sip, true, check_handler, d);
+	if (err)
+		return err;
 
 	err = sipsess_listen(&d->sock, d->sip, HASH_SIPSESS,
 			     connect_handler, d);
@@ -651,7 +769,7 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 	if (err)
 		goto out;
 
-	err = registrar_alloc(d);
+	err = registrar_alloc(d, cfg);
 	if (err)
 		goto out;
 
@@ -674,9 +792,14 @@ int dialer_alloc(struct dialer **dp, const struct cfg *cfg)
 	s = cfg_str(cfg, "control_listen");
 	if (*s) {
 		if (!*cfg_str(cfg, "control_secret")) {
-			log_warn("control_listen is set but control_secret "
-				 "is empty: the call-control listener stays "
-				 "off");
+			/* control_listen has a default: only an operator
+			 * who asked for the listener needs to hear why
+			 * there is none */
+			log_msg(cfg_is_set(cfg, "control_listen") ?
+				LOG_LVL_WARN : LOG_LVL_DEBUG, LOG_SUBSYS,
+				"control_listen is set but control_secret "
+				"is empty: the call-control listener stays "
+				"off");
 		}
 		else {
 			(void)sa_decode(&csa, s, strlen(s));

@@ -622,11 +622,14 @@ int httpd_alloc(struct httpd **hp, const struct sa *laddr,
 	h->reqh = reqh;
 	h->arg = arg;
 
-	err = tcp_listen(&h->ts, laddr, connect_handler, h);
-	if (err)
-		goto out;
+	/* tcp_listen() would listen with a backlog of 5: a burst of
+	 * connects would lose SYNs and wait a second for each */
+	err = tcp_sock_alloc(&h->ts, laddr, connect_handler, h);
+	if (!err)
+		err = tcp_sock_bind(h->ts, laddr);
+	if (!err)
+		err = tcp_sock_listen(h->ts, conf->backlog);
 
- out:
 	if (err)
 		mem_deref(h);
 	else

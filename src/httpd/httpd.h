@@ -31,6 +31,7 @@ struct httpd_conf {
 	unsigned max_conns;
 	unsigned idle_timeout_ms; /* keep-alive connection with no request */
 	unsigned req_timeout_ms;  /* from a request's first byte to its end */
+	int backlog;              /* of the listening socket (listen(2)) */
 };
 
 typedef void (httpd_req_h)(struct httpd_req *req, void *arg);

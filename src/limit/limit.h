@@ -42,4 +42,52 @@ uint32_t limit_count(struct limit *l, const char *key, int64_t now,
 /* Drop everything older than the horizon; returns the keys left. */
 uint32_t limit_sweep(struct limit *l, int64_t now);
 
+/*
+ * limit_ban: failure counters with a growing ban, the defence against
+ * password guessing (SIP digest). A key ("10.0.0.1", "10.0.0.1|alice")
+ * that fails conf.fails times within conf.window_ms of its first counted
+ * failure is banned for conf.ban_ms; each next ban of the key lasts twice
+ * the one before, up to conf.ban_max_ms. A key quiet for ban_max_ms after
+ * its last ban starts afresh.
+ *
+ * The table has a fixed number of entries, allocated once: attackers
+ * choose their addresses, so a new key takes a free entry or evicts the
+ * least recently used one (an unbanned one when one of the oldest few is
+ * unbanned). Keys are cut at LIMIT_BAN_KEY_MAX - 1 bytes.
+ */
+enum { LIMIT_BAN_KEY_MAX = 128 };
+
+struct limit_ban;
+
+struct limit_ban_conf {
+	uint32_t fails;           /* failures before a ban (0: never) */
+	int64_t window_ms;
+	int64_t ban_ms;           /* the first ban */
+	int64_t ban_max_ms;       /* the longest */
+};
+
+int  limit_ban_alloc(struct limit_ban **bp, uint32_t size);
+
+/* Is key banned at now? Then *left_ms (when given) is the time left. */
+bool limit_ban_active(struct limit_ban *b, const char *key, int64_t now,
+		      int64_t *left_ms);
+
+/*
+ * One failure for key at now. Returns the length of the ban it started
+ * (ms), or 0: not yet, or already banned (a failure during a ban neither
+ * counts nor lengthens it).
+ */
+int64_t limit_ban_fail(struct limit_ban *b, const char *key, int64_t now,
+		       const struct limit_ban_conf *conf);
+
+/*
+ * A success: forget key's failures. Its past bans still lengthen the next
+ * (a guesser who found the password is not forgiven the guessing); they
+ * are forgotten as any, after ban_max_ms of quiet.
+ */
+void limit_ban_clear(struct limit_ban *b, const char *key);
+
+/* Keys in the table (at most its size). */
+uint32_t limit_ban_keys(const struct limit_ban *b);
+
 #endif

@@ -69,14 +69,31 @@ void media_transcode(enum media_codec from, enum media_codec to,
 /* ---- prompts (wav.c) */
 
 /*
- * An 8 kHz mono 16-bit PCM WAV file read whole into memory. Prompts are
- * loaded once and shared (mem_ref) by every stream that plays them.
+ * A WAV file read whole into memory and converted to what streams play,
+ * 8 kHz mono 16-bit (from mono 16-bit PCM, A-law or mu-law at 8 to
+ * 48 kHz). Prompts are loaded once and shared (mem_ref) by every stream
+ * that plays them.
  */
 struct media_prompt;
 
 int media_prompt_load(struct media_prompt **pp, const char *path);
+/* a WAV file in memory (untrusted: an upload); *whyp says what is wrong
+ * (EBADMSG: not a WAV file; EINVAL: a format we do not take) */
+int media_prompt_decode(struct media_prompt **pp, const uint8_t *buf,
+			size_t len, const char **whyp);
+/* the prompts of v one after the other, each followed by gap_ms of
+ * silence (NULL entries are skipped); ENOENT when that is nothing */
+int media_prompt_concat(struct media_prompt **pp,
+			struct media_prompt *const *v, size_t n,
+			uint32_t gap_ms);
+/* write p as an 8 kHz mono 16-bit WAV file */
+int media_prompt_save(const struct media_prompt *p, const char *path);
 size_t media_prompt_samples(const struct media_prompt *p);
 const int16_t *media_prompt_pcm(const struct media_prompt *p);
+
+/* n samples at rate Hz to 8 kHz (resample.c): *dstp is mem-allocated */
+int media_resample(int16_t **dstp, size_t *np, const int16_t *src, size_t n,
+		   uint32_t rate);
 
 /* ---- recorder (rec.c) */
 
@@ -144,6 +161,11 @@ void media_stream_activate(struct media_stream *ms);
 
 int  media_stream_play(struct media_stream *ms, struct media_prompt *p,
 		       bool loop);
+/* the same from sample from (music resumed where it was left) */
+int  media_stream_play_from(struct media_stream *ms, struct media_prompt *p,
+			    bool loop, size_t from);
+/* the next sample the current prompt would send (0: none playing) */
+size_t media_stream_play_pos(const struct media_stream *ms);
 void media_stream_stop(struct media_stream *ms);
 bool media_stream_playing(const struct media_stream *ms);
 

@@ -12,6 +12,10 @@
 int media_wav_parse(int16_t **pcmp, size_t *np, const uint8_t *buf,
 		    size_t len, const char *path);
 
+/* the same, saying what is wrong in *whyp instead of a log line */
+int media_wav_decode(int16_t **pcmp, size_t *np, const uint8_t *buf,
+		     size_t len, const char **whyp);
+
 /* a canonical 44-byte PCM WAV header for frames sample frames */
 void media_wav_header(uint8_t hdr[44], unsigned channels, uint32_t frames);
 

@@ -358,12 +358,26 @@ static void clock_tick(void *arg)
 int media_stream_play(struct media_stream *ms, struct media_prompt *p,
 		      bool loop)
 {
+	return media_stream_play_from(ms, p, loop, 0);
+}
+
+
+size_t media_stream_play_pos(const struct media_stream *ms)
+{
+	return ms && ms->prompt ? ms->ppos : 0;
+}
+
+
+int media_stream_play_from(struct media_stream *ms, struct media_prompt *p,
+			   bool loop, size_t from)
+{
 	if (!ms || !p || !media_prompt_samples(p))
 		return EINVAL;
 
+	mem_ref(p);
 	mem_deref(ms->prompt);
-	ms->prompt = mem_ref(p);
-	ms->ppos = 0;
+	ms->prompt = p;
+	ms->ppos = from < media_prompt_samples(p) ? from : 0;
 	ms->loop = loop;
 	ms->pstart = tmr_jiffies();
 	ms->psent = 0;

@@ -1,11 +1,14 @@
 /*
- * Prompt files: RIFF/WAVE, PCM, 8000 Hz, mono, 16-bit little endian.
+ * Prompt files: RIFF/WAVE, mono, 16-bit linear PCM or 8-bit G.711
+ * (A-law or mu-law), at any rate from 8000 to 48000 Hz.
  *
- * The reader walks the chunks (skipping LIST, fact and anything else) and
- * insists on the one format the dialer plays, naming what is wrong
- * otherwise: a prompt in the wrong format is a deployment mistake, and
- * resampling on the fly is not worth its code here. share/prompts/make.sh
- * shows how to make a file that fits.
+ * The reader walks the chunks (skipping LIST, fact and anything else),
+ * names what is wrong with a file it refuses, and converts what it
+ * accepts to what the dialer plays: 8 kHz mono 16-bit (resample.c). The
+ * Debian prompts and music beckon plays are 8 kHz already; a business's
+ * own greeting (uploaded through the admin API) may be anything a sound
+ * editor writes, so the conversion is here once rather than asked of
+ * every user.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,13 +21,25 @@
 
 enum {
 	WAV_FMT_PCM = 1,
+	WAV_FMT_ALAW = 6,
+	WAV_FMT_ULAW = 7,
 	WAV_FMT_EXTENSIBLE = 0xfffe,
+	WAV_RATE_MIN = 8000,
+	WAV_RATE_MAX = 48000,
 	PROMPT_MAX_BYTES = 16 * 1024 * 1024,   /* about 17 minutes */
 };
 
 struct media_prompt {
 	int16_t *pcm;
 	size_t n;
+};
+
+/* what the fmt chunk says */
+struct wav_fmt {
+	uint16_t tag;
+	uint16_t ch;
+	uint32_t rate;
+	uint16_t bits;
 };
 
 
@@ -49,104 +64,249 @@ static uint16_t le16(const uint8_t *b)
 }
 
 
-/* Check the 'fmt ' chunk body: the one format prompts may have. */
-static int check_fmt(const uint8_t *b, size_t len, const char *path)
+/* Read the 'fmt ' chunk body: NULL, or what is wrong with it. */
+static const char *fmt_read(struct wav_fmt *f, const uint8_t *b, size_t len)
 {
-	uint16_t tag, ch, bits;
-	uint32_t rate;
+	if (len < 16)
+		return "short fmt chunk";
 
-	if (len < 16) {
-		log_error("%s: short fmt chunk", path);
-		return EBADMSG;
-	}
-
-	tag  = le16(b);
-	ch   = le16(b + 2);
-	rate = le32(b + 4);
-	bits = le16(b + 14);
+	f->tag  = le16(b);
+	f->ch   = le16(b + 2);
+	f->rate = le32(b + 4);
+	f->bits = le16(b + 14);
 
 	/* WAVE_FORMAT_EXTENSIBLE carries the real tag in its sub-format */
-	if (tag == WAV_FMT_EXTENSIBLE && len >= 26)
-		tag = le16(b + 24);
+	if (f->tag == WAV_FMT_EXTENSIBLE && len >= 26)
+		f->tag = le16(b + 24);
 
-	if (tag != WAV_FMT_PCM || ch != 1 || rate != MEDIA_SRATE ||
-	    bits != 16) {
-		log_error("%s: format %u, %u channel(s), %u Hz, %u bits; a "
-			  "prompt must be PCM, mono, 8000 Hz, 16 bits (sox "
-			  "IN -r 8000 -c 1 -b 16 OUT.wav)", path, tag, ch,
-			  rate, bits);
-		return EINVAL;
-	}
+	if (f->ch != 1)
+		return "not mono (1 channel)";
+	if (f->rate < WAV_RATE_MIN || f->rate > WAV_RATE_MAX)
+		return "a sample rate outside 8000 to 48000 Hz";
+	if (f->tag == WAV_FMT_PCM && f->bits == 16)
+		return NULL;
+	if ((f->tag == WAV_FMT_ALAW || f->tag == WAV_FMT_ULAW) &&
+	    f->bits == 8)
+		return NULL;
 
-	return 0;
+	return "not 16-bit PCM, A-law or mu-law";
 }
 
 
-int media_wav_parse(int16_t **pcmp, size_t *np, const uint8_t *buf,
-		    size_t len, const char *path)
+/* The data chunk's samples, decoded and converted to 8 kHz. */
+static int data_read(int16_t **pcmp, size_t *np, const struct wav_fmt *f,
+		     const uint8_t *b, size_t sz)
 {
+	size_t i, n = f->tag == WAV_FMT_PCM ? sz / 2 : sz;
+	int16_t *pcm;
+	int err;
+
+	pcm = mem_alloc((n ? n : 1) * sizeof(*pcm), NULL);
+	if (!pcm)
+		return ENOMEM;
+
+	if (f->tag == WAV_FMT_PCM) {
+		for (i = 0; i < n; i++)
+			pcm[i] = (int16_t)le16(b + 2 * i);
+	}
+	else {
+		media_decode(f->tag == WAV_FMT_ALAW ? MEDIA_PCMA : MEDIA_PCMU,
+			     pcm, b, n);
+	}
+
+	if (f->rate == MEDIA_SRATE) {
+		*pcmp = pcm;
+		*np = n;
+		return 0;
+	}
+
+	err = media_resample(pcmp, np, pcm, n, f->rate);
+	mem_deref(pcm);
+
+	return err;
+}
+
+
+int media_wav_decode(int16_t **pcmp, size_t *np, const uint8_t *buf,
+		     size_t len, const char **whyp)
+{
+	struct wav_fmt f = {0, 0, 0, 0};
 	bool have_fmt = false;
+	const char *why;
 	size_t pos = 12;
 	int err;
 
 	if (len < 12 || memcmp(buf, "RIFF", 4) || memcmp(buf + 8, "WAVE", 4)) {
-		log_error("%s: not a RIFF/WAVE file", path);
+		*whyp = "not a RIFF/WAVE file";
 		return EBADMSG;
 	}
 
 	while (pos + 8 <= len) {
 		const uint8_t *id = buf + pos;
 		size_t sz = le32(buf + pos + 4);
-		size_t i, n;
-		int16_t *pcm;
 
 		pos += 8;
 		if (sz > len - pos) {
 			/* a writer that never fixed the header up: take
 			 * what is there, as players do */
 			if (memcmp(id, "data", 4)) {
-				log_error("%s: truncated chunk", path);
+				*whyp = "truncated chunk";
 				return EBADMSG;
 			}
 			sz = len - pos;
 		}
 
 		if (!memcmp(id, "fmt ", 4)) {
-			err = check_fmt(buf + pos, sz, path);
-			if (err)
-				return err;
+			why = fmt_read(&f, buf + pos, sz);
+			if (why) {
+				*whyp = why;
+				return EINVAL;
+			}
 			have_fmt = true;
 		}
 		else if (!memcmp(id, "data", 4)) {
 			if (!have_fmt) {
-				log_error("%s: data before fmt", path);
+				*whyp = "data before fmt";
+				return EBADMSG;
+			}
+			if (sz < (f.tag == WAV_FMT_PCM ? 2u : 1u)) {
+				*whyp = "no samples";
 				return EBADMSG;
 			}
 
-			n = sz / 2;
-			if (!n) {
-				log_error("%s: no samples", path);
-				return EBADMSG;
-			}
-
-			pcm = mem_alloc(n * sizeof(*pcm), NULL);
-			if (!pcm)
-				return ENOMEM;
-			for (i = 0; i < n; i++)
-				pcm[i] = (int16_t)le16(buf + pos + 2 * i);
-
-			*pcmp = pcm;
-			*np = n;
-			return 0;
+			err = data_read(pcmp, np, &f, buf + pos, sz);
+			if (err)
+				*whyp = strerror(err);
+			return err;
 		}
 
 		/* chunks are padded to an even size */
 		pos += sz + (sz & 1);
 	}
 
-	log_error("%s: no data chunk", path);
+	*whyp = "no data chunk";
 
 	return EBADMSG;
+}
+
+
+int media_wav_parse(int16_t **pcmp, size_t *np, const uint8_t *buf,
+		    size_t len, const char *path)
+{
+	const char *why = NULL;
+	int err;
+
+	err = media_wav_decode(pcmp, np, buf, len, &why);
+	if (err == EINVAL)
+		log_error("%s: %s; a prompt must be mono 16-bit PCM, A-law "
+			  "or mu-law, 8000 to 48000 Hz (sox IN -r 8000 -c 1 "
+			  "-b 16 OUT.wav)", path, why);
+	else if (err)
+		log_error("%s: %s", path, why);
+
+	return err;
+}
+
+
+int media_prompt_decode(struct media_prompt **pp, const uint8_t *buf,
+			size_t len, const char **whyp)
+{
+	struct media_prompt *p;
+	const char *why = NULL;
+	int err;
+
+	if (!pp || !buf)
+		return EINVAL;
+
+	p = mem_zalloc(sizeof(*p), prompt_destructor);
+	if (!p)
+		return ENOMEM;
+
+	err = media_wav_decode(&p->pcm, &p->n, buf, len, &why);
+	if (err) {
+		if (whyp)
+			*whyp = why;
+		mem_deref(p);
+		return err;
+	}
+
+	*pp = p;
+
+	return 0;
+}
+
+
+int media_prompt_concat(struct media_prompt **pp,
+			struct media_prompt *const *v, size_t n,
+			uint32_t gap_ms)
+{
+	size_t gap = (size_t)gap_ms * MEDIA_SRATE / 1000;
+	struct media_prompt *p;
+	size_t i, total = 0, at = 0;
+
+	if (!pp || (n && !v))
+		return EINVAL;
+
+	for (i = 0; i < n; i++)
+		total += v[i] ? media_prompt_samples(v[i]) + gap : 0;
+	if (!total)
+		return ENOENT;
+
+	p = mem_zalloc(sizeof(*p), prompt_destructor);
+	if (!p)
+		return ENOMEM;
+
+	p->pcm = mem_zalloc(total * sizeof(*p->pcm), NULL);
+	if (!p->pcm) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+
+	/* each piece, then gap samples of silence (the zeroed buffer) */
+	for (i = 0; i < n; i++) {
+		size_t k = media_prompt_samples(v[i]);
+
+		if (!v[i])
+			continue;
+		if (k)
+			memcpy(p->pcm + at, v[i]->pcm, k * sizeof(*p->pcm));
+		at += k + gap;
+	}
+	p->n = total;
+	*pp = p;
+
+	return 0;
+}
+
+
+int media_prompt_save(const struct media_prompt *p, const char *path)
+{
+	uint8_t hdr[44];
+	size_t i;
+	FILE *f;
+	int err = 0;
+
+	if (!p || !path || p->n > UINT32_MAX / 2)
+		return EINVAL;
+
+	f = fopen(path, "wb");
+	if (!f)
+		return errno;
+
+	media_wav_header(hdr, 1, (uint32_t)p->n);
+	if (fwrite(hdr, sizeof(hdr), 1, f) != 1)
+		err = EIO;
+	for (i = 0; !err && i < p->n; i++) {
+		uint8_t b[2] = {(uint8_t)(p->pcm[i] & 0xff),
+				(uint8_t)((uint16_t)p->pcm[i] >> 8)};
+
+		if (fwrite(b, 2, 1, f) != 1)
+			err = EIO;
+	}
+	if (fclose(f) && !err)
+		err = EIO;
+
+	return err;
 }
 
 

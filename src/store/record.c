@@ -36,7 +36,7 @@ static const struct store_field business_fieldv[] = {
 	INT(business, max_hold, "300", 10, 7200),
 	INT(business, widen_after, "120", 0, 86400),
 	INT(business, recording, "0", 0, 1),
-	STR(business, prompt_hold, "hold"),
+	STR(business, prompt_hold, ""),
 	STR(business, prompt_whisper, "whisper"),
 	STR(business, prompt_goodbye, "goodbye"),
 	STR(business, dispositions,
@@ -45,6 +45,8 @@ static const struct store_field business_fieldv[] = {
 	STR(business, widget_color, ""),
 	STR(business, widget_position, "bottom-right"),
 	STR(business, widget_language, ""),
+	STR(business, language, "en"),
+	INT(business, announce_every, "60", 0, 3600),
 };
 
 static const struct store_field agent_fieldv[] = {

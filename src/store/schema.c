@@ -232,6 +232,53 @@ static const char *const migrations[] = {
 	"  DEFAULT 'bottom-right';"
 	"ALTER TABLE businesses ADD COLUMN widget_language TEXT NOT NULL"
 	"  DEFAULT '';",
+
+	/* 10: each request is its own. A request for a number that already
+	 *     has an open callback joins it (one call serves both) with an
+	 *     id and cancel tokens of its own; since_seq and mark say what
+	 *     it may see (events after it; callbacks queued before it). A
+	 *     request withdrawn while others still wait for the call keeps
+	 *     withdrawn_seq, the private event that records it. An
+	 *     Idempotency-Key of a joined request names it (request_id).
+	 *     Tokens that older code handed to duplicates of an open
+	 *     callback are revoked (a replay asks again for a fresh one). */
+	"CREATE TABLE joined_requests ("
+	"  id TEXT PRIMARY KEY,"
+	"  callback_id TEXT NOT NULL REFERENCES callbacks(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  scheduled_for INTEGER NOT NULL DEFAULT 0,"
+	"  since_seq INTEGER NOT NULL,"
+	"  mark INTEGER NOT NULL,"
+	"  withdrawn_at INTEGER NOT NULL DEFAULT 0,"
+	"  withdrawn_seq INTEGER NOT NULL DEFAULT 0,"
+	"  page_url TEXT, page_title TEXT, name TEXT, note TEXT,"
+	"  agent_key TEXT, client_ip TEXT, referrer TEXT);"
+	"CREATE INDEX joined_requests_live ON joined_requests(callback_id)"
+	"  WHERE withdrawn_seq = 0;"
+	"CREATE TABLE request_tokens ("
+	"  request_id TEXT NOT NULL REFERENCES joined_requests(id),"
+	"  token_hash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, token_hash)) WITHOUT ROWID;"
+	"ALTER TABLE callbacks ADD COLUMN withdrawn_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE callbacks ADD COLUMN withdrawn_seq INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE idempotency ADD COLUMN request_id TEXT;"
+	"DELETE FROM cancel_tokens WHERE created_at > (SELECT c.created_at"
+	"  FROM callbacks AS c WHERE c.id = cancel_tokens.callback_id"
+	"  AND c.open = 1);",
+
+	/* 11: the hold experience. The hold music is Debian's music on
+	 *     hold unless a business names its own prompt (the synthetic
+	 *     "hold" prompt is gone); the customer on hold hears their
+	 *     place and wait in the business's language, again every
+	 *     announce_every seconds */
+	"UPDATE businesses SET prompt_hold = '' WHERE prompt_hold = 'hold';"
+	"ALTER TABLE businesses ADD COLUMN language TEXT NOT NULL"
+	"  DEFAULT 'en';"
+	"ALTER TABLE businesses ADD COLUMN announce_every INTEGER NOT NULL"
+	"  DEFAULT 60;",
 };
 
 

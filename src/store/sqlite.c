@@ -26,6 +26,10 @@
 #include "util/util.h"
 #include "store/store_int.h"
 
+enum {
+	QCOUNT_HASH = 64,          /* buckets: businesses in the open list */
+};
+
 enum stmt_id {
 	S_PING,
 	S_IDEM_GET,
@@ -35,7 +39,6 @@ enum stmt_id {
 	S_TOKEN_INSERT,
 	S_EVENT_INSERT,
 	S_QUEUE_COUNT,
-	S_POSITION,
 	S_INTAKE_INSERT,
 	S_CALLBACK_GET,
 	S_EVENTS_GET,
@@ -53,6 +56,18 @@ enum stmt_id {
 	S_FIG_CONNECT,
 	S_FIG_SALES,
 	S_PHONE_AGENT_GET,
+	S_QUEUED_NOW,
+	S_ROWID_MAX,
+	S_JOIN_INSERT,
+	S_REQ_TOKEN_INSERT,
+	S_REQ_TOKEN_CHECK,
+	S_JOINED_GET,
+	S_JOINED_LIVE,
+	S_EVENTS_RANGE,
+	S_AHEAD,
+	S_WITHDRAWN,
+	S_WITHDRAW_CB,
+	S_WITHDRAW_JOINED,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -64,14 +79,14 @@ enum stmt_id {
 static const char *const stmt_sql[S_COUNT] = {
 	[S_PING] = "SELECT count(*) FROM businesses",
 	[S_IDEM_GET] =
-		"SELECT fingerprint, callback_id, status, answer"
+		"SELECT fingerprint, callback_id, status, answer, request_id"
 		" FROM idempotency WHERE business_id = ?1 AND key = ?2",
 	[S_IDEM_PUT] =
 		"INSERT INTO idempotency (business_id, key, fingerprint,"
-		" callback_id, status, answer, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		" callback_id, status, answer, created_at, request_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_OPEN_FIND] =
-		"SELECT id, status, created_at, scheduled_for FROM callbacks"
+		"SELECT id FROM callbacks"
 		" WHERE business_id = ?1 AND phone = ?2 AND open = 1",
 	[S_CALLBACK_INSERT] =
 		"INSERT INTO callbacks (id, business_id, phone, status, open,"
@@ -91,11 +106,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1"
 		" RETURNING queued",
-	[S_POSITION] =
-		"SELECT count(*) FROM callbacks AS c, callbacks AS me"
-		" WHERE me.id = ?2 AND c.business_id = ?1 AND c.open = 1"
-		" AND c.status = 'queued' AND (c.priority > me.priority OR"
-		" (c.priority = me.priority AND c.rowid <= me.rowid))",
 	[S_INTAKE_INSERT] =
 		"INSERT INTO intake_log (t, business_id, phone, ip)"
 		" VALUES (?1, ?2, ?3, ?4)",
@@ -188,6 +198,48 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PHONE_AGENT_GET] =
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2",
+	/* joined requests (schema migration 10) */
+	[S_QUEUED_NOW] =
+		"SELECT queued FROM queue_counts WHERE business_id = ?1",
+	[S_ROWID_MAX] = "SELECT max(rowid) FROM callbacks",
+	[S_JOIN_INSERT] =
+		"INSERT INTO joined_requests (id, callback_id, created_at,"
+		" scheduled_for, since_seq, mark, page_url, page_title, name,"
+		" note, agent_key, client_ip, referrer)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)",
+	[S_REQ_TOKEN_INSERT] =
+		"INSERT OR IGNORE INTO request_tokens (token_hash, request_id,"
+		" created_at) VALUES (?1, ?2, ?3)",
+	[S_REQ_TOKEN_CHECK] =
+		"SELECT 1 FROM request_tokens"
+		" WHERE request_id = ?2 AND token_hash = ?1",
+	[S_JOINED_GET] =
+		"SELECT j.id, c.business_id, c.phone, j.created_at,"
+		" j.scheduled_for, c.id, c.status, c.open, j.since_seq, j.mark,"
+		" j.withdrawn_at, j.withdrawn_seq"
+		" FROM joined_requests AS j JOIN callbacks AS c"
+		" ON c.id = j.callback_id WHERE j.id = ?1",
+	[S_JOINED_LIVE] =
+		"SELECT EXISTS (SELECT 1 FROM joined_requests"
+		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
+	[S_EVENTS_RANGE] =
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
+		" AND seq < ?3 ORDER BY seq",
+	/* callbacks_open_status holds the rowid: a range of that index */
+	[S_AHEAD] =
+		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
+		" AND open = 1 AND status = 'queued' AND rowid <= ?2",
+	[S_WITHDRAWN] =
+		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
+		" WHERE id = ?1",
+	[S_WITHDRAW_CB] =
+		"UPDATE callbacks SET withdrawn_at = ?2, withdrawn_seq = ?3"
+		" WHERE id = ?1",
+	[S_WITHDRAW_JOINED] =
+		"UPDATE joined_requests SET withdrawn_at = ?2,"
+		" withdrawn_seq = ?3 WHERE id = ?1",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -204,6 +256,7 @@ enum op_kind {
 	OP_CREATE,
 	OP_GET,
 	OP_CANCEL,
+	OP_REQUEST_GET,
 	OP_INTAKE,
 	OP_OPEN_LIST,
 	OP_UPDATE,
@@ -250,8 +303,10 @@ struct op {
 	/* results */
 	struct callback_created created;
 	struct callback *cb;
+	char canceled[ID_LEN];    /* a cancel: the callback it canceled */
 	void **objv;
 	size_t objn;
+	size_t objcap;             /* objv's room */
 	struct intake_row *iv;
 	size_t in;
 };
@@ -560,6 +615,26 @@ static int do_put(struct sqlite_be *be, struct op *op)
 }
 
 
+/* Room for one more in objv, doubling: one more slot at a time made
+ * reading 100,000 rows copy the array 100,000 times. */
+static int objv_grow(struct op *op)
+{
+	size_t cap = op->objcap ? op->objcap * 2 : 16;
+	void **v;
+
+	if (op->objn < op->objcap)
+		return 0;
+
+	v = mem_reallocarray(op->objv, cap, sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	op->objv = v;
+	op->objcap = cap;
+
+	return 0;
+}
+
+
 static void objv_free(struct op *op)
 {
 	size_t i;
@@ -568,6 +643,7 @@ static void objv_free(struct op *op)
 		mem_deref(op->objv[i]);
 	op->objv = mem_deref(op->objv);
 	op->objn = 0;
+	op->objcap = 0;
 }
 
 
@@ -588,17 +664,11 @@ static int do_select(struct sqlite_be *be, struct op *op)
 		sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v;
-
-		v = mem_reallocarray(op->objv, op->objn + 1, sizeof(*v),
-				     NULL);
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
 
-		err = rec_read(&v[op->objn], t, s);
+		err = rec_read(&op->objv[op->objn], t, s);
 		if (err)
 			break;
 		op->objn++;
@@ -686,23 +756,109 @@ static int insert_event(struct sqlite_be *be, const char *id, int64_t t,
 }
 
 
-/* 1-based place of a queued callback in its business's queue. */
-static int64_t position_of(struct sqlite_be *be, const char *business,
-			   const char *id)
+/* The first column of a statement's first row (0 without a row); ?1 a
+ * text, ?2 an integer, where the statement has them. */
+static int one_int(struct sqlite_be *be, enum stmt_id id, const char *a,
+		   int64_t b, int64_t *vp)
 {
-	sqlite3_stmt *s = stmt_get(be, S_POSITION);
-	int64_t pos = 0;
+	sqlite3_stmt *s = stmt_get(be, id);
+	int rc;
 
 	if (!s)
-		return 0;
+		return EIO;
 
-	bind_text(s, 1, business);
-	bind_text(s, 2, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		pos = sqlite3_column_int64(s, 0);
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		bind_text(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	rc = sqlite3_step(s);
+	*vp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 
-	return pos;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
+}
+
+
+static int insert_req_token(struct sqlite_be *be, const char *hash,
+			    const char *id, int64_t now)
+{
+	sqlite3_stmt *s = stmt_get(be, S_REQ_TOKEN_INSERT);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, hash);
+	bind_text(s, 2, id);
+	sqlite3_bind_int64(s, 3, now);
+
+	return step_done(be, s);
+}
+
+
+/*
+ * A request for a number whose callback is open (res->call_id): a request
+ * of its own, joined to that call. It is told what a first request made
+ * now would be told (its own "when"; its place after the business's
+ * queued callbacks) and nothing of the open callback. A private "joined"
+ * event on the callback tells its agent; the request will see the
+ * callback's events after that one, and counts as ahead of it the
+ * callbacks inserted until now (mark).
+ */
+static int insert_joined(struct sqlite_be *be, struct op *op)
+{
+	const struct callback_new *r = &op->req;
+	struct callback_created *res = &op->created;
+	bool scheduled = r->scheduled_for > r->now;
+	char data[96];
+	int64_t mark = 0, seq;
+	sqlite3_stmt *s;
+	int err;
+
+	res->outcome = CB_JOINED;
+	str_bcpy(res->id, r->id, sizeof(res->id));
+	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
+		 sizeof(res->status));
+	res->created_at = r->now;
+	res->scheduled_for = scheduled ? r->scheduled_for : 0;
+	if (!scheduled) {
+		err = one_int(be, S_QUEUED_NOW, r->business, 0,
+			      &res->position);
+		if (err)
+			return err;
+		res->position++;
+	}
+
+	err = one_int(be, S_ROWID_MAX, NULL, 0, &mark);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"request\":\"%s\"}", r->id);
+	err = insert_event(be, res->call_id, r->now, "joined", false, data);
+	if (err)
+		return err;
+	seq = sqlite3_last_insert_rowid(be->db);
+
+	s = stmt_get(be, S_JOIN_INSERT);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, res->call_id);
+	sqlite3_bind_int64(s, 3, r->now);
+	sqlite3_bind_int64(s, 4, res->scheduled_for);
+	sqlite3_bind_int64(s, 5, seq);
+	sqlite3_bind_int64(s, 6, mark);
+	bind_text(s, 7, r->page_url);
+	bind_text(s, 8, r->page_title);
+	bind_text(s, 9, r->name);
+	bind_text(s, 10, r->note);
+	bind_text(s, 11, r->agent_key);
+	bind_text(s, 12, r->client_ip);
+	bind_text(s, 13, r->referrer);
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	return insert_req_token(be, r->cancel_hash, r->id, r->now);
 }
 
 
@@ -711,6 +867,7 @@ static int idem_lookup(struct sqlite_be *be, struct op *op, bool *found)
 	const struct callback_new *r = &op->req;
 	struct callback_created *res = &op->created;
 	sqlite3_stmt *s = stmt_get(be, S_IDEM_GET);
+	bool joined = false;
 	int rc, err = 0;
 
 	*found = false;
@@ -729,7 +886,12 @@ static int idem_lookup(struct sqlite_be *be, struct op *op, bool *found)
 			goto out;
 		}
 		res->outcome = CB_REPLAY;
-		str_bcpy(res->id, (const char *)sqlite3_column_text(s, 1),
+		/* the request the key answered: a joined one, or the
+		 * callback it created */
+		joined = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		str_bcpy(res->id, (const char *)sqlite3_column_text(s,
+								   joined ?
+								   4 : 1),
 			 sizeof(res->id));
 		res->answer_status = sqlite3_column_int(s, 2);
 		err = col_dup(&res->answer, s, 3);
@@ -741,9 +903,10 @@ static int idem_lookup(struct sqlite_be *be, struct op *op, bool *found)
  out:
 	sqlite3_reset(s);
 
-	/* a replay gets a cancel token of its own, like a duplicate */
+	/* a replay gets a fresh cancel token for the request it answers */
 	if (!err && res->outcome == CB_REPLAY)
-		err = insert_token(be, r->cancel_hash, res->id, r->now);
+		err = (joined ? insert_req_token : insert_token)
+			(be, r->cancel_hash, res->id, r->now);
 
 	return err;
 }
@@ -765,28 +928,18 @@ static int open_lookup(struct sqlite_be *be, struct op *op, bool *found)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*found = true;
-		res->outcome = CB_EXISTING;
-		str_bcpy(res->id, (const char *)sqlite3_column_text(s, 0),
-			 sizeof(res->id));
-		str_bcpy(res->status,
-			 (const char *)sqlite3_column_text(s, 1),
-			 sizeof(res->status));
-		res->created_at = sqlite3_column_int64(s, 2);
-		res->scheduled_for = sqlite3_column_int64(s, 3);
+		str_bcpy(res->call_id,
+			 (const char *)sqlite3_column_text(s, 0),
+			 sizeof(res->call_id));
 	}
 	sqlite3_reset(s);
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return EIO;
 
-	if (*found) {
-		if (!strcmp(res->status, "queued"))
-			res->position = position_of(be, r->business,
-						    res->id);
-		return insert_token(be, r->cancel_hash, res->id, r->now);
-	}
-
-	return 0;
+	/* never the open callback's id, token or times: a request of its
+	 * own (a stranger may know the number) */
+	return *found ? insert_joined(be, op) : 0;
 }
 
 
@@ -922,10 +1075,12 @@ static int do_create(struct sqlite_be *be, struct op *op)
 		bind_text(s, 1, r->business);
 		bind_text(s, 2, r->idem_key);
 		bind_text(s, 3, r->idem_fp);
-		bind_text(s, 4, res->id);
+		bind_text(s, 4, res->outcome == CB_JOINED ? res->call_id
+			  : res->id);
 		sqlite3_bind_int(s, 5, res->answer_status);
 		bind_text(s, 6, res->answer);
 		sqlite3_bind_int64(s, 7, r->now);
+		bind_text(s, 8, res->outcome == CB_JOINED ? res->id : NULL);
 		err = step_done(be, s);
 	}
 
@@ -933,17 +1088,11 @@ static int do_create(struct sqlite_be *be, struct op *op)
 }
 
 
-static int load_events(struct sqlite_be *be, struct callback *cb,
-		       bool public_only)
+/* Append the events a statement of S_EVENTS_GET's columns reads. */
+static int read_events(struct callback *cb, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = stmt_get(be, S_EVENTS_GET);
 	int rc, err = 0;
 
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, cb->id);
-	sqlite3_bind_int(s, 2, public_only);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct callback_event *v, *e;
 
@@ -971,6 +1120,21 @@ static int load_events(struct sqlite_be *be, struct callback *cb,
 	sqlite3_reset(s);
 
 	return err;
+}
+
+
+static int load_events(struct sqlite_be *be, struct callback *cb,
+		       bool public_only)
+{
+	sqlite3_stmt *s = stmt_get(be, S_EVENTS_GET);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, cb->id);
+	sqlite3_bind_int(s, 2, public_only);
+
+	return read_events(cb, s);
 }
 
 
@@ -1041,9 +1205,8 @@ static int load_callback(struct sqlite_be *be, struct op *op)
 	if (err)
 		return err;
 
-	if (cb->open && !strcmp(cb->status, "queued"))
-		cb->position = position_of(be, cb->business, cb->id);
-
+	/* no position: counting the queue ahead is O(n) a request; the
+	 * ACD, which keeps the queue's order, answers it (acd_position) */
 	err = load_events(be, cb, op->public_only);
 	if (err)
 		mem_deref(cb);
@@ -1060,15 +1223,11 @@ static int read_callbacks(struct op *op, sqlite3_stmt *s)
 	int rc, err = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		void **v = mem_reallocarray(op->objv, op->objn + 1,
-					    sizeof(*v), NULL);
-
-		if (!v) {
-			err = ENOMEM;
+		err = objv_grow(op);
+		if (err)
 			break;
-		}
-		op->objv = v;
-		err = read_callback((struct callback **)&v[op->objn], s);
+		err = read_callback((struct callback **)&op->objv[op->objn],
+				    s);
 		if (err)
 			break;
 		op->objn++;
@@ -1096,7 +1255,61 @@ static int do_history(struct sqlite_be *be, struct op *op)
 }
 
 
-/* The open callbacks, oldest first, with their queue positions. */
+/* a business's queued callbacks counted so far, in the open list */
+struct qcount {
+	struct le he;
+	const char *business;      /* a callback's of the list */
+	int64_t n;
+};
+
+
+static bool qcount_eq(struct le *le, void *arg)
+{
+	const struct qcount *q = le->data;
+
+	return !strcmp(q->business, arg);
+}
+
+
+/* Positions per business, in the order read: one running count each
+ * (a count of every earlier callback for each made a restart with many
+ * thousands open take minutes). */
+static int open_positions(struct op *op)
+{
+	struct hash *h;
+	size_t i;
+	int err = hash_alloc(&h, QCOUNT_HASH);
+
+	for (i = 0; !err && i < op->objn; i++) {
+		struct callback *cb = op->objv[i];
+		uint32_t k = hash_joaat_str(cb->business);
+		struct le *le;
+		struct qcount *q;
+
+		if (strcmp(cb->status, "queued"))
+			continue;
+
+		le = hash_lookup(h, k, qcount_eq, cb->business);
+		q = le ? le->data : mem_zalloc(sizeof(*q), NULL);
+		if (!q) {
+			err = ENOMEM;
+			break;
+		}
+		if (!le) {
+			q->business = cb->business;
+			hash_append(h, k, &q->he, q);
+		}
+		cb->position = ++q->n;
+	}
+
+	hash_flush(h);
+	mem_deref(h);
+
+	return err;
+}
+
+
+/* The open callbacks, in queue order, with their queue positions. */
 static int do_open_list(struct sqlite_be *be, struct op *op)
 {
 	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
@@ -1108,74 +1321,420 @@ static int do_open_list(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 1, op->since);
 	err = read_callbacks(op, s);
 
-	if (!err) {
-		/* positions per business, in the order just read */
-		size_t i, j;
+	return err ? err : open_positions(op);
+}
 
-		for (i = 0; i < op->objn; i++) {
-			struct callback *cb = op->objv[i];
 
-			if (strcmp(cb->status, "queued"))
-				continue;
-			cb->position = 1;
-			for (j = 0; j < i; j++) {
-				const struct callback *o = op->objv[j];
+/* ---- requests: each request is its own, one call serves them all ---- */
 
-				if (!strcmp(o->status, "queued") &&
-				    !strcmp(o->business, cb->business))
-					cb->position++;
-			}
-		}
+static const char by_customer[] = "{\"by\":\"customer\"}";
+
+
+/* a callback nobody has started on: its requests may still withdraw */
+static bool waiting(const char *status)
+{
+	return !strcmp(status, "queued") || !strcmp(status, "scheduled");
+}
+
+
+static int set_str(char **dst, const char *v)
+{
+	char *d = NULL;
+	int err = str_dup(&d, v);
+
+	if (err)
+		return err;
+
+	mem_deref(*dst);
+	*dst = d;
+
+	return 0;
+}
+
+
+/* An event of a request's view that no row holds (its own "created"
+ * and "canceled": the rows are the call's). */
+static int add_event(struct callback *cb, int64_t t, const char *type,
+		     const char *data)
+{
+	struct callback_event *v, *e;
+	int err;
+
+	v = mem_reallocarray(cb->events, cb->nevents + 1, sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	cb->events = v;
+	e = &v[cb->nevents];
+	memset(e, 0, sizeof(*e));
+	e->t = t;
+	e->public = true;
+	err = str_dup(&e->type, type);
+	if (!err && data)
+		err = str_dup(&e->data, data);
+	if (err) {
+		e->type = mem_deref(e->type);
+		return ENOMEM;
+	}
+	cb->nevents++;
+
+	return 0;
+}
+
+
+static void events_clear(struct callback *cb)
+{
+	size_t i;
+
+	for (i = 0; i < cb->nevents; i++) {
+		mem_deref(cb->events[i].type);
+		mem_deref(cb->events[i].data);
+	}
+	cb->events = mem_deref(cb->events);
+	cb->nevents = 0;
+}
+
+
+/* The public events of callback call_id with after < seq < before. */
+static int load_events_range(struct sqlite_be *be, struct callback *cb,
+			     const char *call_id, int64_t after,
+			     int64_t before)
+{
+	sqlite3_stmt *s = stmt_get(be, S_EVENTS_RANGE);
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, call_id);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int64(s, 3, before);
+
+	return read_events(cb, s);
+}
+
+
+/* When a callback's creator withdrew while requests joined to it still
+ * waited (0, 0: it did not). */
+static int withdrawn_of(struct sqlite_be *be, const char *id, int64_t *atp,
+			int64_t *seqp)
+{
+	sqlite3_stmt *s = stmt_get(be, S_WITHDRAWN);
+	int rc;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	*atp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	*seqp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
+	sqlite3_reset(s);
+
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
+}
+
+
+/* A withdrawn request's view: the call's public events after `after`
+ * until it withdrew, then its own cancel; nothing of what came later. */
+static int view_withdrawn(struct sqlite_be *be, struct callback *cb,
+			  const char *call_id, int64_t after, int64_t seq,
+			  int64_t at)
+{
+	int err = load_events_range(be, cb, call_id, after, seq);
+
+	if (!err)
+		err = add_event(cb, at, "canceled", by_customer);
+	if (!err)
+		err = set_str(&cb->status, "canceled");
+	cb->open = false;
+	cb->position = 0;
+	cb->updated_at = at;
+
+	return err;
+}
+
+
+/* what a joined request's view is made of, besides its own fields */
+struct joined {
+	char call_id[ID_LEN];     /* the callback whose call serves it */
+	char call_status[16];
+	bool call_open;
+	int64_t since_seq;        /* it sees the call's events after this */
+	int64_t mark;             /* callbacks up to this rowid are ahead */
+	int64_t withdrawn_at;
+	int64_t withdrawn_seq;    /* 0: not withdrawn */
+};
+
+
+/* A joined request's own fields into a new view, the rest into j; ENOENT
+ * when no joined request has that id. */
+static int joined_read(struct sqlite_be *be, const char *id,
+		       struct callback **cbp, struct joined *j)
+{
+	sqlite3_stmt *s = stmt_get(be, S_JOINED_GET);
+	struct callback *cb;
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	cb = rc == SQLITE_ROW ? mem_zalloc(sizeof(*cb),
+					   store_callback_destructor) : NULL;
+	if (!cb) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? ENOENT :
+			rc == SQLITE_ROW ? ENOMEM : EIO;
+	}
+
+	str_bcpy(cb->id, (const char *)sqlite3_column_text(s, 0),
+		 sizeof(cb->id));
+	err |= col_dup(&cb->business, s, 1);
+	err |= col_dup(&cb->phone, s, 2);
+	cb->created_at = sqlite3_column_int64(s, 3);
+	cb->scheduled_for = sqlite3_column_int64(s, 4);
+	str_bcpy(j->call_id, (const char *)sqlite3_column_text(s, 5),
+		 sizeof(j->call_id));
+	str_bcpy(j->call_status, (const char *)sqlite3_column_text(s, 6),
+		 sizeof(j->call_status));
+	j->call_open = sqlite3_column_int(s, 7) != 0;
+	j->since_seq = sqlite3_column_int64(s, 8);
+	j->mark = sqlite3_column_int64(s, 9);
+	j->withdrawn_at = sqlite3_column_int64(s, 10);
+	j->withdrawn_seq = sqlite3_column_int64(s, 11);
+	sqlite3_reset(s);
+
+	if (err) {
+		mem_deref(cb);
+		return ENOMEM;
+	}
+
+	*cbp = cb;
+
+	return 0;
+}
+
+
+/*
+ * A joined request's view: its own "created", then the call's public
+ * events after it joined. Its status is its own waiting one (from its own
+ * "when"; queued: its place after the business's callbacks queued before
+ * it) until the call has moved on since it joined, or has ended.
+ */
+static int joined_view(struct sqlite_be *be, struct callback *cb,
+		       const struct joined *j)
+{
+	const char *own = cb->scheduled_for ? "scheduled" : "queued";
+	char data[48];
+	int err;
+
+	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", own);
+	err = add_event(cb, cb->created_at, "created", data);
+	if (err)
+		return err;
+
+	if (j->withdrawn_seq)
+		return view_withdrawn(be, cb, j->call_id, j->since_seq,
+				      j->withdrawn_seq, j->withdrawn_at);
+
+	err = load_events_range(be, cb, j->call_id, j->since_seq,
+				INT64_MAX);
+	if (err)
+		return err;
+
+	cb->open = j->call_open;
+	cb->updated_at = cb->events[cb->nevents - 1].t;
+	if (!j->call_open || (cb->nevents > 1 && !waiting(j->call_status)))
+		return set_str(&cb->status, j->call_status);
+
+	own = cb->scheduled_for > time_now_ms() ? "scheduled" : "queued";
+	err = set_str(&cb->status, own);
+	if (!err && !strcmp(own, "queued")) {
+		err = one_int(be, S_AHEAD, cb->business, j->mark,
+			      &cb->position);
+		cb->position++;
 	}
 
 	return err;
 }
 
 
+static int joined_load(struct sqlite_be *be, struct op *op,
+		       struct joined *j)
+{
+	int err = joined_read(be, op->id, &op->cb, j);
+
+	if (!err)
+		err = joined_view(be, op->cb, j);
+	if (err)
+		op->cb = mem_deref(op->cb);
+
+	return err;
+}
+
+
+/* A request as its requester may see it (store_request_get). */
+static int do_request_get(struct sqlite_be *be, struct op *op)
+{
+	struct joined j;
+	int64_t at = 0, seq = 0;
+	int err;
+
+	err = load_callback(be, op);
+	if (err == ENOENT)
+		return joined_load(be, op, &j);
+
+	if (!err)
+		err = withdrawn_of(be, op->id, &at, &seq);
+	if (!err && seq) {
+		events_clear(op->cb);
+		err = view_withdrawn(be, op->cb, op->id, 0, seq, at);
+	}
+	if (err)
+		op->cb = mem_deref(op->cb);
+
+	return err;
+}
+
+
+static int token_ok(struct sqlite_be *be, enum stmt_id id, const char *hash,
+		    const char *req_id, bool *okp)
+{
+	sqlite3_stmt *s = stmt_get(be, id);
+	int rc;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, hash);
+	bind_text(s, 2, req_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	*okp = rc == SQLITE_ROW;
+
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
+}
+
+
+/* A request withdraws while its call goes on for others: a private event
+ * on the call (its agent's history) whose seq ends what it sees. */
+static int withdraw(struct sqlite_be *be, enum stmt_id upd,
+		    const char *req_id, const char *call_id, int64_t now)
+{
+	char data[96];
+	sqlite3_stmt *s;
+	int err;
+
+	re_snprintf(data, sizeof(data), "{\"request\":\"%s\"}", req_id);
+	err = insert_event(be, call_id, now, "withdrawn", false, data);
+	if (err)
+		return err;
+
+	s = stmt_get(be, upd);
+	if (!s)
+		return EIO;
+	bind_text(s, 1, req_id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, sqlite3_last_insert_rowid(be->db));
+
+	return step_done(be, s);
+}
+
+
+/* The last request still waiting withdrew: the call is off. */
+static int cancel_call(struct sqlite_be *be, struct op *op, const char *id,
+		       int64_t now)
+{
+	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_CANCEL);
+	int err;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	err = step_done(be, s);
+	if (!err)
+		err = insert_event(be, id, now, "canceled", true,
+				   by_customer);
+	if (!err)
+		str_bcpy(op->canceled, id, sizeof(op->canceled));
+
+	return err;
+}
+
+
+/* Withdraw a joined request; the call is canceled with it when its
+ * creator had withdrawn and no other joined request still waits. */
+static int cancel_joined(struct sqlite_be *be, struct op *op, int64_t now)
+{
+	struct joined j;
+	int64_t live = 0, at = 0, seq = 0;
+	bool ok = false;
+	int err;
+
+	err = joined_read(be, op->id, &op->cb, &j);
+	if (!err)
+		err = token_ok(be, S_REQ_TOKEN_CHECK, op->token_hash, op->id,
+			       &ok);
+	op->cb = mem_deref(op->cb);
+	if (err || !ok)
+		return err ? err : EPERM;
+
+	if (j.withdrawn_seq || !j.call_open || !waiting(j.call_status)) {
+		err = joined_load(be, op, &j);
+		return err ? err : EALREADY;
+	}
+
+	err = withdraw(be, S_WITHDRAW_JOINED, op->id, j.call_id, now);
+	if (!err)
+		err = one_int(be, S_JOINED_LIVE, j.call_id, 0, &live);
+	if (!err)
+		err = withdrawn_of(be, j.call_id, &at, &seq);
+	if (!err && !live && seq)
+		err = cancel_call(be, op, j.call_id, now);
+
+	return err ? err : joined_load(be, op, &j);
+}
+
+
+/* Withdraw a request by its cancel token (store_callback_cancel). */
 static int do_cancel(struct sqlite_be *be, struct op *op)
 {
 	const int64_t now = time_now_ms();
-	sqlite3_stmt *s;
-	int rc, err;
+	int64_t live = 0, at = 0, seq = 0;
+	bool ok = false;
+	int err;
 
 	err = load_callback(be, op);
-	if (err)
-		return err;
-
-	s = stmt_get(be, S_TOKEN_CHECK);
-	if (!s)
-		return EIO;
-	bind_text(s, 1, op->token_hash);
-	bind_text(s, 2, op->id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW) {
+	if (err == ENOENT)
+		return cancel_joined(be, op, now);
+	if (!err)
+		err = token_ok(be, S_TOKEN_CHECK, op->token_hash, op->id,
+			       &ok);
+	if (!err)
+		err = withdrawn_of(be, op->id, &at, &seq);
+	if (err || !ok) {
 		op->cb = mem_deref(op->cb);
-		return rc == SQLITE_DONE ? EPERM : EIO;
+		return err ? err : EPERM;
 	}
 
 	/* only a callback nobody has started on can be withdrawn */
-	if (!op->cb->open || (strcmp(op->cb->status, "queued") &&
-			      strcmp(op->cb->status, "scheduled")))
-		return EALREADY;
+	if (seq || !op->cb->open || !waiting(op->cb->status))
+		err = EALREADY;
+	else
+		err = one_int(be, S_JOINED_LIVE, op->id, 0, &live);
 
-	s = stmt_get(be, S_CALLBACK_CANCEL);
-	if (!s)
-		return EIO;
-	bind_text(s, 1, op->id);
-	sqlite3_bind_int64(s, 2, now);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	err = insert_event(be, op->id, now, "canceled", true,
-			   "{\"by\":\"customer\"}");
-	if (err)
-		return err;
+	/* requests joined to it still wait: the call goes on for them */
+	if (!err)
+		err = live ? withdraw(be, S_WITHDRAW_CB, op->id, op->id, now)
+			   : cancel_call(be, op, op->id, now);
 
 	op->cb = mem_deref(op->cb);
+	if (err && err != EALREADY)
+		return err;
 
-	return load_callback(be, op);
+	return do_request_get(be, op) ? EIO : err;
 }
 
 
@@ -1459,6 +2018,7 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_CREATE:        return do_create(be, op);
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
+	case OP_REQUEST_GET:   return do_request_get(be, op);
 	case OP_INTAKE:        return do_intake(be, op);
 	case OP_OPEN_LIST:     return do_open_list(be, op);
 	case OP_UPDATE:        return do_update(be, op);
@@ -1503,6 +2063,7 @@ static void op_clear_results(struct op *op)
 	op->created.answer = mem_deref(op->created.answer);
 	memset(&op->created, 0, sizeof(op->created));
 	op->cb = mem_deref(op->cb);
+	op->canceled[0] = '\0';
 }
 
 
@@ -1516,6 +2077,7 @@ static bool op_writes(const struct op *op)
 	case OP_GET_OBJ:
 	case OP_LIST:
 	case OP_GET:
+	case OP_REQUEST_GET:
 	case OP_OPEN_LIST:
 	case OP_PHONE_AGENT_GET:
 	case OP_HISTORY:
@@ -1570,8 +2132,14 @@ static void op_complete(struct op *op)
 		break;
 
 	case OP_GET:
-	case OP_CANCEL:
+	case OP_REQUEST_GET:
 		((store_callback_h *)op->h)(op->err, op->cb, op->arg);
+		break;
+
+	case OP_CANCEL:
+		((store_cancel_h *)op->h)(op->err, op->cb, !op->err &&
+					  op->canceled[0] ? op->canceled :
+					  NULL, op->arg);
 		break;
 
 	case OP_INTAKE:
@@ -1944,8 +2512,28 @@ static int be_callback_get(void *ctx, const char *id, bool public_only,
 }
 
 
+static int be_request_get(void *ctx, const char *id, store_callback_h *h,
+			  void *arg)
+{
+	struct op *op = op_new(OP_REQUEST_GET, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->public_only = true;
+	if (str_dup(&op->id, id)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_callback_cancel(void *ctx, const char *id,
-			      const char *token_hash, store_callback_h *h,
+			      const char *token_hash, store_cancel_h *h,
 			      void *arg)
 {
 	struct op *op = op_new(OP_CANCEL, (void *)h, arg);
@@ -1988,7 +2576,8 @@ static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 	if (!op)
 		return ENOMEM;
 
-	op->since = (int64_t)max;
+	/* SQLite's LIMIT -1: no limit */
+	op->since = max == STORE_ALL ? -1 : (int64_t)max;
 	op_queue(ctx, op);
 
 	return 0;
@@ -2330,6 +2919,7 @@ const struct store_backend store_sqlite = {
 	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
+	.request_get = be_request_get,
 	.callback_cancel = be_callback_cancel,
 	.intake_since = be_intake_since,
 };

@@ -141,7 +141,7 @@ int store_callback_create(struct store *st, const struct callback_new *req,
 int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			 void *arg)
 {
-	if (!st || !max || !h)
+	if (!st || !h)
 		return EINVAL;
 
 	return st->be->callbacks_open(st->ctx, max, h, arg);
@@ -237,8 +237,18 @@ int store_callback_get(struct store *st, const char *id, bool public_only,
 }
 
 
+int store_request_get(struct store *st, const char *id,
+		      store_callback_h *h, void *arg)
+{
+	if (!st || !id || !h)
+		return EINVAL;
+
+	return st->be->request_get(st->ctx, id, h, arg);
+}
+
+
 int store_callback_cancel(struct store *st, const char *id,
-			  const char *token_hash, store_callback_h *h,
+			  const char *token_hash, store_cancel_h *h,
 			  void *arg)
 {
 	if (!st || !id || !token_hash || !h)

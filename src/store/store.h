@@ -100,7 +100,7 @@ struct business {
 	int64_t max_hold;         /* seconds on hold before giving up */
 	int64_t widen_after;      /* seconds before any agent will do */
 	int64_t recording;        /* 1: record calls */
-	char *prompt_hold;
+	char *prompt_hold;        /* "": the dialer's moh */
 	char *prompt_whisper;
 	char *prompt_goodbye;
 	char *dispositions;       /* outcomes an agent can record */
@@ -110,6 +110,8 @@ struct business {
 	char *widget_color;       /* #rgb or #rrggbb */
 	char *widget_position;    /* bottom-right, bottom-left, top-... */
 	char *widget_language;    /* en, fr; "": the page's or browser's */
+	char *language;           /* of the hold announcements: en, fr */
+	int64_t announce_every;   /* seconds between them (0: once) */
 };
 
 int business_alloc(struct business **bp);
@@ -190,7 +192,8 @@ struct callback_new {
 
 enum callback_outcome {
 	CB_CREATED = 0,   /* a new callback */
-	CB_EXISTING,      /* an open callback for this phone was found */
+	CB_JOINED,        /* an open callback for this phone serves it: a
+			     request of its own, joined to that call */
 	CB_REPLAY,        /* same Idempotency-Key: the first answer */
 	CB_KEY_MISMATCH,  /* same Idempotency-Key, different request */
 };
@@ -202,6 +205,7 @@ struct callback_created {
 	int64_t created_at;
 	int64_t scheduled_for;
 	int64_t position;         /* 0 when not queued */
+	char call_id[ID_LEN];     /* CB_JOINED: the callback that serves it */
 	char last_agent[64];      /* who last spoke with this number */
 	char *answer;             /* the answer (the stored one for a replay);
 				     not for CB_KEY_MISMATCH */
@@ -224,7 +228,7 @@ struct callback {
 	int64_t created_at;
 	int64_t updated_at;
 	int64_t scheduled_for;
-	int64_t position;
+	int64_t position;         /* the open list's; 0 elsewhere */
 	char *page_url;
 	char *page_title;
 	char *name;
@@ -320,15 +324,26 @@ int  store_delete(struct store *st, const struct store_table *t,
 
 /*
  * Create a callback, in one transaction: replay an earlier answer for the
- * same Idempotency-Key, else return the open callback of the same business
- * and phone (adding a fresh cancel token for this requester), else insert
- * the callback, its cancel token and its "created" event. Either way the
- * request is logged for the rate limits.
+ * same Idempotency-Key (with a fresh cancel token for the request it
+ * answered), else, when the business and phone have an open callback,
+ * store the request as one of its own joined to that callback (CB_JOINED:
+ * its own id and token; one call serves both), else insert the callback,
+ * its cancel token and its "created" event. Either way the request is
+ * logged for the rate limits.
+ *
+ * What a joined request is told never comes from the open callback: its
+ * answer is the one a first request made at that moment would get (its
+ * status from its own "when", its place among the business's queued
+ * callbacks), and what its requester later sees (store_request_get) is
+ * its own data and the shared call's progress after it was made.
  */
 int  store_callback_create(struct store *st, const struct callback_new *req,
 			   store_create_h *h, void *arg);
 
-/* Open callbacks (struct callback, without events), oldest first. */
+/* Open callbacks (struct callback, without events), in queue order
+ * (priority, then oldest first), at most max of them; STORE_ALL: every
+ * one. */
+enum { STORE_ALL = 0 };
 int  store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			  void *arg);
 
@@ -401,12 +416,30 @@ int  store_callback_get(struct store *st, const char *id, bool public_only,
 			store_callback_h *h, void *arg);
 
 /*
- * Cancel a callback with a cancel token's hash: 0, ENOENT (no such id),
- * EPERM (wrong token) or EALREADY (no longer cancelable); the handler gets
- * the callback as it is after the operation.
+ * A request as its requester may see it, by the id its answer gave: a
+ * callback's creator sees the callback (until it withdraws: then its
+ * status is "canceled" and its events end there); a joined request sees
+ * a view of its own (its id, times and "when"; the call's public events
+ * after it joined; its status is its own waiting status until the call
+ * moves on; position counts the business's callbacks queued before it).
+ * Public events only; ENOENT if no request has that id.
  */
+int  store_request_get(struct store *st, const char *id,
+		       store_callback_h *h, void *arg);
+
+/*
+ * Withdraw a request with a cancel token's hash: 0, ENOENT (no such id),
+ * EPERM (wrong token) or EALREADY (no longer cancelable: withdrawn
+ * already, or the call has started). The callback is canceled when its
+ * last request is withdrawn; until then the call goes on for the others.
+ * The handler gets the request's view (store_request_get) after the
+ * operation, and canceled: the id of the callback canceled, or NULL when
+ * the call goes on (or on error).
+ */
+typedef void (store_cancel_h)(int err, const struct callback *view,
+			      const char *canceled, void *arg);
 int  store_callback_cancel(struct store *st, const char *id,
-			   const char *token_hash, store_callback_h *h,
+			   const char *token_hash, store_cancel_h *h,
 			   void *arg);
 
 /*

@@ -44,8 +44,10 @@ struct store_backend {
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,
 			     store_callback_h *h, void *arg);
+	int  (*request_get)(void *be, const char *id, store_callback_h *h,
+			    void *arg);
 	int  (*callback_cancel)(void *be, const char *id,
-				const char *token_hash, store_callback_h *h,
+				const char *token_hash, store_cancel_h *h,
 				void *arg);
 	int  (*intake_since)(void *be, int64_t since, store_intake_h *h,
 			     void *arg);

@@ -197,12 +197,13 @@ static int parse_date(const char **pp, const char *e,
 
 int tz_posix_parse(struct tz_posix *tzp, const char *s, size_t len)
 {
-	const char *p = s, *e = s + len;
+	const char *p = s, *e;
 	int32_t off;
 
 	if (!tzp || !s)
 		return EINVAL;
 
+	e = s + len;
 	memset(tzp, 0, sizeof(*tzp));
 
 	if (parse_abbr(&p, e, tzp->std.abbr) ||

@@ -32,6 +32,7 @@ static _Thread_local struct {
 	unsigned char buf[POOL];
 	size_t avail;             /* unread bytes, at the end of buf */
 	size_t since_seed;
+	uint64_t drawn;           /* ever, for token_drawn */
 	bool seeded;
 } rng;
 
@@ -69,6 +70,7 @@ static void rng_bytes(unsigned char *out, size_t n)
 		sodium_memzero(src, k);
 		rng.avail -= k;
 		rng.since_seed += k;
+		rng.drawn += k;
 		out += k;
 		n -= k;
 	}
@@ -94,6 +96,12 @@ int token_random(char *buf, size_t sz, size_t nbytes)
 }
 
 
+uint64_t token_drawn(void)
+{
+	return rng.drawn;
+}
+
+
 /*
  * libre's random numbers, from the same pool. libre 1.1.0 built with
  * OpenSSL asks RAND_bytes() for every number: SIP branches, tags and
@@ -101,7 +109,8 @@ int token_random(char *buf, size_t sz, size_t nbytes)
  * callback, 4.6% of the dialer's CPU at 600 calls/s (OpenSSL 3 finds its
  * context and takes a lock each time). libre calls these through its
  * PLT, so the executable's definitions are the ones it uses (as with the
- * timers, util/timer.c); rand_init stays libre's. The values keep
+ * timers, util/timer.c, and checked the same way); rand_init stays
+ * libre's. The values keep
  * libre's meaning: rand_u16 and rand_u32 uniform, rand_str letters and
  * digits with a NUL at str[size - 1].
  */

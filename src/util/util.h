@@ -26,10 +26,22 @@ enum log_level {
 	LOG_LVL_DEBUG,
 };
 
+/* text: "subsys: level: message"; json: one object a line with time,
+ * level, subsys and msg, for log shippers */
+enum log_format {
+	LOG_FMT_TEXT = 0,
+	LOG_FMT_JSON,
+};
+
 void log_set_level(enum log_level lvl);
 void log_set_timestamps(bool on);
+void log_set_format(enum log_format fmt);
 enum log_level log_get_level(void);
 int  log_level_parse(enum log_level *lvlp, const char *name);
+int  log_format_parse(enum log_format *fmtp, const char *name);
+/* libre's own messages (its dbg module) go through log_msg, subsystem
+ * "libre", instead of to stderr in terminal colours */
+void log_libre_attach(void);
 void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -74,10 +86,9 @@ void tmr_start_now(struct tmr *tmr, void (*th)(void *arg), void *arg);
  * and a heap of lists instead of libre 1.1.0's one sorted list, whose
  * O(n) insertion made the SIP stack's thousands of 32 s timers cost
  * every new timer a walk. Same order, same answers. timer_count: timers
- * running; timer_replaced: whether libre's calls reach ours.
+ * running.
  */
 uint32_t timer_count(void);
-bool timer_replaced(void);
 
 /*
  * Grow a libre hash table (*hp, *bsizep buckets) that holds n elements:
@@ -96,6 +107,9 @@ void hash_fit(struct hash **hp, uint32_t *bsizep, uint32_t n,
  * unpadded base64url into buf (which must hold 4*nbytes/3 + 2 bytes).
  */
 int token_random(char *buf, size_t sz, size_t nbytes);
+
+/* Bytes this thread has drawn from that pool, libre's rand_* included. */
+uint64_t token_drawn(void);
 
 /* SHA-256 of s as 64 lower-case hex digits plus NUL into out[65]. */
 void token_hash_hex(char out[65], const char *s, size_t len);
@@ -129,6 +143,15 @@ size_t str_bcpy(char *dst, const char *src, size_t sz);
 /* True when the len bytes at s are valid UTF-8 with no NUL or C0 control
  * other than tab, CR and LF (allow_nl) . */
 bool utf8_valid_text(const char *s, size_t len, bool allow_nl);
+
+/*
+ * A field that came from the network, for a log line: its first bytes
+ * (those past sz - 4 become "..."), each outside printable ASCII as '?',
+ * so that a peer can neither flood the log nor write lines of its own.
+ * buf has sz >= 8 bytes (LOG_FIELD_SZ: a Request-URI's worth).
+ */
+enum { LOG_FIELD_SZ = 128 };
+const char *log_field(char *buf, size_t sz, const char *p, size_t len);
 
 struct sa;
 /* "host:port" ("[v6]:port") of an address, for log lines; buf >= 64 */

@@ -20,7 +20,11 @@ $(cat "$T/out" "$T/err")"
 run_cli 0 --server "http://localhost:$PORT" business list
 grep -q '^demo	Demo Shop	America/New_York	1	daily 00:00-24:00' "$T/out" ||
 	fail "business list: $(cat "$T/out")"
-ok "business list shows the demo business"
+# a host name is looked up (the system's resolver: /etc/hosts first)
+run_cli 0 --server "http://LOCALHOST:$PORT" business list
+run_cli 1 --server "http://no-such-host.invalid:$PORT" business list
+grep -q 'no-such-host.invalid' "$T/err" || fail "unknown host: $(cat "$T/err")"
+ok "business list shows the demo business; --server takes a host name"
 
 run_cli 0 business add acme --name "Acme Corp" --timezone Europe/Paris \
 	--country 33 --origins https://acme.example
@@ -104,6 +108,8 @@ run_cli 0 agent set alice --endpoint sip:alice@127.0.0.1:5070 --skills billing
 grep -q '^endpoint *sip:alice@127.0.0.1:5070' "$T/out" || fail "agent set"
 run_cli 0 agent state alice available
 grep -q '^state *available' "$T/out" || fail "state"
+grep -q '^state_since *20[0-9-]*T[0-9:.]*Z$' "$T/out" ||
+	fail "state_since not RFC 3339: $(cat "$T/out")"
 run_cli 1 agent state alice busy
 run_cli 0 agent list --business acme
 grep -q '^carol' "$T/out" && ! grep -q '^alice' "$T/out" ||
@@ -146,6 +152,61 @@ req DELETE /v1/admin/businesses/demo -H 'Authorization: Bearer demo'
 expect_error 405 method_not_allowed
 grep -qi 'bearer' "$T/admin.log" && fail "a bearer token was logged"
 ok "admin API: 401 without or with a wrong token, 404/405 as fits"
+
+# --help is not an error, and lists every command of every kind
+for cmd in business agent rule callbacks; do
+	run_cli 0 "$cmd" --help
+	for line in "business add ID" "business set ID" "business list | show ID" \
+		"agent add ID" "agent set ID" "agent list .* | show ID" \
+		"agent rm ID \[--force\]" "agent state ID" "rule add BUSINESS" \
+		"rule list \[BUSINESS\] | show ID | set ID --KEY VALUE ... | rm ID" \
+		"callbacks"; do
+		grep -q "^  $line" "$T/out" || fail "$cmd --help: no '$line'"
+	done
+done
+ok "COMMAND --help exits 0 and lists every command (rule show and set too)"
+
+# usage_err EXPECTED ARGS...: exit 2, the message, then the usage
+usage_err() {
+	msg=$1
+	shift
+	run_cli 2 "$@"
+	[ "$(head -n 1 "$T/err")" = "beckon: $msg" ] ||
+		fail "beckon $*: $(head -n 1 "$T/err"), expected '$msg'"
+	grep -q '^usage: beckon' "$T/err" || fail "beckon $*: no usage"
+}
+usage_err "agent rm: missing the agent ID" agent rm
+usage_err "business show: missing the business ID" business show
+usage_err "rule add: missing the business ID" rule add
+usage_err "agent set: missing the --KEY VALUE pairs to change" agent set alice
+usage_err "agent state: missing the state (available, away or offline)" \
+	agent state alice
+usage_err "agent: missing the command (add, set, list, show, rm, state)" agent
+usage_err "business rm: unknown command" business rm demo
+usage_err "callbacks: unexpected 'now'" callbacks now
+ok "a usage error says what is missing or wrong, then the usage (exit 2)"
+
+# a logged-in agent is removed only with --force; the server decides
+run_cli 1 agent rm alice
+grep -q '409 agent_logged_in: the agent is logged in (available)' \
+	"$T/err" || fail "rm of an available agent: $(cat "$T/err")"
+req DELETE /v1/admin/agents/alice -H 'Authorization: Bearer demo'
+expect_error 409 agent_logged_in
+run_cli 0 agent show alice
+req POST /agent/api/login -H 'Content-Type: application/json' \
+	--data '{"login":"carol","password":"carol-secret-1"}'
+expect_status 200 "carol's log-in"
+CAROL="Cookie: beckon_session=$(hdr Set-Cookie |
+	sed 's/^beckon_session=\([^;]*\);.*/\1/')"
+run_cli 1 agent rm carol
+grep -q 'logged in (offline, desk open)' "$T/err" ||
+	fail "rm of an agent at the desk: $(cat "$T/err")"
+run_cli 0 agent rm carol --force
+req GET /agent/api/me -H "$CAROL"
+expect_status 401 "carol's desk after her removal"
+run_cli 0 agent rm alice --force
+run_cli 1 agent show alice
+ok "agent rm: 409 agent_logged_in while available or at the desk; --force removes and logs out"
 stop_beckon
 
 # no demo, no token configured: the admin API is off

@@ -66,16 +66,20 @@ expect_jv .position 2
 [ "$ID2" != "$ID" ] || fail "same id"
 ok "POST form-urlencoded with a national number answers 202, position 2"
 
-# ---- duplicate: the open callback, a fresh token
+# ---- duplicate: a request of its own, joined to the open callback
+# (api_privacy.sh tests what it may see and do)
 post_json '{"business":"demo","phone":"415-555-0100"}'
-expect_status 200 "duplicate"
-expect_jv .id "$ID"
-expect_jv .existing true
+expect_status 202 "duplicate"
+DUP=$(jv .id)
+[ "$DUP" != "$ID" ] || fail "the duplicate was told the open callback's id"
+expect_jv .existing false
 TOKEN_DUP=$(jv .cancel_token)
 [ "$TOKEN_DUP" != "$TOKEN" ] || fail "duplicate got the same token"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")" = 2 ] ||
 	fail "duplicate created a row"
-ok "an open callback for the same phone is returned with 200"
+[ "$(sqlite3 "$DB" "SELECT callback_id FROM joined_requests
+	WHERE id='$DUP'")" = "$ID" ] || fail "duplicate not joined"
+ok "a request for a number already waiting is joined to its callback: no second call"
 
 # ---- scheduled
 WHEN=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S-05:00)
@@ -215,7 +219,11 @@ expect_error 401 missing_token
 [ "$(hdr Access-Control-Allow-Origin)" = "http://localhost:3000" ] ||
 	fail "a page cannot read the 401 without CORS headers"
 req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN_DUP"
-expect_status 200 "cancel with the duplicate's token"
+expect_error 401 invalid_token
+req DELETE "/v1/callbacks/$DUP" -H "Authorization: Bearer $TOKEN_DUP"
+expect_status 200 "the duplicate withdraws"
+req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN"
+expect_status 200 "cancel"
 expect_jv .status canceled
 expect_jv '.events[-1].type' canceled
 req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOKEN"

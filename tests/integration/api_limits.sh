@@ -35,8 +35,8 @@ expect_status 202
 TOK=$(jv .cancel_token)
 TID=$(jv .id)
 post_json '{"business":"tight","phone":"+33 1 23 45 67 89"}'
-expect_status 200 "duplicate counts"
-expect_jv .existing true
+expect_status 202 "duplicate counts"
+expect_jv .existing false
 post_json '{"business":"tight","phone":"+33123456789"}'
 expect_error 429 rate_limited
 RA=$(hdr Retry-After)

@@ -18,6 +18,11 @@ expect_events answer "invite:customer ringing:customer answered:customer \
 invite:agent ringing:agent answered:agent bridged \
 leg_ended:customer:customer_hangup:200 leg_ended:agent:customer_hangup:200 \
 ended:customer:customer_hangup:200"
+# libre reports a BYE as ECONNRESET: the log says BYE, not a fault
+grep -q "customer leg: customer_hangup (200, BYE)" "$T/calls.log" ||
+	fail "answer: the customer's BYE is not logged as one"
+! grep -q "Connection reset by peer" "$T/calls.log" ||
+	fail "answer: a hang-up logged as a connection reset"
 case_ok "answer: customer, prompt, agent, bridge, customer hangs up"
 
 run_case busy

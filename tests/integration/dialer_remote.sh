@@ -7,6 +7,10 @@
 #     the call goes on at the dialer, the customer hangs up meanwhile,
 #     and once the link is back (within dialer_resume) beckon takes the
 #     call back and hears how it ended: completed, one attempt;
+#   - kill -9 of the server mid-call: the restarted server takes the
+#     call back from the dialer (attach), the callback stays connected
+#     and alice on the call (nobody else is offered to her), and the
+#     customer's hang-up completes it; nobody is dialed twice;
 #   - kill -9 of the dialer mid-call: after dialer_resume, interrupted,
 #     retried; nothing is dialed while it is down (the retry waits
 #     queued, no attempt spent); after it comes back, agents' credentials
@@ -261,6 +265,53 @@ agent_ringing agent_answered bridged ended" ] ||
 	fail "$ID2 did not end as the customer's hang-up, first attempt"
 [ "$(agent_state)" != on_call ] || fail "alice is still on the call"
 ok "link back: the call is taken back (attach), its end heard: completed"
+
+# ---- kill -9 of the server mid-call: the dialer lives on, and the call
+# too; the restarted server takes the call back instead of interrupting
+# it and dialing the customer again
+
+call_up 3 +14155550177 "$SCN/talk_then_hangup/scenario.xml"
+C3=$CPID A3=$APID IDK=$CID
+stop_pid "$PID"
+serve_via serve "tcp://127.0.0.1:$RELAY" --dialer_resume 8
+export BECKON_SERVER="$URL"
+wait_log "$SLOG" "$IDK: was connected when beckon stopped: kept" 1
+wait_log "$SLOG" "call $IDK taken back (bridged)" 1
+req GET "/v1/callbacks/$IDK"
+expect_jv .status connected
+[ "$(agent_state)" = on_call ] || fail "alice is $(agent_state)"
+# another customer asks meanwhile: alice is on the call, so nobody is
+# offered it
+post_json '{"business":"demo","phone":"+14155550178"}'
+expect_status 202
+IDQ=$(jv .id)
+TOKQ=$(jv .cancel_token)
+sleep 1.5
+req GET "/v1/callbacks/$IDQ"
+expect_jv .status queued
+[ "$(agent_state)" = on_call ] || fail "alice is $(agent_state)"
+req DELETE "/v1/callbacks/$IDQ" -H "Authorization: Bearer $TOKQ"
+expect_status 200
+# the customer hangs up: the end reaches the restarted server
+wait_status "$IDK" completed 20
+sipp_done "$C3" cust3
+sipp_done "$A3" agent3
+[ "$(types "$IDK")" = "created dialing offered ringing answered \
+agent_ringing agent_answered bridged ended" ] ||
+	fail "events of $IDK: $(types "$IDK")"
+[ "$(sql "SELECT ended_reason || ' ' || attempts FROM callbacks
+	WHERE id='$IDK'")" = "customer_hangup 1" ] ||
+	fail "$IDK did not end as the customer's hang-up, first attempt"
+[ "$(invites cust3)" = 1 ] ||
+	fail "the customer was dialed $(invites cust3) times"
+[ "$(invites agent3)" = 1 ] ||
+	fail "alice was called $(invites agent3) times"
+[ "$(sql "SELECT count(*) FROM events WHERE callback_id='$IDQ'
+	AND type IN ('dialing', 'offered')")" = 0 ] ||
+	fail "$IDQ was offered while alice was on the call"
+[ "$(agent_state)" != on_call ] || fail "alice is still on the call"
+ok "kill -9 of the server mid-call: taken back (attach), alice kept on it, \
+nobody dialed twice, completed"
 
 # ---- kill -9 of the dialer mid-call
 

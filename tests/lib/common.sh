@@ -248,3 +248,57 @@ agent_login() {
 	eval "C_$1=\"Cookie: beckon_session=\$(hdr Set-Cookie |
 		sed 's/^beckon_session=\([^;]*\);.*/\1/')\""
 }
+
+# ---- rtpengine, the media engine between browsers (WebRTC) and the dialer
+
+# ng_ping HOST PORT: rtpengine at HOST:PORT answers an ng "ping" (bencode
+# after a cookie) with "pong" within 200 ms
+ng_ping() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+s.sendto(b"p1 d7:command4:pinge", (sys.argv[1], int(sys.argv[2])))
+try:
+    ok = s.recv(512) == b"p1 d6:result4:ponge"
+except OSError:
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+}
+
+# start_rtpengine NAME: an rtpengine on 127.0.0.1 with a free ng control
+# port and a free block of 40 media ports, until it answers a ping.
+# Userspace only (--table=-1: no kernel module, runs as root in a
+# sandbox); no config file (the packaged one would open fixed CLI and
+# HTTP ports); a deleted call is gone at once (--delete-delay=0), so a
+# test can check that nothing is left. Sets RTPE_NG (127.0.0.1:PORT) and
+# PID_NAME; logs to $T/NAME.log.
+start_rtpengine() {
+	ng=$(free_port)
+	rtp=$(free_port 40)
+	rtpengine --config-file=none --table=-1 --foreground --log-stderr \
+		--interface=127.0.0.1 --listen-ng="127.0.0.1:$ng" \
+		--port-min="$rtp" --port-max=$((rtp + 39)) --delete-delay=0 \
+		>>"$T/$1.log" 2>&1 &
+	rpid=$!
+	eval "PID_$1=$rpid"
+	PIDS="$PIDS $rpid"
+	i=0
+	until ng_ping 127.0.0.1 "$ng"; do
+		kill -0 "$rpid" 2>/dev/null || fail "rtpengine ($1) exited"
+		i=$((i + 1))
+		[ $i -le 50 ] || fail "rtpengine ($1) did not answer a ping"
+	done
+	RTPE_NG="127.0.0.1:$ng"
+}
+
+# stop_rtpengine NAME: SIGTERM the rtpengine started as NAME; it must
+# exit cleanly
+stop_rtpengine() {
+	eval "pid=\$PID_$1"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "rtpengine ($1) exited with $rc"
+}

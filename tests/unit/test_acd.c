@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "util/util.h"
 #include "cfg/cfg.h"
@@ -103,6 +104,7 @@ struct cbres {
 	char events[512];          /* every event type, space-separated */
 	int64_t attempts;
 	int64_t scheduled_for;
+	bool canceled;             /* a cancel: the call is off */
 };
 
 
@@ -127,6 +129,16 @@ static void get_h(int err, const struct callback *cb, void *arg)
 		re_snprintf(r->events + l, sizeof(r->events) - l, "%s%s",
 			    l ? " " : "", cb->events[i].type);
 	}
+}
+
+
+static void cancel_h(int err, const struct callback *cb,
+		     const char *canceled, void *arg)
+{
+	struct cbres *r = arg;
+
+	get_h(err, cb, arg);
+	r->canceled = canceled != NULL;
 }
 
 
@@ -304,7 +316,7 @@ TEST(acd_call_completed_and_retry)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -391,7 +403,7 @@ TEST(acd_reoffer_missed_abandon_recover)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -467,7 +479,7 @@ TEST(acd_never_calls_outside_hours)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	char url[256], hours[64];
 	const char *id = "cb_0000000000050000000000000000000000e";
@@ -527,7 +539,7 @@ TEST(acd_dialer_lost)
 	struct acd *acd = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      rec_agent_set, NULL};
+			      rec_agent_set, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -616,7 +628,7 @@ TEST(acd_accept_on_the_desk)
 	struct business *b = NULL;
 	struct rec rec;
 	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL};
+			      NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
 	char url[256];
@@ -748,9 +760,10 @@ TEST(acd_accept_on_the_desk)
 	TEST_EQ_STR(r.last_event, "offered");
 	str_bcpy(who, r.agent, sizeof(who));
 	TEST_ASSERT(!strcmp(who, "alice") || !strcmp(who, "bob"));
-	TEST_EQ_INT(store_callback_cancel(st, id3, id3, get_h, &r), 0);
+	TEST_EQ_INT(store_callback_cancel(st, id3, id3, cancel_h, &r), 0);
 	store_flush(st);
 	TEST_EQ_STR(r.status, "canceled");
+	TEST_ASSERT(r.canceled);
 	acd_callback_canceled(acd, id3);
 	spin_ms(1200);
 	agent_state(st, who, &ag);
@@ -776,6 +789,126 @@ TEST(acd_accept_on_the_desk)
 
 	mem_deref(acd);
 	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* Positions follow the queue as callbacks join, are canceled and leave
+ * it for a call, without the store. */
+TEST(acd_position_follows_the_queue)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL, NULL};
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000p",
+		"cb_0000000000020000000000000000000000p",
+		"cb_0000000000030000000000000000000000p",
+		"cb_0000000000040000000000000000000000p",
+		"cb_0000000000050000000000000000000000p",
+	};
+	char url[256], phone[16];
+	size_t i;
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	for (i = 0; i < 4; i++) {
+		re_snprintf(phone, sizeof(phone), "+3312345670%zu", i);
+		TEST_EQ_INT(new_callback(st, ids[i], phone), 0);
+	}
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	/* loaded at start, in the order first asked */
+	for (i = 0; i < 4; i++)
+		TEST_EQ_INT(acd_position(acd, ids[i]), (int64_t)i + 1);
+	TEST_EQ_INT(acd_position(acd, "cb_none"), 0);
+	TEST_EQ_INT(acd_position(NULL, ids[0]), -1);
+
+	/* the second is canceled: those behind move up */
+	acd_callback_canceled(acd, ids[1]);
+	TEST_EQ_INT(acd_position(acd, ids[1]), 0);
+	TEST_EQ_INT(acd_position(acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(acd, ids[2]), 2);
+	TEST_EQ_INT(acd_position(acd, ids[3]), 3);
+
+	/* a new one joins at the end */
+	TEST_EQ_INT(new_callback(st, ids[4], "+33123456709"), 0);
+	acd_callback_added(acd, ids[4]);
+	spin();
+	TEST_EQ_INT(acd_position(acd, ids[4]), 4);
+
+	/* the first is dialed: out of the queue, the others move up */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_STR(rec.id, ids[0]);
+	TEST_EQ_INT(acd_position(acd, ids[0]), 0);
+	TEST_EQ_INT(acd_position(acd, ids[2]), 1);
+	TEST_EQ_INT(acd_position(acd, ids[3]), 2);
+	TEST_EQ_INT(acd_position(acd, ids[4]), 3);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* More open callbacks than the start-up once loaded (100,000, silently):
+ * every one is in the queue, the last at its place. The rows are made
+ * with SQLite directly, in one statement. */
+TEST(acd_start_loads_every_open_callback)
+{
+	enum { N = 100010 };
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	sqlite3 *db = NULL;
+	char url[256], sql[768], last[40];
+	int rc;
+
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+
+	TEST_EQ_INT(sqlite3_open(url + 7, &db), SQLITE_OK);
+	re_snprintf(sql, sizeof(sql),
+		    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL"
+		    " SELECT i + 1 FROM k WHERE i < %d)"
+		    " INSERT INTO callbacks (id, business_id, phone, status,"
+		    " created_at, updated_at)"
+		    " SELECT printf('cb_%%012dAAAAAAAAAAAAAAAAAAAAAA', i),"
+		    " 'acme', printf('+3310%%07d', i), 'queued',"
+		    " 1700000000000 + i, 1700000000000 + i FROM k", N);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	TEST_EQ_INT(rc, SQLITE_OK);
+
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	re_snprintf(last, sizeof(last), "cb_%012dAAAAAAAAAAAAAAAAAAAAAA", N);
+	TEST_EQ_INT(acd_position(acd, last), N);
+	TEST_EQ_INT(acd_position(acd,
+				 "cb_000000000001AAAAAAAAAAAAAAAAAAAAAA"), 1);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
+/* Like acd_rule_del and the others, acd_agent_del takes a NULL acd as
+ * nothing to do (it used to read acd->agents before its NULL check). */
+TEST(acd_agent_del_without_acd)
+{
+	acd_agent_del(NULL, "a1");
+	acd_agent_del(NULL, NULL);
 
 	return 0;
 }

@@ -197,6 +197,13 @@ TEST(dialer_call_check_fields)
 	BAD(q.prompt = "../etc/passwd", "prompt");
 	BAD(q.prompt = "nosuchprompt", "prompt");
 	BAD(q.whisper = "nosuch", "whisper");
+	BAD(q.language = "de", "language");
+	BAD(q.greeting = "../acme", "greeting");
+	BAD(q.greeting = ".acme", "greeting");
+	BAD(q.announce_every = 9, "announce_every");
+	BAD(q.announce_every = 3601, "announce_every");
+	BAD(q.position = -1, "position");
+	BAD(q.eta = -2, "position");
 #undef BAD
 
 	/* an agent id becomes valid once the dialer knows it */
@@ -382,6 +389,92 @@ TEST(dialer_line_codec)
 	TEST_EQ_INT(dialer_line_next(big, DIALER_LINE_MAX + 3, &line, &used),
 		    EMSGSIZE);
 	mem_deref(big);
+
+	return 0;
+}
+
+
+/*
+ * A controller that acts on a call from inside the call's own event: it
+ * hangs up at the INVITE (the leg just sent, its INVITE on the stack of
+ * the step that started it) and hangs up again at the end. The call must
+ * end once, with each event once, and free itself later, not under the
+ * handler (ASan sees any use after free).
+ */
+struct reentry {
+	struct dialer *d;
+	unsigned invite, leg_ended, ended, again;
+	int hangup_err;
+};
+
+
+static void reentry_handler(const struct dialer_event *ev, void *arg)
+{
+	struct reentry *r = arg;
+
+	switch (ev->type) {
+
+	case DIALER_EV_INVITE:
+		r->invite++;
+		r->hangup_err = dialer_hangup(r->d, ev->id);
+		break;
+
+	case DIALER_EV_LEG_ENDED:
+		r->leg_ended++;
+		break;
+
+	case DIALER_EV_ENDED:
+		r->ended++;
+		/* already ended: gone from the table */
+		if (dialer_hangup(r->d, ev->id) == ENOENT)
+			r->again++;
+		re_cancel();
+		break;
+
+	default:
+		break;
+	}
+}
+
+
+static void reentry_stop(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+TEST(dialer_handler_ends_its_call)
+{
+	struct dialer_call_params p;
+	struct reentry r;
+	struct cfg *cfg = NULL;
+	struct tmr tmr;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	err = dialer_make(&r.d, &cfg);
+	TEST_EQ_INT(err, 0);
+
+	memset(&p, 0, sizeof(p));
+	p.id = "re1";
+	p.customer = "+14155550100";
+	TEST_EQ_INT(dialer_originate(r.d, &p, reentry_handler, &r), 0);
+
+	tmr_init(&tmr);
+	tmr_start(&tmr, 2000, reentry_stop, NULL);
+	re_main(NULL);
+	tmr_cancel(&tmr);
+
+	TEST_EQ_INT(r.invite, 1);
+	TEST_EQ_INT(r.hangup_err, 0);
+	TEST_EQ_INT(r.leg_ended, 1);
+	TEST_EQ_INT(r.ended, 1);
+	TEST_EQ_INT(r.again, 1);
+	TEST_EQ_INT(dialer_call_count(r.d), 0);
+
+	mem_deref(r.d);
+	mem_deref(cfg);
 
 	return 0;
 }

@@ -4,6 +4,7 @@
  * (transcoding, telephone events, SSRC and timestamps), symmetric latching
  * against a stray sender, and the inactivity timeout.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <re.h>
@@ -155,9 +156,17 @@ TEST(media_wav_parse)
 	TEST_EQ_INT(n, 90);
 	pcm = mem_deref(pcm);
 
+	/* another rate is converted to 8 kHz */
+	len = make_wav(buf, 1, 16000, 16, 100, false);
+	TEST_EQ_INT(media_wav_parse(&pcm, &n, buf, len, "t.wav"), 0);
+	TEST_EQ_INT(n, 50);
+	pcm = mem_deref(pcm);
+
 	len = make_wav(buf, 2, 8000, 16, 100, false);
 	TEST_EQ_INT(media_wav_parse(&pcm, &n, buf, len, "t.wav"), EINVAL);
-	len = make_wav(buf, 1, 16000, 16, 100, false);
+	len = make_wav(buf, 1, 96000, 16, 100, false);
+	TEST_EQ_INT(media_wav_parse(&pcm, &n, buf, len, "t.wav"), EINVAL);
+	len = make_wav(buf, 1, 4000, 16, 100, false);
 	TEST_EQ_INT(media_wav_parse(&pcm, &n, buf, len, "t.wav"), EINVAL);
 	len = make_wav(buf, 1, 8000, 8, 100, false);
 	TEST_EQ_INT(media_wav_parse(&pcm, &n, buf, len, "t.wav"), EINVAL);
@@ -888,9 +897,11 @@ TEST(media_inactivity_timeout)
 	t0 = tmr_jiffies();
 	run_for(300);
 	TEST_EQ_INT(ec.timeout, 0);
-	run_for(1200);
+	run_for(2200);
 	TEST_EQ_INT(ec.timeout, 1);
-	TEST_ASSERT(ec.t_timeout - t0 >= 950 && ec.t_timeout - t0 <= 1450);
+	/* not early (the lower bound is the point); the upper bound only
+	 * says it came, with room for a loop turn late under ASan and load */
+	TEST_ASSERT(ec.t_timeout - t0 >= 950 && ec.t_timeout - t0 <= 2450);
 
 	mem_deref(ms);
 	mem_deref(peer.us);
@@ -901,7 +912,7 @@ TEST(media_inactivity_timeout)
 
 TEST(media_shipped_prompts_load)
 {
-	static const char *const names[] = {"hold", "goodbye", "whisper"};
+	static const char *const names[] = {"goodbye", "whisper"};
 	const char *src = getenv("BECKON_SRC");
 	char path[512];
 	size_t i;
@@ -919,6 +930,162 @@ TEST(media_shipped_prompts_load)
 		TEST_ASSERT(media_prompt_samples(p) <= 60 * MEDIA_SRATE);
 		mem_deref(p);
 	}
+
+	return 0;
+}
+
+
+/* the power of frequency hz in pcm (Goertzel), per sample squared */
+static double goertzel(const int16_t *pcm, size_t n, double hz)
+{
+	double w = 2.0 * M_PI * hz / MEDIA_SRATE, k = 2.0 * cos(w);
+	double s1 = 0.0, s2 = 0.0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double s0 = pcm[i] + k * s1 - s2;
+
+		s2 = s1;
+		s1 = s0;
+	}
+
+	return (s1 * s1 + s2 * s2 - k * s1 * s2) / ((double)n * n);
+}
+
+
+static int16_t *sine(size_t n, uint32_t rate, double hz, double amp)
+{
+	int16_t *v = mem_alloc(n * sizeof(*v), NULL);
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		v[i] = (int16_t)(amp * sin(2.0 * M_PI * hz * i / rate));
+
+	return v;
+}
+
+
+/*
+ * The resampler keeps a tone of the telephone band at its frequency and
+ * level, whatever the source rate, and removes one above 4 kHz instead
+ * of folding it into the band (6 kHz at 48 kHz would alias to 2 kHz).
+ */
+TEST(media_resample_band)
+{
+	static const uint32_t rates[] = {11025, 16000, 22050, 44100, 48000};
+	size_t i;
+
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		int16_t *in = sine(rates[i], rates[i], 1000.0, 10000.0);
+		int16_t *out = NULL, *alias = NULL;
+		double p1k, p2k, pa;
+		size_t n = 0, na = 0, k;
+
+		TEST_ASSERT(in != NULL);
+		TEST_EQ_INT(media_resample(&out, &n, in, rates[i], rates[i]),
+			    0);
+		/* one second in, one second out */
+		TEST_ASSERT(n >= MEDIA_SRATE - 1 && n <= MEDIA_SRATE);
+		p1k = goertzel(out + 400, n - 800, 1000.0);
+		p2k = goertzel(out + 400, n - 800, 2000.0);
+		/* amplitude 10000: power (A/2)^2 = 2.5e7, within 1 dB */
+		TEST_ASSERT(p1k > 2.5e7 * 0.79 && p1k < 2.5e7 * 1.26);
+		TEST_ASSERT(p2k < p1k * 1e-4);
+		mem_deref(in);
+
+		/* a tone above the telephone band is gone, not folded
+		 * (into 2 or 3 kHz) */
+		in = sine(rates[i], rates[i], rates[i] >= 16000 ? 6000.0 :
+			  5000.0, 10000.0);
+		TEST_ASSERT(in != NULL);
+		TEST_EQ_INT(media_resample(&alias, &na, in, rates[i],
+					   rates[i]), 0);
+		pa = 0;
+		for (k = 400; k < na - 400; k++)
+			pa += (double)alias[k] * alias[k];
+		pa /= (double)(na - 800);
+		/* the input's power is 5e7: at least 40 dB down */
+		TEST_ASSERT(pa < 5e7 * 1e-4);
+		mem_deref(in);
+		mem_deref(out);
+		mem_deref(alias);
+	}
+
+	return 0;
+}
+
+
+/* A G.711 WAV (format 7, mu-law) decodes to its linear samples, and an
+ * upload that is not a WAV file or not mono says why. */
+TEST(media_prompt_decode_g711)
+{
+	uint8_t buf[64 + 160];
+	struct media_prompt *p = NULL;
+	const char *why = NULL;
+	size_t len;
+
+	len = make_wav(buf, 1, 8000, 16, 80, false);
+	buf[20] = 7;                 /* mu-law */
+	buf[34] = 8;                 /* 8 bits */
+	memset(buf + 44, media_ulaw_enc(1000), 160);
+	buf[40] = 160;
+	buf[41] = 0;
+	len = 44 + 160;
+	TEST_EQ_INT(media_prompt_decode(&p, buf, len, &why), 0);
+	TEST_EQ_INT(media_prompt_samples(p), 160);
+	TEST_EQ_INT(media_prompt_pcm(p)[5], media_ulaw_dec(
+			    media_ulaw_enc(1000)));
+	p = mem_deref(p);
+
+	TEST_EQ_INT(media_prompt_decode(&p, (const uint8_t *)"hello", 5,
+					&why), EBADMSG);
+	TEST_EQ_STR(why, "not a RIFF/WAVE file");
+	len = make_wav(buf, 2, 8000, 16, 40, false);
+	TEST_EQ_INT(media_prompt_decode(&p, buf, len, &why), EINVAL);
+	TEST_EQ_STR(why, "not mono (1 channel)");
+	TEST_ASSERT(p == NULL);
+
+	return 0;
+}
+
+
+/* Prompts one after the other with silence between, and back to a file. */
+TEST(media_prompt_concat_save)
+{
+	char path[] = "/tmp/beckon-concat-XXXXXX";
+	struct media_prompt *a = NULL, *b = NULL, *c = NULL, *r = NULL;
+	struct media_prompt *v[3];
+	uint8_t buf[1024];
+	size_t len;
+	int fd;
+
+	len = make_wav(buf, 1, 8000, 16, 100, false);
+	TEST_EQ_INT(media_prompt_decode(&a, buf, len, NULL), 0);
+	TEST_EQ_INT(media_prompt_decode(&b, buf, len, NULL), 0);
+	v[0] = a;
+	v[1] = NULL;
+	v[2] = b;
+	TEST_EQ_INT(media_prompt_concat(&c, v, 3, 10), 0);
+	/* 100 and 80 of gap, the NULL skipped, 100 and 80 */
+	TEST_EQ_INT(media_prompt_samples(c), 360);
+	TEST_EQ_INT(media_prompt_pcm(c)[0], -5000);
+	TEST_EQ_INT(media_prompt_pcm(c)[150], 0);
+	TEST_EQ_INT(media_prompt_pcm(c)[180], -5000);
+	TEST_EQ_INT(media_prompt_concat(&r, v + 1, 1, 0), ENOENT);
+
+	fd = mkstemp(path);
+	TEST_ASSERT(fd >= 0);
+	close(fd);
+	TEST_EQ_INT(media_prompt_save(c, path), 0);
+	TEST_EQ_INT(media_prompt_load(&r, path), 0);
+	unlink(path);
+	TEST_EQ_INT(media_prompt_samples(r), 360);
+	TEST_EQ_INT(media_prompt_pcm(r)[99], 4900);
+
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+	mem_deref(r);
 
 	return 0;
 }

@@ -37,7 +37,7 @@ TEST(resolve_hostname_syntax)
 	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		if (app_hostname_valid(v[i].name, strlen(v[i].name)) !=
 		    v[i].ok) {
-			re_fprintf(stderr, "  '%s'\n", v[i].name);
+			fprintf(stderr, "  '%s'\n", v[i].name);
 			TEST_ASSERT(false);
 		}
 	}

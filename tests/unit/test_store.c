@@ -21,6 +21,8 @@ struct result {
 	size_t nev;
 	int64_t position;
 	size_t nintake;
+	char id[ID_LEN];
+	char canceled[ID_LEN];    /* a cancel: the callback it canceled */
 };
 
 
@@ -60,10 +62,21 @@ static void cb_h(int err, const struct callback *cb, void *arg)
 	r->nev = 0;
 	if (!cb)
 		return;
+	str_bcpy(r->id, cb->id, sizeof(r->id));
 	str_bcpy(r->status, cb->status, sizeof(r->status));
 	r->position = cb->position;
 	for (i = 0; i < cb->nevents && i < 8; i++)
 		str_bcpy(r->ev[r->nev++], cb->events[i].type, 16);
+}
+
+
+static void cancel_h(int err, const struct callback *cb,
+		     const char *canceled, void *arg)
+{
+	struct result *r = arg;
+
+	cb_h(err, cb, arg);
+	str_bcpy(r->canceled, canceled ? canceled : "", sizeof(r->canceled));
 }
 
 
@@ -133,7 +146,7 @@ static void new_req(struct callback_new *r, const char *id,
 }
 
 
-static int put_business(struct store *st)
+static int put_business_id(struct store *st, const char *id)
 {
 	struct business *b;
 	struct result r = {0};
@@ -142,7 +155,7 @@ static int put_business(struct store *st)
 	err = business_alloc(&b);
 	if (err)
 		return err;
-	err = store_obj_set(b, &store_businesses, "id", "acme");
+	err = store_obj_set(b, &store_businesses, "id", id);
 	err |= store_obj_set(b, &store_businesses, "timezone",
 			     "Europe/Paris");
 	err |= store_obj_set(b, &store_businesses, "country", "33");
@@ -154,6 +167,94 @@ static int put_business(struct store *st)
 	store_flush(st);
 
 	return r.calls == 1 ? r.err : EINVAL;
+}
+
+
+static int put_business(struct store *st)
+{
+	return put_business_id(st, "acme");
+}
+
+
+struct open_result {
+	int calls;
+	int err;
+	size_t n;
+	char id[12][16];
+	int64_t pos[12];
+};
+
+
+static void open_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct open_result *r = arg;
+	size_t i;
+
+	r->calls++;
+	r->err = err;
+	for (i = 0; i < n && r->n < 12; i++) {
+		const struct callback *cb = v[i];
+
+		str_bcpy(r->id[r->n], cb->id, sizeof(r->id[0]));
+		r->pos[r->n++] = cb->position;
+	}
+}
+
+
+/* Positions in the open list count per business, queued ones only,
+ * whatever the businesses' callbacks interleave with. */
+TEST(store_open_positions)
+{
+	static const struct {
+		const char *id, *business, *phone;
+		bool later;
+		int64_t pos;
+	} cbs[] = {
+		{"cb_a1", "acme", "+33100000001", false, 1},
+		{"cb_b1", "beta", "+33100000002", false, 1},
+		{"cb_a2", "acme", "+33100000003", true, 0},
+		{"cb_b2", "beta", "+33100000004", false, 2},
+		{"cb_b3", "beta", "+33100000005", false, 3},
+		{"cb_a3", "acme", "+33100000006", false, 2},
+	};
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result cr[ARRAY_SIZE(cbs)];
+	struct open_result r;
+	char url[256];
+	size_t i;
+
+	memset(cr, 0, sizeof(cr));
+	memset(&r, 0, sizeof(r));
+	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business_id(st, "acme"), 0);
+	TEST_EQ_INT(put_business_id(st, "beta"), 0);
+
+	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
+		new_req(&req, cbs[i].id, cbs[i].phone, cbs[i].id);
+		req.business = cbs[i].business;
+		req.now += (int64_t)i;   /* first asked in this order */
+		if (cbs[i].later)
+			req.scheduled_for = req.now + 3600000;
+		TEST_EQ_INT(store_callback_create(st, &req, create_h,
+						  &cr[i]), 0);
+	}
+	store_flush(st);
+
+	TEST_EQ_INT(store_callbacks_open(st, 100, open_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.calls, 1);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_INT(r.n, ARRAY_SIZE(cbs));
+	for (i = 0; i < ARRAY_SIZE(cbs); i++) {
+		TEST_EQ_STR(r.id[i], cbs[i].id);
+		TEST_EQ_INT(r.pos[i], cbs[i].pos);
+	}
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
 }
 
 
@@ -174,7 +275,7 @@ TEST(store_create_duplicate_idempotency)
 	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r1), 0);
 	TEST_EQ_INT(r1.calls, 0);
 
-	/* same phone in the same batch: the open one is returned */
+	/* same phone in the same batch: a request of its own, joined */
 	new_req(&req, "cb_two", "+33123456789", "h2");
 	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r2), 0);
 
@@ -205,9 +306,10 @@ TEST(store_create_duplicate_idempotency)
 	TEST_EQ_INT(r1.res.position, 1);
 
 	TEST_EQ_INT(r2.err, 0);
-	TEST_EQ_INT(r2.res.outcome, CB_EXISTING);
-	TEST_EQ_STR(r2.res.id, "cb_one");
-	TEST_EQ_INT(r2.res.position, 1);
+	TEST_EQ_INT(r2.res.outcome, CB_JOINED);
+	TEST_EQ_STR(r2.res.id, "cb_two");
+	TEST_EQ_STR(r2.res.call_id, "cb_one");
+	TEST_EQ_INT(r2.res.position, 2);
 
 	TEST_EQ_INT(r3.res.outcome, CB_CREATED);
 	TEST_EQ_INT(r3.res.position, 2);
@@ -252,20 +354,20 @@ TEST(store_get_cancel_reopen)
 	TEST_EQ_INT(err, 0);
 
 	TEST_EQ_INT(store_callback_get(st, "cb_a", true, cb_h, &g), 0);
-	TEST_EQ_INT(store_callback_cancel(st, "cb_nope", "hash-a", cb_h,
+	TEST_EQ_INT(store_callback_cancel(st, "cb_nope", "hash-a", cancel_h,
 					  &c1), 0);
-	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "wrong", cb_h, &c2),
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "wrong", cancel_h, &c2),
 		    0);
-	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cb_h, &c3),
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cancel_h, &c3),
 		    0);
-	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cb_h, &c4),
+	TEST_EQ_INT(store_callback_cancel(st, "cb_a", "hash-a", cancel_h, &c4),
 		    0);
 	TEST_EQ_INT(store_intake_since(st, 0, intake_h, &in), 0);
 	store_flush(st);
 
 	TEST_EQ_INT(g.err, 0);
 	TEST_EQ_STR(g.status, "queued");
-	TEST_EQ_INT(g.position, 1);
+	TEST_EQ_INT(g.position, 0);   /* the ACD's to say (acd_position) */
 	TEST_EQ_INT(g.nev, 1);
 	TEST_EQ_STR(g.ev[0], "created");
 
@@ -273,6 +375,7 @@ TEST(store_get_cancel_reopen)
 	TEST_EQ_INT(c2.err, EPERM);
 	TEST_EQ_INT(c3.err, 0);
 	TEST_EQ_STR(c3.status, "canceled");
+	TEST_EQ_STR(c3.canceled, "cb_a");
 	TEST_EQ_INT(c3.nev, 2);
 	TEST_EQ_STR(c3.ev[1], "canceled");
 	TEST_EQ_INT(c4.err, EALREADY);
@@ -288,6 +391,169 @@ TEST(store_get_cancel_reopen)
 	store_flush(st);
 	TEST_EQ_INT(r.res.outcome, CB_CREATED);
 	TEST_EQ_INT(r.res.position, 1);
+
+	mem_deref(st);
+	rm_tmp(url);
+
+	return 0;
+}
+
+
+/* a public event on a callback, as the ACD writes them */
+static int add_public_event(struct store *st, const char *id,
+			    const char *type)
+{
+	struct callback_change chg;
+	struct result r = {0};
+	int err;
+
+	callback_change_init(&chg, id, time_now_ms());
+	chg.status = "queued";
+	chg.event = type;
+	chg.event_public = true;
+	err = store_callback_update(st, &chg, done_h, &r);
+	if (err)
+		return err;
+	store_flush(st);
+
+	return r.calls == 1 ? r.err : EINVAL;
+}
+
+
+static void get_req(struct store *st, const char *id, struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!store_request_get(st, id, cb_h, r))
+		store_flush(st);
+}
+
+
+static void cancel(struct store *st, const char *id, const char *hash,
+		   struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!store_callback_cancel(st, id, hash, cancel_h, r))
+		store_flush(st);
+}
+
+
+/* Each request is its own: a second request for a number learns nothing
+ * of the first, and each withdraws only itself; the call is off when its
+ * last request is withdrawn. */
+TEST(store_joined_requests)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result a = {0}, o = {0}, j = {0}, rp = {0}, k = {0}, r = {0};
+	const char *P = "+33123456789";
+	char url[256];
+	int err;
+
+	err = open_tmp(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	new_req(&req, "cb_a", P, "hash-a");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_o", "+33987654321", "hash-o");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &o), 0);
+	store_flush(st);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(add_public_event(st, "cb_a", "early"), 0);
+
+	/* the duplicate: its own id, times and place, none of cb_a's */
+	new_req(&req, "cb_j", P, "hash-j");
+	req.now = a.res.created_at + 5000;
+	req.idem_key = "kj";
+	req.idem_fp = "fpj";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &j), 0);
+	store_flush(st);
+	TEST_EQ_INT(j.err, 0);
+	TEST_EQ_INT(j.res.outcome, CB_JOINED);
+	TEST_EQ_STR(j.res.id, "cb_j");
+	TEST_EQ_STR(j.res.call_id, "cb_a");
+	TEST_EQ_STR(j.res.status, "queued");
+	TEST_EQ_INT(j.res.created_at, req.now);
+	TEST_EQ_INT(j.res.position, 3);
+	TEST_ASSERT(strstr(j.answer, "cb_a") == NULL);
+
+	/* what each sees */
+	get_req(st, "cb_a", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_INT(r.nev, 2);
+	TEST_EQ_STR(r.ev[1], "early");
+	get_req(st, "cb_j", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_STR(r.id, "cb_j");
+	TEST_EQ_STR(r.status, "queued");
+	TEST_EQ_INT(r.position, 3);
+	TEST_EQ_INT(r.nev, 1);
+	TEST_EQ_STR(r.ev[0], "created");
+
+	/* a token is good for its own request only */
+	cancel(st, "cb_a", "hash-j", &r);
+	TEST_EQ_INT(r.err, EPERM);
+	cancel(st, "cb_j", "hash-a", &r);
+	TEST_EQ_INT(r.err, EPERM);
+
+	/* a replay of the duplicate's key: the duplicate, a fresh token */
+	new_req(&req, "cb_r", P, "hash-r");
+	req.idem_key = "kj";
+	req.idem_fp = "fpj";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &rp), 0);
+	store_flush(st);
+	TEST_EQ_INT(rp.res.outcome, CB_REPLAY);
+	TEST_EQ_STR(rp.res.id, "cb_j");
+	TEST_EQ_STR(rp.answer, j.answer);
+
+	/* a joined request withdraws alone: the call goes on */
+	new_req(&req, "cb_k", P, "hash-k");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &k), 0);
+	store_flush(st);
+	TEST_EQ_INT(k.res.outcome, CB_JOINED);
+	cancel(st, "cb_k", "hash-k", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_EQ_STR(r.canceled, "");
+	cancel(st, "cb_k", "hash-k", &r);
+	TEST_EQ_INT(r.err, EALREADY);
+
+	/* the creator withdraws while cb_j waits: the call goes on */
+	cancel(st, "cb_a", "hash-a", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_EQ_STR(r.canceled, "");
+	memset(&r, 0, sizeof(r));
+	TEST_EQ_INT(store_callback_get(st, "cb_a", false, cb_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_STR(r.status, "queued");
+
+	/* what happens after a withdrawal is not the withdrawn's */
+	TEST_EQ_INT(add_public_event(st, "cb_a", "late"), 0);
+	get_req(st, "cb_a", &r);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_EQ_INT(r.nev, 3);
+	TEST_EQ_STR(r.ev[1], "early");
+	TEST_EQ_STR(r.ev[2], "canceled");
+	get_req(st, "cb_j", &r);
+	TEST_EQ_STR(r.status, "queued");
+	TEST_EQ_INT(r.nev, 2);
+	TEST_EQ_STR(r.ev[1], "late");
+
+	/* the last request withdraws (with the replay's token): the call
+	 * is off */
+	cancel(st, "cb_j", "hash-r", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_EQ_STR(r.canceled, "cb_a");
+	TEST_EQ_INT(r.nev, 3);
+	TEST_EQ_STR(r.ev[2], "canceled");
+	memset(&r, 0, sizeof(r));
+	TEST_EQ_INT(store_callback_get(st, "cb_a", false, cb_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_STR(r.status, "canceled");
+	get_req(st, "cb_nope", &r);
+	TEST_EQ_INT(r.err, ENOENT);
 
 	mem_deref(st);
 	rm_tmp(url);

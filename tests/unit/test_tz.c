@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <re.h>
 #include "tz/tz.h"
+#include "tz/tz_int.h"
 #include "test.h"
 
 enum { H = 3600 };
@@ -625,6 +626,20 @@ static void zone_exercise(const struct tz_zone *z)
 	(void)tz_from_local(z, 2026, 3, 8, 2, 30, 0, &ms);
 	(void)tz_from_local(z, 9999, 12, 31, 24, 0, 0, &ms);
 	(void)tz_from_local(z, 1, 1, 1, 0, 0, 0, &ms);
+}
+
+
+/* A POSIX TZ string: bad arguments refused before any byte is read. */
+TEST(tz_posix_parse_arguments)
+{
+	struct tz_posix p;
+
+	TEST_EQ_INT(tz_posix_parse(&p, NULL, 4), EINVAL);
+	TEST_EQ_INT(tz_posix_parse(NULL, "EST5", 4), EINVAL);
+	TEST_EQ_INT(tz_posix_parse(&p, "EST5", 4), 0);
+	TEST_EQ_INT(p.std.utoff, -5 * H);
+
+	return 0;
 }
 
 

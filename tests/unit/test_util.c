@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sodium.h>
@@ -143,6 +144,33 @@ TEST(utf8_text)
 
 
 /* RFC 3174 and RFC 6455's handshake example */
+TEST(log_field_bounds)
+{
+	char buf[8], big[LOG_FIELD_SZ];
+	char ruri[300];
+
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "sip:a", 5),
+			    "sip:a"));
+	/* exactly sz - 1 bytes fit; one more is cut */
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "1234567", 7),
+			    "1234567"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "12345678", 8),
+			    "1234..."));
+	/* no line of its own, no escape sequence; NULL and empty */
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "a\r\nb\033", 5),
+			    "a??b?"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), "\xc3\xa9", 2),
+			    "??"));
+	TEST_ASSERT(!strcmp(log_field(buf, sizeof(buf), NULL, 0), ""));
+
+	memset(ruri, 'u', sizeof(ruri));
+	TEST_EQ_INT(strlen(log_field(big, sizeof(big), ruri, sizeof(ruri))),
+		    LOG_FIELD_SZ - 1);
+
+	return 0;
+}
+
+
 TEST(sha1_vectors)
 {
 	static const struct {
@@ -308,8 +336,8 @@ TEST(wake_timer_chain_does_not_sleep)
 	plain = chain_sleeps(false, 40);
 	now = chain_sleeps(true, 40);
 	wake_close();
-	re_fprintf(stderr, "  40 chained timers: %ld sleeps with tmr_start, "
-		   "%ld with tmr_start_now\n", plain, now);
+	fprintf(stderr, "  40 chained timers: %ld sleeps with tmr_start, "
+		"%ld with tmr_start_now\n", plain, now);
 
 	TEST_ASSERT(plain >= 30);
 	TEST_ASSERT(now <= 5);

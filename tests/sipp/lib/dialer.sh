@@ -17,10 +17,20 @@ SECRET="test-secret-$$"
 CTL="$SIPP_CASES/lib/ctl.py"
 
 # a prompt folder with short prompts, so that tests do not wait for the
-# whole goodbye: hold is the real one, whisper and goodbye one second
+# whole goodbye: whisper and goodbye one second, and as the music on
+# hold (--moh) a soft C major arpeggio kept clear of 440 and 880 Hz, the
+# voices of customer and agent in the tests (tests/integration/
+# dialer_hold.sh plays Debian's real music and prompts)
 make_test_prompts() {
 	mkdir -p "$T/prompts"
-	cp "$BECKON_SRC/share/prompts/hold.wav" "$T/prompts/hold.wav"
+	for f in 523.25 659.25 783.99 659.25; do
+		sox -n -r 8000 -c 1 -b 16 -e signed-integer "$T/prompts/n$f.wav" \
+			synth 0.9 sine "$f" fade q 0.05 0.9 0.2 vol 0.25
+	done
+	sox "$T/prompts/n523.25.wav" "$T/prompts/n659.25.wav" \
+		"$T/prompts/n783.99.wav" "$T/prompts/n659.25.wav" \
+		"$T/prompts/hold.wav"
+	rm -f "$T"/prompts/n*.wav
 	sox "$BECKON_SRC/share/prompts/goodbye.wav" "$T/prompts/goodbye.wav" \
 		trim 0 1
 	sox "$BECKON_SRC/share/prompts/whisper.wav" "$T/prompts/whisper.wav" \
@@ -41,7 +51,8 @@ start_dialer() {
 		--control_secret "$SECRET" \
 		--trunk_proxy "sip:127.0.0.1:$TRUNK_PORT" \
 		--rtp_ports 30000-39999 \
-		--prompt_dir "$T/prompts" --record_dir "$T/rec" "$@"
+		--prompt_dir "$T/prompts" --moh "$T/prompts/hold.wav" \
+		--record_dir "$T/rec" "$@"
 	# (not from the log: a test may run with log_level warn)
 	wait_tcp "$CTL_PORT"
 	export SIP_PORT CTL_PORT TRUNK_PORT AGENT_PORT
