@@ -8,6 +8,9 @@
 #   make bench-calls      complete call flows per second (dialer)
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
 #   make bench-startup    start-up time per open callback, 10k and 100k
+#   make fuzz             every fuzz target with libFuzzer (clang) for
+#                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
+#                         FUZZ_JOBS at a time); fails on a crash, leak, UB
 #
 # Both first install any missing Debian packages (scripts/deps.sh).
 
@@ -21,10 +24,14 @@ else
 BUILD_DIR ?= build
 endif
 
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_TARGETS ?=
+
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
 .PHONY: all deps build run test bench-intake bench-acd bench-calls \
-	bench-media bench-startup clean
+	bench-media bench-startup fuzz clean
 
 all: build
 
@@ -58,5 +65,14 @@ bench-media: build
 bench-startup: build
 	@sh bench/startup/run.sh $(BUILD_DIR)/beckon
 
+# its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
+fuzz:
+	@sh scripts/deps.sh fuzz
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DBECKON_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@FUZZ_JOBS=$(FUZZ_JOBS) sh scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) \
+		$(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

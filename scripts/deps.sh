@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages beckon needs to build, run, test and bench.
 # Idempotent: it installs only what is missing, so `make run` and `make test`
-# can call it every time at the cost of one dpkg query.
+# can call it every time at the cost of one dpkg query. `deps.sh fuzz`
+# adds what `make fuzz` needs: clang and its runtime (libFuzzer, ASan).
 set -e
 
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
@@ -10,6 +11,9 @@ PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
 rtpengine-daemon cppcheck
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
+if [ "${1:-}" = fuzz ]; then
+	PKGS="$PKGS clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -45,8 +45,8 @@
  * failed attempt like a refused connection.
  *
  * A dialer that stops answering (no line for DEAD_MS, while we ping every
- * PING_MS) is treated as gone; a line longer than CTL_LINE_MAX is a protocol
- * error and ends the link. Secrets (control_secret, agents' SIP
+ * PING_MS) is treated as gone; a line longer than DIALER_LINE_MAX is a
+ * protocol error and ends the link. Secrets (control_secret, agents' SIP
  * passwords) are never logged, and buffers that held them are wiped.
  */
 #include <errno.h>
@@ -61,7 +61,6 @@
 #include "app/app_int.h"
 
 enum {
-	CTL_LINE_MAX = 8192,           /* as the dialer's own bound */
 	HANDSHAKE_MS = 5000,       /* TCP connect, hello and auth */
 	PING_MS = 5000,
 	DEAD_MS = 15000,           /* no line at all for this long */
@@ -187,12 +186,12 @@ static int send_od(struct remote *r, const struct odict *od, bool wipe)
 
 	/* a line with a secret is written where it will fit: a buffer
 	 * that grows leaves a copy behind, unwiped */
-	mb = mbuf_alloc(wipe ? CTL_LINE_MAX : 256);
+	mb = mbuf_alloc(wipe ? DIALER_LINE_MAX : 256);
 	if (!mb)
 		return ENOMEM;
 
 	err = mbuf_printf(mb, "%H\n", json_encode_odict, od);
-	if (!err && mb->end > CTL_LINE_MAX)
+	if (!err && mb->end > DIALER_LINE_MAX)
 		err = EMSGSIZE;
 	mb->pos = 0;
 	if (!err)
@@ -736,12 +735,12 @@ static void link_up(struct remote *r)
 }
 
 
-static void handle_line(struct remote *r, const char *line, size_t len)
+static void handle_line(struct remote *r, const struct pl *line)
 {
 	struct odict *od = NULL;
 	const char *name;
 
-	if (json_decode_odict(&od, 16, line, len, 4) ||
+	if (dialer_line_decode(&od, line) ||
 	    !(name = odict_string(od, "event"))) {
 		re_snprintf(r->fail_why, sizeof(r->fail_why),
 			    "a line that is not a JSON event");
@@ -801,30 +800,20 @@ static void recv_handler(struct mbuf *mb, void *arg)
 	}
 
 	for (;;) {
-		uint8_t *start = rx->buf + off;
-		size_t left = rx->end - off;
-		uint8_t *nl = memchr(start, '\n', left);
-		size_t len;
+		struct pl line;
+		size_t used;
+		int err;
 
-		if (!nl) {
-			if (left > CTL_LINE_MAX)
-				link_down(r, false, "a line longer than "
-					  "8192 bytes");
-			break;
-		}
-
-		len = (size_t)(nl - start);
-		off += len + 1;
-		if (len && start[len - 1] == '\r')
-			--len;
-
-		if (len > CTL_LINE_MAX) {
+		err = dialer_line_next(rx->buf + off, rx->end - off, &line,
+				       &used);
+		if (err == EMSGSIZE)
 			link_down(r, false, "a line longer than 8192 bytes");
+		if (err)
 			break;
-		}
 
-		if (len)
-			handle_line(r, (const char *)start, len);
+		off += used;
+		if (line.l)
+			handle_line(r, &line);
 
 		/* the line may have ended the link (and emptied rx) */
 		if (r->state < R_HELLO || r->state > R_UP)

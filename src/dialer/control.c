@@ -26,11 +26,12 @@
  * counted), so a controller gone for good at a thousand calls a second
  * cannot make the dialer grow without bound.
  *
- * Untrusted input: lines are bounded (CTL_LINE_MAX), the first line must
- * authenticate within AUTH_TIMEOUT or the connection is closed after an
- * error line; the secret is compared in constant time through SHA-256 of
- * both sides; connections are bounded (CONN_MAX). A connection we close
- * is half-closed first, so that its error line is not lost to a reset.
+ * Untrusted input: lines are bounded (DIALER_LINE_MAX; line.c frames
+ * them, for both ends of the link), the first line must authenticate
+ * within AUTH_TIMEOUT or the connection is closed after an error line;
+ * the secret is compared in constant time through SHA-256 of both sides;
+ * connections are bounded (CONN_MAX). A connection we close is
+ * half-closed first, so that its error line is not lost to a reset.
  */
 #include <errno.h>
 #include <string.h>
@@ -44,7 +45,6 @@
 #include "dialer/dialer_int.h"
 
 enum {
-	CTL_LINE_MAX = 8192,
 	CONN_MAX = 64,
 	AUTH_TIMEOUT = 10000,
 	LINGER = 1000,
@@ -1151,22 +1151,13 @@ static bool auth_check(struct cconn *cc, const struct odict *od)
 }
 
 
-static void handle_line(struct cconn *cc, const char *line, size_t len)
+static void handle_line(struct cconn *cc, const struct pl *line)
 {
 	struct odict *od = NULL;
 	const char *cmd = NULL;
 	char a[64];
 
-	/* libre's decoder forgives much: insist on one object */
-	while (len && (*line == ' ' || *line == '\t')) {
-		++line;
-		--len;
-	}
-	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-		--len;
-
-	if (len < 2 || line[0] != '{' || line[len - 1] != '}' ||
-	    json_decode_odict(&od, 16, line, len, 4)) {
+	if (dialer_line_decode(&od, line)) {
 		send_error(cc, NULL, NULL, "bad_json", NULL,
 			   "each line must be one JSON object");
 		if (!cc->authed)
@@ -1260,35 +1251,23 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		return;
 
 	for (;;) {
-		uint8_t *start = rx->buf + off;
-		size_t left = rx->end - off;
-		uint8_t *nl = memchr(start, '\n', left);
-		size_t len;
+		struct pl line;
+		size_t used;
+		int err;
 
-		if (!nl) {
-			if (left > CTL_LINE_MAX) {
-				send_error(cc, NULL, NULL, "line_too_long",
-					   NULL, "lines are at most 8192 "
-					   "bytes");
-				close_soon(cc);
-			}
-			break;
-		}
-
-		len = (size_t)(nl - start);
-		off += len + 1;
-		if (len && start[len - 1] == '\r')
-			--len;
-
-		if (len > CTL_LINE_MAX) {
+		err = dialer_line_next(rx->buf + off, rx->end - off, &line,
+				       &used);
+		if (err == EMSGSIZE) {
 			send_error(cc, NULL, NULL, "line_too_long", NULL,
 				   "lines are at most 8192 bytes");
 			close_soon(cc);
-			break;
 		}
+		if (err)
+			break;
 
-		if (len)
-			handle_line(cc, (const char *)start, len);
+		off += used;
+		if (line.l)
+			handle_line(cc, &line);
 
 		if (cc->closing)
 			break;

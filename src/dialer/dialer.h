@@ -266,4 +266,26 @@ bool dialer_language_valid(const char *lang);
 /* '+' then 8..15 digits, the first not 0 */
 bool dialer_e164_valid(const char *s);
 
+/*
+ * The call-control protocol's lines (line.c), one codec for both ends:
+ * the dialer's listener (control.c) and the server's remote dialer
+ * (app/remote.c). A line is one JSON object ending in LF (a CR before
+ * it is dropped), at most DIALER_LINE_MAX bytes.
+ *
+ * dialer_line_next: the next line in buf[0..len): 0 with the line in
+ * *linep (without its end, maybe empty) and the bytes it took in *usedp;
+ * EAGAIN while no whole line is there; EMSGSIZE for a line longer than
+ * DIALER_LINE_MAX, whole or not yet (the peer is broken or hostile).
+ * dialer_line_decode: the line as one JSON object (blanks around it
+ * allowed), at most 16 keys deep 4: 0 and *odp, or EBADMSG.
+ */
+enum { DIALER_LINE_MAX = 8192 };
+
+struct pl;
+struct odict;
+
+int dialer_line_next(const uint8_t *buf, size_t len, struct pl *linep,
+		     size_t *usedp);
+int dialer_line_decode(struct odict **odp, const struct pl *line);
+
 #endif

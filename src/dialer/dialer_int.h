@@ -126,6 +126,7 @@ enum reg_auth {
 
 enum reg_auth registrar_auth(struct dialer *d, const struct sip_msg *msg,
 			     const char **userp);
+void registrar_nonce(const struct dialer *d, char out[49]);
 /* EINVAL: not an agent spec; ENOENT: unknown agent id */
 int  agent_spec_check(const struct dialer *d, const char *spec);
 /* ENODEV: a known agent with no registration and no endpoint */

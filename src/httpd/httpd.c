@@ -6,7 +6,8 @@
  * max_body is answered 413 at once (the body is never read) and the
  * connection closed. Each complete request is copied into its own struct
  * httpd_req (so the buffer can be reused) and appended to the
- * connection's queue before the handler runs.
+ * connection's queue before the handler runs. The parsing itself is
+ * parse.c's, pure functions over bytes (the fuzz targets call them too).
  *
  * Answers leave in request order: httpd_reply() stores the answer in the
  * request, then the queue is drained from the head for as long as the head
@@ -23,7 +24,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <re.h>
 #define LOG_SUBSYS "http"
@@ -280,214 +280,6 @@ static void conn_fail(struct conn *c, uint16_t status, const char *code,
 }
 
 
-static bool tchar(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch);
-}
-
-
-static bool pl_is_ci(const struct pl *pl, const char *s)
-{
-	size_t n = strlen(s);
-
-	return pl->l == n && !strncasecmp(pl->p, s, n);
-}
-
-
-/* true when the comma-separated header value list contains token */
-static bool list_has(const struct pl *v, const char *token)
-{
-	const char *p = v->p, *end = v->p + v->l;
-
-	while (p < end) {
-		const char *q = memchr(p, ',', (size_t)(end - p));
-		struct pl item;
-
-		if (!q)
-			q = end;
-		item.p = p;
-		item.l = (size_t)(q - p);
-		while (item.l && (*item.p == ' ' || *item.p == '\t')) {
-			++item.p;
-			--item.l;
-		}
-		while (item.l && (item.p[item.l - 1] == ' ' ||
-				  item.p[item.l - 1] == '\t'))
-			--item.l;
-		if (pl_is_ci(&item, token))
-			return true;
-		p = q + 1;
-	}
-
-	return false;
-}
-
-
-/*
- * Parse the header block (hdrlen bytes at req->buf, ending in the blank
- * line) into the request. Returns 0, or the HTTP status to fail with.
- */
-static uint16_t parse_head(struct httpd_req *req, size_t hdrlen,
-			   size_t *clenp, bool *closep)
-{
-	char *p = req->buf, *end = req->buf + hdrlen;
-	char *eol, *sp1, *sp2, *q;
-	bool http10, have_clen = false, keepalive = false;
-	size_t clen = 0;
-
-	eol = memchr(p, '\n', (size_t)(end - p));
-	if (!eol)
-		return 400;
-
-	/* request line: METHOD SP target SP HTTP/1.x */
-	sp1 = memchr(p, ' ', (size_t)(eol - p));
-	if (!sp1 || sp1 == p)
-		return 400;
-	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-	if (!sp2 || sp2 == sp1 + 1)
-		return 400;
-
-	for (q = p; q < sp1; q++) {
-		if (!tchar(*q))
-			return 400;
-	}
-
-	req->method.p = p;
-	req->method.l = (size_t)(sp1 - p);
-
-	req->path.p = sp1 + 1;
-	req->path.l = (size_t)(sp2 - sp1 - 1);
-	if (req->path.p[0] != '/' && !pl_is_ci(&req->method, "OPTIONS"))
-		return 400;
-	for (q = sp1 + 1; q < sp2; q++) {
-		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
-			return 400;
-	}
-	q = memchr(req->path.p, '?', req->path.l);
-	if (q) {
-		req->query.p = q + 1;
-		req->query.l = (size_t)(sp2 - q - 1);
-		req->path.l = (size_t)(q - req->path.p);
-	}
-
-	{
-		struct pl ver = {sp2 + 1, (size_t)(eol - sp2 - 1)};
-
-		if (ver.l && ver.p[ver.l - 1] == '\r')
-			--ver.l;
-		if (!pl_strcmp(&ver, "HTTP/1.1"))
-			http10 = false;
-		else if (!pl_strcmp(&ver, "HTTP/1.0"))
-			http10 = true;
-		else if (ver.l == 8 && !strncmp(ver.p, "HTTP/", 5))
-			return 505;
-		else
-			return 400;
-	}
-
-	/* header fields */
-	p = eol + 1;
-	while (p < end) {
-		struct hdr *hd;
-		char *colon;
-
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			return 400;
-		if (eol == p || (eol == p + 1 && *p == '\r'))
-			break;  /* the blank line */
-
-		/* obsolete line folding is a smuggling vector: refuse it */
-		if (*p == ' ' || *p == '\t')
-			return 400;
-
-		colon = memchr(p, ':', (size_t)(eol - p));
-		if (!colon || colon == p)
-			return 400;
-		for (q = p; q < colon; q++) {
-			if (!tchar(*q))
-				return 400;
-		}
-
-		if (req->nhdr >= MAX_HEADERS)
-			return 431;
-		hd = &req->hdrv[req->nhdr++];
-		hd->name.p = p;
-		hd->name.l = (size_t)(colon - p);
-		hd->val.p = colon + 1;
-		hd->val.l = (size_t)(eol - colon - 1);
-		while (hd->val.l && (*hd->val.p == ' ' ||
-				     *hd->val.p == '\t')) {
-			++hd->val.p;
-			--hd->val.l;
-		}
-		while (hd->val.l && (hd->val.p[hd->val.l - 1] == ' ' ||
-				     hd->val.p[hd->val.l - 1] == '\t' ||
-				     hd->val.p[hd->val.l - 1] == '\r'))
-			--hd->val.l;
-		for (q = (char *)hd->val.p; q < hd->val.p + hd->val.l; q++) {
-			if ((unsigned char)*q < 0x20 && *q != '\t')
-				return 400;
-		}
-
-		if (pl_is_ci(&hd->name, "Content-Length")) {
-			size_t v = 0, i;
-
-			if (!hd->val.l || hd->val.l > 12)
-				return 400;
-			for (i = 0; i < hd->val.l; i++) {
-				if (hd->val.p[i] < '0' || hd->val.p[i] > '9')
-					return 400;
-				v = v * 10 + (size_t)(hd->val.p[i] - '0');
-			}
-			/* differing lengths are a smuggling attempt */
-			if (have_clen && v != clen)
-				return 400;
-			have_clen = true;
-			clen = v;
-		}
-		else if (pl_is_ci(&hd->name, "Transfer-Encoding")) {
-			/* chunked request bodies are not accepted */
-			return 411;
-		}
-		else if (pl_is_ci(&hd->name, "Connection")) {
-			if (list_has(&hd->val, "close"))
-				*closep = true;
-			if (list_has(&hd->val, "keep-alive"))
-				keepalive = true;
-		}
-
-		p = eol + 1;
-	}
-
-	if (http10 && !keepalive)
-		*closep = true;
-
-	*clenp = clen;
-
-	return 0;
-}
-
-
-/* find the end of the header block: index after the blank line, or 0 */
-static size_t head_end(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-	}
-
-	return 0;
-}
-
-
 static void conn_parse(struct conn *c)
 {
 	struct httpd *h = c->h;
@@ -495,18 +287,15 @@ static void conn_parse(struct conn *c)
 	while (h && c->rx && !c->closing && !c->lingering && !c->ws) {
 		struct httpd_req *req;
 		const char *p;
-		size_t len, hlen, clen = 0;
-		bool close = false;
+		size_t len, hlen, clen;
 		uint16_t status;
 
 		if (list_count(&c->reqs) >= MAX_PIPELINE)
 			return;  /* resume when answers drain */
 
 		/* skip empty lines between requests (RFC 9112 2.2) */
-		while (mbuf_get_left(c->rx) &&
-		       (mbuf_buf(c->rx)[0] == '\r' ||
-			mbuf_buf(c->rx)[0] == '\n'))
-			++c->rx->pos;
+		c->rx->pos += httpd_skip_blank((const char *)mbuf_buf(c->rx),
+					       mbuf_get_left(c->rx));
 
 		p = (const char *)mbuf_buf(c->rx);
 		len = mbuf_get_left(c->rx);
@@ -522,8 +311,8 @@ static void conn_parse(struct conn *c)
 				  idle_timeout, c);
 		}
 
-		hlen = head_end(p, len < h->conf.max_header ?
-				len : h->conf.max_header);
+		hlen = httpd_head_end(p, len < h->conf.max_header ?
+				      len : h->conf.max_header);
 		if (!hlen) {
 			if (len >= h->conf.max_header)
 				conn_fail(c, 431, "header_too_large",
@@ -545,26 +334,24 @@ static void conn_parse(struct conn *c)
 		memcpy(req->buf, p, hlen);
 		req->buf[hlen] = '\0';
 
-		status = parse_head(req, hlen, &clen, &close);
+		status = httpd_head_parse(&req->head, req->buf, hlen,
+					  h->conf.max_body);
 		if (status) {
 			mem_deref(req);
 			conn_fail(c, status,
 				  status == 411 ? "length_required" :
+				  status == 413 ? "body_too_large" :
 				  status == 431 ? "header_too_large" :
 				  status == 505 ? "http_version" :
 				  "bad_request",
 				  status == 411 ?
 				  "send the body with a Content-Length" :
+				  status == 413 ?
+				  "the request body is too large" :
 				  httpd_reason(status));
 			return;
 		}
-
-		if (clen > h->conf.max_body) {
-			mem_deref(req);
-			conn_fail(c, 413, "body_too_large",
-				  "the request body is too large");
-			return;
-		}
+		clen = req->head.clen;
 
 		if (len < hlen + clen) {
 			mem_deref(req);
@@ -579,19 +366,9 @@ static void conn_parse(struct conn *c)
 				conn_close(c);
 				return;
 			}
-			/* the header pointers must follow the buffer */
+			/* the head's pointers must follow the buffer */
 			if (nb != req->buf) {
-				ptrdiff_t d = nb - req->buf;
-				unsigned i;
-
-				req->method.p += d;
-				req->path.p += d;
-				if (req->query.p)
-					req->query.p += d;
-				for (i = 0; i < req->nhdr; i++) {
-					req->hdrv[i].name.p += d;
-					req->hdrv[i].val.p += d;
-				}
+				httpd_head_move(&req->head, nb - req->buf);
 				req->buf = nb;
 			}
 			memcpy(req->buf + hlen, p + hlen, clen);
@@ -606,8 +383,8 @@ static void conn_parse(struct conn *c)
 		req->conn = c;
 		req->h = h;
 		req->peer = c->peer;
-		req->close = close;
-		if (close)
+		req->close = req->head.close;
+		if (req->close)
 			c->closing = true;
 
 		/* the queue's reference, and the handler's */
@@ -886,19 +663,19 @@ unsigned httpd_unanswered(const struct httpd *h)
 
 const struct pl *httpd_req_method(const struct httpd_req *req)
 {
-	return &req->method;
+	return &req->head.method;
 }
 
 
 const struct pl *httpd_req_path(const struct httpd_req *req)
 {
-	return &req->path;
+	return &req->head.path;
 }
 
 
 const struct pl *httpd_req_query(const struct httpd_req *req)
 {
-	return &req->query;
+	return &req->head.query;
 }
 
 
@@ -916,22 +693,12 @@ const struct sa *httpd_req_peer(const struct httpd_req *req)
 
 bool httpd_req_method_is(const struct httpd_req *req, const char *m)
 {
-	return req && !pl_strcmp(&req->method, m);
+	return req && !pl_strcmp(&req->head.method, m);
 }
 
 
 bool httpd_req_hdr(const struct httpd_req *req, const char *name,
 		   struct pl *val)
 {
-	unsigned i;
-
-	for (i = 0; req && i < req->nhdr; i++) {
-		if (pl_is_ci(&req->hdrv[i].name, name)) {
-			if (val)
-				*val = req->hdrv[i].val;
-			return true;
-		}
-	}
-
-	return false;
+	return req && httpd_head_hdr(&req->head, name, val);
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <re.h>
 
 struct httpd_ws;
@@ -21,6 +22,17 @@ enum {
 struct hdr {
 	struct pl name;
 	struct pl val;
+};
+
+/* a parsed request head; its pointers point into the bytes parsed */
+struct httpd_head {
+	struct pl method, path, query;  /* path without query, query
+					   without '?' */
+	struct hdr hdrv[MAX_HEADERS];
+	unsigned nhdr;
+	size_t clen;             /* Content-Length, 0 without one */
+	bool close;              /* Connection: close, or HTTP/1.0 without
+				    keep-alive */
 };
 
 struct httpd {
@@ -56,13 +68,61 @@ struct httpd_req {
 	struct httpd *h;
 	struct sa peer;
 	char *buf;               /* header block + body */
-	struct pl method, path, query, body;
-	struct hdr hdrv[MAX_HEADERS];
-	unsigned nhdr;
+	struct httpd_head head;  /* pointing into buf */
+	struct pl body;
 	struct mbuf *answer;
 	bool close;              /* close the connection after the answer */
 	bool answered;
 };
+
+/*
+ * parse.c: pure functions over bytes (no connection), for httpd.c and
+ * the fuzz targets. skip_blank: the CR and LF bytes before a request.
+ * head_end: the length of the head up to and including its blank line,
+ * 0 while it has not ended. head_parse: the head (hlen bytes, ending in
+ * the blank line) into *hd; 0, or the HTTP status to fail with (400,
+ * 411, 413 for a Content-Length over max_body, 431, 505). head_move:
+ * the head's pointers follow its bytes moved by d. head_hdr: the first
+ * header called name (case-insensitive).
+ */
+size_t   httpd_skip_blank(const char *p, size_t len);
+size_t   httpd_head_end(const char *p, size_t len);
+uint16_t httpd_head_parse(struct httpd_head *hd, const char *buf,
+			  size_t hlen, size_t max_body);
+void     httpd_head_move(struct httpd_head *hd, ptrdiff_t d);
+bool     httpd_head_hdr(const struct httpd_head *hd, const char *name,
+			struct pl *val);
+
+/*
+ * wsframe.c: a client's WebSocket frame header from bytes alone. 0: the
+ * whole frame is in p[0..avail): its payload of f->len bytes follows
+ * f->hlen bytes of header (with the mask key); EAGAIN: not all there yet;
+ * EPROTO: the connection must fail with f->code (f->why says why).
+ * unmask: the payload in place.
+ */
+enum {
+	WS_MAX_MSG = 65536,      /* bytes in a frame and in a message */
+	WS_OP_CONT = 0x0,
+	WS_OP_TEXT = 0x1,
+	WS_OP_BIN = 0x2,
+	WS_OP_CLOSE = 0x8,       /* this and above: control frames */
+	WS_OP_PING = 0x9,
+	WS_OP_PONG = 0xa,
+};
+
+struct ws_frame {
+	bool fin;
+	uint8_t op;
+	uint64_t len;            /* payload bytes */
+	size_t hlen;             /* header bytes, with the mask key */
+	uint8_t key[4];
+	uint16_t code;           /* EPROTO: the close status */
+	const char *why;
+};
+
+int  httpd_ws_frame_decode(struct ws_frame *f, const uint8_t *p,
+			   size_t avail);
+void httpd_ws_unmask(uint8_t *p, size_t len, const uint8_t key[4]);
 
 /* httpd.c */
 void httpd_conn_linger(struct conn *c);

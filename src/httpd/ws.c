@@ -7,7 +7,8 @@
  * Only what a browser needs: text messages (UTF-8, at most WS_MAX_MSG
  * bytes, fragmented or not), ping/pong, close. Client frames must be
  * masked; anything else ends the connection with the status the RFC
- * names (1002 protocol error, 1007 bad UTF-8, 1009 too big). The server
+ * names (1002 protocol error, 1007 bad UTF-8, 1009 too big); the frame
+ * header is decoded by wsframe.c, from bytes alone. The server
  * pings every WS_PING_MS; a peer that has not answered the previous ping
  * by then is gone.
  *
@@ -27,14 +28,7 @@
 #include "httpd/httpd_int.h"
 
 enum {
-	WS_MAX_MSG = 65536,
 	WS_PING_MS = 30000,
-	OP_CONT = 0x0,
-	OP_TEXT = 0x1,
-	OP_BIN = 0x2,
-	OP_CLOSE = 0x8,
-	OP_PING = 0x9,
-	OP_PONG = 0xa,
 };
 
 struct httpd_ws {
@@ -120,7 +114,7 @@ static void ws_fail(struct httpd_ws *ws, uint16_t code, const char *why)
 	if (ws->conn) {
 		struct conn *c = ws->conn;
 
-		(void)send_frame(ws, OP_CLOSE, buf, sizeof(buf));
+		(void)send_frame(ws, WS_OP_CLOSE, buf, sizeof(buf));
 		c->ws = NULL;
 		ws->conn = NULL;
 		httpd_conn_linger(c);
@@ -140,7 +134,7 @@ static void ping_timeout(void *arg)
 	}
 
 	ws->ping_out = true;
-	(void)send_frame(ws, OP_PING, "beckon", 6);
+	(void)send_frame(ws, WS_OP_PING, "beckon", 6);
 	tmr_start(&ws->ping, WS_PING_MS, ping_timeout, ws);
 }
 
@@ -171,65 +165,33 @@ static bool deliver(struct httpd_ws *ws, const uint8_t *p, size_t len)
 static bool parse(struct httpd_ws *ws)
 {
 	while (ws->in && mbuf_get_left(ws->in) >= 2 && ws->conn) {
-		const uint8_t *p = mbuf_buf(ws->in);
-		size_t avail = mbuf_get_left(ws->in), hlen = 2, i;
-		uint64_t len;
-		bool fin = p[0] & 0x80;
-		int op = p[0] & 0x0f;
-		uint8_t key[4];
+		struct ws_frame f;
 		uint8_t *pl;
+		int err;
 
-		if (p[0] & 0x70) {
-			ws_fail(ws, 1002, "reserved bits");
-			return false;
-		}
-		if (!(p[1] & 0x80)) {
-			ws_fail(ws, 1002, "unmasked client frame");
-			return false;
-		}
-
-		len = p[1] & 0x7f;
-		if (len == 126) {
-			if (avail < 4)
-				return true;
-			len = (uint64_t)p[2] << 8 | p[3];
-			hlen = 4;
-		}
-		else if (len == 127) {
-			if (avail < 10)
-				return true;
-			for (len = 0, i = 0; i < 8; i++)
-				len = len << 8 | p[2 + i];
-			hlen = 10;
-		}
-
-		if (len > WS_MAX_MSG) {
-			ws_fail(ws, 1009, "frame too big");
-			return false;
-		}
-		if (op >= 0x8 && (len > 125 || !fin)) {
-			ws_fail(ws, 1002, "bad control frame");
-			return false;
-		}
-		if (avail < hlen + 4 + len)
+		err = httpd_ws_frame_decode(&f, mbuf_buf(ws->in),
+					    mbuf_get_left(ws->in));
+		if (err == EAGAIN)
 			return true;  /* wait for the rest */
+		if (err) {
+			ws_fail(ws, f.code, f.why);
+			return false;
+		}
 
-		memcpy(key, p + hlen, 4);
-		pl = (uint8_t *)p + hlen + 4;
-		for (i = 0; i < len; i++)
-			pl[i] ^= key[i & 3];
-		ws->in->pos += hlen + 4 + len;
+		pl = mbuf_buf(ws->in) + f.hlen;
+		httpd_ws_unmask(pl, (size_t)f.len, f.key);
+		ws->in->pos += f.hlen + (size_t)f.len;
 
-		switch (op) {
+		switch (f.op) {
 
-		case OP_TEXT:
-		case OP_CONT:
-			if ((op == OP_TEXT) == (ws->msg != NULL)) {
+		case WS_OP_TEXT:
+		case WS_OP_CONT:
+			if ((f.op == WS_OP_TEXT) == (ws->msg != NULL)) {
 				ws_fail(ws, 1002, "bad continuation");
 				return false;
 			}
-			if (fin && op == OP_TEXT) {
-				if (!deliver(ws, pl, (size_t)len))
+			if (f.fin && f.op == WS_OP_TEXT) {
+				if (!deliver(ws, pl, (size_t)f.len))
 					return false;
 				break;
 			}
@@ -240,12 +202,12 @@ static bool parse(struct httpd_ws *ws)
 					return false;
 				}
 			}
-			if (ws->msg->end + len > WS_MAX_MSG) {
+			if (ws->msg->end + f.len > WS_MAX_MSG) {
 				ws_fail(ws, 1009, "message too big");
 				return false;
 			}
-			(void)mbuf_write_mem(ws->msg, pl, (size_t)len);
-			if (fin) {
+			(void)mbuf_write_mem(ws->msg, pl, (size_t)f.len);
+			if (f.fin) {
 				struct mbuf *m = ws->msg;
 				bool on;
 
@@ -257,19 +219,19 @@ static bool parse(struct httpd_ws *ws)
 			}
 			break;
 
-		case OP_BIN:
+		case WS_OP_BIN:
 			ws_fail(ws, 1003, "binary messages are not used");
 			return false;
 
-		case OP_PING:
-			(void)send_frame(ws, OP_PONG, pl, (size_t)len);
+		case WS_OP_PING:
+			(void)send_frame(ws, WS_OP_PONG, pl, (size_t)f.len);
 			break;
 
-		case OP_PONG:
+		case WS_OP_PONG:
 			ws->ping_out = false;
 			break;
 
-		case OP_CLOSE:
+		case WS_OP_CLOSE:
 			ws_fail(ws, 1000, "closed by the peer");
 			return false;
 
@@ -490,7 +452,7 @@ int httpd_ws_send(struct httpd_ws *ws, const char *text, size_t len)
 	if (ws->closed || !ws->conn)
 		return ENOTCONN;
 
-	return send_frame(ws, OP_TEXT, text, len);
+	return send_frame(ws, WS_OP_TEXT, text, len);
 }
 
 

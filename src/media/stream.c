@@ -417,26 +417,11 @@ bool media_stream_playing(const struct media_stream *ms)
 
 
 /*
- * A received RTP packet, read in place. Its payload is preceded by at
- * least RTP_HEADER_SIZE bytes of the buffer (the header it came with),
- * where the relay writes the header it sends.
- */
-struct rtp_in {
-	bool m;
-	uint8_t pt;
-	uint32_t ts;
-	uint32_t ssrc;
-	uint8_t *pl;
-	size_t len;
-};
-
-
-/*
  * RFC 3550 section 5.1: the fixed header, CSRCs, an optional extension
  * and optional padding (its length in the last byte). false: not RTP we
  * can read.
  */
-static bool rtp_parse(struct rtp_in *in, uint8_t *p, size_t n)
+bool media_rtp_parse(struct rtp_in *in, uint8_t *p, size_t n)
 {
 	size_t off = RTP_HEADER_SIZE;
 
@@ -578,7 +563,7 @@ static int rtp_recv(struct media_stream *ms, const struct sa *src,
 	bool telev = false;
 	int digit = -1;
 
-	if (!ms->have_remote || !rtp_parse(&in, p, n))
+	if (!ms->have_remote || !media_rtp_parse(&in, p, n))
 		goto drop;
 
 	if (in.pt == ms->codec) {

@@ -327,6 +327,73 @@ TEST(dialer_agents)
 }
 
 
+/* the call-control framing both ends share (line.c) */
+TEST(dialer_line_codec)
+{
+	static const char in[] = "{\"cmd\":\"ping\"}\r\n\n  {\"a\":1}\t\n{\"b";
+	const uint8_t *p = (const uint8_t *)in;
+	size_t len = sizeof(in) - 1, used;
+	struct odict *od = NULL;
+	uint8_t *big;
+	struct pl line;
+
+	TEST_EQ_INT(dialer_line_next(p, len, &line, &used), 0);
+	TEST_EQ_INT(used, 16);
+	TEST_EQ_INT(pl_strcmp(&line, "{\"cmd\":\"ping\"}"), 0);
+	TEST_EQ_INT(dialer_line_decode(&od, &line), 0);
+	TEST_EQ_STR(odict_string(od, "cmd"), "ping");
+	od = mem_deref(od);
+	p += used;
+	len -= used;
+
+	/* an empty line, then one with blanks around its object */
+	TEST_EQ_INT(dialer_line_next(p, len, &line, &used), 0);
+	TEST_EQ_INT(line.l, 0);
+	p += used;
+	len -= used;
+	TEST_EQ_INT(dialer_line_next(p, len, &line, &used), 0);
+	TEST_EQ_INT(dialer_line_decode(&od, &line), 0);
+	od = mem_deref(od);
+	p += used;
+	len -= used;
+
+	/* unfinished: wait */
+	TEST_EQ_INT(dialer_line_next(p, len, &line, &used), EAGAIN);
+
+	/* not one object */
+	pl_set_str(&line, "[1]");
+	TEST_EQ_INT(dialer_line_decode(&od, &line), EBADMSG);
+	pl_set_str(&line, "{\"a\":1} x");
+	TEST_EQ_INT(dialer_line_decode(&od, &line), EBADMSG);
+	pl_set_str(&line, "");
+	TEST_EQ_INT(dialer_line_decode(&od, &line), EBADMSG);
+	TEST_ASSERT(od == NULL);
+
+	/* the bound: DIALER_LINE_MAX bytes pass, one more does not, with
+	 * or without its end of line yet */
+	big = mem_alloc(DIALER_LINE_MAX + 3, NULL);
+	TEST_ASSERT(big != NULL);
+	memset(big, ' ', DIALER_LINE_MAX + 3);
+	big[DIALER_LINE_MAX] = '\r';
+	big[DIALER_LINE_MAX + 1] = '\n';
+	TEST_EQ_INT(dialer_line_next(big, DIALER_LINE_MAX + 2, &line, &used),
+		    0);
+	TEST_EQ_INT(line.l, DIALER_LINE_MAX);
+	TEST_EQ_INT(dialer_line_next(big, DIALER_LINE_MAX, &line, &used),
+		    EAGAIN);
+	big[DIALER_LINE_MAX] = ' ';
+	TEST_EQ_INT(dialer_line_next(big, DIALER_LINE_MAX + 1, &line, &used),
+		    EMSGSIZE);
+	big[DIALER_LINE_MAX + 1] = ' ';
+	big[DIALER_LINE_MAX + 2] = '\n';
+	TEST_EQ_INT(dialer_line_next(big, DIALER_LINE_MAX + 3, &line, &used),
+		    EMSGSIZE);
+	mem_deref(big);
+
+	return 0;
+}
+
+
 /*
  * A controller that acts on a call from inside the call's own event: it
  * hangs up at the INVITE (the leg just sent, its INVITE on the stack of
