@@ -30,6 +30,7 @@
 #include "acd/acd.h"
 #include "dialer/dialer.h"
 #include "rtpengine/rtpengine.h"
+#include "metrics/metrics.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -644,6 +645,7 @@ int app_serve(struct cfg *cfg)
 
 		/* the ACD now places its calls through it */
 		app_port_connect(&app.port, app.acd, app.dialer);
+		metrics_dialer(MD_LOCAL);
 	}
 
 	err = api_listen(app.api);

@@ -57,6 +57,12 @@ static const struct cfg_key keys[] = {
 	{"admin_token", CFG_STR, "", 0, 0,
 	 "bearer token of the admin API and the command line "
 	 "(empty: admin API off; \"demo\" in demo mode; never logged)"},
+	{"metrics_token", CFG_STR, "", 0, 0,
+	 "bearer token of GET /metrics (empty: /metrics is not served "
+	 "on http_listen; never logged)"},
+	{"metrics_listen", CFG_ADDR, "", 0, 0,
+	 "a listener of its own for GET /metrics, for a private address "
+	 "(empty: none; the token is required there too when set)"},
 
 	/* intake limits: defaults for businesses that set none */
 	{"limit_phone_15min", CFG_INT, "5", 0, 1000000,

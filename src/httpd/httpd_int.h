@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <re.h>
+#include "httpd/httpd.h"
 
 struct httpd_ws;
 
@@ -60,6 +61,7 @@ struct httpd_req {
 	struct hdr hdrv[MAX_HEADERS];
 	unsigned nhdr;
 	struct mbuf *answer;
+	enum metrics_route route;  /* counted by this pattern when answered */
 	bool close;              /* close the connection after the answer */
 	bool answered;
 };

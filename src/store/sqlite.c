@@ -20,10 +20,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <re.h>
 #define LOG_SUBSYS "store"
 #include "util/util.h"
+#include "metrics/metrics.h"
 #include "store/store_int.h"
 
 enum {
@@ -2203,6 +2205,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 static size_t run_batch(struct sqlite_be *be)
 {
 	struct list batch = LIST_INIT;
+	struct timespec t0, t1;
 	struct le *le;
 	size_t n = 0;
 	int err;
@@ -2218,6 +2221,7 @@ static size_t run_batch(struct sqlite_be *be)
 		n++;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = exec_stmt(be, S_BEGIN);
 	if (!err) {
 		err = run_ops(be, &batch, false);
@@ -2235,6 +2239,14 @@ static size_t run_batch(struct sqlite_be *be)
 
 	if (!err)
 		err = exec_stmt(be, S_COMMIT);
+
+	if (!err) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_observe(MH_STORE_COMMIT,
+				(double)(t1.tv_sec - t0.tv_sec) +
+				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		metrics_observe(MH_STORE_BATCH, (double)n);
+	}
 
 	if (err) {
 		/* nothing of this batch is on disk: say so to everyone */
