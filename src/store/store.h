@@ -62,6 +62,7 @@ struct store_table {
 extern const struct store_table store_businesses;
 extern const struct store_table store_agents;
 extern const struct store_table store_rules;
+extern const struct store_table store_webhooks;
 
 int  store_obj_alloc(void **objp, const struct store_table *t);
 int  store_obj_dup(void **objp, const struct store_table *t,
@@ -153,6 +154,20 @@ struct rule {
 };
 
 int rule_alloc(struct rule **rp);
+
+/*
+ * A business's webhook endpoint. Every event row of one of its callbacks
+ * whose type is in events ("" for all) is put in the webhook outbox in
+ * the same transaction (schema.c), while enabled.
+ */
+struct webhook {
+	char *id;
+	char *business;
+	char *url;                /* https://..., or http:// */
+	char *secret;             /* the HMAC-SHA256 key of its signatures */
+	char *events;             /* space-separated event types, "": all */
+	int64_t enabled;          /* 1 or 0 */
+};
 
 struct callback_created;
 
