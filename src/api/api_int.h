@@ -106,6 +106,10 @@ void api_agent_logout(struct api *api, const char *agent_id);
 void api_business_public(struct api *api, struct httpd_req *req,
 			 const struct pl *rest);
 
+/* webhooks.c: biz the business id, rest "webhooks[/WID]" */
+void api_webhooks(struct api *api, struct httpd_req *req,
+		  const struct pl *biz, const struct pl *rest);
+
 /* metrics.c: GET /metrics; own: on metrics_listen */
 void api_metrics(struct api *api, struct httpd_req *req, bool own);
 int  api_metrics_listen(struct api *api);

@@ -60,6 +60,9 @@ static const struct cfg_key keys[] = {
 	{"metrics_token", CFG_STR, "", 0, 0,
 	 "bearer token of GET /metrics (empty: /metrics is not served "
 	 "on http_listen; never logged)"},
+	{"webhook_allow_private", CFG_BOOL, "no", 0, 0,
+	 "let webhooks reach loopback and private addresses (default: "
+	 "refused, no SSRF from a business's settings)"},
 	{"metrics_listen", CFG_ADDR, "", 0, 0,
 	 "a listener of its own for GET /metrics, for a private address "
 	 "(empty: none; the token is required there too when set)"},
