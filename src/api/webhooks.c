@@ -280,10 +280,10 @@ static void wh_create(struct wh_op *op)
 	err = store_obj_alloc((void **)&op->w, &store_webhooks);
 	if (!err)
 		err = token_random(rnd, sizeof(rnd), WH_ID_BYTES);
-	if (!err)
+	if (!err) {
 		re_snprintf(op->id, sizeof(op->id), "wh_%s", rnd);
-	if (!err)
 		err = field_set(&op->w->id, op->id);
+	}
 	if (!err)
 		err = field_set(&op->w->business, op->biz);
 	if (!err)
