@@ -31,6 +31,7 @@
 #include "dialer/dialer.h"
 #include "rtpengine/rtpengine.h"
 #include "metrics/metrics.h"
+#include "webhook/webhook.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -50,6 +51,7 @@ struct app {
 	struct dialer *dialer;
 	struct port port;
 	struct remote *remote;
+	struct webhook_sender *webhooks;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -563,6 +565,27 @@ static void fds_raise(void)
 }
 
 
+/* the webhook sender, with its keys */
+static int webhooks_start(const struct cfg *cfg)
+{
+	struct webhook_sender_conf wc;
+	int err;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.allow_private = cfg_bool(cfg, "webhook_allow_private");
+	wc.concurrency = (unsigned)cfg_int(cfg, "webhook_concurrency");
+	wc.timeout_ms = (unsigned)cfg_int(cfg, "webhook_timeout") * 1000;
+	wc.retry_min_s = cfg_int(cfg, "webhook_retry_min");
+	wc.retry_hours = cfg_int(cfg, "webhook_retry_hours");
+
+	err = webhook_sender_alloc(&app.webhooks, app.st, &wc);
+	if (err)
+		log_error("starting the webhook sender: %s", strerror(err));
+
+	return err;
+}
+
+
 int app_serve(struct cfg *cfg)
 {
 	int err;
@@ -648,6 +671,10 @@ int app_serve(struct cfg *cfg)
 		metrics_dialer(MD_LOCAL);
 	}
 
+	err = webhooks_start(cfg);
+	if (err)
+		goto out;
+
 	err = api_listen(app.api);
 	if (!err && cfg_bool(cfg, "demo"))
 		err = api_demo_listen(app.api);
@@ -662,6 +689,7 @@ int app_serve(struct cfg *cfg)
 
  out:
 	tmr_cancel(&app.drain);
+	app.webhooks = mem_deref(app.webhooks);
 	if (app.st)
 		store_flush(app.st);
 	app.dialer = mem_deref(app.dialer);

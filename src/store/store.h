@@ -462,4 +462,46 @@ int  store_callback_cancel(struct store *st, const char *id,
 int  store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 			void *arg);
 
+/*
+ * The webhook outbox (schema.c fills it). store_outbox_due lists, oldest
+ * first, at most max deliveries due at now, each the first pending one of
+ * its callback at its endpoint (so that one callback's are sent in
+ * order), as struct outbox_row objects; store_outbox_done records an
+ * attempt's result.
+ */
+struct outbox_row {
+	int64_t seq;
+	char *webhook_id;
+	char *url;
+	char *secret;
+	char *event_id;
+	char *callback_id;
+	char *payload;            /* JSON object: type, business, data,
+				     callback */
+	int64_t t;                /* the event's time, ms */
+	int64_t attempts;
+};
+
+int  store_outbox_due(struct store *st, int64_t now, size_t max,
+		      store_list_h *h, void *arg);
+
+enum outbox_state {
+	OUTBOX_PENDING = 0,       /* tried again at next_at */
+	OUTBOX_DELIVERED,
+	OUTBOX_FAILED,            /* given up */
+};
+
+struct outbox_result {
+	int64_t seq;
+	enum outbox_state state;
+	int64_t attempts;
+	int64_t next_at;          /* ms, for OUTBOX_PENDING */
+	int64_t now;              /* ms */
+	int status;               /* the HTTP status, 0: none */
+	const char *error;        /* why it failed, or NULL */
+};
+
+int  store_outbox_done(struct store *st, const struct outbox_result *r,
+		       store_done_h *h, void *arg);
+
 #endif

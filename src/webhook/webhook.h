@@ -56,4 +56,28 @@ bool webhook_event_known(const char *name, size_t len);
 int  webhook_events_check(const char *list, const char **badp,
 			  size_t *badlenp);
 
+/*
+ * The sender (sender.c): delivers the outbox on the loop, each delivery
+ * a POST of one JSON event signed with
+ * "Beckon-Signature: t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, t.body))".
+ * Freeing it leaves what is in flight pending in the outbox.
+ *
+ * A destination given as an address is checked against
+ * webhook_addr_private before each attempt; a host name is resolved by
+ * libre's client and its addresses are not checked yet.
+ */
+struct store;
+struct webhook_sender;
+
+struct webhook_sender_conf {
+	bool allow_private;
+	unsigned concurrency;     /* deliveries in flight at most */
+	unsigned timeout_ms;      /* one attempt, connect to answer */
+	int64_t retry_min_s;      /* the first retry's delay */
+	int64_t retry_hours;      /* given up when the event is that old */
+};
+
+int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
+			 const struct webhook_sender_conf *conf);
+
 #endif
