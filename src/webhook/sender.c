@@ -33,7 +33,14 @@ struct webhook_sender {
 	struct http_cli *http;
 	struct tmr poll;
 	struct list inflight;     /* struct delivery */
-	bool polling;             /* a store_outbox_due is out */
+	struct poll *polling;     /* the store_outbox_due that is out */
+};
+
+/* a read of the outbox in flight: it may come back after the sender has
+ * gone (the store is flushed at shutdown), so it holds no reference to
+ * it, only this pointer, cleared by the sender's destructor */
+struct poll {
+	struct webhook_sender *s;
 };
 
 struct delivery {
@@ -268,10 +275,14 @@ static void poll_timeout(void *arg);
 
 static void due_h(int err, void *const *v, size_t n, void *arg)
 {
-	struct webhook_sender *s = arg;
+	struct poll *p = arg;
+	struct webhook_sender *s = p->s;
 	size_t i;
 
-	s->polling = false;
+	mem_deref(p);
+	if (!s)
+		return;
+	s->polling = NULL;
 
 	if (err) {
 		log_warn("reading the outbox: %s", strerror(err));
@@ -295,15 +306,33 @@ static void poll_timeout(void *arg)
 {
 	struct webhook_sender *s = arg;
 	size_t room = s->conf.concurrency - list_count(&s->inflight);
+	struct poll *p;
 
-	/* the rows in flight come back as due: ask for room beyond them */
-	if (!room || store_outbox_due(s->st, time_now_ms(),
-				      room + list_count(&s->inflight),
-				      due_h, s)) {
+	p = room ? mem_zalloc(sizeof(*p), NULL) : NULL;
+	if (!p) {
 		tmr_start(&s->poll, POLL_MS, poll_timeout, s);
 		return;
 	}
-	s->polling = true;
+	p->s = s;
+
+	/* the rows in flight come back as due: ask for room beyond them */
+	if (store_outbox_due(s->st, time_now_ms(),
+			     room + list_count(&s->inflight), due_h, p)) {
+		mem_deref(p);
+		tmr_start(&s->poll, POLL_MS, poll_timeout, s);
+		return;
+	}
+	s->polling = p;
+}
+
+
+void webhook_sender_poll(struct webhook_sender *s)
+{
+	if (!s || s->polling)
+		return;
+
+	tmr_cancel(&s->poll);
+	poll_timeout(s);
 }
 
 
@@ -313,6 +342,8 @@ static void sender_destructor(void *arg)
 	struct le *le;
 
 	tmr_cancel(&s->poll);
+	if (s->polling)
+		s->polling->s = NULL;
 
 	/* what is in flight stays pending in the outbox: sent again after
 	 * a restart */

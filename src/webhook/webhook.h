@@ -79,5 +79,8 @@ struct webhook_sender_conf {
 
 int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
 			 const struct webhook_sender_conf *conf);
+/* read the outbox now rather than at the next tick (unless a read is
+ * already out) */
+void webhook_sender_poll(struct webhook_sender *s);
 
 #endif

@@ -3,7 +3,8 @@ Beckon-Signature (HMAC-SHA256 of t.body with the secret, t within five
 minutes) and appends "event_id type callback_id status" to a log, one
 line per delivery it answered 2xx. It answers 500 to its first FAILS
 requests (a CRM that fails, then recovers), and 400 to a bad signature
-(logged as BADSIG). Usage: webhook_receiver.py PORT SECRET LOG [FAILS]
+(logged as BADSIG); with FAILS "hang" it never answers (logged as HUNG).
+Usage: webhook_receiver.py PORT SECRET LOG [FAILS|hang]
 """
 import hashlib
 import hmac
@@ -13,7 +14,8 @@ import sys
 import time
 
 PORT, SECRET, LOG = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
-FAILS = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+HANG = len(sys.argv) > 4 and sys.argv[4] == "hang"
+FAILS = int(sys.argv[4]) if len(sys.argv) > 4 and not HANG else 0
 seen = {"n": 0}
 
 
@@ -30,6 +32,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         seen["n"] += 1
+        if HANG:
+            with open(LOG, "a") as f:
+                f.write("HUNG\n")
+            time.sleep(3600)
         with open(LOG, "a") as f:
             try:
                 ok = signature_ok(self.headers["Beckon-Signature"], body)

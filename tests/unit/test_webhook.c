@@ -1,9 +1,13 @@
 /*
  * webhook: the endpoint URL's rules, the addresses refused by default
- * (no SSRF from a business's settings) and the event catalogue.
+ * (no SSRF from a business's settings), the event catalogue, and the
+ * sender's shutdown.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
+#include "store/store.h"
 #include "webhook/webhook.h"
 #include "test.h"
 
@@ -107,6 +111,55 @@ TEST(webhook_event_catalogue)
 					 &bad, &n), EINVAL);
 	TEST_EQ_INT(n, 13);
 	TEST_ASSERT(!strncmp(bad, "callback.nope", n));
+
+	return 0;
+}
+
+
+static void flush_h(int err, void *arg)
+{
+	(void)err;
+	++*(int *)arg;
+}
+
+
+/* The sender freed while its read of the outbox is queued in the store
+ * (a shutdown: the store is flushed after the sender is gone): the read
+ * comes back to nobody. Before, it wrote into the freed sender (ASan:
+ * heap-use-after-free; a plain build: "corrupted size" at exit). */
+TEST(webhook_sender_freed_with_a_read_out)
+{
+	char dir[] = "/tmp/beckon-sender-XXXXXX", url[128], p[160];
+	struct webhook_sender_conf conf;
+	struct webhook_sender *s = NULL;
+	struct store *st = NULL;
+	int pinged = 0;
+
+	TEST_ASSERT(mkdtemp(dir));
+	re_snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	TEST_EQ_INT(store_open(&st, url, 100), 0);
+
+	memset(&conf, 0, sizeof(conf));
+	conf.concurrency = 2;
+	conf.timeout_ms = 1000;
+	conf.retry_min_s = 1;
+	conf.retry_hours = 24;
+	TEST_EQ_INT(webhook_sender_alloc(&s, st, &conf), 0);
+
+	webhook_sender_poll(s);
+	TEST_EQ_INT(store_ping(st, flush_h, &pinged), 0);
+	s = mem_deref(s);
+	TEST_EQ_INT(store_flush(st), 0);
+	TEST_EQ_INT(pinged, 1);
+
+	mem_deref(st);
+	re_snprintf(p, sizeof(p), "%s/t.db", dir);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s/t.db-wal", dir);
+	unlink(p);
+	re_snprintf(p, sizeof(p), "%s/t.db-shm", dir);
+	unlink(p);
+	rmdir(dir);
 
 	return 0;
 }
