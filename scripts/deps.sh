@@ -5,11 +5,13 @@
 # adds what `make fuzz` needs: clang and its runtime (libFuzzer, ASan).
 set -e
 
+# prometheus for its promtool, which checks GET /metrics in a test (its
+# service is kept from starting, below).
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
-rtpengine-daemon cppcheck
+rtpengine-daemon cppcheck prometheus
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"
@@ -41,7 +43,8 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# nginx-light's post-install starts a system nginx on port 80, and
+# nginx-light's post-install starts a system nginx on port 80,
+# prometheus's one on 9090, and
 # rtpengine-daemon's a system rtpengine on 2223; the tests and the bench
 # start their own on loopback, so keep the system ones from starting.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.beckon

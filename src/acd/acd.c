@@ -24,6 +24,7 @@
 #include "acd/acd_int.h"
 #include "tz/tz.h"
 #include "hours/hours.h"
+#include "metrics/metrics.h"
 
 enum {
 	SEC = 1000,
@@ -751,6 +752,29 @@ static struct acd_agent *choose(struct acd *acd, struct acd_cb *c,
 }
 
 
+/*
+ * metrics: time since a callback asked for now was made, on its first
+ * attempt (a time the customer chose, or a retry's delay, is no measure
+ * of how fast beckon calls back).
+ */
+static void metrics_since_asked(const struct acd_cb *c, enum metrics_hist h,
+				int64_t now)
+{
+	const struct callback *cb = c->cb;
+
+	if (cb->attempts == 1 && cb->scheduled_for <= cb->created_at)
+		metrics_observe(h, (double)(now - cb->created_at) / 1000.0);
+}
+
+
+static bool agent_first(const struct acd_cb *c)
+{
+	const struct business *b = biz_find(c->acd, c->cb->business);
+
+	return b && !strcmp(b->dial_mode, "agent_first");
+}
+
+
 static void dialing_then(struct acd_cb *c, int err)
 {
 	struct acd *acd = c->acd;
@@ -789,7 +813,12 @@ static void dialing_then(struct acd_cb *c, int err)
 			  strerror(err));
 		release_agent(c, "dialer error");
 		cb_retry_or_fail(c, "dialer_error", 0);
+		return;
 	}
+
+	/* customer first: the customer's INVITE goes out now */
+	if (!agent_first(c))
+		metrics_since_asked(c, MH_CLICK_TO_INVITE, time_now_ms());
 }
 
 
@@ -1537,6 +1566,8 @@ void acd_call_event(struct acd *acd, const char *id,
 	chg.event_data = data;
 	re_snprintf(data, sizeof(data), "{\"leg\":\"%s\",\"sip\":%d}",
 		    customer ? "customer" : "agent", ev->sip);
+	if (ev->type == ACD_EV_LEG_FAILED || ev->type == ACD_EV_ENDED)
+		metrics_leg_outcome(ev->leg, ev->reason);
 
 	switch (ev->type) {
 
@@ -1556,6 +1587,10 @@ void acd_call_event(struct acd *acd, const char *id,
 		else {
 			chg.event = customer ? "answered" : "agent_answered";
 			chg.event_public = customer;
+			/* agent first: the customer is called now */
+			if (!customer && !c->agent_answered && agent_first(c))
+				metrics_since_asked(c, MH_CLICK_TO_INVITE,
+						    chg.now);
 			if (!customer)
 				c->agent_answered = true;
 			if (aa)
@@ -1565,6 +1600,7 @@ void acd_call_event(struct acd *acd, const char *id,
 		break;
 
 	case ACD_EV_BRIDGED:
+		metrics_since_asked(c, MH_CLICK_TO_CONNECT, chg.now);
 		c->connected_at = chg.now;
 		chg.status = "connected";
 		chg.event = "bridged";

@@ -9,6 +9,7 @@
  *   DELETE /v1/admin/{agents,rules}/ID                  remove
  *   POST   /v1/admin/agents/ID/state  {"state": S}      presence
  *   GET    /v1/admin/callbacks                          the live queue
+ *   ...    /v1/admin/businesses/ID/webhooks[/WID]       webhooks.c
  *
  * A PUT merges the fields it carries onto the record (or onto the
  * defaults when there is none): "If-None-Match: *" makes it create-only
@@ -698,6 +699,12 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 			sub.l = (size_t)(id.p + id.l - sub.p);
 			id.l = (size_t)(slash - id.p);
 		}
+	}
+
+	if (sub.p && !pl_strcmp(&kind, "businesses") && sub.l >= 8 &&
+	    !strncmp(sub.p, "webhooks", 8)) {
+		api_webhooks(api, req, &id, &sub);
+		return;
 	}
 
 	op = mem_zalloc(sizeof(*op), op_destructor);

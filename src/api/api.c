@@ -273,7 +273,15 @@ static void request_handler(struct httpd_req *req, void *arg)
 	const struct pl *path = httpd_req_path(req);
 	struct pl id;
 
+	httpd_req_set_route(req, MR_OTHER);
+
+	if (!pl_strcmp(path, "/metrics")) {
+		api_metrics(api, req, false);
+		return;
+	}
+
 	if (!pl_strcmp(path, "/healthz")) {
+		httpd_req_set_route(req, MR_HEALTHZ);
 		if (!httpd_req_method_is(req, "GET") &&
 		    !httpd_req_method_is(req, "HEAD")) {
 			method_not_allowed(req, "GET, HEAD");
@@ -285,6 +293,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 	}
 
 	if (!pl_strcmp(path, "/v1/callbacks")) {
+		httpd_req_set_route(req, MR_CALLBACKS);
 		if (httpd_req_method_is(req, "POST"))
 			api_callbacks_post(api, req);
 		else if (httpd_req_method_is(req, "OPTIONS"))
@@ -297,6 +306,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 	if (path->l > 14 && !strncmp(path->p, "/v1/callbacks/", 14)) {
 		id.p = path->p + 14;
 		id.l = path->l - 14;
+		httpd_req_set_route(req, MR_CALLBACK);
 
 		if (httpd_req_method_is(req, "GET"))
 			api_callback_get(api, req, &id);
@@ -314,11 +324,13 @@ static void request_handler(struct httpd_req *req, void *arg)
 
 		rest.p = path->p + 15;
 		rest.l = path->l - 15;
+		httpd_req_set_route(req, MR_BUSINESS);
 		api_business_public(api, req, &rest);
 		return;
 	}
 
 	if (!pl_strcmp(path, "/agent")) {
+		httpd_req_set_route(req, MR_AGENT);
 		api_reply_json(req, 301, "Location: /agent/\r\n", NULL, 0);
 		return;
 	}
@@ -326,6 +338,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 	if (!pl_strcmp(path, "/widget.js")) {
 		char dir[400];
 
+		httpd_req_set_route(req, MR_WIDGET);
 		/* any site may load the widget; it talks to the API, where
 		 * each business's origins are enforced */
 		re_snprintf(dir, sizeof(dir), "%s/widget",
@@ -342,6 +355,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 
 		rest.p = path->p + 7;
 		rest.l = path->l - 7;
+		httpd_req_set_route(req, MR_AGENT);
 		api_agent(api, req, &rest);
 		return;
 	}
@@ -351,6 +365,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 
 		rest.p = path->p + 10;
 		rest.l = path->l - 10;
+		httpd_req_set_route(req, MR_ADMIN);
 		api_admin(api, req, &rest);
 		return;
 	}
@@ -379,6 +394,7 @@ static void api_destructor(void *arg)
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
 	mem_deref(api->demo);
+	mem_deref(api->metrics);
 	mem_deref(api->httpd);
 	hash_flush(api->biz);
 	mem_deref(api->biz);
@@ -415,6 +431,9 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 		tok = "demo";
 	if (tok && *tok)
 		token_hash_hex(api->admin_hash, tok, strlen(tok));
+	tok = cfg_str(cfg, "metrics_token");
+	if (tok && *tok)
+		token_hash_hex(api->metrics_hash, tok, strlen(tok));
 	tmr_init(&api->sweep);
 
 	err = hash_alloc(&api->biz, 64);
@@ -498,7 +517,7 @@ int api_listen(struct api *api)
 	log_info("HTTP API listening on http://%s",
 		 addr_str(buf, sizeof(buf), &laddr));
 
-	return 0;
+	return api_metrics_listen(api);
 }
 
 
@@ -522,6 +541,8 @@ void api_stop_listening(struct api *api)
 {
 	if (api && api->demo)
 		httpd_stop_listening(api->demo);
+	if (api && api->metrics)
+		httpd_stop_listening(api->metrics);
 	if (api && api->httpd)
 		httpd_stop_listening(api->httpd);
 }
@@ -529,5 +550,9 @@ void api_stop_listening(struct api *api)
 
 unsigned api_unanswered(const struct api *api)
 {
-	return api && api->httpd ? httpd_unanswered(api->httpd) : 0;
+	if (!api || !api->httpd)
+		return 0;
+
+	return httpd_unanswered(api->httpd) +
+		(api->metrics ? httpd_unanswered(api->metrics) : 0);
 }

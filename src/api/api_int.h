@@ -53,6 +53,8 @@ struct api {
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 	struct tz_registry *tz;
 	struct httpd *demo;       /* the demo shop's listener (--demo) */
+	struct httpd *metrics;    /* metrics_listen, or NULL */
+	char metrics_hash[65];    /* SHA-256 of metrics_token, "" when off */
 };
 
 /* a business as the API sees it */
@@ -104,6 +106,14 @@ void api_agent_logout(struct api *api, const char *agent_id);
 /* business.c: rest is the path after "/v1/businesses/" */
 void api_business_public(struct api *api, struct httpd_req *req,
 			 const struct pl *rest);
+
+/* webhooks.c: biz the business id, rest "webhooks[/WID]" */
+void api_webhooks(struct api *api, struct httpd_req *req,
+		  const struct pl *biz, const struct pl *rest);
+
+/* metrics.c: GET /metrics; own: on metrics_listen */
+void api_metrics(struct api *api, struct httpd_req *req, bool own);
+int  api_metrics_listen(struct api *api);
 
 /* static.c */
 bool api_static_path_ok(const char *p, size_t len);

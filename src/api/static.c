@@ -192,6 +192,7 @@ static void demo_request(struct httpd_req *req, void *arg)
 	char *buf = NULL;
 	size_t n;
 
+	httpd_req_set_route(req, MR_DEMO);
 	if (!httpd_req_method_is(req, "GET") &&
 	    !httpd_req_method_is(req, "HEAD")) {
 		httpd_reply(req, 405, NULL, "Allow: GET, HEAD\r\n", NULL, 0);

@@ -30,6 +30,8 @@
 #include "acd/acd.h"
 #include "dialer/dialer.h"
 #include "rtpengine/rtpengine.h"
+#include "metrics/metrics.h"
+#include "webhook/webhook.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -49,6 +51,7 @@ struct app {
 	struct dialer *dialer;
 	struct port port;
 	struct remote *remote;
+	struct webhook_sender *webhooks;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -573,6 +576,27 @@ static bool demo_without_line(const struct cfg *cfg)
 }
 
 
+/* the webhook sender, with its keys */
+static int webhooks_start(const struct cfg *cfg)
+{
+	struct webhook_sender_conf wc;
+	int err;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.allow_private = cfg_bool(cfg, "webhook_allow_private");
+	wc.concurrency = (unsigned)cfg_int(cfg, "webhook_concurrency");
+	wc.timeout_ms = (unsigned)cfg_int(cfg, "webhook_timeout") * 1000;
+	wc.retry_min_s = cfg_int(cfg, "webhook_retry_min");
+	wc.retry_hours = cfg_int(cfg, "webhook_retry_hours");
+
+	err = webhook_sender_alloc(&app.webhooks, app.st, &wc);
+	if (err)
+		log_error("starting the webhook sender: %s", strerror(err));
+
+	return err;
+}
+
+
 int app_serve(struct cfg *cfg)
 {
 	int err;
@@ -663,7 +687,12 @@ int app_serve(struct cfg *cfg)
 
 		/* the ACD now places its calls through it */
 		app_port_connect(&app.port, app.acd, app.dialer);
+		metrics_dialer(MD_LOCAL);
 	}
+
+	err = webhooks_start(cfg);
+	if (err)
+		goto out;
 
 	err = api_listen(app.api);
 	if (!err && cfg_bool(cfg, "demo"))
@@ -679,6 +708,7 @@ int app_serve(struct cfg *cfg)
 
  out:
 	tmr_cancel(&app.drain);
+	app.webhooks = mem_deref(app.webhooks);
 	if (app.st)
 		store_flush(app.st);
 	app.dialer = mem_deref(app.dialer);

@@ -58,6 +58,7 @@
 #include "store/store.h"
 #include "acd/acd.h"
 #include "dialer/dialer.h"
+#include "metrics/metrics.h"
 #include "app/app_int.h"
 
 enum {
@@ -125,6 +126,14 @@ struct rcall {
 
 static void reconnect_timeout(void *arg);
 static void link_down(struct remote *r, bool auth, const char *why);
+
+
+/* the ACD and the metrics learn of the link's state together */
+static void link_ready(struct acd *acd, bool ready)
+{
+	acd_dialer_ready(acd, ready);
+	metrics_dialer(ready ? MD_REMOTE_UP : MD_REMOTE_DOWN);
+}
 
 
 static void rcall_destructor(void *arg)
@@ -731,7 +740,7 @@ static void link_up(struct remote *r)
 	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
 
 	/* agents' credentials, then the queue */
-	acd_dialer_ready(r->acd, true);
+	link_ready(r->acd, true);
 }
 
 
@@ -1080,7 +1089,7 @@ static void link_down(struct remote *r, bool auth, const char *why)
 					  resume_timeout, r);
 		}
 
-		acd_dialer_ready(r->acd, false);
+		link_ready(r->acd, false);
 	}
 	else {
 		/* one line for a streak of failures, and a reminder */
@@ -1234,7 +1243,7 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 
 	/* down until it answers: the ACD neither dispatches nor sends
 	 * credentials into the void */
-	acd_dialer_ready(acd, false);
+	link_ready(acd, false);
 
 	memset(&ops, 0, sizeof(ops));
 	ops.arg = r;
@@ -1285,7 +1294,7 @@ void app_remote_shutdown(struct remote *r)
 
 	/* beckon is stopping: no new call either, and calls waiting for
 	 * a lost link wait no more */
-	acd_dialer_ready(r->acd, false);
+	link_ready(r->acd, false);
 	detached_give_up(r);
 
 	/* as a local dialer hangs up its calls when beckon stops: their

@@ -57,6 +57,24 @@ static const struct cfg_key keys[] = {
 	{"admin_token", CFG_STR, "", 0, 0,
 	 "bearer token of the admin API and the command line "
 	 "(empty: admin API off; \"demo\" in demo mode; never logged)"},
+	{"metrics_token", CFG_STR, "", 0, 0,
+	 "bearer token of GET /metrics (empty: /metrics is not served "
+	 "on http_listen; never logged)"},
+	{"webhook_allow_private", CFG_BOOL, "no", 0, 0,
+	 "let webhooks reach loopback and private addresses (default: "
+	 "refused, no SSRF from a business's settings)"},
+	{"webhook_concurrency", CFG_INT, "8", 1, 256,
+	 "webhook deliveries in flight at most"},
+	{"webhook_timeout", CFG_INT, "10", 1, 120,
+	 "seconds a webhook delivery may take, connection to answer"},
+	{"webhook_retry_min", CFG_INT, "10", 1, 3600,
+	 "seconds before a failed webhook delivery's first retry (then "
+	 "doubling, to an hour, with jitter)"},
+	{"webhook_retry_hours", CFG_INT, "24", 24, 720,
+	 "hours a webhook event is retried before it is given up"},
+	{"metrics_listen", CFG_ADDR, "", 0, 0,
+	 "a listener of its own for GET /metrics, for a private address "
+	 "(empty: none; the token is required there too when set)"},
 
 	/* intake limits: defaults for businesses that set none */
 	{"limit_phone_15min", CFG_INT, "5", 0, 1000000,

@@ -1,9 +1,10 @@
 /*
  * cli: the `beckon` commands that manage a running server through its
- * admin API (business, agent, rule, callbacks). Each command is one or two
- * HTTP requests made with libre's HTTP client on a short-lived event loop;
- * answers are printed as tables (lists) or "field: value" lines (one
- * record), and errors as the server's message with a non-zero exit.
+ * admin API (business, agent, rule, callbacks, webhook). Each command is
+ * one or two HTTP requests made with libre's HTTP client on a short-lived
+ * event loop; answers are printed as tables (lists) or "field: value"
+ * lines (one record), and errors as the server's message with a non-zero
+ * exit.
  *
  * The server and the token come from --server/--token, else from the
  * BECKON_SERVER/BECKON_TOKEN environment, else http://127.0.0.1:8080 and
@@ -46,6 +47,8 @@ static const char *const cols_agents[] = {
 static const char *const cols_rules[] = {
 	"id", "business", "position", "match_url", "match_title",
 	"match_agent", "skills", "priority", "agent_id", NULL};
+static const char *const cols_webhooks[] = {
+	"id", "url", "events", "enabled", NULL};
 static const char *const cols_callbacks[] = {
 	"id", "business", "status", "position", "phone", "created_at",
 	"scheduled_for", "agent_key", NULL};
@@ -74,6 +77,10 @@ static void usage(FILE *f)
 		"  rule list [BUSINESS] | show ID | set ID --KEY VALUE ... | "
 		"rm ID\n"
 		"  callbacks                           the live queue\n"
+		"  webhook add BUSINESS --url URL [--events E,E] "
+		"[--secret S] [--enabled false]\n"
+		"  webhook list BUSINESS | set BUSINESS ID --KEY VALUE ... | "
+		"rm BUSINESS ID\n"
 		"  COMMAND --help                      this text\n"
 		"\n"
 		"KEYs are the fields the admin API shows (see README).\n"
@@ -323,7 +330,7 @@ static bool list_field(const char *name)
 	static const char *const lists[] = {
 		"skills", "businesses", "origins", "agent_keys",
 		"allowed_countries", "deny_prefixes", "dispositions",
-		"retry_delays", "closed",
+		"retry_delays", "closed", "events",
 	};
 	size_t i;
 
@@ -595,6 +602,57 @@ static int cmd_rule(struct cli *c, int argc, char **argv)
 }
 
 
+/* beckon webhook add|list|set|rm BUSINESS ...: the business's webhooks */
+static int cmd_webhook(struct cli *c, int argc, char **argv)
+{
+	const char *verb = argc ? argv[0] : "";
+	char path[256], *json = NULL;
+	int used, err;
+
+	if (argc < 2)
+		return usage_error("webhook: expected add, list, set or rm "
+				   "and the business ID");
+	re_snprintf(path, sizeof(path), "/v1/admin/businesses/%s/webhooks",
+		    argv[1]);
+
+	if (!strcmp(verb, "list") && argc == 2)
+		return get(c, path, "webhooks", cols_webhooks);
+
+	if (!strcmp(verb, "rm") && argc == 3) {
+		re_snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			    "/%s", argv[2]);
+		if (request(c, "DELETE", path, NULL, NULL))
+			return 1;
+		if (c->status >= 300)
+			return print_error(c);
+		printf("deleted %s\n", argv[2]);
+		return 0;
+	}
+
+	if (!strcmp(verb, "add") || (!strcmp(verb, "set") && argc >= 3)) {
+		bool add = !strcmp(verb, "add");
+
+		if (!add)
+			re_snprintf(path + strlen(path),
+				    sizeof(path) - strlen(path), "/%s",
+				    argv[2]);
+		err = fields_json(&json, argc - (add ? 2 : 3),
+				  argv + (add ? 2 : 3), &used);
+		if (err)
+			return 2;
+		err = request(c, add ? "POST" : "PATCH", path, json, NULL);
+		mem_deref(json);
+		if (err)
+			return 1;
+		if (c->status >= 300)
+			return print_error(c);
+		return print_record(c);
+	}
+
+	return usage_error("webhook %s: unexpected arguments", verb);
+}
+
+
 static int run(struct cli *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -607,6 +665,8 @@ static int run(struct cli *c, int argc, char **argv)
 				  argv + 1);
 	if (!strcmp(cmd, "rule"))
 		return cmd_rule(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "webhook"))
+		return cmd_webhook(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "callbacks") && argc == 1)
 		return get(c, "/v1/admin/callbacks", "callbacks",
 			   cols_callbacks);
@@ -661,6 +721,7 @@ bool cli_is_command(const char *cmd)
 {
 	return cmd && (!strcmp(cmd, "business") || !strcmp(cmd, "agent") ||
 		       !strcmp(cmd, "rule") || !strcmp(cmd, "callbacks") ||
+		       !strcmp(cmd, "webhook") ||
 		       !strcmp(cmd, "--server") || !strcmp(cmd, "--token"));
 }
 

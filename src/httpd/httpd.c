@@ -36,6 +36,13 @@ static void conn_parse(struct conn *c);
 static void conn_close(struct conn *c);
 
 
+void httpd_req_set_route(struct httpd_req *req, enum metrics_route route)
+{
+	if (req)
+		req->route = route;
+}
+
+
 const char *httpd_reason(uint16_t status)
 {
 	switch (status) {
@@ -259,6 +266,7 @@ static void conn_fail(struct conn *c, uint16_t status, const char *code,
 		return;
 	}
 
+	metrics_http(MR_NONE, status);
 	n = snprintf(body, sizeof(body),
 		     "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
 		     code, msg);
@@ -582,6 +590,7 @@ int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 	req->answered = true;
 	if (req->h)
 		--req->h->unanswered;
+	metrics_http(req->route, status);
 
 	c = req->conn;
 	if (c && !c->lingering) {

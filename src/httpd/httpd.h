@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "metrics/metrics.h"
 
 struct sa;
 struct pl;
@@ -54,6 +55,10 @@ bool httpd_req_method_is(const struct httpd_req *req, const char *m);
 /* the value of the first header called name (case-insensitive) */
 bool httpd_req_hdr(const struct httpd_req *req, const char *name,
 		   struct pl *val);
+
+/* the route pattern the request is counted under in metrics.h (none
+ * until set: MR_NONE) */
+void httpd_req_set_route(struct httpd_req *req, enum metrics_route route);
 
 /*
  * Answer a request. hdrs is NULL or extra header lines, each ending in

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <re.h>
+#include "httpd/httpd.h"
 
 struct httpd_ws;
 
@@ -71,6 +72,7 @@ struct httpd_req {
 	struct httpd_head head;  /* pointing into buf */
 	struct pl body;
 	struct mbuf *answer;
+	enum metrics_route route;  /* counted by this pattern when answered */
 	bool close;              /* close the connection after the answer */
 	bool answered;
 };

@@ -80,6 +80,16 @@ static const struct store_field rule_fieldv[] = {
 };
 
 
+static const struct store_field webhook_fieldv[] = {
+	STR(webhook, id, ""),
+	STR(webhook, business, ""),
+	STR(webhook, url, ""),
+	STR(webhook, secret, ""),
+	STR(webhook, events, ""),
+	INT(webhook, enabled, "1", 0, 1),
+};
+
+
 static void obj_free(void *obj, const struct store_table *t)
 {
 	size_t i;
@@ -109,6 +119,12 @@ static void rule_destructor(void *arg)
 }
 
 
+static void webhook_destructor(void *arg)
+{
+	obj_free(arg, &store_webhooks);
+}
+
+
 #define TABLE(sym, sqlname, st, fv, dh) \
 	const struct store_table sym = { \
 		sqlname, fv, sizeof(fv) / sizeof(fv[0]), \
@@ -119,6 +135,8 @@ TABLE(store_businesses, "businesses", business, business_fieldv,
       business_destructor);
 TABLE(store_agents, "agents", agent, agent_fieldv, agent_destructor);
 TABLE(store_rules, "rules", rule, rule_fieldv, rule_destructor);
+TABLE(store_webhooks, "webhooks", webhook, webhook_fieldv,
+      webhook_destructor);
 
 
 const struct store_field *store_field_find(const struct store_table *t,

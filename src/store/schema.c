@@ -283,6 +283,70 @@ static const char *const migrations[] = {
 	/* 12: the longest expected wait the widget offers "now" with */
 	"ALTER TABLE businesses ADD COLUMN max_wait_now INTEGER NOT NULL"
 	"  DEFAULT 900;",
+
+	/*
+	 * 13: webhooks: a business's endpoints, and the outbox of what each is
+	 * still to be told. An outbox row is made by a trigger on the event
+	 * row that records a callback's change, so it is committed in the
+	 * same transaction as the change itself, by construction: a change
+	 * is never on disk without its deliveries, nor a delivery without
+	 * its change. It holds the event and the callback as they were then
+	 * (a JSON snapshot, without the phone number: a delivery is built
+	 * from it, not from what the callback has become since). Event
+	 * types are "callback." and the event row's type, in events as in
+	 * the payload. event_id is the same at every endpoint (one event);
+	 * seq orders the deliveries of one callback.
+	 */
+	"CREATE TABLE webhooks ("
+	"  id TEXT PRIMARY KEY,"
+	"  business TEXT NOT NULL REFERENCES businesses(id)"
+	"    ON DELETE CASCADE,"
+	"  url TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  events TEXT NOT NULL DEFAULT '',"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX webhooks_business ON webhooks(business);"
+	"CREATE TABLE webhook_outbox ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  webhook_id TEXT NOT NULL,"
+	"  event_id TEXT NOT NULL,"
+	"  callback_id TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  t INTEGER NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_status INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  delivered_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX webhook_outbox_pending ON webhook_outbox(next_at)"
+	"  WHERE state = 'pending';"
+	"CREATE INDEX webhook_outbox_order"
+	"  ON webhook_outbox(webhook_id, callback_id, seq);"
+	"CREATE TRIGGER events_webhook_outbox AFTER INSERT ON events BEGIN"
+	"  INSERT INTO webhook_outbox(webhook_id, event_id, callback_id,"
+	"    type, t, payload)"
+	"  SELECT w.id, 'evt_' || NEW.seq, NEW.callback_id, NEW.type, NEW.t,"
+	"    json_object("
+	"      'type', 'callback.' || NEW.type,"
+	"      'business', c.business_id,"
+	"      'data', json(coalesce(NEW.data, '{}')),"
+	"      'callback', json_object("
+	"        'id', c.id, 'status', c.status,"
+	"        'created_at', c.created_at, 'updated_at', c.updated_at,"
+	"        'scheduled_for', c.scheduled_for,"
+	"        'attempts', c.attempts, 'agent_id', c.agent_id,"
+	"        'ended_reason', c.ended_reason,"
+	"        'page_url', c.page_url, 'page_title', c.page_title))"
+	"  FROM callbacks AS c JOIN webhooks AS w"
+	"    ON w.business = c.business_id"
+	"  WHERE c.id = NEW.callback_id AND w.enabled = 1"
+	"    AND (w.events = '' OR instr(' ' || w.events || ' ',"
+	"      ' callback.' || NEW.type || ' ') > 0);"
+	"  END;",
 };
 
 

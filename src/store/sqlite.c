@@ -20,10 +20,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <re.h>
 #define LOG_SUBSYS "store"
 #include "util/util.h"
+#include "metrics/metrics.h"
 #include "store/store_int.h"
 
 enum {
@@ -68,6 +70,8 @@ enum stmt_id {
 	S_WITHDRAWN,
 	S_WITHDRAW_CB,
 	S_WITHDRAW_JOINED,
+	S_OUTBOX_DUE,
+	S_OUTBOX_DONE,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -241,6 +245,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_WITHDRAW_JOINED] =
 		"UPDATE joined_requests SET withdrawn_at = ?2,"
 		" withdrawn_seq = ?3 WHERE id = ?1",
+	/* the first pending delivery of each callback at each endpoint */
+	[S_OUTBOX_DUE] =
+		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
+		" o.callback_id, o.payload, o.t, o.attempts"
+		" FROM webhook_outbox AS o JOIN webhooks AS w"
+		" ON w.id = o.webhook_id"
+		" WHERE o.state = 'pending' AND o.next_at <= ?1"
+		" AND NOT EXISTS (SELECT 1 FROM webhook_outbox AS p"
+		"  WHERE p.webhook_id = o.webhook_id"
+		"  AND p.callback_id = o.callback_id"
+		"  AND p.state = 'pending' AND p.seq < o.seq)"
+		" ORDER BY o.seq LIMIT ?2",
+	[S_OUTBOX_DONE] =
+		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
+		" next_at = ?4, last_status = ?5, last_error = ?6,"
+		" delivered_at = ?7 WHERE seq = ?1",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -266,6 +286,8 @@ enum op_kind {
 	OP_HISTORY,
 	OP_OUTCOME,
 	OP_FIGURES,
+	OP_OUTBOX_DUE,
+	OP_OUTBOX_DONE,
 };
 
 struct sqlite_be {
@@ -300,6 +322,8 @@ struct op {
 	char *token_hash;
 	bool public_only;
 	int64_t since;
+	struct outbox_result ob;  /* ob.error is an owned copy */
+	size_t max;               /* rows at most */
 
 	/* results */
 	struct callback_created created;
@@ -2008,6 +2032,87 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 }
 
 
+/* ---- the webhook outbox ---- */
+
+static void outbox_row_destructor(void *arg)
+{
+	struct outbox_row *r = arg;
+
+	mem_deref(r->webhook_id);
+	mem_deref(r->url);
+	mem_deref(r->secret);
+	mem_deref(r->event_id);
+	mem_deref(r->callback_id);
+	mem_deref(r->payload);
+}
+
+
+static int do_outbox_due(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DUE);
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	sqlite3_bind_int64(s, 1, op->since);
+	sqlite3_bind_int64(s, 2, (int64_t)op->max);
+
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outbox_row *r;
+
+		err = objv_grow(op);
+		if (err)
+			break;
+		r = mem_zalloc(sizeof(*r), outbox_row_destructor);
+		if (!r) {
+			err = ENOMEM;
+			break;
+		}
+		op->objv[op->objn++] = r;
+		r->seq = sqlite3_column_int64(s, 0);
+		err |= col_dup(&r->webhook_id, s, 1);
+		err |= col_dup(&r->url, s, 2);
+		err |= col_dup(&r->secret, s, 3);
+		err |= col_dup(&r->event_id, s, 4);
+		err |= col_dup(&r->callback_id, s, 5);
+		err |= col_dup(&r->payload, s, 6);
+		r->t = sqlite3_column_int64(s, 7);
+		r->attempts = sqlite3_column_int64(s, 8);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sqlite_errno(rc);
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int do_outbox_done(struct sqlite_be *be, struct op *op)
+{
+	static const char *const states[] = {
+		[OUTBOX_PENDING] = "pending",
+		[OUTBOX_DELIVERED] = "delivered",
+		[OUTBOX_FAILED] = "failed",
+	};
+	const struct outbox_result *r = &op->ob;
+	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DONE);
+
+	if (!s)
+		return EIO;
+
+	sqlite3_bind_int64(s, 1, r->seq);
+	bind_text(s, 2, states[r->state]);
+	sqlite3_bind_int64(s, 3, r->attempts);
+	sqlite3_bind_int64(s, 4, r->next_at);
+	sqlite3_bind_int(s, 5, r->status);
+	bind_text(s, 6, r->error ? r->error : "");
+	sqlite3_bind_int64(s, 7, r->state == OUTBOX_DELIVERED ? r->now : 0);
+
+	return step_done(be, s);
+}
+
+
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
@@ -2029,6 +2134,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_HISTORY:       return do_history(be, op);
 	case OP_OUTCOME:       return do_outcome(be, op);
 	case OP_FIGURES:       return do_figures(be, op);
+	case OP_OUTBOX_DUE:    return do_outbox_due(be, op);
+	case OP_OUTBOX_DONE:   return do_outbox_done(be, op);
 	}
 
 	return EINVAL;
@@ -2045,6 +2152,7 @@ static void op_clear_results(struct op *op)
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
+	case OP_OUTBOX_DUE:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
 		break;
@@ -2084,6 +2192,7 @@ static bool op_writes(const struct op *op)
 	case OP_PHONE_AGENT_GET:
 	case OP_HISTORY:
 	case OP_FIGURES:
+	case OP_OUTBOX_DUE:
 		return false;
 
 	default:
@@ -2102,6 +2211,7 @@ static void op_complete(struct op *op)
 	case OP_UPDATE:
 	case OP_OUTCOME:
 	case OP_PHONE_AGENT_SET:
+	case OP_OUTBOX_DONE:
 		((store_done_h *)op->h)(op->err, op->arg);
 		break;
 
@@ -2123,6 +2233,7 @@ static void op_complete(struct op *op)
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
+	case OP_OUTBOX_DUE:
 		((store_list_h *)op->h)(op->err, op->objv,
 					op->err ? 0 : op->objn, op->arg);
 		break;
@@ -2205,6 +2316,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 static size_t run_batch(struct sqlite_be *be)
 {
 	struct list batch = LIST_INIT;
+	struct timespec t0, t1;
 	struct le *le;
 	size_t n = 0;
 	int err;
@@ -2220,6 +2332,7 @@ static size_t run_batch(struct sqlite_be *be)
 		n++;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = exec_stmt(be, S_BEGIN);
 	if (!err) {
 		err = run_ops(be, &batch, false);
@@ -2237,6 +2350,14 @@ static size_t run_batch(struct sqlite_be *be)
 
 	if (!err)
 		err = exec_stmt(be, S_COMMIT);
+
+	if (!err) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_observe(MH_STORE_COMMIT,
+				(double)(t1.tv_sec - t0.tv_sec) +
+				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		metrics_observe(MH_STORE_BATCH, (double)n);
+	}
 
 	if (err) {
 		/* nothing of this batch is on disk: say so to everyone */
@@ -2299,6 +2420,7 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->chg.event_data);
 	mem_deref((char *)op->chg.event2);
 	mem_deref((char *)op->chg.event2_data);
+	mem_deref((char *)op->ob.error);
 	mem_deref((char *)op->oc.callback_id);
 	mem_deref((char *)op->oc.business);
 	mem_deref((char *)op->oc.agent_id);
@@ -2670,6 +2792,42 @@ static int be_figures(void *ctx, const char *business, int64_t since,
 }
 
 
+static int be_outbox_due(void *ctx, int64_t now, size_t max,
+			 store_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_OUTBOX_DUE, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = now;
+	op->max = max;
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_outbox_done(void *ctx, const struct outbox_result *r,
+			  store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_OUTBOX_DONE, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->ob = *r;
+	op->ob.error = NULL;
+	if (dup_opt(&op->ob.error, r->error)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_callback_history(void *ctx, const char *business,
 			       const char *phone, size_t max,
 			       store_list_h *h, void *arg)
@@ -2917,6 +3075,8 @@ const struct store_backend store_sqlite = {
 	.callback_history = be_callback_history,
 	.outcome_put = be_outcome_put,
 	.figures = be_figures,
+	.outbox_due = be_outbox_due,
+	.outbox_done = be_outbox_done,
 	.phone_agent_set = be_phone_agent_set,
 	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,

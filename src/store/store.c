@@ -339,3 +339,23 @@ int callback_from_new(struct callback **cbp, const struct callback_new *r,
 
 	return 0;
 }
+
+
+int store_outbox_due(struct store *st, int64_t now, size_t max,
+		     store_list_h *h, void *arg)
+{
+	if (!st || !max || !h)
+		return EINVAL;
+
+	return st->be->outbox_due(st->ctx, now, max, h, arg);
+}
+
+
+int store_outbox_done(struct store *st, const struct outbox_result *r,
+		      store_done_h *h, void *arg)
+{
+	if (!st || !r || !h)
+		return EINVAL;
+
+	return st->be->outbox_done(st->ctx, r, h, arg);
+}

@@ -62,6 +62,7 @@ struct store_table {
 extern const struct store_table store_businesses;
 extern const struct store_table store_agents;
 extern const struct store_table store_rules;
+extern const struct store_table store_webhooks;
 
 int  store_obj_alloc(void **objp, const struct store_table *t);
 int  store_obj_dup(void **objp, const struct store_table *t,
@@ -157,6 +158,20 @@ struct rule {
 };
 
 int rule_alloc(struct rule **rp);
+
+/*
+ * A business's webhook endpoint. Every event row of one of its callbacks
+ * whose type is in events ("" for all) is put in the webhook outbox in
+ * the same transaction (schema.c), while enabled.
+ */
+struct webhook {
+	char *id;
+	char *business;
+	char *url;                /* https://..., or http:// */
+	char *secret;             /* the HMAC-SHA256 key of its signatures */
+	char *events;             /* space-separated event types, "": all */
+	int64_t enabled;          /* 1 or 0 */
+};
 
 struct callback_created;
 
@@ -451,5 +466,47 @@ int  store_callback_cancel(struct store *st, const char *id,
  */
 int  store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 			void *arg);
+
+/*
+ * The webhook outbox (schema.c fills it). store_outbox_due lists, oldest
+ * first, at most max deliveries due at now, each the first pending one of
+ * its callback at its endpoint (so that one callback's are sent in
+ * order), as struct outbox_row objects; store_outbox_done records an
+ * attempt's result.
+ */
+struct outbox_row {
+	int64_t seq;
+	char *webhook_id;
+	char *url;
+	char *secret;
+	char *event_id;
+	char *callback_id;
+	char *payload;            /* JSON object: type, business, data,
+				     callback */
+	int64_t t;                /* the event's time, ms */
+	int64_t attempts;
+};
+
+int  store_outbox_due(struct store *st, int64_t now, size_t max,
+		      store_list_h *h, void *arg);
+
+enum outbox_state {
+	OUTBOX_PENDING = 0,       /* tried again at next_at */
+	OUTBOX_DELIVERED,
+	OUTBOX_FAILED,            /* given up */
+};
+
+struct outbox_result {
+	int64_t seq;
+	enum outbox_state state;
+	int64_t attempts;
+	int64_t next_at;          /* ms, for OUTBOX_PENDING */
+	int64_t now;              /* ms */
+	int status;               /* the HTTP status, 0: none */
+	const char *error;        /* why it failed, or NULL */
+};
+
+int  store_outbox_done(struct store *st, const struct outbox_result *r,
+		       store_done_h *h, void *arg);
 
 #endif

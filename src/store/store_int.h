@@ -51,6 +51,10 @@ struct store_backend {
 				void *arg);
 	int  (*intake_since)(void *be, int64_t since, store_intake_h *h,
 			     void *arg);
+	int  (*outbox_due)(void *be, int64_t now, size_t max,
+			   store_list_h *h, void *arg);
+	int  (*outbox_done)(void *be, const struct outbox_result *r,
+			    store_done_h *h, void *arg);
 };
 
 extern const struct store_backend store_sqlite;

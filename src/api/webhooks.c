@@ -1,0 +1,513 @@
+/*
+ * /v1/admin/businesses/ID/webhooks: a business's webhook endpoints, for
+ * the admin API and `beckon webhook` (admin token, as all of /v1/admin).
+ *
+ *   GET    .../webhooks           the business's endpoints
+ *   POST   .../webhooks           a new one: url, secret (omitted: one is
+ *                                 made), events (omitted or "": all),
+ *                                 enabled (default true)
+ *   GET    .../webhooks/WID       one
+ *   PATCH  .../webhooks/WID       change any of those fields
+ *   DELETE .../webhooks/WID       remove it
+ *
+ * The secret is shown once, in the answer that created or changed it,
+ * and never again (nor logged). A URL on a private or loopback address
+ * is refused unless webhook_allow_private is set; a host name is checked
+ * again each time it is resolved, when delivering.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "admin"
+#include "util/util.h"
+#include "cfg/cfg.h"
+#include "httpd/httpd.h"
+#include "store/store.h"
+#include "form/form.h"
+#include "webhook/webhook.h"
+#include "api/api_int.h"
+
+enum {
+	WH_SECRET_BYTES = 24,   /* a made secret: 192 random bits */
+	WH_ID_BYTES = 9,
+};
+
+struct wh_op {
+	struct api *api;
+	struct httpd_req *req;
+	struct form *form;
+	struct webhook *w;
+	char biz[API_ID_LEN + 32];
+	char id[64];
+	bool create;
+	bool show_secret;
+};
+
+
+static void wh_op_destructor(void *arg)
+{
+	struct wh_op *op = arg;
+
+	mem_deref(op->form);
+	mem_deref(op->w);
+}
+
+
+static int webhook_json(struct mbuf *mb, const struct webhook *w,
+			bool secret)
+{
+	int err = 0;
+
+	err |= mbuf_write_str(mb, "{\"id\":");
+	err |= form_json_str(mb, w->id);
+	err |= mbuf_write_str(mb, ",\"business\":");
+	err |= form_json_str(mb, w->business);
+	err |= mbuf_write_str(mb, ",\"url\":");
+	err |= form_json_str(mb, w->url);
+	err |= mbuf_write_str(mb, ",\"events\":");
+	err |= form_json_str(mb, w->events);
+	err |= mbuf_printf(mb, ",\"enabled\":%s", w->enabled ? "true" :
+			   "false");
+	if (secret) {
+		err |= mbuf_write_str(mb, ",\"secret\":");
+		err |= form_json_str(mb, w->secret);
+	}
+	err |= mbuf_write_str(mb, "}");
+
+	return err;
+}
+
+
+static void reply_webhook(struct wh_op *op, uint16_t status)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+
+	if (!mb || webhook_json(mb, op->w, op->show_secret) ||
+	    mbuf_write_str(mb, "\n"))
+		api_reply_errno(op->req, ENOMEM, NULL);
+	else
+		api_reply_json(op->req, status, NULL, (const char *)mb->buf,
+			       mb->end);
+	mem_deref(mb);
+}
+
+
+/* a string field of the webhook record, replaced */
+static int field_set(char **dst, const char *v)
+{
+	char *c = NULL;
+	int err = str_dup(&c, v);
+
+	if (err)
+		return err;
+	mem_deref(*dst);
+	*dst = c;
+
+	return 0;
+}
+
+
+static void bad_field(struct wh_op *op, const char *field, const char *msg)
+{
+	api_reply_error(op->req, 400, NULL, "invalid_field", field, msg);
+}
+
+
+/* the url's rules, with the private-address check for an address */
+static bool url_ok(struct wh_op *op, const char *url)
+{
+	struct webhook_url u;
+	const char *why = NULL;
+	struct sa sa;
+
+	if (webhook_url_parse(&u, url, &why)) {
+		bad_field(op, "url", why);
+		return false;
+	}
+
+	if (u.host_is_addr && !cfg_bool(op->api->cfg,
+					"webhook_allow_private") &&
+	    !sa_set_str(&sa, u.host, u.port) && webhook_addr_private(&sa)) {
+		bad_field(op, "url", "a private or loopback address: "
+			  "refused unless webhook_allow_private is set");
+		return false;
+	}
+
+	return true;
+}
+
+
+static bool secret_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < WEBHOOK_SECRET_MIN || n > WEBHOOK_SECRET_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 127)
+			return false;
+	}
+
+	return true;
+}
+
+
+/* Apply the form's fields onto op->w, checked; false: answered 400. */
+static bool apply(struct wh_op *op)
+{
+	static const char *const known[] = {"url", "secret", "events",
+					    "enabled"};
+	struct webhook *w = op->w;
+	const char *v, *bad = NULL;
+	char msg[160];
+	size_t i, k, n, badn = 0;
+
+	for (i = 0; i < op->form->n; i++) {
+		for (k = 0; k < 4; k++) {
+			if (!strcmp(op->form->v[i].key, known[k]))
+				break;
+		}
+		if (k == 4) {
+			bad_field(op, op->form->v[i].key, "no such field");
+			return false;
+		}
+	}
+
+	v = form_get(op->form, "url", &n);
+	if (v && !url_ok(op, v))
+		return false;
+	if (v && field_set(&w->url, v))
+		goto nomem;
+	if (!*w->url) {
+		bad_field(op, "url", "required");
+		return false;
+	}
+
+	v = form_get(op->form, "secret", &n);
+	if (v && !secret_ok(v, n)) {
+		re_snprintf(msg, sizeof(msg), "%d to %d printable characters, "
+			    "no spaces", WEBHOOK_SECRET_MIN,
+			    WEBHOOK_SECRET_MAX);
+		bad_field(op, "secret", msg);
+		return false;
+	}
+	if (v) {
+		if (field_set(&w->secret, v))
+			goto nomem;
+		op->show_secret = true;
+	}
+
+	v = form_get(op->form, "events", &n);
+	if (v && webhook_events_check(v, &bad, &badn)) {
+		re_snprintf(msg, sizeof(msg), "not an event type: %b (see "
+			    "docs/webhooks.md)", bad ? bad : "",
+			    bad ? badn : (size_t)0);
+		bad_field(op, "events", msg);
+		return false;
+	}
+	if (v && field_set(&w->events, v))
+		goto nomem;
+
+	v = form_get(op->form, "enabled", &n);
+	if (v && strcmp(v, "true") && strcmp(v, "false")) {
+		bad_field(op, "enabled", "true or false");
+		return false;
+	}
+	if (v)
+		w->enabled = !strcmp(v, "true");
+
+	return true;
+
+ nomem:
+	api_reply_errno(op->req, ENOMEM, NULL);
+	return false;
+}
+
+
+static void put_h(int err, void *arg)
+{
+	struct wh_op *op = arg;
+
+	if (err) {
+		api_reply_errno(op->req, err == EALREADY ? EIO : err, NULL);
+	}
+	else {
+		log_info("webhook %s of %s %s", op->w->id, op->biz,
+			 op->create ? "created" : "changed");
+		reply_webhook(op, op->create ? 201 : 200);
+	}
+
+	mem_deref(op);
+}
+
+
+static bool parse_body(struct wh_op *op)
+{
+	const struct pl *body = httpd_req_body(op->req);
+	struct form_error ferr;
+	enum form_kind kind;
+	struct pl ctype;
+
+	if (!httpd_req_hdr(op->req, "Content-Type", &ctype) ||
+	    form_kind_from_ctype(&kind, ctype.p, ctype.l) ||
+	    kind != FORM_JSON) {
+		api_reply_error(op->req, 415, NULL, "unsupported_media_type",
+				NULL, "send application/json");
+		return false;
+	}
+
+	if (form_parse(&op->form, FORM_JSON_SCALARS, body->p, body->l,
+		       &ferr)) {
+		api_reply_error(op->req, 400, NULL, ferr.code ? ferr.code :
+				"invalid_body", ferr.field[0] ? ferr.field :
+				NULL, ferr.message);
+		return false;
+	}
+
+	return true;
+}
+
+
+/* POST .../webhooks */
+static void wh_create(struct wh_op *op)
+{
+	char rnd[64];
+	int err;
+
+	if (!parse_body(op))
+		goto fail;
+
+	err = store_obj_alloc((void **)&op->w, &store_webhooks);
+	if (!err)
+		err = token_random(rnd, sizeof(rnd), WH_ID_BYTES);
+	if (!err) {
+		re_snprintf(op->id, sizeof(op->id), "wh_%s", rnd);
+		err = field_set(&op->w->id, op->id);
+	}
+	if (!err)
+		err = field_set(&op->w->business, op->biz);
+	if (!err)
+		err = token_random(rnd, sizeof(rnd), WH_SECRET_BYTES);
+	if (!err)
+		err = field_set(&op->w->secret, rnd);
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto fail;
+	}
+	op->show_secret = true;   /* the one made, or the one given */
+	op->create = true;
+
+	if (!apply(op))
+		goto fail;
+
+	err = store_put(op->api->st, &store_webhooks, op->w, false, put_h,
+			op);
+	if (!err)
+		return;
+	api_reply_errno(op->req, err, NULL);
+
+ fail:
+	mem_deref(op);
+}
+
+
+static bool wh_list_one(struct mbuf *mb, const struct webhook *w,
+			const char *biz, size_t *kp)
+{
+	int err = 0;
+
+	if (strcmp(w->business, biz))
+		return true;
+	if ((*kp)++)
+		err = mbuf_write_str(mb, ",");
+
+	return !err && !webhook_json(mb, w, false);
+}
+
+
+static void list_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct wh_op *op = arg;
+	struct mbuf *mb = NULL;
+	size_t i, k = 0;
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	mb = mbuf_alloc(2048);
+	if (!mb || mbuf_write_str(mb, "{\"webhooks\":["))
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		if (!wh_list_one(mb, v[i], op->biz, &k))
+			goto nomem;
+	}
+	if (mbuf_write_str(mb, "]}\n"))
+		goto nomem;
+	api_reply_json(op->req, 200, NULL, (const char *)mb->buf, mb->end);
+	goto out;
+
+ nomem:
+	api_reply_errno(op->req, ENOMEM, NULL);
+ out:
+	mem_deref(mb);
+	mem_deref(op);
+}
+
+
+static void deleted_h(int err, void *arg)
+{
+	struct wh_op *op = arg;
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+	}
+	else {
+		log_info("webhook %s of %s deleted", op->id, op->biz);
+		api_reply_json(op->req, 204, NULL, NULL, 0);
+	}
+
+	mem_deref(op);
+}
+
+
+/* GET, PATCH, DELETE of one: found (in this business) first */
+static void found_h(int err, const void *obj, void *arg)
+{
+	struct wh_op *op = arg;
+	const struct webhook *w = obj;
+
+	if (!err && strcmp(w->business, op->biz))
+		err = ENOENT;
+	if (err == ENOENT) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no such webhook in this business");
+		goto out;
+	}
+	if (!err)
+		err = store_obj_dup((void **)&op->w, &store_webhooks, w);
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	if (httpd_req_method_is(op->req, "GET")) {
+		reply_webhook(op, 200);
+		goto out;
+	}
+	if (httpd_req_method_is(op->req, "DELETE")) {
+		err = store_delete(op->api->st, &store_webhooks, op->id,
+				   deleted_h, op);
+	}
+	else {
+		if (!parse_body(op) || !apply(op))
+			goto out;
+		err = store_put(op->api->st, &store_webhooks, op->w, true,
+				put_h, op);
+	}
+	if (!err)
+		return;
+	api_reply_errno(op->req, err, NULL);
+
+ out:
+	mem_deref(op);
+}
+
+
+static void not_allowed(struct httpd_req *req, const char *allow)
+{
+	char hdrs[96];
+
+	re_snprintf(hdrs, sizeof(hdrs), "Allow: %s\r\n", allow);
+	api_reply_error(req, 405, hdrs, "method_not_allowed", NULL,
+			"this method is not allowed here");
+}
+
+
+/* an id as made here: "wh_" and base64url */
+static bool wid_ok(const struct pl *id)
+{
+	size_t i;
+
+	if (id->l < 4 || id->l >= sizeof(((struct wh_op *)0)->id) ||
+	    strncmp(id->p, "wh_", 3))
+		return false;
+	for (i = 3; i < id->l; i++) {
+		char c = id->p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+
+	return true;
+}
+
+
+void api_webhooks(struct api *api, struct httpd_req *req,
+		  const struct pl *biz, const struct pl *rest)
+{
+	struct wh_op *op;
+	struct pl wid = PL_INIT;
+	int err = 0;
+
+	/* rest: "webhooks" or "webhooks/WID" */
+	if (rest->l > 9 && rest->p[8] == '/') {
+		wid.p = rest->p + 9;
+		wid.l = rest->l - 9;
+	}
+	else if (pl_strcmp(rest, "webhooks")) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such resource");
+		return;
+	}
+
+	if (!api_biz_find(api, biz->p, biz->l) || (wid.p && !wid_ok(&wid))) {
+		api_reply_error(req, 404, NULL, "not_found", NULL,
+				"no such business or webhook");
+		return;
+	}
+
+	op = mem_zalloc(sizeof(*op), wh_op_destructor);
+	if (!op) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	op->api = api;
+	op->req = req;
+	pl_strcpy(biz, op->biz, sizeof(op->biz));
+	if (wid.p)
+		pl_strcpy(&wid, op->id, sizeof(op->id));
+
+	if (!wid.p) {
+		if (httpd_req_method_is(req, "GET"))
+			err = store_list(api->st, &store_webhooks, list_h,
+					 op);
+		else if (httpd_req_method_is(req, "POST"))
+			wh_create(op);
+		else
+			goto not_allowed_coll;
+	}
+	else if (httpd_req_method_is(req, "GET") ||
+		 httpd_req_method_is(req, "PATCH") ||
+		 httpd_req_method_is(req, "DELETE")) {
+		err = store_get(api->st, &store_webhooks, "id", op->id,
+				found_h, op);
+	}
+	else {
+		not_allowed(req, "GET, PATCH, DELETE");
+		mem_deref(op);
+		return;
+	}
+
+	if (err) {
+		api_reply_errno(req, err, NULL);
+		mem_deref(op);
+	}
+	return;
+
+ not_allowed_coll:
+	not_allowed(req, "GET, POST");
+	mem_deref(op);
+}

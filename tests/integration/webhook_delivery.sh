@@ -1,0 +1,126 @@
+#!/bin/sh
+# Webhook deliveries to real HTTP receivers on loopback (issue 13): every
+# event of a callback arrives signed, in order, with an id of its own; a
+# receiver that fails and then recovers gets them all, in order, after
+# retries; and a server killed with kill -9 while deliveries wait sends
+# them after its restart (none lost; a duplicate only with the same id).
+. "$(dirname "$0")/../lib/common.sh"
+
+SECRET=whsec-test-0123456789
+J='Content-Type: application/json'
+A='Authorization: Bearer demo'
+W=/v1/admin/businesses/demo/webhooks
+
+# start_receiver NAME PORT [FAILS]: the receiver, logging to $T/NAME.got
+start_receiver() {
+	python3 "$BECKON_SRC/tests/integration/webhook_receiver.py" "$2" \
+		"$SECRET" "$T/$1.got" "${3:-0}" >"$T/$1.out" 2>&1 &
+	eval "PID_$1=$!"
+	PIDS="$PIDS $!"
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "receiver $1 did not start"
+		sleep 0.05
+	done
+	: >"$T/$1.got"
+}
+
+# got NAME: the deliveries it accepted
+got() {
+	grep -v '^\(BADSIG\|FAILED\|HUNG\)$' "$T/$1.got" || true
+}
+
+# wait_got NAME N: until it has accepted N deliveries (bounded)
+wait_got() {
+	i=0
+	while [ "$(got "$1" | wc -l)" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "$1 got $(got "$1" | wc -l) of $2:" \
+			"$(cat "$T/$1.got")"
+		sleep 0.05
+	done
+}
+
+# a callback created, then canceled: two events
+callback_and_cancel() {
+	post_json "{\"business\":\"demo\",\"phone\":\"$1\"}"
+	expect_status 202
+	CB=$(jv .id)
+	TOK=$(jv .cancel_token)
+	req DELETE "/v1/callbacks/$CB" -H "Authorization: Bearer $TOK"
+	expect_status 200 "cancel"
+}
+
+add_webhook() {
+	req POST "$W" -H "$A" -H "$J" --data \
+		"{\"url\":\"http://127.0.0.1:$1/hook\",\"secret\":\"$SECRET\"}"
+	expect_status 201
+}
+
+R1=$(free_port)
+R2=$(free_port)
+start_receiver ok "$R1"
+start_receiver flaky "$R2" 2
+start_beckon wh --demo --webhook_allow_private yes --webhook_retry_min 1
+add_webhook "$R1"
+WH_OK=$(jv .id)
+add_webhook "$R2"
+
+# ---- every event, signed, in order, once
+callback_and_cancel +14155550160
+CB1=$CB
+wait_got ok 2
+[ "$(got ok | cut -d' ' -f2-)" = "callback.created $CB1 queued
+callback.canceled $CB1 canceled" ] || fail "ok got: $(cat "$T/ok.got")"
+grep -q BADSIG "$T/ok.got" && fail "a bad signature"
+[ "$(got ok | cut -d' ' -f1 | sort -u | wc -l)" = 2 ] || fail "ids"
+ok "created then canceled: both events, signed, in order, ids distinct"
+
+# ---- the flaky receiver: two 500s, then everything, in order
+wait_got flaky 2
+[ "$(grep -c FAILED "$T/flaky.got")" = 2 ] || fail "no failures seen"
+[ "$(got flaky | cut -d' ' -f2-)" = "callback.created $CB1 queued
+callback.canceled $CB1 canceled" ] || fail "flaky got: $(cat "$T/flaky.got")"
+[ "$(got flaky | cut -d' ' -f1)" = "$(got ok | cut -d' ' -f1)" ] ||
+	fail "not the same event ids at both endpoints"
+[ "$(sqlite3 "$DB" "SELECT max(attempts) FROM webhook_outbox
+	WHERE state = 'delivered'")" = 3 ] || fail "attempts: $(sqlite3 "$DB" \
+	'SELECT webhook_id, type, state, attempts FROM webhook_outbox')"
+ok "a receiver that fails twice gets both events after retries, in order"
+
+# ---- kill -9 while deliveries wait
+kill -KILL "$PID_ok"
+wait "$PID_ok" 2>/dev/null || true
+callback_and_cancel +14155550161
+CB2=$CB
+wait_got flaky 4
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null || true
+# (the flaky receiver's last result may not be stored yet: a duplicate,
+# with the same id, after the restart)
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM webhook_outbox
+	WHERE callback_id = '$CB2' AND webhook_id = '$WH_OK'
+	AND state = 'pending'")" = 2 ] || fail "not pending before the restart"
+start_receiver ok "$R1"
+DB="$DB" start_beckon wh --demo --webhook_allow_private yes \
+	--webhook_retry_min 1 --webhook_timeout 60
+wait_got ok 2
+[ "$(got ok | cut -d' ' -f2-)" = "callback.created $CB2 queued
+callback.canceled $CB2 canceled" ] || fail "after restart: $(cat "$T/ok.got")"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM webhook_outbox
+	WHERE state != 'delivered'")" = 0 ] || fail "left undelivered"
+ok "kill -9 with two events waiting: delivered after the restart, in order"
+
+# ---- an endpoint that never answers holds one slot, not the others
+R3=$(free_port)
+start_receiver hang "$R3" hang
+add_webhook "$R3"
+callback_and_cancel +14155550162
+CB3=$CB
+wait_got ok 4
+[ "$(got ok | tail -n 2 | cut -d' ' -f2-)" = "callback.created $CB3 queued
+callback.canceled $CB3 canceled" ] || fail "ok got: $(cat "$T/ok.got")"
+grep -q HUNG "$T/hang.got" || fail "the hanging receiver was not called"
+ok "a receiver that hangs (timeout 60 s) delays no other endpoint"
+stop_beckon
