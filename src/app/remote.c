@@ -444,7 +444,7 @@ static const char *reason_known(const char *s)
 	if (!s)
 		return NULL;
 
-	for (i = DIALER_R_CUSTOMER_HANGUP; i <= DIALER_R_FAILED; i++) {
+	for (i = DIALER_R_CUSTOMER_HANGUP; i <= DIALER_R_LAST; i++) {
 		const char *n = dialer_reason_name((enum dialer_reason)i);
 
 		if (!strcmp(n, s))

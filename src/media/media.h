@@ -2,8 +2,8 @@
  * media: the dialer's audio. RTP sockets from a configured port range,
  * G.711 (PCMU and PCMA) with transcoding between them, WAV prompts played
  * with 20 ms pacing, a relay that joins two streams (symmetric RTP,
- * RFC 4733 telephone events passed through), an RTP inactivity timer, and
- * a stereo WAV recorder.
+ * RFC 4733 telephone events passed through), an RTP inactivity timer, a
+ * stereo WAV recorder, and an in-band DTMF detector.
  *
  * A media_stream is the RTP side of one SIP leg. It owns a socket pair
  * (RTP and RTCP on port P, P+1) and at any time sends one of three things
