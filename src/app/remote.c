@@ -301,6 +301,9 @@ static int originate(void *arg, const struct acd_call *call)
 			       call->announce_every);
 	err |= odict_entry_add(od, "position", ODICT_INT, call->position);
 	err |= odict_entry_add(od, "eta", ODICT_INT, call->eta_s);
+	if (call->human_check)
+		err |= odict_entry_add(od, "human_check", ODICT_INT,
+				       call->human_check);
 	if (err)
 		goto out;
 

@@ -279,6 +279,11 @@ static const char *const migrations[] = {
 	"  DEFAULT 'en';"
 	"ALTER TABLE businesses ADD COLUMN announce_every INTEGER NOT NULL"
 	"  DEFAULT 60;",
+
+	/* 12: the answering-machine guard: seconds the customer has to
+	 *     press 1 before they hold (0: none) */
+	"ALTER TABLE businesses ADD COLUMN human_check INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 

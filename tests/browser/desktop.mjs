@@ -126,7 +126,7 @@ async function figures(page) {
 		const c = [...row.cells].map((td) => td.textContent.trim());
 
 		return {requested: Number(c[1]), connected: Number(c[2]),
-			sales: Number(c[7]), total: c[8]};
+			sales: Number(c[8]), total: c[9]};
 	});
 }
 
@@ -359,7 +359,7 @@ try {
 			const row = document.querySelector(
 				'#figures tr[data-business=demo]');
 
-			return row && row.cells[7].textContent === '1';
+			return row && row.cells[8].textContent === '1';
 		}, null, {timeout: T});
 	} catch {
 		throw new Error(`FAIL: figures after: ${JSON.stringify(

@@ -5,11 +5,13 @@
 # and presses nothing is hung up on after human_check seconds (no_human,
 # no agent called); a baresip customer that sends the key as tones in
 # its audio (in-band, 697 + 1209 Hz) passes; one that plays Debian's
-# music on hold is not taken for a key.
+# music on hold is not taken for a key. Through the ACD, a business with
+# human_check retries a no_human attempt as its policy says, shows it in
+# the history, and connects the customer who then presses 1.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
-start_dialer guard
+start_dialer guard --admin_token guard-admin
 SOUNDS=/usr/share/asterisk/sounds/en_US_f_Allison
 [ -f "$SOUNDS/vm-press.wav" ] || fail "Debian's sounds are missing"
 
@@ -99,5 +101,68 @@ expect error code=bad_request field=human_check
 S
 ctl "$T/bad.txt" "$T/bad.ctl"
 ok "human_check 2, or in agent_first: refused, naming the field"
+
+# ---- through the ACD: a business with the guard; an answering machine
+# first (no_human, retried per its policy), then the customer, who
+# presses 1 and is connected to the agent; the desk and the supervisor
+# see no_human as its own outcome
+export BECKON_SERVER="$URL" BECKON_TOKEN=guard-admin
+"$BECKON" business add acme --human_check 3 --retry_attempts 3 \
+	--retry_delays 4 >/dev/null || fail "business add"
+"$BECKON" business set acme --dial_mode agent_first 2>"$T/mode.err" &&
+	fail "agent_first with human_check was taken"
+grep -q "human_check" "$T/mode.err" || fail "mode: $(cat "$T/mode.err")"
+"$BECKON" agent add alice --password alice-secret-1 --businesses acme \
+	--endpoint "sip:alice@127.0.0.1:$AGENT_PORT" >"$T/add.out" 2>&1 ||
+	fail "agent add: $(cat "$T/add.out")"
+"$BECKON" agent add sue --password sue-secret-1 --businesses acme \
+	--role supervisor >/dev/null || fail "supervisor add"
+sipp_start acd-machine "$SIPP_CASES/guard_no_key/customer.xml" \
+	"$TRUNK_PORT" 1
+mpid=$SIPP_PID
+sipp_start acd-agent "$SIPP_CASES/guard_key/agent.xml" "$AGENT_PORT" 1
+apid=$SIPP_PID
+"$BECKON" agent state alice available >/dev/null || fail "alice"
+
+post_json '{"business":"acme","phone":"+14155550100"}'
+expect_status 202
+ID=$(jv .id)
+wait_status "$ID" scheduled 20
+req GET "/v1/callbacks/$ID"
+expect_jv '.events[-1].type' retry_scheduled
+expect_jv '.events[-1].data.reason' no_human
+peer_wait "$mpid" acd-machine
+n=$(invites acd-agent)
+[ "${n:-0}" = 0 ] || fail "the agent was called for an answering machine"
+ok "an answering machine through the ACD: no_human, retry scheduled"
+
+sipp_start acd-customer "$SIPP_CASES/guard_key/customer.xml" \
+	"$TRUNK_PORT" 1
+cpid=$SIPP_PID
+wait_status "$ID" connected 20
+cat >"$T/acd.txt" <<S
+expect ok cmd=auth
+send {"cmd":"hangup","id":"$ID"}
+expect ok cmd=hangup
+S
+ctl "$T/acd.txt" "$T/acd.ctl"
+wait_status "$ID" completed
+peer_wait "$cpid" acd-customer
+peer_wait "$apid" acd-agent
+req GET "/v1/callbacks/$ID"
+[ "$(jv '[.events[].type] | map(select(. == "dialing")) | length')" = 2 ] ||
+	fail "attempts: $(jv '[.events[].type] | join(" ")')"
+ok "the retry: the customer presses 1 and is connected"
+
+req POST /agent/api/login -H 'Content-Type: application/json' \
+	--data '{"login":"sue","password":"sue-secret-1"}'
+expect_status 200 "supervisor log-in"
+COOKIE="Cookie: beckon_session=$(hdr Set-Cookie |
+	sed 's/^beckon_session=\([^;]*\);.*/\1/')"
+req GET /agent/api/supervisor -H "$COOKIE"
+expect_status 200 "supervisor view"
+expect_jv '.figures.acme.no_human' 1
+expect_jv '.figures.acme.connected' 1
+ok "the supervisor's figures count the no_human attempt on its own"
 
 stop_beckon
