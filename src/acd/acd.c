@@ -803,6 +803,7 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.language = b ? b->language : NULL;
 	call.greeting = c->cb->business;
 	call.announce_every = b ? b->announce_every : 0;
+	call.human_check = b ? b->human_check : 0;
 	/* an agent is reserved: the customer is next, their wait moot */
 	call.position = 1;
 	call.eta_s = 0;

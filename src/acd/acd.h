@@ -76,6 +76,7 @@ struct acd_call {
 	int64_t announce_every;
 	int64_t position;         /* 0: unknown */
 	int64_t eta_s;            /* -1: unknown */
+	int64_t human_check;      /* seconds to press 1 (0: no guard) */
 };
 
 struct acd_dialer {

@@ -8,6 +8,7 @@
  *   PUT    /v1/admin/{businesses,agents,rules}/ID       create or merge
  *   DELETE /v1/admin/{agents,rules}/ID                  remove
  *   POST   /v1/admin/agents/ID/state  {"state": S}      presence
+ *   PUT, GET, DELETE /v1/admin/businesses/ID/greeting   (greeting.c)
  *   GET    /v1/admin/callbacks                          the live queue
  *   ...    /v1/admin/businesses/ID/webhooks[/WID]       webhooks.c
  *
@@ -112,9 +113,25 @@ static void reply_record(struct httpd_req *req, uint16_t status,
 }
 
 
-static bool authorized(struct api *api, struct httpd_req *req)
+bool api_admin_token_ok(const struct api *api, const struct httpd_req *req)
 {
 	char hash[HASH_HEX_LEN];
+	struct pl auth;
+
+	if (!api->admin_hash[0] ||
+	    !httpd_req_hdr(req, "Authorization", &auth) || auth.l < 8 ||
+	    strncasecmp(auth.p, "Bearer ", 7))
+		return false;
+
+	/* compare hashes, in constant time: no length or prefix leaks */
+	token_hash_hex(hash, auth.p + 7, auth.l - 7);
+
+	return token_equal(hash, api->admin_hash);
+}
+
+
+static bool authorized(struct api *api, struct httpd_req *req)
+{
 	struct pl auth;
 
 	if (!api->admin_hash[0]) {
@@ -131,9 +148,7 @@ static bool authorized(struct api *api, struct httpd_req *req)
 		return false;
 	}
 
-	/* compare hashes, in constant time: no length or prefix leaks */
-	token_hash_hex(hash, auth.p + 7, auth.l - 7);
-	if (!token_equal(hash, api->admin_hash)) {
+	if (!api_admin_token_ok(api, req)) {
 		log_warn("admin API: wrong token from a client");
 		api_reply_error(req, 401, "WWW-Authenticate: Bearer\r\n",
 				"invalid_token", NULL,
@@ -728,7 +743,8 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 
 	op->t = table_of(&kind);
 	if (!op->t || (id.p && !id_ok(&id)) ||
-	    (sub.p && (op->t != &store_agents || pl_strcmp(&sub, "state")))) {
+	    (sub.p && (op->t != &store_agents || pl_strcmp(&sub, "state")) &&
+	     (op->t != &store_businesses || pl_strcmp(&sub, "greeting")))) {
 		api_reply_error(req, 404, NULL, "not_found", NULL,
 				"no such resource");
 		goto fail;
@@ -736,6 +752,10 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 	if (id.p)
 		pl_strcpy(&id, op->id, sizeof(op->id));
 
+	if (sub.p && op->t == &store_businesses) {
+		api_greeting(api, req, op->id);
+		goto fail;
+	}
 	if (sub.p) {
 		if (!httpd_req_method_is(req, "POST")) {
 			api_reply_error(req, 405, "Allow: POST\r\n",

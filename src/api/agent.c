@@ -1268,6 +1268,7 @@ static void figures_h(int err, const struct figures *f, void *arg)
 				      "\"connected_60s\":%lld,"
 				      "\"median_connect_s\":%lld,"
 				      "\"abandoned\":%lld,\"failed\":%lld,"
+				      "\"no_human\":%lld,"
 				      "\"sales\":%lld,\"totals\":[",
 				      (long long)f->requested,
 				      (long long)f->canceled,
@@ -1276,6 +1277,7 @@ static void figures_h(int err, const struct figures *f, void *arg)
 				      (long long)f->median_connect_s,
 				      (long long)f->abandoned,
 				      (long long)f->failed,
+				      (long long)f->no_human,
 				      (long long)f->sales);
 		/* one total per currency: dollars and euros do not add up */
 		for (i = 0; i < f->totaln; i++) {

@@ -479,6 +479,12 @@ void api_set_no_line(struct api *api)
 }
 
 
+static size_t body_limit(const struct httpd_req *req, void *arg)
+{
+	return api_greeting_body_limit(arg, req);
+}
+
+
 int api_listen(struct api *api)
 {
 	struct httpd_conf conf;
@@ -499,6 +505,7 @@ int api_listen(struct api *api)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.max_body = (size_t)cfg_int(api->cfg, "http_max_body");
+	conf.body_limit = body_limit;
 	conf.max_header = 16384;
 	conf.max_conns = (unsigned)cfg_int(api->cfg, "http_max_conns");
 	conf.idle_timeout_ms =

@@ -31,6 +31,9 @@ enum {
 	API_MAX_WIDGET_LABEL = 60,
 	API_MAX_ORIGIN = 256,
 	API_ID_LEN = 37,          /* cb_ + 12 hex + 22 base64url */
+	/* a business's own greeting: e.g. 30 s of 16 kHz 16-bit PCM */
+	API_GREETING_MAX_S = 30,
+	API_GREETING_MAX_BYTES = 1024 * 1024,
 };
 
 struct api {
@@ -96,6 +99,14 @@ void api_callback_delete(struct api *api, struct httpd_req *req,
 
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
+/* the request carries the admin token (nothing is answered) */
+bool api_admin_token_ok(const struct api *api, const struct httpd_req *req);
+
+/* greeting.c: /v1/admin/businesses/ID/greeting (id checked by admin.c) */
+void api_greeting(struct api *api, struct httpd_req *req, const char *id);
+/* httpd's body_limit: larger for an authenticated greeting upload */
+size_t api_greeting_body_limit(const struct api *api,
+			       const struct httpd_req *req);
 
 /* agent.c: rest is the path after "/agent/" */
 int  api_agent_alloc(struct api *api);

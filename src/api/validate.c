@@ -403,6 +403,14 @@ static int check_widget(const struct business *b, const char **fieldp,
 		return bad(fieldp, "announce_every", msg, sz,
 			   "0 (once) or 10 to 3600 seconds");
 
+	if (b->human_check && b->human_check < DIALER_HUMAN_CHECK_MIN)
+		return bad(fieldp, "human_check", msg, sz,
+			   "0 (no check) or 3 to 60 seconds");
+	if (b->human_check && !strcmp(b->dial_mode, "agent_first"))
+		return bad(fieldp, "human_check", msg, sz,
+			   "customer_first only (in agent_first the agent "
+			   "hears who answers)");
+
 	return 0;
 }
 

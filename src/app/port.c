@@ -90,6 +90,7 @@ static int originate(void *arg, const struct acd_call *call)
 	prm.announce_every = (uint32_t)call->announce_every;
 	prm.position = call->position;
 	prm.eta = call->eta_s;
+	prm.human_check = (uint32_t)call->human_check;
 
 	return dialer_originate(p->d, &prm, event_h, p);
 }

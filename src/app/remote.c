@@ -309,6 +309,9 @@ static int originate(void *arg, const struct acd_call *call)
 			       call->announce_every);
 	err |= odict_entry_add(od, "position", ODICT_INT, call->position);
 	err |= odict_entry_add(od, "eta", ODICT_INT, call->eta_s);
+	if (call->human_check)
+		err |= odict_entry_add(od, "human_check", ODICT_INT,
+				       call->human_check);
 	if (err)
 		goto out;
 
@@ -452,7 +455,7 @@ static const char *reason_known(const char *s)
 	if (!s)
 		return NULL;
 
-	for (i = DIALER_R_CUSTOMER_HANGUP; i <= DIALER_R_FAILED; i++) {
+	for (i = DIALER_R_CUSTOMER_HANGUP; i <= DIALER_R_LAST; i++) {
 		const char *n = dialer_reason_name((enum dialer_reason)i);
 
 		if (!strcmp(n, s))

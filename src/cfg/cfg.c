@@ -229,6 +229,10 @@ static const struct cfg_key business_keys[] = {
 	{"announce_every", CFG_INT, "60", 0, 3600,
 	 "seconds between announcements of the place in line and the "
 	 "wait to a customer on hold (0: once; else at least 10)"},
+	{"human_check", CFG_INT, "0", 0, 60,
+	 "seconds a customer has to press 1 before they hold (an "
+	 "answering machine does not: no_human); 0: no check, else at "
+	 "least 3"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #define LOG_SUBSYS "cli"
 #include "util/util.h"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 		"  business add ID [--KEY VALUE ...]   create a business\n"
 		"  business set ID --KEY VALUE ...     change it\n"
 		"  business list | show ID\n"
+		"  business greeting set ID FILE.wav   its own greeting "
+		"(a mono WAV)\n"
+		"  business greeting get ID > FILE.wav | rm ID\n"
 		"  agent add ID --password P [--KEY VALUE ...]\n"
 		"  agent set ID --KEY VALUE ...        e.g. --endpoint "
 		"sip:alice@127.0.0.1:5070\n"
@@ -136,9 +140,11 @@ static void resp_h(int err, const struct http_msg *msg, void *arg)
 }
 
 
-/* One request; on return c->status and c->body hold the answer. */
-static int request(struct cli *c, const char *method, const char *path,
-		   const char *body, const char *hdrs)
+/* One request; on return c->status and c->body hold the answer. body
+ * is len bytes of ctype (NULL: none) */
+static int request_raw(struct cli *c, const char *method, const char *path,
+		       const char *ctype, const void *body, size_t len,
+		       const char *hdrs)
 {
 	char *uri = NULL;
 	int err;
@@ -153,15 +159,15 @@ static int request(struct cli *c, const char *method, const char *path,
 
 	err = http_request(&c->req, c->http, method, uri, resp_h, NULL, c,
 			   "Authorization: Bearer %s\r\n"
-			   "%s%s"
+			   "%s%s%s%s"
 			   "Content-Length: %zu\r\n"
 			   "\r\n"
-			   "%s",
+			   "%b",
 			   c->token ? c->token : "",
-			   body ? "Content-Type: application/json\r\n" : "",
-			   hdrs ? hdrs : "",
-			   body ? strlen(body) : (size_t)0,
-			   body ? body : "");
+			   ctype ? "Content-Type: " : "", ctype ? ctype : "",
+			   ctype ? "\r\n" : "", hdrs ? hdrs : "",
+			   body ? len : (size_t)0,
+			   body ? (const char *)body : "", body ? len : 0);
 	mem_deref(uri);
 	if (err) {
 		fprintf(stderr, "beckon: %s %s%s: %s\n", method, c->server,
@@ -181,6 +187,14 @@ static int request(struct cli *c, const char *method, const char *path,
 	}
 
 	return 0;
+}
+
+
+static int request(struct cli *c, const char *method, const char *path,
+		   const char *body, const char *hdrs)
+{
+	return request_raw(c, method, path, body ? "application/json" : NULL,
+			   body, body ? strlen(body) : 0, hdrs);
 }
 
 
@@ -555,6 +569,106 @@ static int cmd_record(struct cli *c, const char *kind, const char *noun,
 }
 
 
+/* the whole of a file, for an upload (the server bounds it again) */
+static int file_read(uint8_t **bufp, size_t *lenp, const char *path)
+{
+	uint8_t *buf = NULL;
+	long n;
+	FILE *f = fopen(path, "rb");
+	int err = 0;
+
+	if (!f)
+		return errno;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET))
+		err = errno ? errno : EIO;
+	else if (n > MAX_BODY)
+		err = EFBIG;
+	else if (!(buf = mem_alloc((size_t)n + 1, NULL)))
+		err = ENOMEM;
+	else if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		err = EIO;
+	fclose(f);
+
+	if (err) {
+		mem_deref(buf);
+		return err;
+	}
+	*bufp = buf;
+	*lenp = (size_t)n;
+
+	return 0;
+}
+
+
+/* business greeting set ID FILE | get ID | rm ID */
+static int cmd_greeting(struct cli *c, int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+	char path[256];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	if (argc < 2)
+		return usage_error("business greeting: missing the command "
+				   "(set, get, rm)");
+	if (strcmp(verb, "set") && strcmp(verb, "get") && strcmp(verb, "rm"))
+		return usage_error("business greeting %s: unknown command",
+				   verb);
+	if (argc < 3)
+		return usage_error("business greeting %s: missing the "
+				   "business ID", verb);
+	if (!strcmp(verb, "set") && argc < 4)
+		return usage_error("business greeting set: missing the WAV "
+				   "FILE");
+	if (argc > (!strcmp(verb, "set") ? 4 : 3))
+		return usage_error("business greeting %s: unexpected '%s'",
+				   verb, argv[!strcmp(verb, "set") ? 4 : 3]);
+	if (!strcmp(verb, "get") && isatty(STDOUT_FILENO))
+		return usage_error("business greeting get: the greeting is "
+				   "a WAV file: redirect it (> FILE)");
+
+	re_snprintf(path, sizeof(path), "/v1/admin/businesses/%s/greeting",
+		    argv[2]);
+
+	if (!strcmp(verb, "set")) {
+		err = file_read(&buf, &len, argv[3]);
+		if (err) {
+			fprintf(stderr, "beckon: %s: %s\n", argv[3],
+				strerror(err));
+			return 1;
+		}
+		err = request_raw(c, "PUT", path, "audio/wav", buf, len,
+				  NULL);
+		mem_deref(buf);
+	}
+	else {
+		err = request(c, !strcmp(verb, "get") ? "GET" : "DELETE",
+			      path, NULL, NULL);
+	}
+	if (err)
+		return 1;
+	if (c->status >= 300)
+		return print_error(c);
+
+	if (!strcmp(verb, "set"))
+		return print_record(c);
+	if (!strcmp(verb, "rm")) {
+		printf("deleted the greeting of %s\n", argv[2]);
+		return 0;
+	}
+	if (!c->body || fwrite(c->body->buf, 1, c->body->end, stdout) !=
+	    c->body->end) {
+		fprintf(stderr, "beckon: the greeting could not be "
+			"written\n");
+		return 1;
+	}
+
+	return 0;
+}
+
+
 /* rule add BUSINESS [--id ID] [...]: the id defaults to a random one */
 static int cmd_rule(struct cli *c, int argc, char **argv)
 {
@@ -657,6 +771,9 @@ static int run(struct cli *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
+	if (!strcmp(cmd, "business") && argc > 1 &&
+	    !strcmp(argv[1], "greeting"))
+		return cmd_greeting(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "business"))
 		return cmd_record(c, "businesses", "business",
 				  cols_businesses, argc - 1, argv + 1);

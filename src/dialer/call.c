@@ -7,6 +7,11 @@
  *   CALLING_CUSTOMER --customer answers--> HOLDING --agent answers-->
  *   BRIDGED --either hangs up--> ENDED
  *
+ *   With human_check, the answer goes to GUARD first (guard.c): the
+ *   customer hears "press 1"; the key leads on to HOLDING, while no key
+ *   in time, or a hang-up, ends the call with no_human. No agent is
+ *   called before the key.
+ *
  *   In HOLDING the customer hears the hold program (hold.c: a greeting,
  *   their place in line and expected wait, music). An agent leg
  *   that fails (busy, no answer, ...) is reported as leg_ended and the
@@ -42,6 +47,7 @@
 
 enum call_state {
 	CS_CALLING_CUSTOMER,
+	CS_GUARD,
 	CS_HOLDING,
 	CS_CALLING_AGENT,
 	CS_WHISPER,
@@ -70,6 +76,7 @@ struct dcall {
 	struct media_prompt *whisper;
 	struct media_prompt *goodbye;
 	struct hold *holdp;         /* what HOLDING plays */
+	struct guard *guard;        /* GUARD's "press 1", or NULL */
 	uint32_t customer_ring_ms;
 	uint32_t agent_ring_ms;
 	uint32_t max_hold_ms;
@@ -98,6 +105,7 @@ static void call_destructor(void *arg)
 	list_unlink(&c->he);
 	tmr_cancel(&c->step_tmr);
 	tmr_cancel(&c->hold_tmr);
+	mem_deref(c->guard);
 	mem_deref(c->cust);
 	mem_deref(c->agl);
 	mem_deref(c->rec);
@@ -134,6 +142,7 @@ static const char *state_name(enum call_state s)
 	switch (s) {
 
 	case CS_CALLING_CUSTOMER: return "calling";
+	case CS_GUARD:            return "guard";
 	case CS_HOLDING:          return "holding";
 	case CS_CALLING_AGENT:    return "calling_agent";
 	case CS_WHISPER:          return "whisper";
@@ -220,6 +229,7 @@ static void call_end(struct dcall *c, enum dialer_reason reason,
 	tmr_cancel(&c->step_tmr);
 	tmr_cancel(&c->hold_tmr);
 	hold_stop(c->holdp);
+	guard_stop(c->guard);
 
 	legs[0] = c->cust;
 	legs[1] = c->agl;
@@ -353,6 +363,46 @@ static void max_hold_timeout(void *arg)
 }
 
 
+static void holding(struct dcall *c)
+{
+	c->state = CS_HOLDING;
+	hold_start(c->holdp, c->cust->ms);
+	tmr_start(&c->hold_tmr, c->max_hold_ms, max_hold_timeout, c);
+
+	if (c->agent)
+		schedule_leg(c, DIALER_LEG_AGENT);
+}
+
+
+/* ---- GUARD (customer first, human_check) */
+
+static void guard_timeout(void *arg)
+{
+	struct dcall *c = arg;
+
+	if (c->state != CS_GUARD)
+		return;
+
+	log_info("call %s: no key in the guard's time: no human", c->id);
+	call_end_via(c, c->cust, DIALER_R_NO_HUMAN);
+}
+
+
+/* the customer's key or hang-up while the guard waits */
+static void guard_event(struct dcall *c, struct leg *l, enum leg_ev ev)
+{
+	if (ev == LEG_EV_DTMF) {
+		emit(c, DIALER_EV_DTMF, l->kind, DIALER_R_NONE, 0);
+		if (c->state == CS_GUARD && guard_key(c->guard, l->digit))
+			holding(c);
+	}
+	else {
+		/* hung up on "press 1": not known to be a person */
+		call_end(c, DIALER_R_NO_HUMAN, l);
+	}
+}
+
+
 static void customer_answered(struct dcall *c)
 {
 	if (c->mode == DIALER_AGENT_FIRST) {
@@ -361,12 +411,14 @@ static void customer_answered(struct dcall *c)
 		return;
 	}
 
-	c->state = CS_HOLDING;
-	hold_start(c->holdp, c->cust->ms);
-	tmr_start(&c->hold_tmr, c->max_hold_ms, max_hold_timeout, c);
+	if (!c->guard) {
+		holding(c);
+		return;
+	}
 
-	if (c->agent)
-		schedule_leg(c, DIALER_LEG_AGENT);
+	c->state = CS_GUARD;
+	if (guard_start(c->guard, c->cust->ms))
+		call_end_via(c, c->cust, DIALER_R_FAILED);
 }
 
 
@@ -401,6 +453,12 @@ void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
 
 	if (c->state == CS_ENDED)
 		return;
+
+	if (c->state == CS_GUARD &&
+	    (ev == LEG_EV_DTMF || ev == LEG_EV_ENDED) && l == c->cust) {
+		guard_event(c, l, ev);
+		return;
+	}
 
 	switch (ev) {
 
@@ -745,6 +803,11 @@ int dialer_call_check(const struct dialer *d,
 		field = "announce_every";
 	else if (!numbers_valid(p->position, p->eta))
 		field = "position";
+	else if (p->human_check &&
+		 (p->human_check < DIALER_HUMAN_CHECK_MIN ||
+		  p->human_check > DIALER_HUMAN_CHECK_MAX ||
+		  p->mode != DIALER_CUSTOMER_FIRST))
+		field = "human_check";
 
 	/* the prompts must exist now, not when the customer answers */
 	if (!field) {
@@ -759,6 +822,15 @@ int dialer_call_check(const struct dialer *d,
 		else if (dialer_prompt_get(dm, &mp, p->goodbye ?
 					   p->goodbye : "goodbye"))
 			field = "goodbye";
+	}
+
+	/* and the guard's sounds in the language's voice */
+	if (!field && p->human_check) {
+		struct media_prompt *gp = NULL;
+
+		if (guard_prompt((struct dialer *)d, &gp, p->language))
+			field = "human_check";
+		mem_deref(gp);
 	}
 
 	if (fieldp)
@@ -823,6 +895,9 @@ int dialer_originate(struct dialer *d, const struct dialer_call_params *p,
 		c->goodbye = mem_ref(mp);
 
 	err = hold_make(c, p);
+	if (!err && p->human_check)
+		err = guard_alloc(&c->guard, d, p->language,
+				  p->human_check * 1000, guard_timeout, c);
 	if (err)
 		goto out;
 

@@ -515,6 +515,8 @@ static const char *field_message(const char *field)
 		 "seconds"},
 		{"position", "position must be 0 (unknown) to 100000"},
 		{"eta", "eta must be -1 (unknown) to 2592000 seconds"},
+		{"human_check", "human_check must be 0 or 3 to 60 seconds, "
+		 "customer first only (and the voice's sounds installed)"},
 		{"password", "password must be 1 to 128 characters"},
 		{"endpoint", "endpoint must be a sip: URI"},
 	};
@@ -583,6 +585,8 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 		field = "greeting";
 	else if (field_uint(od, "announce_every", &p.announce_every))
 		field = "announce_every";
+	else if (field_uint(od, "human_check", &p.human_check))
+		field = "human_check";
 	else if (field_uint(od, "position", &position))
 		field = "position";
 	else if (field_eta(od, &p.eta))

@@ -85,6 +85,9 @@ enum dialer_reason {
 	DIALER_R_NO_AGENT,        /* an agent that cannot be reached now */
 	DIALER_R_MEDIA_FAILED,    /* a browser's ICE or DTLS failed */
 	DIALER_R_FAILED,          /* a local error (no RTP port, ...) */
+	DIALER_R_NO_HUMAN,        /* the guard's key was not pressed: an
+				     answering machine, most likely */
+	DIALER_R_LAST = DIALER_R_NO_HUMAN,  /* keep it the last one */
 };
 
 /* the JSON object of an event has these fields, with these names */
@@ -131,12 +134,24 @@ struct dialer_call_params {
 	uint32_t announce_every;  /* seconds, 0 or 10..3600 */
 	int64_t position;         /* 0: unknown, not said */
 	int64_t eta;              /* seconds, -1: unknown, not said */
+	/* the answering-machine guard (customer first): when the customer
+	 * answers they hear "press 1" (language's voice) and must press it
+	 * (RFC 4733 or in-band) within human_check seconds before they hold
+	 * and an agent is called; else the call ends with no_human */
+	uint32_t human_check;     /* seconds, 0 (no guard) or 3..60 */
 };
 
 /* the bounds of announce_every (0: once), seconds */
 enum {
 	DIALER_ANNOUNCE_MIN = 10,
 	DIALER_ANNOUNCE_MAX = 3600,
+};
+
+/* the bounds of human_check (0: no guard), seconds, and its key */
+enum {
+	DIALER_HUMAN_CHECK_MIN = 3,
+	DIALER_HUMAN_CHECK_MAX = 60,
+	DIALER_HUMAN_KEY = '1',
 };
 
 struct dialer_status {

@@ -264,6 +264,23 @@ void hold_numbers(struct hold *h, int64_t position, int64_t eta_s);
 /* the folder of sounds_dir with the voice of lang, or NULL */
 const char *dialer_voice(const char *lang);
 
+/* ---- guard.c: "press 1" before the customer holds */
+struct guard;
+
+typedef void (guard_timeout_h)(void *arg);
+
+/* "Hello. Press 1." in lang's voice, then a pause (played looped) */
+int  guard_prompt(struct dialer *d, struct media_prompt **pp,
+		  const char *lang);
+int  guard_alloc(struct guard **gp, struct dialer *d, const char *lang,
+		 uint32_t timeout_ms, guard_timeout_h *th, void *arg);
+/* the prompt on ms, in-band keys listened for, the timer running */
+int  guard_start(struct guard *g, struct media_stream *ms);
+/* a key from the customer: true when it is the one (the guard stops) */
+bool guard_key(struct guard *g, int digit);
+/* no more prompt, listening or timer (the call ended meanwhile) */
+void guard_stop(struct guard *g);
+
 /* ---- event.c */
 int  dialer_event_print(struct re_printf *pf, const struct dialer_event *ev);
 int  json_str_print(struct re_printf *pf, const char *s);

@@ -50,6 +50,7 @@ const char *dialer_reason_name(enum dialer_reason r)
 	case DIALER_R_NO_AGENT:        return "no_agent";
 	case DIALER_R_MEDIA_FAILED:    return "media_failed";
 	case DIALER_R_FAILED:          return "failed";
+	case DIALER_R_NO_HUMAN:        return "no_human";
 	}
 
 	return "?";

@@ -342,8 +342,9 @@ static void conn_parse(struct conn *c)
 		memcpy(req->buf, p, hlen);
 		req->buf[hlen] = '\0';
 
+		/* the body's bound is checked below: a route may allow more */
 		status = httpd_head_parse(&req->head, req->buf, hlen,
-					  h->conf.max_body);
+					  SIZE_MAX);
 		if (status) {
 			mem_deref(req);
 			conn_fail(c, status,
@@ -360,6 +361,26 @@ static void conn_parse(struct conn *c)
 			return;
 		}
 		clen = req->head.clen;
+
+		/* asked once a request, not again for each piece of it */
+		if (clen > h->conf.max_body && c->big != hlen + clen) {
+			size_t lim = h->conf.body_limit ?
+				h->conf.body_limit(req, h->arg) : 0;
+			char msg[80];
+
+			if (clen <= lim) {
+				c->big = hlen + clen;
+			}
+			else {
+				mem_deref(req);
+				re_snprintf(msg, sizeof(msg), "the request "
+					    "body is larger than %zu bytes",
+					    lim > h->conf.max_body ? lim :
+					    h->conf.max_body);
+				conn_fail(c, 413, "body_too_large", msg);
+				return;
+			}
+		}
 
 		if (len < hlen + clen) {
 			mem_deref(req);
@@ -387,6 +408,7 @@ static void conn_parse(struct conn *c)
 
 		c->rx->pos += hlen + clen;
 		c->in_req = false;
+		c->big = 0;
 
 		req->conn = c;
 		req->h = h;
@@ -456,6 +478,8 @@ static void recv_handler(struct mbuf *mb, void *arg)
 
 	/* a client that pipelines faster than we answer is held back here */
 	limit = (c->h->conf.max_header + c->h->conf.max_body) * 4;
+	if (c->big > limit)
+		limit = c->big;
 	if (mbuf_get_left(c->rx) > limit) {
 		char a[64];
 

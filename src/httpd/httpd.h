@@ -26,6 +26,15 @@ struct pl;
 struct httpd;
 struct httpd_req;
 
+/*
+ * A larger body for some requests (an authenticated upload): called with
+ * a request whose head is parsed (method, path, headers; no body yet),
+ * returns the limit for its body, or 0 for max_body. Everything else
+ * keeps max_body, so a large body is held in memory only for the
+ * requests that earn it.
+ */
+typedef size_t (httpd_body_limit_h)(const struct httpd_req *req, void *arg);
+
 struct httpd_conf {
 	size_t max_body;          /* larger Content-Length: 413 */
 	size_t max_header;        /* request line + headers, bytes */
@@ -33,6 +42,8 @@ struct httpd_conf {
 	unsigned idle_timeout_ms; /* keep-alive connection with no request */
 	unsigned req_timeout_ms;  /* from a request's first byte to its end */
 	int backlog;              /* of the listening socket (listen(2)) */
+	httpd_body_limit_h *body_limit;  /* NULL: max_body for all; its
+					    arg is the handler's */
 };
 
 typedef void (httpd_req_h)(struct httpd_req *req, void *arg);

@@ -55,6 +55,8 @@ struct conn {
 	struct mbuf *rx;
 	struct list reqs;        /* queue of struct httpd_req, in order */
 	size_t skip;             /* body bytes still to discard */
+	size_t big;              /* head + body of a request arriving
+				    under a body_limit over max_body */
 	bool closing;            /* no more requests: answer, then close */
 	bool lingering;          /* write side shut, discarding input */
 	bool in_req;             /* a request has started arriving */

@@ -2,8 +2,8 @@
  * media: the dialer's audio. RTP sockets from a configured port range,
  * G.711 (PCMU and PCMA) with transcoding between them, WAV prompts played
  * with 20 ms pacing, a relay that joins two streams (symmetric RTP,
- * RFC 4733 telephone events passed through), an RTP inactivity timer, and
- * a stereo WAV recorder.
+ * RFC 4733 telephone events passed through), an RTP inactivity timer, a
+ * stereo WAV recorder, and an in-band DTMF detector.
  *
  * A media_stream is the RTP side of one SIP leg. It owns a socket pair
  * (RTP and RTCP on port P, P+1) and at any time sends one of three things
@@ -95,6 +95,17 @@ const int16_t *media_prompt_pcm(const struct media_prompt *p);
 int media_resample(int16_t **dstp, size_t *np, const int16_t *src, size_t n,
 		   uint32_t rate);
 
+/* ---- in-band DTMF (dtmf.c) */
+
+/* A Goertzel detector of the sixteen keys in 8 kHz audio (see dtmf.c for
+ * its checks and timing). */
+struct media_dtmf;
+
+int media_dtmf_alloc(struct media_dtmf **dp);
+/* feed n samples; returns the key recognised in them ('0'-'9', '*', '#',
+ * 'A'-'D'), once a press, or -1 */
+int media_dtmf_put(struct media_dtmf *d, const int16_t *pcm, size_t n);
+
 /* ---- recorder (rec.c) */
 
 /*
@@ -123,7 +134,8 @@ struct media_conf {
 enum media_event {
 	MEDIA_EV_TIMEOUT,       /* no RTP for timeout_ms while active */
 	MEDIA_EV_PROMPT_END,    /* a prompt played without loop ended */
-	MEDIA_EV_DTMF,          /* an RFC 4733 event began (digit in arg) */
+	MEDIA_EV_DTMF,          /* an RFC 4733 event began, or an in-band
+				   key was heard (digit in arg) */
 };
 
 struct media_stream;
@@ -176,6 +188,11 @@ void media_unbridge(struct media_stream *ms);
 /* copy the decoded audio ms receives into channel ch of rec (NULL: stop) */
 void media_stream_record(struct media_stream *ms, struct media_rec *rec,
 			 unsigned ch);
+
+/* also report keys heard in the peer's audio (in-band DTMF) as
+ * MEDIA_EV_DTMF, besides its RFC 4733 events; decoding costs, so only
+ * while someone listens for a key */
+int  media_stream_detect_dtmf(struct media_stream *ms, bool on);
 
 void media_stream_stats(const struct media_stream *ms,
 			struct media_stats *st);

@@ -103,6 +103,7 @@ struct media_stream {
 	/* telephone events seen (to report each once) */
 	bool dtmf_seen;
 	uint32_t dtmf_ts;
+	struct media_dtmf *inband;  /* keys heard in the audio, or NULL */
 
 	struct media_stats st;
 };
@@ -158,6 +159,7 @@ static void stream_destructor(void *arg)
 	tmr_cancel(&ms->itmr);
 	mem_deref(ms->prompt);
 	mem_deref(ms->rec);
+	mem_deref(ms->inband);
 	if (ms->fd >= 0) {
 		fd_close(ms->fd);
 		(void)close(ms->fd);
@@ -598,11 +600,16 @@ static int rtp_recv(struct media_stream *ms, const struct sa *src,
 			ms->dtmf_ts = in.ts;
 		}
 	}
-	else if (ms->rec) {
+	else if (ms->rec || ms->inband) {
 		int16_t pcm[8 * MEDIA_FRAME];
 
 		media_decode(ms->codec, pcm, in.pl, in.len);
-		media_rec_put(ms->rec, ms->rec_ch, pcm, in.len);
+		if (ms->rec)
+			media_rec_put(ms->rec, ms->rec_ch, pcm, in.len);
+		if (ms->inband)
+			digit = media_dtmf_put(ms->inband, pcm, in.len);
+		if (digit >= 0)
+			++ms->st.dtmf;
 	}
 
 	if (ms->peer)
@@ -957,6 +964,20 @@ void media_stream_record(struct media_stream *ms, struct media_rec *rec,
 	mem_deref(ms->rec);
 	ms->rec = mem_ref(rec);
 	ms->rec_ch = ch;
+}
+
+
+int media_stream_detect_dtmf(struct media_stream *ms, bool on)
+{
+	if (!ms)
+		return EINVAL;
+
+	if (!on) {
+		ms->inband = mem_deref(ms->inband);
+		return 0;
+	}
+
+	return ms->inband ? 0 : media_dtmf_alloc(&ms->inband);
 }
 
 

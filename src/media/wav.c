@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #define LOG_SUBSYS "media"
 #include "util/util.h"
@@ -303,6 +304,9 @@ int media_prompt_save(const struct media_prompt *p, const char *path)
 		if (fwrite(b, 2, 1, f) != 1)
 			err = EIO;
 	}
+	/* on disk before a rename makes it the file others read */
+	if (!err && (fflush(f) || fsync(fileno(f))))
+		err = EIO;
 	if (fclose(f) && !err)
 		err = EIO;
 

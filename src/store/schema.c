@@ -347,6 +347,11 @@ static const char *const migrations[] = {
 	"    AND (w.events = '' OR instr(' ' || w.events || ' ',"
 	"      ' callback.' || NEW.type || ' ') > 0);"
 	"  END;",
+
+	/* 14: the answering-machine guard: seconds the customer has to
+	 *     press 1 before they hold (0: none) */
+	"ALTER TABLE businesses ADD COLUMN human_check INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 

@@ -187,7 +187,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		" coalesce(sum(status = 'completed'), 0),"
 		" coalesce(sum(status = 'abandoned'), 0),"
 		" coalesce(sum(status = 'failed'), 0),"
-		" coalesce(sum(status = 'canceled'), 0)"
+		" coalesce(sum(status = 'canceled'), 0),"
+		/* attempts an answering machine took (human_check) */
+		" (SELECT count(*) FROM callbacks AS c JOIN events AS e"
+		"  ON e.callback_id = c.id WHERE c.business_id = ?1"
+		"  AND c.created_at >= ?2"
+		"  AND e.type IN ('retry_scheduled', 'failed')"
+		"  AND json_extract(e.data, '$.reason') = 'no_human')"
 		" FROM callbacks WHERE business_id = ?1 AND created_at >= ?2",
 	/* seconds from asking to the first bridge, per connected call */
 	[S_FIG_CONNECT] =
@@ -1965,6 +1971,7 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 		f->abandoned = sqlite3_column_int64(s, 2);
 		f->failed = sqlite3_column_int64(s, 3);
 		f->canceled = sqlite3_column_int64(s, 4);
+		f->no_human = sqlite3_column_int64(s, 5);
 	}
 	sqlite3_reset(s);
 

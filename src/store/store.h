@@ -115,6 +115,7 @@ struct business {
 	char *widget_language;    /* en, fr; "": the page's or browser's */
 	char *language;           /* of the hold announcements: en, fr */
 	int64_t announce_every;   /* seconds between them (0: once) */
+	int64_t human_check;      /* seconds to press 1 (0: no guard) */
 };
 
 int business_alloc(struct business **bp);
@@ -401,6 +402,7 @@ struct figures {
 	int64_t median_connect_s; /* -1: none connected */
 	int64_t abandoned;
 	int64_t failed;
+	int64_t no_human;         /* attempts ended by the guard: no key */
 	int64_t sales;            /* every sale, with or without an amount */
 	/* the amounts per currency, by code: amounts in different
 	 * currencies cannot be added up; a sale with no amount is in the

@@ -126,7 +126,7 @@ async function figures(page) {
 		const c = [...row.cells].map((td) => td.textContent.trim());
 
 		return {requested: Number(c[1]), canceled: Number(c[2]),
-			connected: Number(c[3]), sales: Number(c[8]), total: c[9]};
+			connected: Number(c[3]), sales: Number(c[9]), total: c[10]};
 	});
 }
 

@@ -204,7 +204,18 @@ TEST(dialer_call_check_fields)
 	BAD(q.announce_every = 3601, "announce_every");
 	BAD(q.position = -1, "position");
 	BAD(q.eta = -2, "position");
+	BAD(q.human_check = DIALER_HUMAN_CHECK_MIN - 1, "human_check");
+	BAD(q.human_check = DIALER_HUMAN_CHECK_MAX + 1, "human_check");
+	BAD(q.human_check = 10; q.mode = DIALER_AGENT_FIRST, "human_check");
 #undef BAD
+
+	/* the guard's prompt is composed from the voice's sounds */
+	p.human_check = 10;
+	TEST_EQ_INT(dialer_call_check(d, &p, &field), 0);
+	p.language = "fr";
+	TEST_EQ_INT(dialer_call_check(d, &p, &field), 0);
+	p.human_check = 0;
+	p.language = NULL;
 
 	/* an agent id becomes valid once the dialer knows it */
 	TEST_EQ_INT(dialer_agent_set(d, "bob", "pw", NULL), 0);

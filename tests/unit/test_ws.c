@@ -190,7 +190,7 @@ static void guard(void *arg)
 
 TEST(ws_handshake_echo_ping_close)
 {
-	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16};
+	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL};
 	struct wst t;
 	struct sa laddr;
 
@@ -392,7 +392,7 @@ static void own_recv(struct mbuf *mb, void *arg)
 
 static int own_run(struct own_t *t)
 {
-	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16};
+	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL};
 	struct sa laddr;
 	struct tmr tmr;
 

@@ -22,6 +22,7 @@ const REASONS = {
 	media_timeout: 'the audio stopped',
 	max_hold: 'the customer waited too long on hold',
 	no_agent: 'no agent could take the call',
+	no_human: 'an answering machine answered (nobody pressed 1)',
 	interrupted: 'beckon was restarted',
 	dialer_error: 'the dialer could not place the call',
 };

@@ -60,7 +60,8 @@ export function createSupervisor({notify}) {
 					f.connected_60s,
 					f.median_connect_s >= 0
 						? duration(f.median_connect_s) : '—',
-					f.abandoned, f.failed, f.sales,
+					f.abandoned, f.failed, f.no_human,
+					f.sales,
 					totals(f)));
 		}));
 		fill($('chart'), chart(fig, ids));
