@@ -406,7 +406,7 @@ try {
 			const row = document.querySelector(
 				'#figures tr[data-business=demo]');
 
-			return row && row.cells[8].textContent === '1';
+			return row && row.cells[9].textContent === '1';
 		}, null, {timeout: T});
 	} catch {
 		throw new Error(`FAIL: figures after: ${JSON.stringify(
