@@ -298,6 +298,16 @@ static void request_handler(struct httpd_req *req, void *arg)
 		id.p = path->p + 14;
 		id.l = path->l - 14;
 
+		/* /v1/callbacks/ID/voice: the visitor's call (voice.c) */
+		if (id.l > 6 && !memcmp(id.p + id.l - 6, "/voice", 6)) {
+			id.l -= 6;
+			if (httpd_req_method_is(req, "GET"))
+				api_voice_open(api, req, &id);
+			else
+				method_not_allowed(req, "GET");
+			return;
+		}
+
 		if (httpd_req_method_is(req, "GET"))
 			api_callback_get(api, req, &id);
 		else if (httpd_req_method_is(req, "DELETE"))
@@ -378,6 +388,7 @@ static void api_destructor(void *arg)
 	mem_deref(api->tz);
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
+	api_voice_close_all(api);
 	mem_deref(api->demo);
 	mem_deref(api->httpd);
 	hash_flush(api->biz);

@@ -663,6 +663,8 @@ int app_serve(struct cfg *cfg)
 
 		/* the ACD now places its calls through it */
 		app_port_connect(&app.port, app.acd, app.dialer);
+		if (*cfg_str(cfg, "rtpengine"))
+			app_port_voice(&app.port, app.api);
 	}
 
 	err = api_listen(app.api);

@@ -208,6 +208,9 @@ static const struct cfg_key business_keys[] = {
 	{"announce_every", CFG_INT, "60", 0, 3600,
 	 "seconds between announcements of the place in line and the "
 	 "wait to a customer on hold (0: once; else at least 10)"},
+	{"voice_in_browser", CFG_STR, "offered", 0, 0,
+	 "the widget's Talk now in the browser: off, offered or only "
+	 "(with rtpengine)"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

@@ -47,6 +47,7 @@ static const struct store_field business_fieldv[] = {
 	STR(business, widget_language, ""),
 	STR(business, language, "en"),
 	INT(business, announce_every, "60", 0, 3600),
+	STR(business, voice_in_browser, "offered"),
 };
 
 static const struct store_field agent_fieldv[] = {

@@ -279,6 +279,11 @@ static const char *const migrations[] = {
 	"  DEFAULT 'en';"
 	"ALTER TABLE businesses ADD COLUMN announce_every INTEGER NOT NULL"
 	"  DEFAULT 60;",
+
+	/* 12: voice in the browser: whether a business's widget offers it
+	 *     (off, offered, only); a browser's callback has no phone */
+	"ALTER TABLE businesses ADD COLUMN voice_in_browser TEXT NOT NULL"
+	"  DEFAULT 'offered';",
 };
 
 

@@ -112,6 +112,7 @@ struct business {
 	char *widget_language;    /* en, fr; "": the page's or browser's */
 	char *language;           /* of the hold announcements: en, fr */
 	int64_t announce_every;   /* seconds between them (0: once) */
+	char *voice_in_browser;   /* off, offered, only (with rtpengine) */
 };
 
 int business_alloc(struct business **bp);
