@@ -333,14 +333,17 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
-	if (!pl_strcmp(path, "/widget.js")) {
+	/* the widget's talk-in-the-browser part, loaded when pressed */
+	if (!pl_strcmp(path, "/widget.js") ||
+	    !pl_strcmp(path, "/widget-voice.js")) {
 		char dir[400];
 
 		/* any site may load the widget; it talks to the API, where
 		 * each business's origins are enforced */
 		re_snprintf(dir, sizeof(dir), "%s/widget",
 			    cfg_str(api->cfg, "www_dir"));
-		api_static_send(api, req, dir, "widget.js",
+		api_static_send(api, req, dir, path->l == 10 ? "widget.js"
+				: "voice.js",
 				"Cache-Control: public, max-age=300\r\n"
 				"Access-Control-Allow-Origin: *\r\n"
 				"Cross-Origin-Resource-Policy: cross-origin\r\n");

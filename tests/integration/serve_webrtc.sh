@@ -20,7 +20,10 @@ TONES="python3 $SIPP_CASES/lib/tones.py"
 NG="$(dirname "$BECKON")/beckon-ng"
 
 start_rtpengine rtpe
-start_dialer voice --demo --rtpengine "udp:$RTPE_NG"
+start_dialer voice --demo --rtpengine "udp:$RTPE_NG" \
+	--www_dir "$BECKON_SRC/share/www"
+DEMO=$(sed -n 's/.*demo shop on \(http:\/\/[0-9.:]*\).*/\1/p' \
+	"$T/voice.log" | head -n 1)
 export BECKON_SERVER="$URL" BECKON_TOKEN=demo
 
 req GET /v1/businesses/demo
@@ -32,7 +35,7 @@ ok "GET /v1/businesses/demo: webrtc true, voice_in_browser offered"
 # alice: her softphone, registered with beckon, 880 Hz, auto-answer
 sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
 tone "$T/a880.wav" 880
-"$BECKON" agent set alice --endpoint registered \
+"$BECKON" agent set alice --endpoint registered --wrap_up 0 \
 	--sip_password alice-sip-pw >/dev/null || fail "agent set alice"
 "$BECKON" agent state bob away >/dev/null || fail "bob away"
 AGENT_CTRL=$(free_port)
@@ -76,6 +79,46 @@ ok "alice hears the visitor's microphone (440 Hz)"
 [ "$(jq -c .calls "$T/list.json")" = '[]' ] ||
 	fail "rtpengine still holds $(jq -c .calls "$T/list.json")"
 ok "after the tab closed, rtpengine holds no call"
+
+# ---- the widget on the demo shop: Talk now
+widget() {
+	node "$BECKON_SRC/tests/browser/widget_voice.mjs" "$URL" "$DEMO" \
+		"$T/mic440.wav" "$1" >"$T/widget-$1.out" 2>&1 || {
+		cat "$T/widget-$1.out" >&2
+		fail "the widget ($1)"
+	}
+	sed 's/^/  widget: /' "$T/widget-$1.out"
+}
+widget talk
+ID=$(sqlite3 "$DB" "SELECT id FROM callbacks ORDER BY created_at DESC
+	LIMIT 1")
+wait_status "$ID" completed
+req GET "/v1/callbacks/$ID"
+expect_jv '.events[-1].data.reason' customer_hangup
+AGENT_WAV=$(ls -t "$T"/agent/dump-*-dec.wav | head -n 1)
+$TONES "$AGENT_WAV" 440 0.5 2.0 0.9 ||
+	fail "alice does not hear the widget's visitor"
+"$NG" "udp:$RTPE_NG" list >"$T/list.json" || fail "ng list"
+[ "$(jq -c .calls "$T/list.json")" = '[]' ] ||
+	fail "rtpengine still holds $(jq -c .calls "$T/list.json")"
+ok "the widget's call: alice hears the visitor (440 Hz), Hang up \
+completes it (customer_hangup), rtpengine holds no call"
+
+N=$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")
+widget denied
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")" = "$N" ] ||
+	fail "a callback was stored with the microphone refused"
+ok "microphone refused: no callback stored"
+
+stop_rtpengine rtpe
+widget down
+ID=$(sqlite3 "$DB" "SELECT id FROM callbacks ORDER BY created_at DESC
+	LIMIT 1")
+[ "$(sqlite3 "$DB" "SELECT open FROM callbacks WHERE id='$ID'")" = 0 ] ||
+	fail "rtpengine down: the browser's callback is still open: \
+$(sqlite3 "$DB" "SELECT status FROM callbacks WHERE id='$ID'")"
+ok "rtpengine down: the widget falls back to Call me back, its request \
+withdrawn ($(sqlite3 "$DB" "SELECT status FROM callbacks WHERE id='$ID'"))"
 
 # ---- refusals
 post_json '{"business":"demo","voice":"loud"}'
