@@ -97,7 +97,7 @@ void api_callback_delete(struct api *api, struct httpd_req *req,
 /* voice.c: the visitors' calls in the browser */
 bool api_voice_available(const struct api *api);
 int  api_voice_add(struct api *api, const char *id, const char *business,
-		   const char *hash);
+		   const char *hash, const char *cancel_hash);
 void api_voice_open(struct api *api, struct httpd_req *req,
 		    const struct pl *id);
 void api_voice_close_all(struct api *api);

@@ -239,7 +239,8 @@ static int voice_add(struct post *p, const struct callback_created *res)
 
 	token_hash_hex(hash, p->voice_secret, strlen(p->voice_secret));
 
-	return api_voice_add(p->api, res->id, p->business, hash);
+	return api_voice_add(p->api, res->id, p->business, hash,
+			     p->cn.cancel_hash);
 }
 
 

@@ -20,6 +20,7 @@
 #include "form/form.h"
 #include "api/api.h"
 #include "api/api_int.h"
+#include "acd/acd.h"
 
 /* one visitor's call */
 struct voice {
@@ -27,6 +28,9 @@ struct voice {
 	struct api *api;
 	char id[ID_LEN];
 	char hash[HASH_HEX_LEN];  /* SHA-256 of the secret */
+	char cancel_hash[HASH_HEX_LEN];  /* and of the request's cancel
+					    token: the page gone, it is
+					    withdrawn */
 	char business[API_MAX_AGENT_KEY + 1];
 	struct httpd_ws *ws;      /* the browser's socket, or NULL */
 	char *offer;              /* the offer that came before the socket */
@@ -84,7 +88,7 @@ bool api_voice_available(const struct api *api)
 
 
 int api_voice_add(struct api *api, const char *id, const char *business,
-		  const char *hash)
+		  const char *hash, const char *cancel_hash)
 {
 	struct voice *v = voice_find(api, id);
 
@@ -102,6 +106,7 @@ int api_voice_add(struct api *api, const char *id, const char *business,
 		hash_append(api->voices, hash_joaat_str(v->id), &v->he, v);
 	}
 	str_bcpy(v->hash, hash, sizeof(v->hash));
+	str_bcpy(v->cancel_hash, cancel_hash, sizeof(v->cancel_hash));
 
 	return 0;
 }
@@ -193,16 +198,36 @@ static void ws_msg(struct httpd_ws *ws, const char *text, size_t len,
 }
 
 
+static void withdrawn_h(int err, const struct callback *cb,
+			const char *canceled, void *arg)
+{
+	struct api *api = arg;
+
+	(void)cb;
+	if (!err && canceled) {
+		log_info("%s: the visitor's page left: withdrawn", canceled);
+		acd_callback_canceled(api->acd, canceled);
+	}
+}
+
+
 /* the tab closed or the network went: the leg ends now, not after the
- * RTP timeout */
+ * RTP timeout; before the call, the request is withdrawn (no agent's
+ * time for a page that is gone) */
 static void ws_close(struct httpd_ws *ws, int err, void *arg)
 {
 	struct voice *v = arg;
+	struct api *api = v->api;
 
 	(void)ws;
-	(void)err;
 	v->ws = mem_deref(v->ws);
-	(void)v->api->voice.hangup(v->api->voice.arg, v->id);
+	err = api->voice.hangup(api->voice.arg, v->id);
+	if (err != ENOENT)
+		return;
+
+	(void)store_callback_cancel(api->st, v->id, v->cancel_hash,
+				    withdrawn_h, api);
+	mem_deref(v);
 }
 
 

@@ -7,7 +7,8 @@
 // MODE talk: the visitor presses Call me, then Talk now (voice.js is
 // loaded only then), sees "Connected 0:0x" with a timer, hears alice
 // (inbound RTP with energy), mutes and unmutes, hangs up; prints the
-// callback's id. MODE denied: the microphone is refused: the widget says
+// callback's id. MODE leave: no agent is free: the widget shows the place
+// in line, then the tab is closed. MODE denied: the microphone is refused: the widget says
 // so and nothing is posted. MODE down: rtpengine is gone: the call cannot
 // be placed, the widget says so and shows the Call me back form again.
 import { launch, ok, check } from './lib.mjs';
@@ -74,7 +75,12 @@ try {
 	await talk.click();
 	const status = page.locator('#vst').last();
 
-	if (mode === 'denied') {
+	if (mode === 'leave') {
+		await until(async () => /You are number 1 in line/.test(
+			await status.textContent()), 10000, 'the place in line');
+		ok(`"${await status.textContent()}"`);
+		await page.close();
+	} else if (mode === 'denied') {
 		const err = page.locator('.e[role=alert]').first();
 		await until(async () => /microphone is blocked/.test(
 			await err.textContent()), 10000, 'the refusal');

@@ -104,6 +104,15 @@ $TONES "$AGENT_WAV" 440 0.5 2.0 0.9 ||
 ok "the widget's call: alice hears the visitor (440 Hz), Hang up \
 completes it (customer_hangup), rtpengine holds no call"
 
+# no agent free: the place in line, then the tab closed: withdrawn
+"$BECKON" agent state alice away >/dev/null || fail "alice away"
+widget leave
+ID=$(sqlite3 "$DB" "SELECT id FROM callbacks ORDER BY created_at DESC
+	LIMIT 1")
+wait_status "$ID" canceled 5
+"$BECKON" agent state alice available >/dev/null || fail "alice back"
+ok "the tab closed while in line: the request is withdrawn (canceled)"
+
 N=$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")
 widget denied
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks")" = "$N" ] ||
