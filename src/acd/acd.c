@@ -781,6 +781,7 @@ static void dialing_then(struct acd_cb *c, int err)
 	const struct business *b = biz_find(acd, c->cb->business);
 	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
 	struct acd_call call;
+	char browser[ID_LEN + 8];
 
 	if (err || !aa) {
 		if (aa && !strcmp(aa->cb, c->cb->id))
@@ -790,7 +791,9 @@ static void dialing_then(struct acd_cb *c, int err)
 
 	memset(&call, 0, sizeof(call));
 	call.id = c->cb->id;
-	call.customer = c->cb->phone;
+	/* no phone: the visitor talks in the browser (api/voice.c) */
+	re_snprintf(browser, sizeof(browser), "webrtc:%s", c->cb->id);
+	call.customer = *c->cb->phone ? c->cb->phone : browser;
 	call.agent = aa->a->endpoint;
 	call.agent_id = aa->a->id;
 	call.mode = b ? b->dial_mode : "customer_first";

@@ -308,6 +308,16 @@ static void request_handler(struct httpd_req *req, void *arg)
 		id.l = path->l - 14;
 		httpd_req_set_route(req, MR_CALLBACK);
 
+		/* /v1/callbacks/ID/voice: the visitor's call (voice.c) */
+		if (id.l > 6 && !memcmp(id.p + id.l - 6, "/voice", 6)) {
+			id.l -= 6;
+			if (httpd_req_method_is(req, "GET"))
+				api_voice_open(api, req, &id);
+			else
+				method_not_allowed(req, "GET");
+			return;
+		}
+
 		if (httpd_req_method_is(req, "GET"))
 			api_callback_get(api, req, &id);
 		else if (httpd_req_method_is(req, "DELETE"))
@@ -335,7 +345,9 @@ static void request_handler(struct httpd_req *req, void *arg)
 		return;
 	}
 
-	if (!pl_strcmp(path, "/widget.js")) {
+	/* the widget's talk-in-the-browser part, loaded when pressed */
+	if (!pl_strcmp(path, "/widget.js") ||
+	    !pl_strcmp(path, "/widget-voice.js")) {
 		char dir[400];
 
 		httpd_req_set_route(req, MR_WIDGET);
@@ -343,7 +355,8 @@ static void request_handler(struct httpd_req *req, void *arg)
 		 * each business's origins are enforced */
 		re_snprintf(dir, sizeof(dir), "%s/widget",
 			    cfg_str(api->cfg, "www_dir"));
-		api_static_send(api, req, dir, "widget.js",
+		api_static_send(api, req, dir, path->l == 10 ? "widget.js"
+				: "voice.js",
 				"Cache-Control: public, max-age=300\r\n"
 				"Access-Control-Allow-Origin: *\r\n"
 				"Cross-Origin-Resource-Policy: cross-origin\r\n");
@@ -393,6 +406,7 @@ static void api_destructor(void *arg)
 	mem_deref(api->tz);
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
+	api_voice_close_all(api);
 	mem_deref(api->demo);
 	mem_deref(api->metrics);
 	mem_deref(api->httpd);

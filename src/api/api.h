@@ -52,6 +52,21 @@ int  api_set_acd(struct api *api, struct acd *acd);
  * desk are told so ("phone_line": false). */
 void api_set_no_line(struct api *api);
 
+/*
+ * Voice in the browser (voice.c): the dialer in this process with
+ * rtpengine. The API hands a browser's answer and hang-up to these, and
+ * is told the dialer's offer for a callback's customer leg and the end
+ * of its call. Without them, "voice":"browser" is refused.
+ */
+struct api_voice {
+	void *arg;
+	int (*answer)(void *arg, const char *id, const char *sdp);
+	int (*hangup)(void *arg, const char *id);
+};
+void api_set_voice(struct api *api, const struct api_voice *ops);
+void api_voice_offer(struct api *api, const char *id, const char *sdp);
+void api_voice_ended(struct api *api, const char *id);
+
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);
 int  api_local_port(const struct api *api, uint16_t *portp);

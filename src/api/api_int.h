@@ -58,6 +58,8 @@ struct api {
 	struct httpd *demo;       /* the demo shop's listener (--demo) */
 	struct httpd *metrics;    /* metrics_listen, or NULL */
 	char metrics_hash[65];    /* SHA-256 of metrics_token, "" when off */
+	struct api_voice voice;   /* voice in the browser (voice.c) */
+	struct hash *voices;      /* struct voice by callback id */
 };
 
 /* a business as the API sees it */
@@ -96,6 +98,14 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 		      const struct pl *id);
 void api_callback_delete(struct api *api, struct httpd_req *req,
 			 const struct pl *id);
+
+/* voice.c: the visitors' calls in the browser */
+bool api_voice_available(const struct api *api);
+int  api_voice_add(struct api *api, const char *id, const char *business,
+		   const char *hash, const char *cancel_hash);
+void api_voice_open(struct api *api, struct httpd_req *req,
+		    const struct pl *id);
+void api_voice_close_all(struct api *api);
 
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);

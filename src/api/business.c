@@ -189,8 +189,12 @@ static void settings(struct api *api, struct httpd_req *req,
 	}
 	err |= mbuf_write_str(mb, "],\"countries\":");
 	err |= countries_json(mb, b);
-	err |= mbuf_printf(mb, ",\"phone_line\":%s,\"hours\":",
-			   api->no_line ? "false" : "true");
+	err |= mbuf_printf(mb, ",\"phone_line\":%s,\"webrtc\":%s,"
+			   "\"voice_in_browser\":", api->no_line ? "false"
+			   : "true", api_voice_available(api) ? "true"
+			   : "false");
+	err |= form_json_str(mb, b->voice_in_browser);
+	err |= mbuf_write_str(mb, ",\"hours\":");
 	err |= form_json_str(mb, b->hours);
 	err |= mbuf_write_str(mb, ",\"closed\":");
 	err |= form_json_str(mb, b->closed);

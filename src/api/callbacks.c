@@ -33,7 +33,7 @@ enum {
 /* fields a POST may carry; anything else is a client bug worth a 400 */
 static const char *const known_fields[] = {
 	"business", "phone", "when", "page_url", "page_title", "name",
-	"note", "agent", "referrer",
+	"note", "agent", "referrer", "voice",
 };
 
 /* a POST in flight between the checks and the store's answer */
@@ -43,6 +43,7 @@ struct post {
 	struct form *form;
 	char cors[CORS_SZ];
 	char token[64];
+	char voice_secret[64];    /* "voice":"browser": the call's secret */
 	char phone_key[KEY_SZ];
 	char ip_key[KEY_SZ];
 	char masked[PHONE_E164_SIZE + 8];
@@ -232,6 +233,17 @@ static void post_uncount(struct post *p)
 }
 
 
+static int voice_add(struct post *p, const struct callback_created *res)
+{
+	char hash[HASH_HEX_LEN];
+
+	token_hash_hex(hash, p->voice_secret, strlen(p->voice_secret));
+
+	return api_voice_add(p->api, res->id, p->business, hash,
+			     p->cn.cancel_hash);
+}
+
+
 static void create_h(int err, const struct callback_created *res, void *arg)
 {
 	struct post *p = arg;
@@ -289,9 +301,18 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 		break;
 	}
 
-	/* the token goes first, inside the stored answer's braces */
+	/* a browser's call: only this answer carries its secret (a replay
+	 * gets a fresh one, as for the cancel token) */
+	if (*p->voice_secret && voice_add(p, res)) {
+		api_reply_errno(p->req, ENOMEM, p->cors);
+		goto out;
+	}
+
+	/* the tokens go first, inside the stored answer's braces */
 	if (!res->answer || res->answer[0] != '{' ||
-	    re_sdprintf(&body, "{\"cancel_token\":\"%s\",%s", p->token,
+	    re_sdprintf(&body, "{\"cancel_token\":\"%s\",%s%s%s%s",
+			p->token, *p->voice_secret ? "\"voice_secret\":\""
+			: "", p->voice_secret, *p->voice_secret ? "\"," : "",
 			res->answer + 1) < 0 || !body) {
 		api_reply_errno(p->req, ENOMEM, p->cors);
 		goto out;
@@ -341,12 +362,86 @@ static bool limits_ok(struct post *p, const struct business *b)
 }
 
 
+/*
+ * The customer's side: a phone number (normalized and checked against
+ * the business's countries into e164), or "voice":"browser", the
+ * visitor's own browser (no number, e164 ""), when the server has voice
+ * in the browser and the business offers it. false: answered already.
+ */
+static bool phone_or_voice(struct post *p, const struct business *b,
+			   char *e164, size_t sz)
+{
+	struct api *api = p->api;
+	enum phone_err why = PHONE_OK;
+	const char *v, *deny;
+	size_t len;
+
+	v = form_get(p->form, "voice", &len);
+	if (v && strcmp(v, "browser") && strcmp(v, "phone")) {
+		field_error(p, "invalid_voice", "voice",
+			    "voice is browser or phone");
+		return false;
+	}
+	if (v && !strcmp(v, "browser")) {
+		if (!api_voice_available(api) ||
+		    !strcmp(b->voice_in_browser, "off")) {
+			api_reply_error(p->req, 409, p->cors,
+					"voice_unavailable", "voice",
+					"voice in the browser is not "
+					"available here; ask for a call");
+			return false;
+		}
+		if (form_get(p->form, "phone", NULL)) {
+			field_error(p, "invalid_phone", "phone", "no phone "
+				    "number with voice in the browser");
+			return false;
+		}
+		/* a secret is drawn later; non-empty marks the request */
+		str_bcpy(p->voice_secret, "-", sizeof(p->voice_secret));
+		str_bcpy(p->masked, "browser", sizeof(p->masked));
+		*e164 = '\0';
+		return true;
+	}
+	if (!strcmp(b->voice_in_browser, "only") &&
+	    api_voice_available(api)) {
+		field_error(p, "voice_browser_only", "voice", "this business "
+			    "talks in the browser only: voice is browser");
+		return false;
+	}
+
+	v = form_get(p->form, "phone", &len);
+	if (!v || !len) {
+		field_error(p, "missing_field", "phone", "phone is required");
+		return false;
+	}
+	if (phone_normalize(e164, sz, v, len, b->country, &why)) {
+		field_error(p, phone_err_code(why), "phone",
+			    phone_err_message(why));
+		return false;
+	}
+	deny = b->deny_prefixes && *b->deny_prefixes ?
+		(strcmp(b->deny_prefixes, "none") ? b->deny_prefixes : "")
+		: NULL;
+	why = phone_check(e164, b->country, b->allowed_countries, deny);
+	if (why != PHONE_OK) {
+		field_error(p, phone_err_code(why), "phone",
+			    phone_err_message(why));
+		return false;
+	}
+	if (api->full_numbers)
+		str_bcpy(p->masked, e164, sizeof(p->masked));
+	else
+		phone_mask(p->masked, sizeof(p->masked), e164);
+
+	return true;
+}
+
+
 void api_callbacks_post(struct api *api, struct httpd_req *req)
 {
 	struct callback_new cn;
 	struct form_error ferr;
 	enum form_kind kind;
-	enum phone_err why = PHONE_OK;
 	const struct business *b;
 	const struct pl *body = httpd_req_body(req);
 	struct api_biz *ab;
@@ -354,7 +449,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	struct pl ctype, idem;
 	char origin[API_MAX_ORIGIN], e164[PHONE_E164_SIZE];
 	char ip[64], fp[HASH_HEX_LEN], idem_key[API_MAX_IDEM_KEY + 1];
-	const char *v, *deny, *whymsg = NULL;
+	const char *v, *whymsg = NULL;
 	bool has_origin, has_idem;
 	size_t len, i, j;
 	int err;
@@ -435,29 +530,8 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		goto fail;
 	}
 
-	v = form_get(p->form, "phone", &len);
-	if (!v || !len) {
-		field_error(p, "missing_field", "phone", "phone is required");
+	if (!phone_or_voice(p, b, e164, sizeof(e164)))
 		goto fail;
-	}
-	if (phone_normalize(e164, sizeof(e164), v, len, b->country, &why)) {
-		field_error(p, phone_err_code(why), "phone",
-			    phone_err_message(why));
-		goto fail;
-	}
-	deny = b->deny_prefixes && *b->deny_prefixes ?
-		(strcmp(b->deny_prefixes, "none") ? b->deny_prefixes : "")
-		: NULL;
-	why = phone_check(e164, b->country, b->allowed_countries, deny);
-	if (why != PHONE_OK) {
-		field_error(p, phone_err_code(why), "phone",
-			    phone_err_message(why));
-		goto fail;
-	}
-	if (api->full_numbers)
-		str_bcpy(p->masked, e164, sizeof(p->masked));
-	else
-		phone_mask(p->masked, sizeof(p->masked), e164);
 
 	memset(&cn, 0, sizeof(cn));
 
@@ -511,8 +585,10 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	}
 
 	client_ip(api, req, ip, sizeof(ip));
-	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s", b->id,
-		    e164);
+	/* a browser's call has no number: its address stands for one */
+	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s", b->id,
+		    *p->voice_secret ? "voice|" : "",
+		    *p->voice_secret ? ip : e164);
 	re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id, ip);
 
 	if (!limits_ok(p, b))
@@ -527,6 +603,13 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		goto fail;
 	}
 	token_hash_hex(cn.cancel_hash, p->token, strlen(p->token));
+	if (*p->voice_secret)
+		err = token_random(p->voice_secret, sizeof(p->voice_secret),
+				   TOKEN_BYTES);
+	if (err) {
+		api_reply_errno(req, err, p->cors);
+		goto fail;
+	}
 	/* the fingerprint tells a replay from a reuse of the key */
 	if (has_idem)
 		token_hash_hex(fp, body->p, body->l);

@@ -236,13 +236,14 @@ static void demo_request(struct httpd_req *req, void *arg)
 	(void)mbuf_write_mem(mb, (const uint8_t *)p,
 			     n - (size_t)(p - buf));
 
-	/* a shop's own policy: its scripts, and the widget from beckon */
+	/* a shop's own policy: its scripts, and the widget from beckon
+	 * (its API, and a visitor's voice socket: ws or wss) */
 	re_snprintf(hdrs, sizeof(hdrs), "Cache-Control: no-cache\r\n"
 		    "X-Content-Type-Options: nosniff\r\n"
 		    "Content-Security-Policy: default-src 'self'; "
-		    "script-src 'self' %s; connect-src %s; "
+		    "script-src 'self' %s; connect-src %s ws%s; "
 		    "style-src 'self' 'unsafe-inline'; img-src 'self' data:\r\n",
-		    base, base);
+		    base, base, base + 4);
 	httpd_reply(req, 200, ctype_of(file), hdrs, mb->buf, mb->end);
 
  out:

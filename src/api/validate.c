@@ -513,6 +513,12 @@ int api_business_check(const struct api *api, const struct business *b,
 		return bad(fieldp, "dial_mode", msg, sz,
 			   "customer_first or agent_first");
 
+	if (strcmp(b->voice_in_browser, "off") &&
+	    strcmp(b->voice_in_browser, "offered") &&
+	    strcmp(b->voice_in_browser, "only"))
+		return bad(fieldp, "voice_in_browser", msg, sz,
+			   "off, offered or only");
+
 	/* a countdown shorter than a glance and a click is a trap */
 	if (b->accept_timeout && b->accept_timeout < 5)
 		return bad(fieldp, "accept_timeout", msg, sz,

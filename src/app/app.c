@@ -688,6 +688,8 @@ int app_serve(struct cfg *cfg)
 		/* the ACD now places its calls through it */
 		app_port_connect(&app.port, app.acd, app.dialer);
 		metrics_dialer(MD_LOCAL);
+		if (*cfg_str(cfg, "rtpengine"))
+			app_port_voice(&app.port, app.api);
 	}
 
 	err = webhooks_start(cfg);

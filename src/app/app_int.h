@@ -9,12 +9,17 @@
 struct acd;
 struct dialer;
 
+struct api;
+
 struct port {
 	struct acd *acd;
 	struct dialer *d;
+	struct api *api;          /* voice in the browser, or NULL */
 };
 
 void app_port_connect(struct port *p, struct acd *acd, struct dialer *d);
+/* the visitors' browsers talk through this dialer's rtpengine */
+void app_port_voice(struct port *p, struct api *api);
 
 /* An agent's endpoint as the dialer takes it ("registered": its id). */
 const char *app_agent_target(const char *endpoint, const char *agent_id);

@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "acd/acd.h"
 #include "dialer/dialer.h"
+#include "api/api.h"
 #include "app/app_int.h"
 
 
@@ -36,6 +37,12 @@ static void event_h(const struct dialer_event *ev, void *arg)
 
 	switch (ev->type) {
 
+	case DIALER_EV_WEBRTC_OFFER:
+		/* the visitor's browser, never an agent's (not yet) */
+		if (p->api && ev->leg == DIALER_LEG_CUSTOMER)
+			api_voice_offer(p->api, ev->id, ev->sdp);
+		return;
+
 	case DIALER_EV_RINGING:
 		e.type = ACD_EV_RINGING;
 		break;
@@ -56,6 +63,8 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		break;
 
 	case DIALER_EV_ENDED:
+		if (p->api)
+			api_voice_ended(p->api, ev->id);
 		e.type = ACD_EV_ENDED;
 		break;
 
@@ -188,4 +197,36 @@ void app_port_connect(struct port *p, struct acd *acd, struct dialer *d)
 
 	dialer_set_reg_handler(d, reg_h, p);
 	acd_set_dialer(acd, &ops);
+}
+
+
+static int voice_answer(void *arg, const char *id, const char *sdp)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_answer(p->d, id, DIALER_LEG_CUSTOMER, sdp);
+}
+
+
+static int voice_hangup(void *arg, const char *id)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_hangup(p->d, id, DIALER_LEG_CUSTOMER,
+				    DIALER_R_CUSTOMER_HANGUP);
+}
+
+
+void app_port_voice(struct port *p, struct api *api)
+{
+	struct api_voice ops;
+
+	p->api = api;
+
+	memset(&ops, 0, sizeof(ops));
+	ops.arg = p;
+	ops.answer = voice_answer;
+	ops.hangup = voice_hangup;
+
+	api_set_voice(api, &ops);
 }

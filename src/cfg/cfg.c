@@ -233,6 +233,9 @@ static const struct cfg_key business_keys[] = {
 	 "seconds a customer has to press 1 before they hold (an "
 	 "answering machine does not: no_human); 0: no check, else at "
 	 "least 3"},
+	{"voice_in_browser", CFG_STR, "offered", 0, 0,
+	 "the widget's Talk now in the browser: off, offered or only "
+	 "(with rtpengine)"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

@@ -49,6 +49,7 @@ static const struct store_field business_fieldv[] = {
 	STR(business, language, "en"),
 	INT(business, announce_every, "60", 0, 3600),
 	INT(business, human_check, "0", 0, 60),
+	STR(business, voice_in_browser, "offered"),
 };
 
 static const struct store_field agent_fieldv[] = {

@@ -352,6 +352,11 @@ static const char *const migrations[] = {
 	 *     press 1 before they hold (0: none) */
 	"ALTER TABLE businesses ADD COLUMN human_check INTEGER NOT NULL"
 	"  DEFAULT 0;",
+
+	/* 15: voice in the browser: whether a business's widget offers it
+	 *     (off, offered, only); a browser's callback has no phone */
+	"ALTER TABLE businesses ADD COLUMN voice_in_browser TEXT NOT NULL"
+	"  DEFAULT 'offered';",
 };
 
 

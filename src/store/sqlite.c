@@ -953,6 +953,9 @@ static int open_lookup(struct sqlite_be *be, struct op *op, bool *found)
 	*found = false;
 	if (!s)
 		return EIO;
+	/* a browser's call (no phone) is nobody else's */
+	if (!*r->phone)
+		return 0;
 
 	bind_text(s, 1, r->business);
 	bind_text(s, 2, r->phone);

@@ -116,6 +116,7 @@ struct business {
 	char *language;           /* of the hold announcements: en, fr */
 	int64_t announce_every;   /* seconds between them (0: once) */
 	int64_t human_check;      /* seconds to press 1 (0: no guard) */
+	char *voice_in_browser;   /* off, offered, only (with rtpengine) */
 };
 
 int business_alloc(struct business **bp);

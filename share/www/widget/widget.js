@@ -26,6 +26,7 @@ if (!BIZ || W.o[BIZ]) {
 var T = {
 en: {
 	btn: 'Call me', title: 'Request a call', sub: '{b} will call you back.',
+	talk: 'Talk now in your browser',
 	cc: 'Country', ph: 'Phone number', name: 'Name (optional)',
 	team: 'Who should call you? (optional)', any: 'Anyone', when: 'When?',
 	now: 'Now', later: 'Later', soon: 'When we open ({t})', slot: 'Time',
@@ -103,6 +104,7 @@ fr: {
 	n_no_agent: 'Aucun conseiller libre.', n_wait: 'L’attente est longue.',
 	n_closing: 'Nous fermons bientôt.', n_pick: 'Choisissez une heure ' +
 	'd’appel.', n_retry: 'Aucun conseiller libre. Prochain appel : {t}.',
+	talk: 'Parler maintenant depuis le navigateur',
 	s_title: 'Votre demande d’appel',
 	queued: 'Vous êtes numéro {n} dans la file.',
 	queuedx: 'Votre demande est dans la file.',
@@ -618,6 +620,16 @@ function buildDialog() {
 		el.err, el.send, el.again
 	]);
 
+	/* talk in the browser (voice.js, loaded when pressed) */
+	el.vb = h('div', {hidden: true});
+	if (BIZINFO.webrtc && BIZINFO.voice_in_browser != 'off') {
+		form.append(h('button', {type: 'button', 'class': 's',
+			text: t('talk'), onclick: talk}));
+		if (BIZINFO.voice_in_browser == 'only')
+			form.replaceChildren(form.firstChild, el.err,
+					     form.lastChild);
+	}
+
 	el.stt = h('p', {'class': 'st', role: 'status', 'aria-live': 'polite',
 			 'aria-atomic': 'true'});
 	el.std = h('p', {'class': 'm'});
@@ -646,9 +658,25 @@ function buildDialog() {
 			close();
 	}}, [h('button', {type: 'button', 'class': 'x',
 			  'aria-label': t('close'), text: '\u00d7',
-			  onclick: close}), el.title, form, el.status]);
+			  onclick: close}), el.title, form, el.vb, el.status]);
 	root.append(dlg);
 	paint();
+}
+
+function talk() {
+	var v = {api: API, biz: BIZ, lang: LANG, h: h, form: form, box: el.vb,
+		 err: el.err, body: {business: BIZ}}, u = cleanUrl(location.href);
+
+	if (u)
+		v.body.page_url = u;
+	if (W.voice)
+		return W.voice(v);
+	document.head.append(h('script', {src: API + '/widget-voice.js',
+		onload: function () {
+			W.voice(v);
+		}, onerror: function () {
+			el.err.textContent = t('e_net');
+		}}));
 }
 
 /* Tab and Shift+Tab stay inside the open dialog; Escape closes it */

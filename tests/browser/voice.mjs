@@ -1,0 +1,236 @@
+// A visitor talks in the browser through beckon serve's own signalling
+// (tests/integration/serve_webrtc.sh): a page on beckon's origin posts
+// {"voice":"browser"}, opens /v1/callbacks/ID/voice with the secret the
+// answer carried, answers the offer pushed there with its fake
+// microphone and keeps what it hears (as tests/browser/webrtc.mjs). Once
+// the callback is connected, a stranger who knows the id tries the
+// socket (a wrong secret, no secret: 401; the right one while the page
+// holds it: 409), then the tab is closed mid-call.
+//
+//   node voice.mjs URL MIC_WAV OUT_DIR
+//
+// OUT_DIR gets heard.wav, marks.json (seconds into heard.wav when the
+// callback was seen connected, the page's inbound RTP statistics) and
+// id (the callback's).
+import fs from 'node:fs';
+import http from 'node:http';
+import { launch, ok, check } from './lib.mjs';
+
+const [base, micWav, outDir] = process.argv.slice(2);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// run in a page of beckon's own (a real load from loopback: Chromium's
+// local network access checks refuse a WebSocket from a page a test
+// made up)
+const SCRIPT = `
+let pc, ws, heard = [], rate = 0, n = 0;
+window.log = [];
+
+async function keep(track) {
+	const reader = new MediaStreamTrackProcessor({track}).readable
+		.getReader();
+	for (;;) {
+		const {value, done} = await reader.read();
+		if (done)
+			return;
+		const buf = new Float32Array(value.numberOfFrames);
+		value.copyTo(buf, {planeIndex: 0, format: 'f32-planar'});
+		rate = value.sampleRate;
+		value.close();
+		heard.push(buf);
+		n += buf.length;
+	}
+}
+
+async function answer(sdp) {
+	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
+	pc = new RTCPeerConnection({iceServers: []});
+	pc.ontrack = (e) => {
+		// a remote track is decoded only with a sink
+		const a = document.body.appendChild(
+			document.createElement('audio'));
+		a.muted = true;
+		a.srcObject = new MediaStream([e.track]);
+		keep(e.track);
+	};
+	await pc.setRemoteDescription({type: 'offer', sdp});
+	const tr = pc.getTransceivers()[0];
+	tr.direction = 'sendrecv';
+	await tr.sender.replaceTrack(mic.getAudioTracks()[0]);
+	await pc.setLocalDescription(await pc.createAnswer());
+	if (pc.iceGatheringState !== 'complete')
+		await new Promise((r) => pc.addEventListener(
+			'icegatheringstatechange', () =>
+				pc.iceGatheringState === 'complete' && r()));
+	ws.send(JSON.stringify({type: 'answer',
+		sdp: pc.localDescription.sdp}));
+}
+
+window.talk = async () => {
+	const r = await fetch('/v1/callbacks', {method: 'POST',
+		headers: {'Content-Type': 'application/json'},
+		body: JSON.stringify({business: 'demo', voice: 'browser'})});
+	const cb = await r.json();
+	if (r.status !== 202)
+		throw new Error('POST ' + r.status + ' ' + JSON.stringify(cb));
+	ws = new WebSocket('ws://' + location.host + '/v1/callbacks/' +
+		cb.id + '/voice?secret=' + cb.voice_secret);
+	ws.onmessage = (e) => {
+		const m = JSON.parse(e.data);
+		window.log.push(m.type);
+		if (m.type === 'offer')
+			answer(m.sdp);
+	};
+	await new Promise((ok, ko) => {
+		ws.onopen = ok;
+		ws.onclose = (e) => ko(new Error('the voice socket closed: ' +
+			e.code));
+	});
+	return cb;
+};
+
+window.mark = () => rate ? n / rate : 0;
+
+window.stats = async () => {
+	let s = {};
+	(await pc.getStats()).forEach((r) => {
+		if (r.type === 'inbound-rtp' && r.kind === 'audio')
+			s = {packetsReceived: r.packetsReceived};
+	});
+	s.connectionState = pc.connectionState;
+	return s;
+};
+
+window.take = () => {
+	const step = Math.max(1, Math.round(rate / 8000));
+	const all = new Float32Array(n);
+	let o = 0;
+	for (const b of heard) {
+		all.set(b, o);
+		o += b.length;
+	}
+	const out = new Int16Array(Math.floor(n / step));
+	for (let i = 0; i < out.length; i++)
+		out[i] = Math.max(-1, Math.min(1, all[i * step])) * 32767;
+	let bin = '';
+	const bytes = new Uint8Array(out.buffer);
+	for (let i = 0; i < bytes.length; i++)
+		bin += String.fromCharCode(bytes[i]);
+	return btoa(bin);
+};
+`;
+
+function wav(pcm, rate) {
+	const h = Buffer.alloc(44);
+
+	h.write('RIFF', 0);
+	h.writeUInt32LE(36 + pcm.length, 4);
+	h.write('WAVEfmt ', 8);
+	h.writeUInt32LE(16, 16);
+	h.writeUInt16LE(1, 20);
+	h.writeUInt16LE(1, 22);
+	h.writeUInt32LE(rate, 24);
+	h.writeUInt32LE(rate * 2, 28);
+	h.writeUInt16LE(2, 32);
+	h.writeUInt16LE(16, 34);
+	h.write('data', 36);
+	h.writeUInt32LE(pcm.length, 40);
+	return Buffer.concat([h, pcm]);
+}
+
+// the callback's public status, polled until it is one of want (20 s)
+async function status(id, want) {
+	const deadline = Date.now() + 20000;
+	let cb;
+
+	for (;;) {
+		cb = await (await fetch(`${base}/v1/callbacks/${id}`)).json();
+		if (want.includes(cb.status))
+			return cb;
+		check(Date.now() < deadline, `callback ${id} is ${cb.status}, ` +
+			`expected ${want}`);
+		await sleep(100);
+	}
+}
+
+// a WebSocket upgrade for the voice socket: the HTTP status it gets
+function upgrade(path) {
+	return new Promise((resolve, reject) => {
+		const rq = http.get(`${base}${path}`, {headers: {
+			Connection: 'Upgrade', Upgrade: 'websocket',
+			'Sec-WebSocket-Version': '13',
+			'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+			Origin: base}});
+		rq.on('response', (res) => {
+			res.resume();
+			resolve(res.statusCode);
+		});
+		rq.on('upgrade', (res, sock) => {
+			sock.destroy();
+			resolve(res.statusCode);
+		});
+		rq.on('error', reject);
+	});
+}
+
+const browser = await launch([
+	'--use-fake-ui-for-media-stream',
+	'--use-fake-device-for-media-stream',
+	`--use-file-for-fake-audio-capture=${micWav}`,
+	'--allow-loopback-in-peer-connection',
+	'--disable-features=WebRtcHideLocalIpsWithMdns',
+	'--autoplay-policy=no-user-gesture-required',
+]);
+try {
+	const page = await browser.newPage();
+	page.on('pageerror', (e) => console.error(`page: ${e}`));
+	await page.goto(`${base}/healthz`);
+	await page.addScriptTag({content: SCRIPT});
+
+	const cb = await page.evaluate(() => window.talk());
+	check(cb.id && cb.voice_secret && cb.cancel_token, 'the answer: ' +
+		JSON.stringify(cb));
+	fs.writeFileSync(`${outDir}/id`, cb.id);
+	ok('POST voice browser: 202 with a voice_secret; the socket opens');
+
+	await status(cb.id, ['connected']);
+	const marks = {connected: await page.evaluate(() => window.mark())};
+	check((await page.evaluate(() => window.log)).includes('offer'),
+		'no offer on the socket');
+	ok('the offer came over the socket, the answer went back: connected');
+
+	const voice = `/v1/callbacks/${cb.id}/voice`;
+	const wrong = 'A'.repeat(cb.voice_secret.length);
+	check(await upgrade(`${voice}?secret=${wrong}`) === 401,
+		'a wrong secret is not refused');
+	check(await upgrade(voice) === 401, 'no secret is not refused');
+	check(await upgrade(`${voice}?secret=${cb.cancel_token}`) === 401,
+		'the cancel token opens the voice socket');
+	check(await upgrade(`${voice}?secret=${cb.voice_secret}`) === 409,
+		'a second socket with the secret is not refused');
+	ok('a stranger with the id: 401 (wrong secret, none, the cancel ' +
+		'token); a second socket with the secret: 409');
+
+	await sleep(4000);
+	marks.stats = await page.evaluate(() => window.stats());
+	const pcm = Buffer.from(await page.evaluate(() => window.take()),
+		'base64');
+	fs.writeFileSync(`${outDir}/heard.wav`, wav(pcm, 8000));
+	fs.writeFileSync(`${outDir}/marks.json`, JSON.stringify(marks));
+
+	const closed = Date.now();
+	await page.close();
+	const end = await status(cb.id, ['completed', 'abandoned',
+		'failed']);
+	const ended = end.events.at(-1);
+	check(end.status === 'completed' && ended.type === 'ended' &&
+		ended.data.reason === 'customer_hangup',
+		`after the tab closed: ${end.status} ${JSON.stringify(ended)}`);
+	ok(`the tab closed mid-call: completed, customer_hangup (${
+		Date.now() - closed} ms)`);
+	check(await upgrade(`${voice}?secret=${cb.voice_secret}`) === 401,
+		'the secret still opens a socket after the call');
+	ok('after the call, the secret opens nothing');
+} finally {
+	await browser.close();
+}
