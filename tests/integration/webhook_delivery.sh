@@ -104,7 +104,7 @@ wait "$PID" 2>/dev/null || true
 	AND state = 'pending'")" = 2 ] || fail "not pending before the restart"
 start_receiver ok "$R1"
 DB="$DB" start_beckon wh --demo --webhook_allow_private yes \
-	--webhook_retry_min 1 --webhook_timeout 60
+	--webhook_retry_min 1 --webhook_timeout 60 --metrics_token mt
 wait_got ok 2
 [ "$(got ok | cut -d' ' -f2-)" = "callback.created $CB2 queued
 callback.canceled $CB2 canceled" ] || fail "after restart: $(cat "$T/ok.got")"
@@ -150,4 +150,13 @@ wait_got ok 5
 callback.canceled $CB3 canceled" ] || fail "ok got: $(cat "$T/ok.got")"
 grep -q HUNG "$T/hang.got" || fail "the hanging receiver was not called"
 ok "a receiver that hangs (timeout 60 s) delays no other endpoint"
+
+# ---- the metrics count the attempts since the restart
+req GET /metrics -H 'Authorization: Bearer mt'
+expect_status 200
+D=$(printf '%s\n' "$BODY" | awk \
+	'$1 == "beckon_webhook_deliveries_total{result=\"delivered\"}" {
+	print $2 }')
+[ "${D:-0}" -ge 7 ] || fail "delivered attempts counted: '$D'"
+ok "beckon_webhook_deliveries_total counts the deliveries ($D)"
 stop_beckon
