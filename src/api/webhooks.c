@@ -9,6 +9,8 @@
  *   GET    .../webhooks/WID       one
  *   PATCH  .../webhooks/WID       change any of those fields
  *   DELETE .../webhooks/WID       remove it
+ *   GET    .../webhooks/WID/deliveries              its latest deliveries
+ *   POST   .../webhooks/WID/deliveries/SEQ/replay   send one again
  *
  * The secret is shown once, in the answer that created or changed it,
  * and never again (nor logged). A URL on a private or loopback address
@@ -30,6 +32,14 @@
 enum {
 	WH_SECRET_BYTES = 24,   /* a made secret: 192 random bits */
 	WH_ID_BYTES = 9,
+	WH_DELIVERIES_MAX = 100,
+};
+
+/* what under .../webhooks/WID is asked for */
+enum wh_sub {
+	WH_ONE,
+	WH_DELIVERIES,
+	WH_REPLAY,
 };
 
 struct wh_op {
@@ -39,6 +49,8 @@ struct wh_op {
 	struct webhook *w;
 	char biz[API_ID_LEN + 32];
 	char id[64];
+	enum wh_sub sub;
+	int64_t seq;              /* WH_REPLAY */
 	bool create;
 	bool show_secret;
 };
@@ -372,6 +384,92 @@ static void deleted_h(int err, void *arg)
 }
 
 
+/* one delivery as JSON; times in RFC 3339, 0 as null */
+static int delivery_json(struct mbuf *mb, const struct outbox_row *r)
+{
+	char t[32], next[32], done[32];
+	int err = 0;
+
+	time_fmt_rfc3339(t, sizeof(t), r->t);
+	time_fmt_rfc3339(next, sizeof(next), r->next_at);
+	time_fmt_rfc3339(done, sizeof(done), r->delivered_at);
+
+	err |= mbuf_printf(mb, "{\"seq\":%lld,\"event_id\":",
+			   (long long)r->seq);
+	err |= form_json_str(mb, r->event_id);
+	err |= mbuf_printf(mb, ",\"type\":\"callback.%s\",\"callback_id\":",
+			   r->type);
+	err |= form_json_str(mb, r->callback_id);
+	err |= mbuf_printf(mb, ",\"time\":\"%s\",\"state\":\"%s\","
+			   "\"attempts\":%lld,\"last_status\":%lld,"
+			   "\"last_error\":", t, r->state,
+			   (long long)r->attempts,
+			   (long long)r->last_status);
+	err |= form_json_str(mb, r->last_error);
+	err |= mbuf_printf(mb, ",\"next_at\":%s%s%s,\"delivered_at\":%s%s%s}",
+			   r->next_at ? "\"" : "", r->next_at ? next : "null",
+			   r->next_at ? "\"" : "",
+			   r->delivered_at ? "\"" : "",
+			   r->delivered_at ? done : "null",
+			   r->delivered_at ? "\"" : "");
+
+	return err;
+}
+
+
+static void deliveries_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct wh_op *op = arg;
+	struct mbuf *mb = NULL;
+	size_t i;
+
+	if (err) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+
+	mb = mbuf_alloc(4096);
+	err = !mb || mbuf_write_str(mb, "{\"deliveries\":[");
+	for (i = 0; i < n && !err; i++) {
+		if (i)
+			err = mbuf_write_str(mb, ",");
+		err |= delivery_json(mb, v[i]);
+	}
+	if (err || mbuf_write_str(mb, "]}\n"))
+		api_reply_errno(op->req, ENOMEM, NULL);
+	else
+		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
+			       mb->end);
+ out:
+	mem_deref(mb);
+	mem_deref(op);
+}
+
+
+static void replayed_h(int err, void *arg)
+{
+	struct wh_op *op = arg;
+	char body[96];
+
+	if (err == ENOENT) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no such delivery of this webhook");
+	}
+	else if (err) {
+		api_reply_errno(op->req, err, NULL);
+	}
+	else {
+		log_info("webhook %s: delivery %lld to be sent again", op->id,
+			 (long long)op->seq);
+		re_snprintf(body, sizeof(body), "{\"seq\":%lld,"
+			    "\"state\":\"pending\"}\n", (long long)op->seq);
+		api_reply_json(op->req, 202, NULL, body, strlen(body));
+	}
+
+	mem_deref(op);
+}
+
+
 /* GET, PATCH, DELETE of one: found (in this business) first */
 static void found_h(int err, const void *obj, void *arg)
 {
@@ -392,11 +490,19 @@ static void found_h(int err, const void *obj, void *arg)
 		goto out;
 	}
 
-	if (httpd_req_method_is(op->req, "GET")) {
+	if (op->sub == WH_DELIVERIES) {
+		err = store_outbox_list(op->api->st, op->id,
+					WH_DELIVERIES_MAX, deliveries_h, op);
+	}
+	else if (op->sub == WH_REPLAY) {
+		err = store_outbox_replay(op->api->st, op->id, op->seq,
+					  replayed_h, op);
+	}
+	else if (httpd_req_method_is(op->req, "GET")) {
 		reply_webhook(op, 200);
 		goto out;
 	}
-	if (httpd_req_method_is(op->req, "DELETE")) {
+	else if (httpd_req_method_is(op->req, "DELETE")) {
 		err = store_delete(op->api->st, &store_webhooks, op->id,
 				   deleted_h, op);
 	}
@@ -425,6 +531,28 @@ static void not_allowed(struct httpd_req *req, const char *allow)
 }
 
 
+/* "deliveries" or "deliveries/SEQ/replay" */
+static int wh_sub_parse(enum wh_sub *subp, int64_t *seqp,
+			const struct pl *tail)
+{
+	struct pl num;
+
+	if (!pl_strcmp(tail, "deliveries")) {
+		*subp = WH_DELIVERIES;
+		return 0;
+	}
+
+	if (re_regex(tail->p, tail->l, "deliveries/[0-9]+/replay", &num) ||
+	    num.l > 15 || tail->l != 11 + num.l + 7)
+		return ENOENT;
+
+	*subp = WH_REPLAY;
+	*seqp = (int64_t)pl_u64(&num);
+
+	return 0;
+}
+
+
 /* an id as made here: "wh_" and base64url */
 static bool wid_ok(const struct pl *id)
 {
@@ -449,13 +577,27 @@ void api_webhooks(struct api *api, struct httpd_req *req,
 		  const struct pl *biz, const struct pl *rest)
 {
 	struct wh_op *op;
-	struct pl wid = PL_INIT;
+	struct pl wid = PL_INIT, tail = PL_INIT;
+	enum wh_sub sub = WH_ONE;
+	const char *slash;
+	int64_t seq = 0;
 	int err = 0;
 
-	/* rest: "webhooks" or "webhooks/WID" */
+	/* rest: "webhooks" or "webhooks/WID[/deliveries[/SEQ/replay]]" */
 	if (rest->l > 9 && rest->p[8] == '/') {
 		wid.p = rest->p + 9;
 		wid.l = rest->l - 9;
+		slash = pl_strchr(&wid, '/');
+		if (slash) {
+			tail.p = slash + 1;
+			tail.l = (size_t)(wid.p + wid.l - tail.p);
+			wid.l = (size_t)(slash - wid.p);
+			if (wh_sub_parse(&sub, &seq, &tail)) {
+				api_reply_error(req, 404, NULL, "not_found",
+						NULL, "no such resource");
+				return;
+			}
+		}
 	}
 	else if (pl_strcmp(rest, "webhooks")) {
 		api_reply_error(req, 404, NULL, "not_found", NULL,
@@ -479,6 +621,21 @@ void api_webhooks(struct api *api, struct httpd_req *req,
 	pl_strcpy(biz, op->biz, sizeof(op->biz));
 	if (wid.p)
 		pl_strcpy(&wid, op->id, sizeof(op->id));
+	op->sub = sub;
+	op->seq = seq;
+
+	if (sub != WH_ONE) {
+		bool post = sub == WH_REPLAY;
+
+		if (!httpd_req_method_is(req, post ? "POST" : "GET")) {
+			not_allowed(req, post ? "POST" : "GET");
+			mem_deref(op);
+			return;
+		}
+		err = store_get(api->st, &store_webhooks, "id", op->id,
+				found_h, op);
+		goto started;
+	}
 
 	if (!wid.p) {
 		if (httpd_req_method_is(req, "GET"))
@@ -501,6 +658,7 @@ void api_webhooks(struct api *api, struct httpd_req *req,
 		return;
 	}
 
+ started:
 	if (err) {
 		api_reply_errno(req, err, NULL);
 		mem_deref(op);

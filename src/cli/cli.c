@@ -50,6 +50,9 @@ static const char *const cols_rules[] = {
 	"match_agent", "skills", "priority", "agent_id", NULL};
 static const char *const cols_webhooks[] = {
 	"id", "url", "events", "enabled", NULL};
+static const char *const cols_deliveries[] = {
+	"seq", "event_id", "type", "callback_id", "state", "attempts",
+	"last_status", "last_error", NULL};
 static const char *const cols_callbacks[] = {
 	"id", "business", "status", "position", "phone", "created_at",
 	"scheduled_for", "agent_key", NULL};
@@ -85,6 +88,7 @@ static void usage(FILE *f)
 		"[--secret S] [--enabled false]\n"
 		"  webhook list BUSINESS | set BUSINESS ID --KEY VALUE ... | "
 		"rm BUSINESS ID\n"
+		"  webhook deliveries BUSINESS ID | replay BUSINESS ID SEQ\n"
 		"  COMMAND --help                      this text\n"
 		"\n"
 		"KEYs are the fields the admin API shows (see README).\n"
@@ -724,13 +728,31 @@ static int cmd_webhook(struct cli *c, int argc, char **argv)
 	int used, err;
 
 	if (argc < 2)
-		return usage_error("webhook: expected add, list, set or rm "
-				   "and the business ID");
+		return usage_error("webhook: expected add, list, set, rm, "
+				   "deliveries or replay and the business ID");
 	re_snprintf(path, sizeof(path), "/v1/admin/businesses/%s/webhooks",
 		    argv[1]);
 
 	if (!strcmp(verb, "list") && argc == 2)
 		return get(c, path, "webhooks", cols_webhooks);
+
+	if (!strcmp(verb, "deliveries") && argc == 3) {
+		re_snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			    "/%s/deliveries", argv[2]);
+		return get(c, path, "deliveries", cols_deliveries);
+	}
+
+	if (!strcmp(verb, "replay") && argc == 4) {
+		re_snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			    "/%s/deliveries/%s/replay", argv[2], argv[3]);
+		if (request(c, "POST", path, NULL, NULL))
+			return 1;
+		if (c->status >= 300)
+			return print_error(c);
+		printf("delivery %s of %s: to be sent again\n", argv[3],
+		       argv[2]);
+		return 0;
+	}
 
 	if (!strcmp(verb, "rm") && argc == 3) {
 		re_snprintf(path + strlen(path), sizeof(path) - strlen(path),

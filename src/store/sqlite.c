@@ -72,6 +72,8 @@ enum stmt_id {
 	S_WITHDRAW_JOINED,
 	S_OUTBOX_DUE,
 	S_OUTBOX_DONE,
+	S_OUTBOX_LIST,
+	S_OUTBOX_REPLAY,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -267,6 +269,14 @@ static const char *const stmt_sql[S_COUNT] = {
 		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
 		" next_at = ?4, last_status = ?5, last_error = ?6,"
 		" delivered_at = ?7 WHERE seq = ?1",
+	[S_OUTBOX_LIST] =
+		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
+		" attempts, state, next_at, last_status, last_error,"
+		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
+		" ORDER BY seq DESC LIMIT ?2",
+	[S_OUTBOX_REPLAY] =
+		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
+		" WHERE webhook_id = ?1 AND seq = ?2",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -294,6 +304,8 @@ enum op_kind {
 	OP_FIGURES,
 	OP_OUTBOX_DUE,
 	OP_OUTBOX_DONE,
+	OP_OUTBOX_LIST,
+	OP_OUTBOX_REPLAY,
 };
 
 struct sqlite_be {
@@ -2054,6 +2066,9 @@ static void outbox_row_destructor(void *arg)
 	mem_deref(r->event_id);
 	mem_deref(r->callback_id);
 	mem_deref(r->payload);
+	mem_deref(r->type);
+	mem_deref(r->state);
+	mem_deref(r->last_error);
 }
 
 
@@ -2123,6 +2138,66 @@ static int do_outbox_done(struct sqlite_be *be, struct op *op)
 }
 
 
+static int do_outbox_list(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_LIST);
+	int rc = SQLITE_DONE, err = 0;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->id);
+	sqlite3_bind_int64(s, 2, (int64_t)op->max);
+
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outbox_row *r;
+
+		err = objv_grow(op);
+		if (err)
+			break;
+		r = mem_zalloc(sizeof(*r), outbox_row_destructor);
+		if (!r) {
+			err = ENOMEM;
+			break;
+		}
+		op->objv[op->objn++] = r;
+		r->seq = sqlite3_column_int64(s, 0);
+		err |= col_dup(&r->webhook_id, s, 1);
+		err |= col_dup(&r->event_id, s, 2);
+		err |= col_dup(&r->callback_id, s, 3);
+		err |= col_dup(&r->type, s, 4);
+		r->t = sqlite3_column_int64(s, 5);
+		r->attempts = sqlite3_column_int64(s, 6);
+		err |= col_dup(&r->state, s, 7);
+		r->next_at = sqlite3_column_int64(s, 8);
+		r->last_status = sqlite3_column_int64(s, 9);
+		err |= col_dup(&r->last_error, s, 10);
+		r->delivered_at = sqlite3_column_int64(s, 11);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sqlite_errno(rc);
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int do_outbox_replay(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_REPLAY);
+	int err;
+
+	if (!s)
+		return EIO;
+
+	bind_text(s, 1, op->id);
+	sqlite3_bind_int64(s, 2, op->since);
+	err = step_done(be, s);
+
+	return !err && !sqlite3_changes(be->db) ? ENOENT : err;
+}
+
+
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
@@ -2146,6 +2221,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_FIGURES:       return do_figures(be, op);
 	case OP_OUTBOX_DUE:    return do_outbox_due(be, op);
 	case OP_OUTBOX_DONE:   return do_outbox_done(be, op);
+	case OP_OUTBOX_LIST:   return do_outbox_list(be, op);
+	case OP_OUTBOX_REPLAY: return do_outbox_replay(be, op);
 	}
 
 	return EINVAL;
@@ -2163,6 +2240,7 @@ static void op_clear_results(struct op *op)
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
 	case OP_OUTBOX_DUE:
+	case OP_OUTBOX_LIST:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
 		break;
@@ -2203,6 +2281,7 @@ static bool op_writes(const struct op *op)
 	case OP_HISTORY:
 	case OP_FIGURES:
 	case OP_OUTBOX_DUE:
+	case OP_OUTBOX_LIST:
 		return false;
 
 	default:
@@ -2222,6 +2301,7 @@ static void op_complete(struct op *op)
 	case OP_OUTCOME:
 	case OP_PHONE_AGENT_SET:
 	case OP_OUTBOX_DONE:
+	case OP_OUTBOX_REPLAY:
 		((store_done_h *)op->h)(op->err, op->arg);
 		break;
 
@@ -2244,6 +2324,7 @@ static void op_complete(struct op *op)
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
 	case OP_OUTBOX_DUE:
+	case OP_OUTBOX_LIST:
 		((store_list_h *)op->h)(op->err, op->objv,
 					op->err ? 0 : op->objn, op->arg);
 		break;
@@ -2838,6 +2919,44 @@ static int be_outbox_done(void *ctx, const struct outbox_result *r,
 }
 
 
+static int be_outbox_list(void *ctx, const char *webhook_id, size_t max,
+			  store_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_OUTBOX_LIST, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->max = max;
+	if (str_dup(&op->id, webhook_id)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_outbox_replay(void *ctx, const char *webhook_id, int64_t seq,
+			    store_done_h *h, void *arg)
+{
+	struct op *op = op_new(OP_OUTBOX_REPLAY, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->since = seq;
+	if (str_dup(&op->id, webhook_id)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_callback_history(void *ctx, const char *business,
 			       const char *phone, size_t max,
 			       store_list_h *h, void *arg)
@@ -3087,6 +3206,8 @@ const struct store_backend store_sqlite = {
 	.figures = be_figures,
 	.outbox_due = be_outbox_due,
 	.outbox_done = be_outbox_done,
+	.outbox_list = be_outbox_list,
+	.outbox_replay = be_outbox_replay,
 	.phone_agent_set = be_phone_agent_set,
 	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,

@@ -359,3 +359,23 @@ int store_outbox_done(struct store *st, const struct outbox_result *r,
 
 	return st->be->outbox_done(st->ctx, r, h, arg);
 }
+
+
+int store_outbox_list(struct store *st, const char *webhook_id, size_t max,
+		      store_list_h *h, void *arg)
+{
+	if (!st || !webhook_id || !max || !h)
+		return EINVAL;
+
+	return st->be->outbox_list(st->ctx, webhook_id, max, h, arg);
+}
+
+
+int store_outbox_replay(struct store *st, const char *webhook_id,
+			int64_t seq, store_done_h *h, void *arg)
+{
+	if (!st || !webhook_id || !h)
+		return EINVAL;
+
+	return st->be->outbox_replay(st->ctx, webhook_id, seq, h, arg);
+}

@@ -488,6 +488,13 @@ struct outbox_row {
 				     callback */
 	int64_t t;                /* the event's time, ms */
 	int64_t attempts;
+	/* store_outbox_list only */
+	char *type;
+	char *state;              /* pending, delivered or failed */
+	int64_t next_at;
+	int64_t last_status;
+	char *last_error;
+	int64_t delivered_at;
 };
 
 int  store_outbox_due(struct store *st, int64_t now, size_t max,
@@ -511,5 +518,15 @@ struct outbox_result {
 
 int  store_outbox_done(struct store *st, const struct outbox_result *r,
 		       store_done_h *h, void *arg);
+
+/*
+ * An endpoint's deliveries, newest first, at most max (url and secret
+ * left NULL); a replay makes delivery seq of that endpoint pending and
+ * due now, whatever its state (ENOENT: no such delivery there).
+ */
+int  store_outbox_list(struct store *st, const char *webhook_id, size_t max,
+		       store_list_h *h, void *arg);
+int  store_outbox_replay(struct store *st, const char *webhook_id,
+			 int64_t seq, store_done_h *h, void *arg);
 
 #endif

@@ -55,6 +55,10 @@ struct store_backend {
 			   store_list_h *h, void *arg);
 	int  (*outbox_done)(void *be, const struct outbox_result *r,
 			    store_done_h *h, void *arg);
+	int  (*outbox_list)(void *be, const char *webhook_id, size_t max,
+			    store_list_h *h, void *arg);
+	int  (*outbox_replay)(void *be, const char *webhook_id, int64_t seq,
+			      store_done_h *h, void *arg);
 };
 
 extern const struct store_backend store_sqlite;

@@ -104,7 +104,7 @@ wait "$PID" 2>/dev/null || true
 	AND state = 'pending'")" = 2 ] || fail "not pending before the restart"
 start_receiver ok "$R1"
 DB="$DB" start_beckon wh --demo --webhook_allow_private yes \
-	--webhook_retry_min 1 --webhook_timeout 60
+	--webhook_retry_min 1 --webhook_timeout 60 --metrics_token mt
 wait_got ok 2
 [ "$(got ok | cut -d' ' -f2-)" = "callback.created $CB2 queued
 callback.canceled $CB2 canceled" ] || fail "after restart: $(cat "$T/ok.got")"
@@ -112,15 +112,51 @@ callback.canceled $CB2 canceled" ] || fail "after restart: $(cat "$T/ok.got")"
 	WHERE state != 'delivered'")" = 0 ] || fail "left undelivered"
 ok "kill -9 with two events waiting: delivered after the restart, in order"
 
+# ---- deliveries shown, and one sent again (same id)
+export BECKON_SERVER="$URL" BECKON_TOKEN=demo
+req GET "$W/$WH_OK/deliveries" -H "$A"
+expect_status 200
+expect_jv '.deliveries | length' 4
+expect_jv '[.deliveries[].state] | unique | join(" ")' delivered
+expect_jv '.deliveries[0].type' callback.canceled
+expect_jv '.deliveries[0].callback_id' "$CB2"
+# the first of CB2 failed while its receiver was down; the second was
+# not tried before it (in order)
+[ "$(jv '.deliveries[1].attempts')" -ge 2 ] || fail "attempts after kill"
+expect_jv '.deliveries[0].attempts' 1
+SEQ=$(jv '.deliveries[-1].seq')
+EVT=$(jv '.deliveries[-1].event_id')
+"$BECKON" webhook deliveries demo "$WH_OK" | grep -q "^$SEQ	$EVT	" ||
+	fail "beckon webhook deliveries: $("$BECKON" webhook deliveries demo \
+	"$WH_OK")"
+"$BECKON" webhook replay demo "$WH_OK" "$SEQ" >/dev/null || fail "replay"
+wait_got ok 3
+[ "$(got ok | tail -n 1 | cut -d' ' -f1-3)" = "$EVT callback.created $CB1" ] ||
+	fail "replayed: $(cat "$T/ok.got")"
+req POST "$W/$WH_OK/deliveries/999999/replay" -H "$A"
+expect_error 404 not_found
+req GET "$W/$WH_OK/deliveries/1/replay" -H "$A"
+expect_status 405
+ok "deliveries listed (API, CLI); a replay sends the same event again"
+
 # ---- an endpoint that never answers holds one slot, not the others
 R3=$(free_port)
 start_receiver hang "$R3" hang
 add_webhook "$R3"
 callback_and_cancel +14155550162
 CB3=$CB
-wait_got ok 4
+wait_got ok 5
 [ "$(got ok | tail -n 2 | cut -d' ' -f2-)" = "callback.created $CB3 queued
 callback.canceled $CB3 canceled" ] || fail "ok got: $(cat "$T/ok.got")"
 grep -q HUNG "$T/hang.got" || fail "the hanging receiver was not called"
 ok "a receiver that hangs (timeout 60 s) delays no other endpoint"
+
+# ---- the metrics count the attempts since the restart
+req GET /metrics -H 'Authorization: Bearer mt'
+expect_status 200
+D=$(printf '%s\n' "$BODY" | awk \
+	'$1 == "beckon_webhook_deliveries_total{result=\"delivered\"}" {
+	print $2 }')
+[ "${D:-0}" -ge 7 ] || fail "delivered attempts counted: '$D'"
+ok "beckon_webhook_deliveries_total counts the deliveries ($D)"
 stop_beckon
