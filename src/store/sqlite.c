@@ -2072,6 +2072,22 @@ static void outbox_row_destructor(void *arg)
 }
 
 
+/* A new, empty row at the end of op's objects; NULL: no memory. */
+static struct outbox_row *outbox_row_add(struct op *op)
+{
+	struct outbox_row *r;
+
+	if (objv_grow(op))
+		return NULL;
+
+	r = mem_zalloc(sizeof(*r), outbox_row_destructor);
+	if (r)
+		op->objv[op->objn++] = r;
+
+	return r;
+}
+
+
 static int do_outbox_due(struct sqlite_be *be, struct op *op)
 {
 	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DUE);
@@ -2084,17 +2100,12 @@ static int do_outbox_due(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 2, (int64_t)op->max);
 
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r;
+		struct outbox_row *r = outbox_row_add(op);
 
-		err = objv_grow(op);
-		if (err)
-			break;
-		r = mem_zalloc(sizeof(*r), outbox_row_destructor);
 		if (!r) {
 			err = ENOMEM;
 			break;
 		}
-		op->objv[op->objn++] = r;
 		r->seq = sqlite3_column_int64(s, 0);
 		err |= col_dup(&r->webhook_id, s, 1);
 		err |= col_dup(&r->url, s, 2);
@@ -2150,17 +2161,12 @@ static int do_outbox_list(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 2, (int64_t)op->max);
 
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r;
+		struct outbox_row *r = outbox_row_add(op);
 
-		err = objv_grow(op);
-		if (err)
-			break;
-		r = mem_zalloc(sizeof(*r), outbox_row_destructor);
 		if (!r) {
 			err = ENOMEM;
 			break;
 		}
-		op->objv[op->objn++] = r;
 		r->seq = sqlite3_column_int64(s, 0);
 		err |= col_dup(&r->webhook_id, s, 1);
 		err |= col_dup(&r->event_id, s, 2);
