@@ -21,3 +21,62 @@ export function check(cond, msg) {
 	if (!cond)
 		throw new Error(`FAIL: ${msg}`);
 }
+
+// In a page: what a remote audio track brings, kept (keep(track)) and
+// handed over as 8 kHz 16-bit little-endian PCM in base64 (take()).
+export const HEAR_JS = `
+let heard = [], rate = 0, n = 0;
+
+async function keep(track) {
+	const reader = new MediaStreamTrackProcessor({track}).readable
+		.getReader();
+	for (;;) {
+		const {value, done} = await reader.read();
+		if (done)
+			return;
+		const buf = new Float32Array(value.numberOfFrames);
+		value.copyTo(buf, {planeIndex: 0, format: 'f32-planar'});
+		rate = value.sampleRate;
+		value.close();
+		heard.push(buf);
+		n += buf.length;
+	}
+}
+
+window.take = () => {
+	const step = Math.max(1, Math.round(rate / 8000));
+	const all = new Float32Array(n);
+	let o = 0;
+	for (const b of heard) {
+		all.set(b, o);
+		o += b.length;
+	}
+	const out = new Int16Array(Math.floor(n / step));
+	for (let i = 0; i < out.length; i++)
+		out[i] = Math.max(-1, Math.min(1, all[i * step])) * 32767;
+	let bin = '';
+	const bytes = new Uint8Array(out.buffer);
+	for (let i = 0; i < bytes.length; i++)
+		bin += String.fromCharCode(bytes[i]);
+	return btoa(bin);
+};
+`;
+
+// a mono 16-bit WAV file around pcm (Int16 little-endian bytes)
+export function wav(pcm, rate) {
+	const h = Buffer.alloc(44);
+
+	h.write('RIFF', 0);
+	h.writeUInt32LE(36 + pcm.length, 4);
+	h.write('WAVEfmt ', 8);
+	h.writeUInt32LE(16, 16);
+	h.writeUInt16LE(1, 20);
+	h.writeUInt16LE(1, 22);
+	h.writeUInt32LE(rate, 24);
+	h.writeUInt32LE(rate * 2, 28);
+	h.writeUInt16LE(2, 32);
+	h.writeUInt16LE(16, 34);
+	h.write('data', 36);
+	h.writeUInt32LE(pcm.length, 40);
+	return Buffer.concat([h, pcm]);
+}

@@ -15,7 +15,7 @@
 // "answered" and "bridged", and the page's inbound RTP statistics).
 import fs from 'node:fs';
 import net from 'node:net';
-import { launch, ok, check } from './lib.mjs';
+import { launch, ok, check, HEAR_JS, wav } from './lib.mjs';
 
 const [ctlPort, secret, micWav, outDir, agent] = process.argv.slice(2);
 const T = 20000;
@@ -81,23 +81,8 @@ async function expect(event, fields = {}) {
 // ---- the page: answers an offer, keeps what it hears
 const PAGE = `<!doctype html><title>webrtc leg</title><audio id=a muted>
 </audio><script>
-let pc, heard = [], rate = 0, n = 0;
-
-async function keep(track) {
-	const reader = new MediaStreamTrackProcessor({track}).readable
-		.getReader();
-	for (;;) {
-		const {value, done} = await reader.read();
-		if (done)
-			return;
-		const buf = new Float32Array(value.numberOfFrames);
-		value.copyTo(buf, {planeIndex: 0, format: 'f32-planar'});
-		rate = value.sampleRate;
-		value.close();
-		heard.push(buf);
-		n += buf.length;
-	}
-}
+let pc;
+${HEAR_JS}
 
 window.answer = async (sdp) => {
 	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
@@ -136,43 +121,8 @@ window.stats = async () => {
 
 window.hangup = () => pc.close();
 
-// what was heard, 8 kHz 16-bit little-endian, base64
-window.take = () => {
-	const step = Math.max(1, Math.round(rate / 8000));
-	const all = new Float32Array(n);
-	let o = 0;
-	for (const b of heard) {
-		all.set(b, o);
-		o += b.length;
-	}
-	const out = new Int16Array(Math.floor(n / step));
-	for (let i = 0; i < out.length; i++)
-		out[i] = Math.max(-1, Math.min(1, all[i * step])) * 32767;
-	let bin = '';
-	const bytes = new Uint8Array(out.buffer);
-	for (let i = 0; i < bytes.length; i++)
-		bin += String.fromCharCode(bytes[i]);
-	return btoa(bin);
-};
 </script>`;
 
-function wav(pcm, rate) {
-	const h = Buffer.alloc(44);
-
-	h.write('RIFF', 0);
-	h.writeUInt32LE(36 + pcm.length, 4);
-	h.write('WAVEfmt ', 8);
-	h.writeUInt32LE(16, 16);
-	h.writeUInt16LE(1, 20);
-	h.writeUInt16LE(1, 22);
-	h.writeUInt32LE(rate, 24);
-	h.writeUInt32LE(rate * 2, 28);
-	h.writeUInt16LE(2, 32);
-	h.writeUInt16LE(16, 34);
-	h.write('data', 36);
-	h.writeUInt32LE(pcm.length, 40);
-	return Buffer.concat([h, pcm]);
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
