@@ -42,6 +42,8 @@ struct acd_agent {
 	struct tmr tmr;            /* wrap-up end, reservation safety net */
 	unsigned missed;           /* offers missed in a row */
 	char cb[ID_LEN];           /* the callback it is reserved for */
+	bool desk_up;              /* endpoint "desk": a desk page with the
+				      microphone granted is connected */
 };
 
 struct acd_cb {
@@ -193,12 +195,23 @@ static const struct business *biz_find(const struct acd *acd,
 }
 
 
-/* A fixed endpoint (a URI, a number through the trunk) can always be
- * called; a softphone only while registered, if the dialer can tell. */
-static bool reachable(const struct acd *acd, const struct agent *a)
+static bool is_desk(const struct agent *a)
 {
+	return !strcmp(a->endpoint, ACD_ENDPOINT_DESK);
+}
+
+
+/* A fixed endpoint (a URI, a number through the trunk) can always be
+ * called; a softphone only while registered, if the dialer can tell;
+ * the desk while its page holds the microphone (acd_agent_desk). */
+static bool reachable(const struct acd *acd, const struct acd_agent *aa)
+{
+	const struct agent *a = aa->a;
+
 	if (!*a->endpoint)
 		return false;
+	if (is_desk(a))
+		return aa->desk_up;
 	if (strcmp(a->endpoint, "registered") || !acd->has_dialer ||
 	    !acd->dialer.agent_registered)
 		return true;
@@ -208,6 +221,10 @@ static bool reachable(const struct acd *acd, const struct agent *a)
 
 
 /* ---- presence ---- */
+
+/* why a desk agent is out of routing: their page's phone is gone */
+static const char DESK_LOST[] = "your desk phone was lost: the desk page "
+	"closed or went offline";
 
 static void agent_persist(struct acd_agent *aa);
 static void dispatch_soon(struct acd *acd);
@@ -267,6 +284,13 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 	struct agent *a = aa->a;
 	int64_t now = time_now_ms();
 	char t[24];
+
+	/* a desk whose phone is gone takes no call: out of routing, the
+	 * reason said, until they are back (acd_agent_state) */
+	if (!strcmp(state, "available") && is_desk(a) && !aa->desk_up) {
+		state = "away";
+		reason = DESK_LOST;
+	}
 
 	if (!strcmp(a->state, state) && !strcmp(a->state_reason, reason))
 		return;
@@ -728,7 +752,7 @@ static struct acd_agent *choose(struct acd *acd, struct acd_cb *c,
 	for (le = acd->agents.head; le; le = le->next) {
 		struct acd_agent *aa = le->data;
 
-		if (!tried(c, aa->a->id) && reachable(acd, aa->a))
+		if (!tried(c, aa->a->id) && reachable(acd, aa))
 			v[n++] = aa->a;
 	}
 
@@ -1094,7 +1118,7 @@ static bool any_available(const struct acd *acd)
 		const struct acd_agent *aa = le->data;
 
 		if (!strcmp(aa->a->state, "available") &&
-		    reachable(acd, aa->a))
+		    reachable(acd, aa))
 			return true;
 	}
 
@@ -1410,14 +1434,18 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 
 /* The agent's phone, not the person, failed the offer (see acd.h):
  * what the desk says, or NULL for a miss. */
-static const char *phone_fault(const struct acd_event *ev)
+static const char *phone_fault(const struct acd_event *ev, bool desk)
 {
 	const char *r = ev->reason ? ev->reason : "";
 
 	if (!strcmp(r, "no_agent"))
 		return "your phone is not registered";
+	if (!strcmp(r, "unreachable") && desk)
+		return DESK_LOST;
 	if (!strcmp(r, "unreachable"))
 		return "your phone cannot be reached";
+	if (!strcmp(r, "media_failed"))
+		return "your desk phone's audio failed (ICE or DTLS)";
 	if (!strcmp(r, "incompatible"))
 		return "your phone refused the audio";
 	if (!strcmp(r, "rejected"))
@@ -1433,7 +1461,7 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
 	struct acd_agent *aa = agent_find(acd, c->cb->agent_id);
-	const char *fault = phone_fault(ev);
+	const char *fault = phone_fault(ev, aa && is_desk(aa->a));
 	struct callback_change chg;
 	char data[160], why[96];
 
@@ -1964,11 +1992,38 @@ void acd_agent_registered(struct acd *acd, const char *id)
 }
 
 
+void acd_agent_desk(struct acd *acd, const char *id, bool up)
+{
+	struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	if (!aa || aa->desk_up == up)
+		return;
+
+	aa->desk_up = up;
+	log_info("agent %s: the desk's phone is %s", id,
+		 up ? "ready" : "gone");
+	if (!is_desk(aa->a))
+		return;
+
+	/* available without it: out of routing now (agent_set_state);
+	 * a call of theirs ends through its leg (the API hangs it up) */
+	if (!up && !strcmp(aa->a->state, "available")) {
+		agent_set_state(aa, "away", DESK_LOST);
+		return;
+	}
+
+	if (acd->watchh)
+		acd->watchh(aa->a->id, aa->cb[0] ? aa->cb : NULL,
+			    acd->watch_arg);
+	dispatch_soon(acd);
+}
+
+
 bool acd_agent_reachable(const struct acd *acd, const char *id)
 {
 	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
 
-	return aa && reachable(acd, aa->a);
+	return aa && reachable(acd, aa);
 }
 
 
@@ -1986,7 +2041,7 @@ void acd_business_staff(const struct acd *acd, const char *business,
 		if (!route_serves(aa->a, business))
 			continue;
 		if (!strcmp(st, "available")) {
-			if (!reachable(acd, aa->a))
+			if (!reachable(acd, aa))
 				continue;
 			avail++;
 		}
@@ -2017,6 +2072,11 @@ int acd_agent_state(struct acd *acd, const char *id, const char *state,
 	if (!strcmp(aa->a->state, "on_call") ||
 	    !strcmp(aa->a->state, "offered"))
 		return EBUSY;
+
+	/* going available with a desk that is no phone now: refused,
+	 * rather than set away at once */
+	if (!strcmp(state, "available") && is_desk(aa->a) && !aa->desk_up)
+		return ENODEV;
 
 	if (!strcmp(state, "available"))
 		aa->missed = 0;

@@ -179,8 +179,20 @@ void acd_rule_del(struct acd *acd, const char *id);
 void acd_agent_registered(struct acd *acd, const char *id);
 
 /*
+ * An agent's phone may be their desk: endpoint ACD_ENDPOINT_DESK, a
+ * browser leg through rtpengine whose offer and answer travel on the
+ * desk's WebSocket. The API says when a desk page of the agent holds
+ * the microphone (up) and when the last one is gone: an agent available
+ * then is set away with the reason at once; a call of theirs ends
+ * through its leg, which the API hangs up. acd_agent_state refuses
+ * "available" with ENODEV while a desk agent's desk is no phone.
+ */
+#define ACD_ENDPOINT_DESK "desk"
+void acd_agent_desk(struct acd *acd, const char *id, bool up);
+
+/*
  * Can the agent's phone be called now? A fixed endpoint always; a
- * softphone while registered. Only agents whose phone can be called are
+ * softphone while registered; the desk while connected (above). Only agents whose phone can be called are
  * reserved for a callback: a customer is never dialed for nobody.
  */
 bool acd_agent_reachable(const struct acd *acd, const char *id);
@@ -194,7 +206,8 @@ bool acd_agent_reachable(const struct acd *acd, const char *id);
 void acd_business_staff(const struct acd *acd, const char *business,
 			unsigned *availablep, unsigned *workingp);
 
-/* A person sets their presence: available, away or offline. */
+/* A person sets their presence: available, away or offline (ENODEV:
+ * available, and their phone is a desk that is not connected). */
 int  acd_agent_state(struct acd *acd, const char *id, const char *state,
 		     const char *reason);
 

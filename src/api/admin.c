@@ -597,6 +597,10 @@ static void admin_state(struct admin_op *op)
 				"the agent is on a call or reserved for one");
 		goto fail;
 	}
+	if (err == ENODEV) {
+		api_reply_desk_unready(op->api, op->req);
+		goto fail;
+	}
 	if (err) {
 		api_reply_errno(op->req, err, NULL);
 		goto fail;

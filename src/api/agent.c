@@ -72,6 +72,8 @@ struct sock {
 	struct le le;
 	struct session *s;
 	struct httpd_ws *ws;
+	bool phone;               /* the page holds the microphone: the
+				     agent's desk phone (desk.c) */
 };
 
 struct agent_api {
@@ -525,6 +527,20 @@ static int countries_json(struct mbuf *mb, const struct agent_api *aa,
 }
 
 
+/* the kind of an agent's phone, as the desk shows it */
+static const char *phone_kind(const char *endpoint)
+{
+	if (!*endpoint)
+		return "none";
+	if (!strcmp(endpoint, ACD_ENDPOINT_DESK))
+		return "desk";
+	if (!strcmp(endpoint, "registered"))
+		return "softphone";
+
+	return "fixed";
+}
+
+
 static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
@@ -554,6 +570,11 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= mbuf_printf(mb, ",\"phone_reachable\":%s",
 			   acd_agent_reachable(aa->api->acd, a->id) ?
 			   "true" : "false");
+	/* which phone that is, and whether the desk can be one here */
+	err |= mbuf_printf(mb, ",\"phone\":{\"kind\":\"%s\",\"webrtc\":%s"
+			   "},\"auto_answer\":%s", phone_kind(a->endpoint),
+			   api_desk_available(aa->api) ? "true" : "false",
+			   a->auto_answer ? "true" : "false");
 	err |= mbuf_printf(mb, ",\"state_since\":%lld},\"callback\":",
 			   (long long)a->state_since);
 	err |= cb ? form_json_str(mb, cb) : mbuf_write_str(mb, "null");
@@ -645,6 +666,10 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 	if (err == EBUSY) {
 		api_reply_error(req, 409, NULL, "agent_busy", NULL,
 				"finish the current call first");
+		goto out;
+	}
+	if (err == ENODEV) {
+		api_reply_desk_unready(aa->api, req);
 		goto out;
 	}
 	if (err) {
@@ -1462,15 +1487,99 @@ static void supervisor(struct agent_api *aa, struct httpd_req *req,
 
 /* ---- the WebSocket ---- */
 
+/* The agent's desk is a phone while one of its pages holds the
+ * microphone: tell the ACD when that changes. */
+static void desk_changed(struct agent_api *aa, const char *agent_id)
+{
+	acd_agent_desk(aa->api->acd, agent_id, api_desk_available(aa->api) &&
+		       api_agent_phones(aa->api, agent_id) > 0);
+}
+
+
+/* A ready socket is no phone any more (closed, logged out, or the page
+ * let the microphone go): its calls end, maybe the desk's phone. */
+static void sock_phone_off(struct sock *k)
+{
+	struct agent_api *aa = k->s->aa;
+	char agent[API_AGENT_ID_MAX];
+
+	if (!k->phone)
+		return;
+	k->phone = false;
+	str_bcpy(agent, k->s->agent_id, sizeof(agent));
+	api_desk_sock_gone(aa->api, agent, k,
+			   api_agent_phones(aa->api, agent));
+	desk_changed(aa, agent);
+}
+
+
+/* {"type":"phone","ready":B}, or a call's "answer" or "hangup" */
+static int desk_msg(struct sock *k, const struct odict *od)
+{
+	struct agent_api *aa = k->s->aa;
+	const char *type = odict_string(od, "type");
+	bool ready;
+
+	if (!type)
+		return EPROTO;
+
+	if (!strcmp(type, "phone")) {
+		if (!odict_get_boolean(od, &ready, "ready"))
+			return EINVAL;
+		if (ready && !api_desk_available(aa->api))
+			return ENOTSUP;
+		if (ready) {
+			k->phone = true;
+			desk_changed(aa, k->s->agent_id);
+		}
+		else {
+			sock_phone_off(k);
+		}
+		/* said after the ACD knows: the page may go available */
+		return httpd_ws_send(k->ws, ready ?
+				     "{\"type\":\"phone\",\"ready\":true}" :
+				     "{\"type\":\"phone\",\"ready\":false}",
+				     ready ? 29 : 30);
+	}
+
+	if (strcmp(type, "answer") && strcmp(type, "hangup"))
+		return EPROTO;
+
+	return api_desk_msg(aa->api, k->s->agent_id, k, type,
+			    odict_string(od, "id"), odict_string(od, "sdp"),
+			    odict_string(od, "reason"));
+}
+
+
 static void ws_msg(struct httpd_ws *ws, const char *text, size_t len,
 		   void *arg)
 {
-	(void)text;
-	(void)len;
-	(void)arg;
+	struct sock *k = arg;
+	struct odict *od = NULL;
+	char msg[96];
+	int err, n;
 
-	/* the page only listens; "ping" keeps proxies from timing out */
-	(void)httpd_ws_send(ws, "{\"type\":\"pong\"}", 15);
+	/* "ping" keeps proxies from timing out; the rest is the desk's
+	 * phone (desk.c) */
+	if (!len || text[0] != '{') {
+		(void)httpd_ws_send(ws, "{\"type\":\"pong\"}", 15);
+		return;
+	}
+
+	err = json_decode_odict(&od, 8, text, len, 4);
+	if (!err)
+		err = desk_msg(k, od);
+	mem_deref(od);
+	if (!err)
+		return;
+
+	n = re_snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"error\":"
+			"\"%s\"}", err == ENOENT ? "no_such_call" :
+			err == ENOTSUP ? "no_webrtc" :
+			err == EALREADY || err == EPERM ? "taken" :
+			"refused");
+	if (n > 0)
+		(void)httpd_ws_send(ws, msg, (size_t)n);
 }
 
 
@@ -1480,7 +1589,57 @@ static void ws_close(struct httpd_ws *ws, int err, void *arg)
 
 	(void)ws;
 	(void)err;
+	sock_phone_off(k);
 	mem_deref(k);
+}
+
+
+/* The end of a session (log-out, the agent removed): its phones first. */
+static void session_end(struct session *s)
+{
+	struct le *le;
+
+	for (le = s->sockets.head; le; le = le->next)
+		sock_phone_off(le->data);
+	mem_deref(s);
+}
+
+
+unsigned api_agent_phones(const struct api *api, const char *agent_id)
+{
+	unsigned n = 0;
+	struct le *le, *k;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		const struct session *s = le->data;
+
+		if (strcmp(s->agent_id, agent_id))
+			continue;
+		for (k = s->sockets.head; k; k = k->next)
+			n += ((const struct sock *)k->data)->phone;
+	}
+
+	return n;
+}
+
+
+void api_agent_send(struct api *api, const char *agent_id, const char *msg,
+		    size_t len)
+{
+	struct le *le, *k;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (strcmp(s->agent_id, agent_id))
+			continue;
+		for (k = s->sockets.head; k; k = k->next) {
+			struct sock *sk = k->data;
+
+			if (sk->phone)
+				(void)httpd_ws_send(sk->ws, msg, len);
+		}
+	}
 }
 
 
@@ -1631,7 +1790,7 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 		if (!s)
 			return;
 		log_info("%s logged out", s->agent_id);
-		mem_deref(s);
+		session_end(s);
 		api_reply_json(req, 204, "Set-Cookie: beckon_session=; Path=/; "
 			       "HttpOnly; SameSite=Strict; Max-Age=0\r\n",
 			       NULL, 0);
@@ -1765,7 +1924,7 @@ void api_agent_logout(struct api *api, const char *agent_id)
 
 		le = le->next;
 		if (!strcmp(s->agent_id, agent_id))
-			mem_deref(s);
+			session_end(s);
 	}
 }
 

@@ -407,6 +407,7 @@ static void api_destructor(void *arg)
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
 	api_voice_close_all(api);
+	api_desk_close_all(api);
 	mem_deref(api->demo);
 	mem_deref(api->metrics);
 	mem_deref(api->httpd);

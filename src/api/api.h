@@ -62,10 +62,19 @@ struct api_voice {
 	void *arg;
 	int (*answer)(void *arg, const char *id, const char *sdp);
 	int (*hangup)(void *arg, const char *id);
+	/* the desk as a phone (desk.c): the agent leg of call id; reason
+	 * hangup, declined, unreachable or media_failed */
+	int (*desk_answer)(void *arg, const char *id, const char *sdp);
+	int (*desk_hangup)(void *arg, const char *id, const char *reason);
 };
 void api_set_voice(struct api *api, const struct api_voice *ops);
 void api_voice_offer(struct api *api, const char *id, const char *sdp);
 void api_voice_ended(struct api *api, const char *id);
+/* the dialer's offer for the agent leg of call id, to agent's desk; the
+ * end of that leg (or of the call) */
+void api_desk_offer(struct api *api, const char *id, const char *agent,
+		    const char *sdp);
+void api_desk_ended(struct api *api, const char *id);
 
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);

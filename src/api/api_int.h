@@ -28,6 +28,7 @@ enum {
 	API_MAX_NAME = 100,
 	API_MAX_NOTE = 1000,
 	API_MAX_AGENT_KEY = 64,
+	API_AGENT_ID_MAX = 64,
 	API_MAX_WIDGET_LABEL = 60,
 	API_MAX_ORIGIN = 256,
 	API_ID_LEN = 37,          /* cb_ + 12 hex + 22 base64url */
@@ -60,6 +61,7 @@ struct api {
 	char metrics_hash[65];    /* SHA-256 of metrics_token, "" when off */
 	struct api_voice voice;   /* voice in the browser (voice.c) */
 	struct hash *voices;      /* struct voice by callback id */
+	struct list desk_calls;   /* agent legs offered to desks (desk.c) */
 };
 
 /* a business as the API sees it */
@@ -107,6 +109,23 @@ void api_voice_open(struct api *api, struct httpd_req *req,
 		    const struct pl *id);
 void api_voice_close_all(struct api *api);
 
+/*
+ * desk.c: the desk as a phone. api_desk_msg: a desk page's answer or
+ * hang-up (type "answer" with sdp, "hangup" with reason) for call id,
+ * from agent's socket sock: 0, ENOENT (no such call of theirs),
+ * EALREADY (answered already), EPERM (taken by another page), EINVAL.
+ * api_desk_sock_gone: a ready socket of agent closed, phones_left of
+ * theirs remain.
+ */
+bool api_desk_available(const struct api *api);
+int  api_desk_msg(struct api *api, const char *agent, const void *sock,
+		  const char *type, const char *id, const char *sdp,
+		  const char *reason);
+void api_desk_sock_gone(struct api *api, const char *agent,
+			const void *sock, unsigned phones_left);
+void api_desk_close_all(struct api *api);
+void api_reply_desk_unready(const struct api *api, struct httpd_req *req);
+
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 /* the request carries the admin token (nothing is answered) */
@@ -123,6 +142,10 @@ int  api_agent_alloc(struct api *api);
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 bool api_agent_logged_in(const struct api *api, const char *agent_id);
 void api_agent_logout(struct api *api, const char *agent_id);
+/* the agent's desk sockets that are a phone: how many; send to them */
+unsigned api_agent_phones(const struct api *api, const char *agent_id);
+void api_agent_send(struct api *api, const char *agent_id, const char *msg,
+		    size_t len);
 
 /* business.c: rest is the path after "/v1/businesses/" */
 void api_business_public(struct api *api, struct httpd_req *req,

@@ -14,6 +14,7 @@
 #include "tz/tz.h"
 #include "hours/hours.h"
 #include "dialer/dialer.h"
+#include "acd/acd.h"
 #include "api/api_int.h"
 
 
@@ -555,18 +556,20 @@ static int check_agent(const struct api *api, const struct agent *a,
 		return EINVAL;
 	}
 
-	/* an endpoint is a SIP URI, an E.164 number or "registered" (the
-	 * agent's softphone registers to beckon) */
+	/* an endpoint is a SIP URI, an E.164 number, "registered" (the
+	 * agent's softphone registers to beckon) or "desk" (the desk page
+	 * is the phone, through rtpengine) */
 	p = a->endpoint;
-	if (*p && strcmp(p, "registered") && strncmp(p, "sip:", 4)) {
+	if (*p && strcmp(p, "registered") && strcmp(p, ACD_ENDPOINT_DESK) &&
+	    strncmp(p, "sip:", 4)) {
 		char e164[PHONE_E164_SIZE];
 		enum phone_err why;
 
 		if (p[0] != '+' || phone_normalize(e164, sizeof(e164), p,
 						   strlen(p), 1, &why)) {
 			*fieldp = "endpoint";
-			str_bcpy(msg, "a sip: URI, an E.164 number or "
-				 "\"registered\"", sz);
+			str_bcpy(msg, "a sip: URI, an E.164 number, "
+				 "\"registered\" or \"desk\"", sz);
 			return EINVAL;
 		}
 	}

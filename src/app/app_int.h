@@ -6,6 +6,8 @@
 #ifndef BECKON_APP_INT_H
 #define BECKON_APP_INT_H
 
+#include <stddef.h>
+
 struct acd;
 struct dialer;
 
@@ -21,8 +23,12 @@ void app_port_connect(struct port *p, struct acd *acd, struct dialer *d);
 /* the visitors' browsers talk through this dialer's rtpengine */
 void app_port_voice(struct port *p, struct api *api);
 
-/* An agent's endpoint as the dialer takes it ("registered": its id). */
-const char *app_agent_target(const char *endpoint, const char *agent_id);
+/* An agent's endpoint as the dialer takes it ("registered": its id;
+ * "desk": APP_DESK_LABEL and its id, written in buf). */
+#define APP_DESK_LABEL "webrtc:desk."
+enum { APP_DESK_MAX = sizeof(APP_DESK_LABEL) + 64 };
+const char *app_agent_target(char *buf, size_t sz, const char *endpoint,
+			     const char *agent_id);
 
 /*
  * A dialer in another process, `dialer = tcp://HOST:PORT` (HOST an IPv4

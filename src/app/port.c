@@ -17,10 +17,27 @@
 
 
 /* An agent's endpoint as the dialer takes it: "registered" is the
- * agent's own registration, found by its id. */
-const char *app_agent_target(const char *endpoint, const char *agent_id)
+ * agent's own registration, found by its id; "desk" their desk page,
+ * a browser leg labelled with the id. */
+const char *app_agent_target(char *buf, size_t sz, const char *endpoint,
+			     const char *agent_id)
 {
+	if (!strcmp(endpoint, ACD_ENDPOINT_DESK)) {
+		re_snprintf(buf, sz, "%s%s", APP_DESK_LABEL, agent_id);
+		return buf;
+	}
+
 	return strcmp(endpoint, "registered") ? endpoint : agent_id;
+}
+
+
+/* the agent whose desk a webrtc endpoint is, or NULL */
+static const char *desk_agent(const char *endpoint)
+{
+	const size_t n = sizeof(APP_DESK_LABEL) - 1;
+
+	return endpoint && !strncmp(endpoint, APP_DESK_LABEL, n) ?
+		endpoint + n : NULL;
 }
 
 
@@ -38,9 +55,12 @@ static void event_h(const struct dialer_event *ev, void *arg)
 	switch (ev->type) {
 
 	case DIALER_EV_WEBRTC_OFFER:
-		/* the visitor's browser, never an agent's (not yet) */
+		/* the visitor's browser, or the agent's desk */
 		if (p->api && ev->leg == DIALER_LEG_CUSTOMER)
 			api_voice_offer(p->api, ev->id, ev->sdp);
+		else if (p->api && desk_agent(ev->endpoint))
+			api_desk_offer(p->api, ev->id,
+				       desk_agent(ev->endpoint), ev->sdp);
 		return;
 
 	case DIALER_EV_RINGING:
@@ -59,12 +79,16 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		/* the agent leg failed and the call goes on: next agent */
 		if (ev->leg != DIALER_LEG_AGENT)
 			return;
+		if (p->api)
+			api_desk_ended(p->api, ev->id);
 		e.type = ACD_EV_LEG_FAILED;
 		break;
 
 	case DIALER_EV_ENDED:
-		if (p->api)
+		if (p->api) {
 			api_voice_ended(p->api, ev->id);
+			api_desk_ended(p->api, ev->id);
+		}
 		e.type = ACD_EV_ENDED;
 		break;
 
@@ -80,11 +104,13 @@ static int originate(void *arg, const struct acd_call *call)
 {
 	struct port *p = arg;
 	struct dialer_call_params prm;
+	char desk[APP_DESK_MAX];
 
 	memset(&prm, 0, sizeof(prm));
 	prm.id = call->id;
 	prm.customer = call->customer;
-	prm.agent = app_agent_target(call->agent, call->agent_id);
+	prm.agent = app_agent_target(desk, sizeof(desk), call->agent,
+				     call->agent_id);
 	prm.mode = strcmp(call->mode, "agent_first") ? DIALER_CUSTOMER_FIRST
 						       : DIALER_AGENT_FIRST;
 	prm.prompt = *call->prompt ? call->prompt : NULL;
@@ -109,9 +135,10 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 		       const char *agent_id)
 {
 	struct port *p = arg;
+	char desk[APP_DESK_MAX];
 
-	return dialer_offer_agent(p->d, id, app_agent_target(agent, agent_id),
-				  0);
+	return dialer_offer_agent(p->d, id, app_agent_target(desk,
+				  sizeof(desk), agent, agent_id), 0);
 }
 
 
@@ -217,6 +244,26 @@ static int voice_hangup(void *arg, const char *id)
 }
 
 
+static int desk_answer(void *arg, const char *id, const char *sdp)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_answer(p->d, id, DIALER_LEG_AGENT, sdp);
+}
+
+
+static int desk_hangup(void *arg, const char *id, const char *reason)
+{
+	struct port *p = arg;
+	enum dialer_reason r = dialer_webrtc_reason(reason);
+
+	if (r == DIALER_R_NONE)
+		return EINVAL;
+
+	return dialer_webrtc_hangup(p->d, id, DIALER_LEG_AGENT, r);
+}
+
+
 void app_port_voice(struct port *p, struct api *api)
 {
 	struct api_voice ops;
@@ -227,6 +274,8 @@ void app_port_voice(struct port *p, struct api *api)
 	ops.arg = p;
 	ops.answer = voice_answer;
 	ops.hangup = voice_hangup;
+	ops.desk_answer = desk_answer;
+	ops.desk_hangup = desk_hangup;
 
 	api_set_voice(api, &ops);
 }

@@ -258,6 +258,7 @@ static int send_cmd(struct remote *r, const char *cmd, ...)
 static int originate(void *arg, const struct acd_call *call)
 {
 	struct remote *r = arg;
+	char desk[APP_DESK_MAX];
 	struct rcall *rc;
 	struct odict *od = NULL;
 	int err;
@@ -279,7 +280,8 @@ static int originate(void *arg, const struct acd_call *call)
 	err |= odict_entry_add(od, "id", ODICT_STRING, call->id);
 	err |= odict_entry_add(od, "customer", ODICT_STRING, call->customer);
 	err |= odict_entry_add(od, "agent", ODICT_STRING,
-			       app_agent_target(call->agent, call->agent_id));
+			       app_agent_target(desk, sizeof(desk),
+						call->agent, call->agent_id));
 	err |= odict_entry_add(od, "mode", ODICT_STRING,
 			       strcmp(call->mode, "agent_first") ?
 			       "customer_first" : "agent_first");
@@ -341,6 +343,7 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 		       const char *agent_id)
 {
 	struct remote *r = arg;
+	char desk[APP_DESK_MAX];
 
 	if (r->state != R_UP)
 		return ENOTCONN;
@@ -348,7 +351,8 @@ static int offer_agent(void *arg, const char *id, const char *agent,
 		return ENOENT;
 
 	return send_cmd(r, "offer_agent", "id", id, "agent",
-			app_agent_target(agent, agent_id), NULL);
+			app_agent_target(desk, sizeof(desk), agent,
+					 agent_id), NULL);
 }
 
 

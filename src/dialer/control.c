@@ -861,31 +861,17 @@ static void cmd_webrtc_answer(struct cconn *cc, const struct odict *od)
 
 static void cmd_webrtc_hangup(struct cconn *cc, const struct odict *od)
 {
-	static const struct {
-		const char *name;
-		enum dialer_reason reason;
-	} reasons[] = {
-		{"hangup",       DIALER_R_CUSTOMER_HANGUP},
-		{"declined",     DIALER_R_DECLINED},
-		{"unreachable",  DIALER_R_UNREACHABLE},
-		{"media_failed", DIALER_R_MEDIA_FAILED},
-	};
 	enum dialer_reason reason = DIALER_R_NONE;
 	const char *id = NULL, *name = NULL;
 	struct leg *l;
 	enum dialer_leg leg;
-	size_t i;
 	int err;
 
 	if (!webrtc_target(cc, od, "webrtc_hangup", &id, &leg))
 		return;
 
-	if (!field_str(od, "reason", &name) && name) {
-		for (i = 0; i < ARRAY_SIZE(reasons); i++) {
-			if (!strcmp(reasons[i].name, name))
-				reason = reasons[i].reason;
-		}
-	}
+	if (!field_str(od, "reason", &name) && name)
+		reason = dialer_webrtc_reason(name);
 	if (reason == DIALER_R_NONE) {
 		webrtc_reply(cc, "webrtc_hangup", id, EINVAL, "reason");
 		return;

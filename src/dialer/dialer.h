@@ -215,6 +215,9 @@ int dialer_webrtc_answer(struct dialer *d, const char *id,
  */
 int dialer_webrtc_hangup(struct dialer *d, const char *id,
 			 enum dialer_leg leg, enum dialer_reason reason);
+/* a browser's reason by its protocol name: "hangup" (the leg's own),
+ * "declined", "unreachable", "media_failed"; DIALER_R_NONE otherwise */
+enum dialer_reason dialer_webrtc_reason(const char *name);
 
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st);

@@ -280,6 +280,28 @@ int dialer_webrtc_answer(struct dialer *d, const char *id,
 }
 
 
+enum dialer_reason dialer_webrtc_reason(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum dialer_reason reason;
+	} reasons[] = {
+		{"hangup",       DIALER_R_CUSTOMER_HANGUP},
+		{"declined",     DIALER_R_DECLINED},
+		{"unreachable",  DIALER_R_UNREACHABLE},
+		{"media_failed", DIALER_R_MEDIA_FAILED},
+	};
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(reasons); i++) {
+		if (!strcmp(reasons[i].name, name))
+			return reasons[i].reason;
+	}
+
+	return DIALER_R_NONE;
+}
+
+
 int dialer_webrtc_hangup(struct dialer *d, const char *id,
 			 enum dialer_leg kind, enum dialer_reason reason)
 {

@@ -63,6 +63,7 @@ static const struct store_field agent_fieldv[] = {
 	STR(agent, sip_password, ""),
 	STR(agent, skills, ""),
 	INT(agent, wrap_up, "30", 0, 3600),
+	INT(agent, auto_answer, "0", 0, 1),
 	STR(agent, state, "offline"),
 	INT(agent, state_since, "0", 0, INT64_MAX),
 	STR(agent, state_reason, ""),

@@ -357,6 +357,11 @@ static const char *const migrations[] = {
 	 *     (off, offered, only); a browser's callback has no phone */
 	"ALTER TABLE businesses ADD COLUMN voice_in_browser TEXT NOT NULL"
 	"  DEFAULT 'offered';",
+
+	/* 16: the desk as a phone: an agent's desk answers its calls by
+	 *     itself (endpoint "desk" needs no column) */
+	"ALTER TABLE agents ADD COLUMN auto_answer INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 

@@ -134,10 +134,13 @@ struct agent {
 	char *password_hash;
 	char *role;               /* agent, supervisor or admin */
 	char *businesses;         /* space-separated business ids */
-	char *endpoint;           /* sip: URI, E.164 number or "registered" */
+	char *endpoint;           /* sip: URI, E.164 number, "registered"
+				     (a softphone) or "desk" (the desk
+				     page, through rtpengine) */
 	char *sip_password;       /* digest secret of a registering phone */
 	char *skills;             /* space-separated tags */
 	int64_t wrap_up;          /* seconds after a call */
+	int64_t auto_answer;      /* 1: the desk answers its calls itself */
 	char *state;              /* offline, available, away, ... */
 	int64_t state_since;      /* ms */
 	char *state_reason;

@@ -80,3 +80,77 @@ export function wav(pcm, rate) {
 	h.writeUInt32LE(pcm.length, 40);
 	return Buffer.concat([h, pcm]);
 }
+
+// A visitor who talks in the browser (talk(): POST voice browser for the
+// demo business, the voice socket, the offer answered with the fake
+// microphone; mark(), stats(), take(), hangup()), run in a page of
+// beckon's own (a real load from loopback: Chromium's
+// local network access checks refuse a WebSocket from a page a test
+// made up)
+export const VISITOR_JS = `
+let pc, ws;
+${HEAR_JS}
+window.log = [];
+
+async function answer(sdp) {
+	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
+	pc = new RTCPeerConnection({iceServers: []});
+	pc.ontrack = (e) => {
+		// a remote track is decoded only with a sink
+		const a = document.body.appendChild(
+			document.createElement('audio'));
+		a.muted = true;
+		a.srcObject = new MediaStream([e.track]);
+		keep(e.track);
+	};
+	await pc.setRemoteDescription({type: 'offer', sdp});
+	const tr = pc.getTransceivers()[0];
+	tr.direction = 'sendrecv';
+	await tr.sender.replaceTrack(mic.getAudioTracks()[0]);
+	await pc.setLocalDescription(await pc.createAnswer());
+	if (pc.iceGatheringState !== 'complete')
+		await new Promise((r) => pc.addEventListener(
+			'icegatheringstatechange', () =>
+				pc.iceGatheringState === 'complete' && r()));
+	ws.send(JSON.stringify({type: 'answer',
+		sdp: pc.localDescription.sdp}));
+}
+
+window.talk = async () => {
+	const r = await fetch('/v1/callbacks', {method: 'POST',
+		headers: {'Content-Type': 'application/json'},
+		body: JSON.stringify({business: 'demo', voice: 'browser'})});
+	const cb = await r.json();
+	if (r.status !== 202)
+		throw new Error('POST ' + r.status + ' ' + JSON.stringify(cb));
+	ws = new WebSocket('ws://' + location.host + '/v1/callbacks/' +
+		cb.id + '/voice?secret=' + cb.voice_secret);
+	ws.onmessage = (e) => {
+		const m = JSON.parse(e.data);
+		window.log.push(m.type);
+		if (m.type === 'offer')
+			answer(m.sdp);
+	};
+	await new Promise((ok, ko) => {
+		ws.onopen = ok;
+		ws.onclose = (e) => ko(new Error('the voice socket closed: ' +
+			e.code));
+	});
+	return cb;
+};
+
+window.mark = () => rate ? n / rate : 0;
+
+window.hangup = () => ws.send(JSON.stringify({type: 'hangup'}));
+
+window.stats = async () => {
+	let s = {};
+	(await pc.getStats()).forEach((r) => {
+		if (r.type === 'inbound-rtp' && r.kind === 'audio')
+			s = {packetsReceived: r.packetsReceived};
+	});
+	s.connectionState = pc.connectionState;
+	return s;
+};
+
+`;

@@ -14,79 +14,11 @@
 // id (the callback's).
 import fs from 'node:fs';
 import http from 'node:http';
-import { launch, ok, check, HEAR_JS, wav } from './lib.mjs';
+import { launch, ok, check, VISITOR_JS, wav } from './lib.mjs';
 
 const [base, micWav, outDir] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// run in a page of beckon's own (a real load from loopback: Chromium's
-// local network access checks refuse a WebSocket from a page a test
-// made up)
-const SCRIPT = `
-let pc, ws;
-${HEAR_JS}
-window.log = [];
-
-async function answer(sdp) {
-	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
-	pc = new RTCPeerConnection({iceServers: []});
-	pc.ontrack = (e) => {
-		// a remote track is decoded only with a sink
-		const a = document.body.appendChild(
-			document.createElement('audio'));
-		a.muted = true;
-		a.srcObject = new MediaStream([e.track]);
-		keep(e.track);
-	};
-	await pc.setRemoteDescription({type: 'offer', sdp});
-	const tr = pc.getTransceivers()[0];
-	tr.direction = 'sendrecv';
-	await tr.sender.replaceTrack(mic.getAudioTracks()[0]);
-	await pc.setLocalDescription(await pc.createAnswer());
-	if (pc.iceGatheringState !== 'complete')
-		await new Promise((r) => pc.addEventListener(
-			'icegatheringstatechange', () =>
-				pc.iceGatheringState === 'complete' && r()));
-	ws.send(JSON.stringify({type: 'answer',
-		sdp: pc.localDescription.sdp}));
-}
-
-window.talk = async () => {
-	const r = await fetch('/v1/callbacks', {method: 'POST',
-		headers: {'Content-Type': 'application/json'},
-		body: JSON.stringify({business: 'demo', voice: 'browser'})});
-	const cb = await r.json();
-	if (r.status !== 202)
-		throw new Error('POST ' + r.status + ' ' + JSON.stringify(cb));
-	ws = new WebSocket('ws://' + location.host + '/v1/callbacks/' +
-		cb.id + '/voice?secret=' + cb.voice_secret);
-	ws.onmessage = (e) => {
-		const m = JSON.parse(e.data);
-		window.log.push(m.type);
-		if (m.type === 'offer')
-			answer(m.sdp);
-	};
-	await new Promise((ok, ko) => {
-		ws.onopen = ok;
-		ws.onclose = (e) => ko(new Error('the voice socket closed: ' +
-			e.code));
-	});
-	return cb;
-};
-
-window.mark = () => rate ? n / rate : 0;
-
-window.stats = async () => {
-	let s = {};
-	(await pc.getStats()).forEach((r) => {
-		if (r.type === 'inbound-rtp' && r.kind === 'audio')
-			s = {packetsReceived: r.packetsReceived};
-	});
-	s.connectionState = pc.connectionState;
-	return s;
-};
-
-`;
 
 
 // the callback's public status, polled until it is one of want (20 s)
@@ -136,7 +68,7 @@ try {
 	const page = await browser.newPage();
 	page.on('pageerror', (e) => console.error(`page: ${e}`));
 	await page.goto(`${base}/healthz`);
-	await page.addScriptTag({content: SCRIPT});
+	await page.addScriptTag({content: VISITOR_JS});
 
 	const cb = await page.evaluate(() => window.talk());
 	check(cb.id && cb.voice_secret && cb.cancel_token, 'the answer: ' +

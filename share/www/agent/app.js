@@ -7,6 +7,7 @@ import {ApiError, get, post, setCsrf, setLoggedOutHandler} from './api.js';
 import {$, setCountries} from './dom.js';
 import {Live} from './live.js';
 import {createDesk} from './desk.js';
+import {createPhone} from './phone.js';
 import {createSupervisor} from './supervisor.js';
 
 let me = null;
@@ -22,7 +23,10 @@ function notify(text) {
 		noticeTimer = setTimeout(() => notify(''), 10000);
 }
 
-const desk = createDesk({notify});
+// the live channel carries the desk phone's signalling (phone.js)
+let live = null;
+const phone = createPhone({notify, send: (m) => live.send(m)});
+const desk = createDesk({notify, phone});
 const sup = createSupervisor({notify});
 
 // Each live message says "something changed": re-read, once at a time
@@ -46,6 +50,7 @@ async function resync(h) {
 			try {
 				me = await get('/agent/api/me');
 				setCsrf(me.csrf);
+				await phone.sync(me);
 				await desk.sync(me, hh);
 			} catch (e) {
 				if (!(e instanceof ApiError) || e.status !== 401)
@@ -61,9 +66,12 @@ async function resync(h) {
 const LIVE_WORDS = {live: 'live', connecting: 'connecting…',
 	reconnecting: 'reconnecting…', off: 'offline'};
 
-const live = new Live({
+live = new Live({
 	onMessage(msg) {
 		resync(msg.callback);
+	},
+	onPhone(msg) {
+		phone.message(msg);
 	},
 	// the queue or an agent changed (supervisors only, at most twice a
 	// second): the supervisor view asks again
@@ -73,6 +81,7 @@ const live = new Live({
 	},
 	// after every (re)connect: the full state, whatever was missed
 	onOpen() {
+		phone.online();
 		resync();
 		if (sup.running())
 			sup.refresh();

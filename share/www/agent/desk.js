@@ -25,7 +25,7 @@ const STATE_WORDS = {
 	wrap_up: 'Wrap-up',
 };
 
-export function createDesk({notify}) {
+export function createDesk({notify, phone}) {
 	let me = null;             // the last /agent/api/me
 	let shown = null;          // {id, cb, history}
 	let seq = 0;               // numbering of callback loads
@@ -87,8 +87,11 @@ export function createDesk({notify}) {
 					? 'Check your phone, then choose Available.'
 					: 'Choose Available when you are back.');
 		else if (st === 'available' && me.agent.phone_reachable === false)
-			text = 'Your phone is not registered: no calls come to you ' +
-				'until it is. Start your softphone.';
+			text = phone.isDesk()
+				? 'Your phone is this desk and it is not ready: ' +
+				  'allow the microphone.'
+				: 'Your phone is not registered: no calls come to ' +
+				  'you until it is. Start your softphone.';
 		$('phone-note').textContent = text;
 		$('phone-note').hidden = !text;
 	}
@@ -100,6 +103,10 @@ export function createDesk({notify}) {
 
 	async function setPresence(state) {
 		try {
+			// the desk is the phone: the microphone first
+			if (state === 'available' && phone.isDesk() &&
+			    !phone.isReady())
+				await phone.enable();
 			await sync(await post('/agent/api/state', {state}));
 		} catch (e) {
 			notify(e.code === 'agent_busy'

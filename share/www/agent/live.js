@@ -18,9 +18,10 @@ const SILENCE_MS = 50000;
 
 export class Live {
 	// onMessage(msg), onQueue(), onOpen() (resync now),
-	// onStatus(state, retryMs)
-	constructor({onMessage, onQueue, onOpen, onStatus}) {
+	// onStatus(state, retryMs), onPhone(msg) (the desk's phone: phone.js)
+	constructor({onMessage, onQueue, onOpen, onStatus, onPhone}) {
 		this.onMessage = onMessage;
+		this.onPhone = onPhone;
 		this.onQueue = onQueue;
 		this.onOpen = onOpen;
 		this.onStatus = onStatus;
@@ -85,6 +86,8 @@ export class Live {
 				this.onMessage(msg);
 			else if (msg && msg.type === 'queue' && this.onQueue)
 				this.onQueue();
+			else if (msg && msg.type !== 'pong' && this.onPhone)
+				this.onPhone(msg);
 		};
 		ws.onclose = () => {
 			clearInterval(this.pingTimer);
@@ -93,6 +96,14 @@ export class Live {
 		};
 		// an error is always followed by close: retry there
 		ws.onerror = () => {};
+	}
+
+	// a message to the server (the desk's phone); false when not open
+	send(obj) {
+		if (!this.ws || this.ws.readyState !== WebSocket.OPEN)
+			return false;
+		this.ws.send(JSON.stringify(obj));
+		return true;
 	}
 
 	ping() {
