@@ -130,6 +130,9 @@ static void session_destructor(void *arg)
 }
 
 
+static void session_end(struct session *s);
+
+
 /* The session of the request's cookie, if valid. */
 static struct session *session_of(struct agent_api *aa,
 				  const struct httpd_req *req)
@@ -179,7 +182,7 @@ static struct session *session_of(struct agent_api *aa,
 		if (!token_equal(s->hash, hash))
 			continue;
 		if (s->expires < now) {
-			mem_deref(s);
+			session_end(s);
 			return NULL;
 		}
 		s->expires = now + SESSION_MS;

@@ -26,7 +26,7 @@ function notify(text) {
 // the live channel carries the desk phone's signalling (phone.js)
 let live = null;
 const phone = createPhone({notify, send: (m) => live.send(m)});
-const desk = createDesk({notify, phone});
+const desk = createDesk({notify, deskPhone: phone});
 const sup = createSupervisor({notify});
 
 // Each live message says "something changed": re-read, once at a time

@@ -25,7 +25,7 @@ const STATE_WORDS = {
 	wrap_up: 'Wrap-up',
 };
 
-export function createDesk({notify, phone}) {
+export function createDesk({notify, deskPhone}) {
 	let me = null;             // the last /agent/api/me
 	let shown = null;          // {id, cb, history}
 	let seq = 0;               // numbering of callback loads
@@ -87,7 +87,7 @@ export function createDesk({notify, phone}) {
 					? 'Check your phone, then choose Available.'
 					: 'Choose Available when you are back.');
 		else if (st === 'available' && me.agent.phone_reachable === false)
-			text = phone.isDesk()
+			text = deskPhone.isDesk()
 				? 'Your phone is this desk and it is not ready: ' +
 				  'allow the microphone.'
 				: 'Your phone is not registered: no calls come to ' +
@@ -104,9 +104,9 @@ export function createDesk({notify, phone}) {
 	async function setPresence(state) {
 		try {
 			// the desk is the phone: the microphone first
-			if (state === 'available' && phone.isDesk() &&
-			    !phone.isReady())
-				await phone.enable();
+			if (state === 'available' && deskPhone.isDesk() &&
+			    !deskPhone.isReady())
+				await deskPhone.enable();
 			await sync(await post('/agent/api/state', {state}));
 		} catch (e) {
 			notify(e.code === 'agent_busy'
