@@ -16,6 +16,8 @@
 #     the machine has systemd-analyze).
 . "$(dirname "$0")/../lib/common.sh"
 
+command -v groff >/dev/null || fail "groff is not installed (scripts/deps.sh)"
+
 BUILD=$(dirname "$BECKON")
 ROOT="$T/root"
 P=/usr/local
