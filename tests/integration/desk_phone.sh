@@ -63,14 +63,17 @@ node "$BECKON_SRC/tests/browser/desk_phone.mjs" "$URL" "$T/mic440.wav" \
 sed 's/^/  pages: /' "$T/pages.out"
 M="$T/pages/marks.json"
 
-# (a) visitor <-> alice's desk
+# (a) visitor <-> alice's desk. The marks are when each page said
+# "connected"; media may start half a second later on a loaded machine,
+# so 70% of the 2.4 s after them must hold the other's tone (silence or
+# the wrong tone still fails).
 A=$(jq .desk_a "$M")
 $TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $A + 0.6 }")" \
-	"$(awk "BEGIN { print $A + 3.0 }")" 0.9 ||
+	"$(awk "BEGIN { print $A + 3.0 }")" 0.7 ||
 	fail "alice's desk does not hear the visitor"
 V=$(jq .visitor_a "$M")
 $TONES "$T/pages/visitor.wav" 880 "$(awk "BEGIN { print $V + 0.6 }")" \
-	"$(awk "BEGIN { print $V + 3.0 }")" 0.9 ||
+	"$(awk "BEGIN { print $V + 3.0 }")" 0.7 ||
 	fail "the visitor does not hear alice's desk"
 ok "the visitor hears alice's desk (880 Hz) and the desk the visitor \
 (440 Hz)"
@@ -78,7 +81,7 @@ ok "the visitor hears alice's desk (880 Hz) and the desk the visitor \
 # (b) the phone customer <-> alice's desk
 B=$(jq .desk_b "$M")
 $TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $B + 0.6 }")" \
-	"$(awk "BEGIN { print $B + 3.0 }")" 0.9 ||
+	"$(awk "BEGIN { print $B + 3.0 }")" 0.7 ||
 	fail "alice's desk does not hear the phone customer"
 CUST_WAV=$(ls -t "$T"/cust/dump-*-dec.wav | head -n 1)
 [ -f "$CUST_WAV" ] || fail "no dump of what the customer heard"
