@@ -357,6 +357,10 @@ static const char *const migrations[] = {
 	 *     (off, offered, only); a browser's callback has no phone */
 	"ALTER TABLE businesses ADD COLUMN voice_in_browser TEXT NOT NULL"
 	"  DEFAULT 'offered';",
+
+	/* 16: the service level reports count connections within */
+	"ALTER TABLE businesses ADD COLUMN sla_seconds INTEGER NOT NULL"
+	"  DEFAULT 60;",
 };
 
 
