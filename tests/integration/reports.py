@@ -28,11 +28,13 @@ from zoneinfo import ZoneInfo
 ZONES = {"demo": "America/New_York", "paris": "Europe/Paris"}
 SLA = {"demo": 30, "paris": 90}
 AGENTS = ["alice", "carol", "dave", ""]
-KEYS = ["sales", "support", "", "=HYPERLINK(\"http://x\",\"y\")", "+cmd",
+XSS = '<img src=x onerror="window.__xss=1">'
+KEYS = ["sales", "support", "", XSS + "team",
+        "=HYPERLINK(\"http://x\",\"y\")", "+cmd",
         "-2+3", "@SUM(1)", "\tTab", "a,b \"q\"", "x\r\ny"]
 PAGES = ["https://shop.example/a?x=1", "https://shop.example/b#frag",
          "https://shop.example/c", "=cmd|' /C calc'!A0",
-         "https://shop.example/a?y=2"]
+         "https://shop.example/a?y=2", "javascript:window.__xss=2"]
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 PHONES = ["+1415555%04d" % i for i in range(20)]
 TOKEN = "demo"
@@ -71,10 +73,10 @@ def write_callback(con, rnd, biz, t):
     agent = rnd.choice(AGENTS) if status == "completed" else ""
     con.execute(
         "INSERT INTO callbacks (id, business_id, phone, status, open,"
-        " created_at, updated_at, page_url, agent_key, agent_id)"
-        " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+        " created_at, updated_at, page_url, agent_key, agent_id, name)"
+        " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
         (cid, biz, rnd.choice(PHONES), status, t, t, rnd.choice(PAGES),
-         rnd.choice(KEYS), agent))
+         rnd.choice(KEYS), agent, rnd.choice([None, XSS + "Ann"])))
     ev = [(t, "created", 1, '{"status":"queued"}')]
     end = t + 1000
     if status == "completed":

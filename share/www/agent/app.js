@@ -8,6 +8,7 @@ import {$, setCountries} from './dom.js';
 import {Live} from './live.js';
 import {createDesk} from './desk.js';
 import {createSupervisor} from './supervisor.js';
+import './reports.js';    // the supervisor's Reports and Find callbacks
 
 let me = null;
 let noticeTimer = 0;
