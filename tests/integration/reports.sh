@@ -53,6 +53,28 @@ assert '"a,b ""q"""' in raw and '"x\r\ny"' in raw, raw
 PY
 ok "CSV cells: quoted, quotes doubled, formulas start with '"
 
+# ---- beckon report: the same CSV, a table, the server's errors
+Q='business=demo&from=2026-03-01&to=2026-03-31&by=week&breakdown=agent'
+curl -s -S -H "$A" -o "$T/api.csv" "$URL/v1/admin/reports?$Q&format=csv"
+"$BECKON" --server "$URL" --token demo report --business demo \
+	--from 2026-03-01 --to 2026-03-31 --by week --breakdown agent --csv \
+	>"$T/cli.csv" || fail "beckon report --csv"
+cmp -s "$T/api.csv" "$T/cli.csv" || fail "beckon report --csv differs"
+"$BECKON" --server "$URL" --token demo report --business demo \
+	--from 2026-03-01 --to 2026-03-31 --by month >"$T/cli.txt" ||
+	fail "beckon report"
+[ "$(head -n 1 "$T/cli.txt" | cut -f 1-3)" = "$(printf 'period\trequested\tconnected')" ] ||
+	fail "beckon report header: $(head -n 1 "$T/cli.txt")"
+N=$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE business_id = 'demo'
+	AND created_at >= 1772341200000 AND created_at < 1775016000000")
+[ "$(sed -n 2p "$T/cli.txt" | cut -f 1-2)" = "$(printf '2026-03-01\t%s' "$N")" ] ||
+	fail "beckon report: $(sed -n 2p "$T/cli.txt"), $N callbacks in March"
+rc=0
+"$BECKON" --server "$URL" --token demo report --by year \
+	>/dev/null 2>"$T/cli.err" || rc=$?
+[ "$rc" = 1 ] && grep -q "by" "$T/cli.err" || fail "beckon report --by year: $rc"
+ok "beckon report: the API's CSV byte for byte, a table, the server's error"
+
 # ---- bad parameters: 400 naming the field, 401, 405
 for q in 'from=2026-02-30:from' 'from=2026-3-1:from' \
 	'from=2026-03-02&to=2026-03-01:to' 'from=2025-01-01&to=2026-01-02:to' \
