@@ -43,7 +43,6 @@ struct report_op {
 	struct report_query q;
 	struct callback_search s;
 	char digits[SEARCH_DIGITS_MAX + 1];
-	char before[ID_LEN];
 	char *scope;
 };
 
