@@ -73,7 +73,7 @@ int report_date_parse(int64_t *dayp, const char *s)
 static int bad(struct report_error *e, const char *field, const char *msg)
 {
 	e->code = "invalid_field";
-	e->field = field;
+	str_bcpy(e->field, field, sizeof(e->field));
 	str_bcpy(e->message, msg, sizeof(e->message));
 
 	return EINVAL;
@@ -431,7 +431,9 @@ static bool group_collect(struct le *le, void *arg)
 	struct report_group *g = le->data;
 
 	g->hour_order = r->q.breakdown == RB_HOUR;
-	qsort(g->connect_s, g->nconn, sizeof(*g->connect_s), cmp_i64);
+	if (g->nconn)
+		qsort(g->connect_s, g->nconn, sizeof(*g->connect_s),
+		      cmp_i64);
 	r->groupv[r->ngroupv++] = g;
 
 	return false;

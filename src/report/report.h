@@ -64,7 +64,7 @@ struct report_query {
 /* what is wrong with a query: the parameter and why */
 struct report_error {
 	const char *code;         /* invalid_field or unknown_field */
-	const char *field;
+	char field[65];           /* a copy: the query may be gone */
 	char message[160];
 };
 
