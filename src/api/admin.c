@@ -10,6 +10,7 @@
  *   POST   /v1/admin/agents/ID/state  {"state": S}      presence
  *   PUT, GET, DELETE /v1/admin/businesses/ID/greeting   (greeting.c)
  *   GET    /v1/admin/callbacks                          the live queue
+ *   GET    /v1/admin/reports, /v1/admin/callbacks/search  (report.c)
  *   ...    /v1/admin/businesses/ID/webhooks[/WID]       webhooks.c
  *
  * A PUT merges the fields it carries onto the record (or onto the
@@ -723,6 +724,16 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 	if (sub.p && !pl_strcmp(&kind, "businesses") && sub.l >= 8 &&
 	    !strncmp(sub.p, "webhooks", 8)) {
 		api_webhooks(api, req, &id, &sub);
+		return;
+	}
+
+	if (!pl_strcmp(&kind, "reports") && !id.p) {
+		api_report(api, req, NULL);
+		return;
+	}
+	if (!pl_strcmp(&kind, "callbacks") && !pl_strcmp(&id, "search") &&
+	    !sub.p) {
+		api_search(api, req, NULL);
 		return;
 	}
 

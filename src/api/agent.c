@@ -12,6 +12,7 @@
  *                                 wrapup}
  *   POST /agent/api/ready     end the wrap-up now
  *   GET  /agent/api/supervisor   queue, agents, today's figures
+ *   GET  /agent/api/reports, /agent/api/search   (report.c)
  *   GET  /agent/ws            live notifications (WebSocket)
  *
  * Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict
@@ -721,7 +722,7 @@ static bool serves(const struct session *s, const char *business)
 }
 
 
-static int cb_json(struct mbuf *mb, const struct callback *cb, bool events)
+int api_cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 {
 	char t[40];
 	size_t i;
@@ -814,7 +815,7 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 	else
 		err |= mbuf_write_str(p->mb, "null");
 	err |= mbuf_write_str(p->mb, ",\"callback\":");
-	err |= cb_json(p->mb, p->cb, true);
+	err |= api_cb_json(p->mb, p->cb, true);
 	err |= mbuf_write_str(p->mb, ",\"history\":[");
 	for (i = 0, k = 0; i < n; i++) {
 		const struct callback *h = v[i];
@@ -822,7 +823,7 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 		if (!strcmp(h->id, p->cb->id))
 			continue;
 		err |= mbuf_write_str(p->mb, k++ ? "," : "");
-		err |= cb_json(p->mb, h, false);
+		err |= api_cb_json(p->mb, h, false);
 	}
 	err |= mbuf_write_str(p->mb, "]}\n");
 
@@ -1436,7 +1437,7 @@ static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 			continue;
 
 		p->err |= mbuf_write_str(p->mb, k++ ? "," : "");
-		p->err |= cb_json(p->mb, cb, false);
+		p->err |= api_cb_json(p->mb, cb, false);
 		/* the age, the time in this status (since the last
 		 * change), and the rule, for the queue's columns */
 		p->mb->pos = p->mb->end - 1;
@@ -1860,6 +1861,23 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 		s = require(aa, req, false);
 		if (s)
 			supervisor(aa, req, s);
+		return;
+	}
+
+	/* reports and the search (report.c), for the supervisor's
+	 * businesses only */
+	if (!pl_strcmp(rest, "api/reports") ||
+	    !pl_strcmp(rest, "api/search")) {
+		s = require(aa, req, false);
+		if (!s)
+			return;
+		if (!is_supervisor(s))
+			api_reply_error(req, 403, NULL, "forbidden", NULL,
+					"for supervisors");
+		else if (rest->p[4] == 'r')
+			api_report(api, req, s->businesses);
+		else
+			api_search(api, req, s->businesses);
 		return;
 	}
 

@@ -26,15 +26,23 @@ static const char common_hdrs[] =
 	"X-Content-Type-Options: nosniff\r\n";
 
 
-int api_reply_json(struct httpd_req *req, uint16_t status,
+int api_reply_body(struct httpd_req *req, uint16_t status, const char *ctype,
 		   const char *hdrs, const char *body, size_t len)
 {
 	char h[1024];
 
 	re_snprintf(h, sizeof(h), "%s%s", common_hdrs, hdrs ? hdrs : "");
 
-	return httpd_reply(req, status, status == 204 ? NULL :
-			   "application/json", h, body, len);
+	return httpd_reply(req, status, status == 204 ? NULL : ctype, h,
+			   body, len);
+}
+
+
+int api_reply_json(struct httpd_req *req, uint16_t status,
+		   const char *hdrs, const char *body, size_t len)
+{
+	return api_reply_body(req, status, "application/json", hdrs, body,
+			      len);
 }
 
 

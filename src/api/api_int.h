@@ -13,6 +13,7 @@
 struct httpd_req;
 struct mbuf;
 struct pl;
+struct callback;
 
 /* the rate limits' windows, and a day */
 enum {
@@ -79,6 +80,9 @@ bool api_origin_allowed_any(const struct api *api, const char *origin);
 /* replies: every API answer is JSON and never cached */
 int api_reply_json(struct httpd_req *req, uint16_t status,
 		   const char *hdrs, const char *body, size_t len);
+/* the same, with another content type (CSV) */
+int api_reply_body(struct httpd_req *req, uint16_t status, const char *ctype,
+		   const char *hdrs, const char *body, size_t len);
 int api_reply_error(struct httpd_req *req, uint16_t status,
 		    const char *hdrs, const char *code, const char *field,
 		    const char *message);
@@ -140,6 +144,8 @@ size_t api_greeting_body_limit(const struct api *api,
 /* agent.c: rest is the path after "/agent/" */
 int  api_agent_alloc(struct api *api);
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
+/* a callback as the desk shows it, with every event if events */
+int  api_cb_json(struct mbuf *mb, const struct callback *cb, bool events);
 bool api_agent_logged_in(const struct api *api, const char *agent_id);
 void api_agent_logout(struct api *api, const char *agent_id);
 /* the agent's desk sockets that are a phone: how many; send to them */
@@ -154,6 +160,14 @@ void api_business_public(struct api *api, struct httpd_req *req,
 /* webhooks.c: biz the business id, rest "webhooks[/WID]" */
 void api_webhooks(struct api *api, struct httpd_req *req,
 		  const struct pl *biz, const struct pl *rest);
+
+/*
+ * report.c: GET /v1/admin/reports and /v1/admin/callbacks/search, and
+ * the supervisors' /agent/api/reports and /agent/api/search; scope: the
+ * businesses they may see (space-separated; NULL: every one).
+ */
+void api_report(struct api *api, struct httpd_req *req, const char *scope);
+void api_search(struct api *api, struct httpd_req *req, const char *scope);
 
 /* metrics.c: GET /metrics; own: on metrics_listen */
 void api_metrics(struct api *api, struct httpd_req *req, bool own);

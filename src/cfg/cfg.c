@@ -236,6 +236,9 @@ static const struct cfg_key business_keys[] = {
 	{"voice_in_browser", CFG_STR, "offered", 0, 0,
 	 "the widget's Talk now in the browser: off, offered or only "
 	 "(with rtpengine)"},
+	{"sla_seconds", CFG_INT, "60", 1, 86400,
+	 "reports count a callback connected within this many seconds "
+	 "of the request as within the service level"},
 };
 
 /* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */

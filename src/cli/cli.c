@@ -1,6 +1,6 @@
 /*
  * cli: the `beckon` commands that manage a running server through its
- * admin API (business, agent, rule, callbacks, webhook). Each command is
+ * admin API (business, agent, rule, callbacks, webhook, report). Each command is
  * one or two HTTP requests made with libre's HTTP client on a short-lived
  * event loop; answers are printed as tables (lists) or "field: value"
  * lines (one record), and errors as the server's message with a non-zero
@@ -53,6 +53,13 @@ static const char *const cols_webhooks[] = {
 static const char *const cols_deliveries[] = {
 	"seq", "event_id", "type", "callback_id", "state", "attempts",
 	"last_status", "last_error", NULL};
+/* a report's columns after its period (and breakdown key) */
+static const char *const report_counts[] = {
+	"requested", "connected", "connected_60s", "connected_sla",
+	"median_connect_s", "p90_connect_s", "abandoned", "failed",
+	"canceled", "sales"};
+static const char *const report_options[] = {
+	"business", "from", "to", "by", "breakdown", NULL};
 static const char *const cols_callbacks[] = {
 	"id", "business", "status", "position", "phone", "created_at",
 	"scheduled_for", "agent_key", NULL};
@@ -84,6 +91,10 @@ static void usage(FILE *f)
 		"  rule list [BUSINESS] | show ID | set ID --KEY VALUE ... | "
 		"rm ID\n"
 		"  callbacks                           the live queue\n"
+		"  report [--business ID] [--from YYYY-MM-DD] [--to ...] "
+		"[--by day|week|month|range]\n"
+		"         [--breakdown business|agent|key|page|hour] [--csv]"
+		"\n"
 		"  webhook add BUSINESS --url URL [--events E,E] "
 		"[--secret S] [--enabled false]\n"
 		"  webhook list BUSINESS | set BUSINESS ID --KEY VALUE ... | "
@@ -720,6 +731,61 @@ static int cmd_rule(struct cli *c, int argc, char **argv)
 }
 
 
+/*
+ * beckon report [--KEY VALUE ...] [--csv]: GET /v1/admin/reports, as a
+ * table (one line per row, tab-separated) or the server's CSV as is.
+ */
+static int cmd_report(struct cli *c, int argc, char **argv)
+{
+	const char *cols[16] = {"period"};
+	char path[1024];
+	size_t n = 1, i;
+	bool csv = false;
+	int a, len;
+
+	len = re_snprintf(path, sizeof(path), "/v1/admin/reports?");
+	for (a = 0; a < argc; a++) {
+		const char *o = argv[a] + 2;
+		struct pl v;
+
+		if (!strcmp(argv[a], "--csv")) {
+			csv = true;
+			continue;
+		}
+		for (i = 0; report_options[i] && (strncmp(argv[a], "--", 2) ||
+			     strcmp(o, report_options[i])); i++)
+			;
+		if (!report_options[i] || a + 1 == argc)
+			return usage_error("report: unexpected '%s'", argv[a]);
+		pl_set_str(&v, argv[++a]);
+		len += re_snprintf(path + len, sizeof(path) - (size_t)len,
+				   "%s=%H&", o, uri_param_escape, &v);
+		if (!strcmp(o, "breakdown")) {
+			cols[1] = argv[a];
+			n = 2;
+		}
+	}
+	if (csv)
+		re_snprintf(path + len, sizeof(path) - (size_t)len,
+			    "format=csv");
+
+	if (request(c, "GET", path, NULL, NULL))
+		return 1;
+	if (c->status >= 300)
+		return print_error(c);
+	if (csv) {
+		fwrite(c->body->buf, 1, c->body->end, stdout);
+		return 0;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(report_counts); i++)
+		cols[n++] = report_counts[i];
+	cols[n] = NULL;
+
+	return print_list(c, "rows", cols);
+}
+
+
 /* beckon webhook add|list|set|rm BUSINESS ...: the business's webhooks */
 static int cmd_webhook(struct cli *c, int argc, char **argv)
 {
@@ -806,6 +872,8 @@ static int run(struct cli *c, int argc, char **argv)
 		return cmd_rule(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "webhook"))
 		return cmd_webhook(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "callbacks") && argc == 1)
 		return get(c, "/v1/admin/callbacks", "callbacks",
 			   cols_callbacks);
@@ -860,7 +928,7 @@ bool cli_is_command(const char *cmd)
 {
 	return cmd && (!strcmp(cmd, "business") || !strcmp(cmd, "agent") ||
 		       !strcmp(cmd, "rule") || !strcmp(cmd, "callbacks") ||
-		       !strcmp(cmd, "webhook") ||
+		       !strcmp(cmd, "webhook") || !strcmp(cmd, "report") ||
 		       !strcmp(cmd, "--server") || !strcmp(cmd, "--token"));
 }
 

@@ -50,6 +50,7 @@ static const struct store_field business_fieldv[] = {
 	INT(business, announce_every, "60", 0, 3600),
 	INT(business, human_check, "0", 0, 60),
 	STR(business, voice_in_browser, "offered"),
+	INT(business, sla_seconds, "60", 1, 86400),
 };
 
 static const struct store_field agent_fieldv[] = {

@@ -362,6 +362,10 @@ static const char *const migrations[] = {
 	 *     itself (endpoint "desk" needs no column) */
 	"ALTER TABLE agents ADD COLUMN auto_answer INTEGER NOT NULL"
 	"  DEFAULT 0;",
+
+	/* 17: the service level reports count connections within */
+	"ALTER TABLE businesses ADD COLUMN sla_seconds INTEGER NOT NULL"
+	"  DEFAULT 60;",
 };
 
 

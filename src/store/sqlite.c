@@ -74,6 +74,8 @@ enum stmt_id {
 	S_OUTBOX_DONE,
 	S_OUTBOX_LIST,
 	S_OUTBOX_REPLAY,
+	S_REPORT_ROWS,
+	S_SEARCH,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -277,6 +279,44 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_OUTBOX_REPLAY] =
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
 		" WHERE webhook_id = ?1 AND seq = ?2",
+	/* reports: ?1, ?2 the ids that bound the range (ids start with
+	 * their creation time: the primary key reads it), ?3, ?4 the times */
+	[S_REPORT_ROWS] =
+		"SELECT c.business_id, CASE ?6 WHEN 1 THEN c.agent_id"
+		"  WHEN 2 THEN c.agent_key WHEN 3 THEN c.page_url END,"
+		" c.created_at, c.status,"
+		" (SELECT min(e.t) FROM events AS e WHERE e.callback_id = c.id"
+		"  AND e.type = 'bridged') - c.created_at,"
+		" o.disposition = 'sale', o.currency, o.amount_cents"
+		" FROM callbacks AS c"
+		" LEFT JOIN outcomes AS o ON o.callback_id = c.id"
+		" WHERE c.id >= ?1 AND c.id < ?2"
+		" AND c.created_at >= ?3 AND c.created_at < ?4"
+		" AND (?5 IS NULL OR instr(' ' || ?5 || ' ',"
+		"  ' ' || c.business_id || ' ') > 0)",
+	/* the search: S_CALLBACK_GET's columns */
+	[S_SEARCH] =
+		"SELECT id, business_id, phone, status, open, created_at,"
+		" updated_at, scheduled_for, page_url, page_title, name, note,"
+		" agent_key, priority, attempts, agent_id, rule_id,"
+		" lease_until, ended_reason,"
+		" (SELECT json_object('disposition', o.disposition, 'agent',"
+		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
+		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
+		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
+		"  FROM outcomes AS o WHERE o.callback_id = c.id)"
+		" FROM callbacks AS c"
+		" WHERE c.id >= ?1 AND c.id < min(?2, coalesce(?10, ?2))"
+		" AND c.created_at >= ?3 AND c.created_at < ?4"
+		" AND (?5 IS NULL OR instr(' ' || ?5 || ' ',"
+		"  ' ' || c.business_id || ' ') > 0)"
+		" AND (?6 IS NULL OR c.business_id = ?6)"
+		" AND (?7 IS NULL OR c.phone LIKE '%' || ?7)"
+		" AND (?8 IS NULL OR c.status = ?8)"
+		" AND (?9 IS NULL OR c.agent_id = ?9 OR EXISTS (SELECT 1"
+		"  FROM outcomes AS o WHERE o.callback_id = c.id"
+		"  AND o.agent_id = ?9))"
+		" ORDER BY c.id DESC LIMIT ?11",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -306,6 +346,8 @@ enum op_kind {
 	OP_OUTBOX_DONE,
 	OP_OUTBOX_LIST,
 	OP_OUTBOX_REPLAY,
+	OP_REPORT_ROWS,
+	OP_SEARCH,
 };
 
 struct sqlite_be {
@@ -342,6 +384,8 @@ struct op {
 	int64_t since;
 	struct outbox_result ob;  /* ob.error is an owned copy */
 	size_t max;               /* rows at most */
+	struct callback_search sq;    /* strings are owned copies */
+	enum store_report_key rkey;
 
 	/* results */
 	struct callback_created created;
@@ -2054,6 +2098,127 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 }
 
 
+/* ---- reports and the search ---- */
+
+static void report_row_destructor(void *arg)
+{
+	struct report_row *r = arg;
+
+	mem_deref(r->business);
+	mem_deref(r->key);
+}
+
+
+/* The ids that bound [lo, hi): those api_new_id makes start with the
+ * time in 12 hex digits. */
+static void range_ids(char *lo_id, char *hi_id, size_t sz, int64_t lo,
+		      int64_t hi)
+{
+	re_snprintf(lo_id, sz, "cb_%012llx", (unsigned long long)lo);
+	re_snprintf(hi_id, sz, "cb_%012llx", (unsigned long long)hi);
+}
+
+
+static int report_row_read(struct report_row **rp, sqlite3_stmt *s)
+{
+	struct report_row *r = mem_zalloc(sizeof(*r), report_row_destructor);
+	int err = 0;
+
+	if (!r)
+		return ENOMEM;
+
+	err |= col_dup(&r->business, s, 0);
+	err |= col_dup(&r->key, s, 1);
+	r->created_at = sqlite3_column_int64(s, 2);
+	str_bcpy(r->status, (const char *)sqlite3_column_text(s, 3),
+		 sizeof(r->status));
+	r->connect_ms = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 :
+		sqlite3_column_int64(s, 4);
+	r->sale = sqlite3_column_int(s, 5) != 0;
+	if (r->sale && sqlite3_column_text(s, 6))
+		str_bcpy(r->currency, (const char *)sqlite3_column_text(s, 6),
+			 sizeof(r->currency));
+	r->amount_cents = r->sale ? sqlite3_column_int64(s, 7) : 0;
+	if (err) {
+		mem_deref(r);
+		return ENOMEM;
+	}
+	*rp = r;
+
+	return 0;
+}
+
+
+static int do_report_rows(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_REPORT_ROWS);
+	char lo_id[ID_LEN], hi_id[ID_LEN];
+	int rc, err = 0;
+
+	if (!s)
+		return EIO;
+
+	range_ids(lo_id, hi_id, sizeof(lo_id), op->sq.lo, op->sq.hi);
+	bind_text(s, 1, lo_id);
+	bind_text(s, 2, hi_id);
+	sqlite3_bind_int64(s, 3, op->sq.lo);
+	sqlite3_bind_int64(s, 4, op->sq.hi);
+	bind_text(s, 5, op->sq.scope);
+	sqlite3_bind_int(s, 6, (int)op->rkey);
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (op->objn >= op->max) {
+			err = E2BIG;
+			break;
+		}
+		err = objv_grow(op);
+		if (!err)
+			err = report_row_read((struct report_row **)
+					      &op->objv[op->objn], s);
+		if (err)
+			break;
+		op->objn++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = EIO;
+	sqlite3_reset(s);
+
+	return err;
+}
+
+
+static int do_search(struct sqlite_be *be, struct op *op)
+{
+	sqlite3_stmt *s = stmt_get(be, S_SEARCH);
+	const struct callback_search *q = &op->sq;
+	char lo_id[ID_LEN], hi_id[ID_LEN];
+	size_t i;
+	int err;
+
+	if (!s)
+		return EIO;
+
+	range_ids(lo_id, hi_id, sizeof(lo_id), q->lo, q->hi);
+	bind_text(s, 1, lo_id);
+	bind_text(s, 2, hi_id);
+	sqlite3_bind_int64(s, 3, q->lo);
+	sqlite3_bind_int64(s, 4, q->hi);
+	bind_text(s, 5, q->scope);
+	bind_text(s, 6, q->business);
+	bind_text(s, 7, q->digits);
+	bind_text(s, 8, q->status);
+	bind_text(s, 9, q->agent);
+	bind_text(s, 10, q->before);
+	sqlite3_bind_int64(s, 11, (int64_t)q->max);
+
+	err = read_callbacks(op, s);
+	for (i = 0; !err && i < op->objn; i++)
+		err = load_events(be, op->objv[i], false);
+
+	return err;
+}
+
+
 /* ---- the webhook outbox ---- */
 
 static void outbox_row_destructor(void *arg)
@@ -2229,6 +2394,8 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_OUTBOX_DONE:   return do_outbox_done(be, op);
 	case OP_OUTBOX_LIST:   return do_outbox_list(be, op);
 	case OP_OUTBOX_REPLAY: return do_outbox_replay(be, op);
+	case OP_REPORT_ROWS:   return do_report_rows(be, op);
+	case OP_SEARCH:        return do_search(be, op);
 	}
 
 	return EINVAL;
@@ -2247,6 +2414,8 @@ static void op_clear_results(struct op *op)
 	case OP_HISTORY:
 	case OP_OUTBOX_DUE:
 	case OP_OUTBOX_LIST:
+	case OP_REPORT_ROWS:
+	case OP_SEARCH:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
 		break;
@@ -2288,6 +2457,8 @@ static bool op_writes(const struct op *op)
 	case OP_FIGURES:
 	case OP_OUTBOX_DUE:
 	case OP_OUTBOX_LIST:
+	case OP_REPORT_ROWS:
+	case OP_SEARCH:
 		return false;
 
 	default:
@@ -2331,6 +2502,8 @@ static void op_complete(struct op *op)
 	case OP_HISTORY:
 	case OP_OUTBOX_DUE:
 	case OP_OUTBOX_LIST:
+	case OP_REPORT_ROWS:
+	case OP_SEARCH:
 		((store_list_h *)op->h)(op->err, op->objv,
 					op->err ? 0 : op->objn, op->arg);
 		break;
@@ -2542,6 +2715,12 @@ static void op_destructor(void *arg)
 	mem_deref(op->token_hash);
 	mem_deref(op->created.answer);
 	mem_deref(op->cb);
+	mem_deref((char *)op->sq.scope);
+	mem_deref((char *)op->sq.business);
+	mem_deref((char *)op->sq.digits);
+	mem_deref((char *)op->sq.status);
+	mem_deref((char *)op->sq.agent);
+	mem_deref((char *)op->sq.before);
 	if (op->kind == OP_INTAKE)
 		intake_destructor(op);
 }
@@ -2889,6 +3068,59 @@ static int be_figures(void *ctx, const char *business, int64_t since,
 }
 
 
+static int be_report_rows(void *ctx, const char *scope, int64_t lo,
+			  int64_t hi, enum store_report_key key, size_t max,
+			  store_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_REPORT_ROWS, (void *)h, arg);
+
+	if (!op)
+		return ENOMEM;
+
+	op->sq.lo = lo;
+	op->sq.hi = hi;
+	op->rkey = key;
+	op->max = max;
+	if (dup_opt(&op->sq.scope, scope)) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
+static int be_callbacks_search(void *ctx, const struct callback_search *q,
+			       store_list_h *h, void *arg)
+{
+	struct op *op = op_new(OP_SEARCH, (void *)h, arg);
+	struct callback_search *c;
+	int err = 0;
+
+	if (!op)
+		return ENOMEM;
+
+	c = &op->sq;
+	c->lo = q->lo;
+	c->hi = q->hi;
+	c->max = q->max;
+	err |= dup_opt(&c->scope, q->scope);
+	err |= dup_opt(&c->business, q->business);
+	err |= dup_opt(&c->digits, q->digits);
+	err |= dup_opt(&c->status, q->status);
+	err |= dup_opt(&c->agent, q->agent);
+	err |= dup_opt(&c->before, q->before);
+	if (err) {
+		mem_deref(op);
+		return ENOMEM;
+	}
+	op_queue(ctx, op);
+
+	return 0;
+}
+
+
 static int be_outbox_due(void *ctx, int64_t now, size_t max,
 			 store_list_h *h, void *arg)
 {
@@ -3210,6 +3442,8 @@ const struct store_backend store_sqlite = {
 	.callback_history = be_callback_history,
 	.outcome_put = be_outcome_put,
 	.figures = be_figures,
+	.report_rows = be_report_rows,
+	.callbacks_search = be_callbacks_search,
 	.outbox_due = be_outbox_due,
 	.outbox_done = be_outbox_done,
 	.outbox_list = be_outbox_list,

@@ -193,6 +193,29 @@ int store_figures(struct store *st, const char *business, int64_t since,
 }
 
 
+int store_report_rows(struct store *st, const char *scope, int64_t lo,
+		      int64_t hi, enum store_report_key key, size_t max,
+		      store_list_h *h, void *arg)
+{
+	if (!st || lo >= hi || !max || !h)
+		return EINVAL;
+
+	return st->be->report_rows(st->ctx, scope, lo, hi, key, max, h,
+				   arg);
+}
+
+
+int store_callbacks_search(struct store *st,
+			   const struct callback_search *q,
+			   store_list_h *h, void *arg)
+{
+	if (!st || !q || q->lo >= q->hi || !q->max || !h)
+		return EINVAL;
+
+	return st->be->callbacks_search(st->ctx, q, h, arg);
+}
+
+
 int store_callback_history(struct store *st, const char *business,
 			   const char *phone, size_t max, store_list_h *h,
 			   void *arg)

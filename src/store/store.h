@@ -117,6 +117,8 @@ struct business {
 	int64_t announce_every;   /* seconds between them (0: once) */
 	int64_t human_check;      /* seconds to press 1 (0: no guard) */
 	char *voice_in_browser;   /* off, offered, only (with rtpengine) */
+	int64_t sla_seconds;      /* reports: connected within this is
+				   * within the service level */
 };
 
 int business_alloc(struct business **bp);
@@ -422,6 +424,56 @@ struct figures {
 typedef void (store_figures_h)(int err, const struct figures *f, void *arg);
 int  store_figures(struct store *st, const char *business, int64_t since,
 		   store_figures_h *h, void *arg);
+
+/*
+ * Reports (src/report): one row per callback created in [lo, hi) ms, of
+ * the businesses in scope (space-separated ids; NULL: every one), with
+ * the one text column the report breaks down by. At most max rows:
+ * E2BIG beyond (the caller narrows the range). Callback ids start with
+ * their creation time, so the range is read from the primary key.
+ */
+enum store_report_key {
+	SRK_NONE = 0,
+	SRK_AGENT,
+	SRK_KEY,                  /* the page's agent key (a team) */
+	SRK_PAGE,                 /* page_url */
+};
+
+struct report_row {
+	char *business;
+	char *key;                /* the column asked for, or NULL */
+	int64_t created_at;       /* ms */
+	int64_t connect_ms;       /* request to first bridge; -1: never */
+	char status[16];
+	bool sale;                /* its wrap-up says sale */
+	char currency[4];         /* of the sale's amount, "" none */
+	int64_t amount_cents;
+};
+
+int  store_report_rows(struct store *st, const char *scope, int64_t lo,
+		       int64_t hi, enum store_report_key key, size_t max,
+		       store_list_h *h, void *arg);
+
+/*
+ * The supervisors' search: callbacks (whole, with every event and the
+ * wrap-up) created in [lo, hi) ms, newest first, at most max, each
+ * filter applied when not NULL; before: only ids below it (the next
+ * page).
+ */
+struct callback_search {
+	const char *scope;        /* space-separated business ids */
+	const char *business;
+	const char *digits;       /* the phone number ends with these */
+	const char *status;
+	const char *agent;        /* had it, or recorded its wrap-up */
+	const char *before;
+	int64_t lo, hi;
+	size_t max;
+};
+
+int  store_callbacks_search(struct store *st,
+			    const struct callback_search *q,
+			    store_list_h *h, void *arg);
 
 /* A customer's earlier (closed) callbacks, newest first, without events. */
 int  store_callback_history(struct store *st, const char *business,

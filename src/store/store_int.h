@@ -31,6 +31,11 @@ struct store_backend {
 			     store_done_h *h, void *arg);
 	int  (*figures)(void *be, const char *business, int64_t since,
 			store_figures_h *h, void *arg);
+	int  (*report_rows)(void *be, const char *scope, int64_t lo,
+			    int64_t hi, enum store_report_key key,
+			    size_t max, store_list_h *h, void *arg);
+	int  (*callbacks_search)(void *be, const struct callback_search *q,
+				 store_list_h *h, void *arg);
 	int  (*callback_history)(void *be, const char *business,
 				  const char *phone, size_t max,
 				  store_list_h *h, void *arg);

@@ -9,6 +9,7 @@ import {Live} from './live.js';
 import {createDesk} from './desk.js';
 import {createPhone} from './phone.js';
 import {createSupervisor} from './supervisor.js';
+import './reports.js';    // the supervisor's Reports and Find callbacks
 
 let me = null;
 let noticeTimer = 0;
