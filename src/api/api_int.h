@@ -40,6 +40,7 @@ struct api {
 	const struct cfg *cfg;
 	struct store *st;
 	struct httpd *httpd;
+	struct httpd *https;      /* https_listen, or NULL */
 	struct limit *limit_phone;     /* per business and phone, a day */
 	struct limit *limit_ip;        /* per business and address, a minute */
 	struct hash *biz;         /* struct api_biz by id */
