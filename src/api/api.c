@@ -451,7 +451,10 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 		token_hash_hex(api->metrics_hash, tok, strlen(tok));
 	tmr_init(&api->sweep);
 
-	err = hash_alloc(&api->biz, 64);
+	err = api_ice_check(cfg_str(cfg, "ice_servers"),
+			    *cfg_str(cfg, "turn_secret") != '\0');
+	if (!err)
+		err = hash_alloc(&api->biz, 64);
 	if (!err)
 		err = tz_registry_alloc(&api->tz, NULL);
 	if (!err)

@@ -100,6 +100,19 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 void api_callback_delete(struct api *api, struct httpd_req *req,
 			 const struct pl *id);
 
+/*
+ * ice.c: the STUN/TURN servers of ice_servers for a browser's
+ * RTCPeerConnection. api_ice_check: the list (space-separated stun:,
+ * stuns:, turn:, turns: URLs, bounded) is valid, TURN only with
+ * turn_secret; logs what is wrong. api_ice_json: the JSON array for
+ * RTCPeerConnection's iceServers, with TURN credentials minted for user
+ * (a callback's id, an agent's): the visitor's offer carries it, and the
+ * desk's phone can hand the same to its page.
+ */
+struct mbuf;
+int api_ice_check(const char *list, bool have_secret);
+int api_ice_json(const struct api *api, struct mbuf *mb, const char *user);
+
 /* voice.c: the visitors' calls in the browser */
 bool api_voice_available(const struct api *api);
 int  api_voice_add(struct api *api, const char *id, const char *business,

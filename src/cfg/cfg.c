@@ -165,6 +165,12 @@ static const struct cfg_key keys[] = {
 	{"rtpengine", CFG_STR, "", 0, 0,
 	 "rtpengine's ng control address for voice in the browser "
 	 "(WebRTC), udp:IP:PORT (empty: no WebRTC)"},
+	{"ice_servers", CFG_STR, "", 0, 0,
+	 "STUN/TURN servers handed to browsers for voice, space-separated "
+	 "stun:, stuns:, turn:, turns: URLs (at most 8)"},
+	{"turn_secret", CFG_STR, "", 0, 0,
+	 "the TURN server's shared secret (coturn static-auth-secret): "
+	 "browsers get short-lived TURN credentials (never logged)"},
 
 	/* store */
 	{"commit_batch_max", CFG_INT, "2000", 1, 100000,

@@ -10,8 +10,9 @@
 //   node voice.mjs URL MIC_WAV OUT_DIR
 //
 // OUT_DIR gets heard.wav, marks.json (seconds into heard.wav when the
-// callback was seen connected, the page's inbound RTP statistics) and
-// id (the callback's).
+// callback was seen connected, the page's inbound RTP statistics), id
+// (the callback's) and ice.json (the offer's ice_servers, and the
+// RTCPeerConnection's configuration made from them).
 import fs from 'node:fs';
 import http from 'node:http';
 import { launch, ok, check, HEAR_JS, wav } from './lib.mjs';
@@ -27,9 +28,13 @@ let pc, ws;
 ${HEAR_JS}
 window.log = [];
 
-async function answer(sdp) {
+async function answer(sdp, ice) {
 	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
-	pc = new RTCPeerConnection({iceServers: []});
+	// the servers the offer carried, as the widget takes them (a TURN
+	// entry without credentials would throw here)
+	window.ice = ice;
+	pc = new RTCPeerConnection({iceServers: ice || []});
+	window.iceConfig = pc.getConfiguration().iceServers;
 	pc.ontrack = (e) => {
 		// a remote track is decoded only with a sink
 		const a = document.body.appendChild(
@@ -64,7 +69,7 @@ window.talk = async () => {
 		const m = JSON.parse(e.data);
 		window.log.push(m.type);
 		if (m.type === 'offer')
-			answer(m.sdp);
+			answer(m.sdp, m.ice_servers);
 	};
 	await new Promise((ok, ko) => {
 		ws.onopen = ok;
@@ -168,6 +173,9 @@ try {
 		'base64');
 	fs.writeFileSync(`${outDir}/heard.wav`, wav(pcm, 8000));
 	fs.writeFileSync(`${outDir}/marks.json`, JSON.stringify(marks));
+	fs.writeFileSync(`${outDir}/ice.json`, JSON.stringify(
+		await page.evaluate(() => ({offered: window.ice,
+			used: window.iceConfig}))));
 
 	const closed = Date.now();
 	await page.close();
