@@ -2,11 +2,12 @@
  * Voice in the browser: a visitor's call over a WebSocket of its own,
  * /v1/callbacks/ID/voice?secret=S. The POST that created the callback
  * with "voice":"browser" got S, once; only its hash is kept here, in
- * memory, for as long as the call may still come (a callback dispatched
- * after a restart finds no secret and its browser leg times out). With
- * the secret, the socket receives the dialer's offer for the customer's
- * webrtc leg ({"type":"offer","sdp":...,"ice_servers":[...]}, the
- * STUN/TURN servers for its RTCPeerConnection, ice.c) and sends back the browser's
+ * memory, for as long as the call may still come (so the ACD never
+ * retries such a callback, and fails one still waiting at a restart:
+ * acd.c, in_browser). With the secret, the socket receives the dialer's
+ * offer for the customer's webrtc leg ({"type":"offer","sdp":...,
+ * "ice_servers":[...]}, the STUN/TURN servers for its RTCPeerConnection,
+ * ice.c) and sends back the browser's
  * {"type":"answer","sdp":...} or {"type":"hangup"}; a socket that
  * closes hangs the leg up at once. Nothing else comes from the browser:
  * never a destination.
