@@ -69,6 +69,9 @@ ended() {
 	[ ! -e "$T/run/var/rtpengine.pid" ] || fail "$1: pid file left"
 	grep -q "run: rtpengine stopped" "$T/$1.log" ||
 		fail "$1: the script did not stop rtpengine"
+	if grep -q "Sanitizer\|runtime error" "$T/$1.log"; then
+		fail "$1: sanitizer report in the log"
+	fi
 }
 
 RTPE_NG_PORT=$(free_port)
