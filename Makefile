@@ -1,6 +1,7 @@
 # beckon: the two commands a newcomer needs are `make run` and `make test`.
 #
 #   make run              build, then start the server with the demo data
+#                         (and rtpengine, for voice in the browser)
 #   make test             build, then run every test (ctest)
 #   make test SANITIZE=1  the same tests built with ASan + UBSan
 #   make install          install under PREFIX (/usr/local), inside DESTDIR
@@ -49,9 +50,10 @@ build: deps
 		-DBECKON_SANITIZE=$(SANITIZE) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# beside an rtpengine on loopback for voice in the browser, stopped with
+# it (scripts/run.sh)
 run: build
-	@mkdir -p var
-	./$(BUILD_DIR)/beckon serve $(RUN_ARGS)
+	@sh scripts/run.sh $(BUILD_DIR) $(RUN_ARGS)
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)

@@ -13,6 +13,7 @@ set -e
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
+libssl-dev openssl
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
 rtpengine-daemon cppcheck prometheus groff-base
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"

@@ -671,11 +671,26 @@ static void release_agent(struct acd_cb *c, const char *reason)
 }
 
 
+/*
+ * A visitor's call in the browser (no phone) reaches a page only over
+ * the voice socket its POST opened, authorised by a secret whose hash
+ * lives in this process's memory (api/voice.c) and dies with the page or
+ * the process. So it is never retried: a later attempt would dial a
+ * webrtc leg no page can answer, holding an agent for nothing. It fails
+ * at once with its reason; the visitor asks again from the page.
+ */
+static bool in_browser(const struct acd_cb *c)
+{
+	return !*c->cb->phone;
+}
+
+
 /* After an unsuccessful attempt: another one later, or failed. */
 static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
 {
 	const struct business *b = biz_find(c->acd, c->cb->business);
-	int64_t max = b ? b->retry_attempts : 3;
+	int64_t max = in_browser(c) ? c->cb->attempts :
+		b ? b->retry_attempts : 3;
 	struct callback_change chg;
 	char data[160], at[40];
 	int64_t now = time_now_ms();
@@ -1845,6 +1860,14 @@ int acd_start(struct acd *acd)
 		struct acd_cb *c = le->data;
 
 		le = le->next;
+		/* no page can be on a voice socket of the process gone */
+		if (in_browser(c) && (!strcmp(c->cb->status, "queued") ||
+				      !strcmp(c->cb->status, "scheduled"))) {
+			log_warn("%s: a call in the browser whose page was on "
+				 "the stopped process: failed", c->cb->id);
+			cb_retry_or_fail(c, "browser_gone", 0);
+			continue;
+		}
 		if (!strcmp(c->cb->status, "queued") ||
 		    !strcmp(c->cb->status, "scheduled"))
 			continue;

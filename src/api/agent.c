@@ -338,9 +338,12 @@ static void job_done(int id, void *data, void *arg)
 		goto out;
 	}
 
+	/* over HTTPS the browser must never send it in the clear */
 	re_snprintf(hdrs, sizeof(hdrs), "Set-Cookie: %s=%s; Path=/; "
-		    "HttpOnly; SameSite=Strict; Max-Age=%d\r\n",
-		    cookie_name, tok, SESSION_MS / 1000);
+		    "HttpOnly; SameSite=Strict;%s Max-Age=%d\r\n",
+		    cookie_name, tok,
+		    httpd_req_secure(j->req) ? " Secure;" : "",
+		    SESSION_MS / 1000);
 	reply_obj(j->req, 200, hdrs, mb);
 	sodium_memzero(tok, sizeof(tok));
 

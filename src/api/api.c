@@ -418,6 +418,7 @@ static void api_destructor(void *arg)
 	api_desk_close_all(api);
 	mem_deref(api->demo);
 	mem_deref(api->metrics);
+	mem_deref(api->https);
 	mem_deref(api->httpd);
 	hash_flush(api->biz);
 	mem_deref(api->biz);
@@ -459,7 +460,10 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 		token_hash_hex(api->metrics_hash, tok, strlen(tok));
 	tmr_init(&api->sweep);
 
-	err = hash_alloc(&api->biz, 64);
+	err = api_ice_check(cfg_str(cfg, "ice_servers"),
+			    *cfg_str(cfg, "turn_secret") != '\0');
+	if (!err)
+		err = hash_alloc(&api->biz, 64);
 	if (!err)
 		err = tz_registry_alloc(&api->tz, NULL);
 	if (!err)
@@ -508,6 +512,65 @@ static size_t body_limit(const struct httpd_req *req, void *arg)
 }
 
 
+static void listen_conf(struct httpd_conf *conf, const struct cfg *cfg)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->max_body = (size_t)cfg_int(cfg, "http_max_body");
+	conf->body_limit = body_limit;
+	conf->max_header = 16384;
+	conf->max_conns = (unsigned)cfg_int(cfg, "http_max_conns");
+	conf->idle_timeout_ms =
+		(unsigned)cfg_int(cfg, "http_idle_timeout") * 1000;
+	conf->req_timeout_ms = 30000;
+	conf->backlog = (int)cfg_int(cfg, "listen_backlog");
+}
+
+
+/*
+ * https_listen: the same handler behind TLS, so every route and
+ * WebSocket is there too. Its certificate and key are checked before it
+ * listens; either set without https_listen is a mistake worth a word.
+ */
+static int tls_listen(struct api *api)
+{
+	const char *addr = cfg_str(api->cfg, "https_listen");
+	struct httpd_conf conf;
+	struct sa laddr;
+	char buf[64];
+	int err;
+
+	if (!*addr) {
+		if (*cfg_str(api->cfg, "tls_cert") ||
+		    *cfg_str(api->cfg, "tls_key"))
+			log_warn("tls_cert and tls_key are used only with "
+				 "https_listen, which is not set");
+		return 0;
+	}
+
+	/* checked by cfg: an address and port */
+	(void)sa_decode(&laddr, addr, strlen(addr));
+	listen_conf(&conf, api->cfg);
+	err = httpd_tls_alloc(&conf.tls, cfg_str(api->cfg, "tls_cert"),
+			      cfg_str(api->cfg, "tls_key"));
+	if (err)
+		return err;
+
+	err = httpd_alloc(&api->https, &laddr, &conf, request_handler, api);
+	mem_deref(conf.tls);
+	if (err) {
+		log_error("cannot listen on %s: %s",
+			  addr_str(buf, sizeof(buf), &laddr), strerror(err));
+		return err;
+	}
+
+	httpd_local(api->https, &laddr);
+	log_info("HTTPS listening on https://%s",
+		 addr_str(buf, sizeof(buf), &laddr));
+
+	return 0;
+}
+
+
 int api_listen(struct api *api)
 {
 	struct httpd_conf conf;
@@ -526,16 +589,7 @@ int api_listen(struct api *api)
 		return err;
 	}
 
-	memset(&conf, 0, sizeof(conf));
-	conf.max_body = (size_t)cfg_int(api->cfg, "http_max_body");
-	conf.body_limit = body_limit;
-	conf.max_header = 16384;
-	conf.max_conns = (unsigned)cfg_int(api->cfg, "http_max_conns");
-	conf.idle_timeout_ms =
-		(unsigned)cfg_int(api->cfg, "http_idle_timeout") * 1000;
-	conf.req_timeout_ms = 30000;
-	conf.backlog = (int)cfg_int(api->cfg, "listen_backlog");
-
+	listen_conf(&conf, api->cfg);
 	err = httpd_alloc(&api->httpd, &laddr, &conf, request_handler, api);
 	if (err) {
 		log_error("cannot listen on %s: %s",
@@ -546,6 +600,10 @@ int api_listen(struct api *api)
 	httpd_local(api->httpd, &laddr);
 	log_info("HTTP API listening on http://%s",
 		 addr_str(buf, sizeof(buf), &laddr));
+
+	err = tls_listen(api);
+	if (err)
+		return err;
 
 	return api_metrics_listen(api);
 }
@@ -573,6 +631,8 @@ void api_stop_listening(struct api *api)
 		httpd_stop_listening(api->demo);
 	if (api && api->metrics)
 		httpd_stop_listening(api->metrics);
+	if (api && api->https)
+		httpd_stop_listening(api->https);
 	if (api && api->httpd)
 		httpd_stop_listening(api->httpd);
 }
@@ -584,5 +644,6 @@ unsigned api_unanswered(const struct api *api)
 		return 0;
 
 	return httpd_unanswered(api->httpd) +
+		(api->https ? httpd_unanswered(api->https) : 0) +
 		(api->metrics ? httpd_unanswered(api->metrics) : 0);
 }

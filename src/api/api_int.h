@@ -42,6 +42,7 @@ struct api {
 	const struct cfg *cfg;
 	struct store *st;
 	struct httpd *httpd;
+	struct httpd *https;      /* https_listen, or NULL */
 	struct limit *limit_phone;     /* per business and phone, a day */
 	struct limit *limit_ip;        /* per business and address, a minute */
 	struct hash *biz;         /* struct api_biz by id */
@@ -104,6 +105,19 @@ void api_callback_get(struct api *api, struct httpd_req *req,
 		      const struct pl *id);
 void api_callback_delete(struct api *api, struct httpd_req *req,
 			 const struct pl *id);
+
+/*
+ * ice.c: the STUN/TURN servers of ice_servers for a browser's
+ * RTCPeerConnection. api_ice_check: the list (space-separated stun:,
+ * stuns:, turn:, turns: URLs, bounded) is valid, TURN only with
+ * turn_secret; logs what is wrong. api_ice_json: the JSON array for
+ * RTCPeerConnection's iceServers, with TURN credentials minted for user
+ * (a callback's id, an agent's): the visitor's offer carries it, and the
+ * desk's phone can hand the same to its page.
+ */
+struct mbuf;
+int api_ice_check(const char *list, bool have_secret);
+int api_ice_json(const struct api *api, struct mbuf *mb, const char *user);
 
 /* voice.c: the visitors' calls in the browser */
 bool api_voice_available(const struct api *api);

@@ -2,10 +2,12 @@
  * Voice in the browser: a visitor's call over a WebSocket of its own,
  * /v1/callbacks/ID/voice?secret=S. The POST that created the callback
  * with "voice":"browser" got S, once; only its hash is kept here, in
- * memory, for as long as the call may still come (a callback dispatched
- * after a restart finds no secret and its browser leg times out). With
- * the secret, the socket receives the dialer's offer for the customer's
- * webrtc leg ({"type":"offer","sdp":...}) and sends back the browser's
+ * memory, for as long as the call may still come (so the ACD never
+ * retries such a callback, and fails one still waiting at a restart:
+ * acd.c, in_browser). With the secret, the socket receives the dialer's
+ * offer for the customer's webrtc leg ({"type":"offer","sdp":...,
+ * "ice_servers":[...]}, the STUN/TURN servers for its RTCPeerConnection,
+ * ice.c) and sends back the browser's
  * {"type":"answer","sdp":...} or {"type":"hangup"}; a socket that
  * closes hangs the leg up at once. Nothing else comes from the browser:
  * never a destination.
@@ -114,13 +116,16 @@ int api_voice_add(struct api *api, const char *id, const char *business,
 
 static int send_offer(struct voice *v, const char *sdp)
 {
-	struct mbuf *mb = mbuf_alloc(strlen(sdp) + 64);
+	struct mbuf *mb = mbuf_alloc(strlen(sdp) + 512);
 	int err;
 
 	if (!mb)
 		return ENOMEM;
 	err = mbuf_write_str(mb, "{\"type\":\"offer\",\"sdp\":");
 	err |= form_json_str(mb, sdp);
+	/* the page makes its RTCPeerConnection with them, now */
+	err |= mbuf_write_str(mb, ",\"ice_servers\":");
+	err |= api_ice_json(v->api, mb, v->id);
 	err |= mbuf_write_str(mb, "}");
 	if (!err)
 		err = httpd_ws_send(v->ws, (const char *)mb->buf, mb->end);

@@ -21,6 +21,16 @@ static const struct cfg_key keys[] = {
 	/* server */
 	{"http_listen", CFG_ADDR, "127.0.0.1:8080", 0, 0,
 	 "address and port of the HTTP API, desktop and widget"},
+	{"https_listen", CFG_ADDR, "", 0, 0,
+	 "address and port of HTTPS: the same routes and WebSockets as "
+	 "http_listen, needed for the microphone away from localhost "
+	 "(empty: none)"},
+	{"tls_cert", CFG_STR, "", 0, 0,
+	 "PEM certificate of https_listen, the server's first, then its "
+	 "intermediates (e.g. fullchain.pem)"},
+	{"tls_key", CFG_STR, "", 0, 0,
+	 "PEM private key of tls_cert, not encrypted (read at start-up, "
+	 "never logged)"},
 	{"db", CFG_STR, "sqlite:var/beckon.db", 0, 0,
 	 "store URL: sqlite:PATH (postgres://... later)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
@@ -155,6 +165,12 @@ static const struct cfg_key keys[] = {
 	{"rtpengine", CFG_STR, "", 0, 0,
 	 "rtpengine's ng control address for voice in the browser "
 	 "(WebRTC), udp:IP:PORT (empty: no WebRTC)"},
+	{"ice_servers", CFG_STR, "", 0, 0,
+	 "STUN/TURN servers handed to browsers for voice, space-separated "
+	 "stun:, stuns:, turn:, turns: URLs (at most 8)"},
+	{"turn_secret", CFG_STR, "", 0, 0,
+	 "the TURN server's shared secret (coturn static-auth-secret): "
+	 "browsers get short-lived TURN credentials (never logged)"},
 
 	/* store */
 	{"commit_batch_max", CFG_INT, "2000", 1, 100000,

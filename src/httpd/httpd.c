@@ -111,6 +111,7 @@ static void conn_destructor(void *arg)
 		mem_deref(req);
 	}
 
+	mem_deref(c->tls);
 	mem_deref(c->tc);
 	mem_deref(c->rx);
 }
@@ -122,6 +123,7 @@ static void httpd_destructor(void *arg)
 	struct le *le;
 
 	mem_deref(h->ts);
+	mem_deref(h->conf.tls);
 
 	le = h->conns.head;
 	while (le) {
@@ -163,6 +165,9 @@ static void conn_linger(struct conn *c)
 
 	c->lingering = true;
 	c->rx = mem_deref(c->rx);
+	/* HTTPS: its close_notify goes out before the write side shuts;
+	 * what arrives after it is discarded undecrypted */
+	c->tls = mem_deref(c->tls);
 	if (fd >= 0)
 		(void)shutdown(fd, SHUT_WR);
 	tmr_start(&c->tmr, LINGER_MS, linger_timeout, c);
@@ -536,6 +541,16 @@ static void connect_handler(const struct sa *peer, void *arg)
 		return;
 	}
 
+	/* HTTPS: the handshake is read like a request, under the idle
+	 * timer; a failed one closes the connection (close_handler) */
+	if (h->conf.tls) {
+		err = tls_start_tcp(&c->tls, h->conf.tls, c->tc, 0);
+		if (err) {
+			conn_close(c);
+			return;
+		}
+	}
+
 	tcp_conn_txqsz_set(c->tc, 4 * 1024 * 1024);
 	conn_timer(c);
 }
@@ -652,6 +667,7 @@ int httpd_alloc(struct httpd **hp, const struct sa *laddr,
 		return ENOMEM;
 
 	h->conf = *conf;
+	h->conf.tls = mem_ref(conf->tls);
 	h->reqh = reqh;
 	h->arg = arg;
 
@@ -727,6 +743,12 @@ const struct sa *httpd_req_peer(const struct httpd_req *req)
 bool httpd_req_method_is(const struct httpd_req *req, const char *m)
 {
 	return req && !pl_strcmp(&req->head.method, m);
+}
+
+
+bool httpd_req_secure(const struct httpd_req *req)
+{
+	return req && req->h && req->h->conf.tls;
 }
 
 

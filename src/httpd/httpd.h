@@ -23,6 +23,7 @@
 
 struct sa;
 struct pl;
+struct tls;
 struct httpd;
 struct httpd_req;
 
@@ -44,9 +45,21 @@ struct httpd_conf {
 	int backlog;              /* of the listening socket (listen(2)) */
 	httpd_body_limit_h *body_limit;  /* NULL: max_body for all; its
 					    arg is the handler's */
+	struct tls *tls;          /* HTTPS with this context (held by the
+				     server); NULL: plain HTTP */
 };
 
 typedef void (httpd_req_h)(struct httpd_req *req, void *arg);
+
+/*
+ * A TLS server context (tls.c) from a PEM certificate chain and a PEM
+ * private key, for httpd_conf.tls. A file that is missing, unreadable,
+ * not PEM or encrypted, or a key that is not the certificate's, is
+ * refused with a log line naming the key and the file (never its
+ * contents). Only TLS 1.2 and later are offered.
+ */
+int  httpd_tls_alloc(struct tls **tlsp, const char *cert_file,
+		     const char *key_file);
 
 int  httpd_alloc(struct httpd **hp, const struct sa *laddr,
 		 const struct httpd_conf *conf, httpd_req_h *reqh, void *arg);
@@ -63,6 +76,8 @@ const struct pl *httpd_req_query(const struct httpd_req *req);
 const struct pl *httpd_req_body(const struct httpd_req *req);
 const struct sa *httpd_req_peer(const struct httpd_req *req);
 bool httpd_req_method_is(const struct httpd_req *req, const char *m);
+/* the request came over HTTPS (a cookie for it may be Secure) */
+bool httpd_req_secure(const struct httpd_req *req);
 /* the value of the first header called name (case-insensitive) */
 bool httpd_req_hdr(const struct httpd_req *req, const char *name,
 		   struct pl *val);

@@ -50,6 +50,7 @@ struct conn {
 	struct le le;
 	struct httpd *h;
 	struct tcp_conn *tc;
+	struct tls_conn *tls;    /* HTTPS: the TLS layer over tc */
 	struct sa peer;
 	struct tmr tmr;
 	struct mbuf *rx;

@@ -107,9 +107,13 @@ let pc, ws;
 ${HEAR_JS}
 window.log = [];
 
-async function answer(sdp) {
+async function answer(sdp, ice) {
 	const mic = await navigator.mediaDevices.getUserMedia({audio: true});
-	pc = new RTCPeerConnection({iceServers: []});
+	// the servers the offer carried, as the widget takes them (a TURN
+	// entry without credentials would throw here)
+	window.ice = ice;
+	pc = new RTCPeerConnection({iceServers: ice || []});
+	window.iceConfig = pc.getConfiguration().iceServers;
 	pc.ontrack = (e) => {
 		// a remote track is decoded only with a sink
 		const a = document.body.appendChild(
@@ -144,7 +148,7 @@ window.talk = async () => {
 		const m = JSON.parse(e.data);
 		window.log.push(m.type);
 		if (m.type === 'offer')
-			answer(m.sdp);
+			answer(m.sdp, m.ice_servers);
 	};
 	await new Promise((ok, ko) => {
 		ws.onopen = ok;

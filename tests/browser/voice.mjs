@@ -10,8 +10,9 @@
 //   node voice.mjs URL MIC_WAV OUT_DIR
 //
 // OUT_DIR gets heard.wav, marks.json (seconds into heard.wav when the
-// callback was seen connected, the page's inbound RTP statistics) and
-// id (the callback's).
+// callback was seen connected, the page's inbound RTP statistics), id
+// (the callback's) and ice.json (the offer's ice_servers, and the
+// RTCPeerConnection's configuration made from them).
 import fs from 'node:fs';
 import http from 'node:http';
 import { launch, ok, check, VISITOR_JS, wav } from './lib.mjs';
@@ -100,6 +101,9 @@ try {
 		'base64');
 	fs.writeFileSync(`${outDir}/heard.wav`, wav(pcm, 8000));
 	fs.writeFileSync(`${outDir}/marks.json`, JSON.stringify(marks));
+	fs.writeFileSync(`${outDir}/ice.json`, JSON.stringify(
+		await page.evaluate(() => ({offered: window.ice,
+			used: window.iceConfig}))));
 
 	const closed = Date.now();
 	await page.close();

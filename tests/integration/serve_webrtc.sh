@@ -5,7 +5,9 @@
 # it to alice, a registered baresip softphone (880 Hz), and the page
 # takes the offer over its voice socket (tests/browser/voice.mjs). Each
 # hears the other (tests/sipp/lib/tones.py on the page's received audio
-# and alice's dump); a stranger with the id but not the secret is
+# and alice's dump); the offer hands the page ice_servers (a STUN server
+# of tests/lib/stun.py, TURN with credentials of turn_secret); a
+# stranger with the id but not the secret is
 # refused (401); the tab closed mid-call ends the call at once and
 # rtpengine keeps nothing. Then refusals: no rtpengine (409
 # voice_unavailable, the phone path unchanged), a business with
@@ -19,9 +21,17 @@ sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
 TONES="python3 $SIPP_CASES/lib/tones.py"
 NG="$(dirname "$BECKON")/beckon-ng"
 
+# a STUN server the pages are handed (ice_servers), and a TURN URL
+# whose port refuses: the page's configuration must take its credentials
+STUN_PORT=$(free_port)
+python3 "$BECKON_SRC/tests/lib/stun.py" "$STUN_PORT" "$T/stun.count" &
+PIDS="$PIDS $!"
+TURN_PORT=$(free_port)
 start_rtpengine rtpe
 start_dialer voice --demo --rtpengine "udp:$RTPE_NG" \
-	--www_dir "$BECKON_SRC/share/www"
+	--www_dir "$BECKON_SRC/share/www" --turn_secret turn-test-secret \
+	--ice_servers "stun:127.0.0.1:$STUN_PORT \
+turn:127.0.0.1:$TURN_PORT?transport=tcp"
 DEMO=$(sed -n 's/.*demo shop on \(http:\/\/[0-9.:]*\).*/\1/p' \
 	"$T/voice.log" | head -n 1)
 export BECKON_SERVER="$URL" BECKON_TOKEN=demo
@@ -61,6 +71,25 @@ ID=$(cat "$T/page/id")
 	WHERE id='$ID'")" = "/alice" ] || fail "the callback is not alice's \
 browser call: $(sqlite3 "$DB" "SELECT phone, agent_id FROM callbacks
 	WHERE id='$ID'")"
+
+# the offer handed the page the servers, TURN with a credential of the
+# shared secret (checked here with openssl), and the page took them
+ICE="$T/page/ice.json"
+[ "$(jq -c '[.offered[].urls]' "$ICE")" = \
+  "[\"stun:127.0.0.1:$STUN_PORT\",\"turn:127.0.0.1:$TURN_PORT?transport=tcp\"]" ] ||
+	fail "the offer's ice_servers: $(cat "$ICE")"
+TUSER=$(jq -r '.offered[1].username' "$ICE")
+[ "${TUSER#*:}" = "$ID" ] || fail "the TURN user is not EXPIRY:ID: $TUSER"
+[ "$(printf '%s' "$TUSER" | openssl dgst -sha1 -binary \
+	-hmac turn-test-secret | base64)" = \
+  "$(jq -r '.offered[1].credential' "$ICE")" ] ||
+	fail "the TURN credential is not HMAC-SHA1(turn_secret, username)"
+[ "$(jq -c .used "$ICE" | jq -c '[.[].urls] | flatten')" = \
+  "$(jq -c '[.offered[].urls]' "$ICE")" ] ||
+	fail "the page's RTCPeerConnection did not take them: $(cat "$ICE")"
+[ -s "$T/stun.count" ] || fail "the page never asked the STUN server"
+ok "the offer carries ice_servers (STUN, TURN with a credential of \
+turn_secret); the page's RTCPeerConnection took them and asked STUN"
 
 jq -e '.stats.packetsReceived > 150' "$T/page/marks.json" >/dev/null ||
 	fail "the page's inbound RTP: $(cat "$T/page/marks.json")"

@@ -428,6 +428,47 @@ TEST(acd_call_completed_and_retry)
 }
 
 
+/* a call in the browser is never retried: no later attempt could reach
+ * its page (api/voice.c keeps the socket's secret in memory only) */
+TEST(acd_browser_call_never_retried)
+{
+	struct store *st = NULL;
+	struct cfg *cfg = NULL;
+	struct acd *acd = NULL;
+	struct rec rec;
+	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
+			      NULL, NULL, NULL, NULL, NULL};
+	struct cbres r;
+	char url[256];
+	const char *id = "cb_0000000000030000000000000000000000c";
+
+	memset(&rec, 0, sizeof(rec));
+	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
+	acd_set_dialer(acd, &d);
+	TEST_EQ_INT(acd_start(acd), 0);
+
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(new_callback(st, id, ""), 0);
+	acd_callback_added(acd, id);
+	spin();
+	TEST_EQ_INT(rec.originates, 1);
+	TEST_ASSERT(!strncmp(rec.customer, "webrtc:", 7));
+
+	/* the page never answered: failed, not scheduled */
+	ev(acd, id, ACD_EV_ENDED, "customer", "no_answer", 0);
+	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_STR(r.status, "failed");
+	TEST_EQ_STR(r.last_event, "failed");
+	TEST_EQ_INT(r.attempts, 1);
+
+	mem_deref(acd);
+	teardown(st, cfg, url);
+
+	return 0;
+}
+
+
 TEST(acd_reoffer_missed_abandon_recover)
 {
 	struct store *st = NULL;

@@ -103,7 +103,8 @@ static void poll_h(void *arg)
 
 static int run(struct ht *t)
 {
-	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL};
+	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL,
+				  NULL};
 	struct sa laddr;
 	struct tmr guard;
 

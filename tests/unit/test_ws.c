@@ -190,7 +190,8 @@ static void guard(void *arg)
 
 TEST(ws_handshake_echo_ping_close)
 {
-	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL};
+	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL,
+				  NULL};
 	struct wst t;
 	struct sa laddr;
 
@@ -392,7 +393,8 @@ static void own_recv(struct mbuf *mb, void *arg)
 
 static int own_run(struct own_t *t)
 {
-	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL};
+	struct httpd_conf conf = {16384, 16384, 16, 5000, 5000, 16, NULL,
+				  NULL};
 	struct sa laddr;
 	struct tmr tmr;
 

@@ -140,10 +140,10 @@ window.Beckon.voice = function (o) {
 		timer = setTimeout(tick, 1000);
 	}
 
-	function answer(sdp) {
+	function answer(sdp, ice) {
 		clearTimeout(timer);
 		say(L.connecting);
-		pc = new RTCPeerConnection({iceServers: []});
+		pc = new RTCPeerConnection({iceServers: ice || []});
 		pc.ontrack = function (e) {
 			var a = h('audio', {autoplay: true});
 
@@ -199,7 +199,7 @@ window.Beckon.voice = function (o) {
 			var m = JSON.parse(e.data);
 
 			if (m.type == 'offer' && !pc)
-				answer(m.sdp);
+				answer(m.sdp, m.ice_servers);
 			else if (m.type == 'ended')
 				/* over before any call came: the server could
 				 * not place it (its media engine is down) */
