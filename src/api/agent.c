@@ -11,7 +11,9 @@
  *   POST /agent/api/callbacks/ID/{accept,hangup,reschedule,decline,
  *                                 wrapup}
  *   POST /agent/api/ready     end the wrap-up now
- *   GET  /agent/api/supervisor   queue, agents, today's figures
+ *   GET  /agent/api/supervisor   queue (with why each waits), agents,
+ *                                today's figures
+ *   POST /agent/api/supervisor/... a supervisor's actions (supervise.c)
  *   GET  /agent/ws            live notifications (WebSocket)
  *
  * Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict
@@ -1382,6 +1384,32 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 }
 
 
+/* why it waits (acd_why), until when, and a supervisor's assignment */
+static int why_json(struct mbuf *mb, const struct acd *acd,
+		    const struct callback *cb)
+{
+	int64_t until = 0;
+	enum acd_wait w = acd_why(acd, cb->id, &until);
+	char t[40];
+	int err = 0;
+
+	err |= mbuf_write_str(mb, ",\"why\":");
+	err |= w != ACD_WAIT_NONE ? form_json_str(mb, acd_wait_name(w))
+				  : mbuf_write_str(mb, "null");
+	if (until > 0) {
+		time_fmt_rfc3339(t, sizeof(t), until);
+		err |= mbuf_printf(mb, ",\"why_until\":\"%s\"", t);
+	}
+	else {
+		err |= mbuf_write_str(mb, ",\"why_until\":null");
+	}
+	err |= mbuf_write_str(mb, ",\"assigned\":");
+	err |= form_json_str(mb, cb->assigned ? cb->assigned : "");
+
+	return err;
+}
+
+
 static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 {
 	struct sup *p = arg;
@@ -1419,6 +1447,7 @@ static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 				      (long long)(now - cb->updated_at) / 1000,
 				      (long long)cb->position);
 		p->err |= form_json_str(p->mb, cb->rule_id);
+		p->err |= why_json(p->mb, p->aa->api->acd, cb);
 		p->err |= mbuf_write_str(p->mb, "}");
 	}
 
@@ -1690,6 +1719,24 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 					NULL, "not in wrap-up");
 		else
 			me(aa, req, s);
+		return;
+	}
+
+	if (rest->l > 15 && !strncmp(rest->p, "api/supervisor/", 15) &&
+	    httpd_req_method_is(req, "POST")) {
+		struct pl sub;
+
+		s = require(aa, req, true);
+		if (!s)
+			return;
+		if (!is_supervisor(s)) {
+			api_reply_error(req, 403, NULL, "forbidden", NULL,
+					"for supervisors");
+			return;
+		}
+		sub.p = rest->p + 15;
+		sub.l = rest->l - 15;
+		api_supervise(api, req, s->agent_id, s->businesses, &sub);
 		return;
 	}
 

@@ -124,6 +124,12 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 bool api_agent_logged_in(const struct api *api, const char *agent_id);
 void api_agent_logout(struct api *api, const char *agent_id);
 
+/* supervise.c: a supervisor's actions, under /agent/api/supervisor/
+ * (rest: what follows it), for a supervisor's session already checked
+ * (by: their agent id; businesses: those they serve) */
+void api_supervise(struct api *api, struct httpd_req *req, const char *by,
+		   const char *businesses, const struct pl *rest);
+
 /* business.c: rest is the path after "/v1/businesses/" */
 void api_business_public(struct api *api, struct httpd_req *req,
 			 const struct pl *rest);
