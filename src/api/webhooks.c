@@ -420,8 +420,10 @@ static int delivery_json(struct mbuf *mb, const struct outbox_row *r)
 	err |= mbuf_printf(mb, "{\"seq\":%lld,\"event_id\":",
 			   (long long)r->seq);
 	err |= form_json_str(mb, r->event_id);
-	err |= mbuf_printf(mb, ",\"type\":\"callback.%s\",\"callback_id\":",
-			   r->type);
+	/* a callback's event rows keep their own type; agent.presence is
+	 * whole (schema.c) */
+	err |= mbuf_printf(mb, ",\"type\":\"%s%s\",\"callback_id\":",
+			   strchr(r->type, '.') ? "" : "callback.", r->type);
 	err |= form_json_str(mb, r->callback_id);
 	err |= mbuf_printf(mb, ",\"time\":\"%s\",\"state\":\"%s\","
 			   "\"attempts\":%lld,\"last_status\":%lld,"
