@@ -1368,6 +1368,11 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 		p->err |= form_json_str(p->mb, a->name);
 		p->err |= mbuf_write_str(p->mb, ",\"state\":");
 		p->err |= form_json_str(p->mb, st);
+		/* what the supervisor may assign to: the agent, their teams */
+		p->err |= mbuf_write_str(p->mb, ",\"skills\":");
+		p->err |= form_json_str(p->mb, a->skills);
+		p->err |= mbuf_write_str(p->mb, ",\"businesses\":");
+		p->err |= form_json_str(p->mb, a->businesses);
 		p->err |= mbuf_write_str(p->mb, ",\"reason\":");
 		p->err |= form_json_str(p->mb, a->state_reason);
 		p->err |= mbuf_printf(p->mb, ",\"since\":%lld,\"callback\":",
