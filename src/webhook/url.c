@@ -18,7 +18,7 @@ static const char *const event_names[] = {
 	"ringing", "answered", "agent_ringing", "agent_answered",
 	"agent_failed", "bridged", "ended", "wrap_up", "retry_scheduled",
 	"rescheduled", "requeued", "outside_hours", "failed", "abandoned",
-	"interrupted",
+	"interrupted", "supervised",
 };
 
 static const char prefix[] = "callback.";
