@@ -2696,8 +2696,10 @@ static int sup_assign(struct acd *acd, struct acd_cb *c,
 		return 0;
 	}
 
+	/* a key as ids are (it goes into the event's JSON as it is) */
 	if (!r->team || !*r->team || strlen(r->team) > 64 ||
-	    strchr(r->team, ' ') || !strncmp(r->team, "agent:", 6) ||
+	    strspn(r->team, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+		   "WXYZ0123456789-_.") != strlen(r->team) ||
 	    !team_known(acd, c->cb->business, r->team))
 		return EINVAL;
 	str_bcpy(c->assign_next, r->team, sizeof(c->assign_next));
@@ -2741,6 +2743,8 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 		chg.status = "canceled";
 		chg.close = true;
 		chg.lease_until = 0;
+		/* told apart from the customer's cancel, for reports */
+		chg.ended_reason = "supervisor";
 		chg.event = "canceled";
 		chg.event_public = true;
 		chg.event_data = "{\"by\":\"supervisor\"}";

@@ -44,6 +44,7 @@
 #include "acd/acd.h"
 #include "cfg/cfg.h"
 #include "tz/tz.h"
+#include "webhook/webhook.h"
 #include "api/api_int.h"
 
 enum {
@@ -1301,6 +1302,46 @@ static void figures_h(int err, const struct figures *f, void *arg)
 }
 
 
+/* Webhook endpoints of the supervisor's businesses that were stopped
+ * for failing (their host only: a URL may carry a token), last. */
+static void sup_webhooks_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct sup *p = arg;
+	size_t i, k = 0;
+
+	p->err |= err;
+	p->err |= mbuf_write_str(p->mb, ",\"webhooks_failing\":[");
+	for (i = 0; !err && i < n; i++) {
+		const struct webhook *w = v[i];
+		struct webhook_url u;
+		char t[40];
+
+		if (!w->failing_since || !api_key_in_list(p->businesses,
+				w->business, strlen(w->business)) ||
+		    webhook_url_parse(&u, w->url, NULL))
+			continue;
+		time_fmt_rfc3339(t, sizeof(t), w->failing_since);
+		p->err |= mbuf_printf(p->mb, "%s{\"id\":", k++ ? "," : "");
+		p->err |= form_json_str(p->mb, w->id);
+		p->err |= mbuf_write_str(p->mb, ",\"business\":");
+		p->err |= form_json_str(p->mb, w->business);
+		p->err |= mbuf_write_str(p->mb, ",\"host\":");
+		p->err |= form_json_str(p->mb, u.host);
+		p->err |= mbuf_printf(p->mb, ",\"failures\":%lld,"
+				      "\"failing_since\":\"%s\"}",
+				      (long long)w->failures, t);
+	}
+	p->err |= mbuf_write_str(p->mb, "]}\n");
+
+	if (p->err)
+		api_reply_errno(p->req, p->err, NULL);
+	else
+		reply_obj(p->req, 200, NULL, p->mb);
+
+	mem_deref(p);
+}
+
+
 static void sup_next(struct sup *p)
 {
 	const char *item;
@@ -1322,12 +1363,12 @@ static void sup_next(struct sup *p)
 	}
 
 	if (!p->err)
-		p->err = mbuf_write_str(p->mb, "}}\n");
-	if (p->err)
-		api_reply_errno(p->req, p->err, NULL);
-	else
-		reply_obj(p->req, 200, NULL, p->mb);
+		p->err = mbuf_write_str(p->mb, "}");
+	if (!p->err && !store_list(p->aa->api->st, &store_webhooks,
+				   sup_webhooks_h, p))
+		return;
 
+	api_reply_errno(p->req, p->err ? p->err : ENOMEM, NULL);
 	mem_deref(p);
 }
 

@@ -63,6 +63,18 @@ static bool serves_any(const char *mine, const char *theirs)
 }
 
 
+/* {"id": id, key: value} */
+static void reply_done(struct httpd_req *req, const char *id,
+		       const char *key, const char *value)
+{
+	char body[160];
+	int n = re_snprintf(body, sizeof(body), "{\"id\":\"%s\",\"%s\":"
+			    "\"%s\"}\n", id, key, value);
+
+	api_reply_json(req, 200, NULL, body, (size_t)n);
+}
+
+
 static void not_waiting(struct httpd_req *req, const char *status)
 {
 	char msg[128];
@@ -76,8 +88,6 @@ static void not_waiting(struct httpd_req *req, const char *status)
 static void done_h(int err, void *arg)
 {
 	struct sup_op *op = arg;
-	char body[160];
-	int n;
 
 	if (err == EALREADY || err == ENOENT) {
 		not_waiting(op->req, "being called or has ended");
@@ -86,9 +96,7 @@ static void done_h(int err, void *arg)
 		api_reply_errno(op->req, err, NULL);
 	}
 	else {
-		n = re_snprintf(body, sizeof(body), "{\"id\":\"%s\","
-				"\"done\":\"%s\"}\n", op->id, op->action);
-		api_reply_json(op->req, 200, NULL, body, (size_t)n);
+		reply_done(op->req, op->id, "done", op->action);
 	}
 
 	mem_deref(op);
@@ -226,14 +234,7 @@ static void agent_found(int err, const void *obj, void *arg)
 	log_info("%s: %s", a->id, reason);
 	if (!strcmp(op->state, "offline"))
 		api_agent_logout(op->api, a->id);
-
-	{
-		char body[160];
-		int n = re_snprintf(body, sizeof(body), "{\"id\":\"%s\","
-				    "\"state\":\"%s\"}\n", a->id, op->state);
-
-		api_reply_json(op->req, 200, NULL, body, (size_t)n);
-	}
+	reply_done(op->req, a->id, "state", op->state);
 
  out:
 	mem_deref(op);

@@ -95,6 +95,8 @@ try {
 	await waitRow(bob, cy, null, /No phone line/, 'why Cy waits');
 	check((await bob.locator('#queue tbody tr').first()
 		.getAttribute('data-id')) === ann, 'Ann first');
+	check(await bob.locator('#sup-webhooks').isHidden(),
+		'no failing webhook said');
 	await shot(bob, 's1-queue');
 	ok('three callbacks wait, each saying why: no phone line');
 

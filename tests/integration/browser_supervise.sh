@@ -40,6 +40,9 @@ sup_events() {
 	fail "Ben: $(sup_events "$BEN")"
 [ "$(sqlite3 "$DB" "SELECT assigned FROM callbacks WHERE id = '$ANN'")" = \
 	agent:alice ] || fail "Ann not assigned in the store"
+[ "$(sqlite3 "$DB" "SELECT status || '|' || ended_reason FROM callbacks
+	WHERE id = '$BEN'")" = "canceled|supervisor" ] ||
+	fail "Ben in the store (a supervisor's cancel, not the customer's)"
 [ "$(sqlite3 "$DB" "SELECT state || '|' || state_reason FROM agents
 	WHERE id = 'alice'")" = "offline|logged out by supervisor bob" ] ||
 	fail "alice in the store"

@@ -2,9 +2,10 @@
 # Webhook endpoints that fail, and names that resolve to private addresses
 # (issue 13), with real receivers and a real name server on loopback:
 # an endpoint that fails webhook_fail_max attempts in a row is stopped
-# and shown failing (API, CLI), nothing more is sent to it, and once the
-# admin enables it again what waited is delivered, in order; a host name
-# that resolves to 127.0.0.1 is refused at delivery time unless
+# and shown failing (API, CLI, supervisor view), nothing more is sent to
+# it (an attempt already in flight may add one), and once the admin
+# enables it again what waited is delivered, in order; a host name that
+# resolves to 127.0.0.1 is refused at delivery time unless
 # webhook_allow_private, and delivered through the same name server when
 # it is allowed.
 . "$(dirname "$0")/../lib/common.sh"
@@ -79,7 +80,12 @@ N=$(jv .failures)
 "$BECKON" --server "$URL" --token demo webhook list demo |
 	grep -q "^$WH	.*	true	true	$N\$" ||
 	fail "CLI: $("$BECKON" --server "$URL" --token demo webhook list demo)"
-ok "three failed attempts in a row: stopped, failing (API and CLI)"
+agent_login bob
+req GET /agent/api/supervisor -H "$C_bob"
+expect_status 200
+expect_jv "[.webhooks_failing[] | .id + \" \" + .host] | join(\",\")" \
+	"$WH 127.0.0.1"
+ok "three failed attempts in a row: stopped, failing (API, CLI, supervisor)"
 
 # stopped: no attempt once every retry is due, nor for a new event
 post_json '{"business":"demo","phone":"+14155550193"}'
@@ -108,6 +114,8 @@ expect_status 200
 expect_jv .failing false
 expect_jv .failures 0
 wait_for sh -c "[ \$(grep -vc FAILED '$T/up.got') -ge 3 ]"
+req GET /agent/api/supervisor -H "$C_bob"
+expect_jv '.webhooks_failing | length' 0
 [ "$(got up | cut -d' ' -f2-3)" = "callback.created $CB1
 callback.created $CB2
 callback.created $CB3" ] || fail "after enabling: $(cat "$T/up.got")"

@@ -31,6 +31,21 @@ export function whyText(q) {
 	return f ? f(q.why_until) : '';
 }
 
+// Webhook endpoints stopped for failing: said above the queue until an
+// administrator enables them again (GET .../webhooks, beckon webhook).
+export function renderWebhooks(list) {
+	let p = document.getElementById('sup-webhooks');
+
+	if (!p) {
+		p = h('p', {id: 'sup-webhooks', class: 'notice', role: 'status'});
+		document.getElementById('sup-at').parentElement.after(p);
+	}
+	p.hidden = !list.length;
+	p.textContent = list.map((w) => `Webhook ${w.id} of ${w.business} (${
+		w.host}) is failing since ${when(w.failing_since)}: nothing is ` +
+		'sent to it until an administrator enables it again.').join(' ');
+}
+
 // Waiting, so acted on: queued and not offered, or scheduled.
 function waiting(q) {
 	return (q.status === 'queued' && q.why !== 'offered') ||

@@ -9,7 +9,7 @@
 import {get} from './api.js';
 import {$, duration, fill, h, money, onTick, phone, svg, when, words}
 	from './dom.js';
-import {createActions, whyText} from './supervise.js';
+import {createActions, renderWebhooks, whyText} from './supervise.js';
 
 const POLL_MS = 15000;
 
@@ -240,6 +240,7 @@ export function createSupervisor({notify}) {
 			renderQueue(last.queue || [], last.agents || []);
 			renderAgents(last.agents || [], last.queue || []);
 			renderStates(last.agents || []);
+			renderWebhooks(last.webhooks_failing || []);
 			$('sup-at').textContent = new Date(fetchedAt)
 				.toLocaleTimeString();
 		} catch (e) {
