@@ -71,6 +71,7 @@ struct acd_cb {
 	 * _HOURS), for acd_why */
 	enum acd_wait sched_why;
 	/* a supervisor's change in flight, applied once stored */
+	bool sup_pending;
 	int64_t front_prio;
 	char assign_next[80];
 	/* agent first with accept_timeout: an offer on the desk, nothing
@@ -2606,6 +2607,7 @@ static void sup_then(struct acd_cb *c, int err)
 {
 	struct acd *acd = c->acd;
 
+	c->sup_pending = false;
 	if (err)
 		return;
 
@@ -2729,6 +2731,10 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	if ((strcmp(st, "queued") && strcmp(st, "scheduled")) ||
 	    c->offer_to[0])
 		return EBUSY;
+	/* one supervisor's change at a time: what it applies once stored
+	 * is kept here */
+	if (c->sup_pending)
+		return EINPROGRESS;
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
 	chg.status = st;
@@ -2791,7 +2797,10 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	log_info("%s: %s by supervisor %s", c->cb->id,
 		 sup_names[r->action], r->by);
 
-	return cb_change_done(c, &chg, sup_then, h, arg);
+	err = cb_change_done(c, &chg, sup_then, h, arg);
+	c->sup_pending = !err;
+
+	return err;
 }
 
 

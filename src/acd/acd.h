@@ -259,7 +259,8 @@ int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
  *
  * acd_supervise answers at once ENOENT (not an open callback), EBUSY
  * (not waiting: dialing, on hold, connected, or offered; *statusp says
- * which), EINVAL (assign: an agent who does not serve the business, or
+ * which), EINPROGRESS (another supervisor's change of it is being
+ * stored), EINVAL (assign: an agent who does not serve the business, or
  * a team none of its agents is in) or ENOMEM; otherwise h is called
  * once the change is stored: 0, or EALREADY when the callback moved
  * meanwhile (the compare-and-set lost).

@@ -123,6 +123,10 @@ static void cb_found(int err, const struct callback *cb, void *arg)
 		not_waiting(op->req, cb->status);
 	else if (err == EBUSY)
 		not_waiting(op->req, status ? status : cb->status);
+	else if (err == EINPROGRESS)
+		api_reply_error(op->req, 409, NULL, "in_progress", NULL,
+				"another change of this callback is being "
+				"stored: look again");
 	else if (err == EINVAL)
 		api_reply_error(op->req, 400, NULL, "invalid_field",
 				op->r.agent ? "agent" : "team",
