@@ -2887,6 +2887,21 @@ static enum acd_wait why_queued(const struct acd *acd,
 }
 
 
+/* Scheduled for the business's next opening while it is closed: a
+ * request made out of hours (the API schedules it so), or one the ACD
+ * held back; said as the hours, not as a time someone chose. */
+static bool at_opening(const struct acd *acd, const struct acd_cb *c,
+		       int64_t now)
+{
+	const struct acd_biz *ab = abiz_find(acd, c->cb->business);
+	int64_t next = 0;
+
+	return ab && ab->hours && !hours_is_open(ab->hours, ab->zone, now) &&
+	       !hours_next_open(ab->hours, ab->zone, now, &next) &&
+	       next == c->cb->scheduled_for;
+}
+
+
 enum acd_wait acd_why(const struct acd *acd, const char *id,
 		      int64_t *untilp)
 {
@@ -2903,6 +2918,8 @@ enum acd_wait acd_why(const struct acd *acd, const char *id,
 	if (!strcmp(st, "scheduled")) {
 		w = c->sched_why;
 		until = c->cb->scheduled_for;
+		if (w == ACD_WAIT_SCHEDULED && at_opening(acd, c, now))
+			w = ACD_WAIT_HOURS;
 		goto out;
 	}
 	if (strcmp(st, "queued"))

@@ -1,12 +1,13 @@
 #!/bin/sh
 # A supervisor who acts (issue 13), against a real server with its
 # dialer, sipp phones and a real webhook receiver: why each waiting
-# callback waits (nobody logged in, away, the team asked for, scheduled,
-# busy), cancel, reschedule, move to the front, assign to an agent or a
-# team, put an agent away and log them out. Only supervisors (bob), only
-# with the CSRF token; a callback no longer waiting (canceled, connected)
-# is a 409 naming its status and nothing changes; every action is an
-# event naming bob, in the history and in the webhooks.
+# callback waits (nobody logged in, away, outside hours, scheduled, the
+# agent or team assigned, busy), cancel, reschedule, move to the front,
+# assign to an agent or a team, put an agent away and log them out. Only
+# supervisors (bob), only with the CSRF token; a callback no longer
+# waiting (canceled, connected) is a 409 naming its status and nothing
+# changes; every action is an event naming bob, in the history and in
+# the webhooks.
 . "$(dirname "$0")/../lib/common.sh"
 
 command -v sipp >/dev/null || fail "sipp is not installed"
@@ -33,6 +34,12 @@ export BECKON_SERVER="$URL" BECKON_TOKEN=demo
 	>/dev/null || fail "agent set alice"
 "$BECKON" webhook add demo --url "http://127.0.0.1:$R/hook" \
 	--secret "$SECRET" >/dev/null || fail "webhook add"
+# a business closed all day today (UTC), bob's too
+"$BECKON" business add night --timezone UTC --hours "daily 00:00-24:00" \
+	--closed "$(date -u +%F)" --origins https://night.example \
+	>/dev/null || fail "business add night"
+"$BECKON" agent set bob --businesses "demo night" >/dev/null ||
+	fail "agent set bob"
 
 agent_login alice
 agent_login bob
@@ -63,6 +70,10 @@ post_json '{"business":"demo","phone":"+14155550183","name":"Cy",
   "agent":"sales"}'
 expect_status 202
 C=$(jv .id)
+post_json '{"business":"night","phone":"+14155550184"}'
+expect_status 202
+N=$(jv .id)
+expect_jv .status scheduled
 
 view
 [ "$(q "$A" .why)" = no_agent_logged_in ] || fail "A: $BODY"
@@ -74,7 +85,10 @@ expect_status 200
 view
 [ "$(q "$C" .why)" = agents_away ] || fail "C with alice away: $BODY"
 [ "$(q "$A" .why)" = agents_away ] || fail "A with alice away: $BODY"
-ok "why: nobody logged in, then the one who could is away"
+[ "$(q "$N" .why)" = outside_hours ] || fail "N: $BODY"
+[ "$(q "$N" .why_until | cut -c1-10)" = "$(date -u -d tomorrow +%F)" ] ||
+	fail "N until: $BODY"
+ok "why: nobody logged in, then the one who could is away; outside hours"
 
 # only supervisors, only with the CSRF token, only their callbacks
 req POST "/agent/api/supervisor/callbacks/$A/cancel" -H "$C_alice" \
@@ -100,7 +114,7 @@ expect_error 400 invalid_field agent
 sup "agents/alice/state" '{"state":"available"}'
 expect_error 400 invalid_field state
 view
-[ "$(printf '%s' "$BODY" | jq '.queue | length')" = 3 ] || fail "$BODY"
+[ "$(printf '%s' "$BODY" | jq '.queue | length')" = 4 ] || fail "$BODY"
 ok "agents, no CSRF token, no session: refused; bad fields named; nothing changed"
 
 # the front; an assignment to bob, who is offline; a reschedule; a cancel
