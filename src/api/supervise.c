@@ -89,15 +89,12 @@ static void done_h(int err, void *arg)
 {
 	struct sup_op *op = arg;
 
-	if (err == EALREADY || err == ENOENT) {
+	if (err == EALREADY || err == ENOENT)
 		not_waiting(op->req, "being called or has ended");
-	}
-	else if (err) {
+	else if (err)
 		api_reply_errno(op->req, err, NULL);
-	}
-	else {
+	else
 		reply_done(op->req, op->id, "done", op->action);
-	}
 
 	mem_deref(op);
 }
@@ -108,10 +105,15 @@ static void cb_found(int err, const struct callback *cb, void *arg)
 	struct sup_op *op = arg;
 	const char *status = NULL;
 
+	if (err && err != ENOENT) {
+		api_reply_errno(op->req, err, NULL);
+		goto out;
+	}
+	/* another business's callback does not exist for them */
 	if (err || !api_key_in_list(op->businesses, cb->business,
 				    strlen(cb->business))) {
-		api_reply_error(op->req, err && err != ENOENT ? 500 : 404,
-				NULL, "not_found", NULL, "no such callback");
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"no such callback");
 		goto out;
 	}
 

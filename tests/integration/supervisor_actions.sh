@@ -103,6 +103,14 @@ sup "callbacks/$A/explode"
 expect_error 404 not_found
 sup "callbacks/cb_nosuchcallbackatall0000000000/cancel"
 expect_error 404 not_found
+"$BECKON" business add far --timezone UTC --origins https://far.example \
+	>/dev/null || fail "business add far"
+post_json '{"business":"far","phone":"+14155550185"}'
+expect_status 202
+F=$(jv .id)
+sup "callbacks/$F/cancel"
+expect_error 404 not_found
+wait_status "$F" queued 1
 sup "callbacks/$A/reschedule" '{"when":"yesterday"}'
 expect_error 400 invalid_field when
 sup "callbacks/$A/assign" '{}'
@@ -115,7 +123,8 @@ sup "agents/alice/state" '{"state":"available"}'
 expect_error 400 invalid_field state
 view
 [ "$(printf '%s' "$BODY" | jq '.queue | length')" = 4 ] || fail "$BODY"
-ok "agents, no CSRF token, no session: refused; bad fields named; nothing changed"
+ok "agents, no CSRF token, no session, another business: refused;" \
+	"bad fields named; nothing changed"
 
 # the front; an assignment to bob, who is offline; a reschedule; a cancel
 sup "callbacks/$C/front"
