@@ -69,6 +69,13 @@ struct acd_cb {
 	bool hung_up_by_agent;     /* from the desktop, not the phone */
 	bool released;             /* held for nobody: told goodbye */
 	char rescheduled_by[64];
+	/* scheduled: by whose choice (ACD_WAIT_SCHEDULED, _RETRY or
+	 * _HOURS), for acd_why */
+	enum acd_wait sched_why;
+	/* a supervisor's change in flight, applied once stored */
+	bool sup_pending;
+	int64_t front_prio;
+	char assign_next[80];
 	/* agent first with accept_timeout: an offer on the desk, nothing
 	 * dialed yet; the countdown is ours so that the reservation always
 	 * ends, whatever the desk does */
@@ -491,6 +498,11 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 
 	c->acd = acd;
 	c->cb = mem_ref((struct callback *)cb);
+	/* read back: a retry's delay when an attempt ended without a
+	 * call (the ACD's own records say it better while it runs) */
+	c->sched_why = cb->attempts > 0 && cb->ended_reason &&
+		       *cb->ended_reason ? ACD_WAIT_RETRY :
+		       ACD_WAIT_SCHEDULED;
 	cb_insert(acd, c);
 	c->hk = hash_joaat_str(cb->id);
 	hash_append(acd->cbh, c->hk, &c->he, c);
@@ -515,6 +527,8 @@ struct change_ctx {
 	char agent_id[64];
 	bool set_agent;
 	char ended_reason[32];
+	acd_done_h *doneh;         /* told once stored (a supervisor's) */
+	void *done_arg;
 };
 
 
@@ -574,6 +588,8 @@ static void change_h(int err, void *arg)
 
 	if (x->then)
 		x->then(c, err);
+	if (x->doneh)
+		x->doneh(err, x->done_arg);
 
 	if (x->close) {
 		/* final: no longer the ACD's business */
@@ -594,10 +610,11 @@ static void change_h(int err, void *arg)
 
 /*
  * Move callback c from its current status to status, with an event.
- * Fields of chg beyond the status and event are the caller's.
+ * Fields of chg beyond the status and event are the caller's. doneh, if
+ * any, is told the store's answer after then.
  */
-static int cb_change(struct acd_cb *c, struct callback_change *chg,
-		     cb_then_h *then)
+static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
+			  cb_then_h *then, acd_done_h *doneh, void *arg)
 {
 	struct change_ctx *x;
 	int err;
@@ -608,6 +625,8 @@ static int cb_change(struct acd_cb *c, struct callback_change *chg,
 
 	x->c = mem_ref(c);
 	x->then = then;
+	x->doneh = doneh;
+	x->done_arg = arg;
 	str_bcpy(x->status, chg->status, sizeof(x->status));
 	x->close = chg->close;
 	x->scheduled_for = chg->scheduled_for;
@@ -636,6 +655,13 @@ static int cb_change(struct acd_cb *c, struct callback_change *chg,
 	memmove(c->next_status, x->status, sizeof(c->next_status));
 
 	return 0;
+}
+
+
+static int cb_change(struct acd_cb *c, struct callback_change *chg,
+		     cb_then_h *then)
+{
+	return cb_change_done(c, chg, then, NULL, NULL);
 }
 
 
@@ -711,6 +737,7 @@ static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
 		chg.status = "scheduled";
 		chg.scheduled_for = next;
 		chg.event = "retry_scheduled";
+		c->sched_why = ACD_WAIT_RETRY;
 		log_info("%s: attempt %lld %s: retry at %s", c->cb->id,
 			 (long long)c->cb->attempts, reason, at);
 	}
@@ -779,6 +806,7 @@ static struct acd_agent *choose(struct acd *acd, struct acd_cb *c,
 	rq.last_agent = c->last_agent;
 	rq.waited_s = (time_now_ms() - c->cb->created_at) / SEC;
 	rq.widen_after_s = b ? b->widen_after : 120;
+	rq.assigned = c->cb->assigned;
 
 	rule = route_rule(&rq, acd->rulev, acd->rulen);
 	route_needs(&need, &rq, rule);
@@ -1117,6 +1145,7 @@ static bool closed_now(struct acd *acd, struct acd_cb *c)
 	chg.event = "outside_hours";
 	chg.event_public = true;
 	chg.event_data = data;
+	c->sched_why = ACD_WAIT_HOURS;
 	log_info("%s: the business is closed: scheduled for %s", c->cb->id,
 		 at);
 	cb_change(c, &chg, NULL);
@@ -1370,6 +1399,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		chg.scheduled_for = c->reschedule_at;
 		chg.attempts = 0;
 		chg.event = "rescheduled";
+		c->sched_why = ACD_WAIT_SCHEDULED;
 		if (aa && !strcmp(aa->cb, c->cb->id))
 			agent_set_state(aa, "wrap_up", c->cb->id);
 		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
@@ -2625,4 +2655,381 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	*ap = acd;
 
 	return 0;
+}
+
+
+/* ---- a supervisor acts ---- */
+
+static const char *const sup_names[ACD_SUP_N] = {
+	[ACD_SUP_CANCEL] = "cancel",
+	[ACD_SUP_RESCHEDULE] = "reschedule",
+	[ACD_SUP_FRONT] = "front",
+	[ACD_SUP_ASSIGN] = "assign",
+};
+
+
+int acd_sup_action_parse(enum acd_sup_action *ap, const char *name,
+			 size_t len)
+{
+	size_t i;
+
+	for (i = 0; name && i < ACD_SUP_N; i++) {
+		if (strlen(sup_names[i]) == len &&
+		    !memcmp(sup_names[i], name, len)) {
+			*ap = (enum acd_sup_action)i;
+			return 0;
+		}
+	}
+
+	return ENOENT;
+}
+
+
+/* Stored: memory follows. */
+static void sup_then(struct acd_cb *c, int err)
+{
+	struct acd *acd = c->acd;
+
+	c->sup_pending = false;
+	if (err)
+		return;
+
+	if (c->front_prio != INT64_MIN) {
+		/* out of the tree and the list while its key changes */
+		if (c->rn.size)
+			rank_remove(&acd->queued, &c->rn);
+		c->cb->priority = c->front_prio;
+		rank_sync(c);
+		list_unlink(&c->le);
+		cb_insert(acd, c);
+	}
+	if (c->assign_next[0]) {
+		str_set(&c->cb->assigned, c->assign_next);
+		c->assign_next[0] = '\0';
+	}
+	c->front_prio = INT64_MIN;
+
+	/* another agent, or later: whoever had it may take it again */
+	c->tried[0] = '\0';
+	tmr_cancel(&c->round_tmr);
+}
+
+
+/* A priority above every other open callback's of the business. */
+static int64_t front_priority(const struct acd *acd, const struct acd_cb *c)
+{
+	int64_t p = c->cb->priority;
+	struct le *le;
+
+	for (le = acd->cbs.head; le; le = le->next) {
+		const struct acd_cb *o = le->data;
+
+		if (o != c && !strcmp(o->cb->business, c->cb->business) &&
+		    o->cb->priority >= p)
+			p = o->cb->priority + 1;
+	}
+
+	return p;
+}
+
+
+/* Is team a key the business publishes, or some agent of it has? */
+static bool team_known(const struct acd *acd, const char *business,
+		       const char *team)
+{
+	const struct business *b = biz_find(acd, business);
+	const char *p = b ? b->agent_keys : "", *item;
+	struct route_need need;
+	struct route_req rq;
+	struct le *le;
+	size_t n;
+
+	while (str_list_next(&p, &item, &n)) {
+		if (n == strlen(team) && !memcmp(item, team, n))
+			return true;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.business = business;
+	rq.assigned = team;
+	route_needs(&need, &rq, NULL);
+
+	for (le = acd->agents.head; le; le = le->next) {
+		const struct acd_agent *aa = le->data;
+
+		if (route_fits(aa->a, &rq, &need, false))
+			return true;
+	}
+
+	return false;
+}
+
+
+static int sup_assign(struct acd *acd, struct acd_cb *c,
+		      const struct acd_sup *r, char *data, size_t sz)
+{
+	const struct acd_agent *aa;
+
+	if (r->agent && *r->agent) {
+		aa = agent_find(acd, r->agent);
+		if (!aa || !route_serves(aa->a, c->cb->business))
+			return EINVAL;
+		re_snprintf(c->assign_next, sizeof(c->assign_next),
+			    "agent:%s", r->agent);
+		re_snprintf(data, sz, "{\"action\":\"assign\",\"by\":\"%s\","
+			    "\"agent\":\"%s\"}", r->by, r->agent);
+		return 0;
+	}
+
+	/* a key as ids are (it goes into the event's JSON as it is) */
+	if (!r->team || !*r->team || strlen(r->team) > 64 ||
+	    strspn(r->team, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+		   "WXYZ0123456789-_.") != strlen(r->team) ||
+	    !team_known(acd, c->cb->business, r->team))
+		return EINVAL;
+	str_bcpy(c->assign_next, r->team, sizeof(c->assign_next));
+	re_snprintf(data, sz, "{\"action\":\"assign\",\"by\":\"%s\","
+		    "\"team\":\"%s\"}", r->by, r->team);
+
+	return 0;
+}
+
+
+int acd_supervise(struct acd *acd, const struct acd_sup *r,
+		  const char **statusp, acd_done_h *h, void *arg)
+{
+	struct acd_cb *c = acd && r ? cb_find(acd, r->id) : NULL;
+	struct callback_change chg;
+	char data[256], data2[160], at[40];
+	const char *st;
+	int err;
+
+	if (!c || c->canceled || !r->by)
+		return ENOENT;
+
+	/* waiting only: a call under way is the agent's */
+	st = cb_status(c);
+	if (statusp)
+		*statusp = c->offer_to[0] ? "offered" : st;
+	if ((strcmp(st, "queued") && strcmp(st, "scheduled")) ||
+	    c->offer_to[0])
+		return EBUSY;
+	/* one supervisor's change at a time: what it applies once stored
+	 * is kept here */
+	if (c->sup_pending)
+		return EINPROGRESS;
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = st;
+	chg.event = "supervised";
+	chg.event_data = data;
+	c->front_prio = INT64_MIN;
+	c->assign_next[0] = '\0';
+
+	switch (r->action) {
+
+	case ACD_SUP_CANCEL:
+		chg.status = "canceled";
+		chg.close = true;
+		chg.lease_until = 0;
+		/* told apart from the customer's cancel, for reports */
+		chg.ended_reason = "supervisor";
+		chg.event = "canceled";
+		chg.event_public = true;
+		chg.event_data = "{\"by\":\"supervisor\"}";
+		chg.event2 = "supervised";
+		chg.event2_data = data2;
+		re_snprintf(data2, sizeof(data2), "{\"action\":\"cancel\","
+			    "\"by\":\"%s\"}", r->by);
+		break;
+
+	case ACD_SUP_RESCHEDULE:
+		time_fmt_rfc3339(at, sizeof(at), r->at);
+		chg.status = "scheduled";
+		chg.scheduled_for = r->at;
+		chg.event = "rescheduled";
+		chg.event_public = true;
+		re_snprintf(data, sizeof(data), "{\"at\":\"%s\","
+			    "\"by\":\"supervisor\"}", at);
+		chg.event2 = "supervised";
+		chg.event2_data = data2;
+		re_snprintf(data2, sizeof(data2), "{\"action\":\"reschedule\","
+			    "\"by\":\"%s\",\"at\":\"%s\"}", r->by, at);
+		c->sched_why = ACD_WAIT_SCHEDULED;
+		break;
+
+	case ACD_SUP_FRONT:
+		c->front_prio = front_priority(acd, c);
+		chg.priority = c->front_prio;
+		re_snprintf(data, sizeof(data), "{\"action\":\"front\","
+			    "\"by\":\"%s\",\"priority\":%lld}", r->by,
+			    (long long)c->front_prio);
+		break;
+
+	case ACD_SUP_ASSIGN:
+		err = sup_assign(acd, c, r, data, sizeof(data));
+		if (err)
+			return err;
+		chg.assigned = c->assign_next;
+		break;
+
+	default:
+		return EINVAL;
+	}
+
+	log_info("%s: %s by supervisor %s", c->cb->id,
+		 sup_names[r->action], r->by);
+
+	err = cb_change_done(c, &chg, sup_then, h, arg);
+	c->sup_pending = !err;
+
+	return err;
+}
+
+
+/* ---- why a callback waits ---- */
+
+static const char *const wait_names[ACD_WAIT_N] = {
+	[ACD_WAIT_NONE] = "",
+	[ACD_WAIT_SCHEDULED] = "scheduled",
+	[ACD_WAIT_RETRY] = "retry_delay",
+	[ACD_WAIT_HOURS] = "outside_hours",
+	[ACD_WAIT_NO_DIALER] = "no_dialer",
+	[ACD_WAIT_NO_SKILL] = "no_agent_with_skill",
+	[ACD_WAIT_LOGGED_OUT] = "no_agent_logged_in",
+	[ACD_WAIT_AWAY] = "agents_away",
+	[ACD_WAIT_BUSY] = "all_agents_busy",
+	[ACD_WAIT_TRIED] = "all_agents_tried",
+	[ACD_WAIT_OFFERED] = "offered",
+	[ACD_WAIT_NEXT] = "next",
+};
+
+
+const char *acd_wait_name(enum acd_wait w)
+{
+	return w < ACD_WAIT_N ? wait_names[w] : "";
+}
+
+
+/* Queued: who of those who could take it is doing what. */
+static enum acd_wait why_queued(const struct acd *acd,
+				const struct acd_cb *c, int64_t *untilp)
+{
+	const struct business *b = biz_find(acd, c->cb->business);
+	unsigned fit = 0, on = 0, busy = 0, free = 0, tried_n = 0;
+	struct route_need need;
+	struct route_req rq;
+	struct le *le;
+	bool widened;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.business = c->cb->business;
+	rq.page_url = c->cb->page_url;
+	rq.page_title = c->cb->page_title;
+	rq.agent_key = c->cb->agent_key;
+	rq.assigned = c->cb->assigned;
+	rq.waited_s = (time_now_ms() - c->cb->created_at) / SEC;
+	rq.widen_after_s = b ? b->widen_after : 120;
+	route_needs(&need, &rq, route_rule(&rq, acd->rulev, acd->rulen));
+	widened = route_widened(&rq, &need);
+
+	for (le = acd->agents.head; le; le = le->next) {
+		const struct acd_agent *aa = le->data;
+		const char *st = aa->a->state;
+
+		if (!route_fits(aa->a, &rq, &need, widened))
+			continue;
+		fit++;
+		if (strcmp(st, "offline"))
+			on++;
+		if (!strcmp(st, "offered") || !strcmp(st, "on_call") ||
+		    !strcmp(st, "wrap_up"))
+			busy++;
+		if (!strcmp(st, "available") && reachable(acd, aa->a)) {
+			if (tried(c, aa->a->id))
+				tried_n++;
+			else
+				free++;
+		}
+	}
+
+	if (!fit)
+		return ACD_WAIT_NO_SKILL;
+	if (!on)
+		return ACD_WAIT_LOGGED_OUT;
+	if (free)
+		return ACD_WAIT_NEXT;
+	if (tried_n) {
+		uint64_t left = tmr_get_expire(&c->round_tmr);
+
+		*untilp = left ? time_now_ms() + (int64_t)left : 0;
+		return ACD_WAIT_TRIED;
+	}
+
+	return busy ? ACD_WAIT_BUSY : ACD_WAIT_AWAY;
+}
+
+
+/* Scheduled for the business's next opening while it is closed: a
+ * request made out of hours (the API schedules it so), or one the ACD
+ * held back; said as the hours, not as a time someone chose. */
+static bool at_opening(const struct acd *acd, const struct acd_cb *c,
+		       int64_t now)
+{
+	const struct acd_biz *ab = abiz_find(acd, c->cb->business);
+	int64_t next = 0;
+
+	return ab && ab->hours && !hours_is_open(ab->hours, ab->zone, now) &&
+	       !hours_next_open(ab->hours, ab->zone, now, &next) &&
+	       next == c->cb->scheduled_for;
+}
+
+
+enum acd_wait acd_why(const struct acd *acd, const char *id,
+		      int64_t *untilp)
+{
+	const struct acd_cb *c = acd && id ? cb_find(acd, id) : NULL;
+	const struct acd_biz *ab;
+	const char *st;
+	int64_t until = 0, now = time_now_ms();
+	enum acd_wait w = ACD_WAIT_NONE;
+
+	if (!c || c->canceled)
+		goto out;
+
+	st = cb_status(c);
+	if (!strcmp(st, "scheduled")) {
+		w = c->sched_why;
+		until = c->cb->scheduled_for;
+		if (w == ACD_WAIT_SCHEDULED && at_opening(acd, c, now))
+			w = ACD_WAIT_HOURS;
+		goto out;
+	}
+	if (strcmp(st, "queued"))
+		goto out;
+
+	if (c->offer_to[0]) {
+		w = ACD_WAIT_OFFERED;
+		until = c->offer_until;
+		goto out;
+	}
+	if (!acd->has_dialer || acd->dialer_down) {
+		w = ACD_WAIT_NO_DIALER;
+		goto out;
+	}
+	ab = abiz_find(acd, c->cb->business);
+	if (ab && ab->hours && !hours_is_open(ab->hours, ab->zone, now)) {
+		w = ACD_WAIT_HOURS;
+		if (hours_next_open(ab->hours, ab->zone, now, &until))
+			until = 0;
+		goto out;
+	}
+
+	w = why_queued(acd, c, &until);
+
+ out:
+	if (untilp)
+		*untilp = until;
+
+	return w;
 }

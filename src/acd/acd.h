@@ -256,6 +256,83 @@ int  acd_accept(struct acd *acd, const char *id, const char *agent_id);
 int64_t acd_offer_left_ms(const struct acd *acd, const char *id,
 			  const char *agent_id);
 
+/*
+ * A supervisor acts on a waiting callback: one queued (not offered to
+ * an agent) or scheduled. Each action is stored with a private event
+ * "supervised" naming who ({"action","by",...}); cancel and reschedule
+ * also with their public event ("canceled", "rescheduled", by
+ * "supervisor"):
+ *
+ *   cancel      canceled, final
+ *   reschedule  scheduled for at
+ *   front       the first of its business's queue: a priority above
+ *               every other open callback's of the business
+ *   assign      to one agent ("agent:ID") or a team (a key), over the
+ *               routing rules and never widened (route.c)
+ *
+ * acd_supervise answers at once ENOENT (not an open callback), EBUSY
+ * (not waiting: dialing, on hold, connected, or offered; *statusp says
+ * which), EINPROGRESS (another supervisor's change of it is being
+ * stored), EINVAL (assign: an agent who does not serve the business, or
+ * a team none of its agents is in) or ENOMEM; otherwise h is called
+ * once the change is stored: 0, or EALREADY when the callback moved
+ * meanwhile (the compare-and-set lost).
+ */
+enum acd_sup_action {
+	ACD_SUP_CANCEL,
+	ACD_SUP_RESCHEDULE,
+	ACD_SUP_FRONT,
+	ACD_SUP_ASSIGN,
+	ACD_SUP_N,
+};
+
+struct acd_sup {
+	enum acd_sup_action action;
+	const char *id;           /* the callback */
+	const char *by;           /* the supervisor (an agent id) */
+	int64_t at;               /* reschedule: ms */
+	const char *agent;        /* assign: an agent id, or NULL */
+	const char *team;         /* assign: a team key, or NULL */
+};
+
+typedef void (acd_done_h)(int err, void *arg);
+
+/* the action of a name ("cancel", ...): 0 or ENOENT */
+int  acd_sup_action_parse(enum acd_sup_action *ap, const char *name,
+			  size_t len);
+int  acd_supervise(struct acd *acd, const struct acd_sup *r,
+		   const char **statusp, acd_done_h *h, void *arg);
+
+/*
+ * Why a callback waits, as the ACD sees it now (one function for the
+ * supervisor's view and the API): its time chosen, a retry's delay,
+ * the business's hours (each until a time), no dialer, nobody with the
+ * skill, team or agent asked for, they are all logged out, away (or
+ * their phone cannot be called), busy, or have all had it this round
+ * (again at a time); offered and waiting for Accept (until the
+ * countdown ends); or it is next for a free agent. ACD_WAIT_NONE: not
+ * waiting (in a call) or unknown.
+ */
+enum acd_wait {
+	ACD_WAIT_NONE,
+	ACD_WAIT_SCHEDULED,
+	ACD_WAIT_RETRY,
+	ACD_WAIT_HOURS,
+	ACD_WAIT_NO_DIALER,
+	ACD_WAIT_NO_SKILL,
+	ACD_WAIT_LOGGED_OUT,
+	ACD_WAIT_AWAY,
+	ACD_WAIT_BUSY,
+	ACD_WAIT_TRIED,
+	ACD_WAIT_OFFERED,
+	ACD_WAIT_NEXT,
+	ACD_WAIT_N,
+};
+
+enum acd_wait acd_why(const struct acd *acd, const char *id,
+		      int64_t *untilp);
+const char *acd_wait_name(enum acd_wait w);
+
 /* The 1-based place of callback id in its business's queue (priority,
  * then when first asked), 0 when it is not queued, -1 without an ACD:
  * O(log n) at any queue length. */

@@ -25,6 +25,7 @@ struct route_req {
 	const char *last_agent;   /* who last spoke with this phone */
 	int64_t waited_s;         /* since the customer first asked */
 	int64_t widen_after_s;    /* the business's widen_after */
+	const char *assigned;     /* a supervisor's "agent:ID" or team */
 };
 
 /* what a callback needs of an agent (strings borrowed) */
@@ -33,11 +34,22 @@ struct route_need {
 	const char *agent_id;     /* only this agent; NULL: any */
 	int64_t priority;
 	const char *rule_id;      /* the rule that matched, or NULL */
+	bool strict;              /* a supervisor's assignment: never
+				     widened to any agent */
 };
 
 bool route_url_match(const char *pattern, const char *url);
 bool route_title_match(const char *words, const char *title);
 bool route_serves(const struct agent *a, const char *business);
+
+/* Could agent a take the request, were they available? (serving the
+ * business, and the skills or the agent asked for unless widened) */
+bool route_fits(const struct agent *a, const struct route_req *rq,
+		const struct route_need *need, bool widened);
+
+/* Is the request widened to any agent of the business by now? */
+bool route_widened(const struct route_req *rq,
+		   const struct route_need *need);
 
 /* the first matching rule of rq's business (by position), or NULL */
 const struct rule *route_rule(const struct route_req *rq,

@@ -9,6 +9,8 @@
  * 2. Eligible: available, serving the business, holding every required
  *    skill (or being the named agent). After the business's widen_after
  *    seconds of waiting, any available agent of the business will do.
+ *    A supervisor's assignment ("agent:ID" or a team key) replaces the
+ *    rule's or the key's choice (not its priority) and is never widened.
  * 3. Among the eligible: the agent who last spoke with this phone number
  *    first, then the one idle the longest.
  */
@@ -171,14 +173,22 @@ void route_needs(struct route_need *need, const struct route_req *rq,
 		need->agent_id = *rule->agent_id ? rule->agent_id : NULL;
 		need->priority = rule->priority;
 		need->rule_id = rule->id;
-		return;
 	}
-
-	if (rq->agent_key && *rq->agent_key) {
+	else if (rq->agent_key && *rq->agent_key) {
 		if (!strncmp(rq->agent_key, "agent:", 6))
 			need->agent_id = rq->agent_key + 6;
 		else
 			need->skills = rq->agent_key;
+	}
+
+	if (rq->assigned && *rq->assigned) {
+		need->strict = true;
+		need->agent_id = NULL;
+		need->skills = NULL;
+		if (!strncmp(rq->assigned, "agent:", 6))
+			need->agent_id = rq->assigned + 6;
+		else
+			need->skills = rq->assigned;
 	}
 }
 
@@ -189,10 +199,10 @@ bool route_serves(const struct agent *a, const char *business)
 }
 
 
-static bool eligible(const struct agent *a, const struct route_req *rq,
-		     const struct route_need *need, bool widened)
+bool route_fits(const struct agent *a, const struct route_req *rq,
+		const struct route_need *need, bool widened)
 {
-	if (strcmp(a->state, "available") || !route_serves(a, rq->business))
+	if (!route_serves(a, rq->business))
 		return false;
 
 	if (widened)
@@ -205,13 +215,28 @@ static bool eligible(const struct agent *a, const struct route_req *rq,
 }
 
 
+bool route_widened(const struct route_req *rq,
+		   const struct route_need *need)
+{
+	return !need->strict && rq->waited_s >= rq->widen_after_s;
+}
+
+
+static bool eligible(const struct agent *a, const struct route_req *rq,
+		     const struct route_need *need, bool widened)
+{
+	return !strcmp(a->state, "available") &&
+	       route_fits(a, rq, need, widened);
+}
+
+
 const struct agent *route_choose(const struct route_req *rq,
 				 const struct route_need *need,
 				 struct agent *const *agents, size_t nagents,
 				 bool *widenedp)
 {
 	const struct agent *best = NULL;
-	bool widened = rq->waited_s >= rq->widen_after_s;
+	bool widened = route_widened(rq, need);
 	size_t i;
 
 	for (i = 0; i < nagents; i++) {

@@ -11,7 +11,9 @@
  *   POST /agent/api/callbacks/ID/{accept,hangup,reschedule,decline,
  *                                 wrapup}
  *   POST /agent/api/ready     end the wrap-up now
- *   GET  /agent/api/supervisor   queue, agents, today's figures
+ *   GET  /agent/api/supervisor   queue (with why each waits), agents,
+ *                                today's figures
+ *   POST /agent/api/supervisor/... a supervisor's actions (supervise.c)
  *   GET  /agent/api/reports, /agent/api/search   (report.c)
  *   GET  /agent/ws            live notifications (WebSocket)
  *
@@ -43,6 +45,7 @@
 #include "acd/acd.h"
 #include "cfg/cfg.h"
 #include "tz/tz.h"
+#include "webhook/webhook.h"
 #include "api/api_int.h"
 
 enum {
@@ -1331,6 +1334,46 @@ static void figures_h(int err, const struct figures *f, void *arg)
 }
 
 
+/* Webhook endpoints of the supervisor's businesses that were stopped
+ * for failing (their host only: a URL may carry a token), last. */
+static void sup_webhooks_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct sup *p = arg;
+	size_t i, k = 0;
+
+	p->err |= err;
+	p->err |= mbuf_write_str(p->mb, ",\"webhooks_failing\":[");
+	for (i = 0; !err && i < n; i++) {
+		const struct webhook *w = v[i];
+		struct webhook_url u;
+		char t[40];
+
+		if (!w->failing_since || !api_key_in_list(p->businesses,
+				w->business, strlen(w->business)) ||
+		    webhook_url_parse(&u, w->url, NULL))
+			continue;
+		time_fmt_rfc3339(t, sizeof(t), w->failing_since);
+		p->err |= mbuf_printf(p->mb, "%s{\"id\":", k++ ? "," : "");
+		p->err |= form_json_str(p->mb, w->id);
+		p->err |= mbuf_write_str(p->mb, ",\"business\":");
+		p->err |= form_json_str(p->mb, w->business);
+		p->err |= mbuf_write_str(p->mb, ",\"host\":");
+		p->err |= form_json_str(p->mb, u.host);
+		p->err |= mbuf_printf(p->mb, ",\"failures\":%lld,"
+				      "\"failing_since\":\"%s\"}",
+				      (long long)w->failures, t);
+	}
+	p->err |= mbuf_write_str(p->mb, "]}\n");
+
+	if (p->err)
+		api_reply_errno(p->req, p->err, NULL);
+	else
+		reply_obj(p->req, 200, NULL, p->mb);
+
+	mem_deref(p);
+}
+
+
 static void sup_next(struct sup *p)
 {
 	const char *item;
@@ -1352,12 +1395,12 @@ static void sup_next(struct sup *p)
 	}
 
 	if (!p->err)
-		p->err = mbuf_write_str(p->mb, "}}\n");
-	if (p->err)
-		api_reply_errno(p->req, p->err, NULL);
-	else
-		reply_obj(p->req, 200, NULL, p->mb);
+		p->err = mbuf_write_str(p->mb, "}");
+	if (!p->err && !store_list(p->aa->api->st, &store_webhooks,
+				   sup_webhooks_h, p))
+		return;
 
+	api_reply_errno(p->req, p->err ? p->err : ENOMEM, NULL);
 	mem_deref(p);
 }
 
@@ -1398,6 +1441,11 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 		p->err |= form_json_str(p->mb, a->name);
 		p->err |= mbuf_write_str(p->mb, ",\"state\":");
 		p->err |= form_json_str(p->mb, st);
+		/* what the supervisor may assign to: the agent, their teams */
+		p->err |= mbuf_write_str(p->mb, ",\"skills\":");
+		p->err |= form_json_str(p->mb, a->skills);
+		p->err |= mbuf_write_str(p->mb, ",\"businesses\":");
+		p->err |= form_json_str(p->mb, a->businesses);
 		p->err |= mbuf_write_str(p->mb, ",\"reason\":");
 		p->err |= form_json_str(p->mb, a->state_reason);
 		p->err |= mbuf_printf(p->mb, ",\"since\":%lld,\"callback\":",
@@ -1411,6 +1459,32 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 	p->next = p->businesses;
 	p->first = true;
 	sup_next(p);
+}
+
+
+/* why it waits (acd_why), until when, and a supervisor's assignment */
+static int why_json(struct mbuf *mb, const struct acd *acd,
+		    const struct callback *cb)
+{
+	int64_t until = 0;
+	enum acd_wait w = acd_why(acd, cb->id, &until);
+	char t[40];
+	int err = 0;
+
+	err |= mbuf_write_str(mb, ",\"why\":");
+	err |= w != ACD_WAIT_NONE ? form_json_str(mb, acd_wait_name(w))
+				  : mbuf_write_str(mb, "null");
+	if (until > 0) {
+		time_fmt_rfc3339(t, sizeof(t), until);
+		err |= mbuf_printf(mb, ",\"why_until\":\"%s\"", t);
+	}
+	else {
+		err |= mbuf_write_str(mb, ",\"why_until\":null");
+	}
+	err |= mbuf_write_str(mb, ",\"assigned\":");
+	err |= form_json_str(mb, cb->assigned ? cb->assigned : "");
+
+	return err;
 }
 
 
@@ -1451,6 +1525,7 @@ static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 				      (long long)(now - cb->updated_at) / 1000,
 				      (long long)cb->position);
 		p->err |= form_json_str(p->mb, cb->rule_id);
+		p->err |= why_json(p->mb, p->aa->api->acd, cb);
 		p->err |= mbuf_write_str(p->mb, "}");
 	}
 
@@ -1856,6 +1931,24 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 					NULL, "not in wrap-up");
 		else
 			me(aa, req, s);
+		return;
+	}
+
+	if (rest->l > 15 && !strncmp(rest->p, "api/supervisor/", 15) &&
+	    httpd_req_method_is(req, "POST")) {
+		struct pl sub;
+
+		s = require(aa, req, true);
+		if (!s)
+			return;
+		if (!is_supervisor(s)) {
+			api_reply_error(req, 403, NULL, "forbidden", NULL,
+					"for supervisors");
+			return;
+		}
+		sub.p = rest->p + 15;
+		sub.l = rest->l - 15;
+		api_supervise(api, req, s->agent_id, s->businesses, &sub);
 		return;
 	}
 

@@ -167,6 +167,12 @@ unsigned api_agent_phones(const struct api *api, const char *agent_id);
 void api_agent_send(struct api *api, const char *agent_id, const char *msg,
 		    size_t len);
 
+/* supervise.c: a supervisor's actions, under /agent/api/supervisor/
+ * (rest: what follows it), for a supervisor's session already checked
+ * (by: their agent id; businesses: those they serve) */
+void api_supervise(struct api *api, struct httpd_req *req, const char *by,
+		   const char *businesses, const struct pl *rest);
+
 /* business.c: rest is the path after "/v1/businesses/" */
 void api_business_public(struct api *api, struct httpd_req *req,
 			 const struct pl *rest);

@@ -12,6 +12,10 @@
  *   GET    .../webhooks/WID/deliveries              its latest deliveries
  *   POST   .../webhooks/WID/deliveries/SEQ/replay   send one again
  *
+ * An endpoint that failed webhook_fail_max attempts in a row is stopped
+ * by the sender ("failing": true, failing_since); PATCH {"enabled":
+ * true} starts it again.
+ *
  * The secret is shown once, in the answer that created or changed it,
  * and never again (nor logged). A URL on a private or loopback address
  * is refused unless webhook_allow_private is set; a host name is checked
@@ -80,6 +84,19 @@ static int webhook_json(struct mbuf *mb, const struct webhook *w,
 	err |= form_json_str(mb, w->events);
 	err |= mbuf_printf(mb, ",\"enabled\":%s", w->enabled ? "true" :
 			   "false");
+	/* stopped after webhook_fail_max failed attempts in a row */
+	err |= mbuf_printf(mb, ",\"failing\":%s,\"failures\":%lld,"
+			   "\"failing_since\":", w->failing_since ? "true" :
+			   "false", (long long)w->failures);
+	if (w->failing_since) {
+		char t[40];
+
+		time_fmt_rfc3339(t, sizeof(t), w->failing_since);
+		err |= mbuf_printf(mb, "\"%s\"", t);
+	}
+	else {
+		err |= mbuf_write_str(mb, "null");
+	}
 	if (secret) {
 		err |= mbuf_write_str(mb, ",\"secret\":");
 		err |= form_json_str(mb, w->secret);
@@ -227,6 +244,12 @@ static bool apply(struct wh_op *op)
 	}
 	if (v)
 		w->enabled = !strcmp(v, "true");
+	/* enabled by the administrator: a failing endpoint starts again
+	 * (what waited for it is due at once: schema.c) */
+	if (v && w->enabled) {
+		w->failures = 0;
+		w->failing_since = 0;
+	}
 
 	return true;
 
@@ -397,8 +420,10 @@ static int delivery_json(struct mbuf *mb, const struct outbox_row *r)
 	err |= mbuf_printf(mb, "{\"seq\":%lld,\"event_id\":",
 			   (long long)r->seq);
 	err |= form_json_str(mb, r->event_id);
-	err |= mbuf_printf(mb, ",\"type\":\"callback.%s\",\"callback_id\":",
-			   r->type);
+	/* a callback's event rows keep their own type; agent.presence is
+	 * whole (schema.c) */
+	err |= mbuf_printf(mb, ",\"type\":\"%s%s\",\"callback_id\":",
+			   strchr(r->type, '.') ? "" : "callback.", r->type);
 	err |= form_json_str(mb, r->callback_id);
 	err |= mbuf_printf(mb, ",\"time\":\"%s\",\"state\":\"%s\","
 			   "\"attempts\":%lld,\"last_status\":%lld,"

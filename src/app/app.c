@@ -580,9 +580,19 @@ static bool demo_without_line(const struct cfg *cfg)
 static int webhooks_start(const struct cfg *cfg)
 {
 	struct webhook_sender_conf wc;
+	struct sa nsv[APP_DNS_MAX];
+	uint32_t nsc = ARRAY_SIZE(nsv);
+	const char *dns = cfg_str(cfg, "dns_servers");
 	int err;
 
 	memset(&wc, 0, sizeof(wc));
+	if (*dns && app_addr_list(nsv, &nsc, dns, 53)) {
+		log_error("dns_servers %s: not a list of addresses", dns);
+		return EINVAL;
+	}
+	wc.nsv = *dns ? nsv : NULL;
+	wc.nsc = *dns ? nsc : 0;
+	wc.fail_max = cfg_int(cfg, "webhook_fail_max");
 	wc.allow_private = cfg_bool(cfg, "webhook_allow_private");
 	wc.concurrency = (unsigned)cfg_int(cfg, "webhook_concurrency");
 	wc.timeout_ms = (unsigned)cfg_int(cfg, "webhook_timeout") * 1000;

@@ -82,6 +82,10 @@ static const struct cfg_key keys[] = {
 	 "doubling, to an hour, with jitter)"},
 	{"webhook_retry_hours", CFG_INT, "24", 24, 720,
 	 "hours a webhook event is retried before it is given up"},
+	{"webhook_fail_max", CFG_INT, "100", 0, 100000,
+	 "failed webhook attempts in a row (none delivered between) that "
+	 "stop an endpoint, shown failing until an administrator enables "
+	 "it again (0: never stopped)"},
 	{"metrics_listen", CFG_ADDR, "", 0, 0,
 	 "a listener of its own for GET /metrics, for a private address "
 	 "(empty: none; the token is required there too when set)"},
@@ -102,7 +106,8 @@ static const struct cfg_key keys[] = {
 	{"dialer_resume", CFG_INT, "30", 0, 3600,
 	 "seconds calls wait for a lost dialer link to come back"},
 	{"dns_servers", CFG_STR, "", 0, 0,
-	 "name servers for a dialer tcp://NAME:PORT (\"\": resolv.conf)"},
+	 "name servers for a dialer tcp://NAME:PORT and for webhook "
+	 "endpoints' names (\"\": resolv.conf)"},
 	{"sip_listen", CFG_ADDR, "127.0.0.1:5060", 0, 0,
 	 "SIP address of the dialer and agent registrar (UDP and TCP)"},
 	{"sip_domain", CFG_STR, "", 0, 0,

@@ -49,7 +49,7 @@ static const char *const cols_rules[] = {
 	"id", "business", "position", "match_url", "match_title",
 	"match_agent", "skills", "priority", "agent_id", NULL};
 static const char *const cols_webhooks[] = {
-	"id", "url", "events", "enabled", NULL};
+	"id", "url", "events", "enabled", "failing", "failures", NULL};
 static const char *const cols_deliveries[] = {
 	"seq", "event_id", "type", "callback_id", "state", "attempts",
 	"last_status", "last_error", NULL};

@@ -91,6 +91,8 @@ static const struct store_field webhook_fieldv[] = {
 	STR(webhook, secret, ""),
 	STR(webhook, events, ""),
 	INT(webhook, enabled, "1", 0, 1),
+	INT(webhook, failures, "0", 0, INT64_MAX),
+	INT(webhook, failing_since, "0", 0, INT64_MAX),
 };
 
 

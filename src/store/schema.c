@@ -366,6 +366,54 @@ static const char *const migrations[] = {
 	/* 17: the service level reports count connections within */
 	"ALTER TABLE businesses ADD COLUMN sla_seconds INTEGER NOT NULL"
 	"  DEFAULT 60;",
+
+	/*
+	 * 18: a supervisor who acts, and webhooks that stop and tell.
+	 * - callbacks.assigned: a supervisor's "to this agent" ("agent:ID")
+	 *   or "to this team" (a key), over the routing rules.
+	 * - webhooks.failures, failing_since: failed attempts in a row; an
+	 *   endpoint stopped at the bound is failing (failing_since, ms)
+	 *   until an administrator enables it again, which makes what
+	 *   waited for it due at once.
+	 * - agent.presence: a change of an agent's state puts one delivery
+	 *   per endpoint of each of the agent's businesses into the outbox,
+	 *   in the same transaction (the ACD stores presence as an update
+	 *   of the agent's row). Ordered per agent ("agent:ID" in the
+	 *   callback_id column); the id is the agent's and the change's.
+	 */
+	"ALTER TABLE callbacks ADD COLUMN assigned TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE webhooks ADD COLUMN failures INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE webhooks ADD COLUMN failing_since INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE TRIGGER webhooks_enabled_again AFTER UPDATE OF failing_since"
+	"  ON webhooks WHEN OLD.failing_since > 0"
+	"  AND NEW.failing_since = 0 BEGIN"
+	"  UPDATE webhook_outbox SET next_at = 0"
+	"    WHERE webhook_id = NEW.id AND state = 'pending';"
+	"  END;"
+	"CREATE TRIGGER agents_webhook_outbox AFTER UPDATE OF state ON agents"
+	"  WHEN OLD.state IS NOT NEW.state BEGIN"
+	"  INSERT INTO webhook_outbox(webhook_id, event_id, callback_id,"
+	"    type, t, payload)"
+	"  SELECT w.id, 'evt_' || NEW.id || '_' || NEW.state_since || '_' ||"
+	"    NEW.state, 'agent:' || NEW.id, 'agent.presence',"
+	"    NEW.state_since,"
+	"    json_object("
+	"      'type', 'agent.presence',"
+	"      'business', w.business,"
+	"      'data', json_object("
+	"        'agent', json_object('id', NEW.id, 'name', NEW.name),"
+	"        'state', NEW.state, 'previous', OLD.state,"
+	"        'reason', NEW.state_reason, 'since', NEW.state_since))"
+	"  FROM webhooks AS w"
+	"  WHERE w.enabled = 1"
+	"    AND instr(' ' || NEW.businesses || ' ', ' ' || w.business || ' ')"
+	"      > 0"
+	"    AND (w.events = '' OR instr(' ' || w.events || ' ',"
+	"      ' agent.presence ') > 0);"
+	"  END;",
 };
 
 

@@ -72,6 +72,7 @@ enum stmt_id {
 	S_WITHDRAW_JOINED,
 	S_OUTBOX_DUE,
 	S_OUTBOX_DONE,
+	S_WEBHOOK_RESULT,
 	S_OUTBOX_LIST,
 	S_OUTBOX_REPLAY,
 	S_REPORT_ROWS,
@@ -121,7 +122,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
 		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason,"
+		" lease_until, ended_reason, assigned,"
 		" (SELECT json_object('disposition', o.disposition, 'agent',"
 		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
 		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
@@ -146,7 +147,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
 		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason FROM callbacks WHERE open = 1"
+		" lease_until, ended_reason, assigned FROM callbacks"
+		" WHERE open = 1"
 		" ORDER BY priority DESC, created_at LIMIT ?1",
 	[S_UPDATE] =
 		"UPDATE callbacks SET status = ?2,"
@@ -159,7 +161,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" rule_id = COALESCE(?9, rule_id),"
 		" lease_until = CASE WHEN ?10 >= 0 THEN ?10"
 		"   ELSE lease_until END,"
-		" ended_reason = COALESCE(?11, ended_reason)"
+		" ended_reason = COALESCE(?11, ended_reason),"
+		" assigned = COALESCE(?13, assigned)"
 		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
 	[S_EXISTS] = "SELECT 1 FROM callbacks WHERE id = ?1",
 	[S_PHONE_AGENT_SET] =
@@ -171,7 +174,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		" c.created_at, c.updated_at, c.scheduled_for, c.page_url,"
 		" c.page_title, c.name, c.note, c.agent_key, c.priority,"
 		" c.attempts, c.agent_id, c.rule_id, c.lease_until,"
-		" c.ended_reason,"
+		" c.ended_reason, c.assigned,"
 		" (SELECT json_object('disposition', o.disposition, 'agent',"
 		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
 		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
@@ -262,6 +265,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM webhook_outbox AS o JOIN webhooks AS w"
 		" ON w.id = o.webhook_id"
 		" WHERE o.state = 'pending' AND o.next_at <= ?1"
+		" AND w.failing_since = 0"
 		" AND NOT EXISTS (SELECT 1 FROM webhook_outbox AS p"
 		"  WHERE p.webhook_id = o.webhook_id"
 		"  AND p.callback_id = o.callback_id"
@@ -271,6 +275,15 @@ static const char *const stmt_sql[S_COUNT] = {
 		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
 		" next_at = ?4, last_status = ?5, last_error = ?6,"
 		" delivered_at = ?7 WHERE seq = ?1",
+	/* failed attempts in a row, and the stop at the bound */
+	[S_WEBHOOK_RESULT] =
+		"UPDATE webhooks SET"
+		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
+		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
+		"   AND failures + 1 >= ?3 AND failing_since = 0 THEN ?4"
+		"   ELSE failing_since END"
+		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
+		"  WHERE seq = ?1)",
 	[S_OUTBOX_LIST] =
 		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
 		" attempts, state, next_at, last_status, last_error,"
@@ -1259,10 +1272,11 @@ static int read_callback(struct callback **cbp, sqlite3_stmt *s)
 	err |= col_dup(&cb->rule_id, s, 16);
 	cb->lease_until = sqlite3_column_int64(s, 17);
 	err |= col_dup(&cb->ended_reason, s, 18);
+	err |= col_dup(&cb->assigned, s, 19);
 	/* what the agent recorded, as JSON SQLite wrote (get, history) */
-	if (sqlite3_column_count(s) > 19 &&
-	    sqlite3_column_type(s, 19) != SQLITE_NULL)
-		err |= col_dup(&cb->outcome, s, 19);
+	if (sqlite3_column_count(s) > 20 &&
+	    sqlite3_column_type(s, 20) != SQLITE_NULL)
+		err |= col_dup(&cb->outcome, s, 20);
 	if (err) {
 		mem_deref(cb);
 		return ENOMEM;
@@ -1911,6 +1925,7 @@ static int do_update(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int64(s, 10, c->lease_until);
 	bind_text(s, 11, c->ended_reason);
 	bind_text(s, 12, c->from_status);
+	bind_text(s, 13, c->assigned);
 
 	err = step_done(be, s);
 	if (err)
@@ -2298,6 +2313,7 @@ static int do_outbox_done(struct sqlite_be *be, struct op *op)
 	};
 	const struct outbox_result *r = &op->ob;
 	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DONE);
+	int err;
 
 	if (!s)
 		return EIO;
@@ -2309,6 +2325,17 @@ static int do_outbox_done(struct sqlite_be *be, struct op *op)
 	sqlite3_bind_int(s, 5, r->status);
 	bind_text(s, 6, r->error ? r->error : "");
 	sqlite3_bind_int64(s, 7, r->state == OUTBOX_DELIVERED ? r->now : 0);
+	err = step_done(be, s);
+	if (err)
+		return err;
+
+	s = stmt_get(be, S_WEBHOOK_RESULT);
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, r->seq);
+	sqlite3_bind_int(s, 2, r->state == OUTBOX_DELIVERED);
+	sqlite3_bind_int64(s, 3, r->fail_max);
+	sqlite3_bind_int64(s, 4, r->now);
 
 	return step_done(be, s);
 }
@@ -2686,6 +2713,7 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->chg.agent_id);
 	mem_deref((char *)op->chg.rule_id);
 	mem_deref((char *)op->chg.ended_reason);
+	mem_deref((char *)op->chg.assigned);
 	mem_deref((char *)op->chg.event);
 	mem_deref((char *)op->chg.event_data);
 	mem_deref((char *)op->chg.event2);
@@ -3002,6 +3030,7 @@ static int be_callback_update(void *ctx, const struct callback_change *chg,
 	err |= dup_opt(&c->agent_id, chg->agent_id);
 	err |= dup_opt(&c->rule_id, chg->rule_id);
 	err |= dup_opt(&c->ended_reason, chg->ended_reason);
+	err |= dup_opt(&c->assigned, chg->assigned);
 	err |= dup_opt(&c->event, chg->event);
 	err |= dup_opt(&c->event_data, chg->event_data);
 	err |= dup_opt(&c->event2, chg->event2);

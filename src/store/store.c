@@ -307,6 +307,7 @@ void store_callback_destructor(void *arg)
 	mem_deref(cb->agent_id);
 	mem_deref(cb->rule_id);
 	mem_deref(cb->ended_reason);
+	mem_deref(cb->assigned);
 	mem_deref(cb->outcome);
 	for (i = 0; i < cb->nevents; i++) {
 		mem_deref(cb->events[i].type);
@@ -347,6 +348,7 @@ int callback_from_new(struct callback **cbp, const struct callback_new *r,
 	err |= dup_or_empty(&cb->agent_id, "");
 	err |= dup_or_empty(&cb->rule_id, "");
 	err |= dup_or_empty(&cb->ended_reason, "");
+	err |= dup_or_empty(&cb->assigned, "");
 	cb->open = true;
 	cb->created_at = res->created_at;
 	cb->updated_at = res->created_at;

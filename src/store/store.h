@@ -178,6 +178,12 @@ struct webhook {
 	char *secret;             /* the HMAC-SHA256 key of its signatures */
 	char *events;             /* space-separated event types, "": all */
 	int64_t enabled;          /* 1 or 0 */
+	/* failed attempts in a row (the sender's, store_outbox_done); at
+	 * webhook_fail_max the endpoint is stopped: failing_since (ms) is
+	 * set and nothing is sent to it until an administrator enables it
+	 * again (its deliveries wait in the outbox meanwhile) */
+	int64_t failures;
+	int64_t failing_since;    /* 0: not failing */
 };
 
 struct callback_created;
@@ -264,6 +270,8 @@ struct callback {
 	char *rule_id;
 	int64_t lease_until;      /* a claim holds until then (ms) */
 	char *ended_reason;
+	char *assigned;           /* a supervisor's choice: "agent:ID" or a
+				     team key, over the routing rules; "" */
 	char *outcome;            /* JSON object of the wrap-up, or NULL (read
 				   by store_callback_get and _history only) */
 	size_t nevents;
@@ -287,6 +295,7 @@ struct callback_change {
 	const char *rule_id;
 	int64_t lease_until;      /* -1: unchanged */
 	const char *ended_reason;
+	const char *assigned;     /* "agent:ID", a team key, or "" */
 	const char *event;        /* event type, e.g. "offered" */
 	bool event_public;
 	const char *event_data;   /* JSON object text or NULL */
@@ -569,6 +578,8 @@ struct outbox_result {
 	int64_t now;              /* ms */
 	int status;               /* the HTTP status, 0: none */
 	const char *error;        /* why it failed, or NULL */
+	int64_t fail_max;         /* failed attempts in a row that stop the
+				     endpoint (0: never) */
 };
 
 int  store_outbox_done(struct store *st, const struct outbox_result *r,

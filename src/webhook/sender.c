@@ -49,6 +49,8 @@ struct delivery {
 	struct http_req *req;
 	struct tmr tmr;
 	struct outbox_row *row;
+	struct dns_query *dq;     /* the host name's addresses, checked */
+	char *body;               /* signed, sent once the name is checked */
 	struct outbox_result res;
 	char host[WEBHOOK_HOST_MAX];
 	char why[96];
@@ -62,8 +64,10 @@ static void delivery_destructor(void *arg)
 
 	tmr_cancel(&d->tmr);
 	list_unlink(&d->le);
+	mem_deref(d->dq);
 	mem_deref(d->req);
 	mem_deref(d->row);
+	mem_deref(d->body);
 }
 
 
@@ -116,6 +120,7 @@ static void finish(struct delivery *d, int status, const char *why)
 
 	tmr_cancel(&d->tmr);
 	d->req = mem_deref(d->req);
+	d->dq = mem_deref(d->dq);
 	if (!s || d->storing)
 		return;
 	d->storing = true;
@@ -126,6 +131,7 @@ static void finish(struct delivery *d, int status, const char *why)
 	r->now = time_now_ms();
 	r->attempts = d->row->attempts + 1;
 	r->status = status;
+	r->fail_max = s->conf.fail_max;
 	str_bcpy(d->why, why ? why : "", sizeof(d->why));
 	r->error = ok ? NULL : d->why;
 
@@ -211,14 +217,77 @@ static int body_make(char **bodyp, const struct outbox_row *row)
 }
 
 
+static void post(struct delivery *d)
+{
+	struct webhook_sender *s = d->s;
+	char sig[65];
+	int64_t t = time_now_ms() / 1000;
+	int err;
+
+	sign(sig, d->row->secret, t, d->body, strlen(d->body));
+
+	err = http_request(&d->req, s->http, "POST", d->row->url, resp_h,
+			   NULL, d,
+			   "Content-Type: application/json\r\n"
+			   "User-Agent: beckon/" BECKON_VERSION "\r\n"
+			   "Beckon-Signature: t=%lld,v1=%s\r\n"
+			   "Content-Length: %zu\r\n"
+			   "\r\n"
+			   "%s",
+			   (long long)t, sig, strlen(d->body), d->body);
+	if (err)
+		finish(d, 0, strerror(err));
+}
+
+
+/* one private address among the name's is enough to refuse it */
+static bool rr_private(struct dnsrr *rr, void *arg)
+{
+	bool *privatep = arg;
+	struct sa sa;
+
+	if (rr->type != DNS_TYPE_A)
+		return false;
+	sa_set_in(&sa, rr->rdata.a.addr, 0);
+	*privatep |= webhook_addr_private(&sa);
+
+	return false;
+}
+
+
+static void resolved_h(int err, const struct dnshdr *hdr, struct list *ansl,
+		       struct list *authl, struct list *addl, void *arg)
+{
+	struct delivery *d = arg;
+	bool priv = false;
+
+	(void)hdr;
+	(void)authl;
+	(void)addl;
+	d->dq = mem_deref(d->dq);
+
+	if (err) {
+		finish(d, 0, "the name could not be resolved");
+		return;
+	}
+	dns_rrlist_apply2(ansl, d->host, DNS_TYPE_A, DNS_TYPE_A, DNS_CLASS_IN,
+			  true, rr_private, &priv);
+	if (priv) {
+		finish(d, 0, "the name resolves to a private address, "
+		       "refused");
+		return;
+	}
+
+	post(d);
+}
+
+
 static void deliver(struct webhook_sender *s, struct outbox_row *row)
 {
 	struct webhook_url u;
 	struct delivery *d;
-	char *body = NULL, sig[65];
 	const char *why = NULL;
 	struct sa sa;
-	int64_t t;
 	int err;
 
 	d = mem_zalloc(sizeof(*d), delivery_destructor);
@@ -235,38 +304,29 @@ static void deliver(struct webhook_sender *s, struct outbox_row *row)
 	}
 	str_bcpy(d->host, u.host, sizeof(d->host));
 
-	/* an address is checked here; see webhook.h for names */
 	if (u.host_is_addr && !s->conf.allow_private &&
 	    (sa_set_str(&sa, u.host, u.port) || webhook_addr_private(&sa))) {
 		finish(d, 0, "a private address, refused");
 		return;
 	}
 
-	err = body_make(&body, row);
-	if (err) {
+	if (body_make(&d->body, row)) {
 		finish(d, 0, "no payload");
 		return;
 	}
 
-	t = time_now_ms() / 1000;
-	sign(sig, row->secret, t, body, strlen(body));
+	/* the bound covers the name's resolution too */
+	tmr_start(&d->tmr, s->conf.timeout_ms, timeout_h, d);
 
-	err = http_request(&d->req, s->http, "POST", row->url, resp_h, NULL,
-			   d,
-			   "Content-Type: application/json\r\n"
-			   "User-Agent: beckon/" BECKON_VERSION "\r\n"
-			   "Beckon-Signature: t=%lld,v1=%s\r\n"
-			   "Content-Length: %zu\r\n"
-			   "\r\n"
-			   "%s",
-			   (long long)t, sig, strlen(body), body);
-	mem_deref(body);
-	if (err) {
-		finish(d, 0, strerror(err));
+	if (u.host_is_addr || s->conf.allow_private) {
+		post(d);
 		return;
 	}
 
-	tmr_start(&d->tmr, s->conf.timeout_ms, timeout_h, d);
+	err = dnsc_query(&d->dq, s->dnsc, u.host, DNS_TYPE_A, DNS_CLASS_IN,
+			 true, resolved_h, d);
+	if (err)
+		finish(d, 0, "the name could not be resolved");
 }
 
 
@@ -378,9 +438,14 @@ int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
 	tmr_init(&s->poll);
 	list_init(&s->inflight);
 
-	/* the system's name servers (/etc/resolv.conf) */
-	if (dns_srv_get(NULL, 0, nsv, &nsc))
+	/* dns_servers, or the system's (/etc/resolv.conf) */
+	if (conf->nsc) {
+		nsc = MIN(conf->nsc, nsc);
+		memcpy(nsv, conf->nsv, nsc * sizeof(*nsv));
+	}
+	else if (dns_srv_get(NULL, 0, nsv, &nsc)) {
 		nsc = 0;
+	}
 	err = dnsc_alloc(&s->dnsc, NULL, nsv, nsc);
 	if (!err)
 		err = http_client_alloc(&s->http, s->dnsc);

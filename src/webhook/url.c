@@ -18,10 +18,13 @@ static const char *const event_names[] = {
 	"ringing", "answered", "agent_ringing", "agent_answered",
 	"agent_failed", "bridged", "ended", "wrap_up", "retry_scheduled",
 	"rescheduled", "requeued", "outside_hours", "failed", "abandoned",
-	"interrupted",
+	"interrupted", "supervised",
 };
 
 static const char prefix[] = "callback.";
+
+/* an agent's state changed (schema.c, migration 16) */
+static const char presence[] = "agent.presence";
 
 
 bool webhook_event_known(const char *name, size_t len)
@@ -29,6 +32,9 @@ bool webhook_event_known(const char *name, size_t len)
 	const size_t pl = sizeof(prefix) - 1;
 	size_t i;
 
+	if (name && len == sizeof(presence) - 1 &&
+	    !strncmp(name, presence, len))
+		return true;
 	if (!name || len <= pl || strncmp(name, prefix, pl))
 		return false;
 

@@ -62,9 +62,12 @@ int  webhook_events_check(const char *list, const char **badp,
  * "Beckon-Signature: t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, t.body))".
  * Freeing it leaves what is in flight pending in the outbox.
  *
- * A destination given as an address is checked against
- * webhook_addr_private before each attempt; a host name is resolved by
- * libre's client and its addresses are not checked yet.
+ * A destination is checked against webhook_addr_private before each
+ * attempt: an address as it is, a host name once resolved (its A
+ * records, the query libre's client makes): one private address among
+ * them refuses the attempt. libre's client then resolves the name again
+ * itself: a name server that answers differently within those
+ * milliseconds (DNS rebinding with a zero TTL) is not caught.
  */
 struct store;
 struct webhook_sender;
@@ -75,6 +78,10 @@ struct webhook_sender_conf {
 	unsigned timeout_ms;      /* one attempt, connect to answer */
 	int64_t retry_min_s;      /* the first retry's delay */
 	int64_t retry_hours;      /* given up when the event is that old */
+	int64_t fail_max;         /* failed attempts in a row that stop an
+				     endpoint (0: never) */
+	const struct sa *nsv;     /* name servers (NULL: resolv.conf) */
+	uint32_t nsc;
 };
 
 int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,

@@ -95,7 +95,7 @@ printf '%s\n' "$OUT" | grep -q '^secret  *[A-Za-z0-9_-]\{32,\}$' ||
 	fail "no secret: $OUT"
 ID3=$(printf '%s\n' "$OUT" | sed -n 's/^id  *//p')
 EV="callback.created callback.bridged"
-LINE="$ID3	https://cli.example/h	$EV	true"
+LINE="$ID3	https://cli.example/h	$EV	true	false	0"
 "$BECKON" webhook list demo | grep -qx "$LINE" ||
 	fail "list: $("$BECKON" webhook list demo)"
 "$BECKON" webhook set demo "$ID3" --enabled false >/dev/null ||

@@ -108,8 +108,14 @@ DB="$DB" start_beckon wh --demo --webhook_allow_private yes \
 wait_got ok 2
 [ "$(got ok | cut -d' ' -f2-)" = "callback.created $CB2 queued
 callback.canceled $CB2 canceled" ] || fail "after restart: $(cat "$T/ok.got")"
-[ "$(sqlite3 "$DB" "SELECT count(*) FROM webhook_outbox
-	WHERE state != 'delivered'")" = 0 ] || fail "left undelivered"
+# (the flaky receiver's duplicate may still be on its way: bounded)
+i=0
+until [ "$(sqlite3 "$DB" "SELECT count(*) FROM webhook_outbox
+	WHERE state != 'delivered'")" = 0 ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "left undelivered"
+	sleep 0.05
+done
 ok "kill -9 with two events waiting: delivered after the restart, in order"
 
 # ---- deliveries shown, and one sent again (same id)

@@ -4,6 +4,9 @@ minutes) and appends "event_id type callback_id status" to a log, one
 line per delivery it answered 2xx. It answers 500 to its first FAILS
 requests (a CRM that fails, then recovers), and 400 to a bad signature
 (logged as BADSIG); with FAILS "hang" it never answers (logged as HUNG).
+An event without a callback (agent.presence) is logged as
+"event_id type agent:ID state". Every body it answered 2xx is also
+appended, one JSON object a line, to LOG.json.
 Usage: webhook_receiver.py PORT SECRET LOG [FAILS|hang]
 """
 import hashlib
@@ -49,9 +52,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_response(500)
             else:
                 ev = json.loads(body)
-                f.write("%s %s %s %s\n" % (ev["id"], ev["type"],
-                                           ev["callback"]["id"],
-                                           ev["callback"]["status"]))
+                if "callback" in ev:
+                    who = ev["callback"]["id"], ev["callback"]["status"]
+                else:
+                    who = ("agent:" + ev["data"]["agent"]["id"],
+                           ev["data"]["state"])
+                f.write("%s %s %s %s\n" % ((ev["id"], ev["type"]) + who))
+                with open(LOG + ".json", "a") as j:
+                    j.write(json.dumps(ev) + "\n")
                 self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()

@@ -354,6 +354,7 @@ TEST(acd_call_completed_and_retry)
 	char url[256];
 	const char *id1 = "cb_0000000000010000000000000000000000a";
 	const char *id2 = "cb_0000000000020000000000000000000000b";
+	int64_t until = -1;
 
 	memset(&rec, 0, sizeof(rec));
 	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
@@ -368,6 +369,9 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_INT(rec.originates, 0);
 	TEST_EQ_INT(cb_state(st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
+	/* why: both agents offline */
+	TEST_EQ_INT(acd_why(acd, id1, &until), ACD_WAIT_LOGGED_OUT);
+	TEST_EQ_INT(until, 0);
 
 	/* alice goes available: the longest idle gets it */
 	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
@@ -382,6 +386,8 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_STR(r.status, "dialing");
 	TEST_EQ_STR(r.agent, "alice");
 	TEST_EQ_INT(r.attempts, 1);
+	/* not waiting: in a call */
+	TEST_EQ_INT(acd_why(acd, id1, NULL), ACD_WAIT_NONE);
 	agent_state(st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offered");
 
@@ -418,6 +424,9 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_STR(r.last_event, "retry_scheduled");
 	TEST_ASSERT(r.scheduled_for > time_now_ms() + 50000);
 	TEST_ASSERT(r.scheduled_for < time_now_ms() + 70000);
+	TEST_EQ_INT(acd_why(acd, id2, &until), ACD_WAIT_RETRY);
+	TEST_EQ_INT(until, r.scheduled_for);
+	TEST_EQ_STR(acd_wait_name(ACD_WAIT_RETRY), "retry_delay");
 	agent_state(st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
@@ -558,7 +567,7 @@ TEST(acd_never_calls_outside_hours)
 	const char *id = "cb_0000000000050000000000000000000000e";
 	static const char *const days[] = {"mon", "tue", "wed", "thu", "fri",
 					   "sat", "sun"};
-	int64_t now = time_now_ms();
+	int64_t now = time_now_ms(), until = 0;
 	int perr = 0;
 	int wd;
 
@@ -593,6 +602,8 @@ TEST(acd_never_calls_outside_hours)
 	TEST_EQ_STR(r.last_event, "outside_hours");
 	TEST_EQ_INT(r.scheduled_for,
 		    (now / 86400000 + 1) * 86400000 + 9 * 3600000);
+	TEST_EQ_INT(acd_why(acd, id, &until), ACD_WAIT_HOURS);
+	TEST_EQ_INT(until, r.scheduled_for);
 
 	mem_deref(acd);
 	teardown(st, cfg, url);

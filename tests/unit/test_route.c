@@ -198,6 +198,31 @@ TEST(route_rules_and_choice)
 	TEST_EQ_STR(need.skills, "billing");
 	TEST_EQ_STR(route_choose(&rq, &need, agents, 5, NULL)->id, "dave");
 
+	/* a supervisor's assignment wins over the rule (keeping its
+	 * priority) and is never widened: carol, away, even after 120 s */
+	rq.page_url = "https://acme.example/billing/x";
+	rq.agent_key = "vip";
+	rq.assigned = "agent:carol";
+	rq.waited_s = 600;
+	r = route_rule(&rq, rules, 4);
+	TEST_EQ_STR(r->id, "vip");
+	route_needs(&need, &rq, r);
+	TEST_EQ_STR(need.agent_id, "carol");
+	TEST_ASSERT(need.strict);
+	TEST_ASSERT(route_choose(&rq, &need, agents, 5, &widened) == NULL);
+	TEST_ASSERT(!widened);
+	TEST_ASSERT(route_fits(agents[2], &rq, &need, false));
+	TEST_ASSERT(!route_fits(agents[0], &rq, &need, false));
+	/* a team: its skill, not the rule's agent */
+	rq.assigned = "sales";
+	route_needs(&need, &rq, r);
+	TEST_ASSERT(need.agent_id == NULL);
+	TEST_EQ_STR(need.skills, "sales");
+	TEST_EQ_STR(route_choose(&rq, &need, agents, 5, NULL)->id, "bob");
+	rq.assigned = NULL;
+	rq.waited_s = 0;
+	rq.page_url = "https://acme.example/";
+
 	/* nothing asked: any available agent of the business, never one
 	 * of another business (erin idles longest but serves zeta only) */
 	rq.agent_key = NULL;

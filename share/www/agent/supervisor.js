@@ -1,5 +1,6 @@
-// The supervisor's view: the live queue, every agent's state and today's
-// figures per business, from GET /agent/api/supervisor, asked again
+// The supervisor's view: the live queue (with why each callback waits,
+// and what the supervisor can do about it: supervise.js), every agent's
+// state and today's figures per business, from GET /agent/api/supervisor, asked again
 // whenever the server says over the WebSocket that something changed
 // ("queue", at most twice a second), and every POLL_MS while on screen
 // for what no event tells (the ages, today's figures rolling over, a
@@ -8,6 +9,7 @@
 import {get} from './api.js';
 import {$, duration, fill, h, money, onTick, phone, svg, when, words}
 	from './dom.js';
+import {createActions, renderWebhooks, whyText} from './supervise.js';
 
 const POLL_MS = 15000;
 
@@ -37,6 +39,16 @@ function totals(f) {
 		f.totals_cut ? h('span', {class: 'total muted'}, '…') : null];
 }
 
+// A supervisor's assignment: "agent:ID" or a team key.
+function assignedText(a, names) {
+	if (!a)
+		return '—';
+	const id = a.startsWith('agent:') ? a.slice(6) : '';
+
+	return id ? `for ${names.get(id) || id} (assigned)`
+		: `team ${a} (assigned)`;
+}
+
 function cells(...v) {
 	return v.map((x) => h('td', {}, x));
 }
@@ -47,6 +59,8 @@ export function createSupervisor({notify}) {
 	let again = false;
 	let fetchedAt = 0;
 	let last = null;
+	const actions = createActions({notify, refresh: () => refresh(),
+		customer});
 
 	function renderFigures(fig) {
 		const ids = Object.keys(fig).sort();
@@ -147,7 +161,9 @@ export function createSupervisor({notify}) {
 					: q.position ? `#${q.position}` : '—'),
 				h('td', {}, q.rule || '—'),
 				h('td', {}, q.agent ? names.get(q.agent) || q.agent
-					: '—')), tick};
+					: assignedText(q.assigned, names)),
+				h('td', {class: 'why'}, whyText(q)),
+				actions.queueCell(q, agents)), tick};
 		});
 
 		fill($('queue').tBodies[0], rows.map((r) => r.row));
@@ -201,7 +217,8 @@ export function createSupervisor({notify}) {
 				h('td', {}, a.reason && !/^cb_/.test(a.reason)
 					? a.reason : ''),
 				h('td', {}, q ? customer(q) : a.callback ? 'a customer'
-					: '')), tick};
+					: ''),
+				actions.agentCell(a)), tick};
 		});
 
 		fill($('agents').tBodies[0], rows.map((r) => r.row));
@@ -223,6 +240,7 @@ export function createSupervisor({notify}) {
 			renderQueue(last.queue || [], last.agents || []);
 			renderAgents(last.agents || [], last.queue || []);
 			renderStates(last.agents || []);
+			renderWebhooks(last.webhooks_failing || []);
 			$('sup-at').textContent = new Date(fetchedAt)
 				.toLocaleTimeString();
 		} catch (e) {

@@ -1,0 +1,51 @@
+#!/bin/sh
+# A supervisor who acts, in a real browser (tests/browser/supervise.mjs):
+# the demo without a phone line, so callbacks wait; bob moves one to the
+# front, reschedules, assigns and cancels from the supervisor view, sets
+# alice away and logs her out. The store then holds each action as an
+# event naming bob. Screenshots go to artifacts/supervise/.
+. "$(dirname "$0")/../lib/common.sh"
+
+command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
+command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
+sh "$BECKON_SRC/tests/browser/setup.sh" || fail "tests/browser/setup.sh"
+
+ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/supervise"
+rm -rf "$ART"
+mkdir -p "$ART"
+
+start_beckon supervise --demo --www_dir "$BECKON_SRC/share/www"
+
+# under ASan everything is slower: the browser waits longer
+SLOW=1
+[ "${BECKON_SANITIZE:-0}" = 1 ] || [ "${BECKON_SANITIZE:-}" = ON ] && SLOW=3
+
+rc=0
+BECKON_URL="$URL" ART="$ART" SLOW="$SLOW" \
+	node "$BECKON_SRC/tests/browser/supervise.mjs" \
+	>"$T/browser.log" 2>&1 || rc=$?
+sed "s/^/  browser: /" "$T/browser.log"
+[ "$rc" = 0 ] || fail "the browser test failed (screenshots in $ART)"
+
+read -r ANN BEN CY <"$ART/supervise-ids.txt"
+sup_events() {
+	sqlite3 "$DB" "SELECT group_concat(json_extract(data, '$.action') ||
+		':' || json_extract(data, '$.by'), ' ') FROM (SELECT data
+		FROM events WHERE callback_id = '$1' AND type = 'supervised'
+		ORDER BY seq)"
+}
+[ "$(sup_events "$CY")" = "front:bob" ] || fail "Cy: $(sup_events "$CY")"
+[ "$(sup_events "$ANN")" = "assign:bob" ] || fail "Ann: $(sup_events "$ANN")"
+[ "$(sup_events "$BEN")" = "reschedule:bob cancel:bob" ] ||
+	fail "Ben: $(sup_events "$BEN")"
+[ "$(sqlite3 "$DB" "SELECT assigned FROM callbacks WHERE id = '$ANN'")" = \
+	agent:alice ] || fail "Ann not assigned in the store"
+[ "$(sqlite3 "$DB" "SELECT status || '|' || ended_reason FROM callbacks
+	WHERE id = '$BEN'")" = "canceled|supervisor" ] ||
+	fail "Ben in the store (a supervisor's cancel, not the customer's)"
+[ "$(sqlite3 "$DB" "SELECT state || '|' || state_reason FROM agents
+	WHERE id = 'alice'")" = "offline|logged out by supervisor bob" ] ||
+	fail "alice in the store"
+ok "the store: each action an event naming bob; alice logged out by him"
+
+stop_beckon
