@@ -2945,7 +2945,7 @@ static enum acd_wait why_queued(const struct acd *acd,
 		if (!strcmp(st, "offered") || !strcmp(st, "on_call") ||
 		    !strcmp(st, "wrap_up"))
 			busy++;
-		if (!strcmp(st, "available") && reachable(acd, aa->a)) {
+		if (!strcmp(st, "available") && reachable(acd, aa)) {
 			if (tried(c, aa->a->id))
 				tried_n++;
 			else
