@@ -4,7 +4,9 @@
 # auth answer says it has WebRTC, the webrtc legs' offer, answer and
 # hang-up are relayed over the call-control protocol. A visitor
 # (Chromium, 440 Hz) and alice's desk (Chromium, 880 Hz) hear each
-# other; Hang up on the desk ends the call; rtpengine is left empty.
+# other; Hang up on the desk ends the call; the microphone refused; the
+# desk reloaded while a call rings on it (tests/browser/desk_remote.mjs);
+# rtpengine is left empty.
 # A dialer without rtpengine: the desk is refused as a phone, with why.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
@@ -69,6 +71,7 @@ start_beckon desk --demo --dialer "tcp://127.0.0.1:$DCTL" \
 export BECKON_SERVER="$URL"
 "$BECKON" agent set alice --endpoint desk --wrap_up 0 >/dev/null ||
 	fail "agent set alice"
+"$BECKON" agent set bob --endpoint desk >/dev/null || fail "agent set bob"
 
 sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$T/mic880.wav" synth 60 sine 880 vol 0.5
@@ -97,6 +100,9 @@ and the desk the visitor (440 Hz)"
 "$NG" "udp:$RTPE_NG" list >"$T/list.json" || fail "ng list"
 [ "$(jq -c .calls "$T/list.json")" = '[]' ] ||
 	fail "rtpengine still holds $(jq -c .calls "$T/list.json")"
-ok "after the call, rtpengine holds none"
+[ "$(sqlite3 "$DB" "SELECT state || '|' || state_reason FROM agents
+	WHERE id='bob'")" = "offline|" ] || fail "bob: $(sqlite3 "$DB" \
+	"SELECT state, state_reason FROM agents WHERE id='bob'")"
+ok "after the calls, rtpengine holds none"
 stop_beckon
 stop_dialer
