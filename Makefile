@@ -3,6 +3,9 @@
 #   make run              build, then start the server with the demo data
 #   make test             build, then run every test (ctest)
 #   make test SANITIZE=1  the same tests built with ASan + UBSan
+#   make install          install under PREFIX (/usr/local), inside DESTDIR
+#                         if given: the executable, share/, the manual
+#                         pages, an example configuration, a systemd unit
 #   make bench-intake     the intake benchmark (not a test)
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
@@ -30,7 +33,10 @@ FUZZ_TARGETS ?=
 
 RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 
-.PHONY: all deps build run test bench-intake bench-acd bench-calls \
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps build run test install bench-intake bench-acd bench-calls \
 	bench-media bench-startup fuzz clean
 
 all: build
@@ -49,6 +55,9 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
 bench-intake: build
 	@sh bench/intake/run.sh $(BUILD_DIR)/beckon

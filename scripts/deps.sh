@@ -7,11 +7,14 @@ set -e
 
 # prometheus for its promtool, which checks GET /metrics in a test (its
 # service is kept from starting, below).
+# groff-base for groff, which renders the manual pages in a test
+# (tests/integration/install.sh; systemd-analyze is used there only if the
+# machine has systemd: not installed for it, too heavy for a check).
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
-rtpengine-daemon cppcheck prometheus
+rtpengine-daemon cppcheck prometheus groff-base
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"

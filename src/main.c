@@ -1,7 +1,8 @@
 /*
  * beckon: the one executable. "beckon serve" runs the server, "beckon
- * dialer" a dialer alone for a server elsewhere to drive; business, agent,
- * rule and callbacks manage a running server.
+ * dialer" a dialer alone for a server elsewhere to drive, "beckon check"
+ * checks a configuration, "beckon man" prints the manual pages; business,
+ * agent, rule and callbacks manage a running server.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ static void usage(FILE *f)
 		"  dialer [-f FILE] [--KEY VALUE ...]\n"
 		"                 run a dialer alone, for a server's "
 		"dialer tcp://...\n"
+		"  check -f FILE [--KEY VALUE ...]\n"
+		"                 check a configuration without starting "
+		"anything\n"
+		"  man beckon.8|beckon.conf.5\n"
+		"                 print a manual page (roff), made from the "
+		"table of keys\n"
 		"  business, agent, rule, callbacks\n"
 		"                 manage a running server (beckon business "
 		"--help)\n"
@@ -107,6 +114,27 @@ static void dialer_usage(FILE *f)
 				*keys[i].def ? keys[i].def : "none");
 		}
 	}
+}
+
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: beckon check -f FILE [--KEY VALUE ...]\n"
+		"\n"
+		"Reads the configuration as beckon serve would, FILE and\n"
+		"then the command line, and checks it: unknown keys, values\n"
+		"of the wrong type or out of bounds (each named with the\n"
+		"file, the line and the key), and the settings checked\n"
+		"before a start (dialer, rtpengine, a trunk that leads back\n"
+		"to beckon). Nothing is started: no listener, no store.\n"
+		"Prints \"FILE: ok\" and exits 0 when it is good, exits 1\n"
+		"otherwise. A business's time zone, and agents and rules\n"
+		"that name a business, are checked at the start.\n"
+		"\n"
+		"options:\n"
+		"  -f FILE                  the configuration to check\n"
+		"  -h, --help               this text\n");
 }
 
 
@@ -226,6 +254,61 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 }
 
 
+/* serve_args checks the file as serve reads it; then app's own checks */
+static int cmd_check(int argc, char **argv)
+{
+	struct cfg *cfg = NULL;
+	const char *file = NULL;
+	int i, err;
+
+	for (i = 0; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "-f"))
+			file = argv[i + 1];
+	}
+
+	err = cfg_alloc(&cfg);
+	if (!err)
+		err = serve_args(cfg, argc, argv, "check", check_usage);
+	if (err == -1) {
+		mem_deref(cfg);
+		return 0;   /* --help */
+	}
+	if (!err && !file) {
+		log_error("check: -f FILE is required (see beckon check "
+			  "--help)");
+		err = EINVAL;
+	}
+	if (!err)
+		err = app_check(cfg);
+	if (!err)
+		printf("%s: ok\n", file);
+
+	mem_deref(cfg);
+
+	return err ? 1 : 0;
+}
+
+
+static int cmd_man(int argc, char **argv)
+{
+	int err;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: beckon man beckon.8|beckon.conf.5\n");
+		return 2;
+	}
+
+	err = cfg_print_man(stdout, argv[0]);
+	if (err == ENOENT) {
+		fprintf(stderr, "beckon man: no page '%s': beckon.8 or "
+			"beckon.conf.5\n", argv[0]);
+		return 2;
+	}
+
+	return err || fflush(stdout) ? 1 : 0;
+}
+
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -254,6 +337,12 @@ int main(int argc, char **argv)
 	}
 	else if (!strcmp(argv[1], "dialer")) {
 		ret = cmd_serve(argc - 2, argv + 2, true);
+	}
+	else if (!strcmp(argv[1], "check")) {
+		ret = cmd_check(argc - 2, argv + 2);
+	}
+	else if (!strcmp(argv[1], "man")) {
+		ret = cmd_man(argc - 2, argv + 2);
 	}
 	else if (cli_is_command(argv[1])) {
 		ret = cli_main(argc - 1, argv + 1);

@@ -597,6 +597,20 @@ static int webhooks_start(const struct cfg *cfg)
 }
 
 
+int app_check(const struct cfg *cfg)
+{
+	int err;
+
+	err = dialer_check(cfg);
+	if (!err)
+		err = rtpengine_check(cfg);
+	if (!err && dialer_configured(cfg) && !demo_without_line(cfg))
+		err = app_trunk_check(cfg);
+
+	return err;
+}
+
+
 int app_serve(struct cfg *cfg)
 {
 	int err;
@@ -604,11 +618,7 @@ int app_serve(struct cfg *cfg)
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 
-	err = dialer_check(cfg);
-	if (!err)
-		err = rtpengine_check(cfg);
-	if (!err && dialer_configured(cfg) && !demo_without_line(cfg))
-		err = app_trunk_check(cfg);
+	err = app_check(cfg);
 	if (err)
 		return err;
 

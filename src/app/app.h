@@ -14,4 +14,11 @@ int app_serve(struct cfg *cfg);
  * until SIGINT or SIGTERM; its calls are hung up before it returns. */
 int app_dialer(struct cfg *cfg);
 
+/*
+ * The checks app_serve makes of cfg before it starts anything (the
+ * dialer, rtpengine and trunk settings), alone: 0, or the error, logged
+ * with the keys at fault. Nothing listens, no store is opened.
+ */
+int app_check(const struct cfg *cfg);
+
 #endif

@@ -113,6 +113,8 @@ struct remote {
 	uint32_t resume_ms;
 	struct list orphans;       /* to hang up on the next link */
 	struct list dels;          /* agent_del while down */
+	struct hash *regs;         /* struct rreg: softphones registered */
+	bool watch_off;            /* the dialer knows no agent_watch */
 	struct api *api;           /* browsers' signalling, or NULL */
 	bool webrtc;               /* the dialer's auth ok said it can */
 	bool voice;                /* the API has our webrtc operations */
@@ -125,6 +127,14 @@ struct rcall {
 	struct le le;
 	struct le he;
 	char id[ID_MAX + 1];
+};
+
+
+/* a softphone agent registered at the dialer, until when (agent_watch) */
+struct rreg {
+	struct le he;
+	char id[ID_MAX + 1];
+	int64_t until;             /* ms, time_now_ms() */
 };
 
 
@@ -183,6 +193,92 @@ static struct rcall *call_find(const struct remote *r, const char *id)
 			 (void *)id);
 
 	return le ? le->data : NULL;
+}
+
+
+/* ---- registrations (agent_watch) ---- */
+
+static bool reg_cmp(struct le *le, void *arg)
+{
+	const struct rreg *rg = le->data;
+
+	return !strcmp(rg->id, arg);
+}
+
+
+static struct rreg *reg_find(const struct remote *r, const char *id)
+{
+	struct le *le;
+
+	if (!id)
+		return NULL;
+
+	le = hash_lookup(r->regs, hash_joaat_str(id), reg_cmp, (void *)id);
+
+	return le ? le->data : NULL;
+}
+
+
+static void rreg_destructor(void *arg)
+{
+	struct rreg *rg = arg;
+
+	hash_unlink(&rg->he);
+}
+
+
+/* forget an agent's registration: it ended, or is no longer worth one */
+static void reg_forget(struct remote *r, const char *id)
+{
+	mem_deref(reg_find(r, id));
+}
+
+
+/* {"event":"registration","agent":...,"registered":...,"expires":S} */
+static void handle_registration(struct remote *r, const struct odict *od)
+{
+	const char *id = odict_string(od, "agent");
+	const struct odict_entry *e = odict_lookup(od, "expires");
+	struct rreg *rg;
+	bool reg = false;
+
+	if (!id || strlen(id) > ID_MAX)
+		return;
+	(void)odict_get_boolean(od, &reg, "registered");
+
+	rg = reg_find(r, id);
+	if (reg && e && e->type == ODICT_INT && e->u.integer > 0) {
+		if (!rg) {
+			rg = mem_zalloc(sizeof(*rg), rreg_destructor);
+			if (!rg)
+				return;
+			str_bcpy(rg->id, id, sizeof(rg->id));
+			hash_append(r->regs, hash_joaat_str(rg->id), &rg->he,
+				    rg);
+		}
+		/* a lapse is not told: the time left says it */
+		rg->until = time_now_ms() + e->u.integer * 1000;
+	}
+	else {
+		mem_deref(rg);
+	}
+
+	acd_agent_registered(r->acd, id);
+}
+
+
+static bool agent_registered(void *arg, const char *agent_id)
+{
+	struct remote *r = arg;
+	const struct rreg *rg;
+
+	/* a dialer that cannot tell: reachable until its leg fails */
+	if (r->watch_off)
+		return true;
+
+	rg = reg_find(r, agent_id);
+
+	return rg && rg->until > time_now_ms();
 }
 
 
@@ -393,11 +489,30 @@ static int hangup(void *arg, const char *id)
 }
 
 
+/* the goodbye prompt, then the end with no_agent (an older dialer that
+ * knows no release is sent a hangup instead: handle_error) */
+static int release(void *arg, const char *id)
+{
+	struct remote *r = arg;
+
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (!call_find(r, id))
+		return ENOENT;
+
+	return send_cmd(r, "release", "id", id, NULL);
+}
+
+
 static void agent_set(void *arg, const struct agent *a)
 {
 	struct remote *r = arg;
 	struct odict *od;
 	int err;
+
+	/* without a password the dialer drops the phone's binding */
+	if (!*a->sip_password)
+		reg_forget(r, a->id);
 
 	/* sent again, every agent, when the link is up */
 	if (r->state != R_UP)
@@ -436,6 +551,7 @@ static void agent_del(void *arg, const char *id)
 	struct rcall *rc;
 	struct le *le;
 
+	reg_forget(r, id);
 	if (r->state == R_UP) {
 		(void)send_cmd(r, "agent_del", "agent", id, NULL);
 		return;
@@ -615,6 +731,23 @@ static void handle_error(struct remote *r, const struct odict *od)
 		return;
 	}
 
+	if (cmd && !strcmp(cmd, "release") && rc) {
+		/* busy: an agent leg rings again, the call goes on; a
+		 * dialer without release: a plain hangup ends it */
+		log_info("dialer %s: release %s: %s", r->url, rc->id, code);
+		if (!strcmp(code, "unknown_command"))
+			(void)send_cmd(r, "hangup", "id", rc->id, NULL);
+		return;
+	}
+
+	if (cmd && !strcmp(cmd, "agent_watch")) {
+		log_warn("dialer %s does not tell registrations (%s): "
+			 "softphone agents are taken as reachable until a "
+			 "call to them fails", r->url, code);
+		r->watch_off = true;
+		return;
+	}
+
 	if (cmd && !strcmp(cmd, "hangup")) {
 		/* it ended already: its "ended" came or comes */
 		log_debug("dialer %s: hangup %s: %s", r->url, id ? id : "",
@@ -779,8 +912,12 @@ static void link_up(struct remote *r)
 	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
 	voice_on(r);
 
-	/* agents' credentials, then the queue */
+	/* agents' credentials, then the queue; then what the dialer
+	 * knows of their softphones (until then, none is reachable) */
+	r->watch_off = false;
 	link_ready(r->acd, true);
+	if (r->state == R_UP)
+		(void)send_cmd(r, "agent_watch", NULL);
 }
 
 
@@ -825,6 +962,9 @@ static void handle_line(struct remote *r, const struct pl *line)
 
 		if (cmd && !strcmp(cmd, "attach"))
 			handle_attached(r, od);
+	}
+	else if (!strcmp(name, "registration")) {
+		handle_registration(r, od);
 	}
 	else if (strcmp(name, "pong")) {
 		handle_event(r, od, name);
@@ -1110,6 +1250,8 @@ static void link_down(struct remote *r, bool auth, const char *why)
 	mbuf_rewind(r->rx);
 	tmr_cancel(&r->tmr);
 	r->state = R_WAIT;
+	/* the next link's agent_watch tells them again */
+	hash_flush(r->regs);
 
 	if (was_up) {
 		log_warn("dialer %s: link lost: %s", r->url, why);
@@ -1184,6 +1326,8 @@ static void remote_destructor(void *arg)
 	list_flush(&r->detached);
 	list_flush(&r->orphans);
 	list_flush(&r->dels);
+	hash_flush(r->regs);
+	mem_deref(r->regs);
 	mem_deref(r->callh);
 	mem_deref(r->rx);
 	if (r->secret)
@@ -1281,6 +1425,7 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 
 	err = str_dup(&r->secret, secret);
 	err |= hash_alloc(&r->callh, CALLS_HASH);
+	err |= hash_alloc(&r->regs, CALLS_HASH);
 	r->rx = mbuf_alloc(1024);
 	if (err || !r->rx) {
 		err = err ? err : ENOMEM;
@@ -1299,6 +1444,8 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	ops.announce = announce;
 	ops.agent_set = agent_set;
 	ops.agent_del = agent_del;
+	ops.agent_registered = agent_registered;
+	ops.release = release;
 	acd_set_dialer(acd, &ops);
 
 	acd_calls_kept(acd, kept_h, r);

@@ -466,18 +466,17 @@ static int check_value(const struct cfg_key *k, const char *val,
 }
 
 
-int cfg_set(struct cfg *cfg, const char *key, const char *value)
+/* Set a key; a refusal is logged after where ("FILE:LINE: " or "") */
+static int set_at(struct cfg *cfg, const char *key, const char *value,
+		  const char *where)
 {
 	char *dup = NULL;
 	int i, err;
 
-	if (!cfg || !key || !value)
-		return EINVAL;
-
 	i = key_index(key);
 	if (i < 0) {
-		log_error("unknown key '%s' (beckon serve --help lists them)",
-			  key);
+		log_error("%sunknown key '%s' (beckon serve --help lists "
+			  "them)", where, key);
 		return ENOENT;
 	}
 
@@ -485,8 +484,8 @@ int cfg_set(struct cfg *cfg, const char *key, const char *value)
 		enum log_level lvl;
 
 		if (log_level_parse(&lvl, value)) {
-			log_error("log_level: '%s' is not error, warn, info "
-				  "or debug", value);
+			log_error("%slog_level: '%s' is not error, warn, "
+				  "info or debug", where, value);
 			return EINVAL;
 		}
 	}
@@ -495,13 +494,13 @@ int cfg_set(struct cfg *cfg, const char *key, const char *value)
 		enum log_format fmt;
 
 		if (log_format_parse(&fmt, value)) {
-			log_error("log_format: '%s' is not text or json",
-				  value);
+			log_error("%slog_format: '%s' is not text or json",
+				  where, value);
 			return EINVAL;
 		}
 	}
 
-	err = check_value(&keys[i], value, "");
+	err = check_value(&keys[i], value, where);
 	if (err)
 		return err;
 
@@ -514,6 +513,15 @@ int cfg_set(struct cfg *cfg, const char *key, const char *value)
 	cfg->set[i] = true;
 
 	return 0;
+}
+
+
+int cfg_set(struct cfg *cfg, const char *key, const char *value)
+{
+	if (!cfg || !key || !value)
+		return EINVAL;
+
+	return set_at(cfg, key, value, "");
 }
 
 
@@ -807,11 +815,9 @@ int cfg_load_file(struct cfg *cfg, const char *path)
 		if (cfg_is_set(cfg, k) && key_index(k) >= 0)
 			continue;
 
-		err = cfg_set(cfg, k, v);
-		if (err) {
-			log_error("%sin %s", where, path);
+		err = set_at(cfg, k, v, where);
+		if (err)
 			break;
-		}
 		/* a file value is not a command-line value */
 		cfg->set[key_index(k)] = false;
 	}

@@ -63,5 +63,10 @@ const struct cfg_key *cfg_key_find(const char *name);
 
 int  cfg_parse_bool(bool *bp, const char *s);
 void cfg_print_help(FILE *f);
+/*
+ * The manual page "beckon.8" or "beckon.conf.5" (or "8", "5") in roff,
+ * written from the tables (man.c): ENOENT for another name.
+ */
+int  cfg_print_man(FILE *f, const char *page);
 
 #endif

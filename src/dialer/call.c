@@ -945,9 +945,9 @@ int dialer_hangup(struct dialer *d, const char *id)
 }
 
 
-int dialer_release(struct dialer *d, const char *id)
+int dialer_release_check(const struct dialer *d, const char *id)
 {
-	struct dcall *c = call_find(d, id);
+	const struct dcall *c = call_find(d, id);
 
 	if (!c)
 		return ENOENT;
@@ -956,6 +956,18 @@ int dialer_release(struct dialer *d, const char *id)
 	    c->pending != DIALER_LEG_NONE ||
 	    (c->agl && c->agl->state != LEG_ENDED))
 		return EBUSY;
+
+	return 0;
+}
+
+
+int dialer_release(struct dialer *d, const char *id)
+{
+	struct dcall *c = call_find(d, id);
+	int err = dialer_release_check(d, id);
+
+	if (err)
+		return err;
 
 	log_info("call %s: no agent can take it: goodbye", c->id);
 	goodbye(c, DIALER_R_NO_AGENT);

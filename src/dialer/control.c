@@ -80,6 +80,7 @@ struct cconn {
 	char nonce[2 * NONCE_BYTES + 1];
 	bool authed;
 	bool closing;
+	bool watch;                 /* agent_watch: registrations told */
 };
 
 
@@ -715,6 +716,36 @@ static void cmd_hangup(struct cconn *cc, const struct odict *od)
 }
 
 
+/* A held customer whom no agent can take: the ok first, then the
+ * goodbye prompt and the end (no_agent). */
+static void cmd_release(struct cconn *cc, const struct odict *od)
+{
+	const char *id = NULL;
+	int err;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, "release", NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+
+	err = dialer_release_check(cc->ctl->d, id);
+	if (err == ENOENT) {
+		send_error(cc, "release", id, "not_found", "id",
+			   "no call with this id");
+		return;
+	}
+	if (err) {
+		send_error(cc, "release", id, "busy", "id",
+			   "the call is not holding for an agent");
+		return;
+	}
+
+	send_ok(cc, "release", id);
+	(void)dialer_release(cc->ctl->d, id);
+}
+
+
 static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 			    const char *cmd)
 {
@@ -1088,6 +1119,50 @@ static void cmd_agent_status(struct cconn *cc, const struct odict *od)
 }
 
 
+static void registration_send(struct cconn *cc, const char *id,
+			      uint32_t left_s)
+{
+	if (left_s)
+		send_line(cc, "{\"event\":\"registration\",\"agent\":%H,"
+			  "\"registered\":true,\"expires\":%u,\"t\":%lld}",
+			  json_str_print, id, left_s,
+			  (long long)time_now_ms());
+	else
+		send_line(cc, "{\"event\":\"registration\",\"agent\":%H,"
+			  "\"registered\":false,\"t\":%lld}",
+			  json_str_print, id, (long long)time_now_ms());
+}
+
+
+static void registration_h(const char *id, uint32_t left_s, void *arg)
+{
+	registration_send(arg, id, left_s);
+}
+
+
+/* the ok, every known agent's registration now, then every change */
+static void cmd_agent_watch(struct cconn *cc)
+{
+	send_ok(cc, "agent_watch", NULL);
+	cc->watch = true;
+	registrar_agents(cc->ctl->d, registration_h, cc);
+}
+
+
+void control_registration(struct control *ctl, const char *id,
+			  uint32_t left_s)
+{
+	struct le *le;
+
+	for (le = ctl ? ctl->conns.head : NULL; le; le = le->next) {
+		struct cconn *cc = le->data;
+
+		if (cc->watch && !cc->closing)
+			registration_send(cc, id, left_s);
+	}
+}
+
+
 /* ---- authentication */
 
 static bool hex_decode(uint8_t *out, size_t n, const char *hex)
@@ -1212,6 +1287,10 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 		cmd_agent_del(cc, od);
 	else if (!strcmp(cmd, "agent_status"))
 		cmd_agent_status(cc, od);
+	else if (!strcmp(cmd, "agent_watch"))
+		cmd_agent_watch(cc);
+	else if (!strcmp(cmd, "release"))
+		cmd_release(cc, od);
 	else if (!strcmp(cmd, "webrtc_answer"))
 		cmd_webrtc_answer(cc, od);
 	else if (!strcmp(cmd, "webrtc_hangup"))
@@ -1220,10 +1299,10 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 		send_ok(cc, "auth", NULL);
 	else
 		send_error(cc, cmd, NULL, "unknown_command", "cmd",
-			   "commands: originate, hangup, attach, "
+			   "commands: originate, hangup, release, attach, "
 			   "offer_agent, announce, status, ping, "
 			   "agent_set, agent_del, agent_status, "
-			   "webrtc_answer, webrtc_hangup");
+			   "agent_watch, webrtc_answer, webrtc_hangup");
 
  out:
 	mem_deref(od);

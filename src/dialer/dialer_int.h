@@ -132,6 +132,11 @@ int  agent_spec_check(const struct dialer *d, const char *spec);
 /* ENODEV: a known agent with no registration and no endpoint */
 int  agent_resolve(const struct dialer *d, const char *spec,
 		   struct agent_target *t);
+/* every agent, with the seconds its registration has left (0: none) */
+typedef void (registrar_agent_h)(const char *id, uint32_t left_s,
+				 void *arg);
+void registrar_agents(const struct dialer *d, registrar_agent_h *h,
+		      void *arg);
 
 /* ---- leg.c */
 enum leg_state {
@@ -230,6 +235,8 @@ void webrtc_leg_end(struct leg *l);
 const char *webrtc_leg_offer(const struct leg *l);
 
 /* ---- call.c */
+/* could dialer_release end this call now? ENOENT, EBUSY or 0 */
+int  dialer_release_check(const struct dialer *d, const char *id);
 void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev);
 /* 1 to 64 of A-Z a-z 0-9 . _ : - (a call id, a browser's label) */
 bool dialer_label_valid(const char *s);
@@ -290,5 +297,8 @@ enum dialer_reason dialer_reason_from_sip(uint16_t scode);
 int  control_alloc(struct control **ctlp, struct dialer *d,
 		   const struct sa *laddr, const char *secret);
 void control_stop(struct control *ctl);
+/* an agent (un)registered: told to the connections that watch agents */
+void control_registration(struct control *ctl, const char *id,
+			  uint32_t left_s);
 
 #endif

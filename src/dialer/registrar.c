@@ -244,6 +244,50 @@ const char *dialer_agent_contact(const struct dialer *d, const char *id)
 }
 
 
+static uint32_t left_s(const struct agent *a)
+{
+	return bound(a) ? (uint32_t)((a->expires - tmr_jiffies()) / 1000)
+			: 0;
+}
+
+
+struct agents_walk {
+	registrar_agent_h *h;
+	void *arg;
+};
+
+
+static bool agents_walk_h(struct le *le, void *arg)
+{
+	const struct agent *a = le->data;
+	struct agents_walk *w = arg;
+
+	w->h(a->id, left_s(a), w->arg);
+
+	return false;
+}
+
+
+void registrar_agents(const struct dialer *d, registrar_agent_h *h,
+		      void *arg)
+{
+	struct agents_walk w = {h, arg};
+
+	if (d && h)
+		(void)hash_apply(d->agents, agents_walk_h, &w);
+}
+
+
+/* a registration came or went: the ACD in this process, and the
+ * control connections that watch agents, learn it at once */
+static void reg_told(struct dialer *d, const struct agent *a)
+{
+	if (d->regh)
+		d->regh(a->id, d->reg_arg);
+	control_registration(d->ctl, a->id, left_s(a));
+}
+
+
 void dialer_set_reg_handler(struct dialer *d, dialer_reg_h *h, void *arg)
 {
 	if (!d)
@@ -576,8 +620,7 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 		a->expires = 0;
 		log_info("agent %s unregistered", a->id);
 		(void)sip_treply(NULL, d->sip, msg, 200, "OK");
-		if (d->regh)
-			d->regh(a->id, d->reg_arg);
+		reg_told(d, a);
 		return true;
 	}
 
@@ -608,8 +651,7 @@ bool registrar_request(struct dialer *d, const struct sip_msg *msg)
 	(void)sip_treplyf(NULL, NULL, d->sip, msg, false, 200, "OK",
 			  "Contact: <%s>;expires=%u\r\n"
 			  "Content-Length: 0\r\n\r\n", a->contact, expires);
-	if (d->regh)
-		d->regh(a->id, d->reg_arg);
+	reg_told(d, a);
 
 	return true;
 }

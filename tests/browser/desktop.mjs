@@ -13,7 +13,7 @@
 // visitor sent runs: no dialog, no injected element, no page error.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { launch, ok, check } from './lib.mjs';
+import { launch, ok, check, deskLogin } from './lib.mjs';
 
 const URL_ = process.env.BECKON_URL;
 const SITE = process.env.SITE_URL;
@@ -130,18 +130,8 @@ async function figures(page) {
 	});
 }
 
-async function login(page, name) {
-	await page.goto(`${URL_}/agent/`);
-	await page.locator('#login-name').waitFor({timeout: T});
-	// with the keyboard only: the field has focus, Tab, Enter
-	await page.waitForFunction(() => document.activeElement &&
-		document.activeElement.id === 'login-name', null, {timeout: T});
-	await page.keyboard.type(name);
-	await page.keyboard.press('Tab');
-	await page.keyboard.type('demo');
-	await page.keyboard.press('Enter');
-	await page.locator('#presence').waitFor({timeout: T});
-	await page.waitForSelector('#live[data-live=live]', {timeout: T});
+function login(page, name) {
+	return deskLogin(page, URL_, name, T);
 }
 
 const browser = await launch();
@@ -179,14 +169,6 @@ try {
 	ok('alice logs in with the keyboard (after a wrong password); the ' +
 		'live channel is on');
 
-	// an earlier request from the same number, canceled: the history
-	const old = await postCallback({business: 'demo', phone: PHONE,
-		name: XSS_NAME, note: 'first try', page_url: `${SITE}/pricing/old`});
-	const rc = await fetch(`${URL_}/v1/callbacks/${old.id}`, {
-		method: 'DELETE',
-		headers: {Authorization: `Bearer ${old.cancel_token}`}});
-	check(rc.status === 200, `cancel: ${rc.status}`);
-
 	await alice.getByLabel('Available').check();
 	await alice.waitForSelector('#state-badge[data-state=available]',
 		{timeout: T});
@@ -219,18 +201,6 @@ try {
 	await alice.waitForSelector('#state-badge[data-state=available]',
 		{timeout: T});
 
-	// the history's words: a cancel and an earlier attempt's reason
-	// are two facts, said apart
-	const hw = await alice.evaluate(async () => {
-		const m = await import('/agent/calls.js');
-		return m.historyWords({status: 'canceled', attempts: 1,
-			ended_reason: 'rejected'}, 'alice');
-	});
-	check(JSON.stringify(hw) === JSON.stringify(['Canceled by the ' +
-		'customer', 'Earlier attempt: the call was rejected.']),
-		`history words: ${JSON.stringify(hw)}`);
-	ok(`history: "${hw[0]}", then "${hw[1]}"`);
-
 	// the live channel drops; meanwhile an admin sets her away; when it
 	// is back, the page reads the whole state again
 	cut = true;
@@ -252,6 +222,43 @@ try {
 	await alice.getByLabel('Available').check();
 	await alice.waitForSelector('#state-badge[data-state=available]',
 		{timeout: T});
+
+	// an earlier request from the same number: its call is refused by
+	// the customer's phone (403: rejected, a retry scheduled), then the
+	// customer cancels it: two facts for the history to say apart
+	const old = await postCallback({business: 'demo', phone: PHONE,
+		name: XSS_NAME, note: 'first try',
+		page_url: `${SITE}/pricing/old`});
+	const oldLast = async () => {
+		const r = await fetch(`${URL_}/v1/callbacks/${old.id}`);
+		const j = await r.json();
+
+		return [j.status, j.events[j.events.length - 1]];
+	};
+	for (let i = 0; ; i++) {
+		const [st, ev] = await oldLast();
+
+		if (st === 'scheduled') {
+			check(ev.type === 'retry_scheduled' &&
+				ev.data.reason === 'rejected',
+				`the refused call: ${JSON.stringify(ev)}`);
+			break;
+		}
+		check(i < 10 * T / 1000, `the first call is ${st}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	await alice.waitForSelector('#state-badge[data-state=available]',
+		{timeout: T});
+	const rc = await fetch(`${URL_}/v1/callbacks/${old.id}`, {
+		method: 'DELETE',
+		headers: {Authorization: `Bearer ${old.cancel_token}`}});
+	check(rc.status === 200, `cancel: ${rc.status}`);
+	const [ost, oev] = await oldLast();
+	check(ost === 'canceled' && oev.type === 'canceled',
+		`after the cancel, the customer's status: ${ost} ${oev.type}`);
+	ok('a request meets a refused call (403: rejected, retry ' +
+		'scheduled), then the customer cancels it; alice is available ' +
+		'again');
 
 	// ---- bob, the supervisor, on a tablet ----
 	const ctxB = await browser.newContext({viewport: {width: 1024,
@@ -278,7 +285,13 @@ try {
 		page_title: XSS_TITLE});
 	writeFileSync(`${ART}/sale-id.txt`, cb.id);
 
-	await alice.locator('#pop').waitFor({timeout: T});
+	// the pop of this callback (the refused one's may be shown still)
+	await alice.waitForFunction((n) => {
+		const p = document.getElementById('pop');
+		const f = document.getElementById('f-note');
+
+		return p && !p.hidden && f && f.textContent === n;
+	}, XSS_NOTE, {timeout: T});
 	check(await text(alice, '#f-phone') === '(415) 555-0190' &&
 		await alice.locator('#f-phone').getAttribute('title') === PHONE,
 		`phone: ${await text(alice, '#f-phone')}`);
@@ -297,8 +310,14 @@ try {
 	check(await alice.locator('#history > li').count() === 1,
 		'one earlier callback');
 	const h0 = await text(alice, '#history > li');
-	check(h0.includes('Canceled') && h0.includes(XSS_NAME) &&
-		h0.includes('first try'), `history: ${h0}`);
+	check(h0.includes(XSS_NAME) && h0.includes('first try'),
+		`history: ${h0}`);
+	// the words the desk shows for the refused-then-canceled request
+	const hw = [await text(alice, '#history > li .h-head strong'),
+		await text(alice, '#history > li .h-earlier')];
+	check(hw[0] === 'Canceled by the customer' &&
+		hw[1] === 'Earlier attempt: the call was rejected.',
+		`history words: ${JSON.stringify(hw)}`);
 
 	// the page itself, sandboxed, no scripts
 	const frame = alice.locator('#frame-box iframe');
@@ -314,8 +333,8 @@ try {
 	check(await alice.locator('#page-open a').getAttribute('href') ===
 		`${SITE}/pricing`, 'the open-in-a-tab link');
 	ok('screen pop: phone, name, business, asked, attempt, note, page ' +
-		'title and link, the page in a sandboxed frame, the canceled ' +
-		'earlier callback');
+		'title and link, the page in a sandboxed frame; the earlier ' +
+		`callback in the history: "${hw[0]}", "${hw[1]}"`);
 
 	// sipp answers both legs
 	await alice.waitForSelector('.callstate[data-status=connected]',

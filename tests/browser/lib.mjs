@@ -22,6 +22,21 @@ export function check(cond, msg) {
 		throw new Error(`FAIL: ${msg}`);
 }
 
+// Log in to the agent desk at url as name (the demo password), with the
+// keyboard only: the field has focus, Tab, Enter; then the live channel.
+export async function deskLogin(page, url, name, timeout) {
+	await page.goto(`${url}/agent/`);
+	await page.locator('#login-name').waitFor({timeout});
+	await page.waitForFunction(() => document.activeElement &&
+		document.activeElement.id === 'login-name', null, {timeout});
+	await page.keyboard.type(name);
+	await page.keyboard.press('Tab');
+	await page.keyboard.type('demo');
+	await page.keyboard.press('Enter');
+	await page.locator('#presence').waitFor({timeout});
+	await page.waitForSelector('#live[data-live=live]', {timeout});
+}
+
 // In a page: what a remote audio track brings, kept (keep(track)) and
 // handed over as 8 kHz 16-bit little-endian PCM in base64 (take()).
 export const HEAR_JS = `

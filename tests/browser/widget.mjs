@@ -606,11 +606,44 @@ async function fieldErrors() {
 		WHERE phone = '+14155550177'`).length;
 	check(n === 1, `${n} callbacks stored`);
 	await page.unroute(API + '/v1/callbacks');
+
+	// a status poll read before the cancel, answered after it: held
+	// here until the DELETE has been answered (it failed once under
+	// load: "in line" painted over "canceled")
+	let gotGet, deleted, stale;
+	const polled = new Promise((k) => { gotGet = k; });
+	const canceledNow = new Promise((k) => { deleted = k; });
+	const isStatus = (u) => u.pathname.startsWith('/v1/callbacks/');
+	await page.route(isStatus, async (rt) => {
+		if (rt.request().method() !== 'GET' || stale)
+			return rt.continue();
+		stale = rt.request();
+		const resp = await rt.fetch();
+		gotGet(resp.status());
+		await canceledNow;
+		await rt.fulfill({ response: resp });
+	});
+	const pollStatus = await until(() => stale && polled, 10000,
+				       'a status poll');
+	check(pollStatus === 200, 'the held poll answered ' + pollStatus);
+	const del = page.waitForResponse((r) => isStatus(new URL(r.url())) &&
+		r.request().method() === 'DELETE');
 	await page.locator(sel('.s')).click();
+	check((await del).status() === 200, 'DELETE ' + (await del).status());
 	await until(async () => (await text(page, '.st')) ===
 		    'Your request is canceled.', 10000, 'canceled');
+	const late = page.waitForEvent('requestfinished', (q) => q === stale);
+	deleted();
+	await late;
+	// the page's handler of that answer runs within a few turns
+	await page.evaluate(() => new Promise((k) => setTimeout(k, 200)));
+	const after = await text(page, '.st');
+	check(after === 'Your request is canceled.', 'a status read before ' +
+	      `the cancel, answered after it, shows "${after}"`);
+	await page.unroute(isStatus);
 	ok('a network error on sending: retried with the same ' +
-	   'Idempotency-Key, one callback stored (then canceled)');
+	   'Idempotency-Key, one callback stored (then canceled); a status ' +
+	   'poll answered after the cancel does not undo "canceled"');
 	await ctx.close();
 }
 

@@ -121,6 +121,13 @@ answered:customer leg_ended:customer:max_hold:200 \
 ended:customer:max_hold:200"
 case_ok "max_hold: goodbye prompt, then BYE"
 
+run_case release
+expect_events release "invite:customer ringing:customer \
+answered:customer leg_ended:customer:no_agent:200 \
+ended:customer:no_agent:200"
+case_ok "release: goodbye prompt, then BYE (no_agent); refused while \
+calling (busy), for no id and an unknown one"
+
 run_case agent_first
 expect_events agent_first "invite:agent ringing:agent answered:agent \
 invite:customer ringing:customer answered:customer bridged \

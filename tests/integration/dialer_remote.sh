@@ -23,6 +23,10 @@
 #     back, with the HMAC); a refused originate is retried (dialer_error);
 #     a call whose link closes, with a dialer that knows no attach: hung
 #     up there, interrupted here;
+#   - a softphone agent over the protocol (agent_watch): not called while
+#     not registered at the dialer (the customer is not dialed for
+#     nobody); once a softphone registers, called; its 503 sets the agent
+#     away and the held customer hears the goodbye (release), no_agent;
 #   - SIGTERM to either side mid-call: the call ends (system_hangup), the
 #     end is stored; secrets in no log; both exit 0.
 . "$(dirname "$0")/../lib/common.sh"
@@ -562,6 +566,91 @@ DB=$DB_MAIN
 PID=$SERVE_PID
 URL=$SERVE_URL
 
+# ---- softphones and the goodbye, over the protocol (agent_watch,
+# release): bob's softphone (endpoint registered) is reachable only once
+# it has registered with the remote dialer, which tells the server; his
+# phone answers the call 503: he is set away at once, and the held
+# customer, with nobody left, hears the goodbye and is retried as
+# no_agent, as with the dialer in process (acd_no_phone.sh)
+
+# a softphone in Python: registers bob (digest), then answers every
+# INVITE 503
+cat >"$T/phone.py" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[4])
+import sipraw
+
+c = sipraw.Client("127.0.0.1", int(sys.argv[1]))
+r = c.send(c.register("bob"))
+r = c.send(c.register("bob", auth=c.digest(r, "bob", sys.argv[2])))
+out = open(sys.argv[3], "a", buffering=1)
+out.write("REGISTER %d\n" % r.code)
+c.sock.settimeout(None)
+keep = ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")
+while True:
+    data, src = c.sock.recvfrom(65536)
+    lines = data.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    if not lines[0].startswith("INVITE "):
+        continue
+    out.write("INVITE\n")
+    hdrs = [h + (";tag=ph1" if h.split(":")[0].strip().lower()
+                 in ("to", "t") else "")
+            for h in lines[1:] if h.split(":")[0].strip().lower() in keep]
+    resp = ["SIP/2.0 503 Service Unavailable"] + hdrs + \
+        ["Content-Length: 0", "", ""]
+    c.sock.sendto("\r\n".join(resp).encode(), src)
+EOF
+
+"$BECKON" agent state alice away >/dev/null || fail "alice away"
+"$BECKON" agent set bob --endpoint registered --sip_password bob-sip-pw \
+	>/dev/null || fail "agent set bob"
+"$BECKON" agent state bob available >/dev/null || fail "bob available"
+req GET /v1/businesses/demo
+expect_jv .now.ok false
+expect_jv .now.reason no_agent
+sipp_uas cust8 "$SCN/uas_answer/scenario.xml" "$CUST"
+C8=$SPID
+post_json '{"business":"demo","phone":"+14155550179"}'
+expect_status 202
+ID8=$(jv .id)
+TOK8=$(jv .cancel_token)
+# nothing to wait for: only time shows that nothing is dialed
+sleep 1
+req GET "/v1/callbacks/$ID8"
+expect_jv .status queued
+[ "$(invites cust8)" = 0 ] || fail "the customer was called for nobody"
+agent_login bob
+req GET /agent/api/me -H "$C_bob"
+expect_jv .agent.phone_reachable false
+ok "a remote dialer: bob's softphone is not registered: the customer is" \
+	"not called, bob's desk says so"
+
+python3 "$T/phone.py" "$SIP" bob-sip-pw "$T/phone.out" "$BECKON_SRC/tests/lib" \
+	>"$T/phone.err" 2>&1 &
+PHONE_PID=$!
+PIDS="$PIDS $PHONE_PID"
+wait_log "$T/phone.out" "REGISTER 200" 1
+wait_status "$ID8" scheduled 30
+req GET "/v1/callbacks/$ID8"
+expect_jv '.events[-1].type' retry_scheduled
+expect_jv '.events[-1].data.reason' no_agent
+grep -q "INVITE" "$T/phone.out" || fail "bob's registered phone not called"
+grep -q "call $ID8: no agent can take it: goodbye" "$T/dialer.log" ||
+	fail "the customer was hung up on without the goodbye"
+[ "$(sql "SELECT state || '|' || state_reason FROM agents
+	WHERE id='bob'")" = "away|your phone cannot be reached (SIP 503)" ] ||
+	fail "bob: $(sql "SELECT state, state_reason FROM agents
+		WHERE id='bob'")"
+req GET /agent/api/me -H "$C_bob"
+expect_jv .agent.phone_reachable true
+sipp_done "$C8" cust8
+stop_pid "$PHONE_PID"
+req DELETE "/v1/callbacks/$ID8" -H "Authorization: Bearer $TOK8"
+expect_status 200
+ok "bob registers at the remote dialer and is called; his phone's 503" \
+	"sets him away, the held customer hears the goodbye (release) and is" \
+	"retried as no_agent"
+
 # ---- orderly stops with a call up: each side ends it with a reason
 
 # the dialer stops (SIGTERM): its calls end (system_hangup), the server
@@ -600,7 +689,8 @@ ok "SIGTERM to the server mid-call: the dialer hangs up, the end is stored"
 # ---- no secret in any log; the dialer's clean stop
 
 for f in "$T"/*.log; do
-	if grep -q -e "$SECRET" -e "not-the-secret" -e alicepw "$f"; then
+	if grep -q -e "$SECRET" -e "not-the-secret" -e alicepw \
+		-e bob-sip-pw "$f"; then
 		fail "a secret in $f"
 	fi
 done

@@ -945,16 +945,17 @@ function update(j) {
 		say(words()[0]);
 }
 
-var timer, fails = 0;
+/* +1 at each cancel: a read sent before it is older (widget.mjs) */
+var timer, fails = 0, wgen = 0;
 
 function poll(ms) {
 	clearTimeout(timer);
 	if (!cur || !cur.id || cur.done)
 		return;
 	timer = setTimeout(function () {
-		var id = cur.id;
+		var id = cur.id, g = wgen;
 		call('GET', cur.url).then(function (r) {
-			if (!cur || cur.id != id)
+			if (!cur || cur.id != id || g != wgen)
 				return;
 			if (r.status == 200) {
 				fails = 0;
@@ -981,6 +982,7 @@ function cancel() {
 		if (!cur || cur.id != id)
 			return;
 		if (r.status == 200) {
+			++wgen;
 			update(r.j);
 			el.anew.focus();
 		} else if (r.status == 409) {
