@@ -2072,6 +2072,14 @@ void acd_agent_desk(struct acd *acd, const char *id, bool up)
 }
 
 
+const char *acd_agent_endpoint(const struct acd *acd, const char *id)
+{
+	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	return aa ? aa->a->endpoint : NULL;
+}
+
+
 bool acd_agent_reachable(const struct acd *acd, const char *id)
 {
 	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
@@ -2126,9 +2134,10 @@ int acd_agent_state(struct acd *acd, const char *id, const char *state,
 	    !strcmp(aa->a->state, "offered"))
 		return EBUSY;
 
-	/* going available with a desk that is no phone now: refused,
-	 * rather than set away at once */
-	if (!strcmp(state, "available") && is_desk(aa->a) && !aa->desk_up)
+	/* going available with no phone that can be called now (a desk
+	 * without its microphone, a softphone not registered, no
+	 * endpoint): refused, rather than routed nothing, or set away */
+	if (!strcmp(state, "available") && !reachable(acd, aa))
 		return ENODEV;
 
 	if (!strcmp(state, "available"))

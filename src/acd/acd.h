@@ -196,6 +196,9 @@ void acd_agent_desk(struct acd *acd, const char *id, bool up);
  * reserved for a callback: a customer is never dialed for nobody.
  */
 bool acd_agent_reachable(const struct acd *acd, const char *id);
+/* the agent's endpoint as set ("registered", "desk", a URI, a number,
+ * "": none), or NULL: no such agent */
+const char *acd_agent_endpoint(const struct acd *acd, const char *id);
 
 /*
  * Who could take a callback of business now: agents serving it that
@@ -207,7 +210,8 @@ void acd_business_staff(const struct acd *acd, const char *business,
 			unsigned *availablep, unsigned *workingp);
 
 /* A person sets their presence: available, away or offline (ENODEV:
- * available, and their phone is a desk that is not connected). */
+ * available, and their phone cannot be called now: acd_agent_reachable).
+ */
 int  acd_agent_state(struct acd *acd, const char *id, const char *state,
 		     const char *reason);
 

@@ -599,7 +599,7 @@ static void admin_state(struct admin_op *op)
 		goto fail;
 	}
 	if (err == ENODEV) {
-		api_reply_desk_unready(op->api, op->req);
+		api_reply_phone_unreachable(op->api, op->req, op->id);
 		goto fail;
 	}
 	if (err) {

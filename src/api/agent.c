@@ -679,7 +679,7 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 		goto out;
 	}
 	if (err == ENODEV) {
-		api_reply_desk_unready(aa->api, req);
+		api_reply_phone_unreachable(aa->api, req, s->agent_id);
 		goto out;
 	}
 	if (err) {

@@ -142,7 +142,8 @@ int  api_desk_msg(struct api *api, const char *agent, const void *sock,
 void api_desk_sock_gone(struct api *api, const char *agent,
 			const void *sock, unsigned phones_left);
 void api_desk_close_all(struct api *api);
-void api_reply_desk_unready(const struct api *api, struct httpd_req *req);
+void api_reply_phone_unreachable(const struct api *api,
+				 struct httpd_req *req, const char *agent);
 
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);

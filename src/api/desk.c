@@ -226,14 +226,29 @@ void api_desk_close_all(struct api *api)
 }
 
 
-/* Going available with a desk that is no phone now (ENODEV from the
- * ACD): why, and what to do. */
-void api_reply_desk_unready(const struct api *api, struct httpd_req *req)
+/* Going available with no phone that can be called now (ENODEV from
+ * the ACD): why, and what to do, by the kind of the agent's phone (a
+ * fixed endpoint is always reachable). */
+void api_reply_phone_unreachable(const struct api *api,
+				 struct httpd_req *req, const char *agent)
 {
+	const char *ep = acd_agent_endpoint(api->acd, agent);
+	const char *why;
+
+	if (!ep || !*ep)
+		why = "you have no phone: ask an administrator to set your "
+			"endpoint (desk, registered or a number)";
+	else if (!strcmp(ep, "registered"))
+		why = "your phone is your softphone, and it is not "
+			"registered: register it (your agent id as the SIP "
+			"user, your SIP password), then choose Available";
+	else if (api_desk_available(api))
+		why = "your phone is the desk: keep it open and allow the "
+			"microphone, then choose Available";
+	else
+		why = "your phone is the desk, but this server has no "
+			"WebRTC (rtpengine): ask an administrator";
+
 	api_reply_error(req, 409, NULL, "phone_unreachable", "endpoint",
-			api_desk_available(api) ?
-			"your phone is the desk: keep it open and allow the "
-			"microphone, then choose Available" :
-			"your phone is the desk, but this server has no "
-			"WebRTC (rtpengine): ask an administrator");
+			why);
 }

@@ -691,6 +691,7 @@ int app_serve(struct cfg *cfg)
 				  strerror(err));
 			goto out;
 		}
+		app_remote_voice(app.remote, app.api);
 	}
 	else if (dialer_configured(cfg) && demo_without_line(cfg)) {
 		log_warn("demo: no phone line is configured: set trunk_proxy "

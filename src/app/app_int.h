@@ -29,6 +29,8 @@ void app_port_voice(struct port *p, struct api *api);
 enum { APP_DESK_MAX = sizeof(APP_DESK_LABEL) + 64 };
 const char *app_agent_target(char *buf, size_t sz, const char *endpoint,
 			     const char *agent_id);
+/* the agent whose desk a webrtc endpoint names, or NULL */
+const char *app_desk_agent(const char *endpoint);
 
 /*
  * A dialer in another process, `dialer = tcp://HOST:PORT` (HOST an IPv4
@@ -54,6 +56,9 @@ int  app_remote_parse(struct sa *addr, char *host, size_t hsz,
 int  app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 		      const char *secret, const char *dns_servers,
 		      uint32_t resume_s);
+/* the browsers (visitors', desks') talk through the dialer's rtpengine,
+ * once a link says the dialer has one */
+void app_remote_voice(struct remote *r, struct api *api);
 void app_remote_shutdown(struct remote *r);
 unsigned app_remote_calls(const struct remote *r);
 

@@ -31,8 +31,7 @@ const char *app_agent_target(char *buf, size_t sz, const char *endpoint,
 }
 
 
-/* the agent whose desk a webrtc endpoint is, or NULL */
-static const char *desk_agent(const char *endpoint)
+const char *app_desk_agent(const char *endpoint)
 {
 	const size_t n = sizeof(APP_DESK_LABEL) - 1;
 
@@ -58,9 +57,9 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		/* the visitor's browser, or the agent's desk */
 		if (p->api && ev->leg == DIALER_LEG_CUSTOMER)
 			api_voice_offer(p->api, ev->id, ev->sdp);
-		else if (p->api && desk_agent(ev->endpoint))
+		else if (p->api && app_desk_agent(ev->endpoint))
 			api_desk_offer(p->api, ev->id,
-				       desk_agent(ev->endpoint), ev->sdp);
+				       app_desk_agent(ev->endpoint), ev->sdp);
 		return;
 
 	case DIALER_EV_RINGING:

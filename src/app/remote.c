@@ -59,6 +59,7 @@
 #include "acd/acd.h"
 #include "dialer/dialer.h"
 #include "metrics/metrics.h"
+#include "api/api.h"
 #include "app/app_int.h"
 
 enum {
@@ -114,6 +115,9 @@ struct remote {
 	struct list dels;          /* agent_del while down */
 	struct hash *regs;         /* struct rreg: softphones registered */
 	bool watch_off;            /* the dialer knows no agent_watch */
+	struct api *api;           /* browsers' signalling, or NULL */
+	bool webrtc;               /* the dialer's auth ok said it can */
+	bool voice;                /* the API has our webrtc operations */
 	bool stopping;
 	char fail_why[96];
 };
@@ -601,6 +605,23 @@ static void report(struct remote *r, const char *id, enum acd_ev type,
 }
 
 
+/* as port.c: the visitor's browser, or the agent's desk */
+static void webrtc_offer(struct remote *r, const struct odict *od,
+			 const char *id, const char *leg)
+{
+	const char *endpoint = odict_string(od, "endpoint");
+	const char *sdp = odict_string(od, "sdp");
+
+	if (!r->api || !sdp || !leg)
+		return;
+
+	if (!strcmp(leg, "customer"))
+		api_voice_offer(r->api, id, sdp);
+	else if (app_desk_agent(endpoint))
+		api_desk_offer(r->api, id, app_desk_agent(endpoint), sdp);
+}
+
+
 static void handle_event(struct remote *r, const struct odict *od,
 			 const char *name)
 {
@@ -623,7 +644,11 @@ static void handle_event(struct remote *r, const struct odict *od,
 		sip = (int)e->u.integer;
 
 	/* as port.c maps the dialer's events for the ACD */
-	if (!strcmp(name, "ringing"))
+	if (!strcmp(name, "webrtc_offer")) {
+		webrtc_offer(r, od, id, leg);
+		return;
+	}
+	else if (!strcmp(name, "ringing"))
 		type = ACD_EV_RINGING;
 	else if (!strcmp(name, "answered"))
 		type = ACD_EV_ANSWERED;
@@ -633,10 +658,16 @@ static void handle_event(struct remote *r, const struct odict *od,
 		/* the agent leg failed and the call goes on: next agent */
 		if (!leg || strcmp(leg, "agent"))
 			return;
+		if (r->api)
+			api_desk_ended(r->api, id);
 		type = ACD_EV_LEG_FAILED;
 	}
 	else if (!strcmp(name, "ended")) {
 		type = ACD_EV_ENDED;
+		if (r->api) {
+			api_voice_ended(r->api, id);
+			api_desk_ended(r->api, id);
+		}
 		mem_deref(rc);   /* no longer in flight */
 	}
 	else
@@ -827,6 +858,7 @@ static void handle_attached(struct remote *r, const struct odict *od)
 
 
 static void ping_timeout(void *arg);
+static void voice_on(struct remote *r);
 
 
 static void link_up(struct remote *r)
@@ -878,6 +910,7 @@ static void link_up(struct remote *r)
 	tmr_cancel(&r->resume_tmr);
 
 	tmr_start(&r->tmr, PING_MS, ping_timeout, r);
+	voice_on(r);
 
 	/* agents' credentials, then the queue; then what the dialer
 	 * knows of their softphones (until then, none is reachable) */
@@ -907,8 +940,14 @@ static void handle_line(struct remote *r, const struct pl *line)
 	else if (r->state == R_AUTH) {
 		const char *cmd = odict_string(od, "cmd");
 
-		if (!strcmp(name, "ok") && cmd && !strcmp(cmd, "auth"))
+		if (!strcmp(name, "ok") && cmd && !strcmp(cmd, "auth")) {
+			const struct odict_entry *w;
+
+			w = odict_lookup(od, "webrtc");
+			r->webrtc = w && w->type == ODICT_BOOL &&
+				w->u.boolean;
 			link_up(r);
+		}
 		else
 			handle_error(r, od);
 	}
@@ -1434,6 +1473,94 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 		*rp = r;
 
 	return err;
+}
+
+
+/* ---- browsers: the webrtc legs' signalling, relayed ---- */
+
+/* a webrtc command about a leg of a call of ours */
+static int webrtc_cmd(struct remote *r, const char *cmd, const char *id,
+		      const char *leg, const char *k, const char *v)
+{
+	if (!r->webrtc)
+		return ENOTSUP;
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (!call_find(r, id))
+		return ENOENT;
+
+	return send_cmd(r, cmd, "id", id, "leg", leg, k, v, NULL);
+}
+
+
+static int voice_answer(void *arg, const char *id, const char *sdp)
+{
+	return webrtc_cmd(arg, "webrtc_answer", id, "customer", "sdp", sdp);
+}
+
+
+static int voice_hangup(void *arg, const char *id)
+{
+	return webrtc_cmd(arg, "webrtc_hangup", id, "customer", "reason",
+			  "hangup");
+}
+
+
+static int desk_answer(void *arg, const char *id, const char *sdp)
+{
+	return webrtc_cmd(arg, "webrtc_answer", id, "agent", "sdp", sdp);
+}
+
+
+static int desk_hangup(void *arg, const char *id, const char *reason)
+{
+	if (dialer_webrtc_reason(reason) == DIALER_R_NONE)
+		return EINVAL;
+
+	return webrtc_cmd(arg, "webrtc_hangup", id, "agent", "reason",
+			  reason);
+}
+
+
+/*
+ * The API learns that browsers can talk once a link says the dialer has
+ * an rtpengine, and keeps the operations from then on (pages may hold
+ * them): with a dialer that later comes back without one, they answer
+ * ENOTSUP and its originates of webrtc legs are refused.
+ */
+static void voice_on(struct remote *r)
+{
+	struct api_voice ops;
+
+	if (!r->webrtc) {
+		if (r->voice)
+			log_warn("dialer %s has no rtpengine now: browsers "
+				 "cannot talk", r->url);
+		return;
+	}
+	if (!r->api || r->voice)
+		return;
+
+	memset(&ops, 0, sizeof(ops));
+	ops.arg = r;
+	ops.answer = voice_answer;
+	ops.hangup = voice_hangup;
+	ops.desk_answer = desk_answer;
+	ops.desk_hangup = desk_hangup;
+	api_set_voice(r->api, &ops);
+	r->voice = true;
+	log_info("dialer %s has WebRTC: browsers talk through it", r->url);
+}
+
+
+void app_remote_voice(struct remote *r, struct api *api)
+{
+	if (!r)
+		return;
+
+	r->api = api;
+	if (r->state == R_UP)
+		voice_on(r);
 }
 
 

@@ -6,7 +6,7 @@
  *            "nonce":"..."}
  *   client: {"cmd":"auth","secret":"..."}     (or "hmac": HMAC-SHA256 of
  *                                               the nonce, hex)
- *   server: {"event":"ok","cmd":"auth"}
+ *   server: {"event":"ok","cmd":"auth","webrtc":false}
  *   client: {"cmd":"originate","id":"c1","customer":"+14155550100",...}
  *   server: {"event":"ok","cmd":"originate","id":"c1"}
  *   server: {"event":"invite","id":"c1","leg":"customer","t":...}
@@ -1256,7 +1256,11 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 			tmr_cancel(&cc->tmr);
 			log_info("control client %s authenticated",
 				 addr_str(a, sizeof(a), &cc->peer));
-			send_ok(cc, "auth", NULL);
+			/* what the client may ask of this dialer */
+			send_line(cc, "{\"event\":\"ok\",\"cmd\":\"auth\","
+				  "\"webrtc\":%s}",
+				  dialer_has_webrtc(cc->ctl->d) ? "true" :
+				  "false");
 		}
 		goto out;
 	}

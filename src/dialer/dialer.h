@@ -218,6 +218,8 @@ int dialer_webrtc_hangup(struct dialer *d, const char *id,
 /* a browser's reason by its protocol name: "hangup" (the leg's own),
  * "declined", "unreachable", "media_failed"; DIALER_R_NONE otherwise */
 enum dialer_reason dialer_webrtc_reason(const char *name);
+/* can this dialer place webrtc legs (it has an rtpengine)? */
+bool dialer_has_webrtc(const struct dialer *d);
 
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st);

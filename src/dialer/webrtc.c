@@ -280,6 +280,12 @@ int dialer_webrtc_answer(struct dialer *d, const char *id,
 }
 
 
+bool dialer_has_webrtc(const struct dialer *d)
+{
+	return d && d->rtpe;
+}
+
+
 enum dialer_reason dialer_webrtc_reason(const char *name)
 {
 	static const struct {

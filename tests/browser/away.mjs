@@ -3,8 +3,8 @@
 // dialer in process, a sipp customer that answers and a sipp phone for
 // bob that answers 503, and passes BECKON_URL, ART (screenshots) and SLOW.
 //
-// alice (a softphone that never registered) goes available: her desk
-// says that no call comes until her phone registers. bob (a desk phone)
+// alice (a softphone that never registered) chooses Available: refused,
+// her desk says why and what to do, and she stays offline. bob (a desk phone)
 // goes available; a callback comes, his phone answers 503: beckon sets him
 // away, and his desk says so, with the reason and the way back, also after
 // a reload; he chooses Available and the note goes.
@@ -17,8 +17,9 @@ const T = 15000 * SLOW;
 
 check(URL_ && ART, 'BECKON_URL and ART must be set');
 
-const NOT_REGISTERED = 'Your phone is not registered: no calls come to ' +
-	'you until it is. Start your softphone.';
+const NOT_REGISTERED = 'your phone is your softphone, and it is not ' +
+	'registered: register it (your agent id as the SIP user, your SIP ' +
+	'password), then choose Available';
 const SET_AWAY = 'beckon set you away: your phone cannot be reached ' +
 	'(SIP 503). Check your phone, then choose Available.';
 
@@ -53,12 +54,23 @@ try {
 	const alice = await (await browser.newContext()).newPage();
 	await deskLogin(alice, URL_, 'alice', T);
 	await waitNote(alice, '', 'alice away by herself');
-	await available(alice);
-	await waitNote(alice, NOT_REGISTERED, 'alice available, unregistered');
-	check(await alice.locator('#phone-note').getAttribute('role') ===
-		'status', 'the note is not a status for screen readers');
+	// a click: the radio does not stay checked
+	await alice.getByLabel('Available').click();
+	await alice.waitForFunction((w) => {
+		const n = document.getElementById('notice');
+
+		return !n.hidden && n.textContent.trim() === w;
+	}, NOT_REGISTERED, {timeout: T}).catch(async () => {
+		throw new Error(`FAIL: alice's notice says "${
+			await alice.locator('#notice').textContent()}"`);
+	});
+	check(await alice.locator('#state-badge').getAttribute('data-state')
+		=== 'offline', 'alice is not offline');
+	check(/not reachable/.test(await alice.locator('#phone-status')
+		.textContent()), 'the phone status does not say unreachable');
 	await alice.screenshot({path: `${ART}/alice-not-registered.png`});
-	ok(`alice available with no registered phone: "${NOT_REGISTERED}"`);
+	ok(`alice chooses Available with no registered phone: refused, ` +
+		`"${NOT_REGISTERED}"`);
 
 	const bob = await (await browser.newContext()).newPage();
 	await deskLogin(bob, URL_, 'bob', T);

@@ -19,83 +19,11 @@
 // OUT_DIR gets desk.wav, visitor.wav, marks.json (seconds into them
 // where each call was seen connected; moved_ms), phone.id, moved.id.
 import fs from 'node:fs';
-import { launch, ok, check, HEAR_JS, VISITOR_JS, wav } from './lib.mjs';
+import { launch, ok, check, wav } from './lib.mjs';
+import { deskKit, flags, sleep, T } from './desk_kit.mjs';
 
 const [base, micVisitor, micAgent, outDir] = process.argv.slice(2);
-const T = 20000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const flags = (mic) => ['--use-fake-ui-for-media-stream',
-	'--use-fake-device-for-media-stream',
-	`--use-file-for-fake-audio-capture=${mic}`,
-	'--allow-loopback-in-peer-connection',
-	'--disable-features=WebRtcHideLocalIpsWithMdns',
-	'--autoplay-policy=no-user-gesture-required'];
-
-// each peer connection of the desk keeps what it hears
-const DESK_INIT = `${HEAR_JS}
-window.mark = () => rate ? n / rate : 0;
-{
-	const Orig = window.RTCPeerConnection;
-	window.RTCPeerConnection = class extends Orig {
-		constructor(c) {
-			super(c);
-			this.addEventListener('track', (e) => keep(e.track));
-		}
-	};
-}`;
-
-async function status(id, want) {
-	const deadline = Date.now() + T;
-
-	for (;;) {
-		const cb = await (await fetch(`${base}/v1/callbacks/${id}`))
-			.json();
-		if (want.includes(cb.status))
-			return cb;
-		check(Date.now() < deadline, `callback ${id} is ${cb.status}, ` +
-			`expected ${want}`);
-		await sleep(100);
-	}
-}
-
-async function desk(browser, name) {
-	const ctx = await browser.newContext();
-	const page = await ctx.newPage();
-
-	page.on('pageerror', (e) => console.error(`${name}: ${e}`));
-	await page.addInitScript({content: DESK_INIT});
-	await page.goto(`${base}/agent/`);
-	await page.locator('#login-name').fill(name);
-	await page.locator('#login-password').fill('demo');
-	await page.keyboard.press('Enter');
-	await page.waitForSelector('#live[data-live=live]', {timeout: T});
-	await page.getByLabel('Available').check();
-	await page.waitForSelector('#state-badge[data-state=available]',
-		{timeout: T});
-	const words = await page.locator('#phone-status').textContent();
-	check(/this desk \(ready\)/.test(words), `${name}: "${words}"`);
-	return page;
-}
-
-async function visitor(browser) {
-	const page = await browser.newPage();
-
-	page.on('pageerror', (e) => console.error(`visitor: ${e}`));
-	await page.goto(`${base}/healthz`);
-	await page.addScriptTag({content: VISITOR_JS});
-	const cb = await page.evaluate(() => window.talk());
-	return {page, id: cb.id};
-}
-
-async function ringing(page) {
-	await page.waitForSelector('#phone-call[data-state=ringing]',
-		{timeout: T});
-}
-
-async function ended(page) {
-	await page.waitForSelector('#phone-call', {state: 'hidden',
-		timeout: T});
-}
+const {status, desk, visitor, ringing, ended} = deskKit(base);
 
 const agents = await launch(flags(micAgent));
 const visitors = await launch(flags(micVisitor));

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Nobody left waiting for nothing (issue 14), with real SIP peers: sipp
 # plays the customer behind the trunk and an agent's phone that answers
-# 503. An available agent whose softphone is not registered gets no
-# callback (the customer is not called) and the business says nobody can
-# call now; an agent whose phone answers 503 is set away at once with the
+# 503. An agent whose softphone is not registered cannot go Available
+# (409 phone_unreachable, the reason said), the customer is not called
+# and the business says nobody can call now; an agent whose phone answers 503 is set away at once with the
 # reason, and the customer, with nobody left, hears goodbye and is
 # retried as no_agent, long before max_hold.
 . "$(dirname "$0")/../lib/common.sh"
@@ -26,15 +26,29 @@ export BECKON_SERVER="$URL" BECKON_TOKEN=demo
 "$BECKON" business set demo --max_hold 120 >/dev/null ||
 	fail "business set"
 
-# alice is the demo's softphone agent: available, never registered
-"$BECKON" agent state alice available >/dev/null || fail "alice"
+# alice is the demo's softphone agent, never registered
+agent_login alice
+req POST /agent/api/state -H "$C_alice" -H "X-CSRF-Token: $CSRF_alice" \
+	-H 'Content-Type: application/json' --data '{"state":"available"}'
+expect_error 409 phone_unreachable endpoint
+expect_jv .error.message "your phone is your softphone, and it is not \
+registered: register it (your agent id as the SIP user, your SIP password), \
+then choose Available"
+"$BECKON" agent state alice available >"$T/admin.out" 2>&1 &&
+	fail "the admin set alice available with no phone registered"
+grep -q "phone_unreachable" "$T/admin.out" ||
+	fail "the CLI does not say why: $(cat "$T/admin.out")"
+[ "$(sqlite3 "$DB" "SELECT state FROM agents WHERE id='alice'")" = \
+	offline ] || fail "alice is not offline"
 req GET /v1/businesses/demo
 expect_status 200
 expect_jv .now.ok false
 expect_jv .now.reason no_agent
 expect_jv .now.agents_available false
 expect_jv .now.wait_s null
-ok "alice available without a registered phone: now.ok false, no_agent"
+ok "Available with a softphone not registered: 409 phone_unreachable \
+with the reason (desk and admin), alice stays offline; now.ok false, \
+no_agent"
 
 post_json '{"business":"demo","phone":"+14155550190"}'
 expect_status 202
@@ -46,7 +60,7 @@ expect_jv .status queued
 [ "$(invites cust)" = 0 ] || fail "the customer was called"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE callback_id='$ID'
 	AND type='offered'")" = 0 ] || fail "offered to alice"
-ok "the customer is not called for an agent whose phone is not registered"
+ok "the customer is not called while no agent has a reachable phone"
 
 # bob, on a phone that answers 503, becomes available: the customer is
 # called, answers, bob's leg fails: bob away at once, the customer told
@@ -83,7 +97,6 @@ expect_status 200
 expect_jv .agent.state away
 expect_jv .agent.state_reason "your phone cannot be reached (SIP 503)"
 expect_jv .agent.phone_reachable true
-agent_login alice
 req GET /agent/api/me -H "$C_alice"
 expect_jv .agent.phone_reachable false
 ok "the desk tells bob why he is away, and alice that her phone is not" \

@@ -2,8 +2,8 @@
 # The desk's note on why an agent gets no calls, in headless Chromium
 # (tests/browser/away.mjs): beckon with the dialer in process, sipp as the
 # customer behind the trunk (answers) and as bob's desk phone (answers
-# 503). alice's softphone never registers: her desk says no call comes
-# until it does; bob's phone fails a call: beckon sets him away and his
+# 503). alice's softphone never registers: Available is refused and
+# her desk says why; bob's phone fails a call: beckon sets him away and his
 # desk says why and how to come back. Screenshots go to artifacts/away/
 # in the build directory.
 . "$(dirname "$0")/../lib/common.sh"

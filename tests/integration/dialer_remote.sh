@@ -604,7 +604,10 @@ EOF
 "$BECKON" agent state alice away >/dev/null || fail "alice away"
 "$BECKON" agent set bob --endpoint registered --sip_password bob-sip-pw \
 	>/dev/null || fail "agent set bob"
-"$BECKON" agent state bob available >/dev/null || fail "bob available"
+# Available needs a reachable phone: refused while not registered
+"$BECKON" agent state bob available >"$T/bob.out" 2>&1 &&
+	fail "bob was set available with no softphone registered"
+grep -q phone_unreachable "$T/bob.out" || fail "bob: $(cat "$T/bob.out")"
 req GET /v1/businesses/demo
 expect_jv .now.ok false
 expect_jv .now.reason no_agent
@@ -622,14 +625,22 @@ expect_jv .status queued
 agent_login bob
 req GET /agent/api/me -H "$C_bob"
 expect_jv .agent.phone_reachable false
-ok "a remote dialer: bob's softphone is not registered: the customer is" \
-	"not called, bob's desk says so"
+ok "a remote dialer: bob's softphone is not registered: Available is" \
+	"refused (phone_unreachable), the customer is not called, bob's desk" \
+	"says so"
 
 python3 "$T/phone.py" "$SIP" bob-sip-pw "$T/phone.out" "$BECKON_SRC/tests/lib" \
 	>"$T/phone.err" 2>&1 &
 PHONE_PID=$!
 PIDS="$PIDS $PHONE_PID"
 wait_log "$T/phone.out" "REGISTER 200" 1
+# the dialer's registration event reaches the server: Available now
+i=0
+until "$BECKON" agent state bob available >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "bob registered and still not available"
+	sleep 0.05
+done
 wait_status "$ID8" scheduled 30
 req GET "/v1/callbacks/$ID8"
 expect_jv '.events[-1].type' retry_scheduled

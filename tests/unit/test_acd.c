@@ -1050,9 +1050,17 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
 	acd_set_dialer(acd, &d);
 	TEST_EQ_INT(acd_start(acd), 0);
 
-	/* alice is available, her softphone is not registered: nobody is
-	 * called, and the business has nobody working */
+	/* alice's softphone is not registered: Available is refused */
+	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"),
+		    ENODEV);
+	agent_state(st, "alice", &ag);
+	TEST_EQ_STR(ag.state, "offline");
+
+	/* available while registered, then the registration lapses:
+	 * nobody is called, and the business has nobody working */
+	rec.registered = true;
 	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	rec.registered = false;
 	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
 	acd_callback_added(acd, id);
 	spin();

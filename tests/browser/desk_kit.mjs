@@ -1,0 +1,101 @@
+// The pieces of the desk-as-a-phone tests (desk_phone.mjs,
+// desk_remote.mjs): Chromium's flags for a fake microphone, an agent's
+// desk logged in and Available (every peer connection of it keeps what
+// it hears: mark(), take()), a visitor talking from the browser
+// (lib.mjs's VISITOR_JS), a callback's status awaited.
+import { check, HEAR_JS, VISITOR_JS } from './lib.mjs';
+
+export const T = 20000;
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// mic: a WAV file the fake microphone plays; fakeUi: Chromium grants
+// the microphone by itself (false: the page's context decides)
+export const flags = (mic, fakeUi = true) => [
+	...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
+	'--use-fake-device-for-media-stream',
+	`--use-file-for-fake-audio-capture=${mic}`,
+	'--allow-loopback-in-peer-connection',
+	'--disable-features=WebRtcHideLocalIpsWithMdns',
+	'--autoplay-policy=no-user-gesture-required'];
+
+// each peer connection of the desk keeps what it hears
+export const DESK_INIT = `${HEAR_JS}
+window.mark = () => rate ? n / rate : 0;
+{
+	const Orig = window.RTCPeerConnection;
+	window.RTCPeerConnection = class extends Orig {
+		constructor(c) {
+			super(c);
+			this.addEventListener('track', (e) => keep(e.track));
+		}
+	};
+}`;
+
+export function deskKit(base) {
+	async function status(id, want) {
+		const deadline = Date.now() + T;
+
+		for (;;) {
+			const cb = await (await fetch(
+				`${base}/v1/callbacks/${id}`)).json();
+			if (want.includes(cb.status))
+				return cb;
+			check(Date.now() < deadline, `callback ${id} is ` +
+				`${cb.status}, expected ${want}`);
+			await sleep(100);
+		}
+	}
+
+	// logged in, the live socket up (not yet Available)
+	async function login(browser, name, ctxOpts = {}) {
+		const ctx = await browser.newContext(ctxOpts);
+		const page = await ctx.newPage();
+
+		page.on('pageerror', (e) => console.error(`${name}: ${e}`));
+		await page.addInitScript({content: DESK_INIT});
+		await page.goto(`${base}/agent/`);
+		await page.locator('#login-name').fill(name);
+		await page.locator('#login-password').fill('demo');
+		await page.keyboard.press('Enter');
+		await page.waitForSelector('#live[data-live=live]',
+			{timeout: T});
+		return page;
+	}
+
+	async function available(page, name) {
+		await page.getByLabel('Available').check();
+		await page.waitForSelector(
+			'#state-badge[data-state=available]', {timeout: T});
+		const words = await page.locator('#phone-status')
+			.textContent();
+		check(/this desk \(ready\)/.test(words),
+			`${name}: "${words}"`);
+		return page;
+	}
+
+	async function desk(browser, name) {
+		return available(await login(browser, name), name);
+	}
+
+	async function visitor(browser) {
+		const page = await browser.newPage();
+
+		page.on('pageerror', (e) => console.error(`visitor: ${e}`));
+		await page.goto(`${base}/healthz`);
+		await page.addScriptTag({content: VISITOR_JS});
+		const cb = await page.evaluate(() => window.talk());
+		return {page, id: cb.id};
+	}
+
+	async function ringing(page) {
+		await page.waitForSelector('#phone-call[data-state=ringing]',
+			{timeout: T});
+	}
+
+	async function ended(page) {
+		await page.waitForSelector('#phone-call', {state: 'hidden',
+			timeout: T});
+	}
+
+	return {status, login, available, desk, visitor, ringing, ended};
+}

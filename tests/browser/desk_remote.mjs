@@ -1,0 +1,104 @@
+// The desk as a phone with the dialer in another process
+// (tests/integration/desk_remote.sh): the webrtc legs' offers, answers
+// and hang-ups cross the call-control protocol between beckon serve and
+// beckon dialer. alice's desk (microphone MIC_AGENT) goes Available, a
+// visitor (MIC_VISITOR) calls, the desk rings and answers, both hear
+// each other, alice hangs up on the desk. Then the desk's own cases:
+// - the microphone refused (a Chromium that grants nothing by itself):
+//   Available says why and is not asked of the server;
+// - the page reloaded while a call rings on it: the server cannot tell
+//   a reload from a closed tab, so the call ends for this desk at once
+//   (desk lost: alice away with the reason, the customer offered on);
+//   the reloaded page shows no stale call, says why she is away, and
+//   goes Available again.
+//
+//   node desk_remote.mjs URL MIC_VISITOR MIC_AGENT OUT_DIR
+//
+// OUT_DIR gets desk.wav, visitor.wav and marks.json (seconds into them
+// where the call was seen connected).
+import fs from 'node:fs';
+import { launch, ok, check, wav } from './lib.mjs';
+import { deskKit, flags, sleep, T } from './desk_kit.mjs';
+
+const [base, micVisitor, micAgent, outDir] = process.argv.slice(2);
+const {status, login, desk, visitor, ringing, ended} = deskKit(base);
+
+const agents = await launch(flags(micAgent));
+const visitors = await launch(flags(micVisitor));
+try {
+	const alice = await desk(agents, 'alice');
+	ok('alice goes Available with the desk as her phone (remote dialer)');
+
+	const v = await visitor(visitors);
+	await ringing(alice);
+	await alice.locator('#phone-answer').click();
+	await status(v.id, ['connected']);
+	const marks = {
+		desk: await alice.evaluate(() => window.mark()),
+		visitor: await v.page.evaluate(() => window.mark()),
+	};
+	await sleep(3500);
+	await alice.locator('#phone-hangup').click();
+	const cb = await status(v.id, ['completed']);
+	check(cb.events.at(-1).data.reason === 'agent_hangup',
+		`ended: ${JSON.stringify(cb.events.at(-1))}`);
+	await v.page.waitForFunction(() => window.log.includes('ended'),
+		null, {timeout: T});
+	ok('the visitor\'s call rang on the desk, was answered, and Hang up ' +
+		'on the desk ended it (agent_hangup)');
+
+	fs.writeFileSync(`${outDir}/visitor.wav`, wav(Buffer.from(
+		await v.page.evaluate(() => window.take()), 'base64'), 8000));
+	fs.writeFileSync(`${outDir}/desk.wav`, wav(Buffer.from(
+		await alice.evaluate(() => window.take()), 'base64'), 8000));
+	fs.writeFileSync(`${outDir}/marks.json`, JSON.stringify(marks));
+
+	// the microphone refused
+	const denied = await launch(flags(micAgent, false));
+	try {
+		const p = await login(denied, 'bob');
+		// a click: the radio does not stay checked
+		await p.getByLabel('Available').click();
+		await p.waitForSelector('#notice:not([hidden])', {timeout: T});
+		const words = await p.locator('#notice').textContent();
+		check(/microphone was refused/.test(words), `notice: ${words}`);
+		const me = await p.evaluate(async () => (await (await fetch(
+			'/agent/api/me')).json()).agent);
+		check(me.state === 'offline' && !me.phone_reachable,
+			`bob: ${me.state}, reachable ${me.phone_reachable}`);
+		check(/not ready: allow the microphone/.test(await p.locator(
+			'#phone-status').textContent()), 'the phone status');
+		ok(`the microphone refused: "${words}", bob stays offline`);
+	} finally {
+		await denied.close();
+	}
+
+	// a reload while a call rings
+	const v2 = await visitor(visitors);
+	await ringing(alice);
+	await alice.reload();
+	await alice.waitForSelector('#live[data-live=live]', {timeout: T});
+	await alice.waitForSelector('#state-badge[data-state=away]',
+		{timeout: T});
+	await ended(alice);
+	const note = await alice.locator('#phone-note').textContent();
+	check(/your desk phone was lost/.test(note), `note: ${note}`);
+	// with nobody else working the held customer is let go at once
+	// (retried as no_agent); with the dialer in process the agent
+	// leg's end comes first and is recorded too (desk_phone.sh)
+	const cb2 = await status(v2.id, ['scheduled']);
+	const last = cb2.events.at(-1);
+	check(last.type === 'retry_scheduled' &&
+		last.data.reason === 'no_agent',
+		`events: ${JSON.stringify(cb2.events)}`);
+	await alice.getByLabel('Available').check();
+	await alice.waitForSelector('#state-badge[data-state=available]',
+		{timeout: T});
+	await v2.page.close();
+	ok('the desk reloaded while a call rang: alice away (desk lost), ' +
+		'the customer let go at once (no_agent, nobody else), the ' +
+		'reloaded page rings nothing, says why, and goes Available');
+} finally {
+	await agents.close();
+	await visitors.close();
+}

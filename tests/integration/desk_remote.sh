@@ -1,0 +1,108 @@
+#!/bin/sh
+# The desk as a phone with the dialer in another process (`beckon serve
+# --dialer tcp://...` and `beckon dialer` with rtpengine): the dialer's
+# auth answer says it has WebRTC, the webrtc legs' offer, answer and
+# hang-up are relayed over the call-control protocol. A visitor
+# (Chromium, 440 Hz) and alice's desk (Chromium, 880 Hz) hear each
+# other; Hang up on the desk ends the call; the microphone refused; the
+# desk reloaded while a call rings on it (tests/browser/desk_remote.mjs);
+# rtpengine is left empty.
+# A dialer without rtpengine: the desk is refused as a phone, with why.
+. "$(dirname "$0")/../lib/common.sh"
+. "$BECKON_SRC/tests/sipp/lib/dialer.sh"
+
+command -v node >/dev/null || fail "node is not installed"
+sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+
+TONES="python3 $SIPP_CASES/lib/tones.py"
+NG="$(dirname "$BECKON")/beckon-ng"
+DCTL=$(free_port)
+export BECKON_TOKEN=demo
+
+# run_dialer [args]: beckon dialer on DCTL; sets DPID
+run_dialer() {
+	"$BECKON" dialer --sip_listen "127.0.0.1:$(free_port 2)" \
+		--control_listen "127.0.0.1:$DCTL" \
+		--control_secret "$SECRET" --rtp_ports 30000-39999 \
+		--prompt_dir "$BECKON_SRC/share/prompts" "$@" \
+		>>"$T/dialer.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_tcp "$DCTL"
+}
+
+stop_dialer() {
+	kill -TERM "$DPID"
+	rc=0
+	wait "$DPID" || rc=$?
+	[ "$rc" = 0 ] || fail "beckon dialer exited with $rc"
+}
+
+# ---- a dialer without rtpengine: the desk is no phone
+run_dialer
+start_beckon nortc --demo --dialer "tcp://127.0.0.1:$DCTL" \
+	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)"
+export BECKON_SERVER="$URL"
+i=0
+until grep -q "dialer tcp://127.0.0.1:$DCTL: connected" "$T/nortc.log"; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "the server did not connect to the dialer"
+	sleep 0.05
+done
+"$BECKON" agent set alice --endpoint desk >/dev/null || fail "agent set"
+agent_login alice
+req GET /agent/api/me -H "$C_alice"
+expect_jv .agent.phone.webrtc false
+req POST /agent/api/state -H "$C_alice" -H "X-CSRF-Token: $CSRF_alice" \
+	-H 'Content-Type: application/json' --data '{"state":"available"}'
+expect_error 409 phone_unreachable endpoint
+ok "a remote dialer without rtpengine: the desk says no WebRTC and \
+Available is refused (409 phone_unreachable)"
+stop_beckon
+stop_dialer
+
+# ---- with rtpengine at the dialer
+start_rtpengine rtpe
+run_dialer --rtpengine "udp:$RTPE_NG"
+DB="$T/desk.db"
+start_beckon desk --demo --dialer "tcp://127.0.0.1:$DCTL" \
+	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)" \
+	--www_dir "$BECKON_SRC/share/www"
+export BECKON_SERVER="$URL"
+"$BECKON" agent set alice --endpoint desk --wrap_up 0 >/dev/null ||
+	fail "agent set alice"
+"$BECKON" agent set bob --endpoint desk >/dev/null || fail "agent set bob"
+
+sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
+sox -n -r 48000 -c 1 -b 16 "$T/mic880.wav" synth 60 sine 880 vol 0.5
+mkdir -p "$T/pages"
+node "$BECKON_SRC/tests/browser/desk_remote.mjs" "$URL" "$T/mic440.wav" \
+	"$T/mic880.wav" "$T/pages" >"$T/pages.out" 2>&1 || {
+	cat "$T/pages.out" >&2
+	fail "the desk's call through the remote dialer"
+}
+sed 's/^/  pages: /' "$T/pages.out"
+grep -q "has WebRTC: browsers talk through it" "$T/desk.log" ||
+	fail "the server did not learn that the dialer has WebRTC"
+
+M="$T/pages/marks.json"
+A=$(jq .desk "$M")
+$TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $A + 0.6 }")" \
+	"$(awk "BEGIN { print $A + 3.0 }")" 0.9 ||
+	fail "alice's desk does not hear the visitor"
+V=$(jq .visitor "$M")
+$TONES "$T/pages/visitor.wav" 880 "$(awk "BEGIN { print $V + 0.6 }")" \
+	"$(awk "BEGIN { print $V + 3.0 }")" 0.9 ||
+	fail "the visitor does not hear alice's desk"
+ok "through the remote dialer the visitor hears alice's desk (880 Hz) \
+and the desk the visitor (440 Hz)"
+
+"$NG" "udp:$RTPE_NG" list >"$T/list.json" || fail "ng list"
+[ "$(jq -c .calls "$T/list.json")" = '[]' ] ||
+	fail "rtpengine still holds $(jq -c .calls "$T/list.json")"
+[ "$(sqlite3 "$DB" "SELECT state || '|' || state_reason FROM agents
+	WHERE id='bob'")" = "offline|" ] || fail "bob: $(sqlite3 "$DB" \
+	"SELECT state, state_reason FROM agents WHERE id='bob'")"
+ok "after the calls, rtpengine holds none"
+stop_beckon
+stop_dialer
