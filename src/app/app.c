@@ -567,12 +567,20 @@ static void fds_raise(void)
 
 /*
  * The demo with no trunk set: its default trunk is this machine's port
- * 5060, beckon itself, where each call would fail. Rather than fail
- * every call, the demo runs without a dialer and says why.
+ * 5060, beckon itself, where each call to a number would fail. Rather
+ * than fail them, the demo calls no number and says why. With rtpengine
+ * its dialer still runs, for the calls that need no line (the visitor
+ * and the agent in their browsers: `make run`); without, it has none.
  */
 static bool demo_without_line(const struct cfg *cfg)
 {
 	return cfg_bool(cfg, "demo") && !app_trunk_configured(cfg);
+}
+
+
+static bool demo_without_dialer(const struct cfg *cfg)
+{
+	return demo_without_line(cfg) && !*cfg_str(cfg, "rtpengine");
 }
 
 
@@ -682,13 +690,21 @@ int app_serve(struct cfg *cfg)
 			goto out;
 		}
 	}
-	else if (dialer_configured(cfg) && demo_without_line(cfg)) {
+	else if (dialer_configured(cfg) && demo_without_dialer(cfg)) {
 		log_warn("demo: no phone line is configured: set trunk_proxy "
 			 "(see README \"Real phones\"); until then requests "
 			 "wait in the queue and no call is placed");
 		api_set_no_line(app.api);
 	}
 	else if (dialer_configured(cfg)) {
+		if (demo_without_line(cfg)) {
+			log_warn("demo: no phone line is configured: only "
+				 "calls in the browser are placed (\"Talk "
+				 "now\"); set trunk_proxy to call numbers "
+				 "(see README \"Real phones\")");
+			api_set_no_line(app.api);
+			acd_set_no_line(app.acd);
+		}
 		err = dialer_alloc(&app.dialer, cfg);
 		if (err) {
 			log_error("starting the dialer: %s", strerror(err));
