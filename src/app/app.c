@@ -200,10 +200,16 @@ static int put_business(const struct business *b, int *errp)
 }
 
 
-/* A demo agent with password "demo"; an existing one is left alone. */
+/*
+ * A demo agent with password "demo"; an existing one is left alone. Its
+ * phone is the desk when the browsers have voice (rtpengine set: `make
+ * run` needs no other phone), else a softphone that registers as
+ * ID@sip_listen with the password "demo-sip".
+ */
 static int load_demo_agent(const char *id, const char *name,
 			   const char *role, const char *skills, int *errp)
 {
+	bool desk = *cfg_str(app.cfg, "rtpengine") != '\0';
 	char hash[PASSWORD_HASH_SIZE];
 	struct agent *a;
 	int err;
@@ -221,8 +227,8 @@ static int load_demo_agent(const char *id, const char *name,
 	err |= store_obj_set(a, &store_agents, "role", role);
 	err |= store_obj_set(a, &store_agents, "businesses", "demo");
 	err |= store_obj_set(a, &store_agents, "skills", skills);
-	/* a softphone registers as ID@sip_listen with this secret */
-	err |= store_obj_set(a, &store_agents, "endpoint", "registered");
+	err |= store_obj_set(a, &store_agents, "endpoint",
+			     desk ? "desk" : "registered");
 	err |= store_obj_set(a, &store_agents, "sip_password", "demo-sip");
 	if (!err)
 		err = first_put(&store_agents, "agent", a, errp);
@@ -251,9 +257,10 @@ static int load_demo(int *errp)
 	int err;
 
 	log_warn("DEMO MODE: the demo business and agents alice and bob "
-		 "(password \"demo\", softphones \"demo-sip\", admin token "
-		 "\"demo\" unless admin_token is set): never run --demo on "
-		 "a server others can reach");
+		 "(password \"demo\", %s, admin token \"demo\" unless "
+		 "admin_token is set): never run --demo on a server others "
+		 "can reach", *cfg_str(app.cfg, "rtpengine") ?
+		 "their phone the desk" : "softphones \"demo-sip\"");
 
 	err = business_alloc(&b);
 	if (err)
