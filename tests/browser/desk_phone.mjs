@@ -19,31 +19,12 @@
 // OUT_DIR gets desk.wav, visitor.wav, marks.json (seconds into them
 // where each call was seen connected; moved_ms), phone.id, moved.id.
 import fs from 'node:fs';
-import { launch, ok, check, HEAR_JS, VISITOR_JS, wav } from './lib.mjs';
+import { launch, ok, check, HEAR_PEERS_JS, VISITOR_JS, micFlags, wav }
+	from './lib.mjs';
 
 const [base, micVisitor, micAgent, outDir] = process.argv.slice(2);
 const T = 20000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const flags = (mic) => ['--use-fake-ui-for-media-stream',
-	'--use-fake-device-for-media-stream',
-	`--use-file-for-fake-audio-capture=${mic}`,
-	'--allow-loopback-in-peer-connection',
-	'--disable-features=WebRtcHideLocalIpsWithMdns',
-	'--autoplay-policy=no-user-gesture-required'];
-
-// each peer connection of the desk keeps what it hears
-const DESK_INIT = `${HEAR_JS}
-window.mark = () => rate ? n / rate : 0;
-{
-	const Orig = window.RTCPeerConnection;
-	window.RTCPeerConnection = class extends Orig {
-		constructor(c) {
-			super(c);
-			this.addEventListener('track', (e) => keep(e.track));
-		}
-	};
-}`;
-
 async function status(id, want) {
 	const deadline = Date.now() + T;
 
@@ -63,7 +44,7 @@ async function desk(browser, name) {
 	const page = await ctx.newPage();
 
 	page.on('pageerror', (e) => console.error(`${name}: ${e}`));
-	await page.addInitScript({content: DESK_INIT});
+	await page.addInitScript({content: HEAR_PEERS_JS});
 	await page.goto(`${base}/agent/`);
 	await page.locator('#login-name').fill(name);
 	await page.locator('#login-password').fill('demo');
@@ -97,8 +78,8 @@ async function ended(page) {
 		timeout: T});
 }
 
-const agents = await launch(flags(micAgent));
-const visitors = await launch(flags(micVisitor));
+const agents = await launch(micFlags(micAgent));
+const visitors = await launch(micFlags(micVisitor));
 const marks = {};
 try {
 	// 1. the visitor <-> alice's desk, both ways; alice hangs up
