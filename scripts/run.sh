@@ -9,7 +9,9 @@
 # the system rtpengine's 2223) and its media ports RTPE_PORTS (default
 # 30000-30999: below the kernel's ephemeral range, above beckon's own
 # rtp_ports), its pid in var/rtpengine.pid and its log in
-# var/rtpengine.log. beckon is then started with --rtpengine. If
+# var/rtpengine.log. A call beckon deletes is gone at once
+# (--delete-delay=0: beckon's delete is final, no SIP branch comes
+# late). beckon is then started with --rtpengine. If
 # rtpengine is missing or does not answer a ping within 5 seconds, beckon
 # runs without voice in the browser and this says so.
 #
@@ -54,7 +56,8 @@ start_rtpengine() {
 		--log-stderr --interface=127.0.0.1 \
 		--listen-ng="127.0.0.1:$NG_PORT" \
 		--port-min="${PORTS%-*}" --port-max="${PORTS#*-}" \
-		--pidfile="$PIDFILE" >"$VAR/rtpengine.log" 2>&1 &
+		--delete-delay=0 --pidfile="$PIDFILE" \
+		>"$VAR/rtpengine.log" 2>&1 &
 	RPID=$!
 	i=0
 	until rtpengine_up; do

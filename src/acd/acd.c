@@ -102,6 +102,7 @@ struct acd {
 	struct acd_dialer dialer;
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
+	bool no_line;              /* no trunk: only calls in the browser */
 	struct list cbs;           /* open callbacks, in queue order */
 	struct rank_tree queued;   /* the queued ones, for positions */
 	struct hash *cbh;          /* the same, by id */
@@ -1253,6 +1254,9 @@ static void dispatch(void *arg)
 		if (strcmp(c->cb->status, "queued") && !hold)
 			continue;
 		if (!hold && !avail)
+			continue;
+		/* a number with no line to call it on: it waits */
+		if (!hold && acd->no_line && !in_browser(c))
 			continue;
 
 		/* who spoke with this number last: asked once */
@@ -2584,6 +2588,13 @@ void acd_set_dialer(struct acd *acd, const struct acd_dialer *d)
 	log_info("dialer connected: callbacks are called");
 	agents_to_dialer(acd);
 	dispatch_soon(acd);
+}
+
+
+void acd_set_no_line(struct acd *acd)
+{
+	if (acd)
+		acd->no_line = true;
 }
 
 

@@ -148,6 +148,14 @@ void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
  */
 void acd_dialer_ready(struct acd *acd, bool ready);
 
+/*
+ * The dialer has no phone line (the demo with rtpengine and no trunk):
+ * only calls in the browser are placed. A callback to a number stays
+ * queued, no attempt spent, as with no dialer at all (the API refuses
+ * new ones: api_set_no_line).
+ */
+void acd_set_no_line(struct acd *acd);
+
 /* Start: load agents, rules and open callbacks, recover interrupted
  * calls, start the timers. Runs the store synchronously. */
 int  acd_start(struct acd *acd);

@@ -48,8 +48,11 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 struct acd;
 int  api_set_acd(struct api *api, struct acd *acd);
 
-/* No call can be placed (the demo without a trunk): the widget and the
- * desk are told so ("phone_line": false). */
+/* No number can be called (the demo without a trunk): the widget and
+ * the desk are told so ("phone_line": false). With voice in the browser
+ * (a dialer with rtpengine) a business that offers it talks only in the
+ * browser (api_voice_mode) and a number is refused, 503 no_phone_line;
+ * without, requests wait in the queue. */
 void api_set_no_line(struct api *api);
 
 /*

@@ -121,6 +121,7 @@ int api_ice_json(const struct api *api, struct mbuf *mb, const char *user);
 
 /* voice.c: the visitors' calls in the browser */
 bool api_voice_available(const struct api *api);
+const char *api_voice_mode(const struct api *api, const struct business *b);
 int  api_voice_add(struct api *api, const char *id, const char *business,
 		   const char *hash, const char *cancel_hash);
 void api_voice_open(struct api *api, struct httpd_req *req,

@@ -193,7 +193,7 @@ static void settings(struct api *api, struct httpd_req *req,
 			   "\"voice_in_browser\":", api->no_line ? "false"
 			   : "true", api_voice_available(api) ? "true"
 			   : "false");
-	err |= form_json_str(mb, b->voice_in_browser);
+	err |= form_json_str(mb, api_voice_mode(api, b));
 	err |= mbuf_write_str(mb, ",\"hours\":");
 	err |= form_json_str(mb, b->hours);
 	err |= mbuf_write_str(mb, ",\"closed\":");

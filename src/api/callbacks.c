@@ -402,6 +402,15 @@ static bool phone_or_voice(struct post *p, const struct business *b,
 		*e164 = '\0';
 		return true;
 	}
+	/* a dialer with no line would burn the visitor's attempts on a
+	 * call that cannot go out */
+	if (api->no_line && api_voice_available(api)) {
+		api_reply_error(p->req, 503, p->cors, "no_phone_line", "phone",
+				"this server has no phone line to call a "
+				"number: talk in the browser instead "
+				"(voice: browser)");
+		return false;
+	}
 	if (!strcmp(b->voice_in_browser, "only") &&
 	    api_voice_available(api)) {
 		field_error(p, "voice_browser_only", "voice", "this business "

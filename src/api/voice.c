@@ -89,6 +89,21 @@ bool api_voice_available(const struct api *api)
 }
 
 
+/*
+ * The business's voice_in_browser as the widget should apply it: with
+ * voice in the browser and no phone line (the demo with rtpengine and
+ * no trunk), "offered" becomes "only", as a number could not be called.
+ */
+const char *api_voice_mode(const struct api *api, const struct business *b)
+{
+	if (api->no_line && api_voice_available(api) &&
+	    !strcmp(b->voice_in_browser, "offered"))
+		return "only";
+
+	return b->voice_in_browser;
+}
+
+
 int api_voice_add(struct api *api, const char *id, const char *business,
 		  const char *hash, const char *cancel_hash)
 {

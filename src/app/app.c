@@ -200,10 +200,16 @@ static int put_business(const struct business *b, int *errp)
 }
 
 
-/* A demo agent with password "demo"; an existing one is left alone. */
+/*
+ * A demo agent with password "demo"; an existing one is left alone. Its
+ * phone is the desk when the browsers have voice (rtpengine set: `make
+ * run` needs no other phone), else a softphone that registers as
+ * ID@sip_listen with the password "demo-sip".
+ */
 static int load_demo_agent(const char *id, const char *name,
 			   const char *role, const char *skills, int *errp)
 {
+	bool desk = *cfg_str(app.cfg, "rtpengine") != '\0';
 	char hash[PASSWORD_HASH_SIZE];
 	struct agent *a;
 	int err;
@@ -221,8 +227,8 @@ static int load_demo_agent(const char *id, const char *name,
 	err |= store_obj_set(a, &store_agents, "role", role);
 	err |= store_obj_set(a, &store_agents, "businesses", "demo");
 	err |= store_obj_set(a, &store_agents, "skills", skills);
-	/* a softphone registers as ID@sip_listen with this secret */
-	err |= store_obj_set(a, &store_agents, "endpoint", "registered");
+	err |= store_obj_set(a, &store_agents, "endpoint",
+			     desk ? "desk" : "registered");
 	err |= store_obj_set(a, &store_agents, "sip_password", "demo-sip");
 	if (!err)
 		err = first_put(&store_agents, "agent", a, errp);
@@ -251,9 +257,10 @@ static int load_demo(int *errp)
 	int err;
 
 	log_warn("DEMO MODE: the demo business and agents alice and bob "
-		 "(password \"demo\", softphones \"demo-sip\", admin token "
-		 "\"demo\" unless admin_token is set): never run --demo on "
-		 "a server others can reach");
+		 "(password \"demo\", %s, admin token \"demo\" unless "
+		 "admin_token is set): never run --demo on a server others "
+		 "can reach", *cfg_str(app.cfg, "rtpengine") ?
+		 "their phone the desk" : "softphones \"demo-sip\"");
 
 	err = business_alloc(&b);
 	if (err)
@@ -567,12 +574,20 @@ static void fds_raise(void)
 
 /*
  * The demo with no trunk set: its default trunk is this machine's port
- * 5060, beckon itself, where each call would fail. Rather than fail
- * every call, the demo runs without a dialer and says why.
+ * 5060, beckon itself, where each call to a number would fail. Rather
+ * than fail them, the demo calls no number and says why. With rtpengine
+ * its dialer still runs, for the calls that need no line (the visitor
+ * and the agent in their browsers: `make run`); without, it has none.
  */
 static bool demo_without_line(const struct cfg *cfg)
 {
 	return cfg_bool(cfg, "demo") && !app_trunk_configured(cfg);
+}
+
+
+static bool demo_without_dialer(const struct cfg *cfg)
+{
+	return demo_without_line(cfg) && !*cfg_str(cfg, "rtpengine");
 }
 
 
@@ -693,13 +708,21 @@ int app_serve(struct cfg *cfg)
 		}
 		app_remote_voice(app.remote, app.api);
 	}
-	else if (dialer_configured(cfg) && demo_without_line(cfg)) {
+	else if (dialer_configured(cfg) && demo_without_dialer(cfg)) {
 		log_warn("demo: no phone line is configured: set trunk_proxy "
 			 "(see README \"Real phones\"); until then requests "
 			 "wait in the queue and no call is placed");
 		api_set_no_line(app.api);
 	}
 	else if (dialer_configured(cfg)) {
+		if (demo_without_line(cfg)) {
+			log_warn("demo: no phone line is configured: only "
+				 "calls in the browser are placed (\"Talk "
+				 "now\"); set trunk_proxy to call numbers "
+				 "(see README \"Real phones\")");
+			api_set_no_line(app.api);
+			acd_set_no_line(app.acd);
+		}
 		err = dialer_alloc(&app.dialer, cfg);
 		if (err) {
 			log_error("starting the dialer: %s", strerror(err));

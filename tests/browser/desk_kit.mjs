@@ -3,33 +3,13 @@
 // desk logged in and Available (every peer connection of it keeps what
 // it hears: mark(), take()), a visitor talking from the browser
 // (lib.mjs's VISITOR_JS), a callback's status awaited.
-import { check, HEAR_JS, VISITOR_JS } from './lib.mjs';
+import { check, HEAR_PEERS_JS, micFlags, VISITOR_JS } from './lib.mjs';
 
 export const T = 20000;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// mic: a WAV file the fake microphone plays; fakeUi: Chromium grants
-// the microphone by itself (false: the page's context decides)
-export const flags = (mic, fakeUi = true) => [
-	...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
-	'--use-fake-device-for-media-stream',
-	`--use-file-for-fake-audio-capture=${mic}`,
-	'--allow-loopback-in-peer-connection',
-	'--disable-features=WebRtcHideLocalIpsWithMdns',
-	'--autoplay-policy=no-user-gesture-required'];
-
-// each peer connection of the desk keeps what it hears
-export const DESK_INIT = `${HEAR_JS}
-window.mark = () => rate ? n / rate : 0;
-{
-	const Orig = window.RTCPeerConnection;
-	window.RTCPeerConnection = class extends Orig {
-		constructor(c) {
-			super(c);
-			this.addEventListener('track', (e) => keep(e.track));
-		}
-	};
-}`;
+// Chromium's flags for a fake microphone (lib.mjs)
+export const flags = micFlags;
 
 export function deskKit(base) {
 	async function status(id, want) {
@@ -52,7 +32,7 @@ export function deskKit(base) {
 		const page = await ctx.newPage();
 
 		page.on('pageerror', (e) => console.error(`${name}: ${e}`));
-		await page.addInitScript({content: DESK_INIT});
+		await page.addInitScript({content: HEAR_PEERS_JS});
 		await page.goto(`${base}/agent/`);
 		await page.locator('#login-name').fill(name);
 		await page.locator('#login-password').fill('demo');

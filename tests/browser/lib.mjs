@@ -77,6 +77,31 @@ window.take = () => {
 };
 `;
 
+// Chromium's flags for a page with a fake microphone playing the WAV
+// file mic (granted without asking unless fakeUi is false: then the
+// page's context decides), and WebRTC on loopback
+export const micFlags = (mic, fakeUi = true) => [
+	...(fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
+	'--use-fake-device-for-media-stream',
+	`--use-file-for-fake-audio-capture=${mic}`,
+	'--allow-loopback-in-peer-connection',
+	'--disable-features=WebRtcHideLocalIpsWithMdns',
+	'--autoplay-policy=no-user-gesture-required'];
+
+// An init script: every peer connection a page's own code makes keeps
+// what it hears (HEAR_JS's take()); mark(): seconds heard so far
+export const HEAR_PEERS_JS = `${HEAR_JS}
+window.mark = () => rate ? n / rate : 0;
+{
+	const Orig = window.RTCPeerConnection;
+	window.RTCPeerConnection = class extends Orig {
+		constructor(c) {
+			super(c);
+			this.addEventListener('track', (e) => keep(e.track));
+		}
+	};
+}`;
+
 // a mono 16-bit WAV file around pcm (Int16 little-endian bytes)
 export function wav(pcm, rate) {
 	const h = Buffer.alloc(44);

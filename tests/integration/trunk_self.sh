@@ -5,7 +5,9 @@
 # or on 0.0.0.0; `beckon dialer` the same. The demo with no trunk set
 # (`make run`) starts without a dialer and says why, in the log, in the
 # widget's business settings and on the desk ("phone_line": false),
-# instead of failing every call on itself.
+# instead of failing every call on itself; with rtpengine (`make run`)
+# it starts its dialer for calls in the browser only and refuses a
+# number (503 no_phone_line).
 . "$(dirname "$0")/../lib/common.sh"
 
 SIP=$(free_port)
@@ -80,6 +82,45 @@ printf '%s' "$BODY" | grep -q '"status":"queued"' ||
 stop_beckon
 ok "the demo with no trunk: warns, no SIP listener, phone_line false " \
 	"to the widget and the desk, the request waits (not failed)"
+
+# the demo with no trunk but rtpengine (`make run`): the dialer runs for
+# calls in the browser only; a number is refused, and one queued before
+# is never dialed (a reachable agent takes the browser's call after it)
+start_rtpengine rtpe
+DB="$T/demo.db" start_beckon webrtc --demo --dialer local \
+	--sip_listen "127.0.0.1:$SIP" --rtp_ports 30000-39999 \
+	--rtpengine "udp:$RTPE_NG" --prompt_dir "$BECKON_SRC/share/prompts"
+grep -q '^app: warn: demo: no phone line is configured: only calls in the browser are placed ("Talk now"); set trunk_proxy to call numbers' \
+	"$T/webrtc.log" || fail "the log: $(cat "$T/webrtc.log")"
+req GET /v1/businesses/demo
+expect_jv .phone_line false
+expect_jv .webrtc true
+expect_jv .voice_in_browser only
+post_json '{"business":"demo","phone":"+14155550124"}'
+expect_error 503 no_phone_line phone
+export BECKON_SERVER="$URL" BECKON_TOKEN=demo
+"$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:$OTHER" \
+	>/dev/null || fail "agent set alice"
+agent_login alice
+req POST /agent/api/state -H "$C_alice" -H "X-CSRF-Token: $CSRF_alice" \
+	-H 'Content-Type: application/json' --data '{"state":"available"}'
+expect_status 200 "alice available"
+post_json '{"business":"demo","voice":"browser"}'
+expect_status 202 "a call in the browser"
+BID=$(jv .id)
+wait_status "$BID" dialing
+req GET "/v1/callbacks/$ID"
+expect_jv .status queued "the number queued before"
+[ "$(sqlite3 "$T/demo.db" "SELECT attempts FROM callbacks WHERE id='$ID'")" = 0 ] ||
+	fail "an attempt was spent on $ID"
+"$BECKON" agent set alice --endpoint registered >/dev/null ||
+	fail "alice back to a softphone"
+stop_beckon
+stop_rtpengine rtpe
+ok "the demo with rtpengine and no trunk: the dialer runs, the widget " \
+	"is told talk in the browser only, a number is refused (503 " \
+	"no_phone_line) and one queued before waits while alice takes a " \
+	"call in the browser"
 
 DB="$T/demo.db" start_beckon demo2 --demo --dialer local \
 	--sip_listen "127.0.0.1:$SIP" \
