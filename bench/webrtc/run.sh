@@ -34,7 +34,8 @@
 # the generator, the driver and the sipps core 1 (taskset). Loopback
 # only; every process started here is stopped by its pid.
 # Knobs: BENCH_CALLS ("50 100 200"), BENCH_SECONDS (10), BENCH_WARM (2),
-# BENCH_RATE (20 calls a second), BENCH_KEEP (1: keep the logs).
+# BENCH_RATE (20 calls a second), BENCH_KEEP (1: keep the logs),
+# BENCH_RTPE_LOG (rtpengine's --log-level, 5; 7 shows ICE, DTLS, packets).
 set -eu
 
 BECKON=${1:-build/beckon}
