@@ -27,8 +27,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 T=$(mktemp -d /tmp/beckon-bench-media.XXXXXX)
 PIDS=""
-SECRET=bench-secret
-HZ=$(getconf CLK_TCK)
 
 cleanup() {
 	for p in $PIDS; do
