@@ -55,7 +55,6 @@ kill "$BS_PID" 2>/dev/null || true
 wait "$BS_PID" 2>/dev/null || true
 REC=$(ls "$T"/cust/dump-*-dec.wav | head -n 1)
 [ -f "$REC" ] || fail "no recording of what the customer heard"
-TONES="python3 $SIPP_CASES/lib/tones.py"
 $TONES "$REC" 1000 0.3 2.8 0.8 || fail "the greeting was not heard"
 $TONES "$REC" !1000 3.8 5.5 0.9 || fail "the greeting did not end"
 $TONES "$REC" loud 3.8 5.5 0.8 || fail "no music after the greeting"

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 command -v sipp >/dev/null || fail "sipp is not installed"
-command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "tests/browser/setup.sh"
+need_browser
 
 ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/away"
 rm -rf "$ART"

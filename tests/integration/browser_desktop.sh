@@ -11,9 +11,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 SIPP=$(command -v sipp) || fail "sipp is not installed"
-command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
 command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "tests/browser/setup.sh"
+need_browser
 
 ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/desktop"
 rm -rf "$ART"

@@ -8,9 +8,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 command -v sipp >/dev/null || fail "sipp is not installed"
-command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
 command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "tests/browser/setup.sh"
+need_browser
 
 ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/desktop-accept"
 rm -rf "$ART"

@@ -6,8 +6,7 @@
 # and pages that carry markup). Screenshots go to artifacts/reports/.
 . "$(dirname "$0")/../lib/common.sh"
 
-command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "tests/browser/setup.sh"
+need_browser
 
 ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/reports"
 rm -rf "$ART"

@@ -7,9 +7,8 @@
 # directory ctest runs in (the build directory).
 . "$(dirname "$0")/../lib/common.sh"
 
-command -v node >/dev/null || fail "node is not installed"
 command -v sipp >/dev/null || fail "sipp is not installed"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+need_browser
 
 SIP=$(free_port)
 CTL=$(free_port)

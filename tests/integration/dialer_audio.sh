@@ -12,7 +12,6 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
-TONES="python3 $SIPP_CASES/lib/tones.py"
 BCTL="python3 $SIPP_CASES/lib/bctl.py"
 
 start_dialer audio --rtp_timeout 3

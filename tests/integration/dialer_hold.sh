@@ -17,7 +17,6 @@ MOH=/usr/share/asterisk/moh/macroform-cold_day.wav
 [ -f "$SOUNDS/en_US_f_Allison/queue-thereare.wav" ] && [ -f "$MOH" ] ||
 	fail "Debian's asterisk sounds are missing (scripts/deps.sh)"
 
-TONES="python3 $SIPP_CASES/lib/tones.py"
 ENV="python3 $SIPP_CASES/lib/envelope.py"
 
 # the real music, not the tests' arpeggio (the last --moh holds)

@@ -15,11 +15,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
-command -v node >/dev/null || fail "node is not installed"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+need_browser
 
-TONES="python3 $SIPP_CASES/lib/tones.py"
-NG="$(dirname "$BECKON")/beckon-ng"
 
 # rtpe_empty WHAT: rtpengine holds no call
 rtpe_empty() {

@@ -10,10 +10,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/lib/make_run.sh"
 
-command -v node >/dev/null || fail "node is not installed"
-sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+need_browser
 
-TONES="python3 $BECKON_SRC/tests/sipp/lib/tones.py"
 RTPE_NG_PORT=$(free_port)
 RTPE_MEDIA=$(free_port 20)
 export RTPE_NG_PORT RTPE_PORTS="$RTPE_MEDIA-$((RTPE_MEDIA + 19))"

@@ -7,7 +7,6 @@
 # retries when nobody answers; and the rtpengine key of beckon serve.
 . "$(dirname "$0")/../lib/common.sh"
 
-NG="$(dirname "$BECKON")/beckon-ng"
 
 # sdp FILE LINE...: an SDP with CRLF line ends
 sdp() {

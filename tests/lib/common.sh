@@ -267,6 +267,17 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+# need_browser: node and the browser tests' tools (playwright-core,
+# Chromium) are there, or the test fails saying which
+need_browser() {
+	command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
+	sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
+}
+
+# the audio checks (tones.py) and the ng client for rtpengine
+TONES="python3 $BECKON_SRC/tests/sipp/lib/tones.py"
+NG="$(dirname "$BECKON")/beckon-ng"
+
 # start_rtpengine NAME: an rtpengine on 127.0.0.1 with a free ng control
 # port and a free block of 40 media ports, until it answers a ping.
 # Userspace only (--table=-1: no kernel module, runs as root in a
