@@ -270,7 +270,8 @@ PY
 # need_browser: node and the browser tests' tools (playwright-core,
 # Chromium) are there, or the test fails saying which
 need_browser() {
-	command -v node >/dev/null || fail "node is not installed (scripts/deps.sh)"
+	command -v node >/dev/null ||
+		fail "node is not installed (scripts/deps.sh)"
 	sh "$BECKON_SRC/tests/browser/setup.sh" || fail "browser test set-up"
 }
 
