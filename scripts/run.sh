@@ -74,8 +74,12 @@ start_rtpengine() {
 	     "pid $RPID), for voice in the browser"
 }
 
-# beckon gets SIGTERM from here; rtpengine follows once beckon is gone
-trap '[ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null' INT TERM
+# beckon gets SIGTERM from here; rtpengine follows once beckon is gone.
+# Ctrl-C reaches beckon itself (the terminal signals the whole process
+# group): passing a TERM on too would be a second signal, which beckon
+# takes as "stop now" and cuts its orderly shutdown short.
+trap '[ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null' TERM
+trap ':' INT
 
 if start_rtpengine; then
 	"$BUILD_DIR/beckon" serve "$@" --rtpengine "udp:127.0.0.1:$NG_PORT" &

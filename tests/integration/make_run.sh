@@ -22,7 +22,12 @@ run ctrlc
 rtpengine_of ctrlc
 kill -INT "-$RUN_PID"
 ended ctrlc
-ok "Ctrl-C (SIGINT to the group): beckon and rtpengine stop"
+grep -q "signal 2: shutting down" "$T/ctrlc.log" ||
+	fail "Ctrl-C: beckon did not shut down on its SIGINT"
+! grep -q "again: stopping now" "$T/ctrlc.log" ||
+	fail "Ctrl-C: beckon got a second signal and cut its shutdown short"
+ok "Ctrl-C (SIGINT to the group): beckon shuts down once, in order, and \
+rtpengine stops"
 
 run exits
 rtpengine_of exits
