@@ -348,20 +348,16 @@ static void conn_parse(struct conn *c)
 		req->buf[hlen] = '\0';
 
 		/* the body's bound is checked below: a route may allow more */
-		status = httpd_head_parse(&req->head, req->buf, hlen,
-					  SIZE_MAX);
+		status = httpd_head_parse(&req->head, req->buf, hlen);
 		if (status) {
 			mem_deref(req);
 			conn_fail(c, status,
 				  status == 411 ? "length_required" :
-				  status == 413 ? "body_too_large" :
 				  status == 431 ? "header_too_large" :
 				  status == 505 ? "http_version" :
 				  "bad_request",
 				  status == 411 ?
 				  "send the body with a Content-Length" :
-				  status == 413 ?
-				  "the request body is too large" :
 				  httpd_reason(status));
 			return;
 		}

@@ -86,14 +86,15 @@ struct httpd_req {
  * head_end: the length of the head up to and including its blank line,
  * 0 while it has not ended. head_parse: the head (hlen bytes, ending in
  * the blank line) into *hd; 0, or the HTTP status to fail with (400,
- * 411, 413 for a Content-Length over max_body, 431, 505). head_move:
+ * 411, 431, 505; the body's bound is httpd.c's, since a route may
+ * allow more than max_body). head_move:
  * the head's pointers follow its bytes moved by d. head_hdr: the first
  * header called name (case-insensitive).
  */
 size_t   httpd_skip_blank(const char *p, size_t len);
 size_t   httpd_head_end(const char *p, size_t len);
 uint16_t httpd_head_parse(struct httpd_head *hd, const char *buf,
-			  size_t hlen, size_t max_body);
+			  size_t hlen);
 void     httpd_head_move(struct httpd_head *hd, ptrdiff_t d);
 bool     httpd_head_hdr(const struct httpd_head *hd, const char *name,
 			struct pl *val);

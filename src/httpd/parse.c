@@ -221,7 +221,7 @@ static uint16_t content_length(struct httpd_head *hd, const struct pl *v,
 
 
 uint16_t httpd_head_parse(struct httpd_head *hd, const char *buf,
-			  size_t hlen, size_t max_body)
+			  size_t hlen)
 {
 	const char *p = buf, *end = buf + hlen, *eol;
 	bool http10 = false, have_clen = false, keepalive = false;
@@ -271,7 +271,7 @@ uint16_t httpd_head_parse(struct httpd_head *hd, const char *buf,
 	if (http10 && !keepalive)
 		hd->close = true;
 
-	return hd->clen > max_body ? 413 : 0;
+	return 0;
 }
 
 

@@ -9,8 +9,6 @@
 #include "httpd/httpd_int.h"
 #include "test.h"
 
-enum { BODY_MAX = 16384 };
-
 
 static uint16_t parse_mem(struct httpd_head *hd, const char *s, size_t n)
 {
@@ -19,7 +17,7 @@ static uint16_t parse_mem(struct httpd_head *hd, const char *s, size_t n)
 	if (!hlen)
 		return 1;  /* not a whole head */
 
-	return httpd_head_parse(hd, s, hlen, BODY_MAX);
+	return httpd_head_parse(hd, s, hlen);
 }
 
 
@@ -75,7 +73,8 @@ TEST(httpd_parse_refusals)
 		{"POST / HTTP/1.1\r\nContent-Length: 1\r\n"
 		 "Content-Length: 2\r\n\r\n", 400},
 		{"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
-		{"POST / HTTP/1.1\r\nContent-Length: 16385\r\n\r\n", 413},
+		/* a large body is httpd.c's to refuse (413), by route */
+		{"POST / HTTP/1.1\r\nContent-Length: 16385\r\n\r\n", 0},
 		{"GET / HTTP/1.1\r\nX: 1\r\n 2\r\n\r\n", 400},
 		{"GET / HTTP/1.1\r\nX: a\001b\r\n\r\n", 400},
 	};
