@@ -609,22 +609,6 @@ int api_listen(struct api *api)
 }
 
 
-int api_local_port(const struct api *api, uint16_t *portp)
-{
-	struct sa laddr;
-	int err;
-
-	if (!api || !api->httpd || !portp)
-		return EINVAL;
-
-	err = httpd_local(api->httpd, &laddr);
-	if (!err)
-		*portp = sa_port(&laddr);
-
-	return err;
-}
-
-
 void api_stop_listening(struct api *api)
 {
 	if (api && api->demo)

@@ -81,7 +81,6 @@ void api_desk_ended(struct api *api, const char *id);
 
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);
-int  api_local_port(const struct api *api, uint16_t *portp);
 /* With --demo: the demo shop on demo_listen, another origin. */
 int  api_demo_listen(struct api *api);
 

@@ -706,12 +706,6 @@ unsigned httpd_unanswered(const struct httpd *h)
 }
 
 
-const struct pl *httpd_req_method(const struct httpd_req *req)
-{
-	return &req->head.method;
-}
-
-
 const struct pl *httpd_req_path(const struct httpd_req *req)
 {
 	return &req->head.path;

@@ -69,8 +69,7 @@ void httpd_stop_listening(struct httpd *h);
 /* requests handed to the handler and not yet answered */
 unsigned httpd_unanswered(const struct httpd *h);
 
-/* the request: method, path (no query), query (no '?'), body */
-const struct pl *httpd_req_method(const struct httpd_req *req);
+/* the request: path (no query), query (no '?'), body */
 const struct pl *httpd_req_path(const struct httpd_req *req);
 const struct pl *httpd_req_query(const struct httpd_req *req);
 const struct pl *httpd_req_body(const struct httpd_req *req);
