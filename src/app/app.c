@@ -609,6 +609,7 @@ static int webhooks_start(const struct cfg *cfg)
 	wc.nsc = *dns ? nsc : 0;
 	wc.fail_max = cfg_int(cfg, "webhook_fail_max");
 	wc.allow_private = cfg_bool(cfg, "webhook_allow_private");
+	wc.ca_file = cfg_str(cfg, "webhook_ca_file");
 	wc.concurrency = (unsigned)cfg_int(cfg, "webhook_concurrency");
 	wc.timeout_ms = (unsigned)cfg_int(cfg, "webhook_timeout") * 1000;
 	wc.retry_min_s = cfg_int(cfg, "webhook_retry_min");
