@@ -122,6 +122,10 @@ static void finish(struct delivery *d, int status, const char *why)
 	bool ok = status >= 200 && status < 300;
 
 	tmr_cancel(&d->tmr);
+	/* why may be the post's own words: kept before it goes (and not
+	 * while a stored result still points at them) */
+	if (s && !d->storing)
+		str_bcpy(d->why, why ? why : "", sizeof(d->why));
 	d->post = mem_deref(d->post);
 	d->dq = mem_deref(d->dq);
 	if (!s || d->storing)
@@ -135,7 +139,6 @@ static void finish(struct delivery *d, int status, const char *why)
 	r->attempts = d->row->attempts + 1;
 	r->status = status;
 	r->fail_max = s->conf.fail_max;
-	str_bcpy(d->why, why ? why : "", sizeof(d->why));
 	r->error = ok ? NULL : d->why;
 
 	if (ok)
@@ -479,6 +482,9 @@ int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
 		return ENOMEM;
 	s->st = st;
 	s->conf = *conf;
+	/* read here only: they belong to the caller */
+	s->conf.ca_file = NULL;
+	s->conf.nsv = NULL;
 	tmr_init(&s->poll);
 	list_init(&s->inflight);
 
