@@ -138,20 +138,6 @@ static void check_usage(FILE *f)
 }
 
 
-/* log_level, log_format and log_timestamps (cfg checked them) */
-static void log_setup(const struct cfg *cfg)
-{
-	enum log_level lvl = LOG_LVL_INFO;
-	enum log_format fmt = LOG_FMT_TEXT;
-
-	(void)log_level_parse(&lvl, cfg_str(cfg, "log_level"));
-	(void)log_format_parse(&fmt, cfg_str(cfg, "log_format"));
-	log_set_level(lvl);
-	log_set_format(fmt);
-	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
-}
-
-
 /*
  * Parse "serve" (or "dialer") arguments into cfg: command-line keys first,
  * then the file, so that cfg_load_file() can leave keys given on the
@@ -215,16 +201,39 @@ static int serve_args(struct cfg *cfg, int argc, char **argv,
 	}
 
 	/* the file's errors are logged as the command line asked */
-	log_setup(cfg);
+	app_log_setup(cfg);
 
 	if (file) {
 		err = cfg_load_file(cfg, file);
 		if (err)
 			return err;
-		log_setup(cfg);
+		app_log_setup(cfg);
 	}
 
 	return 0;
+}
+
+
+/* serve's arguments, kept for SIGHUP */
+static int serve_argc;
+static char **serve_argv;
+
+
+static int serve_reload(struct cfg **cfgp)
+{
+	struct cfg *cfg = NULL;
+	int err;
+
+	err = cfg_alloc(&cfg);
+	if (!err)
+		err = serve_args(cfg, serve_argc, serve_argv, "serve",
+				 serve_usage);
+	if (err)
+		mem_deref(cfg);
+	else
+		*cfgp = cfg;
+
+	return err;
 }
 
 
@@ -232,6 +241,9 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 {
 	struct cfg *cfg = NULL;
 	int err;
+
+	serve_argc = argc;
+	serve_argv = argv;
 
 	err = cfg_alloc(&cfg);
 	if (err)
@@ -242,7 +254,7 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 	if (err)
 		goto out;
 
-	err = dialer ? app_dialer(cfg) : app_serve(cfg);
+	err = dialer ? app_dialer(cfg) : app_serve(cfg, serve_reload);
 
  out:
 	mem_deref(cfg);

@@ -52,6 +52,8 @@ struct app {
 	struct port port;
 	struct remote *remote;
 	struct webhook_sender *webhooks;
+	struct app_reload *reload;
+	app_load_h *loadh;
 	struct tmr drain;
 	unsigned drain_ticks;
 	bool stopping;
@@ -592,7 +594,7 @@ static bool demo_without_dialer(const struct cfg *cfg)
 
 
 /* the webhook sender, with its keys */
-static int webhooks_start(const struct cfg *cfg)
+static int webhooks_start(struct webhook_sender **sp, const struct cfg *cfg)
 {
 	struct webhook_sender_conf wc;
 	struct sa nsv[APP_DNS_MAX];
@@ -609,16 +611,110 @@ static int webhooks_start(const struct cfg *cfg)
 	wc.nsc = *dns ? nsc : 0;
 	wc.fail_max = cfg_int(cfg, "webhook_fail_max");
 	wc.allow_private = cfg_bool(cfg, "webhook_allow_private");
+	wc.ca_file = cfg_str(cfg, "webhook_ca_file");
 	wc.concurrency = (unsigned)cfg_int(cfg, "webhook_concurrency");
 	wc.timeout_ms = (unsigned)cfg_int(cfg, "webhook_timeout") * 1000;
 	wc.retry_min_s = cfg_int(cfg, "webhook_retry_min");
 	wc.retry_hours = cfg_int(cfg, "webhook_retry_hours");
 
-	err = webhook_sender_alloc(&app.webhooks, app.st, &wc);
+	err = webhook_sender_alloc(sp, app.st, &wc);
 	if (err)
 		log_error("starting the webhook sender: %s", strerror(err));
 
 	return err;
+}
+
+
+void app_log_setup(const struct cfg *cfg)
+{
+	enum log_level lvl = LOG_LVL_INFO;
+	enum log_format fmt = LOG_FMT_TEXT;
+
+	/* cfg checked them */
+	(void)log_level_parse(&lvl, cfg_str(cfg, "log_level"));
+	(void)log_format_parse(&fmt, cfg_str(cfg, "log_format"));
+	log_set_level(lvl);
+	log_set_format(fmt);
+	log_set_timestamps(cfg_bool(cfg, "log_timestamps"));
+}
+
+
+/* the keys of cfg that differ from the running ones: the live ones
+ * copied into the running configuration (named, never their values:
+ * some are secrets), the others named as needing a restart */
+static bool reload_apply_keys(const struct cfg *cfg)
+{
+	const struct cfg_key *keys;
+	size_t i, n;
+	bool hooks = false;
+
+	keys = cfg_keys(&n);
+	for (i = 0; i < n; i++) {
+		const char *k = keys[i].name;
+		const char *v = cfg_str(cfg, k);
+
+		if (!strcmp(cfg_str(app.cfg, k), v))
+			continue;
+		if (!app_reload_live(k)) {
+			log_warn("reload: %s changed: needs a restart (the "
+				 "running value is kept)", k);
+			continue;
+		}
+		if (cfg_set(app.cfg, k, v)) {
+			log_warn("reload: %s changed: not applied", k);
+			continue;
+		}
+		log_info("reload: %s changed: applied", k);
+		hooks |= !strncmp(k, "webhook_", 8);
+	}
+
+	if (!app_sections_equal(app.cfg, cfg))
+		log_warn("reload: the [business], [agent] or [rule] sections "
+			 "changed: they need a restart (the running ones are "
+			 "kept)");
+
+	return hooks;
+}
+
+
+/* SIGHUP: the file read again and checked; a bad one changes nothing */
+static void reload_h(void *arg)
+{
+	struct webhook_sender *hooks = NULL;
+	struct cfg *cfg = NULL;
+	int err;
+
+	(void)arg;
+	if (app.stopping)
+		return;
+	log_info("SIGHUP: reading the configuration again");
+
+	err = app.loadh(&cfg);
+	if (!err)
+		err = app_check(cfg);
+	/* the webhook keys as the file has them: a sender that cannot be
+	 * made (an unreadable webhook_ca_file) refuses the file */
+	if (!err)
+		err = webhooks_start(&hooks, cfg);
+	if (err) {
+		log_error("reload: the configuration was refused (%s): "
+			  "nothing changed, the running one is kept",
+			  strerror(err));
+		app_log_setup(app.cfg);
+		goto out;
+	}
+
+	if (reload_apply_keys(cfg)) {
+		mem_deref(app.webhooks);
+		app.webhooks = hooks;
+		hooks = NULL;
+		log_info("reload: the webhook sender was started again");
+	}
+	log_info("reload: done");
+
+ out:
+	mem_deref(hooks);
+	mem_deref(cfg);
 }
 
 
@@ -636,7 +732,7 @@ int app_check(const struct cfg *cfg)
 }
 
 
-int app_serve(struct cfg *cfg)
+int app_serve(struct cfg *cfg, app_load_h *loadh)
 {
 	int err;
 
@@ -736,9 +832,17 @@ int app_serve(struct cfg *cfg)
 			app_port_voice(&app.port, app.api);
 	}
 
-	err = webhooks_start(cfg);
+	err = webhooks_start(&app.webhooks, cfg);
 	if (err)
 		goto out;
+
+	app.loadh = loadh;
+	if (loadh)
+		err = app_reload_alloc(&app.reload, reload_h, NULL);
+	if (err) {
+		log_error("SIGHUP: %s", strerror(err));
+		goto out;
+	}
 
 	err = api_listen(app.api);
 	if (!err && cfg_bool(cfg, "demo"))
@@ -754,6 +858,7 @@ int app_serve(struct cfg *cfg)
 
  out:
 	tmr_cancel(&app.drain);
+	app.reload = mem_deref(app.reload);
 	app.webhooks = mem_deref(app.webhooks);
 	if (app.st)
 		store_flush(app.st);

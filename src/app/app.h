@@ -8,7 +8,18 @@
 
 struct cfg;
 
-int app_serve(struct cfg *cfg);
+/*
+ * Read the configuration again as it was read at the start (command
+ * line, then the file): into a new *cfgp, or an error, logged.
+ */
+typedef int (app_load_h)(struct cfg **cfgp);
+
+/* loadh: what SIGHUP uses to re-read the configuration (NULL: SIGHUP
+ * says it cannot) */
+int app_serve(struct cfg *cfg, app_load_h *loadh);
+
+/* apply log_level, log_format and log_timestamps */
+void app_log_setup(const struct cfg *cfg);
 
 /* `beckon dialer`: the dialer alone (SIP, media, call-control listener),
  * until SIGINT or SIGTERM; its calls are hung up before it returns. */

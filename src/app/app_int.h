@@ -6,6 +6,7 @@
 #ifndef BECKON_APP_INT_H
 #define BECKON_APP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct acd;
@@ -89,5 +90,18 @@ int  app_trunk_check(const struct cfg *cfg);
 int  app_trunk_target(struct sa *sa, const char *uri, const char *hosts);
 bool app_trunk_is_self(const struct sa *listen, const struct sa *trunk);
 bool app_trunk_configured(const struct cfg *cfg);
+
+/*
+ * SIGHUP (reload.c): h runs on the loop after each SIGHUP (several at
+ * once: once). One at a time in a process; freeing it ignores SIGHUP.
+ */
+struct app_reload;
+typedef void (app_reload_h)(void *arg);
+int  app_reload_alloc(struct app_reload **rp, app_reload_h *h, void *arg);
+/* whether a key is applied on SIGHUP (the others need a restart) */
+bool app_reload_live(const char *key);
+/* whether two configurations have the same sections (businesses, agents,
+ * rules), in the same order */
+bool app_sections_equal(const struct cfg *a, const struct cfg *b);
 
 #endif

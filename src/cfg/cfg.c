@@ -73,6 +73,9 @@ static const struct cfg_key keys[] = {
 	{"webhook_allow_private", CFG_BOOL, "no", 0, 0,
 	 "let webhooks reach loopback and private addresses (default: "
 	 "refused, no SSRF from a business's settings)"},
+	{"webhook_ca_file", CFG_STR, "", 0, 0,
+	 "PEM file of CA certificates trusted for HTTPS webhook endpoints "
+	 "besides the system's (a private CA; read at start-up)"},
 	{"webhook_concurrency", CFG_INT, "8", 1, 256,
 	 "webhook deliveries in flight at most"},
 	{"webhook_timeout", CFG_INT, "10", 1, 120,

@@ -1,8 +1,10 @@
 /*
  * webhook: the sender. Every POLL_MS it asks the store for the deliveries
  * that are due (the first pending one of each callback at each endpoint,
- * so one callback's events arrive in order) and POSTs them with libre's
- * HTTP client, at most `concurrency` at once, each bounded by `timeout`:
+ * so one callback's events arrive in order) and POSTs them (post.c: to
+ * the address checked here, HTTPS verified against the system's CA store
+ * and webhook_ca_file), at most `concurrency` at once, each bounded by
+ * `timeout`:
  * a slow endpoint holds one slot, never the loop. The result of each
  * attempt is stored; a failure is tried again after an exponential delay
  * with jitter, until the event is retry_hours old. A delivery whose
@@ -18,19 +20,18 @@
 #include "store/store.h"
 #include "metrics/metrics.h"
 #include "webhook/webhook.h"
+#include "webhook/webhook_int.h"
 
 enum {
 	POLL_MS = 1000,
 	BACKOFF_MAX_S = 3600,
 };
 
-static const char ca_bundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
 struct webhook_sender {
 	struct store *st;
 	struct webhook_sender_conf conf;
 	struct dnsc *dnsc;
-	struct http_cli *http;
+	struct webhook_trust *trust;
 	struct tmr poll;
 	struct list inflight;     /* struct delivery */
 	struct poll *polling;     /* the store_outbox_due that is out */
@@ -46,12 +47,14 @@ struct poll {
 struct delivery {
 	struct le le;
 	struct webhook_sender *s;   /* NULL once the sender is gone */
-	struct http_req *req;
+	struct webhook_post *post;
 	struct tmr tmr;
 	struct outbox_row *row;
 	struct dns_query *dq;     /* the host name's addresses, checked */
 	char *body;               /* signed, sent once the name is checked */
 	struct outbox_result res;
+	struct webhook_url url;   /* its path points into row->url */
+	struct sa addr;           /* where it goes: checked, then used */
 	char host[WEBHOOK_HOST_MAX];
 	char why[96];
 	bool storing;
@@ -65,7 +68,7 @@ static void delivery_destructor(void *arg)
 	tmr_cancel(&d->tmr);
 	list_unlink(&d->le);
 	mem_deref(d->dq);
-	mem_deref(d->req);
+	mem_deref(d->post);
 	mem_deref(d->row);
 	mem_deref(d->body);
 }
@@ -119,7 +122,11 @@ static void finish(struct delivery *d, int status, const char *why)
 	bool ok = status >= 200 && status < 300;
 
 	tmr_cancel(&d->tmr);
-	d->req = mem_deref(d->req);
+	/* why may be the post's own words: kept before it goes (and not
+	 * while a stored result still points at them) */
+	if (s && !d->storing)
+		str_bcpy(d->why, why ? why : "", sizeof(d->why));
+	d->post = mem_deref(d->post);
 	d->dq = mem_deref(d->dq);
 	if (!s || d->storing)
 		return;
@@ -132,7 +139,6 @@ static void finish(struct delivery *d, int status, const char *why)
 	r->attempts = d->row->attempts + 1;
 	r->status = status;
 	r->fail_max = s->conf.fail_max;
-	str_bcpy(d->why, why ? why : "", sizeof(d->why));
 	r->error = ok ? NULL : d->why;
 
 	if (ok)
@@ -159,20 +165,14 @@ static void finish(struct delivery *d, int status, const char *why)
 }
 
 
-static void resp_h(int err, const struct http_msg *msg, void *arg)
+static void answer_h(uint16_t status, const char *why, void *arg)
 {
 	struct delivery *d = arg;
-	char why[64];
+	char text[16];
 
-	if (err || !msg) {
-		re_snprintf(why, sizeof(why), "%s", strerror(err ? err :
-							     EPROTO));
-		finish(d, 0, why);
-		return;
-	}
-
-	re_snprintf(why, sizeof(why), "HTTP %u", msg->scode);
-	finish(d, msg->scode, why);
+	if (status)
+		re_snprintf(text, sizeof(text), "HTTP %u", status);
+	finish(d, status, status ? text : why);
 }
 
 
@@ -217,39 +217,85 @@ static int body_make(char **bodyp, const struct outbox_row *row)
 }
 
 
+/* the request: Host as the URL has it, the port only when not the
+ * scheme's own */
+static int request_make(struct mbuf **mbp, const struct delivery *d,
+			int64_t t, const char *sig)
+{
+	const struct webhook_url *u = &d->url;
+	bool v6 = u->host_is_addr && strchr(u->host, ':');
+	struct mbuf *mb = mbuf_alloc(512 + strlen(d->body));
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_printf(mb, "POST %s%s HTTP/1.1\r\n"
+			  "Host: %s%s%s",
+			  *u->path == '/' ? "" : "/", u->path,
+			  v6 ? "[" : "", u->host, v6 ? "]" : "");
+	if (!err && u->port != (u->tls ? 443 : 80))
+		err = mbuf_printf(mb, ":%u", u->port);
+	if (!err)
+		err = mbuf_printf(mb, "\r\n"
+				  "Content-Type: application/json\r\n"
+				  "User-Agent: beckon/" BECKON_VERSION "\r\n"
+				  "Beckon-Signature: t=%lld,v1=%s\r\n"
+				  "Content-Length: %zu\r\n"
+				  "Connection: close\r\n"
+				  "\r\n"
+				  "%s",
+				  (long long)t, sig, strlen(d->body), d->body);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
 static void post(struct delivery *d)
 {
 	struct webhook_sender *s = d->s;
+	struct mbuf *mb = NULL;
 	char sig[65];
 	int64_t t = time_now_ms() / 1000;
 	int err;
 
 	sign(sig, d->row->secret, t, d->body, strlen(d->body));
 
-	err = http_request(&d->req, s->http, "POST", d->row->url, resp_h,
-			   NULL, d,
-			   "Content-Type: application/json\r\n"
-			   "User-Agent: beckon/" BECKON_VERSION "\r\n"
-			   "Beckon-Signature: t=%lld,v1=%s\r\n"
-			   "Content-Length: %zu\r\n"
-			   "\r\n"
-			   "%s",
-			   (long long)t, sig, strlen(d->body), d->body);
+	err = request_make(&mb, d, t, sig);
+	if (!err)
+		err = webhook_post_send(&d->post, d->url.tls ? s->trust : NULL,
+					&d->addr, d->host, mb, answer_h, d);
+	mem_deref(mb);
 	if (err)
 		finish(d, 0, strerror(err));
 }
 
 
-/* one private address among the name's is enough to refuse it */
-static bool rr_private(struct dnsrr *rr, void *arg)
+/* the name's A records: the first is where the delivery goes; one
+ * private address among them is enough to refuse it (unless allowed) */
+struct resolved {
+	struct delivery *d;
+	bool found;
+	bool priv;
+};
+
+
+static bool rr_addr(struct dnsrr *rr, void *arg)
 {
-	bool *privatep = arg;
+	struct resolved *r = arg;
 	struct sa sa;
 
 	if (rr->type != DNS_TYPE_A)
 		return false;
-	sa_set_in(&sa, rr->rdata.a.addr, 0);
-	*privatep |= webhook_addr_private(&sa);
+	sa_set_in(&sa, rr->rdata.a.addr, r->d->url.port);
+	r->priv |= webhook_addr_private(&sa);
+	if (!r->found)
+		r->d->addr = sa;
+	r->found = true;
 
 	return false;
 }
@@ -259,20 +305,21 @@ static void resolved_h(int err, const struct dnshdr *hdr, struct list *ansl,
 		       struct list *authl, struct list *addl, void *arg)
 {
 	struct delivery *d = arg;
-	bool priv = false;
+	struct resolved r = {d, false, false};
 
 	(void)hdr;
 	(void)authl;
 	(void)addl;
 	d->dq = mem_deref(d->dq);
 
-	if (err) {
+	if (!err)
+		dns_rrlist_apply2(ansl, d->host, DNS_TYPE_A, DNS_TYPE_A,
+				  DNS_CLASS_IN, true, rr_addr, &r);
+	if (!r.found) {
 		finish(d, 0, "the name could not be resolved");
 		return;
 	}
-	dns_rrlist_apply2(ansl, d->host, DNS_TYPE_A, DNS_TYPE_A, DNS_CLASS_IN,
-			  true, rr_private, &priv);
-	if (priv) {
+	if (r.priv && !d->s->conf.allow_private) {
 		finish(d, 0, "the name resolves to a private address, "
 		       "refused");
 		return;
@@ -284,10 +331,9 @@ static void resolved_h(int err, const struct dnshdr *hdr, struct list *ansl,
 
 static void deliver(struct webhook_sender *s, struct outbox_row *row)
 {
-	struct webhook_url u;
+	struct webhook_url *u;
 	struct delivery *d;
 	const char *why = NULL;
-	struct sa sa;
 	int err;
 
 	d = mem_zalloc(sizeof(*d), delivery_destructor);
@@ -297,15 +343,16 @@ static void deliver(struct webhook_sender *s, struct outbox_row *row)
 	d->row = mem_ref(row);
 	tmr_init(&d->tmr);
 	list_append(&s->inflight, &d->le, d);
+	u = &d->url;
 
-	if (webhook_url_parse(&u, row->url, &why)) {
+	if (webhook_url_parse(u, row->url, &why)) {
 		finish(d, 0, why);
 		return;
 	}
-	str_bcpy(d->host, u.host, sizeof(d->host));
+	str_bcpy(d->host, u->host, sizeof(d->host));
 
-	if (u.host_is_addr && !s->conf.allow_private &&
-	    (sa_set_str(&sa, u.host, u.port) || webhook_addr_private(&sa))) {
+	if (u->host_is_addr && (sa_set_str(&d->addr, u->host, u->port) ||
+	    (!s->conf.allow_private && webhook_addr_private(&d->addr)))) {
 		finish(d, 0, "a private address, refused");
 		return;
 	}
@@ -318,12 +365,12 @@ static void deliver(struct webhook_sender *s, struct outbox_row *row)
 	/* the bound covers the name's resolution too */
 	tmr_start(&d->tmr, s->conf.timeout_ms, timeout_h, d);
 
-	if (u.host_is_addr || s->conf.allow_private) {
+	if (u->host_is_addr) {
 		post(d);
 		return;
 	}
 
-	err = dnsc_query(&d->dq, s->dnsc, u.host, DNS_TYPE_A, DNS_CLASS_IN,
+	err = dnsc_query(&d->dq, s->dnsc, u->host, DNS_TYPE_A, DNS_CLASS_IN,
 			 true, resolved_h, d);
 	if (err)
 		finish(d, 0, "the name could not be resolved");
@@ -414,7 +461,7 @@ static void sender_destructor(void *arg)
 		d->s = NULL;
 		mem_deref(d);
 	}
-	mem_deref(s->http);
+	mem_deref(s->trust);
 	mem_deref(s->dnsc);
 }
 
@@ -435,6 +482,9 @@ int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
 		return ENOMEM;
 	s->st = st;
 	s->conf = *conf;
+	/* read here only: they belong to the caller */
+	s->conf.ca_file = NULL;
+	s->conf.nsv = NULL;
 	tmr_init(&s->poll);
 	list_init(&s->inflight);
 
@@ -447,15 +497,15 @@ int webhook_sender_alloc(struct webhook_sender **sp, struct store *st,
 		nsc = 0;
 	}
 	err = dnsc_alloc(&s->dnsc, NULL, nsv, nsc);
-	if (!err)
-		err = http_client_alloc(&s->http, s->dnsc);
 	if (err)
 		goto out;
 
-	/* HTTPS endpoints are verified against the system's CA store */
-	if (http_client_add_ca(s->http, ca_bundle))
-		log_warn("%s not loaded: HTTPS endpoints cannot be verified, "
-			 "so they will fail", ca_bundle);
+	err = webhook_trust_alloc(&s->trust, conf->ca_file);
+	if (err) {
+		log_error("webhook_ca_file %s: not a PEM file of certificates "
+			  "that can be read", conf->ca_file);
+		goto out;
+	}
 
 	tmr_start(&s->poll, POLL_MS, poll_timeout, s);
 

@@ -64,10 +64,11 @@ int  webhook_events_check(const char *list, const char **badp,
  *
  * A destination is checked against webhook_addr_private before each
  * attempt: an address as it is, a host name once resolved (its A
- * records, the query libre's client makes): one private address among
- * them refuses the attempt. libre's client then resolves the name again
- * itself: a name server that answers differently within those
- * milliseconds (DNS rebinding with a zero TTL) is not caught.
+ * records; IPv4 only): one private address among them refuses the
+ * attempt, else the first is the one connected to (no second lookup to
+ * rebind). An https endpoint's certificate chain is verified against
+ * the system's CA store plus ca_file, and its name (or address)
+ * against the URL's host, before the event is sent.
  */
 struct store;
 struct webhook_sender;
@@ -80,6 +81,7 @@ struct webhook_sender_conf {
 	int64_t retry_hours;      /* given up when the event is that old */
 	int64_t fail_max;         /* failed attempts in a row that stop an
 				     endpoint (0: never) */
+	const char *ca_file;      /* more trusted CAs, PEM (NULL: none) */
 	const struct sa *nsv;     /* name servers (NULL: resolv.conf) */
 	uint32_t nsc;
 };

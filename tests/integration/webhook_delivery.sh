@@ -5,31 +5,12 @@
 # retries; and a server killed with kill -9 while deliveries wait sends
 # them after its restart (none lost; a duplicate only with the same id).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/webhook.sh"
 
 SECRET=whsec-test-0123456789
 J='Content-Type: application/json'
 A='Authorization: Bearer demo'
 W=/v1/admin/businesses/demo/webhooks
-
-# start_receiver NAME PORT [FAILS]: the receiver, logging to $T/NAME.got
-start_receiver() {
-	python3 "$BECKON_SRC/tests/integration/webhook_receiver.py" "$2" \
-		"$SECRET" "$T/$1.got" "${3:-0}" >"$T/$1.out" 2>&1 &
-	eval "PID_$1=$!"
-	PIDS="$PIDS $!"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "receiver $1 did not start"
-		sleep 0.05
-	done
-	: >"$T/$1.got"
-}
-
-# got NAME: the deliveries it accepted
-got() {
-	grep -v '^\(BADSIG\|FAILED\|HUNG\)$' "$T/$1.got" || true
-}
 
 # wait_got NAME N: until it has accepted N deliveries (bounded)
 wait_got() {

@@ -9,30 +9,12 @@
 # webhook_allow_private, and delivered through the same name server when
 # it is allowed.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/webhook.sh"
 
 SECRET=whsec-test-0123456789
 J='Content-Type: application/json'
 A='Authorization: Bearer demo'
 W=/v1/admin/businesses/demo/webhooks
-
-# start_receiver NAME PORT [FAILS]: as in webhook_delivery.sh
-start_receiver() {
-	python3 "$BECKON_SRC/tests/integration/webhook_receiver.py" "$2" \
-		"$SECRET" "$T/$1.got" "${3:-0}" >"$T/$1.out" 2>&1 &
-	eval "PID_$1=$!"
-	PIDS="$PIDS $!"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "receiver $1 did not start"
-		sleep 0.05
-	done
-	: >"$T/$1.got"
-}
-
-got() {
-	grep -v '^\(BADSIG\|FAILED\|HUNG\)$' "$T/$1.got" || true
-}
 
 # wait_for CMD...: until CMD succeeds (bounded: 15 s)
 wait_for() {

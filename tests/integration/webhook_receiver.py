@@ -6,19 +6,23 @@ requests (a CRM that fails, then recovers), and 400 to a bad signature
 (logged as BADSIG); with FAILS "hang" it never answers (logged as HUNG).
 An event without a callback (agent.presence) is logged as
 "event_id type agent:ID state". Every body it answered 2xx is also
-appended, one JSON object a line, to LOG.json.
-Usage: webhook_receiver.py PORT SECRET LOG [FAILS|hang]
+appended, one JSON object a line, to LOG.json. With PEM (a certificate
+chain and its key) it serves HTTPS (a client refusing the certificate
+reaches no handler: nothing is logged).
+Usage: webhook_receiver.py PORT SECRET LOG [FAILS|hang [PEM]]
 """
 import hashlib
 import hmac
 import http.server
 import json
+import ssl
 import sys
 import time
 
 PORT, SECRET, LOG = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
 HANG = len(sys.argv) > 4 and sys.argv[4] == "hang"
 FAILS = int(sys.argv[4]) if len(sys.argv) > 4 and not HANG else 0
+PEM = sys.argv[5] if len(sys.argv) > 5 else None
 seen = {"n": 0}
 
 
@@ -68,4 +72,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-http.server.HTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = http.server.HTTPServer(("127.0.0.1", PORT), Handler)
+if PEM:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(PEM)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
