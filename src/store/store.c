@@ -77,12 +77,14 @@ int store_flush(struct store *st)
 }
 
 
-int store_ping(struct store *st, store_done_h *h, void *arg)
+int store_queue(struct store *st, struct store_op *op)
 {
-	if (!st || !h)
+	if (!st || !op)
 		return EINVAL;
 
-	return st->be->ping(st->ctx, h, arg);
+	st->be->queue(st->ctx, op);
+
+	return 0;
 }
 
 
@@ -225,28 +227,6 @@ int store_callback_history(struct store *st, const char *business,
 
 	return st->be->callback_history(st->ctx, business, phone, max, h,
 					arg);
-}
-
-
-int store_phone_agent_set(struct store *st, const char *business,
-			  const char *phone, const char *agent_id,
-			  store_done_h *h, void *arg)
-{
-	if (!st || !business || !phone || !agent_id || !h)
-		return EINVAL;
-
-	return st->be->phone_agent_set(st->ctx, business, phone, agent_id,
-				       h, arg);
-}
-
-
-int store_phone_agent_get(struct store *st, const char *business,
-			  const char *phone, store_str_h *h, void *arg)
-{
-	if (!st || !business || !phone || !h)
-		return EINVAL;
-
-	return st->be->phone_agent_get(st->ctx, business, phone, h, arg);
 }
 
 
@@ -393,14 +373,4 @@ int store_outbox_list(struct store *st, const char *webhook_id, size_t max,
 		return EINVAL;
 
 	return st->be->outbox_list(st->ctx, webhook_id, max, h, arg);
-}
-
-
-int store_outbox_replay(struct store *st, const char *webhook_id,
-			int64_t seq, store_done_h *h, void *arg)
-{
-	if (!st || !webhook_id || !h)
-		return EINVAL;
-
-	return st->be->outbox_replay(st->ctx, webhook_id, seq, h, arg);
 }
