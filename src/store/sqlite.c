@@ -45,8 +45,6 @@ enum stmt_id {
 	S_EVENTS_GET,
 	S_TOKEN_CHECK,
 	S_CALLBACK_CANCEL,
-	S_INTAKE_SINCE,
-	S_INTAKE_PRUNE,
 	S_OPEN_LIST,
 	S_UPDATE,
 	S_EXISTS,
@@ -67,10 +65,6 @@ enum stmt_id {
 	S_WITHDRAWN,
 	S_WITHDRAW_CB,
 	S_WITHDRAW_JOINED,
-	S_OUTBOX_DUE,
-	S_OUTBOX_DONE,
-	S_WEBHOOK_RESULT,
-	S_OUTBOX_LIST,
 	S_REPORT_ROWS,
 	S_SEARCH,
 	S_BEGIN,
@@ -134,10 +128,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CALLBACK_CANCEL] =
 		"UPDATE callbacks SET status = 'canceled', open = 0,"
 		" updated_at = ?2 WHERE id = ?1",
-	[S_INTAKE_SINCE] =
-		"SELECT t, business_id, phone, ip FROM intake_log"
-		" WHERE t >= ?1 ORDER BY t",
-	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
 	[S_OPEN_LIST] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
@@ -246,37 +236,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_WITHDRAW_JOINED] =
 		"UPDATE joined_requests SET withdrawn_at = ?2,"
 		" withdrawn_seq = ?3 WHERE id = ?1",
-	/* the first pending delivery of each callback at each endpoint */
-	[S_OUTBOX_DUE] =
-		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
-		" o.callback_id, o.payload, o.t, o.attempts"
-		" FROM webhook_outbox AS o JOIN webhooks AS w"
-		" ON w.id = o.webhook_id"
-		" WHERE o.state = 'pending' AND o.next_at <= ?1"
-		" AND w.failing_since = 0"
-		" AND NOT EXISTS (SELECT 1 FROM webhook_outbox AS p"
-		"  WHERE p.webhook_id = o.webhook_id"
-		"  AND p.callback_id = o.callback_id"
-		"  AND p.state = 'pending' AND p.seq < o.seq)"
-		" ORDER BY o.seq LIMIT ?2",
-	[S_OUTBOX_DONE] =
-		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
-		" next_at = ?4, last_status = ?5, last_error = ?6,"
-		" delivered_at = ?7 WHERE seq = ?1",
-	/* failed attempts in a row, and the stop at the bound */
-	[S_WEBHOOK_RESULT] =
-		"UPDATE webhooks SET"
-		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
-		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
-		"   AND failures + 1 >= ?3 AND failing_since = 0 THEN ?4"
-		"   ELSE failing_since END"
-		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
-		"  WHERE seq = ?1)",
-	[S_OUTBOX_LIST] =
-		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
-		" attempts, state, next_at, last_status, last_error,"
-		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
-		" ORDER BY seq DESC LIMIT ?2",
 	/* reports: ?1, ?2 the ids that bound the range (ids start with
 	 * their creation time: the primary key reads it), ?3, ?4 the times */
 	[S_REPORT_ROWS] =
@@ -331,15 +290,11 @@ enum op_kind {
 	OP_GET,
 	OP_CANCEL,
 	OP_REQUEST_GET,
-	OP_INTAKE,
 	OP_OPEN_LIST,
 	OP_UPDATE,
 	OP_HISTORY,
 	OP_OUTCOME,
 	OP_FIGURES,
-	OP_OUTBOX_DUE,
-	OP_OUTBOX_DONE,
-	OP_OUTBOX_LIST,
 	OP_REPORT_ROWS,
 	OP_SEARCH,
 };
@@ -377,7 +332,6 @@ struct op {
 	char *token_hash;
 	bool public_only;
 	int64_t since;
-	struct outbox_result ob;  /* ob.error is an owned copy */
 	size_t max;               /* rows at most */
 	struct callback_search sq;    /* strings are owned copies */
 	enum store_report_key rkey;
@@ -389,8 +343,6 @@ struct op {
 	void **objv;
 	size_t objn;
 	size_t objcap;             /* objv's room */
-	struct intake_row *iv;
-	size_t in;
 };
 
 
@@ -1905,67 +1857,6 @@ static int do_cancel(struct sqlite_be *be, struct op *op)
 }
 
 
-static void intake_destructor(void *arg)
-{
-	struct op *op = arg;
-	size_t i;
-
-	for (i = 0; i < op->in; i++) {
-		mem_deref(op->iv[i].business);
-		mem_deref(op->iv[i].phone);
-		mem_deref(op->iv[i].ip);
-	}
-	mem_deref(op->iv);
-}
-
-
-static int do_intake(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s;
-	int rc, err;
-
-	/* rows older than any window the limits look at are dead weight */
-	s = stmt_get(be, S_INTAKE_PRUNE);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, op->since);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	s = stmt_get(be, S_INTAKE_SINCE);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, op->since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct intake_row *v, *row;
-
-		v = mem_reallocarray(op->iv, op->in + 1, sizeof(*v), NULL);
-		if (!v) {
-			err = ENOMEM;
-			break;
-		}
-		op->iv = v;
-		row = &v[op->in++];
-		memset(row, 0, sizeof(*row));
-		row->t = sqlite3_column_int64(s, 0);
-		err |= col_dup(&row->business, s, 1);
-		err |= col_dup(&row->phone, s, 2);
-		err |= col_dup(&row->ip, s, 3);
-		if (err) {
-			err = ENOMEM;
-			break;
-		}
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = EIO;
-
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
 static int do_update(struct sqlite_be *be, struct op *op)
 {
 	const struct callback_change *c = &op->chg;
@@ -2260,152 +2151,6 @@ static int do_search(struct sqlite_be *be, struct op *op)
 }
 
 
-/* ---- the webhook outbox ---- */
-
-static void outbox_row_destructor(void *arg)
-{
-	struct outbox_row *r = arg;
-
-	mem_deref(r->webhook_id);
-	mem_deref(r->url);
-	mem_deref(r->secret);
-	mem_deref(r->event_id);
-	mem_deref(r->callback_id);
-	mem_deref(r->payload);
-	mem_deref(r->type);
-	mem_deref(r->state);
-	mem_deref(r->last_error);
-}
-
-
-/* A new, empty row at the end of op's objects; NULL: no memory. */
-static struct outbox_row *outbox_row_add(struct op *op)
-{
-	struct outbox_row *r;
-
-	if (objv_grow(op))
-		return NULL;
-
-	r = mem_zalloc(sizeof(*r), outbox_row_destructor);
-	if (r)
-		op->objv[op->objn++] = r;
-
-	return r;
-}
-
-
-static int do_outbox_due(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DUE);
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, op->since);
-	sqlite3_bind_int64(s, 2, (int64_t)op->max);
-
-	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r = outbox_row_add(op);
-
-		if (!r) {
-			err = ENOMEM;
-			break;
-		}
-		r->seq = sqlite3_column_int64(s, 0);
-		err |= col_dup(&r->webhook_id, s, 1);
-		err |= col_dup(&r->url, s, 2);
-		err |= col_dup(&r->secret, s, 3);
-		err |= col_dup(&r->event_id, s, 4);
-		err |= col_dup(&r->callback_id, s, 5);
-		err |= col_dup(&r->payload, s, 6);
-		r->t = sqlite3_column_int64(s, 7);
-		r->attempts = sqlite3_column_int64(s, 8);
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sqlite_errno(rc);
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
-static int do_outbox_done(struct sqlite_be *be, struct op *op)
-{
-	static const char *const states[] = {
-		[OUTBOX_PENDING] = "pending",
-		[OUTBOX_DELIVERED] = "delivered",
-		[OUTBOX_FAILED] = "failed",
-	};
-	const struct outbox_result *r = &op->ob;
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DONE);
-	int err;
-
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, r->seq);
-	bind_text(s, 2, states[r->state]);
-	sqlite3_bind_int64(s, 3, r->attempts);
-	sqlite3_bind_int64(s, 4, r->next_at);
-	sqlite3_bind_int(s, 5, r->status);
-	bind_text(s, 6, r->error ? r->error : "");
-	sqlite3_bind_int64(s, 7, r->state == OUTBOX_DELIVERED ? r->now : 0);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	s = stmt_get(be, S_WEBHOOK_RESULT);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_int(s, 2, r->state == OUTBOX_DELIVERED);
-	sqlite3_bind_int64(s, 3, r->fail_max);
-	sqlite3_bind_int64(s, 4, r->now);
-
-	return step_done(be, s);
-}
-
-
-static int do_outbox_list(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_LIST);
-	int rc = SQLITE_DONE, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	sqlite3_bind_int64(s, 2, (int64_t)op->max);
-
-	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r = outbox_row_add(op);
-
-		if (!r) {
-			err = ENOMEM;
-			break;
-		}
-		r->seq = sqlite3_column_int64(s, 0);
-		err |= col_dup(&r->webhook_id, s, 1);
-		err |= col_dup(&r->event_id, s, 2);
-		err |= col_dup(&r->callback_id, s, 3);
-		err |= col_dup(&r->type, s, 4);
-		r->t = sqlite3_column_int64(s, 5);
-		r->attempts = sqlite3_column_int64(s, 6);
-		err |= col_dup(&r->state, s, 7);
-		r->next_at = sqlite3_column_int64(s, 8);
-		r->last_status = sqlite3_column_int64(s, 9);
-		err |= col_dup(&r->last_error, s, 10);
-		r->delivered_at = sqlite3_column_int64(s, 11);
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sqlite_errno(rc);
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
@@ -2418,15 +2163,11 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
 	case OP_REQUEST_GET:   return do_request_get(be, op);
-	case OP_INTAKE:        return do_intake(be, op);
 	case OP_OPEN_LIST:     return do_open_list(be, op);
 	case OP_UPDATE:        return do_update(be, op);
 	case OP_HISTORY:       return do_history(be, op);
 	case OP_OUTCOME:       return do_outcome(be, op);
 	case OP_FIGURES:       return do_figures(be, op);
-	case OP_OUTBOX_DUE:    return do_outbox_due(be, op);
-	case OP_OUTBOX_DONE:   return do_outbox_done(be, op);
-	case OP_OUTBOX_LIST:   return do_outbox_list(be, op);
 	case OP_REPORT_ROWS:   return do_report_rows(be, op);
 	case OP_SEARCH:        return do_search(be, op);
 	}
@@ -2447,18 +2188,10 @@ static void op_clear_results(struct store_op *sop)
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
-	case OP_OUTBOX_DUE:
-	case OP_OUTBOX_LIST:
 	case OP_REPORT_ROWS:
 	case OP_SEARCH:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
-		break;
-
-	case OP_INTAKE:
-		intake_destructor(op);
-		op->iv = NULL;
-		op->in = 0;
 		break;
 
 	default:
@@ -2481,7 +2214,6 @@ static void op_complete(struct store_op *sop)
 	case OP_DELETE:
 	case OP_UPDATE:
 	case OP_OUTCOME:
-	case OP_OUTBOX_DONE:
 		((store_done_h *)op->h)(op->op.err, op->op.arg);
 		break;
 
@@ -2498,8 +2230,6 @@ static void op_complete(struct store_op *sop)
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
-	case OP_OUTBOX_DUE:
-	case OP_OUTBOX_LIST:
 	case OP_REPORT_ROWS:
 	case OP_SEARCH:
 		((store_list_h *)op->h)(op->op.err, op->objv,
@@ -2523,10 +2253,6 @@ static void op_complete(struct store_op *sop)
 					  NULL, op->op.arg);
 		break;
 
-	case OP_INTAKE:
-		((store_intake_h *)op->h)(op->op.err, op->iv,
-					  op->op.err ? 0 : op->in, op->op.arg);
-		break;
 	}
 }
 
@@ -2695,7 +2421,6 @@ static void op_destructor(struct store_op *sop)
 	mem_deref((char *)op->chg.event_data);
 	mem_deref((char *)op->chg.event2);
 	mem_deref((char *)op->chg.event2_data);
-	mem_deref((char *)op->ob.error);
 	mem_deref((char *)op->oc.callback_id);
 	mem_deref((char *)op->oc.business);
 	mem_deref((char *)op->oc.agent_id);
@@ -2726,8 +2451,6 @@ static void op_destructor(struct store_op *sop)
 	mem_deref((char *)op->sq.status);
 	mem_deref((char *)op->sq.agent);
 	mem_deref((char *)op->sq.before);
-	if (op->kind == OP_INTAKE)
-		intake_destructor(op);
 }
 
 
@@ -2750,15 +2473,11 @@ static const struct store_op_desc legacy_descs[] = {
 	LEGACY(OP_GET, "callback_get", false),
 	LEGACY(OP_CANCEL, "callback_cancel", true),
 	LEGACY(OP_REQUEST_GET, "request_get", false),
-	LEGACY(OP_INTAKE, "intake_since", true),
 	LEGACY(OP_OPEN_LIST, "callbacks_open", false),
 	LEGACY(OP_UPDATE, "callback_update", true),
 	LEGACY(OP_HISTORY, "callback_history", false),
 	LEGACY(OP_OUTCOME, "outcome_put", true),
 	LEGACY(OP_FIGURES, "figures", false),
-	LEGACY(OP_OUTBOX_DUE, "outbox_due", false),
-	LEGACY(OP_OUTBOX_DONE, "outbox_done", true),
-	LEGACY(OP_OUTBOX_LIST, "outbox_list", false),
 	LEGACY(OP_REPORT_ROWS, "report_rows", false),
 	LEGACY(OP_SEARCH, "callbacks_search", false),
 };
@@ -2986,21 +2705,6 @@ static int be_callback_cancel(void *ctx, const char *id,
 }
 
 
-static int be_intake_since(void *ctx, int64_t since, store_intake_h *h,
-			   void *arg)
-{
-	struct op *op = op_new(OP_INTAKE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = since;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
 static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 			     void *arg)
 {
@@ -3146,61 +2850,6 @@ static int be_callbacks_search(void *ctx, const struct callback_search *q,
 	err |= dup_opt(&c->agent, q->agent);
 	err |= dup_opt(&c->before, q->before);
 	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_due(void *ctx, int64_t now, size_t max,
-			 store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_DUE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = now;
-	op->max = max;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_done(void *ctx, const struct outbox_result *r,
-			  store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_DONE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->ob = *r;
-	op->ob.error = NULL;
-	if (dup_opt(&op->ob.error, r->error)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_list(void *ctx, const char *webhook_id, size_t max,
-			  store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_LIST, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->max = max;
-	if (str_dup(&op->id, webhook_id)) {
 		mem_deref(op);
 		return ENOMEM;
 	}
@@ -3416,12 +3065,8 @@ const struct store_backend store_sqlite = {
 	.figures = be_figures,
 	.report_rows = be_report_rows,
 	.callbacks_search = be_callbacks_search,
-	.outbox_due = be_outbox_due,
-	.outbox_done = be_outbox_done,
-	.outbox_list = be_outbox_list,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.request_get = be_request_get,
 	.callback_cancel = be_callback_cancel,
-	.intake_since = be_intake_since,
 };

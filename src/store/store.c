@@ -261,16 +261,6 @@ int store_callback_cancel(struct store *st, const char *id,
 }
 
 
-int store_intake_since(struct store *st, int64_t since, store_intake_h *h,
-		       void *arg)
-{
-	if (!st || !h)
-		return EINVAL;
-
-	return st->be->intake_since(st->ctx, since, h, arg);
-}
-
-
 void store_callback_destructor(void *arg)
 {
 	struct callback *cb = arg;
@@ -343,34 +333,4 @@ int callback_from_new(struct callback **cbp, const struct callback_new *r,
 	*cbp = cb;
 
 	return 0;
-}
-
-
-int store_outbox_due(struct store *st, int64_t now, size_t max,
-		     store_list_h *h, void *arg)
-{
-	if (!st || !max || !h)
-		return EINVAL;
-
-	return st->be->outbox_due(st->ctx, now, max, h, arg);
-}
-
-
-int store_outbox_done(struct store *st, const struct outbox_result *r,
-		      store_done_h *h, void *arg)
-{
-	if (!st || !r || !h)
-		return EINVAL;
-
-	return st->be->outbox_done(st->ctx, r, h, arg);
-}
-
-
-int store_outbox_list(struct store *st, const char *webhook_id, size_t max,
-		      store_list_h *h, void *arg)
-{
-	if (!st || !webhook_id || !max || !h)
-		return EINVAL;
-
-	return st->be->outbox_list(st->ctx, webhook_id, max, h, arg);
 }

@@ -32,6 +32,12 @@ enum store_stmt_id {
 	SQ_PHONE_AGENT_SET,
 	SQ_PHONE_AGENT_GET,
 	SQ_OUTBOX_REPLAY,
+	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_DONE,
+	SQ_WEBHOOK_RESULT,
+	SQ_OUTBOX_LIST,
+	SQ_INTAKE_SINCE,
+	SQ_INTAKE_PRUNE,
 	SQ_COUNT
 };
 
@@ -157,14 +163,6 @@ struct store_backend {
 	int  (*callback_cancel)(void *be, const char *id,
 				const char *token_hash, store_cancel_h *h,
 				void *arg);
-	int  (*intake_since)(void *be, int64_t since, store_intake_h *h,
-			     void *arg);
-	int  (*outbox_due)(void *be, int64_t now, size_t max,
-			   store_list_h *h, void *arg);
-	int  (*outbox_done)(void *be, const struct outbox_result *r,
-			    store_done_h *h, void *arg);
-	int  (*outbox_list)(void *be, const char *webhook_id, size_t max,
-			    store_list_h *h, void *arg);
 };
 
 extern const struct store_backend store_sqlite;
