@@ -11,6 +11,8 @@
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
+#   make bench-webrtc     WebRTC-to-RTP calls through rtpengine: set-up
+#                         time, CPU per packet next to the plain relay
 #   make bench-startup    start-up time per open callback, 10k and 100k
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
@@ -38,7 +40,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps build run test install bench-intake bench-acd bench-calls \
-	bench-media bench-startup fuzz clean
+	bench-media bench-webrtc bench-startup fuzz clean
 
 all: build
 
@@ -72,6 +74,9 @@ bench-calls: build
 
 bench-media: build
 	@sh bench/media/run.sh $(BUILD_DIR)/beckon
+
+bench-webrtc: build
+	@sh bench/webrtc/run.sh $(BUILD_DIR)/beckon
 
 bench-startup: build
 	@sh bench/startup/run.sh $(BUILD_DIR)/beckon

@@ -1,14 +1,15 @@
 /*
  * rtpbench: the two ends of bench/media.
  *
- *   rtpbench gen PORTFILE WARM SECONDS [PID]
+ *   rtpbench gen [-l PORT] PORTFILE WARM SECONDS [PID...]
  *       RTP to every port of PORTFILE (127.0.0.1, one port a line) at
- *       50 packets a second each (20 ms of PCMU), from one socket, and
- *       count what comes back to it. A relay latches onto this socket for
- *       both legs of each call, so every packet relayed comes back here.
- *       WARM seconds first (latching, not counted), then SECONDS measured:
- *       prints "sent N received M cpu_ticks T" where T is the CPU (user +
- *       system clock ticks) of PID during the measured seconds.
+ *       50 packets a second each (20 ms of PCMU), from one socket (bound
+ *       to PORT, else to any), and count what comes back to it. A relay
+ *       latches onto this socket for both legs of each call, so every
+ *       packet relayed comes back here. WARM seconds first (latching,
+ *       not counted), then SECONDS measured: prints "sent N received M
+ *       cpu_ticks T..." where each T is the CPU (user + system clock
+ *       ticks, all threads) of one PID during the measured seconds.
  *
  *   rtpbench relay PAIRS PORTFILE
  *       The bare relay: PAIRS pairs of UDP sockets on 127.0.0.1; what one
@@ -40,6 +41,7 @@ enum {
 	PPS = 50,
 	BATCH = 256,
 	MAXPORTS = 65536,
+	MAXPIDS = 8,
 	SOCKBUF = 64 * 1024 * 1024,
 };
 
@@ -222,8 +224,17 @@ static unsigned long drain(int fd, uint8_t bufs[][PKT + 64],
 }
 
 
-static int gen(const char *portfile, double warm, double secs,
-	       const char *pid)
+static void pids_ticks(long *t, char **pids, int npids)
+{
+	int i;
+
+	for (i = 0; i < npids; i++)
+		t[i] = cpu_ticks(pids[i]);
+}
+
+
+static int gen(uint16_t lport, const char *portfile, double warm,
+	       double secs, char **pids, int npids)
 {
 	static uint8_t tx[BATCH][PKT + 64], rx[BATCH][PKT + 64];
 	static struct mmsghdr tmsg[BATCH], rmsg[BATCH];
@@ -231,10 +242,10 @@ static int gen(const char *portfile, double warm, double secs,
 	unsigned long sent = 0, recvd = 0;
 	struct stream *s = NULL;
 	uint64_t t0, tw, tend, done = 0;
-	long c0 = 0, c1 = 0;
+	long c0[MAXPIDS], c1[MAXPIDS];
 	int measuring = 0;
 	size_t n, next = 0;
-	int fd;
+	int fd, i;
 
 	n = read_ports(portfile, &s);
 	if (!n) {
@@ -242,7 +253,7 @@ static int gen(const char *portfile, double warm, double secs,
 		return 1;
 	}
 
-	fd = udp_socket(0);
+	fd = udp_socket(lport);
 	if (fd < 0) {
 		perror("rtpbench: socket");
 		return 1;
@@ -259,7 +270,7 @@ static int gen(const char *portfile, double warm, double secs,
 
 		if (!measuring && t >= tw) {
 			measuring = 1;
-			c0 = cpu_ticks(pid);
+			pids_ticks(c0, pids, npids);
 		}
 		if (t >= tend)
 			break;
@@ -295,7 +306,7 @@ static int gen(const char *portfile, double warm, double secs,
 			usleep(200);
 	}
 
-	c1 = cpu_ticks(pid);
+	pids_ticks(c1, pids, npids);
 
 	/* what is still on its way */
 	{
@@ -307,8 +318,10 @@ static int gen(const char *portfile, double warm, double secs,
 		}
 	}
 
-	printf("sent %lu received %lu cpu_ticks %ld\n", sent, recvd,
-	       pid ? c1 - c0 : 0);
+	printf("sent %lu received %lu cpu_ticks", sent, recvd);
+	for (i = 0; i < npids; i++)
+		printf(" %ld", c1[i] - c0[i]);
+	printf("%s\n", npids ? "" : " 0");
 	free(s);
 	close(fd);
 
@@ -400,16 +413,38 @@ static int relay(int pairs, const char *portfile)
 }
 
 
+static int gen_main(int argc, char *argv[])
+{
+	uint16_t lport = 0;
+
+	if (argc >= 2 && !strcmp(argv[0], "-l")) {
+		lport = (uint16_t)atoi(argv[1]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3 || argc > 3 + MAXPIDS)
+		return -1;
+
+	return gen(lport, argv[0], atof(argv[1]), atof(argv[2]), argv + 3,
+		   argc - 3);
+}
+
+
 int main(int argc, char *argv[])
 {
-	if (argc >= 5 && !strcmp(argv[1], "gen"))
-		return gen(argv[2], atof(argv[3]), atof(argv[4]),
-			   argc > 5 ? argv[5] : NULL);
+	int err;
+
+	if (argc >= 2 && !strcmp(argv[1], "gen")) {
+		err = gen_main(argc - 2, argv + 2);
+		if (err >= 0)
+			return err;
+	}
 
 	if (argc == 4 && !strcmp(argv[1], "relay"))
 		return relay(atoi(argv[2]), argv[3]);
 
-	fprintf(stderr, "usage: rtpbench gen PORTFILE WARM SECONDS [PID]\n"
+	fprintf(stderr, "usage: rtpbench gen [-l PORT] PORTFILE WARM SECONDS "
+		"[PID...]\n"
 		"       rtpbench relay PAIRS PORTFILE\n");
 	return 2;
 }

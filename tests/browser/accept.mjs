@@ -9,7 +9,8 @@
 // Enter; her phone and the customer's are called (sipp answers both) and
 // the desk shows them connected; she hangs up.
 import { writeFileSync } from 'node:fs';
-import { launch, ok, check } from './lib.mjs';
+import { launch, ok, check, deskLogin, watchPage, shot as shotIn, text,
+	waitText as waitTextFor } from './lib.mjs';
 
 const URL_ = process.env.BECKON_URL;
 const ART = process.env.ART;
@@ -18,49 +19,14 @@ const ACCEPT_S = Number(process.env.ACCEPT_S || 30);
 const T = 15000 * SLOW;
 
 const problems = [];
+const watch = (page, who) => watchPage(page, who, problems);
+const shot = (page, name) => shotIn(page, ART, name);
+const waitText = (page, sel, re, what) =>
+	waitTextFor(page, sel, re, what, T);
 
-function watch(page, who) {
-	page.on('dialog', (d) => {
-		problems.push(`${who}: a dialog opened: ${d.message()}`);
-		d.dismiss().catch(() => {});
-	});
-	page.on('pageerror', (e) => problems.push(`${who}: page error: ${e}`));
-	page.on('console', (m) => {
-		if (m.type() === 'error' && !/Failed to load resource/.test(
-			m.text()))
-			problems.push(`${who}: console error: ${m.text()}`);
-	});
-}
-
-async function shot(page, name) {
-	await page.screenshot({path: `${ART}/${name}.png`, fullPage: true});
-}
-
-async function text(page, sel) {
-	return (await page.locator(sel).textContent()) || '';
-}
-
-async function waitText(page, sel, re, what) {
-	try {
-		await page.waitForFunction(([s, src]) => {
-			const el = document.querySelector(s);
-
-			return el && new RegExp(src).test(el.textContent);
-		}, [sel, re.source], {timeout: T});
-	} catch {
-		throw new Error(`FAIL: ${what}: ${sel} is "${await text(page,
-			sel).catch(() => '?')}", expected ${re}`);
-	}
-}
-
+// logged in and Available
 async function login(page, name) {
-	await page.goto(`${URL_}/agent/`);
-	await page.locator('#login-name').waitFor({timeout: T});
-	await page.locator('#login-name').fill(name);
-	await page.locator('#login-password').fill('demo');
-	await page.keyboard.press('Enter');
-	await page.locator('#presence').waitFor({timeout: T});
-	await page.waitForSelector('#live[data-live=live]', {timeout: T});
+	await deskLogin(page, URL_, name, T);
 	await page.getByLabel('Available').check();
 	await page.waitForSelector('#state-badge[data-state=available]',
 		{timeout: T});

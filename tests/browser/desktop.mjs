@@ -13,7 +13,8 @@
 // visitor sent runs: no dialog, no injected element, no page error.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { launch, ok, check, deskLogin } from './lib.mjs';
+import { launch, ok, check, deskLogin, watchPage, shot as shotIn, text,
+	waitText as waitTextFor } from './lib.mjs';
 
 const URL_ = process.env.BECKON_URL;
 const SITE = process.env.SITE_URL;
@@ -59,23 +60,15 @@ async function admin(method, path, body) {
 // what each page's WebSocket received, by who
 const frames = {};
 
+// the shop's page refusing to be framed is expected; a refused inline
+// script or style would be a CSP report, a problem
+const FRAMING = /^(Framing '|Refused to display ')http:\/\/127\.0\.0\.1:\d+\/.*(frame-ancestors|X-Frame-Options)/s;
+
 function watch(page, who) {
 	frames[who] = frames[who] || [];
 	page.on('websocket', (ws) => ws.on('framereceived',
 		(f) => frames[who].push(String(f.payload))));
-	page.on('dialog', (d) => {
-		problems.push(`${who}: a dialog opened: ${d.message()}`);
-		d.dismiss().catch(() => {});
-	});
-	page.on('pageerror', (e) => problems.push(`${who}: page error: ${e}`));
-	page.on('console', (m) => {
-		// a refused inline script or style would be a CSP report
-		// here; the shop's page refusing to be framed is expected
-		if (m.type() === 'error' && !/Failed to load resource/.test(
-			m.text()) && !/^(Framing '|Refused to display ')http:\/\/127\.0\.0\.1:\d+\/.*(frame-ancestors|X-Frame-Options)/s
-			.test(m.text()))
-			problems.push(`${who}: console error: ${m.text()}`);
-	});
+	watchPage(page, who, problems, FRAMING);
 }
 
 async function inert(page, who) {
@@ -95,26 +88,9 @@ async function inert(page, who) {
 	check(problems.length === 0, problems.join('\n'));
 }
 
-async function shot(page, name) {
-	await page.screenshot({path: `${ART}/${name}.png`, fullPage: true});
-}
-
-async function text(page, sel) {
-	return (await page.locator(sel).textContent()) || '';
-}
-
-async function waitText(page, sel, re, what) {
-	try {
-		await page.waitForFunction(([s, src]) => {
-			const el = document.querySelector(s);
-
-			return el && new RegExp(src).test(el.textContent);
-		}, [sel, re.source], {timeout: T});
-	} catch {
-		throw new Error(`FAIL: ${what}: ${sel} is "${await text(page,
-			sel).catch(() => '?')}", expected ${re}`);
-	}
-}
+const shot = (page, name) => shotIn(page, ART, name);
+const waitText = (page, sel, re, what) =>
+	waitTextFor(page, sel, re, what, T);
 
 async function figures(page) {
 	return page.evaluate(() => {

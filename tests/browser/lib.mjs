@@ -22,6 +22,46 @@ export function check(cond, msg) {
 		throw new Error(`FAIL: ${msg}`);
 }
 
+// Collect in problems what must not happen on a page: a dialog, an
+// uncaught error, a console error (other than a failed resource load
+// or one that ignore, a RegExp, matches).
+export function watchPage(page, who, problems, ignore = null) {
+	page.on('dialog', (d) => {
+		problems.push(`${who}: a dialog opened: ${d.message()}`);
+		d.dismiss().catch(() => {});
+	});
+	page.on('pageerror', (e) => problems.push(`${who}: page error: ${e}`));
+	page.on('console', (m) => {
+		if (m.type() === 'error' &&
+		    !/Failed to load resource/.test(m.text()) &&
+		    !(ignore && ignore.test(m.text())))
+			problems.push(`${who}: console error: ${m.text()}`);
+	});
+}
+
+// a full-page screenshot dir/name.png
+export async function shot(page, dir, name) {
+	await page.screenshot({path: `${dir}/${name}.png`, fullPage: true});
+}
+
+export async function text(page, sel) {
+	return (await page.locator(sel).textContent()) || '';
+}
+
+// wait until sel's text matches re; fail saying what and what it is
+export async function waitText(page, sel, re, what, timeout) {
+	try {
+		await page.waitForFunction(([s, src]) => {
+			const el = document.querySelector(s);
+
+			return el && new RegExp(src).test(el.textContent);
+		}, [sel, re.source], {timeout});
+	} catch {
+		throw new Error(`FAIL: ${what}: ${sel} is "${await text(page,
+			sel).catch(() => '?')}", expected ${re}`);
+	}
+}
+
 // Log in to the agent desk at url as name (the demo password), with the
 // keyboard only: the field has focus, Tab, Enter; then the live channel.
 export async function deskLogin(page, url, name, timeout) {

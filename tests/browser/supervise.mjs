@@ -9,7 +9,8 @@
 // by him: her desk goes back to the log-in form. Every step is checked
 // against the page and the API; no page error, no console error.
 import { writeFileSync } from 'node:fs';
-import { launch, ok, check } from './lib.mjs';
+import { launch, ok, check, deskLogin, watchPage, shot as shotIn }
+	from './lib.mjs';
 
 const URL_ = process.env.BECKON_URL;
 const ART = process.env.ART;
@@ -17,33 +18,9 @@ const SLOW = Number(process.env.SLOW || 1);
 const T = 15000 * SLOW;
 
 const problems = [];
-
-function watch(page, who) {
-	page.on('dialog', (d) => {
-		problems.push(`${who}: a browser dialog opened: ${d.message()}`);
-		d.dismiss().catch(() => {});
-	});
-	page.on('pageerror', (e) => problems.push(`${who}: page error: ${e}`));
-	page.on('console', (m) => {
-		if (m.type() === 'error' && !/Failed to load resource/.test(
-			m.text()))
-			problems.push(`${who}: console error: ${m.text()}`);
-	});
-}
-
-async function shot(page, name) {
-	await page.screenshot({path: `${ART}/${name}.png`, fullPage: true});
-}
-
-async function login(page, name) {
-	await page.goto(`${URL_}/agent/`);
-	await page.locator('#login-name').waitFor({timeout: T});
-	await page.locator('#login-name').fill(name);
-	await page.locator('#login-password').fill('demo');
-	await page.keyboard.press('Enter');
-	await page.locator('#presence').waitFor({timeout: T});
-	await page.waitForSelector('#live[data-live=live]', {timeout: T});
-}
+const watch = (page, who) => watchPage(page, who, problems);
+const shot = (page, name) => shotIn(page, ART, name);
+const login = (page, name) => deskLogin(page, URL_, name, T);
 
 async function callback(phone, name) {
 	const r = await fetch(`${URL_}/v1/callbacks`, {
