@@ -10,10 +10,13 @@ set -e
 # groff-base for groff, which renders the manual pages in a test
 # (tests/integration/install.sh; systemd-analyze is used there only if the
 # machine has systemd: not installed for it, too heavy for a check).
+# postgresql for the tests' own servers (tests/lib/common.sh,
+# start_postgres; its service is kept from starting, below), libpq-dev
+# for the store's PostgreSQL backend.
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
-libssl-dev openssl
+libssl-dev openssl libpq-dev postgresql
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
 rtpengine-daemon cppcheck prometheus groff-base
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
@@ -48,7 +51,7 @@ echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # nginx-light's post-install starts a system nginx on port 80,
-# prometheus's one on 9090, and
+# prometheus's one on 9090, postgresql's a cluster on 5432, and
 # rtpengine-daemon's a system rtpengine on 2223; the tests and the bench
 # start their own on loopback, so keep the system ones from starting.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.beckon

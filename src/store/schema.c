@@ -11,6 +11,7 @@
  * phone impossible, whatever the code above it does.
  */
 #include <stddef.h>
+#include <re.h>
 #include "store/store_int.h"
 
 static const char *const migrations[] = {

@@ -33,7 +33,6 @@ enum {
 };
 
 enum stmt_id {
-	S_PING,
 	S_IDEM_GET,
 	S_IDEM_PUT,
 	S_OPEN_FIND,
@@ -46,18 +45,14 @@ enum stmt_id {
 	S_EVENTS_GET,
 	S_TOKEN_CHECK,
 	S_CALLBACK_CANCEL,
-	S_INTAKE_SINCE,
-	S_INTAKE_PRUNE,
 	S_OPEN_LIST,
 	S_UPDATE,
 	S_EXISTS,
-	S_PHONE_AGENT_SET,
 	S_HISTORY,
 	S_OUTCOME_PUT,
 	S_FIG_COUNTS,
 	S_FIG_CONNECT,
 	S_FIG_SALES,
-	S_PHONE_AGENT_GET,
 	S_QUEUED_NOW,
 	S_ROWID_MAX,
 	S_JOIN_INSERT,
@@ -70,11 +65,6 @@ enum stmt_id {
 	S_WITHDRAWN,
 	S_WITHDRAW_CB,
 	S_WITHDRAW_JOINED,
-	S_OUTBOX_DUE,
-	S_OUTBOX_DONE,
-	S_WEBHOOK_RESULT,
-	S_OUTBOX_LIST,
-	S_OUTBOX_REPLAY,
 	S_REPORT_ROWS,
 	S_SEARCH,
 	S_BEGIN,
@@ -86,7 +76,6 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_PING] = "SELECT count(*) FROM businesses",
 	[S_IDEM_GET] =
 		"SELECT fingerprint, callback_id, status, answer, request_id"
 		" FROM idempotency WHERE business_id = ?1 AND key = ?2",
@@ -139,10 +128,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CALLBACK_CANCEL] =
 		"UPDATE callbacks SET status = 'canceled', open = 0,"
 		" updated_at = ?2 WHERE id = ?1",
-	[S_INTAKE_SINCE] =
-		"SELECT t, business_id, phone, ip FROM intake_log"
-		" WHERE t >= ?1 ORDER BY t",
-	[S_INTAKE_PRUNE] = "DELETE FROM intake_log WHERE t < ?1",
 	[S_OPEN_LIST] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
@@ -165,10 +150,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		" assigned = COALESCE(?13, assigned)"
 		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
 	[S_EXISTS] = "SELECT 1 FROM callbacks WHERE id = ?1",
-	[S_PHONE_AGENT_SET] =
-		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
-		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
-		" DO UPDATE SET agent_id = ?3, t = ?4",
 	[S_HISTORY] =
 		"SELECT c.id, c.business_id, c.phone, c.status, c.open,"
 		" c.created_at, c.updated_at, c.scheduled_for, c.page_url,"
@@ -213,9 +194,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM outcomes"
 		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
 		" GROUP BY currency ORDER BY currency",
-	[S_PHONE_AGENT_GET] =
-		"SELECT agent_id FROM phone_agents"
-		" WHERE business_id = ?1 AND phone = ?2",
 	/* joined requests (schema migration 10) */
 	[S_QUEUED_NOW] =
 		"SELECT queued FROM queue_counts WHERE business_id = ?1",
@@ -258,40 +236,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_WITHDRAW_JOINED] =
 		"UPDATE joined_requests SET withdrawn_at = ?2,"
 		" withdrawn_seq = ?3 WHERE id = ?1",
-	/* the first pending delivery of each callback at each endpoint */
-	[S_OUTBOX_DUE] =
-		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
-		" o.callback_id, o.payload, o.t, o.attempts"
-		" FROM webhook_outbox AS o JOIN webhooks AS w"
-		" ON w.id = o.webhook_id"
-		" WHERE o.state = 'pending' AND o.next_at <= ?1"
-		" AND w.failing_since = 0"
-		" AND NOT EXISTS (SELECT 1 FROM webhook_outbox AS p"
-		"  WHERE p.webhook_id = o.webhook_id"
-		"  AND p.callback_id = o.callback_id"
-		"  AND p.state = 'pending' AND p.seq < o.seq)"
-		" ORDER BY o.seq LIMIT ?2",
-	[S_OUTBOX_DONE] =
-		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
-		" next_at = ?4, last_status = ?5, last_error = ?6,"
-		" delivered_at = ?7 WHERE seq = ?1",
-	/* failed attempts in a row, and the stop at the bound */
-	[S_WEBHOOK_RESULT] =
-		"UPDATE webhooks SET"
-		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
-		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
-		"   AND failures + 1 >= ?3 AND failing_since = 0 THEN ?4"
-		"   ELSE failing_since END"
-		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
-		"  WHERE seq = ?1)",
-	[S_OUTBOX_LIST] =
-		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
-		" attempts, state, next_at, last_status, last_error,"
-		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
-		" ORDER BY seq DESC LIMIT ?2",
-	[S_OUTBOX_REPLAY] =
-		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
-		" WHERE webhook_id = ?1 AND seq = ?2",
 	/* reports: ?1, ?2 the ids that bound the range (ids start with
 	 * their creation time: the primary key reads it), ?3, ?4 the times */
 	[S_REPORT_ROWS] =
@@ -338,7 +282,6 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 enum op_kind {
-	OP_PING,
 	OP_PUT,
 	OP_GET_OBJ,
 	OP_LIST,
@@ -347,39 +290,33 @@ enum op_kind {
 	OP_GET,
 	OP_CANCEL,
 	OP_REQUEST_GET,
-	OP_INTAKE,
 	OP_OPEN_LIST,
 	OP_UPDATE,
-	OP_PHONE_AGENT_SET,
-	OP_PHONE_AGENT_GET,
 	OP_HISTORY,
 	OP_OUTCOME,
 	OP_FIGURES,
-	OP_OUTBOX_DUE,
-	OP_OUTBOX_DONE,
-	OP_OUTBOX_LIST,
-	OP_OUTBOX_REPLAY,
 	OP_REPORT_ROWS,
 	OP_SEARCH,
 };
 
 struct sqlite_be {
+	struct store_tx tx;       /* what the ops of ops.c run on */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
+	sqlite3_stmt *qstmt[SQ_COUNT];  /* sql.c's, prepared on first use */
 	struct list ops;          /* queued, in order */
 	struct tmr tmr;           /* runs the batch at the end of the turn */
 	size_t batch_max;
 	bool running;             /* inside run_batch: no re-entry */
 };
 
-/* One queued operation; its inputs are copies, so callers need not keep
- * anything alive, and its results live here until the handler has run. */
+/* One queued operation not yet moved to ops.c (SQLite only); its inputs
+ * are copies, so callers need not keep anything alive, and its results
+ * live here until the handler has run. */
 struct op {
-	struct le le;
+	struct store_op op;
 	enum op_kind kind;
-	int err;
 	void *h;
-	void *arg;
 
 	/* inputs */
 	const struct store_table *tab;
@@ -395,7 +332,6 @@ struct op {
 	char *token_hash;
 	bool public_only;
 	int64_t since;
-	struct outbox_result ob;  /* ob.error is an owned copy */
 	size_t max;               /* rows at most */
 	struct callback_search sq;    /* strings are owned copies */
 	enum store_report_key rkey;
@@ -407,8 +343,6 @@ struct op {
 	void **objv;
 	size_t objn;
 	size_t objcap;             /* objv's room */
-	struct intake_row *iv;
-	size_t in;
 };
 
 
@@ -537,22 +471,100 @@ static int exec_stmt(struct sqlite_be *be, enum stmt_id id)
 }
 
 
-/* ---- operations, each run inside the batch transaction ---- */
+/* ---- sql.c's statements, run for ops.c (struct store_tx_ops) ---- */
 
-static int do_ping(struct sqlite_be *be)
+static int q_open(struct store_q **qp, struct store_tx *tx,
+		  enum store_stmt_id id)
 {
-	sqlite3_stmt *s = stmt_get(be, S_PING);
-	int rc;
+	struct sqlite_be *be = (struct sqlite_be *)tx;
+	sqlite3_stmt *s = be->qstmt[id];
 
-	if (!s)
-		return EIO;
+	if (!s) {
+		const char *sql = store_stmts[id].sql[SD_SQLITE];
 
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
+		if (!sql)
+			return ENOSYS;
+		if (sqlite3_prepare_v3(be->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT,
+				       &be->qstmt[id], NULL) != SQLITE_OK) {
+			log_error("prepare %s: %s", store_stmts[id].name,
+				  errmsg(be));
+			return EIO;
+		}
+		s = be->qstmt[id];
+	}
 
-	return rc == SQLITE_ROW ? 0 : EIO;
+	sqlite3_clear_bindings(s);
+	*qp = (struct store_q *)s;
+
+	return 0;
 }
 
+
+static void q_text(struct store_q *q, int i, const char *v)
+{
+	bind_text((sqlite3_stmt *)q, i, v);
+}
+
+
+static void q_num(struct store_q *q, int i, int64_t v)
+{
+	sqlite3_bind_int64((sqlite3_stmt *)q, i, v);
+}
+
+
+static int q_step(struct store_q *q, bool *rowp)
+{
+	sqlite3_stmt *s = (sqlite3_stmt *)q;
+	int rc = sqlite3_step(s);
+
+	*rowp = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+
+	log_debug("step: %s", sqlite3_errmsg(sqlite3_db_handle(s)));
+
+	return sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+}
+
+
+static const char *q_col_text(struct store_q *q, int i)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)q, i);
+}
+
+
+static int64_t q_col_num(struct store_q *q, int i)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)q, i);
+}
+
+
+static void q_close(struct store_q *q)
+{
+	sqlite3_reset((sqlite3_stmt *)q);
+}
+
+
+static int64_t q_changes(struct store_tx *tx)
+{
+	return sqlite3_changes(((struct sqlite_be *)tx)->db);
+}
+
+
+static const struct store_tx_ops sqlite_tx_ops = {
+	.open = q_open,
+	.text = q_text,
+	.num = q_num,
+	.step = q_step,
+	.col_text = q_col_text,
+	.col_num = q_col_num,
+	.close = q_close,
+	.changes = q_changes,
+};
+
+
+/* ---- operations, each run inside the batch transaction ---- */
 
 /* ---- records: SQL made from the table's fields ---- */
 
@@ -1121,8 +1133,9 @@ static int do_create(struct sqlite_be *be, struct op *op)
 {
 	const struct callback_new *r = &op->req;
 	struct callback_created *res = &op->created;
+	struct store_run run;
 	sqlite3_stmt *s;
-	bool found = false;
+	bool found = false, row = false;
 	int err;
 
 	if (r->idem_key) {
@@ -1143,16 +1156,18 @@ static int do_create(struct sqlite_be *be, struct op *op)
 
 	/* who last spoke with this number, for routing: read here, in the
 	 * same transaction, so the ACD need not ask again */
-	s = stmt_get(be, S_PHONE_AGENT_GET);
-	if (!s)
-		return EIO;
-	bind_text(s, 1, r->business);
-	bind_text(s, 2, r->phone);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		str_bcpy(res->last_agent,
-			 (const char *)sqlite3_column_text(s, 0),
+	err = store_run_open(&run, &be->tx, SQ_PHONE_AGENT_GET);
+	if (!err) {
+		store_run_text(&run, 1, r->business);
+		store_run_text(&run, 2, r->phone);
+		err = store_run_step(&run, &row);
+	}
+	if (!err && row)
+		str_bcpy(res->last_agent, store_run_col_text(&run, 0),
 			 sizeof(res->last_agent));
-	sqlite3_reset(s);
+	store_run_close(&run);
+	if (err)
+		return err;
 
 	/* the limits count every request answered with a callback */
 	s = stmt_get(be, S_INTAKE_INSERT);
@@ -1842,67 +1857,6 @@ static int do_cancel(struct sqlite_be *be, struct op *op)
 }
 
 
-static void intake_destructor(void *arg)
-{
-	struct op *op = arg;
-	size_t i;
-
-	for (i = 0; i < op->in; i++) {
-		mem_deref(op->iv[i].business);
-		mem_deref(op->iv[i].phone);
-		mem_deref(op->iv[i].ip);
-	}
-	mem_deref(op->iv);
-}
-
-
-static int do_intake(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s;
-	int rc, err;
-
-	/* rows older than any window the limits look at are dead weight */
-	s = stmt_get(be, S_INTAKE_PRUNE);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, op->since);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	s = stmt_get(be, S_INTAKE_SINCE);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, op->since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct intake_row *v, *row;
-
-		v = mem_reallocarray(op->iv, op->in + 1, sizeof(*v), NULL);
-		if (!v) {
-			err = ENOMEM;
-			break;
-		}
-		op->iv = v;
-		row = &v[op->in++];
-		memset(row, 0, sizeof(*row));
-		row->t = sqlite3_column_int64(s, 0);
-		err |= col_dup(&row->business, s, 1);
-		err |= col_dup(&row->phone, s, 2);
-		err |= col_dup(&row->ip, s, 3);
-		if (err) {
-			err = ENOMEM;
-			break;
-		}
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = EIO;
-
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
 static int do_update(struct sqlite_be *be, struct op *op)
 {
 	const struct callback_change *c = &op->chg;
@@ -1947,43 +1901,6 @@ static int do_update(struct sqlite_be *be, struct op *op)
 	if (!err && c->event2)
 		err = insert_event(be, c->id, c->now, c->event2, false,
 				   c->event2_data);
-
-	return err;
-}
-
-
-static int do_phone_agent_set(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_PHONE_AGENT_SET);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->req.business);
-	bind_text(s, 2, op->req.phone);
-	bind_text(s, 3, op->value);
-	sqlite3_bind_int64(s, 4, time_now_ms());
-
-	return step_done(be, s);
-}
-
-
-static int do_phone_agent_get(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_PHONE_AGENT_GET);
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->req.business);
-	bind_text(s, 2, op->req.phone);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		err = col_dup(&op->value, s, 0);
-	else
-		err = rc == SQLITE_DONE ? ENOENT : EIO;
-	sqlite3_reset(s);
 
 	return err;
 }
@@ -2234,173 +2151,10 @@ static int do_search(struct sqlite_be *be, struct op *op)
 }
 
 
-/* ---- the webhook outbox ---- */
-
-static void outbox_row_destructor(void *arg)
-{
-	struct outbox_row *r = arg;
-
-	mem_deref(r->webhook_id);
-	mem_deref(r->url);
-	mem_deref(r->secret);
-	mem_deref(r->event_id);
-	mem_deref(r->callback_id);
-	mem_deref(r->payload);
-	mem_deref(r->type);
-	mem_deref(r->state);
-	mem_deref(r->last_error);
-}
-
-
-/* A new, empty row at the end of op's objects; NULL: no memory. */
-static struct outbox_row *outbox_row_add(struct op *op)
-{
-	struct outbox_row *r;
-
-	if (objv_grow(op))
-		return NULL;
-
-	r = mem_zalloc(sizeof(*r), outbox_row_destructor);
-	if (r)
-		op->objv[op->objn++] = r;
-
-	return r;
-}
-
-
-static int do_outbox_due(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DUE);
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, op->since);
-	sqlite3_bind_int64(s, 2, (int64_t)op->max);
-
-	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r = outbox_row_add(op);
-
-		if (!r) {
-			err = ENOMEM;
-			break;
-		}
-		r->seq = sqlite3_column_int64(s, 0);
-		err |= col_dup(&r->webhook_id, s, 1);
-		err |= col_dup(&r->url, s, 2);
-		err |= col_dup(&r->secret, s, 3);
-		err |= col_dup(&r->event_id, s, 4);
-		err |= col_dup(&r->callback_id, s, 5);
-		err |= col_dup(&r->payload, s, 6);
-		r->t = sqlite3_column_int64(s, 7);
-		r->attempts = sqlite3_column_int64(s, 8);
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sqlite_errno(rc);
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
-static int do_outbox_done(struct sqlite_be *be, struct op *op)
-{
-	static const char *const states[] = {
-		[OUTBOX_PENDING] = "pending",
-		[OUTBOX_DELIVERED] = "delivered",
-		[OUTBOX_FAILED] = "failed",
-	};
-	const struct outbox_result *r = &op->ob;
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_DONE);
-	int err;
-
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, r->seq);
-	bind_text(s, 2, states[r->state]);
-	sqlite3_bind_int64(s, 3, r->attempts);
-	sqlite3_bind_int64(s, 4, r->next_at);
-	sqlite3_bind_int(s, 5, r->status);
-	bind_text(s, 6, r->error ? r->error : "");
-	sqlite3_bind_int64(s, 7, r->state == OUTBOX_DELIVERED ? r->now : 0);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	s = stmt_get(be, S_WEBHOOK_RESULT);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_int(s, 2, r->state == OUTBOX_DELIVERED);
-	sqlite3_bind_int64(s, 3, r->fail_max);
-	sqlite3_bind_int64(s, 4, r->now);
-
-	return step_done(be, s);
-}
-
-
-static int do_outbox_list(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_LIST);
-	int rc = SQLITE_DONE, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	sqlite3_bind_int64(s, 2, (int64_t)op->max);
-
-	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_row *r = outbox_row_add(op);
-
-		if (!r) {
-			err = ENOMEM;
-			break;
-		}
-		r->seq = sqlite3_column_int64(s, 0);
-		err |= col_dup(&r->webhook_id, s, 1);
-		err |= col_dup(&r->event_id, s, 2);
-		err |= col_dup(&r->callback_id, s, 3);
-		err |= col_dup(&r->type, s, 4);
-		r->t = sqlite3_column_int64(s, 5);
-		r->attempts = sqlite3_column_int64(s, 6);
-		err |= col_dup(&r->state, s, 7);
-		r->next_at = sqlite3_column_int64(s, 8);
-		r->last_status = sqlite3_column_int64(s, 9);
-		err |= col_dup(&r->last_error, s, 10);
-		r->delivered_at = sqlite3_column_int64(s, 11);
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sqlite_errno(rc);
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
-static int do_outbox_replay(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OUTBOX_REPLAY);
-	int err;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	sqlite3_bind_int64(s, 2, op->since);
-	err = step_done(be, s);
-
-	return !err && !sqlite3_changes(be->db) ? ENOENT : err;
-}
-
-
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
 
-	case OP_PING:          return do_ping(be);
 	case OP_PUT:           return do_put(be, op);
 	case OP_GET_OBJ:
 	case OP_LIST:          return do_select(be, op);
@@ -2409,18 +2163,11 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
 	case OP_REQUEST_GET:   return do_request_get(be, op);
-	case OP_INTAKE:        return do_intake(be, op);
 	case OP_OPEN_LIST:     return do_open_list(be, op);
 	case OP_UPDATE:        return do_update(be, op);
-	case OP_PHONE_AGENT_SET: return do_phone_agent_set(be, op);
-	case OP_PHONE_AGENT_GET: return do_phone_agent_get(be, op);
 	case OP_HISTORY:       return do_history(be, op);
 	case OP_OUTCOME:       return do_outcome(be, op);
 	case OP_FIGURES:       return do_figures(be, op);
-	case OP_OUTBOX_DUE:    return do_outbox_due(be, op);
-	case OP_OUTBOX_DONE:   return do_outbox_done(be, op);
-	case OP_OUTBOX_LIST:   return do_outbox_list(be, op);
-	case OP_OUTBOX_REPLAY: return do_outbox_replay(be, op);
 	case OP_REPORT_ROWS:   return do_report_rows(be, op);
 	case OP_SEARCH:        return do_search(be, op);
 	}
@@ -2431,30 +2178,20 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 
 /* Drop what an operation produced, so that no handler sees it and so
  * that it can run again from scratch. */
-static void op_clear_results(struct op *op)
+static void op_clear_results(struct store_op *sop)
 {
+	struct op *op = (struct op *)sop;
+
 	switch (op->kind) {
 
 	case OP_GET_OBJ:
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
-	case OP_OUTBOX_DUE:
-	case OP_OUTBOX_LIST:
 	case OP_REPORT_ROWS:
 	case OP_SEARCH:
 		op->obj = mem_deref(op->obj);
 		objv_free(op);
-		break;
-
-	case OP_PHONE_AGENT_GET:
-		op->value = mem_deref(op->value);
-		break;
-
-	case OP_INTAKE:
-		intake_destructor(op);
-		op->iv = NULL;
-		op->in = 0;
 		break;
 
 	default:
@@ -2467,96 +2204,63 @@ static void op_clear_results(struct op *op)
 }
 
 
-/* Whether an operation may write: only a failure of one of these can
- * leave rows behind that must not stay. */
-static bool op_writes(const struct op *op)
+static void op_complete(struct store_op *sop)
 {
+	struct op *op = (struct op *)sop;
+
 	switch (op->kind) {
 
-	case OP_PING:
-	case OP_GET_OBJ:
-	case OP_LIST:
-	case OP_GET:
-	case OP_REQUEST_GET:
-	case OP_OPEN_LIST:
-	case OP_PHONE_AGENT_GET:
-	case OP_HISTORY:
-	case OP_FIGURES:
-	case OP_OUTBOX_DUE:
-	case OP_OUTBOX_LIST:
-	case OP_REPORT_ROWS:
-	case OP_SEARCH:
-		return false;
-
-	default:
-		return true;
-	}
-}
-
-
-static void op_complete(struct op *op)
-{
-	switch (op->kind) {
-
-	case OP_PING:
 	case OP_PUT:
 	case OP_DELETE:
 	case OP_UPDATE:
 	case OP_OUTCOME:
-	case OP_PHONE_AGENT_SET:
-	case OP_OUTBOX_DONE:
-	case OP_OUTBOX_REPLAY:
-		((store_done_h *)op->h)(op->err, op->arg);
+		((store_done_h *)op->h)(op->op.err, op->op.arg);
 		break;
 
 	case OP_FIGURES:
-		((store_figures_h *)op->h)(op->err, op->err ? NULL : &op->fig,
-					   op->arg);
-		break;
-
-	case OP_PHONE_AGENT_GET:
-		((store_str_h *)op->h)(op->err, op->err ? NULL : op->value,
-				       op->arg);
+		((store_figures_h *)op->h)(op->op.err, op->op.err ? NULL : &op->fig,
+					   op->op.arg);
 		break;
 
 	case OP_GET_OBJ:
-		((store_obj_h *)op->h)(op->err, op->err ? NULL : op->obj,
-				       op->arg);
+		((store_obj_h *)op->h)(op->op.err, op->op.err ? NULL : op->obj,
+				       op->op.arg);
 		break;
 
 	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
-	case OP_OUTBOX_DUE:
-	case OP_OUTBOX_LIST:
 	case OP_REPORT_ROWS:
 	case OP_SEARCH:
-		((store_list_h *)op->h)(op->err, op->objv,
-					op->err ? 0 : op->objn, op->arg);
+		((store_list_h *)op->h)(op->op.err, op->objv,
+					op->op.err ? 0 : op->objn, op->op.arg);
 		break;
 
 	case OP_CREATE:
-		((store_create_h *)op->h)(op->err,
-					  op->err ? NULL : &op->created,
-					  op->arg);
+		((store_create_h *)op->h)(op->op.err,
+					  op->op.err ? NULL : &op->created,
+					  op->op.arg);
 		break;
 
 	case OP_GET:
 	case OP_REQUEST_GET:
-		((store_callback_h *)op->h)(op->err, op->cb, op->arg);
+		((store_callback_h *)op->h)(op->op.err, op->cb, op->op.arg);
 		break;
 
 	case OP_CANCEL:
-		((store_cancel_h *)op->h)(op->err, op->cb, !op->err &&
+		((store_cancel_h *)op->h)(op->op.err, op->cb, !op->op.err &&
 					  op->canceled[0] ? op->canceled :
-					  NULL, op->arg);
+					  NULL, op->op.arg);
 		break;
 
-	case OP_INTAKE:
-		((store_intake_h *)op->h)(op->err, op->iv,
-					  op->err ? 0 : op->in, op->arg);
-		break;
 	}
+}
+
+
+static void op_clear(struct store_op *op)
+{
+	if (op->desc->clear)
+		op->desc->clear(op);
 }
 
 
@@ -2579,18 +2283,18 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 	struct le *le;
 
 	LIST_FOREACH(batch, le) {
-		struct op *op = le->data;
-		bool sp = careful && op_writes(op);
+		struct store_op *op = le->data;
+		bool sp = careful && op->desc->writes;
 
 		if (sp && exec_stmt(be, S_SAVEPOINT)) {
 			op->err = EIO;
 			continue;
 		}
 
-		op->err = op_exec(be, op);
+		op->err = op->desc->run(&be->tx, op);
 
 		if (!sp) {
-			if (op->err && op_writes(op))
+			if (op->err && op->desc->writes)
 				return EAGAIN;
 			continue;
 		}
@@ -2638,7 +2342,7 @@ static size_t run_batch(struct sqlite_be *be)
 				  "with a savepoint each");
 			exec_sql(be, "ROLLBACK");
 			LIST_FOREACH(&batch, le)
-				op_clear_results(le->data);
+				op_clear(le->data);
 			err = exec_stmt(be, S_BEGIN);
 			if (!err)
 				err = run_ops(be, &batch, true);
@@ -2664,10 +2368,10 @@ static size_t run_batch(struct sqlite_be *be)
 			exec_sql(be, "ROLLBACK");
 
 		LIST_FOREACH(&batch, le) {
-			struct op *op = le->data;
+			struct store_op *op = le->data;
 
 			op->err = EIO;
-			op_clear_results(op);
+			op_clear(op);
 		}
 	}
 
@@ -2677,10 +2381,10 @@ static size_t run_batch(struct sqlite_be *be)
 
 	/* handlers may queue new operations: those go to the next batch */
 	while ((le = list_head(&batch))) {
-		struct op *op = le->data;
+		struct store_op *op = le->data;
 
 		list_unlink(le);
-		op_complete(op);
+		op->desc->done(op);
 		mem_deref(op);
 	}
 
@@ -2699,11 +2403,10 @@ static void batch_timeout(void *arg)
 }
 
 
-static void op_destructor(void *arg)
+static void op_destructor(struct store_op *sop)
 {
-	struct op *op = arg;
+	struct op *op = (struct op *)sop;
 
-	list_unlink(&op->le);
 	mem_deref(op->obj);
 	mem_deref(op->field);
 	mem_deref(op->value);
@@ -2718,7 +2421,6 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->chg.event_data);
 	mem_deref((char *)op->chg.event2);
 	mem_deref((char *)op->chg.event2_data);
-	mem_deref((char *)op->ob.error);
 	mem_deref((char *)op->oc.callback_id);
 	mem_deref((char *)op->oc.business);
 	mem_deref((char *)op->oc.agent_id);
@@ -2749,32 +2451,67 @@ static void op_destructor(void *arg)
 	mem_deref((char *)op->sq.status);
 	mem_deref((char *)op->sq.agent);
 	mem_deref((char *)op->sq.before);
-	if (op->kind == OP_INTAKE)
-		intake_destructor(op);
 }
+
+
+static int legacy_run(struct store_tx *tx, struct store_op *op)
+{
+	return op_exec((struct sqlite_be *)tx, (struct op *)op);
+}
+
+
+/* the ops not yet moved to ops.c, by kind */
+#define LEGACY(k, n, w) [k] = {.name = n, .writes = w, .run = legacy_run, \
+	.clear = op_clear_results, .done = op_complete, .dh = op_destructor}
+
+static const struct store_op_desc legacy_descs[] = {
+	LEGACY(OP_PUT, "put", true),
+	LEGACY(OP_GET_OBJ, "get", false),
+	LEGACY(OP_LIST, "list", false),
+	LEGACY(OP_DELETE, "delete", true),
+	LEGACY(OP_CREATE, "callback_create", true),
+	LEGACY(OP_GET, "callback_get", false),
+	LEGACY(OP_CANCEL, "callback_cancel", true),
+	LEGACY(OP_REQUEST_GET, "request_get", false),
+	LEGACY(OP_OPEN_LIST, "callbacks_open", false),
+	LEGACY(OP_UPDATE, "callback_update", true),
+	LEGACY(OP_HISTORY, "callback_history", false),
+	LEGACY(OP_OUTCOME, "outcome_put", true),
+	LEGACY(OP_FIGURES, "figures", false),
+	LEGACY(OP_REPORT_ROWS, "report_rows", false),
+	LEGACY(OP_SEARCH, "callbacks_search", false),
+};
 
 
 static struct op *op_new(enum op_kind kind, void *h, void *arg)
 {
-	struct op *op = mem_zalloc(sizeof(*op), op_destructor);
+	struct op *op = store_op_alloc(sizeof(*op), &legacy_descs[kind],
+				       arg);
 
 	if (!op)
 		return NULL;
 
 	op->kind = kind;
 	op->h = h;
-	op->arg = arg;
 
 	return op;
 }
 
 
-static void op_queue(struct sqlite_be *be, struct op *op)
+static void be_queue(void *ctx, struct store_op *op)
 {
+	struct sqlite_be *be = ctx;
+
 	list_append(&be->ops, &op->le, op);
 
 	if (!tmr_isrunning(&be->tmr))
 		tmr_start_now(&be->tmr, batch_timeout, be);
+}
+
+
+static void op_queue(struct sqlite_be *be, struct op *op)
+{
+	be_queue(be, &op->op);
 }
 
 
@@ -2796,19 +2533,6 @@ static int dup_opt(const char **dst, const char *src)
 
 
 /* ---- the backend's function table ---- */
-
-static int be_ping(void *ctx, store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_PING, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
 
 static int be_put(void *ctx, const struct store_table *t, const void *obj,
 		  bool replace, store_done_h *h, void *arg)
@@ -2981,21 +2705,6 @@ static int be_callback_cancel(void *ctx, const char *id,
 }
 
 
-static int be_intake_since(void *ctx, int64_t since, store_intake_h *h,
-			   void *arg)
-{
-	struct op *op = op_new(OP_INTAKE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = since;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
 static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
 			     void *arg)
 {
@@ -3150,80 +2859,6 @@ static int be_callbacks_search(void *ctx, const struct callback_search *q,
 }
 
 
-static int be_outbox_due(void *ctx, int64_t now, size_t max,
-			 store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_DUE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = now;
-	op->max = max;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_done(void *ctx, const struct outbox_result *r,
-			  store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_DONE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->ob = *r;
-	op->ob.error = NULL;
-	if (dup_opt(&op->ob.error, r->error)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_list(void *ctx, const char *webhook_id, size_t max,
-			  store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_LIST, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->max = max;
-	if (str_dup(&op->id, webhook_id)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_outbox_replay(void *ctx, const char *webhook_id, int64_t seq,
-			    store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_OUTBOX_REPLAY, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = seq;
-	if (str_dup(&op->id, webhook_id)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
 static int be_callback_history(void *ctx, const char *business,
 			       const char *phone, size_t max,
 			       store_list_h *h, void *arg)
@@ -3235,52 +2870,6 @@ static int be_callback_history(void *ctx, const char *business,
 		return ENOMEM;
 
 	op->since = (int64_t)max;
-	err |= dup_opt(&op->req.business, business);
-	err |= dup_opt(&op->req.phone, phone);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_phone_agent_set(void *ctx, const char *business,
-			      const char *phone, const char *agent_id,
-			      store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_PHONE_AGENT_SET, (void *)h, arg);
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
-	err |= dup_opt(&op->req.business, business);
-	err |= dup_opt(&op->req.phone, phone);
-	err |= str_dup(&op->value, agent_id);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_phone_agent_get(void *ctx, const char *business,
-			      const char *phone, store_str_h *h, void *arg)
-{
-	struct op *op = op_new(OP_PHONE_AGENT_GET, (void *)h, arg);
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
 	err |= dup_opt(&op->req.business, business);
 	err |= dup_opt(&op->req.phone, phone);
 	if (err) {
@@ -3371,6 +2960,8 @@ static void be_close(void *ctx)
 
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(be->stmt[i]);
+	for (i = 0; i < SQ_COUNT; i++)
+		sqlite3_finalize(be->qstmt[i]);
 
 	if (be->db)
 		sqlite3_close(be->db);
@@ -3395,6 +2986,7 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 	if (!be)
 		return ENOMEM;
 
+	be->tx.ops = &sqlite_tx_ops;
 	list_init(&be->ops);
 	tmr_init(&be->tmr);
 	be->batch_max = batch_max ? batch_max : 1000;
@@ -3461,7 +3053,7 @@ const struct store_backend store_sqlite = {
 	.open = be_open,
 	.close = be_close,
 	.flush = be_flush,
-	.ping = be_ping,
+	.queue = be_queue,
 	.put = be_put,
 	.get = be_get,
 	.list = be_list,
@@ -3473,15 +3065,8 @@ const struct store_backend store_sqlite = {
 	.figures = be_figures,
 	.report_rows = be_report_rows,
 	.callbacks_search = be_callbacks_search,
-	.outbox_due = be_outbox_due,
-	.outbox_done = be_outbox_done,
-	.outbox_list = be_outbox_list,
-	.outbox_replay = be_outbox_replay,
-	.phone_agent_set = be_phone_agent_set,
-	.phone_agent_get = be_phone_agent_get,
 	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.request_get = be_request_get,
 	.callback_cancel = be_callback_cancel,
-	.intake_since = be_intake_since,
 };

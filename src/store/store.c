@@ -77,12 +77,14 @@ int store_flush(struct store *st)
 }
 
 
-int store_ping(struct store *st, store_done_h *h, void *arg)
+int store_queue(struct store *st, struct store_op *op)
 {
-	if (!st || !h)
+	if (!st || !op)
 		return EINVAL;
 
-	return st->be->ping(st->ctx, h, arg);
+	st->be->queue(st->ctx, op);
+
+	return 0;
 }
 
 
@@ -228,28 +230,6 @@ int store_callback_history(struct store *st, const char *business,
 }
 
 
-int store_phone_agent_set(struct store *st, const char *business,
-			  const char *phone, const char *agent_id,
-			  store_done_h *h, void *arg)
-{
-	if (!st || !business || !phone || !agent_id || !h)
-		return EINVAL;
-
-	return st->be->phone_agent_set(st->ctx, business, phone, agent_id,
-				       h, arg);
-}
-
-
-int store_phone_agent_get(struct store *st, const char *business,
-			  const char *phone, store_str_h *h, void *arg)
-{
-	if (!st || !business || !phone || !h)
-		return EINVAL;
-
-	return st->be->phone_agent_get(st->ctx, business, phone, h, arg);
-}
-
-
 int store_callback_get(struct store *st, const char *id, bool public_only,
 		       store_callback_h *h, void *arg)
 {
@@ -278,16 +258,6 @@ int store_callback_cancel(struct store *st, const char *id,
 		return EINVAL;
 
 	return st->be->callback_cancel(st->ctx, id, token_hash, h, arg);
-}
-
-
-int store_intake_since(struct store *st, int64_t since, store_intake_h *h,
-		       void *arg)
-{
-	if (!st || !h)
-		return EINVAL;
-
-	return st->be->intake_since(st->ctx, since, h, arg);
 }
 
 
@@ -363,44 +333,4 @@ int callback_from_new(struct callback **cbp, const struct callback_new *r,
 	*cbp = cb;
 
 	return 0;
-}
-
-
-int store_outbox_due(struct store *st, int64_t now, size_t max,
-		     store_list_h *h, void *arg)
-{
-	if (!st || !max || !h)
-		return EINVAL;
-
-	return st->be->outbox_due(st->ctx, now, max, h, arg);
-}
-
-
-int store_outbox_done(struct store *st, const struct outbox_result *r,
-		      store_done_h *h, void *arg)
-{
-	if (!st || !r || !h)
-		return EINVAL;
-
-	return st->be->outbox_done(st->ctx, r, h, arg);
-}
-
-
-int store_outbox_list(struct store *st, const char *webhook_id, size_t max,
-		      store_list_h *h, void *arg)
-{
-	if (!st || !webhook_id || !max || !h)
-		return EINVAL;
-
-	return st->be->outbox_list(st->ctx, webhook_id, max, h, arg);
-}
-
-
-int store_outbox_replay(struct store *st, const char *webhook_id,
-			int64_t seq, store_done_h *h, void *arg)
-{
-	if (!st || !webhook_id || !h)
-		return EINVAL;
-
-	return st->be->outbox_replay(st->ctx, webhook_id, seq, h, arg);
 }

@@ -1,12 +1,126 @@
 /*
- * store's private interface: the function table each backend implements.
- * store.c checks arguments and dispatches; a backend queues the operation
- * and calls the handler once it is done (committed, for a write).
+ * store's private interface.
+ *
+ * An operation is described once, whatever the backend (docs/cluster.md):
+ * a struct of its own that starts with struct store_op (its inputs, owned
+ * copies, and its results), and a descriptor (struct store_op_desc): its
+ * name, whether it writes, how it runs inside a transaction, written
+ * against the statements of sql.c through the neutral query calls below
+ * (store_q_*), how its results are dropped, and how its typed handler is
+ * called. A backend only queues operations (queue), opens and commits the
+ * transaction around a batch, and runs statements: prepare one by id in
+ * its dialect, bind, step, read columns.
+ *
+ * The operations not yet moved to ops.c still have an entry of their own
+ * in struct store_backend and run SQLite-only code (sqlite.c).
  */
 #ifndef BECKON_STORE_INT_H
 #define BECKON_STORE_INT_H
 
 #include "store/store.h"
+
+/* ---- the statements, one text per dialect (sql.c) ---- */
+
+enum store_dialect {
+	SD_SQLITE = 0,
+	SD_POSTGRES,
+	SD_COUNT
+};
+
+enum store_stmt_id {
+	SQ_PING,
+	SQ_PHONE_AGENT_SET,
+	SQ_PHONE_AGENT_GET,
+	SQ_OUTBOX_REPLAY,
+	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_DONE,
+	SQ_WEBHOOK_RESULT,
+	SQ_OUTBOX_LIST,
+	SQ_INTAKE_SINCE,
+	SQ_INTAKE_PRUNE,
+	SQ_COUNT
+};
+
+struct store_stmt {
+	const char *name;         /* in logs */
+	/* NULL: not written yet for that dialect (ENOSYS) */
+	const char *sql[SD_COUNT];
+};
+
+extern const struct store_stmt store_stmts[SQ_COUNT];
+
+/* ---- running statements: what each backend implements ---- */
+
+struct store_tx;          /* a backend's open transaction */
+struct store_q;           /* a statement of it being run */
+
+struct store_tx_ops {
+	int  (*open)(struct store_q **qp, struct store_tx *tx,
+		     enum store_stmt_id id);
+	void (*text)(struct store_q *q, int i, const char *v);
+	void (*num)(struct store_q *q, int i, int64_t v);
+	/* 0 with *rowp set (a row to read) or cleared (done), or errno */
+	int  (*step)(struct store_q *q, bool *rowp);
+	const char *(*col_text)(struct store_q *q, int i);  /* NULL: null */
+	int64_t (*col_num)(struct store_q *q, int i);
+	void (*close)(struct store_q *q);
+	int64_t (*changes)(struct store_tx *tx);  /* rows the last wrote */
+};
+
+/* a backend's transaction starts with this */
+struct store_tx {
+	const struct store_tx_ops *ops;
+};
+
+/* One statement being run, what the ops are written with (run.c).
+ * Parameters are numbered from 1, columns from 0, as in the SQL; text
+ * bound is not copied: it must live until the statement is closed. */
+struct store_run {
+	struct store_tx *tx;
+	struct store_q *q;
+};
+
+int  store_run_open(struct store_run *r, struct store_tx *tx,
+		    enum store_stmt_id id);
+void store_run_text(struct store_run *r, int i, const char *v);
+void store_run_num(struct store_run *r, int i, int64_t v);
+int  store_run_step(struct store_run *r, bool *rowp);
+int  store_run_done(struct store_run *r);    /* step, expect no row */
+const char *store_run_col_text(struct store_run *r, int i);
+int64_t store_run_col_num(struct store_run *r, int i);
+int  store_run_col_dup(struct store_run *r, int i, char **dst);
+void store_run_close(struct store_run *r);
+int64_t store_run_changes(struct store_run *r);
+
+/* ---- operations (ops.c) ---- */
+
+struct store_op;
+
+struct store_op_desc {
+	const char *name;
+	bool writes;              /* a failure may leave rows behind */
+	/* inside the batch's transaction; 0 or an errno (some, such as
+	 * ENOENT or EALREADY, are answers: the handler gets them) */
+	int  (*run)(struct store_tx *tx, struct store_op *op);
+	/* drops the results (a rolled back batch runs the op again);
+	 * NULL: it has none */
+	void (*clear)(struct store_op *op);
+	/* calls the op's typed handler with op->err */
+	void (*done)(struct store_op *op);
+	/* frees inputs and results (mem destructor); NULL: nothing */
+	void (*dh)(struct store_op *op);
+};
+
+struct store_op {
+	struct le le;             /* in the backend's queue */
+	const struct store_op_desc *desc;
+	int err;
+	void *arg;                /* the handler's */
+};
+
+/* A zeroed op of size bytes (its own struct, struct store_op first). */
+void *store_op_alloc(size_t size, const struct store_op_desc *desc,
+		     void *arg);
 
 struct store_backend {
 	const char *name;
@@ -14,7 +128,8 @@ struct store_backend {
 	int  (*open)(void **bep, const char *path, size_t batch_max);
 	void (*close)(void *be);
 	int  (*flush)(void *be);
-	int  (*ping)(void *be, store_done_h *h, void *arg);
+	/* queue an op (ops.c), run in a later batch */
+	void (*queue)(void *be, struct store_op *op);
 	int  (*put)(void *be, const struct store_table *t, const void *obj,
 		    bool replace, store_done_h *h, void *arg);
 	int  (*get)(void *be, const struct store_table *t, const char *field,
@@ -39,12 +154,6 @@ struct store_backend {
 	int  (*callback_history)(void *be, const char *business,
 				  const char *phone, size_t max,
 				  store_list_h *h, void *arg);
-	int  (*phone_agent_set)(void *be, const char *business,
-				 const char *phone, const char *agent_id,
-				 store_done_h *h, void *arg);
-	int  (*phone_agent_get)(void *be, const char *business,
-				 const char *phone, store_str_h *h,
-				 void *arg);
 	int  (*callback_create)(void *be, const struct callback_new *req,
 				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,
@@ -54,19 +163,12 @@ struct store_backend {
 	int  (*callback_cancel)(void *be, const char *id,
 				const char *token_hash, store_cancel_h *h,
 				void *arg);
-	int  (*intake_since)(void *be, int64_t since, store_intake_h *h,
-			     void *arg);
-	int  (*outbox_due)(void *be, int64_t now, size_t max,
-			   store_list_h *h, void *arg);
-	int  (*outbox_done)(void *be, const struct outbox_result *r,
-			    store_done_h *h, void *arg);
-	int  (*outbox_list)(void *be, const char *webhook_id, size_t max,
-			    store_list_h *h, void *arg);
-	int  (*outbox_replay)(void *be, const char *webhook_id, int64_t seq,
-			      store_done_h *h, void *arg);
 };
 
 extern const struct store_backend store_sqlite;
+
+/* queue an op on the store's backend */
+int store_queue(struct store *st, struct store_op *op);
 
 /* frees what a struct callback holds (its mem destructor) */
 void store_callback_destructor(void *arg);

@@ -314,3 +314,57 @@ stop_rtpengine() {
 	wait "$pid" || rc=$?
 	[ "$rc" = 0 ] || fail "rtpengine ($1) exited with $rc"
 }
+
+# ---- PostgreSQL, the store shared by several nodes (issue 12)
+
+# start_postgres NAME: a PostgreSQL of its own in $T/NAME (initdb, trust
+# for the superuser "postgres"), on a Unix socket in that folder only (no
+# TCP: listen_addresses empty), until pg_isready says it accepts
+# connections. PostgreSQL refuses to run as root, which CI is: then initdb
+# and postgres run as the system's postgres user (setpriv execs, so the
+# pid is the postmaster's own). The binaries are Debian's, under
+# /usr/lib/postgresql/VERSION/bin (not on PATH). Sets PGSOCK (the socket
+# folder), PGURI (a libpq URI for the postgres database, as beckon's db
+# key takes it), PG_BIN and PID_NAME; logs to $T/NAME.log.
+start_postgres() {
+	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V |
+		tail -n 1)
+	[ -x "$PG_BIN/postgres" ] ||
+		fail "PostgreSQL missing: see scripts/deps.sh"
+	PGSOCK="$T/$1"
+	mkdir -p "$PGSOCK"
+	as_pg=""
+	if [ "$(id -u)" = 0 ]; then
+		id postgres >/dev/null 2>&1 || fail "no postgres user"
+		# its own folder, and a way through $T (search only)
+		chown postgres: "$PGSOCK"
+		chmod o+x "$T"
+		as_pg="setpriv --reuid=postgres --regid=postgres --init-groups"
+	fi
+	$as_pg "$PG_BIN/initdb" -D "$PGSOCK/data" -U postgres -A trust \
+		-E UTF8 --locale=C.UTF-8 >>"$T/$1.log" 2>&1 ||
+		fail "initdb ($1) failed"
+	$as_pg "$PG_BIN/postgres" -D "$PGSOCK/data" -k "$PGSOCK" \
+		-c listen_addresses= -c port=5432 >>"$T/$1.log" 2>&1 &
+	ppid=$!
+	eval "PID_$1=$ppid"
+	PIDS="$PIDS $ppid"
+	i=0
+	until "$PG_BIN/pg_isready" -q -h "$PGSOCK" -p 5432; do
+		kill -0 "$ppid" 2>/dev/null || fail "postgres ($1) exited"
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "postgres ($1) not ready after 30 s"
+		sleep 0.1
+	done
+	PGURI="postgres://postgres@/postgres?host=$PGSOCK&port=5432"
+}
+
+# stop_postgres NAME: a fast shutdown (SIGINT: sessions ended, a
+# checkpoint) of the PostgreSQL started as NAME; it must exit cleanly
+stop_postgres() {
+	eval "pid=\$PID_$1"
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "postgres ($1) exited with $rc"
+}

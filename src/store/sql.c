@@ -1,0 +1,77 @@
+/*
+ * The statements of the ops (ops.c), one text per dialect, by id. A
+ * dialect's text is NULL until its backend is written: running it is
+ * ENOSYS. Parameters are ?N in SQLite's text and $N in PostgreSQL's.
+ */
+#include <re.h>
+#include "store/store_int.h"
+
+const struct store_stmt store_stmts[SQ_COUNT] = {
+	[SQ_PING] = {"ping", {
+		[SD_SQLITE] = "SELECT count(*) FROM businesses",
+	}},
+	[SQ_PHONE_AGENT_SET] = {"phone_agent_set", {
+		[SD_SQLITE] =
+		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
+		" DO UPDATE SET agent_id = ?3, t = ?4",
+	}},
+	[SQ_PHONE_AGENT_GET] = {"phone_agent_get", {
+		[SD_SQLITE] =
+		"SELECT agent_id FROM phone_agents"
+		" WHERE business_id = ?1 AND phone = ?2",
+	}},
+	[SQ_OUTBOX_REPLAY] = {"outbox_replay", {
+		[SD_SQLITE] =
+		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
+		" WHERE webhook_id = ?1 AND seq = ?2",
+	}},
+	/* the first pending delivery of each callback at each endpoint */
+	[SQ_OUTBOX_DUE] = {"outbox_due", {
+		[SD_SQLITE] =
+		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
+		" o.callback_id, o.payload, o.t, o.attempts"
+		" FROM webhook_outbox AS o JOIN webhooks AS w"
+		" ON w.id = o.webhook_id"
+		" WHERE o.state = 'pending' AND o.next_at <= ?1"
+		" AND w.failing_since = 0"
+		" AND NOT EXISTS (SELECT 1 FROM webhook_outbox AS p"
+		"  WHERE p.webhook_id = o.webhook_id"
+		"  AND p.callback_id = o.callback_id"
+		"  AND p.state = 'pending' AND p.seq < o.seq)"
+		" ORDER BY o.seq LIMIT ?2",
+	}},
+	[SQ_OUTBOX_DONE] = {"outbox_done", {
+		[SD_SQLITE] =
+		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
+		" next_at = ?4, last_status = ?5, last_error = ?6,"
+		" delivered_at = ?7 WHERE seq = ?1",
+	}},
+	/* failed attempts in a row, and the stop at the bound */
+	[SQ_WEBHOOK_RESULT] = {"webhook_result", {
+		[SD_SQLITE] =
+		"UPDATE webhooks SET"
+		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
+		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
+		"   AND failures + 1 >= ?3 AND failing_since = 0 THEN ?4"
+		"   ELSE failing_since END"
+		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
+		"  WHERE seq = ?1)",
+	}},
+	[SQ_OUTBOX_LIST] = {"outbox_list", {
+		[SD_SQLITE] =
+		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
+		" attempts, state, next_at, last_status, last_error,"
+		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
+		" ORDER BY seq DESC LIMIT ?2",
+	}},
+	[SQ_INTAKE_SINCE] = {"intake_since", {
+		[SD_SQLITE] =
+		"SELECT t, business_id, phone, ip FROM intake_log"
+		" WHERE t >= ?1 ORDER BY t",
+	}},
+	[SQ_INTAKE_PRUNE] = {"intake_prune", {
+		[SD_SQLITE] =
+		"DELETE FROM intake_log WHERE t < ?1",
+	}},
+};
