@@ -263,6 +263,14 @@ static int desk_hangup(void *arg, const char *id, const char *reason)
 }
 
 
+static int desk_hold(void *arg, const char *id, bool on)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_hold(p->d, id, DIALER_LEG_AGENT, on);
+}
+
+
 void app_port_voice(struct port *p, struct api *api)
 {
 	struct api_voice ops;
@@ -275,6 +283,7 @@ void app_port_voice(struct port *p, struct api *api)
 	ops.hangup = voice_hangup;
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
+	ops.desk_hold = desk_hold;
 
 	api_set_voice(api, &ops);
 }

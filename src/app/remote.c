@@ -1522,6 +1522,13 @@ static int desk_hangup(void *arg, const char *id, const char *reason)
 }
 
 
+static int desk_hold(void *arg, const char *id, bool on)
+{
+	return webrtc_cmd(arg, on ? "webrtc_hold" : "webrtc_unhold", id,
+			  "agent", NULL, NULL);
+}
+
+
 /*
  * The API learns that browsers can talk once a link says the dialer has
  * an rtpengine, and keeps the operations from then on (pages may hold
@@ -1547,6 +1554,7 @@ static void voice_on(struct remote *r)
 	ops.hangup = voice_hangup;
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
+	ops.desk_hold = desk_hold;
 	api_set_voice(r->api, &ops);
 	r->voice = true;
 	log_info("dialer %s has WebRTC: browsers talk through it", r->url);
