@@ -84,12 +84,15 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		break;
 
 	case DIALER_EV_ENDED:
+		/* the ACD first: it may keep the visitor's page, for the
+		 * next agent */
+		e.type = ACD_EV_ENDED;
+		acd_call_event(p->acd, ev->id, &e);
 		if (p->api) {
 			api_voice_ended(p->api, ev->id);
 			api_desk_ended(p->api, ev->id);
 		}
-		e.type = ACD_EV_ENDED;
-		break;
+		return;
 
 	default:
 		return;

@@ -663,12 +663,16 @@ static void handle_event(struct remote *r, const struct odict *od,
 		type = ACD_EV_LEG_FAILED;
 	}
 	else if (!strcmp(name, "ended")) {
-		type = ACD_EV_ENDED;
+		mem_deref(rc);   /* no longer in flight */
+		/* the ACD first: it may keep the visitor's page, for the
+		 * next agent */
+		report(r, id, ACD_EV_ENDED, leg,
+		       reason_known(odict_string(od, "reason")), sip);
 		if (r->api) {
 			api_voice_ended(r->api, id);
 			api_desk_ended(r->api, id);
 		}
-		mem_deref(rc);   /* no longer in flight */
+		return;
 	}
 	else
 		return;
