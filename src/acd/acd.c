@@ -103,6 +103,8 @@ struct acd {
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
 	bool no_line;              /* no trunk: only calls in the browser */
+	acd_page_keep_h *page_keeph;  /* is a visitor's page still there */
+	void *page_keep_arg;
 	struct list cbs;           /* open callbacks, in queue order */
 	struct rank_tree queued;   /* the queued ones, for positions */
 	struct hash *cbh;          /* the same, by id */
@@ -704,11 +706,24 @@ static void release_agent(struct acd_cb *c, const char *reason)
  * lives in this process's memory (api/voice.c) and dies with the page or
  * the process. So it is never retried: a later attempt would dial a
  * webrtc leg no page can answer, holding an agent for nothing. It fails
- * at once with its reason; the visitor asks again from the page.
+ * at once with its reason; the visitor asks again from the page. Only
+ * an agent side that failed while the page is still on its socket here
+ * puts it back in the queue (page_kept).
  */
 static bool in_browser(const struct acd_cb *c)
 {
 	return !*c->cb->phone;
+}
+
+
+/* a call in the browser whose page is still there, and kept for the
+ * next offer */
+static bool page_kept(const struct acd_cb *c)
+{
+	const struct acd *acd = c->acd;
+
+	return in_browser(c) && acd->page_keeph &&
+		acd->page_keeph(acd->page_keep_arg, c->cb->id);
 }
 
 
@@ -1367,6 +1382,16 @@ static void sched_timeout(void *arg)
 
 /* ---- the dialer's reports ---- */
 
+/* the attempt did not count: queued again for the next agent */
+static void requeue(struct acd_cb *c, struct callback_change *chg)
+{
+	chg->status = "queued";
+	chg->attempts = c->cb->attempts > 0 ? c->cb->attempts - 1 : 0;
+	chg->event = "requeued";
+	cb_change(c, chg, NULL);
+}
+
+
 static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
@@ -1451,14 +1476,25 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 
 	release_agent(c, "call ended");
 
+	/* agent first, the agent failed before the customer was called;
+	 * or the held visitor in the browser let go for no agent while
+	 * the page waits: back in the queue, no attempt spent */
 	if (!strcmp(cb_status(c), "dialing") && c->agent_failed_first) {
 		c->agent_failed_first = false;
-		chg.status = "queued";
-		chg.attempts = c->cb->attempts > 0 ? c->cb->attempts - 1 : 0;
-		chg.event = "requeued";
-		re_snprintf(data, sizeof(data), "{\"reason\":\"agent_%s\"}",
+		if (!in_browser(c) || page_kept(c)) {
+			re_snprintf(data, sizeof(data),
+				    "{\"reason\":\"agent_%s\"}", reason);
+			requeue(c, &chg);
+			return;
+		}
+	}
+	if (!strcmp(cb_status(c), "on_hold") &&
+	    !strcmp(reason, "no_agent") && page_kept(c)) {
+		log_info("%s: no agent for the visitor in the browser, whose "
+			 "page waits: back in the queue", c->cb->id);
+		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\"}",
 			    reason);
-		cb_change(c, &chg, NULL);
+		requeue(c, &chg);
 		return;
 	}
 
@@ -2595,6 +2631,15 @@ void acd_set_no_line(struct acd *acd)
 {
 	if (acd)
 		acd->no_line = true;
+}
+
+
+void acd_set_page_keep(struct acd *acd, acd_page_keep_h *h, void *arg)
+{
+	if (!acd)
+		return;
+	acd->page_keeph = h;
+	acd->page_keep_arg = arg;
 }
 
 

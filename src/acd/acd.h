@@ -156,6 +156,18 @@ void acd_dialer_ready(struct acd *acd, bool ready);
  */
 void acd_set_no_line(struct acd *acd);
 
+/*
+ * A visitor's page still on its voice socket (api/voice.c): asked when
+ * the agent side failed a call in the browser (the held visitor let go
+ * for no agent, or agent first an agent that failed before the visitor
+ * was called). True: the page stays, the callback goes back to the
+ * queue (event "requeued", no attempt spent) and the next offer goes
+ * to the same page; false (the page closed, or none: another process
+ * before a restart): it fails as before.
+ */
+typedef bool (acd_page_keep_h)(void *arg, const char *id);
+void acd_set_page_keep(struct acd *acd, acd_page_keep_h *h, void *arg);
+
 /* Start: load agents, rules and open callbacks, recover interrupted
  * calls, start the timers. Runs the store synchronously. */
 int  acd_start(struct acd *acd);

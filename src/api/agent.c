@@ -1595,7 +1595,8 @@ static void sock_phone_off(struct sock *k)
 }
 
 
-/* {"type":"phone","ready":B}, or a call's "answer" or "hangup" */
+/* {"type":"phone","ready":B}, or a call's "answer", "hangup", "hold" or
+ * "unhold" */
 static int desk_msg(struct sock *k, const struct odict *od)
 {
 	struct agent_api *aa = k->s->aa;
@@ -1624,7 +1625,8 @@ static int desk_msg(struct sock *k, const struct odict *od)
 				     ready ? 29 : 30);
 	}
 
-	if (strcmp(type, "answer") && strcmp(type, "hangup"))
+	if (strcmp(type, "answer") && strcmp(type, "hangup") &&
+	    strcmp(type, "hold") && strcmp(type, "unhold"))
 		return EPROTO;
 
 	return api_desk_msg(aa->api, k->s->agent_id, k, type,

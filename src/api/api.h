@@ -69,6 +69,8 @@ struct api_voice {
 	 * hangup, declined, unreachable or media_failed */
 	int (*desk_answer)(void *arg, const char *id, const char *sdp);
 	int (*desk_hangup)(void *arg, const char *id, const char *reason);
+	/* the desk holds its answered call (on) or resumes it */
+	int (*desk_hold)(void *arg, const char *id, bool on);
 };
 void api_set_voice(struct api *api, const struct api_voice *ops);
 void api_voice_offer(struct api *api, const char *id, const char *sdp);

@@ -13,6 +13,9 @@
  * told {"type":"answered","id"}), {"type":"hangup","id","reason"} ends
  * the leg (hangup, declined or media_failed: ICE or DTLS failed), and
  * {"type":"call_ended","id"} tells the pages that the leg is over.
+ * The page that answered holds the call with {"type":"hold","id"} and
+ * resumes it with {"type":"unhold","id"} (told {"type":"held"} and
+ * {"type":"resumed"}): the customer hears the hold audio meanwhile.
  *
  * A desk phone lost ends its leg at once, reason unreachable: the socket
  * that answered closes, or the last ready one while the leg rings, or
@@ -187,6 +190,20 @@ int api_desk_msg(struct api *api, const char *agent, const void *sock,
 		dc->owner = sock;
 		send_id(api, agent, "answered", dc->id);
 		return 0;
+	}
+
+	if (!strcmp(type, "hold") || !strcmp(type, "unhold")) {
+		/* only the page that talks holds its call */
+		if (!dc->owner || dc->owner != sock)
+			return EPERM;
+		if (!api->voice.desk_hold)
+			return ENOTSUP;
+		err = api->voice.desk_hold(api->voice.arg, dc->id,
+					   !strcmp(type, "hold"));
+		if (!err)
+			send_id(api, agent, type[0] == 'h' ? "held" :
+				"resumed", dc->id);
+		return err;
 	}
 
 	if (!reason || (strcmp(reason, "hangup") &&

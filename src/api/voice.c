@@ -10,7 +10,9 @@
  * ice.c) and sends back the browser's
  * {"type":"answer","sdp":...} or {"type":"hangup"}; a socket that
  * closes hangs the leg up at once. Nothing else comes from the browser:
- * never a destination.
+ * never a destination. A call whose agent side failed while the page
+ * is still here goes back to the queue (acd_set_page_keep): the page is
+ * told {"type":"requeued"} instead of "ended" and gets the next offer.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +39,8 @@ struct voice {
 	struct httpd_ws *ws;      /* the browser's socket, or NULL */
 	char *offer;              /* the offer that came before the socket */
 	bool answered;            /* the browser sent its answer */
+	bool requeued;            /* the ACD keeps the page for the next
+				     agent (acd_set_page_keep) */
 	struct tmr later;         /* the early offer, after the 101 */
 };
 
@@ -73,6 +77,20 @@ static struct voice *voice_find(const struct api *api, const char *id)
 }
 
 
+/* the agent side failed: is the page still on its socket? Then it
+ * stays for the next offer (api_voice_ended, which comes next) */
+static bool page_keep(void *arg, const char *id)
+{
+	struct voice *v = voice_find(arg, id);
+
+	if (!v || !v->ws)
+		return false;
+	v->requeued = true;
+
+	return true;
+}
+
+
 void api_set_voice(struct api *api, const struct api_voice *ops)
 {
 	if (!api || !ops)
@@ -80,6 +98,7 @@ void api_set_voice(struct api *api, const struct api_voice *ops)
 	api->voice = *ops;
 	if (!api->voices && hash_alloc(&api->voices, 64))
 		api->voice.answer = NULL;
+	acd_set_page_keep(api->acd, page_keep, api);
 }
 
 
@@ -174,6 +193,14 @@ void api_voice_ended(struct api *api, const char *id)
 
 	if (!v)
 		return;
+	/* back in the queue (the ACD decided, just before): the page
+	 * drops this call's connection and waits for the next offer */
+	if (v->requeued && v->ws) {
+		v->requeued = false;
+		v->answered = false;
+		(void)httpd_ws_send(v->ws, "{\"type\":\"requeued\"}", 19);
+		return;
+	}
 	/* the page learns it first; the socket closes with v (its close
 	 * handler is not called then: nothing to hang up) */
 	if (v->ws)

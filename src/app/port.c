@@ -84,12 +84,15 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		break;
 
 	case DIALER_EV_ENDED:
+		/* the ACD first: it may keep the visitor's page, for the
+		 * next agent */
+		e.type = ACD_EV_ENDED;
+		acd_call_event(p->acd, ev->id, &e);
 		if (p->api) {
 			api_voice_ended(p->api, ev->id);
 			api_desk_ended(p->api, ev->id);
 		}
-		e.type = ACD_EV_ENDED;
-		break;
+		return;
 
 	default:
 		return;
@@ -263,6 +266,14 @@ static int desk_hangup(void *arg, const char *id, const char *reason)
 }
 
 
+static int desk_hold(void *arg, const char *id, bool on)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_hold(p->d, id, DIALER_LEG_AGENT, on);
+}
+
+
 void app_port_voice(struct port *p, struct api *api)
 {
 	struct api_voice ops;
@@ -275,6 +286,7 @@ void app_port_voice(struct port *p, struct api *api)
 	ops.hangup = voice_hangup;
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
+	ops.desk_hold = desk_hold;
 
 	api_set_voice(api, &ops);
 }

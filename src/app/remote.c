@@ -663,12 +663,16 @@ static void handle_event(struct remote *r, const struct odict *od,
 		type = ACD_EV_LEG_FAILED;
 	}
 	else if (!strcmp(name, "ended")) {
-		type = ACD_EV_ENDED;
+		mem_deref(rc);   /* no longer in flight */
+		/* the ACD first: it may keep the visitor's page, for the
+		 * next agent */
+		report(r, id, ACD_EV_ENDED, leg,
+		       reason_known(odict_string(od, "reason")), sip);
 		if (r->api) {
 			api_voice_ended(r->api, id);
 			api_desk_ended(r->api, id);
 		}
-		mem_deref(rc);   /* no longer in flight */
+		return;
 	}
 	else
 		return;
@@ -1522,6 +1526,13 @@ static int desk_hangup(void *arg, const char *id, const char *reason)
 }
 
 
+static int desk_hold(void *arg, const char *id, bool on)
+{
+	return webrtc_cmd(arg, on ? "webrtc_hold" : "webrtc_unhold", id,
+			  "agent", NULL, NULL);
+}
+
+
 /*
  * The API learns that browsers can talk once a link says the dialer has
  * an rtpengine, and keeps the operations from then on (pages may hold
@@ -1547,6 +1558,7 @@ static void voice_on(struct remote *r)
 	ops.hangup = voice_hangup;
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
+	ops.desk_hold = desk_hold;
 	api_set_voice(r->api, &ops);
 	r->voice = true;
 	log_info("dialer %s has WebRTC: browsers talk through it", r->url);

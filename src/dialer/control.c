@@ -924,6 +924,43 @@ static void cmd_webrtc_hangup(struct cconn *cc, const struct odict *od)
 }
 
 
+/* webrtc_hold, webrtc_unhold: the page holds its answered leg */
+static void cmd_webrtc_hold(struct cconn *cc, const struct odict *od,
+			    const char *cmd)
+{
+	const char *id = NULL;
+	enum dialer_leg leg;
+	bool on = !strcmp(cmd, "webrtc_hold");
+	struct leg *l;
+	int err;
+
+	if (!webrtc_target(cc, od, cmd, &id, &leg))
+		return;
+
+	/* checked first: the ok comes before the event it causes */
+	err = dialer_call_leg(cc->ctl->d, id, leg, &l);
+	if (!err && !l->wr)
+		err = ENODEV;
+	if (err) {
+		webrtc_reply(cc, cmd, id, err, NULL);
+		return;
+	}
+	if (l->state != LEG_ANSWERED) {
+		send_error(cc, cmd, id, "busy", "leg",
+			   "the leg is not answered");
+		return;
+	}
+	if (webrtc_leg_held(l) == on) {
+		send_error(cc, cmd, id, "busy", "leg", on ?
+			   "the leg is held already" : "the leg is not held");
+		return;
+	}
+
+	send_ok(cc, cmd, id);
+	(void)dialer_webrtc_hold(cc->ctl->d, id, leg, on);
+}
+
+
 /* the customer's place in line and expected wait, for the announcements */
 static void cmd_announce(struct cconn *cc, const struct odict *od)
 {
@@ -1295,6 +1332,9 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 		cmd_webrtc_answer(cc, od);
 	else if (!strcmp(cmd, "webrtc_hangup"))
 		cmd_webrtc_hangup(cc, od);
+	else if (!strcmp(cmd, "webrtc_hold") ||
+		 !strcmp(cmd, "webrtc_unhold"))
+		cmd_webrtc_hold(cc, od, cmd);
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
@@ -1302,7 +1342,8 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 			   "commands: originate, hangup, release, attach, "
 			   "offer_agent, announce, status, ping, "
 			   "agent_set, agent_del, agent_status, "
-			   "agent_watch, webrtc_answer, webrtc_hangup");
+			   "agent_watch, webrtc_answer, webrtc_hangup, "
+			   "webrtc_hold, webrtc_unhold");
 
  out:
 	mem_deref(od);

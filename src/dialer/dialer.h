@@ -215,6 +215,15 @@ int dialer_webrtc_answer(struct dialer *d, const char *id,
  */
 int dialer_webrtc_hangup(struct dialer *d, const char *id,
 			 enum dialer_leg leg, enum dialer_reason reason);
+/*
+ * The browser's side holds the leg (on) or takes it off hold: as a
+ * phone's re-INVITE with a=sendonly does, without renegotiating with
+ * rtpengine: the other side hears the hold audio (events hold,
+ * unhold). ENOENT, ENODEV: as above; EBUSY: the leg is not answered;
+ * EALREADY: it is held (not held) already.
+ */
+int dialer_webrtc_hold(struct dialer *d, const char *id,
+		       enum dialer_leg leg, bool on);
 /* a browser's reason by its protocol name: "hangup" (the leg's own),
  * "declined", "unreachable", "media_failed"; DIALER_R_NONE otherwise */
 enum dialer_reason dialer_webrtc_reason(const char *name);

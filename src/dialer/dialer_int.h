@@ -233,6 +233,8 @@ int  webrtc_leg_start(struct leg *l, const char *call_id);
 /* every end of the leg: rtpengine forgets it (once) */
 void webrtc_leg_end(struct leg *l);
 const char *webrtc_leg_offer(const struct leg *l);
+/* the page holds its answered leg (webrtc_hold) */
+bool webrtc_leg_held(const struct leg *l);
 
 /* ---- call.c */
 /* could dialer_release end this call now? ENOENT, EBUSY or 0 */

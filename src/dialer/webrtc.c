@@ -18,6 +18,10 @@
  *                            +-- webrtc_hangup: its reason -------+
  *                                           no RTP: media_timeout-+
  *
+ * An answered leg is held and taken off hold by the page's word
+ * (webrtc_hold), not by a new offer: rtpengine's streams stay as they
+ * are, the call plays the hold audio to the other side as for a phone.
+ *
  * One rtpengine call per leg, "<call id>.<leg>.<8 random hex>": a call
  * id may come again once its call ended, and rtpengine may keep a
  * deleted call a while. Whatever ends the leg (leg_end, or the leg freed
@@ -51,6 +55,7 @@ struct webrtc_leg {
 	char callid[RTPE_CALLID_MAX];
 	char *offer;                /* rtpengine's SDP for the browser */
 	bool deleted;
+	bool held;                  /* the page holds the call */
 };
 
 
@@ -94,6 +99,12 @@ void webrtc_leg_end(struct leg *l)
 {
 	if (l && l->wr)
 		wr_end(l->wr);
+}
+
+
+bool webrtc_leg_held(const struct leg *l)
+{
+	return l && l->wr && l->wr->held;
 }
 
 
@@ -341,6 +352,32 @@ int dialer_webrtc_hangup(struct dialer *d, const char *id,
 	log_info("%s leg: the browser's side ended it: %s", lname(l),
 		 dialer_reason_name(reason));
 	leg_ended(l, reason, l->state == LEG_ANSWERED ? 200 : 0);
+
+	return 0;
+}
+
+
+int dialer_webrtc_hold(struct dialer *d, const char *id,
+		       enum dialer_leg kind, bool on)
+{
+	struct leg *l;
+	int err;
+
+	err = webrtc_leg_find(d, id, kind, &l);
+	if (err)
+		return err;
+	if (l->state != LEG_ANSWERED)
+		return EBUSY;
+	if (l->wr->held == on)
+		return EALREADY;
+
+	/* the page stops sending its microphone itself; what we send it
+	 * changes nothing for the other side. Not l->held: that is what
+	 * rtpengine's SDP says, which a page's hold does not change */
+	l->wr->held = on;
+	log_info("%s leg: the browser %s", lname(l),
+		 on ? "holds" : "takes the call off hold");
+	call_leg_event(l->call, l, on ? LEG_EV_HOLD : LEG_EV_UNHOLD);
 
 	return 0;
 }

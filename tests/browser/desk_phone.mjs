@@ -11,13 +11,14 @@
 //    she hangs up on the desk: completed, agent_hangup.
 // 2. a second visitor call, answered; the visitor hangs up.
 // 3. a phone customer (+14155550100, through the trunk: the shell's
-//    baresip) answered on the desk, a key pressed on the keypad, hung
-//    up on the desk.
+//    baresip) answered on the desk, a key pressed on the keypad, held
+//    4 s with Hold and resumed, hung up on the desk.
 // 4. bob (auto-answer) goes Available too; a visitor calls, alice's
 //    desk rings and she closes the tab: the customer goes to bob at
 //    once, who answers by himself.
 // OUT_DIR gets desk.wav, visitor.wav, marks.json (seconds into them
-// where each call was seen connected; moved_ms), phone.id, moved.id.
+// where each call was seen connected; moved_ms; hold_s and resume_s:
+// seconds before the hang-up of call 3), phone.id, moved.id.
 import fs from 'node:fs';
 import { launch, ok, check, wav } from './lib.mjs';
 import { deskKit, flags, sleep, T } from './desk_kit.mjs';
@@ -85,10 +86,28 @@ try {
 	marks.desk_b = await alice.evaluate(() => window.mark());
 	await alice.locator('#phone-keypad button[data-key="5"]').click();
 	await sleep(3500);
+	// Hold, then Resume: the customer hears the music meanwhile
+	await alice.locator('#phone-hold').click();
+	await alice.waitForSelector('#phone-call[data-held=yes]',
+		{timeout: T});
+	const held = Date.now();
+	await sleep(4000);
+	check(await alice.locator('#phone-hold').textContent() === 'Resume',
+		'no Resume button while held');
+	await alice.locator('#phone-hold').click();
+	await alice.waitForSelector('#phone-call[data-held=no]',
+		{timeout: T});
+	const resumed = Date.now();
+	await sleep(3500);
+	const hungup = Date.now();
 	await alice.locator('#phone-hangup').click();
 	await status(pid, ['completed']);
+	// seconds before the end of the customer's call
+	marks.hold_s = (hungup - held) / 1000;
+	marks.resume_s = (hungup - resumed) / 1000;
 	await ended(alice);
-	ok('a phone customer answered on the desk, a key pressed, hung up');
+	ok('a phone customer answered on the desk, a key pressed, held ' +
+		'and resumed, hung up');
 
 	const pcm = Buffer.from(await alice.evaluate(() => window.take()),
 		'base64');

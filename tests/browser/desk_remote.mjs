@@ -10,7 +10,9 @@
 //   a reload from a closed tab, so the call ends for this desk at once
 //   (desk lost: alice away with the reason, the customer offered on);
 //   the reloaded page shows no stale call, says why she is away, and
-//   goes Available again.
+//   goes Available again; the visitor's page, still there, is kept:
+//   the call goes back to the queue and the same page talks to alice
+//   when she is Available again.
 //
 //   node desk_remote.mjs URL MIC_VISITOR MIC_AGENT OUT_DIR
 //
@@ -84,20 +86,40 @@ try {
 	const note = await alice.locator('#phone-note').textContent();
 	check(/your desk phone was lost/.test(note), `note: ${note}`);
 	// with nobody else working the held customer is let go at once
-	// (no_agent; a call in the browser is never retried, its page
-	// asks again); with the dialer in process the agent leg's end
-	// comes first and is recorded too (desk_phone.sh)
-	const cb2 = await status(v2.id, ['failed']);
+	// (no_agent); its page still on its voice socket, the call goes
+	// back to the queue (requeued, no attempt spent) instead of
+	// failing; with the dialer in process the agent leg's end comes
+	// first and is recorded too (desk_phone.sh)
+	const cb2 = await status(v2.id, ['queued']);
 	const last = cb2.events.at(-1);
-	check(last.type === 'failed' && last.data.reason === 'no_agent',
+	check(last.type === 'requeued' && last.data.reason === 'no_agent',
 		`events: ${JSON.stringify(cb2.events)}`);
+	await v2.page.waitForFunction(() => window.log.includes('requeued'),
+		null, {timeout: T});
+	check(!(await v2.page.evaluate(() => window.log)).includes('ended'),
+		'the visitor was told the call ended');
 	await alice.getByLabel('Available').check();
 	await alice.waitForSelector('#state-badge[data-state=available]',
 		{timeout: T});
-	await v2.page.close();
 	ok('the desk reloaded while a call rang: alice away (desk lost), ' +
-		'the customer let go at once (no_agent, nobody else), the ' +
-		'reloaded page rings nothing, says why, and goes Available');
+		'the customer let go (no_agent, nobody else) and, the ' +
+		'visitor\'s page still there, back in the queue (requeued); ' +
+		'the reloaded page rings nothing, says why, goes Available');
+
+	// the next agent (alice again) takes the same page's call
+	await ringing(alice);
+	await alice.locator('#phone-answer').click();
+	await status(v2.id, ['connected']);
+	const heard = await v2.page.evaluate(() => window.mark());
+	await v2.page.evaluate(() => window.hangup());
+	const cb3 = await status(v2.id, ['completed']);
+	check(cb3.events.at(-1).data.reason === 'customer_hangup',
+		`ended: ${JSON.stringify(cb3.events.at(-1))}`);
+	await ended(alice);
+	await v2.page.close();
+	ok('the requeued call rings on alice once Available; the same ' +
+		`page answers the new offer: connected (${heard.toFixed(1)} ` +
+		's of audio heard), the visitor hangs up: completed');
 } finally {
 	await agents.close();
 	await visitors.close();

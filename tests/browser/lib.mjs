@@ -214,6 +214,11 @@ window.talk = async () => {
 		window.log.push(m.type);
 		if (m.type === 'offer')
 			answer(m.sdp, m.ice_servers);
+		// back in the queue: the next offer is a new connection
+		if (m.type === 'requeued' && pc) {
+			pc.close();
+			pc = undefined;
+		}
 	};
 	await new Promise((ok, ko) => {
 		ws.onopen = ok;

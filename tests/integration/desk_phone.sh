@@ -6,7 +6,9 @@
 # refused while the desk is no phone; a visitor and alice's desk hear
 # each other, a hang-up on either side ends both and leaves rtpengine
 # empty; a phone customer is answered on the desk and heard both ways;
-# alice's desk closed while the customer holds moves them to bob at once
+# Hold on the desk plays the hold music to a phone customer, Resume
+# gives them the agent again; alice's desk closed while the customer
+# holds moves them to bob at once
 # (tests/browser/desk_phone.mjs drives the pages).
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
@@ -86,6 +88,16 @@ dur=$(soxi -D "$CUST_WAV")
 $TONES "$CUST_WAV" 880 "$(awk "BEGIN { print $dur - 3.0 }")" \
 	"$(awk "BEGIN { print $dur - 0.5 }")" 0.9 ||
 	fail "the phone customer does not hear alice's desk"
+# held: seconds before the dump's end (the hang-up), 0.8 s of margin
+H0=$(awk "BEGIN { print $dur - $(jq .hold_s "$M") + 0.8 }")
+H1=$(awk "BEGIN { print $dur - $(jq .resume_s "$M") - 0.3 }")
+$TONES "$CUST_WAV" '!880' "$H0" "$H1" 0.95 ||
+	fail "the held customer still hears alice's desk"
+$TONES "$CUST_WAV" loud "$H0" "$H1" 0.8 ||
+	fail "the held customer hears no hold music"
+# the arpeggio's E (659 Hz) sounds twice in each 3.6 s round of notes
+$TONES "$CUST_WAV" 659 "$H0" "$H1" 0.15 ||
+	fail "the held customer does not hear the test's hold arpeggio"
 PHONE_ID=$(cat "$T/pages/phone.id")
 [ "$(sqlite3 "$DB" "SELECT agent_id || '/' || status FROM callbacks
 	WHERE id='$PHONE_ID'")" = alice/completed ] || fail "the phone call: \
@@ -93,8 +105,13 @@ $(sqlite3 "$DB" "SELECT agent_id, status FROM callbacks
 	WHERE id='$PHONE_ID'")"
 grep -q "call $PHONE_ID: agent dtmf" "$T/desk.log" ||
 	fail "the keypad's key did not reach the dialer"
+grep -q "call $PHONE_ID: agent hold" "$T/desk.log" &&
+	grep -q "call $PHONE_ID: agent unhold" "$T/desk.log" ||
+	fail "no hold and unhold events in the dialer's log"
 ok "a phone customer through the trunk and alice's desk hear each \
-other (440/880 Hz); the keypad's key crossed the bridge (RFC 4733)"
+other (440/880 Hz); the keypad's key crossed the bridge (RFC 4733); \
+Hold: the customer hears the hold music, not the desk, Resume: 880 Hz \
+again"
 
 # (c) alice's desk closed while the customer held: bob at once
 MID=$(cat "$T/pages/moved.id")

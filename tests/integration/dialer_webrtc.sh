@@ -180,6 +180,16 @@ expect answered leg=agent
 expect webrtc_offer leg=customer endpoint=webrtc:cb-6
 send {"cmd":"webrtc_answer","id":"w6","leg":"customer","sdp":"$FAKE_ANSWER"}
 expect bridged
+send {"cmd":"webrtc_unhold","id":"w6","leg":"agent"}
+expect error code=busy field=leg
+send {"cmd":"webrtc_hold","id":"w6","leg":"agent"}
+expect ok cmd=webrtc_hold
+expect hold leg=agent
+send {"cmd":"webrtc_hold","id":"w6","leg":"agent"}
+expect error code=busy field=leg
+send {"cmd":"webrtc_unhold","id":"w6","leg":"agent"}
+expect ok cmd=webrtc_unhold
+expect unhold leg=agent
 send {"cmd":"webrtc_hangup","id":"w6","leg":"agent","reason":"hangup"}
 expect ok cmd=webrtc_hangup
 expect ended reason=agent_hangup
@@ -187,6 +197,7 @@ S
 ctl "$T/agentweb.txt" "$T/agentweb.ctl"
 rtpe_empty "after two browsers"
 ok "a browser as the agent (agent first, two browsers bridged): \
+webrtc_hold and webrtc_unhold (hold, unhold; twice is busy), \
 agent_hangup; nothing left"
 
 script refusals <<'S'
@@ -205,6 +216,10 @@ send {"cmd":"webrtc_answer","id":"w7","leg":"client","sdp":"v=0"}
 expect error code=bad_request field=leg
 send {"cmd":"webrtc_answer","id":"w7","leg":"agent","sdp":"v=0"}
 expect error code=not_found field=leg
+send {"cmd":"webrtc_hold","id":"w7","leg":"customer"}
+expect error code=busy field=leg
+send {"cmd":"webrtc_hold","id":"w7","leg":"agent"}
+expect error code=not_found field=leg
 send {"cmd":"webrtc_hangup","id":"w7","leg":"customer","reason":"bored"}
 expect error code=bad_request field=reason
 send {"cmd":"webrtc_hangup","id":"w7","leg":"customer","reason":"declined"}
@@ -214,7 +229,7 @@ S
 ctl "$T/refusals.txt" "$T/refusals.ctl"
 rtpe_empty "after the refusals"
 ok "refusals: a bad label, no sdp, a bad leg, no webrtc leg there, a bad \
-reason; declined ends the call"
+reason, a hold before the answer; declined ends the call"
 
 # a call left live (its controller gone) when the dialer stops
 script live <<'S'

@@ -4,8 +4,9 @@
 // microphone and says so ({"type":"phone","ready":true}, acknowledged);
 // beckon refuses Available otherwise. A call rings (a tone made here),
 // is answered with Answer (or by itself: the agent's auto_answer), and
-// has Mute, Hang up and a keypad (RFC 4733 events, through rtpengine and
-// the bridge to the customer).
+// has Mute, Hold (the customer hears the hold music until Resume; this
+// page's microphone is off meanwhile), Hang up and a keypad (RFC 4733
+// events, through rtpengine and the bridge to the customer).
 
 import {$, fill, h} from './dom.js';
 
@@ -28,7 +29,7 @@ export function createPhone({send, notify}) {
 	let ack = null;            // {resolve, reject} of the ready message
 	let audio = null;          // the ring's AudioContext
 	let ringTimer = 0;
-	let call = null;           // {id, sdp, pc, state, muted}
+	let call = null;           // {id, sdp, pc, state, muted, held}
 
 	const isDesk = () => !!me && me.agent.phone &&
 		me.agent.phone.kind === 'desk';
@@ -205,11 +206,32 @@ export function createPhone({send, notify}) {
 		end(call.id);
 	}
 
+	function micOn() {
+		const on = !!call && !call.muted && !call.held;
+
+		mic.getAudioTracks().forEach((t) => { t.enabled = on; });
+	}
+
 	function mute() {
 		if (!call || !mic)
 			return;
 		call.muted = !call.muted;
-		mic.getAudioTracks().forEach((t) => { t.enabled = !call.muted; });
+		micOn();
+		render();
+	}
+
+	// the server says "held" or "resumed" once the dialer knows
+	function hold() {
+		if (!call || call.state !== 'talking')
+			return;
+		send({type: call.held ? 'unhold' : 'hold', id: call.id});
+	}
+
+	function held(id, on) {
+		if (!call || call.id !== id)
+			return;
+		call.held = on;
+		micOn();
 		render();
 	}
 
@@ -229,7 +251,7 @@ export function createPhone({send, notify}) {
 			if (call)
 				end(call.id);
 			call = {id: msg.id, sdp: msg.sdp, pc: null,
-				state: 'ringing', muted: false};
+				state: 'ringing', muted: false, held: false};
 			render();
 			if (me && me.agent.auto_answer)
 				answer();
@@ -243,6 +265,10 @@ export function createPhone({send, notify}) {
 			return;
 		case 'call_ended':
 			end(msg.id);
+			return;
+		case 'held':
+		case 'resumed':
+			held(msg.id, msg.type === 'held');
 			return;
 		case 'error':
 			if (ack) {
@@ -284,11 +310,17 @@ export function createPhone({send, notify}) {
 		if (!call)
 			return;
 		$('phone-call').dataset.state = call.state;
-		$('phone-call-words').textContent = CALL_WORDS[call.state];
+		$('phone-call').dataset.held = call.held ? 'yes' : 'no';
+		$('phone-call-words').textContent = call.held
+			? 'On hold: the customer hears the hold music.'
+			: CALL_WORDS[call.state];
 		$('phone-answer').hidden = call.state !== 'ringing';
 		$('phone-mute').hidden = call.state === 'ringing';
 		$('phone-mute').setAttribute('aria-pressed', String(call.muted));
 		$('phone-mute').textContent = call.muted ? 'Unmute' : 'Mute';
+		$('phone-hold').hidden = call.state !== 'talking';
+		$('phone-hold').setAttribute('aria-pressed', String(call.held));
+		$('phone-hold').textContent = call.held ? 'Resume' : 'Hold';
 		$('phone-hangup').textContent = call.state === 'ringing'
 			? 'Decline' : 'Hang up';
 		$('phone-keypad').hidden = call.state === 'ringing';
@@ -303,6 +335,7 @@ export function createPhone({send, notify}) {
 	$('phone-answer').addEventListener('click', answer);
 	$('phone-hangup').addEventListener('click', hangup);
 	$('phone-mute').addEventListener('click', mute);
+	$('phone-hold').addEventListener('click', hold);
 	$('phone-enable').addEventListener('click', () =>
 		enable().catch((e) => notify(e.message)));
 

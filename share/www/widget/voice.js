@@ -5,7 +5,10 @@
  * The microphone is asked for first, then the request is posted with
  * "voice":"browser"; the call's WebSocket (/v1/callbacks/ID/voice, the
  * answer's voice_secret) brings the agent's call as an SDP offer and
- * takes the answer back (docs/webrtc.md). No number is ever sent.
+ * takes the answer back (docs/webrtc.md). A call whose agent side
+ * failed comes back "requeued": this call's connection is dropped, the
+ * place in line shown again, and the next offer answered. No number is
+ * ever sent.
  */
 (function () {
 'use strict';
@@ -98,6 +101,21 @@ window.Beckon.voice = function (o) {
 		stop();
 		say(L.ended);
 		mu.hidden = hu.hidden = true;
+	}
+
+	/* the agent side failed: back in line, the next offer comes here */
+	function requeued() {
+		clearTimeout(timer);
+		if (pc)
+			pc.close();
+		pc = null;
+		t0 = 0;
+		mu.hidden = true;
+		o.box.querySelectorAll('audio').forEach(function (a) {
+			a.remove();
+		});
+		say(L.queuedx);
+		poll();
 	}
 
 	function mute() {
@@ -200,6 +218,8 @@ window.Beckon.voice = function (o) {
 
 			if (m.type == 'offer' && !pc)
 				answer(m.sdp, m.ice_servers);
+			else if (m.type == 'requeued')
+				requeued();
 			else if (m.type == 'ended')
 				/* over before any call came: the server could
 				 * not place it (its media engine is down) */
