@@ -2590,6 +2590,15 @@ const char *acd_agent_presence(const struct acd *acd, const char *id,
 }
 
 
+const char *acd_agent_reason(const struct acd *acd, const char *id,
+			     const char *fallback)
+{
+	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
+
+	return aa ? aa->a->state_reason : fallback;
+}
+
+
 /* The registrar learns every agent's credentials. */
 static void agents_to_dialer(struct acd *acd)
 {

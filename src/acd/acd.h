@@ -136,6 +136,11 @@ void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg);
 /* An agent's live presence ("offline" when unknown). */
 const char *acd_agent_presence(const struct acd *acd, const char *id,
 			       const char **callback_idp);
+/* Why the agent is in that state, as live as the state (the stored
+ * record's reason lags a change being written); fallback when the ACD
+ * does not know the agent. */
+const char *acd_agent_reason(const struct acd *acd, const char *id,
+			     const char *fallback);
 void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
 
 /*

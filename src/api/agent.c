@@ -574,7 +574,8 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= mbuf_write_str(mb, ",\"state\":");
 	err |= form_json_str(mb, state);
 	err |= mbuf_write_str(mb, ",\"state_reason\":");
-	err |= form_json_str(mb, a->state_reason);
+	err |= form_json_str(mb, acd_agent_reason(aa->api->acd, a->id,
+						  a->state_reason));
 	/* no call is routed to an agent whose phone cannot be called: the
 	 * desk says so while they are available */
 	err |= mbuf_printf(mb, ",\"phone_reachable\":%s",
@@ -1447,7 +1448,9 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 		p->err |= mbuf_write_str(p->mb, ",\"businesses\":");
 		p->err |= form_json_str(p->mb, a->businesses);
 		p->err |= mbuf_write_str(p->mb, ",\"reason\":");
-		p->err |= form_json_str(p->mb, a->state_reason);
+		p->err |= form_json_str(p->mb, acd_agent_reason(
+					p->aa->api->acd, a->id,
+					a->state_reason));
 		p->err |= mbuf_printf(p->mb, ",\"since\":%lld,\"callback\":",
 				      (long long)a->state_since);
 		p->err |= cb ? form_json_str(p->mb, cb)
