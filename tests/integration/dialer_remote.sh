@@ -463,24 +463,27 @@ n = 0
 while True:
     c, _ = srv.accept()
     n += 1
-    f = c.makefile("rw", newline="\n")
+    # reading and writing apart: a text file's write drops what it had
+    # read ahead, so lines that came in one segment would be lost
+    f = c.makefile("r", newline="\n")
+    w = c.makefile("w")
     nonce = "00112233445566778899aabbccddeeff%d" % n
-    f.write(json.dumps({"event": "hello",
+    w.write(json.dumps({"event": "hello",
                         "protocol": "beckon-call-control/1",
                         "nonce": nonce}) + "\n")
-    f.flush()
+    w.flush()
     auth = json.loads(f.readline())
     want = hmac.new(secret, nonce.encode(), hashlib.sha256).hexdigest()
     good = auth.get("hmac") == want and "secret" not in auth
     log.write("conn %d auth %s\n" % (n, "hmac-ok" if good else "bad"))
     if n == 1:
-        f.write('{"event":"ok","cmd":"auth","pad":"' + "x" * 9000 + '"}\n')
-        f.flush()
+        w.write('{"event":"ok","cmd":"auth","pad":"' + "x" * 9000 + '"}\n')
+        w.flush()
         log.write("conn 1 closed: %r\n" % (c.recv(1) == b""))
         c.close()
         continue
-    f.write('{"event":"ok","cmd":"auth"}\n')
-    f.flush()
+    w.write('{"event":"ok","cmd":"auth"}\n')
+    w.flush()
     for line in f:
         cmd = json.loads(line)
         log.write("cmd %s\n" % cmd["cmd"])
@@ -493,25 +496,26 @@ while True:
                        {"event": "answered", "leg": "agent"},
                        {"event": "bridged"}):
                 ev["id"] = cmd["id"]
-                f.write(json.dumps(ev) + "\n")
-            f.flush()
+                w.write(json.dumps(ev) + "\n")
+            w.flush()
             break
         elif cmd["cmd"] == "originate":
-            f.write(json.dumps({"event": "error", "cmd": "originate",
+            w.write(json.dumps({"event": "error", "cmd": "originate",
                                 "id": cmd["id"], "code": "failed",
                                 "message": "test"}) + "\n")
         elif cmd["cmd"] == "attach":
-            f.write(json.dumps({"event": "error", "cmd": "attach",
+            w.write(json.dumps({"event": "error", "cmd": "attach",
                                 "id": cmd["id"],
                                 "code": "unknown_command",
                                 "message": "test"}) + "\n")
         elif cmd["cmd"] == "ping":
-            f.write('{"event":"pong","t":0}\n')
+            w.write('{"event":"pong","t":0}\n')
         else:
-            f.write(json.dumps({"event": "ok", "cmd": cmd["cmd"]}) + "\n")
-        f.flush()
+            w.write(json.dumps({"event": "ok", "cmd": cmd["cmd"]}) + "\n")
+        w.flush()
     # the file holds the socket open: both go
     f.close()
+    w.close()
     c.close()
 EOF
 FAKE=$(free_port)

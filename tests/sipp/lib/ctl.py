@@ -41,7 +41,11 @@ def main():
     use_hmac = os.environ.get("CTL_HMAC") == "1"
 
     s = socket.create_connection((host, int(port)), timeout=5)
-    f = s.makefile("rw", newline="\n")
+    # reading and writing apart: a text file's write drops the lines it
+    # had read ahead, and events that came in one segment with another
+    # would be lost
+    f = s.makefile("r", newline="\n")
+    out = s.makefile("w")
 
     def recv(deadline):
         s.settimeout(max(0.05, deadline - time.time()))
@@ -61,8 +65,8 @@ def main():
     else:
         auth = {"cmd": "auth", "secret": secret}
     if secret != "-":
-        f.write(json.dumps(auth) + "\n")
-        f.flush()
+        out.write(json.dumps(auth) + "\n")
+        out.flush()
 
     for step in steps:
         step = os.path.expandvars(step.strip())
@@ -70,11 +74,11 @@ def main():
             continue
         verb, _, rest = step.partition(" ")
         if verb == "send":
-            f.write(rest + "\n")
-            f.flush()
+            out.write(rest + "\n")
+            out.flush()
         elif verb == "raw":
-            f.write(rest.encode().decode("unicode_escape"))
-            f.flush()
+            out.write(rest.encode().decode("unicode_escape"))
+            out.flush()
         elif verb == "expect_close":
             s.settimeout(timeout)
             while True:
@@ -88,8 +92,8 @@ def main():
                 print("ctl: '%s' exited %d" % (rest, rc), file=sys.stderr)
                 sys.exit(1)
         elif verb == "long":
-            f.write("x" * int(rest) + "\n")
-            f.flush()
+            out.write("x" * int(rest) + "\n")
+            out.flush()
         elif verb == "sleep":
             time.sleep(float(rest))
         elif verb == "expect":
