@@ -65,6 +65,11 @@ void media_decode(enum media_codec c, int16_t *dst, const uint8_t *src,
 /* convert n G.711 bytes in place from one law to the other */
 void media_transcode(enum media_codec from, enum media_codec to,
 		     uint8_t *buf, size_t n);
+/* n samples of codec c, the sum of a and b with saturation (for a third
+ * party who hears both sides of a call); a side with no frame (NULL:
+ * silent, nothing came) counts as silence and the other passes as is */
+void media_mix(enum media_codec c, uint8_t *dst, const uint8_t *a,
+	       const uint8_t *b, size_t n);
 
 /* ---- prompts (wav.c) */
 

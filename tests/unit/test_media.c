@@ -134,6 +134,65 @@ static size_t make_wav(uint8_t *buf, uint16_t ch, uint32_t rate,
 }
 
 
+/* a listener hears both sides: 440 Hz + 880 Hz, each 20 ms frame */
+TEST(media_mix_sum_saturate_one_side)
+{
+	static const enum media_codec codecs[] = {MEDIA_PCMU, MEDIA_PCMA};
+	uint8_t a[MEDIA_FRAME], b[MEDIA_FRAME], m[MEDIA_FRAME];
+	int16_t pa[MEDIA_FRAME], pb[MEDIA_FRAME], pm[MEDIA_FRAME];
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(codecs); k++) {
+		enum media_codec c = codecs[k];
+
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			pa[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * i /
+						     MEDIA_SRATE));
+			pb[i] = (int16_t)(8000 * sin(2 * M_PI * 880 * i /
+						     MEDIA_SRATE));
+		}
+		media_encode(c, a, pa, MEDIA_FRAME);
+		media_encode(c, b, pb, MEDIA_FRAME);
+		media_decode(c, pa, a, MEDIA_FRAME);
+		media_decode(c, pb, b, MEDIA_FRAME);
+
+		/* the sum of what each side sent, within one step */
+		media_mix(c, m, a, b, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			int sum = pa[i] + pb[i];
+
+			TEST_ASSERT(abs(pm[i] - sum) <= abs(sum) / 16 + 16);
+		}
+
+		/* one side silent (no frame): the other's bytes as they
+		 * came; none: silence */
+		media_mix(c, m, a, NULL, MEDIA_FRAME);
+		TEST_ASSERT(!memcmp(m, a, sizeof(m)));
+		media_mix(c, m, NULL, b, MEDIA_FRAME);
+		TEST_ASSERT(!memcmp(m, b, sizeof(m)));
+		media_mix(c, m, NULL, NULL, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++)
+			TEST_ASSERT(abs(pm[i]) <= 8);
+
+		/* two loud sides clip at full scale, never wrap round */
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			pa[i] = i % 2 ? 30000 : -30000;
+			pb[i] = pa[i];
+		}
+		media_encode(c, a, pa, MEDIA_FRAME);
+		media_mix(c, m, a, a, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++)
+			TEST_ASSERT(i % 2 ? pm[i] > 30000 : pm[i] < -30000);
+	}
+
+	return 0;
+}
+
+
 TEST(media_wav_parse)
 {
 	uint8_t buf[1024];
