@@ -190,6 +190,13 @@ bool media_stream_playing(const struct media_stream *ms);
 int  media_bridge(struct media_stream *a, struct media_stream *b);
 void media_unbridge(struct media_stream *ms);
 
+/* out's peer hears what a's and b's peers send, mixed (media_mix): a
+ * third party listening to a bridged call, who nobody hears. One
+ * listener per stream (EBUSY); freeing any of the three ends it */
+int  media_listen(struct media_stream *out, struct media_stream *a,
+		  struct media_stream *b);
+void media_unlisten(struct media_stream *out);
+
 /* copy the decoded audio ms receives into channel ch of rec (NULL: stop) */
 void media_stream_record(struct media_stream *ms, struct media_rec *rec,
 			 unsigned ch);
