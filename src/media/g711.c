@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "media/media.h"
 
 enum {
@@ -189,5 +190,47 @@ void media_transcode(enum media_codec from, enum media_codec to,
 	else {
 		for (i = 0; i < n; i++)
 			buf[i] = media_ulaw_enc(alaw_tab[buf[i]]);
+	}
+}
+
+
+static int16_t dec(enum media_codec c, uint8_t v)
+{
+	return c == MEDIA_PCMA ? alaw_tab[v] : ulaw_tab[v];
+}
+
+
+static uint8_t enc(enum media_codec c, int16_t s)
+{
+	return c == MEDIA_PCMA ? media_alaw_enc(s) : media_ulaw_enc(s);
+}
+
+
+void media_mix(enum media_codec c, uint8_t *dst, const uint8_t *a,
+	       const uint8_t *b, size_t n)
+{
+	size_t i;
+	int s;
+
+	/* one side only: its bytes unchanged, no second rounding */
+	if (!a || !b) {
+		if (!a && !b) {
+			memset(dst, enc(c, 0), n);
+			return;
+		}
+		memmove(dst, a ? a : b, n);
+		return;
+	}
+
+	if (!tabs_ready)
+		tabs_init();
+
+	for (i = 0; i < n; i++) {
+		s = dec(c, a[i]) + dec(c, b[i]);
+		if (s > INT16_MAX)
+			s = INT16_MAX;
+		else if (s < INT16_MIN)
+			s = INT16_MIN;
+		dst[i] = enc(c, (int16_t)s);
 	}
 }

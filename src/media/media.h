@@ -65,6 +65,11 @@ void media_decode(enum media_codec c, int16_t *dst, const uint8_t *src,
 /* convert n G.711 bytes in place from one law to the other */
 void media_transcode(enum media_codec from, enum media_codec to,
 		     uint8_t *buf, size_t n);
+/* n samples of codec c, the sum of a and b with saturation (for a third
+ * party who hears both sides of a call); a side with no frame (NULL:
+ * silent, nothing came) counts as silence and the other passes as is */
+void media_mix(enum media_codec c, uint8_t *dst, const uint8_t *a,
+	       const uint8_t *b, size_t n);
 
 /* ---- prompts (wav.c) */
 
@@ -184,6 +189,13 @@ bool media_stream_playing(const struct media_stream *ms);
 /* relay a's received packets to b's peer and b's to a's */
 int  media_bridge(struct media_stream *a, struct media_stream *b);
 void media_unbridge(struct media_stream *ms);
+
+/* out's peer hears what a's and b's peers send, mixed (media_mix): a
+ * third party listening to a bridged call, who nobody hears. One
+ * listener per stream (EBUSY); freeing any of the three ends it */
+int  media_listen(struct media_stream *out, struct media_stream *a,
+		  struct media_stream *b);
+void media_unlisten(struct media_stream *out);
 
 /* copy the decoded audio ms receives into channel ch of rec (NULL: stop) */
 void media_stream_record(struct media_stream *ms, struct media_rec *rec,

@@ -100,6 +100,14 @@ struct media_stream {
 	struct media_rec *rec;
 	unsigned rec_ch;
 
+	/* listening (media_listen): a source feeds its tap, side tap_side;
+	 * a listener keeps each side's last frame, in its own codec */
+	struct media_stream *tap;
+	unsigned tap_side;
+	struct media_stream *heard[2];
+	uint8_t mix[2][MEDIA_FRAME];
+	bool mix_have[2];
+
 	/* telephone events seen (to report each once) */
 	bool dtmf_seen;
 	uint32_t dtmf_ts;
@@ -154,6 +162,9 @@ static void stream_destructor(void *arg)
 	struct media_stream *ms = arg;
 
 	media_unbridge(ms);
+	media_unlisten(ms);
+	if (ms->tap)
+		ms->tap->heard[ms->tap_side] = NULL;
 	list_unlink(&ms->ple);
 	clock_sync();
 	tmr_cancel(&ms->itmr);
@@ -238,6 +249,46 @@ static void send_frame(struct media_stream *ms, const int16_t *pcm)
 
 	ms->tx_marker = false;
 	++ms->st.tx_packets;
+}
+
+
+/*
+ * A listener's frame: what each side sent since the last one, mixed.
+ * No timer: a side's second frame sends the first, with whatever the
+ * other side sent meanwhile (nothing when it is silent, or when it
+ * stopped sending), so the listener is one frame behind.
+ */
+static void listen_flush(struct media_stream *out)
+{
+	uint8_t pkt[RTP_HEADER_SIZE + MEDIA_FRAME];
+
+	media_mix(out->codec, pkt + RTP_HEADER_SIZE,
+		  out->mix_have[0] ? out->mix[0] : NULL,
+		  out->mix_have[1] ? out->mix[1] : NULL, MEDIA_FRAME);
+	out->mix_have[0] = out->mix_have[1] = false;
+
+	if (can_send(out) && !rtp_out(out, pkt, sizeof(pkt),
+				      out->tx_marker, out->codec,
+				      out->tx_ts)) {
+		out->tx_marker = false;
+		++out->st.relayed;
+	}
+	out->tx_ts += MEDIA_FRAME;
+}
+
+
+/* frames of another length than 20 ms are not heard (every peer of
+ * ours, phones and rtpengine, sends 20 ms) */
+static void listen_put(struct media_stream *out, unsigned side,
+		       enum media_codec codec, const uint8_t *pl, size_t n)
+{
+	if (n != MEDIA_FRAME)
+		return;
+	if (out->mix_have[side])
+		listen_flush(out);
+	memcpy(out->mix[side], pl, n);
+	media_transcode(codec, out->codec, out->mix[side], n);
+	out->mix_have[side] = true;
 }
 
 
@@ -612,6 +663,9 @@ static int rtp_recv(struct media_stream *ms, const struct sa *src,
 			++ms->st.dtmf;
 	}
 
+	/* before the relay, which transcodes in place */
+	if (ms->tap && !telev)
+		listen_put(ms->tap, ms->tap_side, ms->codec, in.pl, in.len);
 	if (ms->peer)
 		relay(ms->peer, &in, telev, ms->codec);
 
@@ -952,6 +1006,47 @@ void media_unbridge(struct media_stream *ms)
 
 	ms->peer->peer = NULL;
 	ms->peer = NULL;
+}
+
+
+int media_listen(struct media_stream *out, struct media_stream *a,
+		 struct media_stream *b)
+{
+	struct media_stream *src[2] = {a, b};
+	unsigned i;
+
+	if (!out || !a || !b || a == b || out == a || out == b)
+		return EINVAL;
+	if (a->tap || b->tap || out->tap || a->heard[0] || b->heard[0])
+		return EBUSY;
+
+	media_unlisten(out);
+	media_unbridge(out);
+	media_stream_stop(out);
+	for (i = 0; i < 2; i++) {
+		out->heard[i] = src[i];
+		src[i]->tap = out;
+		src[i]->tap_side = i;
+	}
+	out->tx_marker = true;
+
+	return 0;
+}
+
+
+void media_unlisten(struct media_stream *out)
+{
+	unsigned i;
+
+	if (!out)
+		return;
+
+	for (i = 0; i < 2; i++) {
+		if (out->heard[i])
+			out->heard[i]->tap = NULL;
+		out->heard[i] = NULL;
+		out->mix_have[i] = false;
+	}
 }
 
 

@@ -134,6 +134,65 @@ static size_t make_wav(uint8_t *buf, uint16_t ch, uint32_t rate,
 }
 
 
+/* a listener hears both sides: 440 Hz + 880 Hz, each 20 ms frame */
+TEST(media_mix_sum_saturate_one_side)
+{
+	static const enum media_codec codecs[] = {MEDIA_PCMU, MEDIA_PCMA};
+	uint8_t a[MEDIA_FRAME], b[MEDIA_FRAME], m[MEDIA_FRAME];
+	int16_t pa[MEDIA_FRAME], pb[MEDIA_FRAME], pm[MEDIA_FRAME];
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(codecs); k++) {
+		enum media_codec c = codecs[k];
+
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			pa[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * i /
+						     MEDIA_SRATE));
+			pb[i] = (int16_t)(8000 * sin(2 * M_PI * 880 * i /
+						     MEDIA_SRATE));
+		}
+		media_encode(c, a, pa, MEDIA_FRAME);
+		media_encode(c, b, pb, MEDIA_FRAME);
+		media_decode(c, pa, a, MEDIA_FRAME);
+		media_decode(c, pb, b, MEDIA_FRAME);
+
+		/* the sum of what each side sent, within one step */
+		media_mix(c, m, a, b, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			int sum = pa[i] + pb[i];
+
+			TEST_ASSERT(abs(pm[i] - sum) <= abs(sum) / 16 + 16);
+		}
+
+		/* one side silent (no frame): the other's bytes as they
+		 * came; none: silence */
+		media_mix(c, m, a, NULL, MEDIA_FRAME);
+		TEST_ASSERT(!memcmp(m, a, sizeof(m)));
+		media_mix(c, m, NULL, b, MEDIA_FRAME);
+		TEST_ASSERT(!memcmp(m, b, sizeof(m)));
+		media_mix(c, m, NULL, NULL, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++)
+			TEST_ASSERT(abs(pm[i]) <= 8);
+
+		/* two loud sides clip at full scale, never wrap round */
+		for (i = 0; i < MEDIA_FRAME; i++) {
+			pa[i] = i % 2 ? 30000 : -30000;
+			pb[i] = pa[i];
+		}
+		media_encode(c, a, pa, MEDIA_FRAME);
+		media_mix(c, m, a, a, MEDIA_FRAME);
+		media_decode(c, pm, m, MEDIA_FRAME);
+		for (i = 0; i < MEDIA_FRAME; i++)
+			TEST_ASSERT(i % 2 ? pm[i] > 30000 : pm[i] < -30000);
+	}
+
+	return 0;
+}
+
+
 TEST(media_wav_parse)
 {
 	uint8_t buf[1024];
@@ -657,6 +716,102 @@ TEST(media_relay_transcode_telev_latch)
 	mem_deref(cust.us);
 	mem_deref(agent.us);
 	mem_deref(stray.us);
+
+	return 0;
+}
+
+
+/* a supervisor's stream hears the customer's 440 Hz and the agent's
+ * 880 Hz mixed; neither side hears the supervisor */
+TEST(media_listen_mixes_both_sides)
+{
+	struct media_stream *a = NULL, *b = NULL, *o = NULL;
+	struct peer cust, agent, sup;
+	struct media_conf mc;
+	struct sa laddr;
+	uint8_t pa[MEDIA_FRAME], pb[MEDIA_FRAME];
+	int16_t ca[MEDIA_FRAME], cb[MEDIA_FRAME];
+	unsigned i;
+	int err;
+
+	conf_init(&mc, &laddr);
+	err  = peer_open(&cust);
+	err |= peer_open(&agent);
+	err |= peer_open(&sup);
+	TEST_EQ_INT(err, 0);
+	err  = media_stream_alloc(&a, &mc, NULL, NULL);
+	err |= media_stream_alloc(&b, &mc, NULL, NULL);
+	err |= media_stream_alloc(&o, &mc, NULL, NULL);
+	TEST_EQ_INT(err, 0);
+	media_stream_set_remote(a, &cust.addr, MEDIA_PCMU, -1, true, true);
+	media_stream_set_remote(b, &agent.addr, MEDIA_PCMA, -1, true, true);
+	media_stream_set_remote(o, &sup.addr, MEDIA_PCMU, -1, true, true);
+	TEST_EQ_INT(media_bridge(a, b), 0);
+	TEST_EQ_INT(media_listen(o, a, b), 0);
+	TEST_EQ_INT(media_listen(o, a, b), EBUSY);
+
+	for (i = 0; i < MEDIA_FRAME; i++) {
+		ca[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * i /
+					     MEDIA_SRATE));
+		cb[i] = (int16_t)(8000 * sin(2 * M_PI * 880 * i /
+					     MEDIA_SRATE));
+	}
+	media_encode(MEDIA_PCMU, pa, ca, MEDIA_FRAME);
+	media_encode(MEDIA_PCMA, pb, cb, MEDIA_FRAME);
+
+	/* five frames each way: each frame's successor sends it mixed */
+	for (i = 0; i < 5; i++) {
+		err  = peer_send(&cust, media_stream_laddr(a), MEDIA_PCMU,
+				 (uint16_t)i, i * MEDIA_FRAME, pa, sizeof(pa),
+				 !i);
+		run_for(10);
+		err |= peer_send(&agent, media_stream_laddr(b), MEDIA_PCMA,
+				 (uint16_t)i, i * MEDIA_FRAME, pb, sizeof(pb),
+				 !i);
+		run_for(10);
+		TEST_EQ_INT(err, 0);
+	}
+	TEST_EQ_INT(sup.n, 4);
+	TEST_EQ_INT(sup.first.pt, MEDIA_PCMU);
+	TEST_ASSERT(sup.ts_ok);
+	TEST_EQ_INT(sup.markers, 1);
+	for (i = 0; i < MEDIA_FRAME; i++) {
+		int u = media_ulaw_dec(pa[i]), v = media_alaw_dec(pb[i]);
+		int got = media_ulaw_dec(sup.payload[i]);
+
+		/* the agent's side is transcoded, then the sum encoded:
+		 * two roundings of a step each */
+		TEST_ASSERT(abs(got - (u + v)) <= (abs(u) + abs(v)) / 8 + 32);
+	}
+	/* the relay is as it was, and nobody hears the supervisor */
+	TEST_EQ_INT(cust.n, 5);
+	TEST_EQ_INT(agent.n, 5);
+
+	/* the agent silent: the customer's frames as they came */
+	for (i = 5; i < 8; i++) {
+		err = peer_send(&cust, media_stream_laddr(a), MEDIA_PCMU,
+				(uint16_t)i, i * MEDIA_FRAME, pa, sizeof(pa),
+				false);
+		TEST_EQ_INT(err, 0);
+		run_for(10);
+	}
+	TEST_EQ_INT(sup.n, 7);
+	TEST_ASSERT(!memcmp(sup.payload, pa, sizeof(pa)));
+
+	/* the listener gone, the call goes on */
+	o = mem_deref(o);
+	err = peer_send(&agent, media_stream_laddr(b), MEDIA_PCMA, 9,
+			9 * MEDIA_FRAME, pb, sizeof(pb), false);
+	TEST_EQ_INT(err, 0);
+	run_for(20);
+	TEST_EQ_INT(cust.n, 6);
+	TEST_EQ_INT(sup.n, 7);
+
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(cust.us);
+	mem_deref(agent.us);
+	mem_deref(sup.us);
 
 	return 0;
 }
