@@ -14,7 +14,8 @@
  *
  * `beckon dialer` (app_dialer) runs the dialer alone: SIP, media and the
  * call-control listener, for a `beckon serve` elsewhere to drive with
- * `dialer = tcp://...`; no store, no HTTP.
+ * `dialer = tcp://...`; no store, no HTTP. SIGHUP there applies the log
+ * keys and names the others as needing a restart.
  */
 #include <errno.h>
 #include <signal.h>
@@ -642,7 +643,7 @@ void app_log_setup(const struct cfg *cfg)
 /* the keys of cfg that differ from the running ones: the live ones
  * copied into the running configuration (named, never their values:
  * some are secrets), the others named as needing a restart */
-static bool reload_apply_keys(const struct cfg *cfg)
+static bool reload_apply_keys(const struct cfg *cfg, bool dialer)
 {
 	const struct cfg_key *keys;
 	size_t i, n;
@@ -655,7 +656,7 @@ static bool reload_apply_keys(const struct cfg *cfg)
 
 		if (!strcmp(cfg_str(app.cfg, k), v))
 			continue;
-		if (!app_reload_live(k)) {
+		if (!app_reload_live(k, dialer)) {
 			log_warn("reload: %s changed: needs a restart (the "
 				 "running value is kept)", k);
 			continue;
@@ -668,7 +669,7 @@ static bool reload_apply_keys(const struct cfg *cfg)
 		hooks |= !strncmp(k, "webhook_", 8);
 	}
 
-	if (!app_sections_equal(app.cfg, cfg))
+	if (!dialer && !app_sections_equal(app.cfg, cfg))
 		log_warn("reload: the [business], [agent] or [rule] sections "
 			 "changed: they need a restart (the running ones are "
 			 "kept)");
@@ -704,7 +705,7 @@ static void reload_h(void *arg)
 		goto out;
 	}
 
-	if (reload_apply_keys(cfg)) {
+	if (reload_apply_keys(cfg, false)) {
 		mem_deref(app.webhooks);
 		app.webhooks = hooks;
 		hooks = NULL;
@@ -902,12 +903,10 @@ static void dialer_signal_handler(int sig)
 }
 
 
-int app_dialer(struct cfg *cfg)
+/* the checks of `beckon dialer`'s configuration, at start and on SIGHUP */
+static int dialer_cfg_check(const struct cfg *cfg)
 {
 	int err;
-
-	memset(&app, 0, sizeof(app));
-	app.cfg = cfg;
 
 	/* a dialer nobody can drive is a mistake, not a default */
 	if (!*cfg_str(cfg, "control_listen") ||
@@ -920,6 +919,51 @@ int app_dialer(struct cfg *cfg)
 	err = rtpengine_check(cfg);
 	if (!err)
 		err = app_trunk_check(cfg);
+
+	return err;
+}
+
+
+/* SIGHUP in the dialer: the log keys applied, the others named as
+ * needing a restart (its SIP, media and control sockets are open); the
+ * calls go on; a bad file changes nothing */
+static void dialer_reload_h(void *arg)
+{
+	struct cfg *cfg = NULL;
+	int err;
+
+	(void)arg;
+	if (app.stopping)
+		return;
+	log_info("SIGHUP: reading the configuration again");
+
+	err = app.loadh(&cfg);
+	if (!err)
+		err = dialer_cfg_check(cfg);
+	if (err) {
+		log_error("reload: the configuration was refused (%s): "
+			  "nothing changed, the running one is kept",
+			  strerror(err));
+		app_log_setup(app.cfg);
+		goto out;
+	}
+
+	(void)reload_apply_keys(cfg, true);
+	log_info("reload: done");
+
+ out:
+	mem_deref(cfg);
+}
+
+
+int app_dialer(struct cfg *cfg, app_load_h *loadh)
+{
+	int err;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+
+	err = dialer_cfg_check(cfg);
 	if (err)
 		return err;
 
@@ -945,6 +989,14 @@ int app_dialer(struct cfg *cfg)
 		goto out;
 	}
 
+	app.loadh = loadh;
+	if (loadh)
+		err = app_reload_alloc(&app.reload, dialer_reload_h, NULL);
+	if (err) {
+		log_error("SIGHUP: %s", strerror(err));
+		goto out;
+	}
+
 	log_info("ready");
 
 	err = re_main(dialer_signal_handler);
@@ -953,6 +1005,7 @@ int app_dialer(struct cfg *cfg)
 
  out:
 	tmr_cancel(&app.drain);
+	app.reload = mem_deref(app.reload);
 	app.dialer = mem_deref(app.dialer);
 
 	wake_close();

@@ -98,8 +98,9 @@ bool app_trunk_configured(const struct cfg *cfg);
 struct app_reload;
 typedef void (app_reload_h)(void *arg);
 int  app_reload_alloc(struct app_reload **rp, app_reload_h *h, void *arg);
-/* whether a key is applied on SIGHUP (the others need a restart) */
-bool app_reload_live(const char *key);
+/* whether a key is applied on SIGHUP (the others need a restart), in
+ * serve or in `beckon dialer` */
+bool app_reload_live(const char *key, bool dialer);
 /* whether two configurations have the same sections (businesses, agents,
  * rules), in the same order */
 bool app_sections_equal(const struct cfg *a, const struct cfg *b);

@@ -18,13 +18,18 @@
 #include "cfg/cfg.h"
 #include "app/app_int.h"
 
-/* the keys applied on SIGHUP: the logs, and the webhook sender (made
- * anew; a delivery in flight then is sent again, with the same id) */
-static const char *const live_keys[] = {
-	"log_level", "log_format", "log_timestamps",
-	"webhook_allow_private", "webhook_ca_file", "webhook_concurrency",
-	"webhook_timeout", "webhook_retry_min", "webhook_retry_hours",
-	"webhook_fail_max",
+/* the keys applied on SIGHUP: the logs (both processes), and serve's
+ * webhook sender (made anew; a delivery in flight then is sent again,
+ * with the same id) */
+static const struct {
+	const char *name;
+	bool dialer;              /* live in `beckon dialer` too */
+} live_keys[] = {
+	{"log_level", true}, {"log_format", true}, {"log_timestamps", true},
+	{"webhook_allow_private", false}, {"webhook_ca_file", false},
+	{"webhook_concurrency", false}, {"webhook_timeout", false},
+	{"webhook_retry_min", false}, {"webhook_retry_hours", false},
+	{"webhook_fail_max", false},
 };
 
 static int hup_pipe[2] = {-1, -1};
@@ -35,13 +40,13 @@ struct app_reload {
 };
 
 
-bool app_reload_live(const char *key)
+bool app_reload_live(const char *key, bool dialer)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(live_keys); i++) {
-		if (!strcmp(live_keys[i], key))
-			return true;
+		if (!strcmp(live_keys[i].name, key))
+			return !dialer || live_keys[i].dialer;
 	}
 
 	return false;

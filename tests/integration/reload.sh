@@ -5,9 +5,12 @@
 # admin API then takes a loopback endpoint and the sender delivers to
 # it; log_level), the others are named as needing a restart, values
 # never logged; changed sections are named; a bad file is refused and
-# the running configuration kept.
+# the running configuration kept. `beckon dialer` too: SIGHUP applies
+# its log keys and names the others, a call-control connection open
+# across it still answers, a bad file changes nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/webhook.sh"
+. "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
 SECRET=whsec-test-0123456789
 J='Content-Type: application/json'
@@ -15,18 +18,24 @@ A='Authorization: Bearer demo'
 W=/v1/admin/businesses/demo/webhooks
 CONF="$T/beckon.conf"
 
-# hup N: SIGHUP, then wait for the Nth "reload: done" or "refused"
-hup() {
-	kill -HUP "$PID"
+# hup_wait PID LOG N: SIGHUP to PID, then wait for the Nth "reload:
+# done" or "refused" in LOG; PID must live on
+hup_wait() {
+	kill -HUP "$1"
 	i=0
 	until [ "$(grep -c 'reload: \(done\|the configuration was refused\)' \
-	    "$T/hup.log")" -ge "$1" ]; do
+	    "$2")" -ge "$3" ]; do
 		i=$((i + 1))
-		[ $i -le 200 ] || fail "no reload $1 in the log"
-		kill -0 "$PID" 2>/dev/null || fail "beckon died of SIGHUP"
+		[ $i -le 200 ] || fail "no reload $3 in $2"
+		kill -0 "$1" 2>/dev/null || fail "$1 died of SIGHUP"
 		sleep 0.05
 	done
-	kill -0 "$PID" 2>/dev/null || fail "beckon died of SIGHUP"
+	kill -0 "$1" 2>/dev/null || fail "$1 died of SIGHUP"
+}
+
+# hup N: the same for the server, which still answers
+hup() {
+	hup_wait "$PID" "$T/hup.log" "$1"
 	curl -sf -o /dev/null "$URL/healthz" || fail "not answering"
 }
 
@@ -107,3 +116,78 @@ until [ "$(grep -c "webhook: debug:" "$T/hup.log")" -gt "$N" ]; do
 done
 ok "a bad file: refused, still running with the configuration it had"
 stop_beckon
+
+# ---- beckon dialer
+DSIP=$(free_port)
+DCTL=$(free_port)
+DSECRET="reload-secret-$$-x7"
+DCONF="$T/dialer.conf"
+cat >"$DCONF" <<CNF
+log_level info
+control_listen 127.0.0.1:$DCTL
+control_secret $DSECRET
+CNF
+"$BECKON" dialer -f "$DCONF" --sip_listen "127.0.0.1:$DSIP" \
+	--rtp_ports 30000-39999 --prompt_dir "$BECKON_SRC/share/prompts" \
+	--trunk_uri "sip:\${e164}@127.0.0.1:$(free_port);user=phone" \
+	>>"$T/dialer.log" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+wait_tcp "$DCTL"
+
+# one call-control connection, open across two SIGHUPs (the same file,
+# then a changed one), asking for the status after each
+cat >"$DCONF.2" <<CNF
+log_level debug
+control_listen 127.0.0.1:$DCTL
+control_secret $DSECRET
+sip_user_agent Acme PBX 2
+CNF
+W="i=0; until [ \$(grep -c 'reload: done' $T/dialer.log) -ge N ]; do"
+W="$W i=\$((i+1)); [ \$i -le 200 ] || exit 1; sleep 0.05; done"
+cat >"$T/ctl.txt" <<CTL
+expect ok cmd=auth
+send {"cmd":"status"}
+expect status count=0
+shell kill -HUP $DPID
+shell $(echo "$W" | sed 's/ N / 1 /')
+send {"cmd":"status"}
+expect status count=0
+shell cp $DCONF.2 $DCONF && kill -HUP $DPID
+shell $(echo "$W" | sed 's/ N / 2 /')
+send {"cmd":"status"}
+expect status count=0
+CTL
+python3 "$BECKON_SRC/tests/sipp/lib/ctl.py" "127.0.0.1:$DCTL" "$DSECRET" \
+	"$T/ctl.txt" >"$T/ctl.out" 2>&1 || fail "call control across SIGHUP"
+kill -0 "$DPID" 2>/dev/null || fail "the dialer died of SIGHUP"
+grep -q "app: info: SIGHUP: reading the configuration again" "$T/dialer.log" ||
+	fail "the dialer's reload is not logged"
+grep -q "reload: log_level changed: applied" "$T/dialer.log" ||
+	fail "log_level not applied in the dialer"
+grep -q "reload: sip_user_agent changed: needs a restart" \
+	"$T/dialer.log" || fail "sip_user_agent not named"
+grep -q "$DSECRET" "$T/dialer.log" && fail "the secret in the log"
+ok "beckon dialer: SIGHUP logged, log_level applied, the rest named," \
+	"call control answers across it"
+
+printf 'log_level info\nno_such_key 1\n' >"$DCONF"
+hup_wait "$DPID" "$T/dialer.log" 3
+grep -q "reload: the configuration was refused" "$T/dialer.log" ||
+	fail "the dialer took a bad file"
+cat >"$T/ctl2.txt" <<CTL
+expect ok cmd=auth
+send {"cmd":"status"}
+expect status count=0
+CTL
+python3 "$BECKON_SRC/tests/sipp/lib/ctl.py" "127.0.0.1:$DCTL" "$DSECRET" \
+	"$T/ctl2.txt" >"$T/ctl2.out" 2>&1 || fail "no call control after"
+ok "beckon dialer: a bad file refused, still answering"
+
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+[ "$rc" = 0 ] || fail "the dialer exited with $rc"
+grep -q "Sanitizer\|runtime error" "$T/dialer.log" &&
+	fail "sanitizer report in the dialer's log"
+ok "beckon dialer: exits 0 after the reloads"
