@@ -3,7 +3,8 @@
  * byte to a pipe (all a handler may safely do); the loop reads it and
  * calls the app's reload handler, which re-reads the file, checks it,
  * and applies the keys that can change while running (app_reload_live);
- * the others are reported as needing a restart. Without this, SIGHUP's
+ * the others are reported as needing a restart; serve also applies the
+ * sections that are new or changed (app.c). Without this, SIGHUP's
  * default action would end the process.
  */
 #define _GNU_SOURCE 1   /* pipe2 */
@@ -70,19 +71,28 @@ static bool section_equal(const struct cfg_section *a,
 }
 
 
-bool app_sections_equal(const struct cfg *a, const struct cfg *b)
+const struct cfg_section *app_section_find(const struct cfg *cfg,
+					   const char *kind, const char *id)
 {
-	size_t i, n = cfg_section_count(a);
+	size_t i;
 
-	if (n != cfg_section_count(b))
-		return false;
-	for (i = 0; i < n; i++) {
-		if (!section_equal(cfg_section_get(a, i),
-				   cfg_section_get(b, i)))
-			return false;
+	for (i = 0; i < cfg_section_count(cfg); i++) {
+		const struct cfg_section *sec = cfg_section_get(cfg, i);
+
+		if (!strcmp(sec->kind, kind) && !strcmp(sec->id, id))
+			return sec;
 	}
 
-	return true;
+	return NULL;
+}
+
+
+bool app_section_same(const struct cfg *cfg, const struct cfg_section *sec)
+{
+	const struct cfg_section *s = app_section_find(cfg, sec->kind,
+						       sec->id);
+
+	return s && section_equal(s, sec);
 }
 
 

@@ -4,10 +4,14 @@
 # that can change while running are applied (webhook_allow_private: the
 # admin API then takes a loopback endpoint and the sender delivers to
 # it; log_level), the others are named as needing a restart, values
-# never logged; changed sections are named; a bad file is refused and
-# the running configuration kept. `beckon dialer` too: SIGHUP applies
-# its log keys and names the others, a call-control connection open
-# across it still answers, a bad file changes nothing.
+# never logged; a bad file is refused and the running configuration
+# kept. The [business], [agent] and [rule] sections: a new or changed one
+# goes to the store, the API and the ACD (a business renamed keeps what
+# the admin API set in its other fields, a new one takes requests, a new
+# agent logs in and goes available), a bad one refuses the whole file,
+# one gone from the file is kept and named. `beckon dialer` too: SIGHUP
+# applies its log keys and names the others, a call-control connection
+# open across it still answers, a bad file changes nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/webhook.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
@@ -33,6 +37,17 @@ hup_wait() {
 	kill -0 "$1" 2>/dev/null || fail "$1 died of SIGHUP"
 }
 
+# wait_log TEXT: until the server's log has TEXT (a section is applied
+# once the store has it, after "reload: done")
+wait_log() {
+	i=0
+	until grep -q "$1" "$T/hup.log"; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "not in the log: $1"
+		sleep 0.05
+	done
+}
+
 # hup N: the same for the server, which still answers
 hup() {
 	hup_wait "$PID" "$T/hup.log" "$1"
@@ -42,6 +57,9 @@ hup() {
 cat >"$CONF" <<CNF
 log_level info
 metrics_token metrics-secret-one
+[business acme]
+name Acme Bikes
+timezone America/Chicago
 CNF
 start_beckon hup --demo -f "$CONF" --webhook_retry_min 1
 
@@ -62,8 +80,12 @@ log_level debug
 metrics_token metrics-secret-two
 webhook_allow_private yes
 reoffer_after 30
+[business acme]
+name Acme Bikes
+timezone America/Chicago
 [agent carol]
 businesses demo
+password carol-secret-1
 CNF
 hup 2
 grep -q "reload: webhook_allow_private changed: applied" "$T/hup.log" ||
@@ -74,8 +96,9 @@ grep -q "reload: metrics_token changed: needs a restart" "$T/hup.log" ||
 	fail "metrics_token not named"
 grep -q "reload: reoffer_after changed: needs a restart" "$T/hup.log" ||
 	fail "reoffer_after not named"
-grep -q "reload: the \[business\], \[agent\] or \[rule\] sections changed" \
-	"$T/hup.log" || fail "sections not named"
+wait_log "reload: agent carol applied"
+grep -q "reload: business acme" "$T/hup.log" &&
+	fail "an unchanged section applied"
 grep -q "metrics-secret" "$T/hup.log" && fail "a token in the log"
 ok "changed keys named: live ones applied, the others need a restart"
 
@@ -115,6 +138,86 @@ until [ "$(grep -c "webhook: debug:" "$T/hup.log")" -gt "$N" ]; do
 	sleep 0.05
 done
 ok "a bad file: refused, still running with the configuration it had"
+
+# ---- sections: a changed business, a new business and agent applied
+# live, through the store, the API's view and the ACD
+req PUT /v1/admin/businesses/acme -H "$A" -H "$J" --data '{"max_hold":600}'
+expect_status 200 "acme's max_hold set through the admin API"
+post_json '{"business":"bravo","phone":"+14155550182"}'
+[ "$STATUS" -ge 400 ] || fail "bravo takes requests before it exists"
+cat >"$CONF" <<CNF
+log_level debug
+metrics_token metrics-secret-two
+webhook_allow_private yes
+reoffer_after 30
+[business acme]
+name Acme Two
+timezone America/Chicago
+[business bravo]
+name Bravo
+[agent carol]
+businesses demo
+password carol-secret-1
+[agent dave]
+name Dave Dunn
+password dave-secret-42
+endpoint +14155550199
+businesses acme
+CNF
+hup 4
+wait_log "reload: agent dave applied"
+grep -q "reload: agent carol applied" "$T/hup.log" ||
+	fail "carol applied again"
+req GET /v1/admin/businesses/acme -H "$A"
+expect_jv .name "Acme Two"
+expect_jv .max_hold 600
+ok "a changed [business]: its keys over the stored record, the" \
+	"admin API's other changes kept"
+
+post_json '{"business":"bravo","phone":"+14155550182"}'
+expect_status 202 "a new [business] takes requests"
+req GET /v1/admin/agents/dave -H "$A"
+expect_status 200
+expect_jv .name "Dave Dunn"
+req POST /agent/api/login -H "$J" \
+	--data '{"login":"dave","password":"dave-secret-42"}'
+expect_status 200 "the new agent logs in"
+req POST /v1/admin/agents/dave/state -H "$A" -H "$J" \
+	--data '{"state":"available"}'
+expect_status 200 "the ACD knows the new agent"
+req GET /v1/admin/agents/dave -H "$A"
+expect_jv .state available
+ok "a new [agent]: stored, logs in, the ACD sets them available"
+
+# a bad section refuses the whole file: nothing of it is applied
+sed -e 's/^name Acme Two/name Acme Three/' \
+	-e 's|^timezone America/Chicago|timezone Mars/Olympus|' \
+	"$CONF" >"$CONF.bad"
+printf '[agent erin]\nbusinesses acme\n' >>"$CONF.bad"
+cp "$CONF.bad" "$CONF"
+hup 5
+grep -q "reload: the configuration was refused" "$T/hup.log" ||
+	fail "a bad timezone taken"
+req GET /v1/admin/businesses/acme -H "$A"
+expect_jv .name "Acme Two"
+req GET /v1/admin/agents/erin -H "$A"
+expect_status 404 "nothing of a refused file applied"
+ok "a bad [business] refuses the file: no section of it applied"
+
+# a section gone from the file: kept, and said so (dave is available)
+sed -e '/^\[agent dave\]/,$d' "$CONF.bad" |
+	sed -e 's|^timezone Mars/Olympus|timezone America/Chicago|' \
+	    -e 's/^name Acme Three/name Acme Two/' >"$CONF"
+hup 6
+grep -q "reload: agent dave is no longer in the file: it is kept" \
+	"$T/hup.log" || fail "the removal not logged"
+grep -q "reload: agent erin" "$T/hup.log" && fail "erin applied"
+[ "$(grep -c "reload: business acme applied" "$T/hup.log")" = 1 ] ||
+	fail "an unchanged section applied again"
+req GET /v1/admin/agents/dave -H "$A"
+expect_status 200
+expect_jv .state available
+ok "a section gone from the file: the agent kept, as they were"
 stop_beckon
 
 # ---- beckon dialer
