@@ -14,6 +14,8 @@
 #   make bench-webrtc     WebRTC-to-RTP calls through rtpengine: set-up
 #                         time, CPU per packet next to the plain relay
 #   make bench-startup    start-up time per open callback, 10k and 100k
+#   make bench-report     a report over 50k-500k callbacks next to the
+#                         sqlite3 CLI on the same query; loop held
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
 #                         FUZZ_JOBS at a time); fails on a crash, leak, UB
@@ -40,7 +42,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps build run test install bench-intake bench-acd bench-calls \
-	bench-media bench-webrtc bench-startup fuzz clean
+	bench-media bench-webrtc bench-startup bench-report fuzz clean
 
 all: build
 
@@ -80,6 +82,9 @@ bench-webrtc: build
 
 bench-startup: build
 	@sh bench/startup/run.sh $(BUILD_DIR)/beckon
+
+bench-report: build
+	@sh bench/report/run.sh $(BUILD_DIR)/beckon
 
 # its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
 fuzz:
