@@ -59,11 +59,8 @@ HOLD=${BENCH_HOLD:-1000}
 ATP=${BENCH_AGENT_TRANSPORT:-udp}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
-LOAD="$SRC/tests/sipp/lib/load.py"
 T=$(mktemp -d /tmp/beckon-bench-calls.XXXXXX)
 PIDS=""
-SECRET=bench-secret
-HZ=$(getconf CLK_TCK)
 
 cleanup() {
 	for p in $PIDS; do
@@ -78,45 +75,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-	i=0
-	until ss -Hln "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -lt 500 ] || { echo "nothing listens on $1" >&2; exit 1; }
-		sleep 0.02
-	done
-}
-
-# cpu PID: user + system clock ticks so far
-cpu() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null
-}
+. "$SRC/bench/lib.sh"
 
 sox -n -r 8000 -c 1 -e u-law -t wav "$T/tone.wav" synth 5 sine 440 \
 	vol 0.5
 sed "s#@TONE@#$T/tone.wav#" "$HERE/agent.xml" >"$T/agent.xml"
 sed "s#@HOLD@#$HOLD#" "$HERE/uac.xml" >"$T/uac.xml"
 
-# sipp_uas NAME XML PORT CALLS [args]: an answering sipp on core 1
-sipp_uas() {
-	su_name=$1
-	su_xml=$2
-	su_port=$3
-	su_calls=$4
-	shift 4
-	taskset -c 1 sipp -sf "$su_xml" -i 127.0.0.1 -p "$su_port" \
-		-mi 127.0.0.1 -mp "$(free_port)" -nostdin -m "$su_calls" \
-		-timeout 120s -max_recv_loops 10000 \
-		-trace_err -error_file "$T/$su_name.err" \
-		"$@" >"$T/$su_name.out" 2>&1 &
-	SIPP_PID=$!
-	PIDS="$PIDS $SIPP_PID"
-	wait_port "$su_port"
+# uas NAME XML PORT CALLS [args]: an answering sipp (bench/lib.sh's)
+# that keeps its errors in $T/NAME.err
+uas() {
+	sipp_uas "$@" -trace_err -error_file "$T/$1.err"
 }
 
 # run_beckon RATE: prints "ok failed p50 p99 cpu_ms_per_call core1_%"
@@ -140,13 +109,13 @@ run_beckon() {
 	PIDS="$PIDS $bpid"
 	wait_port "$ctl"
 
-	sipp_uas cust$rate "$HERE/customer.xml" "$trunk" "$n" -rtp_echo
+	uas cust$rate "$HERE/customer.xml" "$trunk" "$n" -rtp_echo
 	cpid=$SIPP_PID
 	if [ "$ATP" = tcp ]; then
-		sipp_uas agent$rate "$T/agent.xml" "$agent" "$n" -t t1
+		uas agent$rate "$T/agent.xml" "$agent" "$n" -t t1
 		auri="sip:agent@127.0.0.1:$agent;transport=tcp"
 	else
-		sipp_uas agent$rate "$T/agent.xml" "$agent" "$n"
+		uas agent$rate "$T/agent.xml" "$agent" "$n"
 		auri="sip:agent@127.0.0.1:$agent"
 	fi
 	apid=$SIPP_PID
@@ -183,7 +152,7 @@ run_ref() {
 	rate=$1
 	n=$((rate * SECS * 2))
 	uas=$(free_port)
-	sipp_uas ref$rate "$HERE/customer.xml" "$uas" "$n"
+	uas ref$rate "$HERE/customer.xml" "$uas" "$n"
 	upid=$SIPP_PID
 	taskset -c 0 sipp -sf "$T/uac.xml" "127.0.0.1:$uas" -i 127.0.0.1 \
 		-p "$(free_port)" -mi 127.0.0.1 -mp "$(free_port)" -nostdin \

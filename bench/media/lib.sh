@@ -6,41 +6,20 @@
 #                  legs), rtpbench gen on both RTP ports of each
 #   run_bare N     the same streams through rtpbench's bare relay
 #   figures        rtpbench gen's line -> "sent/s loss_% us_per_packet..."
-# and the helpers free_port, wait_port, sipp_uas, calls_bridged.
+# and the helper calls_bridged, with bench/lib.sh's (free_port,
+# wait_port, sipp_uas...).
 
-LOAD="$SRC/tests/sipp/lib/load.py"
-SECRET=bench-secret
-HZ=$(getconf CLK_TCK)
+. "$SRC/bench/lib.sh"
 
 cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$T/rtpbench" \
 	"$SRC/bench/media/rtpbench.c"
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-	i=0
-	until ss -Hln "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -lt 500 ] || { echo "nothing listens on $1" >&2; exit 1; }
-		sleep 0.02
-	done
-}
-
-# sipp_uas SCENARIO PORT CALLS [SIPP_ARGS...]: tests/sipp/hygiene's
-# customer or agent answering CALLS calls on core 1
-sipp_uas() {
-	sc=$1 port=$2 calls=$3
-	shift 3
-	taskset -c 1 sipp -sf "$SRC/tests/sipp/hygiene/$sc.xml" -i 127.0.0.1 \
-		-p "$port" -mi 127.0.0.1 -mp "$(free_port)" -nostdin \
-		-m "$calls" -timeout 300s -max_recv_loops 10000 "$@" \
-		>"$T/$sc.out" 2>&1 &
-	PIDS="$PIDS $!"
-	SIPP_PID=$!
-	wait_port "$port"
+# hygiene_uas customer|agent PORT CALLS [SIPP_ARGS...]: tests/sipp/hygiene's
+# customer or agent answering CALLS calls
+hygiene_uas() {
+	hu_sc=$1
+	shift
+	sipp_uas "$hu_sc" "$SRC/tests/sipp/hygiene/$hu_sc.xml" "$@"
 }
 
 # calls_bridged PORT N: until N calls are bridged (bounded)
@@ -94,8 +73,8 @@ run_beckon() {
 	bpid=$!
 	PIDS="$PIDS $bpid"
 	wait_port "$ctl"
-	sipp_uas customer "$trunk" "$n"
-	sipp_uas agent "$agent" "$n"
+	hygiene_uas customer "$trunk" "$n"
+	hygiene_uas agent "$agent" "$n"
 
 	# the calls stay up until the measurement is over
 	hold=$(( (n / 200 + WARM + SECS + 15) * 1000 ))

@@ -35,6 +35,10 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "tests", "sipp", "lib"))
+from load import parse_args, pct  # noqa: E402  (the call driver's)
+
 PTIME = 0.02
 
 # the flags of the browser rtpengine: plain towards the generator (offer),
@@ -139,17 +143,8 @@ class Ng:
 
 
 def main():
-    args = sys.argv[1:]
     opts = {"--rate": "20", "--timeout": "120"}
-    pos = []
-    while args:
-        a = args.pop(0)
-        if a in opts:
-            opts[a] = args.pop(0)
-        else:
-            pos.append(a)
-    if len(pos) != 7:
-        sys.exit(__doc__)
+    pos = parse_args(sys.argv[1:], opts, 7, __doc__)
     ch, cp = pos[0].rsplit(":", 1)
     nh, np = pos[2].rsplit(":", 1)
     secret, rtp_port, total, agent, out = \
@@ -257,12 +252,6 @@ def main():
     rtp.close()
 
     setup = sorted(c["media"] for c in calls.values() if "media" in c)
-
-    def pct(p):
-        if not setup:
-            return None
-        return round(setup[min(len(setup) - 1, int(p * len(setup)))], 1)
-
     good = sum(1 for c in calls.values()
                if c.get("media") and c.get("bridged") and
                not c.get("failed"))
@@ -270,8 +259,9 @@ def main():
         json.dump({"calls": total, "with_media": len(setup),
                    "bridged": sum(1 for c in calls.values()
                                   if c.get("bridged")),
-                   "setup_p50_ms": pct(0.5), "setup_p99_ms": pct(0.99),
-                   "setup_max_ms": round(setup[-1], 1) if setup else None,
+                   "setup_p50_ms": pct(setup, 0.5),
+                   "setup_p99_ms": pct(setup, 0.99),
+                   "setup_max_ms": pct(setup, 1),
                    "seconds": round(time.monotonic() - t0, 2),
                    "failures": failures}, f)
     with open(out + "/ports.tmp", "w") as f:

@@ -114,7 +114,8 @@ run_webrtc() {
 	bpid=$!
 	PIDS="$PIDS $bpid"
 	wait_port "$ctl"
-	sipp_uas agent "$agent" "$n" -trace_msg -message_file "$T/agent$n.msg"
+	hygiene_uas agent "$agent" "$n" -trace_msg \
+		-message_file "$T/agent$n.msg"
 
 	gport=$(free_port)
 	mkdir -p "$T/w$n"

@@ -101,15 +101,10 @@ static void reply_record(struct httpd_req *req, uint16_t status,
 			 const struct store_table *t, const void *obj)
 {
 	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
 
-	if (!mb || record_json(mb, t, obj) || mbuf_write_str(mb, "\n")) {
-		api_reply_errno(req, ENOMEM, NULL);
-		goto out;
-	}
-
-	api_reply_json(req, status, NULL, (const char *)mb->buf, mb->end);
-
- out:
+	err = !mb || record_json(mb, t, obj) || mbuf_write_str(mb, "\n");
+	api_reply_mb(req, status, NULL, mb, err);
 	mem_deref(mb);
 }
 
@@ -469,11 +464,7 @@ static void list_h(int err, void *const *v, size_t n, void *arg)
 	}
 	err |= mbuf_write_str(mb, "]}\n");
 
-	if (err)
-		api_reply_errno(op->req, ENOMEM, NULL);
-	else
-		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
-			       mb->end);
+	api_reply_mb(op->req, 200, NULL, mb, err);
 
  out:
 	mem_deref(mb);
@@ -669,11 +660,7 @@ static void queue_h(int err, void *const *v, size_t n, void *arg)
 	}
 	err |= mbuf_write_str(mb, "]}\n");
 
-	if (err)
-		api_reply_errno(op->req, ENOMEM, NULL);
-	else
-		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
-			       mb->end);
+	api_reply_mb(op->req, 200, NULL, mb, err);
 
  out:
 	mem_deref(mb);

@@ -105,13 +105,6 @@ struct job {
 
 /* ---- replies ---- */
 
-static int reply_obj(struct httpd_req *req, uint16_t status,
-		     const char *hdrs, struct mbuf *mb)
-{
-	return api_reply_json(req, status, hdrs, (const char *)mb->buf,
-			      mb->end);
-}
-
 
 /* ---- sessions ---- */
 
@@ -347,7 +340,7 @@ static void job_done(int id, void *data, void *arg)
 		    cookie_name, tok,
 		    httpd_req_secure(j->req) ? " Secure;" : "",
 		    SESSION_MS / 1000);
-	reply_obj(j->req, 200, hdrs, mb);
+	api_reply_mb(j->req, 200, hdrs, mb, 0);
 	sodium_memzero(tok, sizeof(tok));
 
  out:
@@ -619,10 +612,8 @@ static void me_found(int err, const void *obj, void *arg)
 	}
 
 	mb = mbuf_alloc(512);
-	if (!mb || me_json(mb, op->aa, s, obj))
-		api_reply_errno(op->req, ENOMEM, NULL);
-	else
-		reply_obj(op->req, 200, NULL, mb);
+	err = !mb || me_json(mb, op->aa, s, obj);
+	api_reply_mb(op->req, 200, NULL, mb, err);
 
  out:
 	mem_deref(mb);
@@ -834,10 +825,7 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 	}
 	err |= mbuf_write_str(p->mb, "]}\n");
 
-	if (err)
-		api_reply_errno(p->req, ENOMEM, NULL);
-	else
-		reply_obj(p->req, 200, NULL, p->mb);
+	api_reply_mb(p->req, 200, NULL, p->mb, err);
 
  out:
 	mem_deref(p);
@@ -1369,7 +1357,7 @@ static void sup_webhooks_h(int err, void *const *v, size_t n, void *arg)
 	if (p->err)
 		api_reply_errno(p->req, p->err, NULL);
 	else
-		reply_obj(p->req, 200, NULL, p->mb);
+		api_reply_mb(p->req, 200, NULL, p->mb, 0);
 
 	mem_deref(p);
 }

@@ -46,6 +46,17 @@ int api_reply_json(struct httpd_req *req, uint16_t status,
 }
 
 
+int api_reply_mb(struct httpd_req *req, uint16_t status, const char *hdrs,
+		 const struct mbuf *mb, int err)
+{
+	if (err || !mb)
+		return api_reply_errno(req, ENOMEM, hdrs);
+
+	return api_reply_json(req, status, hdrs, (const char *)mb->buf,
+			      mb->end);
+}
+
+
 int api_reply_error(struct httpd_req *req, uint16_t status,
 		    const char *hdrs, const char *code, const char *field,
 		    const char *message)

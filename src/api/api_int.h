@@ -89,6 +89,12 @@ int api_reply_error(struct httpd_req *req, uint16_t status,
 		    const char *hdrs, const char *code, const char *field,
 		    const char *message);
 int api_reply_errno(struct httpd_req *req, int err, const char *hdrs);
+/*
+ * A body built in mb: the JSON, or "unavailable" (ENOMEM) when building
+ * it failed (err, which may be several errors or-ed, or no mb).
+ */
+int api_reply_mb(struct httpd_req *req, uint16_t status, const char *hdrs,
+		 const struct mbuf *mb, int err);
 
 /*
  * CORS: the headers for an answer to a request from this origin, or ""

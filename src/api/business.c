@@ -218,11 +218,7 @@ static void settings(struct api *api, struct httpd_req *req,
 	err |= opt_str(mb, b->widget_language);
 	err |= mbuf_write_str(mb, "}}\n");
 
-	if (err)
-		api_reply_errno(req, ENOMEM, cors);
-	else
-		api_reply_json(req, 200, cors, (const char *)mb->buf,
-			       mb->end);
+	api_reply_mb(req, 200, cors, mb, err);
 
 	mem_deref(mb);
 }
@@ -271,11 +267,7 @@ static void slots(struct api *api, struct httpd_req *req,
 	}
 	err |= mbuf_write_str(mb, "]}\n");
 
-	if (err)
-		api_reply_errno(req, ENOMEM, cors);
-	else
-		api_reply_json(req, 200, cors, (const char *)mb->buf,
-			       mb->end);
+	api_reply_mb(req, 200, cors, mb, err);
 
 	mem_deref(mb);
 }

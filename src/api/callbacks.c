@@ -800,6 +800,7 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 {
 	struct mbuf *mb = mbuf_alloc(512);
 	int64_t pos = cb->position;
+	int err;
 
 	/*
 	 * A joined request's place comes with its view (the store counts
@@ -812,17 +813,10 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 			pos = 0;
 	}
 
-	if (!mb || callback_json(mb, cb, pos, pos > 0 ?
-				 acd_eta_s(lk->api->acd, cb->business, pos) :
-				 -1)) {
-		api_reply_errno(lk->req, ENOMEM, cors);
-		goto out;
-	}
-
-	api_reply_json(lk->req, status, cors, (const char *)mb->buf,
-		       mb->end);
-
- out:
+	err = !mb || callback_json(mb, cb, pos, pos > 0 ?
+				   acd_eta_s(lk->api->acd, cb->business, pos)
+				   : -1);
+	api_reply_mb(lk->req, status, cors, mb, err);
 	mem_deref(mb);
 }
 

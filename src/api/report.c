@@ -205,8 +205,7 @@ static void rows_h(int err, void *const *v, size_t n, void *arg)
 			       mb->end);
 	}
 	else {
-		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
-			       mb->end);
+		api_reply_mb(op->req, 200, NULL, mb, 0);
 	}
 
  out:
@@ -279,7 +278,7 @@ static void found_h(int err, void *const *v, size_t n, void *arg)
 	if (err)
 		goto fail;
 
-	api_reply_json(op->req, 200, NULL, (const char *)mb->buf, mb->end);
+	api_reply_mb(op->req, 200, NULL, mb, 0);
 	goto out;
 
  fail:

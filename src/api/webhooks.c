@@ -110,13 +110,11 @@ static int webhook_json(struct mbuf *mb, const struct webhook *w,
 static void reply_webhook(struct wh_op *op, uint16_t status)
 {
 	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
 
-	if (!mb || webhook_json(mb, op->w, op->show_secret) ||
-	    mbuf_write_str(mb, "\n"))
-		api_reply_errno(op->req, ENOMEM, NULL);
-	else
-		api_reply_json(op->req, status, NULL, (const char *)mb->buf,
-			       mb->end);
+	err = !mb || webhook_json(mb, op->w, op->show_secret) ||
+	      mbuf_write_str(mb, "\n");
+	api_reply_mb(op->req, status, NULL, mb, err);
 	mem_deref(mb);
 }
 
@@ -380,7 +378,7 @@ static void list_h(int err, void *const *v, size_t n, void *arg)
 	}
 	if (mbuf_write_str(mb, "]}\n"))
 		goto nomem;
-	api_reply_json(op->req, 200, NULL, (const char *)mb->buf, mb->end);
+	api_reply_mb(op->req, 200, NULL, mb, 0);
 	goto out;
 
  nomem:
@@ -460,11 +458,8 @@ static void deliveries_h(int err, void *const *v, size_t n, void *arg)
 			err = mbuf_write_str(mb, ",");
 		err |= delivery_json(mb, v[i]);
 	}
-	if (err || mbuf_write_str(mb, "]}\n"))
-		api_reply_errno(op->req, ENOMEM, NULL);
-	else
-		api_reply_json(op->req, 200, NULL, (const char *)mb->buf,
-			       mb->end);
+	err |= mbuf_write_str(mb, "]}\n");
+	api_reply_mb(op->req, 200, NULL, mb, err);
  out:
 	mem_deref(mb);
 	mem_deref(op);

@@ -111,7 +111,5 @@ int  httpd_ws_accept(struct httpd_ws **wsp, struct httpd_req *req,
 		     httpd_ws_msg_h *msgh, httpd_ws_close_h *closeh,
 		     void *arg);
 int  httpd_ws_send(struct httpd_ws *ws, const char *text, size_t len);
-void httpd_ws_close(struct httpd_ws *ws, uint16_t code);
-const struct sa *httpd_ws_peer(const struct httpd_ws *ws);
 
 #endif

@@ -454,16 +454,3 @@ int httpd_ws_send(struct httpd_ws *ws, const char *text, size_t len)
 
 	return send_frame(ws, WS_OP_TEXT, text, len);
 }
-
-
-void httpd_ws_close(struct httpd_ws *ws, uint16_t code)
-{
-	if (ws && ws->conn)
-		ws_fail(ws, code ? code : 1000, "closed by the server");
-}
-
-
-const struct sa *httpd_ws_peer(const struct httpd_ws *ws)
-{
-	return ws ? &ws->peer : NULL;
-}

@@ -46,8 +46,8 @@ ok "Available with the desk as the phone and no desk open: 409 \
 phone_unreachable, the reason said; the desk says kind desk, unreachable"
 
 # ---- the pages
-sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 90 sine 440 vol 0.5
-sox -n -r 48000 -c 1 -b 16 "$T/mic880.wav" synth 90 sine 880 vol 0.5
+mic_wav 440 90
+mic_wav 880 90
 tone "$T/c440.wav" 440
 CUST_CTRL=$(free_port)
 start_baresip cust "$TRUNK_PORT" "$CUST_CTRL" "$T/c440.wav" PCMU \
@@ -67,20 +67,17 @@ M="$T/pages/marks.json"
 # so 70% of the 2.4 s after them must hold the other's tone (silence or
 # the wrong tone still fails).
 A=$(jq .desk_a "$M")
-$TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $A + 0.6 }")" \
-	"$(awk "BEGIN { print $A + 3.0 }")" 0.7 ||
+hears "$T/pages/desk.wav" 440 "$A" 3.0 0.7 ||
 	fail "alice's desk does not hear the visitor"
 V=$(jq .visitor_a "$M")
-$TONES "$T/pages/visitor.wav" 880 "$(awk "BEGIN { print $V + 0.6 }")" \
-	"$(awk "BEGIN { print $V + 3.0 }")" 0.7 ||
+hears "$T/pages/visitor.wav" 880 "$V" 3.0 0.7 ||
 	fail "the visitor does not hear alice's desk"
 ok "the visitor hears alice's desk (880 Hz) and the desk the visitor \
 (440 Hz)"
 
 # (b) the phone customer <-> alice's desk
 B=$(jq .desk_b "$M")
-$TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $B + 0.6 }")" \
-	"$(awk "BEGIN { print $B + 3.0 }")" 0.7 ||
+hears "$T/pages/desk.wav" 440 "$B" 3.0 0.7 ||
 	fail "alice's desk does not hear the phone customer"
 CUST_WAV=$(ls -t "$T"/cust/dump-*-dec.wav | head -n 1)
 [ -f "$CUST_WAV" ] || fail "no dump of what the customer heard"

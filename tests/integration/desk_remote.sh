@@ -70,8 +70,8 @@ export BECKON_SERVER="$URL"
 	fail "agent set alice"
 "$BECKON" agent set bob --endpoint desk >/dev/null || fail "agent set bob"
 
-sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
-sox -n -r 48000 -c 1 -b 16 "$T/mic880.wav" synth 60 sine 880 vol 0.5
+mic_wav 440 60
+mic_wav 880 60
 mkdir -p "$T/pages"
 node "$BECKON_SRC/tests/browser/desk_remote.mjs" "$URL" "$T/mic440.wav" \
 	"$T/mic880.wav" "$T/pages" >"$T/pages.out" 2>&1 || {
@@ -84,12 +84,10 @@ grep -q "has WebRTC: browsers talk through it" "$T/desk.log" ||
 
 M="$T/pages/marks.json"
 A=$(jq .desk "$M")
-$TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $A + 0.6 }")" \
-	"$(awk "BEGIN { print $A + 3.0 }")" 0.9 ||
+hears "$T/pages/desk.wav" 440 "$A" 3.0 0.9 ||
 	fail "alice's desk does not hear the visitor"
 V=$(jq .visitor "$M")
-$TONES "$T/pages/visitor.wav" 880 "$(awk "BEGIN { print $V + 0.6 }")" \
-	"$(awk "BEGIN { print $V + 3.0 }")" 0.9 ||
+hears "$T/pages/visitor.wav" 880 "$V" 3.0 0.9 ||
 	fail "the visitor does not hear alice's desk"
 ok "through the remote dialer the visitor hears alice's desk (880 Hz) \
 and the desk the visitor (440 Hz)"

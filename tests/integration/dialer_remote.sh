@@ -577,32 +577,18 @@ URL=$SERVE_URL
 # customer, with nobody left, hears the goodbye and is retried as
 # no_agent, as with the dialer in process (acd_no_phone.sh)
 
-# a softphone in Python: registers bob (digest), then answers every
-# INVITE 503
-cat >"$T/phone.py" <<'EOF'
+# bob's softphone: sipraw registers it (digest) from PHONE, then the 503
+# phone of acd_no_phone.sh (sipp, uas_unavailable) answers there
+cat >"$T/register.py" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[4])
 import sipraw
 
-c = sipraw.Client("127.0.0.1", int(sys.argv[1]))
+c = sipraw.Client("127.0.0.1", int(sys.argv[1]), lport=int(sys.argv[3]))
 r = c.send(c.register("bob"))
 r = c.send(c.register("bob", auth=c.digest(r, "bob", sys.argv[2])))
-out = open(sys.argv[3], "a", buffering=1)
-out.write("REGISTER %d\n" % r.code)
-c.sock.settimeout(None)
-keep = ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")
-while True:
-    data, src = c.sock.recvfrom(65536)
-    lines = data.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
-    if not lines[0].startswith("INVITE "):
-        continue
-    out.write("INVITE\n")
-    hdrs = [h + (";tag=ph1" if h.split(":")[0].strip().lower()
-                 in ("to", "t") else "")
-            for h in lines[1:] if h.split(":")[0].strip().lower() in keep]
-    resp = ["SIP/2.0 503 Service Unavailable"] + hdrs + \
-        ["Content-Length: 0", "", ""]
-    c.sock.sendto("\r\n".join(resp).encode(), src)
+print("REGISTER %d" % r.code)
+sys.exit(r.code != 200)
 EOF
 
 "$BECKON" agent state alice away >/dev/null || fail "alice away"
@@ -633,11 +619,12 @@ ok "a remote dialer: bob's softphone is not registered: Available is" \
 	"refused (phone_unreachable), the customer is not called, bob's desk" \
 	"says so"
 
-python3 "$T/phone.py" "$SIP" bob-sip-pw "$T/phone.out" "$BECKON_SRC/tests/lib" \
-	>"$T/phone.err" 2>&1 &
-PHONE_PID=$!
-PIDS="$PIDS $PHONE_PID"
-wait_log "$T/phone.out" "REGISTER 200" 1
+PHONE=$(free_port)
+python3 "$T/register.py" "$SIP" bob-sip-pw "$PHONE" "$BECKON_SRC/tests/lib" \
+	>"$T/register.out" 2>&1 ||
+	fail "bob's softphone did not register: $(cat "$T/register.out")"
+sipp_uas bob503 "$SCN/uas_unavailable/scenario.xml" "$PHONE"
+B503=$SPID
 # the dialer's registration event reaches the server: Available now
 i=0
 until "$BECKON" agent state bob available >/dev/null 2>&1; do
@@ -649,7 +636,8 @@ wait_status "$ID8" scheduled 30
 req GET "/v1/callbacks/$ID8"
 expect_jv '.events[-1].type' retry_scheduled
 expect_jv '.events[-1].data.reason' no_agent
-grep -q "INVITE" "$T/phone.out" || fail "bob's registered phone not called"
+# its one call: the INVITE to the registered contact, 503, the ACK
+sipp_done "$B503" bob503
 grep -q "call $ID8: no agent can take it: goodbye" "$T/dialer.log" ||
 	fail "the customer was hung up on without the goodbye"
 [ "$(sql "SELECT state || '|' || state_reason FROM agents
@@ -659,7 +647,6 @@ grep -q "call $ID8: no agent can take it: goodbye" "$T/dialer.log" ||
 req GET /agent/api/me -H "$C_bob"
 expect_jv .agent.phone_reachable true
 sipp_done "$C8" cust8
-stop_pid "$PHONE_PID"
 req DELETE "/v1/callbacks/$ID8" -H "Authorization: Bearer $TOK8"
 expect_status 200
 ok "bob registers at the remote dialer and is called; his phone's 503" \

@@ -39,7 +39,7 @@ grep -q "rtpengine at 127.0.0.1:.* answers: webrtc endpoints on" \
 ok "the dialer pings rtpengine at start-up and says it answers"
 
 # 48 kHz: Chromium's fake microphone plays the file as it is
-sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
+mic_wav 440 60
 tone "$T/a880.wav" 880
 
 script setup <<'S'
@@ -82,13 +82,11 @@ A=$(jq .answered "$T/page/marks.json")
 B=$(jq .bridged "$T/page/marks.json")
 P0=$(awk "BEGIN { print $A + 0.5 }")
 P1=$(awk "BEGIN { print $B - 0.3 }")
-B0=$(awk "BEGIN { print $B + 0.6 }")
-B1=$(awk "BEGIN { print $B + 3.4 }")
 $TONES "$T/page/heard.wav" loud "$P0" "$P1" 0.7 ||
 	fail "the page hears no hold prompt"
 $TONES "$T/page/heard.wav" '!880' "$P0" "$P1" 1.0 ||
 	fail "the page hears alice before the bridge"
-$TONES "$T/page/heard.wav" 880 "$B0" "$B1" 0.9 ||
+hears "$T/page/heard.wav" 880 "$B" 3.4 0.9 ||
 	fail "the page does not hear alice"
 ok "the page hears the hold prompt, then alice (880 Hz; \
 $(jq .stats.packetsReceived "$T/page/marks.json") RTP packets in)"

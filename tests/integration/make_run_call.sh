@@ -27,8 +27,8 @@ DEMO=$(sed -n 's/.*demo shop on \(http:\/\/[0-9.:]*\).*/\1/p' \
 grep -q 'demo: no phone line is configured: only calls in the browser' \
 	"$T/call.log" || fail "the log does not say why no number is called"
 
-sox -n -r 48000 -c 1 -b 16 "$T/mic440.wav" synth 60 sine 440 vol 0.5
-sox -n -r 48000 -c 1 -b 16 "$T/mic880.wav" synth 60 sine 880 vol 0.5
+mic_wav 440 60
+mic_wav 880 60
 mkdir -p "$T/pages"
 timeout 60 node "$BECKON_SRC/tests/browser/make_run_call.mjs" "$URL" \
 	"$DEMO" "$T/mic440.wav" "$T/mic880.wav" "$T/pages" \
@@ -43,12 +43,10 @@ sed 's/^/  pages: /' "$T/pages.out"
 # the other's tone (silence or the wrong tone still fails).
 M="$T/pages/marks.json"
 A=$(jq .desk "$M")
-$TONES "$T/pages/desk.wav" 440 "$(awk "BEGIN { print $A + 0.6 }")" \
-	"$(awk "BEGIN { print $A + 3.0 }")" 0.7 ||
+hears "$T/pages/desk.wav" 440 "$A" 3.0 0.7 ||
 	fail "alice's desk does not hear the visitor"
 V=$(jq .visitor "$M")
-$TONES "$T/pages/visitor.wav" 880 "$(awk "BEGIN { print $V + 0.6 }")" \
-	"$(awk "BEGIN { print $V + 3.0 }")" 0.7 ||
+hears "$T/pages/visitor.wav" 880 "$V" 3.0 0.7 ||
 	fail "the visitor does not hear alice's desk"
 ok "the visitor on the shop hears alice's desk (880 Hz) and the desk \
 the visitor (440 Hz)"

@@ -279,6 +279,20 @@ need_browser() {
 TONES="python3 $BECKON_SRC/tests/sipp/lib/tones.py"
 NG="$(dirname "$BECKON")/beckon-ng"
 
+# mic_wav HZ SECS: $T/micHZ.wav, SECS s of a HZ tone at 48 kHz, a page's
+# microphone in Chromium
+mic_wav() {
+	sox -n -r 48000 -c 1 -b 16 "$T/mic$1.wav" synth "$2" sine "$1" vol 0.5
+}
+
+# hears WAV CHECK MARK TO FRAC: tones.py's CHECK holds in FRAC of WAV
+# from 0.6 s after MARK (a page's "connected": media may start half a
+# second later on a loaded machine) to MARK + TO s
+hears() {
+	$TONES "$1" "$2" "$(awk "BEGIN { print $3 + 0.6 }")" \
+		"$(awk "BEGIN { print $3 + $4 }")" "$5"
+}
+
 # start_rtpengine NAME: an rtpengine on 127.0.0.1 with a free ng control
 # port and a free block of 40 media ports, until it answers a ping.
 # Userspace only (--table=-1: no kernel module, runs as root in a

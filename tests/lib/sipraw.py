@@ -42,12 +42,14 @@ class Response:
 
 
 class Client:
-    def __init__(self, host, port, src="127.0.0.1", tcp=False):
+    def __init__(self, host, port, src="127.0.0.1", tcp=False, lport=0):
+        """lport: the local port (0: any), e.g. one a sipp takes over
+        once this client has registered it as the contact"""
         self.host, self.port, self.tcp = host, port, tcp
         kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
         self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.settimeout(TIMEOUT)
-        self.sock.bind((src, 0))
+        self.sock.bind((src, lport))
         if tcp:
             self.sock.connect((host, port))
         self.src = src

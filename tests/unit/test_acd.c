@@ -299,7 +299,8 @@ static int setup(struct store **stp, struct cfg **cfgp, char *url,
 		store_obj_set(a, &store_agents, "skills", agents[i][2]);
 		store_obj_set(a, &store_agents, "wrap_up", "0");
 		/* alice has idled longer: she goes first */
-		store_obj_set(a, &store_agents, "idle_since", i ? "2000" : "1000");
+		store_obj_set(a, &store_agents, "idle_since",
+			      i ? "2000" : "1000");
 		store_put(*stp, &store_agents, a, true, done_h, &perr);
 		mem_deref(a);
 	}
@@ -327,6 +328,60 @@ static void teardown(struct store *st, struct cfg *cfg, const char *url)
 }
 
 
+/* One test's world: the store set up above, its configuration, the ACD
+ * and the recorder standing in for its dialer. */
+struct fix {
+	struct store *st;
+	struct cfg *cfg;
+	struct acd *acd;
+	struct rec rec;
+	struct acd_dialer d;       /* the recorder's hooks; a test adds more */
+	char url[256];
+};
+
+/* a fixture step failed: its assertion has said where */
+#define FIX(step) \
+	do { \
+		int e_ = (step); \
+		if (e_) \
+			return e_; \
+	} while (0)
+
+
+/* the store and the configuration, which a test may change before
+ * fix_start */
+static int fix_open(struct fix *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->d.arg = &f->rec;
+	f->d.originate = rec_originate;
+	f->d.offer_agent = rec_offer;
+	f->d.hangup = rec_hangup;
+	TEST_EQ_INT(setup(&f->st, &f->cfg, f->url, sizeof(f->url)), 0);
+
+	return 0;
+}
+
+
+/* the ACD on them, with the recorder as its dialer if dial */
+static int fix_start(struct fix *f, bool dial)
+{
+	TEST_EQ_INT(acd_alloc(&f->acd, f->cfg, f->st), 0);
+	if (dial)
+		acd_set_dialer(f->acd, &f->d);
+	TEST_EQ_INT(acd_start(f->acd), 0);
+
+	return 0;
+}
+
+
+static void fix_close(struct fix *f)
+{
+	mem_deref(f->acd);
+	teardown(f->st, f->cfg, f->url);
+}
+
+
 static void ev(struct acd *acd, const char *id, enum acd_ev type,
 	       const char *leg, const char *reason, int sip)
 {
@@ -343,95 +398,85 @@ static void ev(struct acd *acd, const char *id, enum acd_ev type,
 
 TEST(acd_call_completed_and_retry)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
+	struct fix f;
 	struct cbres r;
 	struct agres ag;
-	char url[256];
 	const char *id1 = "cb_0000000000010000000000000000000000a";
 	const char *id2 = "cb_0000000000020000000000000000000000b";
 	int64_t until = -1;
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_open(&f));
+	FIX(fix_start(&f, true));
 
 	/* nobody available: nothing is dialed */
-	TEST_EQ_INT(new_callback(st, id1, "+33123456789"), 0);
-	acd_callback_added(acd, id1);
+	TEST_EQ_INT(new_callback(f.st, id1, "+33123456789"), 0);
+	acd_callback_added(f.acd, id1);
 	spin();
-	TEST_EQ_INT(rec.originates, 0);
-	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 0);
+	TEST_EQ_INT(cb_state(f.st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	/* why: both agents offline */
-	TEST_EQ_INT(acd_why(acd, id1, &until), ACD_WAIT_LOGGED_OUT);
+	TEST_EQ_INT(acd_why(f.acd, id1, &until), ACD_WAIT_LOGGED_OUT);
 	TEST_EQ_INT(until, 0);
 
 	/* alice goes available: the longest idle gets it */
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "test"), 0);
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_EQ_STR(rec.id, id1);
-	TEST_EQ_STR(rec.customer, "+33123456789");
-	TEST_EQ_STR(rec.agent, "sip:alice@127.0.0.1:5070");
-	TEST_EQ_STR(rec.mode, "customer_first");
-	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_EQ_STR(f.rec.id, id1);
+	TEST_EQ_STR(f.rec.customer, "+33123456789");
+	TEST_EQ_STR(f.rec.agent, "sip:alice@127.0.0.1:5070");
+	TEST_EQ_STR(f.rec.mode, "customer_first");
+	TEST_EQ_INT(cb_state(f.st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "dialing");
 	TEST_EQ_STR(r.agent, "alice");
 	TEST_EQ_INT(r.attempts, 1);
 	/* not waiting: in a call */
-	TEST_EQ_INT(acd_why(acd, id1, NULL), ACD_WAIT_NONE);
-	agent_state(st, "alice", &ag);
+	TEST_EQ_INT(acd_why(f.acd, id1, NULL), ACD_WAIT_NONE);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offered");
 
 	/* a busy agent cannot just go away */
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "away", "x"), EBUSY);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "away", "x"), EBUSY);
 
-	ev(acd, id1, ACD_EV_RINGING, "customer", NULL, 180);
-	ev(acd, id1, ACD_EV_ANSWERED, "customer", NULL, 200);
-	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	ev(f.acd, id1, ACD_EV_RINGING, "customer", NULL, 180);
+	ev(f.acd, id1, ACD_EV_ANSWERED, "customer", NULL, 200);
+	TEST_EQ_INT(cb_state(f.st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "on_hold");
-	ev(acd, id1, ACD_EV_BRIDGED, NULL, NULL, 0);
-	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	ev(f.acd, id1, ACD_EV_BRIDGED, NULL, NULL, 0);
+	TEST_EQ_INT(cb_state(f.st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "connected");
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "on_call");
-	ev(acd, id1, ACD_EV_ENDED, NULL, "customer_hangup", 200);
-	TEST_EQ_INT(cb_state(st, id1, &r), 0);
+	ev(f.acd, id1, ACD_EV_ENDED, NULL, "customer_hangup", 200);
+	TEST_EQ_INT(cb_state(f.st, id1, &r), 0);
 	TEST_EQ_STR(r.status, "completed");
 	TEST_EQ_STR(r.last_event, "ended");
 	/* wrap-up of 0 s: available again */
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
 	/* the next one: bob has idled longest now; customer busy */
-	TEST_EQ_INT(new_callback(st, id2, "+33987654321"), 0);
-	acd_callback_added(acd, id2);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33987654321"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(rec.originates, 2);
-	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
-	ev(acd, id2, ACD_EV_ENDED, "customer", "busy", 486);
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 2);
+	TEST_EQ_STR(f.rec.agent, "sip:bob@127.0.0.1:5072");
+	ev(f.acd, id2, ACD_EV_ENDED, "customer", "busy", 486);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.last_event, "retry_scheduled");
 	TEST_ASSERT(r.scheduled_for > time_now_ms() + 50000);
 	TEST_ASSERT(r.scheduled_for < time_now_ms() + 70000);
-	TEST_EQ_INT(acd_why(acd, id2, &until), ACD_WAIT_RETRY);
+	TEST_EQ_INT(acd_why(f.acd, id2, &until), ACD_WAIT_RETRY);
 	TEST_EQ_INT(until, r.scheduled_for);
 	TEST_EQ_STR(acd_wait_name(ACD_WAIT_RETRY), "retry_delay");
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -441,38 +486,28 @@ TEST(acd_call_completed_and_retry)
  * its page (api/voice.c keeps the socket's secret in memory only) */
 TEST(acd_browser_call_never_retried)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
+	struct fix f;
 	struct cbres r;
-	char url[256];
 	const char *id = "cb_0000000000030000000000000000000000c";
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_open(&f));
+	FIX(fix_start(&f, true));
 
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
-	TEST_EQ_INT(new_callback(st, id, ""), 0);
-	acd_callback_added(acd, id);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(new_callback(f.st, id, ""), 0);
+	acd_callback_added(f.acd, id);
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_ASSERT(!strncmp(rec.customer, "webrtc:", 7));
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_ASSERT(!strncmp(f.rec.customer, "webrtc:", 7));
 
 	/* the page never answered: failed, not scheduled */
-	ev(acd, id, ACD_EV_ENDED, "customer", "no_answer", 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	ev(f.acd, id, ACD_EV_ENDED, "customer", "no_answer", 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "failed");
 	TEST_EQ_STR(r.last_event, "failed");
 	TEST_EQ_INT(r.attempts, 1);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -480,72 +515,61 @@ TEST(acd_browser_call_never_retried)
 
 TEST(acd_reoffer_missed_abandon_recover)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
+	struct fix f;
 	struct cbres r;
 	struct agres ag;
-	char url[256];
 	const char *id = "cb_0000000000030000000000000000000000c";
 	const char *id2 = "cb_0000000000040000000000000000000000d";
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(cfg_set(cfg, "max_missed_offers", "1"), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+	FIX(fix_open(&f));
+	TEST_EQ_INT(cfg_set(f.cfg, "max_missed_offers", "1"), 0);
+	FIX(fix_start(&f, true));
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
 
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
 	spin();
-	TEST_EQ_STR(rec.agent, "sip:alice@127.0.0.1:5070");
-	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	TEST_EQ_STR(f.rec.agent, "sip:alice@127.0.0.1:5070");
+	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
 
 	/* alice does not answer: away (1 miss allowed), bob is offered the
 	 * customer who stays on hold */
-	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
+	ev(f.acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "away");
 	TEST_ASSERT(strstr(ag.reason, "missed 1 offer") != NULL);
-	TEST_EQ_INT(rec.offers, 1);
-	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.offers, 1);
+	TEST_EQ_STR(f.rec.agent, "sip:bob@127.0.0.1:5072");
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "on_hold");
 	TEST_EQ_STR(r.agent, "bob");
 
 	/* the customer gives up while on hold: abandoned, bob freed */
-	ev(acd, id, ACD_EV_ENDED, "customer", "customer_hangup", 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	ev(f.acd, id, ACD_EV_ENDED, "customer", "customer_hangup", 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "abandoned");
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
 	/* a call in flight when the process dies: interrupted, retried */
-	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
-	acd_callback_added(acd, id2);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33555555555"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "dialing");
-	acd = mem_deref(acd);          /* "crash": nothing more recorded */
+	f.acd = mem_deref(f.acd);    /* "crash": nothing more recorded */
 
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	TEST_EQ_INT(acd_start(acd), 0);   /* no dialer this time */
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	FIX(fix_start(&f, false));    /* no dialer this time */
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.last_event, "retry_scheduled");
 	TEST_EQ_INT(r.attempts, 1);
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -555,15 +579,10 @@ TEST(acd_reoffer_missed_abandon_recover)
  * after hours, say) is not dialed: it waits for the opening. */
 TEST(acd_never_calls_outside_hours)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
+	struct fix f;
 	struct business *b = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
-	char url[256], hours[64];
+	char hours[64];
 	const char *id = "cb_0000000000050000000000000000000000e";
 	static const char *const days[] = {"mon", "tue", "wed", "thu", "fri",
 					   "sat", "sun"};
@@ -571,8 +590,7 @@ TEST(acd_never_calls_outside_hours)
 	int perr = 0;
 	int wd;
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	FIX(fix_open(&f));
 
 	/* open only tomorrow (UTC), 09:00-10:00 */
 	wd = (int)(((now / 86400000) + 3 + 1) % 7);   /* 1970-01-01: thu */
@@ -581,32 +599,29 @@ TEST(acd_never_calls_outside_hours)
 	store_obj_set(b, &store_businesses, "id", "acme");
 	store_obj_set(b, &store_businesses, "country", "33");
 	store_obj_set(b, &store_businesses, "hours", hours);
-	store_put(st, &store_businesses, b, true, done_h, &perr);
+	store_put(f.st, &store_businesses, b, true, done_h, &perr);
 	mem_deref(b);
-	store_flush(st);
+	store_flush(f.st);
 	TEST_EQ_INT(perr, 0);
 
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
+	FIX(fix_start(&f, true));
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
 
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
 	spin();
 	spin();
 
-	TEST_EQ_INT(rec.originates, 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.last_event, "outside_hours");
 	TEST_EQ_INT(r.scheduled_for,
 		    (now / 86400000 + 1) * 86400000 + 9 * 3600000);
-	TEST_EQ_INT(acd_why(acd, id, &until), ACD_WAIT_HOURS);
+	TEST_EQ_INT(acd_why(f.acd, id, &until), ACD_WAIT_HOURS);
 	TEST_EQ_INT(until, r.scheduled_for);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -618,81 +633,73 @@ TEST(acd_never_calls_outside_hours)
  * contract, src/app/remote.c). */
 TEST(acd_dialer_lost)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      rec_agent_set, NULL, NULL, NULL, NULL};
+	struct fix f;
 	struct cbres r;
 	struct agres ag;
-	char url[256];
 	const char *id = "cb_0000000000050000000000000000000000e";
 	const char *id2 = "cb_0000000000060000000000000000000000f";
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_open(&f));
+	f.d.agent_set = rec_agent_set;
+	FIX(fix_start(&f, false));
 
 	/* set while down: no credentials into the void, no dispatch */
-	acd_dialer_ready(acd, false);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(rec.agent_sets, 0);
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
+	acd_dialer_ready(f.acd, false);
+	acd_set_dialer(f.acd, &f.d);
+	TEST_EQ_INT(f.rec.agent_sets, 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
 	spin();
-	TEST_EQ_INT(rec.originates, 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
-	TEST_EQ_INT(acd_eta_s(acd, "acme", 1), -1);
+	TEST_EQ_INT(acd_eta_s(f.acd, "acme", 1), -1);
 
 	/* up: both agents' credentials, then the call */
-	acd_dialer_ready(acd, true);
+	acd_dialer_ready(f.acd, true);
 	spin();
-	TEST_EQ_INT(rec.agent_sets, 2);
-	TEST_EQ_INT(rec.originates, 1);
-	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
-	ev(acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
-	agent_state(st, "alice", &ag);
+	TEST_EQ_INT(f.rec.agent_sets, 2);
+	TEST_EQ_INT(f.rec.originates, 1);
+	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(f.acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "on_call");
 
 	/* the link is lost mid-call */
-	acd_dialer_ready(acd, false);
-	ev(acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	acd_dialer_ready(f.acd, false);
+	ev(f.acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.last_event, "retry_scheduled");
 	TEST_EQ_INT(r.attempts, 1);
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 	TEST_EQ_STR(ag.reason, "dialer lost");
 
 	/* a report for it again changes nothing: it is not in a call */
-	ev(acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	ev(f.acd, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 
 	/* while down, a new callback waits; once up it is called, and a
 	 * loss while dialing is an interruption too */
-	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
-	acd_callback_added(acd, id2);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33555555555"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	acd_dialer_ready(acd, true);
+	TEST_EQ_INT(f.rec.originates, 1);
+	acd_dialer_ready(f.acd, true);
 	spin();
-	TEST_EQ_INT(rec.agent_sets, 4);
-	TEST_EQ_INT(rec.originates, 2);
-	TEST_EQ_STR(rec.id, id2);
-	ev(acd, id2, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(f.rec.agent_sets, 4);
+	TEST_EQ_INT(f.rec.originates, 2);
+	TEST_EQ_STR(f.rec.id, id2);
+	ev(f.acd, id2, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -706,16 +713,10 @@ TEST(acd_dialer_lost)
  */
 TEST(acd_accept_on_the_desk)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
+	struct fix f;
 	struct business *b = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
 	struct cbres r;
 	struct agres ag;
-	char url[256];
 	int perr = 0;
 	int64_t left;
 	const char *id = "cb_0000000000070000000000000000000000g";
@@ -724,155 +725,151 @@ TEST(acd_accept_on_the_desk)
 	int64_t t_declined;
 	char who[32];
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(cfg_set(cfg, "max_missed_offers", "3"), 0);
-	TEST_EQ_INT(cfg_set(cfg, "reoffer_after", "3"), 0);
+	FIX(fix_open(&f));
+	TEST_EQ_INT(cfg_set(f.cfg, "max_missed_offers", "3"), 0);
+	TEST_EQ_INT(cfg_set(f.cfg, "reoffer_after", "3"), 0);
 	TEST_EQ_INT(business_alloc(&b), 0);
 	store_obj_set(b, &store_businesses, "id", "acme");
 	store_obj_set(b, &store_businesses, "country", "33");
 	store_obj_set(b, &store_businesses, "dial_mode", "agent_first");
 	/* 1 s: the API asks for 5 at least, the store allows 1 */
 	store_obj_set(b, &store_businesses, "accept_timeout", "1");
-	store_put(st, &store_businesses, b, true, done_h, &perr);
+	store_put(f.st, &store_businesses, b, true, done_h, &perr);
 	mem_deref(b);
-	store_flush(st);
+	store_flush(f.st);
 	TEST_EQ_INT(perr, 0);
 
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+	FIX(fix_start(&f, true));
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
 
 	/* offered to alice (longest idle): reserved, nothing dialed */
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
 	spin();
-	TEST_EQ_INT(rec.originates, 0);
-	TEST_EQ_INT(rec.offers, 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 0);
+	TEST_EQ_INT(f.rec.offers, 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	TEST_EQ_STR(r.agent, "alice");
 	TEST_EQ_STR(r.last_event, "offered");
 	TEST_EQ_INT(r.attempts, 0);
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offered");
-	left = acd_offer_left_ms(acd, id, "alice");
+	left = acd_offer_left_ms(f.acd, id, "alice");
 	TEST_ASSERT(left > 0 && left <= 1000);
-	TEST_EQ_INT(acd_offer_left_ms(acd, id, "bob"), -1);
+	TEST_EQ_INT(acd_offer_left_ms(f.acd, id, "bob"), -1);
 
 	/* only alice may accept; then it is dialed, once */
-	TEST_EQ_INT(acd_accept(acd, id, "bob"), EPERM);
-	TEST_EQ_INT(acd_accept(acd, "cb_nope", "alice"), ENOENT);
-	TEST_EQ_INT(acd_accept(acd, id, "alice"), 0);
-	TEST_EQ_INT(acd_accept(acd, id, "alice"), EBUSY);
-	TEST_ASSERT(acd_decline(acd, id, "alice") != 0);  /* accepted */
+	TEST_EQ_INT(acd_accept(f.acd, id, "bob"), EPERM);
+	TEST_EQ_INT(acd_accept(f.acd, "cb_nope", "alice"), ENOENT);
+	TEST_EQ_INT(acd_accept(f.acd, id, "alice"), 0);
+	TEST_EQ_INT(acd_accept(f.acd, id, "alice"), EBUSY);
+	TEST_ASSERT(acd_decline(f.acd, id, "alice") != 0);  /* accepted */
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_EQ_STR(rec.id, id);
-	TEST_EQ_STR(rec.mode, "agent_first");
-	TEST_EQ_STR(rec.agent, "sip:alice@127.0.0.1:5070");
-	TEST_EQ_INT(acd_offer_left_ms(acd, id, "alice"), -1);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_EQ_STR(f.rec.id, id);
+	TEST_EQ_STR(f.rec.mode, "agent_first");
+	TEST_EQ_STR(f.rec.agent, "sip:alice@127.0.0.1:5070");
+	TEST_EQ_INT(acd_offer_left_ms(f.acd, id, "alice"), -1);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "dialing");
 	TEST_EQ_INT(r.attempts, 1);
 	TEST_ASSERT(strstr(r.events, "offered dialing accepted") != NULL);
 
 	/* the countdown is over: no timeout after the accept */
 	spin_ms(1300);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "dialing");
 	TEST_ASSERT(strstr(r.events, "offer_timeout") == NULL);
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offered");
 
-	ev(acd, id, ACD_EV_ANSWERED, "agent", NULL, 200);
-	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
-	ev(acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
-	ev(acd, id, ACD_EV_ENDED, NULL, "agent_hangup", 200);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	ev(f.acd, id, ACD_EV_ANSWERED, "agent", NULL, 200);
+	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(f.acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
+	ev(f.acd, id, ACD_EV_ENDED, NULL, "agent_hangup", 200);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "completed");
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 
 	/* the next one goes to bob, who lets the countdown run out: a
 	 * missed offer, and alice gets it, still nothing dialed */
-	TEST_EQ_INT(new_callback(st, id2, "+33987654321"), 0);
-	acd_callback_added(acd, id2);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33987654321"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.agent, "bob");
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "offered");
 	spin_ms(1200);
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
 	TEST_EQ_STR(ag.reason, "offer missed");
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	TEST_EQ_STR(r.agent, "alice");
 	TEST_EQ_INT(r.attempts, 0);
 	TEST_ASSERT(strstr(r.events, "offered offer_timeout offered") !=
 		    NULL);
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_EQ_INT(acd_accept(acd, id2, "bob"), EBUSY);   /* too late */
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_EQ_INT(acd_accept(f.acd, id2, "bob"), EBUSY);   /* too late */
 
 	/* alice declines: back in the queue, not a miss, nothing dialed;
 	 * both were tried this attempt, so it waits */
-	TEST_EQ_INT(acd_decline(acd, id2, "alice"), 0);
-	TEST_EQ_INT(acd_accept(acd, id2, "alice"), EBUSY);
+	TEST_EQ_INT(acd_decline(f.acd, id2, "alice"), 0);
+	TEST_EQ_INT(acd_accept(f.acd, id2, "alice"), EBUSY);
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 	TEST_EQ_STR(ag.reason, "declined");
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	TEST_EQ_STR(r.agent, "");
 	TEST_EQ_STR(r.last_event, "declined");
 	TEST_EQ_INT(r.attempts, 0);
-	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_INT(f.rec.originates, 1);
 	t_declined = time_now_ms();
 
 	/* the customer cancels while a third offer waits: the agent is
 	 * free at once, not a miss, and no countdown fires after */
-	TEST_EQ_INT(new_callback(st, id3, "+33111111111"), 0);
-	acd_callback_added(acd, id3);
+	TEST_EQ_INT(new_callback(f.st, id3, "+33111111111"), 0);
+	acd_callback_added(f.acd, id3);
 	spin();
-	TEST_EQ_INT(cb_state(st, id3, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id3, &r), 0);
 	TEST_EQ_STR(r.last_event, "offered");
 	str_bcpy(who, r.agent, sizeof(who));
 	TEST_ASSERT(!strcmp(who, "alice") || !strcmp(who, "bob"));
-	TEST_EQ_INT(store_callback_cancel(st, id3, id3, cancel_h, &r), 0);
-	store_flush(st);
+	TEST_EQ_INT(store_callback_cancel(f.st, id3, id3, cancel_h, &r), 0);
+	store_flush(f.st);
 	TEST_EQ_STR(r.status, "canceled");
 	TEST_ASSERT(r.canceled);
-	acd_callback_canceled(acd, id3);
+	acd_callback_canceled(f.acd, id3);
 	spin_ms(1200);
-	agent_state(st, who, &ag);
+	agent_state(f.st, who, &ag);
 	TEST_EQ_STR(ag.state, "available");
 	TEST_EQ_STR(ag.reason, "offer withdrawn");
-	TEST_EQ_INT(cb_state(st, id3, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id3, &r), 0);
 	TEST_EQ_STR(r.status, "canceled");
 	TEST_ASSERT(strstr(r.events, "offer_timeout") == NULL);
-	TEST_EQ_INT(acd_accept(acd, id3, who), ENOENT);
-	TEST_EQ_INT(rec.originates, 1);
+	TEST_EQ_INT(acd_accept(f.acd, id3, who), ENOENT);
+	TEST_EQ_INT(f.rec.originates, 1);
 
 	/* id2 had both agents this attempt: after reoffer_after (3 s) a
 	 * new round offers it again, not before */
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.last_event, "declined");
 	while (time_now_ms() - t_declined < 3300)
 		spin_ms(100);
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	TEST_EQ_STR(r.last_event, "offered");
 	TEST_ASSERT(strstr(r.events, "declined offered") != NULL);
 	TEST_EQ_INT(r.attempts, 0);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -882,12 +879,7 @@ TEST(acd_accept_on_the_desk)
  * it for a call, without the store. */
 TEST(acd_position_follows_the_queue)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, NULL, NULL};
+	struct fix f;
 	static const char *const ids[] = {
 		"cb_0000000000010000000000000000000000p",
 		"cb_0000000000020000000000000000000000p",
@@ -895,50 +887,46 @@ TEST(acd_position_follows_the_queue)
 		"cb_0000000000040000000000000000000000p",
 		"cb_0000000000050000000000000000000000p",
 	};
-	char url[256], phone[16];
+	char phone[16];
 	size_t i;
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	FIX(fix_open(&f));
 	for (i = 0; i < 4; i++) {
 		re_snprintf(phone, sizeof(phone), "+3312345670%zu", i);
-		TEST_EQ_INT(new_callback(st, ids[i], phone), 0);
+		TEST_EQ_INT(new_callback(f.st, ids[i], phone), 0);
 	}
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_start(&f, true));
 
 	/* loaded at start, in the order first asked */
 	for (i = 0; i < 4; i++)
-		TEST_EQ_INT(acd_position(acd, ids[i]), (int64_t)i + 1);
-	TEST_EQ_INT(acd_position(acd, "cb_none"), 0);
+		TEST_EQ_INT(acd_position(f.acd, ids[i]), (int64_t)i + 1);
+	TEST_EQ_INT(acd_position(f.acd, "cb_none"), 0);
 	TEST_EQ_INT(acd_position(NULL, ids[0]), -1);
 
 	/* the second is canceled: those behind move up */
-	acd_callback_canceled(acd, ids[1]);
-	TEST_EQ_INT(acd_position(acd, ids[1]), 0);
-	TEST_EQ_INT(acd_position(acd, ids[0]), 1);
-	TEST_EQ_INT(acd_position(acd, ids[2]), 2);
-	TEST_EQ_INT(acd_position(acd, ids[3]), 3);
+	acd_callback_canceled(f.acd, ids[1]);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[2]), 2);
+	TEST_EQ_INT(acd_position(f.acd, ids[3]), 3);
 
 	/* a new one joins at the end */
-	TEST_EQ_INT(new_callback(st, ids[4], "+33123456709"), 0);
-	acd_callback_added(acd, ids[4]);
+	TEST_EQ_INT(new_callback(f.st, ids[4], "+33123456709"), 0);
+	acd_callback_added(f.acd, ids[4]);
 	spin();
-	TEST_EQ_INT(acd_position(acd, ids[4]), 4);
+	TEST_EQ_INT(acd_position(f.acd, ids[4]), 4);
 
 	/* the first is dialed: out of the queue, the others move up */
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_EQ_STR(rec.id, ids[0]);
-	TEST_EQ_INT(acd_position(acd, ids[0]), 0);
-	TEST_EQ_INT(acd_position(acd, ids[2]), 1);
-	TEST_EQ_INT(acd_position(acd, ids[3]), 2);
-	TEST_EQ_INT(acd_position(acd, ids[4]), 3);
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_EQ_STR(f.rec.id, ids[0]);
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[2]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[3]), 2);
+	TEST_EQ_INT(acd_position(f.acd, ids[4]), 3);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -949,17 +937,15 @@ TEST(acd_position_follows_the_queue)
  * with SQLite directly, in one statement. */
 TEST(acd_start_loads_every_open_callback)
 {
+	struct fix f;
 	enum { N = 100010 };
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
 	sqlite3 *db = NULL;
-	char url[256], sql[768], last[40];
+	char sql[768], last[40];
 	int rc;
 
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
+	FIX(fix_open(&f));
 
-	TEST_EQ_INT(sqlite3_open(url + 7, &db), SQLITE_OK);
+	TEST_EQ_INT(sqlite3_open(f.url + 7, &db), SQLITE_OK);
 	re_snprintf(sql, sizeof(sql),
 		    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL"
 		    " SELECT i + 1 FROM k WHERE i < %d)"
@@ -972,23 +958,21 @@ TEST(acd_start_loads_every_open_callback)
 	sqlite3_close(db);
 	TEST_EQ_INT(rc, SQLITE_OK);
 
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_start(&f, false));
 
 	re_snprintf(last, sizeof(last), "cb_%012dAAAAAAAAAAAAAAAAAAAAAA", N);
-	TEST_EQ_INT(acd_position(acd, last), N);
-	TEST_EQ_INT(acd_position(acd,
+	TEST_EQ_INT(acd_position(f.acd, last), N);
+	TEST_EQ_INT(acd_position(f.acd,
 				 "cb_000000000001AAAAAAAAAAAAAAAAAAAAAA"), 1);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
 
 
 /* Like acd_rule_del and the others, acd_agent_del takes a NULL acd as
- * nothing to do (it used to read acd->agents before its NULL check). */
+ * nothing to do (it used to read f.acd->agents before its NULL check). */
 TEST(acd_agent_del_without_acd)
 {
 	acd_agent_del(NULL, "a1");
@@ -1030,117 +1014,109 @@ static int put_endpoint(struct store *st, const char *id,
  */
 TEST(acd_unreachable_agent_never_holds_a_customer)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, rec_registered, rec_release};
+	struct fix f;
 	struct cbres r;
 	struct agres ag;
 	unsigned avail, working;
-	char url[256];
 	const char *id = "cb_0000000000070000000000000000000000g";
 	const char *id2 = "cb_0000000000080000000000000000000000h";
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(put_endpoint(st, "alice", "registered"), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
+	FIX(fix_open(&f));
+	f.d.agent_registered = rec_registered;
+	f.d.release = rec_release;
+	TEST_EQ_INT(put_endpoint(f.st, "alice", "registered"), 0);
+	FIX(fix_start(&f, true));
 
 	/* alice's softphone is not registered: Available is refused */
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"),
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"),
 		    ENODEV);
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offline");
 
 	/* available while registered, then the registration lapses:
 	 * nobody is called, and the business has nobody working */
-	rec.registered = true;
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	rec.registered = false;
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
+	f.rec.registered = true;
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	f.rec.registered = false;
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
 	spin();
-	TEST_EQ_INT(rec.originates, 0);
-	TEST_ASSERT(!acd_agent_reachable(acd, "alice"));
-	TEST_ASSERT(acd_agent_reachable(acd, "bob"));   /* a fixed URI */
-	acd_business_staff(acd, "acme", &avail, &working);
+	TEST_EQ_INT(f.rec.originates, 0);
+	TEST_ASSERT(!acd_agent_reachable(f.acd, "alice"));
+	TEST_ASSERT(acd_agent_reachable(f.acd, "bob"));   /* a fixed URI */
+	acd_business_staff(f.acd, "acme", &avail, &working);
 	TEST_EQ_INT(avail, 0);
 	TEST_EQ_INT(working, 0);
-	TEST_EQ_INT(acd_eta_s(acd, "acme", 1), -1);
+	TEST_EQ_INT(acd_eta_s(f.acd, "acme", 1), -1);
 
 	/* it registers: the call goes out at once */
-	rec.registered = true;
-	acd_agent_registered(acd, "alice");
+	f.rec.registered = true;
+	acd_agent_registered(f.acd, "alice");
 	spin();
-	TEST_EQ_INT(rec.originates, 1);
-	TEST_EQ_STR(rec.agent, "registered");
-	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_EQ_STR(f.rec.agent, "registered");
+	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
 
 	/* the registration lapsed meanwhile: the agent leg fails; alice is
 	 * away with the reason at once (no second try), and with nobody
 	 * else working the held customer is told goodbye, not held */
-	rec.registered = false;
-	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_agent", 0);
+	f.rec.registered = false;
+	ev(f.acd, id, ACD_EV_LEG_FAILED, "agent", "no_agent", 0);
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "away");
 	TEST_EQ_STR(ag.reason, "your phone is not registered");
-	TEST_EQ_INT(rec.releases, 1);
-	TEST_EQ_INT(rec.offers, 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	TEST_EQ_INT(f.rec.releases, 1);
+	TEST_EQ_INT(f.rec.offers, 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "on_hold");
 	TEST_ASSERT(strstr(r.data, "\"reason\":\"no_agent\"") != NULL);
 
 	/* the dialer plays goodbye and ends the call: a retry, with the
 	 * real reason */
-	ev(acd, id, ACD_EV_ENDED, "customer", "no_agent", 0);
-	TEST_EQ_INT(cb_state(st, id, &r), 0);
+	ev(f.acd, id, ACD_EV_ENDED, "customer", "no_agent", 0);
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.last_event, "retry_scheduled");
 	TEST_EQ_STR(r.ended_reason, "no_agent");
-	TEST_EQ_INT(rec.releases, 1);
+	TEST_EQ_INT(f.rec.releases, 1);
 
 	/* alice back with a phone that answers 503, bob available: the
 	 * held customer goes to bob at once, alice away with the reason */
-	rec.registered = true;
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
-	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
-	acd_callback_added(acd, id2);
+	f.rec.registered = true;
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33555555555"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(rec.originates, 2);
-	TEST_EQ_STR(rec.id, id2);
-	ev(acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
-	ev(acd, id2, ACD_EV_LEG_FAILED, "agent", "unreachable", 503);
+	TEST_EQ_INT(f.rec.originates, 2);
+	TEST_EQ_STR(f.rec.id, id2);
+	ev(f.acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(f.acd, id2, ACD_EV_LEG_FAILED, "agent", "unreachable", 503);
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "away");
 	TEST_EQ_STR(ag.reason, "your phone cannot be reached (SIP 503)");
-	TEST_EQ_INT(rec.offers, 1);
-	TEST_EQ_STR(rec.agent, "sip:bob@127.0.0.1:5072");
-	TEST_EQ_INT(rec.releases, 1);
+	TEST_EQ_INT(f.rec.offers, 1);
+	TEST_EQ_STR(f.rec.agent, "sip:bob@127.0.0.1:5072");
+	TEST_EQ_INT(f.rec.releases, 1);
 
 	/* bob's phone says 480: away too, and nobody is left */
-	ev(acd, id2, ACD_EV_LEG_FAILED, "agent", "no_answer", 480);
+	ev(f.acd, id2, ACD_EV_LEG_FAILED, "agent", "no_answer", 480);
 	spin();
-	agent_state(st, "bob", &ag);
+	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "away");
 	TEST_EQ_STR(ag.reason, "your phone says it is unavailable (SIP 480)");
-	TEST_EQ_INT(rec.releases, 2);
+	TEST_EQ_INT(f.rec.releases, 2);
 
 	/* without the dialer's release, a hangup; the end still names
 	 * no_agent */
-	ev(acd, id2, ACD_EV_ENDED, NULL, "system_hangup", 0);
-	TEST_EQ_INT(cb_state(st, id2, &r), 0);
+	ev(f.acd, id2, ACD_EV_ENDED, NULL, "system_hangup", 0);
+	TEST_EQ_INT(cb_state(f.st, id2, &r), 0);
 	TEST_EQ_STR(r.status, "scheduled");
 	TEST_EQ_STR(r.ended_reason, "no_agent");
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }
@@ -1151,46 +1127,38 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
  * for them (not told goodbye). */
 TEST(acd_missed_ring_keeps_the_agent_and_the_customer)
 {
-	struct store *st = NULL;
-	struct cfg *cfg = NULL;
-	struct acd *acd = NULL;
-	struct rec rec;
-	struct acd_dialer d = {&rec, rec_originate, rec_offer, rec_hangup,
-			      NULL, NULL, NULL, rec_registered, rec_release};
+	struct fix f;
 	struct agres ag;
-	char url[256];
 	const char *id = "cb_0000000000090000000000000000000000i";
 	const char *id2 = "cb_00000000000a0000000000000000000000j";
 
-	memset(&rec, 0, sizeof(rec));
-	TEST_EQ_INT(setup(&st, &cfg, url, sizeof(url)), 0);
-	TEST_EQ_INT(acd_alloc(&acd, cfg, st), 0);
-	acd_set_dialer(acd, &d);
-	TEST_EQ_INT(acd_start(acd), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(acd, "bob", "available", "t"), 0);
+	FIX(fix_open(&f));
+	f.d.agent_registered = rec_registered;
+	f.d.release = rec_release;
+	FIX(fix_start(&f, true));
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
 
-	TEST_EQ_INT(new_callback(st, id, "+33123456789"), 0);
-	acd_callback_added(acd, id);
-	TEST_EQ_INT(new_callback(st, id2, "+33555555555"), 0);
-	acd_callback_added(acd, id2);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
+	TEST_EQ_INT(new_callback(f.st, id2, "+33555555555"), 0);
+	acd_callback_added(f.acd, id2);
 	spin();
-	TEST_EQ_INT(rec.originates, 2);
-	ev(acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
-	ev(acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
-	ev(acd, id2, ACD_EV_BRIDGED, NULL, NULL, 0);
+	TEST_EQ_INT(f.rec.originates, 2);
+	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(f.acd, id2, ACD_EV_ANSWERED, "customer", NULL, 200);
+	ev(f.acd, id2, ACD_EV_BRIDGED, NULL, NULL, 0);
 
 	/* alice lets it ring: a miss (3 allowed), available; bob is on a
 	 * call: the customer holds for them, no goodbye */
-	ev(acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
+	ev(f.acd, id, ACD_EV_LEG_FAILED, "agent", "no_answer", 408);
 	spin();
-	agent_state(st, "alice", &ag);
+	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "available");
 	TEST_EQ_STR(ag.reason, "offer missed");
-	TEST_EQ_INT(rec.releases, 0);
+	TEST_EQ_INT(f.rec.releases, 0);
 
-	mem_deref(acd);
-	teardown(st, cfg, url);
+	fix_close(&f);
 
 	return 0;
 }

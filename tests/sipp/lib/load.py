@@ -65,10 +65,12 @@ class Conn:
         return [json.loads(x) for x in done if x.strip()]
 
 
-def main():
-    args = sys.argv[1:]
-    opts = {"--prefix": "load", "--rate": "0", "--hold": "0",
-            "--timeout": "120"}
+def parse_args(argv, opts, npos, usage):
+    """argv's options, those named in opts (each with a value; opts holds
+    the defaults and is updated), and its npos positional arguments (a
+    list); exits with usage when there are not npos of them. Shared with
+    bench/webrtc/browsers.py."""
+    args = list(argv)
     pos = []
     while args:
         a = args.pop(0)
@@ -76,8 +78,23 @@ def main():
             opts[a] = args.pop(0)
         else:
             pos.append(a)
-    if len(pos) != 5:
-        sys.exit(__doc__)
+    if len(pos) != npos:
+        sys.exit(usage)
+    return pos
+
+
+def pct(times, p):
+    """The p quantile (1: the maximum) of sorted times in ms, rounded to
+    0.1 ms; None when there are none. Shared with bench/webrtc."""
+    if not times:
+        return None
+    return round(times[min(len(times) - 1, int(p * len(times)))], 1)
+
+
+def main():
+    opts = {"--prefix": "load", "--rate": "0", "--hold": "0",
+            "--timeout": "120"}
+    pos = parse_args(sys.argv[1:], opts, 5, __doc__)
     host, port = pos[0].rsplit(":", 1)
     secret, total, conc, agent = pos[1], int(pos[2]), int(pos[3]), pos[4]
     prefix = opts["--prefix"]
@@ -172,20 +189,14 @@ def main():
 
     secs = time.monotonic() - t0
     setup.sort()
-
-    def pct(p):
-        if not setup:
-            return None
-        return round(setup[min(len(setup) - 1, int(p * len(setup)))], 1)
-
     timed_out = done < total
     print(json.dumps({"calls": total, "ok": ok, "failed": total - ok,
                       "unfinished": total - done, "reasons": reasons,
                       "seconds": round(secs, 2),
                       "calls_per_s": round(done / secs, 1),
-                      "setup_p50_ms": pct(0.5), "setup_p99_ms": pct(0.99),
-                      "setup_max_ms": round(setup[-1], 1) if setup
-                      else None,
+                      "setup_p50_ms": pct(setup, 0.5),
+                      "setup_p99_ms": pct(setup, 0.99),
+                      "setup_max_ms": pct(setup, 1),
                       "timed_out": timed_out,
                       "cpu_s": round(sum(os.times()[:2]), 2),
                       "failures": failures}))

@@ -1,0 +1,46 @@
+# bench/lib.sh: what the benchmarks that drive the dialer share, sourced
+# by bench/calls/run.sh and bench/media/lib.sh. Needs SRC, T and PIDS set;
+# sets LOAD (the call-control load driver), SECRET (the control secret),
+# HZ and defines:
+#   free_port      a free loopback port
+#   wait_port P    until something listens on P (bounded)
+#   cpu PID        its user + system clock ticks so far
+#   sipp_uas NAME XML PORT CALLS [SIPP_ARGS...]
+#                  an answering sipp on core 1 (SIPP_PID)
+
+LOAD="$SRC/tests/sipp/lib/load.py"
+SECRET=bench-secret
+HZ=$(getconf CLK_TCK)
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	i=0
+	until ss -Hln "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -lt 500 ] || { echo "nothing listens on $1" >&2; exit 1; }
+		sleep 0.02
+	done
+}
+
+cpu() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null
+}
+
+# sipp_uas NAME XML PORT CALLS [SIPP_ARGS...]: sipp answering CALLS calls
+# of scenario XML on PORT, on core 1, its output in $T/NAME.out; it gives
+# up by itself after 300 s (the benchmarks stop it before)
+sipp_uas() {
+	su_name=$1 su_xml=$2 su_port=$3 su_calls=$4
+	shift 4
+	taskset -c 1 sipp -sf "$su_xml" -i 127.0.0.1 -p "$su_port" \
+		-mi 127.0.0.1 -mp "$(free_port)" -nostdin -m "$su_calls" \
+		-timeout 300s -max_recv_loops 10000 "$@" \
+		>"$T/$su_name.out" 2>&1 &
+	SIPP_PID=$!
+	PIDS="$PIDS $SIPP_PID"
+	wait_port "$su_port"
+}
