@@ -230,6 +230,7 @@ static void ws_msg(struct httpd_ws *ws, const char *text, size_t len,
 		v->answered = !err;
 	}
 	else if (type && !strcmp(type, "hangup")) {
+		log_info("%s: the visitor's page: hang-up", v->id);
 		err = v->api->voice.hangup(v->api->voice.arg, v->id);
 	}
 	else if (!type || strcmp(type, "ping")) {

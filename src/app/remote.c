@@ -692,6 +692,24 @@ static void handle_event(struct remote *r, const struct odict *od,
 }
 
 
+/*
+ * Why the dialer refused a listen, as the reason of listen_ended: the
+ * call ended or is no longer bridged (the POST found it connected, the
+ * dialer did not), someone listens already (another controller of the
+ * dialer), or else refused (no rtpengine there, ...).
+ */
+static const char *listen_refusal(const char *code, const char *field)
+{
+	if (!strcmp(code, "not_found") ||
+	    (!strcmp(code, "busy") && field && !strcmp(field, "id")))
+		return "not_connected";
+	if (!strcmp(code, "busy"))
+		return "listening";
+
+	return "refused";
+}
+
+
 static void handle_error(struct remote *r, const struct odict *od)
 {
 	const char *cmd = odict_string(od, "cmd");
@@ -763,11 +781,13 @@ static void handle_error(struct remote *r, const struct odict *od)
 	}
 
 	if (cmd && !strcmp(cmd, "listen")) {
-		/* the listener was not placed: the supervisor's page is told */
+		/* the listener was not placed: the supervisor's page is told
+		 * why, in the words of the API's own refusals of a POST */
 		log_info("dialer %s: listen %s: %s", r->url, id ? id : "",
 			 code);
 		if (r->api && id)
-			api_listen_ended(r->api, id, "refused");
+			api_listen_ended(r->api, id, listen_refusal(code,
+								    field));
 		return;
 	}
 

@@ -2,8 +2,10 @@
 // desk_remote.mjs): Chromium's flags for a fake microphone, an agent's
 // desk logged in and Available (every peer connection of it keeps what
 // it hears: mark(), take()), a visitor talking from the browser
-// (lib.mjs's VISITOR_JS), a callback's status awaited.
-import { check, HEAR_PEERS_JS, micFlags, VISITOR_JS } from './lib.mjs';
+// (lib.mjs's VISITOR_JS), a callback's status awaited, a supervisor's
+// view listening to a call.
+import { check, HEAR_PEERS_JS, micFlags, VISITOR_JS, waitText } from
+	'./lib.mjs';
 
 export const T = 20000;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -77,5 +79,38 @@ export function deskKit(base) {
 			timeout: T});
 	}
 
-	return {status, login, available, desk, visitor, ringing, ended};
+	// name's supervisor view, logged in, the call's row shown
+	async function supView(browser, name, id) {
+		const page = await login(browser, name);
+
+		await page.locator('#view-sup').click();
+		await page.waitForSelector(`#queue tr[data-id="${id}"]` +
+			'[data-status=connected] button[data-action=listen]',
+			{timeout: T});
+		return page;
+	}
+
+	// Listen on the call's row, until the page hears it
+	async function listen(page, id) {
+		await page.locator(`#queue tr[data-id="${id}"] ` +
+			'button[data-action=listen]').click();
+		await page.waitForSelector(`#queue tr[data-id="${id}"] ` +
+			'[data-listen=listening]', {timeout: T});
+	}
+
+	// Stop on the call's row: the Listen button comes back
+	async function listenStop(page, id) {
+		await page.locator(`#queue tr[data-id="${id}"] ` +
+			'button[data-action=listen-stop]').click();
+		await page.waitForSelector(`#queue tr[data-id="${id}"] ` +
+			'button[data-action=listen]', {timeout: T});
+	}
+
+	// the page's notice says re
+	async function notice(page, re) {
+		await waitText(page, '#notice', re, 'the notice', T);
+	}
+
+	return {status, login, available, desk, visitor, ringing, ended,
+		supView, listen, listenStop, notice};
 }

@@ -3,7 +3,10 @@
 // and hang-ups cross the call-control protocol between beckon serve and
 // beckon dialer. alice's desk (microphone MIC_AGENT) goes Available, a
 // visitor (MIC_VISITOR) calls, the desk rings and answers, both hear
-// each other, alice hangs up on the desk. Then the desk's own cases:
+// each other; bob (supervisor, a page of the agents' Chromium) listens
+// from the supervisor view and hears both, Stop ends his listen, a
+// listen again is ended by alice hanging up on the desk. Then the
+// desk's own cases:
 // - the microphone refused (a Chromium that grants nothing by itself):
 //   Available says why and is not asked of the server;
 // - the page reloaded while a call rings on it: the server cannot tell
@@ -13,17 +16,35 @@
 //   goes Available again; the visitor's page, still there, is kept:
 //   the call goes back to the queue and the same page talks to alice
 //   when she is Available again.
+// - a listen the dialer refuses: the dialer paused (SIGSTOP DIALER_PID),
+//   the visitor hangs up and bob asks to listen (SERVER_LOG says both
+//   went to the dialer); resumed, the dialer ends the call, then
+//   refuses the listen: bob's page says why.
 //
-//   node desk_remote.mjs URL MIC_VISITOR MIC_AGENT OUT_DIR
+//   node desk_remote.mjs URL MIC_VISITOR MIC_AGENT OUT_DIR DIALER_PID \
+//	SERVER_LOG
 //
-// OUT_DIR gets desk.wav, visitor.wav and marks.json (seconds into them
-// where the call was seen connected).
+// OUT_DIR gets desk.wav, visitor.wav, sup.wav and marks.json (the first
+// call's id; seconds into the files where the call was seen connected,
+// and bob listening).
 import fs from 'node:fs';
 import { launch, ok, check, wav } from './lib.mjs';
 import { deskKit, flags, sleep, T } from './desk_kit.mjs';
 
-const [base, micVisitor, micAgent, outDir] = process.argv.slice(2);
-const {status, login, desk, visitor, ringing, ended} = deskKit(base);
+const [base, micVisitor, micAgent, outDir, dialerPid, serverLog] =
+	process.argv.slice(2);
+const {status, login, desk, visitor, ringing, ended, supView, listen,
+	listenStop, notice} = deskKit(base);
+
+// the server's log has a line with words
+async function logged(words) {
+	const deadline = Date.now() + T;
+
+	while (!fs.readFileSync(serverLog, 'utf8').includes(words)) {
+		check(Date.now() < deadline, `the server did not log "${words}"`);
+		await sleep(50);
+	}
+}
 
 const agents = await launch(flags(micAgent));
 const visitors = await launch(flags(micVisitor));
@@ -36,18 +57,35 @@ try {
 	await alice.locator('#phone-answer').click();
 	await status(v.id, ['connected']);
 	const marks = {
+		id: v.id,
 		desk: await alice.evaluate(() => window.mark()),
 		visitor: await v.page.evaluate(() => window.mark()),
 	};
+	// bob listens, through the dialer's listener leg; Stop
+	const bob = await supView(agents, 'bob', v.id);
+	await listen(bob, v.id);
+	marks.sup = await bob.evaluate(() => window.mark());
 	await sleep(3500);
+	await listenStop(bob, v.id);
+	fs.writeFileSync(`${outDir}/sup.wav`, wav(Buffer.from(
+		await bob.evaluate(() => window.take()), 'base64'), 8000));
+	ok('bob listens to the call from the supervisor view; Stop: the ' +
+		'Listen button is back');
+
+	// listening again, the call's end ends it
+	await listen(bob, v.id);
 	await alice.locator('#phone-hangup').click();
+	await notice(bob, /Listening ended: the agent hung up/);
+	// his page holds a microphone: his desk would be a phone
+	await bob.context().close();
 	const cb = await status(v.id, ['completed']);
 	check(cb.events.at(-1).data.reason === 'agent_hangup',
 		`ended: ${JSON.stringify(cb.events.at(-1))}`);
 	await v.page.waitForFunction(() => window.log.includes('ended'),
 		null, {timeout: T});
 	ok('the visitor\'s call rang on the desk, was answered, and Hang up ' +
-		'on the desk ended it (agent_hangup)');
+		'on the desk ended it (agent_hangup) and bob\'s listen again ' +
+		'(his page: "the agent hung up")');
 
 	fs.writeFileSync(`${outDir}/visitor.wav`, wav(Buffer.from(
 		await v.page.evaluate(() => window.take()), 'base64'), 8000));
@@ -111,7 +149,19 @@ try {
 	await alice.locator('#phone-answer').click();
 	await status(v2.id, ['connected']);
 	const heard = await v2.page.evaluate(() => window.mark());
-	await v2.page.evaluate(() => window.hangup());
+	const bob2 = await supView(agents, 'bob', v2.id);
+	// the visitor's hang-up reaches the dialer before bob's listen
+	process.kill(Number(dialerPid), 'SIGSTOP');
+	try {
+		await v2.page.evaluate(() => window.hangup());
+		await logged(`${v2.id}: the visitor's page: hang-up`);
+		await bob2.locator(`#queue tr[data-id="${v2.id}"] ` +
+			'button[data-action=listen]').click();
+		await logged(`${v2.id}: bob listens`);
+	} finally {
+		process.kill(Number(dialerPid), 'SIGCONT');
+	}
+	await notice(bob2, /Listening ended: the call is no longer connected/);
 	const cb3 = await status(v2.id, ['completed']);
 	check(cb3.events.at(-1).data.reason === 'customer_hangup',
 		`ended: ${JSON.stringify(cb3.events.at(-1))}`);
@@ -119,7 +169,9 @@ try {
 	await v2.page.close();
 	ok('the requeued call rings on alice once Available; the same ' +
 		`page answers the new offer: connected (${heard.toFixed(1)} ` +
-		's of audio heard), the visitor hangs up: completed');
+		's of audio heard), the visitor hangs up: completed; bob\'s ' +
+		'listen that reached the dialer after the hang-up is refused ' +
+		'and his page says "the call is no longer connected"');
 } finally {
 	await agents.close();
 	await visitors.close();

@@ -15,32 +15,15 @@
 // seconds from the third listen to the hang-up), phone.id.
 import fs from 'node:fs';
 import { launch, ok, check, wav } from './lib.mjs';
-import { deskKit, flags, sleep, T } from './desk_kit.mjs';
+import { deskKit, flags, sleep } from './desk_kit.mjs';
 
 const [base, micAgent, micSup, outDir] = process.argv.slice(2);
-const {status, login, desk} = deskKit(base);
+const {status, desk, supView, listen, listenStop, notice} =
+	deskKit(base);
 
 const agents = await launch(flags(micAgent));
 const sups = await launch(flags(micSup));
 const marks = {};
-
-// bob's supervisor view, logged in, the call's row shown
-async function supView(id) {
-	const page = await login(sups, 'bob');
-
-	await page.locator('#view-sup').click();
-	await page.waitForSelector(`#queue tr[data-id="${id}"]` +
-		'[data-status=connected] button[data-action=listen]',
-		{timeout: T});
-	return page;
-}
-
-async function listen(page, id) {
-	await page.locator(`#queue tr[data-id="${id}"] ` +
-		'button[data-action=listen]').click();
-	await page.waitForSelector(`#queue tr[data-id="${id}"] ` +
-		'[data-listen=listening]', {timeout: T});
-}
 
 try {
 	const alice = await desk(agents, 'alice');
@@ -55,7 +38,7 @@ try {
 	ok('a phone customer is connected to alice\'s desk (auto-answer)');
 
 	// 1. Listen, Stop
-	let bob = await supView(id);
+	let bob = await supView(sups, 'bob', id);
 	await listen(bob, id);
 	marks.sup_l1 = await bob.evaluate(() => window.mark());
 	marks.desk_l1 = await alice.evaluate(() => window.mark());
@@ -70,10 +53,7 @@ try {
 	check(again.status === 409 && again.body.error.code === 'listening',
 		`a second listen: ${JSON.stringify(again)}`);
 	await sleep(3700);
-	await bob.locator(`#queue tr[data-id="${id}"] ` +
-		'button[data-action=listen-stop]').click();
-	await bob.waitForSelector(`#queue tr[data-id="${id}"] ` +
-		'button[data-action=listen]', {timeout: T});
+	await listenStop(bob, id);
 	await sleep(300);
 	fs.writeFileSync(`${outDir}/sup.wav`, wav(Buffer.from(
 		await bob.evaluate(() => window.take()), 'base64'), 8000));
@@ -86,16 +66,14 @@ try {
 	ok('listening again, then bob\'s page closed');
 
 	// 3. the call ends while listening: the page says so
-	bob = await supView(id);
+	bob = await supView(sups, 'bob', id);
 	await listen(bob, id);
 	const l3 = Date.now();
 	await sleep(2500);
 	marks.l3_s = (Date.now() - l3) / 1000;
 	await alice.locator('#phone-hangup').click();
 	await status(id, ['completed']);
-	await bob.waitForFunction(() => /Listening ended: the agent hung up/
-		.test(document.getElementById('notice').textContent), null,
-	{timeout: T});
+	await notice(bob, /Listening ended: the agent hung up/);
 	ok('alice hangs up while bob listens: bob\'s page says "Listening ' +
 		'ended: the agent hung up."');
 

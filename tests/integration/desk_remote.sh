@@ -4,9 +4,12 @@
 # auth answer says it has WebRTC, the webrtc legs' offer, answer and
 # hang-up are relayed over the call-control protocol. A visitor
 # (Chromium, 440 Hz) and alice's desk (Chromium, 880 Hz) hear each
-# other; Hang up on the desk ends the call; the microphone refused; the
-# desk reloaded while a call rings on it (tests/browser/desk_remote.mjs);
-# rtpengine is left empty.
+# other; bob (supervisor) listens from the supervisor view and hears both
+# (the listener leg relayed too), Stop ends his leg alone, the call's end
+# ends it; Hang up on the desk ends the call; the microphone refused; the
+# desk reloaded while a call rings on it; a listen that reaches the
+# dialer after the call's end is refused and bob's page says why
+# (tests/browser/desk_remote.mjs); rtpengine is left empty.
 # A dialer without rtpengine: the desk is refused as a phone, with why.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
@@ -74,7 +77,7 @@ mic_wav 440 60
 mic_wav 880 60
 mkdir -p "$T/pages"
 node "$BECKON_SRC/tests/browser/desk_remote.mjs" "$URL" "$T/mic440.wav" \
-	"$T/mic880.wav" "$T/pages" >"$T/pages.out" 2>&1 || {
+	"$T/mic880.wav" "$T/pages" "$DPID" "$T/desk.log" >"$T/pages.out" 2>&1 || {
 	cat "$T/pages.out" >&2
 	fail "the desk's call through the remote dialer"
 }
@@ -91,6 +94,23 @@ hears "$T/pages/visitor.wav" 880 "$V" 3.0 0.9 ||
 	fail "the visitor does not hear alice's desk"
 ok "through the remote dialer the visitor hears alice's desk (880 Hz) \
 and the desk the visitor (440 Hz)"
+
+# media may start half a second after "listening" on a loaded machine
+S=$(jq .sup "$M")
+$TONES "$T/pages/sup.wav" 440+880 "$(awk "BEGIN { print $S + 0.6 }")" \
+	"$(awk "BEGIN { print $S + 3.0 }")" 0.7 ||
+	fail "bob does not hear both the visitor (440) and alice (880)"
+ID=$(jq -r .id "$M")
+[ "$(grep -c "call $ID: webrtc:listen.bob listens" "$T/dialer.log")" = 2 ] ||
+	fail "not two listens: $(grep "call $ID: .*listen" "$T/dialer.log")"
+grep -q "call $ID: listener leg_ended: listener_hangup" "$T/dialer.log" ||
+	fail "Stop did not end the listener leg: \
+$(grep "call $ID: listener" "$T/dialer.log")"
+grep -q "call $ID: listener leg_ended: agent_hangup" "$T/dialer.log" ||
+	fail "the call's end did not end the listener"
+ok "through the remote dialer bob hears the visitor (440 Hz) and alice \
+(880 Hz) mixed; Stop ends his leg (listener_hangup), the call's end ends \
+it (agent_hangup)"
 
 "$NG" "udp:$RTPE_NG" list >"$T/list.json" || fail "ng list"
 [ "$(jq -c .calls "$T/list.json")" = '[]' ] ||

@@ -69,6 +69,8 @@ const LISTEN_END = {
 	customer_hangup: 'the customer hung up',
 	agent_hangup: 'the agent hung up',
 	no_answer: 'the page did not answer in time',
+	not_connected: 'the call is no longer connected',
+	listening: 'someone else listens to the call',
 	refused: 'the call could not be listened to',
 	incompatible: 'the browser refused the audio',
 	media_failed: 'the audio failed (ICE or DTLS)',
