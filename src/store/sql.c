@@ -1,34 +1,30 @@
 /*
- * The statements of the ops (ops.c), one text per dialect, by id. A
- * dialect's text is NULL until its backend is written: running it is
- * ENOSYS. Parameters are ?N in SQLite's text and $N in PostgreSQL's.
+ * The statements of the ops (ops*.c), by id: one text for every dialect,
+ * parameters ?N, and PostgreSQL's own text only where its SQL differs
+ * (the rule is in store_int.h).
  */
+#include <errno.h>
+#include <string.h>
 #include <re.h>
 #include "store/store_int.h"
 
+const char store_sql_unwritten[] = "";
+
 const struct store_stmt store_stmts[SQ_COUNT] = {
-	[SQ_PING] = {"ping", {
-		[SD_SQLITE] = "SELECT count(*) FROM businesses",
-	}},
-	[SQ_PHONE_AGENT_SET] = {"phone_agent_set", {
-		[SD_SQLITE] =
+	[SQ_PING] = {"ping",
+		"SELECT count(*) FROM businesses"},
+	[SQ_PHONE_AGENT_SET] = {"phone_agent_set",
 		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
-		" DO UPDATE SET agent_id = ?3, t = ?4",
-	}},
-	[SQ_PHONE_AGENT_GET] = {"phone_agent_get", {
-		[SD_SQLITE] =
+		" DO UPDATE SET agent_id = ?3, t = ?4"},
+	[SQ_PHONE_AGENT_GET] = {"phone_agent_get",
 		"SELECT agent_id FROM phone_agents"
-		" WHERE business_id = ?1 AND phone = ?2",
-	}},
-	[SQ_OUTBOX_REPLAY] = {"outbox_replay", {
-		[SD_SQLITE] =
+		" WHERE business_id = ?1 AND phone = ?2"},
+	[SQ_OUTBOX_REPLAY] = {"outbox_replay",
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
-		" WHERE webhook_id = ?1 AND seq = ?2",
-	}},
+		" WHERE webhook_id = ?1 AND seq = ?2"},
 	/* the first pending delivery of each callback at each endpoint */
-	[SQ_OUTBOX_DUE] = {"outbox_due", {
-		[SD_SQLITE] =
+	[SQ_OUTBOX_DUE] = {"outbox_due",
 		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
 		" o.callback_id, o.payload, o.t, o.attempts"
 		" FROM webhook_outbox AS o JOIN webhooks AS w"
@@ -39,17 +35,13 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  WHERE p.webhook_id = o.webhook_id"
 		"  AND p.callback_id = o.callback_id"
 		"  AND p.state = 'pending' AND p.seq < o.seq)"
-		" ORDER BY o.seq LIMIT ?2",
-	}},
-	[SQ_OUTBOX_DONE] = {"outbox_done", {
-		[SD_SQLITE] =
+		" ORDER BY o.seq LIMIT ?2"},
+	[SQ_OUTBOX_DONE] = {"outbox_done",
 		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
 		" next_at = ?4, last_status = ?5, last_error = ?6,"
-		" delivered_at = ?7 WHERE seq = ?1",
-	}},
+		" delivered_at = ?7 WHERE seq = ?1"},
 	/* failed attempts in a row, and the stop at the bound */
-	[SQ_WEBHOOK_RESULT] = {"webhook_result", {
-		[SD_SQLITE] =
+	[SQ_WEBHOOK_RESULT] = {"webhook_result",
 		"UPDATE webhooks SET"
 		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
 		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
@@ -57,21 +49,68 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"   ELSE failing_since END"
 		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
 		"  WHERE seq = ?1)",
-	}},
-	[SQ_OUTBOX_LIST] = {"outbox_list", {
-		[SD_SQLITE] =
+		"UPDATE webhooks SET"
+		" failures = CASE WHEN $2 <> 0 THEN 0 ELSE failures + 1 END,"
+		" failing_since = CASE WHEN $2 = 0 AND $3 > 0"
+		"   AND failures + 1 >= $3 AND failing_since = 0 THEN $4"
+		"   ELSE failing_since END"
+		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
+		"  WHERE seq = $1)"},
+	[SQ_OUTBOX_LIST] = {"outbox_list",
 		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
 		" attempts, state, next_at, last_status, last_error,"
 		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
-		" ORDER BY seq DESC LIMIT ?2",
-	}},
-	[SQ_INTAKE_SINCE] = {"intake_since", {
-		[SD_SQLITE] =
+		" ORDER BY seq DESC LIMIT ?2"},
+	[SQ_INTAKE_SINCE] = {"intake_since",
 		"SELECT t, business_id, phone, ip FROM intake_log"
-		" WHERE t >= ?1 ORDER BY t",
-	}},
-	[SQ_INTAKE_PRUNE] = {"intake_prune", {
-		[SD_SQLITE] =
-		"DELETE FROM intake_log WHERE t < ?1",
-	}},
+		" WHERE t >= ?1 ORDER BY t"},
+	[SQ_INTAKE_PRUNE] = {"intake_prune",
+		"DELETE FROM intake_log WHERE t < ?1"},
+
 };
+
+
+const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d)
+{
+	const struct store_stmt *st = &store_stmts[id];
+	const char *own = d == SD_POSTGRES ? st->pg : NULL;
+
+	if (own == store_sql_unwritten)
+		return NULL;
+
+	return own ? own : st->sql;
+}
+
+
+int store_sql_dollar(char **dstp, const char *sql)
+{
+	bool quoted = false;
+	char *d;
+	size_t i;
+
+	if (!dstp || !sql)
+		return EINVAL;
+
+	d = mem_alloc(strlen(sql) + 1, NULL);
+	if (!d)
+		return ENOMEM;
+
+	for (i = 0; sql[i]; i++) {
+		char c = sql[i];
+
+		if (c == '\'')
+			quoted = !quoted;
+		else if (c == '?' && !quoted) {
+			if (sql[i + 1] < '0' || sql[i + 1] > '9') {
+				mem_deref(d);
+				return EINVAL;
+			}
+			c = '$';
+		}
+		d[i] = c;
+	}
+	d[i] = '\0';
+	*dstp = d;
+
+	return 0;
+}

@@ -282,10 +282,6 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 enum op_kind {
-	OP_PUT,
-	OP_GET_OBJ,
-	OP_LIST,
-	OP_DELETE,
 	OP_CREATE,
 	OP_GET,
 	OP_CANCEL,
@@ -319,11 +315,6 @@ struct op {
 	void *h;
 
 	/* inputs */
-	const struct store_table *tab;
-	void *obj;                /* input of a put, result of a get */
-	char *field;
-	char *value;
-	bool replace;
 	struct callback_change chg;   /* strings below are owned copies */
 	struct outcome oc;            /* strings are owned copies */
 	struct figures fig;
@@ -480,7 +471,7 @@ static int q_open(struct store_q **qp, struct store_tx *tx,
 	sqlite3_stmt *s = be->qstmt[id];
 
 	if (!s) {
-		const char *sql = store_stmts[id].sql[SD_SQLITE];
+		const char *sql = store_stmt_sql(id, SD_SQLITE);
 
 		if (!sql)
 			return ENOSYS;
@@ -498,6 +489,30 @@ static int q_open(struct store_q **qp, struct store_tx *tx,
 	*qp = (struct store_q *)s;
 
 	return 0;
+}
+
+
+/* The records' statements, made at run time, are not kept: they are
+ * written by people and at start-up, not per request. */
+static int q_open_text(struct store_q **qp, struct store_tx *tx,
+		       const char *sql)
+{
+	struct sqlite_be *be = (struct sqlite_be *)tx;
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(be->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("prepare: %s: %s", sql, errmsg(be));
+		return EIO;
+	}
+	*qp = (struct store_q *)s;
+
+	return 0;
+}
+
+
+static void q_drop(struct store_q *q)
+{
+	sqlite3_finalize((sqlite3_stmt *)q);
 }
 
 
@@ -554,6 +569,8 @@ static int64_t q_changes(struct store_tx *tx)
 
 static const struct store_tx_ops sqlite_tx_ops = {
 	.open = q_open,
+	.open_text = q_open_text,
+	.drop = q_drop,
 	.text = q_text,
 	.num = q_num,
 	.step = q_step,
@@ -562,169 +579,6 @@ static const struct store_tx_ops sqlite_tx_ops = {
 	.close = q_close,
 	.changes = q_changes,
 };
-
-
-/* ---- operations, each run inside the batch transaction ---- */
-
-/* ---- records: SQL made from the table's fields ---- */
-
-static int rec_sql_put(char **sqlp, const struct store_table *t,
-		       bool replace)
-{
-	struct mbuf *mb = mbuf_alloc(512);
-	size_t i;
-	int err = 0;
-
-	if (!mb)
-		return ENOMEM;
-
-	err |= mbuf_printf(mb, "INSERT INTO %s (", t->name);
-	for (i = 0; i < t->n; i++)
-		err |= mbuf_printf(mb, "%s, ", t->fields[i].name);
-	err |= mbuf_write_str(mb, "created_at, updated_at) VALUES (");
-	for (i = 0; i < t->n; i++)
-		err |= mbuf_printf(mb, "?%zu, ", i + 1);
-	err |= mbuf_printf(mb, "?%zu, ?%zu) ON CONFLICT(%s) DO ", t->n + 1,
-			   t->n + 1, t->fields[0].name);
-	if (replace) {
-		err |= mbuf_write_str(mb, "UPDATE SET ");
-		for (i = 1; i < t->n; i++)
-			err |= mbuf_printf(mb, "%s = excluded.%s, ",
-					   t->fields[i].name,
-					   t->fields[i].name);
-		err |= mbuf_write_str(mb, "updated_at = excluded.updated_at");
-	}
-	else {
-		err |= mbuf_write_str(mb, "NOTHING");
-	}
-
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, sqlp, mb->end);
-	}
-	mem_deref(mb);
-
-	return err ? ENOMEM : 0;
-}
-
-
-static int rec_sql_select(char **sqlp, const struct store_table *t,
-			  const char *where)
-{
-	struct mbuf *mb = mbuf_alloc(512);
-	size_t i;
-	int err = 0;
-
-	if (!mb)
-		return ENOMEM;
-
-	err |= mbuf_write_str(mb, "SELECT ");
-	for (i = 0; i < t->n; i++)
-		err |= mbuf_printf(mb, "%s%s", i ? ", " : "",
-				   t->fields[i].name);
-	err |= mbuf_printf(mb, " FROM %s", t->name);
-	if (where)
-		err |= mbuf_printf(mb, " WHERE %s = ?1", where);
-	err |= mbuf_printf(mb, " ORDER BY %s", t->fields[0].name);
-
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, sqlp, mb->end);
-	}
-	mem_deref(mb);
-
-	return err ? ENOMEM : 0;
-}
-
-
-/* Records are written by people and at start-up, not per request: their
- * statements are prepared for each use rather than kept. */
-static int rec_prepare(struct sqlite_be *be, const char *sql,
-		       sqlite3_stmt **sp)
-{
-	if (sqlite3_prepare_v2(be->db, sql, -1, sp, NULL) != SQLITE_OK) {
-		log_error("prepare: %s: %s", sql, errmsg(be));
-		return EIO;
-	}
-
-	return 0;
-}
-
-
-static int rec_read(void **objp, const struct store_table *t,
-		    sqlite3_stmt *s)
-{
-	void *obj;
-	size_t i;
-	int err = 0;
-
-	obj = mem_zalloc(t->size, t->dh);
-	if (!obj)
-		return ENOMEM;
-
-	for (i = 0; i < t->n; i++) {
-		const struct store_field *f = &t->fields[i];
-		char *p = (char *)obj + f->off;
-
-		if (f->type == SF_STR) {
-			const unsigned char *v =
-				sqlite3_column_text(s, (int)i);
-
-			err |= str_dup((char **)p, v ? (const char *)v : "");
-		}
-		else {
-			*(int64_t *)p = sqlite3_column_int64(s, (int)i);
-		}
-	}
-
-	if (err) {
-		mem_deref(obj);
-		return ENOMEM;
-	}
-
-	*objp = obj;
-
-	return 0;
-}
-
-
-static int do_put(struct sqlite_be *be, struct op *op)
-{
-	const struct store_table *t = op->tab;
-	sqlite3_stmt *s = NULL;
-	char *sql = NULL;
-	size_t i;
-	int err;
-
-	err = rec_sql_put(&sql, t, op->replace);
-	if (!err)
-		err = rec_prepare(be, sql, &s);
-	if (err)
-		goto out;
-
-	for (i = 0; i < t->n; i++) {
-		const struct store_field *f = &t->fields[i];
-
-		if (f->type == SF_STR)
-			sqlite3_bind_text(s, (int)i + 1,
-					  store_obj_str(op->obj, f), -1,
-					  SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(s, (int)i + 1,
-					   store_obj_int(op->obj, f));
-	}
-	sqlite3_bind_int64(s, (int)t->n + 1, time_now_ms());
-
-	err = step_done(be, s);
-	if (!err && !op->replace && !sqlite3_changes(be->db))
-		err = EALREADY;   /* it exists: left as it is */
-
- out:
-	sqlite3_finalize(s);
-	mem_deref(sql);
-
-	return err;
-}
 
 
 /* Room for one more in objv, doubling: one more slot at a time made
@@ -756,81 +610,6 @@ static void objv_free(struct op *op)
 	op->objv = mem_deref(op->objv);
 	op->objn = 0;
 	op->objcap = 0;
-}
-
-
-static int do_select(struct sqlite_be *be, struct op *op)
-{
-	const struct store_table *t = op->tab;
-	sqlite3_stmt *s = NULL;
-	char *sql = NULL;
-	int rc, err;
-
-	err = rec_sql_select(&sql, t, op->field);
-	if (!err)
-		err = rec_prepare(be, sql, &s);
-	if (err)
-		goto out;
-
-	if (op->field)
-		sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		err = objv_grow(op);
-		if (err)
-			break;
-
-		err = rec_read(&op->objv[op->objn], t, s);
-		if (err)
-			break;
-		op->objn++;
-
-		if (op->kind == OP_GET_OBJ)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = EIO;
-
-	if (!err && op->kind == OP_GET_OBJ) {
-		if (op->objn)
-			op->obj = mem_ref(op->objv[0]);
-		else
-			err = ENOENT;
-	}
-
- out:
-	sqlite3_finalize(s);
-	mem_deref(sql);
-
-	return err;
-}
-
-
-static int do_delete(struct sqlite_be *be, struct op *op)
-{
-	const struct store_table *t = op->tab;
-	sqlite3_stmt *s = NULL;
-	char *sql = NULL;
-	int err;
-
-	if (re_sdprintf(&sql, "DELETE FROM %s WHERE %s = ?1", t->name,
-			t->fields[0].name) < 0)
-		return ENOMEM;
-
-	err = rec_prepare(be, sql, &s);
-	if (err)
-		goto out;
-
-	sqlite3_bind_text(s, 1, op->value, -1, SQLITE_STATIC);
-	err = step_done(be, s);
-	if (!err && !sqlite3_changes(be->db))
-		err = ENOENT;
-
- out:
-	sqlite3_finalize(s);
-	mem_deref(sql);
-
-	return err;
 }
 
 
@@ -2155,10 +1934,6 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
 
-	case OP_PUT:           return do_put(be, op);
-	case OP_GET_OBJ:
-	case OP_LIST:          return do_select(be, op);
-	case OP_DELETE:        return do_delete(be, op);
 	case OP_CREATE:        return do_create(be, op);
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
@@ -2184,13 +1959,10 @@ static void op_clear_results(struct store_op *sop)
 
 	switch (op->kind) {
 
-	case OP_GET_OBJ:
-	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
 	case OP_REPORT_ROWS:
 	case OP_SEARCH:
-		op->obj = mem_deref(op->obj);
 		objv_free(op);
 		break;
 
@@ -2210,8 +1982,6 @@ static void op_complete(struct store_op *sop)
 
 	switch (op->kind) {
 
-	case OP_PUT:
-	case OP_DELETE:
 	case OP_UPDATE:
 	case OP_OUTCOME:
 		((store_done_h *)op->h)(op->op.err, op->op.arg);
@@ -2222,12 +1992,6 @@ static void op_complete(struct store_op *sop)
 					   op->op.arg);
 		break;
 
-	case OP_GET_OBJ:
-		((store_obj_h *)op->h)(op->op.err, op->op.err ? NULL : op->obj,
-				       op->op.arg);
-		break;
-
-	case OP_LIST:
 	case OP_OPEN_LIST:
 	case OP_HISTORY:
 	case OP_REPORT_ROWS:
@@ -2407,9 +2171,6 @@ static void op_destructor(struct store_op *sop)
 {
 	struct op *op = (struct op *)sop;
 
-	mem_deref(op->obj);
-	mem_deref(op->field);
-	mem_deref(op->value);
 	mem_deref((char *)op->chg.id);
 	mem_deref((char *)op->chg.from_status);
 	mem_deref((char *)op->chg.status);
@@ -2465,10 +2226,6 @@ static int legacy_run(struct store_tx *tx, struct store_op *op)
 	.clear = op_clear_results, .done = op_complete, .dh = op_destructor}
 
 static const struct store_op_desc legacy_descs[] = {
-	LEGACY(OP_PUT, "put", true),
-	LEGACY(OP_GET_OBJ, "get", false),
-	LEGACY(OP_LIST, "list", false),
-	LEGACY(OP_DELETE, "delete", true),
 	LEGACY(OP_CREATE, "callback_create", true),
 	LEGACY(OP_GET, "callback_get", false),
 	LEGACY(OP_CANCEL, "callback_cancel", true),
@@ -2529,84 +2286,6 @@ static int dup_opt(const char **dst, const char *src)
 	*dst = d;
 
 	return err;
-}
-
-
-/* ---- the backend's function table ---- */
-
-static int be_put(void *ctx, const struct store_table *t, const void *obj,
-		  bool replace, store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_PUT, (void *)h, arg);
-	int err;
-
-	if (!op)
-		return ENOMEM;
-
-	op->tab = t;
-	op->replace = replace;
-	err = store_obj_dup(&op->obj, t, obj);
-	if (err)
-		mem_deref(op);
-	else
-		op_queue(ctx, op);
-
-	return err;
-}
-
-
-static int be_get(void *ctx, const struct store_table *t, const char *field,
-		  const char *value, store_obj_h *h, void *arg)
-{
-	struct op *op = op_new(OP_GET_OBJ, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->tab = t;
-	if (str_dup(&op->field, field) || str_dup(&op->value, value)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_list(void *ctx, const struct store_table *t, store_list_h *h,
-		   void *arg)
-{
-	struct op *op = op_new(OP_LIST, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->tab = t;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_delete(void *ctx, const struct store_table *t, const char *id,
-		     store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_DELETE, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->tab = t;
-	if (str_dup(&op->value, id)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
 }
 
 
@@ -3054,10 +2733,6 @@ const struct store_backend store_sqlite = {
 	.close = be_close,
 	.flush = be_flush,
 	.queue = be_queue,
-	.put = be_put,
-	.get = be_get,
-	.list = be_list,
-	.del = be_delete,
 	.callbacks_open = be_callbacks_open,
 	.callback_update = be_callback_update,
 	.callback_history = be_callback_history,

@@ -88,47 +88,6 @@ int store_queue(struct store *st, struct store_op *op)
 }
 
 
-int store_put(struct store *st, const struct store_table *t,
-	      const void *obj, bool replace, store_done_h *h, void *arg)
-{
-	if (!st || !t || !obj || !h || !*store_obj_str(obj, &t->fields[0]))
-		return EINVAL;
-
-	return st->be->put(st->ctx, t, obj, replace, h, arg);
-}
-
-
-int store_get(struct store *st, const struct store_table *t,
-	      const char *field, const char *value, store_obj_h *h, void *arg)
-{
-	/* the field name goes into SQL: only the table's own names */
-	if (!st || !t || !value || !h || !store_field_find(t, field))
-		return EINVAL;
-
-	return st->be->get(st->ctx, t, field, value, h, arg);
-}
-
-
-int store_list(struct store *st, const struct store_table *t,
-	       store_list_h *h, void *arg)
-{
-	if (!st || !t || !h)
-		return EINVAL;
-
-	return st->be->list(st->ctx, t, h, arg);
-}
-
-
-int store_delete(struct store *st, const struct store_table *t,
-		 const char *id, store_done_h *h, void *arg)
-{
-	if (!st || !t || !id || !h)
-		return EINVAL;
-
-	return st->be->del(st->ctx, t, id, h, arg);
-}
-
-
 int store_callback_create(struct store *st, const struct callback_new *req,
 			  store_create_h *h, void *arg)
 {
