@@ -67,6 +67,62 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_INTAKE_PRUNE] = {"intake_prune",
 		"DELETE FROM intake_log WHERE t < ?1"},
 
+
+	/* ---- a callback's creation ---- */
+	[SQ_IDEM_GET] = {"idem_get",
+		"SELECT fingerprint, callback_id, status, answer, request_id"
+		" FROM idempotency WHERE business_id = ?1 AND key = ?2"},
+	[SQ_IDEM_PUT] = {"idem_put",
+		"INSERT INTO idempotency (business_id, key, fingerprint,"
+		" callback_id, status, answer, created_at, request_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+	[SQ_OPEN_FIND] = {"open_find",
+		"SELECT id FROM callbacks"
+		" WHERE business_id = ?1 AND phone = ?2 AND open = 1"},
+	[SQ_CALLBACK_INSERT] = {"callback_insert",
+		"INSERT INTO callbacks (id, business_id, phone, status, open,"
+		" created_at, updated_at, scheduled_for, page_url, page_title,"
+		" name, note, agent_key, client_ip, referrer)"
+		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13)"},
+	[SQ_TOKEN_INSERT] = {"token_insert",
+		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
+		" created_at) VALUES (?1, ?2, ?3)",
+		"INSERT INTO cancel_tokens (token_hash, callback_id,"
+		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+	[SQ_EVENT_INSERT] = {"event_insert",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"},
+	/* the same, saying the event's seq */
+	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"},
+	/* a new queued callback: counted, and its place is the count */
+	[SQ_QUEUE_COUNT] = {"queue_count",
+		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
+		" ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1"
+		" RETURNING queued"},
+	[SQ_INTAKE_INSERT] = {"intake_insert",
+		"INSERT INTO intake_log (t, business_id, phone, ip)"
+		" VALUES (?1, ?2, ?3, ?4)"},
+	/* joined requests (schema migration 10) */
+	[SQ_QUEUED_NOW] = {"queued_now",
+		"SELECT queued FROM queue_counts WHERE business_id = ?1"},
+	/* the callbacks inserted so far, in insertion order: SQLite's
+	 * rowid; PostgreSQL's schema needs a column of its own for it */
+	[SQ_CALLBACKS_MARK] = {"callbacks_mark",
+		"SELECT max(rowid) FROM callbacks", store_sql_unwritten},
+	[SQ_JOIN_INSERT] = {"join_insert",
+		"INSERT INTO joined_requests (id, callback_id, created_at,"
+		" scheduled_for, since_seq, mark, page_url, page_title, name,"
+		" note, agent_key, client_ip, referrer)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)"},
+	[SQ_REQ_TOKEN_INSERT] = {"req_token_insert",
+		"INSERT OR IGNORE INTO request_tokens (token_hash, request_id,"
+		" created_at) VALUES (?1, ?2, ?3)",
+		"INSERT INTO request_tokens (token_hash, request_id,"
+		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
 };
 
 

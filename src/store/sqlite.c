@@ -33,14 +33,7 @@ enum {
 };
 
 enum stmt_id {
-	S_IDEM_GET,
-	S_IDEM_PUT,
-	S_OPEN_FIND,
-	S_CALLBACK_INSERT,
-	S_TOKEN_INSERT,
 	S_EVENT_INSERT,
-	S_QUEUE_COUNT,
-	S_INTAKE_INSERT,
 	S_CALLBACK_GET,
 	S_EVENTS_GET,
 	S_TOKEN_CHECK,
@@ -53,10 +46,6 @@ enum stmt_id {
 	S_FIG_COUNTS,
 	S_FIG_CONNECT,
 	S_FIG_SALES,
-	S_QUEUED_NOW,
-	S_ROWID_MAX,
-	S_JOIN_INSERT,
-	S_REQ_TOKEN_INSERT,
 	S_REQ_TOKEN_CHECK,
 	S_JOINED_GET,
 	S_JOINED_LIVE,
@@ -76,37 +65,9 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_IDEM_GET] =
-		"SELECT fingerprint, callback_id, status, answer, request_id"
-		" FROM idempotency WHERE business_id = ?1 AND key = ?2",
-	[S_IDEM_PUT] =
-		"INSERT INTO idempotency (business_id, key, fingerprint,"
-		" callback_id, status, answer, created_at, request_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_OPEN_FIND] =
-		"SELECT id FROM callbacks"
-		" WHERE business_id = ?1 AND phone = ?2 AND open = 1",
-	[S_CALLBACK_INSERT] =
-		"INSERT INTO callbacks (id, business_id, phone, status, open,"
-		" created_at, updated_at, scheduled_for, page_url, page_title,"
-		" name, note, agent_key, client_ip, referrer)"
-		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13)",
-	[S_TOKEN_INSERT] =
-		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
-		" created_at)"
-		" VALUES (?1, ?2, ?3)",
 	[S_EVENT_INSERT] =
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
-	/* a new queued callback: counted, and its place is the count */
-	[S_QUEUE_COUNT] =
-		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
-		" ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1"
-		" RETURNING queued",
-	[S_INTAKE_INSERT] =
-		"INSERT INTO intake_log (t, business_id, phone, ip)"
-		" VALUES (?1, ?2, ?3, ?4)",
 	[S_CALLBACK_GET] =
 		"SELECT id, business_id, phone, status, open, created_at,"
 		" updated_at, scheduled_for, page_url, page_title, name, note,"
@@ -195,18 +156,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
 		" GROUP BY currency ORDER BY currency",
 	/* joined requests (schema migration 10) */
-	[S_QUEUED_NOW] =
-		"SELECT queued FROM queue_counts WHERE business_id = ?1",
-	[S_ROWID_MAX] = "SELECT max(rowid) FROM callbacks",
-	[S_JOIN_INSERT] =
-		"INSERT INTO joined_requests (id, callback_id, created_at,"
-		" scheduled_for, since_seq, mark, page_url, page_title, name,"
-		" note, agent_key, client_ip, referrer)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13)",
-	[S_REQ_TOKEN_INSERT] =
-		"INSERT OR IGNORE INTO request_tokens (token_hash, request_id,"
-		" created_at) VALUES (?1, ?2, ?3)",
 	[S_REQ_TOKEN_CHECK] =
 		"SELECT 1 FROM request_tokens"
 		" WHERE request_id = ?2 AND token_hash = ?1",
@@ -282,7 +231,6 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 enum op_kind {
-	OP_CREATE,
 	OP_GET,
 	OP_CANCEL,
 	OP_REQUEST_GET,
@@ -318,7 +266,7 @@ struct op {
 	struct callback_change chg;   /* strings below are owned copies */
 	struct outcome oc;            /* strings are owned copies */
 	struct figures fig;
-	struct callback_new req;  /* strings below are owned copies */
+	struct callback_new req;  /* business, phone: owned copies */
 	char *id;
 	char *token_hash;
 	bool public_only;
@@ -328,7 +276,6 @@ struct op {
 	enum store_report_key rkey;
 
 	/* results */
-	struct callback_created created;
 	struct callback *cb;
 	char canceled[ID_LEN];    /* a cancel: the callback it canceled */
 	void **objv;
@@ -613,22 +560,6 @@ static void objv_free(struct op *op)
 }
 
 
-static int insert_token(struct sqlite_be *be, const char *hash,
-			const char *id, int64_t now)
-{
-	sqlite3_stmt *s = stmt_get(be, S_TOKEN_INSERT);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, hash);
-	bind_text(s, 2, id);
-	sqlite3_bind_int64(s, 3, now);
-
-	return step_done(be, s);
-}
-
-
 static int insert_event(struct sqlite_be *be, const char *id, int64_t t,
 			const char *type, bool public, const char *data)
 {
@@ -667,321 +598,6 @@ static int one_int(struct sqlite_be *be, enum stmt_id id, const char *a,
 	sqlite3_reset(s);
 
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
-}
-
-
-static int insert_req_token(struct sqlite_be *be, const char *hash,
-			    const char *id, int64_t now)
-{
-	sqlite3_stmt *s = stmt_get(be, S_REQ_TOKEN_INSERT);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, hash);
-	bind_text(s, 2, id);
-	sqlite3_bind_int64(s, 3, now);
-
-	return step_done(be, s);
-}
-
-
-/*
- * A request for a number whose callback is open (res->call_id): a request
- * of its own, joined to that call. It is told what a first request made
- * now would be told (its own "when"; its place after the business's
- * queued callbacks) and nothing of the open callback. A private "joined"
- * event on the callback tells its agent; the request will see the
- * callback's events after that one, and counts as ahead of it the
- * callbacks inserted until now (mark).
- */
-static int insert_joined(struct sqlite_be *be, struct op *op)
-{
-	const struct callback_new *r = &op->req;
-	struct callback_created *res = &op->created;
-	bool scheduled = r->scheduled_for > r->now;
-	char data[96];
-	int64_t mark = 0, seq;
-	sqlite3_stmt *s;
-	int err;
-
-	res->outcome = CB_JOINED;
-	str_bcpy(res->id, r->id, sizeof(res->id));
-	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
-		 sizeof(res->status));
-	res->created_at = r->now;
-	res->scheduled_for = scheduled ? r->scheduled_for : 0;
-	if (!scheduled) {
-		err = one_int(be, S_QUEUED_NOW, r->business, 0,
-			      &res->position);
-		if (err)
-			return err;
-		res->position++;
-	}
-
-	err = one_int(be, S_ROWID_MAX, NULL, 0, &mark);
-	if (err)
-		return err;
-
-	re_snprintf(data, sizeof(data), "{\"request\":\"%s\"}", r->id);
-	err = insert_event(be, res->call_id, r->now, "joined", false, data);
-	if (err)
-		return err;
-	seq = sqlite3_last_insert_rowid(be->db);
-
-	s = stmt_get(be, S_JOIN_INSERT);
-	if (!s)
-		return EIO;
-	bind_text(s, 1, r->id);
-	bind_text(s, 2, res->call_id);
-	sqlite3_bind_int64(s, 3, r->now);
-	sqlite3_bind_int64(s, 4, res->scheduled_for);
-	sqlite3_bind_int64(s, 5, seq);
-	sqlite3_bind_int64(s, 6, mark);
-	bind_text(s, 7, r->page_url);
-	bind_text(s, 8, r->page_title);
-	bind_text(s, 9, r->name);
-	bind_text(s, 10, r->note);
-	bind_text(s, 11, r->agent_key);
-	bind_text(s, 12, r->client_ip);
-	bind_text(s, 13, r->referrer);
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	return insert_req_token(be, r->cancel_hash, r->id, r->now);
-}
-
-
-static int idem_lookup(struct sqlite_be *be, struct op *op, bool *found)
-{
-	const struct callback_new *r = &op->req;
-	struct callback_created *res = &op->created;
-	sqlite3_stmt *s = stmt_get(be, S_IDEM_GET);
-	bool joined = false;
-	int rc, err = 0;
-
-	*found = false;
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, r->business);
-	bind_text(s, 2, r->idem_key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *fp = (const char *)sqlite3_column_text(s, 0);
-
-		*found = true;
-		if (!fp || strcmp(fp, r->idem_fp)) {
-			res->outcome = CB_KEY_MISMATCH;
-			goto out;
-		}
-		res->outcome = CB_REPLAY;
-		/* the request the key answered: a joined one, or the
-		 * callback it created */
-		joined = sqlite3_column_type(s, 4) != SQLITE_NULL;
-		str_bcpy(res->id, (const char *)sqlite3_column_text(s,
-								   joined ?
-								   4 : 1),
-			 sizeof(res->id));
-		res->answer_status = sqlite3_column_int(s, 2);
-		err = col_dup(&res->answer, s, 3);
-	}
-	else if (rc != SQLITE_DONE) {
-		err = EIO;
-	}
-
- out:
-	sqlite3_reset(s);
-
-	/* a replay gets a fresh cancel token for the request it answers */
-	if (!err && res->outcome == CB_REPLAY)
-		err = (joined ? insert_req_token : insert_token)
-			(be, r->cancel_hash, res->id, r->now);
-
-	return err;
-}
-
-
-static int open_lookup(struct sqlite_be *be, struct op *op, bool *found)
-{
-	const struct callback_new *r = &op->req;
-	struct callback_created *res = &op->created;
-	sqlite3_stmt *s = stmt_get(be, S_OPEN_FIND);
-	int rc;
-
-	*found = false;
-	if (!s)
-		return EIO;
-	/* a browser's call (no phone) is nobody else's */
-	if (!*r->phone)
-		return 0;
-
-	bind_text(s, 1, r->business);
-	bind_text(s, 2, r->phone);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*found = true;
-		str_bcpy(res->call_id,
-			 (const char *)sqlite3_column_text(s, 0),
-			 sizeof(res->call_id));
-	}
-	sqlite3_reset(s);
-
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return EIO;
-
-	/* never the open callback's id, token or times: a request of its
-	 * own (a stranger may know the number) */
-	return *found ? insert_joined(be, op) : 0;
-}
-
-
-static int insert_callback(struct sqlite_be *be, struct op *op)
-{
-	const struct callback_new *r = &op->req;
-	struct callback_created *res = &op->created;
-	bool scheduled = r->scheduled_for > r->now;
-	char data[96];
-	sqlite3_stmt *s;
-	int err;
-
-	res->outcome = CB_CREATED;
-	str_bcpy(res->id, r->id, sizeof(res->id));
-	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
-		 sizeof(res->status));
-	res->created_at = r->now;
-	res->scheduled_for = scheduled ? r->scheduled_for : 0;
-
-	s = stmt_get(be, S_CALLBACK_INSERT);
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, r->id);
-	bind_text(s, 2, r->business);
-	bind_text(s, 3, r->phone);
-	bind_text(s, 4, res->status);
-	sqlite3_bind_int64(s, 5, r->now);
-	sqlite3_bind_int64(s, 6, res->scheduled_for);
-	bind_text(s, 7, r->page_url);
-	bind_text(s, 8, r->page_title);
-	bind_text(s, 9, r->name);
-	bind_text(s, 10, r->note);
-	bind_text(s, 11, r->agent_key);
-	bind_text(s, 12, r->client_ip);
-	bind_text(s, 13, r->referrer);
-
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	err = insert_token(be, r->cancel_hash, r->id, r->now);
-	if (err)
-		return err;
-
-	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", res->status);
-	err = insert_event(be, r->id, r->now, "created", true, data);
-	if (err)
-		return err;
-
-	/* the count a trigger keeps on every later change, kept here for
-	 * the insert: a trigger on the insert cost more than the insert of
-	 * the callback itself */
-	if (!scheduled) {
-		int rc;
-
-		s = stmt_get(be, S_QUEUE_COUNT);
-		if (!s)
-			return EIO;
-		bind_text(s, 1, r->business);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			res->position = sqlite3_column_int64(s, 0);
-			rc = sqlite3_step(s);
-		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return EIO;
-	}
-
-	return 0;
-}
-
-
-static int do_create(struct sqlite_be *be, struct op *op)
-{
-	const struct callback_new *r = &op->req;
-	struct callback_created *res = &op->created;
-	struct store_run run;
-	sqlite3_stmt *s;
-	bool found = false, row = false;
-	int err;
-
-	if (r->idem_key) {
-		err = idem_lookup(be, op, &found);
-		if (err || found)
-			return err;
-	}
-
-	err = open_lookup(be, op, &found);
-	if (err)
-		return err;
-
-	if (!found) {
-		err = insert_callback(be, op);
-		if (err)
-			return err;
-	}
-
-	/* who last spoke with this number, for routing: read here, in the
-	 * same transaction, so the ACD need not ask again */
-	err = store_run_open(&run, &be->tx, SQ_PHONE_AGENT_GET);
-	if (!err) {
-		store_run_text(&run, 1, r->business);
-		store_run_text(&run, 2, r->phone);
-		err = store_run_step(&run, &row);
-	}
-	if (!err && row)
-		str_bcpy(res->last_agent, store_run_col_text(&run, 0),
-			 sizeof(res->last_agent));
-	store_run_close(&run);
-	if (err)
-		return err;
-
-	/* the limits count every request answered with a callback */
-	s = stmt_get(be, S_INTAKE_INSERT);
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, r->now);
-	bind_text(s, 2, r->business);
-	bind_text(s, 3, r->phone);
-	bind_text(s, 4, r->client_ip ? r->client_ip : "");
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	err = r->answerh(&res->answer, &res->answer_status, res,
-			 r->answer_arg);
-	if (err)
-		return err;
-
-	if (r->idem_key) {
-		s = stmt_get(be, S_IDEM_PUT);
-		if (!s)
-			return EIO;
-		bind_text(s, 1, r->business);
-		bind_text(s, 2, r->idem_key);
-		bind_text(s, 3, r->idem_fp);
-		bind_text(s, 4, res->outcome == CB_JOINED ? res->call_id
-			  : res->id);
-		sqlite3_bind_int(s, 5, res->answer_status);
-		bind_text(s, 6, res->answer);
-		sqlite3_bind_int64(s, 7, r->now);
-		bind_text(s, 8, res->outcome == CB_JOINED ? res->id : NULL);
-		err = step_done(be, s);
-	}
-
-	return err;
 }
 
 
@@ -1934,7 +1550,6 @@ static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
 
-	case OP_CREATE:        return do_create(be, op);
 	case OP_GET:           return load_callback(be, op);
 	case OP_CANCEL:        return do_cancel(be, op);
 	case OP_REQUEST_GET:   return do_request_get(be, op);
@@ -1969,8 +1584,6 @@ static void op_clear_results(struct store_op *sop)
 	default:
 		break;
 	}
-	op->created.answer = mem_deref(op->created.answer);
-	memset(&op->created, 0, sizeof(op->created));
 	op->cb = mem_deref(op->cb);
 	op->canceled[0] = '\0';
 }
@@ -1998,12 +1611,6 @@ static void op_complete(struct store_op *sop)
 	case OP_SEARCH:
 		((store_list_h *)op->h)(op->op.err, op->objv,
 					op->op.err ? 0 : op->objn, op->op.arg);
-		break;
-
-	case OP_CREATE:
-		((store_create_h *)op->h)(op->op.err,
-					  op->op.err ? NULL : &op->created,
-					  op->op.arg);
 		break;
 
 	case OP_GET:
@@ -2193,18 +1800,8 @@ static void op_destructor(struct store_op *sop)
 	objv_free(op);
 	mem_deref((char *)op->req.business);
 	mem_deref((char *)op->req.phone);
-	mem_deref((char *)op->req.page_url);
-	mem_deref((char *)op->req.page_title);
-	mem_deref((char *)op->req.name);
-	mem_deref((char *)op->req.note);
-	mem_deref((char *)op->req.agent_key);
-	mem_deref((char *)op->req.referrer);
-	mem_deref((char *)op->req.client_ip);
-	mem_deref((char *)op->req.idem_key);
-	mem_deref((char *)op->req.idem_fp);
 	mem_deref(op->id);
 	mem_deref(op->token_hash);
-	mem_deref(op->created.answer);
 	mem_deref(op->cb);
 	mem_deref((char *)op->sq.scope);
 	mem_deref((char *)op->sq.business);
@@ -2226,7 +1823,6 @@ static int legacy_run(struct store_tx *tx, struct store_op *op)
 	.clear = op_clear_results, .done = op_complete, .dh = op_destructor}
 
 static const struct store_op_desc legacy_descs[] = {
-	LEGACY(OP_CREATE, "callback_create", true),
 	LEGACY(OP_GET, "callback_get", false),
 	LEGACY(OP_CANCEL, "callback_cancel", true),
 	LEGACY(OP_REQUEST_GET, "request_get", false),
@@ -2286,40 +1882,6 @@ static int dup_opt(const char **dst, const char *src)
 	*dst = d;
 
 	return err;
-}
-
-
-static int be_callback_create(void *ctx, const struct callback_new *req,
-			      store_create_h *h, void *arg)
-{
-	struct op *op = op_new(OP_CREATE, (void *)h, arg);
-	struct callback_new *r;
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
-	r = &op->req;
-	*r = *req;
-	err |= dup_opt(&r->business, req->business);
-	err |= dup_opt(&r->phone, req->phone);
-	err |= dup_opt(&r->page_url, req->page_url);
-	err |= dup_opt(&r->page_title, req->page_title);
-	err |= dup_opt(&r->name, req->name);
-	err |= dup_opt(&r->note, req->note);
-	err |= dup_opt(&r->agent_key, req->agent_key);
-	err |= dup_opt(&r->referrer, req->referrer);
-	err |= dup_opt(&r->client_ip, req->client_ip);
-	err |= dup_opt(&r->idem_key, req->idem_key);
-	err |= dup_opt(&r->idem_fp, req->idem_key ? req->idem_fp : NULL);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
 }
 
 
@@ -2740,7 +2302,6 @@ const struct store_backend store_sqlite = {
 	.figures = be_figures,
 	.report_rows = be_report_rows,
 	.callbacks_search = be_callbacks_search,
-	.callback_create = be_callback_create,
 	.callback_get = be_callback_get,
 	.request_get = be_request_get,
 	.callback_cancel = be_callback_cancel,

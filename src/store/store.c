@@ -88,17 +88,6 @@ int store_queue(struct store *st, struct store_op *op)
 }
 
 
-int store_callback_create(struct store *st, const struct callback_new *req,
-			  store_create_h *h, void *arg)
-{
-	if (!st || !req || !req->business || !req->phone || !h ||
-	    !req->answerh)
-		return EINVAL;
-
-	return st->be->callback_create(st->ctx, req, h, arg);
-}
-
-
 int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 			 void *arg)
 {

@@ -62,6 +62,20 @@ enum store_stmt_id {
 	SQ_OUTBOX_LIST,
 	SQ_INTAKE_SINCE,
 	SQ_INTAKE_PRUNE,
+	/* a callback's creation (ops_create.c) */
+	SQ_IDEM_GET,
+	SQ_IDEM_PUT,
+	SQ_OPEN_FIND,
+	SQ_CALLBACK_INSERT,
+	SQ_TOKEN_INSERT,
+	SQ_EVENT_INSERT,
+	SQ_EVENT_INSERT_SEQ,
+	SQ_QUEUE_COUNT,
+	SQ_INTAKE_INSERT,
+	SQ_QUEUED_NOW,
+	SQ_CALLBACKS_MARK,
+	SQ_JOIN_INSERT,
+	SQ_REQ_TOKEN_INSERT,
 	SQ_COUNT
 };
 
@@ -193,6 +207,17 @@ typedef int (store_row_h)(void **objp, struct store_run *r,
 int store_run_rows(struct store_run *r, struct store_objv *l, size_t max,
 		   store_row_h *read, const void *arg);
 
+/* An event on callback id; its seq into *seqp unless seqp is NULL
+ * (ops_create.c). */
+int store_event_insert(struct store_tx *tx, const char *id, int64_t t,
+		       const char *type, bool public, const char *data,
+		       int64_t *seqp);
+
+/* The first column of statement id's only row (0 without a row), ?1 a
+ * (unless NULL), ?2 *b (unless NULL). */
+int store_one_num(struct store_tx *tx, enum store_stmt_id id,
+		  const char *a, const int64_t *b, int64_t *vp);
+
 struct store_backend {
 	const char *name;
 	const char *scheme;   /* URL prefix, e.g. "sqlite:" */
@@ -218,8 +243,6 @@ struct store_backend {
 	int  (*callback_history)(void *be, const char *business,
 				  const char *phone, size_t max,
 				  store_list_h *h, void *arg);
-	int  (*callback_create)(void *be, const struct callback_new *req,
-				store_create_h *h, void *arg);
 	int  (*callback_get)(void *be, const char *id, bool public_only,
 			     store_callback_h *h, void *arg);
 	int  (*request_get)(void *be, const char *id, store_callback_h *h,
