@@ -10,6 +10,62 @@
 
 const char store_sql_unwritten[] = "";
 
+/* a callback's columns, as store_read_callback reads them; p: the
+ * table's alias and a dot, or "" */
+#define CALLBACK_COLS(p) \
+	p "id, " p "business_id, " p "phone, " p "status, " p "open, " \
+	p "created_at, " p "updated_at, " p "scheduled_for, " \
+	p "page_url, " p "page_title, " p "name, " p "note, " \
+	p "agent_key, " p "priority, " p "attempts, " p "agent_id, " \
+	p "rule_id, " p "lease_until, " p "ended_reason"
+
+/* what the agent recorded on callback id, as JSON (get, history,
+ * search); fn: the dialect's JSON object function */
+#define OUTCOME_JSON(fn, cast, id) \
+	" (SELECT " fn "('disposition', o.disposition, 'agent'," \
+	"  o.agent_id, 'product', o.product, 'quantity', o.quantity," \
+	"  'amount_cents', o.amount_cents, 'currency', o.currency," \
+	"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)" cast \
+	"  FROM outcomes AS o WHERE o.callback_id = " id ")"
+#define OUTCOME_SQLITE(id) OUTCOME_JSON("json_object", "", id)
+#define OUTCOME_PG(id) OUTCOME_JSON("json_build_object", "::text", id)
+
+#define CALLBACK_GET(outcome) \
+	"SELECT " CALLBACK_COLS("") ", assigned," outcome \
+	" FROM callbacks WHERE id = ?1"
+
+#define HISTORY(outcome) \
+	"SELECT " CALLBACK_COLS("c.") ", c.assigned," outcome \
+	" FROM phone_history AS h" \
+	" JOIN callbacks AS c ON c.id = h.callback_id" \
+	" WHERE h.business_id = ?1 AND h.phone = ?2" \
+	" ORDER BY h.t DESC LIMIT ?3"
+
+/* ranges (search, reports): ?1, ?2 the ids that bound it (ids start
+ * with their creation time: the primary key reads it), ?3, ?4 the times,
+ * ?5 the businesses in scope (separated by spaces; NULL: all) */
+#define IN_SCOPE_SQLITE \
+	"(?5 IS NULL OR instr(' ' || ?5 || ' ', ' ' || c.business_id || ' ')" \
+	" > 0)"
+#define IN_SCOPE_PG \
+	"($5::text IS NULL OR strpos(' ' || $5 || ' '," \
+	" ' ' || c.business_id || ' ') > 0)"
+
+/* the search: the callbacks' columns but assigned */
+#define SEARCH(outcome, below, in_scope, txt) \
+	"SELECT " CALLBACK_COLS("") "," outcome \
+	" FROM callbacks AS c" \
+	" WHERE c.id >= ?1 AND c.id < " below \
+	" AND c.created_at >= ?3 AND c.created_at < ?4" \
+	" AND " in_scope \
+	" AND (?6" txt " IS NULL OR c.business_id = ?6)" \
+	" AND (?7" txt " IS NULL OR c.phone LIKE '%' || ?7)" \
+	" AND (?8" txt " IS NULL OR c.status = ?8)" \
+	" AND (?9" txt " IS NULL OR c.agent_id = ?9 OR EXISTS (SELECT 1" \
+	"  FROM outcomes AS o WHERE o.callback_id = c.id" \
+	"  AND o.agent_id = ?9))" \
+	" ORDER BY c.id DESC LIMIT ?11"
+
 const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PING] = {"ping",
 		"SELECT count(*) FROM businesses"},
@@ -123,6 +179,105 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" created_at) VALUES (?1, ?2, ?3)",
 		"INSERT INTO request_tokens (token_hash, request_id,"
 		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+
+	/* ---- callbacks and requests ---- */
+	[SQ_CALLBACK_GET] = {"callback_get",
+		CALLBACK_GET(OUTCOME_SQLITE("callbacks.id")),
+		CALLBACK_GET(OUTCOME_PG("callbacks.id"))},
+	[SQ_EVENTS_GET] = {"events_get",
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
+		" ORDER BY seq"},
+	[SQ_TOKEN_CHECK] = {"token_check",
+		"SELECT 1 FROM cancel_tokens"
+		" WHERE callback_id = ?2 AND token_hash = ?1"},
+	[SQ_REQ_TOKEN_CHECK] = {"req_token_check",
+		"SELECT 1 FROM request_tokens"
+		" WHERE request_id = ?2 AND token_hash = ?1"},
+	[SQ_CALLBACK_CANCEL] = {"callback_cancel",
+		"UPDATE callbacks SET status = 'canceled', open = 0,"
+		" updated_at = ?2 WHERE id = ?1"},
+	[SQ_JOINED_GET] = {"joined_get",
+		"SELECT j.id, c.business_id, c.phone, j.created_at,"
+		" j.scheduled_for, c.id, c.status, c.open, j.since_seq, j.mark,"
+		" j.withdrawn_at, j.withdrawn_seq"
+		" FROM joined_requests AS j JOIN callbacks AS c"
+		" ON c.id = j.callback_id WHERE j.id = ?1"},
+	[SQ_JOINED_LIVE] = {"joined_live",
+		"SELECT EXISTS (SELECT 1 FROM joined_requests"
+		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
+		"SELECT (EXISTS (SELECT 1 FROM joined_requests"
+		" WHERE callback_id = $1 AND withdrawn_seq = 0))::int"},
+	[SQ_EVENTS_RANGE] = {"events_range",
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
+		" AND seq < ?3 ORDER BY seq"},
+	/* callbacks_open_status holds the rowid: a range of that index
+	 * (PostgreSQL: see SQ_CALLBACKS_MARK) */
+	[SQ_AHEAD] = {"ahead",
+		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
+		" AND open = 1 AND status = 'queued' AND rowid <= ?2",
+		store_sql_unwritten},
+	[SQ_WITHDRAWN] = {"withdrawn",
+		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
+		" WHERE id = ?1"},
+	[SQ_WITHDRAW_CB] = {"withdraw_cb",
+		"UPDATE callbacks SET withdrawn_at = ?2, withdrawn_seq = ?3"
+		" WHERE id = ?1"},
+	[SQ_WITHDRAW_JOINED] = {"withdraw_joined",
+		"UPDATE joined_requests SET withdrawn_at = ?2,"
+		" withdrawn_seq = ?3 WHERE id = ?1"},
+	/* ?1: at most that many; SQLite's -1 is no limit, PostgreSQL's
+	 * NULL */
+	[SQ_OPEN_LIST] = {"open_list",
+		"SELECT " CALLBACK_COLS("") ", assigned FROM callbacks"
+		" WHERE open = 1"
+		" ORDER BY priority DESC, created_at LIMIT ?1",
+		"SELECT " CALLBACK_COLS("") ", assigned FROM callbacks"
+		" WHERE open = 1"
+		" ORDER BY priority DESC, created_at"
+		" LIMIT NULLIF($1::bigint, -1)"},
+	/* a change the caller expects (?12: from that status only) */
+	[SQ_UPDATE] = {"update",
+		"UPDATE callbacks SET status = ?2,"
+		" open = CASE WHEN ?3 THEN 0 ELSE open END, updated_at = ?4,"
+		" scheduled_for = CASE WHEN ?5 >= 0 THEN ?5"
+		"   ELSE scheduled_for END,"
+		" attempts = CASE WHEN ?6 >= 0 THEN ?6 ELSE attempts END,"
+		" priority = COALESCE(?7, priority),"
+		" agent_id = COALESCE(?8, agent_id),"
+		" rule_id = COALESCE(?9, rule_id),"
+		" lease_until = CASE WHEN ?10 >= 0 THEN ?10"
+		"   ELSE lease_until END,"
+		" ended_reason = COALESCE(?11, ended_reason),"
+		" assigned = COALESCE(?13, assigned)"
+		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
+		"UPDATE callbacks SET status = $2,"
+		" open = CASE WHEN $3::bigint <> 0 THEN 0 ELSE open END,"
+		" updated_at = $4,"
+		" scheduled_for = CASE WHEN $5::bigint >= 0 THEN $5"
+		"   ELSE scheduled_for END,"
+		" attempts = CASE WHEN $6::bigint >= 0 THEN $6"
+		"   ELSE attempts END,"
+		" priority = COALESCE($7, priority),"
+		" agent_id = COALESCE($8, agent_id),"
+		" rule_id = COALESCE($9, rule_id),"
+		" lease_until = CASE WHEN $10::bigint >= 0 THEN $10"
+		"   ELSE lease_until END,"
+		" ended_reason = COALESCE($11, ended_reason),"
+		" assigned = COALESCE($13, assigned)"
+		" WHERE id = $1 AND open = 1"
+		" AND ($12::text IS NULL OR status = $12)"},
+	[SQ_EXISTS] = {"exists",
+		"SELECT 1 FROM callbacks WHERE id = ?1"},
+	[SQ_HISTORY] = {"history",
+		HISTORY(OUTCOME_SQLITE("c.id")),
+		HISTORY(OUTCOME_PG("c.id"))},
+	[SQ_SEARCH] = {"search",
+		SEARCH(OUTCOME_SQLITE("c.id"), "min(?2, coalesce(?10, ?2))",
+		       IN_SCOPE_SQLITE, ""),
+		SEARCH(OUTCOME_PG("c.id"), "LEAST(?2, coalesce(?10, ?2))",
+		       IN_SCOPE_PG, "::text")},
 };
 
 

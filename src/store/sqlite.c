@@ -28,34 +28,13 @@
 #include "metrics/metrics.h"
 #include "store/store_int.h"
 
-enum {
-	QCOUNT_HASH = 64,          /* buckets: businesses in the open list */
-};
-
 enum stmt_id {
 	S_EVENT_INSERT,
-	S_CALLBACK_GET,
-	S_EVENTS_GET,
-	S_TOKEN_CHECK,
-	S_CALLBACK_CANCEL,
-	S_OPEN_LIST,
-	S_UPDATE,
-	S_EXISTS,
-	S_HISTORY,
 	S_OUTCOME_PUT,
 	S_FIG_COUNTS,
 	S_FIG_CONNECT,
 	S_FIG_SALES,
-	S_REQ_TOKEN_CHECK,
-	S_JOINED_GET,
-	S_JOINED_LIVE,
-	S_EVENTS_RANGE,
-	S_AHEAD,
-	S_WITHDRAWN,
-	S_WITHDRAW_CB,
-	S_WITHDRAW_JOINED,
 	S_REPORT_ROWS,
-	S_SEARCH,
 	S_BEGIN,
 	S_COMMIT,
 	S_SAVEPOINT,
@@ -68,64 +47,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EVENT_INSERT] =
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_CALLBACK_GET] =
-		"SELECT id, business_id, phone, status, open, created_at,"
-		" updated_at, scheduled_for, page_url, page_title, name, note,"
-		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason, assigned,"
-		" (SELECT json_object('disposition', o.disposition, 'agent',"
-		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
-		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
-		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
-		"  FROM outcomes AS o WHERE o.callback_id = callbacks.id)"
-		" FROM callbacks WHERE id = ?1",
-	[S_EVENTS_GET] =
-		"SELECT t, type, public, data FROM events"
-		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
-		" ORDER BY seq",
-	[S_TOKEN_CHECK] =
-		"SELECT 1 FROM cancel_tokens"
-		" WHERE callback_id = ?2 AND token_hash = ?1",
-	[S_CALLBACK_CANCEL] =
-		"UPDATE callbacks SET status = 'canceled', open = 0,"
-		" updated_at = ?2 WHERE id = ?1",
-	[S_OPEN_LIST] =
-		"SELECT id, business_id, phone, status, open, created_at,"
-		" updated_at, scheduled_for, page_url, page_title, name, note,"
-		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason, assigned FROM callbacks"
-		" WHERE open = 1"
-		" ORDER BY priority DESC, created_at LIMIT ?1",
-	[S_UPDATE] =
-		"UPDATE callbacks SET status = ?2,"
-		" open = CASE WHEN ?3 THEN 0 ELSE open END, updated_at = ?4,"
-		" scheduled_for = CASE WHEN ?5 >= 0 THEN ?5"
-		"   ELSE scheduled_for END,"
-		" attempts = CASE WHEN ?6 >= 0 THEN ?6 ELSE attempts END,"
-		" priority = COALESCE(?7, priority),"
-		" agent_id = COALESCE(?8, agent_id),"
-		" rule_id = COALESCE(?9, rule_id),"
-		" lease_until = CASE WHEN ?10 >= 0 THEN ?10"
-		"   ELSE lease_until END,"
-		" ended_reason = COALESCE(?11, ended_reason),"
-		" assigned = COALESCE(?13, assigned)"
-		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
-	[S_EXISTS] = "SELECT 1 FROM callbacks WHERE id = ?1",
-	[S_HISTORY] =
-		"SELECT c.id, c.business_id, c.phone, c.status, c.open,"
-		" c.created_at, c.updated_at, c.scheduled_for, c.page_url,"
-		" c.page_title, c.name, c.note, c.agent_key, c.priority,"
-		" c.attempts, c.agent_id, c.rule_id, c.lease_until,"
-		" c.ended_reason, c.assigned,"
-		" (SELECT json_object('disposition', o.disposition, 'agent',"
-		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
-		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
-		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
-		"  FROM outcomes AS o WHERE o.callback_id = c.id)"
-		" FROM phone_history AS h"
-		" JOIN callbacks AS c ON c.id = h.callback_id"
-		" WHERE h.business_id = ?1 AND h.phone = ?2"
-		" ORDER BY h.t DESC LIMIT ?3",
 	[S_OUTCOME_PUT] =
 		"INSERT INTO outcomes (callback_id, business_id, agent_id,"
 		" disposition, product, quantity, amount_cents, currency,"
@@ -155,36 +76,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM outcomes"
 		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
 		" GROUP BY currency ORDER BY currency",
-	/* joined requests (schema migration 10) */
-	[S_REQ_TOKEN_CHECK] =
-		"SELECT 1 FROM request_tokens"
-		" WHERE request_id = ?2 AND token_hash = ?1",
-	[S_JOINED_GET] =
-		"SELECT j.id, c.business_id, c.phone, j.created_at,"
-		" j.scheduled_for, c.id, c.status, c.open, j.since_seq, j.mark,"
-		" j.withdrawn_at, j.withdrawn_seq"
-		" FROM joined_requests AS j JOIN callbacks AS c"
-		" ON c.id = j.callback_id WHERE j.id = ?1",
-	[S_JOINED_LIVE] =
-		"SELECT EXISTS (SELECT 1 FROM joined_requests"
-		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
-	[S_EVENTS_RANGE] =
-		"SELECT t, type, public, data FROM events"
-		" WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
-		" AND seq < ?3 ORDER BY seq",
-	/* callbacks_open_status holds the rowid: a range of that index */
-	[S_AHEAD] =
-		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
-		" AND open = 1 AND status = 'queued' AND rowid <= ?2",
-	[S_WITHDRAWN] =
-		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
-		" WHERE id = ?1",
-	[S_WITHDRAW_CB] =
-		"UPDATE callbacks SET withdrawn_at = ?2, withdrawn_seq = ?3"
-		" WHERE id = ?1",
-	[S_WITHDRAW_JOINED] =
-		"UPDATE joined_requests SET withdrawn_at = ?2,"
-		" withdrawn_seq = ?3 WHERE id = ?1",
 	/* reports: ?1, ?2 the ids that bound the range (ids start with
 	 * their creation time: the primary key reads it), ?3, ?4 the times */
 	[S_REPORT_ROWS] =
@@ -200,29 +91,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		" AND c.created_at >= ?3 AND c.created_at < ?4"
 		" AND (?5 IS NULL OR instr(' ' || ?5 || ' ',"
 		"  ' ' || c.business_id || ' ') > 0)",
-	/* the search: S_CALLBACK_GET's columns */
-	[S_SEARCH] =
-		"SELECT id, business_id, phone, status, open, created_at,"
-		" updated_at, scheduled_for, page_url, page_title, name, note,"
-		" agent_key, priority, attempts, agent_id, rule_id,"
-		" lease_until, ended_reason,"
-		" (SELECT json_object('disposition', o.disposition, 'agent',"
-		"  o.agent_id, 'product', o.product, 'quantity', o.quantity,"
-		"  'amount_cents', o.amount_cents, 'currency', o.currency,"
-		"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)"
-		"  FROM outcomes AS o WHERE o.callback_id = c.id)"
-		" FROM callbacks AS c"
-		" WHERE c.id >= ?1 AND c.id < min(?2, coalesce(?10, ?2))"
-		" AND c.created_at >= ?3 AND c.created_at < ?4"
-		" AND (?5 IS NULL OR instr(' ' || ?5 || ' ',"
-		"  ' ' || c.business_id || ' ') > 0)"
-		" AND (?6 IS NULL OR c.business_id = ?6)"
-		" AND (?7 IS NULL OR c.phone LIKE '%' || ?7)"
-		" AND (?8 IS NULL OR c.status = ?8)"
-		" AND (?9 IS NULL OR c.agent_id = ?9 OR EXISTS (SELECT 1"
-		"  FROM outcomes AS o WHERE o.callback_id = c.id"
-		"  AND o.agent_id = ?9))"
-		" ORDER BY c.id DESC LIMIT ?11",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_SAVEPOINT] = "SAVEPOINT op",
@@ -231,16 +99,9 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 enum op_kind {
-	OP_GET,
-	OP_CANCEL,
-	OP_REQUEST_GET,
-	OP_OPEN_LIST,
-	OP_UPDATE,
-	OP_HISTORY,
 	OP_OUTCOME,
 	OP_FIGURES,
 	OP_REPORT_ROWS,
-	OP_SEARCH,
 };
 
 struct sqlite_be {
@@ -263,21 +124,15 @@ struct op {
 	void *h;
 
 	/* inputs */
-	struct callback_change chg;   /* strings below are owned copies */
 	struct outcome oc;            /* strings are owned copies */
 	struct figures fig;
-	struct callback_new req;  /* business, phone: owned copies */
-	char *id;
-	char *token_hash;
-	bool public_only;
+	struct callback_new req;  /* business: an owned copy */
 	int64_t since;
 	size_t max;               /* rows at most */
-	struct callback_search sq;    /* strings are owned copies */
+	struct callback_search sq;    /* scope: an owned copy */
 	enum store_report_key rkey;
 
 	/* results */
-	struct callback *cb;
-	char canceled[ID_LEN];    /* a cancel: the callback it canceled */
 	void **objv;
 	size_t objn;
 	size_t objcap;             /* objv's room */
@@ -578,729 +433,6 @@ static int insert_event(struct sqlite_be *be, const char *id, int64_t t,
 }
 
 
-/* The first column of a statement's first row (0 without a row); ?1 a
- * text, ?2 an integer, where the statement has them. */
-static int one_int(struct sqlite_be *be, enum stmt_id id, const char *a,
-		   int64_t b, int64_t *vp)
-{
-	sqlite3_stmt *s = stmt_get(be, id);
-	int rc;
-
-	if (!s)
-		return EIO;
-
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		bind_text(s, 1, a);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	rc = sqlite3_step(s);
-	*vp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
-}
-
-
-/* Append the events a statement of S_EVENTS_GET's columns reads. */
-static int read_events(struct callback *cb, sqlite3_stmt *s)
-{
-	int rc, err = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct callback_event *v, *e;
-
-		v = mem_reallocarray(cb->events, cb->nevents + 1,
-				     sizeof(*v), NULL);
-		if (!v) {
-			err = ENOMEM;
-			break;
-		}
-		cb->events = v;
-		e = &v[cb->nevents++];
-		memset(e, 0, sizeof(*e));
-		e->t = sqlite3_column_int64(s, 0);
-		e->public = sqlite3_column_int(s, 2) != 0;
-		err |= col_dup(&e->type, s, 1);
-		err |= col_dup(&e->data, s, 3);
-		if (err) {
-			err = ENOMEM;
-			break;
-		}
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = EIO;
-
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
-static int load_events(struct sqlite_be *be, struct callback *cb,
-		       bool public_only)
-{
-	sqlite3_stmt *s = stmt_get(be, S_EVENTS_GET);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, cb->id);
-	sqlite3_bind_int(s, 2, public_only);
-
-	return read_events(cb, s);
-}
-
-
-/* Load a callback and its events into op->cb; ENOENT when there is none. */
-/* A callback from the columns of S_CALLBACK_GET's shape. */
-static int read_callback(struct callback **cbp, sqlite3_stmt *s)
-{
-	struct callback *cb;
-	int err = 0;
-
-	cb = mem_zalloc(sizeof(*cb), store_callback_destructor);
-	if (!cb)
-		return ENOMEM;
-
-	str_bcpy(cb->id, (const char *)sqlite3_column_text(s, 0),
-		 sizeof(cb->id));
-	err |= col_dup(&cb->business, s, 1);
-	err |= col_dup(&cb->phone, s, 2);
-	err |= col_dup(&cb->status, s, 3);
-	cb->open = sqlite3_column_int(s, 4) != 0;
-	cb->created_at = sqlite3_column_int64(s, 5);
-	cb->updated_at = sqlite3_column_int64(s, 6);
-	cb->scheduled_for = sqlite3_column_int64(s, 7);
-	err |= col_dup(&cb->page_url, s, 8);
-	err |= col_dup(&cb->page_title, s, 9);
-	err |= col_dup(&cb->name, s, 10);
-	err |= col_dup(&cb->note, s, 11);
-	err |= col_dup(&cb->agent_key, s, 12);
-	cb->priority = sqlite3_column_int64(s, 13);
-	cb->attempts = sqlite3_column_int64(s, 14);
-	err |= col_dup(&cb->agent_id, s, 15);
-	err |= col_dup(&cb->rule_id, s, 16);
-	cb->lease_until = sqlite3_column_int64(s, 17);
-	err |= col_dup(&cb->ended_reason, s, 18);
-	err |= col_dup(&cb->assigned, s, 19);
-	/* what the agent recorded, as JSON SQLite wrote (get, history) */
-	if (sqlite3_column_count(s) > 20 &&
-	    sqlite3_column_type(s, 20) != SQLITE_NULL)
-		err |= col_dup(&cb->outcome, s, 20);
-	if (err) {
-		mem_deref(cb);
-		return ENOMEM;
-	}
-
-	*cbp = cb;
-
-	return 0;
-}
-
-
-static int load_callback(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_GET);
-	struct callback *cb = NULL;
-	int rc, err;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->id);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? ENOENT : EIO;
-	}
-
-	err = read_callback(&cb, s);
-	sqlite3_reset(s);
-	if (err)
-		return err;
-
-	/* no position: counting the queue ahead is O(n) a request; the
-	 * ACD, which keeps the queue's order, answers it (acd_position) */
-	err = load_events(be, cb, op->public_only);
-	if (err)
-		mem_deref(cb);
-	else
-		op->cb = cb;
-
-	return err;
-}
-
-
-/* Callbacks from a statement of S_CALLBACK_GET's columns into objv. */
-static int read_callbacks(struct op *op, sqlite3_stmt *s)
-{
-	int rc, err = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		err = objv_grow(op);
-		if (err)
-			break;
-		err = read_callback((struct callback **)&op->objv[op->objn],
-				    s);
-		if (err)
-			break;
-		op->objn++;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = EIO;
-	sqlite3_reset(s);
-
-	return err;
-}
-
-
-static int do_history(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_HISTORY);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, op->req.business);
-	bind_text(s, 2, op->req.phone);
-	sqlite3_bind_int64(s, 3, op->since);
-
-	return read_callbacks(op, s);
-}
-
-
-/* a business's queued callbacks counted so far, in the open list */
-struct qcount {
-	struct le he;
-	const char *business;      /* a callback's of the list */
-	int64_t n;
-};
-
-
-static bool qcount_eq(struct le *le, void *arg)
-{
-	const struct qcount *q = le->data;
-
-	return !strcmp(q->business, arg);
-}
-
-
-/* Positions per business, in the order read: one running count each
- * (a count of every earlier callback for each made a restart with many
- * thousands open take minutes). */
-static int open_positions(struct op *op)
-{
-	struct hash *h;
-	size_t i;
-	int err = hash_alloc(&h, QCOUNT_HASH);
-
-	for (i = 0; !err && i < op->objn; i++) {
-		struct callback *cb = op->objv[i];
-		uint32_t k = hash_joaat_str(cb->business);
-		struct le *le;
-		struct qcount *q;
-
-		if (strcmp(cb->status, "queued"))
-			continue;
-
-		le = hash_lookup(h, k, qcount_eq, cb->business);
-		q = le ? le->data : mem_zalloc(sizeof(*q), NULL);
-		if (!q) {
-			err = ENOMEM;
-			break;
-		}
-		if (!le) {
-			q->business = cb->business;
-			hash_append(h, k, &q->he, q);
-		}
-		cb->position = ++q->n;
-	}
-
-	hash_flush(h);
-	mem_deref(h);
-
-	return err;
-}
-
-
-/* The open callbacks, in queue order, with their queue positions. */
-static int do_open_list(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_OPEN_LIST);
-	int err;
-
-	if (!s)
-		return EIO;
-
-	sqlite3_bind_int64(s, 1, op->since);
-	err = read_callbacks(op, s);
-
-	return err ? err : open_positions(op);
-}
-
-
-/* ---- requests: each request is its own, one call serves them all ---- */
-
-static const char by_customer[] = "{\"by\":\"customer\"}";
-
-
-/* a callback nobody has started on: its requests may still withdraw */
-static bool waiting(const char *status)
-{
-	return !strcmp(status, "queued") || !strcmp(status, "scheduled");
-}
-
-
-static int set_str(char **dst, const char *v)
-{
-	char *d = NULL;
-	int err = str_dup(&d, v);
-
-	if (err)
-		return err;
-
-	mem_deref(*dst);
-	*dst = d;
-
-	return 0;
-}
-
-
-/* An event of a request's view that no row holds (its own "created"
- * and "canceled": the rows are the call's). */
-static int add_event(struct callback *cb, int64_t t, const char *type,
-		     const char *data)
-{
-	struct callback_event *v, *e;
-	int err;
-
-	v = mem_reallocarray(cb->events, cb->nevents + 1, sizeof(*v), NULL);
-	if (!v)
-		return ENOMEM;
-	cb->events = v;
-	e = &v[cb->nevents];
-	memset(e, 0, sizeof(*e));
-	e->t = t;
-	e->public = true;
-	err = str_dup(&e->type, type);
-	if (!err && data)
-		err = str_dup(&e->data, data);
-	if (err) {
-		e->type = mem_deref(e->type);
-		return ENOMEM;
-	}
-	cb->nevents++;
-
-	return 0;
-}
-
-
-static void events_clear(struct callback *cb)
-{
-	size_t i;
-
-	for (i = 0; i < cb->nevents; i++) {
-		mem_deref(cb->events[i].type);
-		mem_deref(cb->events[i].data);
-	}
-	cb->events = mem_deref(cb->events);
-	cb->nevents = 0;
-}
-
-
-/* The public events of callback call_id with after < seq < before. */
-static int load_events_range(struct sqlite_be *be, struct callback *cb,
-			     const char *call_id, int64_t after,
-			     int64_t before)
-{
-	sqlite3_stmt *s = stmt_get(be, S_EVENTS_RANGE);
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, call_id);
-	sqlite3_bind_int64(s, 2, after);
-	sqlite3_bind_int64(s, 3, before);
-
-	return read_events(cb, s);
-}
-
-
-/* When a callback's creator withdrew while requests joined to it still
- * waited (0, 0: it did not). */
-static int withdrawn_of(struct sqlite_be *be, const char *id, int64_t *atp,
-			int64_t *seqp)
-{
-	sqlite3_stmt *s = stmt_get(be, S_WITHDRAWN);
-	int rc;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, id);
-	rc = sqlite3_step(s);
-	*atp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	*seqp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
-	sqlite3_reset(s);
-
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
-}
-
-
-/* A withdrawn request's view: the call's public events after `after`
- * until it withdrew, then its own cancel; nothing of what came later. */
-static int view_withdrawn(struct sqlite_be *be, struct callback *cb,
-			  const char *call_id, int64_t after, int64_t seq,
-			  int64_t at)
-{
-	int err = load_events_range(be, cb, call_id, after, seq);
-
-	if (!err)
-		err = add_event(cb, at, "canceled", by_customer);
-	if (!err)
-		err = set_str(&cb->status, "canceled");
-	cb->open = false;
-	cb->position = 0;
-	cb->updated_at = at;
-
-	return err;
-}
-
-
-/* what a joined request's view is made of, besides its own fields */
-struct joined {
-	char call_id[ID_LEN];     /* the callback whose call serves it */
-	char call_status[16];
-	bool call_open;
-	int64_t since_seq;        /* it sees the call's events after this */
-	int64_t mark;             /* callbacks up to this rowid are ahead */
-	int64_t withdrawn_at;
-	int64_t withdrawn_seq;    /* 0: not withdrawn */
-};
-
-
-/* A joined request's own fields into a new view, the rest into j; ENOENT
- * when no joined request has that id. */
-static int joined_read(struct sqlite_be *be, const char *id,
-		       struct callback **cbp, struct joined *j)
-{
-	sqlite3_stmt *s = stmt_get(be, S_JOINED_GET);
-	struct callback *cb;
-	int rc, err = 0;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, id);
-	rc = sqlite3_step(s);
-	cb = rc == SQLITE_ROW ? mem_zalloc(sizeof(*cb),
-					   store_callback_destructor) : NULL;
-	if (!cb) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? ENOENT :
-			rc == SQLITE_ROW ? ENOMEM : EIO;
-	}
-
-	str_bcpy(cb->id, (const char *)sqlite3_column_text(s, 0),
-		 sizeof(cb->id));
-	err |= col_dup(&cb->business, s, 1);
-	err |= col_dup(&cb->phone, s, 2);
-	cb->created_at = sqlite3_column_int64(s, 3);
-	cb->scheduled_for = sqlite3_column_int64(s, 4);
-	str_bcpy(j->call_id, (const char *)sqlite3_column_text(s, 5),
-		 sizeof(j->call_id));
-	str_bcpy(j->call_status, (const char *)sqlite3_column_text(s, 6),
-		 sizeof(j->call_status));
-	j->call_open = sqlite3_column_int(s, 7) != 0;
-	j->since_seq = sqlite3_column_int64(s, 8);
-	j->mark = sqlite3_column_int64(s, 9);
-	j->withdrawn_at = sqlite3_column_int64(s, 10);
-	j->withdrawn_seq = sqlite3_column_int64(s, 11);
-	sqlite3_reset(s);
-
-	if (err) {
-		mem_deref(cb);
-		return ENOMEM;
-	}
-
-	*cbp = cb;
-
-	return 0;
-}
-
-
-/*
- * A joined request's view: its own "created", then the call's public
- * events after it joined. Its status is its own waiting one (from its own
- * "when"; queued: its place after the business's callbacks queued before
- * it) until the call has moved on since it joined, or has ended.
- */
-static int joined_view(struct sqlite_be *be, struct callback *cb,
-		       const struct joined *j)
-{
-	const char *own = cb->scheduled_for ? "scheduled" : "queued";
-	char data[48];
-	int err;
-
-	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", own);
-	err = add_event(cb, cb->created_at, "created", data);
-	if (err)
-		return err;
-
-	if (j->withdrawn_seq)
-		return view_withdrawn(be, cb, j->call_id, j->since_seq,
-				      j->withdrawn_seq, j->withdrawn_at);
-
-	err = load_events_range(be, cb, j->call_id, j->since_seq,
-				INT64_MAX);
-	if (err)
-		return err;
-
-	cb->open = j->call_open;
-	cb->updated_at = cb->events[cb->nevents - 1].t;
-	if (!j->call_open || (cb->nevents > 1 && !waiting(j->call_status)))
-		return set_str(&cb->status, j->call_status);
-
-	own = cb->scheduled_for > time_now_ms() ? "scheduled" : "queued";
-	err = set_str(&cb->status, own);
-	if (!err && !strcmp(own, "queued")) {
-		err = one_int(be, S_AHEAD, cb->business, j->mark,
-			      &cb->position);
-		cb->position++;
-	}
-
-	return err;
-}
-
-
-static int joined_load(struct sqlite_be *be, struct op *op,
-		       struct joined *j)
-{
-	int err = joined_read(be, op->id, &op->cb, j);
-
-	if (!err)
-		err = joined_view(be, op->cb, j);
-	if (err)
-		op->cb = mem_deref(op->cb);
-
-	return err;
-}
-
-
-/* A request as its requester may see it (store_request_get). */
-static int do_request_get(struct sqlite_be *be, struct op *op)
-{
-	struct joined j;
-	int64_t at = 0, seq = 0;
-	int err;
-
-	err = load_callback(be, op);
-	if (err == ENOENT)
-		return joined_load(be, op, &j);
-
-	if (!err)
-		err = withdrawn_of(be, op->id, &at, &seq);
-	if (!err && seq) {
-		events_clear(op->cb);
-		err = view_withdrawn(be, op->cb, op->id, 0, seq, at);
-	}
-	if (err)
-		op->cb = mem_deref(op->cb);
-
-	return err;
-}
-
-
-static int token_ok(struct sqlite_be *be, enum stmt_id id, const char *hash,
-		    const char *req_id, bool *okp)
-{
-	sqlite3_stmt *s = stmt_get(be, id);
-	int rc;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, hash);
-	bind_text(s, 2, req_id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	*okp = rc == SQLITE_ROW;
-
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : EIO;
-}
-
-
-/* A request withdraws while its call goes on for others: a private event
- * on the call (its agent's history) whose seq ends what it sees. */
-static int withdraw(struct sqlite_be *be, enum stmt_id upd,
-		    const char *req_id, const char *call_id, int64_t now)
-{
-	char data[96];
-	sqlite3_stmt *s;
-	int err;
-
-	re_snprintf(data, sizeof(data), "{\"request\":\"%s\"}", req_id);
-	err = insert_event(be, call_id, now, "withdrawn", false, data);
-	if (err)
-		return err;
-
-	s = stmt_get(be, upd);
-	if (!s)
-		return EIO;
-	bind_text(s, 1, req_id);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, sqlite3_last_insert_rowid(be->db));
-
-	return step_done(be, s);
-}
-
-
-/* The last request still waiting withdrew: the call is off. */
-static int cancel_call(struct sqlite_be *be, struct op *op, const char *id,
-		       int64_t now)
-{
-	sqlite3_stmt *s = stmt_get(be, S_CALLBACK_CANCEL);
-	int err;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	err = step_done(be, s);
-	if (!err)
-		err = insert_event(be, id, now, "canceled", true,
-				   by_customer);
-	if (!err)
-		str_bcpy(op->canceled, id, sizeof(op->canceled));
-
-	return err;
-}
-
-
-/* Withdraw a joined request; the call is canceled with it when its
- * creator had withdrawn and no other joined request still waits. */
-static int cancel_joined(struct sqlite_be *be, struct op *op, int64_t now)
-{
-	struct joined j;
-	int64_t live = 0, at = 0, seq = 0;
-	bool ok = false;
-	int err;
-
-	err = joined_read(be, op->id, &op->cb, &j);
-	if (!err)
-		err = token_ok(be, S_REQ_TOKEN_CHECK, op->token_hash, op->id,
-			       &ok);
-	op->cb = mem_deref(op->cb);
-	if (err || !ok)
-		return err ? err : EPERM;
-
-	if (j.withdrawn_seq || !j.call_open || !waiting(j.call_status)) {
-		err = joined_load(be, op, &j);
-		return err ? err : EALREADY;
-	}
-
-	err = withdraw(be, S_WITHDRAW_JOINED, op->id, j.call_id, now);
-	if (!err)
-		err = one_int(be, S_JOINED_LIVE, j.call_id, 0, &live);
-	if (!err)
-		err = withdrawn_of(be, j.call_id, &at, &seq);
-	if (!err && !live && seq)
-		err = cancel_call(be, op, j.call_id, now);
-
-	return err ? err : joined_load(be, op, &j);
-}
-
-
-/* Withdraw a request by its cancel token (store_callback_cancel). */
-static int do_cancel(struct sqlite_be *be, struct op *op)
-{
-	const int64_t now = time_now_ms();
-	int64_t live = 0, at = 0, seq = 0;
-	bool ok = false;
-	int err;
-
-	err = load_callback(be, op);
-	if (err == ENOENT)
-		return cancel_joined(be, op, now);
-	if (!err)
-		err = token_ok(be, S_TOKEN_CHECK, op->token_hash, op->id,
-			       &ok);
-	if (!err)
-		err = withdrawn_of(be, op->id, &at, &seq);
-	if (err || !ok) {
-		op->cb = mem_deref(op->cb);
-		return err ? err : EPERM;
-	}
-
-	/* only a callback nobody has started on can be withdrawn */
-	if (seq || !op->cb->open || !waiting(op->cb->status))
-		err = EALREADY;
-	else
-		err = one_int(be, S_JOINED_LIVE, op->id, 0, &live);
-
-	/* requests joined to it still wait: the call goes on for them */
-	if (!err)
-		err = live ? withdraw(be, S_WITHDRAW_CB, op->id, op->id, now)
-			   : cancel_call(be, op, op->id, now);
-
-	op->cb = mem_deref(op->cb);
-	if (err && err != EALREADY)
-		return err;
-
-	return do_request_get(be, op) ? EIO : err;
-}
-
-
-static int do_update(struct sqlite_be *be, struct op *op)
-{
-	const struct callback_change *c = &op->chg;
-	sqlite3_stmt *s = stmt_get(be, S_UPDATE);
-	int rc, err;
-
-	if (!s)
-		return EIO;
-
-	bind_text(s, 1, c->id);
-	bind_text(s, 2, c->status);
-	sqlite3_bind_int(s, 3, c->close);
-	sqlite3_bind_int64(s, 4, c->now);
-	sqlite3_bind_int64(s, 5, c->scheduled_for);
-	sqlite3_bind_int64(s, 6, c->attempts);
-	if (c->priority != INT64_MIN)
-		sqlite3_bind_int64(s, 7, c->priority);
-	bind_text(s, 8, c->agent_id);
-	bind_text(s, 9, c->rule_id);
-	sqlite3_bind_int64(s, 10, c->lease_until);
-	bind_text(s, 11, c->ended_reason);
-	bind_text(s, 12, c->from_status);
-	bind_text(s, 13, c->assigned);
-
-	err = step_done(be, s);
-	if (err)
-		return err;
-
-	if (!sqlite3_changes(be->db)) {
-		/* no such callback, or it is not where the caller thought */
-		s = stmt_get(be, S_EXISTS);
-		if (!s)
-			return EIO;
-		bind_text(s, 1, c->id);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		return rc == SQLITE_ROW ? EALREADY : ENOENT;
-	}
-
-	err = insert_event(be, c->id, c->now, c->event, c->event_public,
-			   c->event_data);
-	if (!err && c->event2)
-		err = insert_event(be, c->id, c->now, c->event2, false,
-				   c->event2_data);
-
-	return err;
-}
-
-
 static int do_outcome(struct sqlite_be *be, struct op *op)
 {
 	const struct outcome *o = &op->oc;
@@ -1514,52 +646,13 @@ static int do_report_rows(struct sqlite_be *be, struct op *op)
 }
 
 
-static int do_search(struct sqlite_be *be, struct op *op)
-{
-	sqlite3_stmt *s = stmt_get(be, S_SEARCH);
-	const struct callback_search *q = &op->sq;
-	char lo_id[ID_LEN], hi_id[ID_LEN];
-	size_t i;
-	int err;
-
-	if (!s)
-		return EIO;
-
-	range_ids(lo_id, hi_id, sizeof(lo_id), q->lo, q->hi);
-	bind_text(s, 1, lo_id);
-	bind_text(s, 2, hi_id);
-	sqlite3_bind_int64(s, 3, q->lo);
-	sqlite3_bind_int64(s, 4, q->hi);
-	bind_text(s, 5, q->scope);
-	bind_text(s, 6, q->business);
-	bind_text(s, 7, q->digits);
-	bind_text(s, 8, q->status);
-	bind_text(s, 9, q->agent);
-	bind_text(s, 10, q->before);
-	sqlite3_bind_int64(s, 11, (int64_t)q->max);
-
-	err = read_callbacks(op, s);
-	for (i = 0; !err && i < op->objn; i++)
-		err = load_events(be, op->objv[i], false);
-
-	return err;
-}
-
-
 static int op_exec(struct sqlite_be *be, struct op *op)
 {
 	switch (op->kind) {
 
-	case OP_GET:           return load_callback(be, op);
-	case OP_CANCEL:        return do_cancel(be, op);
-	case OP_REQUEST_GET:   return do_request_get(be, op);
-	case OP_OPEN_LIST:     return do_open_list(be, op);
-	case OP_UPDATE:        return do_update(be, op);
-	case OP_HISTORY:       return do_history(be, op);
 	case OP_OUTCOME:       return do_outcome(be, op);
 	case OP_FIGURES:       return do_figures(be, op);
 	case OP_REPORT_ROWS:   return do_report_rows(be, op);
-	case OP_SEARCH:        return do_search(be, op);
 	}
 
 	return EINVAL;
@@ -1574,18 +667,13 @@ static void op_clear_results(struct store_op *sop)
 
 	switch (op->kind) {
 
-	case OP_OPEN_LIST:
-	case OP_HISTORY:
 	case OP_REPORT_ROWS:
-	case OP_SEARCH:
 		objv_free(op);
 		break;
 
 	default:
 		break;
 	}
-	op->cb = mem_deref(op->cb);
-	op->canceled[0] = '\0';
 }
 
 
@@ -1595,7 +683,6 @@ static void op_complete(struct store_op *sop)
 
 	switch (op->kind) {
 
-	case OP_UPDATE:
 	case OP_OUTCOME:
 		((store_done_h *)op->h)(op->op.err, op->op.arg);
 		break;
@@ -1605,23 +692,9 @@ static void op_complete(struct store_op *sop)
 					   op->op.arg);
 		break;
 
-	case OP_OPEN_LIST:
-	case OP_HISTORY:
 	case OP_REPORT_ROWS:
-	case OP_SEARCH:
 		((store_list_h *)op->h)(op->op.err, op->objv,
 					op->op.err ? 0 : op->objn, op->op.arg);
-		break;
-
-	case OP_GET:
-	case OP_REQUEST_GET:
-		((store_callback_h *)op->h)(op->op.err, op->cb, op->op.arg);
-		break;
-
-	case OP_CANCEL:
-		((store_cancel_h *)op->h)(op->op.err, op->cb, !op->op.err &&
-					  op->canceled[0] ? op->canceled :
-					  NULL, op->op.arg);
 		break;
 
 	}
@@ -1778,17 +851,6 @@ static void op_destructor(struct store_op *sop)
 {
 	struct op *op = (struct op *)sop;
 
-	mem_deref((char *)op->chg.id);
-	mem_deref((char *)op->chg.from_status);
-	mem_deref((char *)op->chg.status);
-	mem_deref((char *)op->chg.agent_id);
-	mem_deref((char *)op->chg.rule_id);
-	mem_deref((char *)op->chg.ended_reason);
-	mem_deref((char *)op->chg.assigned);
-	mem_deref((char *)op->chg.event);
-	mem_deref((char *)op->chg.event_data);
-	mem_deref((char *)op->chg.event2);
-	mem_deref((char *)op->chg.event2_data);
 	mem_deref((char *)op->oc.callback_id);
 	mem_deref((char *)op->oc.business);
 	mem_deref((char *)op->oc.agent_id);
@@ -1799,16 +861,7 @@ static void op_destructor(struct store_op *sop)
 	mem_deref((char *)op->oc.notes);
 	objv_free(op);
 	mem_deref((char *)op->req.business);
-	mem_deref((char *)op->req.phone);
-	mem_deref(op->id);
-	mem_deref(op->token_hash);
-	mem_deref(op->cb);
 	mem_deref((char *)op->sq.scope);
-	mem_deref((char *)op->sq.business);
-	mem_deref((char *)op->sq.digits);
-	mem_deref((char *)op->sq.status);
-	mem_deref((char *)op->sq.agent);
-	mem_deref((char *)op->sq.before);
 }
 
 
@@ -1823,16 +876,9 @@ static int legacy_run(struct store_tx *tx, struct store_op *op)
 	.clear = op_clear_results, .done = op_complete, .dh = op_destructor}
 
 static const struct store_op_desc legacy_descs[] = {
-	LEGACY(OP_GET, "callback_get", false),
-	LEGACY(OP_CANCEL, "callback_cancel", true),
-	LEGACY(OP_REQUEST_GET, "request_get", false),
-	LEGACY(OP_OPEN_LIST, "callbacks_open", false),
-	LEGACY(OP_UPDATE, "callback_update", true),
-	LEGACY(OP_HISTORY, "callback_history", false),
 	LEGACY(OP_OUTCOME, "outcome_put", true),
 	LEGACY(OP_FIGURES, "figures", false),
 	LEGACY(OP_REPORT_ROWS, "report_rows", false),
-	LEGACY(OP_SEARCH, "callbacks_search", false),
 };
 
 
@@ -1882,117 +928,6 @@ static int dup_opt(const char **dst, const char *src)
 	*dst = d;
 
 	return err;
-}
-
-
-static int be_callback_get(void *ctx, const char *id, bool public_only,
-			   store_callback_h *h, void *arg)
-{
-	struct op *op = op_new(OP_GET, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->public_only = public_only;
-	if (str_dup(&op->id, id)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_request_get(void *ctx, const char *id, store_callback_h *h,
-			  void *arg)
-{
-	struct op *op = op_new(OP_REQUEST_GET, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->public_only = true;
-	if (str_dup(&op->id, id)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_callback_cancel(void *ctx, const char *id,
-			      const char *token_hash, store_cancel_h *h,
-			      void *arg)
-{
-	struct op *op = op_new(OP_CANCEL, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	op->public_only = true;
-	if (str_dup(&op->id, id) || str_dup(&op->token_hash, token_hash)) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_callbacks_open(void *ctx, size_t max, store_list_h *h,
-			     void *arg)
-{
-	struct op *op = op_new(OP_OPEN_LIST, (void *)h, arg);
-
-	if (!op)
-		return ENOMEM;
-
-	/* SQLite's LIMIT -1: no limit */
-	op->since = max == STORE_ALL ? -1 : (int64_t)max;
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_callback_update(void *ctx, const struct callback_change *chg,
-			      store_done_h *h, void *arg)
-{
-	struct op *op = op_new(OP_UPDATE, (void *)h, arg);
-	struct callback_change *c;
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
-	c = &op->chg;
-	*c = *chg;
-	err |= dup_opt(&c->id, chg->id);
-	err |= dup_opt(&c->from_status, chg->from_status);
-	err |= dup_opt(&c->status, chg->status);
-	err |= dup_opt(&c->agent_id, chg->agent_id);
-	err |= dup_opt(&c->rule_id, chg->rule_id);
-	err |= dup_opt(&c->ended_reason, chg->ended_reason);
-	err |= dup_opt(&c->assigned, chg->assigned);
-	err |= dup_opt(&c->event, chg->event);
-	err |= dup_opt(&c->event_data, chg->event_data);
-	err |= dup_opt(&c->event2, chg->event2);
-	err |= dup_opt(&c->event2_data, chg->event2_data);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
-	op_queue(ctx, op);
-
-	return 0;
 }
 
 
@@ -2064,60 +999,6 @@ static int be_report_rows(void *ctx, const char *scope, int64_t lo,
 		mem_deref(op);
 		return ENOMEM;
 	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_callbacks_search(void *ctx, const struct callback_search *q,
-			       store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_SEARCH, (void *)h, arg);
-	struct callback_search *c;
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
-	c = &op->sq;
-	c->lo = q->lo;
-	c->hi = q->hi;
-	c->max = q->max;
-	err |= dup_opt(&c->scope, q->scope);
-	err |= dup_opt(&c->business, q->business);
-	err |= dup_opt(&c->digits, q->digits);
-	err |= dup_opt(&c->status, q->status);
-	err |= dup_opt(&c->agent, q->agent);
-	err |= dup_opt(&c->before, q->before);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-	op_queue(ctx, op);
-
-	return 0;
-}
-
-
-static int be_callback_history(void *ctx, const char *business,
-			       const char *phone, size_t max,
-			       store_list_h *h, void *arg)
-{
-	struct op *op = op_new(OP_HISTORY, (void *)h, arg);
-	int err = 0;
-
-	if (!op)
-		return ENOMEM;
-
-	op->since = (int64_t)max;
-	err |= dup_opt(&op->req.business, business);
-	err |= dup_opt(&op->req.phone, phone);
-	if (err) {
-		mem_deref(op);
-		return ENOMEM;
-	}
-
 	op_queue(ctx, op);
 
 	return 0;
@@ -2295,14 +1176,7 @@ const struct store_backend store_sqlite = {
 	.close = be_close,
 	.flush = be_flush,
 	.queue = be_queue,
-	.callbacks_open = be_callbacks_open,
-	.callback_update = be_callback_update,
-	.callback_history = be_callback_history,
 	.outcome_put = be_outcome_put,
 	.figures = be_figures,
 	.report_rows = be_report_rows,
-	.callbacks_search = be_callbacks_search,
-	.callback_get = be_callback_get,
-	.request_get = be_request_get,
-	.callback_cancel = be_callback_cancel,
 };

@@ -88,16 +88,6 @@ int store_queue(struct store *st, struct store_op *op)
 }
 
 
-int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
-			 void *arg)
-{
-	if (!st || !h)
-		return EINVAL;
-
-	return st->be->callbacks_open(st->ctx, max, h, arg);
-}
-
-
 void callback_change_init(struct callback_change *chg, const char *id,
 			  int64_t now)
 {
@@ -108,17 +98,6 @@ void callback_change_init(struct callback_change *chg, const char *id,
 	chg->priority = INT64_MIN;
 	chg->lease_until = -1;
 	chg->now = now;
-}
-
-
-int store_callback_update(struct store *st,
-			  const struct callback_change *chg,
-			  store_done_h *h, void *arg)
-{
-	if (!st || !chg || !chg->id || !chg->status || !chg->event || !h)
-		return EINVAL;
-
-	return st->be->callback_update(st->ctx, chg, h, arg);
 }
 
 
@@ -152,60 +131,6 @@ int store_report_rows(struct store *st, const char *scope, int64_t lo,
 
 	return st->be->report_rows(st->ctx, scope, lo, hi, key, max, h,
 				   arg);
-}
-
-
-int store_callbacks_search(struct store *st,
-			   const struct callback_search *q,
-			   store_list_h *h, void *arg)
-{
-	if (!st || !q || q->lo >= q->hi || !q->max || !h)
-		return EINVAL;
-
-	return st->be->callbacks_search(st->ctx, q, h, arg);
-}
-
-
-int store_callback_history(struct store *st, const char *business,
-			   const char *phone, size_t max, store_list_h *h,
-			   void *arg)
-{
-	if (!st || !business || !phone || !max || !h)
-		return EINVAL;
-
-	return st->be->callback_history(st->ctx, business, phone, max, h,
-					arg);
-}
-
-
-int store_callback_get(struct store *st, const char *id, bool public_only,
-		       store_callback_h *h, void *arg)
-{
-	if (!st || !id || !h)
-		return EINVAL;
-
-	return st->be->callback_get(st->ctx, id, public_only, h, arg);
-}
-
-
-int store_request_get(struct store *st, const char *id,
-		      store_callback_h *h, void *arg)
-{
-	if (!st || !id || !h)
-		return EINVAL;
-
-	return st->be->request_get(st->ctx, id, h, arg);
-}
-
-
-int store_callback_cancel(struct store *st, const char *id,
-			  const char *token_hash, store_cancel_h *h,
-			  void *arg)
-{
-	if (!st || !id || !token_hash || !h)
-		return EINVAL;
-
-	return st->be->callback_cancel(st->ctx, id, token_hash, h, arg);
 }
 
 

@@ -76,6 +76,25 @@ enum store_stmt_id {
 	SQ_CALLBACKS_MARK,
 	SQ_JOIN_INSERT,
 	SQ_REQ_TOKEN_INSERT,
+	/* callbacks and requests read, withdrawn, changed, searched
+	 * (ops_callback.c, ops_report.c) */
+	SQ_CALLBACK_GET,
+	SQ_EVENTS_GET,
+	SQ_TOKEN_CHECK,
+	SQ_REQ_TOKEN_CHECK,
+	SQ_CALLBACK_CANCEL,
+	SQ_JOINED_GET,
+	SQ_JOINED_LIVE,
+	SQ_EVENTS_RANGE,
+	SQ_AHEAD,
+	SQ_WITHDRAWN,
+	SQ_WITHDRAW_CB,
+	SQ_WITHDRAW_JOINED,
+	SQ_OPEN_LIST,
+	SQ_UPDATE,
+	SQ_EXISTS,
+	SQ_HISTORY,
+	SQ_SEARCH,
 	SQ_COUNT
 };
 
@@ -207,6 +226,14 @@ typedef int (store_row_h)(void **objp, struct store_run *r,
 int store_run_rows(struct store_run *r, struct store_objv *l, size_t max,
 		   store_row_h *read, const void *arg);
 
+/* The callbacks' columns, as SQ_CALLBACK_GET has them (ops_callback.c):
+ * a callback from a row; the events of a row of SQ_EVENTS_GET's columns
+ * appended to cb. */
+int store_read_callback(void **objp, struct store_run *r, const void *arg);
+int store_read_events(struct callback *cb, struct store_run *r);
+int store_load_events(struct store_tx *tx, struct callback *cb,
+		      bool public_only);
+
 /* An event on callback id; its seq into *seqp unless seqp is NULL
  * (ops_create.c). */
 int store_event_insert(struct store_tx *tx, const char *id, int64_t t,
@@ -227,10 +254,6 @@ struct store_backend {
 	/* queue an op (ops*.c), run in a later batch */
 	void (*queue)(void *be, struct store_op *op);
 	/* the operations not yet moved to ops*.c (SQLite only) */
-	int  (*callbacks_open)(void *be, size_t max, store_list_h *h,
-				void *arg);
-	int  (*callback_update)(void *be, const struct callback_change *chg,
-				 store_done_h *h, void *arg);
 	int  (*outcome_put)(void *be, const struct outcome *o,
 			     store_done_h *h, void *arg);
 	int  (*figures)(void *be, const char *business, int64_t since,
@@ -238,18 +261,6 @@ struct store_backend {
 	int  (*report_rows)(void *be, const char *scope, int64_t lo,
 			    int64_t hi, enum store_report_key key,
 			    size_t max, store_list_h *h, void *arg);
-	int  (*callbacks_search)(void *be, const struct callback_search *q,
-				 store_list_h *h, void *arg);
-	int  (*callback_history)(void *be, const char *business,
-				  const char *phone, size_t max,
-				  store_list_h *h, void *arg);
-	int  (*callback_get)(void *be, const char *id, bool public_only,
-			     store_callback_h *h, void *arg);
-	int  (*request_get)(void *be, const char *id, store_callback_h *h,
-			    void *arg);
-	int  (*callback_cancel)(void *be, const char *id,
-				const char *token_hash, store_cancel_h *h,
-				void *arg);
 };
 
 extern const struct store_backend store_sqlite;
