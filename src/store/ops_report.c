@@ -1,6 +1,7 @@
 /*
- * What the supervisors read, written once for every backend:
- * store_callbacks_search.
+ * What the agents recorded and what the supervisors read, written once
+ * for every backend: store_outcome_put, store_figures, store_report_rows
+ * and store_callbacks_search.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,12 +11,272 @@
 #include "store/store_int.h"
 
 
-/* ---- the search ---- */
+/* ---- an outcome ---- */
+
+struct op_outcome {
+	struct store_op op;
+	store_done_h *h;
+	struct outcome oc;        /* strings are owned copies */
+};
+
+
+static int outcome_run(struct store_tx *tx, struct store_op *op)
+{
+	const struct outcome *o = &((struct op_outcome *)op)->oc;
+	struct store_run r;
+	char data[160];
+	int err;
+
+	err = store_run_open(&r, tx, SQ_OUTCOME_PUT);
+	if (!err) {
+		store_run_text(&r, 1, o->callback_id);
+		store_run_text(&r, 2, o->business);
+		store_run_text(&r, 3, o->agent_id);
+		store_run_text(&r, 4, o->disposition);
+		store_run_text(&r, 5, o->product ? o->product : "");
+		store_run_num(&r, 6, o->quantity);
+		store_run_num(&r, 7, o->amount_cents);
+		store_run_text(&r, 8, o->currency ? o->currency : "");
+		store_run_text(&r, 9, o->order_ref ? o->order_ref : "");
+		store_run_text(&r, 10, o->notes ? o->notes : "");
+		store_run_num(&r, 11, o->t);
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\","
+		    "\"disposition\":\"%s\"}", o->agent_id, o->disposition);
+
+	return store_event_insert(tx, o->callback_id, o->t, "wrap_up", false,
+				  data, NULL);
+}
+
+
+static void outcome_done(struct store_op *op)
+{
+	struct op_outcome *o = (struct op_outcome *)op;
+
+	o->h(op->err, op->arg);
+}
+
+
+static void outcome_dh(struct store_op *op)
+{
+	struct outcome *c = &((struct op_outcome *)op)->oc;
+
+	mem_deref((char *)c->callback_id);
+	mem_deref((char *)c->business);
+	mem_deref((char *)c->agent_id);
+	mem_deref((char *)c->disposition);
+	mem_deref((char *)c->product);
+	mem_deref((char *)c->currency);
+	mem_deref((char *)c->order_ref);
+	mem_deref((char *)c->notes);
+}
+
+
+static const struct store_op_desc outcome_desc = {
+	.name = "outcome_put",
+	.writes = true,
+	.run = outcome_run,
+	.done = outcome_done,
+	.dh = outcome_dh,
+};
+
+
+int store_outcome_put(struct store *st, const struct outcome *o,
+		      store_done_h *h, void *arg)
+{
+	struct op_outcome *op;
+	struct outcome *c;
+	int err = 0;
+
+	if (!st || !o || !o->callback_id || !o->business || !o->agent_id ||
+	    !o->disposition || !h)
+		return EINVAL;
+
+	op = store_op_alloc(sizeof(*op), &outcome_desc, arg);
+	if (!op)
+		return ENOMEM;
+	op->h = h;
+
+	c = &op->oc;
+	*c = *o;
+	err |= store_dup_opt(&c->callback_id, o->callback_id);
+	err |= store_dup_opt(&c->business, o->business);
+	err |= store_dup_opt(&c->agent_id, o->agent_id);
+	err |= store_dup_opt(&c->disposition, o->disposition);
+	err |= store_dup_opt(&c->product, o->product);
+	err |= store_dup_opt(&c->currency, o->currency);
+	err |= store_dup_opt(&c->order_ref, o->order_ref);
+	err |= store_dup_opt(&c->notes, o->notes);
+
+	return store_op_queue(st, op, err ? ENOMEM : 0);
+}
+
+
+/* ---- a business's figures ---- */
+
+struct op_figures {
+	struct store_op op;
+	store_figures_h *h;
+	char *business;
+	int64_t since;
+	struct figures fig;
+};
+
+
+/* Open id with ?1 the business, ?2 the time since. */
+static int figures_open(struct store_run *r, struct store_tx *tx,
+			enum store_stmt_id id, const struct op_figures *o)
+{
+	int err = store_run_open(r, tx, id);
+
+	if (!err) {
+		store_run_text(r, 1, o->business);
+		store_run_num(r, 2, o->since);
+	}
+
+	return err;
+}
+
+
+static int figures_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_figures *o = (struct op_figures *)op;
+	struct figures *f = &o->fig;
+	struct store_run r;
+	int64_t *v = NULL;
+	size_t n = 0;
+	bool row = false;
+	int err = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->median_connect_s = -1;
+
+	err = figures_open(&r, tx, SQ_FIG_COUNTS, o);
+	if (!err && !store_run_step(&r, &row) && row) {
+		f->requested = store_run_col_num(&r, 0);
+		f->connected = store_run_col_num(&r, 1);
+		f->abandoned = store_run_col_num(&r, 2);
+		f->failed = store_run_col_num(&r, 3);
+		f->canceled = store_run_col_num(&r, 4);
+		f->no_human = store_run_col_num(&r, 5);
+	}
+	store_run_close(&r);
+	if (err)
+		return err;
+
+	/* connected: every callback that was ever bridged */
+	err = figures_open(&r, tx, SQ_FIG_CONNECT, o);
+	if (err)
+		return err;
+	while (!store_run_step(&r, &row) && row) {
+		int64_t *nv = mem_reallocarray(v, n + 1, sizeof(*v), NULL);
+
+		if (!nv) {
+			err = ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = store_run_col_num(&r, 0);
+	}
+	store_run_close(&r);
+
+	if (!err) {
+		size_t i;
+
+		f->connected = (int64_t)n;
+		for (i = 0; i < n; i++)
+			if (v[i] <= 60)
+				f->connected_60s++;
+		if (n)
+			f->median_connect_s = n % 2 ? v[n / 2] :
+				(v[n / 2 - 1] + v[n / 2]) / 2;
+	}
+	mem_deref(v);
+	if (err)
+		return err;
+
+	err = figures_open(&r, tx, SQ_FIG_SALES, o);
+	if (err)
+		return err;
+	while (!store_run_step(&r, &row) && row) {
+		const char *cur = store_run_col_text(&r, 0);
+		struct figures_total *t;
+		int64_t amount = store_run_col_num(&r, 2);
+
+		f->sales += store_run_col_num(&r, 1);
+
+		/* sales with no amount (and so no currency) count, but
+		 * have no total */
+		if (!cur || !*cur)
+			continue;
+		if (f->totaln >= FIGURES_CURRENCIES_MAX) {
+			f->totals_cut = true;
+			continue;
+		}
+		t = &f->totalv[f->totaln++];
+		str_bcpy(t->currency, cur, sizeof(t->currency));
+		t->sales = store_run_col_num(&r, 1);
+		t->cents = amount;
+	}
+	store_run_close(&r);
+
+	return 0;
+}
+
+
+static void figures_done(struct store_op *op)
+{
+	struct op_figures *o = (struct op_figures *)op;
+
+	o->h(op->err, op->err ? NULL : &o->fig, op->arg);
+}
+
+
+static void figures_dh(struct store_op *op)
+{
+	mem_deref(((struct op_figures *)op)->business);
+}
+
+
+static const struct store_op_desc figures_desc = {
+	.name = "figures",
+	.run = figures_run,
+	.done = figures_done,
+	.dh = figures_dh,
+};
+
+
+int store_figures(struct store *st, const char *business, int64_t since,
+		  store_figures_h *h, void *arg)
+{
+	struct op_figures *o;
+
+	if (!st || !business || !h)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &figures_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->h = h;
+	o->since = since;
+
+	return store_op_queue(st, o, str_dup(&o->business, business));
+}
+
+
+/* ---- reports and the search ---- */
 
 struct op_rows {
 	struct store_op op;
 	store_list_h *h;
 	struct callback_search sq;    /* strings are owned copies */
+	enum store_report_key key;    /* report_rows */
+	size_t max;                   /* report_rows */
 	struct store_objv rows;
 };
 
@@ -61,6 +322,93 @@ static void bind_range(struct store_run *r, char ids[2][ID_LEN],
 	store_run_num(r, 3, q->lo);
 	store_run_num(r, 4, q->hi);
 	store_run_text(r, 5, q->scope);
+}
+
+
+static void report_row_destructor(void *arg)
+{
+	struct report_row *r = arg;
+
+	mem_deref(r->business);
+	mem_deref(r->key);
+}
+
+
+static int report_row_read(void **objp, struct store_run *s,
+			   const void *arg)
+{
+	struct report_row *r = mem_zalloc(sizeof(*r), report_row_destructor);
+	const char *cur;
+	int err = 0;
+
+	if (!r)
+		return ENOMEM;
+	*objp = r;
+
+	err |= store_run_col_dup(s, 0, &r->business);
+	err |= store_run_col_dup(s, 1, &r->key);
+	r->created_at = store_run_col_num(s, 2);
+	str_bcpy(r->status, store_run_col_text(s, 3), sizeof(r->status));
+	r->connect_ms = store_run_col_text(s, 4) ? store_run_col_num(s, 4)
+		: -1;
+	r->sale = store_run_col_num(s, 5) != 0;
+	cur = store_run_col_text(s, 6);
+	if (r->sale && cur)
+		str_bcpy(r->currency, cur, sizeof(r->currency));
+	r->amount_cents = r->sale ? store_run_col_num(s, 7) : 0;
+
+	return err ? ENOMEM : 0;
+}
+
+
+static int report_rows_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_rows *o = (struct op_rows *)op;
+	char ids[2][ID_LEN];
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_REPORT_ROWS);
+	if (!err) {
+		bind_range(&r, ids, &o->sq);
+		store_run_num(&r, 6, (int64_t)o->key);
+		err = store_run_rows(&r, &o->rows, o->max, report_row_read,
+				     NULL);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+static const struct store_op_desc report_rows_desc = {
+	.name = "report_rows",
+	.run = report_rows_run,
+	.clear = rows_clear,
+	.done = rows_done,
+	.dh = rows_dh,
+};
+
+
+int store_report_rows(struct store *st, const char *scope, int64_t lo,
+		      int64_t hi, enum store_report_key key, size_t max,
+		      store_list_h *h, void *arg)
+{
+	struct op_rows *o;
+
+	if (!st || lo >= hi || !max || !h)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &report_rows_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->h = h;
+	o->sq.lo = lo;
+	o->sq.hi = hi;
+	o->key = key;
+	o->max = max;
+
+	return store_op_queue(st, o, store_dup_opt(&o->sq.scope, scope));
 }
 
 

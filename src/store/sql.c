@@ -66,6 +66,20 @@ const char store_sql_unwritten[] = "";
 	"  AND o.agent_id = ?9))" \
 	" ORDER BY c.id DESC LIMIT ?11"
 
+/* a report's rows (the range as the search's) */
+#define REPORT_ROWS(sale, in_scope) \
+	"SELECT c.business_id, CASE ?6 WHEN 1 THEN c.agent_id" \
+	"  WHEN 2 THEN c.agent_key WHEN 3 THEN c.page_url END," \
+	" c.created_at, c.status," \
+	" (SELECT min(e.t) FROM events AS e WHERE e.callback_id = c.id" \
+	"  AND e.type = 'bridged') - c.created_at," \
+	" " sale ", o.currency, o.amount_cents" \
+	" FROM callbacks AS c" \
+	" LEFT JOIN outcomes AS o ON o.callback_id = c.id" \
+	" WHERE c.id >= ?1 AND c.id < ?2" \
+	" AND c.created_at >= ?3 AND c.created_at < ?4" \
+	" AND " in_scope
+
 const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PING] = {"ping",
 		"SELECT count(*) FROM businesses"},
@@ -122,7 +136,6 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" WHERE t >= ?1 ORDER BY t"},
 	[SQ_INTAKE_PRUNE] = {"intake_prune",
 		"DELETE FROM intake_log WHERE t < ?1"},
-
 
 	/* ---- a callback's creation ---- */
 	[SQ_IDEM_GET] = {"idem_get",
@@ -278,6 +291,51 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		       IN_SCOPE_SQLITE, ""),
 		SEARCH(OUTCOME_PG("c.id"), "LEAST(?2, coalesce(?10, ?2))",
 		       IN_SCOPE_PG, "::text")},
+
+	/* ---- outcomes, figures, reports ---- */
+	[SQ_OUTCOME_PUT] = {"outcome_put",
+		"INSERT INTO outcomes (callback_id, business_id, agent_id,"
+		" disposition, product, quantity, amount_cents, currency,"
+		" order_ref, notes, t)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+	[SQ_FIG_COUNTS] = {"fig_counts",
+		"SELECT count(*),"
+		" coalesce(sum(status = 'completed'), 0),"
+		" coalesce(sum(status = 'abandoned'), 0),"
+		" coalesce(sum(status = 'failed'), 0),"
+		" coalesce(sum(status = 'canceled'), 0),"
+		/* attempts an answering machine took (human_check) */
+		" (SELECT count(*) FROM callbacks AS c JOIN events AS e"
+		"  ON e.callback_id = c.id WHERE c.business_id = ?1"
+		"  AND c.created_at >= ?2"
+		"  AND e.type IN ('retry_scheduled', 'failed')"
+		"  AND json_extract(e.data, '$.reason') = 'no_human')"
+		" FROM callbacks WHERE business_id = ?1 AND created_at >= ?2",
+		"SELECT count(*),"
+		" count(*) FILTER (WHERE status = 'completed'),"
+		" count(*) FILTER (WHERE status = 'abandoned'),"
+		" count(*) FILTER (WHERE status = 'failed'),"
+		" count(*) FILTER (WHERE status = 'canceled'),"
+		" (SELECT count(*) FROM callbacks AS c JOIN events AS e"
+		"  ON e.callback_id = c.id WHERE c.business_id = $1"
+		"  AND c.created_at >= $2"
+		"  AND e.type IN ('retry_scheduled', 'failed')"
+		"  AND e.data::json->>'reason' = 'no_human')"
+		" FROM callbacks WHERE business_id = $1 AND created_at >= $2"},
+	/* seconds from asking to the first bridge, per connected call */
+	[SQ_FIG_CONNECT] = {"fig_connect",
+		"SELECT (min(e.t) - c.created_at) / 1000 AS s"
+		" FROM callbacks AS c JOIN events AS e ON e.callback_id = c.id"
+		" WHERE c.business_id = ?1 AND c.created_at >= ?2"
+		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s"},
+	[SQ_FIG_SALES] = {"fig_sales",
+		"SELECT currency, count(*), coalesce(sum(amount_cents), 0)"
+		" FROM outcomes"
+		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
+		" GROUP BY currency ORDER BY currency"},
+	[SQ_REPORT_ROWS] = {"report_rows",
+		REPORT_ROWS("o.disposition = 'sale'", IN_SCOPE_SQLITE),
+		REPORT_ROWS("(o.disposition = 'sale')::int", IN_SCOPE_PG)},
 };
 
 

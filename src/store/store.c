@@ -101,39 +101,6 @@ void callback_change_init(struct callback_change *chg, const char *id,
 }
 
 
-int store_outcome_put(struct store *st, const struct outcome *o,
-		      store_done_h *h, void *arg)
-{
-	if (!st || !o || !o->callback_id || !o->business || !o->agent_id ||
-	    !o->disposition || !h)
-		return EINVAL;
-
-	return st->be->outcome_put(st->ctx, o, h, arg);
-}
-
-
-int store_figures(struct store *st, const char *business, int64_t since,
-		  store_figures_h *h, void *arg)
-{
-	if (!st || !business || !h)
-		return EINVAL;
-
-	return st->be->figures(st->ctx, business, since, h, arg);
-}
-
-
-int store_report_rows(struct store *st, const char *scope, int64_t lo,
-		      int64_t hi, enum store_report_key key, size_t max,
-		      store_list_h *h, void *arg)
-{
-	if (!st || lo >= hi || !max || !h)
-		return EINVAL;
-
-	return st->be->report_rows(st->ctx, scope, lo, hi, key, max, h,
-				   arg);
-}
-
-
 void store_callback_destructor(void *arg)
 {
 	struct callback *cb = arg;

@@ -95,6 +95,12 @@ enum store_stmt_id {
 	SQ_EXISTS,
 	SQ_HISTORY,
 	SQ_SEARCH,
+	/* outcomes, figures and reports (ops_report.c) */
+	SQ_OUTCOME_PUT,
+	SQ_FIG_COUNTS,
+	SQ_FIG_CONNECT,
+	SQ_FIG_SALES,
+	SQ_REPORT_ROWS,
 	SQ_COUNT
 };
 
@@ -253,14 +259,6 @@ struct store_backend {
 	int  (*flush)(void *be);
 	/* queue an op (ops*.c), run in a later batch */
 	void (*queue)(void *be, struct store_op *op);
-	/* the operations not yet moved to ops*.c (SQLite only) */
-	int  (*outcome_put)(void *be, const struct outcome *o,
-			     store_done_h *h, void *arg);
-	int  (*figures)(void *be, const char *business, int64_t since,
-			store_figures_h *h, void *arg);
-	int  (*report_rows)(void *be, const char *scope, int64_t lo,
-			    int64_t hi, enum store_report_key key,
-			    size_t max, store_list_h *h, void *arg);
 };
 
 extern const struct store_backend store_sqlite;
