@@ -66,9 +66,10 @@ int store_load_events(struct store_tx *tx, struct callback *cb,
 }
 
 
-/* A callback from the columns of SQ_CALLBACK_GET's shape; arg non-NULL:
+/* A callback from the columns of SQ_CALLBACK_GET's shape; with_outcome:
  * the row has the outcome's JSON (COL_OUTCOME). */
-int store_read_callback(void **objp, struct store_run *r, const void *arg)
+static int read_callback(void **objp, struct store_run *r,
+			 bool with_outcome)
 {
 	struct callback *cb;
 	int err = 0;
@@ -99,15 +100,24 @@ int store_read_callback(void **objp, struct store_run *r, const void *arg)
 	err |= store_run_col_dup(r, 18, &cb->ended_reason);
 	err |= store_run_col_dup(r, 19, &cb->assigned);
 	/* what the agent recorded, as JSON the database wrote */
-	if (arg)
+	if (with_outcome)
 		err |= store_run_col_dup(r, COL_OUTCOME, &cb->outcome);
 
 	return err ? ENOMEM : 0;
 }
 
 
-/* the rows with an outcome column (store_read_callback's arg) */
-static const bool with_outcome = true;
+int store_read_callback(void **objp, struct store_run *r, const void *arg)
+{
+	return read_callback(objp, r, false);
+}
+
+
+int store_read_callback_outcome(void **objp, struct store_run *r,
+				const void *arg)
+{
+	return read_callback(objp, r, true);
+}
 
 
 /* ---- one callback or request ---- */
@@ -165,7 +175,7 @@ static int load_callback(struct store_tx *tx, struct op_callback *o)
 		err = store_run_step(&r, &row);
 	}
 	if (!err)
-		err = row ? store_read_callback(&cb, &r, &with_outcome)
+		err = row ? store_read_callback_outcome(&cb, &r, NULL)
 			  : ENOENT;
 	store_run_close(&r);
 
@@ -878,7 +888,7 @@ static int history_run(struct store_tx *tx, struct store_op *op)
 		store_run_text(&r, 2, o->phone);
 		store_run_num(&r, 3, o->max);
 		err = store_run_rows(&r, &o->rows, STORE_ALL,
-				     store_read_callback, &with_outcome);
+				     store_read_callback_outcome, NULL);
 	}
 	store_run_close(&r);
 

@@ -67,8 +67,8 @@ const char store_sql_unwritten[] = "";
 	" ORDER BY c.id DESC LIMIT ?11"
 
 /* a report's rows (the range as the search's) */
-#define REPORT_ROWS(sale, in_scope) \
-	"SELECT c.business_id, CASE ?6 WHEN 1 THEN c.agent_id" \
+#define REPORT_ROWS(key, sale, in_scope) \
+	"SELECT c.business_id, CASE " key " WHEN 1 THEN c.agent_id" \
 	"  WHEN 2 THEN c.agent_key WHEN 3 THEN c.page_url END," \
 	" c.created_at, c.status," \
 	" (SELECT min(e.t) FROM events AS e WHERE e.callback_id = c.id" \
@@ -169,7 +169,8 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	/* a new queued callback: counted, and its place is the count */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
-		" ON CONFLICT(business_id) DO UPDATE SET queued = queued + 1"
+		" ON CONFLICT(business_id)"
+		" DO UPDATE SET queued = queue_counts.queued + 1"
 		" RETURNING queued"},
 	[SQ_INTAKE_INSERT] = {"intake_insert",
 		"INSERT INTO intake_log (t, business_id, phone, ip)"
@@ -334,8 +335,9 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
 		" GROUP BY currency ORDER BY currency"},
 	[SQ_REPORT_ROWS] = {"report_rows",
-		REPORT_ROWS("o.disposition = 'sale'", IN_SCOPE_SQLITE),
-		REPORT_ROWS("(o.disposition = 'sale')::int", IN_SCOPE_PG)},
+		REPORT_ROWS("?6", "o.disposition = 'sale'", IN_SCOPE_SQLITE),
+		REPORT_ROWS("$6::bigint", "(o.disposition = 'sale')::int",
+			    IN_SCOPE_PG)},
 };
 
 

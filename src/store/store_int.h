@@ -17,7 +17,7 @@
 
 #include "store/store.h"
 
-/* ---- the statements, one text per dialect (sql.c) ---- */
+/* ---- the statements, one text for every dialect (sql.c) ---- */
 
 enum store_dialect {
 	SD_SQLITE = 0,
@@ -26,30 +26,37 @@ enum store_dialect {
 };
 
 /*
- * The SQL rule, for every backend:
+ * The SQL rule, for every backend (docs/cluster.md, "The SQL rule"):
  *
  * - One text per statement (sql), in SQLite's dialect, with parameters
  *   numbered ?1, ?2, ... (never a bare ?; each number from 1 to the
  *   highest used at least once). A backend whose placeholders differ
  *   rewrites them once, when it prepares the statement: PostgreSQL's
- *   $1, $2, ... (store_sql_dollar). Text in '...' is never rewritten.
+ *   $1, $2, ... (store_sql_dollar, applied to every text it prepares,
+ *   its own included; $N and text in '...' are left as they are).
  * - pg: PostgreSQL's own text, only where its SQL really differs (INSERT
- *   OR IGNORE, json_object, instr, min() of two values, a boolean read as
- *   a number, LIMIT -1, a parameter whose type the server cannot infer:
- *   cast it there, $N::text); NULL: sql serves it too.
- *   store_sql_unwritten: not written for PostgreSQL yet (what it needs
- *   is not in its schema, e.g. SQLite's rowid); running it is ENOSYS.
+ *   OR IGNORE, json_object, json_extract, instr, min() of two values,
+ *   sum() of a comparison, LIMIT -1, a boolean read as a number: ::int,
+ *   a parameter whose type the server cannot infer: $N::text or
+ *   $N::bigint); NULL: sql serves PostgreSQL too. It takes the same
+ *   parameters as sql: an op binds once, for every dialect.
+ * - store_sql_unwritten: not written for PostgreSQL yet (what it needs
+ *   is not in its schema: SQLite's rowid); running it is ENOSYS.
  * - Both schemas keep the same columns and types: TEXT is text, INTEGER
  *   is bigint, and flags (callbacks.open, events.public) are integers 0
- *   or 1, so that the texts compare them with 1 and 0 in both.
+ *   or 1, not booleans, so that the texts compare them with 1 and 0 in
+ *   both. A new row's seq comes back by RETURNING, never from a
+ *   backend's last rowid.
  * - Prepared statements only: values are always bound, never written
  *   into a text. The records' texts, made at run time from struct
- *   store_table (ops_record.c), hold only the table's own names, and
- *   follow the same rule (both dialects read them as they are).
- * - Values are bound as text or 64-bit integers (store_run_text/num), a
- *   NULL text binds SQL NULL; a column is read as text (NULL: SQL NULL)
- *   or as an integer. Results a backend returns as booleans are cast to
- *   integers in its text.
+ *   store_table (ops_record.c), hold only the table's own names, follow
+ *   the same rule and are the same in both dialects (open_text).
+ * - Values are bound as text or 64-bit integers (store_run_text/num); a
+ *   NULL text binds SQL NULL, whatever the column's type. A column is
+ *   read as text (NULL: SQL NULL) or as an integer.
+ * - An op has one statement open at a time (it closes one before it
+ *   opens the next) and may branch on what one returned before it runs
+ *   the next (docs/cluster.md, "An open question").
  */
 enum store_stmt_id {
 	SQ_PING,
@@ -232,10 +239,13 @@ typedef int (store_row_h)(void **objp, struct store_run *r,
 int store_run_rows(struct store_run *r, struct store_objv *l, size_t max,
 		   store_row_h *read, const void *arg);
 
-/* The callbacks' columns, as SQ_CALLBACK_GET has them (ops_callback.c):
- * a callback from a row; the events of a row of SQ_EVENTS_GET's columns
- * appended to cb. */
+/* The callbacks' columns, as SQ_OPEN_LIST has them (ops_callback.c): a
+ * callback from a row (store_row_h); _outcome: with the outcome's JSON
+ * after them, as SQ_CALLBACK_GET has it. The events of a statement of
+ * SQ_EVENTS_GET's columns appended to cb; a callback's events loaded. */
 int store_read_callback(void **objp, struct store_run *r, const void *arg);
+int store_read_callback_outcome(void **objp, struct store_run *r,
+				const void *arg);
 int store_read_events(struct callback *cb, struct store_run *r);
 int store_load_events(struct store_tx *tx, struct callback *cb,
 		      bool public_only);
