@@ -431,7 +431,7 @@ static int search_run(struct store_tx *tx, struct store_op *op)
 		store_run_text(&r, 10, q->before);
 		store_run_num(&r, 11, (int64_t)q->max);
 		err = store_run_rows(&r, &o->rows, STORE_ALL,
-				     store_read_callback, NULL);
+				     store_read_callback_outcome, NULL);
 	}
 	store_run_close(&r);
 

@@ -51,9 +51,9 @@ const char store_sql_unwritten[] = "";
 	"($5::text IS NULL OR strpos(' ' || $5 || ' '," \
 	" ' ' || c.business_id || ' ') > 0)"
 
-/* the search: the callbacks' columns but assigned */
+/* the search: SQ_CALLBACK_GET's columns */
 #define SEARCH(outcome, below, in_scope, txt) \
-	"SELECT " CALLBACK_COLS("") "," outcome \
+	"SELECT " CALLBACK_COLS("") ", assigned," outcome \
 	" FROM callbacks AS c" \
 	" WHERE c.id >= ?1 AND c.id < " below \
 	" AND c.created_at >= ?3 AND c.created_at < ?4" \
