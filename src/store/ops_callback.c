@@ -590,7 +590,8 @@ static int cancel_call(struct store_tx *tx, struct op_callback *o,
 
 /* Withdraw a joined request; the call is canceled with it when its
  * creator had withdrawn and no other joined request still waits. */
-static int cancel_joined(struct store_tx *tx, struct op_callback *o, int64_t now)
+static int cancel_joined(struct store_tx *tx, struct op_callback *o,
+			 int64_t now)
 {
 	struct joined j;
 	int64_t live = 0, at = 0, seq = 0;

@@ -213,7 +213,8 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" updated_at = ?2 WHERE id = ?1"},
 	[SQ_JOINED_GET] = {"joined_get",
 		"SELECT j.id, c.business_id, c.phone, j.created_at,"
-		" j.scheduled_for, c.id, c.status, c.open, j.since_seq, j.mark,"
+		" j.scheduled_for, c.id, c.status, c.open, j.since_seq,"
+		" j.mark,"
 		" j.withdrawn_at, j.withdrawn_seq"
 		" FROM joined_requests AS j JOIN callbacks AS c"
 		" ON c.id = j.callback_id WHERE j.id = ?1"},
@@ -265,7 +266,8 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"   ELSE lease_until END,"
 		" ended_reason = COALESCE(?11, ended_reason),"
 		" assigned = COALESCE(?13, assigned)"
-		" WHERE id = ?1 AND open = 1 AND (?12 IS NULL OR status = ?12)",
+		" WHERE id = ?1 AND open = 1"
+		" AND (?12 IS NULL OR status = ?12)",
 		"UPDATE callbacks SET status = $2,"
 		" open = CASE WHEN $3::bigint <> 0 THEN 0 ELSE open END,"
 		" updated_at = $4,"

@@ -142,8 +142,8 @@ WANT=$(sqlite3 "$DB" "SELECT count(*) FROM outcomes
 SEL='[.callbacks[] | select(.outcome != null)]'
 expect_jv "$SEL | length" "$WANT"
 ID=$(jv "$SEL[0].id")
-expect_jv "$SEL[0].outcome.disposition" "$(sqlite3 "$DB" "SELECT disposition FROM outcomes
-	WHERE callback_id = '$ID'")"
+expect_jv "$SEL[0].outcome.disposition" "$(sqlite3 "$DB" "SELECT
+	disposition FROM outcomes WHERE callback_id = '$ID'")"
 ok "search by status (UTC days, no business), by agent, with outcomes"
 
 for q in number=12:number number=4155x:number status=Done:status \
