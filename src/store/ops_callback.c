@@ -377,7 +377,7 @@ struct joined {
 	char call_status[16];
 	bool call_open;
 	int64_t since_seq;        /* it sees the call's events after this */
-	int64_t mark;             /* callbacks up to this rowid are ahead */
+	int64_t mark;             /* callbacks inserted up to it are ahead */
 	int64_t withdrawn_at;
 	int64_t withdrawn_seq;    /* 0: not withdrawn */
 };
