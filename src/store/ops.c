@@ -38,13 +38,29 @@ void *store_op_alloc(size_t size, const struct store_op_desc *desc,
 }
 
 
-/* Queue op, or free it when it cannot be. */
-static int op_queue(struct store *st, void *op, int err)
+int store_op_queue(struct store *st, void *op, int err)
 {
 	if (!err)
 		err = store_queue(st, op);
 	if (err)
 		mem_deref(op);
+
+	return err;
+}
+
+
+int store_dup_opt(const char **dst, const char *src)
+{
+	char *d = NULL;
+	int err;
+
+	if (!src) {
+		*dst = NULL;
+		return 0;
+	}
+
+	err = str_dup(&d, src);
+	*dst = d;
 
 	return err;
 }
@@ -100,7 +116,7 @@ int store_ping(struct store *st, store_done_h *h, void *arg)
 		return ENOMEM;
 	o->h = h;
 
-	return op_queue(st, o, 0);
+	return store_op_queue(st, o, 0);
 }
 
 
@@ -243,7 +259,7 @@ int store_phone_agent_set(struct store *st, const char *business,
 	if (!err)
 		err = str_dup(&o->agent_id, agent_id);
 
-	return op_queue(st, o, err);
+	return store_op_queue(st, o, err);
 }
 
 
@@ -262,7 +278,7 @@ int store_phone_agent_get(struct store *st, const char *business,
 		return err;
 	o->strh = h;
 
-	return op_queue(st, o, err);
+	return store_op_queue(st, o, err);
 }
 
 
@@ -335,22 +351,15 @@ int store_outbox_replay(struct store *st, const char *webhook_id,
 	o->h = h;
 	o->seq = seq;
 
-	return op_queue(st, o, str_dup(&o->webhook_id, webhook_id));
+	return store_op_queue(st, o, str_dup(&o->webhook_id, webhook_id));
 }
 
 
 /* ---- lists of objects, the result of many ops ---- */
 
-struct objv {
-	void **v;
-	size_t n;
-	size_t cap;               /* v's room */
-};
-
-
 /* Append obj (a mem object, taken over); doubling: one more slot at a
  * time made reading 100,000 rows copy the array 100,000 times. */
-static int objv_add(struct objv *l, void *obj)
+int store_objv_add(struct store_objv *l, void *obj)
 {
 	if (!obj)
 		return ENOMEM;
@@ -372,7 +381,7 @@ static int objv_add(struct objv *l, void *obj)
 }
 
 
-static void objv_clear(struct objv *l)
+void store_objv_clear(struct store_objv *l)
 {
 	size_t i;
 
@@ -381,6 +390,28 @@ static void objv_clear(struct objv *l)
 	l->v = mem_deref(l->v);
 	l->n = 0;
 	l->cap = 0;
+}
+
+
+int store_run_rows(struct store_run *r, struct store_objv *l, size_t max,
+		   store_row_h *read, const void *arg)
+{
+	bool more = true;
+	int err = 0;
+
+	while (!err && !(err = store_run_step(r, &more)) && more) {
+		void *obj = NULL;
+
+		if (max != STORE_ALL && l->n >= max)
+			return E2BIG;
+		err = read(&obj, r, arg);
+		if (err)
+			mem_deref(obj);     /* what it read of the row */
+		else
+			err = store_objv_add(l, obj);
+	}
+
+	return err;
 }
 
 
@@ -394,7 +425,7 @@ struct op_outbox {
 	size_t max;               /* due, list */
 	char *webhook_id;         /* list */
 	struct outbox_result res; /* done; res.error is an owned copy */
-	struct objv rows;         /* of struct outbox_row */
+	struct store_objv rows;         /* of struct outbox_row */
 };
 
 
@@ -404,13 +435,13 @@ static void outbox_dh(struct store_op *op)
 
 	mem_deref(o->webhook_id);
 	mem_deref((char *)o->res.error);
-	objv_clear(&o->rows);
+	store_objv_clear(&o->rows);
 }
 
 
 static void outbox_clear(struct store_op *op)
 {
-	objv_clear(&((struct op_outbox *)op)->rows);
+	store_objv_clear(&((struct op_outbox *)op)->rows);
 }
 
 
@@ -438,30 +469,21 @@ static void outbox_row_destructor(void *arg)
 }
 
 
-/* Read the rows of an outbox statement into o->rows, each with read. */
-static int outbox_read(struct op_outbox *o, struct store_run *r,
-		       int (*read)(struct outbox_row *row,
-				   struct store_run *r))
+static struct outbox_row *outbox_row_alloc(void)
 {
-	bool more = true;
-	int err = 0;
-
-	while (!err && !(err = store_run_step(r, &more)) && more) {
-		struct outbox_row *row;
-
-		row = mem_zalloc(sizeof(*row), outbox_row_destructor);
-		err = objv_add(&o->rows, row);
-		if (!err)
-			err = read(row, r);
-	}
-
-	return err;
+	return mem_zalloc(sizeof(struct outbox_row), outbox_row_destructor);
 }
 
 
-static int outbox_due_read(struct outbox_row *row, struct store_run *r)
+static int outbox_due_read(void **objp, struct store_run *r,
+			   const void *arg)
 {
+	struct outbox_row *row = outbox_row_alloc();
 	int err = 0;
+
+	if (!row)
+		return ENOMEM;
+	*objp = row;
 
 	row->seq = store_run_col_num(r, 0);
 	err |= store_run_col_dup(r, 1, &row->webhook_id);
@@ -487,7 +509,8 @@ static int outbox_due_run(struct store_tx *tx, struct store_op *op)
 	if (!err) {
 		store_run_num(&r, 1, o->now);
 		store_run_num(&r, 2, (int64_t)o->max);
-		err = outbox_read(o, &r, outbox_due_read);
+		err = store_run_rows(&r, &o->rows, STORE_ALL,
+				     outbox_due_read, NULL);
 	}
 	store_run_close(&r);
 
@@ -519,13 +542,19 @@ int store_outbox_due(struct store *st, int64_t now, size_t max,
 	o->now = now;
 	o->max = max;
 
-	return op_queue(st, o, 0);
+	return store_op_queue(st, o, 0);
 }
 
 
-static int outbox_list_read(struct outbox_row *row, struct store_run *r)
+static int outbox_list_read(void **objp, struct store_run *r,
+			   const void *arg)
 {
+	struct outbox_row *row = outbox_row_alloc();
 	int err = 0;
+
+	if (!row)
+		return ENOMEM;
+	*objp = row;
 
 	row->seq = store_run_col_num(r, 0);
 	err |= store_run_col_dup(r, 1, &row->webhook_id);
@@ -554,7 +583,8 @@ static int outbox_list_run(struct store_tx *tx, struct store_op *op)
 	if (!err) {
 		store_run_text(&r, 1, o->webhook_id);
 		store_run_num(&r, 2, (int64_t)o->max);
-		err = outbox_read(o, &r, outbox_list_read);
+		err = store_run_rows(&r, &o->rows, STORE_ALL,
+				     outbox_list_read, NULL);
 	}
 	store_run_close(&r);
 
@@ -585,7 +615,7 @@ int store_outbox_list(struct store *st, const char *webhook_id, size_t max,
 	o->listh = h;
 	o->max = max;
 
-	return op_queue(st, o, str_dup(&o->webhook_id, webhook_id));
+	return store_op_queue(st, o, str_dup(&o->webhook_id, webhook_id));
 }
 
 
@@ -666,7 +696,7 @@ int store_outbox_done(struct store *st, const struct outbox_result *res,
 	o->res = *res;
 	o->res.error = NULL;
 
-	return op_queue(st, o, res->error ?
+	return store_op_queue(st, o, res->error ?
 			str_dup((char **)&o->res.error, res->error) : 0);
 }
 
@@ -777,5 +807,5 @@ int store_intake_since(struct store *st, int64_t since, store_intake_h *h,
 	o->h = h;
 	o->since = since;
 
-	return op_queue(st, o, 0);
+	return store_op_queue(st, o, 0);
 }

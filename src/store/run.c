@@ -15,8 +15,20 @@ int store_run_open(struct store_run *r, struct store_tx *tx,
 {
 	r->tx = tx;
 	r->q = NULL;
+	r->made = false;
 
 	return tx->ops->open(&r->q, tx, id);
+}
+
+
+int store_run_open_text(struct store_run *r, struct store_tx *tx,
+			const char *sql)
+{
+	r->tx = tx;
+	r->q = NULL;
+	r->made = true;
+
+	return tx->ops->open_text(&r->q, tx, sql);
 }
 
 
@@ -73,7 +85,9 @@ int store_run_col_dup(struct store_run *r, int i, char **dst)
 
 void store_run_close(struct store_run *r)
 {
-	if (r->q)
+	if (r->q && r->made)
+		r->tx->ops->drop(r->q);
+	else if (r->q)
 		r->tx->ops->close(r->q);
 	r->q = NULL;
 }
@@ -82,4 +96,17 @@ void store_run_close(struct store_run *r)
 int64_t store_run_changes(struct store_run *r)
 {
 	return r->tx->ops->changes(r->tx);
+}
+
+
+/* The first column of a statement's only row, as an integer (0 without
+ * a row); the statement is run to its end. */
+int store_run_num1(struct store_run *r, int64_t *vp)
+{
+	bool row = false;
+	int err = store_run_step(r, &row);
+
+	*vp = !err && row ? store_run_col_num(r, 0) : 0;
+
+	return err || !row ? err : store_run_done(r);
 }

@@ -1,34 +1,100 @@
 /*
- * The statements of the ops (ops.c), one text per dialect, by id. A
- * dialect's text is NULL until its backend is written: running it is
- * ENOSYS. Parameters are ?N in SQLite's text and $N in PostgreSQL's.
+ * The statements of the ops (ops*.c), by id: one text for every dialect,
+ * parameters ?N, and PostgreSQL's own text only where its SQL differs
+ * (the rule is in store_int.h).
  */
+#include <errno.h>
+#include <string.h>
 #include <re.h>
 #include "store/store_int.h"
 
+const char store_sql_unwritten[] = "";
+
+/* a callback's columns, as store_read_callback reads them; p: the
+ * table's alias and a dot, or "" */
+#define CALLBACK_COLS(p) \
+	p "id, " p "business_id, " p "phone, " p "status, " p "open, " \
+	p "created_at, " p "updated_at, " p "scheduled_for, " \
+	p "page_url, " p "page_title, " p "name, " p "note, " \
+	p "agent_key, " p "priority, " p "attempts, " p "agent_id, " \
+	p "rule_id, " p "lease_until, " p "ended_reason"
+
+/* what the agent recorded on callback id, as JSON (get, history,
+ * search); fn: the dialect's JSON object function */
+#define OUTCOME_JSON(fn, cast, id) \
+	" (SELECT " fn "('disposition', o.disposition, 'agent'," \
+	"  o.agent_id, 'product', o.product, 'quantity', o.quantity," \
+	"  'amount_cents', o.amount_cents, 'currency', o.currency," \
+	"  'order_ref', o.order_ref, 'notes', o.notes, 't', o.t)" cast \
+	"  FROM outcomes AS o WHERE o.callback_id = " id ")"
+#define OUTCOME_SQLITE(id) OUTCOME_JSON("json_object", "", id)
+#define OUTCOME_PG(id) OUTCOME_JSON("json_build_object", "::text", id)
+
+#define CALLBACK_GET(outcome) \
+	"SELECT " CALLBACK_COLS("") ", assigned," outcome \
+	" FROM callbacks WHERE id = ?1"
+
+#define HISTORY(outcome) \
+	"SELECT " CALLBACK_COLS("c.") ", c.assigned," outcome \
+	" FROM phone_history AS h" \
+	" JOIN callbacks AS c ON c.id = h.callback_id" \
+	" WHERE h.business_id = ?1 AND h.phone = ?2" \
+	" ORDER BY h.t DESC LIMIT ?3"
+
+/* ranges (search, reports): ?1, ?2 the ids that bound it (ids start
+ * with their creation time: the primary key reads it), ?3, ?4 the times,
+ * ?5 the businesses in scope (separated by spaces; NULL: all) */
+#define IN_SCOPE_SQLITE \
+	"(?5 IS NULL OR instr(' ' || ?5 || ' ', ' ' || c.business_id || ' ')" \
+	" > 0)"
+#define IN_SCOPE_PG \
+	"($5::text IS NULL OR strpos(' ' || $5 || ' '," \
+	" ' ' || c.business_id || ' ') > 0)"
+
+/* the search: SQ_CALLBACK_GET's columns */
+#define SEARCH(outcome, below, in_scope, txt) \
+	"SELECT " CALLBACK_COLS("") ", assigned," outcome \
+	" FROM callbacks AS c" \
+	" WHERE c.id >= ?1 AND c.id < " below \
+	" AND c.created_at >= ?3 AND c.created_at < ?4" \
+	" AND " in_scope \
+	" AND (?6" txt " IS NULL OR c.business_id = ?6)" \
+	" AND (?7" txt " IS NULL OR c.phone LIKE '%' || ?7)" \
+	" AND (?8" txt " IS NULL OR c.status = ?8)" \
+	" AND (?9" txt " IS NULL OR c.agent_id = ?9 OR EXISTS (SELECT 1" \
+	"  FROM outcomes AS o WHERE o.callback_id = c.id" \
+	"  AND o.agent_id = ?9))" \
+	" ORDER BY c.id DESC LIMIT ?11"
+
+/* a report's rows (the range as the search's) */
+#define REPORT_ROWS(key, sale, in_scope) \
+	"SELECT c.business_id, CASE " key " WHEN 1 THEN c.agent_id" \
+	"  WHEN 2 THEN c.agent_key WHEN 3 THEN c.page_url END," \
+	" c.created_at, c.status," \
+	" (SELECT min(e.t) FROM events AS e WHERE e.callback_id = c.id" \
+	"  AND e.type = 'bridged') - c.created_at," \
+	" " sale ", o.currency, o.amount_cents" \
+	" FROM callbacks AS c" \
+	" LEFT JOIN outcomes AS o ON o.callback_id = c.id" \
+	" WHERE c.id >= ?1 AND c.id < ?2" \
+	" AND c.created_at >= ?3 AND c.created_at < ?4" \
+	" AND " in_scope
+
 const struct store_stmt store_stmts[SQ_COUNT] = {
-	[SQ_PING] = {"ping", {
-		[SD_SQLITE] = "SELECT count(*) FROM businesses",
-	}},
-	[SQ_PHONE_AGENT_SET] = {"phone_agent_set", {
-		[SD_SQLITE] =
+	[SQ_PING] = {"ping",
+		"SELECT count(*) FROM businesses"},
+	[SQ_PHONE_AGENT_SET] = {"phone_agent_set",
 		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
-		" DO UPDATE SET agent_id = ?3, t = ?4",
-	}},
-	[SQ_PHONE_AGENT_GET] = {"phone_agent_get", {
-		[SD_SQLITE] =
+		" DO UPDATE SET agent_id = ?3, t = ?4"},
+	[SQ_PHONE_AGENT_GET] = {"phone_agent_get",
 		"SELECT agent_id FROM phone_agents"
-		" WHERE business_id = ?1 AND phone = ?2",
-	}},
-	[SQ_OUTBOX_REPLAY] = {"outbox_replay", {
-		[SD_SQLITE] =
+		" WHERE business_id = ?1 AND phone = ?2"},
+	[SQ_OUTBOX_REPLAY] = {"outbox_replay",
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
-		" WHERE webhook_id = ?1 AND seq = ?2",
-	}},
+		" WHERE webhook_id = ?1 AND seq = ?2"},
 	/* the first pending delivery of each callback at each endpoint */
-	[SQ_OUTBOX_DUE] = {"outbox_due", {
-		[SD_SQLITE] =
+	[SQ_OUTBOX_DUE] = {"outbox_due",
 		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
 		" o.callback_id, o.payload, o.t, o.attempts"
 		" FROM webhook_outbox AS o JOIN webhooks AS w"
@@ -39,17 +105,13 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  WHERE p.webhook_id = o.webhook_id"
 		"  AND p.callback_id = o.callback_id"
 		"  AND p.state = 'pending' AND p.seq < o.seq)"
-		" ORDER BY o.seq LIMIT ?2",
-	}},
-	[SQ_OUTBOX_DONE] = {"outbox_done", {
-		[SD_SQLITE] =
+		" ORDER BY o.seq LIMIT ?2"},
+	[SQ_OUTBOX_DONE] = {"outbox_done",
 		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
 		" next_at = ?4, last_status = ?5, last_error = ?6,"
-		" delivered_at = ?7 WHERE seq = ?1",
-	}},
+		" delivered_at = ?7 WHERE seq = ?1"},
 	/* failed attempts in a row, and the stop at the bound */
-	[SQ_WEBHOOK_RESULT] = {"webhook_result", {
-		[SD_SQLITE] =
+	[SQ_WEBHOOK_RESULT] = {"webhook_result",
 		"UPDATE webhooks SET"
 		" failures = CASE WHEN ?2 THEN 0 ELSE failures + 1 END,"
 		" failing_since = CASE WHEN NOT ?2 AND ?3 > 0"
@@ -57,21 +119,271 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"   ELSE failing_since END"
 		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
 		"  WHERE seq = ?1)",
-	}},
-	[SQ_OUTBOX_LIST] = {"outbox_list", {
-		[SD_SQLITE] =
+		"UPDATE webhooks SET"
+		" failures = CASE WHEN $2 <> 0 THEN 0 ELSE failures + 1 END,"
+		" failing_since = CASE WHEN $2 = 0 AND $3 > 0"
+		"   AND failures + 1 >= $3 AND failing_since = 0 THEN $4"
+		"   ELSE failing_since END"
+		" WHERE id = (SELECT webhook_id FROM webhook_outbox"
+		"  WHERE seq = $1)"},
+	[SQ_OUTBOX_LIST] = {"outbox_list",
 		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
 		" attempts, state, next_at, last_status, last_error,"
 		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
-		" ORDER BY seq DESC LIMIT ?2",
-	}},
-	[SQ_INTAKE_SINCE] = {"intake_since", {
-		[SD_SQLITE] =
+		" ORDER BY seq DESC LIMIT ?2"},
+	[SQ_INTAKE_SINCE] = {"intake_since",
 		"SELECT t, business_id, phone, ip FROM intake_log"
-		" WHERE t >= ?1 ORDER BY t",
-	}},
-	[SQ_INTAKE_PRUNE] = {"intake_prune", {
-		[SD_SQLITE] =
-		"DELETE FROM intake_log WHERE t < ?1",
-	}},
+		" WHERE t >= ?1 ORDER BY t"},
+	[SQ_INTAKE_PRUNE] = {"intake_prune",
+		"DELETE FROM intake_log WHERE t < ?1"},
+
+	/* ---- a callback's creation ---- */
+	[SQ_IDEM_GET] = {"idem_get",
+		"SELECT fingerprint, callback_id, status, answer, request_id"
+		" FROM idempotency WHERE business_id = ?1 AND key = ?2"},
+	[SQ_IDEM_PUT] = {"idem_put",
+		"INSERT INTO idempotency (business_id, key, fingerprint,"
+		" callback_id, status, answer, created_at, request_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+	[SQ_OPEN_FIND] = {"open_find",
+		"SELECT id FROM callbacks"
+		" WHERE business_id = ?1 AND phone = ?2 AND open = 1"},
+	[SQ_CALLBACK_INSERT] = {"callback_insert",
+		"INSERT INTO callbacks (id, business_id, phone, status, open,"
+		" created_at, updated_at, scheduled_for, page_url, page_title,"
+		" name, note, agent_key, client_ip, referrer)"
+		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13)"},
+	[SQ_TOKEN_INSERT] = {"token_insert",
+		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
+		" created_at) VALUES (?1, ?2, ?3)",
+		"INSERT INTO cancel_tokens (token_hash, callback_id,"
+		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+	[SQ_EVENT_INSERT] = {"event_insert",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"},
+	/* the same, saying the event's seq */
+	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"},
+	/* a new queued callback: counted, and its place is the count */
+	[SQ_QUEUE_COUNT] = {"queue_count",
+		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
+		" ON CONFLICT(business_id)"
+		" DO UPDATE SET queued = queue_counts.queued + 1"
+		" RETURNING queued"},
+	[SQ_INTAKE_INSERT] = {"intake_insert",
+		"INSERT INTO intake_log (t, business_id, phone, ip)"
+		" VALUES (?1, ?2, ?3, ?4)"},
+	/* joined requests (schema migration 10) */
+	[SQ_QUEUED_NOW] = {"queued_now",
+		"SELECT queued FROM queue_counts WHERE business_id = ?1"},
+	/* the callbacks inserted so far, in insertion order: SQLite's
+	 * rowid; PostgreSQL's schema needs a column of its own for it */
+	[SQ_CALLBACKS_MARK] = {"callbacks_mark",
+		"SELECT max(rowid) FROM callbacks", store_sql_unwritten},
+	[SQ_JOIN_INSERT] = {"join_insert",
+		"INSERT INTO joined_requests (id, callback_id, created_at,"
+		" scheduled_for, since_seq, mark, page_url, page_title, name,"
+		" note, agent_key, client_ip, referrer)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)"},
+	[SQ_REQ_TOKEN_INSERT] = {"req_token_insert",
+		"INSERT OR IGNORE INTO request_tokens (token_hash, request_id,"
+		" created_at) VALUES (?1, ?2, ?3)",
+		"INSERT INTO request_tokens (token_hash, request_id,"
+		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+
+	/* ---- callbacks and requests ---- */
+	[SQ_CALLBACK_GET] = {"callback_get",
+		CALLBACK_GET(OUTCOME_SQLITE("callbacks.id")),
+		CALLBACK_GET(OUTCOME_PG("callbacks.id"))},
+	[SQ_EVENTS_GET] = {"events_get",
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
+		" ORDER BY seq"},
+	[SQ_TOKEN_CHECK] = {"token_check",
+		"SELECT 1 FROM cancel_tokens"
+		" WHERE callback_id = ?2 AND token_hash = ?1"},
+	[SQ_REQ_TOKEN_CHECK] = {"req_token_check",
+		"SELECT 1 FROM request_tokens"
+		" WHERE request_id = ?2 AND token_hash = ?1"},
+	[SQ_CALLBACK_CANCEL] = {"callback_cancel",
+		"UPDATE callbacks SET status = 'canceled', open = 0,"
+		" updated_at = ?2 WHERE id = ?1"},
+	[SQ_JOINED_GET] = {"joined_get",
+		"SELECT j.id, c.business_id, c.phone, j.created_at,"
+		" j.scheduled_for, c.id, c.status, c.open, j.since_seq,"
+		" j.mark,"
+		" j.withdrawn_at, j.withdrawn_seq"
+		" FROM joined_requests AS j JOIN callbacks AS c"
+		" ON c.id = j.callback_id WHERE j.id = ?1"},
+	[SQ_JOINED_LIVE] = {"joined_live",
+		"SELECT EXISTS (SELECT 1 FROM joined_requests"
+		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
+		"SELECT (EXISTS (SELECT 1 FROM joined_requests"
+		" WHERE callback_id = $1 AND withdrawn_seq = 0))::int"},
+	[SQ_EVENTS_RANGE] = {"events_range",
+		"SELECT t, type, public, data FROM events"
+		" WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
+		" AND seq < ?3 ORDER BY seq"},
+	/* callbacks_open_status holds the rowid: a range of that index
+	 * (PostgreSQL: see SQ_CALLBACKS_MARK) */
+	[SQ_AHEAD] = {"ahead",
+		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
+		" AND open = 1 AND status = 'queued' AND rowid <= ?2",
+		store_sql_unwritten},
+	[SQ_WITHDRAWN] = {"withdrawn",
+		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
+		" WHERE id = ?1"},
+	[SQ_WITHDRAW_CB] = {"withdraw_cb",
+		"UPDATE callbacks SET withdrawn_at = ?2, withdrawn_seq = ?3"
+		" WHERE id = ?1"},
+	[SQ_WITHDRAW_JOINED] = {"withdraw_joined",
+		"UPDATE joined_requests SET withdrawn_at = ?2,"
+		" withdrawn_seq = ?3 WHERE id = ?1"},
+	/* ?1: at most that many; SQLite's -1 is no limit, PostgreSQL's
+	 * NULL */
+	[SQ_OPEN_LIST] = {"open_list",
+		"SELECT " CALLBACK_COLS("") ", assigned FROM callbacks"
+		" WHERE open = 1"
+		" ORDER BY priority DESC, created_at LIMIT ?1",
+		"SELECT " CALLBACK_COLS("") ", assigned FROM callbacks"
+		" WHERE open = 1"
+		" ORDER BY priority DESC, created_at"
+		" LIMIT NULLIF($1::bigint, -1)"},
+	/* a change the caller expects (?12: from that status only) */
+	[SQ_UPDATE] = {"update",
+		"UPDATE callbacks SET status = ?2,"
+		" open = CASE WHEN ?3 THEN 0 ELSE open END, updated_at = ?4,"
+		" scheduled_for = CASE WHEN ?5 >= 0 THEN ?5"
+		"   ELSE scheduled_for END,"
+		" attempts = CASE WHEN ?6 >= 0 THEN ?6 ELSE attempts END,"
+		" priority = COALESCE(?7, priority),"
+		" agent_id = COALESCE(?8, agent_id),"
+		" rule_id = COALESCE(?9, rule_id),"
+		" lease_until = CASE WHEN ?10 >= 0 THEN ?10"
+		"   ELSE lease_until END,"
+		" ended_reason = COALESCE(?11, ended_reason),"
+		" assigned = COALESCE(?13, assigned)"
+		" WHERE id = ?1 AND open = 1"
+		" AND (?12 IS NULL OR status = ?12)",
+		"UPDATE callbacks SET status = $2,"
+		" open = CASE WHEN $3::bigint <> 0 THEN 0 ELSE open END,"
+		" updated_at = $4,"
+		" scheduled_for = CASE WHEN $5::bigint >= 0 THEN $5"
+		"   ELSE scheduled_for END,"
+		" attempts = CASE WHEN $6::bigint >= 0 THEN $6"
+		"   ELSE attempts END,"
+		" priority = COALESCE($7, priority),"
+		" agent_id = COALESCE($8, agent_id),"
+		" rule_id = COALESCE($9, rule_id),"
+		" lease_until = CASE WHEN $10::bigint >= 0 THEN $10"
+		"   ELSE lease_until END,"
+		" ended_reason = COALESCE($11, ended_reason),"
+		" assigned = COALESCE($13, assigned)"
+		" WHERE id = $1 AND open = 1"
+		" AND ($12::text IS NULL OR status = $12)"},
+	[SQ_EXISTS] = {"exists",
+		"SELECT 1 FROM callbacks WHERE id = ?1"},
+	[SQ_HISTORY] = {"history",
+		HISTORY(OUTCOME_SQLITE("c.id")),
+		HISTORY(OUTCOME_PG("c.id"))},
+	[SQ_SEARCH] = {"search",
+		SEARCH(OUTCOME_SQLITE("c.id"), "min(?2, coalesce(?10, ?2))",
+		       IN_SCOPE_SQLITE, ""),
+		SEARCH(OUTCOME_PG("c.id"), "LEAST(?2, coalesce(?10, ?2))",
+		       IN_SCOPE_PG, "::text")},
+
+	/* ---- outcomes, figures, reports ---- */
+	[SQ_OUTCOME_PUT] = {"outcome_put",
+		"INSERT INTO outcomes (callback_id, business_id, agent_id,"
+		" disposition, product, quantity, amount_cents, currency,"
+		" order_ref, notes, t)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+	[SQ_FIG_COUNTS] = {"fig_counts",
+		"SELECT count(*),"
+		" coalesce(sum(status = 'completed'), 0),"
+		" coalesce(sum(status = 'abandoned'), 0),"
+		" coalesce(sum(status = 'failed'), 0),"
+		" coalesce(sum(status = 'canceled'), 0),"
+		/* attempts an answering machine took (human_check) */
+		" (SELECT count(*) FROM callbacks AS c JOIN events AS e"
+		"  ON e.callback_id = c.id WHERE c.business_id = ?1"
+		"  AND c.created_at >= ?2"
+		"  AND e.type IN ('retry_scheduled', 'failed')"
+		"  AND json_extract(e.data, '$.reason') = 'no_human')"
+		" FROM callbacks WHERE business_id = ?1 AND created_at >= ?2",
+		"SELECT count(*),"
+		" count(*) FILTER (WHERE status = 'completed'),"
+		" count(*) FILTER (WHERE status = 'abandoned'),"
+		" count(*) FILTER (WHERE status = 'failed'),"
+		" count(*) FILTER (WHERE status = 'canceled'),"
+		" (SELECT count(*) FROM callbacks AS c JOIN events AS e"
+		"  ON e.callback_id = c.id WHERE c.business_id = $1"
+		"  AND c.created_at >= $2"
+		"  AND e.type IN ('retry_scheduled', 'failed')"
+		"  AND e.data::json->>'reason' = 'no_human')"
+		" FROM callbacks WHERE business_id = $1 AND created_at >= $2"},
+	/* seconds from asking to the first bridge, per connected call */
+	[SQ_FIG_CONNECT] = {"fig_connect",
+		"SELECT (min(e.t) - c.created_at) / 1000 AS s"
+		" FROM callbacks AS c JOIN events AS e ON e.callback_id = c.id"
+		" WHERE c.business_id = ?1 AND c.created_at >= ?2"
+		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s"},
+	[SQ_FIG_SALES] = {"fig_sales",
+		"SELECT currency, count(*), coalesce(sum(amount_cents), 0)"
+		" FROM outcomes"
+		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
+		" GROUP BY currency ORDER BY currency"},
+	[SQ_REPORT_ROWS] = {"report_rows",
+		REPORT_ROWS("?6", "o.disposition = 'sale'", IN_SCOPE_SQLITE),
+		REPORT_ROWS("$6::bigint", "(o.disposition = 'sale')::int",
+			    IN_SCOPE_PG)},
 };
+
+
+const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d)
+{
+	const struct store_stmt *st = &store_stmts[id];
+	const char *own = d == SD_POSTGRES ? st->pg : NULL;
+
+	if (own == store_sql_unwritten)
+		return NULL;
+
+	return own ? own : st->sql;
+}
+
+
+int store_sql_dollar(char **dstp, const char *sql)
+{
+	bool quoted = false;
+	char *d;
+	size_t i;
+
+	if (!dstp || !sql)
+		return EINVAL;
+
+	d = mem_alloc(strlen(sql) + 1, NULL);
+	if (!d)
+		return ENOMEM;
+
+	for (i = 0; sql[i]; i++) {
+		char c = sql[i];
+
+		if (c == '\'')
+			quoted = !quoted;
+		else if (c == '?' && !quoted) {
+			if (sql[i + 1] < '0' || sql[i + 1] > '9') {
+				mem_deref(d);
+				return EINVAL;
+			}
+			c = '$';
+		}
+		d[i] = c;
+	}
+	d[i] = '\0';
+	*dstp = d;
+
+	return 0;
+}

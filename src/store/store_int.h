@@ -5,21 +5,19 @@
  * a struct of its own that starts with struct store_op (its inputs, owned
  * copies, and its results), and a descriptor (struct store_op_desc): its
  * name, whether it writes, how it runs inside a transaction, written
- * against the statements of sql.c through the neutral query calls below
- * (store_q_*), how its results are dropped, and how its typed handler is
- * called. A backend only queues operations (queue), opens and commits the
- * transaction around a batch, and runs statements: prepare one by id in
- * its dialect, bind, step, read columns.
- *
- * The operations not yet moved to ops.c still have an entry of their own
- * in struct store_backend and run SQLite-only code (sqlite.c).
+ * against the statements of sql.c through the neutral calls below
+ * (store_run_*), how its results are dropped, and how its typed handler
+ * is called. A backend only queues operations (queue), opens and commits
+ * the transaction around a batch, and runs statements: prepare one by id
+ * (or from a text, the records') in its dialect, bind, step, read columns
+ * (struct store_tx_ops).
  */
 #ifndef BECKON_STORE_INT_H
 #define BECKON_STORE_INT_H
 
 #include "store/store.h"
 
-/* ---- the statements, one text per dialect (sql.c) ---- */
+/* ---- the statements, one text for every dialect (sql.c) ---- */
 
 enum store_dialect {
 	SD_SQLITE = 0,
@@ -27,6 +25,39 @@ enum store_dialect {
 	SD_COUNT
 };
 
+/*
+ * The SQL rule, for every backend (docs/cluster.md, "The SQL rule"):
+ *
+ * - One text per statement (sql), in SQLite's dialect, with parameters
+ *   numbered ?1, ?2, ... (never a bare ?; each number from 1 to the
+ *   highest used at least once). A backend whose placeholders differ
+ *   rewrites them once, when it prepares the statement: PostgreSQL's
+ *   $1, $2, ... (store_sql_dollar, applied to every text it prepares,
+ *   its own included; $N and text in '...' are left as they are).
+ * - pg: PostgreSQL's own text, only where its SQL really differs (INSERT
+ *   OR IGNORE, json_object, json_extract, instr, min() of two values,
+ *   sum() of a comparison, LIMIT -1, a boolean read as a number: ::int,
+ *   a parameter whose type the server cannot infer: $N::text or
+ *   $N::bigint); NULL: sql serves PostgreSQL too. It takes the same
+ *   parameters as sql: an op binds once, for every dialect.
+ * - store_sql_unwritten: not written for PostgreSQL yet (what it needs
+ *   is not in its schema: SQLite's rowid); running it is ENOSYS.
+ * - Both schemas keep the same columns and types: TEXT is text, INTEGER
+ *   is bigint, and flags (callbacks.open, events.public) are integers 0
+ *   or 1, not booleans, so that the texts compare them with 1 and 0 in
+ *   both. A new row's seq comes back by RETURNING, never from a
+ *   backend's last rowid.
+ * - Prepared statements only: values are always bound, never written
+ *   into a text. The records' texts, made at run time from struct
+ *   store_table (ops_record.c), hold only the table's own names, follow
+ *   the same rule and are the same in both dialects (open_text).
+ * - Values are bound as text or 64-bit integers (store_run_text/num); a
+ *   NULL text binds SQL NULL, whatever the column's type. A column is
+ *   read as text (NULL: SQL NULL) or as an integer.
+ * - An op has one statement open at a time (it closes one before it
+ *   opens the next) and may branch on what one returned before it runs
+ *   the next (docs/cluster.md, "An open question").
+ */
 enum store_stmt_id {
 	SQ_PING,
 	SQ_PHONE_AGENT_SET,
@@ -38,16 +69,64 @@ enum store_stmt_id {
 	SQ_OUTBOX_LIST,
 	SQ_INTAKE_SINCE,
 	SQ_INTAKE_PRUNE,
+	/* a callback's creation (ops_create.c) */
+	SQ_IDEM_GET,
+	SQ_IDEM_PUT,
+	SQ_OPEN_FIND,
+	SQ_CALLBACK_INSERT,
+	SQ_TOKEN_INSERT,
+	SQ_EVENT_INSERT,
+	SQ_EVENT_INSERT_SEQ,
+	SQ_QUEUE_COUNT,
+	SQ_INTAKE_INSERT,
+	SQ_QUEUED_NOW,
+	SQ_CALLBACKS_MARK,
+	SQ_JOIN_INSERT,
+	SQ_REQ_TOKEN_INSERT,
+	/* callbacks and requests read, withdrawn, changed, searched
+	 * (ops_callback.c, ops_report.c) */
+	SQ_CALLBACK_GET,
+	SQ_EVENTS_GET,
+	SQ_TOKEN_CHECK,
+	SQ_REQ_TOKEN_CHECK,
+	SQ_CALLBACK_CANCEL,
+	SQ_JOINED_GET,
+	SQ_JOINED_LIVE,
+	SQ_EVENTS_RANGE,
+	SQ_AHEAD,
+	SQ_WITHDRAWN,
+	SQ_WITHDRAW_CB,
+	SQ_WITHDRAW_JOINED,
+	SQ_OPEN_LIST,
+	SQ_UPDATE,
+	SQ_EXISTS,
+	SQ_HISTORY,
+	SQ_SEARCH,
+	/* outcomes, figures and reports (ops_report.c) */
+	SQ_OUTCOME_PUT,
+	SQ_FIG_COUNTS,
+	SQ_FIG_CONNECT,
+	SQ_FIG_SALES,
+	SQ_REPORT_ROWS,
 	SQ_COUNT
 };
 
 struct store_stmt {
 	const char *name;         /* in logs */
-	/* NULL: not written yet for that dialect (ENOSYS) */
-	const char *sql[SD_COUNT];
+	const char *sql;          /* every dialect's, unless it has its own */
+	const char *pg;           /* PostgreSQL's own; NULL: sql */
 };
 
 extern const struct store_stmt store_stmts[SQ_COUNT];
+extern const char store_sql_unwritten[];
+
+/* The text of a statement in a dialect; NULL: not written for it (a
+ * backend answers ENOSYS). Parameters are still ?N. */
+const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d);
+
+/* A copy of sql with each ?N made $N (PostgreSQL's placeholders), text
+ * in quotes left alone; EINVAL for a bare ?. */
+int store_sql_dollar(char **dstp, const char *sql);
 
 /* ---- running statements: what each backend implements ---- */
 
@@ -55,15 +134,22 @@ struct store_tx;          /* a backend's open transaction */
 struct store_q;           /* a statement of it being run */
 
 struct store_tx_ops {
+	/* a statement of sql.c by id: prepared once, kept (cached) */
 	int  (*open)(struct store_q **qp, struct store_tx *tx,
 		     enum store_stmt_id id);
+	/* a statement from a text made at run time (the records', made
+	 * from struct store_table; the same rule as sql.c's, and the same
+	 * in every dialect): prepared for this one use, freed by drop */
+	int  (*open_text)(struct store_q **qp, struct store_tx *tx,
+			  const char *sql);
+	void (*drop)(struct store_q *q);
 	void (*text)(struct store_q *q, int i, const char *v);
 	void (*num)(struct store_q *q, int i, int64_t v);
 	/* 0 with *rowp set (a row to read) or cleared (done), or errno */
 	int  (*step)(struct store_q *q, bool *rowp);
 	const char *(*col_text)(struct store_q *q, int i);  /* NULL: null */
 	int64_t (*col_num)(struct store_q *q, int i);
-	void (*close)(struct store_q *q);
+	void (*close)(struct store_q *q);    /* done with it, kept */
 	int64_t (*changes)(struct store_tx *tx);  /* rows the last wrote */
 };
 
@@ -78,10 +164,13 @@ struct store_tx {
 struct store_run {
 	struct store_tx *tx;
 	struct store_q *q;
+	bool made;                /* from a text: dropped at close */
 };
 
 int  store_run_open(struct store_run *r, struct store_tx *tx,
 		    enum store_stmt_id id);
+int  store_run_open_text(struct store_run *r, struct store_tx *tx,
+			 const char *sql);
 void store_run_text(struct store_run *r, int i, const char *v);
 void store_run_num(struct store_run *r, int i, int64_t v);
 int  store_run_step(struct store_run *r, bool *rowp);
@@ -91,6 +180,9 @@ int64_t store_run_col_num(struct store_run *r, int i);
 int  store_run_col_dup(struct store_run *r, int i, char **dst);
 void store_run_close(struct store_run *r);
 int64_t store_run_changes(struct store_run *r);
+/* the first column of the only row as an integer (0: no row), run to
+ * its end */
+int  store_run_num1(struct store_run *r, int64_t *vp);
 
 /* ---- operations (ops.c) ---- */
 
@@ -122,47 +214,61 @@ struct store_op {
 void *store_op_alloc(size_t size, const struct store_op_desc *desc,
 		     void *arg);
 
+/* Queue op when err is 0, or free it; returns err or the queue's. */
+int store_op_queue(struct store *st, void *op, int err);
+
+/* a copy of src into *dst, NULL stays NULL */
+int store_dup_opt(const char **dst, const char *src);
+
+/* the objects an op reads, a list's result (mem objects) */
+struct store_objv {
+	void **v;
+	size_t n;
+	size_t cap;               /* v's room */
+};
+
+int  store_objv_add(struct store_objv *l, void *obj);
+void store_objv_clear(struct store_objv *l);
+
+/* reads one row of r into a new mem object, *objp (freed on failure) */
+typedef int (store_row_h)(void **objp, struct store_run *r,
+			  const void *arg);
+
+/* Each row of r into l by read(objp, r, arg), at most max (STORE_ALL:
+ * any number; one more row is E2BIG). */
+int store_run_rows(struct store_run *r, struct store_objv *l, size_t max,
+		   store_row_h *read, const void *arg);
+
+/* The callbacks' columns, as SQ_OPEN_LIST has them (ops_callback.c): a
+ * callback from a row (store_row_h); _outcome: with the outcome's JSON
+ * after them, as SQ_CALLBACK_GET has it. The events of a statement of
+ * SQ_EVENTS_GET's columns appended to cb; a callback's events loaded. */
+int store_read_callback(void **objp, struct store_run *r, const void *arg);
+int store_read_callback_outcome(void **objp, struct store_run *r,
+				const void *arg);
+int store_read_events(struct callback *cb, struct store_run *r);
+int store_load_events(struct store_tx *tx, struct callback *cb,
+		      bool public_only);
+
+/* An event on callback id; its seq into *seqp unless seqp is NULL
+ * (ops_create.c). */
+int store_event_insert(struct store_tx *tx, const char *id, int64_t t,
+		       const char *type, bool public, const char *data,
+		       int64_t *seqp);
+
+/* The first column of statement id's only row (0 without a row), ?1 a
+ * (unless NULL), ?2 *b (unless NULL). */
+int store_one_num(struct store_tx *tx, enum store_stmt_id id,
+		  const char *a, const int64_t *b, int64_t *vp);
+
 struct store_backend {
 	const char *name;
 	const char *scheme;   /* URL prefix, e.g. "sqlite:" */
 	int  (*open)(void **bep, const char *path, size_t batch_max);
 	void (*close)(void *be);
 	int  (*flush)(void *be);
-	/* queue an op (ops.c), run in a later batch */
+	/* queue an op (ops*.c), run in a later batch */
 	void (*queue)(void *be, struct store_op *op);
-	int  (*put)(void *be, const struct store_table *t, const void *obj,
-		    bool replace, store_done_h *h, void *arg);
-	int  (*get)(void *be, const struct store_table *t, const char *field,
-		    const char *value, store_obj_h *h, void *arg);
-	int  (*list)(void *be, const struct store_table *t, store_list_h *h,
-		     void *arg);
-	int  (*del)(void *be, const struct store_table *t, const char *id,
-		    store_done_h *h, void *arg);
-	int  (*callbacks_open)(void *be, size_t max, store_list_h *h,
-				void *arg);
-	int  (*callback_update)(void *be, const struct callback_change *chg,
-				 store_done_h *h, void *arg);
-	int  (*outcome_put)(void *be, const struct outcome *o,
-			     store_done_h *h, void *arg);
-	int  (*figures)(void *be, const char *business, int64_t since,
-			store_figures_h *h, void *arg);
-	int  (*report_rows)(void *be, const char *scope, int64_t lo,
-			    int64_t hi, enum store_report_key key,
-			    size_t max, store_list_h *h, void *arg);
-	int  (*callbacks_search)(void *be, const struct callback_search *q,
-				 store_list_h *h, void *arg);
-	int  (*callback_history)(void *be, const char *business,
-				  const char *phone, size_t max,
-				  store_list_h *h, void *arg);
-	int  (*callback_create)(void *be, const struct callback_new *req,
-				store_create_h *h, void *arg);
-	int  (*callback_get)(void *be, const char *id, bool public_only,
-			     store_callback_h *h, void *arg);
-	int  (*request_get)(void *be, const char *id, store_callback_h *h,
-			    void *arg);
-	int  (*callback_cancel)(void *be, const char *id,
-				const char *token_hash, store_cancel_h *h,
-				void *arg);
 };
 
 extern const struct store_backend store_sqlite;

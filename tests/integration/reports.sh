@@ -133,7 +133,18 @@ N=$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE status = 'abandoned'
 [ "$(jv '.callbacks | length')" = "$N" ] || fail "abandoned on the 8th (UTC)"
 req GET "/v1/admin/callbacks/search?business=demo&agent=carol&from=2026-03-01&to=2026-03-31&limit=100" -H "$A"
 expect_jv '[.callbacks[].agent] | unique | join(" ")' carol
-ok "search by status (UTC days without a business) and by agent"
+# what the agent recorded comes with each callback found (the search once
+# read it into another field and answered null for every one)
+LIST=$(jv "[.callbacks[].id] | map(\"'\" + . + \"'\") | join(\",\")")
+WANT=$(sqlite3 "$DB" "SELECT count(*) FROM outcomes
+	WHERE callback_id IN ($LIST)")
+[ "$WANT" -gt 0 ] || fail "no outcome among carol's callbacks"
+SEL='[.callbacks[] | select(.outcome != null)]'
+expect_jv "$SEL | length" "$WANT"
+ID=$(jv "$SEL[0].id")
+expect_jv "$SEL[0].outcome.disposition" "$(sqlite3 "$DB" "SELECT
+	disposition FROM outcomes WHERE callback_id = '$ID'")"
+ok "search by status (UTC days, no business), by agent, with outcomes"
 
 for q in number=12:number number=4155x:number status=Done:status \
 	limit=0:limit limit=101:limit before=x:before from=2026-13-01:from \

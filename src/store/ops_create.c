@@ -1,0 +1,474 @@
+/*
+ * A callback's creation (store_callback_create), written once for every
+ * backend: the idempotency key, then an open callback for the number (a
+ * request joined to it) or a new callback, its cancel token, its
+ * "created" event and its place, who last spoke with the number, the
+ * intake log the limits count, the answer, and the key's record; all in
+ * the batch's transaction, so that the 202 it answers is on disk.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#define LOG_SUBSYS "store"
+#include "util/util.h"
+#include "store/store_int.h"
+
+
+struct op_create {
+	struct store_op op;
+	store_create_h *h;
+	struct callback_new req;  /* strings are owned copies */
+	struct callback_created res;
+};
+
+
+static int token_insert(struct store_tx *tx, enum store_stmt_id id,
+			const char *hash, const char *req_id, int64_t now)
+{
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, id);
+	if (!err) {
+		store_run_text(&r, 1, hash);
+		store_run_text(&r, 2, req_id);
+		store_run_num(&r, 3, now);
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+int store_event_insert(struct store_tx *tx, const char *id, int64_t t,
+		       const char *type, bool public, const char *data,
+		       int64_t *seqp)
+{
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, seqp ? SQ_EVENT_INSERT_SEQ :
+			     SQ_EVENT_INSERT);
+	if (!err) {
+		store_run_text(&r, 1, id);
+		store_run_num(&r, 2, t);
+		store_run_text(&r, 3, type);
+		store_run_num(&r, 4, public);
+		store_run_text(&r, 5, data);
+		err = seqp ? store_run_num1(&r, seqp) : store_run_done(&r);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+int store_one_num(struct store_tx *tx, enum store_stmt_id id,
+		  const char *a, const int64_t *b, int64_t *vp)
+{
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, id);
+	if (!err) {
+		if (a)
+			store_run_text(&r, 1, a);
+		if (b)
+			store_run_num(&r, 2, *b);
+		err = store_run_num1(&r, vp);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+/*
+ * A request for a number whose callback is open (res->call_id): a request
+ * of its own, joined to that call. It is told what a first request made
+ * now would be told (its own "when"; its place after the business's
+ * queued callbacks) and nothing of the open callback. A private "joined"
+ * event on the callback tells its agent; the request will see the
+ * callback's events after that one, and counts as ahead of it the
+ * callbacks inserted until now (mark).
+ */
+static int insert_joined(struct store_tx *tx, struct op_create *o)
+{
+	const struct callback_new *q = &o->req;
+	struct callback_created *res = &o->res;
+	bool scheduled = q->scheduled_for > q->now;
+	char data[96];
+	int64_t mark = 0, seq = 0;
+	struct store_run r;
+	int err;
+
+	res->outcome = CB_JOINED;
+	str_bcpy(res->id, q->id, sizeof(res->id));
+	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
+		 sizeof(res->status));
+	res->created_at = q->now;
+	res->scheduled_for = scheduled ? q->scheduled_for : 0;
+	if (!scheduled) {
+		err = store_one_num(tx, SQ_QUEUED_NOW, q->business, NULL,
+				    &res->position);
+		if (err)
+			return err;
+		res->position++;
+	}
+
+	err = store_one_num(tx, SQ_CALLBACKS_MARK, NULL, NULL, &mark);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"request\":\"%s\"}", q->id);
+	err = store_event_insert(tx, res->call_id, q->now, "joined", false,
+				 data, &seq);
+	if (err)
+		return err;
+
+	err = store_run_open(&r, tx, SQ_JOIN_INSERT);
+	if (!err) {
+		store_run_text(&r, 1, q->id);
+		store_run_text(&r, 2, res->call_id);
+		store_run_num(&r, 3, q->now);
+		store_run_num(&r, 4, res->scheduled_for);
+		store_run_num(&r, 5, seq);
+		store_run_num(&r, 6, mark);
+		store_run_text(&r, 7, q->page_url);
+		store_run_text(&r, 8, q->page_title);
+		store_run_text(&r, 9, q->name);
+		store_run_text(&r, 10, q->note);
+		store_run_text(&r, 11, q->agent_key);
+		store_run_text(&r, 12, q->client_ip);
+		store_run_text(&r, 13, q->referrer);
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+	if (err)
+		return err;
+
+	return token_insert(tx, SQ_REQ_TOKEN_INSERT, q->cancel_hash, q->id,
+			    q->now);
+}
+
+
+static int idem_lookup(struct store_tx *tx, struct op_create *o,
+		       bool *found)
+{
+	const struct callback_new *q = &o->req;
+	struct callback_created *res = &o->res;
+	struct store_run r;
+	bool joined = false, row = false;
+	int err;
+
+	*found = false;
+	err = store_run_open(&r, tx, SQ_IDEM_GET);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		store_run_text(&r, 2, q->idem_key);
+		err = store_run_step(&r, &row);
+	}
+	if (!err && row) {
+		const char *fp = store_run_col_text(&r, 0);
+
+		*found = true;
+		if (!fp || strcmp(fp, q->idem_fp)) {
+			res->outcome = CB_KEY_MISMATCH;
+			goto out;
+		}
+		res->outcome = CB_REPLAY;
+		/* the request the key answered: a joined one, or the
+		 * callback it created */
+		joined = store_run_col_text(&r, 4) != NULL;
+		str_bcpy(res->id, store_run_col_text(&r, joined ? 4 : 1),
+			 sizeof(res->id));
+		res->answer_status = (int)store_run_col_num(&r, 2);
+		err = store_run_col_dup(&r, 3, &res->answer);
+	}
+
+ out:
+	store_run_close(&r);
+
+	/* a replay gets a fresh cancel token for the request it answers */
+	if (!err && res->outcome == CB_REPLAY)
+		err = token_insert(tx, joined ? SQ_REQ_TOKEN_INSERT :
+				   SQ_TOKEN_INSERT, q->cancel_hash, res->id,
+				   q->now);
+
+	return err;
+}
+
+
+static int open_lookup(struct store_tx *tx, struct op_create *o,
+		       bool *found)
+{
+	const struct callback_new *q = &o->req;
+	struct callback_created *res = &o->res;
+	struct store_run r;
+	int err;
+
+	*found = false;
+	/* a browser's call (no phone) is nobody else's */
+	if (!*q->phone)
+		return 0;
+
+	err = store_run_open(&r, tx, SQ_OPEN_FIND);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		store_run_text(&r, 2, q->phone);
+		err = store_run_step(&r, found);
+	}
+	if (!err && *found)
+		str_bcpy(res->call_id, store_run_col_text(&r, 0),
+			 sizeof(res->call_id));
+	store_run_close(&r);
+	if (err)
+		return err;
+
+	/* never the open callback's id, token or times: a request of its
+	 * own (a stranger may know the number) */
+	return *found ? insert_joined(tx, o) : 0;
+}
+
+
+static int insert_callback(struct store_tx *tx, struct op_create *o)
+{
+	const struct callback_new *q = &o->req;
+	struct callback_created *res = &o->res;
+	bool scheduled = q->scheduled_for > q->now;
+	char data[96];
+	struct store_run r;
+	int err;
+
+	res->outcome = CB_CREATED;
+	str_bcpy(res->id, q->id, sizeof(res->id));
+	str_bcpy(res->status, scheduled ? "scheduled" : "queued",
+		 sizeof(res->status));
+	res->created_at = q->now;
+	res->scheduled_for = scheduled ? q->scheduled_for : 0;
+
+	err = store_run_open(&r, tx, SQ_CALLBACK_INSERT);
+	if (!err) {
+		store_run_text(&r, 1, q->id);
+		store_run_text(&r, 2, q->business);
+		store_run_text(&r, 3, q->phone);
+		store_run_text(&r, 4, res->status);
+		store_run_num(&r, 5, q->now);
+		store_run_num(&r, 6, res->scheduled_for);
+		store_run_text(&r, 7, q->page_url);
+		store_run_text(&r, 8, q->page_title);
+		store_run_text(&r, 9, q->name);
+		store_run_text(&r, 10, q->note);
+		store_run_text(&r, 11, q->agent_key);
+		store_run_text(&r, 12, q->client_ip);
+		store_run_text(&r, 13, q->referrer);
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+	if (err)
+		return err;
+
+	err = token_insert(tx, SQ_TOKEN_INSERT, q->cancel_hash, q->id,
+			   q->now);
+	if (err)
+		return err;
+
+	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", res->status);
+	err = store_event_insert(tx, q->id, q->now, "created", true, data,
+				 NULL);
+	if (err || scheduled)
+		return err;
+
+	/* the count a trigger keeps on every later change, kept here for
+	 * the insert: a trigger on the insert cost more than the insert of
+	 * the callback itself */
+	err = store_run_open(&r, tx, SQ_QUEUE_COUNT);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		err = store_run_num1(&r, &res->position);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+/* Who last spoke with this number, for routing: read here, in the same
+ * transaction, so the ACD need not ask again. */
+static int last_agent(struct store_tx *tx, struct op_create *o)
+{
+	struct store_run r;
+	bool row = false;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_PHONE_AGENT_GET);
+	if (!err) {
+		store_run_text(&r, 1, o->req.business);
+		store_run_text(&r, 2, o->req.phone);
+		err = store_run_step(&r, &row);
+	}
+	if (!err && row)
+		str_bcpy(o->res.last_agent, store_run_col_text(&r, 0),
+			 sizeof(o->res.last_agent));
+	store_run_close(&r);
+
+	return err;
+}
+
+
+/* The limits count every request answered with a callback. */
+static int intake_log(struct store_tx *tx, const struct callback_new *q)
+{
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_INTAKE_INSERT);
+	if (!err) {
+		store_run_num(&r, 1, q->now);
+		store_run_text(&r, 2, q->business);
+		store_run_text(&r, 3, q->phone);
+		store_run_text(&r, 4, q->client_ip ? q->client_ip : "");
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+static int idem_put(struct store_tx *tx, const struct op_create *o)
+{
+	const struct callback_new *q = &o->req;
+	const struct callback_created *res = &o->res;
+	bool joined = res->outcome == CB_JOINED;
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_IDEM_PUT);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		store_run_text(&r, 2, q->idem_key);
+		store_run_text(&r, 3, q->idem_fp);
+		store_run_text(&r, 4, joined ? res->call_id : res->id);
+		store_run_num(&r, 5, res->answer_status);
+		store_run_text(&r, 6, res->answer);
+		store_run_num(&r, 7, q->now);
+		store_run_text(&r, 8, joined ? res->id : NULL);
+		err = store_run_done(&r);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
+static int create_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_create *o = (struct op_create *)op;
+	const struct callback_new *q = &o->req;
+	bool found = false;
+	int err;
+
+	if (q->idem_key) {
+		err = idem_lookup(tx, o, &found);
+		if (err || found)
+			return err;
+	}
+
+	err = open_lookup(tx, o, &found);
+	if (!err && !found)
+		err = insert_callback(tx, o);
+	if (!err)
+		err = last_agent(tx, o);
+	if (!err)
+		err = intake_log(tx, q);
+	if (!err)
+		err = q->answerh(&o->res.answer, &o->res.answer_status,
+				 &o->res, q->answer_arg);
+	if (!err && q->idem_key)
+		err = idem_put(tx, o);
+
+	return err;
+}
+
+
+static void create_clear(struct store_op *op)
+{
+	struct op_create *o = (struct op_create *)op;
+
+	mem_deref(o->res.answer);
+	memset(&o->res, 0, sizeof(o->res));
+}
+
+
+static void create_done(struct store_op *op)
+{
+	struct op_create *o = (struct op_create *)op;
+
+	o->h(op->err, op->err ? NULL : &o->res, op->arg);
+}
+
+
+static void create_dh(struct store_op *op)
+{
+	struct callback_new *q = &((struct op_create *)op)->req;
+
+	mem_deref((char *)q->business);
+	mem_deref((char *)q->phone);
+	mem_deref((char *)q->page_url);
+	mem_deref((char *)q->page_title);
+	mem_deref((char *)q->name);
+	mem_deref((char *)q->note);
+	mem_deref((char *)q->agent_key);
+	mem_deref((char *)q->referrer);
+	mem_deref((char *)q->client_ip);
+	mem_deref((char *)q->idem_key);
+	mem_deref((char *)q->idem_fp);
+	create_clear(op);
+}
+
+
+static const struct store_op_desc create_desc = {
+	.name = "callback_create",
+	.writes = true,
+	.run = create_run,
+	.clear = create_clear,
+	.done = create_done,
+	.dh = create_dh,
+};
+
+
+int store_callback_create(struct store *st, const struct callback_new *req,
+			  store_create_h *h, void *arg)
+{
+	struct op_create *o;
+	struct callback_new *q;
+	int err = 0;
+
+	if (!st || !req || !req->business || !req->phone || !h ||
+	    !req->answerh)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &create_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->h = h;
+
+	q = &o->req;
+	*q = *req;
+	err |= store_dup_opt(&q->business, req->business);
+	err |= store_dup_opt(&q->phone, req->phone);
+	err |= store_dup_opt(&q->page_url, req->page_url);
+	err |= store_dup_opt(&q->page_title, req->page_title);
+	err |= store_dup_opt(&q->name, req->name);
+	err |= store_dup_opt(&q->note, req->note);
+	err |= store_dup_opt(&q->agent_key, req->agent_key);
+	err |= store_dup_opt(&q->referrer, req->referrer);
+	err |= store_dup_opt(&q->client_ip, req->client_ip);
+	err |= store_dup_opt(&q->idem_key, req->idem_key);
+	err |= store_dup_opt(&q->idem_fp, req->idem_key ? req->idem_fp :
+			     NULL);
+
+	return store_op_queue(st, o, err ? ENOMEM : 0);
+}
