@@ -43,6 +43,8 @@
 enum {
 	RELATCH_MS = 2000,      /* latched peer silent this long: re-latch */
 	PROMPT_CATCHUP = 5,     /* most frames sent at once after a stall */
+	/* a listener waits for a silent side this many frames (60 ms) */
+	LISTEN_DEPTH = 3,
 	PT_CN = 13,             /* comfort noise: accepted, not relayed */
 	TELEV_SIZE = 4,
 	CLOCK_MS = 10,          /* the prompt clock's tick */
@@ -101,12 +103,13 @@ struct media_stream {
 	unsigned rec_ch;
 
 	/* listening (media_listen): a source feeds its tap, side tap_side;
-	 * a listener keeps each side's last frame, in its own codec */
+	 * a listener keeps each side's frames not yet mixed, oldest first,
+	 * in its own codec */
 	struct media_stream *tap;
 	unsigned tap_side;
 	struct media_stream *heard[2];
-	uint8_t mix[2][MEDIA_FRAME];
-	bool mix_have[2];
+	uint8_t mix[2][LISTEN_DEPTH][MEDIA_FRAME];
+	unsigned mix_n[2];
 
 	/* telephone events seen (to report each once) */
 	bool dtmf_seen;
@@ -252,20 +255,39 @@ static void send_frame(struct media_stream *ms, const int16_t *pcm)
 }
 
 
+/* the oldest frame waiting of a side, or NULL */
+static const uint8_t *listen_head(const struct media_stream *out,
+				  unsigned side)
+{
+	return out->mix_n[side] ? out->mix[side][0] : NULL;
+}
+
+
+static void listen_pop(struct media_stream *out, unsigned side)
+{
+	if (!out->mix_n[side])
+		return;
+	--out->mix_n[side];
+	memmove(out->mix[side][0], out->mix[side][1],
+		out->mix_n[side] * MEDIA_FRAME);
+}
+
+
 /*
- * A listener's frame: what each side sent since the last one, mixed.
- * No timer: a side's second frame sends the first, with whatever the
- * other side sent meanwhile (nothing when it is silent, or when it
- * stopped sending), so the listener is one frame behind.
+ * A listener's frame: the oldest frame of each side, mixed. No timer:
+ * a frame is sent when both sides have one, so two sides whose packets
+ * come in bursts (a browser's, a loaded host's) still pair frame with
+ * frame; a side that is silent or stopped is waited for LISTEN_DEPTH
+ * frames, then the other is heard alone, that much behind.
  */
 static void listen_flush(struct media_stream *out)
 {
 	uint8_t pkt[RTP_HEADER_SIZE + MEDIA_FRAME];
 
-	media_mix(out->codec, pkt + RTP_HEADER_SIZE,
-		  out->mix_have[0] ? out->mix[0] : NULL,
-		  out->mix_have[1] ? out->mix[1] : NULL, MEDIA_FRAME);
-	out->mix_have[0] = out->mix_have[1] = false;
+	media_mix(out->codec, pkt + RTP_HEADER_SIZE, listen_head(out, 0),
+		  listen_head(out, 1), MEDIA_FRAME);
+	listen_pop(out, 0);
+	listen_pop(out, 1);
 
 	if (can_send(out) && !rtp_out(out, pkt, sizeof(pkt),
 				      out->tx_marker, out->codec,
@@ -282,13 +304,15 @@ static void listen_flush(struct media_stream *out)
 static void listen_put(struct media_stream *out, unsigned side,
 		       enum media_codec codec, const uint8_t *pl, size_t n)
 {
+	uint8_t *dst;
+
 	if (n != MEDIA_FRAME)
 		return;
-	if (out->mix_have[side])
+	dst = out->mix[side][out->mix_n[side]++];
+	memcpy(dst, pl, n);
+	media_transcode(codec, out->codec, dst, n);
+	if (out->mix_n[!side] || out->mix_n[side] == LISTEN_DEPTH)
 		listen_flush(out);
-	memcpy(out->mix[side], pl, n);
-	media_transcode(codec, out->codec, out->mix[side], n);
-	out->mix_have[side] = true;
 }
 
 
@@ -1045,7 +1069,7 @@ void media_unlisten(struct media_stream *out)
 		if (out->heard[i])
 			out->heard[i]->tap = NULL;
 		out->heard[i] = NULL;
-		out->mix_have[i] = false;
+		out->mix_n[i] = 0;
 	}
 }
 

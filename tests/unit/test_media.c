@@ -723,6 +723,25 @@ TEST(media_relay_transcode_telev_latch)
 
 /* a supervisor's stream hears the customer's 440 Hz and the agent's
  * 880 Hz mixed; neither side hears the supervisor */
+/* got is pa (u-law) + pb (A-law) within the roundings: the agent's side
+ * is transcoded, then the sum encoded, two roundings of a step each */
+static bool mixed_ok(const uint8_t *got, const uint8_t *pa,
+		     const uint8_t *pb)
+{
+	unsigned i;
+
+	for (i = 0; i < MEDIA_FRAME; i++) {
+		int u = media_ulaw_dec(pa[i]), v = media_alaw_dec(pb[i]);
+		int g = media_ulaw_dec(got[i]);
+
+		if (abs(g - (u + v)) > (abs(u) + abs(v)) / 8 + 32)
+			return false;
+	}
+
+	return true;
+}
+
+
 TEST(media_listen_mixes_both_sides)
 {
 	struct media_stream *a = NULL, *b = NULL, *o = NULL;
@@ -759,7 +778,7 @@ TEST(media_listen_mixes_both_sides)
 	media_encode(MEDIA_PCMU, pa, ca, MEDIA_FRAME);
 	media_encode(MEDIA_PCMA, pb, cb, MEDIA_FRAME);
 
-	/* five frames each way: each frame's successor sends it mixed */
+	/* five frames each way: each pair is sent mixed */
 	for (i = 0; i < 5; i++) {
 		err  = peer_send(&cust, media_stream_laddr(a), MEDIA_PCMU,
 				 (uint16_t)i, i * MEDIA_FRAME, pa, sizeof(pa),
@@ -771,41 +790,51 @@ TEST(media_listen_mixes_both_sides)
 		run_for(10);
 		TEST_EQ_INT(err, 0);
 	}
-	TEST_EQ_INT(sup.n, 4);
+	TEST_EQ_INT(sup.n, 5);
 	TEST_EQ_INT(sup.first.pt, MEDIA_PCMU);
 	TEST_ASSERT(sup.ts_ok);
 	TEST_EQ_INT(sup.markers, 1);
-	for (i = 0; i < MEDIA_FRAME; i++) {
-		int u = media_ulaw_dec(pa[i]), v = media_alaw_dec(pb[i]);
-		int got = media_ulaw_dec(sup.payload[i]);
+	TEST_ASSERT(mixed_ok(sup.payload, pa, pb));
 
-		/* the agent's side is transcoded, then the sum encoded:
-		 * two roundings of a step each */
-		TEST_ASSERT(abs(got - (u + v)) <= (abs(u) + abs(v)) / 8 + 32);
+	/* bursts, two of the customer's then two of the agent's: still
+	 * frame with frame, each sent mixed */
+	for (i = 5; i < 9; i++) {
+		bool c = i < 7;
+
+		err = peer_send(c ? &cust : &agent,
+				media_stream_laddr(c ? a : b),
+				c ? MEDIA_PCMU : MEDIA_PCMA, (uint16_t)i,
+				i * MEDIA_FRAME, c ? pa : pb, sizeof(pa),
+				false);
+		TEST_EQ_INT(err, 0);
+		run_for(10);
+		TEST_EQ_INT(sup.n, i < 7 ? 5 : i - 1);
 	}
+	TEST_ASSERT(mixed_ok(sup.payload, pa, pb));
 	/* the relay is as it was, and nobody hears the supervisor */
-	TEST_EQ_INT(cust.n, 5);
-	TEST_EQ_INT(agent.n, 5);
+	TEST_EQ_INT(cust.n, 7);
+	TEST_EQ_INT(agent.n, 7);
 
-	/* the agent silent: the customer's frames as they came */
-	for (i = 5; i < 8; i++) {
+	/* the agent silent: the customer's frames as they came, once
+	 * three wait */
+	for (i = 9; i < 12; i++) {
 		err = peer_send(&cust, media_stream_laddr(a), MEDIA_PCMU,
 				(uint16_t)i, i * MEDIA_FRAME, pa, sizeof(pa),
 				false);
 		TEST_EQ_INT(err, 0);
 		run_for(10);
+		TEST_EQ_INT(sup.n, i < 11 ? 7 : 8);
 	}
-	TEST_EQ_INT(sup.n, 7);
 	TEST_ASSERT(!memcmp(sup.payload, pa, sizeof(pa)));
 
 	/* the listener gone, the call goes on */
 	o = mem_deref(o);
-	err = peer_send(&agent, media_stream_laddr(b), MEDIA_PCMA, 9,
-			9 * MEDIA_FRAME, pb, sizeof(pb), false);
+	err = peer_send(&agent, media_stream_laddr(b), MEDIA_PCMA, 12,
+			12 * MEDIA_FRAME, pb, sizeof(pb), false);
 	TEST_EQ_INT(err, 0);
 	run_for(20);
-	TEST_EQ_INT(cust.n, 6);
-	TEST_EQ_INT(sup.n, 7);
+	TEST_EQ_INT(cust.n, 8);
+	TEST_EQ_INT(sup.n, 8);
 
 	mem_deref(a);
 	mem_deref(b);
