@@ -31,6 +31,12 @@ failing_is() {
 	[ "$(jv .failing)" = "$1" ]
 }
 
+# every attempt the receiver answered is counted in the endpoint's failures
+settled() {
+	req GET "$W/$WH" -H "$A"
+	[ "$(jv .failures)" = "$(fails)" ]
+}
+
 fails() {
 	grep -c '^FAILED$' "$T/down.got" || true
 }
@@ -55,7 +61,9 @@ post_json '{"business":"demo","phone":"+14155550192"}'
 expect_status 202
 CB2=$(jv .id)
 wait_for failing_is true
-# (two deliveries go out at once: the one in flight at the stop counts)
+# (two deliveries go out at once: the one in flight at the stop counts,
+# once its answer is stored: every attempt the receiver failed is counted)
+wait_for settled
 expect_jv '.failures >= 3 and .failures <= 4' true
 expect_jv '.failing_since | test("^20[0-9-]+T")' true
 N=$(jv .failures)
