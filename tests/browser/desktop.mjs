@@ -118,6 +118,13 @@ try {
 	const alice = await ctxA.newPage();
 	watch(alice, 'alice');
 
+	// the page's reads of its state (GET /agent/api/me) in flight
+	let reads = 0;
+	const isMe = (r) => r.url().endsWith('/agent/api/me');
+	alice.on('request', (r) => { reads += isMe(r); });
+	alice.on('requestfinished', (r) => { reads -= isMe(r); });
+	alice.on('requestfailed', (r) => { reads -= isMe(r); });
+
 	// the live channel goes through here, so the test can cut it
 	let cut = false;
 	const sockets = [];
@@ -178,12 +185,19 @@ try {
 		{timeout: T});
 
 	// the live channel drops; meanwhile an admin sets her away; when it
-	// is back, the page reads the whole state again
+	// is back, the page reads the whole state again. An update that came
+	// before the cut may still have its read of the state in flight (a
+	// loaded host): the admin acts once none is, or that read would
+	// bring the change without the channel.
 	cut = true;
 	for (const s of sockets.splice(0))
 		await s.ws.close({code: 1001, reason: 'test'});
 	await alice.waitForSelector('#live:not([data-live=live])',
 		{timeout: T});
+	for (let i = 0; reads > 0; i++) {
+		check(i < T / 50, 'a read of the state never ended');
+		await new Promise((r) => setTimeout(r, 50));
+	}
 	await admin('POST', '/agents/alice/state', {state: 'away'});
 	await new Promise((r) => setTimeout(r, 1500));
 	check(await alice.locator('#state-badge').getAttribute('data-state') ===
