@@ -79,12 +79,13 @@ struct api_voice {
 };
 void api_set_voice(struct api *api, const struct api_voice *ops);
 void api_voice_offer(struct api *api, const char *id, const char *sdp);
-void api_voice_ended(struct api *api, const char *id);
+/* the call's end, reason a dialer's reason name (or NULL) */
+void api_voice_ended(struct api *api, const char *id, const char *reason);
 /* the dialer's offer for the agent leg of call id, to agent's desk; the
  * end of that leg (or of the call) */
 void api_desk_offer(struct api *api, const char *id, const char *agent,
 		    const char *sdp);
-void api_desk_ended(struct api *api, const char *id);
+void api_desk_ended(struct api *api, const char *id, const char *reason);
 /* the dialer's offer for the listener of call id; the listener's end
  * (or the call's), reason a dialer's reason name or error code */
 void api_listen_offer(struct api *api, const char *id, const char *sdp);

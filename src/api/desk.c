@@ -157,13 +157,20 @@ void api_desk_offer(struct api *api, const char *id, const char *agent,
 }
 
 
-void api_desk_ended(struct api *api, const char *id)
+void api_desk_ended(struct api *api, const char *id, const char *reason)
 {
 	struct desk_call *dc = api && id ? call_find(api, id) : NULL;
+	char msg[96 + ID_LEN];
+	int n;
 
 	if (!dc)
 		return;
-	send_id(api, dc->agent, "call_ended", dc->id);
+	/* reason: a dialer's reason name, of [a-z_] */
+	n = re_snprintf(msg, sizeof(msg), "{\"type\":\"call_ended\","
+			"\"id\":\"%s\",\"reason\":\"%s\"}", dc->id,
+			reason && *reason ? reason : "ended");
+	if (n > 0)
+		api_agent_send(api, dc->agent, msg, (size_t)n);
 	/* gone from the list now, even if a hang-up in progress holds it */
 	list_unlink(&dc->le);
 	mem_deref(dc);

@@ -187,9 +187,11 @@ void api_voice_offer(struct api *api, const char *id, const char *sdp)
 }
 
 
-void api_voice_ended(struct api *api, const char *id)
+void api_voice_ended(struct api *api, const char *id, const char *reason)
 {
 	struct voice *v = voice_find(api, id);
+	char msg[128];
+	int n;
 
 	if (!v)
 		return;
@@ -203,8 +205,12 @@ void api_voice_ended(struct api *api, const char *id)
 	}
 	/* the page learns it first; the socket closes with v (its close
 	 * handler is not called then: nothing to hang up) */
-	if (v->ws)
-		(void)httpd_ws_send(v->ws, "{\"type\":\"ended\"}", 16);
+	/* reason: a dialer's reason name, of [a-z_] */
+	n = re_snprintf(msg, sizeof(msg), "{\"type\":\"ended\","
+			"\"reason\":\"%s\"}", reason && *reason ? reason :
+			"ended");
+	if (v->ws && n > 0)
+		(void)httpd_ws_send(v->ws, msg, (size_t)n);
 	mem_deref(v);
 }
 

@@ -23,6 +23,11 @@ struct port {
 void app_port_connect(struct port *p, struct acd *acd, struct dialer *d);
 /* the visitors' browsers talk through this dialer's rtpengine */
 void app_port_voice(struct port *p, struct api *api);
+/* The end of call id for its browsers (api may be NULL): the visitor's
+ * page and the agent's desk, told reason. The ACD learns of the end
+ * first: it may keep the visitor's page. A supervisor's listener is a
+ * leg of its own, which the dialer ends with the call. */
+void app_call_ended(struct api *api, const char *id, const char *reason);
 
 /* An agent's endpoint as the dialer takes it ("registered": its id;
  * "desk": APP_DESK_LABEL and its id, written in buf). */

@@ -40,6 +40,16 @@ const char *app_desk_agent(const char *endpoint)
 }
 
 
+void app_call_ended(struct api *api, const char *id, const char *reason)
+{
+	if (!api)
+		return;
+
+	api_voice_ended(api, id, reason);
+	api_desk_ended(api, id, reason);
+}
+
+
 static void event_h(const struct dialer_event *ev, void *arg)
 {
 	struct port *p = arg;
@@ -88,7 +98,7 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		if (ev->leg != DIALER_LEG_AGENT)
 			return;
 		if (p->api)
-			api_desk_ended(p->api, ev->id);
+			api_desk_ended(p->api, ev->id, e.reason);
 		e.type = ACD_EV_LEG_FAILED;
 		break;
 
@@ -97,10 +107,7 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		 * next agent */
 		e.type = ACD_EV_ENDED;
 		acd_call_event(p->acd, ev->id, &e);
-		if (p->api) {
-			api_voice_ended(p->api, ev->id);
-			api_desk_ended(p->api, ev->id);
-		}
+		app_call_ended(p->api, ev->id, e.reason);
 		return;
 
 	default:

@@ -605,6 +605,18 @@ static void report(struct remote *r, const char *id, enum acd_ev type,
 }
 
 
+/* A call not taken back after a lost link: interrupted for the ACD,
+ * and over for its browsers as a call's end is; no end of the listener
+ * comes from the dialer for it either */
+static void give_up(struct remote *r, const char *id)
+{
+	report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	app_call_ended(r->api, id, "dialer_lost");
+	if (r->api)
+		api_listen_ended(r->api, id, "dialer_lost");
+}
+
+
 /* as port.c: the visitor's browser, or the agent's desk */
 static void webrtc_offer(struct remote *r, const struct odict *od,
 			 const char *id, const char *leg)
@@ -669,19 +681,16 @@ static void handle_event(struct remote *r, const struct odict *od,
 		if (!leg || strcmp(leg, "agent"))
 			return;
 		if (r->api)
-			api_desk_ended(r->api, id);
+			api_desk_ended(r->api, id,
+				reason_known(odict_string(od, "reason")));
 		type = ACD_EV_LEG_FAILED;
 	}
 	else if (!strcmp(name, "ended")) {
+		const char *reason = reason_known(odict_string(od, "reason"));
+
 		mem_deref(rc);   /* no longer in flight */
-		/* the ACD first: it may keep the visitor's page, for the
-		 * next agent */
-		report(r, id, ACD_EV_ENDED, leg,
-		       reason_known(odict_string(od, "reason")), sip);
-		if (r->api) {
-			api_voice_ended(r->api, id);
-			api_desk_ended(r->api, id);
-		}
+		report(r, id, ACD_EV_ENDED, leg, reason, sip);
+		app_call_ended(r->api, id, reason);
 		return;
 	}
 	else
@@ -759,7 +768,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		if (strcmp(code, "not_found") && strcmp(code, "busy"))
 			(void)send_cmd(r, "hangup", "id", idb, NULL);
 		mem_deref(rc);
-		report(r, idb, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+		give_up(r, idb);
 		return;
 	}
 
@@ -859,7 +868,7 @@ static void detached_give_up(struct remote *r)
 	for (le = gone.head; le; le = le->next) {
 		struct rcall *rc = le->data;
 
-		report(r, rc->id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+		give_up(r, rc->id);
 	}
 
 	while ((le = gone.head)) {

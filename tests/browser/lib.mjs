@@ -212,6 +212,8 @@ window.talk = async () => {
 	ws.onmessage = (e) => {
 		const m = JSON.parse(e.data);
 		window.log.push(m.type);
+		if (m.reason)
+			window.reason = m.reason;
 		if (m.type === 'offer')
 			answer(m.sdp, m.ice_servers);
 		// back in the queue: the next offer is a new connection

@@ -9,7 +9,10 @@
 # ends it; Hang up on the desk ends the call; the microphone refused; the
 # desk reloaded while a call rings on it; a listen that reaches the
 # dialer after the call's end is refused and bob's page says why
-# (tests/browser/desk_remote.mjs); rtpengine is left empty.
+# (tests/browser/desk_remote.mjs); rtpengine is left empty. The dialer
+# killed (kill -9) mid-call while bob listens: after dialer_resume the
+# visitor's page, alice's desk and bob's page are told the call ended
+# (dialer_lost) and bob's listen is gone (tests/browser/desk_linkdown.mjs).
 # A dialer without rtpengine: the desk is refused as a phone, with why.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/sipp/lib/dialer.sh"
@@ -67,7 +70,7 @@ run_dialer --rtpengine "udp:$RTPE_NG"
 DB="$T/desk.db"
 start_beckon desk --demo --dialer "tcp://127.0.0.1:$DCTL" \
 	--control_secret "$SECRET" --sip_listen "127.0.0.1:$(free_port)" \
-	--www_dir "$BECKON_SRC/share/www"
+	--www_dir "$BECKON_SRC/share/www" --dialer_resume 2
 export BECKON_SERVER="$URL"
 "$BECKON" agent set alice --endpoint desk --wrap_up 0 >/dev/null ||
 	fail "agent set alice"
@@ -119,5 +122,25 @@ it (agent_hangup)"
 	WHERE id='bob'")" = "offline|" ] || fail "bob: $(sqlite3 "$DB" \
 	"SELECT state, state_reason FROM agents WHERE id='bob'")"
 ok "after the calls, rtpengine holds none"
-stop_beckon
+
+# ---- the dialer killed mid-call: given up after dialer_resume, and
+# every browser side of the call told (tests/browser/desk_linkdown.mjs)
 stop_dialer
+run_dialer --rtpengine "udp:$RTPE_NG"
+i=0
+until [ "$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" \
+	"$T/desk.log")" = 2 ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "the server did not connect to the new dialer"
+	sleep 0.05
+done
+node "$BECKON_SRC/tests/browser/desk_linkdown.mjs" "$URL" "$T/mic440.wav" \
+	"$T/mic880.wav" "$DPID" >"$T/linkdown.out" 2>&1 || {
+	cat "$T/linkdown.out" >&2
+	fail "the browsers of a call given up with its dialer"
+}
+sed 's/^/  pages: /' "$T/linkdown.out"
+wait "$DPID" 2>/dev/null || true
+grep -q "the link was not back within 2 s: 1 call given up" "$T/desk.log" ||
+	fail "the call was not given up"
+stop_beckon

@@ -264,6 +264,11 @@ export function createPhone({send, notify}) {
 				end(msg.id);
 			return;
 		case 'call_ended':
+			// given up without the dialer: the agent did not see why
+			if (msg.reason === 'dialer_lost' && call &&
+			    call.id === msg.id)
+				notify('The call ended: the link to the dialer ' +
+					'was lost.');
 			end(msg.id);
 			return;
 		case 'held':

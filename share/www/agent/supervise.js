@@ -75,6 +75,7 @@ const LISTEN_END = {
 	incompatible: 'the browser refused the audio',
 	media_failed: 'the audio failed (ICE or DTLS)',
 	failed: 'the call was no longer connected',
+	dialer_lost: 'the link to the dialer was lost',
 };
 
 // One call listened to at a time: {id, state: asking, connecting or

@@ -26,6 +26,7 @@ en: {
 	eta0: 'Expected wait: under a minute.',
 	connecting: 'Connecting…', connected: 'Connected {c}',
 	ended: 'The call has ended. Thank you!',
+	lost: 'The call was cut off by a technical problem. Sorry!',
 	mute: 'Mute', unmute: 'Unmute', hangup: 'Hang up'
 },
 fr: {
@@ -41,6 +42,7 @@ fr: {
 	eta: 'Attente : environ {m} min.', eta0: 'Attente : moins d’une minute.',
 	connecting: 'Connexion…', connected: 'En ligne {c}',
 	ended: 'L’appel est terminé. Merci !',
+	lost: 'L’appel a été coupé par un problème technique. Désolé !',
 	mute: 'Couper le micro', unmute: 'Rétablir le micro',
 	hangup: 'Raccrocher'
 }
@@ -93,13 +95,14 @@ window.Beckon.voice = function (o) {
 		o.err.textContent = msg;
 	}
 
-	function end() {
+	/* why: the server's reason, if it said one */
+	function end(why) {
 		if (over)
 			return;
 		if (ws && ws.readyState == 1)
 			ws.send('{"type":"hangup"}');
 		stop();
-		say(L.ended);
+		say(why == 'dialer_lost' ? L.lost : L.ended);
 		mu.hidden = hu.hidden = true;
 	}
 
@@ -223,7 +226,7 @@ window.Beckon.voice = function (o) {
 			else if (m.type == 'ended')
 				/* over before any call came: the server could
 				 * not place it (its media engine is down) */
-				pc ? end() : back(L.off);
+				pc ? end(m.reason) : back(L.off);
 		};
 		ws.onclose = function () {
 			if (!over)
