@@ -16,7 +16,8 @@
  * synchronous=FULL in WAL mode makes each COMMIT fsync the WAL, which is
  * what "survives a power cut" needs; NORMAL would only survive a crash of
  * the process. Statements are short and indexed, so the loop is blocked
- * for the duration of one fsync per batch, not one per request.
+ * for the duration of one fsync per batch, not one per request. Long
+ * reads (reports) do not go into the batches: see struct reader.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -498,7 +499,12 @@ static void *reader_main(void *arg)
 		list_append(&rd->done, le, le->data);
 		rd->busy = false;
 		pthread_cond_broadcast(&rd->cond);
-		mqueue_push(rd->mq, 0, NULL);
+		pthread_mutex_unlock(&rd->mtx);
+
+		/* not sent: delivered by the next op's, flush or close */
+		if (mqueue_push(rd->mq, 0, NULL))
+			log_warn("reader: cannot wake the loop");
+		pthread_mutex_lock(&rd->mtx);
 	}
 	pthread_mutex_unlock(&rd->mtx);
 
