@@ -40,6 +40,9 @@ enum stmt_id {
 	S_COUNT
 };
 
+/* each connection's page cache (64 MiB) */
+static const char cache_size[] = "PRAGMA cache_size = -65536";
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
@@ -636,7 +639,9 @@ static int reader_alloc(struct reader **rdp, const char *path)
 	sqlite3_extended_result_codes(rd->ro.db, 1);
 	sqlite3_busy_timeout(rd->ro.db, 5000);
 
-	err = mqueue_alloc(&rd->mq, reader_wake, rd);
+	err = exec_sql(rd->ro.db, cache_size);
+	if (!err)
+		err = mqueue_alloc(&rd->mq, reader_wake, rd);
 	if (!err)
 		err = pthread_create(&rd->thread, NULL, reader_main, rd);
 
@@ -809,7 +814,7 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 
 	/* the working set (open callbacks and their indexes) stays in
 	 * memory: a batch should only ever write, never wait on a read */
-	err = exec_sql(be->rw.db, "PRAGMA cache_size = -65536");
+	err = exec_sql(be->rw.db, cache_size);
 	if (!err)
 		err = exec_sql(be->rw.db, "PRAGMA synchronous = FULL");
 	if (!err)

@@ -20,7 +20,7 @@ start_beckon report_loop --demo
 # the report's request is sent whole before the first /healthz; then
 # /healthz and one POST, each after the last is answered, until the
 # report's reply is there
-python3 - "$URL" "$N" "$Q" >"$T/order.out" <<'PY' || fail "$(cat "$T/order.out")"
+python3 - "$URL" "$N" "$Q" >"$T/o.out" 2>&1 <<'PY' || fail "$(cat "$T/o.out")"
 import http.client, json, select, sys
 url, n, q = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 host, port = url[len("http://"):].split(":")
@@ -47,9 +47,10 @@ got = body["rows"][0]["requested"]
 print("before the report's reply: %d /healthz, POST %s; %d callbacks"
       % (pings, posted, got))
 assert pings >= 3 and posted == 202, "the report held the loop"
-assert got == n, "the report counted %d of %d" % (got, n)
+# the POST's callback is in range: in the report's snapshot or not
+assert got in (n, n + 1), "the report counted %d of %d" % (got, n)
 PY
-ok "$(cat "$T/order.out")"
+ok "$(cat "$T/o.out")"
 
 # SIGTERM while a report runs: its reply or not, a clean exit
 curl -s -o /dev/null -H 'Authorization: Bearer demo' \
