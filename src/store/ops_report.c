@@ -244,6 +244,7 @@ static void figures_dh(struct store_op *op)
 
 static const struct store_op_desc figures_desc = {
 	.name = "figures",
+	.long_read = true,
 	.run = figures_run,
 	.done = figures_done,
 	.dh = figures_dh,
@@ -382,6 +383,7 @@ static int report_rows_run(struct store_tx *tx, struct store_op *op)
 
 static const struct store_op_desc report_rows_desc = {
 	.name = "report_rows",
+	.long_read = true,
 	.run = report_rows_run,
 	.clear = rows_clear,
 	.done = rows_done,
@@ -443,6 +445,7 @@ static int search_run(struct store_tx *tx, struct store_op *op)
 
 static const struct store_op_desc search_desc = {
 	.name = "callbacks_search",
+	.long_read = true,
 	.run = search_run,
 	.clear = rows_clear,
 	.done = rows_done,

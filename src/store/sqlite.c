@@ -16,9 +16,11 @@
  * synchronous=FULL in WAL mode makes each COMMIT fsync the WAL, which is
  * what "survives a power cut" needs; NORMAL would only survive a crash of
  * the process. Statements are short and indexed, so the loop is blocked
- * for the duration of one fsync per batch, not one per request.
+ * for the duration of one fsync per batch, not one per request. Long
+ * reads (reports) do not go into the batches: see struct reader.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <sqlite3.h>
@@ -38,6 +40,9 @@ enum stmt_id {
 	S_COUNT
 };
 
+/* each connection's page cache (64 MiB) */
+static const char cache_size[] = "PRAGMA cache_size = -65536";
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
@@ -46,11 +51,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROLLBACK_TO] = "ROLLBACK TO op",
 };
 
-struct sqlite_be {
-	struct store_tx tx;       /* what the ops (ops*.c) run on */
+/* a connection, what the ops (ops*.c) run on */
+struct conn {
+	struct store_tx tx;
 	sqlite3 *db;
-	sqlite3_stmt *stmt[S_COUNT];
 	sqlite3_stmt *qstmt[SQ_COUNT];  /* sql.c's, prepared on first use */
+};
+
+struct reader;
+
+struct sqlite_be {
+	struct conn rw;           /* the loop's: every batch */
+	sqlite3_stmt *stmt[S_COUNT];
+	struct reader *rd;        /* long reads; NULL: in the batches */
 	struct list ops;          /* queued, in order */
 	struct tmr tmr;           /* runs the batch at the end of the turn */
 	size_t batch_max;
@@ -58,9 +71,19 @@ struct sqlite_be {
 };
 
 
+static void conn_close(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < SQ_COUNT; i++)
+		sqlite3_finalize(c->qstmt[i]);
+	sqlite3_close(c->db);
+}
+
+
 static const char *errmsg(const struct sqlite_be *be)
 {
-	return sqlite3_errmsg(be->db);
+	return sqlite3_errmsg(be->rw.db);
 }
 
 
@@ -82,6 +105,7 @@ static int sqlite_errno(int rc)
 	case SQLITE_FULL:     return ENOSPC;
 	case SQLITE_READONLY: return EROFS;
 	case SQLITE_TOOBIG:   return EMSGSIZE;
+	case SQLITE_INTERRUPT: return ECANCELED;  /* reader_stop */
 	default:              return EIO;
 	}
 }
@@ -92,7 +116,7 @@ static sqlite3_stmt *stmt_get(struct sqlite_be *be, enum stmt_id id)
 	sqlite3_stmt *s = be->stmt[id];
 
 	if (!s) {
-		int rc = sqlite3_prepare_v3(be->db, stmt_sql[id], -1,
+		int rc = sqlite3_prepare_v3(be->rw.db, stmt_sql[id], -1,
 					    SQLITE_PREPARE_PERSISTENT,
 					    &be->stmt[id], NULL);
 		if (rc != SQLITE_OK) {
@@ -118,12 +142,12 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 
-static int exec_sql(struct sqlite_be *be, const char *sql)
+static int exec_sql(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 	int rc;
 
-	rc = sqlite3_exec(be->db, sql, NULL, NULL, &msg);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		log_error("%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
@@ -159,22 +183,22 @@ static int exec_stmt(struct sqlite_be *be, enum stmt_id id)
 static int q_open(struct store_q **qp, struct store_tx *tx,
 		  enum store_stmt_id id)
 {
-	struct sqlite_be *be = (struct sqlite_be *)tx;
-	sqlite3_stmt *s = be->qstmt[id];
+	struct conn *c = (struct conn *)tx;
+	sqlite3_stmt *s = c->qstmt[id];
 
 	if (!s) {
 		const char *sql = store_stmt_sql(id, SD_SQLITE);
 
 		if (!sql)
 			return ENOSYS;
-		if (sqlite3_prepare_v3(be->db, sql, -1,
+		if (sqlite3_prepare_v3(c->db, sql, -1,
 				       SQLITE_PREPARE_PERSISTENT,
-				       &be->qstmt[id], NULL) != SQLITE_OK) {
+				       &c->qstmt[id], NULL) != SQLITE_OK) {
 			log_error("prepare %s: %s", store_stmts[id].name,
-				  errmsg(be));
+				  sqlite3_errmsg(c->db));
 			return EIO;
 		}
-		s = be->qstmt[id];
+		s = c->qstmt[id];
 	}
 
 	sqlite3_clear_bindings(s);
@@ -189,11 +213,11 @@ static int q_open(struct store_q **qp, struct store_tx *tx,
 static int q_open_text(struct store_q **qp, struct store_tx *tx,
 		       const char *sql)
 {
-	struct sqlite_be *be = (struct sqlite_be *)tx;
+	struct conn *c = (struct conn *)tx;
 	sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(be->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		log_error("prepare: %s: %s", sql, errmsg(be));
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("prepare: %s: %s", sql, sqlite3_errmsg(c->db));
 		return EIO;
 	}
 	*qp = (struct store_q *)s;
@@ -255,7 +279,7 @@ static void q_close(struct store_q *q)
 
 static int64_t q_changes(struct store_tx *tx)
 {
-	return sqlite3_changes(((struct sqlite_be *)tx)->db);
+	return sqlite3_changes(((struct conn *)tx)->db);
 }
 
 
@@ -307,7 +331,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 			continue;
 		}
 
-		op->err = op->desc->run(&be->tx, op);
+		op->err = op->desc->run(&be->rw.tx, op);
 
 		if (!sp) {
 			if (op->err && op->desc->writes)
@@ -356,7 +380,7 @@ static size_t run_batch(struct sqlite_be *be)
 		if (err == EAGAIN) {
 			log_debug("batch: an operation failed, run again "
 				  "with a savepoint each");
-			exec_sql(be, "ROLLBACK");
+			exec_sql(be->rw.db, "ROLLBACK");
 			LIST_FOREACH(&batch, le)
 				op_clear(le->data);
 			err = exec_stmt(be, S_BEGIN);
@@ -380,8 +404,8 @@ static size_t run_batch(struct sqlite_be *be)
 		/* nothing of this batch is on disk: say so to everyone */
 		log_error("commit of %zu operations failed: %s", n,
 			  strerror(err));
-		if (!sqlite3_get_autocommit(be->db))
-			exec_sql(be, "ROLLBACK");
+		if (!sqlite3_get_autocommit(be->rw.db))
+			exec_sql(be->rw.db, "ROLLBACK");
 
 		LIST_FOREACH(&batch, le) {
 			struct store_op *op = le->data;
@@ -419,9 +443,226 @@ static void batch_timeout(void *arg)
 }
 
 
+/*
+ * Long reads (reports, the search: desc->long_read) do not run in the
+ * batches, which run on the loop: one of them over 500k callbacks held
+ * the loop for seconds. They run one at a time on a thread of their own,
+ * on a read-only connection that WAL lets read a snapshot while the loop
+ * writes. Each runs in one read transaction (one snapshot for all its
+ * statements). Its run touches only its op and that connection; a run
+ * op goes to the done list and the loop is woken (mqueue) to call its
+ * handler, as for a batch's.
+ */
+struct reader {
+	struct conn ro;           /* the thread's, read-only */
+	pthread_t thread;
+	pthread_mutex_t mtx;      /* ops, done, busy, stop */
+	pthread_cond_t cond;      /* any change of them */
+	struct list ops;          /* queued, in order */
+	struct list done;         /* run: their handlers, on the loop */
+	struct mqueue *mq;        /* wakes the loop for done */
+	bool busy;                /* an op being run */
+	bool stop;
+};
+
+
+static void reader_run(struct reader *rd, struct store_op *op)
+{
+	op->err = exec_sql(rd->ro.db, "BEGIN");
+	if (op->err)
+		return;
+
+	op->err = op->desc->run(&rd->ro.tx, op);
+	if (op->err)
+		op_clear(op);
+	exec_sql(rd->ro.db, "COMMIT");   /* a read: nothing to lose */
+}
+
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct le *le;
+
+	pthread_mutex_lock(&rd->mtx);
+	for (;;) {
+		while (!rd->stop && list_isempty(&rd->ops))
+			pthread_cond_wait(&rd->cond, &rd->mtx);
+		if (rd->stop)
+			break;
+
+		le = list_head(&rd->ops);
+		list_unlink(le);
+		rd->busy = true;
+		pthread_mutex_unlock(&rd->mtx);
+
+		reader_run(rd, le->data);
+
+		pthread_mutex_lock(&rd->mtx);
+		list_append(&rd->done, le, le->data);
+		rd->busy = false;
+		pthread_cond_broadcast(&rd->cond);
+		pthread_mutex_unlock(&rd->mtx);
+
+		/* not sent: delivered by the next op's, flush or close */
+		if (mqueue_push(rd->mq, 0, NULL))
+			log_warn("reader: cannot wake the loop");
+		pthread_mutex_lock(&rd->mtx);
+	}
+	pthread_mutex_unlock(&rd->mtx);
+
+	return NULL;
+}
+
+
+/* On the loop: the handlers of the ops run; returns how many. */
+static size_t reader_deliver(struct reader *rd)
+{
+	struct list l = LIST_INIT;
+	struct le *le;
+	size_t n = 0;
+
+	pthread_mutex_lock(&rd->mtx);
+	while ((le = list_head(&rd->done))) {
+		list_unlink(le);
+		list_append(&l, le, le->data);
+	}
+	pthread_mutex_unlock(&rd->mtx);
+
+	while ((le = list_head(&l))) {
+		struct store_op *op = le->data;
+
+		list_unlink(le);
+		op->desc->done(op);
+		mem_deref(op);
+		n++;
+	}
+
+	return n;
+}
+
+
+static void reader_wake(int id, void *data, void *arg)
+{
+	(void)id;
+	(void)data;
+
+	reader_deliver(arg);
+}
+
+
+static void reader_queue(struct reader *rd, struct store_op *op)
+{
+	pthread_mutex_lock(&rd->mtx);
+	list_append(&rd->ops, &op->le, op);
+	pthread_cond_broadcast(&rd->cond);
+	pthread_mutex_unlock(&rd->mtx);
+}
+
+
+/* Wait until every queued op has run, then call their handlers (store
+ * flush); returns how many. */
+static size_t reader_flush(struct reader *rd)
+{
+	pthread_mutex_lock(&rd->mtx);
+	while (rd->busy || !list_isempty(&rd->ops))
+		pthread_cond_wait(&rd->cond, &rd->mtx);
+	pthread_mutex_unlock(&rd->mtx);
+
+	return reader_deliver(rd);
+}
+
+
+/*
+ * At close: a report is not worth delaying a shutdown for. Queued ops
+ * are canceled, the one running is interrupted (both ECANCELED), the
+ * thread joined, and every handler called before the store goes.
+ */
+static void reader_stop(struct reader *rd)
+{
+	struct le *le;
+
+	pthread_mutex_lock(&rd->mtx);
+	rd->stop = true;
+	while ((le = list_head(&rd->ops))) {
+		struct store_op *op = le->data;
+
+		list_unlink(le);
+		op->err = ECANCELED;
+		list_append(&rd->done, le, op);
+	}
+	if (rd->busy)
+		sqlite3_interrupt(rd->ro.db);
+	pthread_cond_broadcast(&rd->cond);
+	pthread_mutex_unlock(&rd->mtx);
+
+	pthread_join(rd->thread, NULL);
+	reader_deliver(rd);
+}
+
+
+static void reader_destructor(void *arg)
+{
+	struct reader *rd = arg;
+
+	conn_close(&rd->ro);
+	mem_deref(rd->mq);
+	pthread_cond_destroy(&rd->cond);
+	pthread_mutex_destroy(&rd->mtx);
+}
+
+
+/* The reader of the database at path, its thread started. */
+static int reader_alloc(struct reader **rdp, const char *path)
+{
+	struct reader *rd;
+	int rc, err;
+
+	rd = mem_zalloc(sizeof(*rd), reader_destructor);
+	if (!rd)
+		return ENOMEM;
+
+	pthread_mutex_init(&rd->mtx, NULL);
+	pthread_cond_init(&rd->cond, NULL);
+	rd->ro.tx.ops = &sqlite_tx_ops;
+	list_init(&rd->ops);
+	list_init(&rd->done);
+
+	rc = sqlite3_open_v2(path, &rd->ro.db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warn("%s: no read-only connection: %s", path,
+			 sqlite3_errstr(rc));
+		err = sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
+		goto out;
+	}
+	sqlite3_extended_result_codes(rd->ro.db, 1);
+	sqlite3_busy_timeout(rd->ro.db, 5000);
+
+	err = exec_sql(rd->ro.db, cache_size);
+	if (!err)
+		err = mqueue_alloc(&rd->mq, reader_wake, rd);
+	if (!err)
+		err = pthread_create(&rd->thread, NULL, reader_main, rd);
+
+ out:
+	if (err)
+		mem_deref(rd);
+	else
+		*rdp = rd;
+
+	return err;
+}
+
+
 static void be_queue(void *ctx, struct store_op *op)
 {
 	struct sqlite_be *be = ctx;
+
+	if (op->desc->long_read && be->rd) {
+		reader_queue(be->rd, op);
+		return;
+	}
 
 	list_append(&be->ops, &op->le, op);
 
@@ -434,9 +675,15 @@ static int be_flush(void *ctx)
 {
 	struct sqlite_be *be = ctx;
 
-	tmr_cancel(&be->tmr);
-	while (run_batch(be))
-		;
+	size_t n;
+
+	/* a handler of either may queue to the other */
+	do {
+		tmr_cancel(&be->tmr);
+		while (run_batch(be))
+			;
+		n = be->rd ? reader_flush(be->rd) : 0;
+	} while (n || !list_isempty(&be->ops));
 
 	return 0;
 }
@@ -451,7 +698,7 @@ static int migrate(struct sqlite_be *be)
 
 	mig = store_sqlite_migrations(&n);
 
-	if (sqlite3_prepare_v2(be->db, "PRAGMA user_version", -1, &s,
+	if (sqlite3_prepare_v2(be->rw.db, "PRAGMA user_version", -1, &s,
 			       NULL) != SQLITE_OK)
 		return EIO;
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -475,13 +722,13 @@ static int migrate(struct sqlite_be *be)
 		re_snprintf(pragma, sizeof(pragma),
 			    "PRAGMA user_version = %zu", i + 1);
 
-		err = exec_sql(be, mig[i]);
+		err = exec_sql(be->rw.db, mig[i]);
 		if (!err)
-			err = exec_sql(be, pragma);
+			err = exec_sql(be->rw.db, pragma);
 		if (!err)
-			err = exec_sql(be, "COMMIT");
+			err = exec_sql(be->rw.db, "COMMIT");
 		if (err) {
-			exec_sql(be, "ROLLBACK");
+			exec_sql(be->rw.db, "ROLLBACK");
 			log_error("schema migration %zu failed", i + 1);
 			return err;
 		}
@@ -499,7 +746,12 @@ static void be_close(void *ctx)
 	struct le *le;
 	size_t i;
 
-	/* whatever is still queued is run, not dropped */
+	if (be->rd)
+		reader_stop(be->rd);
+	be->rd = mem_deref(be->rd);
+
+	/* whatever is still queued is run, not dropped (a long read
+	 * queued by a handler now: in a batch) */
 	be_flush(be);
 
 	while ((le = list_head(&be->ops)))
@@ -507,12 +759,7 @@ static void be_close(void *ctx)
 
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(be->stmt[i]);
-	for (i = 0; i < SQ_COUNT; i++)
-		sqlite3_finalize(be->qstmt[i]);
-
-	if (be->db)
-		sqlite3_close(be->db);
-
+	conn_close(&be->rw);
 	mem_deref(be);
 }
 
@@ -533,32 +780,32 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 	if (!be)
 		return ENOMEM;
 
-	be->tx.ops = &sqlite_tx_ops;
+	be->rw.tx.ops = &sqlite_tx_ops;
 	list_init(&be->ops);
 	tmr_init(&be->tmr);
 	be->batch_max = batch_max ? batch_max : 1000;
 
-	rc = sqlite3_open_v2(path, &be->db,
+	rc = sqlite3_open_v2(path, &be->rw.db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		log_error("cannot open database %s: %s", path,
-			  be->db ? sqlite3_errmsg(be->db)
+			  be->rw.db ? sqlite3_errmsg(be->rw.db)
 				 : sqlite3_errstr(rc));
 		err = sqlite_errno(rc) ? sqlite_errno(rc) : EIO;
 		goto out;
 	}
 
-	sqlite3_extended_result_codes(be->db, 1);
-	sqlite3_busy_timeout(be->db, 5000);
+	sqlite3_extended_result_codes(be->rw.db, 1);
+	sqlite3_busy_timeout(be->rw.db, 5000);
 
-	if (sqlite3_prepare_v2(be->db, "PRAGMA journal_mode = WAL", -1, &s,
+	if (sqlite3_prepare_v2(be->rw.db, "PRAGMA journal_mode = WAL", -1, &s,
 			       NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		mode = (const char *)sqlite3_column_text(s, 0);
 	if (!mode || strcasecmp(mode, "wal")) {
 		log_error("%s: cannot switch to WAL mode: %s", path,
-			  sqlite3_errmsg(be->db));
+			  sqlite3_errmsg(be->rw.db));
 		sqlite3_finalize(s);
 		err = EIO;
 		goto out;
@@ -567,19 +814,23 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 
 	/* the working set (open callbacks and their indexes) stays in
 	 * memory: a batch should only ever write, never wait on a read */
-	err = exec_sql(be, "PRAGMA cache_size = -65536");
+	err = exec_sql(be->rw.db, cache_size);
 	if (!err)
-		err = exec_sql(be, "PRAGMA synchronous = FULL");
+		err = exec_sql(be->rw.db, "PRAGMA synchronous = FULL");
 	if (!err)
-		err = exec_sql(be, "PRAGMA foreign_keys = ON");
+		err = exec_sql(be->rw.db, "PRAGMA foreign_keys = ON");
 	/* the statement journal behind each operation's SAVEPOINT in memory:
 	 * on disk it cost two pwrite()s per page per operation */
 	if (!err)
-		err = exec_sql(be, "PRAGMA temp_store = MEMORY");
+		err = exec_sql(be->rw.db, "PRAGMA temp_store = MEMORY");
 	if (!err)
 		err = migrate(be);
 	if (err)
 		goto out;
+
+	/* without it, long reads run in the batches, on the loop */
+	if (reader_alloc(&be->rd, path))
+		log_warn("%s: reports will run on the event loop", path);
 
 	log_info("database %s (SQLite %s, WAL, synchronous=FULL)", path,
 		 sqlite3_libversion());

@@ -191,6 +191,12 @@ struct store_op;
 struct store_op_desc {
 	const char *name;
 	bool writes;              /* a failure may leave rows behind */
+	/* reads only, and long (reports, the search): a backend may run
+	 * it apart from the batches, on a read-only connection of a
+	 * thread of its own; its run then touches only its op, its
+	 * statements and its own memory, and done is called on the loop
+	 * as for any op */
+	bool long_read;
 	/* inside the batch's transaction; 0 or an errno (some, such as
 	 * ENOENT or EALREADY, are answers: the handler gets them) */
 	int  (*run)(struct store_tx *tx, struct store_op *op);

@@ -935,6 +935,8 @@ TEST(store_figures_per_currency)
 	struct callback_new req;
 	struct result r = {0}, d = {0};
 	struct fig_result fr = {0};
+	enum { LATE = 4 };
+	struct fig_result late[LATE];
 	char url[256], phone[16];
 	size_t i;
 
@@ -978,7 +980,19 @@ TEST(store_figures_per_currency)
 	TEST_EQ_INT(fr.f.totalv[1].cents, 3500);
 	TEST_ASSERT(!fr.f.totals_cut);
 
+	/* long reads still queued when the store closes: each handler is
+	 * called once, with the figures or canceled, and nothing leaks */
+	memset(late, 0, sizeof(late));
+	for (i = 0; i < LATE; i++)
+		TEST_EQ_INT(store_figures(st, "acme", 0, fig_h, &late[i]), 0);
 	mem_deref(st);
+	for (i = 0; i < LATE; i++) {
+		TEST_EQ_INT(late[i].calls, 1);
+		if (late[i].err != ECANCELED) {
+			TEST_EQ_INT(late[i].err, 0);
+			TEST_EQ_INT(late[i].f.requested, 5);
+		}
+	}
 	rm_tmp(url);
 
 	return 0;
