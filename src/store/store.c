@@ -17,6 +17,7 @@ struct store {
 
 static const struct store_backend *backends[] = {
 	&store_sqlite,
+	&store_pg,
 };
 
 
@@ -52,7 +53,10 @@ int store_open(struct store **stp, const char *url, size_t batch_max)
 		}
 	}
 
-	log_error("unsupported store URL '%s' (expected sqlite:PATH)", url);
+	/* the scheme alone: a URI may hold a password */
+	log_error("unsupported store URL scheme '%.*s' (expected "
+		  "sqlite:PATH or postgres://...)", (int)strcspn(url, ":"),
+		  url);
 	err = EPROTONOSUPPORT;
 
  out:
@@ -94,6 +98,9 @@ int store_put(struct store *st, const struct store_table *t,
 	if (!st || !t || !obj || !h || !*store_obj_str(obj, &t->fields[0]))
 		return EINVAL;
 
+	if (!st->be->put)
+		return ENOSYS;
+
 	return st->be->put(st->ctx, t, obj, replace, h, arg);
 }
 
@@ -105,6 +112,9 @@ int store_get(struct store *st, const struct store_table *t,
 	if (!st || !t || !value || !h || !store_field_find(t, field))
 		return EINVAL;
 
+	if (!st->be->get)
+		return ENOSYS;
+
 	return st->be->get(st->ctx, t, field, value, h, arg);
 }
 
@@ -115,6 +125,9 @@ int store_list(struct store *st, const struct store_table *t,
 	if (!st || !t || !h)
 		return EINVAL;
 
+	if (!st->be->list)
+		return ENOSYS;
+
 	return st->be->list(st->ctx, t, h, arg);
 }
 
@@ -124,6 +137,9 @@ int store_delete(struct store *st, const struct store_table *t,
 {
 	if (!st || !t || !id || !h)
 		return EINVAL;
+
+	if (!st->be->del)
+		return ENOSYS;
 
 	return st->be->del(st->ctx, t, id, h, arg);
 }
@@ -136,6 +152,9 @@ int store_callback_create(struct store *st, const struct callback_new *req,
 	    !req->answerh)
 		return EINVAL;
 
+	if (!st->be->callback_create)
+		return ENOSYS;
+
 	return st->be->callback_create(st->ctx, req, h, arg);
 }
 
@@ -145,6 +164,9 @@ int store_callbacks_open(struct store *st, size_t max, store_list_h *h,
 {
 	if (!st || !h)
 		return EINVAL;
+
+	if (!st->be->callbacks_open)
+		return ENOSYS;
 
 	return st->be->callbacks_open(st->ctx, max, h, arg);
 }
@@ -170,6 +192,9 @@ int store_callback_update(struct store *st,
 	if (!st || !chg || !chg->id || !chg->status || !chg->event || !h)
 		return EINVAL;
 
+	if (!st->be->callback_update)
+		return ENOSYS;
+
 	return st->be->callback_update(st->ctx, chg, h, arg);
 }
 
@@ -181,6 +206,9 @@ int store_outcome_put(struct store *st, const struct outcome *o,
 	    !o->disposition || !h)
 		return EINVAL;
 
+	if (!st->be->outcome_put)
+		return ENOSYS;
+
 	return st->be->outcome_put(st->ctx, o, h, arg);
 }
 
@@ -190,6 +218,9 @@ int store_figures(struct store *st, const char *business, int64_t since,
 {
 	if (!st || !business || !h)
 		return EINVAL;
+
+	if (!st->be->figures)
+		return ENOSYS;
 
 	return st->be->figures(st->ctx, business, since, h, arg);
 }
@@ -201,6 +232,9 @@ int store_report_rows(struct store *st, const char *scope, int64_t lo,
 {
 	if (!st || lo >= hi || !max || !h)
 		return EINVAL;
+
+	if (!st->be->report_rows)
+		return ENOSYS;
 
 	return st->be->report_rows(st->ctx, scope, lo, hi, key, max, h,
 				   arg);
@@ -214,6 +248,9 @@ int store_callbacks_search(struct store *st,
 	if (!st || !q || q->lo >= q->hi || !q->max || !h)
 		return EINVAL;
 
+	if (!st->be->callbacks_search)
+		return ENOSYS;
+
 	return st->be->callbacks_search(st->ctx, q, h, arg);
 }
 
@@ -224,6 +261,9 @@ int store_callback_history(struct store *st, const char *business,
 {
 	if (!st || !business || !phone || !max || !h)
 		return EINVAL;
+
+	if (!st->be->callback_history)
+		return ENOSYS;
 
 	return st->be->callback_history(st->ctx, business, phone, max, h,
 					arg);
@@ -236,6 +276,9 @@ int store_callback_get(struct store *st, const char *id, bool public_only,
 	if (!st || !id || !h)
 		return EINVAL;
 
+	if (!st->be->callback_get)
+		return ENOSYS;
+
 	return st->be->callback_get(st->ctx, id, public_only, h, arg);
 }
 
@@ -245,6 +288,9 @@ int store_request_get(struct store *st, const char *id,
 {
 	if (!st || !id || !h)
 		return EINVAL;
+
+	if (!st->be->request_get)
+		return ENOSYS;
 
 	return st->be->request_get(st->ctx, id, h, arg);
 }
@@ -256,6 +302,9 @@ int store_callback_cancel(struct store *st, const char *id,
 {
 	if (!st || !id || !token_hash || !h)
 		return EINVAL;
+
+	if (!st->be->callback_cancel)
+		return ENOSYS;
 
 	return st->be->callback_cancel(st->ctx, id, token_hash, h, arg);
 }

@@ -12,7 +12,8 @@
  * its dialect, bind, step, read columns.
  *
  * The operations not yet moved to ops.c still have an entry of their own
- * in struct store_backend and run SQLite-only code (sqlite.c).
+ * in struct store_backend and run SQLite-only code (sqlite.c); a backend
+ * that leaves one NULL answers it ENOSYS (store.c).
  */
 #ifndef BECKON_STORE_INT_H
 #define BECKON_STORE_INT_H
@@ -43,9 +44,15 @@ enum store_stmt_id {
 
 struct store_stmt {
 	const char *name;         /* in logs */
-	/* NULL: not written yet for that dialect (ENOSYS) */
+	/* SQLite's text (?N), and PostgreSQL's ($N) where it differs:
+	 * NULL there runs SQLite's with each ?N made $N (store_pg_sql).
+	 * SQLite's NULL: not written yet (ENOSYS). */
 	const char *sql[SD_COUNT];
 };
+
+/* sql with SQLite's ?N (and bare ?) made PostgreSQL's $N, outside
+ * quoted strings, identifiers and comments; *np: the highest N */
+int store_pg_sql(char **dstp, int *np, const char *sql);
 
 extern const struct store_stmt store_stmts[SQ_COUNT];
 
@@ -166,6 +173,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite;
+extern const struct store_backend store_pg;
 
 /* queue an op on the store's backend */
 int store_queue(struct store *st, struct store_op *op);
@@ -175,5 +183,14 @@ void store_callback_destructor(void *arg);
 
 /* the schema migrations, oldest first (schema.c) */
 const char *const *store_sqlite_migrations(size_t *np);
+
+/* PostgreSQL's: each brings the schema to its version (SQLite's
+ * numbering), oldest first */
+struct store_migration {
+	unsigned version;
+	const char *sql;
+};
+
+const struct store_migration *store_pg_migrations(size_t *np);
 
 #endif

@@ -127,6 +127,13 @@ TEST(webhook_outbox_same_transaction)
 	struct callback_new r;
 	struct done d = {0};
 
+	if (getenv("BECKON_TEST_PG")) {
+		printf("  skipped on postgres: its ops (put, callback_create, "
+		       "callback_update) are not moved to ops.c yet, and it "
+		       "reads the SQLite file\n");
+		return 0;
+	}
+
 	TEST_ASSERT(mkdtemp(dir));
 	re_snprintf(path, sizeof(path), "%s/t.db", dir);
 	re_snprintf(url, sizeof(url), "sqlite:%s", path);

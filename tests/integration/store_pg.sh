@@ -1,0 +1,73 @@
+#!/bin/sh
+# The store's unit tests (tests/unit/test_store*.c,
+# test_webhook_outbox.c) on PostgreSQL: the
+# unit test binary with BECKON_TEST_PG set to a database of a server of
+# the test's own (start_postgres). Tests whose ops are not moved to
+# ops.c yet say so and skip. Then store_pg_server_restart: the server
+# stopped while ops are queued and started again (BECKON_TEST_PG_CTL, a
+# script below that the unit test runs).
+. "$(dirname "$0")/../lib/common.sh"
+
+UNIT="$(dirname "$BECKON")/beckon-test"
+[ -x "$UNIT" ] || fail "no unit test binary at $UNIT"
+
+start_postgres pg
+"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_t ||
+	fail "createdb"
+export BECKON_TEST_PG="postgres://postgres@/beckon_t?host=$PGSOCK&port=5432"
+
+# stop: a fast shutdown of whichever postmaster runs (its pid from its
+# pid file); start: the same server again, ready when this returns
+as_pg=""
+[ "$(id -u)" = 0 ] &&
+	as_pg="setpriv --reuid=postgres --regid=postgres --init-groups"
+cat >"$T/pgctl.sh" <<CTL
+#!/bin/sh
+set -eu
+case "\$1" in
+stop)
+	pid=\$(head -n 1 "$PGSOCK/data/postmaster.pid")
+	kill -INT "\$pid"
+	while kill -0 "\$pid" 2>/dev/null; do sleep 0.05; done ;;
+start)
+	$as_pg "$PG_BIN/postgres" -D "$PGSOCK/data" -k "$PGSOCK" \
+		-c listen_addresses= -c port=5432 >>"$T/pg.log" 2>&1 &
+	echo \$! >"$T/pg2.pid"
+	i=0
+	until "$PG_BIN/pg_isready" -q -h "$PGSOCK" -p 5432; do
+		i=\$((i + 1)); [ \$i -le 300 ]; sleep 0.1
+	done ;;
+esac
+CTL
+export BECKON_TEST_PG_CTL="sh $T/pgctl.sh"
+
+rc=0
+"$UNIT" store_ >"$T/unit.log" 2>&1 || rc=$?
+"$UNIT" webhook_outbox >>"$T/unit.log" 2>&1 || rc=$?
+# the server started again by the restart test is stopped by pid too
+[ -f "$T/pg2.pid" ] && PIDS="$PIDS $(cat "$T/pg2.pid")"
+cat "$T/unit.log"
+[ "$rc" = 0 ] || fail "the store's unit tests on PostgreSQL failed"
+
+grep -q "^store_moved_ops  *ok" "$T/unit.log" &&
+	grep -q "  on postgres" "$T/unit.log" ||
+	fail "the moved ops did not run on PostgreSQL"
+ok "the moved ops pass on PostgreSQL"
+grep -q "^store_pg_server_restart  *ok" "$T/unit.log" &&
+	! grep -q "store_pg_server_restart.*skipped\|skipped: needs" \
+		"$T/unit.log" || fail "the restart test did not run"
+[ -f "$T/pg2.pid" ] || fail "the server was not started again"
+ok "a server restart: queued ops fail ENOTCONN, reconnected, kept"
+n=$(grep -c "skipped on postgres" "$T/unit.log" || true)
+ok "$n tests skipped on PostgreSQL, each saying why"
+
+# stopped the way it was started
+pid=$(cat "$T/pg2.pid")
+kill -INT "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "postgres did not stop"
+	sleep 0.1
+done
+ok "the server stops cleanly"

@@ -1,0 +1,328 @@
+/*
+ * What the PostgreSQL backend adds (src/store/pg.c): SQLite's ?N made $N
+ * outside strings and comments, its migrations at SQLite's version, and,
+ * on every backend the tests run on (store_db.h), the ops moved to ops.c
+ * with a batch that runs again carefully after a failed writing op. With
+ * BECKON_TEST_PG_CTL (tests/integration/store_pg.sh), the server stopped
+ * while ops are queued, then started again.
+ */
+#include <stdlib.h>
+#include <time.h>
+#include <re.h>
+#include "util/util.h"
+#include "store/store_int.h"
+#include "test.h"
+#include "store_db.h"
+
+
+static int pg_sql(char *buf, size_t sz, int *np, const char *sql)
+{
+	char *out = NULL;
+	int err = store_pg_sql(&out, np, sql);
+
+	if (!err)
+		str_bcpy(buf, out, sz);
+	mem_deref(out);
+
+	return err;
+}
+
+
+TEST(store_pg_placeholders)
+{
+	char b[256];
+	int n = -1;
+
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT 1"), 0);
+	TEST_EQ_STR(b, "SELECT 1");
+	TEST_EQ_INT(n, 0);
+
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n,
+			   "UPDATE t SET a = ?2, b = ?12 WHERE c = ?1"), 0);
+	TEST_EQ_STR(b, "UPDATE t SET a = $2, b = $12 WHERE c = $1");
+	TEST_EQ_INT(n, 12);
+
+	/* strings, quoted names and comments are left alone */
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n,
+			   "SELECT 'it''s ?1', \"a?2\" -- ?3\n"
+			   " FROM t /* ?4 */ WHERE x = ?5"), 0);
+	TEST_EQ_STR(b, "SELECT 'it''s ?1', \"a?2\" -- ?3\n"
+		    " FROM t /* ?4 */ WHERE x = $5");
+	TEST_EQ_INT(n, 5);
+
+	/* a bare ? is the next number, as in SQLite */
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "VALUES (?, ?3, ?)"), 0);
+	TEST_EQ_STR(b, "VALUES ($1, $3, $4)");
+	TEST_EQ_INT(n, 4);
+
+	/* PostgreSQL's own $N are kept and counted */
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT $2::text"), 0);
+	TEST_EQ_STR(b, "SELECT $2::text");
+	TEST_EQ_INT(n, 2);
+
+	/* a $ that is no parameter, a ? before no number */
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT a$b, ? + 1"), 0);
+	TEST_EQ_STR(b, "SELECT a$b, $1 + 1");
+	TEST_EQ_INT(n, 1);
+
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT ?0"), EINVAL);
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT ?65"), EINVAL);
+	TEST_EQ_INT(pg_sql(b, sizeof(b), &n, "SELECT 'open"), 0);
+	TEST_EQ_STR(b, "SELECT 'open");
+
+	return 0;
+}
+
+
+/* A migration added to one dialect alone fails here. */
+TEST(store_pg_migrations_at_sqlite_version)
+{
+	const struct store_migration *m;
+	size_t n, nsqlite, i;
+
+	store_sqlite_migrations(&nsqlite);
+	m = store_pg_migrations(&n);
+
+	TEST_ASSERT(n > 0);
+	TEST_EQ_INT(m[n - 1].version, nsqlite);
+	for (i = 1; i < n; i++)
+		TEST_EQ_INT(m[i].version, m[i - 1].version + 1);
+
+	return 0;
+}
+
+
+struct res {
+	int calls;
+	int err;
+	size_t n;
+	char value[64];
+};
+
+
+static void done_h(int err, void *arg)
+{
+	struct res *r = arg;
+
+	r->calls++;
+	r->err = err;
+}
+
+
+static void str_h(int err, const char *v, void *arg)
+{
+	struct res *r = arg;
+
+	r->calls++;
+	r->err = err;
+	str_bcpy(r->value, v ? v : "", sizeof(r->value));
+}
+
+
+static void list_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct res *r = arg;
+
+	(void)v;
+	r->calls++;
+	r->err = err;
+	r->n = n;
+}
+
+
+static void intake_h(int err, const struct intake_row *v, size_t n,
+		     void *arg)
+{
+	struct res *r = arg;
+
+	(void)v;
+	r->calls++;
+	r->err = err;
+	r->n = n;
+}
+
+
+/* One agent for a number, through set and get, committed. */
+static int agent_set(struct store *st, const char *phone, const char *a)
+{
+	struct res r = {0};
+	int err;
+
+	err = store_phone_agent_set(st, "acme", phone, a, done_h, &r);
+	if (err)
+		return err;
+	store_flush(st);
+
+	return r.calls == 1 ? r.err : EPROTO;
+}
+
+
+static int agent_get(struct store *st, const char *phone, char *buf,
+		     size_t sz)
+{
+	struct res r = {0};
+	int err;
+
+	err = store_phone_agent_get(st, "acme", phone, str_h, &r);
+	if (err)
+		return err;
+	store_flush(st);
+	str_bcpy(buf, r.value, sz);
+
+	return r.calls == 1 ? r.err : EPROTO;
+}
+
+
+TEST(store_moved_ops)
+{
+	struct store *st = NULL;
+	struct res p = {0}, a = {0}, bad = {0}, c = {0}, in = {0};
+	struct res due = {0}, list = {0}, od = {0};
+	struct outbox_result res;
+	char url[512], v[64];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	printf("  on %s\n", store_backend(st));
+
+	TEST_EQ_INT(store_ping(st, done_h, &p), 0);
+	store_flush(st);
+	TEST_EQ_INT(p.err, 0);
+
+	TEST_EQ_INT(agent_set(st, "+33123456789", "alice"), 0);
+	TEST_EQ_INT(agent_set(st, "+33123456789", "bob"), 0);
+	TEST_EQ_INT(agent_get(st, "+33123456789", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "bob");
+	TEST_EQ_INT(agent_get(st, "+33999999999", v, sizeof(v)), ENOENT);
+
+	/* one batch: a write, a failing write (ENOENT: an answer, but the
+	 * batch runs again carefully), a write and reads after them */
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+1", "carol", done_h,
+					  &a), 0);
+	TEST_EQ_INT(store_outbox_replay(st, "w_none", 7, done_h, &bad), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+2", "dave", done_h,
+					  &c), 0);
+	TEST_EQ_INT(store_intake_since(st, 0, intake_h, &in), 0);
+	TEST_EQ_INT(store_outbox_due(st, time_now_ms(), 10, list_h, &due),
+		    0);
+	TEST_EQ_INT(store_outbox_list(st, "w_none", 10, list_h, &list), 0);
+	memset(&res, 0, sizeof(res));
+	res.seq = 12345;
+	res.state = OUTBOX_FAILED;
+	res.error = "refused";
+	res.fail_max = 3;
+	res.now = time_now_ms();
+	TEST_EQ_INT(store_outbox_done(st, &res, done_h, &od), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.calls, 1);
+	TEST_EQ_INT(a.err, 0);
+	TEST_EQ_INT(bad.calls, 1);
+	TEST_EQ_INT(bad.err, ENOENT);
+	TEST_EQ_INT(c.calls, 1);
+	TEST_EQ_INT(c.err, 0);
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.n, 0);
+	TEST_EQ_INT(due.err, 0);
+	TEST_EQ_INT(due.n, 0);
+	TEST_EQ_INT(list.err, 0);
+	TEST_EQ_INT(list.n, 0);
+	TEST_EQ_INT(od.err, 0);
+
+	/* both writes around the failed one are committed */
+	TEST_EQ_INT(agent_get(st, "+1", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "carol");
+	TEST_EQ_INT(agent_get(st, "+2", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "dave");
+
+	/* and a new store on the same database still has them */
+	mem_deref(st);
+	TEST_EQ_INT(store_open(&st, url, 100), 0);
+	TEST_EQ_INT(agent_get(st, "+33123456789", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "bob");
+
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
+static int pg_ctl(const char *what)
+{
+	const char *ctl = getenv("BECKON_TEST_PG_CTL");
+	char cmd[512];
+
+	re_snprintf(cmd, sizeof(cmd), "%s %s", ctl, what);
+
+	return system(cmd) ? EIO : 0;
+}
+
+
+/* ping until the store answers (the backend reconnects), at most 20 s */
+static int wait_ping(struct store *st)
+{
+	struct timespec ms100 = {0, 100000000};
+	struct res p;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		memset(&p, 0, sizeof(p));
+		if (store_ping(st, done_h, &p))
+			return EINVAL;
+		store_flush(st);
+		if (!p.err)
+			return 0;
+		if (p.err != ENOTCONN)
+			return p.err;
+		nanosleep(&ms100, NULL);
+	}
+
+	return ETIMEDOUT;
+}
+
+
+TEST(store_pg_server_restart)
+{
+	struct store *st = NULL;
+	struct res a = {0}, g = {0}, p = {0};
+	char url[512], v[64];
+
+	if (!getenv("BECKON_TEST_PG_CTL")) {
+		printf("  skipped: needs BECKON_TEST_PG_CTL "
+		       "(tests/integration/store_pg.sh)\n");
+		return 0;
+	}
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(agent_set(st, "+1", "alice"), 0);
+
+	/* queued, then the server goes away before they run */
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+2", "bob", done_h,
+					  &a), 0);
+	TEST_EQ_INT(store_phone_agent_get(st, "acme", "+1", str_h, &g), 0);
+	TEST_EQ_INT(pg_ctl("stop"), 0);
+	store_flush(st);
+	TEST_EQ_INT(a.calls, 1);
+	TEST_EQ_INT(a.err, ENOTCONN);
+	TEST_EQ_INT(g.calls, 1);
+	TEST_EQ_INT(g.err, ENOTCONN);
+
+	/* while it is away: at once, the same answer */
+	TEST_EQ_INT(store_ping(st, done_h, &p), 0);
+	store_flush(st);
+	TEST_EQ_INT(p.err, ENOTCONN);
+
+	/* back: the backend reconnects; what was answered OK is there,
+	 * what failed is not, and new writes succeed */
+	TEST_EQ_INT(pg_ctl("start"), 0);
+	TEST_EQ_INT(wait_ping(st), 0);
+	TEST_EQ_INT(agent_get(st, "+1", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "alice");
+	TEST_EQ_INT(agent_get(st, "+2", v, sizeof(v)), ENOENT);
+	TEST_EQ_INT(agent_set(st, "+2", "bob"), 0);
+	TEST_EQ_INT(agent_get(st, "+2", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "bob");
+
+	test_store_close(st, url);
+
+	return 0;
+}
