@@ -14,6 +14,7 @@
 #   make bench-webrtc     WebRTC-to-RTP calls through rtpengine: set-up
 #                         time, CPU per packet next to the plain relay
 #   make bench-startup    start-up time per open callback, 10k and 100k
+#   make bench-store-pg   the PostgreSQL backend next to bare libpq
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
 #                         FUZZ_JOBS at a time); fails on a crash, leak, UB
@@ -40,7 +41,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps build run test install bench-intake bench-acd bench-calls \
-	bench-media bench-webrtc bench-startup fuzz clean
+	bench-media bench-webrtc bench-startup bench-store-pg fuzz clean
 
 all: build
 
@@ -80,6 +81,9 @@ bench-webrtc: build
 
 bench-startup: build
 	@sh bench/startup/run.sh $(BUILD_DIR)/beckon
+
+bench-store-pg: build
+	@sh bench/store_pg/run.sh $(BUILD_DIR)/beckon
 
 # its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
 fuzz:
