@@ -270,9 +270,31 @@ static void notice_h(void *arg, const char *msg)
 }
 
 
+/*
+ * What a URI does not say: a server that stops answering (a host down, a
+ * network cut) is found out within seconds rather than when the kernel
+ * gives up, so that requests get 503 instead of waiting. Before dbname,
+ * so the URI's own values win (libpq keeps the last of each).
+ */
+static const char *const conn_keys[] = {
+	"application_name", "connect_timeout", "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	"dbname", NULL
+};
+static const char *const conn_defaults[] = {
+	"beckon", "5", "10",
+	"5", "3", "15000",
+	NULL /* the URI */, NULL
+};
+
+
 static int conn_open(struct pg_be *be)
 {
-	be->conn = PQconnectdb(be->uri);
+	const char *vals[sizeof(conn_keys) / sizeof(conn_keys[0])];
+
+	memcpy(vals, conn_defaults, sizeof(vals));
+	vals[sizeof(vals) / sizeof(vals[0]) - 2] = be->uri;
+	be->conn = PQconnectdbParams(conn_keys, vals, 1);
 	if (PQstatus(be->conn) == CONNECTION_OK) {
 		PQsetNoticeProcessor(be->conn, notice_h, NULL);
 		return 0;
@@ -316,6 +338,25 @@ static int conn_ready(struct pg_be *be, bool now)
 
 /* ---- sql.c's statements, run for ops.c (struct store_tx_ops) ---- */
 
+/* When careful, each statement (and each prepare: it may fail too) runs
+ * in a savepoint of its own, so that its failure undoes it alone and the
+ * transaction goes on, as a failed statement does in SQLite. */
+static int sp_open(struct pg_be *be)
+{
+	return be->careful ? pg_exec(be, "SAVEPOINT q") : 0;
+}
+
+
+static void sp_close(struct pg_be *be, int err)
+{
+	if (!be->careful || err == ENOTCONN)
+		return;
+	if (err)
+		pg_exec(be, "ROLLBACK TO SAVEPOINT q");
+	pg_exec(be, "RELEASE SAVEPOINT q");
+}
+
+
 static int stmt_prepare(struct pg_be *be, enum store_stmt_id id)
 {
 	const struct store_stmt *st = &store_stmts[id];
@@ -337,10 +378,15 @@ static int stmt_prepare(struct pg_be *be, enum store_stmt_id id)
 		}
 	}
 
+	err = sp_open(be);
+	if (err)
+		return err;
+
 	re_snprintf(name, sizeof(name), "q%d", (int)id);
 	res = PQprepare(be->conn, name, be->sql[id], be->nparams[id], NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		err = pg_errno(be->conn, res);
+		be->failed = true;   /* the transaction is aborted */
 		log_error("prepare %s: %s", st->name, pg_msg(be->conn, res));
 		if (err != ENOTCONN)
 			err = EIO;
@@ -349,6 +395,7 @@ static int stmt_prepare(struct pg_be *be, enum store_stmt_id id)
 		be->prepared[id] = true;
 	}
 	PQclear(res);
+	sp_close(be, err);
 
 	return err;
 }
@@ -403,15 +450,15 @@ static void q_num(struct store_q *q, int i, int64_t v)
 }
 
 
-/* Run the statement: in a savepoint of its own when careful, so that
- * its failure undoes it alone and the transaction goes on. */
+/* Run the statement (in a savepoint when careful: sp_open). */
 static int q_exec(struct store_q *q)
 {
 	struct pg_be *be = q->be;
 	char name[16];
-	int err = 0;
+	int err;
 
-	if (be->careful && (err = pg_exec(be, "SAVEPOINT q")))
+	err = sp_open(be);
+	if (err)
 		return err;
 
 	re_snprintf(name, sizeof(name), "q%d", (int)q->id);
@@ -440,10 +487,7 @@ static int q_exec(struct store_q *q)
 		break;
 	}
 
-	if (be->careful && err && err != ENOTCONN)
-		pg_exec(be, "ROLLBACK TO SAVEPOINT q");
-	if (be->careful && err != ENOTCONN)
-		pg_exec(be, "RELEASE SAVEPOINT q");
+	sp_close(be, err);
 
 	return err;
 }

@@ -2,7 +2,8 @@
  * What the PostgreSQL backend adds (src/store/pg.c): SQLite's ?N made $N
  * outside strings and comments, its migrations at SQLite's version, and,
  * on every backend the tests run on (store_db.h), the ops moved to ops.c
- * with a batch that runs again carefully after a failed writing op. With
+ * with a batch that runs again carefully after a failed writing op, and
+ * an op that goes on after a failed statement of its own. With
  * BECKON_TEST_PG_CTL (tests/integration/store_pg.sh), the server stopped
  * while ops are queued, then started again.
  */
@@ -239,6 +240,112 @@ TEST(store_moved_ops)
 	TEST_EQ_INT(store_open(&st, url, 100), 0);
 	TEST_EQ_INT(agent_get(st, "+33123456789", v, sizeof(v)), 0);
 	TEST_EQ_STR(v, "bob");
+
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
+/* An op of the test's own that goes on after one of its statements
+ * failed (a NOT NULL broken), as ops may on SQLite, then reads. */
+struct op_after {
+	struct store_op op;
+	int first;                /* the failed statement's errno */
+	char value[64];           /* what the read found */
+	int calls;
+};
+
+
+static int after_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_after *o = (struct op_after *)op;
+	struct store_run r;
+	bool row = false;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_PHONE_AGENT_SET);
+	if (!err) {
+		store_run_text(&r, 1, "acme");
+		store_run_text(&r, 2, "+3");
+		store_run_text(&r, 3, NULL);
+		store_run_num(&r, 4, 1);
+		o->first = store_run_done(&r);
+	}
+	store_run_close(&r);
+
+	err = store_run_open(&r, tx, SQ_PHONE_AGENT_GET);
+	if (!err) {
+		store_run_text(&r, 1, "acme");
+		store_run_text(&r, 2, "+1");
+		err = store_run_step(&r, &row);
+	}
+	if (!err && row)
+		str_bcpy(o->value, store_run_col_text(&r, 0),
+			 sizeof(o->value));
+	store_run_close(&r);
+
+	return err ? err : row ? 0 : ENOENT;
+}
+
+
+static void after_clear(struct store_op *op)
+{
+	((struct op_after *)op)->value[0] = '\0';
+}
+
+
+static void after_done(struct store_op *op)
+{
+	struct op_after *o = (struct op_after *)op;
+	struct op_after *out = op->arg;
+
+	out->op.err = op->err;
+	out->first = o->first;
+	str_bcpy(out->value, o->value, sizeof(out->value));
+	out->calls++;
+}
+
+
+static const struct store_op_desc after_desc = {
+	.name = "after",
+	.run = after_run,
+	.clear = after_clear,
+	.done = after_done,
+};
+
+
+/* On PostgreSQL a failed statement aborts the transaction: the batch
+ * runs again with a savepoint per statement, and the op's read, the
+ * writes before and after it are all there, as on SQLite. */
+TEST(store_op_goes_on_after_a_failed_statement)
+{
+	struct store *st = NULL;
+	struct res a = {0}, c = {0};
+	struct op_after out;
+	char url[512], v[64];
+	void *op;
+
+	memset(&out, 0, sizeof(out));
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+1", "carol", done_h,
+					  &a), 0);
+	op = store_op_alloc(sizeof(struct op_after), &after_desc, &out);
+	TEST_ASSERT(op);
+	TEST_EQ_INT(store_queue(st, op), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+2", "dave", done_h,
+					  &c), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.err, 0);
+	TEST_EQ_INT(out.calls, 1);
+	TEST_EQ_INT(out.first, EEXIST);    /* a constraint, as SQLite's */
+	TEST_EQ_INT(out.op.err, 0);
+	TEST_EQ_STR(out.value, "carol");
+	TEST_EQ_INT(c.err, 0);
+	TEST_EQ_INT(agent_get(st, "+2", v, sizeof(v)), 0);
+	TEST_EQ_STR(v, "dave");
+	TEST_EQ_INT(agent_get(st, "+3", v, sizeof(v)), ENOENT);
 
 	test_store_close(st, url);
 
