@@ -44,6 +44,7 @@
 #include <re.h>
 #define LOG_SUBSYS "store"
 #include "util/util.h"
+#include "metrics/metrics.h"
 #include "store/store_int.h"
 
 enum {
@@ -52,6 +53,7 @@ enum {
 	PG_BACKOFF_MIN_MS = 100,
 	PG_BACKOFF_MAX_MS = 5000,
 	PG_BATCH_MAX = 1000,       /* when the caller gives none */
+	PG_STATS = 16,             /* batches committed, not yet observed */
 };
 
 /* pg_advisory_xact_lock's key while migrating: "beckon" in ASCII */
@@ -72,6 +74,11 @@ struct pg_be {
 	pthread_cond_t cond;      /* work to do, or a batch done */
 	struct list todo;         /* handed over, not yet run */
 	struct list done;         /* run, handlers not yet called */
+	struct {
+		double secs;          /* BEGIN to COMMIT */
+		unsigned n;           /* ops */
+	} stats[PG_STATS];        /* committed batches, for metrics */
+	size_t nstats;
 	bool busy;                /* the worker runs a batch */
 	bool woken;               /* a wake-up is in the mqueue */
 	bool stop;
@@ -101,13 +108,19 @@ struct store_q {
 };
 
 
-static int64_t mono_ms(void)
+static double mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+
+static int64_t mono_ms(void)
+{
+	return (int64_t)(mono_s() * 1000);
 }
 
 
@@ -638,8 +651,9 @@ static int run_ops(struct pg_be *be, struct list *batch, bool careful)
 }
 
 
-/* Run one batch and commit it; each op's err says how it went. */
-static void run_batch(struct pg_be *be, struct list *batch)
+/* Run one batch and commit it; each op's err says how it went. 0: it
+ * was committed. */
+static int run_batch(struct pg_be *be, struct list *batch)
 {
 	struct le *le;
 	int err;
@@ -657,7 +671,7 @@ static void run_batch(struct pg_be *be, struct list *batch)
 		err = pg_exec(be, "COMMIT");
 
 	if (!err)
-		return;
+		return 0;
 
 	if (be->conn && PQstatus(be->conn) != CONNECTION_OK)
 		err = ENOTCONN;
@@ -676,6 +690,8 @@ static void run_batch(struct pg_be *be, struct list *batch)
 		op->err = err == ENOTCONN ? ENOTCONN : EIO;
 		op_clear(op);
 	}
+
+	return err;
 }
 
 
@@ -694,6 +710,9 @@ static void *worker(void *arg)
 {
 	struct pg_be *be = arg;
 	struct list batch = LIST_INIT;
+	double t0;
+	unsigned n;
+	int err;
 
 	pthread_mutex_lock(&be->mtx);
 	for (;;) {
@@ -706,9 +725,15 @@ static void *worker(void *arg)
 		be->busy = true;
 		pthread_mutex_unlock(&be->mtx);
 
-		run_batch(be, &batch);
+		t0 = mono_s();
+		n = list_count(&batch);
+		err = run_batch(be, &batch);
 
 		pthread_mutex_lock(&be->mtx);
+		if (!err && be->nstats < PG_STATS) {
+			be->stats[be->nstats].secs = mono_s() - t0;
+			be->stats[be->nstats++].n = n;
+		}
 		list_move(&be->done, &batch, (size_t)-1);
 		be->busy = false;
 		pthread_cond_broadcast(&be->cond);
@@ -723,16 +748,30 @@ static void *worker(void *arg)
 
 /* ---- the loop's side ---- */
 
-/* Call the handlers of the ops run (handlers may queue new ones). */
+/* Call the handlers of the ops run (handlers may queue new ones); the
+ * batches' figures go to metrics here, on the loop. */
 static size_t deliver(struct pg_be *be)
 {
 	struct list done = LIST_INIT;
 	struct le *le;
-	size_t n = 0;
+	size_t n = 0, i, nstats;
+	double secs[PG_STATS];
+	unsigned ops[PG_STATS];
 
 	pthread_mutex_lock(&be->mtx);
 	list_move(&done, &be->done, (size_t)-1);
+	nstats = be->nstats;
+	for (i = 0; i < nstats; i++) {
+		secs[i] = be->stats[i].secs;
+		ops[i] = be->stats[i].n;
+	}
+	be->nstats = 0;
 	pthread_mutex_unlock(&be->mtx);
+
+	for (i = 0; i < nstats; i++) {
+		metrics_observe(MH_STORE_COMMIT, secs[i]);
+		metrics_observe(MH_STORE_BATCH, (double)ops[i]);
+	}
 
 	while ((le = list_head(&done))) {
 		struct store_op *op = le->data;

@@ -12,6 +12,7 @@
 #include <re.h>
 #include "util/util.h"
 #include "store/store_int.h"
+#include "metrics/metrics.h"
 #include "test.h"
 #include "store_db.h"
 
@@ -174,12 +175,34 @@ static int agent_get(struct store *st, const char *phone, char *buf,
 }
 
 
+/* /metrics as text, NUL-terminated */
+static int batch_metrics(struct mbuf **mbp)
+{
+	static const struct metrics_now none;
+	struct mbuf *mb = mbuf_alloc(8192);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	err = metrics_write(mb, &none);
+	if (!err)
+		err = mbuf_write_u8(mb, 0);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
 TEST(store_moved_ops)
 {
 	struct store *st = NULL;
 	struct res p = {0}, a = {0}, bad = {0}, c = {0}, in = {0};
 	struct res due = {0}, list = {0}, od = {0};
 	struct outbox_result res;
+	struct mbuf *m = NULL;
 	char url[512], v[64];
 
 	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
@@ -197,6 +220,7 @@ TEST(store_moved_ops)
 
 	/* one batch: a write, a failing write (ENOENT: an answer, but the
 	 * batch runs again carefully), a write and reads after them */
+	metrics_reset();
 	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+1", "carol", done_h,
 					  &a), 0);
 	TEST_EQ_INT(store_outbox_replay(st, "w_none", 7, done_h, &bad), 0);
@@ -228,6 +252,12 @@ TEST(store_moved_ops)
 	TEST_EQ_INT(list.err, 0);
 	TEST_EQ_INT(list.n, 0);
 	TEST_EQ_INT(od.err, 0);
+	TEST_EQ_INT(batch_metrics(&m), 0);
+	TEST_ASSERT(strstr((char *)m->buf,
+			   "\nbeckon_store_batch_size_count 1\n"));
+	TEST_ASSERT(strstr((char *)m->buf,
+			   "\nbeckon_store_batch_size_sum 7"));
+	m = mem_deref(m);
 
 	/* both writes around the failed one are committed */
 	TEST_EQ_INT(agent_get(st, "+1", v, sizeof(v)), 0);
