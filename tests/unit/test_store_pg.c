@@ -463,3 +463,28 @@ TEST(store_pg_server_restart)
 
 	return 0;
 }
+
+
+/* Run by several processes at once on one new database (store_pg.sh):
+ * each opens it, so each may find it empty; the advisory lock lets one
+ * migrate while the others wait, then find nothing to do. */
+TEST(store_pg_open_race)
+{
+	const char *uri = getenv("BECKON_TEST_PG_RACE");
+	struct store *st = NULL;
+	struct res p = {0};
+
+	if (!uri) {
+		printf("  skipped: needs BECKON_TEST_PG_RACE "
+		       "(tests/integration/store_pg.sh)\n");
+		return 0;
+	}
+
+	TEST_EQ_INT(store_open(&st, uri, 100), 0);
+	TEST_EQ_INT(store_ping(st, done_h, &p), 0);
+	store_flush(st);
+	TEST_EQ_INT(p.err, 0);
+	mem_deref(st);
+
+	return 0;
+}
