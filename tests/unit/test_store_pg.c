@@ -3,12 +3,15 @@
  * outside strings and comments, its migrations at SQLite's version, and,
  * on every backend the tests run on (store_db.h), the ops moved to ops.c
  * with a batch that runs again carefully after a failed writing op, and
- * an op that goes on after a failed statement of its own. With
+ * an op that goes on after a failed statement of its own, and every
+ * statement of sql.c prepared in the backend's dialect. With
  * BECKON_TEST_PG_CTL (tests/integration/store_pg.sh), the server stopped
  * while ops are queued, then started again.
  */
 #include <stdlib.h>
 #include <time.h>
+#include <sqlite3.h>
+#include <libpq-fe.h>
 #include <re.h>
 #include "util/util.h"
 #include "store/store_int.h"
@@ -487,4 +490,86 @@ TEST(store_pg_open_race)
 	mem_deref(st);
 
 	return 0;
+}
+
+
+/* Every statement of sql.c, in the dialect of the backend the tests run
+ * on, prepares against the schema its migrations make: a statement moved
+ * to sql.c that one dialect cannot run fails here, before any op runs
+ * it. */
+static int prepare_pg(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	int i, bad = 0;
+
+	for (i = 0; i < SQ_COUNT && PQstatus(c) == CONNECTION_OK; i++) {
+		const struct store_stmt *st = &store_stmts[i];
+		const char *sql = st->sql[SD_POSTGRES] ?
+			st->sql[SD_POSTGRES] : st->sql[SD_SQLITE];
+		PGresult *res;
+		char name[16], *pg = NULL;
+		int np;
+
+		if (!sql || store_pg_sql(&pg, &np, sql)) {
+			fprintf(stderr, "  %s: no PostgreSQL text\n", st->name);
+			++bad;
+			continue;
+		}
+		re_snprintf(name, sizeof(name), "t%d", i);
+		res = PQprepare(c, name, pg, np, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "  %s: %s", st->name,
+				PQresultErrorMessage(res));
+			++bad;
+		}
+		PQclear(res);
+		mem_deref(pg);
+	}
+	if (PQstatus(c) != CONNECTION_OK)
+		++bad;
+	PQfinish(c);
+
+	return bad ? EINVAL : 0;
+}
+
+
+static int prepare_sqlite(const char *path)
+{
+	sqlite3 *db = NULL;
+	int i, bad = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		++bad;
+	for (i = 0; i < SQ_COUNT && !bad; i++) {
+		sqlite3_stmt *s = NULL;
+
+		if (sqlite3_prepare_v2(db, store_stmts[i].sql[SD_SQLITE], -1,
+				       &s, NULL) != SQLITE_OK) {
+			fprintf(stderr, "  %s: %s\n", store_stmts[i].name,
+				sqlite3_errmsg(db));
+			++bad;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+
+	return bad ? EINVAL : 0;
+}
+
+
+TEST(store_every_statement_prepares)
+{
+	struct store *st = NULL;
+	char url[512];
+	int err;
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	mem_deref(st);
+
+	err = test_store_is_pg(url) ? prepare_pg(url) :
+		prepare_sqlite(url + 7);
+	test_store_rm(url);
+
+	return err;
 }
