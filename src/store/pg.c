@@ -237,14 +237,21 @@ static int pg_errno(const PGconn *conn, const PGresult *res)
 }
 
 
-/* The primary message only: its detail may quote the row's values. */
-static const char *pg_msg(const PGconn *conn, const PGresult *res)
+/* What went wrong, one line for the log: a result's primary message
+ * only (its detail may quote the row's values), else the connection's
+ * first line. */
+static const char *pg_msg(char *buf, size_t sz, const PGconn *conn,
+			  const PGresult *res)
 {
 	const char *m = res ? PQresultErrorField(res,
 						 PG_DIAG_MESSAGE_PRIMARY)
 			    : NULL;
 
-	return m ? m : conn ? PQerrorMessage(conn) : "no connection";
+	if (!m)
+		m = conn ? PQerrorMessage(conn) : "no connection";
+	re_snprintf(buf, sz, "%b", m, strcspn(m, "\n"));
+
+	return buf;
 }
 
 
@@ -252,11 +259,13 @@ static const char *pg_msg(const PGconn *conn, const PGresult *res)
 static int pg_exec(struct pg_be *be, const char *sql)
 {
 	PGresult *res = PQexec(be->conn, sql);
+	char msg[256];
 	int err = 0;
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		err = pg_errno(be->conn, res);
-		log_warn("%s: %s", sql, pg_msg(be->conn, res));
+		log_warn("%s: %s", sql, pg_msg(msg, sizeof(msg), be->conn,
+						     res));
 	}
 	PQclear(res);
 
@@ -304,6 +313,7 @@ static const char *const conn_defaults[] = {
 static int conn_open(struct pg_be *be)
 {
 	const char *vals[sizeof(conn_keys) / sizeof(conn_keys[0])];
+	char msg[256];
 
 	memcpy(vals, conn_defaults, sizeof(vals));
 	vals[sizeof(vals) / sizeof(vals[0]) - 2] = be->uri;
@@ -314,7 +324,7 @@ static int conn_open(struct pg_be *be)
 	}
 
 	log_warn("cannot connect to PostgreSQL: %s",
-		 be->conn ? PQerrorMessage(be->conn) : "out of memory");
+		 pg_msg(msg, sizeof(msg), be->conn, NULL));
 	conn_drop(be);
 
 	return ENOTCONN;
@@ -374,7 +384,7 @@ static int stmt_prepare(struct pg_be *be, enum store_stmt_id id)
 {
 	const struct store_stmt *st = &store_stmts[id];
 	PGresult *res;
-	char name[16];
+	char name[16], msg[256];
 	int err = 0;
 
 	if (!be->sql[id]) {
@@ -400,7 +410,8 @@ static int stmt_prepare(struct pg_be *be, enum store_stmt_id id)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		err = pg_errno(be->conn, res);
 		be->failed = true;   /* the transaction is aborted */
-		log_error("prepare %s: %s", st->name, pg_msg(be->conn, res));
+		log_error("prepare %s: %s", st->name,
+			  pg_msg(msg, sizeof(msg), be->conn, res));
 		if (err != ENOTCONN)
 			err = EIO;
 	}
@@ -428,6 +439,11 @@ static int q_open(struct store_q **qp, struct store_tx *tx,
 	struct pg_be *be = (struct pg_be *)tx;
 	struct store_q *q;
 	int err;
+
+	/* the optimistic run's transaction is aborted: it will run again
+	 * carefully, nothing more is worth sending now */
+	if (be->failed && !be->careful)
+		return ECANCELED;
 
 	if (!be->prepared[id]) {
 		err = stmt_prepare(be, id);
@@ -467,7 +483,7 @@ static void q_num(struct store_q *q, int i, int64_t v)
 static int q_exec(struct store_q *q)
 {
 	struct pg_be *be = q->be;
-	char name[16];
+	char name[16], msg[256];
 	int err;
 
 	err = sp_open(be);
@@ -493,10 +509,10 @@ static int q_exec(struct store_q *q)
 		be->failed = true;
 		if (err == EEXIST || err == ENOENT)
 			log_debug("%s: %s", store_stmts[q->id].name,
-				  pg_msg(be->conn, q->res));
+				  pg_msg(msg, sizeof(msg), be->conn, q->res));
 		else
 			log_warn("%s: %s", store_stmts[q->id].name,
-				 pg_msg(be->conn, q->res));
+				 pg_msg(msg, sizeof(msg), be->conn, q->res));
 		break;
 	}
 
