@@ -107,7 +107,11 @@ struct store_op_desc {
 	const char *name;
 	bool writes;              /* a failure may leave rows behind */
 	/* inside the batch's transaction; 0 or an errno (some, such as
-	 * ENOENT or EALREADY, are answers: the handler gets them) */
+	 * ENOENT or EALREADY, are answers: the handler gets them). It may
+	 * run on a backend's own thread (pg.c): it touches only its op,
+	 * the statements and memory of its own (no timers, metrics or other
+	 * globals), and so do the functions it calls back (answerh); done
+	 * runs on the loop. */
 	int  (*run)(struct store_tx *tx, struct store_op *op);
 	/* drops the results (a rolled back batch runs the op again);
 	 * NULL: it has none */
