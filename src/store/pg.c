@@ -68,6 +68,8 @@ struct pg_be {
 	struct list ops;          /* queued in this turn */
 	struct tmr tmr;           /* hands them over at its end */
 	struct mqueue *mq;        /* the worker's "a batch is done" */
+	pthread_t tid;            /* the worker */
+	bool started;
 
 	/* shared with the worker, under mtx */
 	pthread_mutex_t mtx;
@@ -82,8 +84,6 @@ struct pg_be {
 	bool busy;                /* the worker runs a batch */
 	bool woken;               /* a wake-up is in the mqueue */
 	bool stop;
-	bool started;
-	pthread_t tid;
 
 	/* the worker's (the loop's before it starts and after it ends) */
 	PGconn *conn;
