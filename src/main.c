@@ -214,9 +214,10 @@ static int serve_args(struct cfg *cfg, int argc, char **argv,
 }
 
 
-/* serve's arguments, kept for SIGHUP */
+/* serve's (or the dialer's) arguments, kept for SIGHUP */
 static int serve_argc;
 static char **serve_argv;
+static bool serve_dialer;
 
 
 static int serve_reload(struct cfg **cfgp)
@@ -226,8 +227,9 @@ static int serve_reload(struct cfg **cfgp)
 
 	err = cfg_alloc(&cfg);
 	if (!err)
-		err = serve_args(cfg, serve_argc, serve_argv, "serve",
-				 serve_usage);
+		err = serve_args(cfg, serve_argc, serve_argv,
+				 serve_dialer ? "dialer" : "serve",
+				 serve_dialer ? dialer_usage : serve_usage);
 	if (err)
 		mem_deref(cfg);
 	else
@@ -244,6 +246,7 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 
 	serve_argc = argc;
 	serve_argv = argv;
+	serve_dialer = dialer;
 
 	err = cfg_alloc(&cfg);
 	if (err)
@@ -254,7 +257,8 @@ static int cmd_serve(int argc, char **argv, bool dialer)
 	if (err)
 		goto out;
 
-	err = dialer ? app_dialer(cfg) : app_serve(cfg, serve_reload);
+	err = dialer ? app_dialer(cfg, serve_reload)
+		     : app_serve(cfg, serve_reload);
 
  out:
 	mem_deref(cfg);

@@ -1598,8 +1598,23 @@ static void sock_phone_off(struct sock *k)
 }
 
 
-/* {"type":"phone","ready":B}, or a call's "answer", "hangup", "hold" or
- * "unhold" */
+/* A socket goes (closed, logged out): its phone first, then the
+ * supervisor's listen it holds (listen.c); k is no longer counted. */
+static void sock_gone(struct sock *k)
+{
+	struct api *api = k->s->aa->api;
+	char agent[API_AGENT_ID_MAX];
+
+	sock_phone_off(k);
+	list_unlink(&k->le);
+	str_bcpy(agent, k->s->agent_id, sizeof(agent));
+	api_listen_sock_gone(api, agent, k, api_agent_pages(api, agent));
+	mem_deref(k);
+}
+
+
+/* {"type":"phone","ready":B}, a call's "answer", "hangup", "hold" or
+ * "unhold", or a supervisor's "listen_answer" or "listen_stop" */
 static int desk_msg(struct sock *k, const struct odict *od)
 {
 	struct agent_api *aa = k->s->aa;
@@ -1627,6 +1642,11 @@ static int desk_msg(struct sock *k, const struct odict *od)
 				     "{\"type\":\"phone\",\"ready\":false}",
 				     ready ? 29 : 30);
 	}
+
+	if (!strcmp(type, "listen_answer") || !strcmp(type, "listen_stop"))
+		return api_listen_msg(aa->api, k->s->agent_id, k, type,
+				      odict_string(od, "id"),
+				      odict_string(od, "sdp"));
 
 	if (strcmp(type, "answer") && strcmp(type, "hangup") &&
 	    strcmp(type, "hold") && strcmp(type, "unhold"))
@@ -1676,18 +1696,18 @@ static void ws_close(struct httpd_ws *ws, int err, void *arg)
 
 	(void)ws;
 	(void)err;
-	sock_phone_off(k);
-	mem_deref(k);
+	sock_gone(k);
 }
 
 
-/* The end of a session (log-out, the agent removed): its phones first. */
+/* The end of a session (log-out, the agent removed): its phones and
+ * listens first. */
 static void session_end(struct session *s)
 {
 	struct le *le;
 
-	for (le = s->sockets.head; le; le = le->next)
-		sock_phone_off(le->data);
+	while ((le = list_head(&s->sockets)))
+		sock_gone(le->data);
 	mem_deref(s);
 }
 
@@ -1725,6 +1745,41 @@ void api_agent_send(struct api *api, const char *agent_id, const char *msg,
 
 			if (sk->phone)
 				(void)httpd_ws_send(sk->ws, msg, len);
+		}
+	}
+}
+
+
+unsigned api_agent_pages(const struct api *api, const char *agent_id)
+{
+	unsigned n = 0;
+	struct le *le;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		const struct session *s = le->data;
+
+		if (!strcmp(s->agent_id, agent_id))
+			n += list_count(&s->sockets);
+	}
+
+	return n;
+}
+
+
+void api_agent_send_pages(struct api *api, const char *agent_id,
+			  const char *msg, size_t len)
+{
+	struct le *le, *k;
+
+	for (le = api->agent->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (strcmp(s->agent_id, agent_id))
+			continue;
+		for (k = s->sockets.head; k; k = k->next) {
+			struct sock *sk = k->data;
+
+			(void)httpd_ws_send(sk->ws, msg, len);
 		}
 	}
 }
@@ -1940,7 +1995,8 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 	}
 
 	if (rest->l > 15 && !strncmp(rest->p, "api/supervisor/", 15) &&
-	    httpd_req_method_is(req, "POST")) {
+	    (httpd_req_method_is(req, "POST") ||
+	     httpd_req_method_is(req, "DELETE"))) {
 		struct pl sub;
 
 		s = require(aa, req, true);

@@ -435,6 +435,7 @@ static void api_destructor(void *arg)
 	api->agent = mem_deref(api->agent);
 	api_voice_close_all(api);
 	api_desk_close_all(api);
+	api_listen_close_all(api);
 	mem_deref(api->demo);
 	mem_deref(api->metrics);
 	mem_deref(api->https);

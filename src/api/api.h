@@ -71,6 +71,11 @@ struct api_voice {
 	int (*desk_hangup)(void *arg, const char *id, const char *reason);
 	/* the desk holds its answered call (on) or resumes it */
 	int (*desk_hold)(void *arg, const char *id, bool on);
+	/* a supervisor listens to call id (listen.c): a listener leg to
+	 * endpoint webrtc:LABEL, its answer, its hang-up */
+	int (*listen)(void *arg, const char *id, const char *endpoint);
+	int (*listen_answer)(void *arg, const char *id, const char *sdp);
+	int (*listen_hangup)(void *arg, const char *id);
 };
 void api_set_voice(struct api *api, const struct api_voice *ops);
 void api_voice_offer(struct api *api, const char *id, const char *sdp);
@@ -80,6 +85,10 @@ void api_voice_ended(struct api *api, const char *id);
 void api_desk_offer(struct api *api, const char *id, const char *agent,
 		    const char *sdp);
 void api_desk_ended(struct api *api, const char *id);
+/* the dialer's offer for the listener of call id; the listener's end
+ * (or the call's), reason a dialer's reason name or error code */
+void api_listen_offer(struct api *api, const char *id, const char *sdp);
+void api_listen_ended(struct api *api, const char *id, const char *reason);
 
 /* Open the HTTP listener (after businesses and limits are loaded). */
 int  api_listen(struct api *api);

@@ -64,6 +64,7 @@ struct api {
 	struct api_voice voice;   /* voice in the browser (voice.c) */
 	struct hash *voices;      /* struct voice by callback id */
 	struct list desk_calls;   /* agent legs offered to desks (desk.c) */
+	struct list listens;      /* supervisors' listeners (listen.c) */
 };
 
 /* a business as the API sees it */
@@ -146,6 +147,23 @@ void api_desk_close_all(struct api *api);
 void api_reply_phone_unreachable(const struct api *api,
 				 struct httpd_req *req, const char *agent);
 
+/*
+ * listen.c: a supervisor listens to a call. api_listen_start: ENOTSUP
+ * (no WebRTC), EALREADY (someone listens), or the dialer's refusal
+ * (ENOENT, EBUSY: not bridged). api_listen_stop: ENOENT (none of sup's).
+ * api_listen_msg: a page's "listen_answer" (sdp) or "listen_stop" from
+ * sup's socket sock: 0, ENOENT, EALREADY, EPERM (another page's).
+ * api_listen_sock_gone: a socket of sup closed, pages_left remain.
+ */
+bool api_listen_available(const struct api *api);
+int  api_listen_start(struct api *api, const char *id, const char *sup);
+int  api_listen_stop(struct api *api, const char *id, const char *sup);
+int  api_listen_msg(struct api *api, const char *sup, const void *sock,
+		    const char *type, const char *id, const char *sdp);
+void api_listen_sock_gone(struct api *api, const char *sup,
+			  const void *sock, unsigned pages_left);
+void api_listen_close_all(struct api *api);
+
 /* admin.c: rest is the path after "/v1/admin/" */
 void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest);
 /* the request carries the admin token (nothing is answered) */
@@ -168,6 +186,10 @@ void api_agent_logout(struct api *api, const char *agent_id);
 unsigned api_agent_phones(const struct api *api, const char *agent_id);
 void api_agent_send(struct api *api, const char *agent_id, const char *msg,
 		    size_t len);
+/* every desk socket of the agent (a supervisor's listen): how many; send */
+unsigned api_agent_pages(const struct api *api, const char *agent_id);
+void api_agent_send_pages(struct api *api, const char *agent_id,
+			  const char *msg, size_t len);
 
 /* supervise.c: a supervisor's actions, under /agent/api/supervisor/
  * (rest: what follows it), for a supervisor's session already checked

@@ -8,6 +8,11 @@
  *   POST /agent/api/supervisor/callbacks/ID/assign  {"agent": ID} or
  *                                                   {"team": KEY}
  *   POST /agent/api/supervisor/agents/ID/state  {"state": away|offline}
+ *   POST, DELETE /agent/api/supervisor/callbacks/ID/listen
+ *
+ * Listening (listen.c) is for a connected callback only (else 409
+ * not_connected) and needs WebRTC (else 503 no_webrtc); the audio comes
+ * over the supervisor's desk WebSocket, DELETE stops it.
  *
  * A callback is acted on only while it waits (queued and not offered,
  * or scheduled): otherwise, or when it moved on while the change was
@@ -37,6 +42,7 @@ struct sup_op {
 	char *businesses;         /* the supervisor's */
 	const char *state;        /* agents/ID/state */
 	char action[16];
+	bool listen;              /* callbacks/ID/listen */
 };
 
 
@@ -100,6 +106,53 @@ static void done_h(int err, void *arg)
 }
 
 
+static void not_connected(struct httpd_req *req, const char *status)
+{
+	char msg[128];
+
+	re_snprintf(msg, sizeof(msg), "the callback is %s, not connected: "
+		    "only a call in progress can be listened to", status);
+	api_reply_error(req, 409, NULL, "not_connected", NULL, msg);
+}
+
+
+/* the callback is one of theirs: listen if it is connected */
+static void listen_start(struct sup_op *op, const struct callback *cb)
+{
+	int err;
+
+	if (strcmp(cb->status, "connected")) {
+		not_connected(op->req, cb->status);
+		return;
+	}
+
+	err = api_listen_start(op->api, op->id, op->by);
+	if (!err)
+		reply_done(op->req, op->id, "listen", "offered");
+	else if (err == EALREADY)
+		api_reply_error(op->req, 409, NULL, "listening", NULL,
+				"someone listens to this call already");
+	else if (err == ENOENT || err == EBUSY)
+		not_connected(op->req, "not bridged (now)");
+	else if (err == ENOTSUP)
+		api_reply_error(op->req, 503, NULL, "no_webrtc", NULL,
+				"this server has no WebRTC (rtpengine)");
+	else
+		api_reply_errno(op->req, err, NULL);
+}
+
+
+/* DELETE .../callbacks/ID/listen: the supervisor's own listen */
+static void listen_stop(struct sup_op *op)
+{
+	if (api_listen_stop(op->api, op->id, op->by))
+		api_reply_error(op->req, 404, NULL, "not_listening", NULL,
+				"you are not listening to this call");
+	else
+		reply_done(op->req, op->id, "listen", "stopped");
+}
+
+
 static void cb_found(int err, const struct callback *cb, void *arg)
 {
 	struct sup_op *op = arg;
@@ -114,6 +167,11 @@ static void cb_found(int err, const struct callback *cb, void *arg)
 				    strlen(cb->business))) {
 		api_reply_error(op->req, 404, NULL, "not_found", NULL,
 				"no such callback");
+		goto out;
+	}
+
+	if (op->listen) {
+		listen_start(op, cb);
 		goto out;
 	}
 
@@ -180,6 +238,25 @@ static bool action_args(struct sup_op *op)
 }
 
 
+/* an ACD action (not a listen); false: answered 404 or 400 */
+static bool action_prepare(struct sup_op *op, const struct pl *action)
+{
+	if (acd_sup_action_parse(&op->r.action, action->p, action->l)) {
+		api_reply_error(op->req, 404, NULL, "not_found", NULL,
+				"cancel, reschedule, front, assign or listen");
+		return false;
+	}
+	if (!action_args(op))
+		return false;
+
+	op->r.id = op->id;
+	op->r.by = op->by;
+	pl_strcpy(action, op->action, sizeof(op->action));
+
+	return true;
+}
+
+
 static void callback_act(struct sup_op *op, const struct pl *id,
 			 const struct pl *action)
 {
@@ -188,18 +265,19 @@ static void callback_act(struct sup_op *op, const struct pl *id,
 				"no such callback");
 		goto out;
 	}
-	if (acd_sup_action_parse(&op->r.action, action->p, action->l)) {
-		api_reply_error(op->req, 404, NULL, "not_found", NULL,
-				"cancel, reschedule, front or assign");
+	pl_strcpy(id, op->id, sizeof(op->id));
+	op->listen = !pl_strcmp(action, "listen");
+	if (op->listen && httpd_req_method_is(op->req, "DELETE")) {
+		listen_stop(op);
 		goto out;
 	}
-	if (!action_args(op))
+	if (op->listen && !api_listen_available(op->api)) {
+		api_reply_error(op->req, 503, NULL, "no_webrtc", NULL,
+				"this server has no WebRTC (rtpengine)");
 		goto out;
-
-	pl_strcpy(id, op->id, sizeof(op->id));
-	op->r.id = op->id;
-	op->r.by = op->by;
-	pl_strcpy(action, op->action, sizeof(op->action));
+	}
+	if (!op->listen && !action_prepare(op, action))
+		goto out;
 
 	if (!store_callback_get(op->api->st, op->id, true, cb_found, op))
 		return;
@@ -335,7 +413,13 @@ void api_supervise(struct api *api, struct httpd_req *req, const char *by,
 		return;
 	}
 
-	if (!pl_strcmp(&kind, "callbacks"))
+	if (httpd_req_method_is(req, "DELETE") &&
+	    (pl_strcmp(&kind, "callbacks") || pl_strcmp(&what, "listen"))) {
+		api_reply_error(req, 405, NULL, "method_not_allowed", NULL,
+				"only a listen is deleted");
+		mem_deref(op);
+	}
+	else if (!pl_strcmp(&kind, "callbacks"))
 		callback_act(op, &id, &what);
 	else if (!pl_strcmp(&kind, "agents"))
 		agent_act(op, &id, &what);

@@ -14,7 +14,8 @@
  *
  * `beckon dialer` (app_dialer) runs the dialer alone: SIP, media and the
  * call-control listener, for a `beckon serve` elsewhere to drive with
- * `dialer = tcp://...`; no store, no HTTP.
+ * `dialer = tcp://...`; no store, no HTTP. SIGHUP there applies the log
+ * keys and names the others as needing a restart.
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,6 +46,7 @@ enum {
 
 struct app {
 	struct cfg *cfg;
+	struct cfg *secs;          /* the sections in force: the last file */
 	struct store *st;
 	struct api *api;
 	struct acd *acd;
@@ -446,6 +448,229 @@ static int load_businesses(void)
 }
 
 
+/* ---- SIGHUP: the [business], [agent] and [rule] sections ---- */
+
+/*
+ * A section new or changed since the running file, on its way to the
+ * store: built from the section alone and checked like at start-up
+ * (obj) before anything is written, then laid over the stored record
+ * (only the section's keys: what the admin API changed in other fields
+ * stays) or created, stored, and handed to the API and the ACD as the
+ * admin API hands its changes.
+ */
+struct sec_put {
+	struct le le;
+	const struct store_table *t;
+	const struct cfg_section *sec;
+	struct cfg *cfg;              /* holds sec */
+	void *obj;
+	void *rec;
+};
+
+
+static void sec_put_destructor(void *arg)
+{
+	struct sec_put *sp = arg;
+
+	list_unlink(&sp->le);
+	mem_deref(sp->obj);
+	mem_deref(sp->rec);
+	mem_deref(sp->cfg);
+}
+
+
+static const struct store_table *section_table(const char *kind)
+{
+	if (!strcmp(kind, "business"))
+		return &store_businesses;
+	if (!strcmp(kind, "agent"))
+		return &store_agents;
+	if (!strcmp(kind, "rule"))
+		return &store_rules;
+
+	return NULL;
+}
+
+
+static int section_build(struct sec_put *sp)
+{
+	const char *field = NULL;
+	struct business *b;
+	char msg[160];
+	int err;
+
+	if (sp->t != &store_businesses)
+		return record_from_section(&sp->obj, sp->t, sp->sec);
+
+	err = business_alloc(&b);
+	if (err)
+		return err;
+	err = business_from_section(b, sp->sec);
+	if (!err && api_business_check(app.api, b, &field, msg,
+				       sizeof(msg))) {
+		log_error("business %s: %s: %s", b->id, field, msg);
+		err = EINVAL;
+	}
+	if (err)
+		mem_deref(b);
+	else
+		sp->obj = b;
+
+	return err;
+}
+
+
+/* the stored record with the section's keys over it, checked */
+static int section_merge(struct sec_put *sp, const void *found)
+{
+	const char *field = NULL;
+	char msg[160];
+	size_t i;
+	int err;
+
+	err = store_obj_dup(&sp->rec, sp->t, found);
+	for (i = 0; !err && i < sp->sec->n; i++) {
+		const char *k = sp->sec->keys[i], *v = sp->sec->vals[i];
+
+		/* hashed once, when the section was built */
+		if (sp->t == &store_agents && !strcmp(k, "password")) {
+			k = "password_hash";
+			v = store_obj_str(sp->obj, store_field_find(sp->t, k));
+		}
+		err = store_obj_set(sp->rec, sp->t, k, v);
+	}
+	if (!err && api_record_check(app.api, sp->t, sp->rec, &field, msg,
+				     sizeof(msg))) {
+		log_error("reload: %s %s: %s: %s", sp->sec->kind, sp->sec->id,
+			  field, msg);
+		err = EINVAL;
+	}
+
+	return err;
+}
+
+
+static void sec_stored(int err, void *arg)
+{
+	struct sec_put *sp = arg;
+
+	if (err) {
+		log_error("reload: %s %s: not applied (%s)", sp->sec->kind,
+			  sp->sec->id, err == EEXIST ? "another agent has "
+			  "this login" : strerror(err));
+		goto out;
+	}
+
+	if (sp->t == &store_businesses) {
+		api_business_set(app.api, sp->rec);
+		acd_business_set(app.acd, sp->rec);
+	}
+	else if (sp->t == &store_agents) {
+		acd_agent_set(app.acd, sp->rec);
+	}
+	else {
+		acd_rule_set(app.acd, sp->rec);
+	}
+	log_info("reload: %s %s applied", sp->sec->kind, sp->sec->id);
+
+ out:
+	mem_deref(sp);
+}
+
+
+static void sec_found(int err, const void *found, void *arg)
+{
+	struct sec_put *sp = arg;
+
+	if (err && err != ENOENT)
+		goto fail;
+
+	err = 0;
+	if (found)
+		err = section_merge(sp, found);
+	else
+		sp->rec = mem_ref(sp->obj);
+	if (!err)
+		err = store_put(app.st, sp->t, sp->rec, true, sec_stored, sp);
+	if (!err)
+		return;
+
+ fail:
+	log_error("reload: %s %s: not applied (%s)", sp->sec->kind,
+		  sp->sec->id, strerror(err));
+	mem_deref(sp);
+}
+
+
+/*
+ * The sections of cfg that are new or changed since the running file,
+ * built and checked into putl; 0, or the first error (logged) and an
+ * empty putl: a bad section refuses the whole file. Sections gone from
+ * the file are logged and kept: nothing is removed on SIGHUP (an agent
+ * on a call must not vanish under it; removal is the admin API's, which
+ * refuses a busy agent).
+ */
+static int reload_sections_check(struct list *putl, struct cfg *cfg)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < cfg_section_count(app.secs); i++) {
+		const struct cfg_section *sec = cfg_section_get(app.secs, i);
+
+		if (!app_section_find(cfg, sec->kind, sec->id))
+			log_warn("reload: %s %s is no longer in the file: it "
+				 "is kept (beckon %s rm %s removes it)",
+				 sec->kind, sec->id, sec->kind, sec->id);
+	}
+
+	for (i = 0; !err && i < cfg_section_count(cfg); i++) {
+		const struct cfg_section *sec = cfg_section_get(cfg, i);
+		struct sec_put *sp;
+
+		if (app_section_same(app.secs, sec))
+			continue;
+
+		sp = mem_zalloc(sizeof(*sp), sec_put_destructor);
+		if (!sp) {
+			err = ENOMEM;
+			break;
+		}
+		list_append(putl, &sp->le, sp);
+		sp->t = section_table(sec->kind);
+		sp->sec = sec;
+		sp->cfg = mem_ref(cfg);
+		err = sp->t ? section_build(sp) : EINVAL;
+	}
+
+	if (err)
+		list_flush(putl);
+
+	return err;
+}
+
+
+/* each section of putl to the store, in file order (businesses before
+ * the agents and rules that name them, when the file has them so) */
+static void reload_sections_apply(struct list *putl)
+{
+	struct le *le;
+
+	while ((le = list_head(putl))) {
+		struct sec_put *sp = le->data;
+		int err;
+
+		list_unlink(le);
+		err = store_get(app.st, sp->t, "id", sp->sec->id, sec_found,
+				sp);
+		if (err) {
+			log_error("reload: %s %s: not applied (%s)",
+				  sp->sec->kind, sp->sec->id, strerror(err));
+			mem_deref(sp);
+		}
+	}
+}
+
 static void drain_timeout(void *arg)
 {
 	(void)arg;
@@ -642,7 +867,7 @@ void app_log_setup(const struct cfg *cfg)
 /* the keys of cfg that differ from the running ones: the live ones
  * copied into the running configuration (named, never their values:
  * some are secrets), the others named as needing a restart */
-static bool reload_apply_keys(const struct cfg *cfg)
+static bool reload_apply_keys(const struct cfg *cfg, bool dialer)
 {
 	const struct cfg_key *keys;
 	size_t i, n;
@@ -655,7 +880,7 @@ static bool reload_apply_keys(const struct cfg *cfg)
 
 		if (!strcmp(cfg_str(app.cfg, k), v))
 			continue;
-		if (!app_reload_live(k)) {
+		if (!app_reload_live(k, dialer)) {
 			log_warn("reload: %s changed: needs a restart (the "
 				 "running value is kept)", k);
 			continue;
@@ -668,11 +893,6 @@ static bool reload_apply_keys(const struct cfg *cfg)
 		hooks |= !strncmp(k, "webhook_", 8);
 	}
 
-	if (!app_sections_equal(app.cfg, cfg))
-		log_warn("reload: the [business], [agent] or [rule] sections "
-			 "changed: they need a restart (the running ones are "
-			 "kept)");
-
 	return hooks;
 }
 
@@ -682,6 +902,7 @@ static void reload_h(void *arg)
 {
 	struct webhook_sender *hooks = NULL;
 	struct cfg *cfg = NULL;
+	struct list putl = LIST_INIT;
 	int err;
 
 	(void)arg;
@@ -696,6 +917,8 @@ static void reload_h(void *arg)
 	 * made (an unreadable webhook_ca_file) refuses the file */
 	if (!err)
 		err = webhooks_start(&hooks, cfg);
+	if (!err)
+		err = reload_sections_check(&putl, cfg);
 	if (err) {
 		log_error("reload: the configuration was refused (%s): "
 			  "nothing changed, the running one is kept",
@@ -704,12 +927,15 @@ static void reload_h(void *arg)
 		goto out;
 	}
 
-	if (reload_apply_keys(cfg)) {
+	if (reload_apply_keys(cfg, false)) {
 		mem_deref(app.webhooks);
 		app.webhooks = hooks;
 		hooks = NULL;
 		log_info("reload: the webhook sender was started again");
 	}
+	reload_sections_apply(&putl);
+	mem_deref(app.secs);
+	app.secs = mem_ref(cfg);
 	log_info("reload: done");
 
  out:
@@ -738,6 +964,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
+	app.secs = mem_ref(cfg);
 
 	err = app_check(cfg);
 	if (err)
@@ -867,6 +1094,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
 	app.st = mem_deref(app.st);
+	app.secs = mem_deref(app.secs);
 
 	wake_close();
 	libre_close();
@@ -902,12 +1130,10 @@ static void dialer_signal_handler(int sig)
 }
 
 
-int app_dialer(struct cfg *cfg)
+/* the checks of `beckon dialer`'s configuration, at start and on SIGHUP */
+static int dialer_cfg_check(const struct cfg *cfg)
 {
 	int err;
-
-	memset(&app, 0, sizeof(app));
-	app.cfg = cfg;
 
 	/* a dialer nobody can drive is a mistake, not a default */
 	if (!*cfg_str(cfg, "control_listen") ||
@@ -920,6 +1146,51 @@ int app_dialer(struct cfg *cfg)
 	err = rtpengine_check(cfg);
 	if (!err)
 		err = app_trunk_check(cfg);
+
+	return err;
+}
+
+
+/* SIGHUP in the dialer: the log keys applied, the others named as
+ * needing a restart (its SIP, media and control sockets are open); the
+ * calls go on; a bad file changes nothing */
+static void dialer_reload_h(void *arg)
+{
+	struct cfg *cfg = NULL;
+	int err;
+
+	(void)arg;
+	if (app.stopping)
+		return;
+	log_info("SIGHUP: reading the configuration again");
+
+	err = app.loadh(&cfg);
+	if (!err)
+		err = dialer_cfg_check(cfg);
+	if (err) {
+		log_error("reload: the configuration was refused (%s): "
+			  "nothing changed, the running one is kept",
+			  strerror(err));
+		app_log_setup(app.cfg);
+		goto out;
+	}
+
+	(void)reload_apply_keys(cfg, true);
+	log_info("reload: done");
+
+ out:
+	mem_deref(cfg);
+}
+
+
+int app_dialer(struct cfg *cfg, app_load_h *loadh)
+{
+	int err;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+
+	err = dialer_cfg_check(cfg);
 	if (err)
 		return err;
 
@@ -945,6 +1216,14 @@ int app_dialer(struct cfg *cfg)
 		goto out;
 	}
 
+	app.loadh = loadh;
+	if (loadh)
+		err = app_reload_alloc(&app.reload, dialer_reload_h, NULL);
+	if (err) {
+		log_error("SIGHUP: %s", strerror(err));
+		goto out;
+	}
+
 	log_info("ready");
 
 	err = re_main(dialer_signal_handler);
@@ -953,6 +1232,7 @@ int app_dialer(struct cfg *cfg)
 
  out:
 	tmr_cancel(&app.drain);
+	app.reload = mem_deref(app.reload);
 	app.dialer = mem_deref(app.dialer);
 
 	wake_close();

@@ -22,8 +22,9 @@ int app_serve(struct cfg *cfg, app_load_h *loadh);
 void app_log_setup(const struct cfg *cfg);
 
 /* `beckon dialer`: the dialer alone (SIP, media, call-control listener),
- * until SIGINT or SIGTERM; its calls are hung up before it returns. */
-int app_dialer(struct cfg *cfg);
+ * until SIGINT or SIGTERM; its calls are hung up before it returns.
+ * loadh as app_serve's: SIGHUP applies the log keys, names the rest. */
+int app_dialer(struct cfg *cfg, app_load_h *loadh);
 
 /*
  * The checks app_serve makes of cfg before it starts anything (the

@@ -98,10 +98,14 @@ bool app_trunk_configured(const struct cfg *cfg);
 struct app_reload;
 typedef void (app_reload_h)(void *arg);
 int  app_reload_alloc(struct app_reload **rp, app_reload_h *h, void *arg);
-/* whether a key is applied on SIGHUP (the others need a restart) */
-bool app_reload_live(const char *key);
-/* whether two configurations have the same sections (businesses, agents,
- * rules), in the same order */
-bool app_sections_equal(const struct cfg *a, const struct cfg *b);
+/* whether a key is applied on SIGHUP (the others need a restart), in
+ * serve or in `beckon dialer` */
+bool app_reload_live(const char *key, bool dialer);
+/* a section (business, agent, rule) of cfg by kind and id, or NULL;
+ * whether cfg has sec with the same keys and values */
+struct cfg_section;
+const struct cfg_section *app_section_find(const struct cfg *cfg,
+					   const char *kind, const char *id);
+bool app_section_same(const struct cfg *cfg, const struct cfg_section *sec);
 
 #endif

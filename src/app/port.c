@@ -51,6 +51,15 @@ static void event_h(const struct dialer_event *ev, void *arg)
 	e.reason = dialer_reason_name(ev->reason);
 	e.sip = ev->sip;
 
+	/* a supervisor's listener: the API's alone, never the ACD's */
+	if (ev->leg == DIALER_LEG_LISTENER) {
+		if (p->api && ev->type == DIALER_EV_WEBRTC_OFFER)
+			api_listen_offer(p->api, ev->id, ev->sdp);
+		else if (p->api && ev->type == DIALER_EV_LEG_ENDED)
+			api_listen_ended(p->api, ev->id, e.reason);
+		return;
+	}
+
 	switch (ev->type) {
 
 	case DIALER_EV_WEBRTC_OFFER:
@@ -274,6 +283,31 @@ static int desk_hold(void *arg, const char *id, bool on)
 }
 
 
+static int listen_call(void *arg, const char *id, const char *endpoint)
+{
+	struct port *p = arg;
+
+	return dialer_listen(p->d, id, endpoint);
+}
+
+
+static int listen_answer(void *arg, const char *id, const char *sdp)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_answer(p->d, id, DIALER_LEG_LISTENER, sdp);
+}
+
+
+static int listen_hangup(void *arg, const char *id)
+{
+	struct port *p = arg;
+
+	return dialer_webrtc_hangup(p->d, id, DIALER_LEG_LISTENER,
+				    DIALER_R_LISTENER_HANGUP);
+}
+
+
 void app_port_voice(struct port *p, struct api *api)
 {
 	struct api_voice ops;
@@ -287,6 +321,9 @@ void app_port_voice(struct port *p, struct api *api)
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
 	ops.desk_hold = desk_hold;
+	ops.listen = listen_call;
+	ops.listen_answer = listen_answer;
+	ops.listen_hangup = listen_hangup;
 
 	api_set_voice(api, &ops);
 }

@@ -3,7 +3,8 @@
  * byte to a pipe (all a handler may safely do); the loop reads it and
  * calls the app's reload handler, which re-reads the file, checks it,
  * and applies the keys that can change while running (app_reload_live);
- * the others are reported as needing a restart. Without this, SIGHUP's
+ * the others are reported as needing a restart; serve also applies the
+ * sections that are new or changed (app.c). Without this, SIGHUP's
  * default action would end the process.
  */
 #define _GNU_SOURCE 1   /* pipe2 */
@@ -18,13 +19,18 @@
 #include "cfg/cfg.h"
 #include "app/app_int.h"
 
-/* the keys applied on SIGHUP: the logs, and the webhook sender (made
- * anew; a delivery in flight then is sent again, with the same id) */
-static const char *const live_keys[] = {
-	"log_level", "log_format", "log_timestamps",
-	"webhook_allow_private", "webhook_ca_file", "webhook_concurrency",
-	"webhook_timeout", "webhook_retry_min", "webhook_retry_hours",
-	"webhook_fail_max",
+/* the keys applied on SIGHUP: the logs (both processes), and serve's
+ * webhook sender (made anew; a delivery in flight then is sent again,
+ * with the same id) */
+static const struct {
+	const char *name;
+	bool dialer;              /* live in `beckon dialer` too */
+} live_keys[] = {
+	{"log_level", true}, {"log_format", true}, {"log_timestamps", true},
+	{"webhook_allow_private", false}, {"webhook_ca_file", false},
+	{"webhook_concurrency", false}, {"webhook_timeout", false},
+	{"webhook_retry_min", false}, {"webhook_retry_hours", false},
+	{"webhook_fail_max", false},
 };
 
 static int hup_pipe[2] = {-1, -1};
@@ -35,13 +41,13 @@ struct app_reload {
 };
 
 
-bool app_reload_live(const char *key)
+bool app_reload_live(const char *key, bool dialer)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(live_keys); i++) {
-		if (!strcmp(live_keys[i], key))
-			return true;
+		if (!strcmp(live_keys[i].name, key))
+			return !dialer || live_keys[i].dialer;
 	}
 
 	return false;
@@ -65,19 +71,28 @@ static bool section_equal(const struct cfg_section *a,
 }
 
 
-bool app_sections_equal(const struct cfg *a, const struct cfg *b)
+const struct cfg_section *app_section_find(const struct cfg *cfg,
+					   const char *kind, const char *id)
 {
-	size_t i, n = cfg_section_count(a);
+	size_t i;
 
-	if (n != cfg_section_count(b))
-		return false;
-	for (i = 0; i < n; i++) {
-		if (!section_equal(cfg_section_get(a, i),
-				   cfg_section_get(b, i)))
-			return false;
+	for (i = 0; i < cfg_section_count(cfg); i++) {
+		const struct cfg_section *sec = cfg_section_get(cfg, i);
+
+		if (!strcmp(sec->kind, kind) && !strcmp(sec->id, id))
+			return sec;
 	}
 
-	return true;
+	return NULL;
+}
+
+
+bool app_section_same(const struct cfg *cfg, const struct cfg_section *sec)
+{
+	const struct cfg_section *s = app_section_find(cfg, sec->kind,
+						       sec->id);
+
+	return s && section_equal(s, sec);
 }
 
 

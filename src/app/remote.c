@@ -636,6 +636,16 @@ static void handle_event(struct remote *r, const struct odict *od,
 	if (!rc)
 		return;
 
+	/* a supervisor's listener, as port.c: the API's alone */
+	if (leg && !strcmp(leg, "listener")) {
+		if (r->api && !strcmp(name, "webrtc_offer"))
+			api_listen_offer(r->api, id, odict_string(od, "sdp"));
+		else if (r->api && !strcmp(name, "leg_ended"))
+			api_listen_ended(r->api, id,
+				reason_known(odict_string(od, "reason")));
+		return;
+	}
+
 	leg = leg && !strcmp(leg, "agent") ? "agent" :
 	      leg && !strcmp(leg, "customer") ? "customer" : NULL;
 	e = odict_lookup(od, "sip");
@@ -749,6 +759,15 @@ static void handle_error(struct remote *r, const struct odict *od)
 			 "softphone agents are taken as reachable until a "
 			 "call to them fails", r->url, code);
 		r->watch_off = true;
+		return;
+	}
+
+	if (cmd && !strcmp(cmd, "listen")) {
+		/* the listener was not placed: the supervisor's page is told */
+		log_info("dialer %s: listen %s: %s", r->url, id ? id : "",
+			 code);
+		if (r->api && id)
+			api_listen_ended(r->api, id, "refused");
 		return;
 	}
 
@@ -1533,6 +1552,36 @@ static int desk_hold(void *arg, const char *id, bool on)
 }
 
 
+/* a supervisor listens: the dialer's refusal comes back as an error
+ * line (handle_error), its leg's events as any other's */
+static int listen_call(void *arg, const char *id, const char *endpoint)
+{
+	struct remote *r = arg;
+
+	if (!r->webrtc)
+		return ENOTSUP;
+	if (r->state != R_UP)
+		return ENOTCONN;
+	if (!call_find(r, id))
+		return ENOENT;
+
+	return send_cmd(r, "listen", "id", id, "endpoint", endpoint, NULL);
+}
+
+
+static int listen_answer(void *arg, const char *id, const char *sdp)
+{
+	return webrtc_cmd(arg, "webrtc_answer", id, "listener", "sdp", sdp);
+}
+
+
+static int listen_hangup(void *arg, const char *id)
+{
+	return webrtc_cmd(arg, "webrtc_hangup", id, "listener", "reason",
+			  "hangup");
+}
+
+
 /*
  * The API learns that browsers can talk once a link says the dialer has
  * an rtpengine, and keeps the operations from then on (pages may hold
@@ -1559,6 +1608,9 @@ static void voice_on(struct remote *r)
 	ops.desk_answer = desk_answer;
 	ops.desk_hangup = desk_hangup;
 	ops.desk_hold = desk_hold;
+	ops.listen = listen_call;
+	ops.listen_answer = listen_answer;
+	ops.listen_hangup = listen_hangup;
 	api_set_voice(r->api, &ops);
 	r->voice = true;
 	log_info("dialer %s has WebRTC: browsers talk through it", r->url);

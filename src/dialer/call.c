@@ -30,6 +30,11 @@
  * A leg is started from a zero-delay timer, never inside the command that
  * asked for it: a client always gets its "ok" before the first event.
  *
+ * A listener (dialer_listen): a third, receive-only leg to a browser,
+ * started on a bridged call and mixed from both sides (media_listen).
+ * Its events are its own (leg "listener"); its end never ends the call,
+ * and the call's end ends it like the other legs.
+ *
  * Ending: whatever ends a call (a leg's BYE or failure, a media timeout,
  * max_hold, dialer_hangup) goes through call_end(), which hangs up the
  * other leg, reports leg_ended for each leg that was up, closes the
@@ -87,6 +92,7 @@ struct dcall {
 
 	struct leg *cust;
 	struct leg *agl;
+	struct leg *lis;            /* a listener, or NULL */
 	enum dialer_reason bye_reason;  /* after the goodbye prompt */
 	enum dialer_leg pending;    /* the leg step_tmr will start */
 	struct tmr step_tmr;
@@ -108,6 +114,7 @@ static void call_destructor(void *arg)
 	mem_deref(c->guard);
 	mem_deref(c->cust);
 	mem_deref(c->agl);
+	mem_deref(c->lis);
 	mem_deref(c->rec);
 	mem_deref(c->rec_path);
 	mem_deref(c->hold);
@@ -156,6 +163,14 @@ static const char *state_name(enum call_state s)
 }
 
 
+static struct leg *leg_of(const struct dcall *c, enum dialer_leg kind)
+{
+	return kind == DIALER_LEG_CUSTOMER ? c->cust :
+		kind == DIALER_LEG_AGENT ? c->agl :
+		kind == DIALER_LEG_LISTENER ? c->lis : NULL;
+}
+
+
 static void emit(struct dcall *c, enum dialer_ev type, enum dialer_leg leg,
 		 enum dialer_reason reason, uint16_t sip)
 {
@@ -175,16 +190,14 @@ static void emit(struct dcall *c, enum dialer_ev type, enum dialer_leg leg,
 			c->agl && c->agl->early_media :
 			c->cust && c->cust->early_media;
 	if (type == DIALER_EV_DTMF) {
-		const struct leg *l = leg == DIALER_LEG_AGENT ? c->agl :
-			c->cust;
+		const struct leg *l = leg_of(c, leg);
 
 		ev.digit = l ? l->digit : '?';
 	}
 	if (type == DIALER_EV_ENDED)
 		ev.recording = c->rec_path;
 	if (type == DIALER_EV_WEBRTC_OFFER) {
-		const struct leg *l = leg == DIALER_LEG_AGENT ? c->agl :
-			c->cust;
+		const struct leg *l = leg_of(c, leg);
 
 		ev.endpoint = l ? l->uri : NULL;
 		ev.sdp = webrtc_leg_offer(l);
@@ -217,7 +230,7 @@ static void leg_ended_emit(struct dcall *c, const struct leg *l)
 static void call_end(struct dcall *c, enum dialer_reason reason,
 		     struct leg *cause)
 {
-	struct leg *legs[2];
+	struct leg *legs[3];
 	uint16_t sip = 0;
 	size_t i;
 
@@ -233,13 +246,14 @@ static void call_end(struct dcall *c, enum dialer_reason reason,
 
 	legs[0] = c->cust;
 	legs[1] = c->agl;
+	legs[2] = c->lis;
 
 	if (cause) {
 		sip = cause->scode;
 		leg_ended_emit(c, cause);
 	}
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ARRAY_SIZE(legs); i++) {
 		struct leg *l = legs[i];
 		bool up;
 
@@ -447,12 +461,57 @@ static struct leg *other(const struct dcall *c, const struct leg *l)
 }
 
 
+/* The listener's own events: the call goes on whatever they are. */
+static void listener_event(struct dcall *c, struct leg *l, enum leg_ev ev)
+{
+	switch (ev) {
+
+	case LEG_EV_RINGING:
+		emit(c, DIALER_EV_RINGING, l->kind, DIALER_R_NONE, 0);
+		break;
+
+	case LEG_EV_WEBRTC_OFFER:
+		emit(c, DIALER_EV_WEBRTC_OFFER, l->kind, DIALER_R_NONE, 0);
+		break;
+
+	case LEG_EV_ANSWERED:
+		/* the bridge may have gone while the browser answered */
+		if (c->state != CS_BRIDGED ||
+		    media_listen(l->ms, c->cust->ms, c->agl->ms)) {
+			leg_hangup(l, DIALER_R_FAILED, 0);
+			leg_ended_emit(c, l);
+			break;
+		}
+		emit(c, DIALER_EV_ANSWERED, l->kind, DIALER_R_NONE, 0);
+		break;
+
+	case LEG_EV_MEDIA_TIMEOUT:
+		leg_hangup(l, DIALER_R_MEDIA_TIMEOUT, 200);
+		leg_ended_emit(c, l);
+		break;
+
+	case LEG_EV_ENDED:
+		leg_ended_emit(c, l);
+		break;
+
+	default:
+		/* no prompt, no hold, no key: nobody hears a listener */
+		break;
+	}
+}
+
+
 void call_leg_event(struct dcall *c, struct leg *l, enum leg_ev ev)
 {
 	struct leg *o;
 
 	if (c->state == CS_ENDED)
 		return;
+
+	if (l == c->lis) {
+		listener_event(c, l, ev);
+		return;
+	}
 
 	if (c->state == CS_GUARD &&
 	    (ev == LEG_EV_DTMF || ev == LEG_EV_ENDED) && l == c->cust) {
@@ -1020,12 +1079,66 @@ int dialer_call_leg(struct dialer *d, const char *id, enum dialer_leg kind,
 	if (!c)
 		return ENOENT;
 
-	l = kind == DIALER_LEG_CUSTOMER ? c->cust :
-		kind == DIALER_LEG_AGENT ? c->agl : NULL;
+	l = leg_of(c, kind);
 	if (!l)
 		return ENODEV;
 
 	*lp = l;
+	return 0;
+}
+
+
+int dialer_listen_check(const struct dialer *d, const char *id,
+			const char *endpoint)
+{
+	const struct dcall *c = call_find(d, id);
+	int err;
+
+	if (!c)
+		return ENOENT;
+	if (!webrtc_is_endpoint(endpoint))
+		return EINVAL;
+	err = dialer_endpoint_check(d, endpoint, DIALER_LEG_LISTENER);
+	if (err)
+		return err;
+	if (c->state != CS_BRIDGED)
+		return EBUSY;
+	if (c->lis && c->lis->state != LEG_ENDED)
+		return EALREADY;
+
+	return 0;
+}
+
+
+int dialer_listen(struct dialer *d, const char *id, const char *endpoint)
+{
+	struct dcall *c = call_find(d, id);
+	struct leg_params lp;
+	struct leg *l;
+	int err;
+
+	err = dialer_listen_check(d, id, endpoint);
+	if (err)
+		return err;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.kind = DIALER_LEG_LISTENER;
+	lp.uri = endpoint;
+	lp.call_id = c->id;
+	lp.ring_ms = d->ring_timeout_ms;
+	lp.sendonly = true;
+
+	err = leg_alloc(&l, c, d, &lp);
+	if (err)
+		return err;
+
+	/* a listener that ended before goes with the next free */
+	if (c->lis)
+		dialer_reap(d, &c->lis->he, c->lis);
+	c->lis = l;
+	log_info("call %s: %s listens", c->id, endpoint);
+	emit(c, DIALER_EV_INVITE, l->kind, DIALER_R_NONE, 0);
+
 	return 0;
 }
 

@@ -494,7 +494,7 @@ static const char *field_message(const char *field)
 		{"agent", "agent must be a sip: URI, a known agent id, an "
 		 "E.164 number or webrtc:LABEL (and is required in "
 		 "agent_first mode)"},
-		{"leg", "leg must be customer or agent"},
+		{"leg", "leg must be customer, agent or listener"},
 		{"sdp", "sdp must be the browser's SDP answer, at most 6144 "
 		 "bytes"},
 		{"reason", "reason must be hangup, declined, unreachable or "
@@ -812,14 +812,16 @@ static bool webrtc_target(struct cconn *cc, const struct odict *od,
 	}
 
 	if (field_str(od, "leg", &leg) || !leg ||
-	    (strcmp(leg, "customer") && strcmp(leg, "agent"))) {
+	    (strcmp(leg, "customer") && strcmp(leg, "agent") &&
+	     strcmp(leg, "listener"))) {
 		send_error(cc, cmd, *idp, "bad_request", "leg",
 			   field_message("leg"));
 		return false;
 	}
 
-	*legp = strcmp(leg, "agent") ? DIALER_LEG_CUSTOMER :
-		DIALER_LEG_AGENT;
+	*legp = !strcmp(leg, "agent") ? DIALER_LEG_AGENT :
+		!strcmp(leg, "listener") ? DIALER_LEG_LISTENER :
+		DIALER_LEG_CUSTOMER;
 	return true;
 }
 
@@ -939,7 +941,7 @@ static void cmd_webrtc_hold(struct cconn *cc, const struct odict *od,
 
 	/* checked first: the ok comes before the event it causes */
 	err = dialer_call_leg(cc->ctl->d, id, leg, &l);
-	if (!err && !l->wr)
+	if (!err && (!l->wr || leg == DIALER_LEG_LISTENER))
 		err = ENODEV;
 	if (err) {
 		webrtc_reply(cc, cmd, id, err, NULL);
@@ -958,6 +960,59 @@ static void cmd_webrtc_hold(struct cconn *cc, const struct odict *od,
 
 	send_ok(cc, cmd, id);
 	(void)dialer_webrtc_hold(cc->ctl->d, id, leg, on);
+}
+
+
+/* listen: a browser hears the bridged call (dialer_listen); checked
+ * first, so that the ok comes before the listener's events */
+static void cmd_listen(struct cconn *cc, const struct odict *od)
+{
+	const char *id = NULL, *endpoint = NULL;
+	int err;
+
+	if (field_str(od, "id", &id) || !id) {
+		send_error(cc, "listen", NULL, "bad_request", "id",
+			   "id is required");
+		return;
+	}
+	if (field_str(od, "endpoint", &endpoint))
+		endpoint = NULL;
+
+	err = dialer_listen_check(cc->ctl->d, id, endpoint);
+	switch (err) {
+
+	case 0:
+		send_ok(cc, "listen", id);
+		err = dialer_listen(cc->ctl->d, id, endpoint);
+		if (err)
+			log_warn("call %s: listen: %s", id, strerror(err));
+		break;
+
+	case ENOENT:
+		send_error(cc, "listen", id, "not_found", "id",
+			   "no call with this id");
+		break;
+
+	case EBUSY:
+		send_error(cc, "listen", id, "busy", "id",
+			   "the call is not bridged");
+		break;
+
+	case EALREADY:
+		send_error(cc, "listen", id, "busy", "endpoint",
+			   "someone listens to the call already");
+		break;
+
+	case ENOTSUP:
+		send_webrtc_off(cc, "listen", id, "endpoint");
+		break;
+
+	default:
+		send_error(cc, "listen", id, "bad_request", "endpoint",
+			   "endpoint must be webrtc:LABEL (LABEL 1 to 64 of "
+			   "A-Z a-z 0-9 . _ : -)");
+		break;
+	}
 }
 
 
@@ -1335,6 +1390,8 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	else if (!strcmp(cmd, "webrtc_hold") ||
 		 !strcmp(cmd, "webrtc_unhold"))
 		cmd_webrtc_hold(cc, od, cmd);
+	else if (!strcmp(cmd, "listen"))
+		cmd_listen(cc, od);
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
@@ -1343,7 +1400,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 			   "offer_agent, announce, status, ping, "
 			   "agent_set, agent_del, agent_status, "
 			   "agent_watch, webrtc_answer, webrtc_hangup, "
-			   "webrtc_hold, webrtc_unhold");
+			   "webrtc_hold, webrtc_unhold, listen");
 
  out:
 	mem_deref(od);

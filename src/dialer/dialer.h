@@ -52,6 +52,8 @@ enum dialer_leg {
 	DIALER_LEG_NONE = 0,      /* an event of the whole call */
 	DIALER_LEG_CUSTOMER,
 	DIALER_LEG_AGENT,
+	DIALER_LEG_LISTENER,      /* a browser listening to the call
+				     (dialer_listen) */
 };
 
 enum dialer_ev {
@@ -87,7 +89,8 @@ enum dialer_reason {
 	DIALER_R_FAILED,          /* a local error (no RTP port, ...) */
 	DIALER_R_NO_HUMAN,        /* the guard's key was not pressed: an
 				     answering machine, most likely */
-	DIALER_R_LAST = DIALER_R_NO_HUMAN,  /* keep it the last one */
+	DIALER_R_LISTENER_HANGUP, /* the listener's browser left */
+	DIALER_R_LAST = DIALER_R_LISTENER_HANGUP,  /* keep it the last */
 };
 
 /* the JSON object of an event has these fields, with these names */
@@ -224,6 +227,19 @@ int dialer_webrtc_hangup(struct dialer *d, const char *id,
  */
 int dialer_webrtc_hold(struct dialer *d, const char *id,
 		       enum dialer_leg leg, bool on);
+/*
+ * A browser listens to a bridged call (endpoint webrtc:LABEL): a
+ * listener leg, receive-only, through rtpengine like any webrtc leg
+ * (webrtc_offer, then webrtc_answer and webrtc_hangup with leg
+ * DIALER_LEG_LISTENER), that hears the customer and the agent mixed
+ * (media_listen) and that nobody hears. Its end (leg_ended, leg
+ * "listener") leaves the call as it is; the call's end ends it.
+ * ENOENT: no such call; EBUSY: not bridged; EALREADY: someone listens
+ * already; EINVAL: not webrtc:LABEL; ENOTSUP: no rtpengine.
+ */
+int dialer_listen_check(const struct dialer *d, const char *id,
+			const char *endpoint);
+int dialer_listen(struct dialer *d, const char *id, const char *endpoint);
 /* a browser's reason by its protocol name: "hangup" (the leg's own),
  * "declined", "unreachable", "media_failed"; DIALER_R_NONE otherwise */
 enum dialer_reason dialer_webrtc_reason(const char *name);

@@ -197,6 +197,7 @@ struct leg_params {
 	const char *from_uri;
 	const char *from_name;
 	uint32_t ring_ms;
+	bool sendonly;              /* we only send (a listener) */
 };
 
 int  leg_alloc(struct leg **lp, struct dcall *call, struct dialer *d,

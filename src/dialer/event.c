@@ -51,6 +51,7 @@ const char *dialer_reason_name(enum dialer_reason r)
 	case DIALER_R_MEDIA_FAILED:    return "media_failed";
 	case DIALER_R_FAILED:          return "failed";
 	case DIALER_R_NO_HUMAN:        return "no_human";
+	case DIALER_R_LISTENER_HANGUP: return "listener_hangup";
 	}
 
 	return "?";
@@ -64,6 +65,7 @@ const char *dialer_leg_name(enum dialer_leg leg)
 	case DIALER_LEG_NONE:     return "";
 	case DIALER_LEG_CUSTOMER: return "customer";
 	case DIALER_LEG_AGENT:    return "agent";
+	case DIALER_LEG_LISTENER: return "listener";
 	}
 
 	return "?";

@@ -93,6 +93,7 @@ static void leg_end(struct leg *l, enum dialer_reason reason,
 	tmr_cancel(&l->abort_tmr);
 	hash_unlink(&l->he);
 	media_unbridge(l->ms);
+	media_unlisten(l->ms);
 	media_stream_stop(l->ms);
 	media_stream_record(l->ms, NULL, 0);
 	webrtc_leg_end(l);
@@ -585,6 +586,10 @@ int leg_alloc(struct leg **lp, struct dcall *call, struct dialer *d,
 	err = sdp_offer_init(l);
 	if (err)
 		goto out;
+	/* a listener's browser hears and is never heard: it sends nothing,
+	 * so its silence is no inactivity (media_stream_set_remote) */
+	if (p->sendonly)
+		sdp_media_set_ldir(l->sdpm, SDP_SENDONLY);
 
 	if (webrtc_is_endpoint(p->uri)) {
 		err = webrtc_leg_start(l, p->call_id);

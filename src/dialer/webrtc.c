@@ -18,6 +18,9 @@
  *                            +-- webrtc_hangup: its reason -------+
  *                                           no RTP: media_timeout-+
  *
+ * A listener's leg (dialer_listen) is the same, offered sendonly: the
+ * browser only hears.
+ *
  * An answered leg is held and taken off hold by the page's word
  * (webrtc_hold), not by a new offer: rtpengine's streams stay as they
  * are, the call plays the hold audio to the other side as for a phone.
@@ -331,12 +334,15 @@ int dialer_webrtc_hangup(struct dialer *d, const char *id,
 	case DIALER_R_AGENT_HANGUP:
 		/* the leg's own hang-up, whichever the controller said */
 		reason = kind == DIALER_LEG_CUSTOMER ?
-			DIALER_R_CUSTOMER_HANGUP : DIALER_R_AGENT_HANGUP;
+			DIALER_R_CUSTOMER_HANGUP :
+			kind == DIALER_LEG_LISTENER ?
+			DIALER_R_LISTENER_HANGUP : DIALER_R_AGENT_HANGUP;
 		break;
 
 	case DIALER_R_DECLINED:
 	case DIALER_R_UNREACHABLE:
 	case DIALER_R_MEDIA_FAILED:
+	case DIALER_R_LISTENER_HANGUP:
 		break;
 
 	default:
@@ -362,6 +368,10 @@ int dialer_webrtc_hold(struct dialer *d, const char *id,
 {
 	struct leg *l;
 	int err;
+
+	/* a listener is heard by nobody: nothing to hold */
+	if (kind == DIALER_LEG_LISTENER)
+		return ENODEV;
 
 	err = webrtc_leg_find(d, id, kind, &l);
 	if (err)

@@ -37,15 +37,7 @@ static void counts_of(const struct report_group *g, int64_t *v)
 
 int64_t report_percentile(const struct report_group *g, int p)
 {
-	size_t rank;
-
-	if (!g->nconn)
-		return -1;
-
-	/* the smallest value with at least p% of them at or below it */
-	rank = ((size_t)p * g->nconn + 99) / 100;
-
-	return g->connect_s[rank ? rank - 1 : 0];
+	return rank_percentile(g->connect_s, g->nconn, (unsigned)p);
 }
 
 

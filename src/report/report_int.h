@@ -39,7 +39,8 @@ struct report {
 	bool totals_cut;          /* a group had more currencies */
 };
 
-/* the nearest-rank percentile p (1..100) of a group's seconds; -1 none */
+/* the percentile p (1..100) of a group's seconds, rank_percentile's
+ * nearest rank; -1 none */
 int64_t report_percentile(const struct report_group *g, int p);
 
 #endif

@@ -1991,9 +1991,8 @@ static int do_figures(struct sqlite_be *be, struct op *op)
 		for (i = 0; i < n; i++)
 			if (v[i] <= 60)
 				f->connected_60s++;
-		if (n)
-			f->median_connect_s = n % 2 ? v[n / 2] :
-				(v[n / 2 - 1] + v[n / 2]) / 2;
+		/* the reports' median (S_FIG_CONNECT sorts them) */
+		f->median_connect_s = rank_percentile(v, n, 50);
 	}
 	mem_deref(v);
 	if (err)

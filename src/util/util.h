@@ -153,6 +153,11 @@ bool utf8_valid_text(const char *s, size_t len, bool allow_nl);
 enum { LOG_FIELD_SZ = 128 };
 const char *log_field(char *buf, size_t sz, const char *p, size_t len);
 
+/* The nearest-rank percentile p (0..100; the median is 50) of n values
+ * sorted in increasing order, -1 when n is 0 (util/rank.c says why this
+ * definition). */
+int64_t rank_percentile(const int64_t *sorted, size_t n, unsigned p);
+
 struct sa;
 /* "host:port" ("[v6]:port") of an address, for log lines; buf >= 64 */
 const char *addr_str(char *buf, size_t sz, const struct sa *sa);

@@ -190,14 +190,31 @@ expect error code=busy field=leg
 send {"cmd":"webrtc_unhold","id":"w6","leg":"agent"}
 expect ok cmd=webrtc_unhold
 expect unhold leg=agent
+send {"cmd":"listen","id":"w6","endpoint":"webrtc:sup-bob"}
+expect ok cmd=listen
+expect webrtc_offer leg=listener endpoint=webrtc:sup-bob
+send {"cmd":"listen","id":"w6","endpoint":"webrtc:sup-eve"}
+expect error code=busy field=endpoint
+send {"cmd":"webrtc_answer","id":"w6","leg":"listener","sdp":"$FAKE_ANSWER"}
+expect answered leg=listener
+send {"cmd":"webrtc_hold","id":"w6","leg":"listener"}
+expect error code=not_found field=leg
+send {"cmd":"webrtc_hangup","id":"w6","leg":"listener","reason":"hangup"}
+expect ok cmd=webrtc_hangup
+expect leg_ended leg=listener reason=listener_hangup
+send {"cmd":"listen","id":"w6","endpoint":"webrtc:sup-bob"}
+expect webrtc_offer leg=listener endpoint=webrtc:sup-bob
 send {"cmd":"webrtc_hangup","id":"w6","leg":"agent","reason":"hangup"}
 expect ok cmd=webrtc_hangup
+expect leg_ended leg=listener reason=canceled
 expect ended reason=agent_hangup
 S
 ctl "$T/agentweb.txt" "$T/agentweb.ctl"
 rtpe_empty "after two browsers"
 ok "a browser as the agent (agent first, two browsers bridged): \
 webrtc_hold and webrtc_unhold (hold, unhold; twice is busy), \
+a listener (listen: offer, answer; a second is busy, no hold; its \
+hang-up leaves the call, the call's end cancels the next one), \
 agent_hangup; nothing left"
 
 script refusals <<'S'
@@ -220,6 +237,14 @@ send {"cmd":"webrtc_hold","id":"w7","leg":"customer"}
 expect error code=busy field=leg
 send {"cmd":"webrtc_hold","id":"w7","leg":"agent"}
 expect error code=not_found field=leg
+send {"cmd":"listen","id":"nope","endpoint":"webrtc:sup-bob"}
+expect error code=not_found field=id
+send {"cmd":"listen","id":"w7","endpoint":"sip:bob@127.0.0.1"}
+expect error code=bad_request field=endpoint
+send {"cmd":"listen","id":"w7","endpoint":"webrtc:sup-bob"}
+expect error code=busy field=id
+send {"cmd":"webrtc_hangup","id":"w7","leg":"listener","reason":"hangup"}
+expect error code=not_found field=leg
 send {"cmd":"webrtc_hangup","id":"w7","leg":"customer","reason":"bored"}
 expect error code=bad_request field=reason
 send {"cmd":"webrtc_hangup","id":"w7","leg":"customer","reason":"declined"}
@@ -229,7 +254,8 @@ S
 ctl "$T/refusals.txt" "$T/refusals.ctl"
 rtpe_empty "after the refusals"
 ok "refusals: a bad label, no sdp, a bad leg, no webrtc leg there, a bad \
-reason, a hold before the answer; declined ends the call"
+reason, a hold before the answer, a listen of no call, to a SIP URI, of a \
+call not bridged, a listener that is not there; declined ends the call"
 
 # a call left live (its controller gone) when the dialer stops
 script live <<'S'

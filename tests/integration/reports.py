@@ -6,6 +6,10 @@
                              Paris's on the 29th), their events and
                              wrap-ups into beckon's SQLite file, as the
                              store writes them
+  reports.py today DB        writes two callbacks of demo connected a
+                             minute ago, after 10 s and 31 s (an even
+                             count: where two median definitions
+                             differ), and prints today's date in New York
   reports.py check URL DB    asks GET /v1/admin/reports for several
                              shapes (JSON and CSV) and compares them with
                              the figures computed here from the events,
@@ -98,6 +102,27 @@ def write_callback(con, rnd, biz, t):
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (cid, biz, agent or "alice", "sale" if sale else "follow_up",
              rnd.randrange(100, 100000) if cur else 0, cur, end + 9000))
+
+
+def today(db):
+    con = sqlite3.connect(db)
+    now = int(datetime.now(timezone.utc).timestamp() * 1000) - 60000
+    for i, s in enumerate((10, 31)):
+        t = now + i
+        cid = "cb_%012xtoday%017d" % (t, i)
+        con.execute(
+            "INSERT INTO callbacks (id, business_id, phone, status, open,"
+            " created_at, updated_at) VALUES (?, 'demo', ?, 'completed',"
+            " 0, ?, ?)", (cid, PHONES[i], t, t))
+        for e in ((t, "created", '{"status":"queued"}'),
+                  (t + s * 1000, "bridged", None),
+                  (t + s * 1000 + 5000, "ended", None)):
+            con.execute("INSERT INTO events (callback_id, t, type, public,"
+                        " data) VALUES (?, ?, ?, 1, ?)", (cid,) + e)
+    con.commit()
+    con.close()
+    print(datetime.fromtimestamp(now / 1000, ZoneInfo(ZONES["demo"]))
+          .date().isoformat())
 
 
 # ---- the expected figures, from the store's rows
@@ -281,5 +306,7 @@ def compare(what, got, want):
 if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2])
+    elif sys.argv[1] == "today":
+        today(sys.argv[2])
     else:
         check(sys.argv[2], sys.argv[3])

@@ -101,6 +101,9 @@ req POST "/agent/api/supervisor/callbacks/$A/cancel" -H "$J" --data '{}'
 expect_error 401 not_logged_in
 sup "callbacks/$A/explode"
 expect_error 404 not_found
+# listening needs WebRTC, which this server (no rtpengine) has not
+sup "callbacks/$A/listen"
+expect_error 503 no_webrtc
 sup "callbacks/cb_nosuchcallbackatall0000000000/cancel"
 expect_error 404 not_found
 "$BECKON" business add far --timezone UTC --origins https://far.example \
@@ -123,8 +126,8 @@ sup "agents/alice/state" '{"state":"available"}'
 expect_error 400 invalid_field state
 view
 [ "$(printf '%s' "$BODY" | jq '.queue | length')" = 4 ] || fail "$BODY"
-ok "agents, no CSRF token, no session, another business: refused;" \
-	"bad fields named; nothing changed"
+ok "agents, no CSRF token, no session, another business, a listen" \
+	"with no WebRTC (503): refused; bad fields named; nothing changed"
 
 # the front; an assignment to bob, who is offline; a reschedule; a cancel
 sup "callbacks/$C/front"

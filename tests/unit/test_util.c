@@ -344,3 +344,22 @@ TEST(wake_timer_chain_does_not_sleep)
 
 	return 0;
 }
+
+
+/* the median of an even count is the lower middle value (nearest rank),
+ * as the reports have it, not the mean of the two */
+TEST(rank_percentile_nearest)
+{
+	static const int64_t two[] = {10, 31};
+	static const int64_t ten[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+	TEST_EQ_INT(rank_percentile(two, 2, 50), 10);
+	TEST_EQ_INT(rank_percentile(two, 1, 50), 10);
+	TEST_EQ_INT(rank_percentile(two, 0, 50), -1);
+	TEST_EQ_INT(rank_percentile(ten, 10, 50), 5);
+	TEST_EQ_INT(rank_percentile(ten, 10, 90), 9);
+	TEST_EQ_INT(rank_percentile(ten, 10, 91), 10);
+	TEST_EQ_INT(rank_percentile(ten, 10, 0), 1);
+
+	return 0;
+}

@@ -28,7 +28,7 @@ function notify(text) {
 let live = null;
 const phone = createPhone({notify, send: (m) => live.send(m)});
 const desk = createDesk({notify, deskPhone: phone});
-const sup = createSupervisor({notify});
+const sup = createSupervisor({notify, send: (m) => live.send(m)});
 
 // Each live message says "something changed": re-read, once at a time
 // (a burst of messages becomes one more sync after the current one).
@@ -72,7 +72,10 @@ live = new Live({
 		resync(msg.callback);
 	},
 	onPhone(msg) {
-		phone.message(msg);
+		if (/^listen_/.test(msg.type))
+			sup.message(msg);
+		else
+			phone.message(msg);
 	},
 	// the queue or an agent changed (supervisors only, at most twice a
 	// second): the supervisor view asks again

@@ -3,9 +3,12 @@
 // a waiting callback; put an agent away or log them out. Each action is
 // a POST under /agent/api/supervisor/ (CSRF token from api.js); a
 // callback that stopped waiting meanwhile answers 409, said in words,
-// and the view is read again either way.
+// and the view is read again either way. A connected call can be
+// listened to (createListener): the server's offer comes over the live
+// socket, the page answers receive-only and plays the call in
+// #sup-audio; nobody hears the supervisor.
 
-import {post} from './api.js';
+import {api, post} from './api.js';
 import {h, localToRfc3339, toLocalInput, when} from './dom.js';
 
 // The ACD's reasons (acd_wait_name), in words; until is a time or null.
@@ -60,7 +63,130 @@ function button(label, props, fn) {
 	return b;
 }
 
-export function createActions({notify, refresh, customer}) {
+// The dialer's reasons a listen ended, in words (the rest: as given).
+const LISTEN_END = {
+	listener_hangup: 'you stopped',
+	customer_hangup: 'the customer hung up',
+	agent_hangup: 'the agent hung up',
+	no_answer: 'the page did not answer in time',
+	refused: 'the call could not be listened to',
+	incompatible: 'the browser refused the audio',
+	media_failed: 'the audio failed (ICE or DTLS)',
+	failed: 'the call was no longer connected',
+};
+
+// One call listened to at a time: {id, state: asking, connecting or
+// listening, pc}. changed() re-renders the queue's buttons.
+export function createListener({notify, send, changed}) {
+	let cur = null;
+
+	function audio() {
+		return document.getElementById('sup-audio');
+	}
+
+	function close(id) {
+		if (!cur || cur.id !== id)
+			return;
+		if (cur.pc)
+			cur.pc.close();
+		audio().srcObject = null;
+		cur = null;
+		changed();
+	}
+
+	async function start(id) {
+		if (cur)
+			stop();
+		cur = {id, state: 'asking', pc: null};
+		changed();
+		try {
+			await post(`/agent/api/supervisor/callbacks/${id}/listen`, {});
+		} catch (e) {
+			close(id);
+			if (e.status !== 401)
+				notify(`Cannot listen: ${e.message}`);
+		}
+	}
+
+	function stop() {
+		if (!cur)
+			return;
+		const {id} = cur;
+
+		if (!send({type: 'listen_stop', id}))
+			api('DELETE', `/agent/api/supervisor/callbacks/${id}/listen`)
+				.catch(() => {});
+		close(id);
+	}
+
+	// the dialer's offer: answered receive-only, played at once (the
+	// click on Listen lets the page play audio)
+	async function offer(msg) {
+		if (!cur || cur.id !== msg.id || cur.pc)
+			return;
+		const c = cur;
+
+		c.state = 'connecting';
+		changed();
+		try {
+			const pc = new RTCPeerConnection({iceServers: []});
+
+			c.pc = pc;
+			pc.ontrack = (e) => {
+				const a = audio();
+
+				a.srcObject = new MediaStream([e.track]);
+				a.play().catch((err) => notify('The browser would ' +
+					`not play the call's audio: ${err.message}`));
+			};
+			pc.onconnectionstatechange = () => {
+				if (cur !== c)
+					return;
+				if (pc.connectionState === 'connected') {
+					c.state = 'listening';
+					changed();
+				} else if (pc.connectionState === 'failed') {
+					notify('The call\u2019s audio cannot start ' +
+						'(ICE or DTLS failed).');
+					stop();
+				}
+			};
+			await pc.setRemoteDescription({type: 'offer', sdp: msg.sdp});
+			pc.getTransceivers().forEach((t) => {
+				t.direction = 'recvonly';
+			});
+			await pc.setLocalDescription(await pc.createAnswer());
+			if (pc.iceGatheringState !== 'complete')
+				await new Promise((r) => pc.addEventListener(
+					'icegatheringstatechange', () =>
+						pc.iceGatheringState === 'complete' && r()));
+			if (cur !== c)
+				return;
+			send({type: 'listen_answer', id: c.id,
+				sdp: pc.localDescription.sdp});
+		} catch (e) {
+			notify(`The call's audio cannot start: ${e.message}`);
+			stop();
+		}
+	}
+
+	function message(msg) {
+		if (msg.type === 'listen_offer') {
+			offer(msg);
+		} else if (msg.type === 'listen_ended' && cur &&
+			   cur.id === msg.id) {
+			if (msg.reason !== 'listener_hangup')
+				notify(`Listening ended: ${LISTEN_END[msg.reason] ||
+					msg.reason}.`);
+			close(msg.id);
+		}
+	}
+
+	return {start, stop, message, state: (id) =>
+		cur && cur.id === id ? cur.state : null};
+}
+
+export function createActions({notify, refresh, customer, listener}) {
 	let dialog = null;
 
 	async function act(path, body, done) {
@@ -146,7 +272,27 @@ export function createActions({notify, refresh, customer}) {
 			}});
 	}
 
+	// a connected call: Listen, or Stop while listening to it
+	function listenCell(q) {
+		const st = listener.state(q.id);
+		const who = customer(q);
+
+		if (!st)
+			return h('td', {class: 'sup-actions'}, button('Listen',
+				{'data-action': 'listen', 'aria-label':
+					`Listen: ${who}`}, () => listener.start(q.id)));
+		return h('td', {class: 'sup-actions'},
+			h('span', {class: 'listen-state', 'data-listen': st,
+				role: 'status'}, st === 'listening' ? 'Listening'
+				: 'Connecting…'), ' ',
+			button('Stop', {'data-action': 'listen-stop',
+				'aria-label': `Stop listening: ${who}`},
+			() => listener.stop()));
+	}
+
 	function queueCell(q, agents) {
+		if (q.status === 'connected' && listener)
+			return listenCell(q);
 		if (!waiting(q))
 			return h('td', {});
 		const who = customer(q);

@@ -9,7 +9,8 @@
 import {get} from './api.js';
 import {$, duration, fill, h, money, onTick, phone, svg, when, words}
 	from './dom.js';
-import {createActions, renderWebhooks, whyText} from './supervise.js';
+import {createActions, createListener, renderWebhooks, whyText}
+	from './supervise.js';
 
 const POLL_MS = 15000;
 
@@ -53,14 +54,19 @@ function cells(...v) {
 	return v.map((x) => h('td', {}, x));
 }
 
-export function createSupervisor({notify}) {
+export function createSupervisor({notify, send}) {
 	let timer = 0;
 	let loading = false;
 	let again = false;
 	let fetchedAt = 0;
 	let last = null;
+	// the queue's buttons follow the listen's state
+	const listener = createListener({notify, send, changed: () => {
+		if (last)
+			renderQueue(last.queue || [], last.agents || []);
+	}});
 	const actions = createActions({notify, refresh: () => refresh(),
-		customer});
+		customer, listener});
 
 	function renderFigures(fig) {
 		const ids = Object.keys(fig).sort();
@@ -264,12 +270,15 @@ export function createSupervisor({notify}) {
 			}, POLL_MS);
 		},
 		stop() {
+			listener.stop();
 			clearInterval(timer);
 			timer = 0;
 			onTick('sup-queue', null);
 			onTick('sup-agents', null);
 		},
 		refresh,
+		// the live socket's listen_offer and listen_ended
+		message: (msg) => listener.message(msg),
 		running: () => !!timer,
 	};
 }

@@ -6,7 +6,8 @@ Goertzel filter: enough to tell which tone a recording holds when.
 
 CHECK is a frequency in Hz (the tone holds at least half the window's
 energy), "loud" (RMS above 300: speech, music, a prompt) or "!FREQ" (the
-tone does NOT hold half the energy). The check passes when at least FRAC
+tone does NOT hold half the energy) or "F1+F2" (two tones mixed: each
+holds at least a fifth of the energy, both together at least 70%). The check passes when at least FRAC
 of the windows between START and END seconds satisfy it. With CHECK
 "profile" it prints, per window, the RMS and each tone's share.
 Exit status 0: pass, 1: fail (with the windows printed).
@@ -79,6 +80,9 @@ def main():
             return math.sqrt(sum(v * v for v in w) / len(w)) > 300
         if check.startswith("!"):
             return share(w, float(check[1:]), rate) < 0.5
+        if "+" in check:
+            v = [share(w, float(f), rate) for f in check.split("+")]
+            return min(v) >= 0.2 and sum(v) >= 0.7
         return share(w, float(check), rate) >= 0.5
 
     n = sum(1 for _, w in sel if good(w))
