@@ -25,6 +25,10 @@ enum store_dialect {
 	SD_COUNT
 };
 
+enum {
+	STORE_PARAMS_MAX = 64,     /* ?N in one statement */
+};
+
 /*
  * The SQL rule, for every backend (docs/cluster.md, "The SQL rule"):
  *
@@ -124,9 +128,11 @@ extern const char store_sql_unwritten[];
  * backend answers ENOSYS). Parameters are still ?N. */
 const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d);
 
-/* A copy of sql with each ?N made $N (PostgreSQL's placeholders), text
- * in quotes left alone; EINVAL for a bare ?. */
-int store_sql_dollar(char **dstp, const char *sql);
+/* A copy of sql with each ?N made $N (PostgreSQL's placeholders; its
+ * own $N kept), quoted strings and names and comments left alone;
+ * *np (unless NULL): the highest N, the statement's parameter count.
+ * EINVAL for a bare ? or an N out of 1..STORE_PARAMS_MAX. */
+int store_sql_dollar(char **dstp, int *np, const char *sql);
 
 /* ---- running statements: what each backend implements ---- */
 
@@ -192,7 +198,11 @@ struct store_op_desc {
 	const char *name;
 	bool writes;              /* a failure may leave rows behind */
 	/* inside the batch's transaction; 0 or an errno (some, such as
-	 * ENOENT or EALREADY, are answers: the handler gets them) */
+	 * ENOENT or EALREADY, are answers: the handler gets them). It may
+	 * run on a backend's own thread (pg.c): it touches only its op,
+	 * the statements and memory of its own (no timers, metrics or other
+	 * globals), and so do the functions it calls back (answerh); done
+	 * runs on the loop. */
 	int  (*run)(struct store_tx *tx, struct store_op *op);
 	/* drops the results (a rolled back batch runs the op again);
 	 * NULL: it has none */
@@ -272,6 +282,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite;
+extern const struct store_backend store_pg;
 
 /* queue an op on the store's backend */
 int store_queue(struct store *st, struct store_op *op);
@@ -281,5 +292,14 @@ void store_callback_destructor(void *arg);
 
 /* the schema migrations, oldest first (schema.c) */
 const char *const *store_sqlite_migrations(size_t *np);
+
+/* PostgreSQL's: each brings the schema to its version (SQLite's
+ * numbering), oldest first */
+struct store_migration {
+	unsigned version;
+	const char *sql;
+};
+
+const struct store_migration *store_pg_migrations(size_t *np);
 
 #endif
