@@ -31,10 +31,10 @@
  * answer is reported failed: it may or may not be committed, but nothing
  * is answered 2xx that is not.
  *
- * Statements are prepared once per connection (PQprepare, named by id)
- * and run with PQexecPrepared and text parameters.
+ * sql.c's statements are prepared once per connection (PQprepare, named
+ * by id) and run with PQexecPrepared and text parameters; the records'
+ * texts, made at run time, go with PQexecParams (open_text).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

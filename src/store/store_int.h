@@ -37,15 +37,17 @@ enum {
  *   highest used at least once). A backend whose placeholders differ
  *   rewrites them once, when it prepares the statement: PostgreSQL's
  *   $1, $2, ... (store_sql_dollar, applied to every text it prepares,
- *   its own included; $N and text in '...' are left as they are).
+ *   its own included; $N, quoted strings and names and comments are
+ *   left as they are).
  * - pg: PostgreSQL's own text, only where its SQL really differs (INSERT
  *   OR IGNORE, json_object, json_extract, instr, min() of two values,
  *   sum() of a comparison, LIMIT -1, a boolean read as a number: ::int,
  *   a parameter whose type the server cannot infer: $N::text or
  *   $N::bigint); NULL: sql serves PostgreSQL too. It takes the same
  *   parameters as sql: an op binds once, for every dialect.
- * - store_sql_unwritten: not written for PostgreSQL yet (what it needs
- *   is not in its schema: SQLite's rowid); running it is ENOSYS.
+ * - store_sql_unwritten: not written for PostgreSQL yet; running it is
+ *   ENOSYS (none is, now: PostgreSQL's schema has callbacks.rowid, an
+ *   identity column standing for SQLite's rowid).
  * - Both schemas keep the same columns and types: TEXT is text, INTEGER
  *   is bigint, and flags (callbacks.open, events.public) are integers 0
  *   or 1, not booleans, so that the texts compare them with 1 and 0 in
