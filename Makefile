@@ -16,6 +16,7 @@
 #   make bench-startup    start-up time per open callback, 10k and 100k
 #   make bench-report     a report over 50k-500k callbacks next to the
 #                         sqlite3 CLI on the same query; loop held
+#   make bench-store-pg   the PostgreSQL backend next to bare libpq
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
 #                         FUZZ_JOBS at a time); fails on a crash, leak, UB
@@ -42,7 +43,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps build run test install bench-intake bench-acd bench-calls \
-	bench-media bench-webrtc bench-startup bench-report fuzz clean
+	bench-media bench-webrtc bench-startup bench-report bench-store-pg \
+	fuzz clean
 
 all: build
 
@@ -85,6 +87,9 @@ bench-startup: build
 
 bench-report: build
 	@sh bench/report/run.sh $(BUILD_DIR)/beckon
+
+bench-store-pg: build
+	@sh bench/store_pg/run.sh $(BUILD_DIR)/beckon
 
 # its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
 fuzz:

@@ -2530,19 +2530,39 @@ int64_t acd_position(const struct acd *acd, const char *id)
 }
 
 
-int64_t acd_eta_s(const struct acd *acd, const char *business,
-		  int64_t position)
+void acd_eta_basis(const struct acd *acd, const char *business,
+		   struct acd_eta_basis *b)
 {
-	unsigned working = 0, avail = 0;
+	memset(b, 0, sizeof(*b));
 
 	/* with no dialer nobody will be called: say so, not "now" */
 	if (!acd || !business || !acd->has_dialer || acd->dialer_down)
-		return -1;
+		return;
 
 	/* an agent whose phone cannot be called is not working */
-	acd_business_staff(acd, business, &avail, &working);
+	acd_business_staff(acd, business, &b->avail, &b->working);
+	b->handle_s = acd->handle_s;
+	b->known = true;
+}
 
-	return route_eta_s(position, working, avail, acd->handle_s);
+
+int64_t acd_eta_at(const struct acd_eta_basis *b, int64_t position)
+{
+	if (!b || !b->known)
+		return -1;
+
+	return route_eta_s(position, b->working, b->avail, b->handle_s);
+}
+
+
+int64_t acd_eta_s(const struct acd *acd, const char *business,
+		  int64_t position)
+{
+	struct acd_eta_basis b;
+
+	acd_eta_basis(acd, business, &b);
+
+	return acd_eta_at(&b, position);
 }
 
 

@@ -371,6 +371,22 @@ int64_t acd_position(const struct acd *acd, const char *id);
 int64_t acd_eta_s(const struct acd *acd, const char *business,
 		  int64_t position);
 
+/* What a business's estimated wait rests on now (the dialer, its staff,
+ * the handle time), taken on the loop; acd_eta_at computes a position's
+ * wait from it anywhere else, such as a store's worker thread (a new
+ * callback's answer is made inside the store's transaction, pg.c), which
+ * must not read the ACD. */
+struct acd_eta_basis {
+	bool known;               /* false: no dialer, nobody is called */
+	unsigned working;
+	unsigned avail;
+	int64_t handle_s;
+};
+
+void acd_eta_basis(const struct acd *acd, const char *business,
+		   struct acd_eta_basis *b);
+int64_t acd_eta_at(const struct acd_eta_basis *b, int64_t position);
+
 /* The estimated wait of a request of business made now (last in its
  * queue), -1 when unknown: nobody working, or no dialer. */
 int64_t acd_wait_now_s(const struct acd *acd, const char *business);

@@ -18,6 +18,7 @@
 
 enum {
 	SWEEP_MS = 60000,
+	RETRY_AFTER_S = 1,        /* a 503's: the store back, or less load */
 };
 
 /* every API answer: JSON, never cached, never sniffed */
@@ -91,6 +92,19 @@ int api_reply_error(struct httpd_req *req, uint16_t status,
 }
 
 
+/* A 503 with the caller's headers and Retry-After. */
+static int reply_unavailable(struct httpd_req *req, const char *hdrs,
+			     const char *code, const char *message)
+{
+	char h[512];
+
+	re_snprintf(h, sizeof(h), "%sRetry-After: %d\r\n",
+		    hdrs ? hdrs : "", RETRY_AFTER_S);
+
+	return api_reply_error(req, 503, h, code, NULL, message);
+}
+
+
 /* The one place an errno becomes an HTTP answer. */
 int api_reply_errno(struct httpd_req *req, int err, const char *hdrs)
 {
@@ -101,8 +115,13 @@ int api_reply_errno(struct httpd_req *req, int err, const char *hdrs)
 				       "no such callback");
 	case ENOMEM:
 	case EBUSY:
-		return api_reply_error(req, 503, hdrs, "unavailable", NULL,
-				       "the server is overloaded; try again");
+		return reply_unavailable(req, hdrs, "unavailable",
+					 "the server is overloaded; "
+					 "try again");
+	case ENOTCONN:   /* the database is away (PostgreSQL) */
+		return reply_unavailable(req, hdrs, "store_unavailable",
+					 "the store cannot be reached; "
+					 "nothing was saved, try again");
 	default:
 		return api_reply_error(req, 500, hdrs, "store_error", NULL,
 				       "the request could not be stored; "
@@ -267,8 +286,8 @@ static void ping_h(int err, void *arg)
 
 	if (err) {
 		log_warn("health check: store: %s", strerror(err));
-		api_reply_error(req, 503, NULL, "store_unavailable", NULL,
-				"the store does not answer");
+		reply_unavailable(req, NULL, "store_unavailable",
+				  "the store does not answer");
 		return;
 	}
 

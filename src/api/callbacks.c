@@ -50,6 +50,8 @@ struct post {
 	char business[API_MAX_AGENT_KEY + 1];
 	char e164[PHONE_E164_SIZE];
 	struct callback_new cn;   /* what went to the store */
+	/* taken before: answer_h may run on the store's thread */
+	struct acd_eta_basis eta;
 	int64_t now;
 };
 
@@ -208,8 +210,7 @@ static int answer_h(char **answerp, int *statusp,
 	err |= json_time(mb, res->scheduled_for);
 	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
 			   (long long)res->position);
-	eta = res->position > 0 ? acd_eta_s(p->api->acd, p->business,
-					     res->position) : -1;
+	eta = res->position > 0 ? acd_eta_at(&p->eta, res->position) : -1;
 	if (eta < 0)
 		err |= mbuf_write_str(mb, "null");
 	else
@@ -636,6 +637,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	cn.idem_fp = fp;
 	cn.answerh = answer_h;
 	cn.answer_arg = p;
+	acd_eta_basis(api->acd, b->id, &p->eta);
 	cn.now = p->now;
 	str_bcpy(p->e164, e164, sizeof(p->e164));
 	p->cn = cn;

@@ -32,7 +32,8 @@ static const struct cfg_key keys[] = {
 	 "PEM private key of tls_cert, not encrypted (read at start-up, "
 	 "never logged)"},
 	{"db", CFG_STR, "sqlite:var/beckon.db", 0, 0,
-	 "store URL: sqlite:PATH (postgres://... later)"},
+	 "store URL: sqlite:PATH, or postgres://... (any libpq URI; "
+	 "docs/cluster.md)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
 	{"listen_backlog", CFG_INT, "1024", 1, 65535,

@@ -3,7 +3,9 @@
  * parameters ?N, and PostgreSQL's own text only where its SQL differs
  * (the rule is in store_int.h).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <re.h>
 #include "store/store_int.h"
@@ -179,9 +181,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_QUEUED_NOW] = {"queued_now",
 		"SELECT queued FROM queue_counts WHERE business_id = ?1"},
 	/* the callbacks inserted so far, in insertion order: SQLite's
-	 * rowid; PostgreSQL's schema needs a column of its own for it */
+	 * rowid; PostgreSQL's schema has a column of that name for it (an
+	 * identity, schema.c) */
 	[SQ_CALLBACKS_MARK] = {"callbacks_mark",
-		"SELECT max(rowid) FROM callbacks", store_sql_unwritten},
+		"SELECT max(rowid) FROM callbacks"},
 	[SQ_JOIN_INSERT] = {"join_insert",
 		"INSERT INTO joined_requests (id, callback_id, created_at,"
 		" scheduled_for, since_seq, mark, page_url, page_title, name,"
@@ -231,8 +234,7 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	 * (PostgreSQL: see SQ_CALLBACKS_MARK) */
 	[SQ_AHEAD] = {"ahead",
 		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
-		" AND open = 1 AND status = 'queued' AND rowid <= ?2",
-		store_sql_unwritten},
+		" AND open = 1 AND status = 'queued' AND rowid <= ?2"},
 	[SQ_WITHDRAWN] = {"withdrawn",
 		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
 		" WHERE id = ?1"},
@@ -355,35 +357,98 @@ const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d)
 }
 
 
-int store_sql_dollar(char **dstp, const char *sql)
+/* the end of the quoted run that starts at s (quote q, doubled inside) */
+static const char *skip_quoted(const char *s, char q)
 {
-	bool quoted = false;
-	char *d;
-	size_t i;
+	for (++s; *s; ++s) {
+		if (*s == q && s[1] == q)
+			++s;
+		else if (*s == q)
+			return s + 1;
+	}
+
+	return s;
+}
+
+
+static const char *skip_comment(const char *s)
+{
+	const char *e;
+
+	if (s[0] == '-' && s[1] == '-') {
+		e = strchr(s, '\n');
+		return e ? e : s + strlen(s);
+	}
+	e = strstr(s + 2, "*/");
+
+	return e ? e + 2 : s + strlen(s);
+}
+
+
+/* the parameter at s (?N or $N) into *vp, its end into *endp */
+static int param_at(const char *s, long *vp, const char **endp)
+{
+	char *end;
+	long v;
+
+	/* a bare ? is not the rule's: refused, not guessed */
+	if (!isdigit((unsigned char)s[1]))
+		return EINVAL;
+	v = strtol(s + 1, &end, 10);
+	if (v < 1 || v > STORE_PARAMS_MAX)
+		return EINVAL;
+	*vp = v;
+	*endp = end;
+
+	return 0;
+}
+
+
+int store_sql_dollar(char **dstp, int *np, const char *sql)
+{
+	struct mbuf *mb;
+	const char *s, *e;
+	int n = 0, err = 0;
 
 	if (!dstp || !sql)
 		return EINVAL;
 
-	d = mem_alloc(strlen(sql) + 1, NULL);
-	if (!d)
+	mb = mbuf_alloc(strlen(sql) + 16);
+	if (!mb)
 		return ENOMEM;
 
-	for (i = 0; sql[i]; i++) {
-		char c = sql[i];
+	for (s = sql; *s && !err; s = e) {
+		long v;
 
-		if (c == '\'')
-			quoted = !quoted;
-		else if (c == '?' && !quoted) {
-			if (sql[i + 1] < '0' || sql[i + 1] > '9') {
-				mem_deref(d);
-				return EINVAL;
-			}
-			c = '$';
+		if (*s == '\'' || *s == '"') {
+			e = skip_quoted(s, *s);
 		}
-		d[i] = c;
+		else if ((s[0] == '-' && s[1] == '-') ||
+			 (s[0] == '/' && s[1] == '*')) {
+			e = skip_comment(s);
+		}
+		else if (*s == '?' ||
+			 (*s == '$' && isdigit((unsigned char)s[1]))) {
+			err = param_at(s, &v, &e);
+			if (err)
+				break;
+			n = v > n ? (int)v : n;
+			err = mbuf_printf(mb, "$%ld", v);
+			continue;
+		}
+		else {
+			e = s + 1;
+		}
+		err = mbuf_write_mem(mb, (const uint8_t *)s, e - s);
 	}
-	d[i] = '\0';
-	*dstp = d;
 
-	return 0;
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, dstp, mb->end);
+	}
+	if (!err && np)
+		*np = n;
+	mem_deref(mb);
+
+	return err;
 }

@@ -17,6 +17,7 @@ struct store {
 
 static const struct store_backend *backends[] = {
 	&store_sqlite,
+	&store_pg,
 };
 
 
@@ -52,7 +53,10 @@ int store_open(struct store **stp, const char *url, size_t batch_max)
 		}
 	}
 
-	log_error("unsupported store URL '%s' (expected sqlite:PATH)", url);
+	/* the scheme alone: a URI may hold a password */
+	log_error("unsupported store URL scheme '%.*s' (expected "
+		  "sqlite:PATH or postgres://...)", (int)strcspn(url, ":"),
+		  url);
 	err = EPROTONOSUPPORT;
 
  out:

@@ -215,7 +215,10 @@ struct callback_new {
 	const char *client_ip;
 	const char *idem_key;     /* Idempotency-Key or NULL */
 	const char *idem_fp;      /* fingerprint of the request body */
-	store_answer_h *answerh;  /* formats the answer (with idem_key) */
+	/* formats the answer (kept with idem_key), inside the store's
+	 * transaction: possibly on a backend's own thread (pg.c), so it
+	 * reads only answer_arg's own memory, no loop state */
+	store_answer_h *answerh;
 	void *answer_arg;
 	int64_t now;              /* ms */
 };

@@ -25,6 +25,10 @@ enum store_dialect {
 	SD_COUNT
 };
 
+enum {
+	STORE_PARAMS_MAX = 64,     /* ?N in one statement */
+};
+
 /*
  * The SQL rule, for every backend (docs/cluster.md, "The SQL rule"):
  *
@@ -33,15 +37,17 @@ enum store_dialect {
  *   highest used at least once). A backend whose placeholders differ
  *   rewrites them once, when it prepares the statement: PostgreSQL's
  *   $1, $2, ... (store_sql_dollar, applied to every text it prepares,
- *   its own included; $N and text in '...' are left as they are).
+ *   its own included; $N, quoted strings and names and comments are
+ *   left as they are).
  * - pg: PostgreSQL's own text, only where its SQL really differs (INSERT
  *   OR IGNORE, json_object, json_extract, instr, min() of two values,
  *   sum() of a comparison, LIMIT -1, a boolean read as a number: ::int,
  *   a parameter whose type the server cannot infer: $N::text or
  *   $N::bigint); NULL: sql serves PostgreSQL too. It takes the same
  *   parameters as sql: an op binds once, for every dialect.
- * - store_sql_unwritten: not written for PostgreSQL yet (what it needs
- *   is not in its schema: SQLite's rowid); running it is ENOSYS.
+ * - store_sql_unwritten: not written for PostgreSQL yet; running it is
+ *   ENOSYS (none is, now: PostgreSQL's schema has callbacks.rowid, an
+ *   identity column standing for SQLite's rowid).
  * - Both schemas keep the same columns and types: TEXT is text, INTEGER
  *   is bigint, and flags (callbacks.open, events.public) are integers 0
  *   or 1, not booleans, so that the texts compare them with 1 and 0 in
@@ -124,9 +130,11 @@ extern const char store_sql_unwritten[];
  * backend answers ENOSYS). Parameters are still ?N. */
 const char *store_stmt_sql(enum store_stmt_id id, enum store_dialect d);
 
-/* A copy of sql with each ?N made $N (PostgreSQL's placeholders), text
- * in quotes left alone; EINVAL for a bare ?. */
-int store_sql_dollar(char **dstp, const char *sql);
+/* A copy of sql with each ?N made $N (PostgreSQL's placeholders; its
+ * own $N kept), quoted strings and names and comments left alone;
+ * *np (unless NULL): the highest N, the statement's parameter count.
+ * EINVAL for a bare ? or an N out of 1..STORE_PARAMS_MAX. */
+int store_sql_dollar(char **dstp, int *np, const char *sql);
 
 /* ---- running statements: what each backend implements ---- */
 
@@ -198,7 +206,11 @@ struct store_op_desc {
 	 * as for any op */
 	bool long_read;
 	/* inside the batch's transaction; 0 or an errno (some, such as
-	 * ENOENT or EALREADY, are answers: the handler gets them) */
+	 * ENOENT or EALREADY, are answers: the handler gets them). It may
+	 * run on a backend's own thread (pg.c): it touches only its op,
+	 * the statements and memory of its own (no timers, metrics or other
+	 * globals), and so do the functions it calls back (answerh); done
+	 * runs on the loop. */
 	int  (*run)(struct store_tx *tx, struct store_op *op);
 	/* drops the results (a rolled back batch runs the op again);
 	 * NULL: it has none */
@@ -278,6 +290,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite;
+extern const struct store_backend store_pg;
 
 /* queue an op on the store's backend */
 int store_queue(struct store *st, struct store_op *op);
@@ -287,5 +300,14 @@ void store_callback_destructor(void *arg);
 
 /* the schema migrations, oldest first (schema.c) */
 const char *const *store_sqlite_migrations(size_t *np);
+
+/* PostgreSQL's: each brings the schema to its version (SQLite's
+ * numbering), oldest first */
+struct store_migration {
+	unsigned version;
+	const char *sql;
+};
+
+const struct store_migration *store_pg_migrations(size_t *np);
 
 #endif

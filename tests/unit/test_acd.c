@@ -636,6 +636,7 @@ TEST(acd_dialer_lost)
 	struct fix f;
 	struct cbres r;
 	struct agres ag;
+	struct acd_eta_basis eb;
 	const char *id = "cb_0000000000050000000000000000000000e";
 	const char *id2 = "cb_0000000000060000000000000000000000f";
 
@@ -655,12 +656,20 @@ TEST(acd_dialer_lost)
 	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
 	TEST_EQ_STR(r.status, "queued");
 	TEST_EQ_INT(acd_eta_s(f.acd, "acme", 1), -1);
+	acd_eta_basis(f.acd, "acme", &eb);
+	TEST_ASSERT(!eb.known);
+	TEST_EQ_INT(acd_eta_at(&eb, 1), -1);
 
 	/* up: both agents' credentials, then the call */
 	acd_dialer_ready(f.acd, true);
 	spin();
 	TEST_EQ_INT(f.rec.agent_sets, 2);
 	TEST_EQ_INT(f.rec.originates, 1);
+	/* the copy a store's thread computes from says what the ACD says */
+	acd_eta_basis(f.acd, "acme", &eb);
+	TEST_ASSERT(eb.known);
+	TEST_EQ_INT(acd_eta_at(&eb, 3), acd_eta_s(f.acd, "acme", 3));
+	TEST_ASSERT(acd_eta_at(&eb, 3) >= 0);
 	ev(f.acd, id, ACD_EV_ANSWERED, "customer", NULL, 200);
 	ev(f.acd, id, ACD_EV_BRIDGED, NULL, NULL, 0);
 	agent_state(f.st, "alice", &ag);

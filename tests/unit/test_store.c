@@ -1,7 +1,8 @@
 /*
- * The SQLite store against a real database file: create, duplicates,
- * idempotent replays, cancel, events, and that a reopened file holds
- * everything a handler was told was committed.
+ * The store against a real database (a SQLite file, or PostgreSQL: see
+ * store_db.h): create, duplicates, idempotent replays, cancel, events,
+ * and that a reopened store holds everything a handler was told was
+ * committed.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "store/store.h"
 #include "cfg/cfg.h"
 #include "test.h"
+#include "store_db.h"
 
 struct result {
 	int calls;
@@ -100,35 +102,6 @@ static void intake_h(int err, const struct intake_row *v, size_t n,
 	if (n && (strcmp(v[0].business, "acme") ||
 		  strcmp(v[0].phone, "+33123456789")))
 		r->err = EBADMSG;
-}
-
-
-static int open_tmp(struct store **stp, char *path, size_t sz)
-{
-	char dir[] = "/tmp/beckon-store-XXXXXX";
-
-	if (!mkdtemp(dir))
-		return errno;
-	re_snprintf(path, sz, "sqlite:%s/t.db", dir);
-
-	return store_open(stp, path, 100);
-}
-
-
-static void rm_tmp(const char *url)
-{
-	char p[256];
-	const char *path = url + 7;
-
-	re_snprintf(p, sizeof(p), "%s", path);
-	unlink(p);
-	re_snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	re_snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	re_snprintf(p, sizeof(p), "%s", path);
-	*strrchr(p, '/') = '\0';
-	rmdir(p);
 }
 
 
@@ -226,7 +199,7 @@ TEST(store_open_positions)
 
 	memset(cr, 0, sizeof(cr));
 	memset(&r, 0, sizeof(r));
-	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
 	TEST_EQ_INT(put_business_id(st, "acme"), 0);
 	TEST_EQ_INT(put_business_id(st, "beta"), 0);
 
@@ -252,7 +225,7 @@ TEST(store_open_positions)
 	}
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -266,7 +239,7 @@ TEST(store_create_duplicate_idempotency)
 	char url[256];
 	int err;
 
-	err = open_tmp(&st, url, sizeof(url));
+	err = test_store_open(&st, url, sizeof(url));
 	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(put_business(st), 0);
 
@@ -324,7 +297,7 @@ TEST(store_create_duplicate_idempotency)
 	TEST_EQ_INT(r5.res.outcome, CB_KEY_MISMATCH);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -339,7 +312,7 @@ TEST(store_get_cancel_reopen)
 	char url[256];
 	int err;
 
-	err = open_tmp(&st, url, sizeof(url));
+	err = test_store_open(&st, url, sizeof(url));
 	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(put_business(st), 0);
 
@@ -393,7 +366,7 @@ TEST(store_get_cancel_reopen)
 	TEST_EQ_INT(r.res.position, 1);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -449,7 +422,7 @@ TEST(store_joined_requests)
 	char url[256];
 	int err;
 
-	err = open_tmp(&st, url, sizeof(url));
+	err = test_store_open(&st, url, sizeof(url));
 	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(put_business(st), 0);
 
@@ -556,7 +529,7 @@ TEST(store_joined_requests)
 	TEST_EQ_INT(r.err, ENOENT);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -570,7 +543,7 @@ TEST(store_unknown_business_rolls_back)
 	char url[256];
 	int err;
 
-	err = open_tmp(&st, url, sizeof(url));
+	err = test_store_open(&st, url, sizeof(url));
 	TEST_EQ_INT(err, 0);
 
 	/* no business "acme": the foreign key fails the operation alone,
@@ -586,7 +559,7 @@ TEST(store_unknown_business_rolls_back)
 	TEST_EQ_INT(in.nintake, 0);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -605,7 +578,7 @@ TEST(store_failed_op_in_a_batch_rolls_back_alone)
 	char url[256];
 	int err;
 
-	err = open_tmp(&st, url, sizeof(url));
+	err = test_store_open(&st, url, sizeof(url));
 	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(put_business(st), 0);
 
@@ -646,7 +619,7 @@ TEST(store_failed_op_in_a_batch_rolls_back_alone)
 	TEST_EQ_INT(gc.nev, 1);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -699,7 +672,7 @@ TEST(store_records)
 	struct agent_result g1 = {0}, g2 = {0}, l1 = {0}, l2 = {0};
 	char url[256], hash[PASSWORD_HASH_SIZE], other[PASSWORD_HASH_SIZE];
 
-	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
 	TEST_EQ_INT(put_business(st), 0);
 	TEST_EQ_INT(password_hash(hash, sizeof(hash), "s3cret"), 0);
 	TEST_EQ_INT(password_hash(other, sizeof(other), "other"), 0);
@@ -768,7 +741,7 @@ TEST(store_records)
 	mem_deref(ru);
 	mem_deref(a);
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -828,7 +801,7 @@ TEST(store_callback_update_cas)
 	struct agent_result hist = {0}, hist2 = {0};
 	char url[256];
 
-	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
 	TEST_EQ_INT(put_business(st), 0);
 
 	new_req(&req, "cb_u", "+33123456789", "hu");
@@ -894,7 +867,7 @@ TEST(store_callback_update_cas)
 	TEST_EQ_INT(s2.err, ENOENT);
 
 	mem_deref(st);
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }
@@ -940,7 +913,7 @@ TEST(store_figures_per_currency)
 	char url[256], phone[16];
 	size_t i;
 
-	TEST_EQ_INT(open_tmp(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
 	TEST_EQ_INT(put_business(st), 0);
 
 	for (i = 0; i < sizeof(sales) / sizeof(sales[0]); i++) {
@@ -993,7 +966,7 @@ TEST(store_figures_per_currency)
 			TEST_EQ_INT(late[i].f.requested, 5);
 		}
 	}
-	rm_tmp(url);
+	test_store_rm(url);
 
 	return 0;
 }

@@ -8,24 +8,72 @@
 #include <stdlib.h>
 #include <sqlite3.h>
 #include <re.h>
+#include "util/util.h"
 #include "store/store_int.h"
 #include "test.h"
 
 
+static int dollar(char *buf, size_t sz, int *np, const char *sql)
+{
+	char *out = NULL;
+	int err = store_sql_dollar(&out, np, sql);
+
+	if (!err)
+		str_bcpy(buf, out, sz);
+	mem_deref(out);
+
+	return err;
+}
+
+
 TEST(store_sql_dollar)
 {
-	char *d = NULL;
+	char b[256], *d = NULL;
+	int n = -1;
 
-	TEST_EQ_INT(store_sql_dollar(&d, "SELECT ?1, '?2 $.a', ?10 FROM t"
-				     " WHERE a = $3"), 0);
-	TEST_EQ_STR(d, "SELECT $1, '?2 $.a', $10 FROM t WHERE a = $3");
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT 1"), 0);
+	TEST_EQ_STR(b, "SELECT 1");
+	TEST_EQ_INT(n, 0);
+
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT ?1, '?2 $.a', ?10"
+			   " FROM t WHERE a = $3"), 0);
+	TEST_EQ_STR(b, "SELECT $1, '?2 $.a', $10 FROM t WHERE a = $3");
+	TEST_EQ_INT(n, 10);
+
+	TEST_EQ_INT(dollar(b, sizeof(b), &n,
+			   "UPDATE t SET a = ?2, b = ?12 WHERE c = ?1"), 0);
+	TEST_EQ_STR(b, "UPDATE t SET a = $2, b = $12 WHERE c = $1");
+	TEST_EQ_INT(n, 12);
+
+	/* strings, quoted names and comments are left alone */
+	TEST_EQ_INT(dollar(b, sizeof(b), &n,
+			   "SELECT 'it''s ?1', \"a?2\" -- ?3\n"
+			   " FROM t /* ?4 */ WHERE x = ?5"), 0);
+	TEST_EQ_STR(b, "SELECT 'it''s ?1', \"a?2\" -- ?3\n"
+		    " FROM t /* ?4 */ WHERE x = $5");
+	TEST_EQ_INT(n, 5);
+
+	/* PostgreSQL's own $N are kept and counted; a $ that is no
+	 * parameter is left */
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT $2::text, a$b"), 0);
+	TEST_EQ_STR(b, "SELECT $2::text, a$b");
+	TEST_EQ_INT(n, 2);
+
+	/* no count wanted */
+	TEST_EQ_INT(store_sql_dollar(&d, NULL, "SELECT ?1"), 0);
+	TEST_EQ_STR(d, "SELECT $1");
 	d = mem_deref(d);
 
 	/* a bare ? is not the rule's: refused, not guessed */
-	TEST_EQ_INT(store_sql_dollar(&d, "SELECT ? FROM t"), EINVAL);
+	TEST_EQ_INT(store_sql_dollar(&d, &n, "SELECT ? FROM t"), EINVAL);
 	TEST_ASSERT(d == NULL);
-	TEST_EQ_INT(store_sql_dollar(&d, "SELECT a FROM t WHERE b = ?"),
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT a FROM t WHERE b = ?"),
 		    EINVAL);
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT ? + 1"), EINVAL);
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT ?0"), EINVAL);
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT ?65"), EINVAL);
+	TEST_EQ_INT(dollar(b, sizeof(b), &n, "SELECT 'open"), 0);
+	TEST_EQ_STR(b, "SELECT 'open");
 
 	return 0;
 }
@@ -93,7 +141,7 @@ TEST(store_sql_params)
 			TEST_ASSERT(store_stmts[i].pg == store_sql_unwritten);
 			continue;
 		}
-		TEST_EQ_INT(store_sql_dollar(&d, pg), 0);
+		TEST_EQ_INT(store_sql_dollar(&d, NULL, pg), 0);
 		TEST_EQ_INT(params_of(d, &b), 0);
 		mem_deref(d);
 		/* the same parameters as SQLite's: an op binds once */

@@ -127,6 +127,12 @@ TEST(webhook_outbox_same_transaction)
 	struct callback_new r;
 	struct done d = {0};
 
+	if (getenv("BECKON_TEST_PG")) {
+		printf("  skipped on postgres: it reads the SQLite file "
+		       "itself (the outbox rows beside the callback's)\n");
+		return 0;
+	}
+
 	TEST_ASSERT(mkdtemp(dir));
 	re_snprintf(path, sizeof(path), "%s/t.db", dir);
 	re_snprintf(url, sizeof(url), "sqlite:%s", path);
