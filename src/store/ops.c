@@ -38,6 +38,13 @@ void *store_op_alloc(size_t size, const struct store_op_desc *desc,
 }
 
 
+void store_op_clear(struct store_op *op)
+{
+	if (op->desc->clear)
+		op->desc->clear(op);
+}
+
+
 int store_op_queue(struct store *st, void *op, int err)
 {
 	if (!err)

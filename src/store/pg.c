@@ -561,13 +561,6 @@ static const struct store_tx_ops pg_tx_ops = {
 
 /* ---- batches (the worker) ---- */
 
-static void op_clear(struct store_op *op)
-{
-	if (op->desc->clear)
-		op->desc->clear(op);
-}
-
-
 /* BEGIN; a connection lost while idle (a restart) is made again at once:
  * nothing was sent yet. */
 static int begin(struct pg_be *be)
@@ -648,7 +641,7 @@ static int run_batch(struct pg_be *be, struct list *batch)
 		log_debug("batch: an operation failed, run again carefully");
 		err = pg_exec(be, "ROLLBACK");
 		LIST_FOREACH(batch, le)
-			op_clear(le->data);
+			store_op_clear(le->data);
 		if (!err)
 			err = run_ops(be, batch, true);
 	}
@@ -673,7 +666,7 @@ static int run_batch(struct pg_be *be, struct list *batch)
 		struct store_op *op = le->data;
 
 		op->err = err == ENOTCONN ? ENOTCONN : EIO;
-		op_clear(op);
+		store_op_clear(op);
 	}
 
 	return err;

@@ -297,13 +297,6 @@ static const struct store_tx_ops sqlite_tx_ops = {
 };
 
 
-static void op_clear(struct store_op *op)
-{
-	if (op->desc->clear)
-		op->desc->clear(op);
-}
-
-
 /*
  * Run the operations of a batch inside the open transaction.
  *
@@ -382,7 +375,7 @@ static size_t run_batch(struct sqlite_be *be)
 				  "with a savepoint each");
 			exec_sql(be->rw.db, "ROLLBACK");
 			LIST_FOREACH(&batch, le)
-				op_clear(le->data);
+				store_op_clear(le->data);
 			err = exec_stmt(be, S_BEGIN);
 			if (!err)
 				err = run_ops(be, &batch, true);
@@ -411,7 +404,7 @@ static size_t run_batch(struct sqlite_be *be)
 			struct store_op *op = le->data;
 
 			op->err = EIO;
-			op_clear(op);
+			store_op_clear(op);
 		}
 	}
 
@@ -474,7 +467,7 @@ static void reader_run(struct reader *rd, struct store_op *op)
 
 	op->err = op->desc->run(&rd->ro.tx, op);
 	if (op->err)
-		op_clear(op);
+		store_op_clear(op);
 	exec_sql(rd->ro.db, "COMMIT");   /* a read: nothing to lose */
 }
 

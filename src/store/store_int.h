@@ -228,6 +228,10 @@ struct store_op {
 	void *arg;                /* the handler's */
 };
 
+/* Drop an op's results (its descriptor's clear), before a re-run or a
+ * failure is reported. */
+void store_op_clear(struct store_op *op);
+
 /* A zeroed op of size bytes (its own struct, struct store_op first). */
 void *store_op_alloc(size_t size, const struct store_op_desc *desc,
 		     void *arg);
