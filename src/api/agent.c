@@ -1718,8 +1718,9 @@ unsigned api_agent_phones(const struct api *api, const char *agent_id)
 }
 
 
-void api_agent_send(struct api *api, const char *agent_id, const char *msg,
-		    size_t len)
+/* msg to the agent's pages: all of them, or those that are its phone */
+static void send_sockets(struct api *api, const char *agent_id,
+			 const char *msg, size_t len, bool phones)
 {
 	struct le *le, *k;
 
@@ -1731,10 +1732,17 @@ void api_agent_send(struct api *api, const char *agent_id, const char *msg,
 		for (k = s->sockets.head; k; k = k->next) {
 			struct sock *sk = k->data;
 
-			if (sk->phone)
+			if (sk->phone || !phones)
 				(void)httpd_ws_send(sk->ws, msg, len);
 		}
 	}
+}
+
+
+void api_agent_send(struct api *api, const char *agent_id, const char *msg,
+		    size_t len)
+{
+	send_sockets(api, agent_id, msg, len, true);
 }
 
 
@@ -1757,19 +1765,7 @@ unsigned api_agent_pages(const struct api *api, const char *agent_id)
 void api_agent_send_pages(struct api *api, const char *agent_id,
 			  const char *msg, size_t len)
 {
-	struct le *le, *k;
-
-	for (le = api->agent->sessions.head; le; le = le->next) {
-		struct session *s = le->data;
-
-		if (strcmp(s->agent_id, agent_id))
-			continue;
-		for (k = s->sockets.head; k; k = k->next) {
-			struct sock *sk = k->data;
-
-			(void)httpd_ws_send(sk->ws, msg, len);
-		}
-	}
+	send_sockets(api, agent_id, msg, len, false);
 }
 
 
