@@ -897,6 +897,16 @@ static bool reload_apply_keys(const struct cfg *cfg, bool dialer)
 }
 
 
+/* a reloaded file refused: the running configuration and its log keys
+ * stay */
+static void reload_refused(int err)
+{
+	log_error("reload: the configuration was refused (%s): "
+		  "nothing changed, the running one is kept", strerror(err));
+	app_log_setup(app.cfg);
+}
+
+
 /* SIGHUP: the file read again and checked; a bad one changes nothing */
 static void reload_h(void *arg)
 {
@@ -920,10 +930,7 @@ static void reload_h(void *arg)
 	if (!err)
 		err = reload_sections_check(&putl, cfg);
 	if (err) {
-		log_error("reload: the configuration was refused (%s): "
-			  "nothing changed, the running one is kept",
-			  strerror(err));
-		app_log_setup(app.cfg);
+		reload_refused(err);
 		goto out;
 	}
 
@@ -1168,10 +1175,7 @@ static void dialer_reload_h(void *arg)
 	if (!err)
 		err = dialer_cfg_check(cfg);
 	if (err) {
-		log_error("reload: the configuration was refused (%s): "
-			  "nothing changed, the running one is kept",
-			  strerror(err));
-		app_log_setup(app.cfg);
+		reload_refused(err);
 		goto out;
 	}
 
