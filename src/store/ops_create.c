@@ -84,6 +84,21 @@ int store_one_num(struct store_tx *tx, enum store_stmt_id id,
 }
 
 
+/* What the visitor sent with a request, bound from parameter i on (seven
+ * parameters, in the order of the callbacks' and the requests' columns). */
+static void bind_request(struct store_run *r, int i,
+			 const struct callback_new *q)
+{
+	store_run_text(r, i++, q->page_url);
+	store_run_text(r, i++, q->page_title);
+	store_run_text(r, i++, q->name);
+	store_run_text(r, i++, q->note);
+	store_run_text(r, i++, q->agent_key);
+	store_run_text(r, i++, q->client_ip);
+	store_run_text(r, i, q->referrer);
+}
+
+
 /*
  * A request for a number whose callback is open (res->call_id): a request
  * of its own, joined to that call. It is told what a first request made
@@ -135,13 +150,7 @@ static int insert_joined(struct store_tx *tx, struct op_create *o)
 		store_run_num(&r, 4, res->scheduled_for);
 		store_run_num(&r, 5, seq);
 		store_run_num(&r, 6, mark);
-		store_run_text(&r, 7, q->page_url);
-		store_run_text(&r, 8, q->page_title);
-		store_run_text(&r, 9, q->name);
-		store_run_text(&r, 10, q->note);
-		store_run_text(&r, 11, q->agent_key);
-		store_run_text(&r, 12, q->client_ip);
-		store_run_text(&r, 13, q->referrer);
+		bind_request(&r, 7, q);
 		err = store_run_done(&r);
 	}
 	store_run_close(&r);
@@ -256,13 +265,7 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 		store_run_text(&r, 4, res->status);
 		store_run_num(&r, 5, q->now);
 		store_run_num(&r, 6, res->scheduled_for);
-		store_run_text(&r, 7, q->page_url);
-		store_run_text(&r, 8, q->page_title);
-		store_run_text(&r, 9, q->name);
-		store_run_text(&r, 10, q->note);
-		store_run_text(&r, 11, q->agent_key);
-		store_run_text(&r, 12, q->client_ip);
-		store_run_text(&r, 13, q->referrer);
+		bind_request(&r, 7, q);
 		err = store_run_done(&r);
 	}
 	store_run_close(&r);
