@@ -1,7 +1,7 @@
-# bench/lib.sh: what the benchmarks that drive the dialer share, sourced
-# by bench/calls/run.sh and bench/media/lib.sh. Needs SRC, T and PIDS set;
-# sets LOAD (the call-control load driver), SECRET (the control secret),
-# HZ and defines:
+# bench/lib.sh: what the benchmarks share, sourced by bench/calls/run.sh,
+# bench/media/lib.sh and bench/report/run.sh. Needs SRC and T set (and
+# PIDS for sipp_uas); sets LOAD (the call-control load driver), SECRET
+# (the control secret), HZ and defines:
 #   free_port      a free loopback port
 #   wait_port P    until something listens on P (bounded)
 #   cpu PID        its user + system clock ticks so far

@@ -24,7 +24,7 @@ DAYS = 300
 ZONE = ZoneInfo("America/New_York")
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-# the store's S_REPORT_ROWS (src/store/sqlite.c), its parameters written in
+# the store's SQ_REPORT_ROWS (src/store/sql.c), its parameters written in
 REPORT_SQL = """SELECT c.business_id, CASE {key} WHEN 1 THEN c.agent_id
   WHEN 2 THEN c.agent_key WHEN 3 THEN c.page_url END,
  c.created_at, c.status,

@@ -2,7 +2,7 @@
 # bench/report: GET /v1/admin/reports over a period of N callbacks (issue
 # 13: a report reads at most REPORT_ROWS_MAX = 500,000 of them), next to
 # the bare limit measured in the same run: the sqlite3 CLI running the
-# store's own query (S_REPORT_ROWS, src/store/sqlite.c) on the same file,
+# store's own query (SQ_REPORT_ROWS, src/store/sql.c) on the same file,
 # as a ratio. While each report runs, /healthz is asked again and again:
 # the longest of those answers is how long the report held the event
 # loop (calls wait as long).
@@ -29,8 +29,9 @@ trap cleanup EXIT INT TERM
 
 command -v sqlite3 >/dev/null || { echo "needs sqlite3 (the CLI)"; exit 1; }
 
-PORT=$(python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SRC=$(cd "$HERE/../.." && pwd)
+. "$SRC/bench/lib.sh"
+PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
 
 start() {
