@@ -1530,18 +1530,25 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 
 /* ---- browsers: the webrtc legs' signalling, relayed ---- */
 
-/* a webrtc command about a leg of a call of ours */
-static int webrtc_cmd(struct remote *r, const char *cmd, const char *id,
-		      const char *leg, const char *k, const char *v)
+/* whether a browser's command about call id can go to the dialer now */
+static int webrtc_can(const struct remote *r, const char *id)
 {
 	if (!r->webrtc)
 		return ENOTSUP;
 	if (r->state != R_UP)
 		return ENOTCONN;
-	if (!call_find(r, id))
-		return ENOENT;
 
-	return send_cmd(r, cmd, "id", id, "leg", leg, k, v, NULL);
+	return call_find(r, id) ? 0 : ENOENT;
+}
+
+
+/* a webrtc command about a leg of a call of ours */
+static int webrtc_cmd(struct remote *r, const char *cmd, const char *id,
+		      const char *leg, const char *k, const char *v)
+{
+	int err = webrtc_can(r, id);
+
+	return err ? err : send_cmd(r, cmd, "id", id, "leg", leg, k, v, NULL);
 }
 
 
@@ -1586,15 +1593,10 @@ static int desk_hold(void *arg, const char *id, bool on)
 static int listen_call(void *arg, const char *id, const char *endpoint)
 {
 	struct remote *r = arg;
+	int err = webrtc_can(r, id);
 
-	if (!r->webrtc)
-		return ENOTSUP;
-	if (r->state != R_UP)
-		return ENOTCONN;
-	if (!call_find(r, id))
-		return ENOENT;
-
-	return send_cmd(r, "listen", "id", id, "endpoint", endpoint, NULL);
+	return err ? err : send_cmd(r, "listen", "id", id, "endpoint",
+				    endpoint, NULL);
 }
 
 
