@@ -268,9 +268,16 @@ static int leader_get_run(struct store_tx *tx, struct store_op *op)
 static void leader_get_done(struct store_op *op)
 {
 	struct op_lead *o = (struct op_lead *)op;
+	struct store *st = op->st;
+	bool stale = !op->err && store_epoch(st) &&
+		o->epoch != store_epoch(st);
 
 	o->leaderh(op->err, op->err ? NULL : o->node,
 		   op->err ? 0 : (uint64_t)o->epoch, op->arg);
+
+	/* a leader with nothing to write learns it is stale here */
+	if (stale)
+		store_stale(st);
 }
 
 

@@ -355,7 +355,9 @@ int  store_ping(struct store *st, store_done_h *h, void *arg);
  * EAGAIN (another node holds the lock) or the store's error. On SQLite
  * one process is the whole system: it always leads. store_leader_get:
  * who leads now (node NULL: nobody yet) and the epoch. The stale
- * handler is told once, on the loop, when a fenced op came back ESTALE.
+ * handler is told once, on the loop, when a fenced op came back ESTALE
+ * or store_leader_get found another epoch than this node's (a leader
+ * with nothing to write polls it to find out).
  */
 typedef void (store_lead_h)(int err, uint64_t epoch, void *arg);
 typedef void (store_leader_h)(int err, const char *node_id,

@@ -184,11 +184,15 @@ TEST(store_lead_takeover_fences_the_old_leader)
 
 	TEST_EQ_INT(lead(b, "b:1", &e), 0);
 	TEST_EQ_INT(e, 2);
+	TEST_EQ_INT(stale, 0);
+
+	/* the old leader, reading who leads, learns it is stale */
 	TEST_EQ_INT(leader(a, node, sizeof(node), &e), 0);
 	TEST_EQ_STR(node, "b:1");
 	TEST_EQ_INT(e, 2);
+	TEST_EQ_INT(stale, 1);
 
-	/* the old leader can no longer write as the ACD */
+	/* and can no longer write as the ACD */
 	TEST_EQ_INT(fenced_write(a, "mallory"), ESTALE);
 	TEST_EQ_INT(stale, 1);
 	TEST_EQ_INT(fenced_write(a, "mallory"), ESTALE);
