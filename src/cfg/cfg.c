@@ -14,6 +14,7 @@
 #define LOG_SUBSYS "cfg"
 #include "util/util.h"
 #include "cfg/cfg.h"
+#include "store/store.h"
 
 #define INT_MAXV INT64_MAX
 
@@ -186,120 +187,37 @@ static const struct cfg_key keys[] = {
 	 "most store operations committed in one transaction"},
 };
 
-static const struct cfg_key business_keys[] = {
-	{"name", CFG_STR, "", 0, 0, "display name"},
-	{"timezone", CFG_STR, "UTC", 0, 0, "IANA time zone"},
-	{"country", CFG_INT, "1", 1, 999,
-	 "default calling code for national numbers"},
-	{"origins", CFG_STR, "", 0, 0,
-	 "space-separated origins the widget may run on; "
-	 "a port of * matches any port"},
-	{"allowed_countries", CFG_STR, "", 0, 0,
-	 "space-separated calling codes that may be dialed "
-	 "(default: the business's own)"},
-	{"deny_prefixes", CFG_STR, "", 0, 0,
-	 "space-separated E.164 prefixes never dialed, X any digit; "
-	 "empty: the built-in premium-rate list; \"none\": nothing"},
-	{"agent_keys", CFG_STR, "", 0, 0,
-	 "space-separated team or agent keys the widget may ask for"},
-	{"limit_phone_15min", CFG_INT, "-1", -1, 1000000,
-	 "override of the global limit (-1: the global value, 0: none)"},
-	{"limit_phone_day", CFG_INT, "-1", -1, 1000000,
-	 "override of the global limit (-1: the global value, 0: none)"},
-	{"limit_ip_minute", CFG_INT, "-1", -1, 1000000,
-	 "override of the global limit (-1: the global value, 0: none)"},
-	{"hours", CFG_STR, "daily 00:00-24:00", 0, 0,
-	 "weekly opening hours in the business's time zone, e.g. "
-	 "\"mon-fri 09:00-17:30, sat 10:00-14:00\""},
-	{"closed", CFG_STR, "", 0, 0,
-	 "closed dates, YYYY-MM-DD, space-separated"},
-	{"caller_id", CFG_STR, "", 0, 0,
-	 "E.164 number shown to the customer"},
-	{"dial_mode", CFG_STR, "customer_first", 0, 0,
-	 "customer_first or agent_first"},
-	{"accept_timeout", CFG_INT, "0", 0, 300,
-	 "agent first: seconds to accept an offer on the desk before the "
-	 "agent's phone rings; 0: no Accept, dial at once"},
-	{"retry_attempts", CFG_INT, "3", 1, 20,
-	 "calls to the customer at most"},
-	{"retry_delays", CFG_STR, "120 600", 0, 0,
-	 "seconds to wait before each retry, space-separated"},
-	{"max_hold", CFG_INT, "300", 10, 7200,
-	 "seconds a customer waits on hold for an agent"},
-	{"widen_after", CFG_INT, "120", 0, 86400,
-	 "seconds before a callback may go to any agent of the business"},
-	{"max_wait_now", CFG_INT, "900", 0, 86400,
-	 "the widget offers \"now\" only when the expected wait is at most "
-	 "this many seconds (else times later); 0: whatever the wait"},
-	{"recording", CFG_INT, "0", 0, 1, "1: record calls (stereo WAV)"},
-	{"prompt_hold", CFG_STR, "", 0, 0,
-	 "hold music, a prompt name (\"\": the dialer's moh)"},
-	{"prompt_whisper", CFG_STR, "whisper", 0, 0,
-	 "whisper prompt name (agent first)"},
-	{"prompt_goodbye", CFG_STR, "goodbye", 0, 0,
-	 "goodbye prompt name"},
-	{"dispositions", CFG_STR,
-	 "sale follow_up not_interested wrong_number no_answer", 0, 0,
-	 "outcomes an agent can record"},
-	{"widget_label", CFG_STR, "", 0, 0,
-	 "the widget button's text (\"\": \"Call me\" in its language)"},
-	{"widget_color", CFG_STR, "", 0, 0,
-	 "the widget's colour, #rgb or #rrggbb (\"\": its blue)"},
-	{"widget_position", CFG_STR, "bottom-right", 0, 0,
-	 "bottom-right, bottom-left, top-right or top-left"},
-	{"widget_language", CFG_STR, "", 0, 0,
-	 "en or fr (\"\": the page's, then the browser's)"},
-	{"language", CFG_STR, "en", 0, 0,
-	 "language of the hold announcements: en or fr"},
-	{"announce_every", CFG_INT, "60", 0, 3600,
-	 "seconds between announcements of the place in line and the "
-	 "wait to a customer on hold (0: once; else at least 10)"},
-	{"human_check", CFG_INT, "0", 0, 60,
-	 "seconds a customer has to press 1 before they hold (an "
-	 "answering machine does not: no_human); 0: no check, else at "
-	 "least 3"},
-	{"voice_in_browser", CFG_STR, "offered", 0, 0,
-	 "the widget's Talk now in the browser: off, offered or only "
-	 "(with rtpengine)"},
-	{"sla_seconds", CFG_INT, "60", 1, 86400,
-	 "reports count a callback connected within this many seconds "
-	 "of the request as within the service level"},
-};
-
-/* "[agent ID]": an agent for a first set-up (see etc/beckon.conf) */
-static const struct cfg_key agent_keys[] = {
-	{"name", CFG_STR, "", 0, 0, "display name (default: the id)"},
-	{"login", CFG_STR, "", 0, 0, "log-in name (default: the id)"},
+/*
+ * The keys of the "[business ID]", "[agent ID]" and "[rule ID]" sections:
+ * the record's fields that have a help text (their type, default, bounds
+ * and help are written once, in store/record.c), and what only a config
+ * file says: an agent's password, hashed when it is applied.
+ */
+static const struct cfg_key agent_only[] = {
 	{"password", CFG_STR, "", 0, 0,
 	 "password, 8 characters or more; stored as an argon2id hash"},
-	{"password_hash", CFG_STR, "", 0, 0,
-	 "or the argon2id hash itself, so the file holds no password"},
-	{"role", CFG_STR, "agent", 0, 0, "agent, supervisor or admin"},
-	{"businesses", CFG_STR, "", 0, 0,
-	 "space-separated ids of the businesses served"},
-	{"endpoint", CFG_STR, "", 0, 0,
-	 "sip: URI, E.164 number or \"registered\""},
-	{"sip_password", CFG_STR, "", 0, 0,
-	 "the secret a registering softphone uses (SIP digest)"},
-	{"skills", CFG_STR, "", 0, 0, "space-separated skills"},
-	{"wrap_up", CFG_INT, "30", 0, 3600,
-	 "seconds after a call before the next offer"},
 };
 
-/* "[rule ID]": a routing rule for a first set-up */
-static const struct cfg_key rule_keys[] = {
-	{"business", CFG_STR, "", 0, 0, "the business the rule is for"},
-	{"position", CFG_INT, "100", 0, 1000000,
-	 "rules are tried in position order"},
-	{"match_url", CFG_STR, "", 0, 0,
-	 "page URL prefix, or a pattern with * (empty: any)"},
-	{"match_title", CFG_STR, "", 0, 0,
-	 "words, any of which in the page title (empty: any)"},
-	{"match_agent", CFG_STR, "", 0, 0,
-	 "the request's agent key (empty: any)"},
-	{"skills", CFG_STR, "", 0, 0, "skills the agent must have"},
-	{"priority", CFG_INT, "0", -1000, 1000, "higher goes first"},
-	{"agent_id", CFG_STR, "", 0, 0, "a specific agent"},
+enum {
+	SECTION_KEYS_MAX = 64,
+};
+
+struct section_keys {
+	const char *kind;
+	const struct store_table *t;
+	const struct cfg_key *only;
+	size_t nonly;
+	const char *before;       /* only's place: before this field */
+	struct cfg_key keys[SECTION_KEYS_MAX];
+	size_t n;                 /* 0: not made yet */
+};
+
+static struct section_keys sections[] = {
+	{"business", &store_businesses, NULL, 0, NULL, {{0}}, 0},
+	{"agent", &store_agents, agent_only,
+	 sizeof(agent_only) / sizeof(agent_only[0]), "password_hash",
+	 {{0}}, 0},
+	{"rule", &store_rules, NULL, 0, NULL, {{0}}, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -349,22 +267,55 @@ const struct cfg_key *cfg_keys(size_t *np)
 }
 
 
+static void key_of_field(struct cfg_key *k, const struct store_field *f)
+{
+	k->name = f->name;
+	k->type = f->type == SF_INT ? CFG_INT : CFG_STR;
+	k->def = f->def;
+	k->min = f->min;
+	k->max = f->max;
+	k->help = f->help;
+}
+
+
+/* made on first use, from the record's table (one thread: start-up) */
+static const struct cfg_key *section_keys(struct section_keys *s,
+					  size_t *np)
+{
+	size_t i;
+
+	if (s->n)
+		goto out;
+
+	/* room for every field and every extra key (checked by the unit
+	 * test store_business_fields_are_config_keys) */
+	for (i = 0; i < s->t->n && s->n + s->nonly < SECTION_KEYS_MAX; i++) {
+		const struct store_field *f = &s->t->fields[i];
+		size_t j;
+
+		if (s->before && !strcmp(f->name, s->before)) {
+			for (j = 0; j < s->nonly; j++)
+				s->keys[s->n++] = s->only[j];
+		}
+		if (f->help)
+			key_of_field(&s->keys[s->n++], f);
+	}
+
+ out:
+	*np = s->n;
+
+	return s->keys;
+}
+
+
 const struct cfg_key *cfg_section_keys(const char *kind, size_t *np)
 {
-	if (!kind)
-		return NULL;
+	size_t i;
 
-	if (!strcmp(kind, "business")) {
-		*np = sizeof(business_keys) / sizeof(business_keys[0]);
-		return business_keys;
-	}
-	if (!strcmp(kind, "agent")) {
-		*np = sizeof(agent_keys) / sizeof(agent_keys[0]);
-		return agent_keys;
-	}
-	if (!strcmp(kind, "rule")) {
-		*np = sizeof(rule_keys) / sizeof(rule_keys[0]);
-		return rule_keys;
+	for (i = 0; kind && i < sizeof(sections) / sizeof(sections[0]);
+	     i++) {
+		if (!strcmp(kind, sections[i].kind))
+			return section_keys(&sections[i], np);
 	}
 
 	return NULL;
@@ -373,9 +324,13 @@ const struct cfg_key *cfg_section_keys(const char *kind, size_t *np)
 
 const struct cfg_key *cfg_business_keys(size_t *np)
 {
+	size_t n;
+	const struct cfg_key *k = cfg_section_keys("business", &n);
+
 	if (np)
-		*np = sizeof(business_keys) / sizeof(business_keys[0]);
-	return business_keys;
+		*np = n;
+
+	return k;
 }
 
 

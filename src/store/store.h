@@ -49,6 +49,7 @@ struct store_field {
 	size_t off;               /* offsetof in the struct */
 	const char *def;          /* default, as text */
 	int64_t min, max;         /* SF_INT bounds */
+	const char *help;         /* as a config key; NULL: not one */
 };
 
 struct store_table {
