@@ -23,6 +23,7 @@
 #include "acd/acd.h"
 #include "acd/acd_int.h"
 #include "tz/tz.h"
+#include "bizdir/bizdir.h"
 #include "hours/hours.h"
 #include "metrics/metrics.h"
 
@@ -88,17 +89,13 @@ struct acd_cb {
 	struct tmr round_tmr;
 };
 
-/* a business with its parsed hours and zone */
-struct acd_biz {
-	struct business *b;
-	struct hours *hours;
-	struct tz_zone *zone;
-};
-
 struct acd {
 	const struct cfg *cfg;
 	struct store *st;
-	struct tz_registry *tz;
+	/* the businesses, parsed: the server's, shared with the API
+	 * (acd_set_bizdir), else the ACD's own, loaded at acd_start */
+	struct bizdir *dir;
+	bool dir_own;
 	struct acd_dialer dialer;
 	bool has_dialer;
 	bool dialer_down;          /* a remote dialer's link is down */
@@ -111,8 +108,6 @@ struct acd {
 	uint32_t cbh_size;         /* its buckets (it grows, hash_fit) */
 	uint32_t ncb;              /* how many it holds */
 	struct list agents;
-	struct acd_biz *bizv;
-	size_t bizn;
 	struct rule **rulev;
 	size_t rulen;
 	struct tmr dispatch_tmr;
@@ -182,24 +177,16 @@ static struct acd_agent *agent_find(const struct acd *acd, const char *id)
 }
 
 
-static const struct acd_biz *abiz_find(const struct acd *acd,
-				       const char *id)
+static const struct biz *abiz_find(const struct acd *acd, const char *id)
 {
-	size_t i;
-
-	for (i = 0; i < acd->bizn; i++) {
-		if (!strcmp(acd->bizv[i].b->id, id))
-			return &acd->bizv[i];
-	}
-
-	return NULL;
+	return bizdir_find(acd->dir, id, strlen(id));
 }
 
 
 static const struct business *biz_find(const struct acd *acd,
 				       const char *id)
 {
-	const struct acd_biz *ab = abiz_find(acd, id);
+	const struct biz *ab = abiz_find(acd, id);
 
 	return ab ? ab->b : NULL;
 }
@@ -1142,7 +1129,7 @@ static void last_agent_h(int err, const char *value, void *arg)
 
 static bool closed_now(struct acd *acd, struct acd_cb *c)
 {
-	const struct acd_biz *ab = abiz_find(acd, c->cb->business);
+	const struct biz *ab = abiz_find(acd, c->cb->business);
 	struct callback_change chg;
 	int64_t now = time_now_ms(), next = 0;
 	char data[64], at[40];
@@ -1912,7 +1899,8 @@ int acd_start(struct acd *acd)
 	if (!acd)
 		return EINVAL;
 
-	err = store_list(acd->st, &store_businesses, bizs_h, &ld);
+	err = acd->dir_own ? store_list(acd->st, &store_businesses, bizs_h,
+					&ld) : 0;
 	if (!err)
 		err = store_list(acd->st, &store_agents, agents_h, &ld);
 	if (!err)
@@ -1978,46 +1966,27 @@ int acd_start(struct acd *acd)
 
 /* ---- changes from the admin API and the public API ---- */
 
-static void abiz_clear(struct acd_biz *ab)
+void acd_set_bizdir(struct acd *acd, struct bizdir *dir)
 {
-	ab->b = mem_deref(ab->b);
-	ab->hours = mem_deref(ab->hours);
-	ab->zone = mem_deref(ab->zone);
+	if (!acd || !dir)
+		return;
+
+	mem_deref(acd->dir);
+	acd->dir = mem_ref(dir);
+	acd->dir_own = false;
 }
 
 
 void acd_business_set(struct acd *acd, const struct business *b)
 {
-	struct acd_biz nb, *v;
-	size_t i;
-
 	if (!acd || !b)
 		return;
 
-	memset(&nb, 0, sizeof(nb));
-	if (business_dup(&nb.b, b))
+	/* a shared directory is its owner's to change (api_business_set,
+	 * told first) */
+	if (acd->dir_own && bizdir_set(acd->dir, b))
 		return;
-	/* checked before it was stored; a failure leaves it always open */
-	(void)hours_parse(&nb.hours, b->hours, b->closed, NULL, 0);
-	if (!tz_get(acd->tz, b->timezone, &nb.zone))
-		mem_ref(nb.zone);
-
-	for (i = 0; i < acd->bizn; i++) {
-		if (!strcmp(acd->bizv[i].b->id, b->id)) {
-			abiz_clear(&acd->bizv[i]);
-			acd->bizv[i] = nb;
-			dispatch_soon(acd);
-			return;
-		}
-	}
-
-	v = mem_reallocarray(acd->bizv, acd->bizn + 1, sizeof(*v), NULL);
-	if (!v) {
-		abiz_clear(&nb);
-		return;
-	}
-	acd->bizv = v;
-	v[acd->bizn++] = nb;
+	dispatch_soon(acd);
 }
 
 
@@ -2703,10 +2672,7 @@ static void acd_destructor(void *arg)
 	list_flush(&acd->cbs);
 	mem_deref(acd->cbh);
 	list_flush(&acd->agents);
-	for (i = 0; i < acd->bizn; i++)
-		abiz_clear(&acd->bizv[i]);
-	mem_deref(acd->bizv);
-	mem_deref(acd->tz);
+	mem_deref(acd->dir);
 	for (i = 0; i < acd->rulen; i++)
 		mem_deref(acd->rulev[i]);
 	mem_deref(acd->rulev);
@@ -2739,10 +2705,12 @@ int acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st)
 	list_init(&acd->cbs);
 	acd->queued.cmp = rank_cmp;
 	list_init(&acd->agents);
-	if (tz_registry_alloc(&acd->tz, NULL)) {
+	err = bizdir_alloc(&acd->dir);
+	if (err) {
 		mem_deref(acd);
-		return ENOMEM;
+		return err;
 	}
+	acd->dir_own = true;
 	tmr_init(&acd->dispatch_tmr);
 	tmr_init(&acd->sched_tmr);
 
@@ -3070,7 +3038,7 @@ static enum acd_wait why_queued(const struct acd *acd,
 static bool at_opening(const struct acd *acd, const struct acd_cb *c,
 		       int64_t now)
 {
-	const struct acd_biz *ab = abiz_find(acd, c->cb->business);
+	const struct biz *ab = abiz_find(acd, c->cb->business);
 	int64_t next = 0;
 
 	return ab && ab->hours && !hours_is_open(ab->hours, ab->zone, now) &&
@@ -3083,7 +3051,7 @@ enum acd_wait acd_why(const struct acd *acd, const char *id,
 		      int64_t *untilp)
 {
 	const struct acd_cb *c = acd && id ? cb_find(acd, id) : NULL;
-	const struct acd_biz *ab;
+	const struct biz *ab;
 	const char *st;
 	int64_t until = 0, now = time_now_ms();
 	enum acd_wait w = ACD_WAIT_NONE;

@@ -190,6 +190,15 @@ typedef void (acd_call_h)(const char *id, void *arg);
 void acd_keep_calls(struct acd *acd);
 void acd_calls_kept(const struct acd *acd, acd_call_h *h, void *arg);
 
+/*
+ * The directory of businesses the ACD reads (bizdir.h): its own by
+ * default, filled from the store at acd_start and by acd_business_set;
+ * or, said before acd_start, the server's, shared with the API, which
+ * fills it (then acd_business_set only says a business changed).
+ */
+struct bizdir;
+void acd_set_bizdir(struct acd *acd, struct bizdir *dir);
+
 /* The admin API's changes, after they are stored. */
 void acd_business_set(struct acd *acd, const struct business *b);
 void acd_agent_set(struct acd *acd, const struct agent *a);

@@ -473,7 +473,7 @@ static int dispositions_json(struct mbuf *mb, const struct agent_api *aa,
 
 	err |= mbuf_write_str(mb, "{");
 	while (str_list_next(&p, &item, &n)) {
-		const struct api_biz *ab = api_biz_find(aa->api, item, n);
+		const struct biz *ab = api_biz_find(aa->api, item, n);
 		const char *d, *di;
 		size_t dn, k = 0;
 		char id[65];
@@ -516,7 +516,7 @@ static int countries_json(struct mbuf *mb, const struct agent_api *aa,
 
 	err |= mbuf_write_str(mb, "{");
 	while (str_list_next(&p, &item, &n)) {
-		const struct api_biz *ab = api_biz_find(aa->api, item, n);
+		const struct biz *ab = api_biz_find(aa->api, item, n);
 
 		if (!ab)
 			continue;
@@ -784,7 +784,7 @@ int api_cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 static void history_h(int err, void *const *v, size_t n, void *arg)
 {
 	struct pop *p = arg;
-	const struct api_biz *ab;
+	const struct biz *ab;
 	int64_t left;
 	size_t i, k;
 
@@ -1002,7 +1002,7 @@ static void wrapup_found(int err, const struct callback *cb, void *arg)
 {
 	struct ctl *c = arg;
 	struct session *s = session_of(c->aa, c->req);
-	struct api_biz *ab;
+	struct biz *ab;
 	struct outcome o;
 	const char *disp, *v, *field = NULL, *why = NULL;
 	int64_t cents = 0, qty = 0;
@@ -1264,7 +1264,7 @@ static void sup_next(struct sup *p);
 /* "Today" for a business: since midnight in its own time zone. */
 static int64_t local_midnight(struct api *api, const char *business)
 {
-	const struct api_biz *ab = api_biz_find(api, business,
+	const struct biz *ab = api_biz_find(api, business,
 						strlen(business));
 	int64_t now = time_now_ms(), t;
 	struct tz_local l;

@@ -161,28 +161,15 @@ const char *api_cors_hdrs(char *buf, size_t sz, const char *origin,
 }
 
 
-static bool biz_cmp(struct le *le, void *arg)
+struct biz *api_biz_find(const struct api *api, const char *id, size_t len)
 {
-	const struct api_biz *ab = le->data;
-	const struct pl *id = arg;
-
-	return !pl_strcmp(id, ab->b->id);
+	return bizdir_find(api->dir, id, len);
 }
 
 
-struct api_biz *api_biz_find(const struct api *api, const char *id,
-			     size_t len)
+struct bizdir *api_bizdir(const struct api *api)
 {
-	struct pl pid;
-	struct le *le;
-
-	pid.p = id;
-	pid.l = len;
-
-	le = hash_lookup(api->biz, hash_joaat((const uint8_t *)id, len),
-			 biz_cmp, &pid);
-
-	return le ? le->data : NULL;
+	return api ? api->dir : NULL;
 }
 
 
@@ -191,9 +178,8 @@ struct origin_any {
 };
 
 
-static bool origin_any_h(struct le *le, void *arg)
+static bool origin_any_h(const struct biz *ab, void *arg)
 {
-	const struct api_biz *ab = le->data;
 	const struct origin_any *oa = arg;
 
 	return api_origin_in_list(ab->b->origins, oa->origin);
@@ -204,58 +190,13 @@ bool api_origin_allowed_any(const struct api *api, const char *origin)
 {
 	struct origin_any oa = {origin};
 
-	return hash_apply(api->biz, origin_any_h, &oa) != NULL;
-}
-
-
-static void biz_destructor(void *arg)
-{
-	struct api_biz *ab = arg;
-
-	hash_unlink(&ab->he);
-	mem_deref(ab->b);
-	mem_deref(ab->hours);
-	mem_deref(ab->zone);
+	return bizdir_apply(api->dir, origin_any_h, &oa) != NULL;
 }
 
 
 int api_business_set(struct api *api, const struct business *b)
 {
-	struct api_biz *ab, *old;
-	struct business *c;
-	int err;
-
-	if (!api || !b || !b->id)
-		return EINVAL;
-
-	err = business_dup(&c, b);
-	if (err)
-		return err;
-
-	ab = mem_zalloc(sizeof(*ab), biz_destructor);
-	if (!ab) {
-		mem_deref(c);
-		return ENOMEM;
-	}
-	ab->b = c;
-
-	/* checked before it was stored: a failure here is a bug, and the
-	 * business then stays always open in UTC rather than unusable */
-	if (tz_get(api->tz, c->timezone, &ab->zone))
-		log_warn("business %s: time zone %s not found", c->id,
-			 c->timezone);
-	else
-		mem_ref(ab->zone);
-	if (hours_parse(&ab->hours, c->hours, c->closed, NULL, 0))
-		log_warn("business %s: opening hours not understood",
-			 c->id);
-
-	old = api_biz_find(api, b->id, strlen(b->id));
-	mem_deref(old);
-
-	hash_append(api->biz, hash_joaat_str(c->id), &ab->he, ab);
-
-	return 0;
+	return api ? bizdir_set(api->dir, b) : EINVAL;
 }
 
 
@@ -441,7 +382,6 @@ static void api_destructor(void *arg)
 	struct api *api = arg;
 
 	tmr_cancel(&api->sweep);
-	mem_deref(api->tz);
 	/* sessions answer their pending requests before the server goes */
 	api->agent = mem_deref(api->agent);
 	api_voice_close_all(api);
@@ -451,8 +391,7 @@ static void api_destructor(void *arg)
 	mem_deref(api->metrics);
 	mem_deref(api->https);
 	mem_deref(api->httpd);
-	hash_flush(api->biz);
-	mem_deref(api->biz);
+	mem_deref(api->dir);
 	mem_deref(api->limit_phone);
 	mem_deref(api->limit_ip);
 }
@@ -494,9 +433,7 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 	err = api_ice_check(cfg_str(cfg, "ice_servers"),
 			    *cfg_str(cfg, "turn_secret") != '\0');
 	if (!err)
-		err = hash_alloc(&api->biz, 64);
-	if (!err)
-		err = tz_registry_alloc(&api->tz, NULL);
+		err = bizdir_alloc(&api->dir);
 	if (!err)
 		err = limit_alloc(&api->limit_phone, DAY_MS);
 	/* an address's times are kept only as long as its window: behind

@@ -20,12 +20,15 @@ struct api;
 struct cfg;
 struct store;
 struct business;
+struct bizdir;
 struct intake_row;
 
 int  api_alloc(struct api **ap, const struct cfg *cfg, struct store *st);
 
-/* Add or replace a business in the API's view (start-up, admin changes). */
+/* Add or replace a business in the directory of businesses (start-up,
+ * admin changes), which the API owns and the ACD shares (api_bizdir). */
 int  api_business_set(struct api *api, const struct business *b);
+struct bizdir *api_bizdir(const struct api *api);
 
 /*
  * Check a business's settings (time zone, calling codes, policy lists,

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "api/api.h"
+#include "bizdir/bizdir.h"
 
 struct httpd_req;
 struct mbuf;
@@ -45,7 +46,7 @@ struct api {
 	struct httpd *https;      /* https_listen, or NULL */
 	struct limit *limit_phone;     /* per business and phone, a day */
 	struct limit *limit_ip;        /* per business and address, a minute */
-	struct hash *biz;         /* struct api_biz by id */
+	struct bizdir *dir;       /* the businesses, parsed (bizdir.h) */
 	struct tmr sweep;
 	int64_t max_schedule_ms;
 	int64_t lim_phone_15min;  /* global defaults */
@@ -68,14 +69,7 @@ struct api {
 };
 
 /* a business as the API sees it */
-struct api_biz {
-	struct le he;
-	struct business *b;
-	struct hours *hours;      /* parsed b->hours and b->closed */
-	struct tz_zone *zone;     /* b->timezone (the registry's) */
-};
-
-struct api_biz *api_biz_find(const struct api *api, const char *id,
+struct biz *api_biz_find(const struct api *api, const char *id,
 			     size_t len);
 bool api_origin_allowed_any(const struct api *api, const char *origin);
 

@@ -115,7 +115,7 @@ static int countries_json(struct mbuf *mb, const struct business *b)
  * ACD in this process (unknown).
  */
 static int now_json(struct mbuf *mb, struct api *api,
-		    const struct api_biz *ab, bool open, int64_t now)
+		    const struct biz *ab, bool open, int64_t now)
 {
 	const struct business *b = ab->b;
 	const char *why = NULL;
@@ -155,7 +155,7 @@ static int now_json(struct mbuf *mb, struct api *api,
 
 
 static void settings(struct api *api, struct httpd_req *req,
-		     const struct api_biz *ab, const char *cors)
+		     const struct biz *ab, const char *cors)
 {
 	const struct business *b = ab->b;
 	struct mbuf *mb = mbuf_alloc(512);
@@ -225,7 +225,7 @@ static void settings(struct api *api, struct httpd_req *req,
 
 
 static void slots(struct api *api, struct httpd_req *req,
-		  const struct api_biz *ab, const char *cors)
+		  const struct biz *ab, const char *cors)
 {
 	int64_t days = query_int(req, "days", 7, 1, 14);
 	int64_t minutes = query_int(req, "minutes", 30, 15, 240);
@@ -277,7 +277,7 @@ void api_business_public(struct api *api, struct httpd_req *req,
 			 const struct pl *rest)
 {
 	char origin[API_MAX_ORIGIN], cors[API_MAX_ORIGIN + 160];
-	const struct api_biz *ab;
+	const struct biz *ab;
 	struct pl id = *rest, sub = PL_INIT;
 	const char *slash = pl_strchr(rest, '/');
 	bool has_origin;

@@ -454,7 +454,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	enum form_kind kind;
 	const struct business *b;
 	const struct pl *body = httpd_req_body(req);
-	struct api_biz *ab;
+	struct biz *ab;
 	struct post *p;
 	struct pl ctype, idem;
 	char origin[API_MAX_ORIGIN], e164[PHONE_E164_SIZE];
@@ -743,7 +743,7 @@ struct lookup {
 static const char *lookup_cors(const struct lookup *lk, const char *biz,
 			       char *buf, size_t sz)
 {
-	struct api_biz *ab = NULL;
+	struct biz *ab = NULL;
 
 	if (lk->has_origin && biz)
 		ab = api_biz_find(lk->api, biz, strlen(biz));

@@ -44,9 +44,8 @@ static void scrape_destructor(void *arg)
 }
 
 
-static bool biz_id_h(struct le *le, void *arg)
+static bool biz_id_h(const struct biz *ab, void *arg)
 {
-	const struct api_biz *ab = le->data;
 	const char ***pp = arg;
 
 	*(*pp)++ = ab->b->id;
@@ -55,11 +54,11 @@ static bool biz_id_h(struct le *le, void *arg)
 }
 
 
-static bool biz_count_h(struct le *le, void *arg)
+static bool biz_count_h(const struct biz *ab, void *arg)
 {
 	size_t *np = arg;
 
-	(void)le;
+	(void)ab;
 	++*np;
 
 	return false;
@@ -77,7 +76,7 @@ static void agents_h(int err, void *const *v, size_t n, void *arg)
 	if (err)
 		goto fail;
 
-	hash_apply(s->api->biz, biz_count_h, &nbiz);
+	bizdir_apply(s->api->dir, biz_count_h, &nbiz);
 	ids = mem_alloc((nbiz + 1) * sizeof(*ids), NULL);
 	mb = mbuf_alloc(8192);
 	if (!ids || !mb) {
@@ -85,7 +84,7 @@ static void agents_h(int err, void *const *v, size_t n, void *arg)
 		goto fail;
 	}
 	p = ids;
-	hash_apply(s->api->biz, biz_id_h, &p);
+	bizdir_apply(s->api->dir, biz_id_h, &p);
 
 	memset(&now, 0, sizeof(now));
 	now.now = time_now_ms();

@@ -109,7 +109,7 @@ static struct report_op *op_start(struct api *api, struct httpd_req *req,
 
 
 /* The business asked for, if any: known and in scope, or a 400. */
-static bool business_ok(struct report_op *op, const struct api_biz **abp)
+static bool business_ok(struct report_op *op, const struct biz **abp)
 {
 	const char *b = form_get(op->form, "business", NULL);
 
@@ -129,7 +129,7 @@ static bool business_ok(struct report_op *op, const struct api_biz **abp)
 
 
 /* Today in the business's zone (UTC without one), days since 1970. */
-static int64_t today_in(const struct api_biz *ab)
+static int64_t today_in(const struct biz *ab)
 {
 	int64_t now = time_now_ms();
 	struct tz_local l;
@@ -142,7 +142,7 @@ static int64_t today_in(const struct api_biz *ab)
 
 
 /* The instant a local day begins (UTC without a zone). */
-static int64_t local_midnight(const struct api_biz *ab, int64_t day)
+static int64_t local_midnight(const struct biz *ab, int64_t day)
 {
 	int64_t y, t;
 	int m, d;
@@ -162,7 +162,7 @@ static void biz_h(const char *business, struct tz_zone **zonep,
 		  int64_t *slap, void *arg)
 {
 	struct report_op *op = arg;
-	const struct api_biz *ab = api_biz_find(op->api, business,
+	const struct biz *ab = api_biz_find(op->api, business,
 						strlen(business));
 
 	*zonep = ab ? ab->zone : NULL;
@@ -218,7 +218,7 @@ static void rows_h(int err, void *const *v, size_t n, void *arg)
 void api_report(struct api *api, struct httpd_req *req, const char *scope)
 {
 	struct report_op *op = op_start(api, req, scope);
-	const struct api_biz *ab;
+	const struct biz *ab;
 	struct report_error e;
 	int err;
 
@@ -332,7 +332,7 @@ static int bad(struct report_op *op, const char *field, const char *msg)
 }
 
 
-static int search_dates(struct report_op *op, const struct api_biz *ab)
+static int search_dates(struct report_op *op, const struct biz *ab)
 {
 	const char *v;
 	int64_t from, to = today_in(ab);
@@ -414,7 +414,7 @@ static int search_fields(struct report_op *op)
 void api_search(struct api *api, struct httpd_req *req, const char *scope)
 {
 	struct report_op *op = op_start(api, req, scope);
-	const struct api_biz *ab;
+	const struct biz *ab;
 	int err;
 
 	if (!op)

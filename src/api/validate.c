@@ -443,7 +443,7 @@ int api_business_check(const struct api *api, const struct business *b,
 		   "0123456789/_-+") != strlen(p))
 		return bad(fieldp, "timezone", msg, sz,
 			   "not an IANA time zone name");
-	if (!api || tz_get(api->tz, p, &zone))
+	if (!api || tz_get(bizdir_tz(api->dir), p, &zone))
 		return bad(fieldp, "timezone", msg, sz, "unknown time zone "
 			   "(is tzdata installed?)");
 

@@ -309,7 +309,7 @@ void api_voice_open(struct api *api, struct httpd_req *req,
 {
 	char sid[ID_LEN], hash[HASH_HEX_LEN], origin[API_MAX_ORIGIN];
 	struct voice *v = NULL;
-	const struct api_biz *ab;
+	const struct biz *ab;
 	struct pl secret;
 
 	if (id->l < sizeof(sid) && !pl_strcpy(id, sid, sizeof(sid)))

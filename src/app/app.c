@@ -1009,6 +1009,9 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	}
 
 	err = acd_alloc(&app.acd, cfg, app.st);
+	/* the businesses the API loaded, parsed once for both */
+	if (!err)
+		acd_set_bizdir(app.acd, api_bizdir(app.api));
 	/* a dialer in another process outlives this one, and so may the
 	 * calls it holds: they are asked back, not interrupted */
 	if (!err && !strncmp(cfg_str(cfg, "dialer"), "tcp://", 6))
