@@ -340,6 +340,17 @@ int  store_flush(struct store *st);
 
 int  store_ping(struct store *st, store_done_h *h, void *arg);
 
+/* PLACEHOLDER until lead merges (branch lead has the real ones) */
+typedef void (store_lead_h)(int err, uint64_t epoch, void *arg);
+typedef void (store_leader_h)(int err, const char *node_id,
+			      uint64_t epoch, void *arg);
+typedef void (store_stale_h)(void *arg);
+
+int  store_lead_try(struct store *st, const char *node_id,
+		    store_lead_h *h, void *arg);
+int  store_leader_get(struct store *st, store_leader_h *h, void *arg);
+void store_set_stale_h(struct store *st, store_stale_h *h, void *arg);
+
 /*
  * Records (see store_table): put inserts or, with replace, updates a row
  * whole (without replace an existing id is left alone and the handler
