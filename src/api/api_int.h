@@ -11,6 +11,7 @@
 #include "api/api.h"
 
 struct httpd_req;
+struct cluster;
 struct mbuf;
 struct pl;
 struct callback;
@@ -55,7 +56,9 @@ struct api {
 	bool full_numbers;
 	bool no_line;             /* no call can be placed (demo, no trunk) */
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
-	struct acd *acd;          /* told of every change; may be NULL */
+	struct acd *acd;          /* told of every change; may be NULL (a
+				     follower: no ACD on this node) */
+	const struct cluster *cluster; /* this node's role, or NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 	struct tz_registry *tz;
 	struct httpd *demo;       /* the demo shop's listener (--demo) */
@@ -74,6 +77,14 @@ struct api_biz {
 	struct hours *hours;      /* parsed b->hours and b->closed */
 	struct tz_zone *zone;     /* b->timezone (the registry's) */
 };
+
+/* the desk's sessions watch api->acd (again, once it exists) */
+void api_agent_watch(struct api *api);
+/* A follower (no ACD here) answers what needs the ACD with 503
+ * not_leader naming the leader, Retry-After: 1: true when it did. */
+bool api_not_leader(struct api *api, struct httpd_req *req);
+/* "node":"...","leader":"..." (this node, the leader as last seen) */
+int  api_node_json(const struct api *api, struct mbuf *mb);
 
 struct api_biz *api_biz_find(const struct api *api, const char *id,
 			     size_t len);
