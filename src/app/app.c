@@ -1102,12 +1102,22 @@ static int node_setup(void)
 }
 
 
+/* the leader of a shared store, every second and at once on taking
+ * over: what other nodes took in or canceled (acd_resync) */
+static void tick_h(void *arg)
+{
+	(void)arg;
+	acd_resync(app.acd);
+}
+
+
 /* the first try to lead: leading, the ACD starts now */
 static int cluster_start_node(void)
 {
 	static const struct cluster_handlers h = {
 		.lead = lead_h,
 		.lost = lost_h,
+		.tick = tick_h,
 	};
 	bool shared = !strcmp(store_backend(app.st), "postgres");
 	int err;

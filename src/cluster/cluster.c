@@ -3,8 +3,10 @@
  * (store_lead_try) and, while another holds it, reads who does
  * (store_leader_get) for the API's 503 not_leader and the supervisor
  * view. Taking the lead calls lead once; from then on the node is the
- * leader until the store says otherwise (store_set_stale_h), which is
- * final: lost is called once and no try follows.
+ * leader until the store says otherwise (store_set_stale_h: a fenced
+ * write refused, or the leader's own store_leader_get every second
+ * finding another epoch), which is final: lost is called once and no
+ * try follows.
  */
 #include <errno.h>
 #include <string.h>
@@ -95,11 +97,14 @@ static void leader_h(int err, const char *node_id, uint64_t epoch,
 {
 	struct cluster *cl = arg;
 
-	(void)epoch;
 	cl->reading = false;
-	if (!err && cl->role == CLUSTER_FOLLOWER)
-		str_bcpy(cl->leader, node_id ? node_id : "",
-			 sizeof(cl->leader));
+	if (err || cl->role != CLUSTER_FOLLOWER || !node_id ||
+	    !strcmp(cl->leader, node_id))
+		return;
+
+	str_bcpy(cl->leader, node_id, sizeof(cl->leader));
+	log_info("node %s follows: the leader is %s (epoch %llu)", cl->node,
+		 cl->leader, (unsigned long long)epoch);
 }
 
 
@@ -158,6 +163,10 @@ static void timeout(void *arg)
 	int err;
 
 	if (cl->role == CLUSTER_LEADER) {
+		/* a leader with nothing to write learns it was replaced
+		 * here (the store's stale handler) */
+		if (!cl->reading && !store_leader_get(cl->st, leader_h, cl))
+			cl->reading = true;
 		if (cl->h.tick)
 			cl->h.tick(cl->h.arg);
 		schedule(cl);
@@ -198,9 +207,6 @@ int cluster_start(struct cluster *cl)
 	cl->started = true;
 	if (cl->trying)
 		return ETIMEDOUT;
-	if (!cl->err && cl->role == CLUSTER_FOLLOWER)
-		log_info("node %s follows%s%s", cl->node,
-			 *cl->leader ? ": the leader is " : "", cl->leader);
 
 	return cl->err;
 }
