@@ -1308,6 +1308,55 @@ static bool auth_check(struct cconn *cc, const struct odict *od)
 }
 
 
+/* the commands that act on one call, by "id" */
+static bool acts_on_a_call(const char *cmd)
+{
+	static const char *const v[] = {
+		"hangup", "release", "offer_agent", "transfer_agent",
+		"announce", "webrtc_answer", "webrtc_hangup", "webrtc_hold",
+		"webrtc_unhold", "listen",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (!strcmp(cmd, v[i]))
+			return true;
+
+	return false;
+}
+
+
+/*
+ * A call another controller holds (an open connection that originated or
+ * attached it, or the server's own ACD) is not this connection's to
+ * command: a controller replaced, such as a cluster's leader another
+ * node took over from, can neither hang up nor offer what the new one
+ * holds. An orphan may be (a lost link's call, hung up once its resume
+ * time is over). True when refused, with busy.
+ */
+static bool another_controls(struct cconn *cc, const struct odict *od,
+			     const char *cmd)
+{
+	struct dialer *d = cc->ctl->d;
+	const char *id = NULL;
+
+	/* no id: the command itself says so */
+	if (field_str(od, "id", &id) || !id)
+		return false;
+	if (dialer_claim(d, id, event_handler, cc, event_handler, cc) !=
+	    EBUSY)
+		return false;
+	if (!dialer_claim(d, id, orphan_handler, cc->ctl, orphan_handler,
+			  cc->ctl))
+		return false;
+
+	send_error(cc, cmd, id, "busy", "id",
+		   "another connection controls this call");
+
+	return true;
+}
+
+
 static void handle_line(struct cconn *cc, const struct pl *line)
 {
 	struct odict *od = NULL;
@@ -1356,6 +1405,9 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 		}
 		goto out;
 	}
+
+	if (acts_on_a_call(cmd) && another_controls(cc, od, cmd))
+		goto out;
 
 	if (!strcmp(cmd, "originate"))
 		cmd_originate(cc, od);
