@@ -56,6 +56,37 @@ int store_op_queue(struct store *st, void *op, int err)
 }
 
 
+int store_op_run(struct store_tx *tx, struct store_op *op)
+{
+	int64_t epoch = 0;
+	int err;
+
+	if (op->epoch) {
+		/* the lock is another connection's now: stale at once */
+		if (!tx->lead)
+			return ESTALE;
+		err = store_one_num(tx, SQ_FENCE, NULL, NULL, &epoch);
+		if (err)
+			return err;
+		if (epoch != op->epoch)
+			return ESTALE;
+	}
+
+	return op->desc->run(tx, op);
+}
+
+
+void store_op_done(struct store_op *op)
+{
+	struct store *st = op->st;
+	bool stale = op->err == ESTALE && op->epoch;
+
+	op->desc->done(op);
+	if (stale)
+		store_stale(st);
+}
+
+
 int store_dup_opt(const char **dst, const char *src)
 {
 	char *d = NULL;
@@ -127,6 +158,153 @@ int store_ping(struct store *st, store_done_h *h, void *arg)
 }
 
 
+/* ---- a cluster's leader (store.h) ---- */
+
+struct op_lead {
+	struct store_op op;
+	store_lead_h *leadh;      /* try */
+	store_leader_h *leaderh;  /* get */
+	char *node;               /* try's input, get's result */
+	int64_t now;
+	int64_t epoch;            /* the result */
+};
+
+
+static void lead_dh(struct store_op *op)
+{
+	mem_deref(((struct op_lead *)op)->node);
+}
+
+
+static int lead_try_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_lead *o = (struct op_lead *)op;
+	struct store_run r;
+	int64_t got = 0;
+	bool row = false;
+	int err;
+
+	err = store_one_num(tx, SQ_LEAD_LOCK, NULL, NULL, &got);
+	if (err)
+		return err;
+	if (!got)
+		return EAGAIN;
+	tx->lead = true;
+
+	err = store_run_open(&r, tx, SQ_LEAD_BUMP);
+	if (!err) {
+		store_run_text(&r, 1, o->node);
+		store_run_num(&r, 2, o->now);
+		err = store_run_step(&r, &row);
+	}
+	if (!err && row)
+		o->epoch = store_run_col_num(&r, 0);
+	store_run_close(&r);
+
+	return err ? err : row && o->epoch > 0 ? 0 : EIO;
+}
+
+
+static void lead_try_done(struct store_op *op)
+{
+	struct op_lead *o = (struct op_lead *)op;
+
+	if (!op->err)
+		store_lead_set(op->st, o->epoch);
+	o->leadh(op->err, op->err ? 0 : (uint64_t)o->epoch, op->arg);
+}
+
+
+static const struct store_op_desc lead_try_desc = {
+	.name = "lead_try",
+	.writes = true,
+	.run = lead_try_run,
+	.done = lead_try_done,
+	.dh = lead_dh,
+};
+
+
+int store_lead_try(struct store *st, const char *node_id,
+		   store_lead_h *h, void *arg)
+{
+	struct op_lead *o;
+	int err;
+
+	if (!st || !node_id || !*node_id || !h)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &lead_try_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->leadh = h;
+	o->now = time_now_ms();
+	err = str_dup(&o->node, node_id);
+
+	return store_op_queue(st, o, err);
+}
+
+
+static int leader_get_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_lead *o = (struct op_lead *)op;
+	struct store_run r;
+	bool row = false;
+	int err;
+
+	o->node = mem_deref(o->node);
+	err = store_run_open(&r, tx, SQ_LEADER_GET);
+	if (!err)
+		err = store_run_step(&r, &row);
+	if (!err && row) {
+		err = store_run_col_dup(&r, 0, &o->node);
+		o->epoch = store_run_col_num(&r, 1);
+	}
+	store_run_close(&r);
+
+	return err ? err : row ? 0 : EIO;
+}
+
+
+static void leader_get_done(struct store_op *op)
+{
+	struct op_lead *o = (struct op_lead *)op;
+	struct store *st = op->st;
+	bool stale = !op->err && store_epoch(st) &&
+		o->epoch != store_epoch(st);
+
+	o->leaderh(op->err, op->err ? NULL : o->node,
+		   op->err ? 0 : (uint64_t)o->epoch, op->arg);
+
+	/* a leader with nothing to write learns it is stale here */
+	if (stale)
+		store_stale(st);
+}
+
+
+static const struct store_op_desc leader_get_desc = {
+	.name = "leader_get",
+	.run = leader_get_run,
+	.done = leader_get_done,
+	.dh = lead_dh,
+};
+
+
+int store_leader_get(struct store *st, store_leader_h *h, void *arg)
+{
+	struct op_lead *o;
+
+	if (!st || !h)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &leader_get_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->leaderh = h;
+
+	return store_op_queue(st, o, 0);
+}
+
+
 /* ---- who last spoke with a number ---- */
 
 struct op_phone_agent {
@@ -178,6 +356,7 @@ static void phone_agent_set_done(struct store_op *op)
 
 
 static const struct store_op_desc phone_agent_set_desc = {
+	.fenced = true,
 	.name = "phone_agent_set",
 	.writes = true,
 	.run = phone_agent_set_run,

@@ -1017,6 +1017,7 @@ static void update_dh(struct store_op *op)
 
 
 static const struct store_op_desc update_desc = {
+	.fenced = true,
 	.name = "callback_update",
 	.writes = true,
 	.run = update_run,

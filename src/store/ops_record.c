@@ -163,6 +163,7 @@ static void done_done(struct store_op *op)
 
 
 static const struct store_op_desc put_desc = {
+	.fenced = true,
 	.name = "put",
 	.writes = true,
 	.run = put_run,

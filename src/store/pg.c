@@ -249,6 +249,29 @@ static int conn_open(struct pg_be *be)
 }
 
 
+/* A leader's new connection takes the lock again first: the session lock
+ * went with the old one. If another node has it now, this one leads no
+ * more, and every fenced op is ESTALE from then on (store_op_run). */
+static void relock(struct pg_be *be)
+{
+	PGresult *res;
+	bool got;
+
+	if (!be->tx.lead)
+		return;
+
+	res = PQexec(be->conn, store_stmt_sql(SQ_LEAD_LOCK, SD_POSTGRES));
+	got = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "1");
+	PQclear(res);
+
+	if (!got) {
+		be->tx.lead = false;
+		log_warn("the leader's lock is another node's now");
+	}
+}
+
+
 /* A connection to run a batch on: the one there is, a new one at once
  * after it was lost (now), else not before the backoff says. */
 static int conn_ready(struct pg_be *be, bool now)
@@ -272,6 +295,7 @@ static int conn_ready(struct pg_be *be, bool now)
 	if (be->backoff)
 		log_info("reconnected to PostgreSQL");
 	be->backoff = 0;
+	relock(be);
 
 	return 0;
 }
@@ -606,7 +630,7 @@ static int run_ops(struct pg_be *be, struct list *batch, bool careful)
 		if (sp && (err = pg_exec(be, "SAVEPOINT op")))
 			return err;
 
-		op->err = op->desc->run(&be->tx, op);
+		op->err = store_op_run(&be->tx, op);
 
 		if (PQstatus(be->conn) != CONNECTION_OK)
 			return ENOTCONN;
@@ -755,7 +779,7 @@ static size_t deliver(struct pg_be *be)
 		struct store_op *op = le->data;
 
 		list_unlink(le);
-		op->desc->done(op);
+		store_op_done(op);
 		mem_deref(op);
 		++n;
 	}

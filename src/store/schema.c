@@ -416,6 +416,16 @@ static const char *const migrations[] = {
 	"    AND (w.events = '' OR instr(' ' || w.events || ' ',"
 	"      ' agent.presence ') > 0);"
 	"  END;",
+
+	/* 19: who leads a cluster (docs/cluster.md): one row, the epoch
+	 * every ACD write checks (the fence) and the node that bumped it */
+	"CREATE TABLE cluster ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  epoch INTEGER NOT NULL,"
+	"  leader TEXT,"
+	"  since INTEGER"
+	");"
+	"INSERT INTO cluster (id, epoch) VALUES (1, 0);",
 };
 
 
@@ -733,6 +743,14 @@ static const struct store_migration pg_migrations[] = {
 	"CREATE TRIGGER agents_webhook_outbox AFTER UPDATE OF state ON agents"
 	"  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)"
 	"  EXECUTE FUNCTION agents_webhook_outbox();"},
+	{19,
+	"CREATE TABLE cluster ("
+	"  id bigint PRIMARY KEY CHECK (id = 1),"
+	"  epoch bigint NOT NULL,"
+	"  leader text,"
+	"  since bigint"
+	");"
+	"INSERT INTO cluster (id, epoch) VALUES (1, 0);"},
 };
 
 

@@ -342,6 +342,23 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		REPORT_ROWS("?6", "o.disposition = 'sale'", IN_SCOPE_SQLITE),
 		REPORT_ROWS("$6::bigint", "(o.disposition = 'sale')::int",
 			    IN_SCOPE_PG)},
+	/* A cluster's leader: a session advisory lock on the store's
+	 * connection (key "bkleader" in ASCII; SQLite: one process is the
+	 * whole system, it always has it), then the epoch bumped and the
+	 * node recorded; every fenced op reads the epoch first, FOR SHARE
+	 * so that a takeover's bump waits for a stale leader's writes in
+	 * flight and every later one sees the new epoch. */
+	[SQ_LEAD_LOCK] = {"lead_lock",
+		"SELECT 1",
+		"SELECT pg_try_advisory_lock(7091881220906444146)::int"},
+	[SQ_LEAD_BUMP] = {"lead_bump",
+		"UPDATE cluster SET epoch = epoch + 1, leader = ?1,"
+		" since = ?2 WHERE id = 1 RETURNING epoch"},
+	[SQ_LEADER_GET] = {"leader_get",
+		"SELECT leader, epoch FROM cluster WHERE id = 1"},
+	[SQ_FENCE] = {"fence",
+		"SELECT epoch FROM cluster WHERE id = 1",
+		"SELECT epoch FROM cluster WHERE id = 1 FOR SHARE"},
 };
 
 

@@ -324,7 +324,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 			continue;
 		}
 
-		op->err = op->desc->run(&be->rw.tx, op);
+		op->err = store_op_run(&be->rw.tx, op);
 
 		if (!sp) {
 			if (op->err && op->desc->writes)
@@ -417,7 +417,7 @@ static size_t run_batch(struct sqlite_be *be)
 		struct store_op *op = le->data;
 
 		list_unlink(le);
-		op->desc->done(op);
+		store_op_done(op);
 		mem_deref(op);
 	}
 
@@ -465,7 +465,7 @@ static void reader_run(struct reader *rd, struct store_op *op)
 	if (op->err)
 		return;
 
-	op->err = op->desc->run(&rd->ro.tx, op);
+	op->err = store_op_run(&rd->ro.tx, op);
 	if (op->err)
 		store_op_clear(op);
 	exec_sql(rd->ro.db, "COMMIT");   /* a read: nothing to lose */
@@ -526,7 +526,7 @@ static size_t reader_deliver(struct reader *rd)
 		struct store_op *op = le->data;
 
 		list_unlink(le);
-		op->desc->done(op);
+		store_op_done(op);
 		mem_deref(op);
 		n++;
 	}

@@ -13,6 +13,10 @@
 struct store {
 	const struct store_backend *be;
 	void *ctx;
+	int64_t epoch;            /* leading since (0: not leading) */
+	store_stale_h *staleh;
+	void *stale_arg;
+	bool stale_told;
 };
 
 static const struct store_backend *backends[] = {
@@ -86,9 +90,48 @@ int store_queue(struct store *st, struct store_op *op)
 	if (!st || !op)
 		return EINVAL;
 
+	op->st = st;
+	if (op->desc->fenced)
+		op->epoch = st->epoch;
 	st->be->queue(st->ctx, op);
 
 	return 0;
+}
+
+
+int64_t store_epoch(const struct store *st)
+{
+	return st ? st->epoch : 0;
+}
+
+
+void store_lead_set(struct store *st, int64_t epoch)
+{
+	st->epoch = epoch;
+	st->stale_told = false;
+}
+
+
+void store_set_stale_h(struct store *st, store_stale_h *h, void *arg)
+{
+	if (!st)
+		return;
+
+	st->staleh = h;
+	st->stale_arg = arg;
+}
+
+
+void store_stale(struct store *st)
+{
+	if (st->stale_told)
+		return;
+
+	st->stale_told = true;
+	log_warn("this node's leadership is stale (epoch %lld): another "
+		 "node has taken over", (long long)st->epoch);
+	if (st->staleh)
+		st->staleh(st->stale_arg);
 }
 
 

@@ -340,7 +340,25 @@ int  store_flush(struct store *st);
 
 int  store_ping(struct store *st, store_done_h *h, void *arg);
 
-/* PLACEHOLDER until lead merges (branch lead has the real ones) */
+/*
+ * A cluster's leader (several nodes on one PostgreSQL; docs/cluster.md).
+ * One node at a time runs the ACD: the one whose store connection holds
+ * PostgreSQL's session advisory lock. Taking it bumps the epoch (table
+ * cluster, one row) and records the node, in one transaction; from then
+ * on every fenced op (the ACD's writes: callback_update, the phone-agent
+ * link, records put) first reads the epoch, FOR SHARE, and fails ESTALE
+ * once another node has taken over: a stale leader can never claim a
+ * callback, so never dial. A connection lost and made again takes the
+ * lock again first; if another node has it, every fenced op is ESTALE.
+ *
+ * store_lead_try: h gets 0 and the new epoch (this node leads now),
+ * EAGAIN (another node holds the lock) or the store's error. On SQLite
+ * one process is the whole system: it always leads. store_leader_get:
+ * who leads now (node NULL: nobody yet) and the epoch. The stale
+ * handler is told once, on the loop, when a fenced op came back ESTALE
+ * or store_leader_get found another epoch than this node's (a leader
+ * with nothing to write polls it to find out).
+ */
 typedef void (store_lead_h)(int err, uint64_t epoch, void *arg);
 typedef void (store_leader_h)(int err, const char *node_id,
 			      uint64_t epoch, void *arg);

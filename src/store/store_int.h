@@ -114,6 +114,11 @@ enum store_stmt_id {
 	SQ_FIG_CONNECT,
 	SQ_FIG_SALES,
 	SQ_REPORT_ROWS,
+	/* a cluster's leader (ops.c, docs/cluster.md) */
+	SQ_LEAD_LOCK,
+	SQ_LEAD_BUMP,
+	SQ_LEADER_GET,
+	SQ_FENCE,
 	SQ_COUNT
 };
 
@@ -164,6 +169,10 @@ struct store_tx_ops {
 /* a backend's transaction starts with this */
 struct store_tx {
 	const struct store_tx_ops *ops;
+	/* this connection took the leader's lock (SQ_LEAD_LOCK): a backend
+	 * that connects again takes it again first, and clears this when
+	 * another connection has it (then every fenced op is ESTALE) */
+	bool lead;
 };
 
 /* One statement being run, what the ops are written with (run.c).
@@ -205,6 +214,9 @@ struct store_op_desc {
 	 * statements and its own memory, and done is called on the loop
 	 * as for any op */
 	bool long_read;
+	/* an ACD write: on a leader it runs only while the store's epoch
+	 * is still the cluster's (store_op_run), else it is ESTALE */
+	bool fenced;
 	/* inside the batch's transaction; 0 or an errno (some, such as
 	 * ENOENT or EALREADY, are answers: the handler gets them). It may
 	 * run on a backend's own thread (pg.c): it touches only its op,
@@ -224,9 +236,23 @@ struct store_op_desc {
 struct store_op {
 	struct le le;             /* in the backend's queue */
 	const struct store_op_desc *desc;
+	struct store *st;         /* set when queued */
+	int64_t epoch;            /* fenced: the leader's epoch, 0: none */
 	int err;
 	void *arg;                /* the handler's */
 };
+
+/* What a backend calls to run an op in its transaction (the fence, then
+ * desc->run) and, on the loop, to hand it its result (desc->done; an
+ * ESTALE tells the store's stale handler). */
+int  store_op_run(struct store_tx *tx, struct store_op *op);
+void store_op_done(struct store_op *op);
+
+/* the leader's epoch of st (0: not leading); its stale handler, told
+ * once (store.c) */
+int64_t store_epoch(const struct store *st);
+void store_lead_set(struct store *st, int64_t epoch);
+void store_stale(struct store *st);
 
 /* Drop an op's results (its descriptor's clear), before a re-run or a
  * failure is reported. */

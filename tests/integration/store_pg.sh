@@ -60,6 +60,13 @@ grep -q "^store_pg_server_restart  *ok" "$T/unit.log" &&
 	fail "the restart test did not run"
 [ -f "$T/pg2.pid" ] || fail "the server was not started again"
 ok "a server restart: queued ops fail ENOTCONN, reconnected, kept"
+for t in store_lead_takeover_fences_the_old_leader \
+	store_lead_survives_its_reconnect; do
+	grep -q "^$t  *ok" "$T/unit.log" || fail "$t did not pass"
+done
+! grep -q "skipped: PostgreSQL only" "$T/unit.log" ||
+	fail "a PostgreSQL-only test skipped on PostgreSQL"
+ok "the leader's lock and fence: takeover, reconnect (on PostgreSQL)"
 ! grep "skipped on" "$T/store.log" ||
 	fail "a store test skipped on PostgreSQL"
 ok "every store test ran on PostgreSQL"
