@@ -14,7 +14,9 @@
 #     on and end completed; nobody dialed twice, no agent offered two
 #     callbacks at once;
 #   - kill -9 of a follower during intake: every request it answered 202
-#     is in the store exactly once, and ends (canceled by its token).
+#     is in the store exactly once, and ends (canceled by its token);
+#   - a leader whose lock is taken while it is stopped (SIGSTOP, its
+#     session ended) wakes up stale and exits 75, saying why.
 . "$(dirname "$0")/../lib/common.sh"
 
 SIPP=$(command -v sipp) || fail "sipp is not installed"
@@ -334,7 +336,30 @@ ANS=$(sed "s/^\([^ ]*\) .*/'\1'/" "$T/answered" | paste -sd, -)
 ok "kill -9 of n$FOL during intake: its $N answers (202) are each stored \
 once, and end (canceled)"
 
-eval "PID=\$P$NEW"
+# ---- a leader that lost its lock while it slept: stale, it exits 75
+
+node 4
+[ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
+eval "OLD=\$P$NEW"
+kill -STOP "$OLD"
+# its session ends as a cut connection would: the lock goes with it
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted" >/dev/null
+i=0
+until [ "$(role "$U4")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n4 does not take the lead"
+	sleep 0.05
+done
+kill -CONT "$OLD"
+rc=0
+wait "$OLD" || rc=$?
+[ "$rc" = 75 ] || fail "the stale leader n$NEW exited $rc"
+grep -q "the lead is lost" "$T/n$NEW.log" || fail "n$NEW does not say why"
+ok "a leader whose lock was taken while it slept finds out and exits 75 \
+(n4 leads)"
+
+PID=$P4
 stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
