@@ -1327,33 +1327,38 @@ static bool acts_on_a_call(const char *cmd)
 
 
 /*
- * A call another controller holds (an open connection that originated or
- * attached it, or the server's own ACD) is not this connection's to
- * command: a controller replaced, such as a cluster's leader another
- * node took over from, can neither hang up nor offer what the new one
- * holds. An orphan may be (a lost link's call, hung up once its resume
- * time is over). True when refused, with busy.
+ * A call another open connection controls (it originated or attached
+ * it) is not this connection's to command: a controller replaced, such
+ * as a cluster's leader another node took over from, can neither hang up
+ * nor offer what the new one holds. An orphan may be (a lost link's
+ * call, hung up once its resume time is over), and so may the server's
+ * own ACD's calls (an operator's hang-up). True when refused, with busy.
  */
 static bool another_controls(struct cconn *cc, const struct odict *od,
 			     const char *cmd)
 {
 	struct dialer *d = cc->ctl->d;
 	const char *id = NULL;
+	struct le *le;
 
 	/* no id: the command itself says so */
 	if (field_str(od, "id", &id) || !id)
 		return false;
-	if (dialer_claim(d, id, event_handler, cc, event_handler, cc) !=
-	    EBUSY)
-		return false;
-	if (!dialer_claim(d, id, orphan_handler, cc->ctl, orphan_handler,
-			  cc->ctl))
-		return false;
 
-	send_error(cc, cmd, id, "busy", "id",
-		   "another connection controls this call");
+	/* a claim of a call to the handler it has already changes
+	 * nothing: it only asks whose it is */
+	for (le = cc->ctl->conns.head; le; le = le->next) {
+		struct cconn *other = le->data;
 
-	return true;
+		if (other == cc || dialer_claim(d, id, event_handler, other,
+						event_handler, other))
+			continue;
+		send_error(cc, cmd, id, "busy", "id",
+			   "another connection controls this call");
+		return true;
+	}
+
+	return false;
 }
 
 
