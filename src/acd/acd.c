@@ -87,6 +87,10 @@ struct acd_cb {
 	 * failed): after reoffer_after, a new round may offer them again,
 	 * so a callback never waits for nobody */
 	struct tmr round_tmr;
+	/* acd_resync: the read after which it was linked; the last read
+	 * that found it open */
+	uint32_t gen;
+	uint32_t seen;
 };
 
 struct acd {
@@ -118,6 +122,9 @@ struct acd {
 	uint64_t reoffer_ms;       /* reoffer_after, in ms */
 	bool started;
 	bool keep_calls;           /* a remote dialer's calls outlive us */
+	uint32_t resync_gen;       /* the last resync read asked for */
+	bool resyncing;            /* that read is on its way */
+	bool resync_again;         /* and another was asked for meanwhile */
 	bool held_check;           /* a held customer may be for nobody */
 	acd_watch_h *watchh;
 	void *watch_arg;
@@ -487,6 +494,7 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 		return NULL;
 
 	c->acd = acd;
+	c->gen = acd->resync_gen;
 	c->cb = mem_ref((struct callback *)cb);
 	/* read back: a retry's delay when an attempt ended without a
 	 * call (the ACD's own records say it better while it runs) */
@@ -2320,6 +2328,79 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 
 	if (c && !c->busy)
 		mem_deref(c);
+}
+
+
+/* open in the store (or by this node's own change) and known: kept; an
+ * unknown waiting one: added; a known one it no longer holds open: a
+ * cancel from another node, unless a call or a change of ours has it */
+static void resync_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct acd *acd = arg;
+	uint32_t gen = acd->resync_gen;
+	struct le *le;
+	size_t i;
+
+	acd->resyncing = false;
+	if (err) {
+		log_warn("resync: %s", strerror(err));
+		goto again;
+	}
+
+	for (i = 0; i < n; i++) {
+		const struct callback *cb = v[i];
+		struct acd_cb *c = cb_find(acd, cb->id);
+
+		if (!c && (!strcmp(cb->status, "queued") ||
+			   !strcmp(cb->status, "scheduled"))) {
+			log_info("%s: taken from the store (another node's "
+				 "intake)", cb->id);
+			c = cb_add(acd, cb);
+			if (c && acd->watchh)
+				acd->watchh(NULL, cb->id, acd->watch_arg);
+		}
+		if (c)
+			c->seen = gen;
+	}
+
+	for (le = acd->cbs.head; le;) {
+		struct acd_cb *c = le->data;
+
+		le = le->next;
+		if (c->seen == gen || c->gen >= gen || c->busy ||
+		    c->canceled || in_call(c) ||
+		    (strcmp(c->cb->status, "queued") &&
+		     strcmp(c->cb->status, "scheduled")))
+			continue;
+		log_info("%s: no longer open in the store (canceled on "
+			 "another node)", c->cb->id);
+		acd_callback_canceled(acd, c->cb->id);
+	}
+
+ again:
+	if (acd->resync_again) {
+		acd->resync_again = false;
+		acd_resync(acd);
+	}
+}
+
+
+void acd_resync(struct acd *acd)
+{
+	if (!acd || !acd->started)
+		return;
+	if (acd->resyncing) {
+		acd->resync_again = true;
+		return;
+	}
+
+	/* what is linked from now on is newer than this read */
+	++acd->resync_gen;
+	if (store_callbacks_open(acd->st, STORE_ALL, resync_h, acd)) {
+		log_warn("resync: cannot read the open callbacks");
+		return;
+	}
+	acd->resyncing = true;
 }
 
 

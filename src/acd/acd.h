@@ -256,6 +256,18 @@ void acd_callback_new(struct acd *acd, struct callback *cb,
 		      const char *last_agent);
 void acd_callback_canceled(struct acd *acd, const char *id);
 
+/*
+ * Several nodes on one store: callbacks created or canceled on another
+ * node reach the leader's ACD here. One read of the store's open
+ * callbacks; those the ACD does not know (queued or scheduled) are
+ * added, those it knew before the read that are no longer open are
+ * dropped (an offer on a desk withdrawn), never one in a call or with a
+ * change in flight.
+ * Idempotent; a call while a read is on its way asks for one more after
+ * it (a notification may call it as often as it likes).
+ */
+void acd_resync(struct acd *acd);
+
 /* The dialer's report about the call of callback id. */
 void acd_call_event(struct acd *acd, const char *id,
 		    const struct acd_event *ev);

@@ -724,6 +724,11 @@ void api_admin(struct api *api, struct httpd_req *req, const struct pl *rest)
 		return;
 	}
 
+	/* a record changed here is one the ACD must learn (the desk across
+	 * nodes is a later step: docs/cluster.md) */
+	if (!httpd_req_method_is(req, "GET") && api_not_leader(api, req))
+		return;
+
 	op = mem_zalloc(sizeof(*op), op_destructor);
 	if (!op) {
 		api_reply_errno(req, ENOMEM, NULL);

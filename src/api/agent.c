@@ -1491,7 +1491,9 @@ static void sup_queue_h(int err, void *const *v, size_t n, void *arg)
 		return;
 	}
 
-	p->err |= mbuf_write_str(p->mb, "{\"queue\":[");
+	p->err |= mbuf_write_str(p->mb, "{");
+	p->err |= api_node_json(p->aa->api, p->mb);
+	p->err |= mbuf_write_str(p->mb, ",\"queue\":[");
 	for (i = 0; i < n; i++) {
 		const struct callback *cb = v[i];
 		const char *b = p->businesses, *item;
@@ -2114,7 +2116,13 @@ int api_agent_alloc(struct api *api)
 	}
 
 	api->agent = aa;
-	acd_set_watch(api->acd, watch_h, aa);
+	api_agent_watch(api);
 
 	return 0;
+}
+
+
+void api_agent_watch(struct api *api)
+{
+	acd_set_watch(api->acd, watch_h, api->agent);
 }

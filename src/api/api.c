@@ -14,6 +14,7 @@
 #include "form/form.h"
 #include "tz/tz.h"
 #include "hours/hours.h"
+#include "cluster/cluster.h"
 #include "api/api_int.h"
 
 enum {
@@ -220,19 +221,52 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 }
 
 
+struct ping {
+	struct httpd_req *req;
+	const struct api *api;
+};
+
+
 static void ping_h(int err, void *arg)
 {
-	struct httpd_req *req = arg;
-	static const char ok[] = "{\"status\":\"ok\",\"store\":\"ok\"}\n";
+	struct ping *p = arg;
+	const struct cluster *cl = p->api->cluster;
+	struct mbuf *mb;
 
 	if (err) {
 		log_warn("health check: store: %s", strerror(err));
-		reply_unavailable(req, NULL, "store_unavailable",
+		reply_unavailable(p->req, NULL, "store_unavailable",
 				  "the store does not answer");
-		return;
+		goto out;
 	}
 
-	api_reply_json(req, 200, NULL, ok, sizeof(ok) - 1);
+	/* without a cluster (tests) the one process leads */
+	mb = mbuf_alloc(128);
+	err = mb ? 0 : ENOMEM;
+	err |= mbuf_write_str(mb, "{\"status\":\"ok\",\"store\":\"ok\","
+			      "\"node\":");
+	err |= form_json_str(mb, cluster_node(cl));
+	err |= mbuf_printf(mb, ",\"role\":\"%s\"}\n", cluster_role_name(
+				   !cl || cluster_leads(cl) ? CLUSTER_LEADER
+				   : CLUSTER_FOLLOWER));
+	api_reply_mb(p->req, 200, NULL, mb, err);
+	mem_deref(mb);
+ out:
+	mem_deref(p);
+}
+
+
+static void health(const struct api *api, struct httpd_req *req)
+{
+	struct ping *p = mem_zalloc(sizeof(*p), NULL);
+
+	if (!p || store_ping(api->st, ping_h, p)) {
+		mem_deref(p);
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	p->req = req;
+	p->api = api;
 }
 
 
@@ -266,8 +300,7 @@ static void request_handler(struct httpd_req *req, void *arg)
 			method_not_allowed(req, "GET, HEAD");
 			return;
 		}
-		if (store_ping(api->st, ping_h, req))
-			api_reply_errno(req, ENOMEM, NULL);
+		health(api, req);
 		return;
 	}
 
@@ -348,6 +381,10 @@ static void request_handler(struct httpd_req *req, void *arg)
 		rest.p = path->p + 7;
 		rest.l = path->l - 7;
 		httpd_req_set_route(req, MR_AGENT);
+		/* the desk's API and WebSocket need the ACD; its pages not */
+		if ((!pl_strcmp(&rest, "ws") || (rest.l >= 4 &&
+		     !strncmp(rest.p, "api/", 4))) && api_not_leader(api, req))
+			return;
 		api_agent(api, req, &rest);
 		return;
 	}
@@ -462,8 +499,56 @@ int api_set_acd(struct api *api, struct acd *acd)
 
 	api->acd = acd;
 
-	/* the desktop's sessions watch the ACD */
-	return api->agent ? 0 : api_agent_alloc(api);
+	/* the desktop's sessions watch the ACD (a follower's none yet) */
+	if (!api->agent)
+		return api_agent_alloc(api);
+	api_agent_watch(api);
+
+	return 0;
+}
+
+
+void api_set_cluster(struct api *api, const struct cluster *cl)
+{
+	if (api)
+		api->cluster = cl;
+}
+
+
+int api_node_json(const struct api *api, struct mbuf *mb)
+{
+	int err;
+
+	err = mbuf_write_str(mb, "\"node\":");
+	err |= form_json_str(mb, cluster_node(api->cluster));
+	err |= mbuf_write_str(mb, ",\"leader\":");
+	err |= form_json_str(mb, cluster_leader(api->cluster));
+
+	return err;
+}
+
+
+bool api_not_leader(struct api *api, struct httpd_req *req)
+{
+	struct mbuf *mb;
+	char h[64];
+	int err;
+
+	if (api->acd)
+		return false;
+
+	mb = mbuf_alloc(256);
+	err = mb ? 0 : ENOMEM;
+	err |= mbuf_write_str(mb, "{\"error\":{\"code\":\"not_leader\","
+			      "\"leader\":");
+	err |= form_json_str(mb, cluster_leader(api->cluster));
+	err |= mbuf_write_str(mb, ",\"message\":\"this node does not run "
+			      "the ACD: ask the leader\"}}\n");
+	re_snprintf(h, sizeof(h), "Retry-After: %d\r\n", RETRY_AFTER_S);
+	api_reply_mb(req, 503, h, mb, err);
+	mem_deref(mb);
+
+	return true;
 }
 
 

@@ -51,6 +51,12 @@ void api_limits_restore(struct api *api, const struct intake_row *v,
 struct acd;
 int  api_set_acd(struct api *api, struct acd *acd);
 
+/* This node among several on one store (src/cluster): /healthz and
+ * the supervisor view name it and its role; a follower answers what
+ * needs the ACD 503 not_leader (docs/cluster.md). */
+struct cluster;
+void api_set_cluster(struct api *api, const struct cluster *cl);
+
 /* No number can be called (the demo without a trunk): the widget and
  * the desk are told so ("phone_line": false). With voice in the browser
  * (a dialer with rtpengine) a business that offers it talks only in the

@@ -12,6 +12,7 @@
 #include "bizdir/bizdir.h"
 
 struct httpd_req;
+struct cluster;
 struct mbuf;
 struct pl;
 struct callback;
@@ -56,7 +57,9 @@ struct api {
 	bool full_numbers;
 	bool no_line;             /* no call can be placed (demo, no trunk) */
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
-	struct acd *acd;          /* told of every change; may be NULL */
+	struct acd *acd;          /* told of every change; may be NULL (a
+				     follower: no ACD on this node) */
+	const struct cluster *cluster; /* this node's role, or NULL */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 	struct tz_registry *tz;
 	struct httpd *demo;       /* the demo shop's listener (--demo) */
@@ -69,6 +72,14 @@ struct api {
 };
 
 /* a business as the API sees it */
+/* the desk's sessions watch api->acd (again, once it exists) */
+void api_agent_watch(struct api *api);
+/* A follower (no ACD here) answers what needs the ACD with 503
+ * not_leader naming the leader, Retry-After: 1: true when it did. */
+bool api_not_leader(struct api *api, struct httpd_req *req);
+/* "node":"...","leader":"..." (this node, the leader as last seen) */
+int  api_node_json(const struct api *api, struct mbuf *mb);
+
 struct biz *api_biz_find(const struct api *api, const char *id,
 			     size_t len);
 bool api_origin_allowed_any(const struct api *api, const char *origin);

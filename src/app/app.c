@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <re.h>
 #define LOG_SUBSYS "app"
 #include "util/util.h"
@@ -33,6 +34,7 @@
 #include "rtpengine/rtpengine.h"
 #include "metrics/metrics.h"
 #include "webhook/webhook.h"
+#include "cluster/cluster.h"
 #include "app/app.h"
 #include "app/app_int.h"
 
@@ -42,6 +44,7 @@ enum {
 	DRAIN_MAX = 30,
 	DIALER_DRAIN_MS = 500,
 	APP_MAX_FDS = 65536,       /* fds_raise(): at most 2 MiB of table */
+	APP_EXIT_LOST = 75,        /* the lead lost (EX_TEMPFAIL): restart */
 };
 
 struct app {
@@ -55,6 +58,8 @@ struct app {
 	struct remote *remote;
 	struct webhook_sender *webhooks;
 	struct app_reload *reload;
+	struct cluster *cluster;
+	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
 	app_load_h *loadh;
 	struct tmr drain;
 	unsigned drain_ticks;
@@ -752,6 +757,15 @@ static int dialer_check(const struct cfg *cfg)
 		return EINVAL;
 	}
 
+	/* only the leader dials, and any node may become it */
+	if (dialer_configured(cfg) &&
+	    !strncmp(cfg_str(cfg, "db"), "postgres://", 11)) {
+		log_error("dialer %s: not with db postgres://: a cluster's "
+			  "dialers are processes of their own (beckon dialer; "
+			  "dialer tcp://HOST:PORT)", v);
+		return EINVAL;
+	}
+
 	return 0;
 }
 
@@ -965,6 +979,176 @@ int app_check(const struct cfg *cfg)
 }
 
 
+/*
+ * This node leads (at once on SQLite; on PostgreSQL once it holds the
+ * lock): the ACD and the dialer links start here, not at start-up. A
+ * new leader asks its dialers back for the calls in flight (attach),
+ * as at a restart: the old leader's bridged calls go on.
+ */
+static int dialers_start(const struct cfg *cfg);
+
+static int lead_h(uint64_t epoch, void *arg)
+{
+	const struct cfg *cfg = app.cfg;
+	int err;
+
+	(void)epoch;
+	(void)arg;
+
+	/* a shared store's businesses may have changed through the old
+	 * leader's admin API since this node read them: read them again */
+	if (!strcmp(store_backend(app.st), "postgres")) {
+		err = store_list(app.st, &store_businesses, list_h, NULL);
+		store_flush(app.st);
+		if (err || app.err)
+			return err ? err : app.err;
+	}
+
+	err = acd_alloc(&app.acd, cfg, app.st);
+	/* the businesses the API loaded, parsed once for both */
+	if (!err)
+		acd_set_bizdir(app.acd, api_bizdir(app.api));
+	/* a dialer in another process outlives this one, and so may the
+	 * calls it holds: they are asked back, not interrupted */
+	if (!err && !strncmp(cfg_str(cfg, "dialer"), "tcp://", 6))
+		acd_keep_calls(app.acd);
+	if (!err)
+		err = acd_start(app.acd);
+	if (err) {
+		log_error("starting the ACD: %s", strerror(err));
+		return err;
+	}
+	err = api_set_acd(app.api, app.acd);
+	if (err)
+		return err;
+
+	return dialers_start(cfg);
+}
+
+
+/* the leader's links to its dialers, or the dialer in this process */
+static int dialers_start(const struct cfg *cfg)
+{
+	int err;
+
+	if (!strncmp(cfg_str(cfg, "dialer"), "tcp://", 6)) {
+		/* the ACD places its calls through a dialer elsewhere; the
+		 * link comes up (and back) by itself */
+		err = app_remote_alloc(&app.remote, app.acd,
+				       cfg_str(cfg, "dialer"),
+				       cfg_str(cfg, "control_secret"),
+				       cfg_str(cfg, "dns_servers"),
+				       (uint32_t)cfg_int(cfg, "dialer_resume"));
+		if (err) {
+			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
+				  strerror(err));
+			return err;
+		}
+		app_remote_voice(app.remote, app.api);
+	}
+	else if (dialer_configured(cfg) && demo_without_dialer(cfg)) {
+		log_warn("demo: no phone line is configured: set trunk_proxy "
+			 "(see README \"Real phones\"); until then requests "
+			 "wait in the queue and no call is placed");
+		api_set_no_line(app.api);
+	}
+	else if (dialer_configured(cfg)) {
+		if (demo_without_line(cfg)) {
+			log_warn("demo: no phone line is configured: only "
+				 "calls in the browser are placed (\"Talk "
+				 "now\"); set trunk_proxy to call numbers "
+				 "(see README \"Real phones\")");
+			api_set_no_line(app.api);
+			acd_set_no_line(app.acd);
+		}
+		err = dialer_alloc(&app.dialer, cfg);
+		if (err) {
+			log_error("starting the dialer: %s", strerror(err));
+			return err;
+		}
+
+		/* the ACD now places its calls through it */
+		app_port_connect(&app.port, app.acd, app.dialer);
+		metrics_dialer(MD_LOCAL);
+		if (*cfg_str(cfg, "rtpengine"))
+			app_port_voice(&app.port, app.api);
+	}
+
+	return 0;
+}
+
+
+/* the lead is lost: stop acting at once, for the supervisor (systemd
+ * Restart=always) to start this node again, as a follower */
+static void lost_h(const char *why, void *arg)
+{
+	(void)arg;
+
+	log_error("the lead is lost (%s): exiting (status %d) to start "
+		  "again as a follower", why, APP_EXIT_LOST);
+	_exit(APP_EXIT_LOST);
+}
+
+
+/* node_id (or its default), in every log line from now on */
+static int node_setup(void)
+{
+	const char *id = cfg_str(app.cfg, "node_id");
+	int err = 0;
+
+	if (*id && strlen(id) >= sizeof(app.node))
+		err = ENAMETOOLONG;
+	else if (*id)
+		str_bcpy(app.node, id, sizeof(app.node));
+	else
+		err = cluster_node_default(app.node, sizeof(app.node),
+					   cfg_str(app.cfg, "http_listen"));
+	if (err) {
+		log_error("node_id: %s", strerror(err));
+		return err;
+	}
+	log_set_node(app.node, !strncmp(cfg_str(app.cfg, "db"),
+					"postgres://", 11));
+
+	return 0;
+}
+
+
+/* the leader of a shared store, every second and at once on taking
+ * over: what other nodes took in or canceled (acd_resync) */
+static void tick_h(void *arg)
+{
+	(void)arg;
+	acd_resync(app.acd);
+}
+
+
+/* the first try to lead: leading, the ACD starts now */
+static int cluster_start_node(void)
+{
+	static const struct cluster_handlers h = {
+		.lead = lead_h,
+		.lost = lost_h,
+		.tick = tick_h,
+	};
+	bool shared = !strcmp(store_backend(app.st), "postgres");
+	int err;
+
+	/* the desk's sessions exist before any ACD does */
+	err = api_set_acd(app.api, NULL);
+	if (!err)
+		err = cluster_alloc(&app.cluster, app.st, app.node, shared,
+				    &h);
+	if (err) {
+		log_error("cluster: %s", strerror(err));
+		return err;
+	}
+	api_set_cluster(app.api, app.cluster);
+
+	return cluster_start(app.cluster);
+}
+
+
 int app_serve(struct cfg *cfg, app_load_h *loadh)
 {
 	int err;
@@ -974,6 +1158,8 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.secs = mem_ref(cfg);
 
 	err = app_check(cfg);
+	if (!err)
+		err = node_setup();
 	if (err)
 		return err;
 
@@ -1008,66 +1194,9 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 		goto out;
 	}
 
-	err = acd_alloc(&app.acd, cfg, app.st);
-	/* the businesses the API loaded, parsed once for both */
-	if (!err)
-		acd_set_bizdir(app.acd, api_bizdir(app.api));
-	/* a dialer in another process outlives this one, and so may the
-	 * calls it holds: they are asked back, not interrupted */
-	if (!err && !strncmp(cfg_str(cfg, "dialer"), "tcp://", 6))
-		acd_keep_calls(app.acd);
-	if (!err)
-		err = acd_start(app.acd);
-	if (err) {
-		log_error("starting the ACD: %s", strerror(err));
-		goto out;
-	}
-	err = api_set_acd(app.api, app.acd);
+	err = cluster_start_node();
 	if (err)
 		goto out;
-
-	if (!strncmp(cfg_str(cfg, "dialer"), "tcp://", 6)) {
-		/* the ACD places its calls through a dialer elsewhere; the
-		 * link comes up (and back) by itself */
-		err = app_remote_alloc(&app.remote, app.acd,
-				       cfg_str(cfg, "dialer"),
-				       cfg_str(cfg, "control_secret"),
-				       cfg_str(cfg, "dns_servers"),
-				       (uint32_t)cfg_int(cfg, "dialer_resume"));
-		if (err) {
-			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
-				  strerror(err));
-			goto out;
-		}
-		app_remote_voice(app.remote, app.api);
-	}
-	else if (dialer_configured(cfg) && demo_without_dialer(cfg)) {
-		log_warn("demo: no phone line is configured: set trunk_proxy "
-			 "(see README \"Real phones\"); until then requests "
-			 "wait in the queue and no call is placed");
-		api_set_no_line(app.api);
-	}
-	else if (dialer_configured(cfg)) {
-		if (demo_without_line(cfg)) {
-			log_warn("demo: no phone line is configured: only "
-				 "calls in the browser are placed (\"Talk "
-				 "now\"); set trunk_proxy to call numbers "
-				 "(see README \"Real phones\")");
-			api_set_no_line(app.api);
-			acd_set_no_line(app.acd);
-		}
-		err = dialer_alloc(&app.dialer, cfg);
-		if (err) {
-			log_error("starting the dialer: %s", strerror(err));
-			goto out;
-		}
-
-		/* the ACD now places its calls through it */
-		app_port_connect(&app.port, app.acd, app.dialer);
-		metrics_dialer(MD_LOCAL);
-		if (*cfg_str(cfg, "rtpengine"))
-			app_port_voice(&app.port, app.api);
-	}
 
 	err = webhooks_start(&app.webhooks, cfg);
 	if (err)
@@ -1103,6 +1232,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.remote = mem_deref(app.remote);
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
+	app.cluster = mem_deref(app.cluster);
 	app.st = mem_deref(app.st);
 	app.secs = mem_deref(app.secs);
 

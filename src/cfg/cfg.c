@@ -35,6 +35,9 @@ static const struct cfg_key keys[] = {
 	{"db", CFG_STR, "sqlite:var/beckon.db", 0, 0,
 	 "store URL: sqlite:PATH, or postgres://... (any libpq URI; "
 	 "docs/cluster.md)"},
+	{"node_id", CFG_STR, "", 0, 0,
+	 "this node's name in logs, /healthz and the supervisor view "
+	 "(empty: the host name and http_listen's port, HOST:PORT)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
 	{"listen_backlog", CFG_INT, "1024", 1, 65535,

@@ -1308,6 +1308,60 @@ static bool auth_check(struct cconn *cc, const struct odict *od)
 }
 
 
+/* the commands that act on one call, by "id" */
+static bool acts_on_a_call(const char *cmd)
+{
+	static const char *const v[] = {
+		"hangup", "release", "offer_agent", "transfer_agent",
+		"announce", "webrtc_answer", "webrtc_hangup", "webrtc_hold",
+		"webrtc_unhold", "listen",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (!strcmp(cmd, v[i]))
+			return true;
+
+	return false;
+}
+
+
+/*
+ * A call another open connection controls (it originated or attached
+ * it) is not this connection's to command: a controller replaced, such
+ * as a cluster's leader another node took over from, can neither hang up
+ * nor offer what the new one holds. An orphan may be (a lost link's
+ * call, hung up once its resume time is over), and so may the server's
+ * own ACD's calls (an operator's hang-up). True when refused, with busy.
+ */
+static bool another_controls(struct cconn *cc, const struct odict *od,
+			     const char *cmd)
+{
+	struct dialer *d = cc->ctl->d;
+	const char *id = NULL;
+	struct le *le;
+
+	/* no id: the command itself says so */
+	if (field_str(od, "id", &id) || !id)
+		return false;
+
+	/* a claim of a call to the handler it has already changes
+	 * nothing: it only asks whose it is */
+	for (le = cc->ctl->conns.head; le; le = le->next) {
+		struct cconn *other = le->data;
+
+		if (other == cc || dialer_claim(d, id, event_handler, other,
+						event_handler, other))
+			continue;
+		send_error(cc, cmd, id, "busy", "id",
+			   "another connection controls this call");
+		return true;
+	}
+
+	return false;
+}
+
+
 static void handle_line(struct cconn *cc, const struct pl *line)
 {
 	struct odict *od = NULL;
@@ -1356,6 +1410,9 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 		}
 		goto out;
 	}
+
+	if (acts_on_a_call(cmd) && another_controls(cc, od, cmd))
+		goto out;
 
 	if (!strcmp(cmd, "originate"))
 		cmd_originate(cc, od);

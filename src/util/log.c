@@ -29,6 +29,10 @@ enum {
 static enum log_level cur_level = LOG_LVL_INFO;
 static enum log_format cur_format = LOG_FMT_TEXT;
 static bool with_time;
+/* this node's name (log_set_node): in every JSON line, and in text
+ * lines only where several nodes share one store */
+static char node[128];
+static bool node_in_text;
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
 static const char *format_names[] = {"text", "json"};
@@ -49,6 +53,13 @@ void log_set_timestamps(bool on)
 void log_set_format(enum log_format fmt)
 {
 	cur_format = fmt;
+}
+
+
+void log_set_node(const char *id, bool in_text)
+{
+	str_bcpy(node, id ? id : "", sizeof(node));
+	node_in_text = in_text && *node;
 }
 
 
@@ -186,6 +197,10 @@ static void log_vmsg(enum log_level lvl, const char *subsys,
 		put_str(line, sizeof(line), &n, level_names[lvl]);
 		put_str(line, sizeof(line), &n, "\",\"subsys\":\"");
 		put_escaped(line, sizeof(line), &n, subsys, true);
+		if (*node) {
+			put_str(line, sizeof(line), &n, "\",\"node\":\"");
+			put_escaped(line, sizeof(line), &n, node, true);
+		}
 		put_str(line, sizeof(line), &n, "\",\"msg\":\"");
 		put_escaped(line, sizeof(line), &n, msg, true);
 		put_str(line, sizeof(line), &n, "\"}");
@@ -197,6 +212,10 @@ static void log_vmsg(enum log_level lvl, const char *subsys,
 		put_str(line, sizeof(line), &n, ": ");
 		put_str(line, sizeof(line), &n, level_names[lvl]);
 		put_str(line, sizeof(line), &n, ": ");
+		if (node_in_text) {
+			put_escaped(line, sizeof(line), &n, node, false);
+			put_str(line, sizeof(line), &n, ": ");
+		}
 		if (with_time) {
 			time_fmt_rfc3339(ts, sizeof(ts), time_now_ms());
 			put_str(line, sizeof(line), &n, ts);

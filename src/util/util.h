@@ -36,6 +36,10 @@ enum log_format {
 void log_set_level(enum log_level lvl);
 void log_set_timestamps(bool on);
 void log_set_format(enum log_format fmt);
+/* This node's name (NULL or "": none), a "node" field of every JSON
+ * line; in text lines after the level only when in_text (several nodes
+ * on one store: "store: info: host:8080: ..."). */
+void log_set_node(const char *id, bool in_text);
 enum log_level log_get_level(void);
 int  log_level_parse(enum log_level *lvlp, const char *name);
 int  log_format_parse(enum log_format *fmtp, const char *name);

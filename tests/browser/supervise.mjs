@@ -74,6 +74,13 @@ try {
 		.getAttribute('data-id')) === ann, 'Ann first');
 	check(await bob.locator('#sup-webhooks').isHidden(),
 		'no failing webhook said');
+	// the node (and the leader: itself) as text, markup and all
+	check(await bob.locator('#sup-node-id').textContent() ===
+		process.env.NODE_ID, 'the node shown as it is');
+	check(await bob.locator('#sup-leader').textContent() ===
+		process.env.NODE_ID, 'the leader shown');
+	check(await bob.locator('#sup-node b').count() === 0,
+		'no markup from the node id');
 	await shot(bob, 's1-queue');
 	ok('three callbacks wait, each saying why: no phone line');
 

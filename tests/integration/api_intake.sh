@@ -10,7 +10,9 @@ start_beckon api --demo
 req GET /healthz
 expect_status 200
 expect_jv .status ok
-ok "healthz"
+expect_jv .role leader
+expect_jv .node "$(hostname):$PORT"
+ok "healthz: the node (node_id's default, HOST:PORT) leads"
 
 # ---- the demo agents, with argon2id hashes, never the password
 [ "$(sqlite3 "$DB" "SELECT group_concat(login||':'||role, ' ') FROM

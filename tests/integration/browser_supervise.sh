@@ -2,7 +2,8 @@
 # A supervisor who acts, in a real browser (tests/browser/supervise.mjs):
 # the demo without a phone line, so callbacks wait; bob moves one to the
 # front, reschedules, assigns and cancels from the supervisor view, sets
-# alice away and logs her out. The store then holds each action as an
+# alice away and logs her out; the view names the node (node_id, with
+# markup shown as text). The store then holds each action as an
 # event naming bob. Screenshots go to artifacts/supervise/.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -13,14 +14,17 @@ ART="${BECKON_ARTIFACTS:-$PWD/artifacts}/supervise"
 rm -rf "$ART"
 mkdir -p "$ART"
 
-start_beckon supervise --demo --www_dir "$BECKON_SRC/share/www"
+# a node id with markup: the view shows it as text
+NODE_ID='web<b>1</b>:&amp;'
+start_beckon supervise --demo --www_dir "$BECKON_SRC/share/www" \
+	--node_id "$NODE_ID"
 
 # under ASan everything is slower: the browser waits longer
 SLOW=1
 [ "${BECKON_SANITIZE:-0}" = 1 ] || [ "${BECKON_SANITIZE:-}" = ON ] && SLOW=3
 
 rc=0
-BECKON_URL="$URL" ART="$ART" SLOW="$SLOW" \
+BECKON_URL="$URL" ART="$ART" SLOW="$SLOW" NODE_ID="$NODE_ID" \
 	node "$BECKON_SRC/tests/browser/supervise.mjs" \
 	>"$T/browser.log" 2>&1 || rc=$?
 sed "s/^/  browser: /" "$T/browser.log"

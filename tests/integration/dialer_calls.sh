@@ -170,6 +170,10 @@ cat >"$T/attach3.txt" <<'S'
 expect ok cmd=auth
 send {"cmd":"attach","id":"att_a"}
 expect error cmd=attach id=att_a code=busy
+send {"cmd":"hangup","id":"att_a"}
+expect error cmd=hangup id=att_a code=busy
+send {"cmd":"announce","id":"att_a","position":1}
+expect error cmd=announce id=att_a code=busy
 send {"cmd":"status"}
 expect status
 S
@@ -198,7 +202,8 @@ A=$(call_events att_a)
 	select(.id == "att_a") | .controller' "$T/attach3.ctl")" = other ] ||
 	fail "status: att_a is not another's"
 ok "a lost control link: the calls go on; attach takes them over, with \
-the events missed (and not a call another connection holds)"
+the events missed (and not a call another connection holds: neither attach \
+nor hangup nor announce)"
 
 # nothing left behind: no call, and beckon stops cleanly
 echo '{"cmd":"status"}' >"$T/status.txt"

@@ -11,14 +11,15 @@ SIP_PORT=$(free_port)
 TRUNK_PORT=$(free_port)
 DB="$T/log.db"
 
-# json_lines FILE: every line one object with exactly these four fields
+# json_lines FILE: every line one object with exactly these five fields
 json_lines() {
-	python3 - "$1" <<'PY' || fail "not one JSON object a line: $1"
+	python3 - "$1" "${URL##*:}" <<'PY' || fail "not one JSON object a line: $1"
 import json, sys
 n = 0
 for line in open(sys.argv[1], encoding="utf-8"):
     d = json.loads(line)
-    assert set(d) == {"time", "level", "subsys", "msg"}, d
+    assert set(d) == {"time", "level", "subsys", "node", "msg"}, d
+    assert d["node"].endswith(":%s" % sys.argv[2]), d
     assert d["level"] in ("error", "warn", "info", "debug"), d
     assert d["time"].endswith("Z") and "T" in d["time"], d
     n += 1
@@ -47,8 +48,8 @@ sip_junk
 req GET /healthz
 stop_beckon
 json_lines "$T/json.log"
-grep -q '"subsys":"app","msg":"ready"' "$T/json.log" || fail "no ready line"
-ok "--log_format json: one object a line (time, level, subsys, msg)"
+grep -q '"subsys":"app","node":"[^"]*","msg":"ready"' "$T/json.log" || fail "no ready line"
+ok "--log_format json: one object a line (time, level, subsys, node, msg)"
 
 # the same database again, in text, with libre's messages in sight
 start_beckon text --demo --dialer local --sip_listen "127.0.0.1:$SIP_PORT" \

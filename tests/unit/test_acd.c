@@ -941,6 +941,60 @@ TEST(acd_position_follows_the_queue)
 }
 
 
+/* Another node's intake reaches the leader's ACD only through the store:
+ * acd_resync adds what it does not know, drops what is no longer open,
+ * and changes nothing when read again. */
+TEST(acd_resync_takes_another_nodes_intake)
+{
+	struct fix f;
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000r",
+		"cb_0000000000020000000000000000000000r",
+		"cb_0000000000030000000000000000000000r",
+	};
+	struct cbres r;
+
+	FIX(fix_open(&f));
+	TEST_EQ_INT(new_callback(f.st, ids[0], "+33123456701"), 0);
+	FIX(fix_start(&f, false));
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+
+	/* two made on another node: unknown here until the resync */
+	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
+	TEST_EQ_INT(new_callback(f.st, ids[2], "+33123456703"), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	acd_resync(f.acd);
+	acd_resync(f.acd);         /* on its way: one more after it */
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
+	TEST_EQ_INT(acd_position(f.acd, ids[2]), 3);
+
+	/* the second canceled on another node: gone, the third moves up */
+	TEST_EQ_INT(store_callback_cancel(f.st, ids[1], ids[1], cancel_h,
+					  &r), 0);
+	store_flush(f.st);
+	TEST_ASSERT(r.canceled);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
+	acd_resync(f.acd);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[2]), 2);
+
+	/* nothing new: the same queue */
+	acd_resync(f.acd);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[2]), 2);
+	TEST_EQ_INT(cb_state(f.st, ids[2], &r), 0);
+	TEST_EQ_STR(r.status, "queued");
+
+	fix_close(&f);
+
+	return 0;
+}
+
+
 /* More open callbacks than the start-up once loaded (100,000, silently):
  * every one is in the queue, the last at its place. The rows are made
  * with SQLite directly, in one statement. */

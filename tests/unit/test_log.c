@@ -101,6 +101,44 @@ TEST(log_json_one_object_a_line)
 }
 
 
+/* a node's name: a field of every JSON line; in text only when asked */
+TEST(log_node_in_lines)
+{
+	struct capture c;
+	struct odict *od = NULL;
+	int err;
+
+	log_set_node("host\":8080", false);
+	TEST_EQ_INT(capture_start(&c), 0);
+	log_msg(LOG_LVL_WARN, "test", "one");
+	capture_end(&c);
+	TEST_EQ_STR(c.buf, "test: warn: one\n");
+
+	log_set_node("host\x1b:8080", true);
+	TEST_EQ_INT(capture_start(&c), 0);
+	log_msg(LOG_LVL_WARN, "test", "two");
+	capture_end(&c);
+	TEST_EQ_STR(c.buf, "test: warn: host\\x1b:8080: two\n");
+
+	log_set_node("host\":8080", false);
+	log_set_format(LOG_FMT_JSON);
+	TEST_EQ_INT(capture_start(&c), 0);
+	log_msg(LOG_LVL_INFO, "test", "three");
+	capture_end(&c);
+	log_set_format(LOG_FMT_TEXT);
+	log_set_node(NULL, false);
+
+	err = json_decode_odict(&od, 8, c.buf, strlen(c.buf), 4);
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_STR(odict_string(od, "node"), "host\":8080");
+	TEST_EQ_STR(odict_string(od, "msg"), "three");
+	TEST_EQ_INT(odict_count(od, false), 5);
+	mem_deref(od);
+
+	return 0;
+}
+
+
 TEST(log_format_parse_names)
 {
 	enum log_format f;

@@ -14,6 +14,14 @@ import {createActions, createListener, renderWebhooks, whyText}
 
 const POLL_MS = 15000;
 
+// which node of a cluster this page talks to, and which leads (text
+// only: a node id is the operator's, shown as it is)
+function renderNode(node, leader) {
+	$('sup-node').hidden = !node;
+	$('sup-node-id').textContent = node || '';
+	$('sup-leader').textContent = leader || 'unknown';
+}
+
 const SERIES = [
 	['requested', 'Requested'],
 	['canceled', 'Canceled'],
@@ -249,6 +257,7 @@ export function createSupervisor({notify, send}) {
 			renderWebhooks(last.webhooks_failing || []);
 			$('sup-at').textContent = new Date(fetchedAt)
 				.toLocaleTimeString();
+			renderNode(last.node, last.leader);
 		} catch (e) {
 			if (e.status !== 401)
 				notify(`The supervisor view cannot be updated: ${

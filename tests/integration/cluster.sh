@@ -1,0 +1,366 @@
+#!/bin/sh
+# One ACD brain, many edges (docs/cluster.md): three `beckon serve` nodes
+# on one PostgreSQL (start_postgres), one `beckon dialer`, sipp as the
+# customers behind the trunk and as the agents' phones:
+#   - exactly one node leads (/healthz roles); a follower answers the
+#     desk's API and the admin API's changes 503 not_leader naming the
+#     leader, Retry-After: 1, and still serves the widget and the desk's
+#     page; dialer local is refused on PostgreSQL;
+#   - callbacks posted round-robin to the three nodes reach the leader's
+#     ACD (its resync) and are called and bridged through the dialer:
+#     completed, each customer dialed once;
+#   - kill -9 of the leader while two calls are bridged: another node
+#     leads within 5 s (measured, printed), attaches both calls, which go
+#     on and end completed; nobody dialed twice, no agent offered two
+#     callbacks at once;
+#   - kill -9 of a follower during intake: every request it answered 202
+#     is in the store exactly once, and ends (canceled by its token);
+#   - a leader whose lock is taken while it is stopped (SIGSTOP, its
+#     session ended) wakes up stale and exits 75, saying why.
+. "$(dirname "$0")/../lib/common.sh"
+
+SIPP=$(command -v sipp) || fail "sipp is not installed"
+SIP=$(free_port)
+DCTL=$(free_port)
+CUST=$(free_port)
+AGENT=$(free_port)
+SECRET="cluster-secret-$$-q7"
+SCN="$BECKON_SRC/tests/sipp"
+export BECKON_TOKEN=demo
+
+start_postgres pg
+"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_c ||
+	fail "createdb"
+PGDB="postgres://postgres@/beckon_c?host=$PGSOCK&port=5432"
+psql_q() {
+	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
+}
+
+# sipp_uas NAME SCENARIO PORT CALLS: in background; sets SPID
+sipp_uas() {
+	"$SIPP" -sf "$2" -i 127.0.0.1 -p "$3" -m "$4" -nostdin \
+		-timeout 80s -timeout_error \
+		-trace_msg -message_file "$T/$1.msg" -trace_err \
+		-error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	wait_udp "$3" "$SPID"
+}
+
+sipp_done() {
+	rc=0
+	wait "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "sipp $2 exited $rc: $(tail -n 5 "$T/$2.out")"
+}
+
+wait_tcp() {
+	i=0
+	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
+		sleep 0.02
+	done
+}
+
+wait_log() {
+	i=0
+	until [ "$(cat "$1" 2>/dev/null | grep -c -- "$2" || true)" -ge "$3" ]
+	do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
+		sleep 0.05
+	done
+}
+
+# node N: a serve node named nN on the shared database; sets UN, PN
+node() {
+	DB="$T/unused$1.db"
+	start_beckon "n$1" --demo --db "$PGDB" --node_id "n$1" \
+		--dialer "tcp://127.0.0.1:$DCTL" --control_secret "$SECRET" \
+		--limit_ip_minute 0 --www_dir "$BECKON_SRC/share/www"
+	eval "U$1=\$URL P$1=\$PID"
+}
+
+# role URL: what /healthz says
+role() {
+	curl -s "$1/healthz" | jq -r .role
+}
+
+# at N: the next requests go to node N
+at() {
+	eval "URL=\$U$1"
+}
+
+# the node that leads now among the live ones, or nothing
+leader_now() {
+	for n in $LIVE; do
+		eval "u=\$U$n"
+		[ "$(role "$u")" != leader ] || echo "$n"
+	done
+	return 0
+}
+
+# callbacks IDS...: wait until each is STATUS (through node $2's API)
+wait_all() {
+	st=$1
+	shift
+	for id in "$@"; do
+		wait_status "$id" "$st" 40
+	done
+}
+
+# customer_invites PHONE: INVITEs the customers' sipps got for PHONE
+customer_invites() {
+	cat "$T"/cust*.msg 2>/dev/null | grep -c "^INVITE sip:$1@" || true
+}
+
+# ---- dialer local is refused on PostgreSQL
+
+rc=0
+"$BECKON" serve --db "$PGDB" --dialer local \
+	--http_listen "127.0.0.1:$(free_port)" >"$T/local.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "not with db postgres://" "$T/local.log" ||
+	fail "dialer local on PostgreSQL: exit $rc, $(cat "$T/local.log")"
+ok "dialer local with db postgres:// stops the start-up, saying why"
+
+# ---- three nodes, one leader
+
+"$BECKON" dialer --sip_listen "127.0.0.1:$SIP" \
+	--control_listen "127.0.0.1:$DCTL" \
+	--control_secret "$SECRET" --rtp_ports 30000-39999 \
+	--prompt_dir "$BECKON_SRC/share/prompts" \
+	--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone" \
+	>>"$T/dialer.log" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+wait_tcp "$DCTL"
+
+node 1
+node 2
+node 3
+LIVE="1 2 3"
+[ "$(role "$U1")" = leader ] || fail "n1 is $(role "$U1")"
+[ "$(role "$U2")" = follower ] || fail "n2 is $(role "$U2")"
+[ "$(role "$U3")" = follower ] || fail "n3 is $(role "$U3")"
+[ "$(psql_q "SELECT leader FROM cluster")" = n1 ] ||
+	fail "cluster row: $(psql_q "SELECT * FROM cluster")"
+at 2
+req GET /healthz
+expect_jv .node n2
+grep -q "^app: info: n2: ready" "$T/n2.log" || fail "no node in text lines"
+wait_log "$T/n2.log" "node n2 follows: the leader is n1" 1
+ok "three nodes on one PostgreSQL: n1 leads, n2 and n3 follow (/healthz)"
+
+at 2
+req GET /agent/api/me
+expect_error 503 not_leader
+expect_jv .error.leader n1
+[ "$(hdr Retry-After)" = 1 ] || fail "Retry-After: $(hdr Retry-After)"
+req POST /v1/admin/agents/alice/state -H "Authorization: Bearer demo" \
+	-H 'Content-Type: application/json' --data '{"state":"available"}'
+expect_error 503 not_leader
+req GET /v1/admin/agents/alice -H "Authorization: Bearer demo"
+expect_status 200 "an admin read on a follower"
+req GET /widget.js
+expect_status 200 "the widget on a follower"
+req GET /agent/
+expect_status 200 "the desk's page on a follower"
+if grep -q "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n2.log"; then
+	fail "a follower connected to the dialer"
+fi
+ok "a follower: 503 not_leader (leader n1, Retry-After: 1) for the desk \
+and admin changes; reads, the widget and the desk's page served"
+
+# a callback taken and withdrawn on a follower: the leader learns both
+# through the store (acd_resync)
+at 2
+post_json '{"business":"demo","phone":"+14155550199"}'
+expect_status 202
+QID=$(jv .id)
+QTOK=$(jv .cancel_token)
+wait_log "$T/n1.log" "$QID: taken from the store" 1
+req DELETE "/v1/callbacks/$QID" -H "Authorization: Bearer $QTOK"
+expect_status 200 "cancel on a follower"
+wait_log "$T/n1.log" "$QID: no longer open in the store" 1
+ok "a callback taken and canceled on a follower reaches the leader's queue \
+and leaves it"
+
+# the agents' phones, through the leader
+export BECKON_SERVER="$U1"
+for a in alice bob; do
+	"$BECKON" agent set "$a" --endpoint "sip:$a@127.0.0.1:$AGENT" \
+		--wrap_up 1 >/dev/null || fail "agent set $a"
+	"$BECKON" agent state "$a" available >/dev/null ||
+		fail "$a available"
+done
+wait_log "$T/n1.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
+
+# ---- callbacks round-robin to the three nodes
+
+sipp_uas agents "$SCN/uas_answer/scenario.xml" "$AGENT" 8
+APID=$SPID
+sipp_uas custB "$SCN/answer/customer.xml" "$CUST" 6
+CPID=$SPID
+IDS=""
+for i in 1 2 3 4 5 6; do
+	at $(( (i - 1) % 3 + 1 ))
+	post_json "{\"business\":\"demo\",\"phone\":\"+1415555020$i\"}"
+	expect_status 202 "callback $i"
+	IDS="$IDS $(jv .id)"
+done
+at 3
+wait_all completed $IDS
+sipp_done "$CPID" custB
+for i in 1 2 3 4 5 6; do
+	[ "$(customer_invites "+1415555020$i")" = 1 ] ||
+		fail "+1415555020$i dialed $(customer_invites "+1415555020$i") times"
+done
+ok "6 callbacks posted round-robin to n1, n2, n3: each dialed once by the \
+leader's dialer, bridged, completed"
+
+# ---- kill -9 of the leader while two calls are bridged
+
+sipp_uas custA "$SCN/talk_then_hangup/scenario.xml" "$CUST" 2
+CPID=$SPID
+at 2
+post_json '{"business":"demo","phone":"+14155550301"}'
+expect_status 202
+KA=$(jv .id)
+at 3
+post_json '{"business":"demo","phone":"+14155550302"}'
+expect_status 202
+KB=$(jv .id)
+wait_all connected "$KA" "$KB"
+
+t0=$(date +%s%N)
+kill -KILL "$P1"
+wait "$P1" 2>/dev/null || true
+LIVE="2 3"
+NEW=""
+i=0
+while [ -z "$NEW" ]; do
+	NEW=$(leader_now)
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "nobody leads 10 s after the leader's death"
+	[ -n "$NEW" ] || sleep 0.05
+done
+t1=$(date +%s%N)
+MS=$(( (t1 - t0) / 1000000 ))
+echo "# takeover: n$NEW leads ${MS} ms after kill -9 of n1 (bound 5000 ms)"
+[ "$MS" -lt 5000 ] || fail "takeover took $MS ms"
+[ "$(leader_now | wc -l)" = 1 ] || fail "two leaders: $(leader_now)"
+NLOG="$T/n$NEW.log"
+wait_log "$NLOG" "call $KA taken back (bridged)" 1
+wait_log "$NLOG" "call $KB taken back (bridged)" 1
+at "$NEW"
+req GET "/v1/callbacks/$KA"
+expect_jv .status connected
+ok "kill -9 of the leader mid-call: n$NEW leads in $MS ms, both bridged \
+calls attached"
+
+wait_all completed "$KA" "$KB"
+sipp_done "$CPID" custA
+sipp_done "$APID" agents
+for p in +14155550301 +14155550302; do
+	[ "$(customer_invites "$p")" = 1 ] ||
+		fail "$p dialed $(customer_invites "$p") times"
+done
+[ "$(psql_q "SELECT string_agg(ended_reason || ' ' || attempts, ',')
+	FROM callbacks WHERE id IN ('$KA', '$KB')")" = \
+	"customer_hangup 1,customer_hangup 1" ] || fail "not completed once"
+[ "$(grep -c '^INVITE sip:' "$T/agents.msg")" = 8 ] ||
+	fail "agents called $(grep -c '^INVITE sip:' "$T/agents.msg") times"
+# no agent offered a callback while an offer of theirs was open: per
+# agent, each offer ends (the callback's end) before the next starts
+psql_q "SELECT e.data::json->>'agent', e.t, (SELECT max(x.t) FROM events x
+	WHERE x.callback_id = e.callback_id AND x.type = 'ended')
+	FROM events e WHERE e.type = 'offered' ORDER BY 1, 2" >"$T/offers"
+python3 - "$T/offers" <<'PY' || fail "an agent offered two at once"
+import sys
+last = {}
+for line in open(sys.argv[1]):
+    agent, start, end = line.strip().split("|")
+    assert int(start) >= last.get(agent, 0), line
+    last[agent] = int(end)
+PY
+ok "the attached calls completed: every customer dialed once, agents \
+called 8 times for 8 callbacks, never offered two at once"
+
+# ---- kill -9 of a follower during intake
+
+FOL=$(for n in $LIVE; do [ "$n" = "$NEW" ] || echo "$n"; done)
+export BECKON_SERVER
+eval "BECKON_SERVER=\$U$NEW"
+for a in alice bob; do
+	"$BECKON" agent state "$a" away >/dev/null || fail "$a away"
+done
+eval "FURL=\$U$FOL FPID=\$P$FOL"
+python3 - "$FURL" "$T/answered" >"$T/intake.out" 2>&1 <<'PY' &
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+for i in range(400):
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+        c.request("POST", "/v1/callbacks", json.dumps(
+            {"business": "demo", "phone": "+1415556%04d" % i}),
+            {"Content-Type": "application/json"})
+        r = c.getresponse()
+        body = json.loads(r.read() or b"{}")
+        if r.status == 202:
+            out.write("%s %s\n" % (body["id"], body["cancel_token"]))
+        c.close()
+    except OSError:
+        break
+PY
+IPID=$!
+PIDS="$PIDS $IPID"
+wait_log "$T/answered" "cb_" 20
+kill -KILL "$FPID"
+wait "$FPID" 2>/dev/null || true
+wait "$IPID" 2>/dev/null || true
+N=$(wc -l <"$T/answered")
+[ "$N" -ge 20 ] && [ "$N" -lt 400 ] || fail "$N answered"
+at "$NEW"
+while read -r id tok; do
+	[ "$(psql_q "SELECT count(*) FROM callbacks WHERE id = '$id'")" = 1 ] ||
+		fail "$id answered 202 by n$FOL is not stored once"
+	req DELETE "/v1/callbacks/$id" -H "Authorization: Bearer $tok"
+	expect_status 200 "cancel $id"
+done <"$T/answered"
+# (a request cut by the kill may be stored without its 202: no promise)
+ANS=$(sed "s/^\([^ ]*\) .*/'\1'/" "$T/answered" | paste -sd, -)
+[ "$(psql_q "SELECT count(*) FROM callbacks WHERE id IN ($ANS)
+	AND open = 0 AND status = 'canceled'")" = "$N" ] ||
+	fail "an intake callback answered 202 did not end"
+ok "kill -9 of n$FOL during intake: its $N answers (202) are each stored \
+once, and end (canceled)"
+
+# ---- a leader that lost its lock while it slept: stale, it exits 75
+
+node 4
+[ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
+eval "OLD=\$P$NEW"
+kill -STOP "$OLD"
+# its session ends as a cut connection would: the lock goes with it
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted" >/dev/null
+i=0
+until [ "$(role "$U4")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n4 does not take the lead"
+	sleep 0.05
+done
+kill -CONT "$OLD"
+rc=0
+wait "$OLD" || rc=$?
+[ "$rc" = 75 ] || fail "the stale leader n$NEW exited $rc"
+grep -q "the lead is lost" "$T/n$NEW.log" || fail "n$NEW does not say why"
+ok "a leader whose lock was taken while it slept finds out and exits 75 \
+(n4 leads)"
+
+PID=$P4
+stop_beckon
+kill -TERM "$DPID"
+wait "$DPID" || fail "the dialer exited $?"
+stop_postgres pg
