@@ -262,8 +262,6 @@ void app_pool_link(struct pool *p, struct remote *r, bool up)
 	for (i = 0; i < p->n; i++)
 		ups += app_remote_up(p->linkv[i]);
 
-	metrics_dialer(ups ? MD_REMOTE_UP : MD_REMOTE_DOWN);
-
 	if (!up) {
 		if (!ups && p->ready) {
 			p->ready = false;
@@ -375,11 +373,27 @@ void app_pool_voice_on(struct pool *p)
 
 /* ---- the pool ---- */
 
+static bool metrics_link(unsigned i, struct metrics_link *l, void *arg)
+{
+	const struct pool *p = arg;
+
+	if (i >= p->n)
+		return false;
+
+	l->url = app_remote_url(p->linkv[i]);
+	l->up = app_remote_up(p->linkv[i]);
+	l->calls = app_remote_calls(p->linkv[i]);
+
+	return true;
+}
+
+
 static void pool_destructor(void *arg)
 {
 	struct pool *p = arg;
 	size_t i;
 
+	metrics_dialer_links(NULL, NULL);
 	for (i = 0; i < p->n; i++)
 		p->linkv[i] = mem_deref(p->linkv[i]);
 }
@@ -445,7 +459,7 @@ int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 
 	/* down until a link answers: the ACD neither dispatches nor sends
 	 * credentials into the void */
-	metrics_dialer(MD_REMOTE_DOWN);
+	metrics_dialer_links(metrics_link, p);
 	acd_dialer_ready(acd, false);
 
 	memset(&ops, 0, sizeof(ops));
@@ -501,7 +515,6 @@ void app_pool_shutdown(struct pool *p)
 	}
 	for (i = 0; i < p->n; i++)
 		app_remote_shutdown(p->linkv[i]);
-	metrics_dialer(MD_REMOTE_DOWN);
 }
 
 
