@@ -15,7 +15,10 @@
 #     completes; both reach completed, each customer dialed once per
 #     attempt;
 #   - A restarted: it gets the agents again (a REGISTER with digest
-#     succeeds there) and takes the next call (B is the busier).
+#     succeeds there) and takes the next call (B is the busier);
+#   - kill -9 of the server with calls on both: the restarted server asks
+#     every call back on every link (attach); each is taken back by its
+#     own dialer, the other's not_found interrupts nothing; all complete.
 . "$(dirname "$0")/../lib/common.sh"
 
 command -v sipp >/dev/null || fail "sipp is not installed"
@@ -290,7 +293,7 @@ ok "kill -9 of A: its call interrupted after dialer_resume, retried" \
 # ---- A restarted: agents again, and the next call
 
 CUSTA2=$(free_port)
-sipp_uas custA2 answer/customer.xml "$CUSTA2" 1
+sipp_uas custA2 talk_then_hangup/scenario.xml "$CUSTA2" 1
 CA2PID=$SPID
 start_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
 wait_log "$SLOG" "dialer $A_URL: connected" 2
@@ -307,18 +310,35 @@ done
 "$BECKON" agent state erin available >/dev/null || fail "erin available"
 post +14155550313
 ID3=$ID
-wait_status "$ID3" completed 20
+wait_status "$ID3" connected
 dialed_by dialerA2 "$ID3" || fail "the call after the restart not on A"
 [ "$(invites custA2 +14155550313)" = 1 ] || fail "INVITEs of $ID3"
-sipp_done "$CA2PID" custA2
 ok "A restarted: it has the agents again (REGISTER with digest) and" \
 	"takes the next call"
+
+# ---- kill -9 of the server with calls on both dialers: the restarted
+# server asks each back on every link (attach); the dialer that holds it
+# gives it back, the other's not_found interrupts nothing
+
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null || true
+start_beckon serve --demo --dialer "$A_URL, $B_URL" \
+	--control_secret "$SECRET" --dialer_resume 10 --metrics_token "$MTOK" \
+	--sip_listen "127.0.0.1:$(free_port)"
+export BECKON_SERVER="$URL"
+wait_log "$SLOG" "dialer $A_URL: call $ID3 taken back" 1
+wait_log "$SLOG" "dialer $B_URL: call $ID2 taken back" 1
 
 # ---- every callback completes, each customer dialed once an attempt
 
 wait_status "$ID2" completed 20
 wait_status "$ID1" completed 20
+wait_status "$ID3" completed 20
 sipp_done "$CBPID" custB
+sipp_done "$CA2PID" custA2
+for id in "$ID2" "$ID3"; do
+	[ "$(count "$id" interrupted)" = 0 ] || fail "$id was interrupted"
+done
 for id in "$IDR" "$ID1" "$ID2" "$ID3"; do
 	[ "$(count "$id" dialing)" = \
 		"$(sql "SELECT attempts FROM callbacks WHERE id='$id'")" ] ||
@@ -330,6 +350,8 @@ done
 	fail "attempts of $ID2"
 # the customer of A's dead call is ours to stop; agents' sipp too
 kill -KILL "$AGPID" 2>/dev/null || true
-ok "B's call and A's retry complete; each customer dialed once per attempt"
+ok "the server killed and restarted: each call taken back from its own" \
+	"dialer, none interrupted; all complete, each customer dialed once" \
+	"per attempt"
 
 stop_beckon
