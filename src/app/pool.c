@@ -151,6 +151,7 @@ static int originate(void *arg, const struct acd_call *call)
 	struct pool *p = arg;
 	struct app_dialer_load v[APP_DIALERS_MAX];
 	bool reg = !strcmp(call->agent, "registered");
+	bool up = false;
 	size_t i;
 	int k;
 
@@ -165,11 +166,15 @@ static int originate(void *arg, const struct acd_call *call)
 		v[i].registered = reg && app_remote_registered(r,
 							       call->agent_id);
 		v[i].calls = app_remote_calls(r);
+		up |= v[i].up;
 	}
 
+	/* none up: the ACD was told so, or is about to be; up, but none
+	 * with WebRTC for a browser's call: refused as such a dialer
+	 * would */
 	k = app_dialer_pick(v, p->n, call_webrtc(call));
 	if (k < 0)
-		return v[0].up || p->n > 1 ? ENOTSUP : ENOTCONN;
+		return up ? ENOTSUP : ENOTCONN;
 
 	if (p->n > 1)
 		log_debug("call %s to dialer %s", call->id,
@@ -179,7 +184,8 @@ static int originate(void *arg, const struct acd_call *call)
 }
 
 
-/* the operations about a call in flight: to the link that holds it */
+/* the operations about a call in flight: to the link that holds it
+ * (ENOENT: none does), one body for the ACD's and the browsers' */
 #define CALL_FWD(opv, op, ...)						\
 	const struct pool *p = arg;					\
 	int k = holder(p, id);						\
