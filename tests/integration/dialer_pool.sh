@@ -39,50 +39,9 @@ export BECKON_TOKEN=demo
 
 # ---- helpers
 
-# sipp_uas NAME SCENARIO PORT CALLS: in background; sets SPID
-sipp_uas() {
-	sipp -sf "$SCN/$2" -i 127.0.0.1 -p "$3" -m "$4" -nostdin \
-		-timeout 50s -timeout_error -trace_msg -message_file \
-		"$T/$1.msg" -trace_err -error_file "$T/$1.err" \
-		>"$T/$1.out" 2>&1 &
-	SPID=$!
-	PIDS="$PIDS $SPID"
-	wait_udp "$3" "$SPID"
-}
-
-# sipp_done PID NAME: the peer finished its scenario
-sipp_done() {
-	rc=0
-	wait "$1" || rc=$?
-	[ "$rc" = 0 ] || fail "sipp $2 exited $rc: $(tail -n 5 "$T/$2.out")"
-}
-
-wait_tcp() {
-	i=0
-	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
-		sleep 0.02
-	done
-}
-
-# wait_log FILE PATTERN COUNT: until PATTERN is in FILE COUNT times
-wait_log() {
-	i=0
-	until [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
-		i=$((i + 1))
-		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
-		sleep 0.05
-	done
-}
-
-sql() {
-	sqlite3 "$DB" "$1"
-}
-
 # count ID TYPE: the callback's events of TYPE
 count() {
-	sql "SELECT count(*) FROM events WHERE callback_id='$1' AND
+	sqlite3 "$DB" "SELECT count(*) FROM events WHERE callback_id='$1' AND
 		type='$2'"
 }
 
@@ -188,8 +147,7 @@ done
 	--endpoint registered --sip_password frank-sip-pw >/dev/null ||
 	fail "agent add frank"
 # the agents' fixed phones, for every call of the test
-sipp_uas agents uas_answer/scenario.xml "$AG" 10
-AGPID=$SPID
+start_sipp agents uas_answer "$AG" 10
 [ "$(metric "beckon_dialer_up{dialer=\"$A_URL\"}")" = 1 ] &&
 	[ "$(metric "beckon_dialer_up{dialer=\"$B_URL\"}")" = 1 ] ||
 	fail "metrics: $(grep dialer "$T/m.txt")"
@@ -232,8 +190,7 @@ until "$BECKON" agent state dave available >/dev/null 2>&1; do
 	[ $i -le 100 ] || fail "dave registered at B and still not available"
 	sleep 0.05
 done
-sipp_uas custR uas_answer/scenario.xml "$CUSTB" 1
-CRPID=$SPID
+start_sipp custR uas_answer "$CUSTB" 1
 post +14155550301
 IDR=$ID
 wait_status "$IDR" connected
@@ -244,7 +201,7 @@ dialed_by dialerA "$IDR" && fail "dave's call placed by A"
 python3 "$SCN/lib/bctl.py" "127.0.0.1:$DAVE_CTRL" hangup >/dev/null ||
 	fail "dave's hangup"
 wait_status "$IDR" completed
-sipp_done "$CRPID" custR
+sipp_wait custR
 "$BECKON" agent state dave away >/dev/null || fail "dave away"
 ok "dave's softphone registered at B: his call goes through B (A idle" \
 	"and first in the list), his hang-up ends it"
@@ -253,9 +210,8 @@ ok "dave's softphone registered at B: his call goes through B (A idle" \
 
 # the customers talk 12 s and hang up (a call of each dialer is bridged
 # when A is killed); B's takes two: its own and A's retry
-sipp_uas custA talk_then_hangup/scenario.xml "$CUSTA" 1
-sipp_uas custB talk_then_hangup/scenario.xml "$CUSTB" 2
-CBPID=$SPID
+start_sipp custA talk_then_hangup "$CUSTA" 1
+start_sipp custB talk_then_hangup "$CUSTB" 2
 "$BECKON" agent state alice available >/dev/null || fail "alice available"
 "$BECKON" agent state carol available >/dev/null || fail "carol available"
 post +14155550311
@@ -293,8 +249,7 @@ ok "kill -9 of A: its call interrupted after dialer_resume, retried" \
 # ---- A restarted: agents again, and the next call
 
 CUSTA2=$(free_port)
-sipp_uas custA2 talk_then_hangup/scenario.xml "$CUSTA2" 1
-CA2PID=$SPID
+start_sipp custA2 talk_then_hangup "$CUSTA2" 1
 start_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
 wait_log "$SLOG" "dialer $A_URL: connected" 2
 # frank's credentials reached the new A's registrar (a REGISTER with
@@ -334,22 +289,19 @@ wait_log "$SLOG" "dialer $B_URL: call $ID2 taken back" 1
 wait_status "$ID2" completed 20
 wait_status "$ID1" completed 20
 wait_status "$ID3" completed 20
-sipp_done "$CBPID" custB
-sipp_done "$CA2PID" custA2
+sipp_wait custB custA2
 for id in "$ID2" "$ID3"; do
 	[ "$(count "$id" interrupted)" = 0 ] || fail "$id was interrupted"
 done
 for id in "$IDR" "$ID1" "$ID2" "$ID3"; do
-	[ "$(count "$id" dialing)" = \
-		"$(sql "SELECT attempts FROM callbacks WHERE id='$id'")" ] ||
+	[ "$(count "$id" dialing)" = "$(sqlite3 "$DB" "SELECT attempts
+		FROM callbacks WHERE id='$id'")" ] ||
 		fail "$id: dialing events and attempts differ"
 done
-[ "$(sql "SELECT attempts FROM callbacks WHERE id='$ID1'")" = 2 ] ||
-	fail "attempts of $ID1"
-[ "$(sql "SELECT attempts FROM callbacks WHERE id='$ID2'")" = 1 ] ||
-	fail "attempts of $ID2"
+[ "$(count "$ID1" dialing)" = 2 ] || fail "attempts of $ID1"
+[ "$(count "$ID2" dialing)" = 1 ] || fail "attempts of $ID2"
 # the customer of A's dead call is ours to stop; agents' sipp too
-kill -KILL "$AGPID" 2>/dev/null || true
+kill -KILL "$PID_agents" 2>/dev/null || true
 ok "the server killed and restarted: each call taken back from its own" \
 	"dialer, none interrupted; all complete, each customer dialed once" \
 	"per attempt"
