@@ -30,6 +30,7 @@
 #include "util/util.h"
 #include "store/store.h"
 #include "acd/acd.h"
+#include "dialer/dialer.h"
 #include "metrics/metrics.h"
 #include "api/api.h"
 #include "app/app_int.h"
@@ -104,11 +105,12 @@ int app_dialers_parse(struct app_dialers *d, const char *list)
 }
 
 
-/* a browser takes part in the call: a dialer with WebRTC places it */
+/* a browser takes part in the call (the visitor's voice, the agent's
+ * desk): a dialer with WebRTC places it */
 static bool call_webrtc(const struct acd_call *call)
 {
 	return !strcmp(call->agent, ACD_ENDPOINT_DESK) ||
-		!strncmp(call->customer, "webrtc:", 7);
+		dialer_webrtc_endpoint(call->customer);
 }
 
 
