@@ -1033,10 +1033,10 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 		/* the ACD places its calls through a dialer elsewhere; the
 		 * link comes up (and back) by itself */
 		err = app_pool_alloc(&app.remote, app.acd,
-				       cfg_str(cfg, "dialer"),
-				       cfg_str(cfg, "control_secret"),
-				       cfg_str(cfg, "dns_servers"),
-				       (uint32_t)cfg_int(cfg, "dialer_resume"));
+				     cfg_str(cfg, "dialer"),
+				     cfg_str(cfg, "control_secret"),
+				     cfg_str(cfg, "dns_servers"),
+				     (uint32_t)cfg_int(cfg, "dialer_resume"));
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));

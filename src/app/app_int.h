@@ -107,7 +107,8 @@ unsigned app_pool_calls(const struct pool *p);
  * forget it); a link's dialer has WebRTC */
 void app_pool_link(struct pool *p, struct remote *r, bool up);
 bool app_pool_held(const struct pool *p, const char *id);
-void app_pool_claim(struct pool *p, struct remote *r, const char *id);
+void app_pool_claim(struct pool *p, const struct remote *r,
+		    const char *id);
 void app_pool_voice_on(struct pool *p);
 
 /* one link (remote.c) */

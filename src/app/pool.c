@@ -298,7 +298,7 @@ bool app_pool_held(const struct pool *p, const char *id)
 }
 
 
-void app_pool_claim(struct pool *p, struct remote *r, const char *id)
+void app_pool_claim(struct pool *p, const struct remote *r, const char *id)
 {
 	size_t i;
 

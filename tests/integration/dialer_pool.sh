@@ -20,6 +20,8 @@
 #     every call back on every link (attach); each is taken back by its
 #     own dialer, the other's not_found interrupts nothing; all complete.
 . "$(dirname "$0")/../lib/common.sh"
+# start_baresip, tone
+. "$BECKON_SRC/tests/sipp/lib/dialer.sh"
 
 command -v sipp >/dev/null || fail "sipp is not installed"
 command -v baresip >/dev/null || fail "baresip is not installed"
@@ -55,9 +57,9 @@ wait_count() {
 	done
 }
 
-# start_dialer NAME SIP CTL CUSTOMERS: a `beckon dialer` whose trunk is
+# run_dialer NAME SIP CTL CUSTOMERS: a `beckon dialer` whose trunk is
 # the sipp on CUSTOMERS; sets DPID
-start_dialer() {
+run_dialer() {
 	"$BECKON" dialer --sip_listen "127.0.0.1:$2" \
 		--control_listen "127.0.0.1:$3" \
 		--control_secret "$SECRET" --rtp_ports 30000-39999 \
@@ -114,9 +116,9 @@ ok "a bad entry, an empty one or a dialer twice: named, no start-up"
 
 # ---- two dialers, one server
 
-start_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
+run_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
 APID=$DPID
-start_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
+run_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
 A_URL="tcp://127.0.0.1:$CTLA"
 B_URL="tcp://127.0.0.1:$CTLB"
 start_beckon serve --demo --dialer "$A_URL, $B_URL" \
@@ -155,34 +157,10 @@ ok "serve links to both dialers (HMAC auth each); the metrics name each"
 
 # ---- dave's softphone registered at B: his call goes through B
 
-sox -n -r 8000 -c 1 -b 16 "$T/dave.wav" synth 30 sine 880 vol 0.5
-start_baresip_dave() {
-	mkdir -p "$T/dave"
-	cat >"$T/dave/config" <<CONF
-poll_method		epoll
-sip_listen		127.0.0.1:$DAVE
-net_interface		127.0.0.1
-audio_player		aufile,/dev/null
-audio_source		aufile,$T/dave.wav
-audio_alert		aufile,/dev/null
-ausrc_srate		8000
-auplay_srate		8000
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			aufile.so
-module_app		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$DAVE_CTRL
-CONF
-	printf '%s\n' "<sip:dave@127.0.0.1:$SIPB>;auth_pass=dave-sip-pw;regint=60;answermode=auto;audio_codecs=PCMU" \
-		>"$T/dave/accounts"
-	: >"$T/dave/contacts"
-	baresip -f "$T/dave" -t 120 >"$T/dave.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_tcp "$DAVE_CTRL"
-}
-start_baresip_dave
+tone "$T/dave.wav" 880
+ACCT="<sip:dave@127.0.0.1:$SIPB>;auth_pass=dave-sip-pw"
+start_baresip dave "$DAVE" "$DAVE_CTRL" "$T/dave.wav" PCMU \
+	"$ACCT;regint=60;answermode=auto"
 wait_log "$T/dialerB.log" "agent dave registered" 1
 i=0
 until "$BECKON" agent state dave available >/dev/null 2>&1; do
@@ -250,7 +228,7 @@ ok "kill -9 of A: its call interrupted after dialer_resume, retried" \
 
 CUSTA2=$(free_port)
 start_sipp custA2 talk_then_hangup "$CUSTA2" 1
-start_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
+run_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
 wait_log "$SLOG" "dialer $A_URL: connected" 2
 # frank's credentials reached the new A's registrar (a REGISTER with
 # digest, from a port nobody answers on: frank stays away)
