@@ -2743,6 +2743,13 @@ void acd_dialer_ready(struct acd *acd, bool ready)
 }
 
 
+void acd_dialer_agents(struct acd *acd)
+{
+	if (acd && acd->has_dialer && !acd->dialer_down)
+		agents_to_dialer(acd);
+}
+
+
 static void acd_destructor(void *arg)
 {
 	struct acd *acd = arg;

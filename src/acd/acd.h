@@ -152,6 +152,9 @@ void acd_set_dialer(struct acd *acd, const struct acd_dialer *d);
  * down before it is set, and up once it answers.
  */
 void acd_dialer_ready(struct acd *acd, bool ready);
+/* one more of several dialers came up (the dialer was up already):
+ * every agent's credentials are sent again, as when it comes back */
+void acd_dialer_agents(struct acd *acd);
 
 /*
  * The dialer has no phone line (the demo with rtpengine and no trunk):

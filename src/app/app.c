@@ -55,7 +55,7 @@ struct app {
 	struct acd *acd;
 	struct dialer *dialer;
 	struct port port;
-	struct remote *remote;
+	struct pool *remote;       /* the links to remote dialers */
 	struct webhook_sender *webhooks;
 	struct app_reload *reload;
 	struct cluster *cluster;
@@ -682,7 +682,7 @@ static void drain_timeout(void *arg)
 
 	/* answers are queued on their sockets, the ends of a remote
 	 * dialer's calls are on their way: give slow ones a moment */
-	if ((api_unanswered(app.api) || app_remote_calls(app.remote)) &&
+	if ((api_unanswered(app.api) || app_pool_calls(app.remote)) &&
 	    ++app.drain_ticks < DRAIN_MAX) {
 		store_flush(app.st);
 		tmr_start(&app.drain, DRAIN_MS, drain_timeout, NULL);
@@ -708,7 +708,7 @@ static void signal_handler(int sig)
 
 	/* calls are hung up while the loop can still send the BYEs */
 	dialer_shutdown(app.dialer);
-	app_remote_shutdown(app.remote);
+	app_pool_shutdown(app.remote);
 
 	/* every write accepted so far is committed and answered */
 	store_flush(app.st);
@@ -717,26 +717,32 @@ static void signal_handler(int sig)
 }
 
 
-/* "dialer": off, local or tcp://ADDRESS:PORT, checked before anything
- * starts */
+/* "dialer": off, local or tcp://ADDRESS:PORT, or a list of these,
+ * checked before anything starts */
 static int dialer_check(const struct cfg *cfg)
 {
 	const char *v = cfg_str(cfg, "dialer");
-	struct sa sa;
 	bool b;
 
 	if (!strncmp(v, "tcp://", 6)) {
-		char host[APP_HOST_MAX];
+		struct app_dialers *d = mem_zalloc(sizeof(*d), NULL);
 		struct sa srvv[APP_DNS_MAX];
 		uint32_t n = ARRAY_SIZE(srvv);
 		const char *dns = cfg_str(cfg, "dns_servers");
+		int err = d ? app_dialers_parse(d, v) : ENOMEM;
 
-		if (app_remote_parse(&sa, host, sizeof(host), v)) {
+		if (err == EINVAL)
 			log_error("dialer %s: not tcp://HOST:PORT (an IP "
 				  "address, [IPv6] or a host name, and a "
-				  "port)", v);
-			return EINVAL;
-		}
+				  "port)", d->bad);
+		else if (err == EEXIST)
+			log_error("dialer %s: listed twice", d->bad);
+		else if (err == E2BIG)
+			log_error("dialer: more than %d dialers",
+				  APP_DIALERS_MAX);
+		mem_deref(d);
+		if (err)
+			return err;
 		if (*dns && app_addr_list(srvv, &n, dns, 53)) {
 			log_error("dns_servers %s: not a list of addresses "
 				  "(IP[:PORT], [IPv6]:PORT, at most %zu)", dns,
@@ -1034,17 +1040,17 @@ static int dialers_start(const struct cfg *cfg)
 	if (!strncmp(cfg_str(cfg, "dialer"), "tcp://", 6)) {
 		/* the ACD places its calls through a dialer elsewhere; the
 		 * link comes up (and back) by itself */
-		err = app_remote_alloc(&app.remote, app.acd,
-				       cfg_str(cfg, "dialer"),
-				       cfg_str(cfg, "control_secret"),
-				       cfg_str(cfg, "dns_servers"),
-				       (uint32_t)cfg_int(cfg, "dialer_resume"));
+		err = app_pool_alloc(&app.remote, app.acd,
+				     cfg_str(cfg, "dialer"),
+				     cfg_str(cfg, "control_secret"),
+				     cfg_str(cfg, "dns_servers"),
+				     (uint32_t)cfg_int(cfg, "dialer_resume"));
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));
 			return err;
 		}
-		app_remote_voice(app.remote, app.api);
+		app_pool_voice(app.remote, app.api);
 	}
 	else if (dialer_configured(cfg) && demo_without_dialer(cfg)) {
 		log_warn("demo: no phone line is configured: set trunk_proxy "

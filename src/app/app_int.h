@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct acd;
 struct dialer;
@@ -42,31 +43,91 @@ const char *app_desk_agent(const char *endpoint);
  * A dialer in another process, `dialer = tcp://HOST:PORT` (HOST an IPv4
  * or [IPv6] address, or a name looked up before each connection in
  * /etc/hosts, then with the name servers of dns_servers or
- * /etc/resolv.conf): connects, authenticates with an HMAC of
- * control_secret, and keeps connecting back, forever, with a backoff.
- * Calls in flight when the link breaks wait resume_s seconds for the
- * next link to take them back (attach) before they are interrupted.
- * app_remote_shutdown hangs up the calls in flight and stops reconnecting;
- * app_remote_calls counts the calls whose end has not come back yet.
+ * /etc/resolv.conf): one link (remote.c) connects, authenticates with an
+ * HMAC of control_secret, and keeps connecting back, forever, with a
+ * backoff. Calls in flight when the link breaks wait resume_s seconds
+ * for the next link to take them back (attach) before they are
+ * interrupted.
+ *
+ * Several dialers, `dialer = tcp://A:P1, tcp://B:P2` (pool.c): one link
+ * to each, shown to the ACD as one dialer (routing and failures: the top
+ * of pool.c). app_pool_shutdown hangs up the calls in flight and stops
+ * reconnecting; app_pool_calls counts the calls whose end has not come
+ * back yet, on every link.
  */
 struct remote;
+struct pool;
 struct sa;
+struct acd_dialer;
+struct api_voice;
 
 enum {
 	APP_HOST_MAX = 254,    /* a DNS name's 253 characters and NUL */
+	APP_URL_MAX = APP_HOST_MAX + 16,   /* tcp://HOST:PORT */
 	APP_DNS_MAX = 8,       /* name servers in dns_servers */
+	APP_DIALERS_MAX = 16,  /* entries in dialer */
 };
 
 int  app_remote_parse(struct sa *addr, char *host, size_t hsz,
 		      const char *url);
-int  app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		      const char *secret, const char *dns_servers,
-		      uint32_t resume_s);
-/* the browsers (visitors', desks') talk through the dialer's rtpengine,
- * once a link says the dialer has one */
+
+/* The entries of "tcp://A:P1, tcp://B:P2" (blanks around the commas
+ * ignored), each checked with app_remote_parse: EINVAL (bad names the
+ * entry), EEXIST (bad names the second of two with the same address),
+ * E2BIG (more than APP_DIALERS_MAX). */
+struct app_dialers {
+	size_t n;
+	char url[APP_DIALERS_MAX][APP_URL_MAX];
+	char bad[APP_URL_MAX];
+};
+int  app_dialers_parse(struct app_dialers *d, const char *list);
+
+/* What the choice of a dialer for a new call knows of each link; the
+ * index of the one to use, or -1 if none can take it (see pool.c). */
+struct app_dialer_load {
+	bool up;
+	bool webrtc;               /* the dialer has an rtpengine */
+	bool registered;           /* the agent's softphone is there */
+	unsigned calls;            /* in flight */
+};
+int  app_dialer_pick(const struct app_dialer_load *v, size_t n,
+		     bool webrtc);
+
+int  app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
+		    const char *secret, const char *dns_servers,
+		    uint32_t resume_s);
+/* the browsers (visitors', desks') talk through a dialer's rtpengine,
+ * once a link says its dialer has one */
+void app_pool_voice(struct pool *p, struct api *api);
+void app_pool_shutdown(struct pool *p);
+unsigned app_pool_calls(const struct pool *p);
+
+/* what a link tells the pool: it is up (or down); whether any link
+ * holds call id; call id is r's (its dialer took it back: the others
+ * forget it); a link's dialer has WebRTC */
+void app_pool_link(struct pool *p, struct remote *r, bool up);
+bool app_pool_held(const struct pool *p, const char *id);
+void app_pool_claim(struct pool *p, const struct remote *r,
+		    const char *id);
+void app_pool_voice_on(struct pool *p);
+
+/* one link (remote.c) */
+int  app_remote_alloc(struct remote **rp, struct pool *pool,
+		      struct acd *acd, const char *url, const char *secret,
+		      const char *dns_servers, uint32_t resume_s);
+void app_remote_ops_get(struct remote *r, struct acd_dialer *ops,
+			struct api_voice *vops);
+int  app_remote_keep(struct remote *r, const char *id);
+void app_remote_forget(struct remote *r, const char *id);
+void app_remote_start(struct remote *r);
 void app_remote_voice(struct remote *r, struct api *api);
 void app_remote_shutdown(struct remote *r);
 unsigned app_remote_calls(const struct remote *r);
+bool app_remote_up(const struct remote *r);
+bool app_remote_webrtc(const struct remote *r);
+bool app_remote_holds(const struct remote *r, const char *id);
+bool app_remote_registered(const struct remote *r, const char *agent_id);
+const char *app_remote_url(const struct remote *r);
 
 /*
  * Names (resolve.c): app_hostname_valid checks a DNS name's syntax

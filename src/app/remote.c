@@ -1,7 +1,8 @@
 /*
  * The ACD's dialer port to a dialer in another process (`dialer =
- * tcp://HOST:PORT`): the same operations as port.c, carried over the
- * call-control protocol (docs/call-control.md) instead of function calls.
+ * tcp://HOST:PORT`, one entry of the list: pool.c): the same operations
+ * as port.c, carried over the call-control protocol
+ * (docs/call-control.md) instead of function calls.
  *
  * The link's life:
  *
@@ -32,10 +33,14 @@
  * interrupted). attach, not status, asks: it answers and takes the call
  * in one step, so a call cannot end between the question and the
  * taking, and its answer is one short line whatever the number of
- * calls. While the link is down the ACD
- * dispatches nothing (acd_dialer_ready), and once it is up again the ACD
- * sends every agent's credentials anew (a restarted dialer forgot them);
- * agent deletions made meanwhile are sent first.
+ * calls. This is one link; pool.c holds one for each dialer of the
+ * list and tells the ACD: while no link is up it dispatches nothing
+ * (acd_dialer_ready), and once a link is up (again) the ACD sends every
+ * agent's credentials anew through it (a restarted dialer forgot them);
+ * agent deletions made meanwhile are sent first. A kept call is asked
+ * back on every link: a link's give-up reports it interrupted only when
+ * no other link holds it (app_pool_held), and the link whose dialer
+ * takes it back has the others forget it (app_pool_claim).
  *
  * HOST may be a name: it is looked up again before every connection
  * (the dialer may have moved), first in /etc/hosts, then with an A query
@@ -87,6 +92,7 @@ enum rstate {
 };
 
 struct remote {
+	struct pool *pool;         /* the links to every dialer */
 	struct acd *acd;
 	struct sa addr;
 	char host[APP_HOST_MAX];   /* a name to look up, "": addr is it */
@@ -94,7 +100,7 @@ struct remote {
 	struct dnsc *dnsc;         /* for host, made at the first lookup */
 	struct dns_query *dq;
 	const char *dns_servers;   /* the config's, "": /etc/resolv.conf */
-	char url[APP_HOST_MAX + 16]; /* tcp://HOST:PORT, for logs */
+	char url[APP_URL_MAX];     /* tcp://HOST:PORT, for logs */
 	char *secret;
 	struct tcp_conn *tc;
 	struct tcp_conn *dead_tc;  /* a link that ended, freed next turn */
@@ -140,14 +146,6 @@ struct rreg {
 
 static void reconnect_timeout(void *arg);
 static void link_down(struct remote *r, bool auth, const char *why);
-
-
-/* the ACD and the metrics learn of the link's state together */
-static void link_ready(struct acd *acd, bool ready)
-{
-	acd_dialer_ready(acd, ready);
-	metrics_dialer(ready ? MD_REMOTE_UP : MD_REMOTE_DOWN);
-}
 
 
 static void rcall_destructor(void *arg)
@@ -610,6 +608,11 @@ static void report(struct remote *r, const char *id, enum acd_ev type,
  * comes from the dialer for it either */
 static void give_up(struct remote *r, const char *id)
 {
+	/* another dialer may hold it still (asked back everywhere after a
+	 * restart): then it is that link's */
+	if (app_pool_held(r->pool, id))
+		return;
+
 	report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
 	app_call_ended(r->api, id, "dialer_lost");
 	if (r->api)
@@ -758,7 +761,14 @@ static void handle_error(struct remote *r, const struct odict *od)
 		return;
 	}
 
-	if (cmd && !strcmp(cmd, "attach") && rc) {
+	if (cmd && !strcmp(cmd, "attach") && !rc) {
+		/* taken back through another dialer meanwhile */
+		log_debug("dialer %s: attach %s: %s", r->url, id ? id : "",
+			  code);
+		return;
+	}
+
+	if (cmd && !strcmp(cmd, "attach")) {
 		/* not_found: the dialer restarted and forgot it; busy:
 		 * another client has it; anything else (a dialer without
 		 * attach): it may live on, so it is hung up */
@@ -902,6 +912,7 @@ static void handle_attached(struct remote *r, const struct odict *od)
 
 	log_info("dialer %s: call %s taken back (%s)", r->url, id,
 		 state ? state : "?");
+	app_pool_claim(r->pool, r, id);
 	if (e && e->type == ODICT_INT && e->u.integer > 0)
 		log_warn("dialer %s: %lld events of call %s were lost while "
 			 "the link was down", r->url,
@@ -967,7 +978,7 @@ static void link_up(struct remote *r)
 	/* agents' credentials, then the queue; then what the dialer
 	 * knows of their softphones (until then, none is reachable) */
 	r->watch_off = false;
-	link_ready(r->acd, true);
+	app_pool_link(r->pool, r, true);
 	if (r->state == R_UP)
 		(void)send_cmd(r, "agent_watch", NULL);
 }
@@ -1329,7 +1340,7 @@ static void link_down(struct remote *r, bool auth, const char *why)
 					  resume_timeout, r);
 		}
 
-		link_ready(r->acd, false);
+		app_pool_link(r->pool, r, false);
 	}
 	else {
 		/* one line for a streak of failures, and a reminder */
@@ -1427,36 +1438,45 @@ int app_remote_parse(struct sa *addr, char *host, size_t hsz,
 /* A call the ACD kept from before a restart of this process: the dialer
  * may hold it still, so it waits for the first link as if that link had
  * broken under it. */
-static void kept_h(const char *id, void *arg)
+int app_remote_keep(struct remote *r, const char *id)
 {
-	struct remote *r = arg;
 	struct rcall *rc = rcall_alloc(id);
 
-	if (!rc) {
-		report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
-		return;
-	}
+	if (!rc)
+		return EINVAL;
 
 	hash_append(r->callh, hash_joaat_str(rc->id), &rc->he, rc);
 	list_append(&r->detached, &rc->le, rc);
+
+	return 0;
 }
 
 
-int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
-		     const char *secret, const char *dns_servers,
-		     uint32_t resume_s)
+/* the call is another link's (its dialer took it back): no hangup, no
+ * report from here */
+void app_remote_forget(struct remote *r, const char *id)
 {
-	struct acd_dialer ops;
+	mem_deref(call_find(r, id));
+	if (list_isempty(&r->detached))
+		tmr_cancel(&r->resume_tmr);
+}
+
+
+int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
+		     const char *url, const char *secret,
+		     const char *dns_servers, uint32_t resume_s)
+{
 	struct remote *r;
 	int err;
 
-	if (!rp || !acd || !url || !secret || !*secret)
+	if (!rp || !pool || !acd || !url || !secret || !*secret)
 		return EINVAL;
 
 	r = mem_zalloc(sizeof(*r), remote_destructor);
 	if (!r)
 		return ENOMEM;
 
+	r->pool = pool;
 	r->acd = acd;
 	tmr_init(&r->tmr);
 	tmr_init(&r->dead_tmr);
@@ -1479,28 +1499,22 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	err |= hash_alloc(&r->callh, CALLS_HASH);
 	err |= hash_alloc(&r->regs, CALLS_HASH);
 	r->rx = mbuf_alloc(1024);
-	if (err || !r->rx) {
+	if (err || !r->rx)
 		err = err ? err : ENOMEM;
-		goto out;
-	}
 
-	/* down until it answers: the ACD neither dispatches nor sends
-	 * credentials into the void */
-	link_ready(acd, false);
+ out:
+	if (err)
+		mem_deref(r);
+	else
+		*rp = r;
 
-	memset(&ops, 0, sizeof(ops));
-	ops.arg = r;
-	ops.originate = originate;
-	ops.offer_agent = offer_agent;
-	ops.hangup = hangup;
-	ops.announce = announce;
-	ops.agent_set = agent_set;
-	ops.agent_del = agent_del;
-	ops.agent_registered = agent_registered;
-	ops.release = release;
-	acd_set_dialer(acd, &ops);
+	return err;
+}
 
-	acd_calls_kept(acd, kept_h, r);
+
+/* the first connection; the kept calls (app_remote_keep) wait for it */
+void app_remote_start(struct remote *r)
+{
 	if (!list_isempty(&r->detached)) {
 		log_info("dialer %s: %u call%s of before the restart wait up "
 			 "to %u s for the dialer to give them back", r->url,
@@ -1517,14 +1531,39 @@ int app_remote_alloc(struct remote **rp, struct acd *acd, const char *url,
 	log_info("dialer %s: connecting (call-control, HMAC "
 		 "authentication)", r->url);
 	connect_now(r);
+}
 
- out:
-	if (err)
-		mem_deref(r);
-	else
-		*rp = r;
 
-	return err;
+bool app_remote_up(const struct remote *r)
+{
+	return r->state == R_UP;
+}
+
+
+bool app_remote_webrtc(const struct remote *r)
+{
+	return r->webrtc;
+}
+
+
+bool app_remote_holds(const struct remote *r, const char *id)
+{
+	return call_find(r, id) != NULL;
+}
+
+
+/* the dialer told a live registration of the agent's softphone */
+bool app_remote_registered(const struct remote *r, const char *agent_id)
+{
+	const struct rreg *rg = reg_find(r, agent_id);
+
+	return !r->watch_off && rg && rg->until > time_now_ms();
+}
+
+
+const char *app_remote_url(const struct remote *r)
+{
+	return r->url;
 }
 
 
@@ -1613,38 +1652,48 @@ static int listen_hangup(void *arg, const char *id)
 }
 
 
-/*
- * The API learns that browsers can talk once a link says the dialer has
- * an rtpengine, and keeps the operations from then on (pages may hold
- * them): with a dialer that later comes back without one, they answer
- * ENOTSUP and its originates of webrtc legs are refused.
- */
+/* a dialer with an rtpengine: the API learns that browsers can talk */
 static void voice_on(struct remote *r)
 {
-	struct api_voice ops;
-
 	if (!r->webrtc) {
 		if (r->voice)
 			log_warn("dialer %s has no rtpengine now: browsers "
-				 "cannot talk", r->url);
+				 "cannot talk through it", r->url);
 		return;
 	}
 	if (!r->api || r->voice)
 		return;
 
-	memset(&ops, 0, sizeof(ops));
-	ops.arg = r;
-	ops.answer = voice_answer;
-	ops.hangup = voice_hangup;
-	ops.desk_answer = desk_answer;
-	ops.desk_hangup = desk_hangup;
-	ops.desk_hold = desk_hold;
-	ops.listen = listen_call;
-	ops.listen_answer = listen_answer;
-	ops.listen_hangup = listen_hangup;
-	api_set_voice(r->api, &ops);
+	app_pool_voice_on(r->pool);
 	r->voice = true;
 	log_info("dialer %s has WebRTC: browsers talk through it", r->url);
+}
+
+
+void app_remote_ops_get(struct remote *r, struct acd_dialer *ops,
+			struct api_voice *vops)
+{
+	memset(ops, 0, sizeof(*ops));
+	ops->arg = r;
+	ops->originate = originate;
+	ops->offer_agent = offer_agent;
+	ops->hangup = hangup;
+	ops->announce = announce;
+	ops->agent_set = agent_set;
+	ops->agent_del = agent_del;
+	ops->agent_registered = agent_registered;
+	ops->release = release;
+
+	memset(vops, 0, sizeof(*vops));
+	vops->arg = r;
+	vops->answer = voice_answer;
+	vops->hangup = voice_hangup;
+	vops->desk_answer = desk_answer;
+	vops->desk_hangup = desk_hangup;
+	vops->desk_hold = desk_hold;
+	vops->listen = listen_call;
+	vops->listen_answer = listen_answer;
+	vops->listen_hangup = listen_hangup;
 }
 
 
@@ -1668,9 +1717,8 @@ void app_remote_shutdown(struct remote *r)
 
 	r->stopping = true;
 
-	/* beckon is stopping: no new call either, and calls waiting for
-	 * a lost link wait no more */
-	link_ready(r->acd, false);
+	/* beckon is stopping: calls waiting for a lost link wait no
+	 * more (the pool told the ACD: no new call either) */
 	detached_give_up(r);
 
 	/* as a local dialer hangs up its calls when beckon stops: their

@@ -110,7 +110,8 @@ static const struct cfg_key keys[] = {
 
 	/* dialer (SIP B2BUA) and its call-control protocol */
 	{"dialer", CFG_STR, "off", 0, 0,
-	 "off, local (in process) or tcp://HOST:PORT of a remote dialer"},
+	 "off, local (in process) or tcp://HOST:PORT of a remote dialer "
+	 "(several: a comma-separated list)"},
 	{"dialer_resume", CFG_INT, "30", 0, 3600,
 	 "seconds calls wait for a lost dialer link to come back"},
 	{"dns_servers", CFG_STR, "", 0, 0,

@@ -245,6 +245,8 @@ int dialer_listen(struct dialer *d, const char *id, const char *endpoint);
 enum dialer_reason dialer_webrtc_reason(const char *name);
 /* can this dialer place webrtc legs (it has an rtpengine)? */
 bool dialer_has_webrtc(const struct dialer *d);
+/* is spec a browser's leg, webrtc:LABEL? */
+bool dialer_webrtc_endpoint(const char *spec);
 
 int dialer_status(const struct dialer *d, const char *id,
 		  struct dialer_status *st);

@@ -124,6 +124,12 @@ bool webrtc_is_endpoint(const char *spec)
 }
 
 
+bool dialer_webrtc_endpoint(const char *spec)
+{
+	return webrtc_is_endpoint(spec);
+}
+
+
 int dialer_endpoint_check(const struct dialer *d, const char *spec,
 			  enum dialer_leg kind)
 {

@@ -76,6 +76,8 @@ static struct {
 	uint64_t legs[LEG_N][REASON_MAX + 1];
 	struct hist hist[MH_COUNT];
 	enum metrics_dialer dialer;
+	metrics_link_h *linkh;
+	void *linkarg;
 	uint64_t webhook_ok, webhook_fail;
 } reg;
 
@@ -150,6 +152,13 @@ void metrics_dialer(enum metrics_dialer state)
 }
 
 
+void metrics_dialer_links(metrics_link_h *h, void *arg)
+{
+	reg.linkh = h;
+	reg.linkarg = arg;
+}
+
+
 void metrics_webhook(bool delivered)
 {
 	if (delivered)
@@ -191,6 +200,38 @@ static int family(struct mbuf *mb, const char *name, const char *type,
 {
 	return mbuf_printf(mb, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 			   name, type);
+}
+
+
+/* the local dialer, or each remote one by its address */
+static int write_dialers(struct mbuf *mb)
+{
+	static const char up[] = "beckon_dialer_up";
+	static const char calls[] = "beckon_dialer_calls";
+	struct metrics_link l;
+	unsigned i;
+	int err;
+
+	if (reg.dialer == MD_NONE && !reg.linkh)
+		return 0;
+
+	err = family(mb, up, "gauge", "1 when the dialer can take calls "
+		     "(local; a remote one: its link is up).");
+	if (reg.dialer == MD_LOCAL)
+		err |= mbuf_printf(mb, "%s{dialer=\"local\"} 1\n", up);
+	for (i = 0; reg.linkh && reg.linkh(i, &l, reg.linkarg); i++)
+		err |= mbuf_printf(mb, "%s{dialer=\"%H\"} %d\n", up,
+				   label_print, l.url, l.up);
+	if (!reg.linkh)
+		return err;
+
+	err |= family(mb, calls, "gauge", "Calls in flight at each remote "
+		      "dialer (sent, their end not back yet).");
+	for (i = 0; reg.linkh(i, &l, reg.linkarg); i++)
+		err |= mbuf_printf(mb, "%s{dialer=\"%H\"} %u\n", calls,
+				   label_print, l.url, l.calls);
+
+	return err;
 }
 
 
@@ -292,14 +333,7 @@ static int write_events(struct mbuf *mb)
 			   wh, (unsigned long long)reg.webhook_ok,
 			   wh, (unsigned long long)reg.webhook_fail);
 
-	if (reg.dialer != MD_NONE) {
-		err |= family(mb, "beckon_dialer_up", "gauge",
-			      "1 when the dialer can take calls (a remote "
-			      "one: its link is up).");
-		err |= mbuf_printf(mb, "beckon_dialer_up{dialer=\"%s\"} "
-				   "%d\n", reg.dialer == MD_LOCAL ? "local" :
-				   "remote", reg.dialer != MD_REMOTE_DOWN);
-	}
+	err |= write_dialers(mb);
 
 	return err;
 }

@@ -54,15 +54,25 @@ enum metrics_hist {
 
 void metrics_observe(enum metrics_hist h, double v);
 
-/* the link to the dialer: local (always up), or remote, up or down */
+/* the dialer: none, or local (always up); remote ones are links */
 enum metrics_dialer {
 	MD_NONE = 0,
 	MD_LOCAL,
-	MD_REMOTE_DOWN,
-	MD_REMOTE_UP,
 };
 
 void metrics_dialer(enum metrics_dialer state);
+
+/* Remote dialers (app's pool): h fills in link i (its address, whether
+ * it is up, its calls in flight) and returns false past the last; one
+ * line each. NULL: none. */
+struct metrics_link {
+	const char *url;
+	bool up;
+	unsigned calls;
+};
+typedef bool (metrics_link_h)(unsigned i, struct metrics_link *l,
+			      void *arg);
+void metrics_dialer_links(metrics_link_h *h, void *arg);
 
 /* webhook deliveries: an attempt answered 2xx, or failed */
 void metrics_webhook(bool delivered);

@@ -84,25 +84,6 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
-wait_tcp() {
-	i=0
-	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
-		sleep 0.02
-	done
-}
-
-# wait_log FILE PATTERN COUNT: until PATTERN is in FILE COUNT times
-wait_log() {
-	i=0
-	until [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
-		i=$((i + 1))
-		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
-		sleep 0.05
-	done
-}
-
 sql() {
 	sqlite3 "$DB" "$1"
 }
@@ -577,19 +558,9 @@ URL=$SERVE_URL
 # customer, with nobody left, hears the goodbye and is retried as
 # no_agent, as with the dialer in process (acd_no_phone.sh)
 
-# bob's softphone: sipraw registers it (digest) from PHONE, then the 503
-# phone of acd_no_phone.sh (sipp, uas_unavailable) answers there
-cat >"$T/register.py" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[4])
-import sipraw
-
-c = sipraw.Client("127.0.0.1", int(sys.argv[1]), lport=int(sys.argv[3]))
-r = c.send(c.register("bob"))
-r = c.send(c.register("bob", auth=c.digest(r, "bob", sys.argv[2])))
-print("REGISTER %d" % r.code)
-sys.exit(r.code != 200)
-EOF
+# bob's softphone: sipraw registers it (digest) from PHONE
+# (tests/lib/sip_register.py), then the 503 phone of acd_no_phone.sh
+# (sipp, uas_unavailable) answers there
 
 "$BECKON" agent state alice away >/dev/null || fail "alice away"
 "$BECKON" agent set bob --endpoint registered --sip_password bob-sip-pw \
@@ -620,8 +591,8 @@ ok "a remote dialer: bob's softphone is not registered: Available is" \
 	"says so"
 
 PHONE=$(free_port)
-python3 "$T/register.py" "$SIP" bob-sip-pw "$PHONE" "$BECKON_SRC/tests/lib" \
-	>"$T/register.out" 2>&1 ||
+python3 "$BECKON_SRC/tests/lib/sip_register.py" "$SIP" bob bob-sip-pw \
+	"$PHONE" >"$T/register.out" 2>&1 ||
 	fail "bob's softphone did not register: $(cat "$T/register.out")"
 sipp_uas bob503 "$SCN/uas_unavailable/scenario.xml" "$PHONE"
 B503=$SPID

@@ -170,6 +170,28 @@ hdr() {
 		sed 's/^ *//'
 }
 
+# ---- waiting for a server
+
+# wait_tcp PORT: until something listens on the TCP port (bounded)
+wait_tcp() {
+	i=0
+	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
+		sleep 0.02
+	done
+}
+
+# wait_log FILE PATTERN COUNT: until PATTERN is in FILE COUNT times
+wait_log() {
+	i=0
+	until [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
+		sleep 0.05
+	done
+}
+
 # ---- SIP peers and the callback's life, for the tests with the dialer
 
 # wait_udp PORT [PID]: until something (process PID, when given) listens

@@ -82,6 +82,23 @@ TEST(metrics_histogram_buckets)
 }
 
 
+/* two remote dialers: one up with 3 calls, one down */
+static bool two_links(unsigned i, struct metrics_link *l, void *arg)
+{
+	static const struct metrics_link v[] = {
+		{"tcp://10.0.0.1:5070", true, 3},
+		{"tcp://[::1]:5070", false, 0},
+	};
+	(void)arg;
+
+	if (i >= ARRAY_SIZE(v))
+		return false;
+	*l = v[i];
+
+	return true;
+}
+
+
 TEST(metrics_counters_bounded)
 {
 	struct mbuf *mb = NULL;
@@ -124,10 +141,17 @@ TEST(metrics_counters_bounded)
 	TEST_ASSERT(!strstr((char *)mb->buf, "beckon_dialer_up"));
 	mem_deref(mb);
 
-	metrics_dialer(MD_REMOTE_DOWN);
+	/* remote dialers: one line each, by address */
+	metrics_dialer_links(two_links, NULL);
 	err = render(&mb, NULL);
 	TEST_EQ_INT(err, 0);
-	TEST_ASSERT(has_line(mb, "beckon_dialer_up{dialer=\"remote\"} 0"));
+	TEST_ASSERT(has_line(mb, "beckon_dialer_up{dialer=\"tcp://10.0.0.1:"
+			     "5070\"} 1"));
+	TEST_ASSERT(has_line(mb, "beckon_dialer_up{dialer=\"tcp://[::1]:"
+			     "5070\"} 0"));
+	TEST_ASSERT(has_line(mb, "beckon_dialer_calls{dialer=\"tcp://"
+			     "10.0.0.1:5070\"} 3"));
+	TEST_ASSERT(!strstr((char *)mb->buf, "dialer=\"local\""));
 	mem_deref(mb);
 	metrics_reset();
 

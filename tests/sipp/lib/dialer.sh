@@ -151,16 +151,6 @@ expect_events() {
 
 # ---- baresip softphones
 
-# wait_tcp PORT: until something listens on the TCP port (bounded)
-wait_tcp() {
-	i=0
-	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
-		i=$((i + 1))
-		[ $i -le 250 ] || fail "nothing listens on tcp port $1"
-		sleep 0.02
-	done
-}
-
 # tone FILE HZ: 30 s of a sine, 8 kHz mono 16-bit
 tone() {
 	sox -n -r 8000 -c 1 -b 16 "$1" synth 30 sine "$2" vol 0.5
