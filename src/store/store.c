@@ -92,6 +92,12 @@ int store_queue(struct store *st, struct store_op *op)
 }
 
 
+int store_backend_listen(struct store *st, struct store_listener *l)
+{
+	return st->be->listen(st->ctx, l);
+}
+
+
 void callback_change_init(struct callback_change *chg, const char *id,
 			  int64_t now)
 {
