@@ -16,9 +16,12 @@
  * Lost (the server restarted or killed, the network cut: keepalives and
  * tcp_user_timeout from pg.c's options find that out): the socket
  * closed (fd_close before PQfinish), then connected again after a
- * backoff, pg.c's (100 ms doubling to 5 s), reset once ready.
+ * backoff, pg.c's (100 ms doubling to 5 s), reset once ready. An
+ * attempt not ready within connect_timeout is lost too (libpq leaves
+ * that timeout to whoever calls PQconnectPoll).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
 #include <re.h>
@@ -48,7 +51,7 @@ struct pg_lsn {
 	PGconn *conn;
 	int fd;                    /* watched; -1: none */
 	enum lsn_state state;
-	struct tmr tmr;            /* the next attempt */
+	struct tmr tmr;            /* the next attempt, or its deadline */
 	int64_t backoff;           /* ms */
 };
 
@@ -227,6 +230,7 @@ static void readable(struct pg_lsn *p)
 			log_info("listener: connected again");
 		p->state = LS_READY;
 		p->backoff = 0;
+		tmr_cancel(&p->tmr);
 		l->resynch(l->arg);
 	}
 
@@ -255,11 +259,35 @@ static void sock_h(int flags, void *arg)
 }
 
 
+static void deadline_h(void *arg)
+{
+	lost(arg, "timed out");
+}
+
+
+/* libpq leaves connect_timeout to the caller of PQconnectPoll: the
+ * connection's own (the URI's, else pg.c's), in ms; 0: none */
+static uint64_t connect_timeout(PGconn *conn)
+{
+	PQconninfoOption *o = PQconninfo(conn), *i;
+	uint64_t ms = 0;
+
+	for (i = o; i && i->keyword; i++) {
+		if (!strcmp(i->keyword, "connect_timeout") && i->val)
+			ms = 1000 * strtoull(i->val, NULL, 10);
+	}
+	PQconninfoFree(o);
+
+	return ms;
+}
+
+
 static void attempt(void *arg)
 {
 	struct pg_lsn *p = arg;
 	const char *vals[STORE_PG_KEYS];
 	const char *const *keys = store_pg_conn_params(vals, p->uri);
+	uint64_t ms;
 
 	p->state = LS_CONNECTING;
 	p->conn = PQconnectStartParams(keys, vals, 1);
@@ -267,6 +295,11 @@ static void attempt(void *arg)
 		lost(p, "cannot connect");
 		return;
 	}
+
+	/* connected and listening by then, or it starts again */
+	ms = connect_timeout(p->conn);
+	if (ms)
+		tmr_start(&p->tmr, ms, deadline_h, p);
 
 	/* libpq's start: as if the poll had asked to write */
 	if (watch(p, FD_WRITE))
