@@ -37,7 +37,10 @@ int store_run_notify(struct store_tx *tx, const char *channel,
 {
 	int err = notify_check(channel, payload);
 
-	return err ? err : tx->ops->notify(tx, channel, payload ? payload : "");
+	if (err)
+		return err;
+
+	return tx->ops->notify(tx, channel, payload ? payload : "");
 }
 
 

@@ -6,7 +6,8 @@
 # skips: every op and statement runs on PostgreSQL); a test that cannot
 # says so. Then store_pg_server_restart: the server
 # stopped while ops are queued and started again (BECKON_TEST_PG_CTL, a
-# script below that the unit test runs).
+# script below that the unit test runs); store_notify_pg_restart: the
+# same under a listener (LISTEN/NOTIFY).
 . "$(dirname "$0")/../lib/common.sh"
 
 UNIT="$(dirname "$BECKON")/beckon-test"
@@ -60,6 +61,9 @@ grep -q "^store_pg_server_restart  *ok" "$T/unit.log" &&
 	fail "the restart test did not run"
 [ -f "$T/pg2.pid" ] || fail "the server was not started again"
 ok "a server restart: queued ops fail ENOTCONN, reconnected, kept"
+grep -q "^store_notify_pg_restart  *ok" "$T/unit.log" ||
+	fail "the listener's restart test did not run"
+ok "a listener under a server restart: resynced, hears again"
 ! grep "skipped on" "$T/store.log" ||
 	fail "a store test skipped on PostgreSQL"
 ok "every store test ran on PostgreSQL"
