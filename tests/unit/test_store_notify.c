@@ -39,12 +39,28 @@ static int until_end(struct store *st, struct test_heard *h, size_t n)
 }
 
 
+static void heard_h(const char *channel, const char *payload, void *arg)
+{
+	(void)channel;
+	(void)payload;
+	(void)arg;
+}
+
+
+static void resync_h(void *arg)
+{
+	(void)arg;
+}
+
+
 TEST(store_notify_heard_once)
 {
 	static const char *const want[] = {"p1", "", "twice", "end"};
 	struct store *st = NULL;
 	struct test_heard h;
 	char url[512], big[STORE_PAYLOAD_MAX + 2], ch[STORE_CHANNEL_MAX + 2];
+	const char *chs[] = {ch};
+	struct store_listener *l = NULL;
 	int err;
 
 	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
@@ -61,6 +77,9 @@ TEST(store_notify_heard_once)
 	TEST_EQ_INT(store_notify(st, ch, "x"), EINVAL);
 	TEST_EQ_INT(store_notify(st, "", "x"), EINVAL);
 	TEST_EQ_INT(store_notify(st, NULL, "x"), EINVAL);
+	TEST_EQ_INT(store_listen(&l, st, chs, 1, heard_h, resync_h, NULL),
+		    EINVAL);
+	TEST_ASSERT(l == NULL);
 
 	TEST_EQ_INT(store_notify(st, CH, "p1"), 0);
 	TEST_EQ_INT(store_notify(st, "beckon_other", "not ours"), 0);
