@@ -59,6 +59,7 @@ struct app {
 	struct webhook_sender *webhooks;
 	struct app_reload *reload;
 	struct cluster *cluster;
+	struct store_listener *listener;  /* the leader's, shared store */
 	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
 	app_load_h *loadh;
 	struct tmr drain;
@@ -993,6 +994,46 @@ int app_check(const struct cfg *cfg)
  */
 static int dialers_start(const struct cfg *cfg);
 
+/* A callback made, joined, withdrawn or changed on any node: the
+ * leader reads the queue again at once rather than at its next tick.
+ * The notification is a hint; the read is the truth (acd_resync, which
+ * also runs after every reconnect of the listener and every second). */
+static void callbacks_notify_h(const char *channel, const char *payload,
+			       void *arg)
+{
+	(void)channel;
+	(void)payload;
+	(void)arg;
+	acd_resync(app.acd);
+}
+
+
+static void callbacks_resync_h(void *arg)
+{
+	(void)arg;
+	acd_resync(app.acd);
+}
+
+
+/* the leader of a shared store hears other nodes' intake (LISTEN) */
+static int listen_start(void)
+{
+	static const char *const chans[] = {store_ch_callbacks};
+	int err;
+
+	if (strcmp(store_backend(app.st), "postgres"))
+		return 0;
+
+	err = store_listen(&app.listener, app.st, chans, 1,
+			   callbacks_notify_h, callbacks_resync_h, NULL);
+	if (err)
+		log_error("listening to %s: %s", store_ch_callbacks,
+			  strerror(err));
+
+	return err;
+}
+
+
 static int lead_h(uint64_t epoch, void *arg)
 {
 	const struct cfg *cfg = app.cfg;
@@ -1025,6 +1066,10 @@ static int lead_h(uint64_t epoch, void *arg)
 		return err;
 	}
 	err = api_set_acd(app.api, app.acd);
+	if (err)
+		return err;
+
+	err = listen_start();
 	if (err)
 		return err;
 
@@ -1238,6 +1283,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.remote = mem_deref(app.remote);
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
+	app.listener = mem_deref(app.listener);
 	app.cluster = mem_deref(app.cluster);
 	app.st = mem_deref(app.st);
 	app.secs = mem_deref(app.secs);

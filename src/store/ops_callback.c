@@ -619,6 +619,8 @@ static int cancel_joined(struct store_tx *tx, struct op_callback *o,
 		err = withdrawn_of(tx, j.call_id, &at, &seq);
 	if (!err && !live && seq)
 		err = cancel_call(tx, o, j.call_id, now);
+	if (!err)
+		err = store_run_notify(tx, store_ch_callbacks, j.call_id);
 
 	return err ? err : joined_load(tx, o, &j);
 }
@@ -656,6 +658,8 @@ static int cancel_run(struct store_tx *tx, struct store_op *op)
 	if (!err)
 		err = live ? withdraw(tx, SQ_WITHDRAW_CB, o->id, o->id, now)
 			   : cancel_call(tx, o, o->id, now);
+	if (!err)
+		err = store_run_notify(tx, store_ch_callbacks, o->id);
 
 	o->cb = mem_deref(o->cb);
 	if (err && err != EALREADY)
@@ -985,6 +989,8 @@ static int update_run(struct store_tx *tx, struct store_op *op)
 	if (!err && c->event2)
 		err = store_event_insert(tx, c->id, c->now, c->event2, false,
 					 c->event2_data, NULL);
+	if (!err)
+		err = store_run_notify(tx, store_ch_callbacks, c->id);
 
 	return err;
 }

@@ -391,6 +391,10 @@ static int create_run(struct store_tx *tx, struct store_op *op)
 				 &o->res, q->answer_arg);
 	if (!err && q->idem_key)
 		err = idem_put(tx, o);
+	if (!err)   /* the callback: made, or serving this request */
+		err = store_run_notify(tx, store_ch_callbacks,
+				       o->res.call_id[0] ? o->res.call_id :
+				       o->res.id);
 
 	return err;
 }

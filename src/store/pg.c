@@ -216,26 +216,42 @@ static void notice_h(void *arg, const char *msg)
  * gives up, so that requests get 503 instead of waiting. Before dbname,
  * so the URI's own values win (libpq keeps the last of each).
  */
-static const char *const conn_keys[] = {
+static const char *const conn_keys[STORE_PG_KEYS] = {
 	"application_name", "connect_timeout", "keepalives_idle",
 	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
 	"dbname", NULL
 };
-static const char *const conn_defaults[] = {
+static const char *const conn_defaults[STORE_PG_KEYS] = {
 	"beckon", "5", "10",
 	"5", "3", "15000",
 	NULL /* the URI */, NULL
 };
 
 
+const char *const *store_pg_conn_params(const char **vals, const char *uri)
+{
+	memcpy(vals, conn_defaults, sizeof(conn_defaults));
+	vals[STORE_PG_KEYS - 2] = uri;
+
+	return conn_keys;
+}
+
+
+int64_t store_pg_backoff(int64_t backoff)
+{
+	backoff = backoff ? backoff * 2 : PG_BACKOFF_MIN_MS;
+
+	return backoff < PG_BACKOFF_MAX_MS ? backoff : PG_BACKOFF_MAX_MS;
+}
+
+
 static int conn_open(struct pg_be *be)
 {
-	const char *vals[sizeof(conn_keys) / sizeof(conn_keys[0])];
+	const char *vals[STORE_PG_KEYS];
+	const char *const *keys = store_pg_conn_params(vals, be->uri);
 	char msg[256];
 
-	memcpy(vals, conn_defaults, sizeof(vals));
-	vals[sizeof(vals) / sizeof(vals[0]) - 2] = be->uri;
-	be->conn = PQconnectdbParams(conn_keys, vals, 1);
+	be->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(be->conn) == CONNECTION_OK) {
 		PQsetNoticeProcessor(be->conn, notice_h, NULL);
 		return 0;
@@ -284,10 +300,7 @@ static int conn_ready(struct pg_be *be, bool now)
 		return ENOTCONN;
 
 	if (conn_open(be)) {
-		be->backoff = be->backoff ? be->backoff * 2 :
-			PG_BACKOFF_MIN_MS;
-		if (be->backoff > PG_BACKOFF_MAX_MS)
-			be->backoff = PG_BACKOFF_MAX_MS;
+		be->backoff = store_pg_backoff(be->backoff);
 		be->retry_at = t + be->backoff;
 		return ENOTCONN;
 	}
@@ -569,6 +582,27 @@ static int64_t q_changes(struct store_tx *tx)
 }
 
 
+/* pg_notify: PostgreSQL sends it at COMMIT, and forgets it when the
+ * transaction or the op's savepoint is rolled back */
+static int q_notify(struct store_tx *tx, const char *channel,
+		    const char *payload)
+{
+	struct store_run r;
+	bool row;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_NOTIFY);
+	if (!err) {
+		store_run_text(&r, 1, channel);
+		store_run_text(&r, 2, payload);
+		err = store_run_step(&r, &row);
+	}
+	store_run_close(&r);
+
+	return err;
+}
+
+
 static const struct store_tx_ops pg_tx_ops = {
 	.open = q_open,
 	.open_text = q_open_text,
@@ -580,6 +614,7 @@ static const struct store_tx_ops pg_tx_ops = {
 	.col_num = q_col_num,
 	.close = q_close,
 	.changes = q_changes,
+	.notify = q_notify,
 };
 
 
@@ -1026,6 +1061,12 @@ static int be_open(void **ctxp, const char *rest, size_t batch_max)
 }
 
 
+static int be_listen(void *ctx, struct store_listener *l)
+{
+	return store_pg_listen(l, ((struct pg_be *)ctx)->uri);
+}
+
+
 const struct store_backend store_pg = {
 	.name = "postgres",
 	.scheme = "postgres://",
@@ -1033,4 +1074,5 @@ const struct store_backend store_pg = {
 	.close = be_close,
 	.flush = be_flush,
 	.queue = be_queue,
+	.listen = be_listen,
 };

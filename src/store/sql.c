@@ -85,6 +85,11 @@ const char store_sql_unwritten[] = "";
 const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PING] = {"ping",
 		"SELECT count(*) FROM businesses"},
+	/* PostgreSQL's only: SQLite keeps a notification itself, with
+	 * the batch (sqlite.c); its text just names the parameters */
+	[SQ_NOTIFY] = {"notify",
+		"SELECT ?1, ?2",
+		"SELECT pg_notify(?1, ?2)"},
 	[SQ_PHONE_AGENT_SET] = {"phone_agent_set",
 		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"

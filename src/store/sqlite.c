@@ -51,9 +51,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROLLBACK_TO] = "ROLLBACK TO op",
 };
 
+struct sqlite_be;
+
 /* a connection, what the ops (ops*.c) run on */
 struct conn {
 	struct store_tx tx;
+	struct sqlite_be *be;     /* the writer's; NULL: read-only */
 	sqlite3 *db;
 	sqlite3_stmt *qstmt[SQ_COUNT];  /* sql.c's, prepared on first use */
 };
@@ -68,6 +71,21 @@ struct sqlite_be {
 	struct tmr tmr;           /* runs the batch at the end of the turn */
 	size_t batch_max;
 	bool running;             /* inside run_batch: no re-entry */
+	struct list listeners;    /* struct store_listener */
+	struct list notes;        /* the batch's notifications, in order */
+	struct hash *noteh;       /* the same, by channel and payload */
+};
+
+/* A notification of the batch being run, heard after it commits. One
+ * process is the whole system on SQLite: its listeners are this
+ * store's, and nothing is kept when nobody listens. As on PostgreSQL,
+ * the same channel and payload twice in one transaction is heard once.
+ */
+struct note {
+	struct le le;
+	struct le he;             /* in noteh */
+	char *channel;
+	char *payload;
 };
 
 
@@ -283,6 +301,99 @@ static int64_t q_changes(struct store_tx *tx)
 }
 
 
+static void note_destructor(void *arg)
+{
+	struct note *n = arg;
+
+	list_unlink(&n->le);
+	hash_unlink(&n->he);
+	mem_deref(n->channel);
+	mem_deref(n->payload);
+}
+
+
+struct note_key {
+	const char *channel;
+	const char *payload;
+};
+
+
+static bool note_eq(struct le *le, void *arg)
+{
+	const struct note *n = le->data;
+	const struct note_key *k = arg;
+
+	return !strcmp(n->payload, k->payload) &&
+		!strcmp(n->channel, k->channel);
+}
+
+
+static int q_notify(struct store_tx *tx, const char *channel,
+		    const char *payload)
+{
+	struct sqlite_be *be = ((struct conn *)tx)->be;
+	struct note_key k = {channel, payload};
+	uint32_t key = hash_fast_str(payload) ^ hash_fast_str(channel);
+	struct note *n;
+	int err;
+
+	if (!be)
+		return EROFS;
+	if (list_isempty(&be->listeners) ||
+	    hash_lookup(be->noteh, key, note_eq, &k))
+		return 0;
+
+	n = mem_zalloc(sizeof(*n), note_destructor);
+	if (!n)
+		return ENOMEM;
+	err = str_dup(&n->channel, channel);
+	if (!err)
+		err = str_dup(&n->payload, payload);
+	if (err) {
+		mem_deref(n);
+		return err;
+	}
+	list_append(&be->notes, &n->le, n);
+	hash_append(be->noteh, key, &n->he, n);
+
+	return 0;
+}
+
+
+/* An op's savepoint rolled back: its notifications (after mark) too. */
+static void notes_drop_after(struct sqlite_be *be, struct le *mark)
+{
+	struct le *le = mark ? mark->next : list_head(&be->notes);
+
+	while (le) {
+		struct le *next = le->next;
+
+		mem_deref(le->data);
+		le = next;
+	}
+}
+
+
+/* The batch committed: every listener hears what it listens to. */
+static void notes_deliver(struct sqlite_be *be)
+{
+	struct le *le;
+
+	while ((le = list_head(&be->notes))) {
+		struct note *n = le->data;
+		struct le *l = list_head(&be->listeners);
+
+		while (l) {
+			struct store_listener *x = l->data;
+
+			l = l->next;
+			store_listener_heard(x, n->channel, n->payload);
+		}
+		mem_deref(n);
+	}
+}
+
+
 static const struct store_tx_ops sqlite_tx_ops = {
 	.open = q_open,
 	.open_text = q_open_text,
@@ -294,6 +405,7 @@ static const struct store_tx_ops sqlite_tx_ops = {
 	.col_num = q_col_num,
 	.close = q_close,
 	.changes = q_changes,
+	.notify = q_notify,
 };
 
 
@@ -318,6 +430,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 	LIST_FOREACH(batch, le) {
 		struct store_op *op = le->data;
 		bool sp = careful && op->desc->writes;
+		struct le *mark = list_tail(&be->notes);
 
 		if (sp && exec_stmt(be, S_SAVEPOINT)) {
 			op->err = EIO;
@@ -334,8 +447,10 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 
 		/* EALREADY/EPERM/ENOENT are answers, not failures, but
 		 * nothing they touched may stay either way */
-		if (op->err)
+		if (op->err) {
 			exec_stmt(be, S_ROLLBACK_TO);
+			notes_drop_after(be, mark);
+		}
 		exec_stmt(be, S_RELEASE);
 	}
 
@@ -374,6 +489,7 @@ static size_t run_batch(struct sqlite_be *be)
 			log_debug("batch: an operation failed, run again "
 				  "with a savepoint each");
 			exec_sql(be->rw.db, "ROLLBACK");
+			list_flush(&be->notes);
 			LIST_FOREACH(&batch, le)
 				store_op_clear(le->data);
 			err = exec_stmt(be, S_BEGIN);
@@ -399,6 +515,7 @@ static size_t run_batch(struct sqlite_be *be)
 			  strerror(err));
 		if (!sqlite3_get_autocommit(be->rw.db))
 			exec_sql(be->rw.db, "ROLLBACK");
+		list_flush(&be->notes);
 
 		LIST_FOREACH(&batch, le) {
 			struct store_op *op = le->data;
@@ -420,6 +537,9 @@ static size_t run_batch(struct sqlite_be *be)
 		store_op_done(op);
 		mem_deref(op);
 	}
+
+	/* committed: heard after the handlers (they may answer first) */
+	notes_deliver(be);
 
 	return n;
 }
@@ -753,7 +873,20 @@ static void be_close(void *ctx)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(be->stmt[i]);
 	conn_close(&be->rw);
+	list_flush(&be->notes);
+	mem_deref(be->noteh);
+	list_clear(&be->listeners);   /* they outlive it, hearing nothing */
 	mem_deref(be);
+}
+
+
+static int be_listen(void *ctx, struct store_listener *l)
+{
+	struct sqlite_be *be = ctx;
+
+	store_listener_local(l, &be->listeners);
+
+	return 0;
 }
 
 
@@ -774,7 +907,10 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 		return ENOMEM;
 
 	be->rw.tx.ops = &sqlite_tx_ops;
+	be->rw.be = be;
 	list_init(&be->ops);
+	list_init(&be->listeners);
+	list_init(&be->notes);
 	tmr_init(&be->tmr);
 	be->batch_max = batch_max ? batch_max : 1000;
 
@@ -791,6 +927,10 @@ static int be_open(void **ctxp, const char *path, size_t batch_max)
 
 	sqlite3_extended_result_codes(be->rw.db, 1);
 	sqlite3_busy_timeout(be->rw.db, 5000);
+
+	err = hash_alloc(&be->noteh, 64);
+	if (err)
+		goto out;
 
 	if (sqlite3_prepare_v2(be->rw.db, "PRAGMA journal_mode = WAL", -1, &s,
 			       NULL) == SQLITE_OK &&
@@ -845,4 +985,5 @@ const struct store_backend store_sqlite = {
 	.close = be_close,
 	.flush = be_flush,
 	.queue = be_queue,
+	.listen = be_listen,
 };

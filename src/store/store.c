@@ -135,6 +135,12 @@ void store_stale(struct store *st)
 }
 
 
+int store_backend_listen(struct store *st, struct store_listener *l)
+{
+	return st->be->listen(st->ctx, l);
+}
+
+
 void callback_change_init(struct callback_change *chg, const char *id,
 			  int64_t now)
 {

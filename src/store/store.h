@@ -371,6 +371,40 @@ int  store_leader_get(struct store *st, store_leader_h *h, void *arg);
 void store_set_stale_h(struct store *st, store_stale_h *h, void *arg);
 
 /*
+ * LISTEN/NOTIFY: how the nodes of a cluster tell each other of a change
+ * (notify.c, pg_listen.c; docs/cluster.md, "LISTEN/NOTIFY"). A
+ * notification is sent only if and when its transaction commits, and it
+ * is a hint, never trusted alone: resynch is called after every
+ * (re)connect, once every channel is listened to ("from now on you hear
+ * every change; read the state now"), the first one included. On
+ * PostgreSQL the listener has a connection of its own, on the loop,
+ * connected again with a backoff when lost; on SQLite it hears what the
+ * same store handle of this process commits. Handlers run on the loop
+ * and must not destroy the listener (defer it).
+ */
+enum {
+	STORE_CHANNEL_MAX = 63,    /* bytes: PostgreSQL's identifiers */
+	STORE_PAYLOAD_MAX = 7999,  /* bytes: PostgreSQL's, "< 8000" */
+};
+
+/* a callback was made, joined, withdrawn or changed; payload: its id */
+extern const char store_ch_callbacks[];
+
+struct store_listener;
+typedef void (store_notify_h)(const char *channel, const char *payload,
+			      void *arg);
+typedef void (store_resync_h)(void *arg);
+
+int  store_listen(struct store_listener **lp, struct store *st,
+		  const char *const *channels, size_t n,
+		  store_notify_h *notifyh, store_resync_h *resynch,
+		  void *arg);
+/* Tell channel's listeners payload once committed, nothing else
+ * (EINVAL: no channel or too long; EMSGSIZE: payload too long). */
+int  store_notify(struct store *st, const char *channel,
+		  const char *payload);
+
+/*
  * Records (see store_table): put inserts or, with replace, updates a row
  * whole (without replace an existing id is left alone and the handler
  * gets EALREADY, so start-up data never overwrites what an administrator

@@ -66,6 +66,7 @@ enum {
  */
 enum store_stmt_id {
 	SQ_PING,
+	SQ_NOTIFY,
 	SQ_PHONE_AGENT_SET,
 	SQ_PHONE_AGENT_GET,
 	SQ_OUTBOX_REPLAY,
@@ -164,6 +165,10 @@ struct store_tx_ops {
 	int64_t (*col_num)(struct store_q *q, int i);
 	void (*close)(struct store_q *q);    /* done with it, kept */
 	int64_t (*changes)(struct store_tx *tx);  /* rows the last wrote */
+	/* channel's listeners hear payload if and when the transaction
+	 * commits (notify.c checks both; a read-only connection: EROFS) */
+	int  (*notify)(struct store_tx *tx, const char *channel,
+		       const char *payload);
 };
 
 /* a backend's transaction starts with this */
@@ -197,6 +202,11 @@ int64_t store_run_col_num(struct store_run *r, int i);
 int  store_run_col_dup(struct store_run *r, int i, char **dst);
 void store_run_close(struct store_run *r);
 int64_t store_run_changes(struct store_run *r);
+/* Notify channel with payload when tx commits (an op's run may call it;
+ * a writing op's: a rolled back op's is never heard); EINVAL, EMSGSIZE
+ * as store_notify. */
+int  store_run_notify(struct store_tx *tx, const char *channel,
+		      const char *payload);
 /* the first column of the only row as an integer (0: no row), run to
  * its end */
 int  store_run_num1(struct store_run *r, int64_t *vp);
@@ -317,13 +327,46 @@ struct store_backend {
 	int  (*flush)(void *be);
 	/* queue an op (ops*.c), run in a later batch */
 	void (*queue)(void *be, struct store_op *op);
+	/* l hears this store's notifications from now on (resync first) */
+	int  (*listen)(void *be, struct store_listener *l);
 };
+
+/* a listener (store_listen, notify.c); a backend keeps it heard */
+struct store_listener {
+	struct le le;             /* in SQLite's listeners */
+	char **channels;
+	size_t n;
+	store_notify_h *notifyh;
+	store_resync_h *resynch;
+	void *arg;
+	struct tmr tmr;           /* SQLite's resync at start */
+	void *pg;                 /* PostgreSQL's connection (pg_listen.c) */
+};
+
+/* l's notify handler, when it listens to channel */
+void store_listener_heard(struct store_listener *l, const char *channel,
+			  const char *payload);
+/* SQLite: in l's backend's list; resync on the loop, once */
+void store_listener_local(struct store_listener *l, struct list *lst);
+
+/* PostgreSQL's connections (pg.c): libpq's keywords, NULL-ended, and
+ * their values, uri's last; vals has STORE_PG_KEYS entries */
+enum { STORE_PG_KEYS = 8 };
+const char *const *store_pg_conn_params(const char **vals,
+					const char *uri);
+/* the wait before the next attempt after one of backoff ms failed
+ * (0: the first) */
+int64_t store_pg_backoff(int64_t backoff);
+/* l listened to on a connection of its own to uri (pg_listen.c) */
+int store_pg_listen(struct store_listener *l, const char *uri);
 
 extern const struct store_backend store_sqlite;
 extern const struct store_backend store_pg;
 
 /* queue an op on the store's backend */
 int store_queue(struct store *st, struct store_op *op);
+/* l heard by the store's backend (its listen) */
+int store_backend_listen(struct store *st, struct store_listener *l);
 
 /* frees what a struct callback holds (its mem destructor) */
 void store_callback_destructor(void *arg);

@@ -6,7 +6,8 @@
 # skips: every op and statement runs on PostgreSQL); a test that cannot
 # says so. Then store_pg_server_restart: the server
 # stopped while ops are queued and started again (BECKON_TEST_PG_CTL, a
-# script below that the unit test runs).
+# script below that the unit test runs); store_notify_pg_restart: the
+# same under a listener (LISTEN/NOTIFY).
 . "$(dirname "$0")/../lib/common.sh"
 
 UNIT="$(dirname "$BECKON")/beckon-test"
@@ -67,6 +68,9 @@ done
 ! grep -q "skipped: PostgreSQL only" "$T/unit.log" ||
 	fail "a PostgreSQL-only test skipped on PostgreSQL"
 ok "the leader's lock and fence: takeover, reconnect (on PostgreSQL)"
+grep -q "^store_notify_pg_restart  *ok" "$T/unit.log" ||
+	fail "the listener's restart test did not run"
+ok "a listener under a server restart: resynced, hears again"
 ! grep "skipped on" "$T/store.log" ||
 	fail "a store test skipped on PostgreSQL"
 ok "every store test ran on PostgreSQL"

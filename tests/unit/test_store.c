@@ -970,3 +970,65 @@ TEST(store_figures_per_currency)
 
 	return 0;
 }
+
+
+/* A callback made, joined, withdrawn or changed is told on
+ * store_ch_callbacks with its id (a joined request: the callback that
+ * serves it); what fails or changes nothing is not. cb_n made and
+ * joined in one transaction is heard once (PostgreSQL's rule). */
+TEST(store_callbacks_notify)
+{
+	static const char *const want[] = {"cb_n", "cb_u", "cb_n", "cb_u",
+					   "end"};
+	struct store *st = NULL;
+	struct test_heard h;
+	struct callback_new req;
+	struct callback_change chg;
+	struct result r = {0};
+	char url[256];
+	size_t i;
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(test_store_hear(&h, st, url, store_ch_callbacks), 0);
+
+	new_req(&req, "cb_n", "+33123456789", "hn");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	new_req(&req, "cb_m", "+33123456789", "hm");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	new_req(&req, "cb_u", "+33987654321", "hu");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	new_req(&req, "cb_x", "+33111111111", "hx");
+	req.business = "nope";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.err, ENOENT);
+
+	cancel(st, "cb_m", "hm", &r);
+	TEST_EQ_INT(r.err, 0);
+
+	callback_change_init(&chg, "cb_u", time_now_ms());
+	chg.from_status = "queued";
+	chg.status = "offered";
+	chg.event = "offered";
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
+	callback_change_init(&chg, "cb_nope", time_now_ms());
+	chg.status = "offered";
+	chg.event = "offered";
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.err, ENOENT);
+	cancel(st, "cb_u", "hu", &r);
+	TEST_EQ_INT(r.err, EALREADY);
+
+	TEST_EQ_INT(store_notify(st, store_ch_callbacks, "end"), 0);
+	TEST_EQ_INT(test_store_wait(&h.n, 5, 10000), 0);
+	TEST_EQ_INT(h.n, 5);
+	for (i = 0; i < 5; i++)
+		TEST_EQ_STR(h.v[i], want[i]);
+
+	test_store_unhear(&h);
+	test_store_close(st, url);
+
+	return 0;
+}

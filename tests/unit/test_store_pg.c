@@ -326,40 +326,6 @@ TEST(store_op_goes_on_after_a_failed_statement)
 }
 
 
-static int pg_ctl(const char *what)
-{
-	const char *ctl = getenv("BECKON_TEST_PG_CTL");
-	char cmd[512];
-
-	re_snprintf(cmd, sizeof(cmd), "%s %s", ctl, what);
-
-	return system(cmd) ? EIO : 0;
-}
-
-
-/* ping until the store answers (the backend reconnects), at most 20 s */
-static int wait_ping(struct store *st)
-{
-	struct timespec ms100 = {0, 100000000};
-	struct res p;
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		memset(&p, 0, sizeof(p));
-		if (store_ping(st, done_h, &p))
-			return EINVAL;
-		store_flush(st);
-		if (!p.err)
-			return 0;
-		if (p.err != ENOTCONN)
-			return p.err;
-		nanosleep(&ms100, NULL);
-	}
-
-	return ETIMEDOUT;
-}
-
-
 TEST(store_pg_server_restart)
 {
 	struct store *st = NULL;
@@ -379,7 +345,7 @@ TEST(store_pg_server_restart)
 	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+2", "bob", done_h,
 					  &a), 0);
 	TEST_EQ_INT(store_phone_agent_get(st, "acme", "+1", str_h, &g), 0);
-	TEST_EQ_INT(pg_ctl("stop"), 0);
+	TEST_EQ_INT(test_store_pg_ctl("stop"), 0);
 	store_flush(st);
 	TEST_EQ_INT(a.calls, 1);
 	TEST_EQ_INT(a.err, ENOTCONN);
@@ -393,8 +359,8 @@ TEST(store_pg_server_restart)
 
 	/* back: the backend reconnects; what was answered OK is there,
 	 * what failed is not, and new writes succeed */
-	TEST_EQ_INT(pg_ctl("start"), 0);
-	TEST_EQ_INT(wait_ping(st), 0);
+	TEST_EQ_INT(test_store_pg_ctl("start"), 0);
+	TEST_EQ_INT(test_store_wait_ping(st), 0);
 	TEST_EQ_INT(agent_get(st, "+1", v, sizeof(v)), 0);
 	TEST_EQ_STR(v, "alice");
 	TEST_EQ_INT(agent_get(st, "+2", v, sizeof(v)), ENOENT);
