@@ -248,6 +248,7 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	const struct callback_new *q = &o->req;
 	struct callback_created *res = &o->res;
 	bool scheduled = q->scheduled_for > q->now;
+	bool row = false;
 	char data[96];
 	struct store_run r;
 	int err;
@@ -283,15 +284,22 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 
 	/* the count a trigger keeps on every later change, kept here for
 	 * the insert: a trigger on the insert cost more than the insert of
-	 * the callback itself */
+	 * the callback itself. The count, the place, comes back from the
+	 * statement where the dialect's RETURNING is cheap, else it is
+	 * read (sql.c, SQ_QUEUE_COUNT). */
 	err = store_run_open(&r, tx, SQ_QUEUE_COUNT);
 	if (!err) {
 		store_run_text(&r, 1, q->business);
-		err = store_run_num1(&r, &res->position);
+		err = store_run_step(&r, &row);
 	}
+	if (!err && row)
+		res->position = store_run_col_num(&r, 0);
 	store_run_close(&r);
+	if (err || row)
+		return err;
 
-	return err;
+	return store_one_num(tx, SQ_QUEUED_NOW, q->business, NULL,
+			     &res->position);
 }
 
 

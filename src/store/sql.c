@@ -178,9 +178,15 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"},
-	/* a new queued callback: counted, and its place is the count */
+	/* a new queued callback: counted, and its place is the count.
+	 * PostgreSQL returns it; SQLite's RETURNING builds a temporary
+	 * table for it, which cost more than the insert of the callback:
+	 * there the count is read after it (SQ_QUEUED_NOW) */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
+		" ON CONFLICT(business_id)"
+		" DO UPDATE SET queued = queue_counts.queued + 1",
+		"INSERT INTO queue_counts (business_id, queued) VALUES ($1, 1)"
 		" ON CONFLICT(business_id)"
 		" DO UPDATE SET queued = queue_counts.queued + 1"
 		" RETURNING queued"},
