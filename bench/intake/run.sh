@@ -10,7 +10,11 @@
 # Afterwards the database is counted: every 2xx must be a stored row.
 # Then the store alone (beckon-storebench, built next to beckon): the same
 # store calls for 100,000 requests, CONNS to a commit, on the same core,
-# no HTTP at all: the most beckon could take with this store.
+# no HTTP at all: the most beckon could take with this store. Last, the
+# disk's own bound: with CONNS connections at most CONNS requests share a
+# commit, and each commit waits for one fsync of the WAL, so CONNS over
+# the median fsync (timed here, in the same folder) is the most any
+# durable server could answer, whatever its CPU.
 # Knobs: BENCH_SECONDS (10), BENCH_CONNS (64), BENCH_CORE (0), WRK_CORE (1).
 set -eu
 
@@ -157,6 +161,19 @@ if [ -x "$SB" ]; then
 else
 	echo "($SB not built: no store-alone figure)"
 fi
+# ---- the disk: one page written and fsync()ed, 200 times
+FSYNC_US=$(python3 -c 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY)
+ts = []
+for i in range(200):
+    os.pwrite(fd, b"x" * 4096, i * 4096)
+    t = time.perf_counter(); os.fsync(fd); ts.append(time.perf_counter() - t)
+os.close(fd)
+print("%.0f" % (sorted(ts)[len(ts) // 2] * 1e6))' "$T/fsync.test")
+awk -v us="$FSYNC_US" -v c="$CONNS" -v n="$N_RPS" 'BEGIN {
+	d = c * 1e6 / us
+	printf "disk bound (fsync p50 %s us, %d requests a commit): " \
+		"%.0f req/s, %.2f of nginx\n", us, c, d, d / n }'
 if [ "$B_BAD" != 0 ]; then
 	echo "warning: beckon answered $B_BAD requests with an error" >&2
 fi

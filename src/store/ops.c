@@ -936,23 +936,17 @@ static int intake_read(struct op_intake *o, struct store_run *r)
 static int intake_run(struct store_tx *tx, struct store_op *op)
 {
 	struct op_intake *o = (struct op_intake *)op;
+	char floor[ID_LEN];
 	struct store_run r;
 	bool more = true;
 	int err;
 
-	/* rows older than any window the limits look at are dead weight */
-	err = store_run_open(&r, tx, SQ_INTAKE_PRUNE);
+	store_id_at(floor, o->since);
+	err = store_run_open(&r, tx, SQ_INTAKE_SINCE);
 	if (!err) {
 		store_run_num(&r, 1, o->since);
-		err = store_run_done(&r);
+		store_run_text(&r, 2, floor);
 	}
-	store_run_close(&r);
-	if (err)
-		return err;
-
-	err = store_run_open(&r, tx, SQ_INTAKE_SINCE);
-	if (!err)
-		store_run_num(&r, 1, o->since);
 	while (!err && !(err = store_run_step(&r, &more)) && more)
 		err = intake_read(o, &r);
 	store_run_close(&r);
@@ -971,6 +965,7 @@ static void intake_done(struct store_op *op)
 
 static const struct store_op_desc intake_desc = {
 	.name = "intake_since",
+	/* in the write batch: it counts what the batch wrote before it */
 	.writes = true,
 	.run = intake_run,
 	.clear = intake_clear,

@@ -1,10 +1,12 @@
 /*
  * A callback's creation (store_callback_create), written once for every
  * backend: the idempotency key, then an open callback for the number (a
- * request joined to it) or a new callback, its cancel token, its
- * "created" event and its place, who last spoke with the number, the
- * intake log the limits count, the answer, and the key's record; all in
- * the batch's transaction, so that the 202 it answers is on disk.
+ * request joined to it) or a new callback with its cancel token in its
+ * row, its "created" event and its place, who last spoke with the
+ * number, the answer, and the key's record; all in the batch's
+ * transaction, so that the 202 it answers is on disk. The limits count
+ * the callbacks and joined requests themselves (SQ_INTAKE_SINCE): a
+ * request answered with a callback is one of those rows.
  */
 #include <errno.h>
 #include <string.h>
@@ -246,6 +248,7 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	const struct callback_new *q = &o->req;
 	struct callback_created *res = &o->res;
 	bool scheduled = q->scheduled_for > q->now;
+	bool row = false;
 	char data[96];
 	struct store_run r;
 	int err;
@@ -266,14 +269,10 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 		store_run_num(&r, 5, q->now);
 		store_run_num(&r, 6, res->scheduled_for);
 		bind_request(&r, 7, q);
+		store_run_text(&r, 14, q->cancel_hash);
 		err = store_run_done(&r);
 	}
 	store_run_close(&r);
-	if (err)
-		return err;
-
-	err = token_insert(tx, SQ_TOKEN_INSERT, q->cancel_hash, q->id,
-			   q->now);
 	if (err)
 		return err;
 
@@ -285,15 +284,22 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 
 	/* the count a trigger keeps on every later change, kept here for
 	 * the insert: a trigger on the insert cost more than the insert of
-	 * the callback itself */
+	 * the callback itself. The count, the place, comes back from the
+	 * statement where the dialect's RETURNING is cheap, else it is
+	 * read (sql.c, SQ_QUEUE_COUNT). */
 	err = store_run_open(&r, tx, SQ_QUEUE_COUNT);
 	if (!err) {
 		store_run_text(&r, 1, q->business);
-		err = store_run_num1(&r, &res->position);
+		err = store_run_step(&r, &row);
 	}
+	if (!err && row)
+		res->position = store_run_col_num(&r, 0);
 	store_run_close(&r);
+	if (err || row)
+		return err;
 
-	return err;
+	return store_one_num(tx, SQ_QUEUED_NOW, q->business, NULL,
+			     &res->position);
 }
 
 
@@ -314,26 +320,6 @@ static int last_agent(struct store_tx *tx, struct op_create *o)
 	if (!err && row)
 		str_bcpy(o->res.last_agent, store_run_col_text(&r, 0),
 			 sizeof(o->res.last_agent));
-	store_run_close(&r);
-
-	return err;
-}
-
-
-/* The limits count every request answered with a callback. */
-static int intake_log(struct store_tx *tx, const struct callback_new *q)
-{
-	struct store_run r;
-	int err;
-
-	err = store_run_open(&r, tx, SQ_INTAKE_INSERT);
-	if (!err) {
-		store_run_num(&r, 1, q->now);
-		store_run_text(&r, 2, q->business);
-		store_run_text(&r, 3, q->phone);
-		store_run_text(&r, 4, q->client_ip ? q->client_ip : "");
-		err = store_run_done(&r);
-	}
 	store_run_close(&r);
 
 	return err;
@@ -384,8 +370,6 @@ static int create_run(struct store_tx *tx, struct store_op *op)
 		err = insert_callback(tx, o);
 	if (!err)
 		err = last_agent(tx, o);
-	if (!err)
-		err = intake_log(tx, q);
 	if (!err)
 		err = q->answerh(&o->res.answer, &o->res.answer_status,
 				 &o->res, q->answer_arg);

@@ -309,14 +309,21 @@ static void rows_done(struct store_op *op)
 }
 
 
-/* Bind ?1, ?2, the ids that bound [lo, hi) (those api_new_id makes
- * start with the time in 12 hex digits), ?3, ?4 the times, ?5 the
+/* The ids api_new_id makes start with their time in 12 hex digits:
+ * those made at t or later sort from this one on. */
+void store_id_at(char id[ID_LEN], int64_t t)
+{
+	re_snprintf(id, ID_LEN, "cb_%012llx", (unsigned long long)t);
+}
+
+
+/* Bind ?1, ?2, the ids that bound [lo, hi), ?3, ?4 the times, ?5 the
  * scope. The ids are copied into ids, which must live as long as r. */
 static void bind_range(struct store_run *r, char ids[2][ID_LEN],
 		       const struct callback_search *q)
 {
-	re_snprintf(ids[0], ID_LEN, "cb_%012llx", (unsigned long long)q->lo);
-	re_snprintf(ids[1], ID_LEN, "cb_%012llx", (unsigned long long)q->hi);
+	store_id_at(ids[0], q->lo);
+	store_id_at(ids[1], q->hi);
 	store_run_text(r, 1, ids[0]);
 	store_run_text(r, 2, ids[1]);
 	store_run_num(r, 3, q->lo);

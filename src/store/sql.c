@@ -138,11 +138,20 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" attempts, state, next_at, last_status, last_error,"
 		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
 		" ORDER BY seq DESC LIMIT ?2"},
+	/* the requests answered with a callback since ?1: the callbacks
+	 * and the requests joined to them (schema migration 20); ?2 the
+	 * smallest id made at ?1 (ids start with their creation time: the
+	 * primary keys read the range) */
 	[SQ_INTAKE_SINCE] = {"intake_since",
-		"SELECT t, business_id, phone, ip FROM intake_log"
-		" WHERE t >= ?1 ORDER BY t"},
-	[SQ_INTAKE_PRUNE] = {"intake_prune",
-		"DELETE FROM intake_log WHERE t < ?1"},
+		"SELECT created_at, business_id, phone,"
+		" coalesce(client_ip, '') FROM callbacks"
+		" WHERE id >= ?2 AND created_at >= ?1"
+		" UNION ALL"
+		" SELECT j.created_at, c.business_id, c.phone,"
+		" coalesce(j.client_ip, '') FROM joined_requests AS j"
+		" JOIN callbacks AS c ON c.id = j.callback_id"
+		" WHERE j.id >= ?2 AND j.created_at >= ?1"
+		" ORDER BY 1"},
 
 	/* ---- a callback's creation ---- */
 	[SQ_IDEM_GET] = {"idem_get",
@@ -158,9 +167,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_CALLBACK_INSERT] = {"callback_insert",
 		"INSERT INTO callbacks (id, business_id, phone, status, open,"
 		" created_at, updated_at, scheduled_for, page_url, page_title,"
-		" name, note, agent_key, client_ip, referrer)"
+		" name, note, agent_key, client_ip, referrer, cancel_hash)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13)"},
+		" ?12, ?13, ?14)"},
+	/* a replay's fresh token (the first is the callback's own) */
 	[SQ_TOKEN_INSERT] = {"token_insert",
 		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
 		" created_at) VALUES (?1, ?2, ?3)",
@@ -173,15 +183,18 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"},
-	/* a new queued callback: counted, and its place is the count */
+	/* a new queued callback: counted, and its place is the count.
+	 * PostgreSQL returns it; SQLite's RETURNING builds a temporary
+	 * table for it, which cost more than the insert of the callback:
+	 * there the count is read after it (SQ_QUEUED_NOW) */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id)"
+		" DO UPDATE SET queued = queue_counts.queued + 1",
+		"INSERT INTO queue_counts (business_id, queued) VALUES ($1, 1)"
+		" ON CONFLICT(business_id)"
 		" DO UPDATE SET queued = queue_counts.queued + 1"
 		" RETURNING queued"},
-	[SQ_INTAKE_INSERT] = {"intake_insert",
-		"INSERT INTO intake_log (t, business_id, phone, ip)"
-		" VALUES (?1, ?2, ?3, ?4)"},
 	/* joined requests (schema migration 10) */
 	[SQ_QUEUED_NOW] = {"queued_now",
 		"SELECT queued FROM queue_counts WHERE business_id = ?1"},
@@ -210,8 +223,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"SELECT t, type, public, data FROM events"
 		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
 		" ORDER BY seq"},
+	/* the callback's own token, or a replay's (schema migration 20) */
 	[SQ_TOKEN_CHECK] = {"token_check",
-		"SELECT 1 FROM cancel_tokens"
+		"SELECT 1 FROM callbacks WHERE id = ?2 AND cancel_hash = ?1"
+		" UNION ALL SELECT 1 FROM cancel_tokens"
 		" WHERE callback_id = ?2 AND token_hash = ?1"},
 	[SQ_REQ_TOKEN_CHECK] = {"req_token_check",
 		"SELECT 1 FROM request_tokens"

@@ -75,7 +75,6 @@ enum store_stmt_id {
 	SQ_WEBHOOK_RESULT,
 	SQ_OUTBOX_LIST,
 	SQ_INTAKE_SINCE,
-	SQ_INTAKE_PRUNE,
 	/* a callback's creation (ops_create.c) */
 	SQ_IDEM_GET,
 	SQ_IDEM_PUT,
@@ -85,7 +84,6 @@ enum store_stmt_id {
 	SQ_EVENT_INSERT,
 	SQ_EVENT_INSERT_SEQ,
 	SQ_QUEUE_COUNT,
-	SQ_INTAKE_INSERT,
 	SQ_QUEUED_NOW,
 	SQ_CALLBACKS_MARK,
 	SQ_JOIN_INSERT,
@@ -313,6 +311,9 @@ int store_load_events(struct store_tx *tx, struct callback *cb,
 int store_event_insert(struct store_tx *tx, const char *id, int64_t t,
 		       const char *type, bool public, const char *data,
 		       int64_t *seqp);
+
+/* The smallest id made at time t or later (ops_report.c). */
+void store_id_at(char id[ID_LEN], int64_t t);
 
 /* The first column of statement id's only row (0 without a row), ?1 a
  * (unless NULL), ?2 *b (unless NULL). */

@@ -6,9 +6,11 @@
  */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "util/util.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "cfg/cfg.h"
 #include "test.h"
 #include "store_db.h"
@@ -407,6 +409,197 @@ static void cancel(struct store *st, const char *id, const char *hash,
 	memset(r, 0, sizeof(*r));
 	if (!store_callback_cancel(st, id, hash, cancel_h, r))
 		store_flush(st);
+}
+
+
+struct intake_result {
+	int calls;
+	int err;
+	size_t n;
+	int64_t t[4];
+	char phone[4][16];
+	char ip[4][16];
+};
+
+
+static void intake_rows_h(int err, const struct intake_row *v, size_t n,
+			  void *arg)
+{
+	struct intake_result *r = arg;
+	size_t i;
+
+	r->calls++;
+	r->err = err;
+	r->n = n;
+	for (i = 0; i < n && i < 4; i++) {
+		r->t[i] = v[i].t;
+		str_bcpy(r->phone[i], v[i].phone, sizeof(r->phone[i]));
+		str_bcpy(r->ip[i], v[i].ip, sizeof(r->ip[i]));
+	}
+}
+
+
+static void intake(struct store *st, int64_t since, struct intake_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!store_intake_since(st, since, intake_rows_h, r))
+		store_flush(st);
+}
+
+
+/* The limits count every request answered with a callback, read back
+ * from the callbacks and the requests joined to them (schema migration
+ * 19): a joined request counts with its own time and address, a replay
+ * does not count, and what is older than the window is not read. The
+ * tokens of a callback and of a replay both cancel it. */
+TEST(store_intake_counts_callbacks_and_joined)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result a = {0}, j = {0}, rp = {0}, r = {0};
+	struct intake_result in;
+	const char *P = "+33123456789";
+	int64_t t0 = 1700000000000;
+	char url[256];
+	int err;
+
+	err = test_store_open(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+
+	/* ids as api_new_id makes them: their time first */
+	new_req(&req, "cb_018bcfe56800aaaa", P, "hash-a");
+	req.now = t0;
+	req.idem_key = "ka";
+	req.idem_fp = "fpa";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_018bcfe56be8bbbb", P, "hash-j");
+	req.now = t0 + 1000;
+	req.client_ip = NULL;
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &j), 0);
+	new_req(&req, "cb_018bcfe56fd0cccc", P, "hash-r");
+	req.now = t0 + 2000;
+	req.idem_key = "ka";
+	req.idem_fp = "fpa";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &rp), 0);
+	store_flush(st);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(j.res.outcome, CB_JOINED);
+	TEST_EQ_INT(rp.res.outcome, CB_REPLAY);
+
+	intake(st, t0 - 60000, &in);
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.n, 2);
+	TEST_EQ_INT(in.t[0], t0);
+	TEST_EQ_STR(in.phone[0], P);
+	TEST_EQ_STR(in.ip[0], "127.0.0.1");
+	TEST_EQ_INT(in.t[1], t0 + 1000);
+	TEST_EQ_STR(in.phone[1], P);
+	TEST_EQ_STR(in.ip[1], "");
+	intake(st, t0 + 1, &in);
+	TEST_EQ_INT(in.n, 1);
+	TEST_EQ_INT(in.t[0], t0 + 1000);
+	intake(st, t0 + 1001, &in);
+	TEST_EQ_INT(in.n, 0);
+
+	/* the replay's token and the callback's own, each good */
+	cancel(st, "cb_018bcfe56800aaaa", "hash-j", &r);
+	TEST_EQ_INT(r.err, EPERM);
+	cancel(st, "cb_018bcfe56800aaaa", "hash-r", &r);
+	TEST_EQ_INT(r.err, 0);
+	cancel(st, "cb_018bcfe56800aaaa", "hash-a", &r);
+	TEST_EQ_INT(r.err, EALREADY);
+
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
+/* A SQLite file as the binary before schema migration 20 left it: a
+ * callback whose token, "created" event and intake row are rows of their
+ * own, written with that binary's statements. */
+static int old_db(const char *path)
+{
+	static const char rows[] =
+		"INSERT INTO businesses (id, name, timezone, country,"
+		" created_at, updated_at) VALUES ('acme', 'Acme',"
+		" 'Europe/Paris', 33, 1, 1);"
+		"INSERT INTO callbacks (id, business_id, phone, status, open,"
+		" created_at, updated_at, scheduled_for, page_url, name,"
+		" client_ip) VALUES ('cb_018bcfe56800aaaa', 'acme',"
+		" '+33123456789', 'queued', 1, 1700000000000, 1700000000000,"
+		" 0, 'https://shop.example/', 'Ann', '10.1.2.3');"
+		"INSERT INTO cancel_tokens VALUES ('cb_018bcfe56800aaaa',"
+		" 'hash-old', 1700000000000);"
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES ('cb_018bcfe56800aaaa', 1700000000000, 'created', 1,"
+		" '{\"status\":\"queued\"}');"
+		"INSERT INTO intake_log VALUES (1700000000000, 'acme',"
+		" '+33123456789', '10.1.2.3');"
+		"PRAGMA user_version = 18;";
+	const char *const *mig;
+	sqlite3 *db = NULL;
+	size_t n, i;
+	int err = 0;
+
+	mig = store_sqlite_migrations(&n);
+	if (n < 18 || sqlite3_open(path, &db) != SQLITE_OK)
+		err = EINVAL;
+	for (i = 0; !err && i < 18; i++)
+		err = sqlite3_exec(db, mig[i], NULL, NULL, NULL) ? EINVAL : 0;
+	if (!err && sqlite3_exec(db, rows, NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "  %s\n", sqlite3_errmsg(db));
+		err = EINVAL;
+	}
+	sqlite3_close(db);
+
+	return err;
+}
+
+
+/* An older database migrates with its data (schema migration 20): the
+ * callback reads the same, its token (a row of cancel_tokens) still
+ * cancels it, and the limits still count it. */
+TEST(store_migration_19_keeps_old_rows)
+{
+	char dir[] = "/tmp/beckon-mig-XXXXXX", url[256];
+	const int64_t t0 = 1700000000000;
+	struct store *st = NULL;
+	struct result g = {0}, r = {0};
+	struct intake_result in;
+
+	TEST_ASSERT(mkdtemp(dir) != NULL);
+	re_snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	TEST_EQ_INT(old_db(url + 7), 0);
+	TEST_EQ_INT(store_open(&st, url, 100), 0);
+
+	TEST_EQ_INT(store_callback_get(st, "cb_018bcfe56800aaaa", true, cb_h,
+				       &g), 0);
+	store_flush(st);
+	TEST_EQ_INT(g.err, 0);
+	TEST_EQ_STR(g.status, "queued");
+	TEST_EQ_INT(g.nev, 1);
+	TEST_EQ_STR(g.ev[0], "created");
+
+	intake(st, t0 - 1000, &in);
+	TEST_EQ_INT(in.err, 0);
+	TEST_EQ_INT(in.n, 1);
+	TEST_EQ_INT(in.t[0], t0);
+	TEST_EQ_STR(in.phone[0], "+33123456789");
+	TEST_EQ_STR(in.ip[0], "10.1.2.3");
+
+	cancel(st, "cb_018bcfe56800aaaa", "hash-new", &r);
+	TEST_EQ_INT(r.err, EPERM);
+	cancel(st, "cb_018bcfe56800aaaa", "hash-old", &r);
+	TEST_EQ_INT(r.err, 0);
+	TEST_EQ_STR(r.status, "canceled");
+	TEST_EQ_INT(r.nev, 2);
+	TEST_EQ_STR(r.ev[1], "canceled");
+
+	test_store_close(st, url);
+
+	return 0;
 }
 
 
