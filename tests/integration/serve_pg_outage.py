@@ -26,7 +26,9 @@ TIMEOUT = 3.0        # no answer may take longer (the bound of the test)
 RETRY_PAUSE = 0.1    # before a 503 is retried (Retry-After is 1 s: the
                      # test asks sooner to time the recovery closely)
 FINISH = 20.0        # after stop, the keys in flight get this long
-RECOVERY_MAX = 5.0   # PostgreSQL answering to the node's next 202
+RECOVERY_MAX = 2.5   # PostgreSQL answering to the node's next 202: its
+                     # reconnection attempts (src/store/pg.c, at most
+                     # PG_BACKOFF_MAX_MS apart), a connection, a batch
 
 lock = threading.Lock()
 
@@ -167,7 +169,8 @@ def check(d):
     ws = outages(d)
     for n, (down, up) in enumerate(ws):
         end = ws[n + 1][0] if n + 1 < len(ws) else float("inf")
-        near = [e for e in posts if down <= e["t0"] < end]
+        # what began after this cut and ended before the next one
+        near = [e for e in posts if down <= e["t0"] and e["t1"] < end]
         no = [e for e in near if e["status"] == 503]
         if not no:
             bad.append("outage %d: no 503" % (n + 1))
@@ -175,7 +178,7 @@ def check(d):
         last = max(e["t1"] for e in no)
         back = [e["t1"] for e in near
                 if e["status"] == 202 and e["t0"] >= last]
-        hs = [e for e in checks if down <= e["t0"] < end]
+        hs = [e for e in checks if down <= e["t0"] and e["t1"] < end]
         h503 = [e for e in hs if e["status"] == 503]
         h200 = [e for e in hs if e["status"] == 200 and
                 e["t0"] > max(e2["t1"] for e2 in h503 or [hs[0]])]
