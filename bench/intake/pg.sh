@@ -116,10 +116,10 @@ while [ $r -lt "$ROUNDS" ]; do
 		"$(echo "$B_RPS $PN" | awk '{ print $1 / $2 }')" |
 		tee -a "$T/rounds"
 done
-awk '{ if ($7 > r1) r1 = $7; if ($8 > rn) rn = $8
-	if ($2 > b) b = $2; if ($5 > p1) p1 = $5; if ($6 > pn) pn = $6 }
+# each one's best round
+awk '{ if ($2 > b) b = $2; if ($5 > p1) p1 = $5; if ($6 > pn) pn = $6 }
 	END { printf "\nbest of the rounds: beckon %.0f/s, pgbench -c1 %.0f/s," \
 		" -c%s %.0f/s; ratio beckon/pgbench %.2f (-c1), %.2f (-c%s)\n",
-		b, p1, n, pn, r1, rn, n }' n="$CONNS" "$T/rounds"
+		b, p1, n, pn, b / p1, b / pn, n }' n="$CONNS" "$T/rounds"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_postgres pg
