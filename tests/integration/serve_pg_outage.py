@@ -78,6 +78,7 @@ def poster(url, d, n, prefix, out, stop):
             else:
                 e["retry_after"] = hd.get("Retry-After")
                 e["code"] = (j.get("error") or {}).get("code")
+                e["message"] = (j.get("error") or {}).get("message")
                 if st == 0:
                     e["why"] = b.decode(errors="replace")
             record(out, e)
@@ -141,11 +142,14 @@ def check(d):
                 e["kind"], e["status"], took, e.get("why", e)))
         if took > TIMEOUT:
             bad.append("%s took %.2f s" % (e["kind"], took))
+        # the message tells the way to retry safely: the commit of a
+        # request answered 503 may have been done
         if e["kind"] == "post" and e["status"] == 503 and (
                 e.get("code") != "store_unavailable" or
-                e.get("retry_after") != "1"):
-            bad.append("a 503 without store_unavailable and "
-                       "Retry-After: %s" % e)
+                e.get("retry_after") != "1" or
+                "Idempotency-Key" not in (e.get("message") or "")):
+            bad.append("a 503 without store_unavailable, Retry-After "
+                       "and the key to retry with: %s" % e)
 
     # every key ends with a 202, always the same id
     ids = {}
