@@ -50,7 +50,7 @@ def ask(conn, method, path, body=None, headers=None):
         return 0, {}, str(e).encode()
 
 
-def poster(url, d, n, prefix, out, stop):
+def poster(url, n, prefix, out, stop):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
     i = 0
@@ -110,7 +110,7 @@ def load(url, d, conns, prefix):
     stop = os.path.join(d, "stop")
     with open(os.path.join(d, "answers.jsonl"), "w") as out:
         ts = [threading.Thread(target=poster,
-                               args=(url, d, n, prefix, out, stop))
+                               args=(url, n, prefix, out, stop))
               for n in range(conns)]
         ts.append(threading.Thread(target=health, args=(url, out, stop)))
         for t in ts:
