@@ -8,6 +8,8 @@
 #                         if given: the executable, share/, the manual
 #                         pages, an example configuration, a systemd unit
 #   make bench-intake     the intake benchmark (not a test)
+#   make bench-intake-pg  the same on PostgreSQL, next to pgbench doing
+#                         a request's statements
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
@@ -42,7 +44,8 @@ RUN_ARGS ?= --demo --dialer local --db sqlite:var/demo.db
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build run test install bench-intake bench-acd bench-calls \
+.PHONY: all deps build run test install bench-intake bench-intake-pg \
+	bench-acd bench-calls \
 	bench-media bench-webrtc bench-startup bench-report bench-store-pg \
 	fuzz clean
 
@@ -69,6 +72,9 @@ install: build
 
 bench-intake: build
 	@sh bench/intake/run.sh $(BUILD_DIR)/beckon
+
+bench-intake-pg: build
+	@sh bench/intake/pg.sh $(BUILD_DIR)/beckon
 
 bench-acd: build
 	@sh bench/acd/run.sh $(BUILD_DIR)/beckon

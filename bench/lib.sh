@@ -1,9 +1,14 @@
 # bench/lib.sh: what the benchmarks share, sourced by bench/calls/run.sh,
-# bench/media/lib.sh and bench/report/run.sh. Needs SRC and T set (and
-# PIDS for sipp_uas); sets LOAD (the call-control load driver), SECRET
-# (the control secret), HZ and defines:
+# bench/media/lib.sh, bench/report/run.sh and bench/intake's run.sh and
+# pg.sh. Needs SRC and T set (and PIDS for sipp_uas); sets LOAD (the
+# call-control load driver), SECRET (the control secret), HZ and defines:
 #   free_port      a free loopback port
 #   wait_port P    until something listens on P (bounded)
+#   wait_http URL  until URL answers (bounded)
+#   intake_wrk URL PREFIX
+#                  bench/intake's load: wrk posting post.lua's requests
+#                  (numbers PREFIX...) with CONNS connections for SECS on
+#                  core WRK_CORE; prints "rps p50 p99 requests non2xx"
 #   cpu PID        its user + system clock ticks so far
 #   sipp_uas NAME XML PORT CALLS [SIPP_ARGS...]
 #                  an answering sipp on core 1 (SIPP_PID)
@@ -24,6 +29,35 @@ wait_port() {
 		[ $i -lt 500 ] || { echo "nothing listens on $1" >&2; exit 1; }
 		sleep 0.02
 	done
+}
+
+wait_http() {
+	i=0
+	until curl -s -o /dev/null "$1"; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { echo "server did not start: $1" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+
+intake_wrk() {
+	BENCH_PREFIX=$2 taskset -c "$WRK_CORE" wrk -t1 -c"$CONNS" \
+		-d"${SECS}s" --latency -s "$SRC/bench/intake/post.lua" "$1" \
+		>"$T/wrk.out"
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+		return v
+	}
+	/Requests\/sec/ { rps = $2 }
+	$1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
+	$1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
+	/requests in/ { req = $1 }
+	/Non-2xx/ { bad = $NF }
+	END { printf "%s %.2f %.2f %s %s\n", rps, p50, p99, req, bad + 0 }
+	' "$T/wrk.out"
 }
 
 cpu() {

@@ -11,8 +11,9 @@ set -e
 # (tests/integration/install.sh; systemd-analyze is used there only if the
 # machine has systemd: not installed for it, too heavy for a check).
 # postgresql for the tests' own servers (tests/lib/common.sh,
-# start_postgres; its service is kept from starting, below), libpq-dev
-# for the store's PostgreSQL backend.
+# start_postgres; its service is kept from starting, below) and for
+# pgbench (bench/intake/pg.sh; in Debian's postgresql-NN it depends on),
+# libpq-dev for the store's PostgreSQL backend.
 # rtpengine-daemon, not the rtpengine metapackage: that one pulls a kernel
 # module; beckon runs rtpengine in userspace (--table=-1).
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev

@@ -42,39 +42,8 @@ if [ "$NCPU" -lt 2 ]; then
 	echo "note: one CPU only: wrk shares the server's core" >&2
 fi
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_http() {
-	i=0
-	until curl -s -o /dev/null "$1"; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || { echo "server did not start: $1" >&2; exit 1; }
-		sleep 0.05
-	done
-}
-
-# run_wrk URL PREFIX: prints "rps p50 p99 requests non2xx"
-run_wrk() {
-	BENCH_PREFIX=$2 taskset -c "$WRK_CORE" wrk -t1 -c"$CONNS" \
-		-d"${SECS}s" --latency -s "$HERE/post.lua" "$1" >"$T/wrk.out"
-	awk '
-	function ms(v) {
-		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-		if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-		return v
-	}
-	/Requests\/sec/ { rps = $2 }
-	$1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
-	$1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-	/requests in/ { req = $1 }
-	/Non-2xx/ { bad = $NF }
-	END { printf "%s %.2f %.2f %s %s\n", rps, p50, p99, req, bad + 0 }
-	' "$T/wrk.out"
-}
+SRC=$(cd "$HERE/../.." && pwd)
+. "$SRC/bench/lib.sh"
 
 # ---- nginx: a static 202 with a small JSON body, one worker
 NPORT=$(free_port)
@@ -130,9 +99,9 @@ wait_http "http://127.0.0.1:$BPORT/healthz"
 echo "intake benchmark: wrk -c$CONNS for ${SECS}s, servers on core $CORE," \
 	"wrk on core $WRK_CORE"
 
-set -- $(run_wrk "http://127.0.0.1:$NPORT/v1/callbacks" "+14152")
+set -- $(intake_wrk "http://127.0.0.1:$NPORT/v1/callbacks" "+14152")
 N_RPS=$1 N_P50=$2 N_P99=$3
-set -- $(run_wrk "http://127.0.0.1:$BPORT/v1/callbacks" "+14153")
+set -- $(intake_wrk "http://127.0.0.1:$BPORT/v1/callbacks" "+14153")
 B_RPS=$1 B_P50=$2 B_P99=$3 B_REQ=$4 B_BAD=$5
 
 kill "$BECKON_PID"

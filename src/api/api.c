@@ -120,9 +120,11 @@ int api_reply_errno(struct httpd_req *req, int err, const char *hdrs)
 					 "the server is overloaded; "
 					 "try again");
 	case ENOTCONN:   /* the database is away (PostgreSQL) */
+		/* not "nothing was saved": a COMMIT whose answer was lost
+		 * may have been (src/store/pg.c) */
 		return reply_unavailable(req, hdrs, "store_unavailable",
-					 "the store cannot be reached; "
-					 "nothing was saved, try again");
+					 "the store cannot be reached; try "
+					 "again with the same Idempotency-Key");
 	default:
 		return api_reply_error(req, 500, hdrs, "store_error", NULL,
 				       "the request could not be stored; "

@@ -50,7 +50,10 @@
 enum {
 	PG_NUM_SZ = 24,            /* an int64 in decimal, and its NUL */
 	PG_BACKOFF_MIN_MS = 100,
-	PG_BACKOFF_MAX_MS = 5000,
+	/* no longer than the Retry-After a 503 gives (1 s): a client told
+	 * to come back then finds the server tried again; a connection a
+	 * second from each node is nothing to a server coming back */
+	PG_BACKOFF_MAX_MS = 1000,
 	PG_BATCH_MAX = 1000,       /* when the caller gives none */
 	PG_STATS = 16,             /* batches committed, not yet observed */
 };
