@@ -1200,6 +1200,28 @@ static int cluster_start_node(void)
 }
 
 
+/* libre's loop, the descriptors' limit raised, the wake-up eventfd:
+ * what serve and the dialer alone both start with */
+static int loop_init(void)
+{
+	int err = libre_init();
+
+	if (err) {
+		log_error("libre_init: %s", strerror(err));
+		return err;
+	}
+	fds_raise();
+	tmr_init(&app.drain);
+	err = wake_init();
+	if (err) {
+		log_error("wake-up eventfd: %s", strerror(err));
+		libre_close();
+	}
+
+	return err;
+}
+
+
 int app_serve(struct cfg *cfg, app_load_h *loadh)
 {
 	int err;
@@ -1214,19 +1236,9 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	if (err)
 		return err;
 
-	err = libre_init();
-	if (err) {
-		log_error("libre_init: %s", strerror(err));
+	err = loop_init();
+	if (err)
 		return err;
-	}
-	fds_raise();
-	tmr_init(&app.drain);
-	err = wake_init();
-	if (err) {
-		log_error("wake-up eventfd: %s", strerror(err));
-		libre_close();
-		return err;
-	}
 
 	log_info("beckon %s starting", BECKON_VERSION);
 
@@ -1383,19 +1395,9 @@ int app_dialer(struct cfg *cfg, app_load_h *loadh)
 	if (err)
 		return err;
 
-	err = libre_init();
-	if (err) {
-		log_error("libre_init: %s", strerror(err));
+	err = loop_init();
+	if (err)
 		return err;
-	}
-	fds_raise();
-	tmr_init(&app.drain);
-	err = wake_init();
-	if (err) {
-		log_error("wake-up eventfd: %s", strerror(err));
-		libre_close();
-		return err;
-	}
 
 	log_info("beckon %s dialer starting", BECKON_VERSION);
 
