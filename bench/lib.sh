@@ -78,3 +78,18 @@ sipp_uas() {
 	PIDS="$PIDS $SIPP_PID"
 	wait_port "$su_port"
 }
+
+# intake_conf FILE: the intake benches' server config: limits off for
+# the one business "bench", quiet logs
+intake_conf() {
+	cat >"$1" <<CONF
+log_level warn
+limit_ip_minute 0
+limit_phone_15min 0
+limit_phone_day 0
+[business bench]
+name Bench
+timezone UTC
+country 1
+CONF
+}

@@ -46,16 +46,7 @@ psql_q() {
 	"$PG_BIN/psql" -X -A -t -q -d "$(db "$1")" -c "$2" || fail "psql: $2"
 }
 
-cat >"$T/beckon.conf" <<CONF
-log_level warn
-limit_ip_minute 0
-limit_phone_15min 0
-limit_phone_day 0
-[business bench]
-name Bench
-timezone UTC
-country 1
-CONF
+intake_conf "$T/beckon.conf"
 
 # serve DB: beckon on that database, on core WRK_CORE (sets BPID, BURL)
 serve() {

@@ -79,16 +79,7 @@ wait_http "http://127.0.0.1:$NPORT/"
 
 # ---- beckon: limits off for the bench business, a scratch database
 BPORT=$(free_port)
-cat >"$T/beckon.conf" <<CONF
-log_level warn
-limit_ip_minute 0
-limit_phone_15min 0
-limit_phone_day 0
-[business bench]
-name Bench
-timezone UTC
-country 1
-CONF
+intake_conf "$T/beckon.conf"
 taskset -c "$CORE" "$BECKON" serve -f "$T/beckon.conf" \
 	--http_listen "127.0.0.1:$BPORT" --db "sqlite:$T/bench.db" \
 	2>"$T/beckon.log" &
