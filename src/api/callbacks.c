@@ -8,7 +8,10 @@
  *
  * Limits are counted when a request is handed to the store (so that a
  * burst inside one loop turn cannot slip past them) and un-counted if the
- * store says it was a replay or failed.
+ * store says it was a replay or failed. That count is this node's: the
+ * store counts the per-phone limits again in the create's transaction,
+ * every node's requests (CB_LIMITED: the same 429), so they hold for a
+ * cluster; the per-address limit is each node's own.
  */
 #include <errno.h>
 #include <string.h>
@@ -227,6 +230,22 @@ static int answer_h(char **answerp, int *statusp,
 }
 
 
+static void limited_reply(struct post *p, bool address, int64_t retry)
+{
+	char hdrs[CORS_SZ + 32];
+
+	log_info("rate limit: %s (%s)", p->masked,
+		 address ? "client address" : "phone number");
+
+	re_snprintf(hdrs, sizeof(hdrs), "%sRetry-After: %lld\r\n", p->cors,
+		    (long long)((retry + 999) / 1000));
+	api_reply_error(p->req, 429, hdrs, "rate_limited", NULL, address ?
+			"too many requests from this address; try again later"
+			: "too many requests for this phone number; "
+			"try again later");
+}
+
+
 static void post_uncount(struct post *p)
 {
 	limit_remove(p->api->limit_phone, p->phone_key, p->now);
@@ -273,6 +292,13 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 		api_reply_error(p->req, 422, p->cors, "idempotency_key_reused",
 				"Idempotency-Key", "this Idempotency-Key was "
 				"used for a different request");
+		goto out;
+
+	case CB_LIMITED:
+		/* every node's requests for the number, counted in the
+		 * transaction: the same answer as this node's own count */
+		post_uncount(p);
+		limited_reply(p, false, res->retry_ms);
 		goto out;
 
 	case CB_REPLAY:
@@ -328,38 +354,43 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 }
 
 
-static bool limits_ok(struct post *p, const struct business *b)
+/* The per-phone limits of business b: its own, else the server's. The
+ * store counts them again in the create's transaction (every node's
+ * requests); memory here is a node's own first filter. */
+static void phone_limits(const struct api *api, const struct business *b,
+			 struct store_limit *lim)
 {
+	lim[0].max = biz_limit(b->limit_phone_15min, api->lim_phone_15min);
+	lim[0].window_ms = QUARTER_MS;
+	lim[1].max = biz_limit(b->limit_phone_day, api->lim_phone_day);
+	lim[1].window_ms = DAY_MS;
+}
+
+
+static bool limits_ok(struct post *p, const struct business *b,
+		      const struct callback_new *cn)
+{
+	const struct store_limit *lim = cn->limits;
 	struct api *api = p->api;
 	int64_t retry = 0;
-	char hdrs[CORS_SZ + 32];
-	const char *msg = NULL;
+	size_t i;
 
 	if (limit_exceeded(api->limit_ip, p->ip_key, p->now, MIN_MS,
 			   biz_limit(b->limit_ip_minute, api->lim_ip_minute),
-			   &retry))
-		msg = "too many requests from this address; try again later";
-	else if (limit_exceeded(api->limit_phone, p->phone_key, p->now,
-				QUARTER_MS,
-				biz_limit(b->limit_phone_15min,
-					  api->lim_phone_15min), &retry) ||
-		 limit_exceeded(api->limit_phone, p->phone_key, p->now, DAY_MS,
-				biz_limit(b->limit_phone_day,
-					  api->lim_phone_day), &retry))
-		msg = "too many requests for this phone number; "
-		      "try again later";
+			   &retry)) {
+		limited_reply(p, true, retry);
+		return false;
+	}
 
-	if (!msg)
-		return true;
+	for (i = 0; i < ARRAY_SIZE(cn->limits); i++) {
+		if (limit_exceeded(api->limit_phone, p->phone_key, p->now,
+				   lim[i].window_ms, lim[i].max, &retry)) {
+			limited_reply(p, false, retry);
+			return false;
+		}
+	}
 
-	log_info("rate limit: %s (%s)", p->masked,
-		 strstr(msg, "address") ? "client address" : "phone number");
-
-	re_snprintf(hdrs, sizeof(hdrs), "%sRetry-After: %lld\r\n", p->cors,
-		    (long long)((retry + 999) / 1000));
-	api_reply_error(p->req, 429, hdrs, "rate_limited", NULL, msg);
-
-	return false;
+	return true;
 }
 
 
@@ -601,8 +632,12 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		    *p->voice_secret ? ip : e164);
 	re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id, ip);
 
-	if (!limits_ok(p, b))
+	phone_limits(api, b, cn.limits);
+	if (!limits_ok(p, b, &cn))
 		goto fail;
+	/* a browser's call has no number for the store to count */
+	if (*p->voice_secret)
+		memset(cn.limits, 0, sizeof(cn.limits));
 
 	/* everything checked: hand it to the store */
 	err = api_new_id(cn.id, sizeof(cn.id), p->now);

@@ -5,11 +5,13 @@
  * now would exceed N in the last W milliseconds and, if so, when the
  * oldest counted request leaves the window (the Retry-After).
  *
- * Everything is in memory and rebuilt at start-up from the store's intake
- * log, so a restart neither forgets nor double-counts. Entries older than
- * the longest window (limit_alloc's horizon) are dropped as keys are
- * touched, and a sweep removes idle keys, so memory stays bounded by the
- * traffic of one horizon.
+ * Everything is in memory and rebuilt at start-up from the store (the
+ * callbacks and joined requests), so a restart neither forgets nor
+ * double-counts. It is one node's count: the per-phone limits are
+ * counted again in the store's create transaction, for every node.
+ * Entries older than the longest window (limit_alloc's horizon) are
+ * dropped as keys are touched, and a sweep removes idle keys, so memory
+ * stays bounded by the traffic of one horizon.
  */
 #ifndef BECKON_LIMIT_H
 #define BECKON_LIMIT_H

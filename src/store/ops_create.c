@@ -6,7 +6,10 @@
  * number, the answer, and the key's record; all in the batch's
  * transaction, so that the 202 it answers is on disk. The limits count
  * the callbacks and joined requests themselves (SQ_INTAKE_SINCE): a
- * request answered with a callback is one of those rows.
+ * request answered with a callback is one of those rows. The per-phone
+ * limits are checked here too, after the key (a replay is answered,
+ * and counts for nothing) and before anything is written: counted in
+ * the transaction, they hold for every node of a shared store.
  */
 #include <errno.h>
 #include <string.h>
@@ -352,6 +355,70 @@ static int idem_put(struct store_tx *tx, const struct op_create *o)
 }
 
 
+/*
+ * Would this request exceed a per-phone limit? Then CB_LIMITED, with the
+ * wait until one more would count: when the max-th newest request in the
+ * window leaves it (as limit_exceeded says it for one node's memory; the
+ * first limit reached, in the order given, says it).
+ */
+static int phone_limited(struct store_tx *tx, struct op_create *o,
+			 bool *limited)
+{
+	const struct callback_new *q = &o->req;
+	struct store_run r;
+	bool row = false;
+	size_t i;
+	int err;
+
+	*limited = false;
+	if (!*q->phone || (q->limits[0].max <= 0 && q->limits[1].max <= 0))
+		return 0;
+
+	err = store_run_open(&r, tx, SQ_PHONE_LOCK);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		store_run_text(&r, 2, q->phone);
+		err = store_run_step(&r, &row);
+	}
+	store_run_close(&r);
+
+	for (i = 0; !err && i < ARRAY_SIZE(q->limits); i++) {
+		const struct store_limit *lim = &q->limits[i];
+		int64_t t = 0, wait;
+
+		if (lim->max <= 0)
+			continue;
+
+		err = store_run_open(&r, tx, SQ_PHONE_RECENT);
+		if (!err) {
+			store_run_text(&r, 1, q->business);
+			store_run_text(&r, 2, q->phone);
+			store_run_num(&r, 3, q->now - lim->window_ms);
+			store_run_num(&r, 4, lim->max - 1);
+			err = store_run_step(&r, &row);
+		}
+		if (!err && row)
+			t = store_run_col_num(&r, 0);
+		store_run_close(&r);
+		if (err || !row)
+			continue;
+
+		/* the first limit reached says the wait, as in memory */
+		wait = t + lim->window_ms - q->now;
+		o->res.retry_ms = wait < 1 ? 1 : wait;
+		*limited = true;
+		break;
+	}
+
+	if (!err && *limited) {
+		o->res.outcome = CB_LIMITED;
+		str_bcpy(o->res.id, q->id, sizeof(o->res.id));
+	}
+
+	return err;
+}
+
+
 static int create_run(struct store_tx *tx, struct store_op *op)
 {
 	struct op_create *o = (struct op_create *)op;
@@ -364,6 +431,10 @@ static int create_run(struct store_tx *tx, struct store_op *op)
 		if (err || found)
 			return err;
 	}
+
+	err = phone_limited(tx, o, &found);
+	if (err || found)
+		return err;
 
 	err = open_lookup(tx, o, &found);
 	if (!err && !found)

@@ -214,6 +214,37 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" created_at) VALUES (?1, ?2, ?3)",
 		"INSERT INTO request_tokens (token_hash, request_id,"
 		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+	/* the per-phone limits (schema migration 21). Two nodes counting
+	 * one number at once would both see room: on PostgreSQL the count
+	 * waits for a lock on the business and number, held until the
+	 * transaction ends (the two-key advisory locks: 21, the migration
+	 * that made this, keeps them apart from any other of beckon's).
+	 * SQLite's writer is alone already; its text only names the
+	 * parameters */
+	[SQ_PHONE_LOCK] = {"phone_lock",
+		"SELECT ?1, ?2",
+		"SELECT pg_advisory_xact_lock(21,"
+		" hashtext($1::text || ' ' || $2::text))"},
+	/* the ?4-th newest (from 0) of the requests answered with a
+	 * callback for business ?1 and number ?2 after ?3: a row only when
+	 * ?4 + 1 of them are in the window. The open callback (the
+	 * partial index callbacks_open_phone), the closed ones
+	 * (phone_history: business, phone, created_at) and the requests
+	 * joined to either (joined_requests_callback) */
+	[SQ_PHONE_RECENT] = {"phone_recent",
+		"SELECT t FROM ("
+		" SELECT created_at AS t FROM callbacks"
+		"  WHERE business_id = ?1 AND phone = ?2 AND open = 1"
+		"  AND created_at > ?3"
+		" UNION ALL SELECT t FROM phone_history"
+		"  WHERE business_id = ?1 AND phone = ?2 AND t > ?3"
+		" UNION ALL SELECT j.created_at FROM joined_requests AS j"
+		"  WHERE j.created_at > ?3 AND j.callback_id IN ("
+		"   SELECT id FROM callbacks WHERE business_id = ?1"
+		"   AND phone = ?2 AND open = 1"
+		"   UNION ALL SELECT callback_id FROM phone_history"
+		"   WHERE business_id = ?1 AND phone = ?2)"
+		") AS r ORDER BY t DESC LIMIT 1 OFFSET ?4"},
 
 	/* ---- callbacks and requests ---- */
 	[SQ_CALLBACK_GET] = {"callback_get",

@@ -222,6 +222,14 @@ struct callback_new {
 	store_answer_h *answerh;
 	void *answer_arg;
 	int64_t now;              /* ms */
+	/* the per-phone limits, counted in the transaction from the
+	 * callbacks and joined requests of this business and phone (every
+	 * node's): at most max in the last window_ms; max 0: none. Not
+	 * for a browser's call (no phone). */
+	struct store_limit {
+		int64_t max;
+		int64_t window_ms;
+	} limits[2];
 };
 
 enum callback_outcome {
@@ -230,6 +238,8 @@ enum callback_outcome {
 			     request of its own, joined to that call */
 	CB_REPLAY,        /* same Idempotency-Key: the first answer */
 	CB_KEY_MISMATCH,  /* same Idempotency-Key, different request */
+	CB_LIMITED,       /* a per-phone limit reached: nothing written,
+			     retry_ms says when one more would count */
 };
 
 struct callback_created {
@@ -244,6 +254,7 @@ struct callback_created {
 	char *answer;             /* the answer (the stored one for a replay);
 				     not for CB_KEY_MISMATCH */
 	int answer_status;        /* its HTTP status */
+	int64_t retry_ms;         /* CB_LIMITED: the wait (>= 1) */
 };
 
 struct callback_event {

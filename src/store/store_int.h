@@ -88,6 +88,8 @@ enum store_stmt_id {
 	SQ_CALLBACKS_MARK,
 	SQ_JOIN_INSERT,
 	SQ_REQ_TOKEN_INSERT,
+	SQ_PHONE_LOCK,
+	SQ_PHONE_RECENT,
 	/* callbacks and requests read, withdrawn, changed, searched
 	 * (ops_callback.c, ops_report.c) */
 	SQ_CALLBACK_GET,

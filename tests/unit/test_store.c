@@ -516,6 +516,112 @@ TEST(store_intake_counts_callbacks_and_joined)
 }
 
 
+static void limited_req(struct callback_new *r, const char *id,
+			const char *phone, int64_t now)
+{
+	new_req(r, id, phone, "hash-l");
+	r->now = now;
+	r->limits[0].max = 2;
+	r->limits[0].window_ms = 15 * 60000;
+	r->limits[1].max = 3;
+	r->limits[1].window_ms = 24 * 3600000;
+}
+
+
+/* The per-phone limits are counted in the create's transaction from the
+ * rows every node writes (schema migration 21): a second store handle,
+ * as another node, is refused once two requests for the number are in
+ * the window, whether their callback is open or closed and whether they
+ * made it or joined it; nothing is written then, the wait is when the
+ * second newest leaves the window, a replay is still answered, another
+ * number is not counted, and a day's limit is the second one's. */
+TEST(store_phone_limit_in_the_transaction)
+{
+	struct store *st = NULL, *other = NULL;
+	struct callback_new req;
+	struct result a = {0}, j = {0}, l = {0}, r = {0};
+	struct intake_result in;
+	const char *P = "+33123456789", *Q = "+33123456780";
+	int64_t t0 = 1700000000000, q15 = 15 * 60000;
+	char url[256];
+	int err;
+
+	err = test_store_open(&st, url, sizeof(url));
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_open(&other, url, 100), 0);
+
+	limited_req(&req, "cb_018bcfe56800aaaa", P, t0);
+	req.idem_key = "ka";
+	req.idem_fp = "fpa";
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	limited_req(&req, "cb_018bcfe56be8bbbb", P, t0 + 1000);
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &j), 0);
+	store_flush(st);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(j.res.outcome, CB_JOINED);
+
+	/* the other node: its own memory counted nothing */
+	limited_req(&req, "cb_018bcfe56fd0cccc", P, t0 + 2000);
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.err, 0);
+	TEST_EQ_INT(l.res.outcome, CB_LIMITED);
+	TEST_EQ_INT(l.res.retry_ms, t0 + q15 - (t0 + 2000));
+	intake(st, t0 - 1, &in);
+	TEST_EQ_INT(in.n, 2);
+
+	/* a replay is answered; another number counts alone */
+	memset(&l, 0, sizeof(l));
+	limited_req(&req, "cb_018bcfe573b8dddd", P, t0 + 3000);
+	req.idem_key = "ka";
+	req.idem_fp = "fpa";
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.res.outcome, CB_REPLAY);
+	memset(&l, 0, sizeof(l));
+	limited_req(&req, "cb_018bcfe573b8eeee", Q, t0 + 3000);
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.res.outcome, CB_CREATED);
+
+	/* closed (phone_history), the callback and its joined request
+	 * still count */
+	cancel(st, "cb_018bcfe56be8bbbb", "hash-l", &r);
+	TEST_EQ_INT(r.err, 0);
+	cancel(st, "cb_018bcfe56800aaaa", "hash-l", &r);
+	TEST_EQ_INT(r.err, 0);
+	memset(&l, 0, sizeof(l));
+	limited_req(&req, "cb_018bcfe577a0ffff", P, t0 + 4000);
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.res.outcome, CB_LIMITED);
+	TEST_EQ_INT(l.res.retry_ms, t0 + q15 - (t0 + 4000));
+
+	/* the first left the window: one more counts (a callback of its
+	 * own: the first is closed); then the day's
+	 * limit (3) is the one reached, its wait the first's day */
+	memset(&l, 0, sizeof(l));
+	limited_req(&req, "cb_018bd08fa3000001", P, t0 + q15 + 500);
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.res.outcome, CB_CREATED);
+	memset(&l, 0, sizeof(l));
+	limited_req(&req, "cb_018bd0b98e000002", P, t0 + 3 * q15);
+	TEST_EQ_INT(store_callback_create(other, &req, create_h, &l), 0);
+	store_flush(other);
+	TEST_EQ_INT(l.res.outcome, CB_LIMITED);
+	TEST_EQ_INT(l.res.retry_ms, t0 + 24 * 3600000 - (t0 + 3 * q15));
+	intake(st, t0 - 1, &in);
+	TEST_EQ_INT(in.n, 4);
+
+	mem_deref(other);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 /* A SQLite file as the binary before schema migration 20 left it: a
  * callback whose token, "created" event and intake row are rows of their
  * own, written with that binary's statements. */

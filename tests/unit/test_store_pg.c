@@ -478,3 +478,135 @@ TEST(store_every_statement_prepares)
 
 	return err;
 }
+
+
+/*
+ * The per-phone limits' count (SQ_PHONE_RECENT, run in every create's
+ * transaction) reads indexes only, on the backend the tests run on: on
+ * SQLite no table of it is scanned; on PostgreSQL, with a business's
+ * queue of 2000 analysed and sequential scans priced out (a small table
+ * is cheaper to scan), none is left in the plan; on both the three
+ * indexes it is written for are in it.
+ */
+static const char *const phone_indexes[] = {
+	"callbacks_open_phone", "joined_requests_callback",
+};
+
+
+static int explain_pg(const char *url, struct mbuf *plan)
+{
+	const char *v[4] = {"acme", "+33123456789", "1000", "1"};
+	PGconn *c = PQconnectdb(url);
+	PGresult *res = NULL;
+	char *pg = NULL, *sql = NULL;
+	int i, err = EINVAL;
+
+	if (PQstatus(c) != CONNECTION_OK ||
+	    store_sql_dollar(&pg, NULL, store_stmt_sql(SQ_PHONE_RECENT,
+							SD_POSTGRES)) ||
+	    re_sdprintf(&sql, "EXPLAIN %s", pg))
+		goto out;
+	/* a business with 2000 callbacks queued, each with a request
+	 * joined: the number's own index, not the business's queue nor
+	 * every joined request, is what the count should read */
+	res = PQexec(c, "INSERT INTO businesses (id, name, timezone,"
+		     " country, created_at, updated_at)"
+		     " VALUES ('acme', 'Acme', 'UTC', 1, 0, 0);"
+		     "INSERT INTO callbacks (id, business_id, phone, status,"
+		     " open, created_at, updated_at) SELECT 'cb_' || g,"
+		     " 'acme', '+1555' || g, 'queued', 1, g, g"
+		     " FROM generate_series(1, 2000) AS g;"
+		     "INSERT INTO joined_requests (id, callback_id,"
+		     " created_at, since_seq, mark) SELECT 'rq_' || g,"
+		     " 'cb_' || g, g, 0, 0 FROM generate_series(1, 2000) AS g;"
+		     "ANALYZE; SET enable_seqscan = off");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "  %s", PQresultErrorMessage(res));
+		goto out;
+	}
+	PQclear(res);
+	res = PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "  %s", PQresultErrorMessage(res));
+		goto out;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		mbuf_printf(plan, "%s\n", PQgetvalue(res, i, 0));
+	mbuf_write_u8(plan, 0);
+	err = 0;
+	/* the joined requests read by their callback, not all of them */
+	if (strstr((char *)plan->buf, "Seq Scan") ||
+	    !strstr((char *)plan->buf, "Index Cond: ((callback_id = "))
+		err = EINVAL;
+
+ out:
+	PQclear(res);
+	PQfinish(c);
+	mem_deref(pg);
+	mem_deref(sql);
+
+	return err;
+}
+
+
+static int explain_sqlite(const char *path, struct mbuf *plan)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = NULL;
+	int err = EINVAL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || re_sdprintf(&sql, "EXPLAIN QUERY PLAN %s",
+				     store_stmt_sql(SQ_PHONE_RECENT,
+						    SD_SQLITE)) ||
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		mbuf_printf(plan, "%s\n", sqlite3_column_text(s, 3));
+	mbuf_write_u8(plan, 0);
+	err = 0;
+	/* "SCAN r" is the union's own rows; a table scanned is a defect */
+	if (strstr((char *)plan->buf, "SCAN callbacks") ||
+	    strstr((char *)plan->buf, "SCAN phone_history") ||
+	    strstr((char *)plan->buf, "SCAN j"))
+		err = EINVAL;
+
+ out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	mem_deref(sql);
+
+	return err;
+}
+
+
+TEST(store_phone_limit_uses_indexes)
+{
+	struct store *st = NULL;
+	struct mbuf *plan = mbuf_alloc(1024);
+	char url[512];
+	size_t i;
+	int err;
+
+	TEST_ASSERT(plan != NULL);
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	mem_deref(st);
+
+	err = test_store_is_pg(url) ? explain_pg(url, plan) :
+		explain_sqlite(url + 7, plan);
+	test_store_rm(url);
+	for (i = 0; !err && i < ARRAY_SIZE(phone_indexes); i++)
+		if (!strstr((char *)plan->buf, phone_indexes[i]))
+			err = ENOENT;
+	/* phone_history's primary key: SQLite's, PostgreSQL's name */
+	if (!err && !strstr((char *)plan->buf, "PRIMARY KEY") &&
+	    !strstr((char *)plan->buf, "phone_history_pkey"))
+		err = ENOENT;
+	if (err || getenv("BECKON_TEST_PLAN"))
+		fprintf(stderr, "  the plan:\n%s", plan->end ?
+			(char *)plan->buf : "");
+	mem_deref(plan);
+
+	return err;
+}
