@@ -4,7 +4,9 @@
  * request joined to it) or a new callback with its cancel token in its
  * row, its "created" event and its place, who last spoke with the
  * number, the answer, and the key's record; all in the batch's
- * transaction, so that the 202 it answers is on disk. The limits count
+ * transaction, so that the 202 it answers is on disk. The "created"
+ * event is the row's own (created_status, schema migration 21) unless
+ * an endpoint of the business takes callback.created. The limits count
  * the callbacks and joined requests themselves (SQ_INTAKE_SINCE): a
  * request answered with a callback is one of those rows. The per-phone
  * limits are checked here too, after the key (a replay is answered,
@@ -252,6 +254,7 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	struct callback_created *res = &o->res;
 	bool scheduled = q->scheduled_for > q->now;
 	bool row = false;
+	int64_t hooked = 0;
 	char data[96];
 	struct store_run r;
 	int err;
@@ -263,6 +266,13 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	res->created_at = q->now;
 	res->scheduled_for = scheduled ? q->scheduled_for : 0;
 
+	/* the "created" event is the row's (created_status), unless an
+	 * endpoint takes it: then a row, for the outbox's trigger */
+	err = store_one_num(tx, SQ_CREATED_HOOKED, q->business, NULL,
+			    &hooked);
+	if (err)
+		return err;
+
 	err = store_run_open(&r, tx, SQ_CALLBACK_INSERT);
 	if (!err) {
 		store_run_text(&r, 1, q->id);
@@ -273,15 +283,20 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 		store_run_num(&r, 6, res->scheduled_for);
 		bind_request(&r, 7, q);
 		store_run_text(&r, 14, q->cancel_hash);
+		store_run_text(&r, 15, hooked ? NULL : res->status);
 		err = store_run_done(&r);
 	}
 	store_run_close(&r);
 	if (err)
 		return err;
 
-	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", res->status);
-	err = store_event_insert(tx, q->id, q->now, "created", true, data,
-				 NULL);
+	if (hooked) {
+		/* the data SQ_EVENTS_GET makes of created_status */
+		re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}",
+			    res->status);
+		err = store_event_insert(tx, q->id, q->now, "created", true,
+					 data, NULL);
+	}
 	if (err || scheduled)
 		return err;
 

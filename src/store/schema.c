@@ -33,12 +33,18 @@
  *     closed ones (phone_history) have their indexes already; the
  *     requests joined to them get this one (the partial index
  *     joined_requests_live leaves the withdrawn out). A joined request
- *     is rare: intake's common path pays for no new index. The same in
- *     both dialects.
+ *     is rare: intake's common path pays for no new index.
+ *     A callback's "created" event is implied by its row: its time is
+ *     created_at, its status created_status (queued or scheduled), set
+ *     when no event row holds it; a business with an endpoint that
+ *     takes callback.created still gets the row (the outbox's trigger
+ *     and its evt_N id). Older callbacks keep their rows (NULL). The
+ *     same in both dialects.
  */
 #define MIGRATION_21 \
 	"CREATE INDEX joined_requests_callback" \
-	"  ON joined_requests(callback_id, created_at);"
+	"  ON joined_requests(callback_id, created_at);" \
+	"ALTER TABLE callbacks ADD COLUMN created_status TEXT;"
 
 static const char *const migrations[] = {
 	/* 1: businesses, callbacks, their events, cancel tokens,

@@ -32,6 +32,15 @@ const char store_sql_unwritten[] = "";
 #define OUTCOME_SQLITE(id) OUTCOME_JSON("json_object", "", id)
 #define OUTCOME_PG(id) OUTCOME_JSON("json_build_object", "::text", id)
 
+/* callback ?1's "created" event when its row implies it (schema
+ * migration 21; the data ops_create.c writes in an event row), as the
+ * events' columns, before every row (seq 0); cond: more of the WHERE */
+#define CREATED_EVENT(cond) \
+	" SELECT 0 AS seq, created_at AS t, 'created' AS type," \
+	"  1 AS public, '{\"status\":\"' || created_status || '\"}'" \
+	"  AS data FROM callbacks" \
+	"  WHERE id = ?1 AND created_status IS NOT NULL" cond
+
 #define CALLBACK_GET(outcome) \
 	"SELECT " CALLBACK_COLS("") ", assigned," outcome \
 	" FROM callbacks WHERE id = ?1"
@@ -164,12 +173,24 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_OPEN_FIND] = {"open_find",
 		"SELECT id FROM callbacks"
 		" WHERE business_id = ?1 AND phone = ?2 AND open = 1"},
+	/* ?15: the status its "created" event would say, when no event
+	 * row says it (schema migration 21) */
 	[SQ_CALLBACK_INSERT] = {"callback_insert",
 		"INSERT INTO callbacks (id, business_id, phone, status, open,"
 		" created_at, updated_at, scheduled_for, page_url, page_title,"
-		" name, note, agent_key, client_ip, referrer, cancel_hash)"
+		" name, note, agent_key, client_ip, referrer, cancel_hash,"
+		" created_status)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14)"},
+		" ?12, ?13, ?14, ?15)"},
+	/* does an endpoint of business ?1 take callback.created? Then the
+	 * event is a row, for the outbox's trigger (schema migration 21) */
+	[SQ_CREATED_HOOKED] = {"created_hooked",
+		"SELECT EXISTS (SELECT 1 FROM webhooks WHERE business = ?1"
+		" AND enabled = 1 AND (events = '' OR instr(' ' || events"
+		" || ' ', ' callback.created ') > 0))",
+		"SELECT (EXISTS (SELECT 1 FROM webhooks WHERE business = $1"
+		" AND enabled = 1 AND (events = '' OR strpos(' ' || events"
+		" || ' ', ' callback.created ') > 0)))::int"},
 	/* a replay's fresh token (the first is the callback's own) */
 	[SQ_TOKEN_INSERT] = {"token_insert",
 		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
@@ -250,10 +271,15 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_CALLBACK_GET] = {"callback_get",
 		CALLBACK_GET(OUTCOME_SQLITE("callbacks.id")),
 		CALLBACK_GET(OUTCOME_PG("callbacks.id"))},
+	/* a callback's history: its "created" event, from its row when no
+	 * event row holds it (schema migration 21; the same text as
+	 * ops_create.c's), first, then its event rows */
 	[SQ_EVENTS_GET] = {"events_get",
-		"SELECT t, type, public, data FROM events"
-		" WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
-		" ORDER BY seq"},
+		"SELECT t, type, public, data FROM ("
+		CREATED_EVENT("")
+		" UNION ALL SELECT seq, t, type, public, data FROM events"
+		"  WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
+		") AS h ORDER BY seq"},
 	/* the callback's own token, or a replay's (schema migration 20) */
 	[SQ_TOKEN_CHECK] = {"token_check",
 		"SELECT 1 FROM callbacks WHERE id = ?2 AND cancel_hash = ?1"
@@ -277,10 +303,14 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
 		"SELECT (EXISTS (SELECT 1 FROM joined_requests"
 		" WHERE callback_id = $1 AND withdrawn_seq = 0))::int"},
+	/* the implied "created" is before every row: in from the start */
 	[SQ_EVENTS_RANGE] = {"events_range",
-		"SELECT t, type, public, data FROM events"
-		" WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
-		" AND seq < ?3 ORDER BY seq"},
+		"SELECT t, type, public, data FROM ("
+		CREATED_EVENT(" AND ?2 <= 0")
+		" UNION ALL SELECT seq, t, type, public, data FROM events"
+		"  WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
+		"  AND seq < ?3"
+		") AS h ORDER BY seq"},
 	/* callbacks_open_status holds the rowid: a range of that index
 	 * (PostgreSQL: see SQ_CALLBACKS_MARK) */
 	[SQ_AHEAD] = {"ahead",

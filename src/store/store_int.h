@@ -89,6 +89,7 @@ enum store_stmt_id {
 	SQ_JOIN_INSERT,
 	SQ_REQ_TOKEN_INSERT,
 	SQ_PHONE_LOCK,
+	SQ_CREATED_HOOKED,
 	SQ_PHONE_RECENT,
 	/* callbacks and requests read, withdrawn, changed, searched
 	 * (ops_callback.c, ops_report.c) */

@@ -151,7 +151,7 @@ expect_jv .status queued
 	WHERE id='$ID'")" = '|0' ] || fail "declined row"
 [ "$(sqlite3 "$DB" "SELECT group_concat(type, ' ') FROM (SELECT type
 	FROM events WHERE callback_id='$ID' ORDER BY rowid)")" = \
-	'created offered declined' ] || fail "declined events: $(sqlite3 "$DB" \
+	'offered declined' ] || fail "declined events: $(sqlite3 "$DB" \
 	"SELECT type FROM events WHERE callback_id='$ID'")"
 [ "$(invites bob)" = 0 ] || fail "bob's phone was called"
 ok "bob declines the next one: queued again, no attempt spent, not a miss, nothing dialed"

@@ -48,8 +48,9 @@ for n in $(seq 10 49); do
 	if [ "$code" = 202 ]; then
 		accepted=$((accepted + 1))
 		id=$(jq -r .id "$T/burst.$n")
-		[ "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE callback_id='$id'
-			AND type='created'")" = 1 ] || fail "accepted $id not stored"
+		[ "$(sqlite3 "$DB" "SELECT count(*) FROM callbacks WHERE id='$id'
+			AND created_status='queued'")" = 1 ] ||
+			fail "accepted $id not stored"
 	fi
 done
 [ "$accepted" -ge 1 ] || fail "no request of the burst was accepted"

@@ -88,10 +88,13 @@ sql() {
 	sqlite3 "$DB" "$1"
 }
 
-# types ID: the callback's event types, in order
+# types ID: the callback's event types, in order (its "created" implied
+# by the row unless an event row holds it: schema migration 21)
 types() {
-	sql "SELECT group_concat(type, ' ') FROM (SELECT type FROM events
-		WHERE callback_id='$1' ORDER BY seq)"
+	sql "SELECT group_concat(type, ' ') FROM (SELECT 0 AS seq,
+		'created' AS type FROM callbacks WHERE id='$1'
+		AND created_status IS NOT NULL UNION ALL SELECT seq, type
+		FROM events WHERE callback_id='$1' ORDER BY seq)"
 }
 
 agent_state() {

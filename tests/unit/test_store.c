@@ -709,6 +709,121 @@ TEST(store_migration_19_keeps_old_rows)
 }
 
 
+/* a callback's events, as one text: "t type public data;" each */
+struct history {
+	int err;
+	char v[512];
+};
+
+
+static void history_h(int err, const struct callback *cb, void *arg)
+{
+	struct history *h = arg;
+	size_t i, n = 0;
+
+	h->err = err;
+	h->v[0] = '\0';
+	for (i = 0; cb && i < cb->nevents; i++) {
+		const struct callback_event *e = &cb->events[i];
+
+		n += re_snprintf(h->v + n, sizeof(h->v) - n, "%lld %s %d %s;",
+				 (long long)e->t, e->type, e->public,
+				 e->data ? e->data : "-");
+	}
+}
+
+
+static int history(struct store *st, const char *id, bool public_only,
+		   struct history *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->err = -1;
+	if (store_callback_get(st, id, public_only, history_h, h))
+		return EINVAL;
+	store_flush(st);
+
+	return h->err;
+}
+
+
+/* The "created" event implied by the row (schema migration 21) reads as
+ * the event row that an older binary wrote: a callback created before
+ * the migration (old_db's, and a scheduled one written the same way)
+ * and one created after, at the same time, with the same status, have
+ * the same history, public and private, and the same with an event
+ * after it. (A business whose endpoint takes callback.created still gets
+ * the event row, for the outbox: test_webhook_outbox.c.) */
+TEST(store_created_event_same_before_and_after)
+{
+	static const char scheduled_old[] =
+		"INSERT INTO callbacks (id, business_id, phone, status, open,"
+		" created_at, updated_at, scheduled_for) VALUES"
+		" ('cb_018bcfe56800ssss', 'acme', '+33123456788', 'scheduled',"
+		" 1, 1700000000000, 1700000000000, 1700000900000);"
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" VALUES ('cb_018bcfe56800ssss', 1700000000000, 'created', 1,"
+		" '{\"status\":\"scheduled\"}');";
+	char dir[] = "/tmp/beckon-mig-XXXXXX", url[256];
+	const int64_t t0 = 1700000000000;
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result a = {0}, s2 = {0};
+	struct history old, now;
+	sqlite3 *db = NULL;
+	bool pub;
+
+	TEST_ASSERT(mkdtemp(dir) != NULL);
+	re_snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	TEST_EQ_INT(old_db(url + 7), 0);
+	TEST_EQ_INT(sqlite3_open(url + 7, &db), SQLITE_OK);
+	TEST_EQ_INT(sqlite3_exec(db, scheduled_old, NULL, NULL, NULL),
+		    SQLITE_OK);
+	sqlite3_close(db);
+	TEST_EQ_INT(store_open(&st, url, 100), 0);
+
+	new_req(&req, "cb_018bcfe56800nnnn", "+33123456787", "hash-n");
+	req.now = t0;
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_018bcfe56800tttt", "+33123456786", "hash-t");
+	req.now = t0;
+	req.scheduled_for = t0 + 900000;
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &s2), 0);
+	store_flush(st);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(s2.res.outcome, CB_CREATED);
+
+	for (pub = false; ; pub = true) {
+		TEST_EQ_INT(history(st, "cb_018bcfe56800aaaa", pub, &old), 0);
+		TEST_EQ_INT(history(st, "cb_018bcfe56800nnnn", pub, &now), 0);
+		TEST_EQ_STR(now.v,
+			    "1700000000000 created 1 {\"status\":\"queued\"};");
+		TEST_EQ_STR(now.v, old.v);
+		TEST_EQ_INT(history(st, "cb_018bcfe56800ssss", pub, &old), 0);
+		TEST_EQ_INT(history(st, "cb_018bcfe56800tttt", pub, &now), 0);
+		TEST_EQ_STR(now.v, "1700000000000 created 1 "
+			    "{\"status\":\"scheduled\"};");
+		TEST_EQ_STR(now.v, old.v);
+		if (pub)
+			break;
+	}
+
+	/* events after it come after it, as before */
+	TEST_EQ_INT(add_public_event(st, "cb_018bcfe56800aaaa", "later"), 0);
+	TEST_EQ_INT(add_public_event(st, "cb_018bcfe56800nnnn", "later"), 0);
+	TEST_EQ_INT(history(st, "cb_018bcfe56800aaaa", false, &old), 0);
+	TEST_EQ_INT(history(st, "cb_018bcfe56800nnnn", false, &now), 0);
+	TEST_ASSERT(strstr(now.v, "created 1 {\"status\":\"queued\"};") ==
+		    now.v + 14);
+	TEST_ASSERT(strstr(now.v, " later 1 ") != NULL);
+	TEST_ASSERT(strstr(old.v, " later 1 ") != NULL);
+	TEST_EQ_INT(strlen(now.v), strlen(old.v));
+
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 /* Each request is its own: a second request for a number learns nothing
  * of the first, and each withdraws only itself; the call is off when its
  * last request is withdrawn. */
