@@ -10,6 +10,10 @@
  *
  *   beckon-storebench DIR [REQUESTS] [CONNS]
  *
+ * BENCH_PHONE_LIMITS=N15,NDAY: each create counts the per-phone limits
+ * in its transaction (at most N15 in 15 minutes, NDAY in a day), as the
+ * API asks when they are on; unset: off, as bench/intake's server.
+ *
  * prints "requests N seconds S per_s R us_per_request U"; the database
  * (DIR/storebench.db) is left for the caller to look at and remove.
  */
@@ -98,6 +102,10 @@ static double now_s(void)
 int main(int argc, char *argv[])
 {
 	static char phones[CONNS_MAX][20];
+	struct store_limit limits[2] = {
+		{0, 15 * 60 * 1000}, {0, 24 * 3600 * 1000},
+	};
+	const char *lim;
 	struct store *st = NULL;
 	struct count c = {0, 0};
 	unsigned long n, conns, i;
@@ -132,6 +140,13 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
+	lim = getenv("BENCH_PHONE_LIMITS");
+	if (lim) {
+		limits[0].max = strtol(lim, NULL, 10);
+		limits[1].max = strchr(lim, ',') ?
+			strtol(strchr(lim, ',') + 1, NULL, 10) : 0;
+	}
+
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		struct callback_new req;
@@ -155,6 +170,7 @@ int main(int argc, char *argv[])
 		req.page_title = "Product 42";
 		req.name = "Ann";
 		req.answerh = answer_fmt;
+		memcpy(req.limits, limits, sizeof(req.limits));
 
 		err = store_callback_create(st, &req, create_h, &c);
 		if (err)

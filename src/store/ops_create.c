@@ -374,19 +374,29 @@ static int idem_put(struct store_tx *tx, const struct op_create *o)
  * Would this request exceed a per-phone limit? Then CB_LIMITED, with the
  * wait until one more would count: when the max-th newest request in the
  * window leaves it (as limit_exceeded says it for one node's memory; the
- * first limit reached, in the order given, says it).
+ * first limit reached, in the order given, says it). One read for every
+ * limit: the newest requests of the longest window, as many as the
+ * largest max; each limit keeps the time of its max-th (nth[i]).
  */
 static int phone_limited(struct store_tx *tx, struct op_create *o,
 			 bool *limited)
 {
 	const struct callback_new *q = &o->req;
+	int64_t nth[ARRAY_SIZE(q->limits)] = {0}, window = 0, most = 0;
+	int64_t n = 0;
 	struct store_run r;
 	bool row = false;
 	size_t i;
 	int err;
 
 	*limited = false;
-	if (!*q->phone || (q->limits[0].max <= 0 && q->limits[1].max <= 0))
+	for (i = 0; i < ARRAY_SIZE(q->limits); i++) {
+		if (q->limits[i].max <= 0)
+			continue;
+		window = max(window, q->limits[i].window_ms);
+		most = max(most, q->limits[i].max);
+	}
+	if (!*q->phone || !most)
 		return 0;
 
 	err = store_run_open(&r, tx, SQ_PHONE_LOCK);
@@ -397,37 +407,37 @@ static int phone_limited(struct store_tx *tx, struct op_create *o,
 	}
 	store_run_close(&r);
 
+	if (!err)
+		err = store_run_open(&r, tx, SQ_PHONE_RECENT);
+	if (!err) {
+		store_run_text(&r, 1, q->business);
+		store_run_text(&r, 2, q->phone);
+		store_run_num(&r, 3, q->now - window);
+		store_run_num(&r, 4, most);
+	}
+	while (!err && !(err = store_run_step(&r, &row)) && row) {
+		int64_t t = store_run_col_num(&r, 0);
+
+		++n;
+		for (i = 0; i < ARRAY_SIZE(q->limits); i++)
+			if (q->limits[i].max == n)
+				nth[i] = t;
+	}
+	store_run_close(&r);
+
 	for (i = 0; !err && i < ARRAY_SIZE(q->limits); i++) {
 		const struct store_limit *lim = &q->limits[i];
-		int64_t t = 0, wait;
+		int64_t wait;
 
-		if (lim->max <= 0)
+		if (!nth[i] || nth[i] <= q->now - lim->window_ms)
 			continue;
 
-		err = store_run_open(&r, tx, SQ_PHONE_RECENT);
-		if (!err) {
-			store_run_text(&r, 1, q->business);
-			store_run_text(&r, 2, q->phone);
-			store_run_num(&r, 3, q->now - lim->window_ms);
-			store_run_num(&r, 4, lim->max - 1);
-			err = store_run_step(&r, &row);
-		}
-		if (!err && row)
-			t = store_run_col_num(&r, 0);
-		store_run_close(&r);
-		if (err || !row)
-			continue;
-
-		/* the first limit reached says the wait, as in memory */
-		wait = t + lim->window_ms - q->now;
+		wait = nth[i] + lim->window_ms - q->now;
+		o->res.outcome = CB_LIMITED;
 		o->res.retry_ms = wait < 1 ? 1 : wait;
+		str_bcpy(o->res.id, q->id, sizeof(o->res.id));
 		*limited = true;
 		break;
-	}
-
-	if (!err && *limited) {
-		o->res.outcome = CB_LIMITED;
-		str_bcpy(o->res.id, q->id, sizeof(o->res.id));
 	}
 
 	return err;

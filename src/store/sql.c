@@ -246,9 +246,8 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"SELECT ?1, ?2",
 		"SELECT pg_advisory_xact_lock(21,"
 		" hashtext($1::text || ' ' || $2::text))"},
-	/* the ?4-th newest (from 0) of the requests answered with a
-	 * callback for business ?1 and number ?2 after ?3: a row only when
-	 * ?4 + 1 of them are in the window. The open callback (the
+	/* the times of the ?4 newest requests answered with a callback
+	 * for business ?1 and number ?2 after ?3: the open callback (the
 	 * partial index callbacks_open_phone), the closed ones
 	 * (phone_history: business, phone, created_at) and the requests
 	 * joined to either (joined_requests_callback) */
@@ -259,13 +258,14 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  AND created_at > ?3"
 		" UNION ALL SELECT t FROM phone_history"
 		"  WHERE business_id = ?1 AND phone = ?2 AND t > ?3"
-		" UNION ALL SELECT j.created_at FROM joined_requests AS j"
-		"  WHERE j.created_at > ?3 AND j.callback_id IN ("
-		"   SELECT id FROM callbacks WHERE business_id = ?1"
-		"   AND phone = ?2 AND open = 1"
-		"   UNION ALL SELECT callback_id FROM phone_history"
-		"   WHERE business_id = ?1 AND phone = ?2)"
-		") AS r ORDER BY t DESC LIMIT 1 OFFSET ?4"},
+		" UNION ALL SELECT j.created_at FROM ("
+		"  SELECT id FROM callbacks WHERE business_id = ?1"
+		"  AND phone = ?2 AND open = 1"
+		"  UNION ALL SELECT callback_id FROM phone_history"
+		"  WHERE business_id = ?1 AND phone = ?2) AS c"
+		"  JOIN joined_requests AS j ON j.callback_id = c.id"
+		"  AND j.created_at > ?3"
+		") AS r ORDER BY t DESC LIMIT ?4"},
 
 	/* ---- callbacks and requests ---- */
 	[SQ_CALLBACK_GET] = {"callback_get",
