@@ -84,7 +84,7 @@ static int record_json(struct mbuf *mb, const struct store_table *t,
 		if (field_secret(f->name))
 			continue;
 		err |= mbuf_printf(mb, "%s\"%s\":", i ? "," : "", f->name);
-		if (f->type == SF_STR)
+		if (f->type != SF_INT)
 			err |= form_json_str(mb, store_obj_str(obj, f));
 		else
 			err |= mbuf_printf(mb, "%lld",
@@ -274,6 +274,8 @@ static int apply_fields(struct admin_op *op)
 
 			if (err == ENOENT)
 				re_snprintf(msg, sizeof(msg), "unknown field");
+			else if (f->type == SF_ENUM)
+				store_names_list(msg, sizeof(msg), f->names);
 			else if (err == ERANGE)
 				re_snprintf(msg, sizeof(msg), "between %lld "
 					    "and %lld", (long long)f->min,

@@ -66,7 +66,7 @@ struct session {
 	char hash[HASH_HEX_LEN];  /* of the cookie's token */
 	char csrf[TOKEN_SZ];
 	char agent_id[64];
-	char role[16];
+	enum agent_role role;
 	char *businesses;
 	int64_t expires;
 	struct list sockets;      /* struct sock */
@@ -312,7 +312,7 @@ static void job_done(int id, void *data, void *arg)
 	}
 	token_hash_hex(s->hash, tok, strlen(tok));
 	str_bcpy(s->agent_id, j->agent->id, sizeof(s->agent_id));
-	str_bcpy(s->role, j->agent->role, sizeof(s->role));
+	s->role = j->agent->role;
 	s->expires = now + SESSION_MS;
 	s->aa = aa;
 	list_init(&s->sockets);
@@ -326,7 +326,7 @@ static void job_done(int id, void *data, void *arg)
 		err = mbuf_printf(mb, "{\"agent\":");
 		err |= form_json_str(mb, s->agent_id);
 		err |= mbuf_printf(mb, ",\"role\":\"%s\",\"csrf\":\"%s\"}\n",
-				   s->role, s->csrf);
+				   agent_role_name(s->role), s->csrf);
 	}
 	if (err) {
 		api_reply_errno(j->req, ENOMEM, NULL);
@@ -557,7 +557,7 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= mbuf_write_str(mb, ",\"name\":");
 	err |= form_json_str(mb, a->name);
 	err |= mbuf_write_str(mb, ",\"role\":");
-	err |= form_json_str(mb, a->role);
+	err |= form_json_str(mb, agent_role_name(a->role));
 	err |= mbuf_write_str(mb, ",\"businesses\":");
 	err |= form_json_str(mb, a->businesses);
 	err |= mbuf_write_str(mb, ",\"skills\":");
@@ -1535,7 +1535,7 @@ static void supervisor(struct agent_api *aa, struct httpd_req *req,
 	struct sup *p;
 	int64_t now = time_now_ms();
 
-	if (strcmp(s->role, "supervisor") && strcmp(s->role, "admin")) {
+	if (s->role != ROLE_SUPERVISOR && s->role != ROLE_ADMIN) {
 		api_reply_error(req, 403, NULL, "forbidden", NULL,
 				"for supervisors");
 		return;
@@ -1803,7 +1803,7 @@ static void ws_open(struct agent_api *aa, struct httpd_req *req,
 
 static bool is_supervisor(const struct session *s)
 {
-	return !strcmp(s->role, "supervisor") || !strcmp(s->role, "admin");
+	return s->role == ROLE_SUPERVISOR || s->role == ROLE_ADMIN;
 }
 
 

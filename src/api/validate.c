@@ -537,13 +537,6 @@ static int check_agent(const struct api *api, const struct agent *a,
 	const char *p, *item;
 	size_t n;
 
-	if (strcmp(a->role, "agent") && strcmp(a->role, "supervisor") &&
-	    strcmp(a->role, "admin")) {
-		*fieldp = "role";
-		str_bcpy(msg, "agent, supervisor or admin", sz);
-		return EINVAL;
-	}
-
 	if (!*a->login) {
 		*fieldp = "login";
 		str_bcpy(msg, "a login is required", sz);

@@ -32,6 +32,38 @@ enum {
 };
 
 /*
+ * Names: an agent's role, a business's dial mode, an agent's presence and
+ * a callback's status are enums in memory; their names (names.c, one
+ * table each) exist only where a record is read from or written to the
+ * store, JSON or the config file. _parse: 0, or EINVAL for a name not in
+ * the table (the enum is left alone).
+ */
+struct store_names {
+	const char *const *v;     /* v[e]: the name of value e */
+	size_t n;
+};
+
+int store_name_parse(const struct store_names *t, const char *name,
+		     int *ep);
+/* A name read from the store: as store_name_parse, but an unknown one
+ * (written by a newer version, or by hand) is logged once per table and
+ * EBADMSG returned, *ep left as it was (the caller's default). */
+int store_name_read(const struct store_names *t, const char *name,
+		    int *ep, const char *what);
+/* "a, b or c": the table's names, for a message */
+int store_names_list(char *buf, size_t sz, const struct store_names *t);
+
+enum agent_role {
+	ROLE_AGENT = 0,
+	ROLE_SUPERVISOR,
+	ROLE_ADMIN,
+};
+
+extern const struct store_names agent_role_names;
+const char *agent_role_name(enum agent_role r);
+int agent_role_parse(const char *name, enum agent_role *rp);
+
+/*
  * Records: businesses, agents and routing rules are rows the admin API,
  * the config file and the ACD read and write whole. One table of fields
  * per kind (record.c) drives allocation with defaults, copying, parsing a
@@ -41,6 +73,7 @@ enum {
 enum store_ftype {
 	SF_STR,   /* char *, mem-allocated, never NULL once allocated */
 	SF_INT,   /* int64_t */
+	SF_ENUM,  /* an enum, named by the field's names table */
 };
 
 struct store_field {
@@ -50,6 +83,7 @@ struct store_field {
 	const char *def;          /* default, as text */
 	int64_t min, max;         /* SF_INT bounds */
 	const char *help;         /* as a config key; NULL: not one */
+	const struct store_names *names; /* SF_ENUM's */
 };
 
 struct store_table {
@@ -70,8 +104,9 @@ int  store_obj_dup(void **objp, const struct store_table *t,
 		   const void *src);
 const struct store_field *store_field_find(const struct store_table *t,
 					   const char *name);
-/* Set a field from text: 0, ENOENT (no such field), EINVAL (not a number)
- * or ERANGE (out of bounds). */
+/* Set a field from text: 0, ENOENT (no such field), EINVAL (not a number,
+ * not one of an enum's names) or ERANGE (out of bounds). store_obj_str:
+ * an SF_STR's text or an SF_ENUM's name. */
 int  store_obj_set(void *obj, const struct store_table *t, const char *name,
 		   const char *val);
 const char *store_obj_str(const void *obj, const struct store_field *f);
@@ -135,7 +170,7 @@ struct agent {
 	char *name;
 	char *login;
 	char *password_hash;
-	char *role;               /* agent, supervisor or admin */
+	enum agent_role role;
 	char *businesses;         /* space-separated business ids */
 	char *endpoint;           /* sip: URI, E.164 number, "registered"
 				     (a softphone) or "desk" (the desk

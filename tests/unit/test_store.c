@@ -838,7 +838,7 @@ static void agent_h(int err, const void *obj, void *arg)
 	r->err = err;
 	if (a) {
 		r->verified = password_verify(a->password_hash, "s3cret");
-		str_bcpy(r->role, a->role, sizeof(r->role));
+		str_bcpy(r->role, agent_role_name(a->role), sizeof(r->role));
 		str_bcpy(r->state, a->state, sizeof(r->state));
 		r->wrap_up = a->wrap_up;
 	}

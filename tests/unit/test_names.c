@@ -1,0 +1,132 @@
+/*
+ * The enums' name tables (store/names.c): every value's name parses back
+ * to it, through its own functions and through a record's field; an
+ * unknown name is refused; one read from the store falls back.
+ */
+#include <string.h>
+#include <re.h>
+#include "store/store.h"
+#include "test.h"
+
+
+/* every value of t round trips through name(e) and parse; names are
+ * distinct and none empty */
+static int round_trip(const struct store_names *t,
+		      const char *(*name)(int e), int (*parse)(const char *,
+							       int *))
+{
+	size_t i;
+
+	TEST_ASSERT(t->n > 1);
+	for (i = 0; i < t->n; i++) {
+		int e = -1;
+
+		TEST_ASSERT(t->v[i] && *t->v[i]);
+		TEST_EQ_STR(name((int)i), t->v[i]);
+		TEST_EQ_INT(parse(t->v[i], &e), 0);
+		TEST_EQ_INT(e, i);
+		TEST_EQ_INT(store_name_parse(t, t->v[i], &e), 0);
+		TEST_EQ_INT(e, i);
+	}
+	for (i = 0; i + 1 < t->n; i++) {
+		size_t j;
+
+		for (j = i + 1; j < t->n; j++)
+			TEST_ASSERT(strcmp(t->v[i], t->v[j]));
+	}
+
+	return 0;
+}
+
+
+/* unknown names: refused, the enum left alone */
+static int unknown(const struct store_names *t,
+		   int (*parse)(const char *, int *))
+{
+	static const char *const bad[] = {"", "unknown", "Agent", " agent",
+					  "queued ", "x"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int e = 12345;
+
+		TEST_EQ_INT(parse(bad[i], &e), EINVAL);
+		TEST_EQ_INT(e, 12345);
+	}
+	TEST_EQ_INT(parse(NULL, &(int){0}), EINVAL);
+	TEST_EQ_INT(store_name_parse(t, "nope", &(int){0}), EINVAL);
+
+	return 0;
+}
+
+
+static const char *role_name(int e)
+{
+	return agent_role_name((enum agent_role)e);
+}
+
+
+static int role_parse(const char *s, int *ep)
+{
+	enum agent_role r = (enum agent_role)*ep;
+	int err = agent_role_parse(s, &r);
+
+	*ep = (int)r;
+	return err;
+}
+
+
+TEST(names_agent_role)
+{
+	int err = round_trip(&agent_role_names, role_name, role_parse);
+
+	if (!err)
+		err = unknown(&agent_role_names, role_parse);
+	TEST_EQ_STR(agent_role_name(ROLE_ADMIN), "admin");
+	TEST_EQ_STR(agent_role_name((enum agent_role)99), "unknown");
+
+	return err;
+}
+
+
+TEST(names_list)
+{
+	char buf[64];
+
+	TEST_EQ_INT(store_names_list(buf, sizeof(buf), &agent_role_names),
+		    0);
+	TEST_EQ_STR(buf, "agent, supervisor or admin");
+
+	return 0;
+}
+
+
+/* a record's enum field: set and read by name, an unknown name refused
+ * and the value kept; an unknown name from the store is the default */
+TEST(names_record_field)
+{
+	struct agent *a = NULL;
+	const struct store_field *f;
+	int e = ROLE_ADMIN, err;
+
+	TEST_EQ_INT(agent_alloc(&a), 0);
+	f = store_field_find(&store_agents, "role");
+	TEST_ASSERT(f && f->type == SF_ENUM);
+	TEST_EQ_INT(a->role, ROLE_AGENT);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "role", "supervisor"),
+		    0);
+	TEST_EQ_INT(a->role, ROLE_SUPERVISOR);
+	TEST_EQ_STR(store_obj_str(a, f), "supervisor");
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "role", "root"), EINVAL);
+	TEST_EQ_INT(a->role, ROLE_SUPERVISOR);
+
+	err = store_name_read(&agent_role_names, "root", &e, "role");
+	mem_deref(a);
+	TEST_EQ_INT(err, EBADMSG);
+	TEST_EQ_INT(e, ROLE_ADMIN);
+	TEST_EQ_INT(store_name_read(&agent_role_names, "agent", &e, "role"),
+		    0);
+	TEST_EQ_INT(e, ROLE_AGENT);
+
+	return 0;
+}
