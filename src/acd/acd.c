@@ -849,7 +849,7 @@ static bool agent_first(const struct acd_cb *c)
 {
 	const struct business *b = biz_find(c->acd, c->cb->business);
 
-	return b && !strcmp(b->dial_mode, "agent_first");
+	return b && b->dial_mode == DIAL_AGENT_FIRST;
 }
 
 
@@ -874,7 +874,8 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.customer = *c->cb->phone ? c->cb->phone : browser;
 	call.agent = aa->a->endpoint;
 	call.agent_id = aa->a->id;
-	call.mode = b ? b->dial_mode : "customer_first";
+	/* the call-control protocol's name for it */
+	call.mode = dial_mode_name(b ? b->dial_mode : DIAL_CUSTOMER_FIRST);
 	call.caller_id = b ? b->caller_id : "";
 	call.prompt = b ? b->prompt_hold : "hold";
 	call.whisper = b ? b->prompt_whisper : "";
@@ -1036,8 +1037,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	char data[64], data2[160];
 	int64_t now = time_now_ms();
 
-	if (b && !strcmp(b->dial_mode, "agent_first") &&
-	    b->accept_timeout > 0) {
+	if (b && b->dial_mode == DIAL_AGENT_FIRST && b->accept_timeout > 0) {
 		agent_set_state(aa, "offered", c->cb->id);
 		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 		c->agent_answered = false;
@@ -2464,7 +2464,7 @@ int acd_decline(struct acd *acd, const char *id, const char *agent_id)
 	 * agent's phone still ringing */
 	b = biz_find(acd, c->cb->business);
 	aa = agent_find(acd, agent_id);
-	if (!b || strcmp(b->dial_mode, "agent_first") ||
+	if (!b || b->dial_mode != DIAL_AGENT_FIRST ||
 	    strcmp(c->cb->status, "dialing") || c->agent_answered ||
 	    c->declined || !aa || strcmp(aa->cb, id) ||
 	    strcmp(aa->a->state, "offered"))

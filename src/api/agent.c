@@ -799,13 +799,14 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 	ab = api_biz_find(p->aa->api, p->cb->business,
 			  strlen(p->cb->business));
 	err = mbuf_write_str(p->mb, "{\"dial_mode\":");
-	err |= form_json_str(p->mb, ab ? ab->b->dial_mode : "");
+	err |= form_json_str(p->mb, ab ? dial_mode_name(ab->b->dial_mode)
+					  : "");
 	err |= mbuf_printf(p->mb, ",\"ring_timeout_s\":%lld,"
 			   "\"accept_timeout_s\":%lld,\"offer\":",
 			   (long long)cfg_int(p->aa->api->cfg,
 					      "ring_timeout"),
-			   (long long)(ab && !strcmp(ab->b->dial_mode,
-						     "agent_first") ?
+			   (long long)(ab &&
+				       ab->b->dial_mode == DIAL_AGENT_FIRST ?
 				       ab->b->accept_timeout : 0));
 	if (left >= 0)
 		err |= mbuf_printf(p->mb, "{\"left_ms\":%lld}",

@@ -407,7 +407,7 @@ static int check_widget(const struct business *b, const char **fieldp,
 	if (b->human_check && b->human_check < DIALER_HUMAN_CHECK_MIN)
 		return bad(fieldp, "human_check", msg, sz,
 			   "0 (no check) or 3 to 60 seconds");
-	if (b->human_check && !strcmp(b->dial_mode, "agent_first"))
+	if (b->human_check && b->dial_mode == DIAL_AGENT_FIRST)
 		return bad(fieldp, "human_check", msg, sz,
 			   "customer_first only (in agent_first the agent "
 			   "hears who answers)");
@@ -508,11 +508,6 @@ int api_business_check(const struct api *api, const struct business *b,
 			return bad(fieldp, "caller_id", msg, sz,
 				   "an E.164 number, e.g. +14155550100");
 	}
-
-	if (strcmp(b->dial_mode, "customer_first") &&
-	    strcmp(b->dial_mode, "agent_first"))
-		return bad(fieldp, "dial_mode", msg, sz,
-			   "customer_first or agent_first");
 
 	if (strcmp(b->voice_in_browser, "off") &&
 	    strcmp(b->voice_in_browser, "offered") &&

@@ -112,3 +112,27 @@ int agent_role_parse(const char *name, enum agent_role *rp)
 
 	return err;
 }
+
+
+static const char *const dial_mode_v[] = {
+	[DIAL_CUSTOMER_FIRST] = "customer_first",
+	[DIAL_AGENT_FIRST] = "agent_first",
+};
+NAMES(dial_mode_names, dial_mode_v);
+
+
+const char *dial_mode_name(enum dial_mode m)
+{
+	return name_of(&dial_mode_names, (int)m);
+}
+
+
+int dial_mode_parse(const char *name, enum dial_mode *mp)
+{
+	int e, err = store_name_parse(&dial_mode_names, name, &e);
+
+	if (!err && mp)
+		*mp = (enum dial_mode)e;
+
+	return err;
+}

@@ -53,7 +53,7 @@ static const struct store_field business_fieldv[] = {
 	    "closed dates, YYYY-MM-DD, space-separated"),
 	STR(business, caller_id, "",
 	    "E.164 number shown to the customer"),
-	STR(business, dial_mode, "customer_first",
+	ENUM(business, dial_mode, "customer_first", dial_mode_names,
 	    "customer_first or agent_first"),
 	INT(business, accept_timeout, "0", 0, 300,
 	    "agent first: seconds to accept an offer on the desk before the "

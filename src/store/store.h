@@ -63,6 +63,17 @@ extern const struct store_names agent_role_names;
 const char *agent_role_name(enum agent_role r);
 int agent_role_parse(const char *name, enum agent_role *rp);
 
+/* who is called first: the customer (then held for an agent), or the
+ * agent (then the customer, the whisper played to the agent) */
+enum dial_mode {
+	DIAL_CUSTOMER_FIRST = 0,
+	DIAL_AGENT_FIRST,
+};
+
+extern const struct store_names dial_mode_names;
+const char *dial_mode_name(enum dial_mode m);
+int dial_mode_parse(const char *name, enum dial_mode *mp);
+
 /*
  * Records: businesses, agents and routing rules are rows the admin API,
  * the config file and the ACD read and write whole. One table of fields
@@ -128,7 +139,7 @@ struct business {
 	char *hours;              /* weekly opening hours */
 	char *closed;             /* closed dates, YYYY-MM-DD */
 	char *caller_id;          /* E.164 shown to the customer */
-	char *dial_mode;          /* customer_first or agent_first */
+	enum dial_mode dial_mode;
 	int64_t accept_timeout;   /* agent first: seconds to accept an
 				   * offer on the desk before dialing,
 				   * 0: dial at once */

@@ -130,3 +130,35 @@ TEST(names_record_field)
 
 	return 0;
 }
+
+
+static const char *mode_name(int e)
+{
+	return dial_mode_name((enum dial_mode)e);
+}
+
+
+static int mode_parse(const char *s, int *ep)
+{
+	enum dial_mode m = (enum dial_mode)*ep;
+	int err = dial_mode_parse(s, &m);
+
+	*ep = (int)m;
+	return err;
+}
+
+
+TEST(names_dial_mode)
+{
+	char buf[64];
+	int err = round_trip(&dial_mode_names, mode_name, mode_parse);
+
+	if (!err)
+		err = unknown(&dial_mode_names, mode_parse);
+	TEST_EQ_STR(dial_mode_name(DIAL_AGENT_FIRST), "agent_first");
+	TEST_EQ_INT(store_names_list(buf, sizeof(buf), &dial_mode_names),
+		    0);
+	TEST_EQ_STR(buf, "customer_first or agent_first");
+
+	return err;
+}
