@@ -264,25 +264,25 @@ static void agent_timeout(void *arg);
 /* Each state with a timer has a way out (see acd.h). */
 static void agent_tmr_start(struct acd_agent *aa)
 {
-	const char *state = aa->a->state;
+	enum agent_state state = aa->a->state;
 
 	tmr_cancel(&aa->tmr);
-	if (!strcmp(state, "offered")) {
+	if (state == AGENT_OFFERED) {
 		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
 	}
-	else if (!strcmp(state, "on_call")) {
+	else if (state == AGENT_ON_CALL) {
 		/* the dialer reports every end (media timeout included):
 		 * this is only a net under a lost report */
 		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
 	}
-	else if (!strcmp(state, "wrap_up")) {
+	else if (state == AGENT_WRAP_UP) {
 		tmr_start(&aa->tmr, (uint64_t)aa->a->wrap_up * SEC,
 			  agent_timeout, aa);
 	}
 }
 
 
-static void agent_set_state(struct acd_agent *aa, const char *state,
+static void agent_set_state(struct acd_agent *aa, enum agent_state state,
 			    const char *reason)
 {
 	struct agent *a = aa->a;
@@ -291,27 +291,28 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 
 	/* a desk whose phone is gone takes no call: out of routing, the
 	 * reason said, until they are back (acd_agent_state) */
-	if (!strcmp(state, "available") && is_desk(a) && !aa->desk_up) {
-		state = "away";
+	if (state == AGENT_AVAILABLE && is_desk(a) && !aa->desk_up) {
+		state = AGENT_AWAY;
 		reason = DESK_LOST;
 	}
 
-	if (!strcmp(a->state, state) && !strcmp(a->state_reason, reason))
+	if (a->state == state && !strcmp(a->state_reason, reason))
 		return;
 
-	log_info("agent %s: %s -> %s%s%s%s", a->id, a->state, state,
+	log_info("agent %s: %s -> %s%s%s%s", a->id,
+		 agent_state_name(a->state), agent_state_name(state),
 		 *reason ? " (" : "", reason, *reason ? ")" : "");
 
 	re_snprintf(t, sizeof(t), "%lld", (long long)now);
-	store_obj_set(a, &store_agents, "state", state);
+	a->state = state;
 	store_obj_set(a, &store_agents, "state_reason", reason);
 	store_obj_set(a, &store_agents, "state_since", t);
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		store_obj_set(a, &store_agents, "idle_since", t);
 
 	agent_tmr_start(aa);
 
-	if (strcmp(state, "offered") && strcmp(state, "on_call"))
+	if (state != AGENT_OFFERED && state != AGENT_ON_CALL)
 		aa->cb[0] = '\0';
 
 	agent_persist(aa);
@@ -320,9 +321,9 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 		aa->acd->watchh(a->id, aa->cb[0] ? aa->cb : NULL,
 				aa->acd->watch_arg);
 
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		dispatch_soon(aa->acd);
-	else if (!strcmp(state, "away") || !strcmp(state, "offline")) {
+	else if (state == AGENT_AWAY || state == AGENT_OFFLINE) {
 		/* a customer on hold may have waited for this one */
 		aa->acd->held_check = true;
 		dispatch_soon(aa->acd);
@@ -339,9 +340,9 @@ static void agent_missed(struct acd_agent *aa)
 	re_snprintf(why, sizeof(why), "missed %u offer%s in a row",
 		    aa->missed, aa->missed == 1 ? "" : "s");
 	if (aa->missed >= aa->acd->max_missed)
-		agent_set_state(aa, "away", why);
+		agent_set_state(aa, AGENT_AWAY, why);
 	else
-		agent_set_state(aa, "available", "offer missed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer missed");
 }
 
 
@@ -349,15 +350,15 @@ static void agent_timeout(void *arg)
 {
 	struct acd_agent *aa = arg;
 
-	if (!strcmp(aa->a->state, "wrap_up")) {
-		agent_set_state(aa, "available", "wrap-up over");
+	if (aa->a->state == AGENT_WRAP_UP) {
+		agent_set_state(aa, AGENT_AVAILABLE, "wrap-up over");
 		return;
 	}
 
 	/* no news for a long time: never leave an agent stuck */
 	log_warn("agent %s: %s for %d minutes without news: released",
-		 aa->a->id, aa->a->state, STUCK_MS / 60000);
-	agent_set_state(aa, "available", "released: no news");
+		 aa->a->id, agent_state_name(aa->a->state), STUCK_MS / 60000);
+	agent_set_state(aa, AGENT_AVAILABLE, "released: no news");
 }
 
 
@@ -689,9 +690,9 @@ static void release_agent(struct acd_cb *c, const char *reason)
 	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
 
 	if (aa && !strcmp(aa->cb, c->cb->id) &&
-	    (!strcmp(aa->a->state, "offered") ||
-	     !strcmp(aa->a->state, "on_call")))
-		agent_set_state(aa, "available", reason);
+	    (aa->a->state == AGENT_OFFERED ||
+	     aa->a->state == AGENT_ON_CALL))
+		agent_set_state(aa, AGENT_AVAILABLE, reason);
 }
 
 
@@ -863,7 +864,8 @@ static void dialing_then(struct acd_cb *c, int err)
 
 	if (err || !aa) {
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "available", "offer withdrawn");
+			agent_set_state(aa, AGENT_AVAILABLE,
+					"offer withdrawn");
 		return;
 	}
 
@@ -935,7 +937,7 @@ static struct acd_agent *offer_stop(struct acd_cb *c)
 
 	/* only a reservation for this callback is ours to end */
 	if (aa && (strcmp(aa->cb, c->cb->id) ||
-		   strcmp(aa->a->state, "offered")))
+		   aa->a->state != AGENT_OFFERED))
 		aa = NULL;
 
 	return aa;
@@ -967,7 +969,7 @@ static void offer_back(struct acd_cb *c, const char *event, bool missed)
 	if (missed)
 		agent_missed(aa);
 	else
-		agent_set_state(aa, "available", "declined");
+		agent_set_state(aa, AGENT_AVAILABLE, "declined");
 }
 
 
@@ -991,7 +993,7 @@ static void offer_claimed(struct acd_cb *c, int err)
 
 	aa = offer_stop(c);
 	if (aa)
-		agent_set_state(aa, "available", "offer withdrawn");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer withdrawn");
 }
 
 
@@ -1024,7 +1026,7 @@ static void offer_wait(struct acd_cb *c, struct acd_agent *aa,
 
 	if (cb_change(c, &chg, offer_claimed)) {
 		offer_stop(c);
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 	}
 }
 
@@ -1038,7 +1040,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	int64_t now = time_now_ms();
 
 	if (b && b->dial_mode == DIAL_AGENT_FIRST && b->accept_timeout > 0) {
-		agent_set_state(aa, "offered", c->cb->id);
+		agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 		c->agent_answered = false;
 		c->declined = false;
@@ -1053,7 +1055,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	}
 
 	/* reserved at once, so this dispatch gives aa nothing else */
-	agent_set_state(aa, "offered", c->cb->id);
+	agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 	c->agent_answered = false;
 	c->declined = false;
@@ -1089,7 +1091,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 		 (long long)c->cb->attempts + 1);
 
 	if (cb_change(c, &chg, dialing_then))
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 }
 
 
@@ -1099,7 +1101,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 	struct callback_change chg;
 	char data[96];
 
-	agent_set_state(aa, "offered", c->cb->id);
+	agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 	c->agent_answered = false;
 	c->declined = false;
@@ -1117,7 +1119,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 	if (acd->dialer.offer_agent(acd->dialer.arg, c->cb->id,
 				    aa->a->endpoint, aa->a->id)) {
 		log_warn("%s: the dialer refused %s", c->cb->id, aa->a->id);
-		agent_set_state(aa, "available", "dialer error");
+		agent_set_state(aa, AGENT_AVAILABLE, "dialer error");
 	}
 }
 
@@ -1172,7 +1174,7 @@ static bool any_available(const struct acd *acd)
 	for (le = acd->agents.head; le; le = le->next) {
 		const struct acd_agent *aa = le->data;
 
-		if (!strcmp(aa->a->state, "available") &&
+		if (aa->a->state == AGENT_AVAILABLE &&
 		    reachable(acd, aa))
 			return true;
 	}
@@ -1425,7 +1427,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		chg.event = "rescheduled";
 		c->sched_why = ACD_WAIT_SCHEDULED;
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "wrap_up", c->cb->id);
+			agent_set_state(aa, AGENT_WRAP_UP, c->cb->id);
 		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
 				      c->cb->agent_id, agent_done_h, NULL);
 		str_set(&c->last_agent, c->rescheduled_by);
@@ -1450,7 +1452,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		/* the average handle time behind the ETA */
 		acd->handle_s = (acd->handle_s * 7 + talk) / 8;
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "wrap_up", c->cb->id);
+			agent_set_state(aa, AGENT_WRAP_UP, c->cb->id);
 		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
 				      c->cb->agent_id, agent_done_h,
 				      NULL);
@@ -1547,11 +1549,11 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 	if (aa && c->declined) {
 		/* declined on the desktop: not a missed offer */
-		agent_set_state(aa, "available", "declined");
+		agent_set_state(aa, AGENT_AVAILABLE, "declined");
 	}
 	else if (aa && ev->reason && !strcmp(ev->reason, "dialer_error")) {
 		/* the dialer refused the offer: not the agent's fault */
-		agent_set_state(aa, "available", "dialer error");
+		agent_set_state(aa, AGENT_AVAILABLE, "dialer error");
 	}
 	else if (aa && fault) {
 		/* no ring again would help: out of routing until they say
@@ -1562,7 +1564,7 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		else
 			str_bcpy(why, fault, sizeof(why));
 		aa->missed = 0;
-		agent_set_state(aa, "away", why);
+		agent_set_state(aa, AGENT_AWAY, why);
 	}
 	else if (aa) {
 		agent_missed(aa);
@@ -1719,7 +1721,7 @@ void acd_call_event(struct acd *acd, const char *id,
 		chg.event_public = true;
 		if (aa) {
 			aa->missed = 0;
-			agent_set_state(aa, "on_call", id);
+			agent_set_state(aa, AGENT_ON_CALL, id);
 			str_bcpy(aa->cb, id, sizeof(aa->cb));
 		}
 		cb_change(c, &chg, NULL);
@@ -1859,8 +1861,8 @@ static void keep(struct acd_cb *c)
 	if (*c->cb->agent_id)
 		str_bcpy(c->tried, c->cb->agent_id, sizeof(c->tried));
 
-	if (aa && (!strcmp(aa->a->state, "offered") ||
-		   !strcmp(aa->a->state, "on_call"))) {
+	if (aa && (aa->a->state == AGENT_OFFERED ||
+		   aa->a->state == AGENT_ON_CALL)) {
 		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 		agent_tmr_start(aa);
 	}
@@ -1955,10 +1957,10 @@ int acd_start(struct acd *acd)
 
 		if (aa->cb[0])
 			continue;
-		if (!strcmp(aa->a->state, "offered") ||
-		    !strcmp(aa->a->state, "on_call") ||
-		    !strcmp(aa->a->state, "wrap_up"))
-			agent_set_state(aa, "available", "restarted");
+		if (aa->a->state == AGENT_OFFERED ||
+		    aa->a->state == AGENT_ON_CALL ||
+		    aa->a->state == AGENT_WRAP_UP)
+			agent_set_state(aa, AGENT_AVAILABLE, "restarted");
 	}
 
 	log_info("%u open callbacks loaded (every one), %u agents, %zu rules",
@@ -2009,7 +2011,7 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 	aa = agent_find(acd, a->id);
 	if (aa) {
 		/* the ACD owns presence: keep its live state */
-		store_obj_set(copy, &store_agents, "state", aa->a->state);
+		copy->state = aa->a->state;
 		store_obj_set(copy, &store_agents, "state_reason",
 			      aa->a->state_reason);
 		copy->state_since = aa->a->state_since;
@@ -2077,8 +2079,8 @@ void acd_agent_desk(struct acd *acd, const char *id, bool up)
 
 	/* available without it: out of routing now (agent_set_state);
 	 * a call of theirs ends through its leg (the API hangs it up) */
-	if (!up && !strcmp(aa->a->state, "available")) {
-		agent_set_state(aa, "away", DESK_LOST);
+	if (!up && aa->a->state == AGENT_AVAILABLE) {
+		agent_set_state(aa, AGENT_AWAY, DESK_LOST);
 		return;
 	}
 
@@ -2114,16 +2116,16 @@ void acd_business_staff(const struct acd *acd, const char *business,
 	for (le = acd && business ? acd->agents.head : NULL; le;
 	     le = le->next) {
 		const struct acd_agent *aa = le->data;
-		const char *st = aa->a->state;
+		enum agent_state st = aa->a->state;
 
 		if (!route_serves(aa->a, business))
 			continue;
-		if (!strcmp(st, "available")) {
+		if (st == AGENT_AVAILABLE) {
 			if (!reachable(acd, aa))
 				continue;
 			avail++;
 		}
-		if (strcmp(st, "offline") && strcmp(st, "away"))
+		if (st != AGENT_OFFLINE && st != AGENT_AWAY)
 			working++;
 	}
 
@@ -2134,30 +2136,30 @@ void acd_business_staff(const struct acd *acd, const char *business,
 }
 
 
-int acd_agent_state(struct acd *acd, const char *id, const char *state,
-		    const char *reason)
+int acd_agent_state(struct acd *acd, const char *id,
+		    enum agent_state state, const char *reason)
 {
 	struct acd_agent *aa = agent_find(acd, id);
 
 	if (!aa)
 		return ENOENT;
 
-	if (strcmp(state, "available") && strcmp(state, "away") &&
-	    strcmp(state, "offline"))
+	if (state != AGENT_AVAILABLE && state != AGENT_AWAY &&
+	    state != AGENT_OFFLINE)
 		return EINVAL;
 
 	/* an agent on a call or reserved finishes it first */
-	if (!strcmp(aa->a->state, "on_call") ||
-	    !strcmp(aa->a->state, "offered"))
+	if (aa->a->state == AGENT_ON_CALL ||
+	    aa->a->state == AGENT_OFFERED)
 		return EBUSY;
 
 	/* going available with no phone that can be called now (a desk
 	 * without its microphone, a softphone not registered, no
 	 * endpoint): refused, rather than routed nothing, or set away */
-	if (!strcmp(state, "available") && !reachable(acd, aa))
+	if (state == AGENT_AVAILABLE && !reachable(acd, aa))
 		return ENODEV;
 
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		aa->missed = 0;
 
 	agent_set_state(aa, state, reason ? reason : "");
@@ -2316,7 +2318,8 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 		struct acd_agent *aa = offer_stop(c);
 
 		if (aa)
-			agent_set_state(aa, "available", "offer withdrawn");
+			agent_set_state(aa, AGENT_AVAILABLE,
+					"offer withdrawn");
 	}
 
 	/* out of the queue's positions now, even while a change of its
@@ -2467,7 +2470,7 @@ int acd_decline(struct acd *acd, const char *id, const char *agent_id)
 	if (!b || b->dial_mode != DIAL_AGENT_FIRST ||
 	    strcmp(c->cb->status, "dialing") || c->agent_answered ||
 	    c->declined || !aa || strcmp(aa->cb, id) ||
-	    strcmp(aa->a->state, "offered"))
+	    aa->a->state != AGENT_OFFERED)
 		return EBUSY;
 	if (!acd->has_dialer)
 		return ENOTCONN;
@@ -2501,7 +2504,7 @@ int acd_accept(struct acd *acd, const char *id, const char *agent_id)
 		return ENOTCONN;
 
 	aa = agent_find(acd, agent_id);
-	if (!aa || strcmp(aa->cb, id) || strcmp(aa->a->state, "offered"))
+	if (!aa || strcmp(aa->cb, id) || aa->a->state != AGENT_OFFERED)
 		return EBUSY;
 
 	/* the countdown stops first: no timeout or decline can follow */
@@ -2527,7 +2530,7 @@ int acd_accept(struct acd *acd, const char *id, const char *agent_id)
 
 	err = cb_change(c, &chg, dialing_then);
 	if (err)
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 
 	return err;
 }
@@ -2554,10 +2557,10 @@ int acd_agent_ready(struct acd *acd, const char *agent_id)
 
 	if (!aa)
 		return ENOENT;
-	if (strcmp(aa->a->state, "wrap_up"))
+	if (aa->a->state != AGENT_WRAP_UP)
 		return EALREADY;
 
-	agent_set_state(aa, "available", "ready");
+	agent_set_state(aa, AGENT_AVAILABLE, "ready");
 
 	return 0;
 }
@@ -2648,15 +2651,15 @@ void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg)
 }
 
 
-const char *acd_agent_presence(const struct acd *acd, const char *id,
-			       const char **callback_idp)
+enum agent_state acd_agent_presence(const struct acd *acd, const char *id,
+				    const char **callback_idp)
 {
 	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
 
 	if (callback_idp)
 		*callback_idp = aa && aa->cb[0] ? aa->cb : NULL;
 
-	return aa ? aa->a->state : "offline";
+	return aa ? aa->a->state : AGENT_OFFLINE;
 }
 
 
@@ -3085,17 +3088,17 @@ static enum acd_wait why_queued(const struct acd *acd,
 
 	for (le = acd->agents.head; le; le = le->next) {
 		const struct acd_agent *aa = le->data;
-		const char *st = aa->a->state;
+		enum agent_state st = aa->a->state;
 
 		if (!route_fits(aa->a, &rq, &need, widened))
 			continue;
 		fit++;
-		if (strcmp(st, "offline"))
+		if (st != AGENT_OFFLINE)
 			on++;
-		if (!strcmp(st, "offered") || !strcmp(st, "on_call") ||
-		    !strcmp(st, "wrap_up"))
+		if (st == AGENT_OFFERED || st == AGENT_ON_CALL ||
+		    st == AGENT_WRAP_UP)
 			busy++;
-		if (!strcmp(st, "available") && reachable(acd, aa)) {
+		if (st == AGENT_AVAILABLE && reachable(acd, aa)) {
 			if (tried(c, aa->a->id))
 				tried_n++;
 			else

@@ -51,7 +51,7 @@ struct admin_op {
 	enum put_mode mode;
 	bool created;
 	char id[ADMIN_ID_MAX + 1];
-	char state[16];
+	enum agent_state state;
 };
 
 
@@ -527,17 +527,18 @@ static bool query_force(const struct httpd_req *req)
 static bool agent_removable(struct api *api, struct httpd_req *req,
 			    const char *id)
 {
-	const char *st = acd_agent_presence(api->acd, id, NULL);
+	enum agent_state state = acd_agent_presence(api->acd, id, NULL);
+	const char *st = agent_state_name(state);
 	bool desk = api_agent_logged_in(api, id);
 	char msg[160];
 
-	if (!strcmp(st, "offered") || !strcmp(st, "on_call")) {
+	if (state == AGENT_OFFERED || state == AGENT_ON_CALL) {
 		api_reply_error(req, 409, NULL, "agent_busy", NULL,
 				"the agent is on a call or reserved for one");
 		return false;
 	}
 
-	if ((strcmp(st, "offline") || desk) && !query_force(req)) {
+	if ((state != AGENT_OFFLINE || desk) && !query_force(req)) {
 		re_snprintf(msg, sizeof(msg), "the agent is logged in (%s%s):"
 			    " set them offline first, or force the removal "
 			    "(force=true; beckon agent rm ID --force)", st,
@@ -571,13 +572,13 @@ static void admin_state(struct admin_op *op)
 	}
 
 	st = form_get(op->form, "state", NULL);
-	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
-		    strcmp(st, "offline"))) {
+	if (agent_state_parse(st, &op->state) ||
+	    (op->state != AGENT_AVAILABLE && op->state != AGENT_AWAY &&
+	     op->state != AGENT_OFFLINE)) {
 		api_reply_error(op->req, 400, NULL, "invalid_field", "state",
 				"available, away or offline");
 		goto fail;
 	}
-	str_bcpy(op->state, st, sizeof(op->state));
 
 	err = acd_agent_state(op->api->acd, op->id, op->state,
 			      "set by admin");

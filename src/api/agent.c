@@ -548,8 +548,8 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
 	const char *cb = NULL;
-	const char *state = acd_agent_presence(aa->api->acd, s->agent_id,
-					       &cb);
+	const char *state = agent_state_name(
+		acd_agent_presence(aa->api->acd, s->agent_id, &cb));
 	int err = 0;
 
 	err |= mbuf_write_str(mb, "{\"agent\":{\"id\":");
@@ -647,6 +647,7 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 	const struct pl *body = httpd_req_body(req);
 	struct form *f = NULL;
 	struct form_error ferr;
+	enum agent_state state = AGENT_OFFLINE;
 	const char *st;
 	int err;
 
@@ -657,14 +658,15 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 	}
 
 	st = form_get(f, "state", NULL);
-	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
-		    strcmp(st, "offline"))) {
+	if (agent_state_parse(st, &state) || (state != AGENT_AVAILABLE &&
+	    state != AGENT_AWAY && state != AGENT_OFFLINE)) {
 		api_reply_error(req, 400, NULL, "invalid_field", "state",
 				"available, away or offline");
 		goto out;
 	}
 
-	err = acd_agent_state(aa->api->acd, s->agent_id, st, "by the agent");
+	err = acd_agent_state(aa->api->acd, s->agent_id, state,
+			      "by the agent");
 	if (err == EBUSY) {
 		api_reply_error(req, 409, NULL, "agent_busy", NULL,
 				"finish the current call first");
@@ -1424,7 +1426,8 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 		if (!mine)
 			continue;
 
-		st = acd_agent_presence(p->aa->api->acd, a->id, &cb);
+		st = agent_state_name(acd_agent_presence(p->aa->api->acd,
+							 a->id, &cb));
 		p->err |= mbuf_printf(p->mb, "%s{\"id\":", k++ ? "," : "");
 		p->err |= form_json_str(p->mb, a->id);
 		p->err |= mbuf_write_str(p->mb, ",\"name\":");
@@ -1874,8 +1877,9 @@ static void watch_h(const char *agent_id, const char *callback_id,
 			continue;
 
 		if (!n) {
-			const char *st = acd_agent_presence(aa->api->acd,
-							    agent_id, NULL);
+			const char *st = agent_state_name(
+				acd_agent_presence(aa->api->acd, agent_id,
+						   NULL));
 
 			n = re_snprintf(msg, sizeof(msg), "{\"type\":\"update\","
 					"\"state\":\"%s\",\"callback\":%s%s%s}",

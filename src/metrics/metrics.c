@@ -489,7 +489,7 @@ static int write_agents(struct mbuf *mb, const struct metrics_now *now)
 	int err;
 
 	for (i = 0; i < now->nagents; i++) {
-		const char *s = now->agents[i]->state;
+		const char *s = agent_state_name(now->agents[i]->state);
 
 		for (k = 0; k < ns && strcmp(state[k], s); k++)
 			;

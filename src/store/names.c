@@ -136,3 +136,31 @@ int dial_mode_parse(const char *name, enum dial_mode *mp)
 
 	return err;
 }
+
+
+static const char *const agent_state_v[] = {
+	[AGENT_OFFLINE] = "offline",
+	[AGENT_AVAILABLE] = "available",
+	[AGENT_AWAY] = "away",
+	[AGENT_OFFERED] = "offered",
+	[AGENT_ON_CALL] = "on_call",
+	[AGENT_WRAP_UP] = "wrap_up",
+};
+NAMES(agent_state_names, agent_state_v);
+
+
+const char *agent_state_name(enum agent_state s)
+{
+	return name_of(&agent_state_names, (int)s);
+}
+
+
+int agent_state_parse(const char *name, enum agent_state *sp)
+{
+	int e, err = store_name_parse(&agent_state_names, name, &e);
+
+	if (!err && sp)
+		*sp = (enum agent_state)e;
+
+	return err;
+}

@@ -126,7 +126,7 @@ static const struct store_field agent_fieldv[] = {
 	INT(agent, wrap_up, "30", 0, 3600,
 	    "seconds after a call before the next offer"),
 	INT(agent, auto_answer, "0", 0, 1, NULL),
-	STR(agent, state, "offline", NULL),
+	ENUM(agent, state, "offline", agent_state_names, NULL),
 	INT(agent, state_since, "0", 0, INT64_MAX, NULL),
 	STR(agent, state_reason, "", NULL),
 	INT(agent, idle_since, "0", 0, INT64_MAX, NULL),

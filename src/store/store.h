@@ -74,6 +74,20 @@ extern const struct store_names dial_mode_names;
 const char *dial_mode_name(enum dial_mode m);
 int dial_mode_parse(const char *name, enum dial_mode *mp);
 
+/* an agent's presence (the ACD's state machine, acd.h) */
+enum agent_state {
+	AGENT_OFFLINE = 0,
+	AGENT_AVAILABLE,
+	AGENT_AWAY,
+	AGENT_OFFERED,            /* reserved for one callback */
+	AGENT_ON_CALL,
+	AGENT_WRAP_UP,
+};
+
+extern const struct store_names agent_state_names;
+const char *agent_state_name(enum agent_state s);
+int agent_state_parse(const char *name, enum agent_state *sp);
+
 /*
  * Records: businesses, agents and routing rules are rows the admin API,
  * the config file and the ACD read and write whole. One table of fields
@@ -190,7 +204,7 @@ struct agent {
 	char *skills;             /* space-separated tags */
 	int64_t wrap_up;          /* seconds after a call */
 	int64_t auto_answer;      /* 1: the desk answers its calls itself */
-	char *state;              /* offline, available, away, ... */
+	enum agent_state state;
 	int64_t state_since;      /* ms */
 	char *state_reason;
 	int64_t idle_since;       /* ms: when the agent last became free */

@@ -186,9 +186,9 @@ TEST(metrics_states_from_rows)
 	c[4].business = "b\"z\\"; c[4].status = "scheduled";
 	for (i = 0; i < 5; i++)
 		v[4 - i] = &c[i];   /* in no particular order */
-	a[0].state = "available";
-	a[1].state = "on_call";
-	a[2].state = "available";
+	a[0].state = AGENT_AVAILABLE;
+	a[1].state = AGENT_ON_CALL;
+	a[2].state = AGENT_AVAILABLE;
 	for (i = 0; i < 3; i++)
 		av[i] = &a[i];
 

@@ -162,3 +162,33 @@ TEST(names_dial_mode)
 
 	return err;
 }
+
+
+static const char *state_name(int e)
+{
+	return agent_state_name((enum agent_state)e);
+}
+
+
+static int state_parse(const char *s, int *ep)
+{
+	enum agent_state st = (enum agent_state)*ep;
+	int err = agent_state_parse(s, &st);
+
+	*ep = (int)st;
+	return err;
+}
+
+
+TEST(names_agent_state)
+{
+	int err = round_trip(&agent_state_names, state_name, state_parse);
+
+	if (!err)
+		err = unknown(&agent_state_names, state_parse);
+	TEST_EQ_INT(agent_state_names.n, 6);
+	TEST_EQ_STR(agent_state_name(AGENT_WRAP_UP), "wrap_up");
+	TEST_EQ_STR(agent_state_name(AGENT_OFFLINE), "offline");
+
+	return err;
+}

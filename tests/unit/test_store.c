@@ -839,7 +839,8 @@ static void agent_h(int err, const void *obj, void *arg)
 	if (a) {
 		r->verified = password_verify(a->password_hash, "s3cret");
 		str_bcpy(r->role, agent_role_name(a->role), sizeof(r->role));
-		str_bcpy(r->state, a->state, sizeof(r->state));
+		str_bcpy(r->state, agent_state_name(a->state),
+			 sizeof(r->state));
 		r->wrap_up = a->wrap_up;
 	}
 }
@@ -874,7 +875,7 @@ TEST(store_records)
 
 	/* defaults come from the table; text is checked against bounds */
 	TEST_EQ_INT(agent_alloc(&a), 0);
-	TEST_EQ_STR(a->state, "offline");
+	TEST_EQ_STR(agent_state_name(a->state), "offline");
 	TEST_EQ_INT(a->wrap_up, 30);
 	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "-1"),
 		    ERANGE);
