@@ -644,7 +644,7 @@ static void queue_h(int err, void *const *v, size_t n, void *arg)
 		err |= form_json_str(mb, cb->business);
 		err |= mbuf_printf(mb, ",\"phone\":\"%s\",\"status\":",
 				   cb->phone);
-		err |= form_json_str(mb, cb->status);
+		err |= form_json_str(mb, callback_status_name(cb->status));
 		time_fmt_rfc3339(t, sizeof(t), cb->created_at);
 		err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
 		if (cb->scheduled_for) {

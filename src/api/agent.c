@@ -733,7 +733,7 @@ int api_cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 	err |= mbuf_write_str(mb, ",\"phone\":");
 	err |= form_json_str(mb, cb->phone);
 	err |= mbuf_write_str(mb, ",\"status\":");
-	err |= form_json_str(mb, cb->status);
+	err |= form_json_str(mb, callback_status_name(cb->status));
 	time_fmt_rfc3339(t, sizeof(t), cb->created_at);
 	err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
 	if (cb->scheduled_for) {

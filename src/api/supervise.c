@@ -121,8 +121,8 @@ static void listen_start(struct sup_op *op, const struct callback *cb)
 {
 	int err;
 
-	if (strcmp(cb->status, "connected")) {
-		not_connected(op->req, cb->status);
+	if (cb->status != CBS_CONNECTED) {
+		not_connected(op->req, callback_status_name(cb->status));
 		return;
 	}
 
@@ -180,9 +180,10 @@ static void cb_found(int err, const struct callback *cb, void *arg)
 		return;
 
 	if (err == ENOENT)
-		not_waiting(op->req, cb->status);
+		not_waiting(op->req, callback_status_name(cb->status));
 	else if (err == EBUSY)
-		not_waiting(op->req, status ? status : cb->status);
+		not_waiting(op->req, status ? status
+				     : callback_status_name(cb->status));
 	else if (err == EINPROGRESS)
 		api_reply_error(op->req, 409, NULL, "in_progress", NULL,
 				"another change of this callback is being "

@@ -23,7 +23,7 @@ int store_name_parse(const struct store_names *t, const char *name,
 		return EINVAL;
 
 	for (i = 0; i < t->n; i++) {
-		if (!strcmp(t->v[i], name)) {
+		if (t->v[i] && !strcmp(t->v[i], name)) {
 			*ep = (int)i;
 			return 0;
 		}
@@ -35,7 +35,7 @@ int store_name_parse(const struct store_names *t, const char *name,
 
 static const char *name_of(const struct store_names *t, int e)
 {
-	return e >= 0 && (size_t)e < t->n ? t->v[e] : "unknown";
+	return e >= 0 && (size_t)e < t->n && t->v[e] ? t->v[e] : "unknown";
 }
 
 
@@ -79,7 +79,10 @@ int store_names_list(char *buf, size_t sz, const struct store_names *t)
 
 	buf[0] = '\0';
 	for (i = 0; i < t->n && n >= 0; i++) {
-		const char *sep = !i ? "" : i + 1 < t->n ? ", " : " or ";
+		const char *sep = !*buf ? "" : i + 1 < t->n ? ", " : " or ";
+
+		if (!t->v[i])
+			continue;
 
 		n = re_snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s",
 				sep, t->v[i]);
@@ -161,6 +164,39 @@ int agent_state_parse(const char *name, enum agent_state *sp)
 
 	if (!err && sp)
 		*sp = (enum agent_state)e;
+
+	return err;
+}
+
+
+static const char *const callback_status_v[] = {
+	[CBS_ANY] = NULL,
+	[CBS_SCHEDULED] = "scheduled",
+	[CBS_QUEUED] = "queued",
+	[CBS_DIALING] = "dialing",
+	[CBS_ON_HOLD] = "on_hold",
+	[CBS_CONNECTED] = "connected",
+	[CBS_COMPLETED] = "completed",
+	[CBS_FAILED] = "failed",
+	[CBS_ABANDONED] = "abandoned",
+	[CBS_CANCELED] = "canceled",
+	[CBS_INTERRUPTED] = "interrupted",
+};
+NAMES(callback_status_names, callback_status_v);
+
+
+const char *callback_status_name(enum callback_status s)
+{
+	return name_of(&callback_status_names, (int)s);
+}
+
+
+int callback_status_parse(const char *name, enum callback_status *sp)
+{
+	int e, err = store_name_parse(&callback_status_names, name, &e);
+
+	if (!err && sp)
+		*sp = (enum callback_status)e;
 
 	return err;
 }

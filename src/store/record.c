@@ -238,8 +238,8 @@ const char *store_obj_str(const void *obj, const struct store_field *f)
 	if (f->type == SF_ENUM) {
 		int e = *(const int *)((const char *)obj + f->off);
 
-		return e >= 0 && (size_t)e < f->names->n ? f->names->v[e]
-							 : "";
+		return e >= 0 && (size_t)e < f->names->n &&
+		       f->names->v[e] ? f->names->v[e] : "";
 	}
 
 	v = *(char *const *)((const char *)obj + f->off);

@@ -39,7 +39,8 @@ enum {
  * the table (the enum is left alone).
  */
 struct store_names {
-	const char *const *v;     /* v[e]: the name of value e */
+	const char *const *v;     /* v[e]: the name of value e (NULL: e is
+				     no value with a name) */
 	size_t n;
 };
 
@@ -87,6 +88,26 @@ enum agent_state {
 extern const struct store_names agent_state_names;
 const char *agent_state_name(enum agent_state s);
 int agent_state_parse(const char *name, enum agent_state *sp);
+
+/* a callback's status (acd.h draws the machine); CBS_ANY, zero, is no
+ * status: a callback_change's "whatever open status it has" */
+enum callback_status {
+	CBS_ANY = 0,
+	CBS_SCHEDULED,
+	CBS_QUEUED,
+	CBS_DIALING,
+	CBS_ON_HOLD,
+	CBS_CONNECTED,
+	CBS_COMPLETED,
+	CBS_FAILED,
+	CBS_ABANDONED,
+	CBS_CANCELED,
+	CBS_INTERRUPTED,
+};
+
+extern const struct store_names callback_status_names;
+const char *callback_status_name(enum callback_status s);
+int callback_status_parse(const char *name, enum callback_status *sp);
 
 /*
  * Records: businesses, agents and routing rules are rows the admin API,
@@ -317,7 +338,7 @@ struct callback {
 	char id[ID_LEN];
 	char *business;
 	char *phone;
-	char *status;
+	enum callback_status status;
 	bool open;                /* not yet in a final status */
 	int64_t created_at;
 	int64_t updated_at;
@@ -349,8 +370,8 @@ struct callback {
  */
 struct callback_change {
 	const char *id;
-	const char *from_status;  /* NULL: any open status */
-	const char *status;       /* the new status */
+	enum callback_status from_status; /* CBS_ANY: any open one */
+	enum callback_status status;      /* the new status */
 	bool close;               /* a final status */
 	int64_t scheduled_for;    /* -1: unchanged */
 	int64_t attempts;         /* -1: unchanged */

@@ -141,7 +141,8 @@ static void get_h(int err, const struct callback *cb, void *arg)
 	r->err = err;
 	if (!cb)
 		return;
-	str_bcpy(r->status, cb->status, sizeof(r->status));
+	str_bcpy(r->status, callback_status_name(cb->status),
+		 sizeof(r->status));
 	str_bcpy(r->agent, cb->agent_id, sizeof(r->agent));
 	r->attempts = cb->attempts;
 	r->scheduled_for = cb->scheduled_for;

@@ -192,3 +192,50 @@ TEST(names_agent_state)
 
 	return err;
 }
+
+
+static const char *status_name(int e)
+{
+	return callback_status_name((enum callback_status)e);
+}
+
+
+static int status_parse(const char *s, int *ep)
+{
+	enum callback_status st = (enum callback_status)*ep;
+	int err = callback_status_parse(s, &st);
+
+	*ep = (int)st;
+	return err;
+}
+
+
+/* CBS_ANY, zero, has no name: every other value round trips */
+TEST(names_callback_status)
+{
+	const struct store_names *t = &callback_status_names;
+	char buf[160];
+	size_t i;
+	int e = CBS_QUEUED, err;
+
+	TEST_ASSERT(!t->v[CBS_ANY]);
+	TEST_EQ_STR(callback_status_name(CBS_ANY), "unknown");
+	for (i = 1; i < t->n; i++) {
+		e = -1;
+		TEST_EQ_STR(status_name((int)i), t->v[i]);
+		TEST_EQ_INT(status_parse(t->v[i], &e), 0);
+		TEST_EQ_INT(e, i);
+	}
+	TEST_EQ_INT(t->n, CBS_INTERRUPTED + 1);
+	err = unknown(t, status_parse);
+	TEST_EQ_INT(store_names_list(buf, sizeof(buf), t), 0);
+	TEST_EQ_STR(buf, "scheduled, queued, dialing, on_hold, connected, "
+		    "completed, failed, abandoned, canceled or interrupted");
+
+	e = CBS_QUEUED;
+	TEST_EQ_INT(store_name_read(t, "offered", &e, "callback status"),
+		    EBADMSG);
+	TEST_EQ_INT(e, CBS_QUEUED);
+
+	return err;
+}

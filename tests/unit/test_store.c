@@ -67,7 +67,8 @@ static void cb_h(int err, const struct callback *cb, void *arg)
 	if (!cb)
 		return;
 	str_bcpy(r->id, cb->id, sizeof(r->id));
-	str_bcpy(r->status, cb->status, sizeof(r->status));
+	str_bcpy(r->status, callback_status_name(cb->status),
+		 sizeof(r->status));
 	r->position = cb->position;
 	for (i = 0; i < cb->nevents && i < 8; i++)
 		str_bcpy(r->ev[r->nev++], cb->events[i].type, 16);
@@ -383,7 +384,7 @@ static int add_public_event(struct store *st, const char *id,
 	int err;
 
 	callback_change_init(&chg, id, time_now_ms());
-	chg.status = "queued";
+	chg.status = CBS_QUEUED;
 	chg.event = type;
 	chg.event_public = true;
 	err = store_callback_update(st, &chg, done_h, &r);
@@ -1004,8 +1005,8 @@ TEST(store_callback_update_cas)
 	TEST_EQ_INT(r.err, 0);
 
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.from_status = "queued";
-	chg.status = "offered";
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
 	chg.agent_id = "alice";
 	chg.lease_until = chg.now + 30000;
 	chg.event = "offered";
@@ -1015,13 +1016,13 @@ TEST(store_callback_update_cas)
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u2), 0);
 
 	callback_change_init(&chg, "cb_nope", time_now_ms());
-	chg.status = "offered";
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u3), 0);
 
 	/* closing: no longer open, no further change applies */
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.status = "completed";
+	chg.status = CBS_COMPLETED;
 	chg.close = true;
 	chg.ended_reason = "normal";
 	chg.event = "ended";
@@ -1202,12 +1203,12 @@ TEST(store_callbacks_notify)
 	TEST_EQ_INT(r.err, 0);
 
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.from_status = "queued";
-	chg.status = "offered";
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
 	callback_change_init(&chg, "cb_nope", time_now_ms());
-	chg.status = "offered";
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
 	store_flush(st);
