@@ -3,7 +3,10 @@
  * to it, through its own functions and through a record's field; an
  * unknown name is refused; one read from the store falls back.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "store/store.h"
 #include "test.h"
@@ -238,4 +241,119 @@ TEST(names_callback_status)
 	TEST_EQ_INT(e, CBS_QUEUED);
 
 	return err;
+}
+
+
+struct got {
+	int err;
+	bool found;
+	int e;                    /* the field's enum, as read */
+};
+
+
+static void put_h(int err, void *arg)
+{
+	((struct got *)arg)->err = err;
+}
+
+
+static void agent_got(int err, const void *obj, void *arg)
+{
+	struct got *g = arg;
+
+	g->err = err;
+	g->found = obj != NULL;
+	if (obj)
+		g->e = ((const struct agent *)obj)->state;
+}
+
+
+static void biz_got(int err, const void *obj, void *arg)
+{
+	struct got *g = arg;
+
+	g->err = err;
+	g->found = obj != NULL;
+	if (obj)
+		g->e = ((const struct business *)obj)->dial_mode;
+}
+
+
+static int sql(const char *path, const char *text)
+{
+	sqlite3 *db = NULL;
+	int err = sqlite3_open(path, &db) == SQLITE_OK &&
+		  sqlite3_exec(db, text, NULL, NULL, NULL) == SQLITE_OK ?
+		  0 : EIO;
+
+	sqlite3_close(db);
+	return err;
+}
+
+
+/* names the store holds that this version does not know (a newer
+ * version wrote them, or a person): the record still reads, the field
+ * at its default; known ones read as their enum */
+TEST(names_unknown_in_the_store)
+{
+	char dir[] = "/tmp/beckon-names-XXXXXX", url[256], path[256];
+	struct store *st = NULL;
+	struct agent *a = NULL;
+	struct business *b = NULL;
+	struct got p1 = {-1, 0, 0}, p2 = {-1, 0, 0}, g1 = {-1, 0, 0};
+	struct got g2 = {-1, 0, 0}, g3 = {-1, 0, 0}, g4 = {-1, 0, 0};
+	int err = 0;
+
+	TEST_ASSERT(mkdtemp(dir) != NULL);
+	re_snprintf(path, sizeof(path), "%s/t.db", dir);
+	re_snprintf(url, sizeof(url), "sqlite:%s", path);
+	TEST_EQ_INT(store_open(&st, url, 100), 0);
+	err |= agent_alloc(&a) || business_alloc(&b);
+	err |= store_obj_set(a, &store_agents, "id", "alice");
+	err |= store_obj_set(a, &store_agents, "login", "alice");
+	err |= store_obj_set(a, &store_agents, "state", "away");
+	err |= store_obj_set(b, &store_businesses, "id", "acme");
+	err |= store_obj_set(b, &store_businesses, "dial_mode",
+			     "agent_first");
+	if (!err)
+		err = store_put(st, &store_agents, a, false, put_h, &p1) ||
+		      store_put(st, &store_businesses, b, false, put_h, &p2);
+	store_flush(st);
+	if (!err)
+		err = store_get(st, &store_agents, "id", "alice", agent_got,
+				&g1) ||
+		      store_get(st, &store_businesses, "id", "acme", biz_got,
+				&g2);
+	store_flush(st);
+	if (!err)
+		err = sql(path, "UPDATE agents SET state = 'lunch';"
+			  "UPDATE businesses SET dial_mode = 'robot_first';");
+	if (!err)
+		err = store_get(st, &store_agents, "id", "alice", agent_got,
+				&g3) ||
+		      store_get(st, &store_businesses, "id", "acme", biz_got,
+				&g4);
+	store_flush(st);
+	mem_deref(st);
+	mem_deref(a);
+	mem_deref(b);
+	unlink(path);
+	re_snprintf(url, sizeof(url), "%s-wal", path);
+	unlink(url);
+	re_snprintf(url, sizeof(url), "%s-shm", path);
+	unlink(url);
+	rmdir(dir);
+
+	TEST_EQ_INT(err, 0);
+	TEST_EQ_INT(p1.err, 0);
+	TEST_EQ_INT(p2.err, 0);
+	TEST_ASSERT(g1.found && g2.found && g3.found && g4.found);
+	TEST_EQ_INT(g1.e, AGENT_AWAY);
+	TEST_EQ_INT(g2.e, DIAL_AGENT_FIRST);
+	TEST_EQ_INT(g3.err, 0);
+	TEST_EQ_INT(g3.e, AGENT_OFFLINE);
+	TEST_EQ_INT(g4.err, 0);
+	TEST_EQ_INT(g4.e, DIAL_CUSTOMER_FIRST);
+
+	return 0;
 }
