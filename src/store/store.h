@@ -601,7 +601,7 @@ struct report_row {
 	char *key;                /* the column asked for, or NULL */
 	int64_t created_at;       /* ms */
 	int64_t connect_ms;       /* request to first bridge; -1: never */
-	char status[16];
+	enum callback_status status;
 	bool sale;                /* its wrap-up says sale */
 	char currency[4];         /* of the sale's amount, "" none */
 	int64_t amount_cents;
