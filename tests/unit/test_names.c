@@ -279,6 +279,17 @@ static void biz_got(int err, const void *obj, void *arg)
 }
 
 
+static void cb_got(int err, const struct callback *cb, void *arg)
+{
+	struct got *g = arg;
+
+	g->err = err;
+	g->found = cb != NULL;
+	if (cb)
+		g->e = cb->status;
+}
+
+
 static int sql(const char *path, const char *text)
 {
 	sqlite3 *db = NULL;
@@ -302,6 +313,7 @@ TEST(names_unknown_in_the_store)
 	struct business *b = NULL;
 	struct got p1 = {-1, 0, 0}, p2 = {-1, 0, 0}, g1 = {-1, 0, 0};
 	struct got g2 = {-1, 0, 0}, g3 = {-1, 0, 0}, g4 = {-1, 0, 0};
+	struct got g5 = {-1, 0, 0};
 	int err = 0;
 
 	TEST_ASSERT(mkdtemp(dir) != NULL);
@@ -327,12 +339,17 @@ TEST(names_unknown_in_the_store)
 	store_flush(st);
 	if (!err)
 		err = sql(path, "UPDATE agents SET state = 'lunch';"
-			  "UPDATE businesses SET dial_mode = 'robot_first';");
+			  "UPDATE businesses SET dial_mode = 'robot_first';"
+			  "INSERT INTO callbacks (id, business_id, phone,"
+			  " status, open, created_at, updated_at) VALUES"
+			  " ('cb_x', 'acme', '+33123456789', 'offered', 1,"
+			  " 1, 1);");
 	if (!err)
 		err = store_get(st, &store_agents, "id", "alice", agent_got,
 				&g3) ||
 		      store_get(st, &store_businesses, "id", "acme", biz_got,
-				&g4);
+				&g4) ||
+		      store_callback_get(st, "cb_x", false, cb_got, &g5);
 	store_flush(st);
 	mem_deref(st);
 	mem_deref(a);
@@ -354,6 +371,10 @@ TEST(names_unknown_in_the_store)
 	TEST_EQ_INT(g3.e, AGENT_OFFLINE);
 	TEST_EQ_INT(g4.err, 0);
 	TEST_EQ_INT(g4.e, DIAL_CUSTOMER_FIRST);
+	TEST_EQ_INT(g5.err, 0);
+	TEST_ASSERT(g5.found);
+	TEST_EQ_INT(g5.e, CBS_ANY);
+	TEST_EQ_STR(callback_status_name(g5.e), "unknown");
 
 	return 0;
 }
