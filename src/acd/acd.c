@@ -57,7 +57,7 @@ struct acd_cb {
 	bool canceled;             /* by the customer: out of the queue */
 	bool busy;                 /* a store change is in flight */
 	unsigned changing;         /* how many */
-	char next_status[16];      /* the status once they are applied */
+	enum callback_status next_status; /* once they are applied */
 	bool last_known;           /* last_agent has been looked up */
 	char *last_agent;
 	char tried[TRIED_MAX];     /* agents offered this attempt */
@@ -264,25 +264,25 @@ static void agent_timeout(void *arg);
 /* Each state with a timer has a way out (see acd.h). */
 static void agent_tmr_start(struct acd_agent *aa)
 {
-	const char *state = aa->a->state;
+	enum agent_state state = aa->a->state;
 
 	tmr_cancel(&aa->tmr);
-	if (!strcmp(state, "offered")) {
+	if (state == AGENT_OFFERED) {
 		tmr_start(&aa->tmr, STUCK_MS, agent_timeout, aa);
 	}
-	else if (!strcmp(state, "on_call")) {
+	else if (state == AGENT_ON_CALL) {
 		/* the dialer reports every end (media timeout included):
 		 * this is only a net under a lost report */
 		tmr_start(&aa->tmr, CALL_MAX_MS, agent_timeout, aa);
 	}
-	else if (!strcmp(state, "wrap_up")) {
+	else if (state == AGENT_WRAP_UP) {
 		tmr_start(&aa->tmr, (uint64_t)aa->a->wrap_up * SEC,
 			  agent_timeout, aa);
 	}
 }
 
 
-static void agent_set_state(struct acd_agent *aa, const char *state,
+static void agent_set_state(struct acd_agent *aa, enum agent_state state,
 			    const char *reason)
 {
 	struct agent *a = aa->a;
@@ -291,27 +291,28 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 
 	/* a desk whose phone is gone takes no call: out of routing, the
 	 * reason said, until they are back (acd_agent_state) */
-	if (!strcmp(state, "available") && is_desk(a) && !aa->desk_up) {
-		state = "away";
+	if (state == AGENT_AVAILABLE && is_desk(a) && !aa->desk_up) {
+		state = AGENT_AWAY;
 		reason = DESK_LOST;
 	}
 
-	if (!strcmp(a->state, state) && !strcmp(a->state_reason, reason))
+	if (a->state == state && !strcmp(a->state_reason, reason))
 		return;
 
-	log_info("agent %s: %s -> %s%s%s%s", a->id, a->state, state,
+	log_info("agent %s: %s -> %s%s%s%s", a->id,
+		 agent_state_name(a->state), agent_state_name(state),
 		 *reason ? " (" : "", reason, *reason ? ")" : "");
 
 	re_snprintf(t, sizeof(t), "%lld", (long long)now);
-	store_obj_set(a, &store_agents, "state", state);
+	a->state = state;
 	store_obj_set(a, &store_agents, "state_reason", reason);
 	store_obj_set(a, &store_agents, "state_since", t);
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		store_obj_set(a, &store_agents, "idle_since", t);
 
 	agent_tmr_start(aa);
 
-	if (strcmp(state, "offered") && strcmp(state, "on_call"))
+	if (state != AGENT_OFFERED && state != AGENT_ON_CALL)
 		aa->cb[0] = '\0';
 
 	agent_persist(aa);
@@ -320,9 +321,9 @@ static void agent_set_state(struct acd_agent *aa, const char *state,
 		aa->acd->watchh(a->id, aa->cb[0] ? aa->cb : NULL,
 				aa->acd->watch_arg);
 
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		dispatch_soon(aa->acd);
-	else if (!strcmp(state, "away") || !strcmp(state, "offline")) {
+	else if (state == AGENT_AWAY || state == AGENT_OFFLINE) {
 		/* a customer on hold may have waited for this one */
 		aa->acd->held_check = true;
 		dispatch_soon(aa->acd);
@@ -339,9 +340,9 @@ static void agent_missed(struct acd_agent *aa)
 	re_snprintf(why, sizeof(why), "missed %u offer%s in a row",
 		    aa->missed, aa->missed == 1 ? "" : "s");
 	if (aa->missed >= aa->acd->max_missed)
-		agent_set_state(aa, "away", why);
+		agent_set_state(aa, AGENT_AWAY, why);
 	else
-		agent_set_state(aa, "available", "offer missed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer missed");
 }
 
 
@@ -349,15 +350,15 @@ static void agent_timeout(void *arg)
 {
 	struct acd_agent *aa = arg;
 
-	if (!strcmp(aa->a->state, "wrap_up")) {
-		agent_set_state(aa, "available", "wrap-up over");
+	if (aa->a->state == AGENT_WRAP_UP) {
+		agent_set_state(aa, AGENT_AVAILABLE, "wrap-up over");
 		return;
 	}
 
 	/* no news for a long time: never leave an agent stuck */
 	log_warn("agent %s: %s for %d minutes without news: released",
-		 aa->a->id, aa->a->state, STUCK_MS / 60000);
-	agent_set_state(aa, "available", "released: no news");
+		 aa->a->id, agent_state_name(aa->a->state), STUCK_MS / 60000);
+	agent_set_state(aa, AGENT_AVAILABLE, "released: no news");
 }
 
 
@@ -416,7 +417,7 @@ static int before_node(const struct rank_node *n, const void *arg)
 static void rank_sync(struct acd_cb *c)
 {
 	bool want = c->he.list && !c->canceled &&
-		    !strcmp(c->cb->status, "queued");
+		    c->cb->status == CBS_QUEUED;
 
 	if (want && !c->rn.size)
 		rank_insert(&c->acd->queued, &c->rn);
@@ -518,7 +519,7 @@ typedef void (cb_then_h)(struct acd_cb *c, int err);
 struct change_ctx {
 	struct acd_cb *c;
 	cb_then_h *then;
-	char status[16];
+	enum callback_status status;
 	bool close;
 	int64_t scheduled_for;
 	int64_t attempts;
@@ -536,7 +537,7 @@ static void sched_consider(struct acd *acd, int64_t t);
 
 /* The status the callback has once the changes in flight are stored:
  * what the dialer's reports are read against. */
-static const char *cb_status(const struct acd_cb *c)
+static enum callback_status cb_status(const struct acd_cb *c)
 {
 	return c->changing ? c->next_status : c->cb->status;
 }
@@ -555,7 +556,7 @@ static void change_h(int err, void *arg)
 	if (!err) {
 		struct callback *cb = c->cb;
 
-		str_set(&cb->status, x->status);
+		cb->status = x->status;
 		if (x->scheduled_for >= 0)
 			cb->scheduled_for = x->scheduled_for;
 		if (x->attempts >= 0)
@@ -567,7 +568,7 @@ static void change_h(int err, void *arg)
 		rank_sync(c);
 		/* a customer on hold with no agent now */
 		if (x->set_agent && !x->agent_id[0] &&
-		    !strcmp(x->status, "on_hold"))
+		    x->status == CBS_ON_HOLD)
 			acd->held_check = true;
 
 		if (acd->watchh)
@@ -596,7 +597,7 @@ static void change_h(int err, void *arg)
 	else {
 		/* a new scheduled time only moves the timer earlier: no
 		 * walk over every open callback for each change */
-		if (!err && !strcmp(x->status, "scheduled"))
+		if (!err && x->status == CBS_SCHEDULED)
 			sched_consider(acd, c->cb->scheduled_for);
 		dispatch_soon(acd);
 	}
@@ -625,7 +626,7 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 	x->then = then;
 	x->doneh = doneh;
 	x->done_arg = arg;
-	str_bcpy(x->status, chg->status, sizeof(x->status));
+	x->status = chg->status;
 	x->close = chg->close;
 	x->scheduled_for = chg->scheduled_for;
 	x->attempts = chg->attempts;
@@ -650,7 +651,7 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 
 	c->busy = true;
 	c->changing++;
-	memmove(c->next_status, x->status, sizeof(c->next_status));
+	c->next_status = x->status;
 
 	return 0;
 }
@@ -689,9 +690,9 @@ static void release_agent(struct acd_cb *c, const char *reason)
 	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
 
 	if (aa && !strcmp(aa->cb, c->cb->id) &&
-	    (!strcmp(aa->a->state, "offered") ||
-	     !strcmp(aa->a->state, "on_call")))
-		agent_set_state(aa, "available", reason);
+	    (aa->a->state == AGENT_OFFERED ||
+	     aa->a->state == AGENT_ON_CALL))
+		agent_set_state(aa, AGENT_AVAILABLE, reason);
 }
 
 
@@ -745,7 +746,7 @@ static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
 			    "\"attempt\":%lld,\"at\":\"%s\"}", reason, sip,
 			    (long long)c->cb->attempts, at);
-		chg.status = "scheduled";
+		chg.status = CBS_SCHEDULED;
 		chg.scheduled_for = next;
 		chg.event = "retry_scheduled";
 		c->sched_why = ACD_WAIT_RETRY;
@@ -756,7 +757,7 @@ static void cb_retry_or_fail(struct acd_cb *c, const char *reason, int sip)
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
 			    "\"attempts\":%lld}", reason, sip,
 			    (long long)c->cb->attempts);
-		chg.status = "failed";
+		chg.status = CBS_FAILED;
 		chg.close = true;
 		chg.event = "failed";
 		log_info("%s: failed after %lld attempts (%s)", c->cb->id,
@@ -849,7 +850,7 @@ static bool agent_first(const struct acd_cb *c)
 {
 	const struct business *b = biz_find(c->acd, c->cb->business);
 
-	return b && !strcmp(b->dial_mode, "agent_first");
+	return b && b->dial_mode == DIAL_AGENT_FIRST;
 }
 
 
@@ -863,7 +864,8 @@ static void dialing_then(struct acd_cb *c, int err)
 
 	if (err || !aa) {
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "available", "offer withdrawn");
+			agent_set_state(aa, AGENT_AVAILABLE,
+					"offer withdrawn");
 		return;
 	}
 
@@ -874,7 +876,8 @@ static void dialing_then(struct acd_cb *c, int err)
 	call.customer = *c->cb->phone ? c->cb->phone : browser;
 	call.agent = aa->a->endpoint;
 	call.agent_id = aa->a->id;
-	call.mode = b ? b->dial_mode : "customer_first";
+	/* the call-control protocol's name for it */
+	call.mode = dial_mode_name(b ? b->dial_mode : DIAL_CUSTOMER_FIRST);
 	call.caller_id = b ? b->caller_id : "";
 	call.prompt = b ? b->prompt_hold : "hold";
 	call.whisper = b ? b->prompt_whisper : "";
@@ -934,7 +937,7 @@ static struct acd_agent *offer_stop(struct acd_cb *c)
 
 	/* only a reservation for this callback is ours to end */
 	if (aa && (strcmp(aa->cb, c->cb->id) ||
-		   strcmp(aa->a->state, "offered")))
+		   aa->a->state != AGENT_OFFERED))
 		aa = NULL;
 
 	return aa;
@@ -952,7 +955,7 @@ static void offer_back(struct acd_cb *c, const char *event, bool missed)
 	aa = offer_stop(c);
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
-	chg.status = "queued";
+	chg.status = CBS_QUEUED;
 	chg.agent_id = "";
 	chg.lease_until = 0;
 	chg.event = event;
@@ -966,7 +969,7 @@ static void offer_back(struct acd_cb *c, const char *event, bool missed)
 	if (missed)
 		agent_missed(aa);
 	else
-		agent_set_state(aa, "available", "declined");
+		agent_set_state(aa, AGENT_AVAILABLE, "declined");
 }
 
 
@@ -990,7 +993,7 @@ static void offer_claimed(struct acd_cb *c, int err)
 
 	aa = offer_stop(c);
 	if (aa)
-		agent_set_state(aa, "available", "offer withdrawn");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer withdrawn");
 }
 
 
@@ -1006,7 +1009,7 @@ static void offer_wait(struct acd_cb *c, struct acd_agent *aa,
 	tmr_start(&c->offer_tmr, (uint64_t)timeout_s * SEC, offer_expired, c);
 
 	callback_change_init(&chg, c->cb->id, now);
-	chg.status = "queued";
+	chg.status = CBS_QUEUED;
 	chg.agent_id = aa->a->id;
 	chg.rule_id = rule_id;
 	/* the claim outlives the countdown a little: the timer, not the
@@ -1023,7 +1026,7 @@ static void offer_wait(struct acd_cb *c, struct acd_agent *aa,
 
 	if (cb_change(c, &chg, offer_claimed)) {
 		offer_stop(c);
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 	}
 }
 
@@ -1036,9 +1039,8 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	char data[64], data2[160];
 	int64_t now = time_now_ms();
 
-	if (b && !strcmp(b->dial_mode, "agent_first") &&
-	    b->accept_timeout > 0) {
-		agent_set_state(aa, "offered", c->cb->id);
+	if (b && b->dial_mode == DIAL_AGENT_FIRST && b->accept_timeout > 0) {
+		agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 		c->agent_answered = false;
 		c->declined = false;
@@ -1053,7 +1055,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 	}
 
 	/* reserved at once, so this dispatch gives aa nothing else */
-	agent_set_state(aa, "offered", c->cb->id);
+	agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 	c->agent_answered = false;
 	c->declined = false;
@@ -1067,7 +1069,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 
 	/* one transaction: offered to the agent, then dialing */
 	callback_change_init(&chg, c->cb->id, now);
-	chg.status = "dialing";
+	chg.status = CBS_DIALING;
 	chg.agent_id = aa->a->id;
 	chg.rule_id = rule_id;
 	chg.attempts = c->cb->attempts + 1;
@@ -1089,7 +1091,7 @@ static void offer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa,
 		 (long long)c->cb->attempts + 1);
 
 	if (cb_change(c, &chg, dialing_then))
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 }
 
 
@@ -1099,7 +1101,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 	struct callback_change chg;
 	char data[96];
 
-	agent_set_state(aa, "offered", c->cb->id);
+	agent_set_state(aa, AGENT_OFFERED, c->cb->id);
 	str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 	c->agent_answered = false;
 	c->declined = false;
@@ -1107,7 +1109,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 		    sizeof(c->tried) - strlen(c->tried), " %s", aa->a->id);
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
-	chg.status = "on_hold";
+	chg.status = CBS_ON_HOLD;
 	chg.agent_id = aa->a->id;
 	chg.event = "offered";
 	re_snprintf(data, sizeof(data), "{\"agent\":\"%s\"}", aa->a->id);
@@ -1117,7 +1119,7 @@ static void reoffer(struct acd *acd, struct acd_cb *c, struct acd_agent *aa)
 	if (acd->dialer.offer_agent(acd->dialer.arg, c->cb->id,
 				    aa->a->endpoint, aa->a->id)) {
 		log_warn("%s: the dialer refused %s", c->cb->id, aa->a->id);
-		agent_set_state(aa, "available", "dialer error");
+		agent_set_state(aa, AGENT_AVAILABLE, "dialer error");
 	}
 }
 
@@ -1151,7 +1153,7 @@ static bool closed_now(struct acd *acd, struct acd_cb *c)
 	time_fmt_rfc3339(at, sizeof(at), next);
 	re_snprintf(data, sizeof(data), "{\"at\":\"%s\"}", at);
 	callback_change_init(&chg, c->cb->id, now);
-	chg.status = "scheduled";
+	chg.status = CBS_SCHEDULED;
 	chg.scheduled_for = next;
 	chg.event = "outside_hours";
 	chg.event_public = true;
@@ -1172,7 +1174,7 @@ static bool any_available(const struct acd *acd)
 	for (le = acd->agents.head; le; le = le->next) {
 		const struct acd_agent *aa = le->data;
 
-		if (!strcmp(aa->a->state, "available") &&
+		if (aa->a->state == AGENT_AVAILABLE &&
 		    reachable(acd, aa))
 			return true;
 	}
@@ -1259,9 +1261,9 @@ static void dispatch(void *arg)
 		if (c->busy || c->offer_to[0])
 			continue;
 
-		hold = !strcmp(c->cb->status, "on_hold") &&
+		hold = c->cb->status == CBS_ON_HOLD &&
 		       !*c->cb->agent_id;
-		if (strcmp(c->cb->status, "queued") && !hold)
+		if (c->cb->status != CBS_QUEUED && !hold)
 			continue;
 		if (!hold && !avail)
 			continue;
@@ -1322,7 +1324,7 @@ static void sched_update(struct acd *acd)
 	for (le = acd->cbs.head; le; le = le->next) {
 		const struct acd_cb *c = le->data;
 
-		if (strcmp(c->cb->status, "scheduled") || c->busy)
+		if (c->cb->status != CBS_SCHEDULED || c->busy)
 			continue;
 		if (!next || c->cb->scheduled_for < next)
 			next = c->cb->scheduled_for;
@@ -1360,12 +1362,12 @@ static void sched_timeout(void *arg)
 		struct acd_cb *c = le->data;
 		struct callback_change chg;
 
-		if (strcmp(c->cb->status, "scheduled") || c->busy ||
+		if (c->cb->status != CBS_SCHEDULED || c->busy ||
 		    c->cb->scheduled_for > now)
 			continue;
 
 		callback_change_init(&chg, c->cb->id, now);
-		chg.status = "queued";
+		chg.status = CBS_QUEUED;
 		chg.event = "queued";
 		chg.event_public = true;
 		cb_change(c, &chg, NULL);
@@ -1380,7 +1382,7 @@ static void sched_timeout(void *arg)
 /* the attempt did not count: queued again for the next agent */
 static void requeue(struct acd_cb *c, struct callback_change *chg)
 {
-	chg->status = "queued";
+	chg->status = CBS_QUEUED;
 	chg->attempts = c->cb->attempts > 0 ? c->cb->attempts - 1 : 0;
 	chg->event = "requeued";
 	cb_change(c, chg, NULL);
@@ -1410,7 +1412,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	chg.event_data = data;
 	chg.lease_until = 0;
 
-	if (!strcmp(cb_status(c), "connected") && c->reschedule_at) {
+	if (cb_status(c) == CBS_CONNECTED && c->reschedule_at) {
 		char at[40];
 
 		/* the conversation goes on later: the same callback,
@@ -1419,13 +1421,13 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		re_snprintf(data, sizeof(data), "{\"by\":\"%s\",\"at\":"
 			    "\"%s\",\"reason\":\"%s\"}", c->rescheduled_by,
 			    at, reason);
-		chg.status = "scheduled";
+		chg.status = CBS_SCHEDULED;
 		chg.scheduled_for = c->reschedule_at;
 		chg.attempts = 0;
 		chg.event = "rescheduled";
 		c->sched_why = ACD_WAIT_SCHEDULED;
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "wrap_up", c->cb->id);
+			agent_set_state(aa, AGENT_WRAP_UP, c->cb->id);
 		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
 				      c->cb->agent_id, agent_done_h, NULL);
 		str_set(&c->last_agent, c->rescheduled_by);
@@ -1436,13 +1438,13 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		return;
 	}
 
-	if (!strcmp(cb_status(c), "connected")) {
+	if (cb_status(c) == CBS_CONNECTED) {
 		int64_t talk = (now - c->connected_at) / SEC;
 
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
 			    "\"talk_s\":%lld}", reason, ev->sip,
 			    (long long)talk);
-		chg.status = "completed";
+		chg.status = CBS_COMPLETED;
 		chg.close = true;
 		chg.ended_reason = reason;
 		chg.event = "ended";
@@ -1450,7 +1452,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		/* the average handle time behind the ETA */
 		acd->handle_s = (acd->handle_s * 7 + talk) / 8;
 		if (aa && !strcmp(aa->cb, c->cb->id))
-			agent_set_state(aa, "wrap_up", c->cb->id);
+			agent_set_state(aa, AGENT_WRAP_UP, c->cb->id);
 		store_phone_agent_set(acd->st, c->cb->business, c->cb->phone,
 				      c->cb->agent_id, agent_done_h,
 				      NULL);
@@ -1462,7 +1464,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	 * called), with or without a report of the agent's leg first */
 	if (c->declined) {
 		c->declined = false;
-		if (!strcmp(cb_status(c), "dialing")) {
+		if (cb_status(c) == CBS_DIALING) {
 			c->agent_failed_first = true;
 			reason = "declined";
 		}
@@ -1474,7 +1476,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	/* agent first, the agent failed before the customer was called;
 	 * or the held visitor in the browser let go for no agent while
 	 * the page waits: back in the queue, no attempt spent */
-	if (!strcmp(cb_status(c), "dialing") && c->agent_failed_first) {
+	if (cb_status(c) == CBS_DIALING && c->agent_failed_first) {
 		c->agent_failed_first = false;
 		if (!in_browser(c) || page_kept(c)) {
 			re_snprintf(data, sizeof(data),
@@ -1483,7 +1485,7 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 			return;
 		}
 	}
-	if (!strcmp(cb_status(c), "on_hold") &&
+	if (cb_status(c) == CBS_ON_HOLD &&
 	    !strcmp(reason, "no_agent") && page_kept(c)) {
 		log_info("%s: no agent for the visitor in the browser, whose "
 			 "page waits: back in the queue", c->cb->id);
@@ -1493,13 +1495,13 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 		return;
 	}
 
-	if (!strcmp(cb_status(c), "on_hold") &&
+	if (cb_status(c) == CBS_ON_HOLD &&
 	    (!strcmp(reason, "customer_hangup") ||
 	     !strcmp(reason, "canceled"))) {
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\","
 			    "\"held_s\":%lld}", reason,
 			    (long long)(now - c->held_since) / SEC);
-		chg.status = "abandoned";
+		chg.status = CBS_ABANDONED;
 		chg.close = true;
 		chg.ended_reason = reason;
 		chg.event = "abandoned";
@@ -1547,11 +1549,11 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 	if (aa && c->declined) {
 		/* declined on the desktop: not a missed offer */
-		agent_set_state(aa, "available", "declined");
+		agent_set_state(aa, AGENT_AVAILABLE, "declined");
 	}
 	else if (aa && ev->reason && !strcmp(ev->reason, "dialer_error")) {
 		/* the dialer refused the offer: not the agent's fault */
-		agent_set_state(aa, "available", "dialer error");
+		agent_set_state(aa, AGENT_AVAILABLE, "dialer error");
 	}
 	else if (aa && fault) {
 		/* no ring again would help: out of routing until they say
@@ -1562,7 +1564,7 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 		else
 			str_bcpy(why, fault, sizeof(why));
 		aa->missed = 0;
-		agent_set_state(aa, "away", why);
+		agent_set_state(aa, AGENT_AWAY, why);
 	}
 	else if (aa) {
 		agent_missed(aa);
@@ -1570,7 +1572,7 @@ static void on_agent_failed(struct acd_cb *c, const struct acd_event *ev)
 
 	/* agent first: the customer was never called; when the call ends
 	 * the callback goes back to the queue, no attempt spent */
-	if (!strcmp(cb_status(c), "dialing"))
+	if (cb_status(c) == CBS_DIALING)
 		c->agent_failed_first = true;
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
@@ -1596,13 +1598,13 @@ static void hold_announce(struct acd_cb *c)
 	int64_t position = 1;
 	struct le *le;
 
-	if (!acd->dialer.announce || strcmp(cb_status(c), "on_hold"))
+	if (!acd->dialer.announce || cb_status(c) != CBS_ON_HOLD)
 		return;
 
 	for (le = acd->cbs.head; le; le = le->next) {
 		const struct acd_cb *o = le->data;
 
-		if (o != c && !strcmp(cb_status(o), "on_hold") &&
+		if (o != c && cb_status(o) == CBS_ON_HOLD &&
 		    !strcmp(o->cb->business, c->cb->business) &&
 		    o->held_since < c->held_since)
 			++position;
@@ -1620,16 +1622,16 @@ static void hold_announce(struct acd_cb *c)
  */
 static void on_interrupted(struct acd_cb *c, const struct acd_event *ev)
 {
-	const char *was = cb_status(c);
+	enum callback_status was = cb_status(c);
 	struct callback_change chg;
 	char data[96];
 
-	if (strcmp(was, "dialing") && strcmp(was, "on_hold") &&
-	    strcmp(was, "connected"))
+	if (was != CBS_DIALING && was != CBS_ON_HOLD &&
+	    was != CBS_CONNECTED)
 		return;
 
 	log_warn("%s: was %s when the dialer was lost: interrupted",
-		 c->cb->id, was);
+		 c->cb->id, callback_status_name(was));
 
 	release_agent(c, "dialer lost");
 	c->agent_failed_first = false;
@@ -1637,12 +1639,12 @@ static void on_interrupted(struct acd_cb *c, const struct acd_event *ev)
 	c->reschedule_at = 0;
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
-	chg.status = "interrupted";
+	chg.status = CBS_INTERRUPTED;
 	chg.event = "interrupted";
 	chg.event_public = true;
 	re_snprintf(data, sizeof(data), "{\"was\":\"%s\",\"reason\":\"%s\"}",
-		    was, ev->reason && *ev->reason ? ev->reason :
-		    "dialer_lost");
+		    callback_status_name(was),
+		    ev->reason && *ev->reason ? ev->reason : "dialer_lost");
 	chg.event_data = data;
 	chg.lease_until = 0;
 	if (cb_change(c, &chg, NULL))
@@ -1690,9 +1692,9 @@ void acd_call_event(struct acd *acd, const char *id,
 		break;
 
 	case ACD_EV_ANSWERED:
-		if (customer && !strcmp(cb_status(c), "dialing")) {
+		if (customer && cb_status(c) == CBS_DIALING) {
 			c->held_since = chg.now;
-			chg.status = "on_hold";
+			chg.status = CBS_ON_HOLD;
 			chg.event = "answered";
 			chg.event_public = true;
 		}
@@ -1714,12 +1716,12 @@ void acd_call_event(struct acd *acd, const char *id,
 	case ACD_EV_BRIDGED:
 		metrics_since_asked(c, MH_CLICK_TO_CONNECT, chg.now);
 		c->connected_at = chg.now;
-		chg.status = "connected";
+		chg.status = CBS_CONNECTED;
 		chg.event = "bridged";
 		chg.event_public = true;
 		if (aa) {
 			aa->missed = 0;
-			agent_set_state(aa, "on_call", id);
+			agent_set_state(aa, AGENT_ON_CALL, id);
 			str_bcpy(aa->cb, id, sizeof(aa->cb));
 		}
 		cb_change(c, &chg, NULL);
@@ -1728,7 +1730,7 @@ void acd_call_event(struct acd *acd, const char *id,
 	case ACD_EV_LEG_FAILED:
 		/* after the bridge a leg's end is the call's end, which
 		 * follows: only an agent who never took the call failed */
-		if (!customer && strcmp(cb_status(c), "connected")) {
+		if (!customer && cb_status(c) != CBS_CONNECTED) {
 			on_agent_failed(c, ev);
 			hold_announce(c);
 		}
@@ -1805,20 +1807,21 @@ static void recover(struct acd_cb *c)
 
 	/* the process died during this call: say so, then retry */
 	log_warn("%s: was %s when beckon stopped: interrupted", c->cb->id,
-		 c->cb->status);
+		 callback_status_name(c->cb->status));
 
 	callback_change_init(&chg, c->cb->id, time_now_ms());
-	chg.status = "interrupted";
+	chg.status = CBS_INTERRUPTED;
 	chg.event = "interrupted";
 	chg.event_public = true;
-	re_snprintf(data, sizeof(data), "{\"was\":\"%s\"}", c->cb->status);
+	re_snprintf(data, sizeof(data), "{\"was\":\"%s\"}",
+		    callback_status_name(c->cb->status));
 	chg.event_data = data;
 	chg.lease_until = 0;
 	if (cb_change(c, &chg, NULL))
 		return;
 
 	/* its retry goes in the same batch, after the interruption */
-	str_set(&c->cb->status, "interrupted");
+	c->cb->status = CBS_INTERRUPTED;
 	cb_retry_or_fail(c, "interrupted", 0);
 }
 
@@ -1851,7 +1854,7 @@ static void keep(struct acd_cb *c)
 	struct acd_agent *aa = agent_find(c->acd, c->cb->agent_id);
 
 	log_info("%s: was %s when beckon stopped: kept for the dialer to "
-		 "give back", c->cb->id, c->cb->status);
+		 "give back", c->cb->id, callback_status_name(c->cb->status));
 
 	/* the last change stored is the nearest time we know */
 	c->held_since = c->cb->updated_at;
@@ -1859,8 +1862,8 @@ static void keep(struct acd_cb *c)
 	if (*c->cb->agent_id)
 		str_bcpy(c->tried, c->cb->agent_id, sizeof(c->tried));
 
-	if (aa && (!strcmp(aa->a->state, "offered") ||
-		   !strcmp(aa->a->state, "on_call"))) {
+	if (aa && (aa->a->state == AGENT_OFFERED ||
+		   aa->a->state == AGENT_ON_CALL)) {
 		str_bcpy(aa->cb, c->cb->id, sizeof(aa->cb));
 		agent_tmr_start(aa);
 	}
@@ -1869,9 +1872,9 @@ static void keep(struct acd_cb *c)
 
 static bool in_call(const struct acd_cb *c)
 {
-	return !strcmp(c->cb->status, "dialing") ||
-	       !strcmp(c->cb->status, "on_hold") ||
-	       !strcmp(c->cb->status, "connected");
+	return c->cb->status == CBS_DIALING ||
+	       c->cb->status == CBS_ON_HOLD ||
+	       c->cb->status == CBS_CONNECTED;
 }
 
 
@@ -1927,17 +1930,17 @@ int acd_start(struct acd *acd)
 
 		le = le->next;
 		/* no page can be on a voice socket of the process gone */
-		if (in_browser(c) && (!strcmp(c->cb->status, "queued") ||
-				      !strcmp(c->cb->status, "scheduled"))) {
+		if (in_browser(c) && (c->cb->status == CBS_QUEUED ||
+				      c->cb->status == CBS_SCHEDULED)) {
 			log_warn("%s: a call in the browser whose page was on "
 				 "the stopped process: failed", c->cb->id);
 			cb_retry_or_fail(c, "browser_gone", 0);
 			continue;
 		}
-		if (!strcmp(c->cb->status, "queued") ||
-		    !strcmp(c->cb->status, "scheduled"))
+		if (c->cb->status == CBS_QUEUED ||
+		    c->cb->status == CBS_SCHEDULED)
 			continue;
-		if (!strcmp(c->cb->status, "interrupted")) {
+		if (c->cb->status == CBS_INTERRUPTED) {
 			cb_retry_or_fail(c, "interrupted", 0);
 			continue;
 		}
@@ -1955,10 +1958,10 @@ int acd_start(struct acd *acd)
 
 		if (aa->cb[0])
 			continue;
-		if (!strcmp(aa->a->state, "offered") ||
-		    !strcmp(aa->a->state, "on_call") ||
-		    !strcmp(aa->a->state, "wrap_up"))
-			agent_set_state(aa, "available", "restarted");
+		if (aa->a->state == AGENT_OFFERED ||
+		    aa->a->state == AGENT_ON_CALL ||
+		    aa->a->state == AGENT_WRAP_UP)
+			agent_set_state(aa, AGENT_AVAILABLE, "restarted");
 	}
 
 	log_info("%u open callbacks loaded (every one), %u agents, %zu rules",
@@ -2009,7 +2012,7 @@ void acd_agent_set(struct acd *acd, const struct agent *a)
 	aa = agent_find(acd, a->id);
 	if (aa) {
 		/* the ACD owns presence: keep its live state */
-		store_obj_set(copy, &store_agents, "state", aa->a->state);
+		copy->state = aa->a->state;
 		store_obj_set(copy, &store_agents, "state_reason",
 			      aa->a->state_reason);
 		copy->state_since = aa->a->state_since;
@@ -2077,8 +2080,8 @@ void acd_agent_desk(struct acd *acd, const char *id, bool up)
 
 	/* available without it: out of routing now (agent_set_state);
 	 * a call of theirs ends through its leg (the API hangs it up) */
-	if (!up && !strcmp(aa->a->state, "available")) {
-		agent_set_state(aa, "away", DESK_LOST);
+	if (!up && aa->a->state == AGENT_AVAILABLE) {
+		agent_set_state(aa, AGENT_AWAY, DESK_LOST);
 		return;
 	}
 
@@ -2114,16 +2117,16 @@ void acd_business_staff(const struct acd *acd, const char *business,
 	for (le = acd && business ? acd->agents.head : NULL; le;
 	     le = le->next) {
 		const struct acd_agent *aa = le->data;
-		const char *st = aa->a->state;
+		enum agent_state st = aa->a->state;
 
 		if (!route_serves(aa->a, business))
 			continue;
-		if (!strcmp(st, "available")) {
+		if (st == AGENT_AVAILABLE) {
 			if (!reachable(acd, aa))
 				continue;
 			avail++;
 		}
-		if (strcmp(st, "offline") && strcmp(st, "away"))
+		if (st != AGENT_OFFLINE && st != AGENT_AWAY)
 			working++;
 	}
 
@@ -2134,30 +2137,30 @@ void acd_business_staff(const struct acd *acd, const char *business,
 }
 
 
-int acd_agent_state(struct acd *acd, const char *id, const char *state,
-		    const char *reason)
+int acd_agent_state(struct acd *acd, const char *id,
+		    enum agent_state state, const char *reason)
 {
 	struct acd_agent *aa = agent_find(acd, id);
 
 	if (!aa)
 		return ENOENT;
 
-	if (strcmp(state, "available") && strcmp(state, "away") &&
-	    strcmp(state, "offline"))
+	if (state != AGENT_AVAILABLE && state != AGENT_AWAY &&
+	    state != AGENT_OFFLINE)
 		return EINVAL;
 
 	/* an agent on a call or reserved finishes it first */
-	if (!strcmp(aa->a->state, "on_call") ||
-	    !strcmp(aa->a->state, "offered"))
+	if (aa->a->state == AGENT_ON_CALL ||
+	    aa->a->state == AGENT_OFFERED)
 		return EBUSY;
 
 	/* going available with no phone that can be called now (a desk
 	 * without its microphone, a softphone not registered, no
 	 * endpoint): refused, rather than routed nothing, or set away */
-	if (!strcmp(state, "available") && !reachable(acd, aa))
+	if (state == AGENT_AVAILABLE && !reachable(acd, aa))
 		return ENODEV;
 
-	if (!strcmp(state, "available"))
+	if (state == AGENT_AVAILABLE)
 		aa->missed = 0;
 
 	agent_set_state(aa, state, reason ? reason : "");
@@ -2288,7 +2291,7 @@ static struct acd_cb *cb_add(struct acd *acd, const struct callback *cb)
 		}
 	}
 
-	if (!strcmp(c->cb->status, "scheduled"))
+	if (c->cb->status == CBS_SCHEDULED)
 		sched_consider(acd, c->cb->scheduled_for);
 	dispatch_soon(acd);
 
@@ -2316,7 +2319,8 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 		struct acd_agent *aa = offer_stop(c);
 
 		if (aa)
-			agent_set_state(aa, "available", "offer withdrawn");
+			agent_set_state(aa, AGENT_AVAILABLE,
+					"offer withdrawn");
 	}
 
 	/* out of the queue's positions now, even while a change of its
@@ -2351,8 +2355,8 @@ static void resync_h(int err, void *const *v, size_t n, void *arg)
 		const struct callback *cb = v[i];
 		struct acd_cb *c = cb_find(acd, cb->id);
 
-		if (!c && (!strcmp(cb->status, "queued") ||
-			   !strcmp(cb->status, "scheduled"))) {
+		if (!c && (cb->status == CBS_QUEUED ||
+			   cb->status == CBS_SCHEDULED)) {
 			log_info("%s: taken from the store (another node's "
 				 "intake)", cb->id);
 			c = cb_add(acd, cb);
@@ -2369,8 +2373,8 @@ static void resync_h(int err, void *const *v, size_t n, void *arg)
 		le = le->next;
 		if (c->seen == gen || c->gen >= gen || c->busy ||
 		    c->canceled || in_call(c) ||
-		    (strcmp(c->cb->status, "queued") &&
-		     strcmp(c->cb->status, "scheduled")))
+		    (c->cb->status != CBS_QUEUED &&
+		     c->cb->status != CBS_SCHEDULED))
 			continue;
 		log_info("%s: no longer open in the store (canceled on "
 			 "another node)", c->cb->id);
@@ -2431,7 +2435,7 @@ int acd_reschedule(struct acd *acd, const char *id, const char *agent_id,
 		return ENOENT;
 	if (strcmp(c->cb->agent_id, agent_id))
 		return EPERM;
-	if (strcmp(c->cb->status, "connected"))
+	if (c->cb->status != CBS_CONNECTED)
 		return EBUSY;
 
 	c->reschedule_at = at;
@@ -2464,10 +2468,10 @@ int acd_decline(struct acd *acd, const char *id, const char *agent_id)
 	 * agent's phone still ringing */
 	b = biz_find(acd, c->cb->business);
 	aa = agent_find(acd, agent_id);
-	if (!b || strcmp(b->dial_mode, "agent_first") ||
-	    strcmp(c->cb->status, "dialing") || c->agent_answered ||
+	if (!b || b->dial_mode != DIAL_AGENT_FIRST ||
+	    c->cb->status != CBS_DIALING || c->agent_answered ||
 	    c->declined || !aa || strcmp(aa->cb, id) ||
-	    strcmp(aa->a->state, "offered"))
+	    aa->a->state != AGENT_OFFERED)
 		return EBUSY;
 	if (!acd->has_dialer)
 		return ENOTCONN;
@@ -2501,7 +2505,7 @@ int acd_accept(struct acd *acd, const char *id, const char *agent_id)
 		return ENOTCONN;
 
 	aa = agent_find(acd, agent_id);
-	if (!aa || strcmp(aa->cb, id) || strcmp(aa->a->state, "offered"))
+	if (!aa || strcmp(aa->cb, id) || aa->a->state != AGENT_OFFERED)
 		return EBUSY;
 
 	/* the countdown stops first: no timeout or decline can follow */
@@ -2509,7 +2513,7 @@ int acd_accept(struct acd *acd, const char *id, const char *agent_id)
 	aa->missed = 0;
 
 	callback_change_init(&chg, id, now);
-	chg.status = "dialing";
+	chg.status = CBS_DIALING;
 	chg.agent_id = agent_id;
 	chg.attempts = c->cb->attempts + 1;
 	chg.lease_until = now + STUCK_MS;
@@ -2527,7 +2531,7 @@ int acd_accept(struct acd *acd, const char *id, const char *agent_id)
 
 	err = cb_change(c, &chg, dialing_then);
 	if (err)
-		agent_set_state(aa, "available", "offer failed");
+		agent_set_state(aa, AGENT_AVAILABLE, "offer failed");
 
 	return err;
 }
@@ -2554,10 +2558,10 @@ int acd_agent_ready(struct acd *acd, const char *agent_id)
 
 	if (!aa)
 		return ENOENT;
-	if (strcmp(aa->a->state, "wrap_up"))
+	if (aa->a->state != AGENT_WRAP_UP)
 		return EALREADY;
 
-	agent_set_state(aa, "available", "ready");
+	agent_set_state(aa, AGENT_AVAILABLE, "ready");
 
 	return 0;
 }
@@ -2648,15 +2652,15 @@ void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg)
 }
 
 
-const char *acd_agent_presence(const struct acd *acd, const char *id,
-			       const char **callback_idp)
+enum agent_state acd_agent_presence(const struct acd *acd, const char *id,
+				    const char **callback_idp)
 {
 	const struct acd_agent *aa = acd ? agent_find(acd, id) : NULL;
 
 	if (callback_idp)
 		*callback_idp = aa && aa->cb[0] ? aa->cb : NULL;
 
-	return aa ? aa->a->state : "offline";
+	return aa ? aa->a->state : AGENT_OFFLINE;
 }
 
 
@@ -2951,7 +2955,7 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	struct acd_cb *c = acd && r ? cb_find(acd, r->id) : NULL;
 	struct callback_change chg;
 	char data[256], data2[160], at[40];
-	const char *st;
+	enum callback_status st;
 	int err;
 
 	if (!c || c->canceled || !r->by)
@@ -2960,9 +2964,9 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	/* waiting only: a call under way is the agent's */
 	st = cb_status(c);
 	if (statusp)
-		*statusp = c->offer_to[0] ? "offered" : st;
-	if ((strcmp(st, "queued") && strcmp(st, "scheduled")) ||
-	    c->offer_to[0])
+		*statusp = c->offer_to[0] ? "offered"
+					  : callback_status_name(st);
+	if ((st != CBS_QUEUED && st != CBS_SCHEDULED) || c->offer_to[0])
 		return EBUSY;
 	/* one supervisor's change at a time: what it applies once stored
 	 * is kept here */
@@ -2979,7 +2983,7 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	switch (r->action) {
 
 	case ACD_SUP_CANCEL:
-		chg.status = "canceled";
+		chg.status = CBS_CANCELED;
 		chg.close = true;
 		chg.lease_until = 0;
 		/* told apart from the customer's cancel, for reports */
@@ -2995,7 +2999,7 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 
 	case ACD_SUP_RESCHEDULE:
 		time_fmt_rfc3339(at, sizeof(at), r->at);
-		chg.status = "scheduled";
+		chg.status = CBS_SCHEDULED;
 		chg.scheduled_for = r->at;
 		chg.event = "rescheduled";
 		chg.event_public = true;
@@ -3085,17 +3089,17 @@ static enum acd_wait why_queued(const struct acd *acd,
 
 	for (le = acd->agents.head; le; le = le->next) {
 		const struct acd_agent *aa = le->data;
-		const char *st = aa->a->state;
+		enum agent_state st = aa->a->state;
 
 		if (!route_fits(aa->a, &rq, &need, widened))
 			continue;
 		fit++;
-		if (strcmp(st, "offline"))
+		if (st != AGENT_OFFLINE)
 			on++;
-		if (!strcmp(st, "offered") || !strcmp(st, "on_call") ||
-		    !strcmp(st, "wrap_up"))
+		if (st == AGENT_OFFERED || st == AGENT_ON_CALL ||
+		    st == AGENT_WRAP_UP)
 			busy++;
-		if (!strcmp(st, "available") && reachable(acd, aa)) {
+		if (st == AGENT_AVAILABLE && reachable(acd, aa)) {
 			if (tried(c, aa->a->id))
 				tried_n++;
 			else
@@ -3140,7 +3144,7 @@ enum acd_wait acd_why(const struct acd *acd, const char *id,
 {
 	const struct acd_cb *c = acd && id ? cb_find(acd, id) : NULL;
 	const struct biz *ab;
-	const char *st;
+	enum callback_status st;
 	int64_t until = 0, now = time_now_ms();
 	enum acd_wait w = ACD_WAIT_NONE;
 
@@ -3148,14 +3152,14 @@ enum acd_wait acd_why(const struct acd *acd, const char *id,
 		goto out;
 
 	st = cb_status(c);
-	if (!strcmp(st, "scheduled")) {
+	if (st == CBS_SCHEDULED) {
 		w = c->sched_why;
 		until = c->cb->scheduled_for;
 		if (w == ACD_WAIT_SCHEDULED && at_opening(acd, c, now))
 			w = ACD_WAIT_HOURS;
 		goto out;
 	}
-	if (strcmp(st, "queued"))
+	if (st != CBS_QUEUED)
 		goto out;
 
 	if (c->offer_to[0]) {

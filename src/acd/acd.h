@@ -48,6 +48,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "store/store.h"   /* enum agent_state */
 
 struct acd;
 struct cfg;
@@ -133,9 +134,9 @@ typedef void (acd_watch_h)(const char *agent_id, const char *callback_id,
 int  acd_alloc(struct acd **ap, const struct cfg *cfg, struct store *st);
 void acd_set_watch(struct acd *acd, acd_watch_h *h, void *arg);
 
-/* An agent's live presence ("offline" when unknown). */
-const char *acd_agent_presence(const struct acd *acd, const char *id,
-			       const char **callback_idp);
+/* An agent's live presence (AGENT_OFFLINE when unknown). */
+enum agent_state acd_agent_presence(const struct acd *acd, const char *id,
+				    const char **callback_idp);
 /* Why the agent is in that state, as live as the state (the stored
  * record's reason lags a change being written); fallback when the ACD
  * does not know the agent. */
@@ -249,8 +250,8 @@ void acd_business_staff(const struct acd *acd, const char *business,
 /* A person sets their presence: available, away or offline (ENODEV:
  * available, and their phone cannot be called now: acd_agent_reachable).
  */
-int  acd_agent_state(struct acd *acd, const char *id, const char *state,
-		     const char *reason);
+int  acd_agent_state(struct acd *acd, const char *id,
+		     enum agent_state state, const char *reason);
 
 /* A callback was created (or canceled) through the public API; with
  * acd_callback_new the ACD takes it as it is, without reading it back. */

@@ -225,7 +225,7 @@ bool route_widened(const struct route_req *rq,
 static bool eligible(const struct agent *a, const struct route_req *rq,
 		     const struct route_need *need, bool widened)
 {
-	return !strcmp(a->state, "available") &&
+	return a->state == AGENT_AVAILABLE &&
 	       route_fits(a, rq, need, widened);
 }
 

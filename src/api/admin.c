@@ -51,7 +51,7 @@ struct admin_op {
 	enum put_mode mode;
 	bool created;
 	char id[ADMIN_ID_MAX + 1];
-	char state[16];
+	enum agent_state state;
 };
 
 
@@ -84,7 +84,7 @@ static int record_json(struct mbuf *mb, const struct store_table *t,
 		if (field_secret(f->name))
 			continue;
 		err |= mbuf_printf(mb, "%s\"%s\":", i ? "," : "", f->name);
-		if (f->type == SF_STR)
+		if (f->type != SF_INT)
 			err |= form_json_str(mb, store_obj_str(obj, f));
 		else
 			err |= mbuf_printf(mb, "%lld",
@@ -274,6 +274,8 @@ static int apply_fields(struct admin_op *op)
 
 			if (err == ENOENT)
 				re_snprintf(msg, sizeof(msg), "unknown field");
+			else if (f->type == SF_ENUM)
+				store_names_list(msg, sizeof(msg), f->names);
 			else if (err == ERANGE)
 				re_snprintf(msg, sizeof(msg), "between %lld "
 					    "and %lld", (long long)f->min,
@@ -525,17 +527,18 @@ static bool query_force(const struct httpd_req *req)
 static bool agent_removable(struct api *api, struct httpd_req *req,
 			    const char *id)
 {
-	const char *st = acd_agent_presence(api->acd, id, NULL);
+	enum agent_state state = acd_agent_presence(api->acd, id, NULL);
+	const char *st = agent_state_name(state);
 	bool desk = api_agent_logged_in(api, id);
 	char msg[160];
 
-	if (!strcmp(st, "offered") || !strcmp(st, "on_call")) {
+	if (state == AGENT_OFFERED || state == AGENT_ON_CALL) {
 		api_reply_error(req, 409, NULL, "agent_busy", NULL,
 				"the agent is on a call or reserved for one");
 		return false;
 	}
 
-	if ((strcmp(st, "offline") || desk) && !query_force(req)) {
+	if ((state != AGENT_OFFLINE || desk) && !query_force(req)) {
 		re_snprintf(msg, sizeof(msg), "the agent is logged in (%s%s):"
 			    " set them offline first, or force the removal "
 			    "(force=true; beckon agent rm ID --force)", st,
@@ -569,13 +572,13 @@ static void admin_state(struct admin_op *op)
 	}
 
 	st = form_get(op->form, "state", NULL);
-	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
-		    strcmp(st, "offline"))) {
+	if (agent_state_parse(st, &op->state) ||
+	    (op->state != AGENT_AVAILABLE && op->state != AGENT_AWAY &&
+	     op->state != AGENT_OFFLINE)) {
 		api_reply_error(op->req, 400, NULL, "invalid_field", "state",
 				"available, away or offline");
 		goto fail;
 	}
-	str_bcpy(op->state, st, sizeof(op->state));
 
 	err = acd_agent_state(op->api->acd, op->id, op->state,
 			      "set by admin");
@@ -641,7 +644,7 @@ static void queue_h(int err, void *const *v, size_t n, void *arg)
 		err |= form_json_str(mb, cb->business);
 		err |= mbuf_printf(mb, ",\"phone\":\"%s\",\"status\":",
 				   cb->phone);
-		err |= form_json_str(mb, cb->status);
+		err |= form_json_str(mb, callback_status_name(cb->status));
 		time_fmt_rfc3339(t, sizeof(t), cb->created_at);
 		err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
 		if (cb->scheduled_for) {

@@ -66,7 +66,7 @@ struct session {
 	char hash[HASH_HEX_LEN];  /* of the cookie's token */
 	char csrf[TOKEN_SZ];
 	char agent_id[64];
-	char role[16];
+	enum agent_role role;
 	char *businesses;
 	int64_t expires;
 	struct list sockets;      /* struct sock */
@@ -312,7 +312,7 @@ static void job_done(int id, void *data, void *arg)
 	}
 	token_hash_hex(s->hash, tok, strlen(tok));
 	str_bcpy(s->agent_id, j->agent->id, sizeof(s->agent_id));
-	str_bcpy(s->role, j->agent->role, sizeof(s->role));
+	s->role = j->agent->role;
 	s->expires = now + SESSION_MS;
 	s->aa = aa;
 	list_init(&s->sockets);
@@ -326,7 +326,7 @@ static void job_done(int id, void *data, void *arg)
 		err = mbuf_printf(mb, "{\"agent\":");
 		err |= form_json_str(mb, s->agent_id);
 		err |= mbuf_printf(mb, ",\"role\":\"%s\",\"csrf\":\"%s\"}\n",
-				   s->role, s->csrf);
+				   agent_role_name(s->role), s->csrf);
 	}
 	if (err) {
 		api_reply_errno(j->req, ENOMEM, NULL);
@@ -548,8 +548,8 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 		   const struct session *s, const struct agent *a)
 {
 	const char *cb = NULL;
-	const char *state = acd_agent_presence(aa->api->acd, s->agent_id,
-					       &cb);
+	const char *state = agent_state_name(
+		acd_agent_presence(aa->api->acd, s->agent_id, &cb));
 	int err = 0;
 
 	err |= mbuf_write_str(mb, "{\"agent\":{\"id\":");
@@ -557,7 +557,7 @@ static int me_json(struct mbuf *mb, const struct agent_api *aa,
 	err |= mbuf_write_str(mb, ",\"name\":");
 	err |= form_json_str(mb, a->name);
 	err |= mbuf_write_str(mb, ",\"role\":");
-	err |= form_json_str(mb, a->role);
+	err |= form_json_str(mb, agent_role_name(a->role));
 	err |= mbuf_write_str(mb, ",\"businesses\":");
 	err |= form_json_str(mb, a->businesses);
 	err |= mbuf_write_str(mb, ",\"skills\":");
@@ -647,6 +647,7 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 	const struct pl *body = httpd_req_body(req);
 	struct form *f = NULL;
 	struct form_error ferr;
+	enum agent_state state = AGENT_OFFLINE;
 	const char *st;
 	int err;
 
@@ -657,14 +658,15 @@ static void set_state(struct agent_api *aa, struct httpd_req *req,
 	}
 
 	st = form_get(f, "state", NULL);
-	if (!st || (strcmp(st, "available") && strcmp(st, "away") &&
-		    strcmp(st, "offline"))) {
+	if (agent_state_parse(st, &state) || (state != AGENT_AVAILABLE &&
+	    state != AGENT_AWAY && state != AGENT_OFFLINE)) {
 		api_reply_error(req, 400, NULL, "invalid_field", "state",
 				"available, away or offline");
 		goto out;
 	}
 
-	err = acd_agent_state(aa->api->acd, s->agent_id, st, "by the agent");
+	err = acd_agent_state(aa->api->acd, s->agent_id, state,
+			      "by the agent");
 	if (err == EBUSY) {
 		api_reply_error(req, 409, NULL, "agent_busy", NULL,
 				"finish the current call first");
@@ -731,7 +733,7 @@ int api_cb_json(struct mbuf *mb, const struct callback *cb, bool events)
 	err |= mbuf_write_str(mb, ",\"phone\":");
 	err |= form_json_str(mb, cb->phone);
 	err |= mbuf_write_str(mb, ",\"status\":");
-	err |= form_json_str(mb, cb->status);
+	err |= form_json_str(mb, callback_status_name(cb->status));
 	time_fmt_rfc3339(t, sizeof(t), cb->created_at);
 	err |= mbuf_printf(mb, ",\"created_at\":\"%s\"", t);
 	if (cb->scheduled_for) {
@@ -799,13 +801,14 @@ static void history_h(int err, void *const *v, size_t n, void *arg)
 	ab = api_biz_find(p->aa->api, p->cb->business,
 			  strlen(p->cb->business));
 	err = mbuf_write_str(p->mb, "{\"dial_mode\":");
-	err |= form_json_str(p->mb, ab ? ab->b->dial_mode : "");
+	err |= form_json_str(p->mb, ab ? dial_mode_name(ab->b->dial_mode)
+					  : "");
 	err |= mbuf_printf(p->mb, ",\"ring_timeout_s\":%lld,"
 			   "\"accept_timeout_s\":%lld,\"offer\":",
 			   (long long)cfg_int(p->aa->api->cfg,
 					      "ring_timeout"),
-			   (long long)(ab && !strcmp(ab->b->dial_mode,
-						     "agent_first") ?
+			   (long long)(ab &&
+				       ab->b->dial_mode == DIAL_AGENT_FIRST ?
 				       ab->b->accept_timeout : 0));
 	if (left >= 0)
 		err |= mbuf_printf(p->mb, "{\"left_ms\":%lld}",
@@ -1423,7 +1426,8 @@ static void sup_agents_h(int err, void *const *v, size_t n, void *arg)
 		if (!mine)
 			continue;
 
-		st = acd_agent_presence(p->aa->api->acd, a->id, &cb);
+		st = agent_state_name(acd_agent_presence(p->aa->api->acd,
+							 a->id, &cb));
 		p->err |= mbuf_printf(p->mb, "%s{\"id\":", k++ ? "," : "");
 		p->err |= form_json_str(p->mb, a->id);
 		p->err |= mbuf_write_str(p->mb, ",\"name\":");
@@ -1535,7 +1539,7 @@ static void supervisor(struct agent_api *aa, struct httpd_req *req,
 	struct sup *p;
 	int64_t now = time_now_ms();
 
-	if (strcmp(s->role, "supervisor") && strcmp(s->role, "admin")) {
+	if (s->role != ROLE_SUPERVISOR && s->role != ROLE_ADMIN) {
 		api_reply_error(req, 403, NULL, "forbidden", NULL,
 				"for supervisors");
 		return;
@@ -1803,7 +1807,7 @@ static void ws_open(struct agent_api *aa, struct httpd_req *req,
 
 static bool is_supervisor(const struct session *s)
 {
-	return !strcmp(s->role, "supervisor") || !strcmp(s->role, "admin");
+	return s->role == ROLE_SUPERVISOR || s->role == ROLE_ADMIN;
 }
 
 
@@ -1873,8 +1877,9 @@ static void watch_h(const char *agent_id, const char *callback_id,
 			continue;
 
 		if (!n) {
-			const char *st = acd_agent_presence(aa->api->acd,
-							    agent_id, NULL);
+			const char *st = agent_state_name(
+				acd_agent_presence(aa->api->acd, agent_id,
+						   NULL));
 
 			n = re_snprintf(msg, sizeof(msg), "{\"type\":\"update\","
 					"\"state\":\"%s\",\"callback\":%s%s%s}",

@@ -799,7 +799,7 @@ static int callback_json(struct mbuf *mb, const struct callback *cb,
 	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"business\":", cb->id);
 	err |= form_json_str(mb, cb->business);
 	err |= mbuf_printf(mb, ",\"status\":\"%s\",\"phone\":\"%s\","
-			   "\"created_at\":", cb->status,
+			   "\"created_at\":", callback_status_name(cb->status),
 			   phone_mask(masked, sizeof(masked), cb->phone));
 	err |= json_time(mb, cb->created_at);
 	err |= mbuf_write_str(mb, ",\"updated_at\":");
@@ -844,7 +844,7 @@ static void lookup_reply(struct lookup *lk, uint16_t status,
 	 * what was queued before it); a callback's from the ACD, which keeps
 	 * the queue's order: no count of the queue ahead.
 	 */
-	if (!pos && cb->open && !strcmp(cb->status, "queued")) {
+	if (!pos && cb->open && cb->status == CBS_QUEUED) {
 		pos = acd_position(lk->api->acd, cb->id);
 		if (pos < 0)
 			pos = 0;

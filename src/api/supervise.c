@@ -40,7 +40,7 @@ struct sup_op {
 	char id[ID_LEN];
 	char by[64];
 	char *businesses;         /* the supervisor's */
-	const char *state;        /* agents/ID/state */
+	enum agent_state state;   /* agents/ID/state */
 	char action[16];
 	bool listen;              /* callbacks/ID/listen */
 };
@@ -121,8 +121,8 @@ static void listen_start(struct sup_op *op, const struct callback *cb)
 {
 	int err;
 
-	if (strcmp(cb->status, "connected")) {
-		not_connected(op->req, cb->status);
+	if (cb->status != CBS_CONNECTED) {
+		not_connected(op->req, callback_status_name(cb->status));
 		return;
 	}
 
@@ -180,9 +180,10 @@ static void cb_found(int err, const struct callback *cb, void *arg)
 		return;
 
 	if (err == ENOENT)
-		not_waiting(op->req, cb->status);
+		not_waiting(op->req, callback_status_name(cb->status));
 	else if (err == EBUSY)
-		not_waiting(op->req, status ? status : cb->status);
+		not_waiting(op->req, status ? status
+				     : callback_status_name(cb->status));
 	else if (err == EINPROGRESS)
 		api_reply_error(op->req, 409, NULL, "in_progress", NULL,
 				"another change of this callback is being "
@@ -301,7 +302,7 @@ static void agent_found(int err, const void *obj, void *arg)
 	}
 
 	re_snprintf(reason, sizeof(reason), "%s by supervisor %s",
-		    strcmp(op->state, "away") ? "logged out" : "set away",
+		    op->state != AGENT_AWAY ? "logged out" : "set away",
 		    op->by);
 	err = acd_agent_state(op->api->acd, a->id, op->state, reason);
 	if (err == EBUSY) {
@@ -316,9 +317,9 @@ static void agent_found(int err, const void *obj, void *arg)
 	}
 
 	log_info("%s: %s", a->id, reason);
-	if (!strcmp(op->state, "offline"))
+	if (op->state == AGENT_OFFLINE)
 		api_agent_logout(op->api, a->id);
-	reply_done(op->req, a->id, "state", op->state);
+	reply_done(op->req, a->id, "state", agent_state_name(op->state));
 
  out:
 	mem_deref(op);
@@ -336,12 +337,12 @@ static void agent_act(struct sup_op *op, const struct pl *id,
 				"no such resource");
 		goto out;
 	}
-	if (!st || (strcmp(st, "away") && strcmp(st, "offline"))) {
+	if (agent_state_parse(st, &op->state) ||
+	    (op->state != AGENT_AWAY && op->state != AGENT_OFFLINE)) {
 		api_reply_error(op->req, 400, NULL, "invalid_field", "state",
 				"away or offline");
 		goto out;
 	}
-	op->state = st;
 	pl_strcpy(id, aid, sizeof(aid));
 
 	if (!store_get(op->api->st, &store_agents, "id", aid, agent_found,

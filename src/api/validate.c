@@ -407,7 +407,7 @@ static int check_widget(const struct business *b, const char **fieldp,
 	if (b->human_check && b->human_check < DIALER_HUMAN_CHECK_MIN)
 		return bad(fieldp, "human_check", msg, sz,
 			   "0 (no check) or 3 to 60 seconds");
-	if (b->human_check && !strcmp(b->dial_mode, "agent_first"))
+	if (b->human_check && b->dial_mode == DIAL_AGENT_FIRST)
 		return bad(fieldp, "human_check", msg, sz,
 			   "customer_first only (in agent_first the agent "
 			   "hears who answers)");
@@ -509,11 +509,6 @@ int api_business_check(const struct api *api, const struct business *b,
 				   "an E.164 number, e.g. +14155550100");
 	}
 
-	if (strcmp(b->dial_mode, "customer_first") &&
-	    strcmp(b->dial_mode, "agent_first"))
-		return bad(fieldp, "dial_mode", msg, sz,
-			   "customer_first or agent_first");
-
 	if (strcmp(b->voice_in_browser, "off") &&
 	    strcmp(b->voice_in_browser, "offered") &&
 	    strcmp(b->voice_in_browser, "only"))
@@ -536,13 +531,6 @@ static int check_agent(const struct api *api, const struct agent *a,
 {
 	const char *p, *item;
 	size_t n;
-
-	if (strcmp(a->role, "agent") && strcmp(a->role, "supervisor") &&
-	    strcmp(a->role, "admin")) {
-		*fieldp = "role";
-		str_bcpy(msg, "agent, supervisor or admin", sz);
-		return EINVAL;
-	}
 
 	if (!*a->login) {
 		*fieldp = "login";

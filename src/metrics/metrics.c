@@ -347,15 +347,17 @@ static int cb_cmp(const void *a, const void *b)
 	const struct callback *y = *(struct callback *const *)b;
 	int d = strcmp(x->business, y->business);
 
-	return d ? d : strcmp(x->status, y->status);
+	/* by name, as the labels read */
+	return d ? d : strcmp(callback_status_name(x->status),
+			      callback_status_name(y->status));
 }
 
 
 /* The statuses of a call in progress (acd.h's state machine). */
-static bool in_call(const char *status)
+static bool in_call(enum callback_status status)
 {
-	return !strcmp(status, "dialing") || !strcmp(status, "on_hold") ||
-		!strcmp(status, "connected");
+	return status == CBS_DIALING || status == CBS_ON_HOLD ||
+		status == CBS_CONNECTED;
 }
 
 
@@ -405,7 +407,8 @@ static int write_by_status(struct mbuf *mb, struct callback *const *v,
 			run++;
 		err = mbuf_printf(mb, "%s{business=\"%H\",status=\"%H\"} "
 				  "%zu\n", name, label_print, v[i]->business,
-				  label_print, v[i]->status, run);
+				  label_print,
+				  callback_status_name(v[i]->status), run);
 	}
 
 	return err;
@@ -433,7 +436,7 @@ static void biz_count(struct biz_now *bn, struct biz_range r, int64_t now)
 
 		if (in_call(cb->status))
 			bn->calls++;
-		if (strcmp(cb->status, "queued"))
+		if (cb->status != CBS_QUEUED)
 			continue;
 		bn->queued++;
 		if (since < bn->oldest)
@@ -489,7 +492,7 @@ static int write_agents(struct mbuf *mb, const struct metrics_now *now)
 	int err;
 
 	for (i = 0; i < now->nagents; i++) {
-		const char *s = now->agents[i]->state;
+		const char *s = agent_state_name(now->agents[i]->state);
 
 		for (k = 0; k < ns && strcmp(state[k], s); k++)
 			;

@@ -386,9 +386,9 @@ static int add_row(struct report *r, const struct report_row *row,
 		return err;
 
 	g->requested++;
-	g->abandoned += !strcmp(row->status, "abandoned");
-	g->failed += !strcmp(row->status, "failed");
-	g->canceled += !strcmp(row->status, "canceled");
+	g->abandoned += row->status == CBS_ABANDONED;
+	g->failed += row->status == CBS_FAILED;
+	g->canceled += row->status == CBS_CANCELED;
 	if (row->sale)
 		group_sale(r, g, row);
 	if (row->connect_ms < 0)

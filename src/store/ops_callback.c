@@ -82,7 +82,9 @@ static int read_callback(void **objp, struct store_run *r,
 	str_bcpy(cb->id, store_run_col_text(r, 0), sizeof(cb->id));
 	err |= store_run_col_dup(r, 1, &cb->business);
 	err |= store_run_col_dup(r, 2, &cb->phone);
-	err |= store_run_col_dup(r, 3, &cb->status);
+	(void)store_name_read(&callback_status_names,
+			      store_run_col_text(r, 3), (int *)&cb->status,
+			      "callback status");
 	cb->open = store_run_col_num(r, 4) != 0;
 	cb->created_at = store_run_col_num(r, 5);
 	cb->updated_at = store_run_col_num(r, 6);
@@ -245,24 +247,9 @@ static const char by_customer[] = "{\"by\":\"customer\"}";
 
 
 /* a callback nobody has started on: its requests may still withdraw */
-static bool waiting(const char *status)
+static bool waiting(enum callback_status status)
 {
-	return !strcmp(status, "queued") || !strcmp(status, "scheduled");
-}
-
-
-static int set_str(char **dst, const char *v)
-{
-	char *d = NULL;
-	int err = str_dup(&d, v);
-
-	if (err)
-		return err;
-
-	mem_deref(*dst);
-	*dst = d;
-
-	return 0;
+	return status == CBS_QUEUED || status == CBS_SCHEDULED;
 }
 
 
@@ -362,7 +349,7 @@ static int view_withdrawn(struct store_tx *tx, struct callback *cb,
 	if (!err)
 		err = add_event(cb, at, "canceled", by_customer);
 	if (!err)
-		err = set_str(&cb->status, "canceled");
+		cb->status = CBS_CANCELED;
 	cb->open = false;
 	cb->position = 0;
 	cb->updated_at = at;
@@ -374,7 +361,7 @@ static int view_withdrawn(struct store_tx *tx, struct callback *cb,
 /* what a joined request's view is made of, besides its own fields */
 struct joined {
 	char call_id[ID_LEN];     /* the callback whose call serves it */
-	char call_status[16];
+	enum callback_status call_status;
 	bool call_open;
 	int64_t since_seq;        /* it sees the call's events after this */
 	int64_t mark;             /* callbacks inserted up to it are ahead */
@@ -413,8 +400,9 @@ static int joined_read(struct store_tx *tx, const char *id,
 	cb->created_at = store_run_col_num(&r, 3);
 	cb->scheduled_for = store_run_col_num(&r, 4);
 	str_bcpy(j->call_id, store_run_col_text(&r, 5), sizeof(j->call_id));
-	str_bcpy(j->call_status, store_run_col_text(&r, 6),
-		 sizeof(j->call_status));
+	(void)store_name_read(&callback_status_names,
+			      store_run_col_text(&r, 6),
+			      (int *)&j->call_status, "callback status");
 	j->call_open = store_run_col_num(&r, 7) != 0;
 	j->since_seq = store_run_col_num(&r, 8);
 	j->mark = store_run_col_num(&r, 9);
@@ -443,11 +431,13 @@ static int joined_read(struct store_tx *tx, const char *id,
 static int joined_view(struct store_tx *tx, struct callback *cb,
 		       const struct joined *j)
 {
-	const char *own = cb->scheduled_for ? "scheduled" : "queued";
+	enum callback_status own = cb->scheduled_for ? CBS_SCHEDULED
+						     : CBS_QUEUED;
 	char data[48];
 	int err;
 
-	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}", own);
+	re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}",
+		    callback_status_name(own));
 	err = add_event(cb, cb->created_at, "created", data);
 	if (err)
 		return err;
@@ -463,12 +453,14 @@ static int joined_view(struct store_tx *tx, struct callback *cb,
 
 	cb->open = j->call_open;
 	cb->updated_at = cb->events[cb->nevents - 1].t;
-	if (!j->call_open || (cb->nevents > 1 && !waiting(j->call_status)))
-		return set_str(&cb->status, j->call_status);
+	if (!j->call_open || (cb->nevents > 1 && !waiting(j->call_status))) {
+		cb->status = j->call_status;
+		return 0;
+	}
 
-	own = cb->scheduled_for > time_now_ms() ? "scheduled" : "queued";
-	err = set_str(&cb->status, own);
-	if (!err && !strcmp(own, "queued")) {
+	own = cb->scheduled_for > time_now_ms() ? CBS_SCHEDULED : CBS_QUEUED;
+	cb->status = own;
+	if (own == CBS_QUEUED) {
 		err = store_one_num(tx, SQ_AHEAD, cb->business, &j->mark,
 				    &cb->position);
 		cb->position++;
@@ -811,7 +803,7 @@ static int open_positions(const struct store_objv *l)
 		struct le *le;
 		struct qcount *q;
 
-		if (strcmp(cb->status, "queued"))
+		if (cb->status != CBS_QUEUED)
 			continue;
 
 		le = hash_lookup(h, k, qcount_eq, cb->business);
@@ -950,7 +942,7 @@ static int update_run(struct store_tx *tx, struct store_op *op)
 	err = store_run_open(&r, tx, SQ_UPDATE);
 	if (!err) {
 		store_run_text(&r, 1, c->id);
-		store_run_text(&r, 2, c->status);
+		store_run_text(&r, 2, callback_status_name(c->status));
 		store_run_num(&r, 3, c->close);
 		store_run_num(&r, 4, c->now);
 		store_run_num(&r, 5, c->scheduled_for);
@@ -963,7 +955,8 @@ static int update_run(struct store_tx *tx, struct store_op *op)
 		store_run_text(&r, 9, c->rule_id);
 		store_run_num(&r, 10, c->lease_until);
 		store_run_text(&r, 11, c->ended_reason);
-		store_run_text(&r, 12, c->from_status);
+		store_run_text(&r, 12, c->from_status == CBS_ANY ? NULL :
+			       callback_status_name(c->from_status));
 		store_run_text(&r, 13, c->assigned);
 		err = store_run_done(&r);
 	}
@@ -1009,8 +1002,6 @@ static void update_dh(struct store_op *op)
 	struct callback_change *c = &((struct op_update *)op)->chg;
 
 	mem_deref((char *)c->id);
-	mem_deref((char *)c->from_status);
-	mem_deref((char *)c->status);
 	mem_deref((char *)c->agent_id);
 	mem_deref((char *)c->rule_id);
 	mem_deref((char *)c->ended_reason);
@@ -1040,7 +1031,8 @@ int store_callback_update(struct store *st,
 	struct callback_change *c;
 	int err = 0;
 
-	if (!st || !chg || !chg->id || !chg->status || !chg->event || !h)
+	if (!st || !chg || !chg->id || chg->status == CBS_ANY ||
+	    !chg->event || !h)
 		return EINVAL;
 
 	o = store_op_alloc(sizeof(*o), &update_desc, arg);
@@ -1051,8 +1043,6 @@ int store_callback_update(struct store *st,
 	c = &o->chg;
 	*c = *chg;
 	err |= store_dup_opt(&c->id, chg->id);
-	err |= store_dup_opt(&c->from_status, chg->from_status);
-	err |= store_dup_opt(&c->status, chg->status);
 	err |= store_dup_opt(&c->agent_id, chg->agent_id);
 	err |= store_dup_opt(&c->rule_id, chg->rule_id);
 	err |= store_dup_opt(&c->ended_reason, chg->ended_reason);

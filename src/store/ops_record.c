@@ -135,7 +135,7 @@ static int put_run(struct store_tx *tx, struct store_op *op)
 		for (i = 0; i < t->n; i++) {
 			const struct store_field *f = &t->fields[i];
 
-			if (f->type == SF_STR)
+			if (f->type != SF_INT)
 				store_run_text(&r, (int)i + 1,
 					       store_obj_str(o->obj, f));
 			else
@@ -213,6 +213,13 @@ static int rec_read(void **objp, struct store_run *r, const void *arg)
 			const char *v = store_run_col_text(r, (int)i);
 
 			err |= str_dup((char **)p, v ? v : "");
+		}
+		else if (f->type == SF_ENUM) {
+			/* an unknown name: the field's default, said once */
+			(void)store_name_parse(f->names, f->def, (int *)p);
+			(void)store_name_read(f->names,
+					      store_run_col_text(r, (int)i),
+					      (int *)p, f->name);
 		}
 		else {
 			*(int64_t *)p = store_run_col_num(r, (int)i);

@@ -355,7 +355,9 @@ static int report_row_read(void **objp, struct store_run *s,
 	err |= store_run_col_dup(s, 0, &r->business);
 	err |= store_run_col_dup(s, 1, &r->key);
 	r->created_at = store_run_col_num(s, 2);
-	str_bcpy(r->status, store_run_col_text(s, 3), sizeof(r->status));
+	(void)store_name_read(&callback_status_names,
+			      store_run_col_text(s, 3), (int *)&r->status,
+			      "callback status");
 	r->connect_ms = store_run_col_text(s, 4) ? store_run_col_num(s, 4)
 		: -1;
 	r->sale = store_run_col_num(s, 5) != 0;

@@ -15,9 +15,11 @@
 /* help: the field's line in the configuration's documentation (beckon
  * --help-config, the man page); NULL: not a key of a config section */
 #define STR(st, f, def, help) \
-	{#f, SF_STR, offsetof(struct st, f), def, 0, 0, help}
+	{#f, SF_STR, offsetof(struct st, f), def, 0, 0, help, NULL}
 #define INT(st, f, def, lo, hi, help) \
-	{#f, SF_INT, offsetof(struct st, f), def, lo, hi, help}
+	{#f, SF_INT, offsetof(struct st, f), def, lo, hi, help, NULL}
+#define ENUM(st, f, def, names, help) \
+	{#f, SF_ENUM, offsetof(struct st, f), def, 0, 0, help, &names}
 
 static const struct store_field business_fieldv[] = {
 	STR(business, id, "", NULL),
@@ -51,7 +53,7 @@ static const struct store_field business_fieldv[] = {
 	    "closed dates, YYYY-MM-DD, space-separated"),
 	STR(business, caller_id, "",
 	    "E.164 number shown to the customer"),
-	STR(business, dial_mode, "customer_first",
+	ENUM(business, dial_mode, "customer_first", dial_mode_names,
 	    "customer_first or agent_first"),
 	INT(business, accept_timeout, "0", 0, 300,
 	    "agent first: seconds to accept an offer on the desk before the "
@@ -111,7 +113,7 @@ static const struct store_field agent_fieldv[] = {
 	    "log-in name (default: the id)"),
 	STR(agent, password_hash, "",
 	    "or the argon2id hash itself, so the file holds no password"),
-	STR(agent, role, "agent",
+	ENUM(agent, role, "agent", agent_role_names,
 	    "agent, supervisor or admin"),
 	STR(agent, businesses, "",
 	    "space-separated ids of the businesses served"),
@@ -124,7 +126,7 @@ static const struct store_field agent_fieldv[] = {
 	INT(agent, wrap_up, "30", 0, 3600,
 	    "seconds after a call before the next offer"),
 	INT(agent, auto_answer, "0", 0, 1, NULL),
-	STR(agent, state, "offline", NULL),
+	ENUM(agent, state, "offline", agent_state_names, NULL),
 	INT(agent, state_since, "0", 0, INT64_MAX, NULL),
 	STR(agent, state_reason, "", NULL),
 	INT(agent, idle_since, "0", 0, INT64_MAX, NULL),
@@ -231,7 +233,16 @@ const struct store_field *store_field_find(const struct store_table *t,
 
 const char *store_obj_str(const void *obj, const struct store_field *f)
 {
-	const char *v = *(char *const *)((const char *)obj + f->off);
+	const char *v;
+
+	if (f->type == SF_ENUM) {
+		int e = *(const int *)((const char *)obj + f->off);
+
+		return e >= 0 && (size_t)e < f->names->n &&
+		       f->names->v[e] ? f->names->v[e] : "";
+	}
+
+	v = *(char *const *)((const char *)obj + f->off);
 
 	return v ? v : "";
 }
@@ -256,6 +267,9 @@ static int field_set(void *obj, const struct store_field *f, const char *val)
 		mem_deref(*(char **)p);
 		*(char **)p = d;
 		return 0;
+	}
+	else if (f->type == SF_ENUM) {
+		return store_name_parse(f->names, val ? val : "", (int *)p);
 	}
 	else {
 		char *end = NULL;
@@ -328,7 +342,7 @@ int store_obj_dup(void **objp, const struct store_table *t, const void *src)
 	for (i = 0; i < t->n && !err; i++) {
 		const struct store_field *f = &t->fields[i];
 
-		if (f->type == SF_STR)
+		if (f->type != SF_INT)
 			err = field_set(obj, f, store_obj_str(src, f));
 		else
 			*(int64_t *)((char *)obj + f->off) =

@@ -161,7 +161,6 @@ void store_callback_destructor(void *arg)
 
 	mem_deref(cb->business);
 	mem_deref(cb->phone);
-	mem_deref(cb->status);
 	mem_deref(cb->page_url);
 	mem_deref(cb->page_title);
 	mem_deref(cb->name);
@@ -202,7 +201,8 @@ int callback_from_new(struct callback **cbp, const struct callback_new *r,
 	str_bcpy(cb->id, res->id, sizeof(cb->id));
 	err |= dup_or_empty(&cb->business, r->business);
 	err |= dup_or_empty(&cb->phone, r->phone);
-	err |= dup_or_empty(&cb->status, res->status);
+	(void)store_name_read(&callback_status_names, res->status,
+			      (int *)&cb->status, "callback status");
 	err |= dup_or_empty(&cb->page_url, r->page_url);
 	err |= dup_or_empty(&cb->page_title, r->page_title);
 	err |= dup_or_empty(&cb->name, r->name);

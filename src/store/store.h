@@ -32,6 +32,84 @@ enum {
 };
 
 /*
+ * Names: an agent's role, a business's dial mode, an agent's presence and
+ * a callback's status are enums in memory; their names (names.c, one
+ * table each) exist only where a record is read from or written to the
+ * store, JSON or the config file. _parse: 0, or EINVAL for a name not in
+ * the table (the enum is left alone).
+ */
+struct store_names {
+	const char *const *v;     /* v[e]: the name of value e (NULL: e is
+				     no value with a name) */
+	size_t n;
+};
+
+int store_name_parse(const struct store_names *t, const char *name,
+		     int *ep);
+/* A name read from the store: as store_name_parse, but an unknown one
+ * (written by a newer version, or by hand) is logged once per table and
+ * EBADMSG returned, *ep left as it was (the caller's default). */
+int store_name_read(const struct store_names *t, const char *name,
+		    int *ep, const char *what);
+/* "a, b or c": the table's names, for a message */
+int store_names_list(char *buf, size_t sz, const struct store_names *t);
+
+enum agent_role {
+	ROLE_AGENT = 0,
+	ROLE_SUPERVISOR,
+	ROLE_ADMIN,
+};
+
+extern const struct store_names agent_role_names;
+const char *agent_role_name(enum agent_role r);
+int agent_role_parse(const char *name, enum agent_role *rp);
+
+/* who is called first: the customer (then held for an agent), or the
+ * agent (then the customer, the whisper played to the agent) */
+enum dial_mode {
+	DIAL_CUSTOMER_FIRST = 0,
+	DIAL_AGENT_FIRST,
+};
+
+extern const struct store_names dial_mode_names;
+const char *dial_mode_name(enum dial_mode m);
+int dial_mode_parse(const char *name, enum dial_mode *mp);
+
+/* an agent's presence (the ACD's state machine, acd.h) */
+enum agent_state {
+	AGENT_OFFLINE = 0,
+	AGENT_AVAILABLE,
+	AGENT_AWAY,
+	AGENT_OFFERED,            /* reserved for one callback */
+	AGENT_ON_CALL,
+	AGENT_WRAP_UP,
+};
+
+extern const struct store_names agent_state_names;
+const char *agent_state_name(enum agent_state s);
+int agent_state_parse(const char *name, enum agent_state *sp);
+
+/* a callback's status (acd.h draws the machine); CBS_ANY, zero, is no
+ * status: a callback_change's "whatever open status it has" */
+enum callback_status {
+	CBS_ANY = 0,
+	CBS_SCHEDULED,
+	CBS_QUEUED,
+	CBS_DIALING,
+	CBS_ON_HOLD,
+	CBS_CONNECTED,
+	CBS_COMPLETED,
+	CBS_FAILED,
+	CBS_ABANDONED,
+	CBS_CANCELED,
+	CBS_INTERRUPTED,
+};
+
+extern const struct store_names callback_status_names;
+const char *callback_status_name(enum callback_status s);
+int callback_status_parse(const char *name, enum callback_status *sp);
+
+/*
  * Records: businesses, agents and routing rules are rows the admin API,
  * the config file and the ACD read and write whole. One table of fields
  * per kind (record.c) drives allocation with defaults, copying, parsing a
@@ -41,6 +119,7 @@ enum {
 enum store_ftype {
 	SF_STR,   /* char *, mem-allocated, never NULL once allocated */
 	SF_INT,   /* int64_t */
+	SF_ENUM,  /* an enum, named by the field's names table */
 };
 
 struct store_field {
@@ -50,6 +129,7 @@ struct store_field {
 	const char *def;          /* default, as text */
 	int64_t min, max;         /* SF_INT bounds */
 	const char *help;         /* as a config key; NULL: not one */
+	const struct store_names *names; /* SF_ENUM's */
 };
 
 struct store_table {
@@ -70,8 +150,9 @@ int  store_obj_dup(void **objp, const struct store_table *t,
 		   const void *src);
 const struct store_field *store_field_find(const struct store_table *t,
 					   const char *name);
-/* Set a field from text: 0, ENOENT (no such field), EINVAL (not a number)
- * or ERANGE (out of bounds). */
+/* Set a field from text: 0, ENOENT (no such field), EINVAL (not a number,
+ * not one of an enum's names) or ERANGE (out of bounds). store_obj_str:
+ * an SF_STR's text or an SF_ENUM's name. */
 int  store_obj_set(void *obj, const struct store_table *t, const char *name,
 		   const char *val);
 const char *store_obj_str(const void *obj, const struct store_field *f);
@@ -93,7 +174,7 @@ struct business {
 	char *hours;              /* weekly opening hours */
 	char *closed;             /* closed dates, YYYY-MM-DD */
 	char *caller_id;          /* E.164 shown to the customer */
-	char *dial_mode;          /* customer_first or agent_first */
+	enum dial_mode dial_mode;
 	int64_t accept_timeout;   /* agent first: seconds to accept an
 				   * offer on the desk before dialing,
 				   * 0: dial at once */
@@ -135,7 +216,7 @@ struct agent {
 	char *name;
 	char *login;
 	char *password_hash;
-	char *role;               /* agent, supervisor or admin */
+	enum agent_role role;
 	char *businesses;         /* space-separated business ids */
 	char *endpoint;           /* sip: URI, E.164 number, "registered"
 				     (a softphone) or "desk" (the desk
@@ -144,7 +225,7 @@ struct agent {
 	char *skills;             /* space-separated tags */
 	int64_t wrap_up;          /* seconds after a call */
 	int64_t auto_answer;      /* 1: the desk answers its calls itself */
-	char *state;              /* offline, available, away, ... */
+	enum agent_state state;
 	int64_t state_since;      /* ms */
 	char *state_reason;
 	int64_t idle_since;       /* ms: when the agent last became free */
@@ -268,7 +349,7 @@ struct callback {
 	char id[ID_LEN];
 	char *business;
 	char *phone;
-	char *status;
+	enum callback_status status;
 	bool open;                /* not yet in a final status */
 	int64_t created_at;
 	int64_t updated_at;
@@ -300,8 +381,8 @@ struct callback {
  */
 struct callback_change {
 	const char *id;
-	const char *from_status;  /* NULL: any open status */
-	const char *status;       /* the new status */
+	enum callback_status from_status; /* CBS_ANY: any open one */
+	enum callback_status status;      /* the new status */
 	bool close;               /* a final status */
 	int64_t scheduled_for;    /* -1: unchanged */
 	int64_t attempts;         /* -1: unchanged */
@@ -531,7 +612,7 @@ struct report_row {
 	char *key;                /* the column asked for, or NULL */
 	int64_t created_at;       /* ms */
 	int64_t connect_ms;       /* request to first bridge; -1: never */
-	char status[16];
+	enum callback_status status;
 	bool sale;                /* its wrap-up says sale */
 	char currency[4];         /* of the sale's amount, "" none */
 	int64_t amount_cents;

@@ -57,6 +57,9 @@ run_cli 1 business add bad11 --widget_language de
 grep -q 'invalid_field (widget_language)' "$T/err" || fail "widget_language"
 run_cli 1 business add bad12 --widget_label "$(printf 'a\tb\001')"
 grep -q 'invalid_field (widget_label)' "$T/err" || fail "widget_label"
+run_cli 1 business add bad13 --dial_mode sideways
+grep -q 'invalid_field (dial_mode).*customer_first or agent_first' "$T/err" ||
+	fail "dial_mode: $(cat "$T/err")"
 ok "business add/set: 409 on a second add, 404 on set of a missing id, fields checked"
 
 # the new business takes callbacks at once, from its own origin only
@@ -94,6 +97,9 @@ run_cli 1 agent add dave --password 'dave-secret-1' --endpoint 'tel:123'
 grep -q 'invalid_field (endpoint)' "$T/err" || fail "bad endpoint"
 run_cli 1 agent add dave --password short
 grep -q 'invalid_field (password)' "$T/err" || fail "short password"
+run_cli 1 agent add dave --password 'dave-secret-1' --role root
+grep -q 'invalid_field (role).*agent, supervisor or admin' "$T/err" ||
+	fail "role: $(cat "$T/err")"
 run_cli 1 agent set carol --endpoint registered
 grep -q 'invalid_field (sip_password)' "$T/err" || fail "registered, no secret"
 run_cli 0 agent set carol --endpoint registered --sip_password sip-secret-9

@@ -141,7 +141,8 @@ static void get_h(int err, const struct callback *cb, void *arg)
 	r->err = err;
 	if (!cb)
 		return;
-	str_bcpy(r->status, cb->status, sizeof(r->status));
+	str_bcpy(r->status, callback_status_name(cb->status),
+		 sizeof(r->status));
 	str_bcpy(r->agent, cb->agent_id, sizeof(r->agent));
 	r->attempts = cb->attempts;
 	r->scheduled_for = cb->scheduled_for;
@@ -196,7 +197,8 @@ static void agent_h(int err, const void *obj, void *arg)
 	struct agres *r = arg;
 
 	if (!err && a) {
-		str_bcpy(r->state, a->state, sizeof(r->state));
+		str_bcpy(r->state, agent_state_name(a->state),
+			 sizeof(r->state));
 		str_bcpy(r->reason, a->state_reason, sizeof(r->reason));
 	}
 }
@@ -420,8 +422,9 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_INT(until, 0);
 
 	/* alice goes available: the longest idle gets it */
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "test"),
+		    0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", AGENT_AVAILABLE, "test"), 0);
 	spin();
 	TEST_EQ_INT(f.rec.originates, 1);
 	TEST_EQ_STR(f.rec.id, id1);
@@ -438,7 +441,7 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_STR(ag.state, "offered");
 
 	/* a busy agent cannot just go away */
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "away", "x"), EBUSY);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AWAY, "x"), EBUSY);
 
 	ev(f.acd, id1, ACD_EV_RINGING, "customer", NULL, 180);
 	ev(f.acd, id1, ACD_EV_ANSWERED, "customer", NULL, 200);
@@ -493,7 +496,8 @@ TEST(acd_browser_call_never_retried)
 	FIX(fix_open(&f));
 	FIX(fix_start(&f, true));
 
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "test"),
+		    0);
 	TEST_EQ_INT(new_callback(f.st, id, ""), 0);
 	acd_callback_added(f.acd, id);
 	spin();
@@ -524,8 +528,8 @@ TEST(acd_reoffer_missed_abandon_recover)
 	FIX(fix_open(&f));
 	TEST_EQ_INT(cfg_set(f.cfg, "max_missed_offers", "1"), 0);
 	FIX(fix_start(&f, true));
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", AGENT_AVAILABLE, "t"), 0);
 
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
 	acd_callback_added(f.acd, id);
@@ -605,7 +609,7 @@ TEST(acd_never_calls_outside_hours)
 	TEST_EQ_INT(perr, 0);
 
 	FIX(fix_start(&f, true));
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
 
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
 	acd_callback_added(f.acd, id);
@@ -648,7 +652,7 @@ TEST(acd_dialer_lost)
 	acd_dialer_ready(f.acd, false);
 	acd_set_dialer(f.acd, &f.d);
 	TEST_EQ_INT(f.rec.agent_sets, 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
 	acd_callback_added(f.acd, id);
 	spin();
@@ -749,8 +753,8 @@ TEST(acd_accept_on_the_desk)
 	TEST_EQ_INT(perr, 0);
 
 	FIX(fix_start(&f, true));
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", AGENT_AVAILABLE, "t"), 0);
 
 	/* offered to alice (longest idle): reserved, nothing dialed */
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
@@ -926,7 +930,8 @@ TEST(acd_position_follows_the_queue)
 	TEST_EQ_INT(acd_position(f.acd, ids[4]), 4);
 
 	/* the first is dialed: out of the queue, the others move up */
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "test"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "test"),
+		    0);
 	spin();
 	TEST_EQ_INT(f.rec.originates, 1);
 	TEST_EQ_STR(f.rec.id, ids[0]);
@@ -1091,7 +1096,7 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
 	FIX(fix_start(&f, true));
 
 	/* alice's softphone is not registered: Available is refused */
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"),
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"),
 		    ENODEV);
 	agent_state(f.st, "alice", &ag);
 	TEST_EQ_STR(ag.state, "offline");
@@ -1099,7 +1104,7 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
 	/* available while registered, then the registration lapses:
 	 * nobody is called, and the business has nobody working */
 	f.rec.registered = true;
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
 	f.rec.registered = false;
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
 	acd_callback_added(f.acd, id);
@@ -1147,8 +1152,8 @@ TEST(acd_unreachable_agent_never_holds_a_customer)
 	/* alice back with a phone that answers 503, bob available: the
 	 * held customer goes to bob at once, alice away with the reason */
 	f.rec.registered = true;
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", AGENT_AVAILABLE, "t"), 0);
 	TEST_EQ_INT(new_callback(f.st, id2, "+33555555555"), 0);
 	acd_callback_added(f.acd, id2);
 	spin();
@@ -1199,8 +1204,8 @@ TEST(acd_missed_ring_keeps_the_agent_and_the_customer)
 	f.d.agent_registered = rec_registered;
 	f.d.release = rec_release;
 	FIX(fix_start(&f, true));
-	TEST_EQ_INT(acd_agent_state(f.acd, "alice", "available", "t"), 0);
-	TEST_EQ_INT(acd_agent_state(f.acd, "bob", "available", "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "t"), 0);
+	TEST_EQ_INT(acd_agent_state(f.acd, "bob", AGENT_AVAILABLE, "t"), 0);
 
 	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
 	acd_callback_added(f.acd, id);

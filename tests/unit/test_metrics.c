@@ -176,19 +176,19 @@ TEST(metrics_states_from_rows)
 	memset(a, 0, sizeof(a));
 	/* acme: two queued (one due later than asked), one on hold;
 	 * b"z\: one connected, one scheduled */
-	c[0].business = "acme"; c[0].status = "queued";
+	c[0].business = "acme"; c[0].status = CBS_QUEUED;
 	c[0].created_at = 100000;
-	c[1].business = "acme"; c[1].status = "queued";
+	c[1].business = "acme"; c[1].status = CBS_QUEUED;
 	c[1].created_at = 10000; c[1].scheduled_for = 50000;
-	c[2].business = "acme"; c[2].status = "on_hold";
+	c[2].business = "acme"; c[2].status = CBS_ON_HOLD;
 	c[2].created_at = 1000;
-	c[3].business = "b\"z\\"; c[3].status = "connected";
-	c[4].business = "b\"z\\"; c[4].status = "scheduled";
+	c[3].business = "b\"z\\"; c[3].status = CBS_CONNECTED;
+	c[4].business = "b\"z\\"; c[4].status = CBS_SCHEDULED;
 	for (i = 0; i < 5; i++)
 		v[4 - i] = &c[i];   /* in no particular order */
-	a[0].state = "available";
-	a[1].state = "on_call";
-	a[2].state = "available";
+	a[0].state = AGENT_AVAILABLE;
+	a[1].state = AGENT_ON_CALL;
+	a[2].state = AGENT_AVAILABLE;
 	for (i = 0; i < 3; i++)
 		av[i] = &a[i];
 

@@ -132,14 +132,14 @@ TEST(report_dst_days)
 {
 	struct report_row rows[4] = {
 		{.business = "b", .created_at = 1772944200000LL,
-		 .connect_ms = 20000, .status = "completed"},
+		 .connect_ms = 20000, .status = CBS_COMPLETED},
 		{.business = "b", .created_at = 1773030600000LL,
-		 .connect_ms = 61999, .status = "completed", .sale = true,
+		 .connect_ms = 61999, .status = CBS_COMPLETED, .sale = true,
 		 .currency = "USD", .amount_cents = 1250},
 		{.business = "b", .created_at = 1773030700000LL,
-		 .connect_ms = 45000, .status = "completed", .sale = true},
+		 .connect_ms = 45000, .status = CBS_COMPLETED, .sale = true},
 		{.business = "b", .created_at = 1773030800000LL,
-		 .connect_ms = -1, .status = "abandoned"},
+		 .connect_ms = -1, .status = CBS_ABANDONED},
 	};
 	struct report_row *v[4] = {&rows[0], &rows[1], &rows[2], &rows[3]};
 	struct tz_registry *reg = NULL;

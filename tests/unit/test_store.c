@@ -67,7 +67,8 @@ static void cb_h(int err, const struct callback *cb, void *arg)
 	if (!cb)
 		return;
 	str_bcpy(r->id, cb->id, sizeof(r->id));
-	str_bcpy(r->status, cb->status, sizeof(r->status));
+	str_bcpy(r->status, callback_status_name(cb->status),
+		 sizeof(r->status));
 	r->position = cb->position;
 	for (i = 0; i < cb->nevents && i < 8; i++)
 		str_bcpy(r->ev[r->nev++], cb->events[i].type, 16);
@@ -383,7 +384,7 @@ static int add_public_event(struct store *st, const char *id,
 	int err;
 
 	callback_change_init(&chg, id, time_now_ms());
-	chg.status = "queued";
+	chg.status = CBS_QUEUED;
 	chg.event = type;
 	chg.event_public = true;
 	err = store_callback_update(st, &chg, done_h, &r);
@@ -1059,8 +1060,9 @@ static void agent_h(int err, const void *obj, void *arg)
 	r->err = err;
 	if (a) {
 		r->verified = password_verify(a->password_hash, "s3cret");
-		str_bcpy(r->role, a->role, sizeof(r->role));
-		str_bcpy(r->state, a->state, sizeof(r->state));
+		str_bcpy(r->role, agent_role_name(a->role), sizeof(r->role));
+		str_bcpy(r->state, agent_state_name(a->state),
+			 sizeof(r->state));
 		r->wrap_up = a->wrap_up;
 	}
 }
@@ -1095,7 +1097,7 @@ TEST(store_records)
 
 	/* defaults come from the table; text is checked against bounds */
 	TEST_EQ_INT(agent_alloc(&a), 0);
-	TEST_EQ_STR(a->state, "offline");
+	TEST_EQ_STR(agent_state_name(a->state), "offline");
 	TEST_EQ_INT(a->wrap_up, 30);
 	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "-1"),
 		    ERANGE);
@@ -1224,8 +1226,8 @@ TEST(store_callback_update_cas)
 	TEST_EQ_INT(r.err, 0);
 
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.from_status = "queued";
-	chg.status = "offered";
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
 	chg.agent_id = "alice";
 	chg.lease_until = chg.now + 30000;
 	chg.event = "offered";
@@ -1235,13 +1237,13 @@ TEST(store_callback_update_cas)
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u2), 0);
 
 	callback_change_init(&chg, "cb_nope", time_now_ms());
-	chg.status = "offered";
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u3), 0);
 
 	/* closing: no longer open, no further change applies */
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.status = "completed";
+	chg.status = CBS_COMPLETED;
 	chg.close = true;
 	chg.ended_reason = "normal";
 	chg.event = "ended";
@@ -1422,12 +1424,12 @@ TEST(store_callbacks_notify)
 	TEST_EQ_INT(r.err, 0);
 
 	callback_change_init(&chg, "cb_u", time_now_ms());
-	chg.from_status = "queued";
-	chg.status = "offered";
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
 	callback_change_init(&chg, "cb_nope", time_now_ms());
-	chg.status = "offered";
+	chg.status = CBS_DIALING;
 	chg.event = "offered";
 	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &r), 0);
 	store_flush(st);

@@ -103,8 +103,9 @@ static int update(struct store *st, const char *from, const char *to,
 	int err;
 
 	callback_change_init(&chg, "cb_w", time_now_ms());
-	chg.from_status = from;
-	chg.status = to;
+	/* by name, as the store keeps them (NULL from: any) */
+	callback_status_parse(from, &chg.from_status);
+	callback_status_parse(to, &chg.status);
 	chg.close = close;
 	chg.event = event;
 	chg.event_public = true;
