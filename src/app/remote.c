@@ -730,25 +730,19 @@ static const char *listen_refusal(const char *code, const char *field)
 
 
 /*
- * The dialer has heard a newer leader: this node no longer leads. A
- * single node (no epoch) cannot be stale: its dialer serves a cluster as
- * well, a mistake of the configuration; the link is dropped and retried.
+ * The dialer has heard a newer leader (why): this node no longer leads.
+ * A single node (no epoch) cannot be stale: its dialer serves a cluster
+ * as well, a mistake of the configuration; the link is dropped and tried
+ * again.
  */
-static void stale(struct remote *r, const char *what)
+static void stale(struct remote *r, const char *why)
 {
-	char why[128];
-
 	if (!r->epoch) {
-		re_snprintf(r->fail_why, sizeof(r->fail_why), "%s refused "
-			    "stale: the dialer serves a cluster's leader",
-			    what);
+		str_bcpy(r->fail_why, why, sizeof(r->fail_why));
 		link_down(r, true, r->fail_why);
 		return;
 	}
 
-	re_snprintf(why, sizeof(why), "dialer %s: %s refused, a leader of a "
-		    "higher epoch than %llu controls it", r->url, what,
-		    (unsigned long long)r->epoch);
 	app_lead_lost(why);
 }
 
@@ -758,22 +752,26 @@ static void handle_detached(struct remote *r, const struct odict *od)
 {
 	const char *id = odict_string(od, "id");
 	struct rcall *rc = call_find(r, id);
-	char what[ID_MAX + 16];
+	uint64_t epoch = 0;
+	char why[192];
 
 	if (!rc)
 		return;
 
 	/* the newer leader has it: no report, no hang-up */
 	mem_deref(rc);
-	re_snprintf(what, sizeof(what), "call %s", id);
+	(void)odict_get_number(od, &epoch, "epoch");
+	re_snprintf(why, sizeof(why), "dialer %s: call %s taken by the "
+		    "leader of epoch %llu (this node's: %llu)", r->url, id,
+		    (unsigned long long)epoch, (unsigned long long)r->epoch);
 	if (r->epoch) {
-		stale(r, what);
+		stale(r, why);
 		return;
 	}
 
 	/* a single node's call taken by a cluster's leader (a dialer
 	 * shared by mistake): lost to this node */
-	log_warn("dialer %s: %s taken by a cluster's leader", r->url, what);
+	log_warn("%s", why);
 	give_up(r, id);
 }
 
@@ -790,7 +788,13 @@ static void handle_error(struct remote *r, const struct odict *od)
 	code = code ? code : "?";
 
 	if (!strcmp(code, "stale")) {
-		stale(r, cmd ? cmd : "?");
+		char why[192];
+
+		re_snprintf(why, sizeof(why), "dialer %s refused %s as "
+			    "stale: a leader of a higher epoch than %llu "
+			    "controls it", r->url, cmd ? cmd : "?",
+			    (unsigned long long)r->epoch);
+		stale(r, why);
 		return;
 	}
 

@@ -323,8 +323,14 @@ rc=0
 wait "$OLD" || rc=$?
 [ "$rc" = 75 ] || fail "the stale leader n$NEW exited $rc"
 grep -q "the lead is lost" "$T/n$NEW.log" || fail "n$NEW does not say why"
-ok "a leader whose lock was taken while it slept finds out and exits 75 \
-(n4 leads)"
+# the dialer's word is on its socket when it wakes, before any answer of
+# the store
+grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL: call $KC taken by \
+the leader of epoch" "$T/n$NEW.log" ||
+	fail "n$NEW did not learn it from the dialer's detached: \
+$(grep 'lead is lost' "$T/n$NEW.log")"
+ok "a leader whose lock was taken while it slept finds out (the dialer's \
+detached) and exits 75 (n4 leads)"
 at 4
 wait_all completed "$KC"
 sipp_done "$CPID" custC
@@ -390,7 +396,40 @@ ANS=$(sed "s/^\([^ ]*\) .*/'\1'/" "$T/answered" | paste -sd, -)
 ok "kill -9 of n$FOL during intake: its $N answers (202) are each stored \
 once, and end (canceled)"
 
-PID=$P4
+# ---- the dialer fences too: once it has heard a higher epoch than the
+# leader's (another leader's link, here a client of the test), the
+# leader's originate is refused stale and it exits 75, the customer
+# never dialed
+
+E=$(psql_q "SELECT epoch FROM cluster WHERE id = 1")
+echo "expect ok cmd=auth" >"$T/epoch.txt"
+CTL_EPOCH=$((E + 1)) python3 "$SCN/lib/ctl.py" "127.0.0.1:$DCTL" "$SECRET" \
+	"$T/epoch.txt" >"$T/epoch.ctl" || fail "epoch $((E + 1)): auth"
+at 4
+post_json '{"business":"demo","phone":"+14155550501"}'
+expect_status 202
+KD=$(jv .id)
+"$BECKON" agent state alice available >/dev/null || fail "alice available"
+wait_log "$T/n4.log" "refused originate as stale: a leader of a higher \
+epoch than $E" 1
+rc=0
+wait "$P4" || rc=$?
+[ "$rc" = 75 ] || fail "n4, stale at the dialer, exited $rc"
+grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL refused originate" \
+	"$T/n4.log" || fail "n4 does not say the dialer found it stale"
+! grep -q "$KD" "$T/dialer.log" || fail "$KD reached the dialer's SIP side"
+ok "a leader whose dialer has heard a higher epoch: its originate is \
+refused stale, it exits 75, the customer is not dialed"
+
+# a node that comes after leads and stops cleanly
+node 5
+i=0
+until [ "$(role "$U5")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n5 does not take the lead"
+	sleep 0.05
+done
+PID=$P5
 stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
