@@ -131,7 +131,7 @@ struct remote {
 	bool webrtc;               /* the dialer's auth ok said it can */
 	bool voice;                /* the API has our webrtc operations */
 	bool stopping;
-	uint64_t epoch;            /* the leader's, said in the auth (0: none) */
+	uint64_t epoch;            /* the leader's, said in auth (0: none) */
 	char fail_why[96];
 };
 
