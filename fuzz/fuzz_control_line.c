@@ -26,6 +26,7 @@ static void fields(const struct odict *od)
 			(void)strlen(s);
 	}
 	(void)odict_get_number(od, &n, "max_hold");
+	(void)odict_get_number(od, &n, "epoch");
 	(void)odict_get_boolean(od, &b, "record");
 }
 

@@ -992,7 +992,7 @@ int app_check(const struct cfg *cfg)
  * new leader asks its dialers back for the calls in flight (attach),
  * as at a restart: the old leader's bridged calls go on.
  */
-static int dialers_start(const struct cfg *cfg);
+static int dialers_start(const struct cfg *cfg, uint64_t epoch);
 
 /* A callback made, joined, withdrawn or changed on any node: the
  * leader reads the queue again at once rather than at its next tick.
@@ -1039,7 +1039,6 @@ static int lead_h(uint64_t epoch, void *arg)
 	const struct cfg *cfg = app.cfg;
 	int err;
 
-	(void)epoch;
 	(void)arg;
 
 	/* a shared store's businesses may have changed through the old
@@ -1073,12 +1072,14 @@ static int lead_h(uint64_t epoch, void *arg)
 	if (err)
 		return err;
 
-	return dialers_start(cfg);
+	/* the dialers fence by the epoch of a shared store's leader */
+	return dialers_start(cfg, strcmp(store_backend(app.st), "postgres") ?
+			     0 : epoch);
 }
 
 
 /* the leader's links to its dialers, or the dialer in this process */
-static int dialers_start(const struct cfg *cfg)
+static int dialers_start(const struct cfg *cfg, uint64_t epoch)
 {
 	int err;
 
@@ -1089,7 +1090,8 @@ static int dialers_start(const struct cfg *cfg)
 				     cfg_str(cfg, "dialer"),
 				     cfg_str(cfg, "control_secret"),
 				     cfg_str(cfg, "dns_servers"),
-				     (uint32_t)cfg_int(cfg, "dialer_resume"));
+				     (uint32_t)cfg_int(cfg, "dialer_resume"),
+				     epoch);
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));
@@ -1138,6 +1140,12 @@ static void lost_h(const char *why, void *arg)
 	log_error("the lead is lost (%s): exiting (status %d) to start "
 		  "again as a follower", why, APP_EXIT_LOST);
 	_exit(APP_EXIT_LOST);
+}
+
+
+void app_lead_lost(const char *why)
+{
+	cluster_lose(app.cluster, why);
 }
 
 

@@ -93,9 +93,13 @@ struct app_dialer_load {
 int  app_dialer_pick(const struct app_dialer_load *v, size_t n,
 		     bool webrtc);
 
+/* epoch: the leader's fencing epoch, said to every dialer (0: a single
+ * node, none) */
 int  app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 		    const char *secret, const char *dns_servers,
-		    uint32_t resume_s);
+		    uint32_t resume_s, uint64_t epoch);
+/* a dialer said a newer leader controls it: this node stops (app.c) */
+void app_lead_lost(const char *why);
 /* the browsers (visitors', desks') talk through a dialer's rtpengine,
  * once a link says its dialer has one */
 void app_pool_voice(struct pool *p, struct api *api);
@@ -114,7 +118,8 @@ void app_pool_voice_on(struct pool *p);
 /* one link (remote.c) */
 int  app_remote_alloc(struct remote **rp, struct pool *pool,
 		      struct acd *acd, const char *url, const char *secret,
-		      const char *dns_servers, uint32_t resume_s);
+		      const char *dns_servers, uint32_t resume_s,
+		      uint64_t epoch);
 void app_remote_ops_get(struct remote *r, struct acd_dialer *ops,
 			struct api_voice *vops);
 int  app_remote_keep(struct remote *r, const char *id);

@@ -430,7 +430,7 @@ static void kept_h(const char *id, void *arg)
 
 int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 		   const char *secret, const char *dns_servers,
-		   uint32_t resume_s)
+		   uint32_t resume_s, uint64_t epoch)
 {
 	struct app_dialers *d = NULL;
 	struct acd_dialer ops;
@@ -455,7 +455,7 @@ int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 
 	for (i = 0; i < d->n && !err; i++) {
 		err = app_remote_alloc(&p->linkv[i], p, acd, d->url[i],
-				       secret, dns_servers, resume_s);
+				       secret, dns_servers, resume_s, epoch);
 		if (!err) {
 			app_remote_ops_get(p->linkv[i], &p->opv[i],
 					   &p->vopv[i]);

@@ -42,6 +42,12 @@
  * no other link holds it (app_pool_held), and the link whose dialer
  * takes it back has the others forget it (app_pool_claim).
  *
+ * A cluster's leader says its fencing epoch in the auth (0, a single
+ * node: none said). The dialer answers "stale" to a link of an epoch a
+ * newer leader has passed, and "detached" for a call a newer leader's
+ * attach took: either way this node no longer leads, and it stops at
+ * once, as when the store refuses a fenced write (app_lead_lost).
+ *
  * HOST may be a name: it is looked up again before every connection
  * (the dialer may have moved), first in /etc/hosts, then with an A query
  * (AAAA when there is no A) to the name servers of dns_servers or of
@@ -125,6 +131,7 @@ struct remote {
 	bool webrtc;               /* the dialer's auth ok said it can */
 	bool voice;                /* the API has our webrtc operations */
 	bool stopping;
+	uint64_t epoch;            /* the leader's, said in auth (0: none) */
 	char fail_why[96];
 };
 
@@ -722,6 +729,53 @@ static const char *listen_refusal(const char *code, const char *field)
 }
 
 
+/*
+ * The dialer has heard a newer leader (why): this node no longer leads.
+ * A single node (no epoch) cannot be stale: its dialer serves a cluster
+ * as well, a mistake of the configuration; the link is dropped and tried
+ * again.
+ */
+static void stale(struct remote *r, const char *why)
+{
+	if (!r->epoch) {
+		str_bcpy(r->fail_why, why, sizeof(r->fail_why));
+		link_down(r, true, r->fail_why);
+		return;
+	}
+
+	app_lead_lost(why);
+}
+
+
+/* a newer leader's attach took call id from this link */
+static void handle_detached(struct remote *r, const struct odict *od)
+{
+	const char *id = odict_string(od, "id");
+	struct rcall *rc = call_find(r, id);
+	uint64_t epoch = 0;
+	char why[192];
+
+	if (!rc)
+		return;
+
+	/* the newer leader has it: no report, no hang-up */
+	mem_deref(rc);
+	(void)odict_get_number(od, &epoch, "epoch");
+	re_snprintf(why, sizeof(why), "dialer %s: call %s taken by the "
+		    "leader of epoch %llu (this node's: %llu)", r->url, id,
+		    (unsigned long long)epoch, (unsigned long long)r->epoch);
+	if (r->epoch) {
+		stale(r, why);
+		return;
+	}
+
+	/* a single node's call taken by a cluster's leader (a dialer
+	 * shared by mistake): lost to this node */
+	log_warn("%s", why);
+	give_up(r, id);
+}
+
+
 static void handle_error(struct remote *r, const struct odict *od)
 {
 	const char *cmd = odict_string(od, "cmd");
@@ -732,6 +786,17 @@ static void handle_error(struct remote *r, const struct odict *od)
 	char idb[ID_MAX + 1];
 
 	code = code ? code : "?";
+
+	if (!strcmp(code, "stale")) {
+		char why[192];
+
+		re_snprintf(why, sizeof(why), "dialer %s refused %s as "
+			    "stale: a leader of a higher epoch than %llu "
+			    "controls it", r->url, cmd ? cmd : "?",
+			    (unsigned long long)r->epoch);
+		stale(r, why);
+		return;
+	}
 
 	if (cmd && !strcmp(cmd, "auth")) {
 		re_snprintf(r->fail_why, sizeof(r->fail_why),
@@ -822,6 +887,34 @@ static void handle_error(struct remote *r, const struct odict *od)
 }
 
 
+/* auth with the HMAC, and the leader's epoch when there is one */
+static void send_auth(struct remote *r, const char *hmac)
+{
+	struct odict *od;
+	int err;
+
+	err = odict_alloc(&od, 4);
+	if (err)
+		goto out;
+
+	err  = odict_entry_add(od, "cmd", ODICT_STRING, "auth");
+	err |= odict_entry_add(od, "hmac", ODICT_STRING, hmac);
+	if (r->epoch)
+		err |= odict_entry_add(od, "epoch", ODICT_INT,
+				       (int64_t)r->epoch);
+	if (!err)
+		err = send_od(r, od, false);
+
+ out:
+	mem_deref(od);
+	if (err && r->state == R_AUTH) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "auth: %s",
+			    strerror(err));
+		link_down(r, false, r->fail_why);
+	}
+}
+
+
 static void handle_hello(struct remote *r, const struct odict *od)
 {
 	const char *proto = odict_string(od, "protocol");
@@ -850,7 +943,7 @@ static void handle_hello(struct remote *r, const struct odict *od)
 		(void)re_snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 
 	r->state = R_AUTH;
-	(void)send_cmd(r, "auth", "hmac", hex, NULL);
+	send_auth(r, hex);
 	sodium_memzero(&st, sizeof(st));
 }
 
@@ -1028,6 +1121,9 @@ static void handle_line(struct remote *r, const struct pl *line)
 	}
 	else if (!strcmp(name, "registration")) {
 		handle_registration(r, od);
+	}
+	else if (!strcmp(name, "detached")) {
+		handle_detached(r, od);
 	}
 	else if (strcmp(name, "pong")) {
 		handle_event(r, od, name);
@@ -1464,7 +1560,8 @@ void app_remote_forget(struct remote *r, const char *id)
 
 int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
 		     const char *url, const char *secret,
-		     const char *dns_servers, uint32_t resume_s)
+		     const char *dns_servers, uint32_t resume_s,
+		     uint64_t epoch)
 {
 	struct remote *r;
 	int err;
@@ -1482,6 +1579,7 @@ int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
 	tmr_init(&r->dead_tmr);
 	tmr_init(&r->resume_tmr);
 	r->resume_ms = resume_s * 1000;
+	r->epoch = epoch;
 	list_init(&r->calls);
 	list_init(&r->detached);
 	list_init(&r->orphans);

@@ -74,6 +74,13 @@ static void lose(struct cluster *cl, const char *why)
 }
 
 
+void cluster_lose(struct cluster *cl, const char *why)
+{
+	if (cl)
+		lose(cl, why);
+}
+
+
 static void stale_h(void *arg)
 {
 	struct cluster *cl = arg;

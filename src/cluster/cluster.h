@@ -62,6 +62,10 @@ int  cluster_alloc(struct cluster **clp, struct store *st,
  * leads or follows, else lead's error or the store's. */
 int  cluster_start(struct cluster *cl);
 
+/* the lead is lost, as another than the store found (a dialer heard a
+ * newer leader): lost is called, once */
+void cluster_lose(struct cluster *cl, const char *why);
+
 enum cluster_role cluster_role(const struct cluster *cl);
 bool cluster_leads(const struct cluster *cl);
 const char *cluster_node(const struct cluster *cl);

@@ -26,6 +26,16 @@
  * counted), so a controller gone for good at a thousand calls a second
  * cannot make the dialer grow without bound.
  *
+ * The leader's epoch (a cluster's fence, docs/cluster.md): auth may say
+ * the client's epoch (absent: 0, a single node). The dialer keeps the
+ * highest it has heard; an auth with a lower one (but 0) is refused
+ * "stale", and so is every command but a read (ping, status,
+ * agent_status) of a connection whose epoch is below it, so a leader
+ * that slept through its replacement can never dial. An attach from a
+ * higher epoch than the open connection that controls the call takes
+ * the call from it, which is told "detached": a new leader always gets
+ * the calls of one that is frozen with its link still open.
+ *
  * Untrusted input: lines are bounded (DIALER_LINE_MAX; line.c frames
  * them, for both ends of the link), the first line must authenticate
  * within AUTH_TIMEOUT or the connection is closed after an error line;
@@ -64,6 +74,7 @@ struct control {
 	struct list ended;          /* ended orphans, oldest first */
 	size_t orphan_bytes;        /* their lines, all together */
 	bool orphans_full;          /* said once in the log */
+	uint64_t epoch;             /* the highest a client's auth said */
 	uint8_t secret_hash[crypto_hash_sha256_BYTES];
 	char *secret;
 };
@@ -81,6 +92,7 @@ struct cconn {
 	bool authed;
 	bool closing;
 	bool watch;                 /* agent_watch: registrations told */
+	uint64_t epoch;             /* its auth's (0: none said) */
 };
 
 
@@ -482,6 +494,22 @@ static int field_bool(const struct odict *od, const char *name, bool *vp)
 }
 
 
+/* a leader's epoch: absent 0, else an integer of 0 or more */
+static int field_epoch(const struct odict *od, uint64_t *vp)
+{
+	const struct odict_entry *e = odict_lookup(od, "epoch");
+
+	*vp = 0;
+	if (!e || e->type == ODICT_NULL)
+		return 0;
+	if (e->type != ODICT_INT || e->u.integer < 0)
+		return EINVAL;
+
+	*vp = (uint64_t)e->u.integer;
+	return 0;
+}
+
+
 static const char *field_message(const char *field)
 {
 	static const struct {
@@ -520,6 +548,7 @@ static const char *field_message(const char *field)
 		 "customer first only (and the voice's sounds installed)"},
 		{"password", "password must be 1 to 128 characters"},
 		{"endpoint", "endpoint must be a sip: URI"},
+		{"epoch", "epoch must be an integer of 0 or more"},
 	};
 	size_t i;
 
@@ -642,11 +671,61 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 }
 
 
+/* the open connection other than cc that controls call id, or NULL (a
+ * claim of a call to the handler it has already changes nothing: it only
+ * asks whose it is) */
+static struct cconn *controller_other(const struct cconn *cc,
+				      const char *id)
+{
+	struct le *le;
+
+	for (le = cc->ctl->conns.head; le; le = le->next) {
+		struct cconn *other = le->data;
+
+		if (other != cc && !dialer_claim(cc->ctl->d, id,
+						 event_handler, other,
+						 event_handler, other))
+			return other;
+	}
+
+	return NULL;
+}
+
+
+/* A call another open connection controls: taken from it when this
+ * connection's epoch is higher (it is told "detached"), else EBUSY. */
+static int take_over(struct cconn *cc, const char *id)
+{
+	struct cconn *other = controller_other(cc, id);
+	char a[64];
+
+	if (!other || other->epoch >= cc->epoch)
+		return EBUSY;
+
+	if (dialer_claim(cc->ctl->d, id, event_handler, other,
+			 event_handler, cc))
+		return EBUSY;
+
+	log_info("call %s: taken from control client %s (epoch %llu) by "
+		 "epoch %llu", id, addr_str(a, sizeof(a), &other->peer),
+		 (unsigned long long)other->epoch,
+		 (unsigned long long)cc->epoch);
+	if (!other->closing)
+		send_line(other, "{\"event\":\"detached\",\"id\":%H,"
+			  "\"epoch\":%llu,\"t\":%lld}", json_str_print, id,
+			  (unsigned long long)cc->epoch,
+			  (long long)time_now_ms());
+
+	return 0;
+}
+
+
 /*
  * Take over a call whose connection is gone: the ok (with the call's
  * state, "ended" if it ended meanwhile, and how many of its events were
  * dropped past the bounds), then the events it missed, then the rest as
- * they come. A call another open connection controls is not taken.
+ * they come. A call another open connection controls is taken only by a
+ * higher epoch (take_over).
  */
 static void cmd_attach(struct cconn *cc, const struct odict *od)
 {
@@ -669,6 +748,8 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 		/* already this connection's: nothing to take */
 		err = dialer_claim(ctl->d, id, event_handler, cc,
 				   event_handler, cc);
+		if (err)
+			err = take_over(cc, id);
 		if (err) {
 			send_error(cc, "attach", id, "busy", "id",
 				   "another connection controls this call");
@@ -1337,28 +1418,90 @@ static bool acts_on_a_call(const char *cmd)
 static bool another_controls(struct cconn *cc, const struct odict *od,
 			     const char *cmd)
 {
-	struct dialer *d = cc->ctl->d;
 	const char *id = NULL;
-	struct le *le;
 
 	/* no id: the command itself says so */
-	if (field_str(od, "id", &id) || !id)
+	if (field_str(od, "id", &id) || !id || !controller_other(cc, id))
 		return false;
 
-	/* a claim of a call to the handler it has already changes
-	 * nothing: it only asks whose it is */
-	for (le = cc->ctl->conns.head; le; le = le->next) {
-		struct cconn *other = le->data;
+	send_error(cc, cmd, id, "busy", "id",
+		   "another connection controls this call");
+	return true;
+}
 
-		if (other == cc || dialer_claim(d, id, event_handler, other,
-						event_handler, other))
-			continue;
-		send_error(cc, cmd, id, "busy", "id",
-			   "another connection controls this call");
-		return true;
+
+static const char stale_message[] = "a leader of a higher epoch controls "
+	"this dialer";
+
+
+/* the first command: auth, with the client's epoch (0: none said) */
+static void cmd_auth(struct cconn *cc, const struct odict *od,
+		     const char *cmd)
+{
+	struct control *ctl = cc->ctl;
+	uint64_t epoch;
+	char a[64];
+
+	if (strcmp(cmd, "auth")) {
+		send_error(cc, cmd, NULL, "auth_required", NULL,
+			   "the first command must be auth");
+		close_soon(cc);
+		return;
+	}
+	if (!auth_check(cc, od)) {
+		log_warn("control client %s: authentication failed",
+			 addr_str(a, sizeof(a), &cc->peer));
+		send_error(cc, cmd, NULL, "auth_failed", NULL,
+			   "wrong secret");
+		close_soon(cc);
+		return;
+	}
+	if (field_epoch(od, &epoch)) {
+		send_error(cc, cmd, NULL, "bad_request", "epoch",
+			   field_message("epoch"));
+		close_soon(cc);
+		return;
+	}
+	if (epoch && epoch < ctl->epoch) {
+		log_warn("control client %s: epoch %llu refused, a leader of "
+			 "epoch %llu has come", addr_str(a, sizeof(a),
+							 &cc->peer),
+			 (unsigned long long)epoch,
+			 (unsigned long long)ctl->epoch);
+		send_error(cc, cmd, NULL, "stale", "epoch", stale_message);
+		close_soon(cc);
+		return;
 	}
 
-	return false;
+	cc->authed = true;
+	cc->epoch = epoch;
+	tmr_cancel(&cc->tmr);
+	if (epoch > ctl->epoch)
+		ctl->epoch = epoch;
+	log_info("control client %s authenticated (epoch %llu)",
+		 addr_str(a, sizeof(a), &cc->peer), (unsigned long long)epoch);
+	/* what the client may ask of this dialer */
+	send_line(cc, "{\"event\":\"ok\",\"cmd\":\"auth\",\"webrtc\":%s}",
+		  dialer_has_webrtc(ctl->d) ? "true" : "false");
+}
+
+
+/* A command of a connection whose epoch is below the highest heard: a
+ * replaced leader's, refused stale but for the reads. True when refused. */
+static bool is_stale(struct cconn *cc, const struct odict *od,
+		     const char *cmd)
+{
+	const char *id = NULL;
+
+	if (cc->epoch >= cc->ctl->epoch || !strcmp(cmd, "ping") ||
+	    !strcmp(cmd, "status") || !strcmp(cmd, "agent_status"))
+		return false;
+
+	if (field_str(od, "id", &id) || (id && strlen(id) > DIALER_ID_MAX))
+		id = NULL;
+	send_error(cc, cmd, id, "stale", "epoch", stale_message);
+
+	return true;
 }
 
 
@@ -1366,7 +1509,6 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 {
 	struct odict *od = NULL;
 	const char *cmd = NULL;
-	char a[64];
 
 	if (dialer_line_decode(&od, line)) {
 		send_error(cc, NULL, NULL, "bad_json", NULL,
@@ -1385,31 +1527,12 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	}
 
 	if (!cc->authed) {
-		if (strcmp(cmd, "auth")) {
-			send_error(cc, cmd, NULL, "auth_required", NULL,
-				   "the first command must be auth");
-			close_soon(cc);
-		}
-		else if (!auth_check(cc, od)) {
-			log_warn("control client %s: authentication failed",
-				 addr_str(a, sizeof(a), &cc->peer));
-			send_error(cc, cmd, NULL, "auth_failed", NULL,
-				   "wrong secret");
-			close_soon(cc);
-		}
-		else {
-			cc->authed = true;
-			tmr_cancel(&cc->tmr);
-			log_info("control client %s authenticated",
-				 addr_str(a, sizeof(a), &cc->peer));
-			/* what the client may ask of this dialer */
-			send_line(cc, "{\"event\":\"ok\",\"cmd\":\"auth\","
-				  "\"webrtc\":%s}",
-				  dialer_has_webrtc(cc->ctl->d) ? "true" :
-				  "false");
-		}
+		cmd_auth(cc, od, cmd);
 		goto out;
 	}
+
+	if (is_stale(cc, od, cmd))
+		goto out;
 
 	if (acts_on_a_call(cmd) && another_controls(cc, od, cmd))
 		goto out;

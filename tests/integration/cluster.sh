@@ -13,10 +13,13 @@
 #     leads within 5 s (measured, printed), attaches both calls, which go
 #     on and end completed; nobody dialed twice, no agent offered two
 #     callbacks at once;
-#   - kill -9 of a follower during intake: every request it answered 202
-#     is in the store exactly once, and ends (canceled by its token);
 #   - a leader whose lock is taken while it is stopped (SIGSTOP, its
-#     session ended) wakes up stale and exits 75, saying why.
+#     session ended) with a call bridged and its dialer link still open:
+#     the new leader takes the call (an attach of a higher epoch), which
+#     completes, the customer dialed once; the old one wakes up stale
+#     and exits 75, saying why;
+#   - kill -9 of a follower during intake: every request it answered 202
+#     is in the store exactly once, and ends (canceled by its token).
 . "$(dirname "$0")/../lib/common.sh"
 
 SIPP=$(command -v sipp) || fail "sipp is not installed"
@@ -286,6 +289,63 @@ PY
 ok "the attached calls completed: every customer dialed once, agents \
 called 8 times for 8 callbacks, never offered two at once"
 
+# ---- a leader that lost its lock while it slept, a call bridged and its
+# link to the dialer open: the new leader takes the call (a higher
+# epoch's attach), which completes; the old one wakes stale, exits 75
+
+node 4
+[ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
+eval "OLD=\$P$NEW"
+sipp_uas agents2 "$SCN/uas_answer/scenario.xml" "$AGENT" 1
+APID=$SPID
+sipp_uas custC "$SCN/talk_then_hangup/scenario.xml" "$CUST" 1
+CPID=$SPID
+at "$NEW"
+post_json '{"business":"demo","phone":"+14155550401"}'
+expect_status 202
+KC=$(jv .id)
+wait_all connected "$KC"
+kill -STOP "$OLD"
+# its session ends as a cut connection would: the lock goes with it
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted" >/dev/null
+i=0
+until [ "$(role "$U4")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n4 does not take the lead"
+	sleep 0.05
+done
+wait_log "$T/n4.log" "call $KC taken back (bridged)" 1
+ok "a leader frozen with a bridged call and its dialer link open: n4 \
+leads and takes the call (attach of a higher epoch)"
+kill -CONT "$OLD"
+rc=0
+wait "$OLD" || rc=$?
+[ "$rc" = 75 ] || fail "the stale leader n$NEW exited $rc"
+grep -q "the lead is lost" "$T/n$NEW.log" || fail "n$NEW does not say why"
+# the dialer's word is on its socket when it wakes, before any answer of
+# the store
+grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL: call $KC taken by \
+the leader of epoch" "$T/n$NEW.log" ||
+	fail "n$NEW did not learn it from the dialer's detached: \
+$(grep 'lead is lost' "$T/n$NEW.log")"
+ok "a leader whose lock was taken while it slept finds out (the dialer's \
+detached) and exits 75 (n4 leads)"
+at 4
+wait_all completed "$KC"
+sipp_done "$CPID" custC
+sipp_done "$APID" agents2
+[ "$(customer_invites +14155550401)" = 1 ] ||
+	fail "+14155550401 dialed $(customer_invites +14155550401) times"
+[ "$(psql_q "SELECT ended_reason || ' ' || attempts FROM callbacks
+	WHERE id = '$KC'")" = "customer_hangup 1" ] ||
+	fail "$KC not completed once"
+ok "the call taken from the frozen leader completed under n4, the \
+customer dialed once"
+OTHER=$(for n in $LIVE; do [ "$n" = "$NEW" ] || echo "$n"; done)
+LIVE="$OTHER 4"
+NEW=4
+
 # ---- kill -9 of a follower during intake
 
 FOL=$(for n in $LIVE; do [ "$n" = "$NEW" ] || echo "$n"; done)
@@ -336,30 +396,40 @@ ANS=$(sed "s/^\([^ ]*\) .*/'\1'/" "$T/answered" | paste -sd, -)
 ok "kill -9 of n$FOL during intake: its $N answers (202) are each stored \
 once, and end (canceled)"
 
-# ---- a leader that lost its lock while it slept: stale, it exits 75
+# ---- the dialer fences too: once it has heard a higher epoch than the
+# leader's (another leader's link, here a client of the test), the
+# leader's originate is refused stale and it exits 75, the customer
+# never dialed
 
-node 4
-[ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
-eval "OLD=\$P$NEW"
-kill -STOP "$OLD"
-# its session ends as a cut connection would: the lock goes with it
-psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
-	WHERE locktype = 'advisory' AND granted" >/dev/null
+E=$(psql_q "SELECT epoch FROM cluster WHERE id = 1")
+echo "expect ok cmd=auth" >"$T/epoch.txt"
+CTL_EPOCH=$((E + 1)) python3 "$SCN/lib/ctl.py" "127.0.0.1:$DCTL" "$SECRET" \
+	"$T/epoch.txt" >"$T/epoch.ctl" || fail "epoch $((E + 1)): auth"
+at 4
+post_json '{"business":"demo","phone":"+14155550501"}'
+expect_status 202
+KD=$(jv .id)
+"$BECKON" agent state alice available >/dev/null || fail "alice available"
+wait_log "$T/n4.log" "refused originate as stale: a leader of a higher \
+epoch than $E" 1
+rc=0
+wait "$P4" || rc=$?
+[ "$rc" = 75 ] || fail "n4, stale at the dialer, exited $rc"
+grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL refused originate" \
+	"$T/n4.log" || fail "n4 does not say the dialer found it stale"
+! grep -q "$KD" "$T/dialer.log" || fail "$KD reached the dialer's SIP side"
+ok "a leader whose dialer has heard a higher epoch: its originate is \
+refused stale, it exits 75, the customer is not dialed"
+
+# a node that comes after leads and stops cleanly
+node 5
 i=0
-until [ "$(role "$U4")" = leader ]; do
+until [ "$(role "$U5")" = leader ]; do
 	i=$((i + 1))
-	[ $i -le 100 ] || fail "n4 does not take the lead"
+	[ $i -le 100 ] || fail "n5 does not take the lead"
 	sleep 0.05
 done
-kill -CONT "$OLD"
-rc=0
-wait "$OLD" || rc=$?
-[ "$rc" = 75 ] || fail "the stale leader n$NEW exited $rc"
-grep -q "the lead is lost" "$T/n$NEW.log" || fail "n$NEW does not say why"
-ok "a leader whose lock was taken while it slept finds out and exits 75 \
-(n4 leads)"
-
-PID=$P4
+PID=$P5
 stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"

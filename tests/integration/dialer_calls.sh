@@ -205,6 +205,68 @@ ok "a lost control link: the calls go on; attach takes them over, with \
 the events missed (and not a call another connection holds: neither attach \
 nor hangup nor announce)"
 
+# the leader's epoch (a cluster's fence): an attach from a higher epoch
+# takes a call from the open connection that holds it, which is told
+# "detached"; a lower epoch's commands are refused stale, reads aside
+sipp_start epoch-customer "$SIPP_CASES/max_hold/customer.xml" \
+	"$TRUNK_PORT" 1
+epid=$SIPP_PID
+cat >"$T/epoch1.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"ep_a","customer":"+14155550100","max_hold":5}
+expect answered id=ep_a leg=customer
+shell CTL_EPOCH=2 $EPOCH2
+expect detached id=ep_a epoch=2
+send {"cmd":"hangup","id":"ep_a"}
+expect error cmd=hangup id=ep_a code=stale field=epoch
+send {"cmd":"originate","id":"ep_b","customer":"+14155550100"}
+expect error cmd=originate id=ep_b code=stale
+send {"cmd":"attach","id":"ep_a"}
+expect error cmd=attach id=ep_a code=stale
+send {"cmd":"status"}
+expect status
+send {"cmd":"ping"}
+expect pong
+S
+cat >"$T/epoch2.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"ep_a"}
+expect ok cmd=attach id=ep_a state=holding
+send {"cmd":"status","id":"ep_a"}
+expect status id=ep_a controller=this
+expect ended id=ep_a reason=max_hold
+S
+# an old epoch's auth is refused; no epoch (an older client) gets in but
+# may only read
+cat >"$T/epoch3.txt" <<'S'
+send {"cmd":"auth","secret":"${SECRET}","epoch":1}
+expect error cmd=auth code=stale field=epoch
+expect_close
+S
+cat >"$T/epoch4.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"ep_c","customer":"+14155550100"}
+expect error cmd=originate id=ep_c code=stale
+send {"cmd":"status"}
+expect status count=0
+S
+EPOCH2="python3 $CTL 127.0.0.1:$CTL_PORT $SECRET $T/epoch2.txt"
+EPOCH2="$EPOCH2 >$T/epoch2.ctl"
+export EPOCH2 SECRET
+CTL_EPOCH=1 ctl "$T/epoch1.txt" "$T/epoch1.ctl"
+peer_wait "$epid" epoch-customer
+[ "$(jq -r 'select(.id == "ep_a") | .event' "$T/epoch1.ctl" |
+	tr '\n' ' ')" = "ok invite ringing answered detached error error " ] ||
+	fail "epoch 1 after the detach: $(cat "$T/epoch1.ctl")"
+CTL_SECRET=- ctl "$T/epoch3.txt" "$T/epoch3.ctl"
+ctl "$T/epoch4.txt" "$T/epoch4.ctl"
+grep -q "ep_a: taken from control client .* (epoch 1) by epoch 2" \
+	"$T/calls.log" || fail "the take-over is not logged"
+ok "epochs: a higher epoch's attach takes a call from a live connection \
+(told detached), and it ends under the new one; the old epoch's hangup, \
+originate and attach are refused stale, its reads answered; an old epoch's \
+auth is refused, an epoch-less client may only read"
+
 # nothing left behind: no call, and beckon stops cleanly
 echo '{"cmd":"status"}' >"$T/status.txt"
 printf 'expect ok cmd=auth\nsend {"cmd":"status"}\nexpect status count=0\n' \

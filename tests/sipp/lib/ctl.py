@@ -17,7 +17,8 @@ SCRIPT holds one step a line:
     # comment
 
 $VARS in steps are taken from the environment (${AGENT_PORT}). SECRET "-"
-sends no auth; CTL_HMAC=1 answers the hello's nonce with an HMAC.
+sends no auth; CTL_HMAC=1 answers the hello's nonce with an HMAC;
+CTL_EPOCH=N says the leader's epoch N in the auth.
 
 Every line received is printed to stdout as it came. Exits 0 when the script
 ran to its end, 1 on a timeout (per expect, $CTL_TIMEOUT seconds, default
@@ -64,6 +65,8 @@ def main():
         auth = {"cmd": "auth", "hmac": mac}
     else:
         auth = {"cmd": "auth", "secret": secret}
+    if os.environ.get("CTL_EPOCH"):
+        auth["epoch"] = int(os.environ["CTL_EPOCH"])
     if secret != "-":
         out.write(json.dumps(auth) + "\n")
         out.flush()
