@@ -61,6 +61,7 @@ struct app {
 	struct cluster *cluster;
 	struct store_listener *listener;  /* the leader's, shared store */
 	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
+	char url[CLUSTER_URL_MAX];    /* cluster_url, or its default */
 	app_load_h *loadh;
 	struct tmr drain;
 	unsigned drain_ticks;
@@ -1165,6 +1166,28 @@ static int node_setup(void)
 }
 
 
+/* cluster_url (or its default): told to the others when leading a
+ * shared store; a single node's, even unusable (0.0.0.0), is no error */
+static int url_setup(bool shared)
+{
+	const char *url = cfg_str(app.cfg, "cluster_url");
+	int err;
+
+	err = cluster_url_resolve(app.url, sizeof(app.url), url,
+				  cfg_str(app.cfg, "http_listen"));
+	if (err && (shared || *url)) {
+		log_error("cluster_url: '%s' is not http://ADDR:PORT with an "
+			  "address other nodes reach%s", *url ? url : app.url,
+			  *url ? "" : " (http_listen's: set cluster_url)");
+		return err;
+	}
+	if (err)
+		app.url[0] = '\0';
+
+	return 0;
+}
+
+
 /* the leader of a shared store, every second and at once on taking
  * over: what other nodes took in or canceled (acd_resync) */
 static void tick_h(void *arg)
@@ -1185,11 +1208,15 @@ static int cluster_start_node(void)
 	bool shared = !strcmp(store_backend(app.st), "postgres");
 	int err;
 
+	err = url_setup(shared);
+	if (err)
+		return err;
+
 	/* the desk's sessions exist before any ACD does */
 	err = api_set_acd(app.api, NULL);
 	if (!err)
-		err = cluster_alloc(&app.cluster, app.st, app.node, shared,
-				    &h);
+		err = cluster_alloc(&app.cluster, app.st, app.node, app.url,
+				    shared, &h);
 	if (err) {
 		log_error("cluster: %s", strerror(err));
 		return err;
