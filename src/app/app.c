@@ -60,6 +60,7 @@ struct app {
 	struct app_reload *reload;
 	struct cluster *cluster;
 	struct store_listener *listener;  /* the leader's, shared store */
+	struct store_listener *biz_listener;  /* every node's, shared */
 	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
 	char url[CLUSTER_URL_MAX];    /* cluster_url, or its default */
 	app_load_h *loadh;
@@ -1016,6 +1017,65 @@ static void callbacks_resync_h(void *arg)
 }
 
 
+static void biz_reread_h(int err, void *const *v, size_t n, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	if (err) {
+		log_warn("reading the businesses again: %s", strerror(err));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		(void)api_business_set(app.api, v[i]);
+	log_info("%zu business%s read again", n, n == 1 ? "" : "es");
+}
+
+
+/* A business changed through the leader's admin API (a follower
+ * relays those too): a follower's directory reads them all again, on
+ * the hint and after every reconnect of the listener. The leader's own
+ * admin API has set its directory already. */
+static void biz_resync_h(void *arg)
+{
+	int err;
+
+	(void)arg;
+	if (cluster_leads(app.cluster))
+		return;
+	err = store_list(app.st, &store_businesses, biz_reread_h, NULL);
+	if (err)
+		log_warn("reading the businesses again: %s", strerror(err));
+}
+
+
+static void biz_notify_h(const char *channel, const char *payload,
+			 void *arg)
+{
+	(void)channel;
+	(void)payload;
+	biz_resync_h(arg);
+}
+
+
+static int biz_listen(void)
+{
+	static const char *const chans[] = {store_ch_businesses};
+	int err;
+
+	if (strcmp(store_backend(app.st), "postgres"))
+		return 0;
+
+	err = store_listen(&app.biz_listener, app.st, chans, 1,
+			   biz_notify_h, biz_resync_h, NULL);
+	if (err)
+		log_error("listening to %s: %s", store_ch_businesses,
+			  strerror(err));
+
+	return err;
+}
+
+
 /* the leader of a shared store hears other nodes' intake (LISTEN) */
 static int listen_start(void)
 {
@@ -1285,6 +1345,8 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	}
 
 	err = cluster_start_node();
+	if (!err)
+		err = biz_listen();
 	if (err)
 		goto out;
 
@@ -1323,6 +1385,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
 	app.listener = mem_deref(app.listener);
+	app.biz_listener = mem_deref(app.biz_listener);
 	app.cluster = mem_deref(app.cluster);
 	app.st = mem_deref(app.st);
 	app.secs = mem_deref(app.secs);

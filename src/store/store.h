@@ -399,6 +399,8 @@ enum {
 
 /* a callback was made, joined, withdrawn or changed; payload: its id */
 extern const char store_ch_callbacks[];
+/* a business was changed through the admin API; payload: none */
+extern const char store_ch_businesses[];
 
 struct store_listener;
 typedef void (store_notify_h)(const char *channel, const char *payload,

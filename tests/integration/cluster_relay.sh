@@ -9,6 +9,8 @@
 #   - the leader sees the client's address, not one the client wrote in
 #     X-Forwarded-For; a forged relay proof sent to the leader is
 #     refused 403, and a follower never relays a relayed request again;
+#   - a business changed through a follower (on the leader) reaches the
+#     other follower's directory (NOTIFY beckon_businesses);
 #   - with relay_max_conns 0 a follower answers 503 not_leader as before;
 #   - kill -9 of the leader: the relayed WebSocket closes; after the
 #     takeover (n2 or n4), a new log-in and WebSocket through the other
@@ -81,7 +83,7 @@ wait_log "$T/n1.log" "/agent/api/login relayed by a node for client \
 127.0.0.1" 1
 export BECKON_SERVER="$U2"
 "$BECKON" business set demo --dial_mode agent_first --accept_timeout 60 \
-	>/dev/null || fail "business set through n2"
+	--widget_label "Ring me" >/dev/null || fail "business set through n2"
 "$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:9" \
 	>/dev/null || fail "agent set through n2"
 ws 2 "${C_alice#Cookie: beckon_session=}" a1
@@ -106,6 +108,18 @@ expect_status 200 "cancel"
 wait_log "$T/n1.log" "$ID: no longer open in the store" 1
 ok "through follower n2: log-in, admin changes, presence and the \
 WebSocket, which gets the leader's offer of $ID, declined"
+
+# the business changed on the leader reaches the other follower's
+# directory (NOTIFY beckon_businesses, then a re-read)
+i=0
+until [ "$(curl -s "$U3/v1/businesses/demo" | jq -r .widget.label)" = \
+	"Ring me" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n3 still has the old business"
+	sleep 0.05
+done
+grep -q "business read again" "$T/n3.log" || fail "n3 did not read again"
+ok "a business changed through n2 on the leader reaches n3's directory"
 
 # ---- who the client is
 
