@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #define LOG_SUBSYS "cluster"
 #include "util/util.h"

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "util/util.h"
@@ -197,7 +198,7 @@ TEST(store_lead_takeover_fences_the_old_leader)
 	struct store *a = NULL, *b = NULL;
 	char url[512], node[64];
 	uint64_t e = 0;
-	int stale = 0, ping = -1;
+	int stale = 0, ping = -1, i, err;
 	bool pg;
 
 	TEST_EQ_INT(test_store_open(&a, url, sizeof(url)), 0);
@@ -213,7 +214,11 @@ TEST(store_lead_takeover_fences_the_old_leader)
 		TEST_EQ_INT(pg_cut_leader(url), 0);
 	}
 
-	TEST_EQ_INT(lead(b, "b:1", &e), 0);
+	/* pg_terminate_backend only signals: the lock goes when the
+	 * backend has exited, a moment later under load */
+	for (i = 0; i < 250 && (err = lead(b, "b:1", &e)) == EAGAIN; i++)
+		usleep(20000);
+	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(e, 2);
 	TEST_EQ_INT(stale, 0);
 
