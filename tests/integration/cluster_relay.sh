@@ -1,6 +1,7 @@
 #!/bin/sh
 # The desk across nodes (docs/cluster.md): three `beckon serve` on one
-# PostgreSQL and a `beckon dialer`; n1 leads. Through a follower:
+# PostgreSQL and a `beckon dialer`; n1 leads (a node whose cluster_url
+# would be 0.0.0.0's does not start). Through a follower:
 #   - an agent logs in, sets the business up and goes available (the
 #     desk's API and admin changes, relayed to the leader);
 #   - the desk's WebSocket (a raw client, cluster_relay.py) gets the
@@ -68,6 +69,17 @@ ws() {
 	wait_log "$T/$3.ws" "^HTTP/1.1" 1
 	grep -q "^HTTP/1.1 101" "$T/$3.ws" || fail "$3: $(cat "$T/$3.ws")"
 }
+
+# all interfaces is no address to reach: cluster_url must be set
+rc=0
+"$BECKON" serve --db "$PGDB" --dialer "tcp://127.0.0.1:$DCTL" \
+	--control_secret "$SECRET" \
+	--http_listen "0.0.0.0:$(free_port)" >"$T/any.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "set cluster_url" "$T/any.log" ||
+	fail "http_listen 0.0.0.0 without cluster_url: exit $rc, \
+$(cat "$T/any.log")"
+ok "on PostgreSQL, http_listen 0.0.0.0 without cluster_url stops the \
+start-up, saying why"
 
 node 1
 node 2
