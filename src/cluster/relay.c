@@ -59,6 +59,22 @@ static bool hdr_is(const struct pl *line, const char *name)
 }
 
 
+/* the line at p into *line, without its CRLF or LF; where the next
+ * begins */
+static const char *next_line(struct pl *line, const char *p,
+			     const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	line->p = p;
+	line->l = (size_t)((nl ? nl : end) - p);
+	if (line->l && line->p[line->l - 1] == '\r')
+		--line->l;
+
+	return nl ? nl + 1 : end;
+}
+
+
 /*
  * The head the leader gets: the client's, less what only a node may say
  * (its X-Forwarded-For, a relay proof) and, unless it upgrades, its
@@ -79,21 +95,17 @@ int cluster_relay_head(struct mbuf *mb, const struct pl *head,
 
 	/* a first pass for the upgrade, which decides Connection's fate */
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct pl line = {p, nl ? (size_t)(nl - p) : (size_t)(end - p)};
+		struct pl line;
 
+		p = next_line(&line, p, end);
 		if (hdr_is(&line, "Upgrade"))
 			upgrade = true;
-		p = nl ? nl + 1 : end;
 	}
 
 	for (p = head->p; p < end && !err;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct pl line = {p, nl ? (size_t)(nl - p) : (size_t)(end - p)};
+		struct pl line;
 
-		p = nl ? nl + 1 : end;
-		if (line.l && line.p[line.l - 1] == '\r')
-			--line.l;
+		p = next_line(&line, p, end);
 		if (!line.l)
 			break;  /* the blank line: ours follow */
 		if (!first && (hdr_is(&line, "X-Forwarded-For") ||

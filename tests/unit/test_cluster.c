@@ -1,7 +1,8 @@
 /*
  * The cluster module's parts that need no store: the role names, the
- * default node id, cluster_url and the relayed head. Leading on SQLite is exercised by every integration
- * test; on PostgreSQL by tests/integration/cluster.sh.
+ * default node id, cluster_url and the relayed head. Leading on SQLite
+ * is exercised by every integration test; on PostgreSQL by
+ * tests/integration/cluster.sh (and the relay by cluster_relay.sh).
  */
 #include <errno.h>
 #include <string.h>
