@@ -19,6 +19,7 @@
 #   make bench-report     a report over 50k-500k callbacks next to the
 #                         sqlite3 CLI on the same query; loop held
 #   make bench-store-pg   the PostgreSQL backend next to bare libpq
+#   make bench-relay      the desk through a follower next to the leader
 #   make fuzz             every fuzz target with libFuzzer (clang) for
 #                         FUZZ_SECONDS each (FUZZ_TARGETS="http_head ...",
 #                         FUZZ_JOBS at a time); fails on a crash, leak, UB
@@ -47,7 +48,7 @@ DESTDIR ?=
 .PHONY: all deps build run test install bench-intake bench-intake-pg \
 	bench-acd bench-calls \
 	bench-media bench-webrtc bench-startup bench-report bench-store-pg \
-	fuzz clean
+	bench-relay fuzz clean
 
 all: build
 
@@ -96,6 +97,9 @@ bench-report: build
 
 bench-store-pg: build
 	@sh bench/store_pg/run.sh $(BUILD_DIR)/beckon
+
+bench-relay: build
+	@sh bench/relay/run.sh $(BUILD_DIR)/beckon
 
 # its own build dir: clang, libFuzzer, ASan + UBSan (docs/fuzzing.md)
 fuzz:

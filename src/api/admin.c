@@ -194,6 +194,8 @@ static void put_done(int err, void *arg)
 	if (op->t == &store_businesses) {
 		api_business_set(op->api, op->obj);
 		acd_business_set(op->api->acd, op->obj);
+		/* the other nodes' directories read it again (app.c) */
+		(void)store_notify(op->api->st, store_ch_businesses, NULL);
 	}
 	else if (op->t == &store_agents) {
 		acd_agent_set(op->api->acd, op->obj);

@@ -282,6 +282,10 @@ static void method_not_allowed(struct httpd_req *req, const char *allow)
 }
 
 
+static bool relayed(struct api *api, struct httpd_req *req,
+		    const struct pl *proof);
+
+
 static void request_handler(struct httpd_req *req, void *arg)
 {
 	struct api *api = arg;
@@ -289,6 +293,10 @@ static void request_handler(struct httpd_req *req, void *arg)
 	struct pl id;
 
 	httpd_req_set_route(req, MR_OTHER);
+
+	if (httpd_req_hdr(req, CLUSTER_RELAY_HDR, &id) &&
+	    !relayed(api, req, &id))
+		return;
 
 	if (!pl_strcmp(path, "/metrics")) {
 		api_metrics(api, req, false);
@@ -456,6 +464,7 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 	api->lim_phone_day = cfg_int(cfg, "limit_phone_day");
 	api->lim_ip_minute = cfg_int(cfg, "limit_ip_minute");
 	api->trust_xff = cfg_bool(cfg, "trust_forwarded_for");
+	api->relay_max = (unsigned)cfg_int(cfg, "relay_max_conns");
 	api->full_numbers = cfg_bool(cfg, "log_full_numbers");
 
 	/* only the token's hash is kept */
@@ -510,7 +519,7 @@ int api_set_acd(struct api *api, struct acd *acd)
 }
 
 
-void api_set_cluster(struct api *api, const struct cluster *cl)
+void api_set_cluster(struct api *api, struct cluster *cl)
 {
 	if (api)
 		api->cluster = cl;
@@ -530,14 +539,11 @@ int api_node_json(const struct api *api, struct mbuf *mb)
 }
 
 
-bool api_not_leader(struct api *api, struct httpd_req *req)
+static void not_leader(struct api *api, struct httpd_req *req)
 {
 	struct mbuf *mb;
 	char h[64];
 	int err;
-
-	if (api->acd)
-		return false;
 
 	mb = mbuf_alloc(256);
 	err = mb ? 0 : ENOMEM;
@@ -549,6 +555,81 @@ bool api_not_leader(struct api *api, struct httpd_req *req)
 	re_snprintf(h, sizeof(h), "Retry-After: %d\r\n", RETRY_AFTER_S);
 	api_reply_mb(req, 503, h, mb, err);
 	mem_deref(mb);
+}
+
+
+/* the leader could not be reached: as if no relay had been tried */
+static void relay_fail_h(struct httpd_req *req, void *arg)
+{
+	not_leader(arg, req);
+}
+
+
+bool api_not_leader(struct api *api, struct httpd_req *req)
+{
+	char ip[64], h[64];
+	int err;
+
+	if (api->acd)
+		return false;
+
+	api_client_ip(api, req, ip, sizeof(ip));
+	err = cluster_relay(api->cluster, req, ip, api->relay_max,
+			    relay_fail_h, api);
+	if (!err)
+		return true;
+	if (err != EBUSY) {
+		not_leader(api, req);
+		return true;
+	}
+
+	log_warn("relaying %u connections to the leader: refusing one",
+		 api->relay_max);
+	re_snprintf(h, sizeof(h), "Retry-After: %d\r\n", RETRY_AFTER_S);
+	api_reply_error(req, 503, h, "relay_busy", NULL, "this node relays "
+			"as many connections to the leader as it may: try "
+			"again");
+
+	return true;
+}
+
+
+/*
+ * A request relayed by a follower (cluster_relay): on the leader, with
+ * the proof, its client is X-Forwarded-For's address (never trusted
+ * otherwise); a forged proof is refused, 403. Elsewhere the header
+ * means nothing here (a follower never relays it again). False when
+ * the request was answered.
+ */
+static bool relayed(struct api *api, struct httpd_req *req,
+		    const struct pl *proof)
+{
+	struct pl xff;
+	struct sa sa;
+
+	if (!cluster_leads(api->cluster))
+		return true;
+
+	if (!cluster_relay_proof(api->cluster, proof)) {
+		log_warn("a request with a wrong %s: refused",
+			 CLUSTER_RELAY_HDR);
+		api_reply_error(req, 403, NULL, "forbidden",
+				CLUSTER_RELAY_HDR, "only a node of this "
+				"cluster may relay requests");
+		return false;
+	}
+
+	if (httpd_req_hdr(req, "X-Forwarded-For", &xff) &&
+	    !sa_set(&sa, &xff, 0)) {
+		const struct pl *path = httpd_req_path(req);
+		char ip[64];
+
+		httpd_req_set_peer(req, &sa);
+		if (sa_ntop(&sa, ip, sizeof(ip)))
+			ip[0] = '\0';
+		log_debug("%.*s relayed by a node for client %s",
+			  (int)path->l, path->p, ip);
+	}
 
 	return true;
 }

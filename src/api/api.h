@@ -55,7 +55,7 @@ int  api_set_acd(struct api *api, struct acd *acd);
  * the supervisor view name it and its role; a follower answers what
  * needs the ACD 503 not_leader (docs/cluster.md). */
 struct cluster;
-void api_set_cluster(struct api *api, const struct cluster *cl);
+void api_set_cluster(struct api *api, struct cluster *cl);
 
 /* No number can be called (the demo without a trunk): the widget and
  * the desk are told so ("phone_line": false). With voice in the browser

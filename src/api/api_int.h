@@ -59,7 +59,8 @@ struct api {
 	char admin_hash[65];      /* SHA-256 of admin_token, "" when off */
 	struct acd *acd;          /* told of every change; may be NULL (a
 				     follower: no ACD on this node) */
-	const struct cluster *cluster; /* this node's role, or NULL */
+	struct cluster *cluster;  /* this node's role, or NULL */
+	unsigned relay_max;       /* relay_max_conns */
 	struct agent_api *agent;  /* the desktop's sessions (agent.c) */
 	struct tz_registry *tz;
 	struct httpd *demo;       /* the demo shop's listener (--demo) */
@@ -74,9 +75,15 @@ struct api {
 /* a business as the API sees it */
 /* the desk's sessions watch api->acd (again, once it exists) */
 void api_agent_watch(struct api *api);
-/* A follower (no ACD here) answers what needs the ACD with 503
- * not_leader naming the leader, Retry-After: 1: true when it did. */
+/* A follower (no ACD here) relays what needs the ACD to the leader
+ * (cluster_relay), or answers it 503 not_leader naming the leader,
+ * Retry-After: 1 (leader unknown or unreachable), or 503 relay_busy:
+ * true when it did one of these. */
 bool api_not_leader(struct api *api, struct httpd_req *req);
+/* the client's address: the peer's, or X-Forwarded-For's last hop
+ * with trust_forwarded_for (a relayed request's peer is its client) */
+void api_client_ip(const struct api *api, const struct httpd_req *req,
+		   char *buf, size_t sz);
 /* "node":"...","leader":"..." (this node, the leader as last seen) */
 int  api_node_json(const struct api *api, struct mbuf *mb);
 

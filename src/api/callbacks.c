@@ -138,7 +138,7 @@ static bool url_ok(struct post *p, const char *field)
 }
 
 
-static void client_ip(const struct api *api, const struct httpd_req *req,
+void api_client_ip(const struct api *api, const struct httpd_req *req,
 		      char *buf, size_t sz)
 {
 	struct pl xff;
@@ -625,7 +625,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 		pl_strcpy(&idem, idem_key, sizeof(idem_key));
 	}
 
-	client_ip(api, req, ip, sizeof(ip));
+	api_client_ip(api, req, ip, sizeof(ip));
 	/* a browser's call has no number: its address stands for one */
 	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s", b->id,
 		    *p->voice_secret ? "voice|" : "",

@@ -60,7 +60,9 @@ struct app {
 	struct app_reload *reload;
 	struct cluster *cluster;
 	struct store_listener *listener;  /* the leader's, shared store */
+	struct store_listener *biz_listener;  /* every node's, shared */
 	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
+	char url[CLUSTER_URL_MAX];    /* cluster_url, or its default */
 	app_load_h *loadh;
 	struct tmr drain;
 	unsigned drain_ticks;
@@ -1015,6 +1017,65 @@ static void callbacks_resync_h(void *arg)
 }
 
 
+static void biz_reread_h(int err, void *const *v, size_t n, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	if (err) {
+		log_warn("reading the businesses again: %s", strerror(err));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		(void)api_business_set(app.api, v[i]);
+	log_info("%zu business%s read again", n, n == 1 ? "" : "es");
+}
+
+
+/* A business changed through the leader's admin API (a follower
+ * relays those too): a follower's directory reads them all again, on
+ * the hint and after every reconnect of the listener. The leader's own
+ * admin API has set its directory already. */
+static void biz_resync_h(void *arg)
+{
+	int err;
+
+	(void)arg;
+	if (cluster_leads(app.cluster))
+		return;
+	err = store_list(app.st, &store_businesses, biz_reread_h, NULL);
+	if (err)
+		log_warn("reading the businesses again: %s", strerror(err));
+}
+
+
+static void biz_notify_h(const char *channel, const char *payload,
+			 void *arg)
+{
+	(void)channel;
+	(void)payload;
+	biz_resync_h(arg);
+}
+
+
+static int biz_listen(void)
+{
+	static const char *const chans[] = {store_ch_businesses};
+	int err;
+
+	if (strcmp(store_backend(app.st), "postgres"))
+		return 0;
+
+	err = store_listen(&app.biz_listener, app.st, chans, 1,
+			   biz_notify_h, biz_resync_h, NULL);
+	if (err)
+		log_error("listening to %s: %s", store_ch_businesses,
+			  strerror(err));
+
+	return err;
+}
+
+
 /* the leader of a shared store hears other nodes' intake (LISTEN) */
 static int listen_start(void)
 {
@@ -1173,6 +1234,28 @@ static int node_setup(void)
 }
 
 
+/* cluster_url (or its default): told to the others when leading a
+ * shared store; a single node's, even unusable (0.0.0.0), is no error */
+static int url_setup(bool shared)
+{
+	const char *url = cfg_str(app.cfg, "cluster_url");
+	int err;
+
+	err = cluster_url_resolve(app.url, sizeof(app.url), url,
+				  cfg_str(app.cfg, "http_listen"));
+	if (err && (shared || *url)) {
+		log_error("cluster_url: '%s' is not http://ADDR:PORT with an "
+			  "address other nodes reach%s", *url ? url : app.url,
+			  *url ? "" : " (http_listen's: set cluster_url)");
+		return err;
+	}
+	if (err)
+		app.url[0] = '\0';
+
+	return 0;
+}
+
+
 /* the leader of a shared store, every second and at once on taking
  * over: what other nodes took in or canceled (acd_resync) */
 static void tick_h(void *arg)
@@ -1193,11 +1276,15 @@ static int cluster_start_node(void)
 	bool shared = !strcmp(store_backend(app.st), "postgres");
 	int err;
 
+	err = url_setup(shared);
+	if (err)
+		return err;
+
 	/* the desk's sessions exist before any ACD does */
 	err = api_set_acd(app.api, NULL);
 	if (!err)
-		err = cluster_alloc(&app.cluster, app.st, app.node, shared,
-				    &h);
+		err = cluster_alloc(&app.cluster, app.st, app.node, app.url,
+				    shared, &h);
 	if (err) {
 		log_error("cluster: %s", strerror(err));
 		return err;
@@ -1266,6 +1353,8 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	}
 
 	err = cluster_start_node();
+	if (!err)
+		err = biz_listen();
 	if (err)
 		goto out;
 
@@ -1304,6 +1393,7 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 	app.api = mem_deref(app.api);
 	app.acd = mem_deref(app.acd);
 	app.listener = mem_deref(app.listener);
+	app.biz_listener = mem_deref(app.biz_listener);
 	app.cluster = mem_deref(app.cluster);
 	app.st = mem_deref(app.st);
 	app.secs = mem_deref(app.secs);

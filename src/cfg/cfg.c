@@ -38,6 +38,13 @@ static const struct cfg_key keys[] = {
 	{"node_id", CFG_STR, "", 0, 0,
 	 "this node's name in logs, /healthz and the supervisor view "
 	 "(empty: the host name and http_listen's port, HOST:PORT)"},
+	{"cluster_url", CFG_STR, "", 0, 0,
+	 "where the other nodes of a cluster reach this node's HTTP, "
+	 "http://ADDR:PORT (empty: http:// and http_listen, which must "
+	 "then not be 0.0.0.0 or ::)"},
+	{"relay_max_conns", CFG_INT, "1024", 0, 1000000,
+	 "connections a follower relays to the leader at once (the desk, "
+	 "admin changes; beyond: 503 relay_busy; 0: none, 503 not_leader)"},
 	{"demo", CFG_BOOL, "no", 0, 0,
 	 "load the demo business and agents (never in production)"},
 	{"listen_backlog", CFG_INT, "1024", 1, 65535,

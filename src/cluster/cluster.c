@@ -15,7 +15,9 @@
 #define LOG_SUBSYS "cluster"
 #include "util/util.h"
 #include "store/store.h"
+#include "httpd/httpd.h"
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 
 struct cluster {
 	struct store *st;
@@ -23,6 +25,13 @@ struct cluster {
 	struct tmr tmr;
 	char node[CLUSTER_NODE_MAX];
 	char leader[CLUSTER_NODE_MAX];
+	char url[CLUSTER_URL_MAX];        /* this node's cluster_url */
+	char secret[CLUSTER_SECRET_MAX];  /* its relay proof, as leader */
+	char leader_url[CLUSTER_URL_MAX];     /* "": not known */
+	char leader_secret[CLUSTER_SECRET_MAX];
+	uint64_t leader_epoch;
+	struct list relays;        /* relay.c: connections relayed now */
+	unsigned nrelays;
 	enum cluster_role role;
 	bool shared;
 	bool started;              /* after cluster_start's first try */
@@ -63,6 +72,47 @@ int cluster_node_default(char *buf, size_t sz, const char *http_listen)
 }
 
 
+int cluster_url_parse(const char *url, struct sa *sa)
+{
+	struct pl hp;
+	size_t n;
+
+	if (!url || !sa || strncmp(url, "http://", 7))
+		return EINVAL;
+
+	hp.p = url + 7;
+	n = strlen(hp.p);
+	if (n && hp.p[n - 1] == '/')
+		--n;
+	hp.l = n;
+	/* an address others can reach: not 0.0.0.0 nor :: */
+	if (!hp.l || sa_decode(sa, hp.p, hp.l) || !sa_port(sa) ||
+	    sa_is_any(sa))
+		return EINVAL;
+
+	return 0;
+}
+
+
+int cluster_url_resolve(char *buf, size_t sz, const char *url,
+			const char *http_listen)
+{
+	struct sa sa;
+
+	if (!buf || !sz || !url || !http_listen)
+		return EINVAL;
+
+	if (*url && strlen(url) >= sz)
+		return ENAMETOOLONG;
+	if (*url)
+		str_bcpy(buf, url, sz);
+	else if (re_snprintf(buf, sz, "http://%s", http_listen) < 0)
+		return ENOSPC;
+
+	return cluster_url_parse(buf, &sa);
+}
+
+
 static void lose(struct cluster *cl, const char *why)
 {
 	if (cl->lost)
@@ -91,6 +141,20 @@ static void stale_h(void *arg)
 
 
 static void timeout(void *arg);
+static void lead_h(int err, uint64_t epoch, void *arg);
+
+
+/* the lock, and what the others need to relay to this node */
+static int try_lead(struct cluster *cl)
+{
+	const struct store_leader me = {
+		.node = cl->node,
+		.url = cl->url,
+		.secret = cl->secret,
+	};
+
+	return store_lead_try(cl->st, &me, lead_h, cl);
+}
 
 static void schedule(struct cluster *cl)
 {
@@ -99,19 +163,29 @@ static void schedule(struct cluster *cl)
 }
 
 
-static void leader_h(int err, const char *node_id, uint64_t epoch,
-		     void *arg)
+static void leader_h(int err, const struct store_leader *ld, void *arg)
 {
 	struct cluster *cl = arg;
 
 	cl->reading = false;
-	if (err || cl->role != CLUSTER_FOLLOWER || !node_id ||
-	    !strcmp(cl->leader, node_id))
+	if (err || cl->role != CLUSTER_FOLLOWER || !ld->node ||
+	    ld->epoch == cl->leader_epoch)
 		return;
 
-	str_bcpy(cl->leader, node_id, sizeof(cl->leader));
+	/* a new leader (a node restarted under the same id is one): what
+	 * was relayed to the old one ends, the desks reconnect */
+	cl->leader_epoch = ld->epoch;
+	str_bcpy(cl->leader_url, ld->url ? ld->url : "",
+		 sizeof(cl->leader_url));
+	str_bcpy(cl->leader_secret, ld->secret ? ld->secret : "",
+		 sizeof(cl->leader_secret));
+	cluster_relays_drop(&cl->relays, cl->leader_epoch);
+	if (!strcmp(cl->leader, ld->node))
+		return;
+
+	str_bcpy(cl->leader, ld->node, sizeof(cl->leader));
 	log_info("node %s follows: the leader is %s (epoch %llu)", cl->node,
-		 cl->leader, (unsigned long long)epoch);
+		 cl->leader, (unsigned long long)ld->epoch);
 }
 
 
@@ -121,6 +195,7 @@ static void led(struct cluster *cl, uint64_t epoch)
 
 	cl->role = CLUSTER_LEADER;
 	str_bcpy(cl->leader, cl->node, sizeof(cl->leader));
+	cluster_relays_drop(&cl->relays, epoch);
 	if (cl->shared)
 		log_info("node %s leads now (epoch %llu)", cl->node,
 			 (unsigned long long)epoch);
@@ -186,7 +261,7 @@ static void timeout(void *arg)
 		return;
 	}
 
-	err = store_lead_try(cl->st, cl->node, lead_h, cl);
+	err = try_lead(cl);
 	if (err) {
 		log_warn("trying to lead: %s", strerror(err));
 		schedule(cl);
@@ -203,7 +278,7 @@ int cluster_start(struct cluster *cl)
 	if (!cl || cl->started)
 		return EINVAL;
 
-	err = store_lead_try(cl->st, cl->node, lead_h, cl);
+	err = try_lead(cl);
 	if (err)
 		return err;
 	cl->trying = true;
@@ -225,19 +300,22 @@ static void cluster_destructor(void *arg)
 
 	tmr_cancel(&cl->tmr);
 	store_set_stale_h(cl->st, NULL, NULL);
+	cluster_relays_free(&cl->relays);
 }
 
 
 int cluster_alloc(struct cluster **clp, struct store *st,
-		  const char *node_id, bool shared,
+		  const char *node_id, const char *url, bool shared,
 		  const struct cluster_handlers *h)
 {
 	struct cluster *cl;
+	int err;
 
-	if (!clp || !st || !node_id || !*node_id || !h || !h->lead ||
-	    !h->lost)
+	if (!clp || !st || !node_id || !*node_id || !url || !h ||
+	    !h->lead || !h->lost)
 		return EINVAL;
-	if (strlen(node_id) >= CLUSTER_NODE_MAX)
+	if (strlen(node_id) >= CLUSTER_NODE_MAX ||
+	    strlen(url) >= CLUSTER_URL_MAX)
 		return ENAMETOOLONG;
 
 	cl = mem_zalloc(sizeof(*cl), cluster_destructor);
@@ -249,6 +327,14 @@ int cluster_alloc(struct cluster **clp, struct store *st,
 	cl->shared = shared;
 	tmr_init(&cl->tmr);
 	str_bcpy(cl->node, node_id, sizeof(cl->node));
+	str_bcpy(cl->url, url, sizeof(cl->url));
+	/* fresh each start: a relayed request proves it came from a node
+	 * that read the store since this node took the lead */
+	err = token_random(cl->secret, sizeof(cl->secret), 24);
+	if (err) {
+		mem_deref(cl);
+		return err;
+	}
 	store_set_stale_h(st, stale_h, cl);
 
 	*clp = cl;
@@ -278,4 +364,57 @@ const char *cluster_node(const struct cluster *cl)
 const char *cluster_leader(const struct cluster *cl)
 {
 	return cl ? cl->leader : "";
+}
+
+
+void cluster_relay_add(struct cluster *cl, struct le *le, void *r)
+{
+	list_append(&cl->relays, le, r);
+	++cl->nrelays;
+}
+
+
+void cluster_relay_gone(struct cluster *cl)
+{
+	--cl->nrelays;
+}
+
+
+int cluster_relay(struct cluster *cl, struct httpd_req *req,
+		  const char *client, unsigned max,
+		  cluster_relay_fail_h *failh, void *arg)
+{
+	struct cluster_relay_to to;
+	struct pl proof;
+
+	if (!cl || !req || !client || !failh)
+		return EINVAL;
+	if (cluster_leads(cl))
+		return EINVAL;
+	/* a node's leader was stale: never a second hop (nor a loop) */
+	if (httpd_req_hdr(req, CLUSTER_RELAY_HDR, &proof))
+		return ELOOP;
+	if (!*cl->leader_url || !*cl->leader_secret || !max)
+		return EAGAIN;
+	if (cl->nrelays >= max)
+		return EBUSY;
+
+	to.url = cl->leader_url;
+	to.secret = cl->leader_secret;
+	to.client = client;
+	to.epoch = cl->leader_epoch;
+
+	return cluster_relay_start(cl, req, &to, failh, arg);
+}
+
+
+bool cluster_relay_proof(const struct cluster *cl, const struct pl *proof)
+{
+	char buf[CLUSTER_SECRET_MAX];
+
+	if (!cluster_leads(cl) || !proof || proof->l != strlen(cl->secret))
+		return false;
+	pl_strcpy(proof, buf, sizeof(buf));
+
+	return token_equal(buf, cl->secret);
 }

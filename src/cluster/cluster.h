@@ -22,6 +22,10 @@
 
 struct store;
 struct cluster;
+struct sa;
+struct pl;
+struct mbuf;
+struct httpd_req;
 
 enum cluster_role {
 	CLUSTER_FOLLOWER = 0,
@@ -33,10 +37,27 @@ const char *cluster_role_name(enum cluster_role role);
 enum {
 	CLUSTER_NODE_MAX = 128,       /* a node id and its NUL */
 	CLUSTER_RETRY_MS = 1000,      /* a follower's try, the leader's tick */
+	CLUSTER_URL_MAX = 256,        /* a cluster_url and its NUL */
+	CLUSTER_SECRET_MAX = 64,      /* a relay proof and its NUL */
+	CLUSTER_RELAY_CONNECT_MS = 2000,  /* a relay's connect to the
+					     leader, at most */
 };
+
+/* the header of a relayed request that proves a node sent it */
+#define CLUSTER_RELAY_HDR "X-Beckon-Relay"
 
 /* The default node id: the host name and http_listen's port, HOST:PORT */
 int cluster_node_default(char *buf, size_t sz, const char *http_listen);
+
+/*
+ * cluster_url, where the other nodes reach this node's HTTP: parse checks
+ * one (http://ADDR:PORT, ADDR an IP address other than 0.0.0.0 or ::,
+ * an optional final '/'; EINVAL otherwise) into *sa. resolve: url, or
+ * when empty http:// and http_listen, into buf, checked.
+ */
+int cluster_url_parse(const char *url, struct sa *sa);
+int cluster_url_resolve(char *buf, size_t sz, const char *url,
+			const char *http_listen);
 
 /*
  * What the node does as its role changes, on the loop:
@@ -56,7 +77,7 @@ struct cluster_handlers {
 /* shared: several nodes may use st (PostgreSQL): followers retry and the
  * leader ticks; otherwise the node leads at its first try */
 int  cluster_alloc(struct cluster **clp, struct store *st,
-		   const char *node_id, bool shared,
+		   const char *node_id, const char *url, bool shared,
 		   const struct cluster_handlers *h);
 /* The first try, synchronously (the store flushed): 0 when this node
  * leads or follows, else lead's error or the store's. */
@@ -71,5 +92,26 @@ bool cluster_leads(const struct cluster *cl);
 const char *cluster_node(const struct cluster *cl);
 /* the leader's node id as last seen ("" not known yet) */
 const char *cluster_leader(const struct cluster *cl);
+
+/*
+ * The desk across nodes (relay.c; docs/cluster.md). On a follower,
+ * cluster_relay relays req to the leader: 0, the request is the relay's
+ * (fail gets it back, unanswered, if the leader cannot be reached);
+ * EBUSY, max relays already; ELOOP, req was relayed by a node already;
+ * EAGAIN, the leader or its url is not known, or max is 0; EINVAL,
+ * this node leads.
+ * client is the client's address, sent on as X-Forwarded-For.
+ * cluster_relay_head is its head rewriting (pure, for the unit tests).
+ * On the leader, cluster_relay_proof tells a relayed request's proof
+ * (the CLUSTER_RELAY_HDR header) from a forged one.
+ */
+typedef void (cluster_relay_fail_h)(struct httpd_req *req, void *arg);
+
+int  cluster_relay(struct cluster *cl, struct httpd_req *req,
+		   const char *client, unsigned max,
+		   cluster_relay_fail_h *failh, void *arg);
+int  cluster_relay_head(struct mbuf *mb, const struct pl *head,
+			const char *client, const char *secret);
+bool cluster_relay_proof(const struct cluster *cl, const struct pl *proof);
 
 #endif

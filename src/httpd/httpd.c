@@ -34,6 +34,16 @@
 static void conn_drain(struct conn *c);
 static void conn_parse(struct conn *c);
 static void conn_close(struct conn *c);
+static void raw_conn_gone(struct httpd_raw *raw);
+
+struct httpd_raw {
+	struct conn *c;          /* NULL once the connection is gone */
+	httpd_raw_recv_h *recvh;
+	httpd_raw_close_h *closeh;
+	void *arg;
+	struct mbuf *rest;       /* read after the request, for recvh */
+	struct tmr tmr;          /* hands rest over on the next turn */
+};
 
 
 void httpd_req_set_route(struct httpd_req *req, enum metrics_route route)
@@ -99,6 +109,8 @@ static void conn_destructor(void *arg)
 		--c->h->nconns;
 	if (c->ws)
 		httpd_ws_conn_gone(c->ws);
+	if (c->raw)
+		raw_conn_gone(c->raw);
 
 	/* requests still waiting for their handler outlive the connection */
 	le = c->reqs.head;
@@ -297,7 +309,8 @@ static void conn_parse(struct conn *c)
 {
 	struct httpd *h = c->h;
 
-	while (h && c->rx && !c->closing && !c->lingering && !c->ws) {
+	while (h && c->rx && !c->closing && !c->lingering && !c->ws &&
+	       !c->raw) {
 		struct httpd_req *req;
 		const char *p;
 		size_t len, hlen, clen;
@@ -435,7 +448,8 @@ static void conn_parse(struct conn *c)
 		mem_deref(c);
 	}
 
-	if (c->h && !c->dead && !c->closing && !c->lingering && !c->ws)
+	if (c->h && !c->dead && !c->closing && !c->lingering && !c->ws &&
+	    !c->raw)
 		conn_timer(c);
 }
 
@@ -451,6 +465,10 @@ static void recv_handler(struct mbuf *mb, void *arg)
 
 	if (c->ws) {
 		httpd_ws_input(c->ws, mb);
+		return;
+	}
+	if (c->raw) {
+		c->raw->recvh(mb, c->raw->arg);
 		return;
 	}
 
@@ -730,6 +748,13 @@ const struct sa *httpd_req_peer(const struct httpd_req *req)
 }
 
 
+void httpd_req_set_peer(struct httpd_req *req, const struct sa *peer)
+{
+	if (req && peer)
+		req->peer = *peer;
+}
+
+
 bool httpd_req_method_is(const struct httpd_req *req, const char *m)
 {
 	return req && !pl_strcmp(&req->head.method, m);
@@ -746,4 +771,109 @@ bool httpd_req_hdr(const struct httpd_req *req, const char *name,
 		   struct pl *val)
 {
 	return req && httpd_head_hdr(&req->head, name, val);
+}
+
+
+void httpd_req_head(const struct httpd_req *req, struct pl *head)
+{
+	head->p = req->buf;
+	head->l = (size_t)(req->body.p - req->buf);
+}
+
+
+static void raw_destructor(void *arg)
+{
+	struct httpd_raw *raw = arg;
+	struct conn *c = raw->c;
+
+	tmr_cancel(&raw->tmr);
+	mem_deref(raw->rest);
+	if (!c)
+		return;
+
+	/* what was sent leaves first, then the write side shuts and the
+	 * connection lingers, as after a "Connection: close" */
+	c->raw = NULL;
+	c->closing = true;
+	if (tcp_set_send(c->tc, sent_handler))
+		conn_close(c);
+}
+
+
+static void raw_conn_gone(struct httpd_raw *raw)
+{
+	raw->c = NULL;
+	tmr_cancel(&raw->tmr);
+	raw->closeh(0, raw->arg);
+}
+
+
+static void raw_rest(void *arg)
+{
+	struct httpd_raw *raw = arg;
+	struct mbuf *rest = raw->rest;
+
+	raw->rest = NULL;
+	if (rest && raw->c)
+		raw->recvh(rest, raw->arg);
+	mem_deref(rest);
+}
+
+
+int httpd_raw_take(struct httpd_raw **rawp, struct httpd_req *req,
+		   httpd_raw_recv_h *recvh, httpd_raw_close_h *closeh,
+		   void *arg)
+{
+	struct httpd_raw *raw;
+	struct conn *c;
+
+	if (!rawp || !req || req->answered || !recvh || !closeh)
+		return EINVAL;
+	c = req->conn;
+	if (!c || c->dead || c->lingering || c->ws || c->raw)
+		return ENOTCONN;
+	if (c->reqs.head != &req->le || c->reqs.tail != &req->le)
+		return EBUSY;
+
+	raw = mem_zalloc(sizeof(*raw), raw_destructor);
+	if (!raw)
+		return ENOMEM;
+	raw->c = c;
+	raw->recvh = recvh;
+	raw->closeh = closeh;
+	raw->arg = arg;
+	tmr_init(&raw->tmr);
+	if (c->rx && mbuf_get_left(c->rx)) {
+		raw->rest = c->rx;
+		c->rx = NULL;
+		tmr_start(&raw->tmr, 0, raw_rest, raw);
+	}
+	c->rx = mem_deref(c->rx);
+	c->raw = raw;
+	c->in_req = false;
+	tmr_cancel(&c->tmr);
+
+	/* consumed: the queue's reference and the handler's */
+	req->answered = true;
+	if (req->h)
+		--req->h->unanswered;
+	list_unlink(&req->le);
+	req->conn = NULL;
+	mem_deref(req);
+	mem_deref(req);
+
+	*rawp = raw;
+
+	return 0;
+}
+
+
+int httpd_raw_send(struct httpd_raw *raw, struct mbuf *mb)
+{
+	if (!raw || !mb)
+		return EINVAL;
+	if (!raw->c)
+		return ENOTCONN;
+
+	return tcp_send(raw->c->tc, mb);
 }

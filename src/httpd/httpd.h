@@ -23,6 +23,7 @@
 
 struct sa;
 struct pl;
+struct mbuf;
 struct tls;
 struct httpd;
 struct httpd_req;
@@ -74,6 +75,8 @@ const struct pl *httpd_req_path(const struct httpd_req *req);
 const struct pl *httpd_req_query(const struct httpd_req *req);
 const struct pl *httpd_req_body(const struct httpd_req *req);
 const struct sa *httpd_req_peer(const struct httpd_req *req);
+/* the client a trusted relay names (cluster/relay.c) stands for the peer */
+void httpd_req_set_peer(struct httpd_req *req, const struct sa *peer);
 bool httpd_req_method_is(const struct httpd_req *req, const char *m);
 /* the request came over HTTPS (a cookie for it may be Secure) */
 bool httpd_req_secure(const struct httpd_req *req);
@@ -111,5 +114,29 @@ int  httpd_ws_accept(struct httpd_ws **wsp, struct httpd_req *req,
 		     httpd_ws_msg_h *msgh, httpd_ws_close_h *closeh,
 		     void *arg);
 int  httpd_ws_send(struct httpd_ws *ws, const char *text, size_t len);
+
+/*
+ * Raw bytes (a relay: cluster/relay.c). httpd_req_head: the request's
+ * head as received, request line to blank line (with its CRLFs).
+ * httpd_raw_take() takes the request's connection over: the request is
+ * consumed and never answered here; from then on every byte the client
+ * sends goes to recvh, unparsed, starting with any it sent after the
+ * request (on the next loop turn), and httpd_raw_send() writes bytes to
+ * the client. closeh is called once when the client goes (never after a
+ * mem_deref). mem_deref() of the object closes the connection once what
+ * was sent has left. Only a request with no other request before it on
+ * its connection can be taken (else EBUSY); the connection is then free
+ * of the server's timers: whoever relays it bounds it.
+ */
+struct httpd_raw;
+
+typedef void (httpd_raw_recv_h)(struct mbuf *mb, void *arg);
+typedef void (httpd_raw_close_h)(int err, void *arg);
+
+void httpd_req_head(const struct httpd_req *req, struct pl *head);
+int  httpd_raw_take(struct httpd_raw **rawp, struct httpd_req *req,
+		    httpd_raw_recv_h *recvh, httpd_raw_close_h *closeh,
+		    void *arg);
+int  httpd_raw_send(struct httpd_raw *raw, struct mbuf *mb);
 
 #endif

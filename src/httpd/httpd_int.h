@@ -13,6 +13,7 @@
 #include "httpd/httpd.h"
 
 struct httpd_ws;
+struct httpd_raw;
 
 enum {
 	MAX_HEADERS = 64,
@@ -64,6 +65,7 @@ struct conn {
 	bool dead;               /* closed: its own reference is dropped;
 				    only a caller's hold keeps it */
 	struct httpd_ws *ws;     /* upgraded: frames, not requests */
+	struct httpd_raw *raw;   /* taken over: bytes, not requests */
 };
 
 struct httpd_req {

@@ -13,6 +13,7 @@
 #include "store/store_int.h"
 
 const char store_ch_callbacks[] = "beckon_callbacks";
+const char store_ch_businesses[] = "beckon_businesses";
 
 
 static int channel_check(const char *channel)

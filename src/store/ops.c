@@ -165,6 +165,8 @@ struct op_lead {
 	store_lead_h *leadh;      /* try */
 	store_leader_h *leaderh;  /* get */
 	char *node;               /* try's input, get's result */
+	char *url;                /* likewise */
+	char *secret;             /* likewise */
 	int64_t now;
 	int64_t epoch;            /* the result */
 };
@@ -172,7 +174,11 @@ struct op_lead {
 
 static void lead_dh(struct store_op *op)
 {
-	mem_deref(((struct op_lead *)op)->node);
+	struct op_lead *o = (struct op_lead *)op;
+
+	mem_deref(o->node);
+	mem_deref(o->url);
+	mem_deref(o->secret);
 }
 
 
@@ -195,6 +201,8 @@ static int lead_try_run(struct store_tx *tx, struct store_op *op)
 	if (!err) {
 		store_run_text(&r, 1, o->node);
 		store_run_num(&r, 2, o->now);
+		store_run_text(&r, 3, o->url);
+		store_run_text(&r, 4, o->secret);
 		err = store_run_step(&r, &row);
 	}
 	if (!err && row)
@@ -224,13 +232,13 @@ static const struct store_op_desc lead_try_desc = {
 };
 
 
-int store_lead_try(struct store *st, const char *node_id,
+int store_lead_try(struct store *st, const struct store_leader *me,
 		   store_lead_h *h, void *arg)
 {
 	struct op_lead *o;
 	int err;
 
-	if (!st || !node_id || !*node_id || !h)
+	if (!st || !me || !me->node || !*me->node || !h)
 		return EINVAL;
 
 	o = store_op_alloc(sizeof(*o), &lead_try_desc, arg);
@@ -238,7 +246,11 @@ int store_lead_try(struct store *st, const char *node_id,
 		return ENOMEM;
 	o->leadh = h;
 	o->now = time_now_ms();
-	err = str_dup(&o->node, node_id);
+	err = str_dup(&o->node, me->node);
+	if (!err && me->url)
+		err = str_dup(&o->url, me->url);
+	if (!err && me->secret)
+		err = str_dup(&o->secret, me->secret);
 
 	return store_op_queue(st, o, err);
 }
@@ -252,12 +264,18 @@ static int leader_get_run(struct store_tx *tx, struct store_op *op)
 	int err;
 
 	o->node = mem_deref(o->node);
+	o->url = mem_deref(o->url);
+	o->secret = mem_deref(o->secret);
 	err = store_run_open(&r, tx, SQ_LEADER_GET);
 	if (!err)
 		err = store_run_step(&r, &row);
 	if (!err && row) {
 		err = store_run_col_dup(&r, 0, &o->node);
 		o->epoch = store_run_col_num(&r, 1);
+		if (!err)
+			err = store_run_col_dup(&r, 2, &o->url);
+		if (!err)
+			err = store_run_col_dup(&r, 3, &o->secret);
 	}
 	store_run_close(&r);
 
@@ -271,9 +289,14 @@ static void leader_get_done(struct store_op *op)
 	struct store *st = op->st;
 	bool stale = !op->err && store_epoch(st) &&
 		o->epoch != store_epoch(st);
+	struct store_leader ld = {
+		.node = op->err ? NULL : o->node,
+		.url = op->err ? NULL : o->url,
+		.secret = op->err ? NULL : o->secret,
+		.epoch = op->err ? 0 : (uint64_t)o->epoch,
+	};
 
-	o->leaderh(op->err, op->err ? NULL : o->node,
-		   op->err ? 0 : (uint64_t)o->epoch, op->arg);
+	o->leaderh(op->err, &ld, op->arg);
 
 	/* a leader with nothing to write learns it is stale here */
 	if (stale)

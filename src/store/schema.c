@@ -46,6 +46,16 @@
 	"  ON joined_requests(callback_id, created_at);" \
 	"ALTER TABLE callbacks ADD COLUMN created_status TEXT;"
 
+/*
+ * 22: the desk across nodes (docs/cluster.md): the leader records where
+ *     the other nodes reach its HTTP (cluster_url) and the secret their
+ *     relayed requests prove themselves with, a fresh one each time a
+ *     node takes the lead. The same in both dialects.
+ */
+#define MIGRATION_22 \
+	"ALTER TABLE cluster ADD COLUMN url TEXT;" \
+	"ALTER TABLE cluster ADD COLUMN secret TEXT;"
+
 static const char *const migrations[] = {
 	/* 1: businesses, callbacks, their events, cancel tokens,
 	 *    idempotency keys and the intake log behind the rate limits */
@@ -461,6 +471,8 @@ static const char *const migrations[] = {
 	MIGRATION_20,
 	/* 21: (see MIGRATION_21) */
 	MIGRATION_21,
+	/* 22: (see MIGRATION_22) */
+	MIGRATION_22,
 };
 
 
@@ -788,6 +800,7 @@ static const struct store_migration pg_migrations[] = {
 	"INSERT INTO cluster (id, epoch) VALUES (1, 0);"},
 	{20, MIGRATION_20},
 	{21, MIGRATION_21},
+	{22, MIGRATION_22},
 };
 
 

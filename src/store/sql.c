@@ -434,9 +434,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"SELECT pg_try_advisory_lock(7091881220906444146)::int"},
 	[SQ_LEAD_BUMP] = {"lead_bump",
 		"UPDATE cluster SET epoch = epoch + 1, leader = ?1,"
-		" since = ?2 WHERE id = 1 RETURNING epoch"},
+		" since = ?2, url = ?3, secret = ?4 WHERE id = 1"
+		" RETURNING epoch"},
 	[SQ_LEADER_GET] = {"leader_get",
-		"SELECT leader, epoch FROM cluster WHERE id = 1"},
+		"SELECT leader, epoch, url, secret FROM cluster WHERE id = 1"},
 	[SQ_FENCE] = {"fence",
 		"SELECT epoch FROM cluster WHERE id = 1",
 		"SELECT epoch FROM cluster WHERE id = 1 FOR SHARE"},

@@ -445,19 +445,29 @@ int  store_ping(struct store *st, store_done_h *h, void *arg);
  * lock again first; if another node has it, every fenced op is ESTALE.
  *
  * store_lead_try: h gets 0 and the new epoch (this node leads now),
- * EAGAIN (another node holds the lock) or the store's error. On SQLite
+ * EAGAIN (another node holds the lock) or the store's error; the node
+ * records with it where the others reach its HTTP (url) and the secret
+ * their relayed requests prove themselves with (migration 22). On SQLite
  * one process is the whole system: it always leads. store_leader_get:
- * who leads now (node NULL: nobody yet) and the epoch. The stale
+ * who leads now (node NULL: nobody yet), the epoch, its url and secret
+ * (NULL: none recorded). The stale
  * handler is told once, on the loop, when a fenced op came back ESTALE
  * or store_leader_get found another epoch than this node's (a leader
  * with nothing to write polls it to find out).
  */
 typedef void (store_lead_h)(int err, uint64_t epoch, void *arg);
-typedef void (store_leader_h)(int err, const char *node_id,
-			      uint64_t epoch, void *arg);
+struct store_leader {
+	const char *node;        /* NULL: nobody leads yet */
+	const char *url;         /* NULL: none recorded */
+	const char *secret;      /* NULL: none recorded */
+	uint64_t epoch;
+};
+
+typedef void (store_leader_h)(int err, const struct store_leader *ld,
+			      void *arg);
 typedef void (store_stale_h)(void *arg);
 
-int  store_lead_try(struct store *st, const char *node_id,
+int  store_lead_try(struct store *st, const struct store_leader *me,
 		    store_lead_h *h, void *arg);
 int  store_leader_get(struct store *st, store_leader_h *h, void *arg);
 void store_set_stale_h(struct store *st, store_stale_h *h, void *arg);
@@ -481,6 +491,8 @@ enum {
 
 /* a callback was made, joined, withdrawn or changed; payload: its id */
 extern const char store_ch_callbacks[];
+/* a business was changed through the admin API; payload: none */
+extern const char store_ch_businesses[];
 
 struct store_listener;
 typedef void (store_notify_h)(const char *channel, const char *payload,

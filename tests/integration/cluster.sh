@@ -2,10 +2,11 @@
 # One ACD brain, many edges (docs/cluster.md): three `beckon serve` nodes
 # on one PostgreSQL (start_postgres), one `beckon dialer`, sipp as the
 # customers behind the trunk and as the agents' phones:
-#   - exactly one node leads (/healthz roles); a follower answers the
-#     desk's API and the admin API's changes 503 not_leader naming the
-#     leader, Retry-After: 1, and still serves the widget and the desk's
-#     page; dialer local is refused on PostgreSQL;
+#   - exactly one node leads (/healthz roles); a follower relays the
+#     desk's API to the leader (cluster_relay.sh has the rest) or, with
+#     relay_max_conns 0, answers it and the admin API's changes 503
+#     not_leader naming the leader, Retry-After: 1, and still serves the
+#     widget and the desk's page; dialer local is refused on PostgreSQL;
 #   - callbacks posted round-robin to the three nodes reach the leader's
 #     ACD (its resync) and are called and bridged through the dialer:
 #     completed, each customer dialed once;
@@ -75,13 +76,15 @@ wait_log() {
 	done
 }
 
-# node N: a serve node named nN on the shared database; sets UN, PN
+# node N [ARGS]: a serve node named nN on the shared database; sets UN, PN
 node() {
-	DB="$T/unused$1.db"
-	start_beckon "n$1" --demo --db "$PGDB" --node_id "n$1" \
+	n=$1
+	shift
+	DB="$T/unused$n.db"
+	start_beckon "n$n" --demo --db "$PGDB" --node_id "n$n" \
 		--dialer "tcp://127.0.0.1:$DCTL" --control_secret "$SECRET" \
-		--limit_ip_minute 0 --www_dir "$BECKON_SRC/share/www"
-	eval "U$1=\$URL P$1=\$PID"
+		--limit_ip_minute 0 --www_dir "$BECKON_SRC/share/www" "$@"
+	eval "U$n=\$URL P$n=\$PID"
 }
 
 # role URL: what /healthz says
@@ -140,7 +143,7 @@ wait_tcp "$DCTL"
 
 node 1
 node 2
-node 3
+node 3 --relay_max_conns 0
 LIVE="1 2 3"
 [ "$(role "$U1")" = leader ] || fail "n1 is $(role "$U1")"
 [ "$(role "$U2")" = follower ] || fail "n2 is $(role "$U2")"
@@ -155,6 +158,9 @@ wait_log "$T/n2.log" "node n2 follows: the leader is n1" 1
 ok "three nodes on one PostgreSQL: n1 leads, n2 and n3 follow (/healthz)"
 
 at 2
+req GET /agent/api/me
+expect_error 401 not_logged_in
+at 3
 req GET /agent/api/me
 expect_error 503 not_leader
 expect_jv .error.leader n1
@@ -171,8 +177,9 @@ expect_status 200 "the desk's page on a follower"
 if grep -q "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n2.log"; then
 	fail "a follower connected to the dialer"
 fi
-ok "a follower: 503 not_leader (leader n1, Retry-After: 1) for the desk \
-and admin changes; reads, the widget and the desk's page served"
+ok "a follower relays the desk to the leader (n2), or, with relaying off \
+(n3), answers 503 not_leader (leader n1, Retry-After: 1) for the desk and \
+admin changes; reads, the widget and the desk's page served"
 
 # a callback taken and withdrawn on a follower: the leader learns both
 # through the store (acd_resync)

@@ -1,7 +1,8 @@
 /*
  * The HTTP connection's ownership, with a raw TCP client on loopback: a
- * handler that closes the connection mid-pipeline, and answers given
- * after the client has reset the connection. Under ASan, any use of a
+ * handler that closes the connection mid-pipeline, answers given after
+ * the client has reset the connection, and a connection taken over as
+ * raw bytes (httpd_raw_take, the cluster's relay). Under ASan, any use of a
  * freed connection or request fails the run.
  */
 #include <sys/socket.h>
@@ -19,6 +20,11 @@ struct ht {
 	struct tmr tmr;
 	const char *send;        /* what the client writes at once */
 	bool hold;               /* keep the requests, answer them later */
+	bool take;               /* take the connection over (raw) */
+	struct httpd_raw *raw;
+	int take_err;            /* httpd_raw_take's, for the last one */
+	char got[512];           /* what the client received */
+	size_t ngot;
 	bool reset;              /* the client resets once all arrived */
 	struct httpd_req *held[HELD_MAX];
 	int nreq;
@@ -27,9 +33,40 @@ struct ht {
 };
 
 
+/* the raw connection: echo what comes after the request, then close */
+static void raw_recv_h(struct mbuf *mb, void *arg)
+{
+	struct ht *t = arg;
+	struct mbuf *out = mbuf_alloc(64 + mbuf_get_left(mb));
+
+	mbuf_write_str(out, "ECHO:");
+	mbuf_write_mem(out, mbuf_buf(mb), mbuf_get_left(mb));
+	out->pos = 0;
+	(void)httpd_raw_send(t->raw, out);
+	mem_deref(out);
+	t->raw = mem_deref(t->raw);
+}
+
+
+static void raw_close_h(int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+}
+
+
 static void req_h(struct httpd_req *req, void *arg)
 {
 	struct ht *t = arg;
+
+	if (t->take && (!t->hold || t->nreq)) {
+		t->take_err = httpd_raw_take(&t->raw, req, raw_recv_h,
+					     raw_close_h, t);
+		if (!t->take_err) {
+			t->nreq++;
+			return;
+		}
+	}
 
 	if (t->hold && t->nreq < HELD_MAX) {
 		t->held[t->nreq++] = req;
@@ -62,6 +99,9 @@ static void recv_h(struct mbuf *mb, void *arg)
 		if (!memcmp(mbuf_buf(mb) + i, "HTTP/1.1 ", 9))
 			t->answers++;
 	}
+	for (i = 0; i < mbuf_get_left(mb) && t->ngot + 1 < sizeof(t->got);
+	     i++)
+		t->got[t->ngot++] = (char)mbuf_buf(mb)[i];
 }
 
 
@@ -87,6 +127,10 @@ static void poll_h(void *arg)
 {
 	struct ht *t = arg;
 
+	if (t->take && t->hold && t->nreq == 2) {
+		re_cancel();
+		return;
+	}
 	if (t->reset && t->nreq == 2 && t->tc) {
 		struct linger lg = {1, 0};
 
@@ -175,6 +219,63 @@ TEST(httpd_answers_after_a_reset)
 	TEST_EQ_INT(httpd_unanswered(t.h), 0);
 	TEST_EQ_INT(t.answers, 0);
 
+	t.h = mem_deref(t.h);
+
+	return 0;
+}
+
+
+TEST(httpd_raw_takes_the_connection)
+{
+	struct ht t;
+	int err;
+
+	/* taken at the first request: what follows it is the raw side's,
+	 * unparsed, and its close ends the connection */
+	memset(&t, 0, sizeof(t));
+	t.send = GET "\r\n" "not HTTP at all";
+	t.take = true;
+	err = run(&t);
+	if (err)
+		return err;
+
+	TEST_EQ_INT(t.take_err, 0);
+	TEST_EQ_INT(t.nreq, 1);
+	TEST_EQ_INT(t.answers, 0);
+	TEST_EQ_STR(t.got, "ECHO:not HTTP at all");
+	TEST_ASSERT(t.closed);
+	TEST_EQ_INT(httpd_unanswered(t.h), 0);
+
+	t.tc = mem_deref(t.tc);
+	t.h = mem_deref(t.h);
+
+	return 0;
+}
+
+
+TEST(httpd_raw_not_behind_an_unanswered_request)
+{
+	struct ht t;
+	int err;
+
+	/* the first is held unanswered: the second cannot take over, and
+	 * is answered as usual after the first */
+	memset(&t, 0, sizeof(t));
+	t.send = GET "\r\n" GET "\r\n";
+	t.take = true;
+	t.hold = true;
+	err = run(&t);
+	if (err)
+		return err;
+
+	TEST_EQ_INT(t.take_err, EBUSY);
+	TEST_EQ_INT(t.nreq, 2);
+	TEST_ASSERT(t.raw == NULL);
+	TEST_EQ_INT(httpd_reply(t.held[0], 200, NULL, NULL, NULL, 0), 0);
+	TEST_EQ_INT(httpd_reply(t.held[1], 200, NULL, NULL, NULL, 0), 0);
+	TEST_EQ_INT(httpd_unanswered(t.h), 0);
+
+	t.tc = mem_deref(t.tc);
 	t.h = mem_deref(t.h);
 
 	return 0;

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "util/util.h"
@@ -21,6 +22,8 @@ struct lead {
 	int err;
 	uint64_t epoch;
 	char node[64];
+	char url[64];
+	char secret[64];
 };
 
 
@@ -34,14 +37,17 @@ static void lead_h(int err, uint64_t epoch, void *arg)
 }
 
 
-static void leader_h(int err, const char *node, uint64_t epoch, void *arg)
+static void leader_h(int err, const struct store_leader *ld, void *arg)
 {
 	struct lead *l = arg;
 
 	l->calls++;
 	l->err = err;
-	l->epoch = epoch;
-	str_bcpy(l->node, node ? node : "(none)", sizeof(l->node));
+	l->epoch = ld->epoch;
+	str_bcpy(l->node, ld->node ? ld->node : "(none)", sizeof(l->node));
+	str_bcpy(l->url, ld->url ? ld->url : "(none)", sizeof(l->url));
+	str_bcpy(l->secret, ld->secret ? ld->secret : "(none)",
+		 sizeof(l->secret));
 }
 
 
@@ -61,7 +67,14 @@ static void stale_h(void *arg)
 static int lead(struct store *st, const char *node, uint64_t *ep)
 {
 	struct lead l = {0};
-	int err = store_lead_try(st, node, lead_h, &l);
+	char url[80], secret[80];
+	struct store_leader me = {.node = node, .url = url,
+				  .secret = secret};
+	int err;
+
+	re_snprintf(url, sizeof(url), "http://%s", node);
+	re_snprintf(secret, sizeof(secret), "secret-of-%s", node);
+	err = store_lead_try(st, &me, lead_h, &l);
 
 	if (err)
 		return err;
@@ -72,7 +85,9 @@ static int lead(struct store *st, const char *node, uint64_t *ep)
 }
 
 
-static int leader(struct store *st, char *node, size_t sz, uint64_t *ep)
+/* who leads; the url and secret it recorded into *lp when not NULL */
+static int leader_of(struct store *st, char *node, size_t sz, uint64_t *ep,
+		     struct lead *lp)
 {
 	struct lead l = {0};
 	int err = store_leader_get(st, leader_h, &l);
@@ -82,8 +97,16 @@ static int leader(struct store *st, char *node, size_t sz, uint64_t *ep)
 	store_flush(st);
 	str_bcpy(node, l.node, sz);
 	*ep = l.epoch;
+	if (lp)
+		*lp = l;
 
 	return l.calls == 1 ? l.err : EPROTO;
+}
+
+
+static int leader(struct store *st, char *node, size_t sz, uint64_t *ep)
+{
+	return leader_of(st, node, sz, ep, NULL);
 }
 
 
@@ -104,6 +127,8 @@ static int fenced_write(struct store *st, const char *agent)
 TEST(store_lead_one_node)
 {
 	struct store *st = NULL;
+	const struct store_leader nobody = {.node = ""};
+	struct lead l;
 	char url[512], node[64];
 	uint64_t e = 99;
 	int stale = 0;
@@ -111,16 +136,23 @@ TEST(store_lead_one_node)
 	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
 	store_set_stale_h(st, stale_h, &stale);
 
-	TEST_EQ_INT(leader(st, node, sizeof(node), &e), 0);
+	TEST_EQ_INT(leader_of(st, node, sizeof(node), &e, &l), 0);
 	TEST_EQ_STR(node, "(none)");
 	TEST_EQ_INT(e, 0);
-	TEST_EQ_INT(store_lead_try(st, "", lead_h, NULL), EINVAL);
+	TEST_EQ_STR(l.url, "(none)");
+	TEST_EQ_STR(l.secret, "(none)");
+	TEST_EQ_INT(store_lead_try(st, &nobody, lead_h, NULL), EINVAL);
+	TEST_EQ_INT(store_lead_try(st, NULL, lead_h, NULL), EINVAL);
 
 	TEST_EQ_INT(lead(st, "n1:8080", &e), 0);
 	TEST_EQ_INT(e, 1);
-	TEST_EQ_INT(leader(st, node, sizeof(node), &e), 0);
+	TEST_EQ_INT(leader_of(st, node, sizeof(node), &e, &l), 0);
 	TEST_EQ_STR(node, "n1:8080");
 	TEST_EQ_INT(e, 1);
+	/* where the others reach it and what proves their relayed requests
+	 * (migration 22) */
+	TEST_EQ_STR(l.url, "http://n1:8080");
+	TEST_EQ_STR(l.secret, "secret-of-n1:8080");
 
 	/* the leader's writes pass the fence */
 	TEST_EQ_INT(fenced_write(st, "alice"), 0);
@@ -166,7 +198,7 @@ TEST(store_lead_takeover_fences_the_old_leader)
 	struct store *a = NULL, *b = NULL;
 	char url[512], node[64];
 	uint64_t e = 0;
-	int stale = 0, ping = -1;
+	int stale = 0, ping = -1, i, err;
 	bool pg;
 
 	TEST_EQ_INT(test_store_open(&a, url, sizeof(url)), 0);
@@ -182,7 +214,11 @@ TEST(store_lead_takeover_fences_the_old_leader)
 		TEST_EQ_INT(pg_cut_leader(url), 0);
 	}
 
-	TEST_EQ_INT(lead(b, "b:1", &e), 0);
+	/* pg_terminate_backend only signals: the lock goes when the
+	 * backend has exited, a moment later under load */
+	for (i = 0; i < 250 && (err = lead(b, "b:1", &e)) == EAGAIN; i++)
+		usleep(20000);
+	TEST_EQ_INT(err, 0);
 	TEST_EQ_INT(e, 2);
 	TEST_EQ_INT(stale, 0);
 

@@ -1,0 +1,207 @@
+#!/bin/sh
+# The desk across nodes (docs/cluster.md): three `beckon serve` on one
+# PostgreSQL and a `beckon dialer`; n1 leads (a node whose cluster_url
+# would be 0.0.0.0's does not start). Through a follower:
+#   - an agent logs in, sets the business up and goes available (the
+#     desk's API and admin changes, relayed to the leader);
+#   - the desk's WebSocket (a raw client, cluster_relay.py) gets the
+#     presence change and the offer the leader's ACD makes (agent first,
+#     nothing dialed);
+#   - the leader sees the client's address, not one the client wrote in
+#     X-Forwarded-For; a forged relay proof sent to the leader is
+#     refused 403, and a follower never relays a relayed request again;
+#   - a business changed through a follower (on the leader) reaches the
+#     other follower's directory (NOTIFY beckon_businesses);
+#   - with relay_max_conns 0 a follower answers 503 not_leader as before;
+#   - kill -9 of the leader: the relayed WebSocket closes; after the
+#     takeover (n2 or n4), a new log-in and WebSocket through the other
+#     work against the new leader (sessions live in the leader's
+#     memory: the agent logs in again).
+. "$(dirname "$0")/../lib/common.sh"
+
+DCTL=$(free_port)
+SECRET="relay-secret-$$-k2"
+J='Content-Type: application/json'
+export BECKON_TOKEN=demo
+
+start_postgres pg
+"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_r ||
+	fail "createdb"
+PGDB="postgres://postgres@/beckon_r?host=$PGSOCK&port=5432"
+
+"$BECKON" dialer --sip_listen "127.0.0.1:$(free_port)" \
+	--control_listen "127.0.0.1:$DCTL" --control_secret "$SECRET" \
+	--prompt_dir "$BECKON_SRC/share/prompts" \
+	--trunk_uri "sip:\${e164}@127.0.0.1:9;user=phone" \
+	>>"$T/dialer.log" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+wait_tcp "$DCTL"
+
+# node N [ARGS]: a serve node named nN on the shared database; sets UN, PN
+node() {
+	n=$1
+	shift
+	DB="$T/unused$n.db"
+	start_beckon "n$n" --demo --db "$PGDB" --node_id "n$n" \
+		--dialer "tcp://127.0.0.1:$DCTL" --control_secret "$SECRET" \
+		--limit_ip_minute 0 --log_level debug "$@"
+	eval "U$n=\$URL P$n=\$PID"
+}
+
+at() {
+	eval "URL=\$U$1"
+}
+
+role() {
+	curl -s "$1/healthz" | jq -r .role
+}
+
+# ws N COOKIE NAME: the desk's WebSocket through node N, in background;
+# its lines in $T/NAME.ws; sets WPID
+ws() {
+	eval "u=\$U$1"
+	: >"$T/$3.ws"
+	python3 "$BECKON_SRC/tests/integration/cluster_relay.py" \
+		"${u##*:}" "$2" "$T/$3.ws" &
+	WPID=$!
+	PIDS="$PIDS $WPID"
+	wait_log "$T/$3.ws" "^HTTP/1.1" 1
+	grep -q "^HTTP/1.1 101" "$T/$3.ws" || fail "$3: $(cat "$T/$3.ws")"
+}
+
+# all interfaces is no address to reach: cluster_url must be set
+rc=0
+"$BECKON" serve --db "$PGDB" --dialer "tcp://127.0.0.1:$DCTL" \
+	--control_secret "$SECRET" \
+	--http_listen "0.0.0.0:$(free_port)" >"$T/any.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "set cluster_url" "$T/any.log" ||
+	fail "http_listen 0.0.0.0 without cluster_url: exit $rc, \
+$(cat "$T/any.log")"
+ok "on PostgreSQL, http_listen 0.0.0.0 without cluster_url stops the \
+start-up, saying why"
+
+node 1
+node 2
+node 3 --relay_max_conns 0
+[ "$(role "$U1")" = leader ] || fail "n1 is $(role "$U1")"
+wait_log "$T/n2.log" "node n2 follows: the leader is n1" 1
+
+# ---- the desk through a follower
+
+at 2
+agent_login alice
+wait_log "$T/n1.log" "/agent/api/login relayed by a node for client \
+127.0.0.1" 1
+export BECKON_SERVER="$U2"
+"$BECKON" business set demo --dial_mode agent_first --accept_timeout 60 \
+	--widget_label "Ring me" >/dev/null || fail "business set through n2"
+"$BECKON" agent set alice --endpoint "sip:alice@127.0.0.1:9" \
+	>/dev/null || fail "agent set through n2"
+ws 2 "${C_alice#Cookie: beckon_session=}" a1
+A1=$WPID
+req POST /agent/api/state -H "$C_alice" -H "$J" \
+	-H "X-CSRF-Token: $CSRF_alice" --data '{"state":"available"}'
+expect_status 200 "alice available through n2"
+expect_jv .agent.state available
+wait_log "$T/a1.ws" '"state":"available"' 1
+post_json '{"business":"demo","phone":"+14155550401"}'
+expect_status 202
+ID=$(jv .id)
+TOK=$(jv .cancel_token)
+wait_log "$T/a1.ws" "\"state\":\"offered\",\"callback\":\"$ID\"" 1
+req POST "/agent/api/callbacks/$ID/decline" -H "$C_alice" \
+	-H "X-CSRF-Token: $CSRF_alice"
+expect_status 200 "decline through n2"
+wait_log "$T/a1.ws" '"state":"available","callback":null' 2
+# withdrawn, so that the next leader offers it to nobody
+req DELETE "/v1/callbacks/$ID" -H "Authorization: Bearer $TOK"
+expect_status 200 "cancel"
+ok "through follower n2: log-in, admin changes, presence and the \
+WebSocket, which gets the leader's offer of $ID, declined"
+
+# the business changed on the leader reaches the other follower's
+# directory (NOTIFY beckon_businesses, then a re-read)
+i=0
+until [ "$(curl -s "$U3/v1/businesses/demo" | jq -r .widget.label)" = \
+	"Ring me" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n3 still has the old business"
+	sleep 0.05
+done
+grep -q "business read again" "$T/n3.log" || fail "n3 did not read again"
+ok "a business changed through n2 on the leader reaches n3's directory"
+
+# ---- who the client is
+
+req GET /agent/api/me -H "$C_alice" -H "X-Forwarded-For: 203.0.113.9"
+expect_status 200 "me through n2"
+expect_jv .agent.id alice
+wait_log "$T/n1.log" "/agent/api/me relayed by a node for client \
+127.0.0.1" 1
+if grep -q "203.0.113.9" "$T/n1.log"; then
+	fail "the leader took the client's own X-Forwarded-For"
+fi
+at 1
+req GET /agent/api/me -H "$C_alice" -H "X-Forwarded-For: 203.0.113.9" \
+	-H "X-Beckon-Relay: forged"
+expect_error 403 forbidden
+expect_jv .error.field X-Beckon-Relay
+at 2
+req GET /agent/api/me -H "$C_alice" -H "X-Beckon-Relay: forged"
+expect_error 503 not_leader
+ok "the leader sees the client's address, not its X-Forwarded-For; a \
+forged relay proof: 403 on the leader, never relayed by a follower"
+
+# ---- relaying off: the old answer
+
+at 3
+req GET /agent/api/me -H "$C_alice"
+expect_error 503 not_leader
+expect_jv .error.leader n1
+[ "$(hdr Retry-After)" = 1 ] || fail "Retry-After: $(hdr Retry-After)"
+ok "relay_max_conns 0: 503 not_leader naming n1, Retry-After: 1"
+PID=$P3
+stop_beckon
+node 4
+wait_log "$T/n4.log" "node n4 follows: the leader is n1" 1
+
+# ---- the leader dies: the relayed WebSocket closes; a new one works
+
+kill -KILL "$P1"
+wait "$P1" 2>/dev/null || true
+wait_log "$T/a1.ws" "^closed" 1
+wait "$A1" 2>/dev/null || true
+NEW=""
+i=0
+while [ -z "$NEW" ]; do
+	for n in 2 4; do
+		eval "u=\$U$n"
+		[ "$(role "$u")" != leader ] || NEW=$n
+	done
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "nobody leads 10 s after the leader's death"
+	[ -n "$NEW" ] || sleep 0.05
+done
+FOL=$((6 - NEW))
+wait_log "$T/n$FOL.log" "node n$FOL follows: the leader is n$NEW" 1
+at "$FOL"
+agent_login alice
+ws "$FOL" "${C_alice#Cookie: beckon_session=}" a2
+A2=$WPID
+req POST /agent/api/state -H "$C_alice" -H "$J" \
+	-H "X-CSRF-Token: $CSRF_alice" --data '{"state":"away"}'
+expect_status 200 "alice away, on the new leader"
+wait_log "$T/a2.ws" '"state":"away"' 1
+wait_log "$T/n$NEW.log" "/agent/ws relayed by a node for client" 1
+ok "kill -9 of n1: the relayed WebSocket closed; a new log-in and \
+WebSocket through n$FOL reach the new leader n$NEW"
+
+kill -TERM "$A2" 2>/dev/null || true
+for p in "$P2" "$P4"; do
+	PID=$p
+	stop_beckon
+done
+kill -TERM "$DPID"
+wait "$DPID" || fail "the dialer exited $?"
+stop_postgres pg
