@@ -8,7 +8,8 @@
 #                         if given: the executable, share/, the manual
 #                         pages, an example configuration, a systemd unit
 #   make bench-intake     the intake benchmark (not a test)
-#   make bench-intake-pg  the same on PostgreSQL, next to pgbench doing
+#   make bench-intake-pg  the same on PostgreSQL, one node and three,
+#                         next to pgbench doing
 #                         a request's statements
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
