@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The intake of cluster_full.sh (a raw HTTP client).
 
-  cluster_full.py URLS N RATE OUT
+  cluster_full.py URLS N RATE OUT [BUSINESS]
       POST /v1/callbacks N times, request i to node i mod the number of
       URLS (a file, one node's URL a line), at RATE requests a second
       from four threads; each request with an Idempotency-Key of its
@@ -12,7 +12,8 @@
       Each request's outcome is a line of OUT: "i key status id node
       tries" (status 202 with the callback's id, or the last status,
       0 for no answer, and id "-"). Exits 1 when a request was not
-      answered 202 in the end.
+      answered 202 in the end. BUSINESS: demo unless given (the
+      cluster benchmark, bench/calls/cluster.sh, uses its own).
 """
 import http.client
 import json
@@ -28,13 +29,16 @@ THREADS = 4
 lock = threading.Lock()
 
 
+BUSINESS = sys.argv[5] if len(sys.argv) > 5 else "demo"
+
+
 def post(url, key, phone):
     """One try: (status, id or "-")."""
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
     try:
         conn.request("POST", "/v1/callbacks",
-                     json.dumps({"business": "demo", "phone": phone}),
+                     json.dumps({"business": BUSINESS, "phone": phone}),
                      {"Content-Type": "application/json",
                       "Idempotency-Key": key})
         r = conn.getresponse()
