@@ -203,9 +203,11 @@ printf '\n%5s | %-36s | %5s %6s %7s %7s %7s %7s | %6s %6s %6s\n' \
 	flows p50 cpu
 best_one=0 best_cl=0
 for r in $RATES; do
-	set -- $(run one "$r")
+	run one "$r" >"$T/result"
+	set -- $(cat "$T/result")
 	o_ok=$1 o_bad=$2 o_fps=$3 o_p50=$4 o_p99=$5 o_cpu=$6
-	set -- $(run cluster "$r")
+	run cluster "$r" >"$T/result"
+	set -- $(cat "$T/result")
 	c_ok=$1 c_bad=$2 c_fps=$3 c_p50=$4 c_p99=$5 c_cpu=$6
 	printf '%5s | %-36s | %5s %6s %7s %7s %7s %7s |\n' "$r" \
 		"1 node, SQLite (reference)" "$o_ok" "$o_bad" "$o_fps" \
