@@ -113,7 +113,8 @@ ticks() {
 	[ "$SETUP" = one ] || set -- "$@" "$PID_pg" \
 		$(ps -o pid= --ppid "$PID_pg")
 	for p in "$@"; do
-		c=$(cpu "$p")
+		# a backend may end between ps and the read (a psql's)
+		c=$(cpu "$p" || :)
 		t=$((t + ${c:-0}))
 	done
 	echo "$t"
