@@ -45,7 +45,6 @@ enum {
 	DIALER_DRAIN_MS = 500,
 	APP_MAX_FDS = 65536,       /* fds_raise(): at most 2 MiB of table */
 	APP_EXIT_LOST = 75,        /* the lead lost (EX_TEMPFAIL): restart */
-	NOTIFY_RESYNC_MS = 100,    /* notified reads of the queue: apart */
 };
 
 struct app {
@@ -61,8 +60,6 @@ struct app {
 	struct app_reload *reload;
 	struct cluster *cluster;
 	struct store_listener *listener;  /* the leader's, shared store */
-	struct tmr notified;       /* a notified read done: the next waits */
-	bool notified_again;       /* and was asked for meanwhile */
 	char node[CLUSTER_NODE_MAX];  /* node_id, or its default */
 	app_load_h *loadh;
 	struct tmr drain;
@@ -1000,36 +997,14 @@ static int dialers_start(const struct cfg *cfg);
 /* A callback made, joined, withdrawn or changed on any node: the
  * leader reads the queue again at once rather than at its next tick.
  * The notification is a hint; the read is the truth (acd_resync, which
- * also runs after every reconnect of the listener and every second).
- * A read is of every open callback, and other nodes' intake notifies
- * hundreds of times a second: read back to back, they took the
- * leader's store connection from its own intake and PostgreSQL's CPU
- * (bench/intake/pg.sh, bench/calls/cluster.sh). So at most one notified
- * read per NOTIFY_RESYNC_MS: the first at once, those told meanwhile
- * by one read at the end of the interval. */
-static void notified_h(void *arg)
-{
-	(void)arg;
-	if (!app.notified_again)
-		return;
-	app.notified_again = false;
-	acd_resync(app.acd);
-	tmr_start(&app.notified, NOTIFY_RESYNC_MS, notified_h, NULL);
-}
-
-
+ * also runs after every reconnect of the listener and every second). */
 static void callbacks_notify_h(const char *channel, const char *payload,
 			       void *arg)
 {
 	(void)channel;
 	(void)payload;
 	(void)arg;
-	if (tmr_isrunning(&app.notified)) {
-		app.notified_again = true;
-		return;
-	}
 	acd_resync(app.acd);
-	tmr_start(&app.notified, NOTIFY_RESYNC_MS, notified_h, NULL);
 }
 
 
@@ -1237,7 +1212,6 @@ static int loop_init(void)
 	}
 	fds_raise();
 	tmr_init(&app.drain);
-	tmr_init(&app.notified);
 	err = wake_init();
 	if (err) {
 		log_error("wake-up eventfd: %s", strerror(err));
@@ -1313,7 +1287,6 @@ int app_serve(struct cfg *cfg, app_load_h *loadh)
 
  out:
 	tmr_cancel(&app.drain);
-	tmr_cancel(&app.notified);
 	app.reload = mem_deref(app.reload);
 	app.webhooks = mem_deref(app.webhooks);
 	if (app.st)
@@ -1450,7 +1423,6 @@ int app_dialer(struct cfg *cfg, app_load_h *loadh)
 
  out:
 	tmr_cancel(&app.drain);
-	tmr_cancel(&app.notified);
 	app.reload = mem_deref(app.reload);
 	app.dialer = mem_deref(app.dialer);
 
