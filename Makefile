@@ -8,10 +8,12 @@
 #                         if given: the executable, share/, the manual
 #                         pages, an example configuration, a systemd unit
 #   make bench-intake     the intake benchmark (not a test)
-#   make bench-intake-pg  the same on PostgreSQL, next to pgbench doing
-#                         a request's statements
+#   make bench-intake-pg  the same on PostgreSQL, one node and three,
+#                         next to pgbench doing a request's statements
 #   make bench-acd        POST-to-INVITE latency benchmark
 #   make bench-calls      complete call flows per second (dialer)
+#   make bench-calls-cluster  callback flows through three nodes on
+#                         PostgreSQL and two dialers, next to one node
 #   make bench-media      bridged calls' RTP relay: loss, CPU per packet
 #   make bench-webrtc     WebRTC-to-RTP calls through rtpengine: set-up
 #                         time, CPU per packet next to the plain relay
@@ -46,7 +48,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps build run test install bench-intake bench-intake-pg \
-	bench-acd bench-calls \
+	bench-acd bench-calls bench-calls-cluster \
 	bench-media bench-webrtc bench-startup bench-report bench-store-pg \
 	bench-relay fuzz clean
 
@@ -82,6 +84,9 @@ bench-acd: build
 
 bench-calls: build
 	@sh bench/calls/run.sh $(BUILD_DIR)/beckon
+
+bench-calls-cluster: build
+	@sh bench/calls/cluster.sh $(BUILD_DIR)/beckon
 
 bench-media: build
 	@sh bench/media/run.sh $(BUILD_DIR)/beckon

@@ -9,6 +9,12 @@
 #                  bench/intake's load: wrk posting post.lua's requests
 #                  (numbers PREFIX...) with CONNS connections for SECS on
 #                  core WRK_CORE; prints "rps p50 p99 requests non2xx"
+#   intake_wrk_to FILE URL PREFIX CONNS
+#                  the same load with CONNS connections, wrk's output in
+#                  FILE (several at once: one per node of a cluster)
+#   wrk_summary FILE...
+#                  "rps p50 p99 requests non2xx" of wrk outputs: rates,
+#                  requests and errors added up, the slowest p50 and p99
 #   cpu PID        its user + system clock ticks so far
 #   sipp_uas NAME XML PORT CALLS [SIPP_ARGS...]
 #                  an answering sipp on core 1 (SIPP_PID)
@@ -41,9 +47,17 @@ wait_http() {
 }
 
 intake_wrk() {
-	BENCH_PREFIX=$2 taskset -c "$WRK_CORE" wrk -t1 -c"$CONNS" \
-		-d"${SECS}s" --latency -s "$SRC/bench/intake/post.lua" "$1" \
-		>"$T/wrk.out"
+	intake_wrk_to "$T/wrk.out" "$1" "$2" "$CONNS"
+	wrk_summary "$T/wrk.out"
+}
+
+intake_wrk_to() {
+	BENCH_PREFIX=$3 taskset -c "$WRK_CORE" wrk -t1 -c"$4" \
+		-d"${SECS}s" --latency -s "$SRC/bench/intake/post.lua" "$2" \
+		>"$1"
+}
+
+wrk_summary() {
 	awk '
 	function ms(v) {
 		if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
@@ -51,13 +65,13 @@ intake_wrk() {
 		if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
 		return v
 	}
-	/Requests\/sec/ { rps = $2 }
-	$1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
-	$1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-	/requests in/ { req = $1 }
-	/Non-2xx/ { bad = $NF }
+	/Requests\/sec/ { rps += $2 }
+	($1 == "50.000%" || $1 == "50%") && ms($2) > p50 { p50 = ms($2) }
+	($1 == "99.000%" || $1 == "99%") && ms($2) > p99 { p99 = ms($2) }
+	/requests in/ { req += $1 }
+	/Non-2xx/ { bad += $NF }
 	END { printf "%s %.2f %.2f %s %s\n", rps, p50, p99, req, bad + 0 }
-	' "$T/wrk.out"
+	' "$@"
 }
 
 cpu() {

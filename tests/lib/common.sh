@@ -185,7 +185,8 @@ wait_tcp() {
 # wait_log FILE PATTERN COUNT: until PATTERN is in FILE COUNT times
 wait_log() {
 	i=0
-	until [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
+	# grep -c reads the pipe: a count (0 too) even while $1 is missing
+	until [ "$(cat "$1" 2>/dev/null | grep -c -- "$2")" -ge "$3" ]; do
 		i=$((i + 1))
 		[ $i -le 300 ] || fail "'$2' not seen $3 times in $1"
 		sleep 0.05

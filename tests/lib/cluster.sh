@@ -1,0 +1,108 @@
+# Shared set-up of the cluster tests (sourced after common.sh):
+# tests/integration/cluster.sh and cluster_full.sh. A PostgreSQL of the
+# test's own, `beckon serve` nodes on it, `beckon dialer`s, and the
+# questions asked of them (who leads, what the rows say).
+
+# cluster_pg: a PostgreSQL of the test's own (start_postgres pg) with a
+# database beckon_c; sets PGDB (the nodes' db URI)
+cluster_pg() {
+	start_postgres pg
+	"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_c ||
+		fail "createdb"
+	PGDB="postgres://postgres@/beckon_c?host=$PGSOCK&port=5432"
+}
+
+# psql_q SQL: the rows, unaligned, '|' between columns
+psql_q() {
+	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
+}
+
+# cluster_dialer NAME SIP CTL TRUNK: a `beckon dialer` with SIP on
+# SIP, call control on CTL (secret $SECRET), its trunk the sipp on
+# TRUNK; logs to $T/NAME.log; sets DPID
+cluster_dialer() {
+	"$BECKON" dialer --sip_listen "127.0.0.1:$2" \
+		--control_listen "127.0.0.1:$3" \
+		--control_secret "$SECRET" --rtp_ports 30000-39999 \
+		--prompt_dir "$BECKON_SRC/share/prompts" \
+		--trunk_uri "sip:\${e164}@127.0.0.1:$4;user=phone" \
+		>>"$T/$1.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_tcp "$3"
+}
+
+# node N [--key value ...]: a serve node named nN on $PGDB driving the
+# dialers $DIALERS; sets UN, PN (its URL and pid)
+node() {
+	n=$1
+	shift
+	DB="$T/unused$n.db"
+	start_beckon "n$n" --demo --db "$PGDB" --node_id "n$n" \
+		--dialer "$DIALERS" --control_secret "$SECRET" \
+		--limit_ip_minute 0 --www_dir "$BECKON_SRC/share/www" "$@"
+	eval "U$n=\$URL P$n=\$PID"
+}
+
+# role URL: what /healthz says
+role() {
+	curl -s "$1/healthz" | jq -r .role
+}
+
+# at N: the next requests go to node N
+at() {
+	eval "URL=\$U$1"
+}
+
+# leader_now: the node that leads now among the live ones ($LIVE), or
+# nothing
+leader_now() {
+	for n in $LIVE; do
+		eval "u=\$U$n"
+		[ "$(role "$u")" != leader ] || echo "$n"
+	done
+	return 0
+}
+
+# takeover: after the leader's death (LIVE the nodes left), until one of
+# them leads (bounded); sets NEW (the node) and MS (ms since T0_NS,
+# date +%s%N taken at the kill), prints it; fails past 5 s or with two
+take_over() {
+	NEW=""
+	i=0
+	while [ -z "$NEW" ]; do
+		NEW=$(leader_now)
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "nobody leads 10 s after the leader's death"
+		[ -n "$NEW" ] || sleep 0.05
+	done
+	MS=$(( ($(date +%s%N) - T0_NS) / 1000000 ))
+	echo "# takeover: n$NEW leads ${MS} ms after kill -9 of the leader" \
+		"(bound 5000 ms)"
+	[ "$MS" -lt 5000 ] || fail "takeover took $MS ms"
+	[ "$(leader_now | wc -l)" = 1 ] || fail "two leaders: $(leader_now)"
+}
+
+# no_double_offer: no agent was offered a callback while an offer of
+# theirs was open. An offer lasts from its `offered` event to the first
+# later event of its callback that frees the agent (the call's end, an
+# interruption, the agent's leg failing, the callback canceled); per
+# agent, each offer starts after the one before it ended, and each ends.
+no_double_offer() {
+	psql_q "SELECT e.data::json->>'agent', e.t, (SELECT min(x.t)
+		FROM events x WHERE x.callback_id = e.callback_id
+		AND x.seq > e.seq AND x.type IN ('ended', 'interrupted',
+		'agent_failed', 'abandoned', 'canceled', 'failed'))
+		FROM events e WHERE e.type = 'offered' ORDER BY 1, 2" \
+		>"$T/offers"
+	[ -s "$T/offers" ] || fail "no offer at all"
+	python3 - "$T/offers" <<'PY' || fail "an agent offered two at once"
+import sys
+last = {}
+for line in open(sys.argv[1]):
+    agent, start, end = line.strip().split("|")
+    assert end, "an offer never ended: " + line
+    assert int(start) >= last.get(agent, 0), line
+    last[agent] = int(end)
+PY
+}
