@@ -14,22 +14,22 @@
 BECKON=${1:-build/beckon}
 export BECKON
 . "$(dirname "$0")/../../tests/lib/common.sh"
+. "$BECKON_SRC/tests/lib/cluster.sh"
+SRC=$BECKON_SRC
+. "$SRC/bench/lib.sh"
 
 SECS=${BENCH_SECS:-5}
 CONNS=${BENCH_CONNS:-8}
 command -v wrk >/dev/null || fail "wrk is not installed"
 
-start_postgres pg
-"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_b ||
-	fail "createdb"
-PGDB="postgres://postgres@/beckon_b?host=$PGSOCK&port=5432"
+cluster_pg
 for n in 1 2; do
 	DB="$T/unused$n.db"
 	start_beckon "n$n" --demo --db "$PGDB" --node_id "n$n" \
 		--log_level warn --http_idle_timeout 60
 	eval "U$n=\$URL P$n=\$PID"
 done
-[ "$(curl -s "$U1/healthz" | jq -r .role)" = leader ] || fail "n1 leads not"
+[ "$(role "$U1")" = leader ] || fail "n1 leads not"
 i=0
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "$U2/agent/api/me")" = \
 	401 ]; do
@@ -47,19 +47,8 @@ run() {
 	for r in 1 2 3; do
 		wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -H "$C_alice" "$@" \
 			"$url/agent/api/me" >"$T/$name.$r"
-		awk '
-		function ms(v) {
-			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-			if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-			return v
-		}
-		/Requests\/sec/ { rps = $2 }
-		$1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
-		$1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-		/Non-2xx/ { bad = $NF }
-		END { printf "%s %.2f %.2f %s\n", rps, p50, p99, bad + 0 }
-		' "$T/$name.$r"
+		# rps p50 p99 non2xx
+		wrk_summary "$T/$name.$r" | cut -d' ' -f1-3,5
 	done | sort -n -r | head -n 1
 }
 
