@@ -13,12 +13,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 start_postgres pg
-"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_l ||
-	fail "createdb"
-PGDB="postgres://postgres@/beckon_l?host=$PGSOCK&port=5432"
-psql_q() {
-	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
-}
+pg_createdb beckon_l
 
 # node N: a serve node on the shared database; sets UN, PN
 node() {

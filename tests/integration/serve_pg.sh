@@ -7,12 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 start_postgres pg
-"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_s ||
-	fail "createdb"
-PGDB="postgres://postgres@/beckon_s?host=$PGSOCK&port=5432"
-psql_q() {
-	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
-}
+pg_createdb beckon_s
 
 # the db given last wins over start_beckon's SQLite file
 start_beckon srv --demo --db "$PGDB"

@@ -14,9 +14,8 @@ UNIT="$(dirname "$BECKON")/beckon-test"
 [ -x "$UNIT" ] || fail "no unit test binary at $UNIT"
 
 start_postgres pg
-"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_t ||
-	fail "createdb"
-export BECKON_TEST_PG="postgres://postgres@/beckon_t?host=$PGSOCK&port=5432"
+pg_createdb beckon_t
+export BECKON_TEST_PG="$PGDB"
 
 # stop: a fast shutdown of whichever postmaster runs (its pid from its
 # pid file); start: the same server again, ready when this returns

@@ -7,14 +7,7 @@
 # database beckon_c; sets PGDB (the nodes' db URI)
 cluster_pg() {
 	start_postgres pg
-	"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_c ||
-		fail "createdb"
-	PGDB="postgres://postgres@/beckon_c?host=$PGSOCK&port=5432"
-}
-
-# psql_q SQL: the rows, unaligned, '|' between columns
-psql_q() {
-	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
+	pg_createdb beckon_c
 }
 
 # cluster_dialer NAME SIP CTL TRUNK: a `beckon dialer` with SIP on

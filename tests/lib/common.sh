@@ -405,3 +405,16 @@ stop_postgres() {
 	wait "$pid" || rc=$?
 	[ "$rc" = 0 ] || fail "postgres ($1) exited with $rc"
 }
+
+# pg_createdb NAME: a new database NAME on the PostgreSQL started last
+# (start_postgres); sets PGDB, its URI (the db key takes it)
+pg_createdb() {
+	"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres "$1" ||
+		fail "createdb $1"
+	PGDB="postgres://postgres@/$1?host=$PGSOCK&port=5432"
+}
+
+# psql_q SQL: the rows of SQL on $PGDB, unaligned, '|' between columns
+psql_q() {
+	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
+}
