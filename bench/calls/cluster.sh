@@ -51,9 +51,9 @@ for s in "cust $SCN/answer/customer.xml $CUST" \
 done
 CTLA=$(free_port)
 CTLB=$(free_port)
-cluster_dialer dialerA "$(free_port)" "$CTLA" "$CUST"
+beckon_dialer dialerA "$(free_port)" "$CTLA" "$CUST"
 DPIDS=$DPID
-cluster_dialer dialerB "$(free_port)" "$CTLB" "$CUST"
+beckon_dialer dialerB "$(free_port)" "$CTLB" "$CUST"
 DPIDS="$DPIDS $DPID"
 DIALERS="tcp://127.0.0.1:$CTLA, tcp://127.0.0.1:$CTLB"
 

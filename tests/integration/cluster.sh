@@ -78,7 +78,7 @@ ok "dialer local with db postgres:// stops the start-up, saying why"
 
 # ---- three nodes, one leader
 
-cluster_dialer dialer "$SIP" "$DCTL" "$CUST"
+beckon_dialer dialer "$SIP" "$DCTL" "$CUST"
 
 node 1
 node 2

@@ -79,9 +79,9 @@ uas custB "$SCN/answer/customer.xml" "$CUSTB"
 CPB=$SPID
 uas agents "$SCN/uas_answer/scenario.xml" "$AGENT"
 APID=$SPID
-cluster_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
+beckon_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
 DPA=$DPID
-cluster_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
+beckon_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
 for n in 1 2 3; do
 	node "$n" --dialer_resume 2
 done

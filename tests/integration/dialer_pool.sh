@@ -57,20 +57,6 @@ wait_count() {
 	done
 }
 
-# run_dialer NAME SIP CTL CUSTOMERS: a `beckon dialer` whose trunk is
-# the sipp on CUSTOMERS; sets DPID
-run_dialer() {
-	"$BECKON" dialer --sip_listen "127.0.0.1:$2" \
-		--control_listen "127.0.0.1:$3" \
-		--control_secret "$SECRET" --rtp_ports 30000-39999 \
-		--prompt_dir "$BECKON_SRC/share/prompts" \
-		--trunk_uri "sip:\${e164}@127.0.0.1:$4;user=phone" \
-		>>"$T/$1.log" 2>&1 &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	wait_tcp "$3"
-}
-
 # post PHONE: a callback; sets ID
 post() {
 	post_json "{\"business\":\"demo\",\"phone\":\"$1\"}"
@@ -116,9 +102,9 @@ ok "a bad entry, an empty one or a dialer twice: named, no start-up"
 
 # ---- two dialers, one server
 
-run_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
+beckon_dialer dialerA "$SIPA" "$CTLA" "$CUSTA"
 APID=$DPID
-run_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
+beckon_dialer dialerB "$SIPB" "$CTLB" "$CUSTB"
 A_URL="tcp://127.0.0.1:$CTLA"
 B_URL="tcp://127.0.0.1:$CTLB"
 start_beckon serve --demo --dialer "$A_URL, $B_URL" \
@@ -228,7 +214,7 @@ ok "kill -9 of A: its call interrupted after dialer_resume, retried" \
 
 CUSTA2=$(free_port)
 start_sipp custA2 talk_then_hangup "$CUSTA2" 1
-run_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
+beckon_dialer dialerA2 "$SIPA" "$CTLA" "$CUSTA2"
 wait_log "$SLOG" "dialer $A_URL: connected" 2
 # frank's credentials reached the new A's registrar (a REGISTER with
 # digest, from a port nobody answers on: frank stays away)

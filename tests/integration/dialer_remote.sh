@@ -103,15 +103,7 @@ agent_state() {
 }
 
 start_dialer() {
-	"$BECKON" dialer --sip_listen "127.0.0.1:$SIP" \
-		--control_listen "127.0.0.1:$DCTL" \
-		--control_secret "$SECRET" --rtp_ports 30000-39999 \
-		--prompt_dir "$BECKON_SRC/share/prompts" \
-		--trunk_uri "sip:\${e164}@127.0.0.1:$CUST;user=phone" \
-		>>"$T/dialer.log" 2>&1 &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	wait_tcp "$DCTL"
+	beckon_dialer dialer "$SIP" "$DCTL" "$CUST"
 }
 
 # a relay that forwards each connection to the dialer, and that the test

@@ -10,21 +10,6 @@ cluster_pg() {
 	pg_createdb beckon_c
 }
 
-# cluster_dialer NAME SIP CTL TRUNK: a `beckon dialer` with SIP on
-# SIP, call control on CTL (secret $SECRET), its trunk the sipp on
-# TRUNK; logs to $T/NAME.log; sets DPID
-cluster_dialer() {
-	"$BECKON" dialer --sip_listen "127.0.0.1:$2" \
-		--control_listen "127.0.0.1:$3" \
-		--control_secret "$SECRET" --rtp_ports 30000-39999 \
-		--prompt_dir "$BECKON_SRC/share/prompts" \
-		--trunk_uri "sip:\${e164}@127.0.0.1:$4;user=phone" \
-		>>"$T/$1.log" 2>&1 &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	wait_tcp "$3"
-}
-
 # node N [--key value ...]: a serve node named nN on $PGDB driving the
 # dialers $DIALERS; sets UN, PN (its URL and pid)
 node() {

@@ -418,3 +418,20 @@ pg_createdb() {
 psql_q() {
 	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"
 }
+
+# beckon_dialer NAME SIP CTL TRUNK [--key value ...]: a `beckon dialer`
+# with SIP on SIP, call control on CTL (secret $SECRET), its trunk the
+# sipp on TRUNK; logs to $T/NAME.log; sets DPID
+beckon_dialer() {
+	bd_log=$1 bd_sip=$2 bd_ctl=$3 bd_trunk=$4
+	shift 4
+	"$BECKON" dialer --sip_listen "127.0.0.1:$bd_sip" \
+		--control_listen "127.0.0.1:$bd_ctl" \
+		--control_secret "$SECRET" --rtp_ports 30000-39999 \
+		--prompt_dir "$BECKON_SRC/share/prompts" \
+		--trunk_uri "sip:\${e164}@127.0.0.1:$bd_trunk;user=phone" "$@" \
+		>>"$T/$bd_log.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_tcp "$bd_ctl"
+}
