@@ -90,10 +90,20 @@ wait_http "http://127.0.0.1:$BPORT/healthz"
 echo "intake benchmark: wrk -c$CONNS for ${SECS}s, servers on core $CORE," \
 	"wrk on core $WRK_CORE"
 
+# the CPU a request costs each server (its ticks over its requests): the
+# figure that stays put when others' load halves the rates. nginx's
+# worker is its master's child.
+NGINX_W=$(ps -o pid= --ppid "$NGINX_PID" | awk 'NR == 1 { print $1 }')
+C0=$(cpu "$NGINX_W")
 set -- $(intake_wrk "http://127.0.0.1:$NPORT/v1/callbacks" "+14152")
 N_RPS=$1 N_P50=$2 N_P99=$3
+N_US=$(awk -v t="$(( $(cpu "$NGINX_W") - C0 ))" -v n="$4" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+C0=$(cpu "$BECKON_PID")
 set -- $(intake_wrk "http://127.0.0.1:$BPORT/v1/callbacks" "+14153")
 B_RPS=$1 B_P50=$2 B_P99=$3 B_REQ=$4 B_BAD=$5
+B_US=$(awk -v t="$(( $(cpu "$BECKON_PID") - C0 ))" -v n="$4" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
 
 kill "$BECKON_PID"
 wait "$BECKON_PID" 2>/dev/null || true
@@ -101,23 +111,30 @@ kill "$NGINX_PID"
 STORED=$(sqlite3 "$T/bench.db" "SELECT count(*) FROM callbacks")
 SYNC=$(sqlite3 "$T/bench.db" "PRAGMA journal_mode")
 
-printf '\n%-22s %12s %10s %10s\n' "server" "requests/s" "p50 ms" "p99 ms"
-printf '%-22s %12.0f %10.2f %10.2f\n' "nginx (static 202)" "$N_RPS" \
-	"$N_P50" "$N_P99"
-printf '%-22s %12.0f %10.2f %10.2f\n' "beckon (durable 202)" "$B_RPS" \
-	"$B_P50" "$B_P99"
-awk -v b="$B_RPS" -v n="$N_RPS" 'BEGIN {
-	printf "\nratio beckon/nginx: %.2f (goal: >= 0.50)\n", b / n }'
+printf '\n%-22s %12s %10s %10s %10s\n' "server" "requests/s" "p50 ms" \
+	"p99 ms" "CPU us/req"
+printf '%-22s %12.0f %10.2f %10.2f %10s\n' "nginx (static 202)" "$N_RPS" \
+	"$N_P50" "$N_P99" "$N_US"
+printf '%-22s %12.0f %10.2f %10.2f %10s\n' "beckon (durable 202)" \
+	"$B_RPS" "$B_P50" "$B_P99" "$B_US"
+awk -v b="$B_RPS" -v n="$N_RPS" -v bu="$B_US" -v nu="$N_US" 'BEGIN {
+	printf "\nratio beckon/nginx: %.2f (goal: >= 0.50); by CPU a " \
+		"request: %.2f\n", b / n, nu / bu }'
 echo "beckon: $B_REQ requests, $B_BAD non-2xx, $STORED rows stored" \
 	"(journal $SYNC, synchronous=FULL)"
 # ---- the store alone: the ceiling of beckon's rate
 SB="$(dirname "$BECKON")/beckon-storebench"
 if [ -x "$SB" ]; then
 	mkdir -p "$T/sb"
-	set -- $(taskset -c "$CORE" "$SB" "$T/sb" 100000 "$CONNS")
-	awk -v s="$6" -v us="$8" -v n="$N_RPS" 'BEGIN {
-		printf "store alone (no HTTP, %s us a request): %.0f req/s, " \
-			"%.2f of nginx\n", us, s, s / n }'
+	# its CPU: the child's ticks, read by the shell that waited for it
+	set -- $(taskset -c "$CORE" sh -c '"$0" "$@" &&
+		awk "{ print \$16 + \$17 }" /proc/$$/stat' \
+		"$SB" "$T/sb" 100000 "$CONNS")
+	awk -v r="$2" -v s="$6" -v us="$8" -v t="$9" -v hz="$HZ" \
+		-v n="$N_RPS" -v nu="$N_US" 'BEGIN { c = t * 1e6 / hz / r
+		printf "store alone (no HTTP, %s us a request, CPU %.1f): " \
+			"%.0f req/s, %.2f of nginx; by CPU a request: " \
+			"%.2f\n", us, c, s, s / n, nu / c }'
 else
 	echo "($SB not built: no store-alone figure)"
 fi
