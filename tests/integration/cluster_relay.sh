@@ -14,9 +14,10 @@
 #     other follower's directory (NOTIFY beckon_businesses);
 #   - with relay_max_conns 0 a follower answers 503 not_leader as before;
 #   - kill -9 of the leader: the relayed WebSocket closes; after the
-#     takeover (n2 or n4), a new log-in and WebSocket through the other
-#     work against the new leader (sessions live in the leader's
-#     memory: the agent logs in again).
+#     takeover (n2 or n4), the same cookie through the other answers
+#     200 (the new leader loaded the sessions from the store), the
+#     desk's WebSocket reconnects and the same CSRF token changes the
+#     presence: nobody logs in again.
 . "$(dirname "$0")/../lib/common.sh"
 
 DCTL=$(free_port)
@@ -186,7 +187,18 @@ done
 FOL=$((6 - NEW))
 wait_log "$T/n$FOL.log" "node n$FOL follows: the leader is n$NEW" 1
 at "$FOL"
-agent_login alice
+# the new leader may still be loading the sessions: 503, never 401
+i=0
+while :; do
+	req GET /agent/api/me -H "$C_alice"
+	[ "$STATUS" = 503 ] || break
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "me still 503 5 s after the takeover: $BODY"
+	sleep 0.05
+done
+expect_status 200 "alice's cookie through n$FOL after the failover"
+expect_jv .agent.id alice
+wait_log "$T/n$NEW.log" "1 desk session restored" 1
 ws "$FOL" "${C_alice#Cookie: beckon_session=}" a2
 A2=$WPID
 req POST /agent/api/state -H "$C_alice" -H "$J" \
@@ -194,8 +206,9 @@ req POST /agent/api/state -H "$C_alice" -H "$J" \
 expect_status 200 "alice away, on the new leader"
 wait_log "$T/a2.ws" '"state":"away"' 1
 wait_log "$T/n$NEW.log" "/agent/ws relayed by a node for client" 1
-ok "kill -9 of n1: the relayed WebSocket closed; a new log-in and \
-WebSocket through n$FOL reach the new leader n$NEW"
+ok "kill -9 of n1: the relayed WebSocket closed; through n$FOL the same \
+cookie, a new WebSocket and the same CSRF token reach the new leader n$NEW \
+(the session restored, no new log-in)"
 
 kill -TERM "$A2" 2>/dev/null || true
 for p in "$P2" "$P4"; do
