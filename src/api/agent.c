@@ -407,7 +407,10 @@ static void job_done(int id, void *data, void *arg)
 		.role = s->role, .businesses = s->businesses,
 		.expires = s->expires,
 	};
-	err = store_session_put(aa->api->st, &row, login_stored_h, j);
+	/* a live session's stored expiry lags its own by less than
+	 * SESSION_TOUCH_MS: its row must outlive this purge */
+	err = store_session_put(aa->api->st, &row, now - SESSION_TOUCH_MS,
+				login_stored_h, j);
 	if (!err)
 		return;
 	api_reply_errno(j->req, err, NULL);

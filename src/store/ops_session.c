@@ -18,7 +18,8 @@ struct op_session {
 	char *agent_id;
 	char *businesses;
 	enum agent_role role;
-	int64_t expires;          /* put, touch; live: now */
+	int64_t expires;          /* put, touch */
+	int64_t before;           /* put, live: the expired before it go */
 	struct store_objv rows;   /* live's result */
 };
 
@@ -67,7 +68,7 @@ static int put_run(struct store_tx *tx, struct store_op *op)
 	struct store_run r;
 	int err;
 
-	err = purge(tx, time_now_ms());
+	err = purge(tx, o->before);
 	if (err)
 		return err;
 
@@ -197,7 +198,7 @@ static int live_run(struct store_tx *tx, struct store_op *op)
 	struct store_run r;
 	int err;
 
-	err = purge(tx, o->expires);
+	err = purge(tx, o->before);
 	if (err)
 		return err;
 
@@ -237,7 +238,7 @@ static const struct store_op_desc live_desc = {
 
 
 int store_session_put(struct store *st, const struct store_session *s,
-		      store_done_h *h, void *arg)
+		      int64_t before, store_done_h *h, void *arg)
 {
 	struct op_session *o;
 	int err;
@@ -251,6 +252,7 @@ int store_session_put(struct store *st, const struct store_session *s,
 	o->h = h;
 	o->role = s->role;
 	o->expires = s->expires;
+	o->before = before;
 	err = str_dup(&o->hash, s->hash);
 	err |= str_dup(&o->csrf, s->csrf);
 	err |= str_dup(&o->agent_id, s->agent_id);
@@ -309,7 +311,7 @@ int store_sessions_live(struct store *st, int64_t now, store_list_h *h,
 	if (!o)
 		return ENOMEM;
 	o->listh = h;
-	o->expires = now;
+	o->before = now;
 
 	return store_op_queue(st, o, 0);
 }

@@ -672,8 +672,10 @@ int  store_phone_agent_get(struct store *st, const char *business,
  * The desk's sessions (migration 23; src/api/agent.c keeps them in
  * memory too, the fast path): what a new leader or a restarted node
  * restores. hash is the cookie token's hash, never the token. Every
- * write is the leader's (fenced). store_session_put: a new one, the
- * expired ones removed in the same transaction. store_session_touch:
+ * write is the leader's (fenced). store_session_put: a new one; the rows
+ * that expired before `before` (and those of agents removed) deleted in
+ * the same transaction: the caller leaves a margin for sessions whose
+ * stored expiry lags the one in its memory. store_session_touch:
  * its expiry moved. store_session_end: one session (hash) or all of an
  * agent's (agent_id; the other NULL). store_sessions_live: the expired
  * ones and those of agents that no longer exist removed, then the rest
@@ -689,7 +691,7 @@ struct store_session {
 };
 
 int  store_session_put(struct store *st, const struct store_session *s,
-		       store_done_h *h, void *arg);
+		       int64_t before, store_done_h *h, void *arg);
 int  store_session_touch(struct store *st, const char *hash,
 			 int64_t expires, store_done_h *h, void *arg);
 int  store_session_end(struct store *st, const char *hash,

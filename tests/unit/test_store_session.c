@@ -2,7 +2,8 @@
  * The desk's sessions in the store (ops_session.c), on SQLite and, with
  * BECKON_TEST_PG, on PostgreSQL (store_pg.sh): put, touch, end by hash
  * and by agent, and what a restore reads: the live ones of agents that
- * still exist, the expired and the orphaned removed.
+ * still exist, the expired and the orphaned removed; a put's purge
+ * spares what expired after its cutoff.
  */
 #include <string.h>
 #include <re.h>
@@ -78,7 +79,7 @@ static int put_agent(struct store *st, const char *id)
 
 
 static int put_session(struct store *st, const char *hash,
-		       const char *agent, int64_t expires,
+		       const char *agent, int64_t expires, int64_t before,
 		       struct sess_result *r)
 {
 	struct store_session s = {
@@ -90,7 +91,7 @@ static int put_session(struct store *st, const char *hash,
 		.expires = expires,
 	};
 
-	return store_session_put(st, &s, sdone_h, r);
+	return store_session_put(st, &s, before, sdone_h, r);
 }
 
 
@@ -113,13 +114,15 @@ TEST(store_sessions)
 	TEST_EQ_INT(store_session_end(st, NULL, NULL, sdone_h, &e1),
 		    EINVAL);
 
-	TEST_EQ_INT(put_session(st, "h_alice", "alice", now + 60000, &p1),
+	TEST_EQ_INT(put_session(st, "h_alice", "alice", now + 60000, now,
+				&p1), 0);
+	TEST_EQ_INT(put_session(st, "h_bob", "bob", now + 90000, now, &p2),
 		    0);
-	TEST_EQ_INT(put_session(st, "h_bob", "bob", now + 90000, &p2), 0);
 	/* expired, and of an agent that does not exist */
-	TEST_EQ_INT(put_session(st, "h_old", "alice", now - 1, &p3), 0);
-	TEST_EQ_INT(put_session(st, "h_gone", "carol", now + 60000, &p4),
+	TEST_EQ_INT(put_session(st, "h_old", "alice", now - 1, now, &p3),
 		    0);
+	TEST_EQ_INT(put_session(st, "h_gone", "carol", now + 60000, now,
+				&p4), 0);
 	TEST_EQ_INT(store_session_touch(st, "h_alice", now + 120000,
 					sdone_h, &t1), 0);
 	TEST_EQ_INT(store_session_touch(st, "h_nope", now + 120000,
@@ -158,6 +161,30 @@ TEST(store_sessions)
 	TEST_EQ_STR(l2.hash[0], "h_bob");
 	TEST_EQ_INT(l3.err, 0);
 	TEST_EQ_INT(l3.n, 0);
+
+	/* a put removes only what expired before its cutoff: a row
+	 * whose stored expiry lags (h_lag) outlives a put that leaves a
+	 * margin, not one that does not */
+	memset(&p1, 0, sizeof(p1));
+	memset(&p2, 0, sizeof(p2));
+	memset(&p3, 0, sizeof(p3));
+	memset(&t1, 0, sizeof(t1));
+	memset(&t2, 0, sizeof(t2));
+	TEST_EQ_INT(put_session(st, "h_lag", "alice", now - 1, now, &p1), 0);
+	TEST_EQ_INT(put_session(st, "h_new", "bob", now + 1000, now - 1000,
+				&p2), 0);
+	TEST_EQ_INT(store_session_touch(st, "h_lag", now - 1, sdone_h, &t1),
+		    0);
+	TEST_EQ_INT(put_session(st, "h_new2", "bob", now + 1000, now, &p3),
+		    0);
+	TEST_EQ_INT(store_session_touch(st, "h_lag", now - 1, sdone_h, &t2),
+		    0);
+	store_flush(st);
+	TEST_EQ_INT(p1.err, 0);
+	TEST_EQ_INT(p2.err, 0);
+	TEST_EQ_INT(p3.err, 0);
+	TEST_EQ_INT(t1.err, 0);
+	TEST_EQ_INT(t2.err, ENOENT);
 
 	test_store_close(st, url);
 
