@@ -192,7 +192,8 @@ until [ "$("$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "SELECT count(*)
 	WHERE c.relname = 'agent_sessions' AND l.granted AND
 	l.mode = 'AccessExclusiveLock'")" = 1 ]; do
 	i=$((i + 1))
-	[ $i -le 100 ] || fail "agent_sessions not locked: $(cat "$T/lock.log")"
+	[ $i -le 100 ] || fail "agent_sessions not locked: \
+$(cat "$T/lock.log")"
 	sleep 0.05
 done
 
