@@ -25,6 +25,13 @@
  * 64 MB: not on the event loop); five failures for a login within 15
  * minutes lock it for the rest of the window.
  *
+ * The sessions are kept in the store too (store_session_*, written
+ * before the log-in's 200 and deleted before the log-out's 204), so that
+ * an agent stays logged in when the node restarts or another node takes
+ * the lead: a node that leads loads them (api_agent_restore) before it
+ * answers the desk, and meanwhile answers 503 sessions_loading. Memory
+ * stays the fast path: a request reads no row.
+ *
  * The WebSocket carries small notifications ({"type":"agent",...} and
  * {"type":"callback","id",...}); the page fetches details over HTTP, and
  * after a reconnect re-reads /agent/api/me, so nothing depends on a
@@ -50,6 +57,11 @@
 
 enum {
 	SESSION_MS = 12 * 3600 * 1000,
+	/* the sliding expiry is written when it has moved this far: a busy
+	 * desk writes once an hour, not per request, and a restored
+	 * session ends at most this much sooner than it would have */
+	SESSION_TOUCH_MS = SESSION_MS / 12,
+	RESTORE_RETRY_MS = 1000,  /* the store failed the load: again */
 	LOCK_WINDOW_MS = 15 * 60 * 1000,
 	LOCK_FAILS = 5,
 	JOBS_MAX = 4,
@@ -69,6 +81,7 @@ struct session {
 	enum agent_role role;
 	char *businesses;
 	int64_t expires;
+	int64_t stored;           /* the expiry the store has */
 	struct list sockets;      /* struct sock */
 };
 
@@ -88,6 +101,8 @@ struct agent_api {
 	struct limit *fails;
 	unsigned njobs;
 	struct tmr sup_tmr;       /* supervisors' next nudge */
+	struct tmr restore_tmr;   /* the sessions' load tried again */
+	bool restoring;           /* leading, the sessions not loaded yet */
 };
 
 /* a password check on the worker thread */
@@ -100,6 +115,15 @@ struct job {
 	char password[257];
 	char login[129];
 	bool ok;
+	struct session *s;        /* made, being written */
+	char tok[TOKEN_SZ];       /* its cookie's token, until the reply */
+};
+
+/* a log-out, its session deleted from the store first */
+struct bye {
+	struct agent_api *aa;
+	struct httpd_req *req;
+	char hash[HASH_HEX_LEN];
 };
 
 
@@ -128,6 +152,16 @@ static void session_destructor(void *arg)
 
 
 static void session_end(struct session *s);
+
+
+/* a failed write loses at most SESSION_TOUCH_MS of a restored session */
+static void touched_h(int err, void *arg)
+{
+	(void)arg;
+	if (err)
+		log_warn("a session's expiry not written: %s",
+			 strerror(err));
+}
 
 
 /* The session of the request's cookie, if valid. */
@@ -183,6 +217,10 @@ static struct session *session_of(struct agent_api *aa,
 			return NULL;
 		}
 		s->expires = now + SESSION_MS;
+		if (s->expires - s->stored >= SESSION_TOUCH_MS &&
+		    !store_session_touch(aa->api->st, s->hash, s->expires,
+					 touched_h, NULL))
+			s->stored = s->expires;
 		return s;
 	}
 
@@ -278,13 +316,60 @@ static void *job_run(void *arg)
 }
 
 
+/* The session is in the store: the agent gets its cookie. */
+static void login_stored_h(int err, void *arg)
+{
+	struct job *j = arg;
+	struct session *s = j->s;
+	struct mbuf *mb = NULL;
+	char hdrs[256];
+
+	if (err) {
+		log_warn("%s: session not written: %s", s->agent_id,
+			 strerror(err));
+		api_reply_errno(j->req, err, NULL);
+		goto out;
+	}
+
+	mb = mbuf_alloc(256);
+	err = !mb;
+	if (!err) {
+		err = mbuf_printf(mb, "{\"agent\":");
+		err |= form_json_str(mb, s->agent_id);
+		err |= mbuf_printf(mb, ",\"role\":\"%s\",\"csrf\":\"%s\"}\n",
+				   agent_role_name(s->role), s->csrf);
+	}
+	if (err) {
+		api_reply_errno(j->req, ENOMEM, NULL);
+		goto out;
+	}
+
+	list_append(&j->aa->sessions, &s->le, s);
+	j->s = NULL;
+	log_info("%s logged in", s->agent_id);
+
+	/* over HTTPS the browser must never send it in the clear */
+	re_snprintf(hdrs, sizeof(hdrs), "Set-Cookie: %s=%s; Path=/; "
+		    "HttpOnly; SameSite=Strict;%s Max-Age=%d\r\n",
+		    cookie_name, j->tok,
+		    httpd_req_secure(j->req) ? " Secure;" : "",
+		    SESSION_MS / 1000);
+	api_reply_mb(j->req, 200, hdrs, mb, 0);
+
+ out:
+	mem_deref(mb);
+	mem_deref(j);
+}
+
+
+/* The password checked: a new session, written before it is told. */
 static void job_done(int id, void *data, void *arg)
 {
 	struct job *j = data;
 	struct agent_api *aa = arg;
-	struct session *s = NULL;
-	struct mbuf *mb = NULL;
-	char key[160], tok[TOKEN_SZ], hdrs[256];
+	struct session *s;
+	struct store_session row;
+	char key[160];
 	int64_t now = time_now_ms();
 	int err;
 
@@ -300,51 +385,37 @@ static void job_done(int id, void *data, void *arg)
 		log_info("log-in failed for '%s'", j->login);
 		api_reply_error(j->req, 401, NULL, "invalid_credentials", NULL,
 				"wrong login or password");
-		goto out;
+		goto fail;
 	}
 
-	s = mem_zalloc(sizeof(*s), session_destructor);
-	if (!s || token_random(tok, sizeof(tok), 32) ||
+	s = j->s = mem_zalloc(sizeof(*s), session_destructor);
+	if (!s || token_random(j->tok, sizeof(j->tok), 32) ||
 	    token_random(s->csrf, sizeof(s->csrf), 32) ||
 	    str_dup(&s->businesses, j->agent->businesses)) {
 		api_reply_errno(j->req, ENOMEM, NULL);
-		goto out;
+		goto fail;
 	}
-	token_hash_hex(s->hash, tok, strlen(tok));
+	token_hash_hex(s->hash, j->tok, strlen(j->tok));
 	str_bcpy(s->agent_id, j->agent->id, sizeof(s->agent_id));
 	s->role = j->agent->role;
-	s->expires = now + SESSION_MS;
+	s->expires = s->stored = now + SESSION_MS;
 	s->aa = aa;
 	list_init(&s->sockets);
-	list_append(&aa->sessions, &s->le, s);
 
-	log_info("%s logged in", s->agent_id);
+	row = (struct store_session){
+		.hash = s->hash, .csrf = s->csrf, .agent_id = s->agent_id,
+		.role = s->role, .businesses = s->businesses,
+		.expires = s->expires,
+	};
+	/* a live session's stored expiry lags its own by less than
+	 * SESSION_TOUCH_MS: its row must outlive this purge */
+	err = store_session_put(aa->api->st, &row, now - SESSION_TOUCH_MS,
+				login_stored_h, j);
+	if (!err)
+		return;
+	api_reply_errno(j->req, err, NULL);
 
-	mb = mbuf_alloc(256);
-	err = !mb;
-	if (!err) {
-		err = mbuf_printf(mb, "{\"agent\":");
-		err |= form_json_str(mb, s->agent_id);
-		err |= mbuf_printf(mb, ",\"role\":\"%s\",\"csrf\":\"%s\"}\n",
-				   agent_role_name(s->role), s->csrf);
-	}
-	if (err) {
-		api_reply_errno(j->req, ENOMEM, NULL);
-		mem_deref(s);
-		goto out;
-	}
-
-	/* over HTTPS the browser must never send it in the clear */
-	re_snprintf(hdrs, sizeof(hdrs), "Set-Cookie: %s=%s; Path=/; "
-		    "HttpOnly; SameSite=Strict;%s Max-Age=%d\r\n",
-		    cookie_name, tok,
-		    httpd_req_secure(j->req) ? " Secure;" : "",
-		    SESSION_MS / 1000);
-	api_reply_mb(j->req, 200, hdrs, mb, 0);
-	sodium_memzero(tok, sizeof(tok));
-
- out:
-	mem_deref(mb);
+ fail:
 	mem_deref(j);
 }
 
@@ -355,6 +426,8 @@ static void job_destructor(void *arg)
 
 	list_unlink(&j->le);
 	mem_deref(j->agent);
+	mem_deref(j->s);
+	sodium_memzero(j->tok, sizeof(j->tok));
 }
 
 
@@ -1897,12 +1970,177 @@ static void watch_h(const char *agent_id, const char *callback_id,
 }
 
 
+/* ---- log-out ---- */
+
+/* Deleted from the store: ended here (if still alive), and told. Until
+ * then the session still works, so a failed log-out can be tried
+ * again, and a restart never brings back one that was told it ended. */
+static void bye_h(int err, void *arg)
+{
+	struct bye *b = arg;
+	struct le *le;
+
+	if (err) {
+		api_reply_errno(b->req, err, NULL);
+		goto out;
+	}
+
+	for (le = b->aa->sessions.head; le; le = le->next) {
+		struct session *s = le->data;
+
+		if (token_equal(s->hash, b->hash)) {
+			log_info("%s logged out", s->agent_id);
+			session_end(s);
+			break;
+		}
+	}
+	api_reply_json(b->req, 204, "Set-Cookie: beckon_session=; Path=/; "
+		       "HttpOnly; SameSite=Strict; Max-Age=0\r\n", NULL, 0);
+
+ out:
+	mem_deref(b);
+}
+
+
+static void logout(struct agent_api *aa, struct httpd_req *req,
+		   struct session *s)
+{
+	struct bye *b = mem_zalloc(sizeof(*b), NULL);
+	int err;
+
+	if (!b) {
+		api_reply_errno(req, ENOMEM, NULL);
+		return;
+	}
+	b->aa = aa;
+	b->req = req;
+	str_bcpy(b->hash, s->hash, sizeof(b->hash));
+
+	err = store_session_end(aa->api->st, b->hash, NULL, bye_h, b);
+	if (err) {
+		api_reply_errno(req, err, NULL);
+		mem_deref(b);
+	}
+}
+
+
+/* ---- the sessions restored ---- */
+
+static void restore_start(struct agent_api *aa);
+
+
+static void restore_retry(void *arg)
+{
+	restore_start(arg);
+}
+
+
+static bool session_known(const struct agent_api *aa, const char *hash)
+{
+	struct le *le;
+
+	for (le = aa->sessions.head; le; le = le->next) {
+		if (token_equal(((struct session *)le->data)->hash, hash))
+			return true;
+	}
+
+	return false;
+}
+
+
+static int session_restore(struct agent_api *aa,
+			   const struct store_session *row)
+{
+	struct session *s;
+
+	if (strlen(row->hash) >= sizeof(s->hash) ||
+	    strlen(row->csrf) >= sizeof(s->csrf) ||
+	    strlen(row->agent_id) >= sizeof(s->agent_id))
+		return EBADMSG;
+	if (session_known(aa, row->hash))
+		return 0;
+
+	s = mem_zalloc(sizeof(*s), session_destructor);
+	if (!s || str_dup(&s->businesses, row->businesses)) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+	str_bcpy(s->hash, row->hash, sizeof(s->hash));
+	str_bcpy(s->csrf, row->csrf, sizeof(s->csrf));
+	str_bcpy(s->agent_id, row->agent_id, sizeof(s->agent_id));
+	s->role = row->role;
+	s->expires = s->stored = row->expires;
+	s->aa = aa;
+	list_init(&s->sockets);
+	list_append(&aa->sessions, &s->le, s);
+
+	return 0;
+}
+
+
+static void restore_h(int err, void *const *v, size_t n, void *arg)
+{
+	struct agent_api *aa = arg;
+	size_t i, bad = 0;
+
+	if (err) {
+		log_warn("loading the desk's sessions: %s (again in %d ms)",
+			 strerror(err), RESTORE_RETRY_MS);
+		tmr_start(&aa->restore_tmr, RESTORE_RETRY_MS, restore_retry,
+			  aa);
+		return;
+	}
+
+	for (i = 0; i < n; i++)
+		bad += session_restore(aa, v[i]) != 0;
+	if (bad)
+		log_warn("%zu desk session%s not restored", bad,
+			 bad == 1 ? "" : "s");
+
+	aa->restoring = false;
+	log_info("%zu desk session%s restored", n - bad, n - bad == 1 ?
+		 "" : "s");
+}
+
+
+static void restore_start(struct agent_api *aa)
+{
+	int err = store_sessions_live(aa->api->st, time_now_ms(), restore_h,
+				      aa);
+
+	if (err)
+		restore_h(err, NULL, 0, aa);
+}
+
+
+/* This node leads: the sessions the store keeps (those of agents that
+ * still exist, not expired) before the desk is answered. */
+void api_agent_restore(struct api *api)
+{
+	struct agent_api *aa = api->agent;
+
+	if (!aa || aa->restoring)
+		return;
+	aa->restoring = true;
+	restore_start(aa);
+}
+
+
 /* ---- the router ---- */
 
 void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 {
 	struct agent_api *aa = api->agent;
 	struct session *s;
+
+	/* not a wrong 401 while the sessions are being loaded */
+	if (aa->restoring && (!pl_strcmp(rest, "ws") || (rest->l >= 4 &&
+	    !strncmp(rest->p, "api/", 4)))) {
+		api_reply_error(req, 503, "Retry-After: 1\r\n",
+				"sessions_loading", NULL, "this node is "
+				"loading the desk's sessions; try again");
+		return;
+	}
 
 	if (!pl_strcmp(rest, "ws")) {
 		s = require(aa, req, false);
@@ -1920,13 +2158,8 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest)
 	if (!pl_strcmp(rest, "api/logout") &&
 	    httpd_req_method_is(req, "POST")) {
 		s = require(aa, req, true);
-		if (!s)
-			return;
-		log_info("%s logged out", s->agent_id);
-		session_end(s);
-		api_reply_json(req, 204, "Set-Cookie: beckon_session=; Path=/; "
-			       "HttpOnly; SameSite=Strict; Max-Age=0\r\n",
-			       NULL, 0);
+		if (s)
+			logout(aa, req, s);
 		return;
 	}
 
@@ -2047,6 +2280,7 @@ static void agent_api_destructor(void *arg)
 	struct le *le;
 
 	tmr_cancel(&aa->sup_tmr);
+	tmr_cancel(&aa->restore_tmr);
 
 	/* a password check still running must finish before what it
 	 * writes to goes: join each (at most JOBS_MAX, milliseconds) */
@@ -2082,11 +2316,22 @@ bool api_agent_logged_in(const struct api *api, const char *agent_id)
 }
 
 
+static void ended_h(int err, void *arg)
+{
+	(void)arg;
+	if (err)
+		log_warn("an agent's sessions not deleted from the store: %s",
+			 strerror(err));
+}
+
+
 /* End the agent's desk sessions (and their WebSockets): the agent is
- * being removed. */
+ * being removed, or set offline by a supervisor. At once here; the
+ * store's rows follow (a removed agent's are never restored anyway). */
 void api_agent_logout(struct api *api, const char *agent_id)
 {
 	struct le *le = api->agent->sessions.head;
+	int err;
 
 	while (le) {
 		struct session *s = le->data;
@@ -2095,6 +2340,10 @@ void api_agent_logout(struct api *api, const char *agent_id)
 		if (!strcmp(s->agent_id, agent_id))
 			session_end(s);
 	}
+
+	err = store_session_end(api->st, NULL, agent_id, ended_h, NULL);
+	if (err)
+		ended_h(err, NULL);
 }
 
 
@@ -2111,6 +2360,7 @@ int api_agent_alloc(struct api *api)
 	list_init(&aa->sessions);
 	list_init(&aa->jobs);
 	tmr_init(&aa->sup_tmr);
+	tmr_init(&aa->restore_tmr);
 
 	err = mqueue_alloc(&aa->mq, job_done, aa);
 	if (!err)

@@ -505,6 +505,8 @@ int api_alloc(struct api **ap, const struct cfg *cfg, struct store *st)
 
 int api_set_acd(struct api *api, struct acd *acd)
 {
+	int err = 0;
+
 	if (!api)
 		return EINVAL;
 
@@ -512,10 +514,14 @@ int api_set_acd(struct api *api, struct acd *acd)
 
 	/* the desktop's sessions watch the ACD (a follower's none yet) */
 	if (!api->agent)
-		return api_agent_alloc(api);
-	api_agent_watch(api);
+		err = api_agent_alloc(api);
+	else
+		api_agent_watch(api);
+	/* an ACD: this node leads, and the desk's sessions are its now */
+	if (!err && acd)
+		api_agent_restore(api);
 
-	return 0;
+	return err;
 }
 
 

@@ -200,6 +200,8 @@ void api_agent(struct api *api, struct httpd_req *req, const struct pl *rest);
 int  api_cb_json(struct mbuf *mb, const struct callback *cb, bool events);
 bool api_agent_logged_in(const struct api *api, const char *agent_id);
 void api_agent_logout(struct api *api, const char *agent_id);
+/* this node leads: the desk's sessions loaded from the store */
+void api_agent_restore(struct api *api);
 /* the agent's desk sockets that are a phone: how many; send to them */
 unsigned api_agent_phones(const struct api *api, const char *agent_id);
 void api_agent_send(struct api *api, const char *agent_id, const char *msg,

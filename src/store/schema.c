@@ -56,6 +56,27 @@
 	"ALTER TABLE cluster ADD COLUMN url TEXT;" \
 	"ALTER TABLE cluster ADD COLUMN secret TEXT;"
 
+/*
+ * 23: the desk's sessions, so that an agent stays logged in across a
+ *     restart and a change of leader (src/api/agent.c). The cookie
+ *     token's hash, never the token; the CSRF token itself (it proves
+ *     nothing without the cookie, and the page needs it back); the
+ *     role and businesses as they were at log-in, as in memory. BIGINT
+ *     is PostgreSQL's 64-bit integer and SQLite's INTEGER affinity: the
+ *     same text in both dialects. Expiry is indexed: the expired are
+ *     removed by it at every log-in and restore.
+ */
+#define MIGRATION_23 \
+	"CREATE TABLE agent_sessions (" \
+	"  hash TEXT PRIMARY KEY," \
+	"  csrf TEXT NOT NULL," \
+	"  agent_id TEXT NOT NULL," \
+	"  role TEXT NOT NULL," \
+	"  businesses TEXT NOT NULL," \
+	"  expires BIGINT NOT NULL);" \
+	"CREATE INDEX agent_sessions_agent ON agent_sessions(agent_id);" \
+	"CREATE INDEX agent_sessions_expires ON agent_sessions(expires);"
+
 static const char *const migrations[] = {
 	/* 1: businesses, callbacks, their events, cancel tokens,
 	 *    idempotency keys and the intake log behind the rate limits */
@@ -473,6 +494,8 @@ static const char *const migrations[] = {
 	MIGRATION_21,
 	/* 22: (see MIGRATION_22) */
 	MIGRATION_22,
+	/* 23: (see MIGRATION_23) */
+	MIGRATION_23,
 };
 
 
@@ -801,6 +824,7 @@ static const struct store_migration pg_migrations[] = {
 	{20, MIGRATION_20},
 	{21, MIGRATION_21},
 	{22, MIGRATION_22},
+	{23, MIGRATION_23},
 };
 
 

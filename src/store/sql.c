@@ -441,6 +441,24 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_FENCE] = {"fence",
 		"SELECT epoch FROM cluster WHERE id = 1",
 		"SELECT epoch FROM cluster WHERE id = 1 FOR SHARE"},
+	/* the desk's sessions (ops_session.c) */
+	[SQ_SESSION_PUT] = {"session_put",
+		"INSERT INTO agent_sessions (hash, csrf, agent_id, role,"
+		" businesses, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+	[SQ_SESSION_TOUCH] = {"session_touch",
+		"UPDATE agent_sessions SET expires = ?2 WHERE hash = ?1"},
+	[SQ_SESSION_END] = {"session_end",
+		"DELETE FROM agent_sessions WHERE hash = ?1"},
+	[SQ_SESSION_END_AGENT] = {"session_end_agent",
+		"DELETE FROM agent_sessions WHERE agent_id = ?1"},
+	/* the expired, and those whose agent is gone (a few rows: one
+	 * per logged-in agent) */
+	[SQ_SESSIONS_PURGE] = {"sessions_purge",
+		"DELETE FROM agent_sessions WHERE expires < ?1"
+		" OR agent_id NOT IN (SELECT id FROM agents)"},
+	[SQ_SESSIONS_LIVE] = {"sessions_live",
+		"SELECT hash, csrf, agent_id, role, businesses, expires"
+		" FROM agent_sessions ORDER BY expires"},
 };
 
 

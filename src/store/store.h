@@ -668,6 +668,37 @@ typedef void (store_str_h)(int err, const char *value, void *arg);
 int  store_phone_agent_get(struct store *st, const char *business,
 			   const char *phone, store_str_h *h, void *arg);
 
+/*
+ * The desk's sessions (migration 23; src/api/agent.c keeps them in
+ * memory too, the fast path): what a new leader or a restarted node
+ * restores. hash is the cookie token's hash, never the token. Every
+ * write is the leader's (fenced). store_session_put: a new one; the rows
+ * that expired before `before` (and those of agents removed) deleted in
+ * the same transaction: the caller leaves a margin for sessions whose
+ * stored expiry lags the one in its memory. store_session_touch:
+ * its expiry moved. store_session_end: one session (hash) or all of an
+ * agent's (agent_id; the other NULL). store_sessions_live: the expired
+ * ones and those of agents that no longer exist removed, then the rest
+ * (struct store_session each) for the handler.
+ */
+struct store_session {
+	char *hash;
+	char *csrf;
+	char *agent_id;
+	enum agent_role role;
+	char *businesses;
+	int64_t expires;          /* ms */
+};
+
+int  store_session_put(struct store *st, const struct store_session *s,
+		       int64_t before, store_done_h *h, void *arg);
+int  store_session_touch(struct store *st, const char *hash,
+			 int64_t expires, store_done_h *h, void *arg);
+int  store_session_end(struct store *st, const char *hash,
+		       const char *agent_id, store_done_h *h, void *arg);
+int  store_sessions_live(struct store *st, int64_t now, store_list_h *h,
+			 void *arg);
+
 int  store_callback_get(struct store *st, const char *id, bool public_only,
 			store_callback_h *h, void *arg);
 

@@ -121,6 +121,13 @@ enum store_stmt_id {
 	SQ_LEAD_BUMP,
 	SQ_LEADER_GET,
 	SQ_FENCE,
+	/* the desk's sessions (ops_session.c) */
+	SQ_SESSION_PUT,
+	SQ_SESSION_TOUCH,
+	SQ_SESSION_END,
+	SQ_SESSION_END_AGENT,
+	SQ_SESSIONS_PURGE,
+	SQ_SESSIONS_LIVE,
 	SQ_COUNT
 };
 

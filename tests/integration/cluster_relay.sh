@@ -13,10 +13,14 @@
 #   - a business changed through a follower (on the leader) reaches the
 #     other follower's directory (NOTIFY beckon_businesses);
 #   - with relay_max_conns 0 a follower answers 503 not_leader as before;
-#   - kill -9 of the leader: the relayed WebSocket closes; after the
-#     takeover (n2 or n4), a new log-in and WebSocket through the other
-#     work against the new leader (sessions live in the leader's
-#     memory: the agent logs in again).
+#   - kill -9 of the leader: the relayed WebSocket closes; while the
+#     new leader's load of the sessions waits (agent_sessions locked by
+#     a psql), the desk through a follower gets 503 sessions_loading,
+#     never 401; after the
+#     takeover (n2 or n4), the same cookie through the other answers
+#     200 (the new leader loaded the sessions from the store), the
+#     desk's WebSocket reconnects and the same CSRF token changes the
+#     presence: nobody logs in again.
 . "$(dirname "$0")/../lib/common.sh"
 
 DCTL=$(free_port)
@@ -168,6 +172,31 @@ wait_log "$T/n4.log" "node n4 follows: the leader is n1" 1
 
 # ---- the leader dies: the relayed WebSocket closes; a new one works
 
+# agent_sessions locked by another client, so that the next leader's
+# load of the sessions waits: meanwhile the desk gets 503
+# sessions_loading, never 401
+{
+	printf 'BEGIN;\nLOCK TABLE agent_sessions IN ACCESS EXCLUSIVE MODE;\n'
+	i=0
+	until [ -f "$T/unlock" ] || [ $i -gt 600 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	printf 'COMMIT;\n'
+} | "$PG_BIN/psql" -X -q -d "$PGDB" >"$T/lock.log" 2>&1 &
+LPID=$!
+PIDS="$PIDS $LPID"
+i=0
+until [ "$("$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "SELECT count(*)
+	FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation
+	WHERE c.relname = 'agent_sessions' AND l.granted AND
+	l.mode = 'AccessExclusiveLock'")" = 1 ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "agent_sessions not locked: \
+$(cat "$T/lock.log")"
+	sleep 0.05
+done
+
 kill -KILL "$P1"
 wait "$P1" 2>/dev/null || true
 wait_log "$T/a1.ws" "^closed" 1
@@ -175,9 +204,10 @@ wait "$A1" 2>/dev/null || true
 NEW=""
 i=0
 while [ -z "$NEW" ]; do
+	# its log, not /healthz: its store answers nothing (a ping
+	# neither) while the load of the sessions waits for the lock
 	for n in 2 4; do
-		eval "u=\$U$n"
-		[ "$(role "$u")" != leader ] || NEW=$n
+		! grep -q "node n$n leads now" "$T/n$n.log" || NEW=$n
 	done
 	i=$((i + 1))
 	[ $i -le 200 ] || fail "nobody leads 10 s after the leader's death"
@@ -186,7 +216,38 @@ done
 FOL=$((6 - NEW))
 wait_log "$T/n$FOL.log" "node n$FOL follows: the leader is n$NEW" 1
 at "$FOL"
-agent_login alice
+# until the follower relays to the new leader: 503 not_leader
+i=0
+while :; do
+	req GET /agent/api/me -H "$C_alice"
+	[ "$STATUS" = 503 ] && [ "$(jv .error.code)" = not_leader ] || break
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n$FOL does not relay 5 s after the takeover"
+	sleep 0.05
+done
+expect_error 503 sessions_loading
+[ "$(hdr Retry-After)" = 1 ] || fail "Retry-After: $(hdr Retry-After)"
+req POST /agent/api/state -H "$C_alice" -H "$J" \
+	-H "X-CSRF-Token: $CSRF_alice" --data '{"state":"away"}'
+expect_error 503 sessions_loading
+ok "the new leader n$NEW loading the sessions (the table locked): 503 \
+sessions_loading with Retry-After: 1, not 401"
+touch "$T/unlock"
+wait "$LPID" || fail "the locking psql: $(cat "$T/lock.log")"
+eval "u=\$U$NEW"
+[ "$(role "$u")" = leader ] || fail "n$NEW does not say it leads"
+i=0
+while :; do
+	req GET /agent/api/me -H "$C_alice"
+	[ "$STATUS" = 503 ] || break
+	expect_error 503 sessions_loading
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "me still 503 5 s after the table's unlock"
+	sleep 0.05
+done
+expect_status 200 "alice's cookie through n$FOL after the failover"
+expect_jv .agent.id alice
+wait_log "$T/n$NEW.log" "1 desk session restored" 1
 ws "$FOL" "${C_alice#Cookie: beckon_session=}" a2
 A2=$WPID
 req POST /agent/api/state -H "$C_alice" -H "$J" \
@@ -194,8 +255,9 @@ req POST /agent/api/state -H "$C_alice" -H "$J" \
 expect_status 200 "alice away, on the new leader"
 wait_log "$T/a2.ws" '"state":"away"' 1
 wait_log "$T/n$NEW.log" "/agent/ws relayed by a node for client" 1
-ok "kill -9 of n1: the relayed WebSocket closed; a new log-in and \
-WebSocket through n$FOL reach the new leader n$NEW"
+ok "kill -9 of n1: the relayed WebSocket closed; through n$FOL the same \
+cookie, a new WebSocket and the same CSRF token reach the new leader n$NEW \
+(the session restored, no new log-in)"
 
 kill -TERM "$A2" 2>/dev/null || true
 for p in "$P2" "$P4"; do
