@@ -717,12 +717,12 @@ static void handle_event(struct remote *r, const struct odict *od,
  * dialer did not), someone listens already (another controller of the
  * dialer), or else refused (no rtpengine there, ...).
  */
-static const char *listen_refusal(const char *code, const char *field)
+static const char *listen_refusal(enum dialer_err code, const char *field)
 {
-	if (!strcmp(code, "not_found") ||
-	    (!strcmp(code, "busy") && field && !strcmp(field, "id")))
+	if (code == DIALER_E_NOT_FOUND ||
+	    (code == DIALER_E_BUSY && field && !strcmp(field, "id")))
 		return "not_connected";
-	if (!strcmp(code, "busy"))
+	if (code == DIALER_E_BUSY)
 		return "listening";
 
 	return "refused";
@@ -780,14 +780,12 @@ static void handle_error(struct remote *r, const struct odict *od)
 {
 	const char *cmd = odict_string(od, "cmd");
 	const char *id = odict_string(od, "id");
-	const char *code = odict_string(od, "code");
 	const char *field = odict_string(od, "field");
+	enum dialer_err code = dialer_err_parse(odict_string(od, "code"));
 	struct rcall *rc = call_find(r, id);
 	char idb[ID_MAX + 1];
 
-	code = code ? code : "?";
-
-	if (!strcmp(code, "stale")) {
+	if (code == DIALER_E_STALE) {
 		char why[192];
 
 		re_snprintf(why, sizeof(why), "dialer %s refused %s as "
@@ -801,7 +799,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "auth")) {
 		re_snprintf(r->fail_why, sizeof(r->fail_why),
 			    "authentication failed (%s): control_secret is "
-			    "not the dialer's", code);
+			    "not the dialer's", dialer_err_name(code));
 		link_down(r, true, r->fail_why);
 		return;
 	}
@@ -809,7 +807,8 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "originate") && rc) {
 		/* the call was never placed: as a refusal in process */
 		log_warn("dialer %s refused call %s: %s%s%s", r->url, rc->id,
-			 code, field ? " " : "", field ? field : "");
+			 dialer_err_name(code), field ? " " : "",
+			 field ? field : "");
 		str_bcpy(idb, rc->id, sizeof(idb));
 		mem_deref(rc);
 		report(r, idb, ACD_EV_ENDED, "customer", "dialer_error", 0);
@@ -820,7 +819,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		    !strcmp(cmd, "transfer_agent")) && rc) {
 		/* the agent was not called: the ACD tries the next one */
 		log_warn("dialer %s refused the offer of call %s: %s",
-			 r->url, rc->id, code);
+			 r->url, rc->id, dialer_err_name(code));
 		report(r, rc->id, ACD_EV_LEG_FAILED, "agent", "dialer_error",
 		       0);
 		return;
@@ -829,7 +828,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "attach") && !rc) {
 		/* taken back through another dialer meanwhile */
 		log_debug("dialer %s: attach %s: %s", r->url, id ? id : "",
-			  code);
+			  dialer_err_name(code));
 		return;
 	}
 
@@ -838,9 +837,9 @@ static void handle_error(struct remote *r, const struct odict *od)
 		 * another client has it; anything else (a dialer without
 		 * attach): it may live on, so it is hung up */
 		log_warn("dialer %s: call %s not taken back: %s", r->url,
-			 rc->id, code);
+			 rc->id, dialer_err_name(code));
 		str_bcpy(idb, rc->id, sizeof(idb));
-		if (strcmp(code, "not_found") && strcmp(code, "busy"))
+		if (code != DIALER_E_NOT_FOUND && code != DIALER_E_BUSY)
 			(void)send_cmd(r, "hangup", "id", idb, NULL);
 		mem_deref(rc);
 		give_up(r, idb);
@@ -850,8 +849,9 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "release") && rc) {
 		/* busy: an agent leg rings again, the call goes on; a
 		 * dialer without release: a plain hangup ends it */
-		log_info("dialer %s: release %s: %s", r->url, rc->id, code);
-		if (!strcmp(code, "unknown_command"))
+		log_info("dialer %s: release %s: %s", r->url, rc->id,
+			 dialer_err_name(code));
+		if (code == DIALER_E_UNKNOWN_COMMAND)
 			(void)send_cmd(r, "hangup", "id", rc->id, NULL);
 		return;
 	}
@@ -859,7 +859,8 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "agent_watch")) {
 		log_warn("dialer %s does not tell registrations (%s): "
 			 "softphone agents are taken as reachable until a "
-			 "call to them fails", r->url, code);
+			 "call to them fails", r->url,
+			 dialer_err_name(code));
 		r->watch_off = true;
 		return;
 	}
@@ -868,7 +869,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		/* the listener was not placed: the supervisor's page is told
 		 * why, in the words of the API's own refusals of a POST */
 		log_info("dialer %s: listen %s: %s", r->url, id ? id : "",
-			 code);
+			 dialer_err_name(code));
 		if (r->api && id)
 			api_listen_ended(r->api, id, listen_refusal(code,
 								    field));
@@ -878,12 +879,13 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "hangup")) {
 		/* it ended already: its "ended" came or comes */
 		log_debug("dialer %s: hangup %s: %s", r->url, id ? id : "",
-			  code);
+			  dialer_err_name(code));
 		return;
 	}
 
 	log_warn("dialer %s: %s: error %s%s%s", r->url, cmd ? cmd : "?",
-		 code, field ? " in " : "", field ? field : "");
+		 dialer_err_name(code), field ? " in " : "",
+		 field ? field : "");
 }
 
 

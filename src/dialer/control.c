@@ -396,7 +396,7 @@ static int opt_print(struct re_printf *pf, const struct opt *o)
 
 
 static void send_error(struct cconn *cc, const char *cmd, const char *id,
-		       const char *code, const char *field,
+		       enum dialer_err code, const char *field,
 		       const char *message)
 {
 	struct opt ocmd = {"cmd", cmd}, oid = {"id", id};
@@ -404,7 +404,8 @@ static void send_error(struct cconn *cc, const char *cmd, const char *id,
 
 	send_line(cc, "{\"event\":\"error\"%H%H,\"code\":\"%s\"%H"
 		  ",\"message\":%H}", opt_print, &ocmd, opt_print, &oid,
-		  code, opt_print, &ofield, json_str_print, message);
+		  dialer_err_name(code), opt_print, &ofield, json_str_print,
+		  message);
 }
 
 
@@ -568,7 +569,7 @@ static void send_webrtc_off(struct cconn *cc, const char *cmd,
 			    const char *id, const char *field)
 {
 	send_error(cc, cmd, id && strlen(id) <= DIALER_ID_MAX ? id : NULL,
-		   "webrtc_unavailable", field, "webrtc endpoints need "
+		   DIALER_E_WEBRTC_UNAVAILABLE, field, "webrtc endpoints need "
 		   "rtpengine, and this dialer has none (the rtpengine "
 		   "key)");
 }
@@ -639,7 +640,7 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 
 	if (field) {
 		send_error(cc, "originate", p.id && strlen(p.id) <= 64 ?
-			   p.id : NULL, "bad_request", field,
+			   p.id : NULL, DIALER_E_BAD_REQUEST, field,
 			   field_message(field));
 		return;
 	}
@@ -654,17 +655,17 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 		break;
 
 	case EEXIST:
-		send_error(cc, "originate", p.id, "duplicate_id", "id",
+		send_error(cc, "originate", p.id, DIALER_E_DUPLICATE_ID, "id",
 			   "a call with this id is in progress");
 		break;
 
 	case ESHUTDOWN:
-		send_error(cc, "originate", p.id, "shutting_down", NULL,
+		send_error(cc, "originate", p.id, DIALER_E_SHUTTING_DOWN, NULL,
 			   "the dialer is shutting down");
 		break;
 
 	default:
-		send_error(cc, "originate", p.id, "failed", NULL,
+		send_error(cc, "originate", p.id, DIALER_E_FAILED, NULL,
 			   strerror(err));
 		break;
 	}
@@ -736,7 +737,7 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "attach", NULL, "bad_request", "id",
+		send_error(cc, "attach", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
@@ -751,13 +752,13 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 		if (err)
 			err = take_over(cc, id);
 		if (err) {
-			send_error(cc, "attach", id, "busy", "id",
+			send_error(cc, "attach", id, DIALER_E_BUSY, "id",
 				   "another connection controls this call");
 			return;
 		}
 	}
 	if (err == ENOENT && !o) {
-		send_error(cc, "attach", id, "not_found", "id",
+		send_error(cc, "attach", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id, and no events kept for one");
 		return;
 	}
@@ -780,14 +781,14 @@ static void cmd_hangup(struct cconn *cc, const struct odict *od)
 	const char *id = NULL;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "hangup", NULL, "bad_request", "id",
+		send_error(cc, "hangup", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 
 	/* the answer first, then the events the hangup causes */
 	if (dialer_status(cc->ctl->d, id, &st)) {
-		send_error(cc, "hangup", id, "not_found", "id",
+		send_error(cc, "hangup", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		return;
 	}
@@ -805,19 +806,19 @@ static void cmd_release(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "release", NULL, "bad_request", "id",
+		send_error(cc, "release", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 
 	err = dialer_release_check(cc->ctl->d, id);
 	if (err == ENOENT) {
-		send_error(cc, "release", id, "not_found", "id",
+		send_error(cc, "release", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		return;
 	}
 	if (err) {
-		send_error(cc, "release", id, "busy", "id",
+		send_error(cc, "release", id, DIALER_E_BUSY, "id",
 			   "the call is not holding for an agent");
 		return;
 	}
@@ -835,17 +836,17 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, cmd, NULL, "bad_request", "id",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 	if (field_str(od, "agent", &agent) || !agent) {
-		send_error(cc, cmd, id, "bad_request", "agent",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent",
 			   field_message("agent"));
 		return;
 	}
 	if (field_uint(od, "agent_ring", &ring)) {
-		send_error(cc, cmd, id, "bad_request", "agent_ring",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent_ring",
 			   field_message("agent_ring"));
 		return;
 	}
@@ -858,12 +859,12 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 		break;
 
 	case ENOENT:
-		send_error(cc, cmd, id, "not_found", "id",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case EBUSY:
-		send_error(cc, cmd, id, "busy", NULL,
+		send_error(cc, cmd, id, DIALER_E_BUSY, NULL,
 			   "the call is not waiting for an agent");
 		break;
 
@@ -872,7 +873,7 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 		break;
 
 	default:
-		send_error(cc, cmd, id, "bad_request", "agent",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent",
 			   field_message("agent"));
 		break;
 	}
@@ -887,7 +888,7 @@ static bool webrtc_target(struct cconn *cc, const struct odict *od,
 	const char *leg = NULL;
 
 	if (field_str(od, "id", idp) || !*idp) {
-		send_error(cc, cmd, NULL, "bad_request", "id",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return false;
 	}
@@ -895,7 +896,7 @@ static bool webrtc_target(struct cconn *cc, const struct odict *od,
 	if (field_str(od, "leg", &leg) || !leg ||
 	    (strcmp(leg, "customer") && strcmp(leg, "agent") &&
 	     strcmp(leg, "listener"))) {
-		send_error(cc, cmd, *idp, "bad_request", "leg",
+		send_error(cc, cmd, *idp, DIALER_E_BAD_REQUEST, "leg",
 			   field_message("leg"));
 		return false;
 	}
@@ -918,32 +919,32 @@ static void webrtc_reply(struct cconn *cc, const char *cmd, const char *id,
 		break;
 
 	case ENOENT:
-		send_error(cc, cmd, id, "not_found", "id",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case ENODEV:
-		send_error(cc, cmd, id, "not_found", "leg",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "leg",
 			   "the call has no webrtc leg there");
 		break;
 
 	case EBUSY:
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg is not waiting for an answer");
 		break;
 
 	case EALREADY:
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg has ended");
 		break;
 
 	case EINVAL:
-		send_error(cc, cmd, id, "bad_request", field,
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, field,
 			   field ? field_message(field) : "invalid value");
 		break;
 
 	default:
-		send_error(cc, cmd, id, "failed", NULL, strerror(err));
+		send_error(cc, cmd, id, DIALER_E_FAILED, NULL, strerror(err));
 		break;
 	}
 }
@@ -1029,12 +1030,12 @@ static void cmd_webrtc_hold(struct cconn *cc, const struct odict *od,
 		return;
 	}
 	if (l->state != LEG_ANSWERED) {
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg is not answered");
 		return;
 	}
 	if (webrtc_leg_held(l) == on) {
-		send_error(cc, cmd, id, "busy", "leg", on ?
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg", on ?
 			   "the leg is held already" : "the leg is not held");
 		return;
 	}
@@ -1052,7 +1053,7 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "listen", NULL, "bad_request", "id",
+		send_error(cc, "listen", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
@@ -1070,17 +1071,17 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 		break;
 
 	case ENOENT:
-		send_error(cc, "listen", id, "not_found", "id",
+		send_error(cc, "listen", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case EBUSY:
-		send_error(cc, "listen", id, "busy", "id",
+		send_error(cc, "listen", id, DIALER_E_BUSY, "id",
 			   "the call is not bridged");
 		break;
 
 	case EALREADY:
-		send_error(cc, "listen", id, "busy", "endpoint",
+		send_error(cc, "listen", id, DIALER_E_BUSY, "endpoint",
 			   "someone listens to the call already");
 		break;
 
@@ -1089,7 +1090,7 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 		break;
 
 	default:
-		send_error(cc, "listen", id, "bad_request", "endpoint",
+		send_error(cc, "listen", id, DIALER_E_BAD_REQUEST, "endpoint",
 			   "endpoint must be webrtc:LABEL (LABEL 1 to 64 of "
 			   "A-Z a-z 0-9 . _ : -)");
 		break;
@@ -1105,23 +1106,23 @@ static void cmd_announce(struct cconn *cc, const struct odict *od)
 	int64_t eta = -1;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "announce", NULL, "bad_request", "id",
+		send_error(cc, "announce", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 	if (field_uint(od, "position", &position)) {
-		send_error(cc, "announce", id, "bad_request", "position",
-			   field_message("position"));
+		send_error(cc, "announce", id, DIALER_E_BAD_REQUEST,
+			   "position", field_message("position"));
 		return;
 	}
 	if (field_eta(od, &eta)) {
-		send_error(cc, "announce", id, "bad_request", "eta",
+		send_error(cc, "announce", id, DIALER_E_BAD_REQUEST, "eta",
 			   field_message("eta"));
 		return;
 	}
 
 	if (dialer_announce(cc->ctl->d, id, position, eta))
-		send_error(cc, "announce", id, "not_found", "id",
+		send_error(cc, "announce", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 	else
 		send_ok(cc, "announce", id);
@@ -1190,14 +1191,14 @@ static void cmd_status(struct cconn *cc, const struct odict *od)
 	const char *id = NULL;
 
 	if (field_str(od, "id", &id)) {
-		send_error(cc, "status", NULL, "bad_request", "id",
+		send_error(cc, "status", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id must be a string");
 		return;
 	}
 
 	if (id) {
 		if (dialer_status(cc->ctl->d, id, &st)) {
-			send_error(cc, "status", id, "not_found", "id",
+			send_error(cc, "status", id, DIALER_E_NOT_FOUND, "id",
 				   "no call with this id");
 			return;
 		}
@@ -1242,7 +1243,7 @@ static void cmd_agent_set(struct cconn *cc, const struct odict *od)
 	}
 
 	if (field) {
-		send_error(cc, "agent_set", NULL, "bad_request", field,
+		send_error(cc, "agent_set", NULL, DIALER_E_BAD_REQUEST, field,
 			   !strcmp(field, "agent") ?
 			   "agent must be 1 to 64 of A-Z a-z 0-9 . _ -" :
 			   field_message(field));
@@ -1258,13 +1259,13 @@ static void cmd_agent_del(struct cconn *cc, const struct odict *od)
 	const char *agent = NULL;
 
 	if (field_str(od, "agent", &agent) || !agent) {
-		send_error(cc, "agent_del", NULL, "bad_request", "agent",
-			   "agent is required");
+		send_error(cc, "agent_del", NULL, DIALER_E_BAD_REQUEST,
+			   "agent", "agent is required");
 		return;
 	}
 
 	if (dialer_agent_del(cc->ctl->d, agent))
-		send_error(cc, "agent_del", NULL, "not_found", "agent",
+		send_error(cc, "agent_del", NULL, DIALER_E_NOT_FOUND, "agent",
 			   "no such agent");
 	else
 		send_ok(cc, "agent_del", NULL);
@@ -1279,8 +1280,8 @@ static void cmd_agent_status(struct cconn *cc, const struct odict *od)
 	if (field_str(od, "agent", &agent) || !agent ||
 	    agent[0] == '+' || !strncmp(agent, "sip:", 4) ||
 	    agent_spec_check(cc->ctl->d, agent)) {
-		send_error(cc, "agent_status", NULL, "not_found", "agent",
-			   "no such agent");
+		send_error(cc, "agent_status", NULL, DIALER_E_NOT_FOUND,
+			   "agent", "no such agent");
 		return;
 	}
 
@@ -1424,7 +1425,7 @@ static bool another_controls(struct cconn *cc, const struct odict *od,
 	if (field_str(od, "id", &id) || !id || !controller_other(cc, id))
 		return false;
 
-	send_error(cc, cmd, id, "busy", "id",
+	send_error(cc, cmd, id, DIALER_E_BUSY, "id",
 		   "another connection controls this call");
 	return true;
 }
@@ -1443,7 +1444,7 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 	char a[64];
 
 	if (strcmp(cmd, "auth")) {
-		send_error(cc, cmd, NULL, "auth_required", NULL,
+		send_error(cc, cmd, NULL, DIALER_E_AUTH_REQUIRED, NULL,
 			   "the first command must be auth");
 		close_soon(cc);
 		return;
@@ -1451,13 +1452,13 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 	if (!auth_check(cc, od)) {
 		log_warn("control client %s: authentication failed",
 			 addr_str(a, sizeof(a), &cc->peer));
-		send_error(cc, cmd, NULL, "auth_failed", NULL,
+		send_error(cc, cmd, NULL, DIALER_E_AUTH_FAILED, NULL,
 			   "wrong secret");
 		close_soon(cc);
 		return;
 	}
 	if (field_epoch(od, &epoch)) {
-		send_error(cc, cmd, NULL, "bad_request", "epoch",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "epoch",
 			   field_message("epoch"));
 		close_soon(cc);
 		return;
@@ -1468,7 +1469,8 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 							 &cc->peer),
 			 (unsigned long long)epoch,
 			 (unsigned long long)ctl->epoch);
-		send_error(cc, cmd, NULL, "stale", "epoch", stale_message);
+		send_error(cc, cmd, NULL, DIALER_E_STALE, "epoch",
+			   stale_message);
 		close_soon(cc);
 		return;
 	}
@@ -1499,7 +1501,7 @@ static bool is_stale(struct cconn *cc, const struct odict *od,
 
 	if (field_str(od, "id", &id) || (id && strlen(id) > DIALER_ID_MAX))
 		id = NULL;
-	send_error(cc, cmd, id, "stale", "epoch", stale_message);
+	send_error(cc, cmd, id, DIALER_E_STALE, "epoch", stale_message);
 
 	return true;
 }
@@ -1511,7 +1513,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	const char *cmd = NULL;
 
 	if (dialer_line_decode(&od, line)) {
-		send_error(cc, NULL, NULL, "bad_json", NULL,
+		send_error(cc, NULL, NULL, DIALER_E_BAD_JSON, NULL,
 			   "each line must be one JSON object");
 		if (!cc->authed)
 			close_soon(cc);
@@ -1519,7 +1521,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	}
 
 	if (field_str(od, "cmd", &cmd) || !cmd) {
-		send_error(cc, NULL, NULL, "bad_request", "cmd",
+		send_error(cc, NULL, NULL, DIALER_E_BAD_REQUEST, "cmd",
 			   "cmd is required");
 		if (!cc->authed)
 			close_soon(cc);
@@ -1575,7 +1577,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
-		send_error(cc, cmd, NULL, "unknown_command", "cmd",
+		send_error(cc, cmd, NULL, DIALER_E_UNKNOWN_COMMAND, "cmd",
 			   "commands: originate, hangup, release, attach, "
 			   "offer_agent, announce, status, ping, "
 			   "agent_set, agent_del, agent_status, "
@@ -1609,8 +1611,8 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		err = dialer_line_next(rx->buf + off, rx->end - off, &line,
 				       &used);
 		if (err == EMSGSIZE) {
-			send_error(cc, NULL, NULL, "line_too_long", NULL,
-				   "lines are at most 8192 bytes");
+			send_error(cc, NULL, NULL, DIALER_E_LINE_TOO_LONG,
+				   NULL, "lines are at most 8192 bytes");
 			close_soon(cc);
 		}
 		if (err)
@@ -1654,7 +1656,7 @@ static void auth_timeout(void *arg)
 {
 	struct cconn *cc = arg;
 
-	send_error(cc, NULL, NULL, "auth_required", NULL,
+	send_error(cc, NULL, NULL, DIALER_E_AUTH_REQUIRED, NULL,
 		   "no auth within 10 seconds");
 	close_soon(cc);
 }
