@@ -34,7 +34,9 @@
  * that slept through its replacement can never dial. An attach from a
  * higher epoch than the open connection that controls the call takes
  * the call from it, which is told "detached": a new leader always gets
- * the calls of one that is frozen with its link still open.
+ * the calls of one that is frozen with its link still open; so does an
+ * attach of the same epoch (not 0): the same leader, back on a new link
+ * while its old one is still open here (half-open after a blip).
  *
  * Untrusted input: lines are bounded (DIALER_LINE_MAX; line.c frames
  * them, for both ends of the link), the first line must authenticate
@@ -693,14 +695,23 @@ static struct cconn *controller_other(const struct cconn *cc,
 }
 
 
-/* A call another open connection controls: taken from it when this
- * connection's epoch is higher (it is told "detached"), else EBUSY. */
+/*
+ * A call another open connection controls: taken from it (which is told
+ * "detached") when this connection's epoch is higher, or the same and
+ * not 0, else EBUSY. One node at a time holds an epoch (the store's
+ * lock), so a second connection of the same epoch with the secret is
+ * that leader again: its first link died without a word (a network blip
+ * leaves it half-open here, until TCP gives up on it) and the newest link
+ * is the one it reads. Epoch 0 names nobody (a single node, or any
+ * client that knows nothing of epochs): its calls stay its own.
+ */
 static int take_over(struct cconn *cc, const char *id)
 {
 	struct cconn *other = controller_other(cc, id);
 	char a[64];
 
-	if (!other || other->epoch >= cc->epoch)
+	if (!other || other->epoch > cc->epoch ||
+	    (other->epoch == cc->epoch && !cc->epoch))
 		return EBUSY;
 
 	if (dialer_claim(cc->ctl->d, id, event_handler, other,
@@ -726,7 +737,7 @@ static int take_over(struct cconn *cc, const char *id)
  * state, "ended" if it ended meanwhile, and how many of its events were
  * dropped past the bounds), then the events it missed, then the rest as
  * they come. A call another open connection controls is taken only by a
- * higher epoch (take_over).
+ * higher epoch, or the same leader's (take_over).
  */
 static void cmd_attach(struct cconn *cc, const struct odict *od)
 {
