@@ -7,7 +7,8 @@
  * The link's life:
  *
  *   wait --(timer)--> connecting --(TCP up)--> hello --(nonce: auth with
- *   the HMAC)--> auth --(ok)--> up --(closed, error, silence)--> wait
+ *   the HMAC)--> auth --(ok)--> [confirm --(the store: still our
+ *   epoch)-->] up --(closed, error, silence)--> wait
  *
  * Every failure leads back to "wait", with a backoff that doubles from
  * BACKOFF_MIN to BACKOFF_MAX (with jitter, so that several servers do not
@@ -47,6 +48,14 @@
  * newer leader has passed, and "detached" for a call a newer leader's
  * attach took: either way this node no longer leads, and it stops at
  * once, as when the store refuses a fenced write (app_lead_lost).
+ * A dialer that restarted has forgotten every epoch, and would take a
+ * stale leader's link as readily as the new leader's; so a leader's link
+ * is up (carries a command) only once the store, asked after the
+ * dialer's ok to the auth, says the epoch still leads (confirm): a leader
+ * replaced meanwhile learns it there and stops, and no link of a stale
+ * leader is ever up after its replacement, whatever the order in which
+ * it wakes to its sockets (docs/cluster.md, "The leader's lock and the
+ * fence").
  *
  * HOST may be a name: it is looked up again before every connection
  * (the dialer may have moved), first in /etc/hosts, then with an A query
@@ -93,9 +102,12 @@ enum rstate {
 	R_CONNECTING,
 	R_HELLO,
 	R_AUTH,
+	R_CONFIRM,                 /* a leader's: asking the store */
 	R_UP,
 	R_STOPPED,
 };
+
+struct confirm;
 
 struct remote {
 	struct pool *pool;         /* the links to every dialer */
@@ -132,7 +144,14 @@ struct remote {
 	bool voice;                /* the API has our webrtc operations */
 	bool stopping;
 	uint64_t epoch;            /* the leader's, said in auth (0: none) */
+	struct confirm *confirm;   /* the store's answer awaited, or NULL */
 	char fail_why[96];
+};
+
+/* a store_leader_get for the link r (NULL: the link it was for is gone,
+ * the answer is for nobody) */
+struct confirm {
+	struct remote *r;
 };
 
 /* a call in flight, or an id to hang up, or an agent to delete */
@@ -153,6 +172,15 @@ struct rreg {
 
 static void reconnect_timeout(void *arg);
 static void link_down(struct remote *r, bool auth, const char *why);
+
+
+/* the store's answer awaited for the link goes to nobody */
+static void confirm_drop(struct remote *r)
+{
+	if (r->confirm)
+		r->confirm->r = NULL;
+	r->confirm = NULL;
+}
 
 
 static void rcall_destructor(void *arg)
@@ -1079,6 +1107,65 @@ static void link_up(struct remote *r)
 }
 
 
+/* the store's answer for a leader's link that the dialer authenticated */
+static void confirm_h(int err, const struct store_leader *ld, void *arg)
+{
+	struct confirm *cf = arg;
+	struct remote *r = cf->r;
+	char why[192];
+
+	mem_deref(cf);
+	if (!r)
+		return;
+
+	r->confirm = NULL;
+	if (!err && ld->epoch == r->epoch) {
+		link_up(r);
+		return;
+	}
+	if (err) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "the store "
+			    "cannot confirm epoch %llu: %s",
+			    (unsigned long long)r->epoch, strerror(err));
+		link_down(r, false, r->fail_why);
+		return;
+	}
+
+	re_snprintf(why, sizeof(why), "dialer %s: the store says epoch %llu "
+		    "leads, not this node's %llu", r->url,
+		    (unsigned long long)ld->epoch,
+		    (unsigned long long)r->epoch);
+	stale(r, why);
+}
+
+
+/* A leader's link, authenticated: nothing goes on it until the store
+ * says the epoch still leads (the handshake timer runs on) */
+static void confirm_start(struct remote *r)
+{
+	struct confirm *cf = mem_zalloc(sizeof(*cf), NULL);
+	int err;
+
+	r->state = R_CONFIRM;
+	if (!cf) {
+		link_down(r, false, "out of memory");
+		return;
+	}
+
+	cf->r = r;
+	r->confirm = cf;
+	err = app_lead_confirm(confirm_h, cf);
+	if (err) {
+		r->confirm = NULL;
+		mem_deref(cf);
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "the store "
+			    "cannot confirm epoch %llu: %s",
+			    (unsigned long long)r->epoch, strerror(err));
+		link_down(r, false, r->fail_why);
+	}
+}
+
+
 static void handle_line(struct remote *r, const struct pl *line)
 {
 	struct odict *od = NULL;
@@ -1104,7 +1191,10 @@ static void handle_line(struct remote *r, const struct pl *line)
 			w = odict_lookup(od, "webrtc");
 			r->webrtc = w && w->type == ODICT_BOOL &&
 				w->u.boolean;
-			link_up(r);
+			if (r->epoch)
+				confirm_start(r);
+			else
+				link_up(r);
 		}
 		else
 			handle_error(r, od);
@@ -1399,6 +1489,7 @@ static void link_down(struct remote *r, bool auth, const char *why)
 		return;
 
 	r->dq = mem_deref(r->dq);
+	confirm_drop(r);
 
 	if (r->tc) {
 		/* no more handlers: the connection dies quietly */
@@ -1474,6 +1565,7 @@ static void remote_destructor(void *arg)
 	struct remote *r = arg;
 
 	r->state = R_STOPPED;
+	confirm_drop(r);
 	tmr_cancel(&r->tmr);
 	r->dq = mem_deref(r->dq);
 	r->dnsc = mem_deref(r->dnsc);

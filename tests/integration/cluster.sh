@@ -20,7 +20,10 @@
 #     completes, the customer dialed once; the old one wakes up stale
 #     and exits 75, saying why;
 #   - kill -9 of a follower during intake: every request it answered 202
-#     is in the store exactly once, and ends (canceled by its token).
+#     is in the store exactly once, and ends (canceled by its token);
+#   - a stale leader that wakes after a restart of the dialer and
+#     reaches it before the new leader: its link is not up (carries no
+#     command) until the store confirms its epoch.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/lib/cluster.sh"
 
@@ -343,7 +346,7 @@ grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL refused originate" \
 ok "a leader whose dialer has heard a higher epoch: its originate is \
 refused stale, it exits 75, the customer is not dialed"
 
-# a node that comes after leads and stops cleanly
+# a node that comes after leads
 node 5
 i=0
 until [ "$(role "$U5")" = leader ]; do
@@ -351,8 +354,47 @@ until [ "$(role "$U5")" = leader ]; do
 	[ $i -le 100 ] || fail "n5 does not take the lead"
 	sleep 0.05
 done
+wait_log "$T/n5.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
+
+# ---- a restarted dialer has forgotten every epoch: the old leader,
+# frozen while n6 took over, wakes after the dialer's restart and reaches
+# it first (n6 frozen too), its epoch accepted there. Its link carries
+# nothing until the store says its epoch still leads; here the store
+# cannot answer (PostgreSQL stopped, so the node cannot learn it is
+# stale either): the link is dropped and tried again, never up
+node 6
+E5=$(psql_q "SELECT epoch FROM cluster WHERE id = 1")
+kill -STOP "$P5"
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted" >/dev/null
+i=0
+until [ "$(role "$U6")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n6 does not take the lead"
+	sleep 0.05
+done
+wait_log "$T/n6.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
+kill -STOP "$P6"
+kill -TERM "$DPID"
+wait "$DPID" || fail "the dialer exited $?"
+cluster_dialer dialer "$SIP" "$DCTL" "$CUST"
+stop_postgres pg
+UP5=$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")
+AUTHS=$(grep -c "authenticated (epoch $E5)" "$T/dialer.log")
+kill -CONT "$P5"
+wait_log "$T/n5.log" "the store cannot confirm epoch $E5" 1
+# and again, after the backoff: each attempt authenticated, none up
+wait_log "$T/dialer.log" "authenticated (epoch $E5)" $((AUTHS + 2))
+[ "$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")" = \
+	"$UP5" ] || fail "n5's link is up at the restarted dialer, unconfirmed"
+ok "a stale leader reaching a restarted dialer first (its epoch accepted \
+there): its link carries nothing while the store cannot confirm its epoch"
+
+# both stop cleanly, the store still down
 PID=$P5
+stop_beckon
+kill -CONT "$P6"
+PID=$P6
 stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
-stop_postgres pg
