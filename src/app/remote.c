@@ -786,12 +786,24 @@ static void handle_detached(struct remote *r, const struct odict *od)
 	if (!rc)
 		return;
 
-	/* the newer leader has it: no report, no hang-up */
-	mem_deref(rc);
 	(void)odict_get_number(od, &epoch, "epoch");
 	re_snprintf(why, sizeof(why), "dialer %s: call %s taken by the "
 		    "leader of epoch %llu (this node's: %llu)", r->url, id,
 		    (unsigned long long)epoch, (unsigned long long)r->epoch);
+	if (r->epoch && epoch == r->epoch) {
+		/* our own epoch: another link of this node reaches the same
+		 * dialer (two names for one address), and its attach took
+		 * the call that this link holds for the pool (the other one
+		 * forgot it, app_pool_claim): asked back here, where its
+		 * events are awaited; the other link ignores its detached */
+		log_warn("%s: another link of this node, attached again",
+			 why);
+		(void)send_cmd(r, "attach", "id", rc->id, NULL);
+		return;
+	}
+
+	/* the newer leader has it: no report, no hang-up */
+	mem_deref(rc);
 	if (r->epoch) {
 		stale(r, why);
 		return;

@@ -216,9 +216,15 @@ called 8 times for 8 callbacks, never offered two at once"
 
 # ---- a leader that lost its lock while it slept, a call bridged and its
 # link to the dialer open: the new leader takes the call (a higher
-# epoch's attach), which completes; the old one wakes stale, exits 75
+# epoch's attach), which completes; the old one wakes stale, exits 75.
+# n4 names the dialer twice (two names, one address): its two links
+# attach the call with the same epoch, the second takes it from the
+# first, which is told detached with n4's own epoch: no lead lost
 
+D1=$DIALERS
+DIALERS="$D1, tcp://localhost:$DCTL"
 node 4
+DIALERS=$D1
 [ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
 eval "OLD=\$P$NEW"
 sipp_uas agents2 "$SCN/uas_answer/scenario.xml" "$AGENT" 1
@@ -230,6 +236,9 @@ post_json '{"business":"demo","phone":"+14155550401"}'
 expect_status 202
 KC=$(jv .id)
 wait_all connected "$KC"
+# the other follower sits the takeover out: n4 is the one to take it
+for n in $LIVE; do [ "$n" = "$NEW" ] || eval "FROZEN=\$P$n"; done
+kill -STOP "$FROZEN"
 kill -STOP "$OLD"
 # its session ends as a cut connection would: the lock goes with it
 psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
@@ -240,9 +249,13 @@ until [ "$(role "$U4")" = leader ]; do
 	[ $i -le 100 ] || fail "n4 does not take the lead"
 	sleep 0.05
 done
+kill -CONT "$FROZEN"
 wait_log "$T/n4.log" "call $KC taken back (bridged)" 1
+wait_log "$T/n4.log" "call $KC taken by the leader of epoch .*: another \
+link of this node, attached again" 1
 ok "a leader frozen with a bridged call and its dialer link open: n4 \
-leads and takes the call (attach of a higher epoch)"
+leads and takes the call (attach of a higher epoch; then its own second \
+link's, the same epoch, the first told detached)"
 kill -CONT "$OLD"
 rc=0
 wait "$OLD" || rc=$?
