@@ -251,11 +251,16 @@ until [ "$(role "$U4")" = leader ]; do
 done
 kill -CONT "$FROZEN"
 wait_log "$T/n4.log" "call $KC taken back (bridged)" 1
-wait_log "$T/n4.log" "call $KC taken by the leader of epoch .*: another \
-link of this node, attached again" 1
+# (the second link attaches it only if it is up before the first link's
+# ok, which has the others forget the call: most runs here)
+if grep -q "call $KC: taken from control client .* (epoch \([0-9]*\)) by \
+epoch \1\$" "$T/dialer.log"; then
+	wait_log "$T/n4.log" "call $KC taken by the leader of epoch .*: \
+another link of this node, attached again" 1
+fi
 ok "a leader frozen with a bridged call and its dialer link open: n4 \
-leads and takes the call (attach of a higher epoch; then its own second \
-link's, the same epoch, the first told detached)"
+leads and takes the call (attach of a higher epoch; the dialer named \
+twice, its second link's attach of the same epoch does not stop it)"
 kill -CONT "$OLD"
 rc=0
 wait "$OLD" || rc=$?
