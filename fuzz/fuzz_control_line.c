@@ -2,7 +2,8 @@
  * The call-control protocol's lines (src/dialer/line.c), as both ends
  * read them: the input is what arrived on one link (commands from a
  * controller, or events from a dialer), cut into lines and each decoded
- * as one JSON object; the fields both ends look at are read.
+ * as one JSON object; the fields both ends look at are read, an error's
+ * code through the name table the server parses it with.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static void fields(const struct odict *od)
 {
 	static const char *keys[] = {"cmd", "event", "id", "leg", "reason",
 		"customer", "agent", "secret", "hmac", "nonce", "code"};
+	enum dialer_err code;
 	uint64_t n;
 	bool b;
 	size_t i;
@@ -25,6 +27,12 @@ static void fields(const struct odict *od)
 		if (s)
 			(void)strlen(s);
 	}
+	/* an error's code as the server reads it: a known code is its
+	 * own name, anything else UNKNOWN */
+	code = dialer_err_parse(odict_string(od, "code"));
+	if (code != DIALER_E_UNKNOWN &&
+	    strcmp(dialer_err_name(code), odict_string(od, "code")))
+		abort();
 	(void)odict_get_number(od, &n, "max_hold");
 	(void)odict_get_number(od, &n, "epoch");
 	(void)odict_get_boolean(od, &b, "record");

@@ -1210,6 +1210,12 @@ void app_lead_lost(const char *why)
 }
 
 
+int app_lead_confirm(store_leader_h *h, void *arg)
+{
+	return store_leader_get(app.st, h, arg);
+}
+
+
 /* node_id (or its default), in every log line from now on */
 static int node_setup(void)
 {

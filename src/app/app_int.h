@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "store/store.h"
 
 struct acd;
 struct dialer;
@@ -100,6 +101,9 @@ int  app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 		    uint32_t resume_s, uint64_t epoch);
 /* a dialer said a newer leader controls it: this node stops (app.c) */
 void app_lead_lost(const char *why);
+/* who leads, as the store says now (store_leader_get): a leader's link
+ * to a dialer is up only if it is still this node's epoch (remote.c) */
+int  app_lead_confirm(store_leader_h *h, void *arg);
 /* the browsers (visitors', desks') talk through a dialer's rtpengine,
  * once a link says its dialer has one */
 void app_pool_voice(struct pool *p, struct api *api);

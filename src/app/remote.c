@@ -7,7 +7,8 @@
  * The link's life:
  *
  *   wait --(timer)--> connecting --(TCP up)--> hello --(nonce: auth with
- *   the HMAC)--> auth --(ok)--> up --(closed, error, silence)--> wait
+ *   the HMAC)--> auth --(ok)--> [confirm --(the store: still our
+ *   epoch)-->] up --(closed, error, silence)--> wait
  *
  * Every failure leads back to "wait", with a backoff that doubles from
  * BACKOFF_MIN to BACKOFF_MAX (with jitter, so that several servers do not
@@ -47,6 +48,14 @@
  * newer leader has passed, and "detached" for a call a newer leader's
  * attach took: either way this node no longer leads, and it stops at
  * once, as when the store refuses a fenced write (app_lead_lost).
+ * A dialer that restarted has forgotten every epoch, and would take a
+ * stale leader's link as readily as the new leader's; so a leader's link
+ * is up (carries a command) only once the store, asked after the
+ * dialer's ok to the auth, says the epoch still leads (confirm): a leader
+ * replaced meanwhile learns it there and stops, and no link of a stale
+ * leader is ever up after its replacement, whatever the order in which
+ * it wakes to its sockets (docs/cluster.md, "The leader's lock and the
+ * fence").
  *
  * HOST may be a name: it is looked up again before every connection
  * (the dialer may have moved), first in /etc/hosts, then with an A query
@@ -93,9 +102,12 @@ enum rstate {
 	R_CONNECTING,
 	R_HELLO,
 	R_AUTH,
+	R_CONFIRM,                 /* a leader's: asking the store */
 	R_UP,
 	R_STOPPED,
 };
+
+struct confirm;
 
 struct remote {
 	struct pool *pool;         /* the links to every dialer */
@@ -132,7 +144,14 @@ struct remote {
 	bool voice;                /* the API has our webrtc operations */
 	bool stopping;
 	uint64_t epoch;            /* the leader's, said in auth (0: none) */
+	struct confirm *confirm;   /* the store's answer awaited, or NULL */
 	char fail_why[96];
+};
+
+/* a store_leader_get for the link r (NULL: the link it was for is gone,
+ * the answer is for nobody) */
+struct confirm {
+	struct remote *r;
 };
 
 /* a call in flight, or an id to hang up, or an agent to delete */
@@ -153,6 +172,15 @@ struct rreg {
 
 static void reconnect_timeout(void *arg);
 static void link_down(struct remote *r, bool auth, const char *why);
+
+
+/* the store's answer awaited for the link goes to nobody */
+static void confirm_drop(struct remote *r)
+{
+	if (r->confirm)
+		r->confirm->r = NULL;
+	r->confirm = NULL;
+}
 
 
 static void rcall_destructor(void *arg)
@@ -717,12 +745,12 @@ static void handle_event(struct remote *r, const struct odict *od,
  * dialer did not), someone listens already (another controller of the
  * dialer), or else refused (no rtpengine there, ...).
  */
-static const char *listen_refusal(const char *code, const char *field)
+static const char *listen_refusal(enum dialer_err code, const char *field)
 {
-	if (!strcmp(code, "not_found") ||
-	    (!strcmp(code, "busy") && field && !strcmp(field, "id")))
+	if (code == DIALER_E_NOT_FOUND ||
+	    (code == DIALER_E_BUSY && field && !strcmp(field, "id")))
 		return "not_connected";
-	if (!strcmp(code, "busy"))
+	if (code == DIALER_E_BUSY)
 		return "listening";
 
 	return "refused";
@@ -758,12 +786,24 @@ static void handle_detached(struct remote *r, const struct odict *od)
 	if (!rc)
 		return;
 
-	/* the newer leader has it: no report, no hang-up */
-	mem_deref(rc);
 	(void)odict_get_number(od, &epoch, "epoch");
 	re_snprintf(why, sizeof(why), "dialer %s: call %s taken by the "
 		    "leader of epoch %llu (this node's: %llu)", r->url, id,
 		    (unsigned long long)epoch, (unsigned long long)r->epoch);
+	if (r->epoch && epoch == r->epoch) {
+		/* our own epoch: another link of this node reaches the same
+		 * dialer (two names for one address), and its attach took
+		 * the call that this link holds for the pool (the other one
+		 * forgot it, app_pool_claim): asked back here, where its
+		 * events are awaited; the other link ignores its detached */
+		log_warn("%s: another link of this node, attached again",
+			 why);
+		(void)send_cmd(r, "attach", "id", rc->id, NULL);
+		return;
+	}
+
+	/* the newer leader has it: no report, no hang-up */
+	mem_deref(rc);
 	if (r->epoch) {
 		stale(r, why);
 		return;
@@ -780,14 +820,12 @@ static void handle_error(struct remote *r, const struct odict *od)
 {
 	const char *cmd = odict_string(od, "cmd");
 	const char *id = odict_string(od, "id");
-	const char *code = odict_string(od, "code");
 	const char *field = odict_string(od, "field");
+	enum dialer_err code = dialer_err_parse(odict_string(od, "code"));
 	struct rcall *rc = call_find(r, id);
 	char idb[ID_MAX + 1];
 
-	code = code ? code : "?";
-
-	if (!strcmp(code, "stale")) {
+	if (code == DIALER_E_STALE) {
 		char why[192];
 
 		re_snprintf(why, sizeof(why), "dialer %s refused %s as "
@@ -801,7 +839,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "auth")) {
 		re_snprintf(r->fail_why, sizeof(r->fail_why),
 			    "authentication failed (%s): control_secret is "
-			    "not the dialer's", code);
+			    "not the dialer's", dialer_err_name(code));
 		link_down(r, true, r->fail_why);
 		return;
 	}
@@ -809,7 +847,8 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "originate") && rc) {
 		/* the call was never placed: as a refusal in process */
 		log_warn("dialer %s refused call %s: %s%s%s", r->url, rc->id,
-			 code, field ? " " : "", field ? field : "");
+			 dialer_err_name(code), field ? " " : "",
+			 field ? field : "");
 		str_bcpy(idb, rc->id, sizeof(idb));
 		mem_deref(rc);
 		report(r, idb, ACD_EV_ENDED, "customer", "dialer_error", 0);
@@ -820,7 +859,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		    !strcmp(cmd, "transfer_agent")) && rc) {
 		/* the agent was not called: the ACD tries the next one */
 		log_warn("dialer %s refused the offer of call %s: %s",
-			 r->url, rc->id, code);
+			 r->url, rc->id, dialer_err_name(code));
 		report(r, rc->id, ACD_EV_LEG_FAILED, "agent", "dialer_error",
 		       0);
 		return;
@@ -829,7 +868,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "attach") && !rc) {
 		/* taken back through another dialer meanwhile */
 		log_debug("dialer %s: attach %s: %s", r->url, id ? id : "",
-			  code);
+			  dialer_err_name(code));
 		return;
 	}
 
@@ -838,9 +877,9 @@ static void handle_error(struct remote *r, const struct odict *od)
 		 * another client has it; anything else (a dialer without
 		 * attach): it may live on, so it is hung up */
 		log_warn("dialer %s: call %s not taken back: %s", r->url,
-			 rc->id, code);
+			 rc->id, dialer_err_name(code));
 		str_bcpy(idb, rc->id, sizeof(idb));
-		if (strcmp(code, "not_found") && strcmp(code, "busy"))
+		if (code != DIALER_E_NOT_FOUND && code != DIALER_E_BUSY)
 			(void)send_cmd(r, "hangup", "id", idb, NULL);
 		mem_deref(rc);
 		give_up(r, idb);
@@ -850,8 +889,9 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "release") && rc) {
 		/* busy: an agent leg rings again, the call goes on; a
 		 * dialer without release: a plain hangup ends it */
-		log_info("dialer %s: release %s: %s", r->url, rc->id, code);
-		if (!strcmp(code, "unknown_command"))
+		log_info("dialer %s: release %s: %s", r->url, rc->id,
+			 dialer_err_name(code));
+		if (code == DIALER_E_UNKNOWN_COMMAND)
 			(void)send_cmd(r, "hangup", "id", rc->id, NULL);
 		return;
 	}
@@ -859,7 +899,8 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "agent_watch")) {
 		log_warn("dialer %s does not tell registrations (%s): "
 			 "softphone agents are taken as reachable until a "
-			 "call to them fails", r->url, code);
+			 "call to them fails", r->url,
+			 dialer_err_name(code));
 		r->watch_off = true;
 		return;
 	}
@@ -868,7 +909,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		/* the listener was not placed: the supervisor's page is told
 		 * why, in the words of the API's own refusals of a POST */
 		log_info("dialer %s: listen %s: %s", r->url, id ? id : "",
-			 code);
+			 dialer_err_name(code));
 		if (r->api && id)
 			api_listen_ended(r->api, id, listen_refusal(code,
 								    field));
@@ -878,12 +919,13 @@ static void handle_error(struct remote *r, const struct odict *od)
 	if (cmd && !strcmp(cmd, "hangup")) {
 		/* it ended already: its "ended" came or comes */
 		log_debug("dialer %s: hangup %s: %s", r->url, id ? id : "",
-			  code);
+			  dialer_err_name(code));
 		return;
 	}
 
 	log_warn("dialer %s: %s: error %s%s%s", r->url, cmd ? cmd : "?",
-		 code, field ? " in " : "", field ? field : "");
+		 dialer_err_name(code), field ? " in " : "",
+		 field ? field : "");
 }
 
 
@@ -1077,6 +1119,65 @@ static void link_up(struct remote *r)
 }
 
 
+/* the store's answer for a leader's link that the dialer authenticated */
+static void confirm_h(int err, const struct store_leader *ld, void *arg)
+{
+	struct confirm *cf = arg;
+	struct remote *r = cf->r;
+	char why[192];
+
+	mem_deref(cf);
+	if (!r)
+		return;
+
+	r->confirm = NULL;
+	if (!err && ld->epoch == r->epoch) {
+		link_up(r);
+		return;
+	}
+	if (err) {
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "the store "
+			    "cannot confirm epoch %llu: %s",
+			    (unsigned long long)r->epoch, strerror(err));
+		link_down(r, false, r->fail_why);
+		return;
+	}
+
+	re_snprintf(why, sizeof(why), "dialer %s: the store says epoch %llu "
+		    "leads, not this node's %llu", r->url,
+		    (unsigned long long)ld->epoch,
+		    (unsigned long long)r->epoch);
+	stale(r, why);
+}
+
+
+/* A leader's link, authenticated: nothing goes on it until the store
+ * says the epoch still leads (the handshake timer runs on) */
+static void confirm_start(struct remote *r)
+{
+	struct confirm *cf = mem_zalloc(sizeof(*cf), NULL);
+	int err;
+
+	r->state = R_CONFIRM;
+	if (!cf) {
+		link_down(r, false, "out of memory");
+		return;
+	}
+
+	cf->r = r;
+	r->confirm = cf;
+	err = app_lead_confirm(confirm_h, cf);
+	if (err) {
+		r->confirm = NULL;
+		mem_deref(cf);
+		re_snprintf(r->fail_why, sizeof(r->fail_why), "the store "
+			    "cannot confirm epoch %llu: %s",
+			    (unsigned long long)r->epoch, strerror(err));
+		link_down(r, false, r->fail_why);
+	}
+}
+
+
 static void handle_line(struct remote *r, const struct pl *line)
 {
 	struct odict *od = NULL;
@@ -1102,7 +1203,10 @@ static void handle_line(struct remote *r, const struct pl *line)
 			w = odict_lookup(od, "webrtc");
 			r->webrtc = w && w->type == ODICT_BOOL &&
 				w->u.boolean;
-			link_up(r);
+			if (r->epoch)
+				confirm_start(r);
+			else
+				link_up(r);
 		}
 		else
 			handle_error(r, od);
@@ -1397,6 +1501,7 @@ static void link_down(struct remote *r, bool auth, const char *why)
 		return;
 
 	r->dq = mem_deref(r->dq);
+	confirm_drop(r);
 
 	if (r->tc) {
 		/* no more handlers: the connection dies quietly */
@@ -1472,6 +1577,7 @@ static void remote_destructor(void *arg)
 	struct remote *r = arg;
 
 	r->state = R_STOPPED;
+	confirm_drop(r);
 	tmr_cancel(&r->tmr);
 	r->dq = mem_deref(r->dq);
 	r->dnsc = mem_deref(r->dnsc);

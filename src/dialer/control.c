@@ -34,7 +34,9 @@
  * that slept through its replacement can never dial. An attach from a
  * higher epoch than the open connection that controls the call takes
  * the call from it, which is told "detached": a new leader always gets
- * the calls of one that is frozen with its link still open.
+ * the calls of one that is frozen with its link still open; so does an
+ * attach of the same epoch (not 0): the same leader, back on a new link
+ * while its old one is still open here (half-open after a blip).
  *
  * Untrusted input: lines are bounded (DIALER_LINE_MAX; line.c frames
  * them, for both ends of the link), the first line must authenticate
@@ -396,7 +398,7 @@ static int opt_print(struct re_printf *pf, const struct opt *o)
 
 
 static void send_error(struct cconn *cc, const char *cmd, const char *id,
-		       const char *code, const char *field,
+		       enum dialer_err code, const char *field,
 		       const char *message)
 {
 	struct opt ocmd = {"cmd", cmd}, oid = {"id", id};
@@ -404,7 +406,8 @@ static void send_error(struct cconn *cc, const char *cmd, const char *id,
 
 	send_line(cc, "{\"event\":\"error\"%H%H,\"code\":\"%s\"%H"
 		  ",\"message\":%H}", opt_print, &ocmd, opt_print, &oid,
-		  code, opt_print, &ofield, json_str_print, message);
+		  dialer_err_name(code), opt_print, &ofield, json_str_print,
+		  message);
 }
 
 
@@ -568,7 +571,7 @@ static void send_webrtc_off(struct cconn *cc, const char *cmd,
 			    const char *id, const char *field)
 {
 	send_error(cc, cmd, id && strlen(id) <= DIALER_ID_MAX ? id : NULL,
-		   "webrtc_unavailable", field, "webrtc endpoints need "
+		   DIALER_E_WEBRTC_UNAVAILABLE, field, "webrtc endpoints need "
 		   "rtpengine, and this dialer has none (the rtpengine "
 		   "key)");
 }
@@ -639,7 +642,7 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 
 	if (field) {
 		send_error(cc, "originate", p.id && strlen(p.id) <= 64 ?
-			   p.id : NULL, "bad_request", field,
+			   p.id : NULL, DIALER_E_BAD_REQUEST, field,
 			   field_message(field));
 		return;
 	}
@@ -654,17 +657,17 @@ static void cmd_originate(struct cconn *cc, const struct odict *od)
 		break;
 
 	case EEXIST:
-		send_error(cc, "originate", p.id, "duplicate_id", "id",
+		send_error(cc, "originate", p.id, DIALER_E_DUPLICATE_ID, "id",
 			   "a call with this id is in progress");
 		break;
 
 	case ESHUTDOWN:
-		send_error(cc, "originate", p.id, "shutting_down", NULL,
+		send_error(cc, "originate", p.id, DIALER_E_SHUTTING_DOWN, NULL,
 			   "the dialer is shutting down");
 		break;
 
 	default:
-		send_error(cc, "originate", p.id, "failed", NULL,
+		send_error(cc, "originate", p.id, DIALER_E_FAILED, NULL,
 			   strerror(err));
 		break;
 	}
@@ -692,14 +695,23 @@ static struct cconn *controller_other(const struct cconn *cc,
 }
 
 
-/* A call another open connection controls: taken from it when this
- * connection's epoch is higher (it is told "detached"), else EBUSY. */
+/*
+ * A call another open connection controls: taken from it (which is told
+ * "detached") when this connection's epoch is higher, or the same and
+ * not 0, else EBUSY. One node at a time holds an epoch (the store's
+ * lock), so a second connection of the same epoch with the secret is
+ * that leader again: its first link died without a word (a network blip
+ * leaves it half-open here, until TCP gives up on it) and the newest link
+ * is the one it reads. Epoch 0 names nobody (a single node, or any
+ * client that knows nothing of epochs): its calls stay its own.
+ */
 static int take_over(struct cconn *cc, const char *id)
 {
 	struct cconn *other = controller_other(cc, id);
 	char a[64];
 
-	if (!other || other->epoch >= cc->epoch)
+	if (!other || other->epoch > cc->epoch ||
+	    (other->epoch == cc->epoch && !cc->epoch))
 		return EBUSY;
 
 	if (dialer_claim(cc->ctl->d, id, event_handler, other,
@@ -725,7 +737,7 @@ static int take_over(struct cconn *cc, const char *id)
  * state, "ended" if it ended meanwhile, and how many of its events were
  * dropped past the bounds), then the events it missed, then the rest as
  * they come. A call another open connection controls is taken only by a
- * higher epoch (take_over).
+ * higher epoch, or the same leader's (take_over).
  */
 static void cmd_attach(struct cconn *cc, const struct odict *od)
 {
@@ -736,7 +748,7 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "attach", NULL, "bad_request", "id",
+		send_error(cc, "attach", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
@@ -751,13 +763,13 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 		if (err)
 			err = take_over(cc, id);
 		if (err) {
-			send_error(cc, "attach", id, "busy", "id",
+			send_error(cc, "attach", id, DIALER_E_BUSY, "id",
 				   "another connection controls this call");
 			return;
 		}
 	}
 	if (err == ENOENT && !o) {
-		send_error(cc, "attach", id, "not_found", "id",
+		send_error(cc, "attach", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id, and no events kept for one");
 		return;
 	}
@@ -780,14 +792,14 @@ static void cmd_hangup(struct cconn *cc, const struct odict *od)
 	const char *id = NULL;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "hangup", NULL, "bad_request", "id",
+		send_error(cc, "hangup", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 
 	/* the answer first, then the events the hangup causes */
 	if (dialer_status(cc->ctl->d, id, &st)) {
-		send_error(cc, "hangup", id, "not_found", "id",
+		send_error(cc, "hangup", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		return;
 	}
@@ -805,19 +817,19 @@ static void cmd_release(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "release", NULL, "bad_request", "id",
+		send_error(cc, "release", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 
 	err = dialer_release_check(cc->ctl->d, id);
 	if (err == ENOENT) {
-		send_error(cc, "release", id, "not_found", "id",
+		send_error(cc, "release", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		return;
 	}
 	if (err) {
-		send_error(cc, "release", id, "busy", "id",
+		send_error(cc, "release", id, DIALER_E_BUSY, "id",
 			   "the call is not holding for an agent");
 		return;
 	}
@@ -835,17 +847,17 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, cmd, NULL, "bad_request", "id",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 	if (field_str(od, "agent", &agent) || !agent) {
-		send_error(cc, cmd, id, "bad_request", "agent",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent",
 			   field_message("agent"));
 		return;
 	}
 	if (field_uint(od, "agent_ring", &ring)) {
-		send_error(cc, cmd, id, "bad_request", "agent_ring",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent_ring",
 			   field_message("agent_ring"));
 		return;
 	}
@@ -858,12 +870,12 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 		break;
 
 	case ENOENT:
-		send_error(cc, cmd, id, "not_found", "id",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case EBUSY:
-		send_error(cc, cmd, id, "busy", NULL,
+		send_error(cc, cmd, id, DIALER_E_BUSY, NULL,
 			   "the call is not waiting for an agent");
 		break;
 
@@ -872,7 +884,7 @@ static void cmd_offer_agent(struct cconn *cc, const struct odict *od,
 		break;
 
 	default:
-		send_error(cc, cmd, id, "bad_request", "agent",
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, "agent",
 			   field_message("agent"));
 		break;
 	}
@@ -887,7 +899,7 @@ static bool webrtc_target(struct cconn *cc, const struct odict *od,
 	const char *leg = NULL;
 
 	if (field_str(od, "id", idp) || !*idp) {
-		send_error(cc, cmd, NULL, "bad_request", "id",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return false;
 	}
@@ -895,7 +907,7 @@ static bool webrtc_target(struct cconn *cc, const struct odict *od,
 	if (field_str(od, "leg", &leg) || !leg ||
 	    (strcmp(leg, "customer") && strcmp(leg, "agent") &&
 	     strcmp(leg, "listener"))) {
-		send_error(cc, cmd, *idp, "bad_request", "leg",
+		send_error(cc, cmd, *idp, DIALER_E_BAD_REQUEST, "leg",
 			   field_message("leg"));
 		return false;
 	}
@@ -918,32 +930,32 @@ static void webrtc_reply(struct cconn *cc, const char *cmd, const char *id,
 		break;
 
 	case ENOENT:
-		send_error(cc, cmd, id, "not_found", "id",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case ENODEV:
-		send_error(cc, cmd, id, "not_found", "leg",
+		send_error(cc, cmd, id, DIALER_E_NOT_FOUND, "leg",
 			   "the call has no webrtc leg there");
 		break;
 
 	case EBUSY:
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg is not waiting for an answer");
 		break;
 
 	case EALREADY:
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg has ended");
 		break;
 
 	case EINVAL:
-		send_error(cc, cmd, id, "bad_request", field,
+		send_error(cc, cmd, id, DIALER_E_BAD_REQUEST, field,
 			   field ? field_message(field) : "invalid value");
 		break;
 
 	default:
-		send_error(cc, cmd, id, "failed", NULL, strerror(err));
+		send_error(cc, cmd, id, DIALER_E_FAILED, NULL, strerror(err));
 		break;
 	}
 }
@@ -1029,12 +1041,12 @@ static void cmd_webrtc_hold(struct cconn *cc, const struct odict *od,
 		return;
 	}
 	if (l->state != LEG_ANSWERED) {
-		send_error(cc, cmd, id, "busy", "leg",
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg",
 			   "the leg is not answered");
 		return;
 	}
 	if (webrtc_leg_held(l) == on) {
-		send_error(cc, cmd, id, "busy", "leg", on ?
+		send_error(cc, cmd, id, DIALER_E_BUSY, "leg", on ?
 			   "the leg is held already" : "the leg is not held");
 		return;
 	}
@@ -1052,7 +1064,7 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "listen", NULL, "bad_request", "id",
+		send_error(cc, "listen", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
@@ -1070,17 +1082,17 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 		break;
 
 	case ENOENT:
-		send_error(cc, "listen", id, "not_found", "id",
+		send_error(cc, "listen", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 		break;
 
 	case EBUSY:
-		send_error(cc, "listen", id, "busy", "id",
+		send_error(cc, "listen", id, DIALER_E_BUSY, "id",
 			   "the call is not bridged");
 		break;
 
 	case EALREADY:
-		send_error(cc, "listen", id, "busy", "endpoint",
+		send_error(cc, "listen", id, DIALER_E_BUSY, "endpoint",
 			   "someone listens to the call already");
 		break;
 
@@ -1089,7 +1101,7 @@ static void cmd_listen(struct cconn *cc, const struct odict *od)
 		break;
 
 	default:
-		send_error(cc, "listen", id, "bad_request", "endpoint",
+		send_error(cc, "listen", id, DIALER_E_BAD_REQUEST, "endpoint",
 			   "endpoint must be webrtc:LABEL (LABEL 1 to 64 of "
 			   "A-Z a-z 0-9 . _ : -)");
 		break;
@@ -1105,23 +1117,23 @@ static void cmd_announce(struct cconn *cc, const struct odict *od)
 	int64_t eta = -1;
 
 	if (field_str(od, "id", &id) || !id) {
-		send_error(cc, "announce", NULL, "bad_request", "id",
+		send_error(cc, "announce", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id is required");
 		return;
 	}
 	if (field_uint(od, "position", &position)) {
-		send_error(cc, "announce", id, "bad_request", "position",
-			   field_message("position"));
+		send_error(cc, "announce", id, DIALER_E_BAD_REQUEST,
+			   "position", field_message("position"));
 		return;
 	}
 	if (field_eta(od, &eta)) {
-		send_error(cc, "announce", id, "bad_request", "eta",
+		send_error(cc, "announce", id, DIALER_E_BAD_REQUEST, "eta",
 			   field_message("eta"));
 		return;
 	}
 
 	if (dialer_announce(cc->ctl->d, id, position, eta))
-		send_error(cc, "announce", id, "not_found", "id",
+		send_error(cc, "announce", id, DIALER_E_NOT_FOUND, "id",
 			   "no call with this id");
 	else
 		send_ok(cc, "announce", id);
@@ -1190,14 +1202,14 @@ static void cmd_status(struct cconn *cc, const struct odict *od)
 	const char *id = NULL;
 
 	if (field_str(od, "id", &id)) {
-		send_error(cc, "status", NULL, "bad_request", "id",
+		send_error(cc, "status", NULL, DIALER_E_BAD_REQUEST, "id",
 			   "id must be a string");
 		return;
 	}
 
 	if (id) {
 		if (dialer_status(cc->ctl->d, id, &st)) {
-			send_error(cc, "status", id, "not_found", "id",
+			send_error(cc, "status", id, DIALER_E_NOT_FOUND, "id",
 				   "no call with this id");
 			return;
 		}
@@ -1242,7 +1254,7 @@ static void cmd_agent_set(struct cconn *cc, const struct odict *od)
 	}
 
 	if (field) {
-		send_error(cc, "agent_set", NULL, "bad_request", field,
+		send_error(cc, "agent_set", NULL, DIALER_E_BAD_REQUEST, field,
 			   !strcmp(field, "agent") ?
 			   "agent must be 1 to 64 of A-Z a-z 0-9 . _ -" :
 			   field_message(field));
@@ -1258,13 +1270,13 @@ static void cmd_agent_del(struct cconn *cc, const struct odict *od)
 	const char *agent = NULL;
 
 	if (field_str(od, "agent", &agent) || !agent) {
-		send_error(cc, "agent_del", NULL, "bad_request", "agent",
-			   "agent is required");
+		send_error(cc, "agent_del", NULL, DIALER_E_BAD_REQUEST,
+			   "agent", "agent is required");
 		return;
 	}
 
 	if (dialer_agent_del(cc->ctl->d, agent))
-		send_error(cc, "agent_del", NULL, "not_found", "agent",
+		send_error(cc, "agent_del", NULL, DIALER_E_NOT_FOUND, "agent",
 			   "no such agent");
 	else
 		send_ok(cc, "agent_del", NULL);
@@ -1279,8 +1291,8 @@ static void cmd_agent_status(struct cconn *cc, const struct odict *od)
 	if (field_str(od, "agent", &agent) || !agent ||
 	    agent[0] == '+' || !strncmp(agent, "sip:", 4) ||
 	    agent_spec_check(cc->ctl->d, agent)) {
-		send_error(cc, "agent_status", NULL, "not_found", "agent",
-			   "no such agent");
+		send_error(cc, "agent_status", NULL, DIALER_E_NOT_FOUND,
+			   "agent", "no such agent");
 		return;
 	}
 
@@ -1424,7 +1436,7 @@ static bool another_controls(struct cconn *cc, const struct odict *od,
 	if (field_str(od, "id", &id) || !id || !controller_other(cc, id))
 		return false;
 
-	send_error(cc, cmd, id, "busy", "id",
+	send_error(cc, cmd, id, DIALER_E_BUSY, "id",
 		   "another connection controls this call");
 	return true;
 }
@@ -1443,7 +1455,7 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 	char a[64];
 
 	if (strcmp(cmd, "auth")) {
-		send_error(cc, cmd, NULL, "auth_required", NULL,
+		send_error(cc, cmd, NULL, DIALER_E_AUTH_REQUIRED, NULL,
 			   "the first command must be auth");
 		close_soon(cc);
 		return;
@@ -1451,13 +1463,13 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 	if (!auth_check(cc, od)) {
 		log_warn("control client %s: authentication failed",
 			 addr_str(a, sizeof(a), &cc->peer));
-		send_error(cc, cmd, NULL, "auth_failed", NULL,
+		send_error(cc, cmd, NULL, DIALER_E_AUTH_FAILED, NULL,
 			   "wrong secret");
 		close_soon(cc);
 		return;
 	}
 	if (field_epoch(od, &epoch)) {
-		send_error(cc, cmd, NULL, "bad_request", "epoch",
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "epoch",
 			   field_message("epoch"));
 		close_soon(cc);
 		return;
@@ -1468,7 +1480,8 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 							 &cc->peer),
 			 (unsigned long long)epoch,
 			 (unsigned long long)ctl->epoch);
-		send_error(cc, cmd, NULL, "stale", "epoch", stale_message);
+		send_error(cc, cmd, NULL, DIALER_E_STALE, "epoch",
+			   stale_message);
 		close_soon(cc);
 		return;
 	}
@@ -1499,7 +1512,7 @@ static bool is_stale(struct cconn *cc, const struct odict *od,
 
 	if (field_str(od, "id", &id) || (id && strlen(id) > DIALER_ID_MAX))
 		id = NULL;
-	send_error(cc, cmd, id, "stale", "epoch", stale_message);
+	send_error(cc, cmd, id, DIALER_E_STALE, "epoch", stale_message);
 
 	return true;
 }
@@ -1511,7 +1524,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	const char *cmd = NULL;
 
 	if (dialer_line_decode(&od, line)) {
-		send_error(cc, NULL, NULL, "bad_json", NULL,
+		send_error(cc, NULL, NULL, DIALER_E_BAD_JSON, NULL,
 			   "each line must be one JSON object");
 		if (!cc->authed)
 			close_soon(cc);
@@ -1519,7 +1532,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	}
 
 	if (field_str(od, "cmd", &cmd) || !cmd) {
-		send_error(cc, NULL, NULL, "bad_request", "cmd",
+		send_error(cc, NULL, NULL, DIALER_E_BAD_REQUEST, "cmd",
 			   "cmd is required");
 		if (!cc->authed)
 			close_soon(cc);
@@ -1575,7 +1588,7 @@ static void handle_line(struct cconn *cc, const struct pl *line)
 	else if (!strcmp(cmd, "auth"))
 		send_ok(cc, "auth", NULL);
 	else
-		send_error(cc, cmd, NULL, "unknown_command", "cmd",
+		send_error(cc, cmd, NULL, DIALER_E_UNKNOWN_COMMAND, "cmd",
 			   "commands: originate, hangup, release, attach, "
 			   "offer_agent, announce, status, ping, "
 			   "agent_set, agent_del, agent_status, "
@@ -1609,8 +1622,8 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		err = dialer_line_next(rx->buf + off, rx->end - off, &line,
 				       &used);
 		if (err == EMSGSIZE) {
-			send_error(cc, NULL, NULL, "line_too_long", NULL,
-				   "lines are at most 8192 bytes");
+			send_error(cc, NULL, NULL, DIALER_E_LINE_TOO_LONG,
+				   NULL, "lines are at most 8192 bytes");
 			close_soon(cc);
 		}
 		if (err)
@@ -1654,7 +1667,7 @@ static void auth_timeout(void *arg)
 {
 	struct cconn *cc = arg;
 
-	send_error(cc, NULL, NULL, "auth_required", NULL,
+	send_error(cc, NULL, NULL, DIALER_E_AUTH_REQUIRED, NULL,
 		   "no auth within 10 seconds");
 	close_soon(cc);
 }

@@ -93,6 +93,29 @@ enum dialer_reason {
 	DIALER_R_LAST = DIALER_R_LISTENER_HANGUP,  /* keep it the last */
 };
 
+/*
+ * The codes of the protocol's error lines ("code"; docs/call-control.md,
+ * "Errors", lists them and what each means). One name table (event.c):
+ * the dialer writes them, the server's link (app/remote.c) reads them.
+ */
+enum dialer_err {
+	DIALER_E_UNKNOWN = 0,     /* a code this side does not know */
+	DIALER_E_AUTH_REQUIRED,
+	DIALER_E_AUTH_FAILED,
+	DIALER_E_BAD_JSON,
+	DIALER_E_LINE_TOO_LONG,
+	DIALER_E_UNKNOWN_COMMAND,
+	DIALER_E_BAD_REQUEST,
+	DIALER_E_DUPLICATE_ID,
+	DIALER_E_NOT_FOUND,
+	DIALER_E_BUSY,
+	DIALER_E_STALE,
+	DIALER_E_WEBRTC_UNAVAILABLE,
+	DIALER_E_SHUTTING_DOWN,
+	DIALER_E_FAILED,
+	DIALER_E_COUNT            /* keep it the last */
+};
+
 /* the JSON object of an event has these fields, with these names */
 struct dialer_event {
 	enum dialer_ev type;      /* "event" */
@@ -306,6 +329,9 @@ void dialer_shutdown(struct dialer *d);
 const char *dialer_ev_name(enum dialer_ev ev);
 const char *dialer_reason_name(enum dialer_reason r);
 const char *dialer_leg_name(enum dialer_leg leg);
+/* an error code's name ("?" for UNKNOWN), and back (UNKNOWN: none) */
+const char *dialer_err_name(enum dialer_err e);
+enum dialer_err dialer_err_parse(const char *name);
 
 /* a language the hold announcements speak: "en" or "fr" */
 bool dialer_language_valid(const char *lang);

@@ -72,6 +72,44 @@ const char *dialer_leg_name(enum dialer_leg leg)
 }
 
 
+static const char *const err_names[DIALER_E_COUNT] = {
+	[DIALER_E_UNKNOWN]            = "?",
+	[DIALER_E_AUTH_REQUIRED]      = "auth_required",
+	[DIALER_E_AUTH_FAILED]        = "auth_failed",
+	[DIALER_E_BAD_JSON]           = "bad_json",
+	[DIALER_E_LINE_TOO_LONG]      = "line_too_long",
+	[DIALER_E_UNKNOWN_COMMAND]    = "unknown_command",
+	[DIALER_E_BAD_REQUEST]        = "bad_request",
+	[DIALER_E_DUPLICATE_ID]       = "duplicate_id",
+	[DIALER_E_NOT_FOUND]          = "not_found",
+	[DIALER_E_BUSY]               = "busy",
+	[DIALER_E_STALE]              = "stale",
+	[DIALER_E_WEBRTC_UNAVAILABLE] = "webrtc_unavailable",
+	[DIALER_E_SHUTTING_DOWN]      = "shutting_down",
+	[DIALER_E_FAILED]             = "failed",
+};
+
+
+const char *dialer_err_name(enum dialer_err e)
+{
+	return (unsigned)e < DIALER_E_COUNT && err_names[e] ? err_names[e] :
+		err_names[DIALER_E_UNKNOWN];
+}
+
+
+enum dialer_err dialer_err_parse(const char *name)
+{
+	int i;
+
+	for (i = DIALER_E_UNKNOWN + 1; name && i < DIALER_E_COUNT; i++) {
+		if (!strcmp(err_names[i], name))
+			return (enum dialer_err)i;
+	}
+
+	return DIALER_E_UNKNOWN;
+}
+
+
 /*
  * What a final response to our INVITE says about the callee. 480 and 408
  * come from proxies and phones that rang without an answer; 404, 484 and

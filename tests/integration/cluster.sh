@@ -20,7 +20,10 @@
 #     completes, the customer dialed once; the old one wakes up stale
 #     and exits 75, saying why;
 #   - kill -9 of a follower during intake: every request it answered 202
-#     is in the store exactly once, and ends (canceled by its token).
+#     is in the store exactly once, and ends (canceled by its token);
+#   - a stale leader that wakes after a restart of the dialer and
+#     reaches it before the new leader: its link is not up (carries no
+#     command) until the store confirms its epoch.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BECKON_SRC/tests/lib/cluster.sh"
 
@@ -213,9 +216,15 @@ called 8 times for 8 callbacks, never offered two at once"
 
 # ---- a leader that lost its lock while it slept, a call bridged and its
 # link to the dialer open: the new leader takes the call (a higher
-# epoch's attach), which completes; the old one wakes stale, exits 75
+# epoch's attach), which completes; the old one wakes stale, exits 75.
+# n4 names the dialer twice (two names, one address): its two links
+# attach the call with the same epoch, the second takes it from the
+# first, which is told detached with n4's own epoch: no lead lost
 
+D1=$DIALERS
+DIALERS="$D1, tcp://localhost:$DCTL"
 node 4
+DIALERS=$D1
 [ "$(role "$U4")" = follower ] || fail "n4 is $(role "$U4")"
 eval "OLD=\$P$NEW"
 sipp_uas agents2 "$SCN/uas_answer/scenario.xml" "$AGENT" 1
@@ -227,6 +236,9 @@ post_json '{"business":"demo","phone":"+14155550401"}'
 expect_status 202
 KC=$(jv .id)
 wait_all connected "$KC"
+# the other follower sits the takeover out: n4 is the one to take it
+for n in $LIVE; do [ "$n" = "$NEW" ] || eval "FROZEN=\$P$n"; done
+kill -STOP "$FROZEN"
 kill -STOP "$OLD"
 # its session ends as a cut connection would: the lock goes with it
 psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
@@ -237,9 +249,18 @@ until [ "$(role "$U4")" = leader ]; do
 	[ $i -le 100 ] || fail "n4 does not take the lead"
 	sleep 0.05
 done
+kill -CONT "$FROZEN"
 wait_log "$T/n4.log" "call $KC taken back (bridged)" 1
+# (the second link attaches it only if it is up before the first link's
+# ok, which has the others forget the call: most runs here)
+if grep -q "call $KC: taken from control client .* (epoch \([0-9]*\)) by \
+epoch \1\$" "$T/dialer.log"; then
+	wait_log "$T/n4.log" "call $KC taken by the leader of epoch .*: \
+another link of this node, attached again" 1
+fi
 ok "a leader frozen with a bridged call and its dialer link open: n4 \
-leads and takes the call (attach of a higher epoch)"
+leads and takes the call (attach of a higher epoch; the dialer named \
+twice, its second link's attach of the same epoch does not stop it)"
 kill -CONT "$OLD"
 rc=0
 wait "$OLD" || rc=$?
@@ -343,7 +364,10 @@ grep -q "the lead is lost (dialer tcp://127.0.0.1:$DCTL refused originate" \
 ok "a leader whose dialer has heard a higher epoch: its originate is \
 refused stale, it exits 75, the customer is not dialed"
 
-# a node that comes after leads and stops cleanly
+# a node that comes after leads; with its agents offline it places no
+# call (one in flight when it is frozen below would reach it first as
+# the new leader's detached, and stop it before it reconnects)
+psql_q "UPDATE agents SET state = 'offline'" >/dev/null
 node 5
 i=0
 until [ "$(role "$U5")" = leader ]; do
@@ -351,8 +375,47 @@ until [ "$(role "$U5")" = leader ]; do
 	[ $i -le 100 ] || fail "n5 does not take the lead"
 	sleep 0.05
 done
+wait_log "$T/n5.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
+
+# ---- a restarted dialer has forgotten every epoch: the old leader,
+# frozen while n6 took over, wakes after the dialer's restart and reaches
+# it first (n6 frozen too), its epoch accepted there. Its link carries
+# nothing until the store says its epoch still leads; here the store
+# cannot answer (PostgreSQL stopped, so the node cannot learn it is
+# stale either): the link is dropped and tried again, never up
+node 6
+E5=$(psql_q "SELECT epoch FROM cluster WHERE id = 1")
+kill -STOP "$P5"
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted" >/dev/null
+i=0
+until [ "$(role "$U6")" = leader ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "n6 does not take the lead"
+	sleep 0.05
+done
+wait_log "$T/n6.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
+kill -STOP "$P6"
+kill -TERM "$DPID"
+wait "$DPID" || fail "the dialer exited $?"
+cluster_dialer dialer "$SIP" "$DCTL" "$CUST"
+stop_postgres pg
+UP5=$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")
+AUTHS=$(grep -c "authenticated (epoch $E5)" "$T/dialer.log")
+kill -CONT "$P5"
+wait_log "$T/n5.log" "the store cannot confirm epoch $E5" 1
+# and again, after the backoff: each attempt authenticated, none up
+wait_log "$T/dialer.log" "authenticated (epoch $E5)" $((AUTHS + 2))
+[ "$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")" = \
+	"$UP5" ] || fail "n5's link is up at the restarted dialer, unconfirmed"
+ok "a stale leader reaching a restarted dialer first (its epoch accepted \
+there): its link carries nothing while the store cannot confirm its epoch"
+
+# both stop cleanly, the store still down
 PID=$P5
+stop_beckon
+kill -CONT "$P6"
+PID=$P6
 stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
-stop_postgres pg

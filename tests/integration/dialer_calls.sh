@@ -267,6 +267,45 @@ ok "epochs: a higher epoch's attach takes a call from a live connection \
 originate and attach are refused stale, its reads answered; an old epoch's \
 auth is refused, an epoch-less client may only read"
 
+# the same leader again (its epoch, not 0) on a new link while its old one
+# is still open here, as after a blip that left it half-open: the new
+# link's attach takes the call (the old one is told detached, and gets
+# nothing more of it: not its end); epoch 0 keeps its calls (attach3)
+sipp_start epoch-same-customer "$SIPP_CASES/max_hold/customer.xml" \
+	"$TRUNK_PORT" 1
+espid=$SIPP_PID
+cat >"$T/epoch5.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"ep_d","customer":"+14155550100","max_hold":5}
+expect answered id=ep_d leg=customer
+shell CTL_EPOCH=2 $EPOCH6
+expect detached id=ep_d epoch=2
+send {"cmd":"ping"}
+expect pong
+S
+cat >"$T/epoch6.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"ep_d"}
+expect ok cmd=attach id=ep_d state=holding
+send {"cmd":"status","id":"ep_d"}
+expect status id=ep_d controller=this
+expect ended id=ep_d reason=max_hold
+S
+EPOCH6="python3 $CTL 127.0.0.1:$CTL_PORT $SECRET $T/epoch6.txt"
+EPOCH6="$EPOCH6 >$T/epoch6.ctl"
+export EPOCH6
+CTL_EPOCH=2 ctl "$T/epoch5.txt" "$T/epoch5.ctl"
+peer_wait "$espid" epoch-same-customer
+[ "$(jq -r 'select(.id == "ep_d") | .event' "$T/epoch5.ctl" |
+	tr '\n' ' ')" = "ok invite ringing answered detached " ] ||
+	fail "the same epoch's old link after the detach: \
+$(cat "$T/epoch5.ctl")"
+grep -q "ep_d: taken from control client .* (epoch 2) by epoch 2" \
+	"$T/calls.log" || fail "the same epoch's take-over is not logged"
+ok "epochs: the same leader's new link (its epoch) takes its call from its \
+old link still open (told detached, nothing more of it); the call ends \
+under the new link"
+
 # nothing left behind: no call, and beckon stops cleanly
 echo '{"cmd":"status"}' >"$T/status.txt"
 printf 'expect ok cmd=auth\nsend {"cmd":"status"}\nexpect status count=0\n' \

@@ -95,6 +95,78 @@ TEST(dialer_event_json)
 }
 
 
+/* Every error code has a name that parses back to it; an unknown name
+ * (a newer dialer's) is UNKNOWN, never a code of ours. */
+TEST(dialer_err_names)
+{
+	int i;
+
+	for (i = DIALER_E_UNKNOWN + 1; i < DIALER_E_COUNT; i++) {
+		const char *n = dialer_err_name((enum dialer_err)i);
+
+		TEST_ASSERT(strcmp(n, "?"));
+		TEST_EQ_INT(dialer_err_parse(n), i);
+	}
+	TEST_EQ_STR(dialer_err_name(DIALER_E_STALE), "stale");
+	TEST_EQ_INT(dialer_err_parse("?"), DIALER_E_UNKNOWN);
+	TEST_EQ_INT(dialer_err_parse("Stale"), DIALER_E_UNKNOWN);
+	TEST_EQ_INT(dialer_err_parse(""), DIALER_E_UNKNOWN);
+	TEST_EQ_INT(dialer_err_parse(NULL), DIALER_E_UNKNOWN);
+	TEST_EQ_STR(dialer_err_name(DIALER_E_COUNT), "?");
+
+	return 0;
+}
+
+
+/*
+ * docs/call-control.md's "Errors" table is where the codes are written
+ * for people: each code of the table once, in its order, and nothing
+ * else ("| `code` | meaning |" rows up to the next heading).
+ */
+TEST(dialer_err_doc)
+{
+	const char *src = getenv("BECKON_SRC");
+	char path[512], line[1024];
+	bool in = false;
+	int next = DIALER_E_UNKNOWN + 1;
+	FILE *f;
+
+	(void)re_snprintf(path, sizeof(path), "%s/docs/call-control.md",
+			  src && *src ? src : ".");
+	f = fopen(path, "r");
+	TEST_ASSERT(f);
+
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+
+		if (!strncmp(line, "## ", 3)) {
+			in = !strcmp(line, "## Errors\n");
+			continue;
+		}
+		if (!in || strncmp(line, "| `", 3))
+			continue;
+		end = strchr(line + 3, '`');
+		if (!end)
+			continue;
+		*end = '\0';
+		if (next >= DIALER_E_COUNT ||
+		    strcmp(line + 3, dialer_err_name((enum dialer_err)next))) {
+			fprintf(stderr, "  docs/call-control.md, Errors: `%s`, "
+				"expected %s\n", line + 3,
+				next < DIALER_E_COUNT ? dialer_err_name(
+					(enum dialer_err)next) : "no more");
+			fclose(f);
+			return EINVAL;
+		}
+		++next;
+	}
+	fclose(f);
+	TEST_EQ_INT(next, DIALER_E_COUNT);
+
+	return 0;
+}
+
+
 /* A dialer on loopback with random ports and no control listener. */
 static int dialer_make(struct dialer **dp, struct cfg **cfgp)
 {
