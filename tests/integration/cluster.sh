@@ -398,7 +398,7 @@ wait_log "$T/n6.log" "dialer tcp://127.0.0.1:$DCTL: connected" 1
 kill -STOP "$P6"
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
-cluster_dialer dialer "$SIP" "$DCTL" "$CUST"
+beckon_dialer dialer "$SIP" "$DCTL" "$CUST"
 stop_postgres pg
 UP5=$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")
 AUTHS=$(grep -c "authenticated (epoch $E5)" "$T/dialer.log")
