@@ -93,7 +93,7 @@ const char store_sql_unwritten[] = "";
 
 const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PING] = {"ping",
-		"SELECT count(*) FROM businesses"},
+		"SELECT count(*) FROM businesses", NULL},
 	/* PostgreSQL's only: SQLite keeps a notification itself, with
 	 * the batch (sqlite.c); its text just names the parameters */
 	[SQ_NOTIFY] = {"notify",
@@ -102,13 +102,13 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PHONE_AGENT_SET] = {"phone_agent_set",
 		"INSERT INTO phone_agents (business_id, phone, agent_id, t)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(business_id, phone)"
-		" DO UPDATE SET agent_id = ?3, t = ?4"},
+		" DO UPDATE SET agent_id = ?3, t = ?4", NULL},
 	[SQ_PHONE_AGENT_GET] = {"phone_agent_get",
 		"SELECT agent_id FROM phone_agents"
-		" WHERE business_id = ?1 AND phone = ?2"},
+		" WHERE business_id = ?1 AND phone = ?2", NULL},
 	[SQ_OUTBOX_REPLAY] = {"outbox_replay",
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
-		" WHERE webhook_id = ?1 AND seq = ?2"},
+		" WHERE webhook_id = ?1 AND seq = ?2", NULL},
 	/* the first pending delivery of each callback at each endpoint */
 	[SQ_OUTBOX_DUE] = {"outbox_due",
 		"SELECT o.seq, o.webhook_id, w.url, w.secret, o.event_id,"
@@ -121,11 +121,11 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  WHERE p.webhook_id = o.webhook_id"
 		"  AND p.callback_id = o.callback_id"
 		"  AND p.state = 'pending' AND p.seq < o.seq)"
-		" ORDER BY o.seq LIMIT ?2"},
+		" ORDER BY o.seq LIMIT ?2", NULL},
 	[SQ_OUTBOX_DONE] = {"outbox_done",
 		"UPDATE webhook_outbox SET state = ?2, attempts = ?3,"
 		" next_at = ?4, last_status = ?5, last_error = ?6,"
-		" delivered_at = ?7 WHERE seq = ?1"},
+		" delivered_at = ?7 WHERE seq = ?1", NULL},
 	/* failed attempts in a row, and the stop at the bound */
 	[SQ_WEBHOOK_RESULT] = {"webhook_result",
 		"UPDATE webhooks SET"
@@ -146,7 +146,7 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"SELECT seq, webhook_id, event_id, callback_id, type, t,"
 		" attempts, state, next_at, last_status, last_error,"
 		" delivered_at FROM webhook_outbox WHERE webhook_id = ?1"
-		" ORDER BY seq DESC LIMIT ?2"},
+		" ORDER BY seq DESC LIMIT ?2", NULL},
 	/* the requests answered with a callback since ?1: the callbacks
 	 * and the requests joined to them (schema migration 20); ?2 the
 	 * smallest id made at ?1 (ids start with their creation time: the
@@ -160,19 +160,19 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" coalesce(j.client_ip, '') FROM joined_requests AS j"
 		" JOIN callbacks AS c ON c.id = j.callback_id"
 		" WHERE j.id >= ?2 AND j.created_at >= ?1"
-		" ORDER BY 1"},
+		" ORDER BY 1", NULL},
 
 	/* ---- a callback's creation ---- */
 	[SQ_IDEM_GET] = {"idem_get",
 		"SELECT fingerprint, callback_id, status, answer, request_id"
-		" FROM idempotency WHERE business_id = ?1 AND key = ?2"},
+		" FROM idempotency WHERE business_id = ?1 AND key = ?2", NULL},
 	[SQ_IDEM_PUT] = {"idem_put",
 		"INSERT INTO idempotency (business_id, key, fingerprint,"
 		" callback_id, status, answer, created_at, request_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", NULL},
 	[SQ_OPEN_FIND] = {"open_find",
 		"SELECT id FROM callbacks"
-		" WHERE business_id = ?1 AND phone = ?2 AND open = 1"},
+		" WHERE business_id = ?1 AND phone = ?2 AND open = 1", NULL},
 	/* ?15: the status its "created" event would say, when no event
 	 * row says it (schema migration 21) */
 	[SQ_CALLBACK_INSERT] = {"callback_insert",
@@ -181,7 +181,7 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" name, note, agent_key, client_ip, referrer, cancel_hash,"
 		" created_status)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14, ?15)"},
+		" ?12, ?13, ?14, ?15)", NULL},
 	/* does an endpoint of business ?1 take callback.created? Then the
 	 * event is a row, for the outbox's trigger (schema migration 21) */
 	[SQ_CREATED_HOOKED] = {"created_hooked",
@@ -199,11 +199,11 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
 	[SQ_EVENT_INSERT] = {"event_insert",
 		"INSERT INTO events (callback_id, t, type, public, data)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)"},
+		" VALUES (?1, ?2, ?3, ?4, ?5)", NULL},
 	/* the same, saying the event's seq */
 	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
 		"INSERT INTO events (callback_id, t, type, public, data)"
-		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"},
+		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq", NULL},
 	/* a new queued callback: counted, and its place is the count.
 	 * PostgreSQL returns it; SQLite's RETURNING builds a temporary
 	 * table for it, which cost more than the insert of the callback:
@@ -218,18 +218,19 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" RETURNING queued"},
 	/* joined requests (schema migration 10) */
 	[SQ_QUEUED_NOW] = {"queued_now",
-		"SELECT queued FROM queue_counts WHERE business_id = ?1"},
+		"SELECT queued FROM queue_counts WHERE business_id = ?1",
+		NULL},
 	/* the callbacks inserted so far, in insertion order: SQLite's
 	 * rowid; PostgreSQL's schema has a column of that name for it (an
 	 * identity, schema.c) */
 	[SQ_CALLBACKS_MARK] = {"callbacks_mark",
-		"SELECT max(rowid) FROM callbacks"},
+		"SELECT max(rowid) FROM callbacks", NULL},
 	[SQ_JOIN_INSERT] = {"join_insert",
 		"INSERT INTO joined_requests (id, callback_id, created_at,"
 		" scheduled_for, since_seq, mark, page_url, page_title, name,"
 		" note, agent_key, client_ip, referrer)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13)"},
+		" ?13)", NULL},
 	[SQ_REQ_TOKEN_INSERT] = {"req_token_insert",
 		"INSERT OR IGNORE INTO request_tokens (token_hash, request_id,"
 		" created_at) VALUES (?1, ?2, ?3)",
@@ -265,7 +266,7 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  WHERE business_id = ?1 AND phone = ?2) AS c"
 		"  JOIN joined_requests AS j ON j.callback_id = c.id"
 		"  AND j.created_at > ?3"
-		") AS r ORDER BY t DESC LIMIT ?4"},
+		") AS r ORDER BY t DESC LIMIT ?4", NULL},
 
 	/* ---- callbacks and requests ---- */
 	[SQ_CALLBACK_GET] = {"callback_get",
@@ -279,25 +280,25 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		CREATED_EVENT("")
 		" UNION ALL SELECT seq, t, type, public, data FROM events"
 		"  WHERE callback_id = ?1 AND (public = 1 OR ?2 = 0)"
-		") AS h ORDER BY seq"},
+		") AS h ORDER BY seq", NULL},
 	/* the callback's own token, or a replay's (schema migration 20) */
 	[SQ_TOKEN_CHECK] = {"token_check",
 		"SELECT 1 FROM callbacks WHERE id = ?2 AND cancel_hash = ?1"
 		" UNION ALL SELECT 1 FROM cancel_tokens"
-		" WHERE callback_id = ?2 AND token_hash = ?1"},
+		" WHERE callback_id = ?2 AND token_hash = ?1", NULL},
 	[SQ_REQ_TOKEN_CHECK] = {"req_token_check",
 		"SELECT 1 FROM request_tokens"
-		" WHERE request_id = ?2 AND token_hash = ?1"},
+		" WHERE request_id = ?2 AND token_hash = ?1", NULL},
 	[SQ_CALLBACK_CANCEL] = {"callback_cancel",
 		"UPDATE callbacks SET status = 'canceled', open = 0,"
-		" updated_at = ?2 WHERE id = ?1"},
+		" updated_at = ?2 WHERE id = ?1", NULL},
 	[SQ_JOINED_GET] = {"joined_get",
 		"SELECT j.id, c.business_id, c.phone, j.created_at,"
 		" j.scheduled_for, c.id, c.status, c.open, j.since_seq,"
 		" j.mark,"
 		" j.withdrawn_at, j.withdrawn_seq"
 		" FROM joined_requests AS j JOIN callbacks AS c"
-		" ON c.id = j.callback_id WHERE j.id = ?1"},
+		" ON c.id = j.callback_id WHERE j.id = ?1", NULL},
 	[SQ_JOINED_LIVE] = {"joined_live",
 		"SELECT EXISTS (SELECT 1 FROM joined_requests"
 		" WHERE callback_id = ?1 AND withdrawn_seq = 0)",
@@ -310,21 +311,21 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" UNION ALL SELECT seq, t, type, public, data FROM events"
 		"  WHERE callback_id = ?1 AND public = 1 AND seq > ?2"
 		"  AND seq < ?3"
-		") AS h ORDER BY seq"},
+		") AS h ORDER BY seq", NULL},
 	/* callbacks_open_status holds the rowid: a range of that index
 	 * (PostgreSQL: see SQ_CALLBACKS_MARK) */
 	[SQ_AHEAD] = {"ahead",
 		"SELECT count(*) FROM callbacks WHERE business_id = ?1"
-		" AND open = 1 AND status = 'queued' AND rowid <= ?2"},
+		" AND open = 1 AND status = 'queued' AND rowid <= ?2", NULL},
 	[SQ_WITHDRAWN] = {"withdrawn",
 		"SELECT withdrawn_at, withdrawn_seq FROM callbacks"
-		" WHERE id = ?1"},
+		" WHERE id = ?1", NULL},
 	[SQ_WITHDRAW_CB] = {"withdraw_cb",
 		"UPDATE callbacks SET withdrawn_at = ?2, withdrawn_seq = ?3"
-		" WHERE id = ?1"},
+		" WHERE id = ?1", NULL},
 	[SQ_WITHDRAW_JOINED] = {"withdraw_joined",
 		"UPDATE joined_requests SET withdrawn_at = ?2,"
-		" withdrawn_seq = ?3 WHERE id = ?1"},
+		" withdrawn_seq = ?3 WHERE id = ?1", NULL},
 	/* ?1: at most that many; SQLite's -1 is no limit, PostgreSQL's
 	 * NULL */
 	[SQ_OPEN_LIST] = {"open_list",
@@ -368,7 +369,7 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" WHERE id = $1 AND open = 1"
 		" AND ($12::text IS NULL OR status = $12)"},
 	[SQ_EXISTS] = {"exists",
-		"SELECT 1 FROM callbacks WHERE id = ?1"},
+		"SELECT 1 FROM callbacks WHERE id = ?1", NULL},
 	[SQ_HISTORY] = {"history",
 		HISTORY(OUTCOME_SQLITE("c.id")),
 		HISTORY(OUTCOME_PG("c.id"))},
@@ -383,7 +384,8 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"INSERT INTO outcomes (callback_id, business_id, agent_id,"
 		" disposition, product, quantity, amount_cents, currency,"
 		" order_ref, notes, t)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		NULL},
 	[SQ_FIG_COUNTS] = {"fig_counts",
 		"SELECT count(*),"
 		" coalesce(sum(status = 'completed'), 0),"
@@ -413,12 +415,12 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"SELECT (min(e.t) - c.created_at) / 1000 AS s"
 		" FROM callbacks AS c JOIN events AS e ON e.callback_id = c.id"
 		" WHERE c.business_id = ?1 AND c.created_at >= ?2"
-		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s"},
+		" AND e.type = 'bridged' GROUP BY c.id ORDER BY s", NULL},
 	[SQ_FIG_SALES] = {"fig_sales",
 		"SELECT currency, count(*), coalesce(sum(amount_cents), 0)"
 		" FROM outcomes"
 		" WHERE business_id = ?1 AND t >= ?2 AND disposition = 'sale'"
-		" GROUP BY currency ORDER BY currency"},
+		" GROUP BY currency ORDER BY currency", NULL},
 	[SQ_REPORT_ROWS] = {"report_rows",
 		REPORT_ROWS("?6", "o.disposition = 'sale'", IN_SCOPE_SQLITE),
 		REPORT_ROWS("$6::bigint", "(o.disposition = 'sale')::int",
@@ -435,30 +437,32 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_LEAD_BUMP] = {"lead_bump",
 		"UPDATE cluster SET epoch = epoch + 1, leader = ?1,"
 		" since = ?2, url = ?3, secret = ?4 WHERE id = 1"
-		" RETURNING epoch"},
+		" RETURNING epoch", NULL},
 	[SQ_LEADER_GET] = {"leader_get",
-		"SELECT leader, epoch, url, secret FROM cluster WHERE id = 1"},
+		"SELECT leader, epoch, url, secret FROM cluster WHERE id = 1",
+		NULL},
 	[SQ_FENCE] = {"fence",
 		"SELECT epoch FROM cluster WHERE id = 1",
 		"SELECT epoch FROM cluster WHERE id = 1 FOR SHARE"},
 	/* the desk's sessions (ops_session.c) */
 	[SQ_SESSION_PUT] = {"session_put",
 		"INSERT INTO agent_sessions (hash, csrf, agent_id, role,"
-		" businesses, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+		" businesses, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", NULL},
 	[SQ_SESSION_TOUCH] = {"session_touch",
-		"UPDATE agent_sessions SET expires = ?2 WHERE hash = ?1"},
+		"UPDATE agent_sessions SET expires = ?2 WHERE hash = ?1",
+		NULL},
 	[SQ_SESSION_END] = {"session_end",
-		"DELETE FROM agent_sessions WHERE hash = ?1"},
+		"DELETE FROM agent_sessions WHERE hash = ?1", NULL},
 	[SQ_SESSION_END_AGENT] = {"session_end_agent",
-		"DELETE FROM agent_sessions WHERE agent_id = ?1"},
+		"DELETE FROM agent_sessions WHERE agent_id = ?1", NULL},
 	/* the expired, and those whose agent is gone (a few rows: one
 	 * per logged-in agent) */
 	[SQ_SESSIONS_PURGE] = {"sessions_purge",
 		"DELETE FROM agent_sessions WHERE expires < ?1"
-		" OR agent_id NOT IN (SELECT id FROM agents)"},
+		" OR agent_id NOT IN (SELECT id FROM agents)", NULL},
 	[SQ_SESSIONS_LIVE] = {"sessions_live",
 		"SELECT hash, csrf, agent_id, role, businesses, expires"
-		" FROM agent_sessions ORDER BY expires"},
+		" FROM agent_sessions ORDER BY expires", NULL},
 };
 
 
