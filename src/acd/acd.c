@@ -564,7 +564,6 @@ struct change_ctx {
 };
 
 
-
 static void sched_update(struct acd *acd);
 static void sched_consider(struct acd *acd, int64_t t);
 
@@ -612,6 +611,13 @@ static int chg_keep(struct change_ctx *x, const struct callback_change *chg)
 }
 
 
+/* the store could not run it, being away, or busy */
+static bool store_away(int err)
+{
+	return err == ENOTCONN || err == EBUSY;
+}
+
+
 static void unstored_again(void *arg)
 {
 	struct change_ctx *x = arg;
@@ -633,16 +639,12 @@ static void unstored_again(void *arg)
  * with no ACD knowing it: never ended, and after a takeover dialed again
  * (cluster_pg_outage.sh). It stays the ACD's, busy, and is written again
  * until the store takes it, from whatever open status the store has (an
- * earlier change may have been lost with it); a callback closed
- * meanwhile (canceled, or this very change committed though its answer
- * was lost) refuses it, EALREADY, and is dropped as any other.
+ * earlier change may have been lost with it); so is one refused
+ * (EALREADY) while an earlier report of c was not stored (the store is
+ * behind, report_unstored). A callback closed meanwhile (canceled, or
+ * this very change committed though its answer was lost) refuses it
+ * from any status, EALREADY, and is dropped as any other.
  */
-static bool store_away(int err)
-{
-	return err == ENOTCONN || err == EBUSY;
-}
-
-
 static bool unstored_keep(struct change_ctx *x, int err)
 {
 	struct acd *acd = x->c->acd;
@@ -680,7 +682,7 @@ static bool report_unstored(struct change_ctx *x, int err)
 {
 	struct acd_cb *c = x->c;
 
-	if (x->then || x->doneh)
+	if (x->then || x->doneh || x->close)
 		return false;
 	if (!store_away(err) && (err != EALREADY || !c->unsure))
 		return false;
@@ -1064,9 +1066,9 @@ static void dialing_then(struct acd_cb *c, int err)
 	char browser[ID_LEN + 8];
 
 	if (err || !aa) {
-		/* not stored: c->cb->agent_id is still the one before, the
-		 * agent reserved for c stays reserved unless found by c
-		 * (before, it stayed offered for good: cluster_pg_outage.sh) */
+		/* not stored: c->cb->agent_id is still the one before; the
+		 * agent reserved for c is found by c (by the old id, it
+		 * stayed offered for good: cluster_pg_outage.sh) */
 		aa = agent_reserved(acd, c);
 		if (aa)
 			agent_set_state(aa, AGENT_AVAILABLE,
