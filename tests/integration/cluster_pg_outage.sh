@@ -10,9 +10,9 @@
 #   (a) restarts PostgreSQL (pg_ctl restart -m fast) with calls bridged;
 #   (b) kills its postmaster (kill -9; its backends, its children, end
 #       or are killed by pid), holds it down 2 s and starts it again.
-# After each: every node's /healthz is 200 again, exactly one leads
-# (the outage-to-first-202 per node and the time to one leader
-# printed). In the end: every request was answered 202, each key made
+# After each: every node's /healthz is 200 again, exactly one leads,
+# n1 as before, and every node's LISTEN connections are back (the
+# outage-to-first-202 per node and the time to one leader printed). In the end: every request was answered 202, each key made
 # one callback and the store has exactly those; every try was answered
 # 202 or 503 store_unavailable with Retry-After: 1 (at least one 503),
 # none in 2.5 s or more (the client gives up at 3 s);
@@ -116,9 +116,27 @@ recovered() {
 		"$CUT") ms after the cut (PostgreSQL back after $UP_MS ms)"
 	# the leader took its lock back: nobody failed over, nobody exited
 	[ "$(leader_now)" = 1 ] || fail "$1: n$(leader_now) leads, not n1"
+	OUTAGES=$((OUTAGES + 1))
 	for n in $LIVE; do
 		eval "p=\$P$n"
 		kill -0 "$p" 2>/dev/null || fail "$1: n$n exited"
+		listening "$n"
+	done
+}
+
+# listening N: until every LISTEN connection node N lost (a warning,
+# the first failure of each) is connected again (then it resyncs),
+# bounded; at least one lost per outage
+listening() {
+	i=0
+	until lost=$(grep -c "warn: n$1: listener:" "$T/n$1.log") &&
+		back=$(grep -c "n$1: listener: connected again" \
+		"$T/n$1.log") && [ "$lost" -ge "$OUTAGES" ] &&
+		[ "$back" -ge "$lost" ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "n$1's LISTEN connections not back" \
+			"($(grep "listener" "$T/n$1.log" | tail -n 1))"
+		sleep 0.05
 	done
 }
 
@@ -146,6 +164,7 @@ for n in 1 2 3; do
 	node "$n" --dialer_resume 2
 done
 LIVE="1 2 3"
+OUTAGES=0
 [ "$(leader_now)" = 1 ] || fail "n1 does not lead: $(leader_now)"
 
 export BECKON_SERVER="$U1"
@@ -189,7 +208,8 @@ pg_up
 UP_MS=$(ms_since "$CUT")
 recovered "fast restart"
 ok "PostgreSQL restarted (pg_ctl restart -m fast) with" \
-	"$(echo "$KEPT" | wc -l) calls bridged: every node healthy, one leader"
+	"$(echo "$KEPT" | wc -l) calls bridged: every node healthy and" \
+	"listening again, n1 still leads"
 CUT_A=$CUT
 UP_A=$UP
 
@@ -215,7 +235,7 @@ pg_up
 UP_MS=$(ms_since "$CUT")
 recovered "kill -9"
 ok "PostgreSQL killed (kill -9), down 2 s and started: every node" \
-	"healthy, one leader"
+	"healthy and listening again, n1 still leads"
 CUT_B=$CUT
 UP_B=$UP
 
