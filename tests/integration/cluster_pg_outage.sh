@@ -12,8 +12,9 @@
 #       or are killed by pid), holds it down 2 s and starts it again.
 # After each: every node's /healthz is 200 again, exactly one leads,
 # n1 as before, and every node's LISTEN connections are back (the
-# outage-to-first-202 per node and the time to one leader printed). In the end: every request was answered 202, each key made
-# one callback and the store has exactly those; every try was answered
+# outage-to-first-202 per node and the time to one leader printed).
+# In the end: every request was answered 202, each key made one
+# callback and the store has exactly those; every try was answered
 # 202 or 503 store_unavailable with Retry-After: 1 (at least one 503),
 # none in 2.5 s or more (the client gives up at 3 s);
 # every callback ended completed (the calls bridged at a cut completed
@@ -109,7 +110,8 @@ recovered() {
 			[ "$(leader_now | wc -l)" != 1 ] || break
 		i=$((i + 1))
 		[ $i -le 200 ] || fail "$1: not recovered 10 s after" \
-			"PostgreSQL (healthz 200 on $up, leaders: $(leader_now))"
+			"PostgreSQL (healthz 200 on $up," \
+			"leaders: $(leader_now))"
 		sleep 0.05
 	done
 	echo "# $1: n$(leader_now) leads, every node healthy, $(ms_since \
