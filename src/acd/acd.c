@@ -91,6 +91,9 @@ struct acd_cb {
 	 * that found it open */
 	uint32_t gen;
 	uint32_t seen;
+	/* a report of c was not stored (report_unstored): the store is
+	 * behind memory, its next change goes from any open status */
+	bool unsure;
 };
 
 struct acd {
@@ -126,6 +129,8 @@ struct acd {
 	bool resyncing;            /* that read is on its way */
 	bool resync_again;         /* and another was asked for meanwhile */
 	bool held_check;           /* a held customer may be for nobody */
+	struct list unstored;      /* final changes to write again */
+	uint64_t dispatch_after;   /* tmr_jiffies: the store was away */
 	acd_watch_h *watchh;
 	void *watch_arg;
 };
@@ -516,6 +521,26 @@ static struct acd_cb *cb_link(struct acd *acd, const struct callback *cb)
 
 typedef void (cb_then_h)(struct acd_cb *c, int err);
 
+enum {
+	/* the store away (a restart, its connection lost): a final change
+	 * it could not take is written again, and the next claim tried,
+	 * this often (the Retry-After a store away gives: 503) */
+	ACD_STORE_AWAY_MS = 1000,
+};
+
+/* the texts of a struct callback_change, copied for a final one */
+static const size_t chg_texts[] = {
+	offsetof(struct callback_change, id),
+	offsetof(struct callback_change, agent_id),
+	offsetof(struct callback_change, rule_id),
+	offsetof(struct callback_change, ended_reason),
+	offsetof(struct callback_change, assigned),
+	offsetof(struct callback_change, event),
+	offsetof(struct callback_change, event_data),
+	offsetof(struct callback_change, event2),
+	offsetof(struct callback_change, event2_data),
+};
+
 struct change_ctx {
 	struct acd_cb *c;
 	cb_then_h *then;
@@ -528,6 +553,14 @@ struct change_ctx {
 	char ended_reason[32];
 	acd_done_h *doneh;         /* told once stored (a supervisor's) */
 	void *done_arg;
+	/* a final change: its copy, written again while the store is
+	 * away (unstored_keep) */
+	struct callback_change fin;
+	char *fin_own[ARRAY_SIZE(chg_texts)];  /* its texts */
+	bool unstored;             /* said so in the log */
+	bool any;                  /* sent from any open status */
+	struct tmr tmr;
+	struct le le;              /* in acd->unstored while waiting */
 };
 
 
@@ -543,11 +576,139 @@ static enum callback_status cb_status(const struct acd_cb *c)
 }
 
 
+static void change_h(int err, void *arg);
+
+
+static void change_destructor(void *arg)
+{
+	struct change_ctx *x = arg;
+	size_t i;
+
+	tmr_cancel(&x->tmr);
+	list_unlink(&x->le);
+	for (i = 0; i < ARRAY_SIZE(x->fin_own); i++)
+		mem_deref(x->fin_own[i]);
+}
+
+
+/* A final change keeps a copy of itself, to be written again. */
+static int chg_keep(struct change_ctx *x, const struct callback_change *chg)
+{
+	size_t i;
+	int err = 0;
+
+	x->fin = *chg;
+	for (i = 0; i < ARRAY_SIZE(chg_texts) && !err; i++) {
+		const char **f = (const char **)((char *)&x->fin +
+						  chg_texts[i]);
+
+		if (*f)
+			err = str_dup(&x->fin_own[i], *f);
+		*f = x->fin_own[i];
+	}
+
+	return err;
+}
+
+
+/* the store could not run it, being away, or busy */
+static bool store_away(int err)
+{
+	return err == ENOTCONN || err == EBUSY;
+}
+
+
+static void unstored_again(void *arg)
+{
+	struct change_ctx *x = arg;
+	struct acd *acd = x->c->acd;
+
+	list_unlink(&x->le);
+	if (!store_callback_update(acd->st, &x->fin, change_h, x))
+		return;
+
+	list_append(&acd->unstored, &x->le, x);
+	tmr_start(&x->tmr, ACD_STORE_AWAY_MS, unstored_again, x);
+}
+
+
+/*
+ * A final change (the call's end, a failure) the store could not take
+ * because it was away (a restart, a connection lost): dropping it as
+ * before left the callback open in the store, "connected" or "dialing",
+ * with no ACD knowing it: never ended, and after a takeover dialed again
+ * (cluster_pg_outage.sh). It stays the ACD's, busy, and is written again
+ * until the store takes it, from whatever open status the store has (an
+ * earlier change may have been lost with it); so is one refused
+ * (EALREADY) while an earlier report of c was not stored (the store is
+ * behind, report_unstored). A callback closed meanwhile (canceled, or
+ * this very change committed though its answer was lost) refuses it
+ * from any status, EALREADY, and is dropped as any other.
+ */
+static bool unstored_keep(struct change_ctx *x, int err)
+{
+	struct acd *acd = x->c->acd;
+
+	if (!x->close)
+		return false;
+	if (!store_away(err) &&
+	    (err != EALREADY || !x->c->unsure || x->unstored))
+		return false;
+
+	if (!x->unstored)
+		log_warn("%s: its end could not be stored (%s): written "
+			 "again every %u ms until it is", x->c->cb->id,
+			 strerror(err), (unsigned)ACD_STORE_AWAY_MS);
+	x->unstored = true;
+	x->fin.from_status = CBS_ANY;
+	list_append(&acd->unstored, &x->le, x);
+	tmr_start(&x->tmr, ACD_STORE_AWAY_MS, unstored_again, x);
+
+	return true;
+}
+
+
+/*
+ * A report of what happened (the dialer's: answered, bridged, on hold;
+ * no then, nobody waiting for it) the store could not take, being away:
+ * memory follows what happened, and the store catches up with the next
+ * change, sent from any open status. Before, memory kept the status
+ * before, and a customer who talked to an agent while the store was
+ * away ended "abandoned" on hold (cluster_pg_outage.sh). The report's
+ * events are lost. A change refused (EALREADY) because the store is
+ * behind is such a report too.
+ */
+static bool report_unstored(struct change_ctx *x, int err)
+{
+	struct acd_cb *c = x->c;
+
+	if (x->then || x->doneh || x->close)
+		return false;
+	if (!store_away(err) && (err != EALREADY || !c->unsure))
+		return false;
+
+	log_warn("%s: %s not stored (%s): the store catches up with the "
+		 "next change", c->cb->id, callback_status_name(x->status),
+		 strerror(err));
+	c->unsure = true;
+
+	return true;
+}
+
+
 static void change_h(int err, void *arg)
 {
 	struct change_ctx *x = arg;
 	struct acd_cb *c = x->c;
 	struct acd *acd = c->acd;
+
+	/* still changing (busy): nothing moves it meanwhile */
+	if (err && unstored_keep(x, err))
+		return;
+	if (err && report_unstored(x, err))
+		err = 0;
+	else if (!err && x->any)
+		c->unsure = false;
 
 	if (c->changing)
 		c->changing--;
@@ -618,9 +779,13 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 	struct change_ctx *x;
 	int err;
 
-	x = mem_zalloc(sizeof(*x), NULL);
+	x = mem_zalloc(sizeof(*x), change_destructor);
 	if (!x)
 		return ENOMEM;
+	if (chg->close && chg_keep(x, chg)) {
+		mem_deref(x);
+		return ENOMEM;
+	}
 
 	x->c = mem_ref(c);
 	x->then = then;
@@ -640,7 +805,8 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 
 	/* after the changes still in flight: two reports of the same loop
 	 * turn (answered, then bridged) each move on from the one before */
-	chg->from_status = cb_status(c);
+	chg->from_status = c->unsure ? CBS_ANY : cb_status(c);
+	x->any = c->unsure;
 
 	err = store_callback_update(c->acd->st, chg, change_h, x);
 	if (err) {
@@ -854,6 +1020,43 @@ static bool agent_first(const struct acd_cb *c)
 }
 
 
+/* the agent reserved for c (offered it), or NULL */
+static struct acd_agent *agent_reserved(const struct acd *acd,
+					const struct acd_cb *c)
+{
+	struct le *le;
+
+	LIST_FOREACH(&acd->agents, le) {
+		struct acd_agent *aa = le->data;
+
+		if (aa->a->state == AGENT_OFFERED &&
+		    !strcmp(aa->cb, c->cb->id))
+			return aa;
+	}
+
+	return NULL;
+}
+
+
+/*
+ * The claim of c was not stored because the store is away: the agent
+ * did not miss it, so it is not tried (the last one c->tried names), and
+ * no claim is sent before the store may be back. Before, every agent
+ * was offered c within a second, each claim refused at once, and c
+ * waited reoffer_after for a new round (cluster_pg_outage.sh).
+ */
+static void claim_later(struct acd_cb *c)
+{
+	char *sp = strrchr(c->tried, ' ');
+
+	if (sp)
+		*sp = '\0';
+	else
+		c->tried[0] = '\0';
+	c->acd->dispatch_after = tmr_jiffies() + ACD_STORE_AWAY_MS;
+}
+
+
 static void dialing_then(struct acd_cb *c, int err)
 {
 	struct acd *acd = c->acd;
@@ -863,9 +1066,15 @@ static void dialing_then(struct acd_cb *c, int err)
 	char browser[ID_LEN + 8];
 
 	if (err || !aa) {
-		if (aa && !strcmp(aa->cb, c->cb->id))
+		/* not stored: c->cb->agent_id is still the one before; the
+		 * agent reserved for c is found by c (by the old id, it
+		 * stayed offered for good: cluster_pg_outage.sh) */
+		aa = agent_reserved(acd, c);
+		if (aa)
 			agent_set_state(aa, AGENT_AVAILABLE,
 					"offer withdrawn");
+		if (store_away(err))
+			claim_later(c);
 		return;
 	}
 
@@ -1246,6 +1455,11 @@ static void dispatch(void *arg)
 	 * what may cause it: no walk of the queue for every new request */
 	if (!acd->has_dialer || acd->dialer_down)
 		return;
+	if (tmr_jiffies() < acd->dispatch_after) {
+		tmr_start(&acd->dispatch_tmr,
+			  acd->dispatch_after - tmr_jiffies(), dispatch, acd);
+		return;
+	}
 	avail = any_available(acd);
 	if (!avail && !acd->held_check)
 		return;
@@ -2761,6 +2975,15 @@ static void acd_destructor(void *arg)
 
 	tmr_cancel(&acd->dispatch_tmr);
 	tmr_cancel(&acd->sched_tmr);
+	/* final changes still unstored: the store keeps the callback in
+	 * its call, for the next start (its attach) to settle */
+	while (acd->unstored.head) {
+		struct change_ctx *x = acd->unstored.head->data;
+
+		list_unlink(&x->le);
+		mem_deref(x->c);
+		mem_deref(x);
+	}
 	list_flush(&acd->cbs);
 	mem_deref(acd->cbh);
 	list_flush(&acd->agents);

@@ -190,6 +190,9 @@ static int lead_try_run(struct store_tx *tx, struct store_op *op)
 	bool row = false;
 	int err;
 
+	if (o->now < tx->lead_after)
+		return EAGAIN;
+
 	err = store_one_num(tx, SQ_LEAD_LOCK, NULL, NULL, &got);
 	if (err)
 		return err;

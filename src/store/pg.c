@@ -54,6 +54,13 @@ enum {
 	 * to come back then finds the server tried again; a connection a
 	 * second from each node is nothing to a server coming back */
 	PG_BACKOFF_MAX_MS = 1000,
+	/* after the server came back, how long a follower leaves the
+	 * leader to take its lock back (relock): the leader reconnects
+	 * within PG_BACKOFF_MAX_MS of its next batch, and it has one at
+	 * least every second (its tick); without it a follower's try
+	 * every second often won the race, and the leader, its lock
+	 * gone, exited 75 (cluster_pg_outage.sh) */
+	PG_LEAD_GRACE_MS = 3000,
 	PG_BATCH_MAX = 1000,       /* when the caller gives none */
 	PG_STATS = 16,             /* batches committed, not yet observed */
 };
@@ -270,14 +277,17 @@ static int conn_open(struct pg_be *be)
 
 /* A leader's new connection takes the lock again first: the session lock
  * went with the old one. If another node has it now, this one leads no
- * more, and every fenced op is ESTALE from then on (store_op_run). */
+ * more, and every fenced op is ESTALE from then on (store_op_run). A
+ * follower's leaves the lock to the leader for a while. */
 static void relock(struct pg_be *be)
 {
 	PGresult *res;
 	bool got;
 
-	if (!be->tx.lead)
+	if (!be->tx.lead) {
+		be->tx.lead_after = time_now_ms() + PG_LEAD_GRACE_MS;
 		return;
+	}
 
 	res = PQexec(be->conn, store_stmt_sql(SQ_LEAD_LOCK, SD_POSTGRES));
 	got = PQresultStatus(res) == PGRES_TUPLES_OK &&

@@ -186,6 +186,11 @@ struct store_tx {
 	 * that connects again takes it again first, and clears this when
 	 * another connection has it (then every fenced op is ESTALE) */
 	bool lead;
+	/* a follower's connection that replaced a lost one tries no lock
+	 * before then (ms, time_now_ms): the server restarted ends every
+	 * session, the leader's lock with it, and the leader, reconnecting,
+	 * takes it back first (pg.c, PG_LEAD_GRACE_MS) */
+	int64_t lead_after;
 };
 
 /* One statement being run, what the ops are written with (run.c).

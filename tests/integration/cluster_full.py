@@ -14,9 +14,14 @@
       0 for no answer, and id "-"). Exits 1 when a request was not
       answered 202 in the end. BUSINESS: demo unless given (the
       cluster benchmark, bench/calls/cluster.sh, uses its own).
+      With CLUSTER_TRIES set (a file), every try is a line of it too:
+      "t0 t1 node status retry_after code key" (wall-clock seconds at
+      its start and its answer; retry_after and code "-" when none):
+      cluster_pg_outage.sh counts and times the 503s from it.
 """
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -32,8 +37,25 @@ lock = threading.Lock()
 BUSINESS = sys.argv[5] if len(sys.argv) > 5 else "demo"
 
 
-def post(url, key, phone):
-    """One try: (status, id or "-")."""
+TRIES = open(os.environ["CLUSTER_TRIES"], "a") \
+    if os.environ.get("CLUSTER_TRIES") else None
+
+
+def post(url, key, phone, node):
+    """One try: (status, id or "-"), in TRIES when set."""
+    t0 = time.time()
+    status, cid, hd, code = post1(url, key, phone)
+    if TRIES:
+        with lock:
+            TRIES.write("%.3f %.3f %d %d %s %s %s\n" % (
+                t0, time.time(), node + 1, status,
+                hd.get("Retry-After") or "-", code or "-", key))
+            TRIES.flush()
+    return status, cid
+
+
+def post1(url, key, phone):
+    """One try: (status, id or "-", headers, error code or None)."""
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
     try:
@@ -43,11 +65,16 @@ def post(url, key, phone):
                       "Idempotency-Key": key})
         r = conn.getresponse()
         body = r.read()
+        hd = dict(r.getheaders())
         if r.status == 202:
-            return 202, json.loads(body)["id"]
-        return r.status, "-"
+            return 202, json.loads(body)["id"], hd, None
+        try:
+            code = json.loads(body)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        return r.status, "-", hd, code
     except (OSError, http.client.HTTPException, ValueError, KeyError):
-        return 0, "-"
+        return 0, "-", {}, None
     finally:
         conn.close()
 
@@ -60,7 +87,7 @@ def one(urls, i, run, out):
     status, cid, node = 0, "-", i % len(urls)
     while True:
         tries += 1
-        status, cid = post(urls[node], key, phone)
+        status, cid = post(urls[node], key, phone, node)
         if status == 202 or (0 < status < 500 and status != 429):
             break
         if time.monotonic() > end:

@@ -202,33 +202,7 @@ ok "every callback ended completed ($RETRIED interrupted by dialer A's" \
 	"death and retried); the calls bridged at the leader's death" \
 	"completed in their first attempt"
 
-# each customer's distinct INVITEs (a retransmission is not a new dial)
-# at both trunks, against the callback's dialing events
-psql_q "SELECT c.phone, (SELECT count(*) FROM events e
-	WHERE e.callback_id = c.id AND e.type = 'dialing')
-	FROM callbacks c" >"$T/attempts"
-python3 - "$T/attempts" "$T/custA.msg" "$T/custB.msg" <<'PY' ||
-import collections, re, sys
-dials = collections.defaultdict(set)
-for f in sys.argv[2:]:
-    phone = None
-    for line in open(f, errors="replace"):
-        m = re.match(r"INVITE sip:(\+\d+)@", line)
-        if m:
-            phone = m.group(1)
-        m = re.match(r"Call-ID:\s*(\S+)", line, re.I)
-        if m and phone:
-            dials[phone].add(m.group(1))
-            phone = None
-bad = []
-for line in open(sys.argv[1]):
-    phone, n = line.strip().split("|")
-    if len(dials[phone]) != int(n):
-        bad.append("%s: %d dials, %s attempts" % (phone, len(dials[phone]),
-                                                  n))
-assert not bad, bad[:5]
-PY
-	fail "a customer dialed more than once for one attempt"
+once_per_attempt "$T/custA.msg" "$T/custB.msg"
 no_double_offer
 ok "each customer dialed once per attempt (trunks' INVITEs); no agent" \
 	"offered two callbacks at once"

@@ -1,7 +1,8 @@
 # Shared set-up of the cluster tests (sourced after common.sh):
-# tests/integration/cluster.sh and cluster_full.sh. A PostgreSQL of the
-# test's own, `beckon serve` nodes on it, `beckon dialer`s, and the
-# questions asked of them (who leads, what the rows say).
+# tests/integration/cluster.sh, cluster_full.sh, cluster_pg_outage.sh.
+# A PostgreSQL of the test's own, `beckon serve` nodes on it, `beckon
+# dialer`s, and the questions asked of them (who leads, what the rows
+# say).
 
 # cluster_pg: a PostgreSQL of the test's own (start_postgres pg) with a
 # database beckon_c; sets PGDB (the nodes' db URI)
@@ -83,4 +84,36 @@ for line in open(sys.argv[1]):
     assert int(start) >= last.get(agent, 0), line
     last[agent] = int(end)
 PY
+}
+
+# once_per_attempt MSG...: each customer was dialed once per attempt:
+# the distinct INVITE Call-IDs per number in the trunks' sipp message
+# files (a retransmission is not a new dial) against the callback's
+# `dialing` events
+once_per_attempt() {
+	psql_q "SELECT c.phone, (SELECT count(*) FROM events e
+		WHERE e.callback_id = c.id AND e.type = 'dialing')
+		FROM callbacks c" >"$T/attempts"
+	python3 - "$T/attempts" "$@" <<'PY' ||
+import collections, re, sys
+dials = collections.defaultdict(set)
+for f in sys.argv[2:]:
+    phone = None
+    for line in open(f, errors="replace"):
+        m = re.match(r"INVITE sip:(\+\d+)@", line)
+        if m:
+            phone = m.group(1)
+        m = re.match(r"Call-ID:\s*(\S+)", line, re.I)
+        if m and phone:
+            dials[phone].add(m.group(1))
+            phone = None
+bad = []
+for line in open(sys.argv[1]):
+    phone, n = line.strip().split("|")
+    if len(dials[phone]) != int(n):
+        bad.append("%s: %d dials, %s attempts" % (phone, len(dials[phone]),
+                                                  n))
+assert not bad, bad[:5]
+PY
+		fail "a customer dialed more than once for one attempt"
 }

@@ -278,3 +278,49 @@ TEST(store_lead_survives_its_reconnect)
 
 	return 0;
 }
+
+
+/* PostgreSQL restarted: every session ends, the leader's lock with it.
+ * A follower that reconnects first leaves the lock to the leader for a
+ * while (pg.c, PG_LEAD_GRACE_MS), which takes it back with the same
+ * epoch; before, the follower's try took it and the leader went stale. */
+TEST(store_lead_kept_across_server_restart)
+{
+	struct store *a = NULL, *b = NULL;
+	char url[512], node[64];
+	uint64_t e = 0;
+	int stale = 0;
+
+	if (!getenv("BECKON_TEST_PG_CTL")) {
+		printf("  skipped: needs BECKON_TEST_PG_CTL "
+		       "(tests/integration/store_pg.sh)\n");
+		return 0;
+	}
+
+	TEST_EQ_INT(test_store_open(&a, url, sizeof(url)), 0);
+	TEST_EQ_INT(store_open(&b, url, 100), 0);
+	store_set_stale_h(a, stale_h, &stale);
+	TEST_EQ_INT(lead(a, "a:1", &e), 0);
+	TEST_EQ_INT(lead(b, "b:1", &e), EAGAIN);
+
+	TEST_EQ_INT(test_store_pg_ctl("stop"), 0);
+	TEST_EQ_INT(test_store_pg_ctl("start"), 0);
+
+	/* the follower is back first, and the lock is free */
+	TEST_EQ_INT(test_store_wait_ping(b), 0);
+	TEST_EQ_INT(lead(b, "b:1", &e), EAGAIN);
+
+	/* the leader's next write reconnects and takes it back */
+	TEST_EQ_INT(test_store_wait_ping(a), 0);
+	TEST_EQ_INT(fenced_write(a, "alice"), 0);
+	TEST_EQ_INT(leader(a, node, sizeof(node), &e), 0);
+	TEST_EQ_STR(node, "a:1");
+	TEST_EQ_INT(e, 1);
+	TEST_EQ_INT(stale, 0);
+	TEST_EQ_INT(lead(b, "b:1", &e), EAGAIN);
+
+	mem_deref(b);
+	test_store_close(a, url);
+
+	return 0;
+}
