@@ -161,7 +161,7 @@ uas cust "$SCN/answer/customer.xml" "$CUST"
 CPID=$SPID
 uas agents "$SCN/uas_answer/scenario.xml" "$AGENT"
 APID=$SPID
-cluster_dialer dialer "$SIP" "$CTL" "$CUST"
+beckon_dialer dialer "$SIP" "$CTL" "$CUST"
 for n in 1 2 3; do
 	node "$n" --dialer_resume 2
 done
