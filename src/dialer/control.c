@@ -20,7 +20,8 @@
  * state, then every event it missed, then the call's events as they come.
  * So a controller whose link broke (a network failure, a restart) loses
  * neither the calls in progress nor how they ended. The events of an
- * ended orphan are kept ORPHAN_KEEP, then dropped. All orphans' events
+ * ended orphan are kept ORPHAN_KEEP, then dropped; so is the end of a
+ * call whose controller was sent it, which may never have read it. All orphans' events
  * together are bounded by ORPHAN_BYTES: past it the oldest ended
  * orphans go first, then new events other than an end are dropped (and
  * counted), so a controller gone for good at a thousand calls a second
@@ -64,7 +65,7 @@ enum {
 	TXQ_MAX = 4 * 1024 * 1024,
 	ORPHAN_LINES = 64,
 	ORPHAN_KEEP = 60000,
-	ORPHAN_HASH = 64,
+	ORPHAN_HASH = 4096,         /* every end is kept ORPHAN_KEEP */
 	ORPHAN_BYTES = 16 * 1024 * 1024,
 };
 
@@ -171,7 +172,7 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 			return;
 		tmr_init(&o->tmr);
 		o->ctl = ctl;
-		o->lines = mbuf_alloc(512);
+		o->lines = mbuf_alloc(256);  /* most keep one line */
 		if (!o->lines || str_dup(&o->id, ev->id)) {
 			mem_deref(o);
 			return;
@@ -426,6 +427,18 @@ static void event_handler(const struct dialer_event *ev, void *arg)
 
 	if (!cc->closing)
 		send_line(cc, "%H", dialer_event_print, ev);
+
+	/*
+	 * The end stays too, as an ended orphan's: sent is not read. A
+	 * controller killed as the call ends (a cluster's leader) leaves
+	 * the line in its socket's buffer, and the next leader's attach
+	 * must hear how the call went, not not_found, which it takes for
+	 * a call never placed and dials the customer again. The
+	 * controller that read the end never attaches the call; a new
+	 * originate of the id drops what is kept (cmd_originate).
+	 */
+	if (ev->type == DIALER_EV_ENDED)
+		orphan_handler(ev, cc->ctl);
 }
 
 

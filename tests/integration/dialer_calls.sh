@@ -205,6 +205,36 @@ ok "a lost control link: the calls go on; attach takes them over, with \
 the events missed (and not a call another connection holds: neither attach \
 nor hangup nor announce)"
 
+# a controller that dies as the call ends: the end was sent to it but
+# never read (a leader killed then); the next controller's attach still
+# hears how the call went (state ended, the end), not not_found, which a
+# leader takes for a call never placed, and dials the customer again
+sipp_start unread-customer "$SIPP_CASES/max_hold/customer.xml" \
+	"$TRUNK_PORT" 1
+upid=$SIPP_PID
+cat >"$T/unread1.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"att_c","customer":"+14155550100","max_hold":1}
+expect answered id=att_c leg=customer
+sleep 3
+S
+cat >"$T/unread2.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"att_c"}
+expect ok cmd=attach id=att_c state=ended
+expect ended id=att_c reason=max_hold
+send {"cmd":"attach","id":"att_c"}
+expect error cmd=attach id=att_c code=not_found
+S
+ctl "$T/unread1.txt" "$T/unread1.ctl"
+peer_wait "$upid" unread-customer
+if grep -q '"ended"' "$T/unread1.ctl"; then
+	fail "the first connection read the end: the case is not made"
+fi
+ctl "$T/unread2.txt" "$T/unread2.ctl"
+ok "a call that ended while its controller held the end unread: the next \
+connection's attach hears it ended (max_hold), once"
+
 # the leader's epoch (a cluster's fence): an attach from a higher epoch
 # takes a call from the open connection that holds it, which is told
 # "detached"; a lower epoch's commands are refused stale, reads aside
