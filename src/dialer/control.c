@@ -75,6 +75,7 @@ struct control {
 	struct list conns;
 	struct hash *orphans;       /* struct orphan, by call id */
 	struct list ended;          /* ended orphans, oldest first */
+	struct tmr ended_tmr;       /* the oldest's expiry */
 	size_t orphan_bytes;        /* their lines, all together */
 	bool orphans_full;          /* said once in the log */
 	uint64_t epoch;             /* the highest a client's auth said */
@@ -109,7 +110,7 @@ struct orphan {
 	unsigned n;
 	unsigned dropped;           /* past ORPHAN_LINES or ORPHAN_BYTES */
 	bool ended;
-	struct tmr tmr;             /* ORPHAN_KEEP after ended */
+	uint64_t expires;           /* ORPHAN_KEEP after ended (jiffies) */
 };
 
 
@@ -123,7 +124,6 @@ static void orphan_destructor(void *arg)
 
 	hash_unlink(&o->he);
 	list_unlink(&o->ele);
-	tmr_cancel(&o->tmr);
 	if (o->ctl && o->lines)
 		o->ctl->orphan_bytes -= o->lines->end;
 	mem_deref(o->lines);
@@ -148,9 +148,24 @@ static struct orphan *orphan_find(const struct control *ctl, const char *id)
 }
 
 
-static void orphan_expire(void *arg)
+/* Ended orphans go ORPHAN_KEEP after their end, oldest first: one
+ * timer for them all (an end is kept for every call, and libre's timer
+ * list is a sorted list). */
+static void ended_expire(void *arg)
 {
-	mem_deref(arg);
+	struct control *ctl = arg;
+	uint64_t now = tmr_jiffies();
+	struct orphan *o;
+
+	while (ctl->ended.head) {
+		o = ctl->ended.head->data;
+		if (o->expires > now) {
+			tmr_start(&ctl->ended_tmr, o->expires - now,
+				  ended_expire, ctl);
+			return;
+		}
+		mem_deref(o);
+	}
 }
 
 
@@ -170,7 +185,6 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 		o = mem_zalloc(sizeof(*o), orphan_destructor);
 		if (!o)
 			return;
-		tmr_init(&o->tmr);
 		o->ctl = ctl;
 		o->lines = mbuf_alloc(256);  /* most keep one line */
 		if (!o->lines || str_dup(&o->id, ev->id)) {
@@ -216,7 +230,10 @@ static void orphan_handler(const struct dialer_event *ev, void *arg)
 	if (ended) {
 		o->ended = true;
 		list_append(&ctl->ended, &o->ele, o);
-		tmr_start(&o->tmr, ORPHAN_KEEP, orphan_expire, o);
+		o->expires = tmr_jiffies() + ORPHAN_KEEP;
+		if (!tmr_isrunning(&ctl->ended_tmr))
+			tmr_start(&ctl->ended_tmr, ORPHAN_KEEP, ended_expire,
+				  ctl);
 	}
 }
 
@@ -245,6 +262,7 @@ static void control_destructor(void *arg)
 	/* the connections' calls become orphans, and then nobody's */
 	list_flush(&ctl->conns);
 	dialer_move_handler(ctl->d, orphan_handler, ctl, NULL, NULL);
+	tmr_cancel(&ctl->ended_tmr);
 	hash_flush(ctl->orphans);
 	ctl->orphans = mem_deref(ctl->orphans);
 	ctl->ts = mem_deref(ctl->ts);
@@ -1759,6 +1777,7 @@ int control_alloc(struct control **ctlp, struct dialer *d,
 		return ENOMEM;
 
 	ctl->d = d;
+	tmr_init(&ctl->ended_tmr);
 	err = hash_alloc(&ctl->orphans, ORPHAN_HASH);
 	if (err)
 		goto out;

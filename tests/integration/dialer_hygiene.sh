@@ -15,8 +15,10 @@
 #   mallinfo2), not the resident size, which keeps the allocator's high
 #   water mark and so measures the busiest moment, not a leak. libre keeps
 #   each answered leg's ACK for 32 s (64*T1, to repeat it if a 200 OK is
-#   repeated; ~2 KiB each), so the heap after a batch falls back only 32 s
-#   later: we wait for it, up to DRAIN seconds. The warm-up is measured
+#   repeated; ~2 KiB each), and the dialer keeps each call's end for a
+#   controller that may not have read it (60 s, docs/call-control.md,
+#   attach; a few hundred bytes), so the heap after a batch falls back only
+#   60 s later: we wait for it, up to DRAIN seconds. The warm-up is measured
 #   right after it ran, with its own ACKs still kept (WARM calls, ~4 KiB
 #   each), and the heap after the 10,000 must come back under that plus
 #   SLACK: a call may leave at most (WARM * 4 KiB + SLACK) / CALLS bytes,
@@ -36,7 +38,7 @@ CALLS=10000
 WARM=50
 CONC=20
 SLACK=32768
-DRAIN=45
+DRAIN=75
 SAN=0
 case "${BECKON_SANITIZE:-0}" in
 1|ON|on|TRUE|true) SAN=1 ;;
