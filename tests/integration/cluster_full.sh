@@ -36,42 +36,6 @@ AGENT=$(free_port)
 export BECKON_TOKEN=demo
 DIALERS="tcp://127.0.0.1:$CTLA, tcp://127.0.0.1:$CTLB"
 
-# uas NAME XML PORT: an answering sipp for as many calls as come, until
-# the test stops it; every message it saw in $T/NAME.msg; sets SPID
-uas() {
-	sipp -sf "$2" -i 127.0.0.1 -p "$3" -nostdin -trace_msg \
-		-message_file "$T/$1.msg" -trace_err -error_file "$T/$1.err" \
-		>"$T/$1.out" 2>&1 &
-	SPID=$!
-	PIDS="$PIDS $SPID"
-	wait_udp "$3" "$SPID"
-}
-
-# answered N: until the client has N outcomes
-answered() {
-	i=0
-	until [ "$(wc -l <"$T/answers")" -ge "$1" ]; do
-		i=$((i + 1))
-		[ $i -le 600 ] || fail "the client has not $1 answers"
-		kill -0 "$CLIENT" 2>/dev/null || fail "the client stopped early"
-		sleep 0.1
-	done
-}
-
-# bridged N: until N calls are bridged (status connected); sets BRIDGED
-# (their ids)
-bridged() {
-	i=0
-	while :; do
-		BRIDGED=$(psql_q "SELECT id FROM callbacks
-			WHERE status = 'connected'")
-		[ "$(echo "$BRIDGED" | grep -c .)" -lt "$1" ] || return 0
-		i=$((i + 1))
-		[ $i -le 300 ] || fail "never $1 calls bridged at once"
-		sleep 0.1
-	done
-}
-
 cluster_pg
 uas custA "$SCN/answer/customer.xml" "$CUSTA"
 CPA=$SPID

@@ -117,3 +117,40 @@ assert not bad, bad[:5]
 PY
 		fail "a customer dialed more than once for one attempt"
 }
+
+# uas NAME XML PORT: an answering sipp for as many calls as come, until
+# the test stops it; every message it saw in $T/NAME.msg; sets SPID
+uas() {
+	sipp -sf "$2" -i 127.0.0.1 -p "$3" -nostdin -trace_msg \
+		-message_file "$T/$1.msg" -trace_err -error_file "$T/$1.err" \
+		>"$T/$1.out" 2>&1 &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	wait_udp "$3" "$SPID"
+}
+
+# answered N: until the client (pid $CLIENT, cluster_full.py) has N
+# outcomes in $T/answers
+answered() {
+	i=0
+	until [ "$(wc -l <"$T/answers")" -ge "$1" ]; do
+		i=$((i + 1))
+		[ $i -le 600 ] || fail "the client has not $1 answers"
+		kill -0 "$CLIENT" 2>/dev/null || fail "the client stopped early"
+		sleep 0.1
+	done
+}
+
+# bridged N: until N calls are bridged at once (status connected); sets
+# BRIDGED (their ids)
+bridged() {
+	i=0
+	while :; do
+		BRIDGED=$(psql_q "SELECT id FROM callbacks
+			WHERE status = 'connected'")
+		[ "$(echo "$BRIDGED" | grep -c .)" -lt "$1" ] || return 0
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "never $1 calls bridged at once"
+		sleep 0.1
+	done
+}
