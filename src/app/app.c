@@ -1147,12 +1147,16 @@ static int dialers_start(const struct cfg *cfg, uint64_t epoch)
 	if (!strncmp(cfg_str(cfg, "dialer"), "tcp://", 6)) {
 		/* the ACD places its calls through a dialer elsewhere; the
 		 * link comes up (and back) by itself */
+		const struct app_link_cfg lc = {
+			.secret = cfg_str(cfg, "control_secret"),
+			.dns_servers = cfg_str(cfg, "dns_servers"),
+			.node = app.node,
+			.resume_s = (uint32_t)cfg_int(cfg, "dialer_resume"),
+			.epoch = epoch,
+		};
+
 		err = app_pool_alloc(&app.remote, app.acd,
-				     cfg_str(cfg, "dialer"),
-				     cfg_str(cfg, "control_secret"),
-				     cfg_str(cfg, "dns_servers"),
-				     (uint32_t)cfg_int(cfg, "dialer_resume"),
-				     epoch);
+				     cfg_str(cfg, "dialer"), &lc);
 		if (err) {
 			log_error("dialer %s: %s", cfg_str(cfg, "dialer"),
 				  strerror(err));

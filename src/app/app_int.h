@@ -94,11 +94,18 @@ struct app_dialer_load {
 int  app_dialer_pick(const struct app_dialer_load *v, size_t n,
 		     bool webrtc);
 
-/* epoch: the leader's fencing epoch, said to every dialer (0: a single
- * node, none) */
+/* what every link to a dialer says and does, the same for all */
+struct app_link_cfg {
+	const char *secret;       /* control_secret */
+	const char *dns_servers;
+	const char *node;         /* this node's id, said in auth */
+	uint32_t resume_s;        /* dialer_resume */
+	uint64_t epoch;           /* the leader's fencing epoch (0: a
+				     single node, none) */
+};
+
 int  app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
-		    const char *secret, const char *dns_servers,
-		    uint32_t resume_s, uint64_t epoch);
+		    const struct app_link_cfg *lc);
 /* a dialer said a newer leader controls it: this node stops (app.c) */
 void app_lead_lost(const char *why);
 /* who leads, as the store says now (store_leader_get): a leader's link
@@ -121,9 +128,8 @@ void app_pool_voice_on(struct pool *p);
 
 /* one link (remote.c) */
 int  app_remote_alloc(struct remote **rp, struct pool *pool,
-		      struct acd *acd, const char *url, const char *secret,
-		      const char *dns_servers, uint32_t resume_s,
-		      uint64_t epoch);
+		      struct acd *acd, const char *url,
+		      const struct app_link_cfg *lc);
 void app_remote_ops_get(struct remote *r, struct acd_dialer *ops,
 			struct api_voice *vops);
 int  app_remote_keep(struct remote *r, const char *id);

@@ -429,8 +429,7 @@ static void kept_h(const char *id, void *arg)
 
 
 int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
-		   const char *secret, const char *dns_servers,
-		   uint32_t resume_s, uint64_t epoch)
+		   const struct app_link_cfg *lc)
 {
 	struct app_dialers *d = NULL;
 	struct acd_dialer ops;
@@ -438,7 +437,7 @@ int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 	size_t i;
 	int err;
 
-	if (!pp || !acd || !list)
+	if (!pp || !acd || !list || !lc)
 		return EINVAL;
 
 	p = mem_zalloc(sizeof(*p), pool_destructor);
@@ -454,8 +453,7 @@ int app_pool_alloc(struct pool **pp, struct acd *acd, const char *list,
 		goto out;
 
 	for (i = 0; i < d->n && !err; i++) {
-		err = app_remote_alloc(&p->linkv[i], p, acd, d->url[i],
-				       secret, dns_servers, resume_s, epoch);
+		err = app_remote_alloc(&p->linkv[i], p, acd, d->url[i], lc);
 		if (!err) {
 			app_remote_ops_get(p->linkv[i], &p->opv[i],
 					   &p->vopv[i]);

@@ -118,6 +118,7 @@ struct remote {
 	struct dnsc *dnsc;         /* for host, made at the first lookup */
 	struct dns_query *dq;
 	const char *dns_servers;   /* the config's, "": /etc/resolv.conf */
+	const char *node;          /* this node's id, said in auth */
 	char url[APP_URL_MAX];     /* tcp://HOST:PORT, for logs */
 	char *secret;
 	struct tcp_conn *tc;
@@ -779,8 +780,10 @@ static void stale(struct remote *r, const char *why)
 static void handle_detached(struct remote *r, const struct odict *od)
 {
 	const char *id = odict_string(od, "id");
+	const char *node = odict_string(od, "node");
 	struct rcall *rc = call_find(r, id);
 	uint64_t epoch = 0;
+	bool ours;
 	char why[192];
 
 	if (!rc)
@@ -790,7 +793,11 @@ static void handle_detached(struct remote *r, const struct odict *od)
 	re_snprintf(why, sizeof(why), "dialer %s: call %s taken by the "
 		    "leader of epoch %llu (this node's: %llu)", r->url, id,
 		    (unsigned long long)epoch, (unsigned long long)r->epoch);
-	if (r->epoch && epoch == r->epoch) {
+	/* one node holds an epoch; without one, its id names it */
+	ours = epoch == r->epoch && (r->epoch ||
+				     (*r->node && node &&
+				      !strcmp(node, r->node)));
+	if (ours) {
 		/* our own epoch: another link of this node reaches the same
 		 * dialer (two names for one address), and its attach took
 		 * the call that this link holds for the pool (the other one
@@ -944,6 +951,8 @@ static void send_auth(struct remote *r, const char *hmac)
 	if (r->epoch)
 		err |= odict_entry_add(od, "epoch", ODICT_INT,
 				       (int64_t)r->epoch);
+	if (*r->node)
+		err |= odict_entry_add(od, "node", ODICT_STRING, r->node);
 	if (!err)
 		err = send_od(r, od, false);
 
@@ -1665,14 +1674,13 @@ void app_remote_forget(struct remote *r, const char *id)
 
 
 int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
-		     const char *url, const char *secret,
-		     const char *dns_servers, uint32_t resume_s,
-		     uint64_t epoch)
+		     const char *url, const struct app_link_cfg *lc)
 {
 	struct remote *r;
 	int err;
 
-	if (!rp || !pool || !acd || !url || !secret || !*secret)
+	if (!rp || !pool || !acd || !url || !lc || !lc->secret ||
+	    !*lc->secret)
 		return EINVAL;
 
 	r = mem_zalloc(sizeof(*r), remote_destructor);
@@ -1684,8 +1692,8 @@ int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
 	tmr_init(&r->tmr);
 	tmr_init(&r->dead_tmr);
 	tmr_init(&r->resume_tmr);
-	r->resume_ms = resume_s * 1000;
-	r->epoch = epoch;
+	r->resume_ms = lc->resume_s * 1000;
+	r->epoch = lc->epoch;
 	list_init(&r->calls);
 	list_init(&r->detached);
 	list_init(&r->orphans);
@@ -1697,9 +1705,10 @@ int app_remote_alloc(struct remote **rp, struct pool *pool, struct acd *acd,
 	if (err)
 		goto out;
 	r->port = sa_port(&r->addr);
-	r->dns_servers = dns_servers ? dns_servers : "";
+	r->dns_servers = lc->dns_servers ? lc->dns_servers : "";
+	r->node = lc->node ? lc->node : "";
 
-	err = str_dup(&r->secret, secret);
+	err = str_dup(&r->secret, lc->secret);
 	err |= hash_alloc(&r->callh, CALLS_HASH);
 	err |= hash_alloc(&r->regs, CALLS_HASH);
 	r->rx = mbuf_alloc(1024);

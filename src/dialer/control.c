@@ -67,6 +67,7 @@ enum {
 	ORPHAN_KEEP = 60000,
 	ORPHAN_HASH = 4096,         /* every end is kept ORPHAN_KEEP */
 	ORPHAN_BYTES = 16 * 1024 * 1024,
+	NODE_MAX = 128,             /* a node id and its NUL (node_id's) */
 };
 
 struct control {
@@ -97,6 +98,7 @@ struct cconn {
 	bool closing;
 	bool watch;                 /* agent_watch: registrations told */
 	uint64_t epoch;             /* its auth's (0: none said) */
+	char node[NODE_MAX];        /* its auth's node id ("": none said) */
 };
 
 
@@ -583,6 +585,7 @@ static const char *field_message(const char *field)
 		{"password", "password must be 1 to 128 characters"},
 		{"endpoint", "endpoint must be a sip: URI"},
 		{"epoch", "epoch must be an integer of 0 or more"},
+		{"node", "node must be a string of 1 to 127 bytes"},
 	};
 	size_t i;
 
@@ -736,13 +739,29 @@ static struct cconn *controller_other(const struct cconn *cc,
  * is the one it reads. Epoch 0 names nobody (a single node, or any
  * client that knows nothing of epochs): its calls stay its own.
  */
+/*
+ * Whether a and b are one controller on two links: one leader holds an
+ * epoch at a time, and without one (a single node, epoch 0) the node id
+ * its auth said names it (none said: nobody, never the same).
+ */
+static bool same_controller(const struct cconn *a, const struct cconn *b)
+{
+	if (a->epoch != b->epoch)
+		return false;
+	if (a->epoch)
+		return true;
+
+	return a->node[0] && !strcmp(a->node, b->node);
+}
+
+
 static int take_over(struct cconn *cc, const char *id)
 {
 	struct cconn *other = controller_other(cc, id);
 	char a[64];
 
 	if (!other || other->epoch > cc->epoch ||
-	    (other->epoch == cc->epoch && !cc->epoch))
+	    (other->epoch == cc->epoch && !same_controller(cc, other)))
 		return EBUSY;
 
 	if (dialer_claim(cc->ctl->d, id, event_handler, other,
@@ -755,9 +774,9 @@ static int take_over(struct cconn *cc, const char *id)
 		 (unsigned long long)cc->epoch);
 	if (!other->closing)
 		send_line(other, "{\"event\":\"detached\",\"id\":%H,"
-			  "\"epoch\":%llu,\"t\":%lld}", json_str_print, id,
-			  (unsigned long long)cc->epoch,
-			  (long long)time_now_ms());
+			  "\"epoch\":%llu,\"node\":%H,\"t\":%lld}",
+			  json_str_print, id, (unsigned long long)cc->epoch,
+			  json_str_print, cc->node, (long long)time_now_ms());
 
 	return 0;
 }
@@ -1482,6 +1501,7 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 		     const char *cmd)
 {
 	struct control *ctl = cc->ctl;
+	const char *node = NULL;
 	uint64_t epoch;
 	char a[64];
 
@@ -1505,6 +1525,13 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 		close_soon(cc);
 		return;
 	}
+	if (field_str(od, "node", &node) ||
+	    (node && (!*node || strlen(node) >= sizeof(cc->node)))) {
+		send_error(cc, cmd, NULL, DIALER_E_BAD_REQUEST, "node",
+			   field_message("node"));
+		close_soon(cc);
+		return;
+	}
 	if (epoch && epoch < ctl->epoch) {
 		log_warn("control client %s: epoch %llu refused, a leader of "
 			 "epoch %llu has come", addr_str(a, sizeof(a),
@@ -1519,11 +1546,14 @@ static void cmd_auth(struct cconn *cc, const struct odict *od,
 
 	cc->authed = true;
 	cc->epoch = epoch;
+	if (node)
+		str_bcpy(cc->node, node, sizeof(cc->node));
 	tmr_cancel(&cc->tmr);
 	if (epoch > ctl->epoch)
 		ctl->epoch = epoch;
-	log_info("control client %s authenticated (epoch %llu)",
-		 addr_str(a, sizeof(a), &cc->peer), (unsigned long long)epoch);
+	log_info("control client %s authenticated (epoch %llu%s%s)",
+		 addr_str(a, sizeof(a), &cc->peer), (unsigned long long)epoch,
+		 cc->node[0] ? ", node " : "", cc->node);
 	/* what the client may ask of this dialer */
 	send_line(cc, "{\"event\":\"ok\",\"cmd\":\"auth\",\"webrtc\":%s}",
 		  dialer_has_webrtc(ctl->d) ? "true" : "false");

@@ -401,11 +401,11 @@ wait "$DPID" || fail "the dialer exited $?"
 beckon_dialer dialer "$SIP" "$DCTL" "$CUST"
 stop_postgres pg
 UP5=$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")
-AUTHS=$(grep -c "authenticated (epoch $E5)" "$T/dialer.log")
+AUTHS=$(grep -c "authenticated (epoch $E5, node n5)" "$T/dialer.log")
 kill -CONT "$P5"
 wait_log "$T/n5.log" "the store cannot confirm epoch $E5" 1
 # and again, after the backoff: each attempt authenticated, none up
-wait_log "$T/dialer.log" "authenticated (epoch $E5)" $((AUTHS + 2))
+wait_log "$T/dialer.log" "authenticated (epoch $E5, node n5)" $((AUTHS + 2))
 [ "$(grep -c "dialer tcp://127.0.0.1:$DCTL: connected" "$T/n5.log")" = \
 	"$UP5" ] || fail "n5's link is up at the restarted dialer, unconfirmed"
 ok "a stale leader reaching a restarted dialer first (its epoch accepted \

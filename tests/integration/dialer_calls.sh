@@ -235,6 +235,55 @@ ctl "$T/unread2.txt" "$T/unread2.ctl"
 ok "a call that ended while its controller held the end unread: the next \
 connection's attach hears it ended (max_hold), once"
 
+# a single node (no epoch) on a new link while its old one is still open
+# here, as after a blip that left it half-open: the node id its auth says
+# names it, so the new link's attach takes the call (the old one is told
+# detached, with the taker's node); another node still gets busy, and so
+# does a client naming none (attach3 above); an empty node id is refused
+sipp_start node-customer "$SIPP_CASES/max_hold/customer.xml" \
+	"$TRUNK_PORT" 1
+npid=$SIPP_PID
+cat >"$T/node1.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"originate","id":"nd_a","customer":"+14155550100","max_hold":5}
+expect answered id=nd_a leg=customer
+shell CTL_NODE=web2:8080 $NODE3
+shell CTL_NODE=web1:8080 $NODE2
+expect detached id=nd_a epoch=0 node=web1:8080
+send {"cmd":"ping"}
+expect pong
+S
+cat >"$T/node2.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"nd_a"}
+expect ok cmd=attach id=nd_a state=holding
+send {"cmd":"status","id":"nd_a"}
+expect status id=nd_a controller=this
+expect ended id=nd_a reason=max_hold
+S
+cat >"$T/node3.txt" <<'S'
+expect ok cmd=auth
+send {"cmd":"attach","id":"nd_a"}
+expect error cmd=attach id=nd_a code=busy
+S
+cat >"$T/node4.txt" <<'S'
+send {"cmd":"auth","secret":"${SECRET}","node":""}
+expect error cmd=auth code=bad_request field=node
+expect_close
+S
+NODE2="python3 $CTL 127.0.0.1:$CTL_PORT $SECRET $T/node2.txt >$T/node2.ctl"
+NODE3="python3 $CTL 127.0.0.1:$CTL_PORT $SECRET $T/node3.txt >$T/node3.ctl"
+export NODE2 NODE3 SECRET
+CTL_NODE=web1:8080 ctl "$T/node1.txt" "$T/node1.ctl"
+peer_wait "$npid" node-customer
+[ "$(jq -r 'select(.id == "nd_a") | .event' "$T/node1.ctl" |
+	tr '\n' ' ')" = "ok invite ringing answered detached " ] ||
+	fail "node web1's old link after the detach: $(cat "$T/node1.ctl")"
+CTL_SECRET=- ctl "$T/node4.txt" "$T/node4.ctl"
+ok "a single node's new link (the same node id, no epoch) takes its call \
+from its old link still open (told detached), and the call ends under it; \
+another node's attach is busy; an empty node id is refused"
+
 # the leader's epoch (a cluster's fence): an attach from a higher epoch
 # takes a call from the open connection that holds it, which is told
 # "detached"; a lower epoch's commands are refused stale, reads aside

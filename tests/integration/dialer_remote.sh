@@ -184,6 +184,10 @@ serve_via serve "tcp://127.0.0.1:$RELAY" --dialer_resume 8
 SLOG="$T/serve.log"
 wait_log "$SLOG" "dialer tcp://127.0.0.1:$RELAY: connected" 1
 wait_log "$T/dialer.log" "control client .* authenticated" 1
+# its node id (host name and port) names it: a new link of the same
+# server takes back its calls from an old one left open (call-control.md)
+grep -q "authenticated (epoch 0, node $(hostname):[0-9]*)" \
+	"$T/dialer.log" || fail "serve did not say its node id in its auth"
 if grep -q "dialer: info: SIP on" "$SLOG"; then
 	fail "serve started a dialer of its own"
 fi

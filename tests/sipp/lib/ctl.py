@@ -18,7 +18,8 @@ SCRIPT holds one step a line:
 
 $VARS in steps are taken from the environment (${AGENT_PORT}). SECRET "-"
 sends no auth; CTL_HMAC=1 answers the hello's nonce with an HMAC;
-CTL_EPOCH=N says the leader's epoch N in the auth.
+CTL_EPOCH=N says the leader's epoch N in the auth, CTL_NODE=ID the node's
+id.
 
 Every line received is printed to stdout as it came. Exits 0 when the script
 ran to its end, 1 on a timeout (per expect, $CTL_TIMEOUT seconds, default
@@ -67,6 +68,8 @@ def main():
         auth = {"cmd": "auth", "secret": secret}
     if os.environ.get("CTL_EPOCH"):
         auth["epoch"] = int(os.environ["CTL_EPOCH"])
+    if os.environ.get("CTL_NODE"):
+        auth["node"] = os.environ["CTL_NODE"]
     if secret != "-":
         out.write(json.dumps(auth) + "\n")
         out.flush()
