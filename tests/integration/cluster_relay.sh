@@ -22,44 +22,16 @@
 #     desk's WebSocket reconnects and the same CSRF token changes the
 #     presence: nobody logs in again.
 . "$(dirname "$0")/../lib/common.sh"
+. "$BECKON_SRC/tests/lib/cluster.sh"
 
 DCTL=$(free_port)
 SECRET="relay-secret-$$-k2"
 J='Content-Type: application/json'
 export BECKON_TOKEN=demo
 
-start_postgres pg
-"$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_r ||
-	fail "createdb"
-PGDB="postgres://postgres@/beckon_r?host=$PGSOCK&port=5432"
-
-"$BECKON" dialer --sip_listen "127.0.0.1:$(free_port)" \
-	--control_listen "127.0.0.1:$DCTL" --control_secret "$SECRET" \
-	--prompt_dir "$BECKON_SRC/share/prompts" \
-	--trunk_uri "sip:\${e164}@127.0.0.1:9;user=phone" \
-	>>"$T/dialer.log" 2>&1 &
-DPID=$!
-PIDS="$PIDS $DPID"
-wait_tcp "$DCTL"
-
-# node N [ARGS]: a serve node named nN on the shared database; sets UN, PN
-node() {
-	n=$1
-	shift
-	DB="$T/unused$n.db"
-	start_beckon "n$n" --demo --db "$PGDB" --node_id "n$n" \
-		--dialer "tcp://127.0.0.1:$DCTL" --control_secret "$SECRET" \
-		--limit_ip_minute 0 --log_level debug "$@"
-	eval "U$n=\$URL P$n=\$PID"
-}
-
-at() {
-	eval "URL=\$U$1"
-}
-
-role() {
-	curl -s "$1/healthz" | jq -r .role
-}
+DIALERS="tcp://127.0.0.1:$DCTL"
+cluster_pg
+beckon_dialer dialer "$(free_port)" "$DCTL" 9
 
 # ws N COOKIE NAME: the desk's WebSocket through node N, in background;
 # its lines in $T/NAME.ws; sets WPID
@@ -85,9 +57,9 @@ $(cat "$T/any.log")"
 ok "on PostgreSQL, http_listen 0.0.0.0 without cluster_url stops the \
 start-up, saying why"
 
-node 1
-node 2
-node 3 --relay_max_conns 0
+node 1 --log_level debug
+node 2 --log_level debug
+node 3 --relay_max_conns 0 --log_level debug
 [ "$(role "$U1")" = leader ] || fail "n1 is $(role "$U1")"
 wait_log "$T/n2.log" "node n2 follows: the leader is n1" 1
 
@@ -167,7 +139,7 @@ expect_jv .error.leader n1
 ok "relay_max_conns 0: 503 not_leader naming n1, Retry-After: 1"
 PID=$P3
 stop_beckon
-node 4
+node 4 --log_level debug
 wait_log "$T/n4.log" "node n4 follows: the leader is n1" 1
 
 # ---- the leader dies: the relayed WebSocket closes; a new one works
@@ -187,7 +159,7 @@ wait_log "$T/n4.log" "node n4 follows: the leader is n1" 1
 LPID=$!
 PIDS="$PIDS $LPID"
 i=0
-until [ "$("$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "SELECT count(*)
+until [ "$(psql_q "SELECT count(*)
 	FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation
 	WHERE c.relname = 'agent_sessions' AND l.granted AND
 	l.mode = 'AccessExclusiveLock'")" = 1 ]; do
