@@ -676,6 +676,9 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	cn.now = p->now;
 	str_bcpy(p->e164, e164, sizeof(p->e164));
 	p->cn = cn;
+	/* p's own copies: b may be gone by the answer (a follower reads
+	 * the businesses again on a notification and frees the old) */
+	p->cn.business = p->business;
 	p->cn.phone = p->e164;
 	p->cn.client_ip = NULL;
 	p->cn.idem_key = NULL;
