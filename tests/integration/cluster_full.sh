@@ -128,30 +128,11 @@ wait "$CLIENT" || rc=$?
 
 # ---- every callback ends
 
-i=0
-until [ "$(psql_q "SELECT count(*) FROM callbacks WHERE open = 1")" = 0 ]
-do
-	i=$((i + 1))
-	[ $i -le 900 ] || fail "still open: $(psql_q "SELECT id, status
-		FROM callbacks WHERE open = 1")"
-	sleep 0.2
-done
+all_closed 900
 
 # ---- the checks
 
-[ "$(wc -l <"$T/answers")" = "$N" ] || fail "$(wc -l <"$T/answers") outcomes"
-[ "$(awk '$3 != 202' "$T/answers" | wc -l)" = 0 ] ||
-	fail "not 202: $(awk '$3 != 202' "$T/answers" | head -n 5)"
-[ "$(awk '{ print $4 }' "$T/answers" | sort -u | wc -l)" = "$N" ] ||
-	fail "two keys answered with one callback"
-[ "$(psql_q "SELECT count(*) FROM callbacks")" = "$N" ] ||
-	fail "$(psql_q "SELECT count(*) FROM callbacks") callbacks stored"
-psql_q "SELECT callback_id, key FROM idempotency" | tr '|' ' ' |
-	sort >"$T/stored"
-awk '{ print $4, $2 }' "$T/answers" | sort >"$T/promised"
-cmp -s "$T/stored" "$T/promised" ||
-	fail "the keys' callbacks and the answers differ: $(diff "$T/stored" "$T/promised" |
-		head -n 5)"
+answers_kept "$N"
 ok "$N requests, each answered 202 (some after a retry on another node:" \
 	"$(awk '$6 > 1' "$T/answers" | wc -l)); each key one callback, stored" \
 	"once"

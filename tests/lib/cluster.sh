@@ -154,3 +154,37 @@ bridged() {
 		sleep 0.1
 	done
 }
+
+# all_closed TRIES: until no callback is open, polled every 0.2 s at
+# most TRIES times
+all_closed() {
+	i=0
+	until [ "$(psql_q "SELECT count(*) FROM callbacks WHERE open = 1")" \
+		= 0 ]
+	do
+		i=$((i + 1))
+		[ $i -le "$1" ] || fail "still open: $(psql_q "SELECT id, status
+			FROM callbacks WHERE open = 1")"
+		sleep 0.2
+	done
+}
+
+# answers_kept N: the client's $T/answers (cluster_full.py) hold N
+# outcomes, each 202 with a key of its own, and the store holds exactly
+# those N callbacks, each key naming the one it was answered
+answers_kept() {
+	[ "$(wc -l <"$T/answers")" = "$1" ] ||
+		fail "$(wc -l <"$T/answers") outcomes"
+	[ "$(awk '$3 != 202' "$T/answers" | wc -l)" = 0 ] ||
+		fail "not 202: $(awk '$3 != 202' "$T/answers" | head -n 5)"
+	[ "$(awk '{ print $4 }' "$T/answers" | sort -u | wc -l)" = "$1" ] ||
+		fail "two keys answered with one callback"
+	[ "$(psql_q "SELECT count(*) FROM callbacks")" = "$1" ] ||
+		fail "$(psql_q "SELECT count(*) FROM callbacks") callbacks stored"
+	psql_q "SELECT callback_id, key FROM idempotency" | tr '|' ' ' |
+		sort >"$T/stored"
+	awk '{ print $4, $2 }' "$T/answers" | sort >"$T/promised"
+	cmp -s "$T/stored" "$T/promised" ||
+		fail "the keys' callbacks and the answers differ: $(diff \
+			"$T/stored" "$T/promised" | head -n 5)"
+}
