@@ -272,6 +272,16 @@ void acd_callback_canceled(struct acd *acd, const char *id);
  */
 void acd_resync(struct acd *acd);
 
+/*
+ * The same for one callback, the one a notification names: one read by
+ * its id, not of every open callback, so that the leader's reads grow
+ * with the changes, not with the queue times the changes. Too many on
+ * their way (ACD_RESYNC_ONE_MAX), or a read that fails: a full
+ * acd_resync instead, which also stays the truth after a reconnect and
+ * every second.
+ */
+void acd_resync_one(struct acd *acd, const char *id);
+
 /* The dialer's report about the call of callback id. */
 void acd_call_event(struct acd *acd, const char *id,
 		    const struct acd_event *ev);
