@@ -2683,7 +2683,29 @@ static void resync_one_h(int err, const struct callback *cb, void *arg)
 }
 
 
-void acd_resync_one(struct acd *acd, const char *id)
+/* whether a read of callback id could change what the ACD holds */
+static bool resync_worth(struct acd *acd, const char *id,
+			 enum callback_status hint)
+{
+	const struct acd_cb *c = cb_find(acd, id);
+	const bool hint_waiting = hint == CBS_QUEUED ||
+				  hint == CBS_SCHEDULED;
+
+	if (!c)   /* only a waiting one is added */
+		return hint == CBS_ANY || hint_waiting;
+
+	/* only a waiting one nothing of ours holds is dropped, and only
+	 * when it no longer waits */
+	if (c->busy || c->canceled || in_call(c) ||
+	    (c->cb->status != CBS_QUEUED && c->cb->status != CBS_SCHEDULED))
+		return false;
+
+	return !hint_waiting;
+}
+
+
+void acd_resync_one(struct acd *acd, const char *id,
+		    enum callback_status hint)
 {
 	struct resync_one *r;
 
@@ -2693,6 +2715,8 @@ void acd_resync_one(struct acd *acd, const char *id)
 		acd_resync(acd);
 		return;
 	}
+	if (!resync_worth(acd, id, hint))
+		return;
 
 	r = mem_zalloc(sizeof(*r), NULL);
 	if (!r) {

@@ -1004,9 +1004,13 @@ static int dialers_start(const struct cfg *cfg, uint64_t epoch);
 static void callbacks_notify_h(const char *channel, const char *payload,
 			       void *arg)
 {
+	enum callback_status hint;
+	char id[ID_LEN];
+
 	(void)channel;
 	(void)arg;
-	acd_resync_one(app.acd, payload);
+	store_callback_payload(payload, id, sizeof(id), &hint);
+	acd_resync_one(app.acd, id, hint);
 }
 
 

@@ -65,9 +65,13 @@ int store_op_run(struct store_tx *tx, struct store_op *op)
 		/* the lock is another connection's now: stale at once */
 		if (!tx->lead)
 			return ESTALE;
-		err = store_one_num(tx, SQ_FENCE, NULL, NULL, &epoch);
-		if (err)
-			return err;
+		epoch = tx->fence_seen;
+		if (!epoch) {
+			err = store_one_num(tx, SQ_FENCE, NULL, NULL, &epoch);
+			if (err)
+				return err;
+			tx->fence_seen = epoch;
+		}
 		if (epoch != op->epoch)
 			return ESTALE;
 	}

@@ -321,6 +321,15 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 }
 
 
+/* a new callback's status, for its notification (CBS_ANY: unsaid) */
+static enum callback_status created_status(const struct op_create *o)
+{
+	enum callback_status st;
+
+	return callback_status_parse(o->res.status, &st) ? CBS_ANY : st;
+}
+
+
 /* Who last spoke with this number, for routing: read here, in the same
  * transaction, so the ACD need not ask again. */
 static int last_agent(struct store_tx *tx, struct op_create *o)
@@ -472,9 +481,11 @@ static int create_run(struct store_tx *tx, struct store_op *op)
 	if (!err && q->idem_key)
 		err = idem_put(tx, o);
 	if (!err)   /* the callback: made, or serving this request */
-		err = store_run_notify(tx, store_ch_callbacks,
-				       o->res.call_id[0] ? o->res.call_id :
-				       o->res.id);
+		err = o->res.call_id[0] ?
+			store_run_notify_callback(tx, o->res.call_id,
+						  CBS_ANY) :
+			store_run_notify_callback(tx, o->res.id,
+						  created_status(o));
 
 	return err;
 }

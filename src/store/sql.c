@@ -205,21 +205,29 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq", NULL},
 	/* a new queued callback: counted, and its place is the count.
-	 * PostgreSQL returns it; SQLite's RETURNING builds a temporary
-	 * table for it, which cost more than the insert of the callback:
-	 * there the count is read after it (SQ_QUEUED_NOW) */
+	 * PostgreSQL returns it, its connection's shard (schema migration
+	 * 24) plus the others as this statement sees them (a create on
+	 * another node committing meanwhile is not counted: a place, not a
+	 * rank); SQLite's RETURNING builds a temporary table for it, which
+	 * cost more than the insert of the callback: there the count is
+	 * read after it (SQ_QUEUED_NOW) */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id)"
 		" DO UPDATE SET queued = queue_counts.queued + 1",
-		"INSERT INTO queue_counts (business_id, queued) VALUES ($1, 1)"
-		" ON CONFLICT(business_id)"
+		"WITH up AS (INSERT INTO queue_counts (business_id, shard,"
+		"  queued) VALUES ($1, pg_backend_pid() % " QUEUE_SHARDS ", 1)"
+		" ON CONFLICT(business_id, shard)"
 		" DO UPDATE SET queued = queue_counts.queued + 1"
-		" RETURNING queued"},
+		" RETURNING shard, queued)"
+		" SELECT (up.queued + coalesce((SELECT sum(c.queued)"
+		"  FROM queue_counts AS c WHERE c.business_id = $1"
+		"  AND c.shard <> up.shard), 0))::bigint FROM up"},
 	/* joined requests (schema migration 10) */
 	[SQ_QUEUED_NOW] = {"queued_now",
 		"SELECT queued FROM queue_counts WHERE business_id = ?1",
-		NULL},
+		"SELECT coalesce(sum(queued), 0)::bigint FROM queue_counts"
+		" WHERE business_id = $1"},
 	/* the callbacks inserted so far, in insertion order: SQLite's
 	 * rowid; PostgreSQL's schema has a column of that name for it (an
 	 * identity, schema.c) */

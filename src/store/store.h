@@ -489,10 +489,19 @@ enum {
 	STORE_PAYLOAD_MAX = 7999,  /* bytes: PostgreSQL's, "< 8000" */
 };
 
-/* a callback was made, joined, withdrawn or changed; payload: its id */
+/* a callback was made, joined, withdrawn or changed; payload: its id,
+ * then a space and its status after the change where the change says it
+ * (a hint for the leader: which notifications need a read;
+ * store_callback_payload) */
 extern const char store_ch_callbacks[];
 /* a business was changed through the admin API; payload: none */
 extern const char store_ch_businesses[];
+
+/* a store_ch_callbacks payload: the callback's id (sz bytes, "" when
+ * there is none or it does not fit) and its status, CBS_ANY when the
+ * payload does not say it */
+void store_callback_payload(const char *payload, char *id, size_t sz,
+			    enum callback_status *hint);
 
 struct store_listener;
 typedef void (store_notify_h)(const char *channel, const char *payload,

@@ -1018,13 +1018,14 @@ TEST(acd_resync_one_reads_the_named_callback)
 
 	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
 	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
-	acd_resync_one(f.acd, ids[1]);
+	acd_resync_one(f.acd, ids[1], CBS_ANY);
 	spin();
 	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
 
 	/* known already: read again, nothing changes */
-	acd_resync_one(f.acd, ids[1]);
-	acd_resync_one(f.acd, "cb_0000000000090000000000000000000000o");
+	acd_resync_one(f.acd, ids[1], CBS_ANY);
+	acd_resync_one(f.acd, "cb_0000000000090000000000000000000000o",
+		       CBS_ANY);
 	spin();
 	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
 	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
@@ -1035,9 +1036,53 @@ TEST(acd_resync_one_reads_the_named_callback)
 	store_flush(f.st);
 	TEST_ASSERT(r.canceled);
 	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
-	acd_resync_one(f.acd, ids[0]);
+	acd_resync_one(f.acd, ids[0], CBS_ANY);
 	spin();
 	TEST_EQ_INT(acd_position(f.acd, ids[0]), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 1);
+
+	fix_close(&f);
+
+	return 0;
+}
+
+
+/* The notification's status spares the reads that could change
+ * nothing: a callback still waiting by it is not read (the truth comes
+ * with the next full read), nor one unknown here that is not waiting. */
+TEST(acd_resync_one_reads_only_what_could_change)
+{
+	struct fix f;
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000h",
+		"cb_0000000000020000000000000000000000h",
+	};
+	struct cbres r;
+
+	FIX(fix_open(&f));
+	TEST_EQ_INT(new_callback(f.st, ids[0], "+33123456701"), 0);
+	FIX(fix_start(&f, false));
+
+	/* withdrawn on another node, but the notification says queued
+	 * (as its making's did): not read, kept */
+	TEST_EQ_INT(store_callback_cancel(f.st, ids[0], ids[0], cancel_h,
+					  &r), 0);
+	store_flush(f.st);
+	TEST_ASSERT(r.canceled);
+	acd_resync_one(f.acd, ids[0], CBS_QUEUED);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	acd_resync_one(f.acd, ids[0], CBS_CANCELED);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 0);
+
+	/* made on another node, told dialing: nothing to add, not read */
+	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
+	acd_resync_one(f.acd, ids[1], CBS_DIALING);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	acd_resync_one(f.acd, ids[1], CBS_QUEUED);
+	spin();
 	TEST_EQ_INT(acd_position(f.acd, ids[1]), 1);
 
 	fix_close(&f);
@@ -1085,7 +1130,7 @@ TEST(acd_resync_full_read_keeps_what_came_after_it)
 
 	acd_resync(f.acd);
 	acd_callback_new(f.acd, cb, NULL);
-	acd_resync_one(f.acd, ids[0]);
+	acd_resync_one(f.acd, ids[0], CBS_ANY);
 	spin();
 	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
 	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);

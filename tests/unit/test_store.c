@@ -1206,6 +1206,64 @@ static void str_h(int err, const char *value, void *arg)
 
 
 /* A claim is a compare-and-set: of two claims in one batch, one wins. */
+/* A new callback's place is its business's queue count, whichever
+ * connection (a node) made or moved each callback: on PostgreSQL each
+ * connection counts in a shard of its own (schema migration 24), and
+ * the place is their sum. */
+TEST(store_queue_places_across_connections)
+{
+	struct store *st = NULL, *other = NULL;
+	struct callback_new req;
+	struct callback_change chg;
+	struct result r[5], u = {0};
+	static const char *const phones[] = {
+		"+33123456781", "+33123456782", "+33123456783",
+		"+33123456784", "+33123456785",
+	};
+	char url[256], id[16];
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_open(&other, url, 100), 0);
+
+	/* four, made on the two connections in turn */
+	for (i = 0; i < 4; i++) {
+		struct store *on = i % 2 ? other : st;
+
+		re_snprintf(id, sizeof(id), "cb_q%zu", i);
+		new_req(&req, id, phones[i], "hq");
+		TEST_EQ_INT(store_callback_create(on, &req, create_h, &r[i]),
+			    0);
+		store_flush(on);
+		TEST_EQ_INT(r[i].err, 0);
+		TEST_EQ_INT(r[i].res.position, (int64_t)i + 1);
+	}
+
+	/* the first, made on st, dialed by the other: out of the queue */
+	callback_change_init(&chg, "cb_q0", time_now_ms());
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
+	chg.agent_id = "alice";
+	chg.event = "offered";
+	TEST_EQ_INT(store_callback_update(other, &chg, done_h, &u), 0);
+	store_flush(other);
+	TEST_EQ_INT(u.err, 0);
+
+	new_req(&req, "cb_q4", phones[4], "hq");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r[4]), 0);
+	store_flush(st);
+	TEST_EQ_INT(r[4].err, 0);
+	TEST_EQ_INT(r[4].res.position, 4);
+
+	mem_deref(other);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 TEST(store_callback_update_cas)
 {
 	struct store *st = NULL;
@@ -1388,14 +1446,48 @@ TEST(store_figures_per_currency)
 }
 
 
+/* store_ch_callbacks' payload read back: the id and, when said and
+ * known, the status */
+TEST(store_callback_payload_parse)
+{
+	enum callback_status st;
+	char id[ID_LEN];
+	char big[ID_LEN + 8];
+
+	store_callback_payload("cb_a queued", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_a");
+	TEST_EQ_INT(st, CBS_QUEUED);
+	store_callback_payload("cb_b", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_b");
+	TEST_EQ_INT(st, CBS_ANY);
+	store_callback_payload("cb_c nonsense", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_c");
+	TEST_EQ_INT(st, CBS_ANY);
+	store_callback_payload("", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+	store_callback_payload(NULL, id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+	TEST_EQ_INT(st, CBS_ANY);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	store_callback_payload(big, id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+
+	return 0;
+}
+
+
 /* A callback made, joined, withdrawn or changed is told on
  * store_ch_callbacks with its id (a joined request: the callback that
- * serves it); what fails or changes nothing is not. cb_n made and
- * joined in one transaction is heard once (PostgreSQL's rule). */
+ * serves it) and, where the change says it, its status; what fails or
+ * changes nothing is not. A payload told twice in one transaction is
+ * heard once (PostgreSQL's rule): cb_n's join and cb_m's withdrawal say
+ * no status, its making does. */
 TEST(store_callbacks_notify)
 {
-	static const char *const want[] = {"cb_n", "cb_u", "cb_n", "cb_u",
-					   "end"};
+	static const char *const want[] = {"cb_n queued", "cb_n",
+					   "cb_u queued", "cb_n",
+					   "cb_u dialing", "end"};
 	struct store *st = NULL;
 	struct test_heard h;
 	struct callback_new req;
@@ -1438,9 +1530,9 @@ TEST(store_callbacks_notify)
 	TEST_EQ_INT(r.err, EALREADY);
 
 	TEST_EQ_INT(store_notify(st, store_ch_callbacks, "end"), 0);
-	TEST_EQ_INT(test_store_wait(&h.n, 5, 10000), 0);
-	TEST_EQ_INT(h.n, 5);
-	for (i = 0; i < 5; i++)
+	TEST_EQ_INT(test_store_wait(&h.n, ARRAY_SIZE(want), 10000), 0);
+	TEST_EQ_INT(h.n, ARRAY_SIZE(want));
+	for (i = 0; i < ARRAY_SIZE(want); i++)
 		TEST_EQ_STR(h.v[i], want[i]);
 
 	test_store_unhear(&h);
