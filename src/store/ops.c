@@ -58,7 +58,7 @@ int store_op_queue(struct store *st, void *op, int err)
 
 int store_op_run(struct store_tx *tx, struct store_op *op)
 {
-	int64_t epoch = 0;
+	int64_t epoch;
 	int err;
 
 	if (op->epoch) {
