@@ -248,7 +248,10 @@ static void agent_done_h(int err, void *arg)
 {
 	char *id = arg;
 
-	if (err)
+	if (err == ENOENT)   /* removed meanwhile: not made again */
+		log_info("agent %s: no longer in the store, presence not "
+			 "kept", id);
+	else if (err)
 		log_warn("agent %s: storing presence failed: %s", id,
 			 strerror(err));
 	mem_deref(id);
@@ -262,8 +265,7 @@ static void agent_persist(struct acd_agent *aa)
 	if (str_dup(&id, aa->a->id))
 		return;
 
-	if (store_put(aa->acd->st, &store_agents, aa->a, true, agent_done_h,
-		      id))
+	if (store_agent_presence(aa->acd->st, aa->a, agent_done_h, id))
 		mem_deref(id);
 }
 

@@ -106,6 +106,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PHONE_AGENT_GET] = {"phone_agent_get",
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2", NULL},
+	/* an agent's presence alone: its other columns are the admin's */
+	[SQ_AGENT_PRESENCE] = {"agent_presence",
+		"UPDATE agents SET state = ?2, state_since = ?3,"
+		" state_reason = ?4, idle_since = ?5 WHERE id = ?1", NULL},
 	[SQ_OUTBOX_REPLAY] = {"outbox_replay",
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
 		" WHERE webhook_id = ?1 AND seq = ?2", NULL},

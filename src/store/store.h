@@ -669,6 +669,14 @@ int  store_callback_history(struct store *st, const char *business,
 			    const char *phone, size_t max, store_list_h *h,
 			    void *arg);
 
+/*
+ * Store agent a's presence (state, state_since, state_reason,
+ * idle_since) and nothing else of its record: ENOENT when no agent has
+ * its id (removed meanwhile: not made again). A fenced write, the ACD's.
+ */
+int  store_agent_presence(struct store *st, const struct agent *a,
+			  store_done_h *h, void *arg);
+
 /* Remember, and look up, the agent who last spoke with a number. */
 int  store_phone_agent_set(struct store *st, const char *business,
 			   const char *phone, const char *agent_id,

@@ -1079,6 +1079,64 @@ static void list_h(int err, void *const *v, size_t n, void *arg)
 }
 
 
+/* An agent's presence is stored alone: the admin's change made in
+ * between stays, and a removed agent is not made again (ENOENT). */
+TEST(store_agent_presence_alone)
+{
+	struct store *st = NULL;
+	struct agent *a, *b;
+	struct result p1 = {0}, p2 = {0}, s1 = {0}, d1 = {0}, s2 = {0};
+	struct agent_result g1 = {0}, g2 = {0};
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(agent_alloc(&a), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "id", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "login", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "30"), 0);
+	TEST_EQ_INT(store_put(st, &store_agents, a, true, done_h, &p1), 0);
+
+	/* the admin changes the wrap-up on a copy of their own ... */
+	TEST_EQ_INT(agent_alloc(&b), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "id", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "login", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "wrap_up", "90"), 0);
+	TEST_EQ_INT(store_put(st, &store_agents, b, true, done_h, &p2), 0);
+
+	/* ... while the ACD's copy, the old wrap-up, becomes available */
+	a->state = AGENT_AVAILABLE;
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "state_reason", "back"),
+		    0);
+	TEST_EQ_INT(store_agent_presence(st, a, done_h, &s1), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "id", "carol", agent_h,
+			      &g1), 0);
+	store_flush(st);
+	TEST_EQ_INT(p1.err, 0);
+	TEST_EQ_INT(p2.err, 0);
+	TEST_EQ_INT(s1.err, 0);
+	TEST_EQ_INT(g1.err, 0);
+	TEST_EQ_STR(g1.state, "available");
+	TEST_EQ_INT(g1.wrap_up, 90);
+
+	/* removed: its presence makes no row */
+	TEST_EQ_INT(store_delete(st, &store_agents, "carol", done_h, &d1), 0);
+	TEST_EQ_INT(store_agent_presence(st, a, done_h, &s2), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "id", "carol", agent_h,
+			      &g2), 0);
+	store_flush(st);
+	TEST_EQ_INT(d1.err, 0);
+	TEST_EQ_INT(s2.err, ENOENT);
+	TEST_EQ_INT(g2.err, ENOENT);
+
+	mem_deref(b);
+	mem_deref(a);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 TEST(store_records)
 {
 	struct store *st = NULL;
