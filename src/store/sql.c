@@ -174,9 +174,30 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"INSERT INTO idempotency (business_id, key, fingerprint,"
 		" callback_id, status, answer, created_at, request_id)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", NULL},
-	[SQ_OPEN_FIND] = {"open_find",
-		"SELECT id FROM callbacks"
-		" WHERE business_id = ?1 AND phone = ?2 AND open = 1", NULL},
+	/* what a create reads before it writes, in one statement (one
+	 * step instead of four): the open callback of number ?2, whether
+	 * an endpoint of business ?1 takes callback.created (then the
+	 * event is a row, for the outbox's trigger: schema migration 21),
+	 * the queued count before this request, who last spoke with the
+	 * number */
+	[SQ_CREATE_READS] = {"create_reads",
+		"SELECT (SELECT id FROM callbacks"
+		"  WHERE business_id = ?1 AND phone = ?2 AND open = 1),"
+		" EXISTS (SELECT 1 FROM webhooks WHERE business = ?1"
+		"  AND enabled = 1 AND (events = '' OR instr(' ' || events"
+		"  || ' ', ' callback.created ') > 0)),"
+		" (SELECT queued FROM queue_counts WHERE business_id = ?1),"
+		" (SELECT agent_id FROM phone_agents"
+		"  WHERE business_id = ?1 AND phone = ?2)",
+		"SELECT (SELECT id FROM callbacks"
+		"  WHERE business_id = $1 AND phone = $2 AND open = 1),"
+		" (EXISTS (SELECT 1 FROM webhooks WHERE business = $1"
+		"  AND enabled = 1 AND (events = '' OR strpos(' ' || events"
+		"  || ' ', ' callback.created ') > 0)))::int,"
+		" (SELECT coalesce(sum(queued), 0)::bigint FROM queue_counts"
+		"  WHERE business_id = $1),"
+		" (SELECT agent_id FROM phone_agents"
+		"  WHERE business_id = $1 AND phone = $2)"},
 	/* ?15: the status its "created" event would say, when no event
 	 * row says it (schema migration 21) */
 	[SQ_CALLBACK_INSERT] = {"callback_insert",
@@ -186,15 +207,6 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" created_status)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 		" ?12, ?13, ?14, ?15)", NULL},
-	/* does an endpoint of business ?1 take callback.created? Then the
-	 * event is a row, for the outbox's trigger (schema migration 21) */
-	[SQ_CREATED_HOOKED] = {"created_hooked",
-		"SELECT EXISTS (SELECT 1 FROM webhooks WHERE business = ?1"
-		" AND enabled = 1 AND (events = '' OR instr(' ' || events"
-		" || ' ', ' callback.created ') > 0))",
-		"SELECT (EXISTS (SELECT 1 FROM webhooks WHERE business = $1"
-		" AND enabled = 1 AND (events = '' OR strpos(' ' || events"
-		" || ' ', ' callback.created ') > 0)))::int"},
 	/* a replay's fresh token (the first is the callback's own) */
 	[SQ_TOKEN_INSERT] = {"token_insert",
 		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
@@ -213,8 +225,9 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	 * 24) plus the others as this statement sees them (a create on
 	 * another node committing meanwhile is not counted: a place, not a
 	 * rank); SQLite's RETURNING builds a temporary table for it, which
-	 * cost more than the insert of the callback: there the count is
-	 * read after it (SQ_QUEUED_NOW) */
+	 * cost more than the insert of the callback: there the place is
+	 * the count SQ_CREATE_READS read, plus one (one writer: nothing
+	 * changed it in between) */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id)"
@@ -228,10 +241,6 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  FROM queue_counts AS c WHERE c.business_id = $1"
 		"  AND c.shard <> up.shard), 0))::bigint FROM up"},
 	/* joined requests (schema migration 10) */
-	[SQ_QUEUED_NOW] = {"queued_now",
-		"SELECT queued FROM queue_counts WHERE business_id = ?1",
-		"SELECT coalesce(sum(queued), 0)::bigint FROM queue_counts"
-		" WHERE business_id = $1"},
 	/* the callbacks inserted so far, in insertion order: SQLite's
 	 * rowid; PostgreSQL's schema has a column of that name for it (an
 	 * identity, schema.c) */

@@ -83,18 +83,16 @@ enum store_stmt_id {
 	/* a callback's creation (ops_create.c) */
 	SQ_IDEM_GET,
 	SQ_IDEM_PUT,
-	SQ_OPEN_FIND,
+	SQ_CREATE_READS,
 	SQ_CALLBACK_INSERT,
 	SQ_TOKEN_INSERT,
 	SQ_EVENT_INSERT,
 	SQ_EVENT_INSERT_SEQ,
 	SQ_QUEUE_COUNT,
-	SQ_QUEUED_NOW,
 	SQ_CALLBACKS_MARK,
 	SQ_JOIN_INSERT,
 	SQ_REQ_TOKEN_INSERT,
 	SQ_PHONE_LOCK,
-	SQ_CREATED_HOOKED,
 	SQ_PHONE_RECENT,
 	/* callbacks and requests read, withdrawn, changed, searched
 	 * (ops_callback.c, ops_report.c) */

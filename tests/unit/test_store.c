@@ -1263,7 +1263,6 @@ static void str_h(int err, const char *value, void *arg)
 }
 
 
-/* A claim is a compare-and-set: of two claims in one batch, one wins. */
 /* A new callback's place is its business's queue count, whichever
  * connection (a node) made or moved each callback: on PostgreSQL each
  * connection counts in a shard of its own (schema migration 24), and
@@ -1322,6 +1321,47 @@ TEST(store_queue_places_across_connections)
 }
 
 
+/* A create says who last spoke with the number, for routing: the new
+ * callback and a request joined to it; nobody for a stranger's number. */
+TEST(store_create_says_last_agent)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result pa = {0}, a = {0}, j = {0}, o = {0};
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+33123456789",
+					  "alice", done_h, &pa), 0);
+	store_flush(st);
+	TEST_EQ_INT(pa.err, 0);
+
+	new_req(&req, "cb_a", "+33123456789", "ha");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_j", "+33123456789", "hj");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &j), 0);
+	new_req(&req, "cb_o", "+33987654321", "ho");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &o), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_STR(a.res.last_agent, "alice");
+	TEST_EQ_INT(j.res.outcome, CB_JOINED);
+	TEST_EQ_STR(j.res.call_id, "cb_a");
+	TEST_EQ_STR(j.res.last_agent, "alice");
+	TEST_EQ_INT(o.res.outcome, CB_CREATED);
+	TEST_EQ_STR(o.res.last_agent, "");
+	TEST_EQ_INT(o.res.position, 2);
+
+	mem_deref(st);
+	test_store_rm(url);
+
+	return 0;
+}
+
+
+/* A claim is a compare-and-set: of two claims in one batch, one wins. */
 TEST(store_callback_update_cas)
 {
 	struct store *st = NULL;
