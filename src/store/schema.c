@@ -110,6 +110,20 @@
 	"      AND shard = pg_backend_pid() % " QUEUE_SHARDS ";" \
 	"  RETURN NULL; END $$;"
 
+/*
+ * 25: a browser's call has no phone (""), and the unique index of open
+ *     callbacks by business and phone made a business's second open
+ *     browser call fail (EEXIST) while the first was open: one visitor
+ *     at a time could talk in the browser. The index now leaves the
+ *     empty phone out; the statements that read by it say "phone <>
+ *     ''" too, for both engines to use the partial index. The same in
+ *     both dialects.
+ */
+#define MIGRATION_25 \
+	"DROP INDEX callbacks_open_phone;" \
+	"CREATE UNIQUE INDEX callbacks_open_phone" \
+	"  ON callbacks(business_id, phone) WHERE open = 1 AND phone <> '';"
+
 static const char *const migrations[] = {
 	/* 1: businesses, callbacks, their events, cancel tokens,
 	 *    idempotency keys and the intake log behind the rate limits */
@@ -531,6 +545,8 @@ static const char *const migrations[] = {
 	MIGRATION_23,
 	/* 24: (see MIGRATION_24_PG) */
 	MIGRATION_24_SQLITE,
+	/* 25: (see MIGRATION_25) */
+	MIGRATION_25,
 };
 
 
@@ -861,6 +877,7 @@ static const struct store_migration pg_migrations[] = {
 	{22, MIGRATION_22},
 	{23, MIGRATION_23},
 	{24, MIGRATION_24_PG},
+	{25, MIGRATION_25},
 };
 
 

@@ -131,6 +131,22 @@ completes it (customer_hangup), rtpengine holds no call"
 
 # no agent free: the place in line, then the tab closed: withdrawn
 "$BECKON" agent state alice away >/dev/null || fail "alice away"
+
+# two visitors talk in the browser at once (raw requests): two
+# callbacks, neither joined to the other (a browser's call has no phone;
+# the second was refused while the first was open, schema migration 25)
+for k in 1 2; do
+	post_json '{"business":"demo","voice":"browser"}'
+	expect_status 202 "browser call $k while another is open"
+	eval "B$k=\$(jv .id) T$k=\$(jv .cancel_token)"
+done
+[ "$B1" != "$B2" ] || fail "the second browser call joined the first"
+for k in 1 2; do
+	eval "req DELETE /v1/callbacks/\$B$k -H \"Authorization: Bearer \$T$k\""
+	expect_status 200 "withdrawing browser call $k"
+done
+ok "two browser calls of one business at once: two callbacks (202, \
+202), each withdrawn with its own token"
 widget leave
 ID=$(sqlite3 "$DB" "SELECT id FROM callbacks ORDER BY created_at DESC
 	LIMIT 1")

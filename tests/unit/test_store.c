@@ -1321,6 +1321,48 @@ TEST(store_queue_places_across_connections)
 }
 
 
+/* A browser's call has no phone: two visitors of one business talking
+ * in the browser at once are two callbacks, neither joined to the
+ * other (the open-phone index leaves the empty phone out, schema
+ * migration 25); a phone number is still joined. */
+TEST(store_two_browser_calls_at_once)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result a = {0}, b = {0}, p = {0}, q = {0};
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	new_req(&req, "cb_b1", "", "h1");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	store_flush(st);
+	new_req(&req, "cb_b2", "", "h2");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &b), 0);
+	new_req(&req, "cb_p1", "+33123456789", "h3");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &p), 0);
+	store_flush(st);
+	new_req(&req, "cb_p2", "+33123456789", "h4");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &q), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.err, 0);
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_INT(b.err, 0);
+	TEST_EQ_INT(b.res.outcome, CB_CREATED);
+	TEST_EQ_STR(b.res.call_id, "");
+	TEST_EQ_INT(b.res.position, 2);
+	TEST_EQ_INT(p.res.outcome, CB_CREATED);
+	TEST_EQ_INT(q.err, 0);
+	TEST_EQ_INT(q.res.outcome, CB_JOINED);
+	TEST_EQ_STR(q.res.call_id, "cb_p1");
+
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 /* A create says who last spoke with the number, for routing: the new
  * callback and a request joined to it; nobody for a stranger's number. */
 TEST(store_create_says_last_agent)
