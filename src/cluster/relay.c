@@ -30,25 +30,68 @@
 #include "cluster/cluster_int.h"
 
 enum relay_state {
-	RELAY_CONNECTING = 0,
-	RELAY_RELAYING,
+	RELAY_CONNECTING = 0,  /* the request the API's, no connection */
+	RELAY_WAITING,         /* sent; the request the API's till the
+				  answer's first byte */
+	RELAY_RELAYING,        /* the client's connection ours */
 	RELAY_ENDING,
+};
+
+/* where a plain request's answer ends (RFC 9112, 6.3) */
+enum frame_kind {
+	FRAME_LENGTH = 0,      /* Content-Length (or none: HEAD, 204, 304) */
+	FRAME_CHUNKED,
+	FRAME_CLOSE,           /* till the leader closes: never reused */
+};
+
+enum chunk_state {
+	CHUNK_SIZE = 0,        /* the size line, hex */
+	CHUNK_EXT,             /* the rest of the size line */
+	CHUNK_DATA,
+	CHUNK_DATA_END,        /* the CRLF after the data */
+	CHUNK_TRAILER,         /* at a trailer line's start */
+	CHUNK_LINE,            /* in a trailer line */
+	CHUNK_DONE,
+};
+
+struct frame {
+	enum frame_kind kind;
+	enum chunk_state chunk;
+	uint64_t left;         /* LENGTH: body; CHUNKED: this chunk */
+	bool keep;             /* the connection may carry another */
 };
 
 struct relay {
 	struct le le;              /* in the cluster's relays */
 	struct cluster *cl;
-	struct httpd_req *req;     /* CONNECTING: the API's, not answered */
+	struct httpd_req *req;     /* the API's till the client's taken */
 	struct httpd_raw *raw;     /* RELAYING: the client's connection */
 	struct tcp_conn *tc;       /* to the leader */
 	struct mbuf *out;          /* the rewritten head and the body */
+	struct mbuf *ans;          /* the answer's head, till complete */
 	struct tmr tmr;            /* connect timeout; the end */
 	enum relay_state state;
+	struct frame fr;
 	uint64_t epoch;            /* the leader's it was made for */
+	char url[CLUSTER_URL_MAX];
+	unsigned max;              /* relay_max_conns */
+	bool upgrade;              /* a WebSocket: bytes both ways */
+	bool head_req;             /* HEAD: an answer without a body */
+	bool reused;               /* on a kept connection */
+	bool retried;
 	cluster_relay_fail_h *failh;
 	void *arg;
 };
 
+/* a connection to the leader kept for the next request (docs/cluster.md,
+ * "Kept connections") */
+struct idle {
+	struct le le;              /* in the cluster's idle connections */
+	struct tcp_conn *tc;
+	struct tmr tmr;            /* closed after CLUSTER_RELAY_IDLE_MS */
+	uint64_t epoch;
+	char url[CLUSTER_URL_MAX];
+};
 
 static bool hdr_is(const struct pl *line, const char *name)
 {
@@ -111,7 +154,8 @@ int cluster_relay_head(struct mbuf *mb, const struct pl *head,
 		if (!first && (hdr_is(&line, "X-Forwarded-For") ||
 			       hdr_is(&line, CLUSTER_RELAY_HDR) ||
 			       (!upgrade && (hdr_is(&line, "Connection") ||
-					     hdr_is(&line, "Keep-Alive")))))
+					     hdr_is(&line, "Keep-Alive") ||
+					     hdr_is(&line, "Expect")))))
 			continue;
 		first = false;
 		err = mbuf_printf(mb, "%r\r\n", &line);
@@ -122,10 +166,90 @@ int cluster_relay_head(struct mbuf *mb, const struct pl *head,
 	err |= mbuf_printf(mb, "X-Forwarded-For: %s\r\n%s: %s\r\n", client,
 			   CLUSTER_RELAY_HDR, secret);
 	if (!upgrade)
-		err |= mbuf_write_str(mb, "Connection: close\r\n");
+		err |= mbuf_write_str(mb, "Connection: keep-alive\r\n");
 	err |= mbuf_write_str(mb, "\r\n");
 
 	return err;
+}
+
+
+static void idle_destructor(void *arg)
+{
+	struct idle *id = arg;
+
+	tmr_cancel(&id->tmr);
+	list_unlink(&id->le);
+	mem_deref(id->tc);
+}
+
+
+static void idle_expire(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+/* a byte from the leader while nothing was asked: out of step, closed
+ * (on the next loop turn: never inside the socket's own handler) */
+static void idle_recv(struct mbuf *mb, void *arg)
+{
+	struct idle *id = arg;
+
+	(void)mb;
+	tmr_start(&id->tmr, 0, idle_expire, id);
+}
+
+
+/* the leader closed it (its idle timeout, a restart) */
+static void idle_close(int err, void *arg)
+{
+	(void)err;
+	mem_deref(arg);
+}
+
+
+/* a kept connection for url and epoch, or NULL; the caller's now */
+static struct tcp_conn *idle_take(struct cluster *cl, const char *url,
+				  uint64_t epoch)
+{
+	struct le *le;
+
+	for (le = list_tail(cluster_relay_idle(cl)); le; le = le->prev) {
+		struct idle *id = le->data;
+		struct tcp_conn *tc;
+
+		if (id->epoch != epoch || strcmp(id->url, url))
+			continue;
+		tc = id->tc;
+		id->tc = NULL;
+		mem_deref(id);
+
+		return tc;
+	}
+
+	return NULL;
+}
+
+
+/* r's connection kept for the next request, if relay_max_conns has room
+ * (the idle ones count with the relays) */
+static void idle_put(struct relay *r)
+{
+	struct list *l = cluster_relay_idle(r->cl);
+	struct idle *id;
+
+	if (list_count(l) + cluster_relay_count(r->cl) > r->max)
+		return;
+	id = mem_zalloc(sizeof(*id), idle_destructor);
+	if (!id)
+		return;
+	id->tc = r->tc;
+	r->tc = NULL;
+	id->epoch = r->epoch;
+	str_bcpy(id->url, r->url, sizeof(id->url));
+	tcp_set_handlers(id->tc, NULL, idle_recv, idle_close, id);
+	tmr_start(&id->tmr, CLUSTER_RELAY_IDLE_MS, idle_expire, id);
+	list_append(l, &id->le, id);
 }
 
 
@@ -140,6 +264,7 @@ static void relay_destructor(void *arg)
 	mem_deref(r->tc);
 	mem_deref(r->raw);
 	mem_deref(r->out);
+	mem_deref(r->ans);
 	/* only at shutdown: the server that held it is gone */
 	mem_deref(r->req);
 }
@@ -161,7 +286,7 @@ static void relay_end(struct relay *r)
 }
 
 
-/* not connected: the request goes back to the API (503 not_leader) */
+/* no answer: the request goes back to the API (503 not_leader) */
 static void relay_fail(struct relay *r, int err)
 {
 	struct httpd_req *req = r->req;
@@ -186,7 +311,9 @@ static void client_recv(struct mbuf *mb, void *arg)
 {
 	struct relay *r = arg;
 
-	if (r->state == RELAY_RELAYING && tcp_send(r->tc, mb))
+	/* a plain request's connection closes after its answer: what the
+	 * client sent after the request is not the leader's */
+	if (r->upgrade && r->state == RELAY_RELAYING && tcp_send(r->tc, mb))
 		relay_end(r);
 }
 
@@ -198,6 +325,16 @@ static void client_close(int err, void *arg)
 }
 
 
+/* a plain request out, kept for a retry till the answer comes */
+static int request_send(struct relay *r)
+{
+	r->out->pos = 0;
+	r->state = RELAY_WAITING;
+
+	return tcp_send(r->tc, r->out);
+}
+
+
 static void leader_estab(void *arg)
 {
 	struct relay *r = arg;
@@ -205,6 +342,13 @@ static void leader_estab(void *arg)
 	int err;
 
 	tmr_cancel(&r->tmr);
+	if (!r->upgrade) {
+		err = request_send(r);
+		if (err)
+			relay_fail(r, err);
+		return;
+	}
+
 	err = httpd_raw_take(&r->raw, req, client_recv, client_close, r);
 	if (err) {
 		relay_fail(r, err);
@@ -220,12 +364,294 @@ static void leader_estab(void *arg)
 }
 
 
+static int hex_digit(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+
+	return -1;
+}
+
+
+/* a chunked body's bytes: how many of n belong to it */
+static size_t chunked_scan(struct frame *fr, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && fr->chunk != CHUNK_DONE) {
+		uint8_t c = p[i];
+		int d;
+
+		if (fr->chunk == CHUNK_DATA) {
+			size_t k = (size_t)min(fr->left, (uint64_t)(n - i));
+
+			fr->left -= k;
+			i += k;
+			if (!fr->left)
+				fr->chunk = CHUNK_DATA_END;
+			continue;
+		}
+		++i;
+		switch (fr->chunk) {
+
+		case CHUNK_SIZE:
+			d = hex_digit(c);
+			if (d >= 0 && fr->left >> 56) {
+				fr->keep = false;  /* absurd: till close */
+				fr->kind = FRAME_CLOSE;
+				return n;
+			}
+			if (d >= 0) {
+				fr->left = fr->left * 16 + (uint64_t)d;
+				break;
+			}
+			/* the size ends */
+			fr->chunk = CHUNK_EXT;
+			/* fall through */
+		case CHUNK_EXT:
+			if (c == '\n')
+				fr->chunk = fr->left ? CHUNK_DATA :
+					CHUNK_TRAILER;
+			break;
+
+		case CHUNK_DATA_END:
+			if (c == '\n')
+				fr->chunk = CHUNK_SIZE;
+			break;
+
+		case CHUNK_TRAILER:
+			if (c == '\n')
+				fr->chunk = CHUNK_DONE;
+			else if (c != '\r')
+				fr->chunk = CHUNK_LINE;
+			break;
+
+		default:  /* CHUNK_LINE */
+			if (c == '\n')
+				fr->chunk = CHUNK_TRAILER;
+			break;
+		}
+	}
+
+	return i;
+}
+
+
+/* how many of n body bytes belong to the answer; *done once it ended */
+static size_t frame_scan(struct frame *fr, const uint8_t *p, size_t n,
+			 bool *done)
+{
+	size_t k;
+
+	switch (fr->kind) {
+
+	case FRAME_LENGTH:
+		k = (size_t)min(fr->left, (uint64_t)n);
+		fr->left -= k;
+		*done = !fr->left;
+		return k;
+
+	case FRAME_CHUNKED:
+		k = chunked_scan(fr, p, n);
+		*done = fr->chunk == CHUNK_DONE;
+		return k;
+
+	default:
+		*done = false;
+		return n;
+	}
+}
+
+
+/* from the answer's head: where it ends, and whether the connection
+ * may carry another request */
+static void frame_set(struct frame *fr, const struct http_msg *msg,
+		      bool head_req)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->keep = !pl_strcmp(&msg->ver, "1.1") &&
+		!http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "close");
+
+	if (head_req || msg->scode == 204 || msg->scode == 304 ||
+	    (msg->scode >= 100 && msg->scode < 200)) {
+		fr->kind = FRAME_LENGTH;
+		/* an interim answer (the request had no Expect) or a
+		 * switch: the connection is not one to keep */
+		if (msg->scode < 200)
+			fr->keep = false;
+	}
+	else if (http_msg_hdr_has_value(msg, HTTP_HDR_TRANSFER_ENCODING,
+					"chunked")) {
+		fr->kind = FRAME_CHUNKED;
+	}
+	else if (http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH)) {
+		fr->kind = FRAME_LENGTH;
+		fr->left = msg->clen;
+	}
+	else {
+		fr->kind = FRAME_CLOSE;
+		fr->keep = false;
+	}
+}
+
+
+/*
+ * The answer's head as the client gets it: its connection options
+ * replaced by Connection: close (the client's connection was taken for
+ * this one request; the leader's is kept apart from it).
+ */
+int cluster_relay_answer_head(struct mbuf *mb, const struct pl *head)
+{
+	const char *p = head->p, *end = head->p + head->l;
+	int err = 0;
+
+	while (p < end && !err) {
+		struct pl line;
+
+		p = next_line(&line, p, end);
+		if (!line.l)
+			break;
+		if (hdr_is(&line, "Connection") || hdr_is(&line, "Keep-Alive"))
+			continue;
+		err = mbuf_printf(mb, "%r\r\n", &line);
+	}
+	err |= mbuf_write_str(mb, "Connection: close\r\n\r\n");
+
+	return err;
+}
+
+
+static void answer_done(struct relay *r)
+{
+	if (r->fr.keep)
+		idle_put(r);
+	relay_end(r);
+}
+
+
+static void body_recv(struct relay *r, const uint8_t *p, size_t n)
+{
+	struct mbuf mb;
+	bool done;
+	size_t k;
+
+	k = frame_scan(&r->fr, p, n, &done);
+	if (k < n)
+		r->fr.keep = false;  /* bytes past the answer: out of step */
+	if (k) {
+		memset(&mb, 0, sizeof(mb));
+		mb.buf = (uint8_t *)p;
+		mb.size = mb.end = k;
+		if (httpd_raw_send(r->raw, &mb)) {
+			relay_end(r);
+			return;
+		}
+	}
+	if (done)
+		answer_done(r);
+}
+
+
+/* the answer's head, gathered till complete, then its body's start */
+static void head_recv(struct relay *r, struct mbuf *mb)
+{
+	struct http_msg *msg = NULL;
+	struct mbuf *out = NULL;
+	struct pl head;
+	int err;
+
+	err = mbuf_write_mem(r->ans, mbuf_buf(mb), mbuf_get_left(mb));
+	if (err || r->ans->end > CLUSTER_RELAY_HEAD_MAX)
+		goto out;
+	r->ans->pos = 0;
+	err = http_msg_decode(&msg, r->ans, false);
+	if (err == ENODATA)
+		return;
+	if (err)
+		goto out;
+
+	frame_set(&r->fr, msg, r->head_req);
+	head.p = (const char *)r->ans->buf;
+	head.l = r->ans->pos;
+	out = mbuf_alloc(head.l + 32);
+	err = out ? cluster_relay_answer_head(out, &head) : ENOMEM;
+	if (!err) {
+		out->pos = 0;
+		err = httpd_raw_send(r->raw, out);
+	}
+	if (!err)
+		body_recv(r, mbuf_buf(r->ans), mbuf_get_left(r->ans));
+	r->ans = mem_deref(r->ans);
+
+ out:
+	mem_deref(msg);
+	mem_deref(out);
+	if (err)
+		relay_end(r);
+}
+
+
 static void leader_recv(struct mbuf *mb, void *arg)
 {
 	struct relay *r = arg;
+	int err;
 
-	if (r->state == RELAY_RELAYING && httpd_raw_send(r->raw, mb))
-		relay_end(r);
+	if (r->state == RELAY_WAITING) {
+		/* the answer's first byte: the client's connection ours */
+		err = httpd_raw_take(&r->raw, r->req, client_recv,
+				     client_close, r);
+		if (err) {
+			relay_fail(r, err);
+			return;
+		}
+		r->req = NULL;
+		r->state = RELAY_RELAYING;
+		r->out = mem_deref(r->out);
+		r->ans = mbuf_alloc(1024);
+		if (!r->ans) {
+			relay_end(r);
+			return;
+		}
+	}
+	if (r->state != RELAY_RELAYING)
+		return;
+
+	if (r->upgrade) {
+		if (httpd_raw_send(r->raw, mb))
+			relay_end(r);
+	}
+	else if (r->ans) {
+		head_recv(r, mb);
+	}
+	else {
+		body_recv(r, mbuf_buf(mb), mbuf_get_left(mb));
+	}
+}
+
+
+static void leader_close(int err, void *arg);
+
+
+static int relay_connect(struct relay *r)
+{
+	struct sa sa;
+	int err;
+
+	err = cluster_url_parse(r->url, &sa);
+	if (!err)
+		err = tcp_connect(&r->tc, &sa, leader_estab, leader_recv,
+				  leader_close, r);
+	if (err)
+		return err;
+
+	r->reused = false;
+	r->state = RELAY_CONNECTING;
+	tmr_start(&r->tmr, CLUSTER_RELAY_CONNECT_MS, connect_timeout, r);
+
+	return 0;
 }
 
 
@@ -233,7 +659,17 @@ static void leader_close(int err, void *arg)
 {
 	struct relay *r = arg;
 
-	if (r->state == RELAY_CONNECTING) {
+	/* a kept connection the leader had closed before the request
+	 * came: once more on a new one (only safe requests are sent on a
+	 * kept connection, so none is done twice) */
+	if (r->state == RELAY_WAITING && r->reused && !r->retried) {
+		r->retried = true;
+		r->tc = mem_deref(r->tc);
+		err = relay_connect(r);
+		if (!err)
+			return;
+	}
+	if (r->state == RELAY_CONNECTING || r->state == RELAY_WAITING) {
 		relay_fail(r, err ? err : ECONNRESET);
 		return;
 	}
@@ -261,63 +697,98 @@ static int relay_out(struct relay *r, struct httpd_req *req,
 }
 
 
+/* GET, HEAD and OPTIONS may be sent twice: only they take a kept
+ * connection, which may turn out closed */
+static bool method_safe(const struct httpd_req *req)
+{
+	return httpd_req_method_is(req, "GET") ||
+		httpd_req_method_is(req, "HEAD") ||
+		httpd_req_method_is(req, "OPTIONS");
+}
+
+
 int cluster_relay_start(struct cluster *cl, struct httpd_req *req,
 			const struct cluster_relay_to *to,
 			cluster_relay_fail_h *failh, void *arg)
 {
 	struct relay *r;
-	struct sa sa;
+	struct pl pl;
 	int err;
-
-	if (cluster_url_parse(to->url, &sa))
-		return EAGAIN;
 
 	r = mem_zalloc(sizeof(*r), relay_destructor);
 	if (!r)
 		return ENOMEM;
-	r->cl = cl;
 	r->failh = failh;
 	r->arg = arg;
 	r->epoch = to->epoch;
+	r->max = to->max;
+	str_bcpy(r->url, to->url, sizeof(r->url));
+	r->upgrade = httpd_req_hdr(req, "Upgrade", &pl);
+	r->head_req = httpd_req_method_is(req, "HEAD");
 	tmr_init(&r->tmr);
 
 	err = relay_out(r, req, to->client, to->secret);
-	if (!err)
-		err = tcp_connect(&r->tc, &sa, leader_estab, leader_recv,
-				  leader_close, r);
+	if (!err && !r->upgrade && method_safe(req))
+		r->tc = idle_take(cl, r->url, r->epoch);
+	if (!err && r->tc) {
+		r->reused = true;
+		tcp_set_handlers(r->tc, leader_estab, leader_recv,
+				 leader_close, r);
+		if (request_send(r))
+			r->tc = mem_deref(r->tc);
+	}
+	if (!err && !r->tc)
+		err = relay_connect(r);
 	if (err) {
-		r->cl = NULL;
 		mem_deref(r);
 		return err;
 	}
 
+	r->cl = cl;
 	r->req = req;
-	tmr_start(&r->tmr, CLUSTER_RELAY_CONNECT_MS, connect_timeout, r);
 	cluster_relay_add(cl, &r->le, r);
 
 	return 0;
 }
 
 
-/* relays made for another leader than epoch's: they end */
-void cluster_relays_drop(struct list *relays, uint64_t epoch)
+/* relays and kept connections made for another leader than epoch's:
+ * they end */
+void cluster_relays_drop(struct list *relays, struct list *idle,
+			 uint64_t epoch)
 {
 	struct le *le;
+	unsigned n = 0;
 
 	for (le = relays->head; le; le = le->next) {
 		struct relay *r = le->data;
 
 		if (r->epoch == epoch)
 			continue;
-		if (r->state == RELAY_CONNECTING)
+		if (r->state == RELAY_CONNECTING ||
+		    r->state == RELAY_WAITING)
 			relay_fail(r, ECONNABORTED);
 		else
 			relay_end(r);
 	}
+
+	le = idle->head;
+	while (le) {
+		struct idle *id = le->data;
+
+		le = le->next;
+		if (id->epoch == epoch)
+			continue;
+		mem_deref(id);
+		++n;
+	}
+	if (n)
+		log_info("the leader changed: %u kept connection(s) to the "
+			 "old one closed", n);
 }
 
 
-void cluster_relays_free(struct list *relays)
+void cluster_relays_free(struct list *relays, struct list *idle)
 {
 	struct le *le = relays->head;
 
@@ -328,4 +799,5 @@ void cluster_relays_free(struct list *relays)
 		r->cl = NULL;
 		mem_deref(r);
 	}
+	list_flush(idle);
 }
