@@ -3,21 +3,28 @@
  * follower relays a request that needs the ACD to the leader, whose
  * live memory the desk's state is, rather than mirror that state.
  *
- * A relay first connects to the leader's cluster_url (libre's
- * tcp_connect, on the loop) while the request waits unanswered; only
- * once connected does it take the client's connection over
- * (httpd_raw_take), send the request's head rewritten (relay_head, below)
- * and its body, then copy bytes both ways until either side closes. A
- * WebSocket's upgrade so becomes a byte relay after the leader's 101; a
- * plain request goes with "Connection: close" (one request per relayed
- * connection: the proof and the client's address are in each head, and
- * the relay never parses what follows). Not connected within
- * CLUSTER_RELAY_CONNECT_MS, or refused: the request is handed back (fail)
- * for the old 503 not_leader.
+ * A WebSocket's upgrade: the relay connects to the leader's cluster_url
+ * (libre's tcp_connect, on the loop) while the request waits unanswered;
+ * once connected it takes the client's connection over (httpd_raw_take),
+ * sends the request's head rewritten (cluster_relay_head, below), then
+ * copies bytes both ways until either side closes.
  *
- * States: CONNECTING (the request still the API's), RELAYING (the
- * connection ours), ENDING (both closed on the next loop turn: a relay is
- * never freed inside one of its own sockets' handlers).
+ * A plain request goes on a kept connection to the leader if one is idle
+ * (for the same url and epoch), else on a new one, with Connection:
+ * keep-alive. The request stays the API's until the answer's first byte;
+ * then the client's connection is taken, the answer's head is read
+ * (libre's http_msg_decode) for where the answer ends, and the client
+ * gets it with Connection: close (its connection carries this one
+ * request; what it sends after is dropped). At the answer's end the
+ * leader's connection is kept (struct idle), unless the leader said close
+ * or its framing was "till close". Not connected within
+ * CLUSTER_RELAY_CONNECT_MS, refused, or closed before any answer: the
+ * request is handed back (fail) for the old 503 not_leader (a GET on a
+ * kept connection first tries once more on a new one: leader_close).
+ *
+ * States: CONNECTING, WAITING (the request still the API's), RELAYING
+ * (the client's connection ours), ENDING (both closed on the next loop
+ * turn: a relay is never freed inside one of its own sockets' handlers).
  */
 #include <errno.h>
 #include <string.h>
@@ -78,6 +85,7 @@ struct relay {
 	bool upgrade;              /* a WebSocket: bytes both ways */
 	bool head_req;             /* HEAD: an answer without a body */
 	bool reused;               /* on a kept connection */
+	bool safe;                 /* GET, HEAD, OPTIONS: may go twice */
 	bool retried;
 	cluster_relay_fail_h *failh;
 	void *arg;
@@ -659,10 +667,17 @@ static void leader_close(int err, void *arg)
 {
 	struct relay *r = arg;
 
-	/* a kept connection the leader had closed before the request
-	 * came: once more on a new one (only safe requests are sent on a
-	 * kept connection, so none is done twice) */
-	if (r->state == RELAY_WAITING && r->reused && !r->retried) {
+	/*
+	 * A kept connection that closed before any byte of answer: the
+	 * leader closed it idle as the request went, or it died with the
+	 * request. A GET, HEAD or OPTIONS goes once more on a new one;
+	 * anything else gets 503 not_leader, as a request cut by a dying
+	 * leader did before: it may have been done, so it is never sent
+	 * twice. (The follower closes kept connections before the
+	 * leader's idle timeout, so the first case is rare.)
+	 */
+	if (r->state == RELAY_WAITING && r->reused && r->safe &&
+	    !r->retried) {
 		r->retried = true;
 		r->tc = mem_deref(r->tc);
 		err = relay_connect(r);
@@ -697,8 +712,7 @@ static int relay_out(struct relay *r, struct httpd_req *req,
 }
 
 
-/* GET, HEAD and OPTIONS may be sent twice: only they take a kept
- * connection, which may turn out closed */
+/* GET, HEAD and OPTIONS may be sent twice (RFC 9110, 9.2.1) */
 static bool method_safe(const struct httpd_req *req)
 {
 	return httpd_req_method_is(req, "GET") ||
@@ -725,10 +739,11 @@ int cluster_relay_start(struct cluster *cl, struct httpd_req *req,
 	str_bcpy(r->url, to->url, sizeof(r->url));
 	r->upgrade = httpd_req_hdr(req, "Upgrade", &pl);
 	r->head_req = httpd_req_method_is(req, "HEAD");
+	r->safe = method_safe(req);
 	tmr_init(&r->tmr);
 
 	err = relay_out(r, req, to->client, to->secret);
-	if (!err && !r->upgrade && method_safe(req))
+	if (!err && !r->upgrade)
 		r->tc = idle_take(cl, r->url, r->epoch);
 	if (!err && r->tc) {
 		r->reused = true;
