@@ -11,19 +11,19 @@
  *
  * A plain request goes on a kept connection to the leader if one is idle
  * (for the same url and epoch), else on a new one, with Connection:
- * keep-alive. The request stays the API's until the answer's first byte;
- * then the client's connection is taken, the answer's head is read
- * (libre's http_msg_decode) for where the answer ends, and the client
- * gets it with Connection: close (its connection carries this one
- * request; what it sends after is dropped). At the answer's end the
- * leader's connection is kept (struct idle), unless the leader said close
- * or its framing was "till close". Not connected within
- * CLUSTER_RELAY_CONNECT_MS, refused, or closed before any answer: the
- * request is handed back (fail) for the old 503 not_leader (a GET on a
- * kept connection first tries once more on a new one: leader_close).
+ * keep-alive, and stays the API's: the relay reads the answer's head
+ * (libre's http_msg_decode), gathers its body as its framing says
+ * (Content-Length, chunked, or till close), and answers the request with
+ * it (httpd_reply, so the client's connection is kept too, as for any
+ * answer of this node). The leader's connection is then kept (struct
+ * idle) unless it said close or its framing was "till close". Not
+ * connected within CLUSTER_RELAY_CONNECT_MS, refused, or closed before
+ * the whole answer: the request is handed back (fail) for the old 503
+ * not_leader (a GET closed on a kept connection before any answer first
+ * tries once more on a new one: leader_close).
  *
  * States: CONNECTING, WAITING (the request still the API's), RELAYING
- * (the client's connection ours), ENDING (both closed on the next loop
+ * (a WebSocket: the client's connection ours), ENDING (both closed on the next loop
  * turn: a relay is never freed inside one of its own sockets' handlers).
  */
 #include <errno.h>
@@ -38,9 +38,9 @@
 
 enum relay_state {
 	RELAY_CONNECTING = 0,  /* the request the API's, no connection */
-	RELAY_WAITING,         /* sent; the request the API's till the
-				  answer's first byte */
-	RELAY_RELAYING,        /* the client's connection ours */
+	RELAY_WAITING,         /* sent; the answer gathered */
+	RELAY_RELAYING,        /* a WebSocket: the client's connection
+				  ours */
 	RELAY_ENDING,
 };
 
@@ -71,11 +71,17 @@ struct frame {
 struct relay {
 	struct le le;              /* in the cluster's relays */
 	struct cluster *cl;
-	struct httpd_req *req;     /* the API's till the client's taken */
+	struct httpd_req *req;     /* till answered, or the connection
+				      taken (a WebSocket) */
 	struct httpd_raw *raw;     /* RELAYING: the client's connection */
 	struct tcp_conn *tc;       /* to the leader */
 	struct mbuf *out;          /* the rewritten head and the body */
 	struct mbuf *ans;          /* the answer's head, till complete */
+	struct mbuf *hdrs;         /* its header lines for the client */
+	struct mbuf *body;         /* its body, whole */
+	char *ctype;               /* its Content-Type, or NULL */
+	uint16_t status;
+	uint32_t clen;             /* its Content-Length (HEAD's answer) */
 	struct tmr tmr;            /* connect timeout; the end */
 	enum relay_state state;
 	struct frame fr;
@@ -273,6 +279,9 @@ static void relay_destructor(void *arg)
 	mem_deref(r->raw);
 	mem_deref(r->out);
 	mem_deref(r->ans);
+	mem_deref(r->hdrs);
+	mem_deref(r->body);
+	mem_deref(r->ctype);
 	/* only at shutdown: the server that held it is gone */
 	mem_deref(r->req);
 }
@@ -319,9 +328,7 @@ static void client_recv(struct mbuf *mb, void *arg)
 {
 	struct relay *r = arg;
 
-	/* a plain request's connection closes after its answer: what the
-	 * client sent after the request is not the leader's */
-	if (r->upgrade && r->state == RELAY_RELAYING && tcp_send(r->tc, mb))
+	if (r->state == RELAY_RELAYING && tcp_send(r->tc, mb))
 		relay_end(r);
 }
 
@@ -384,8 +391,10 @@ static int hex_digit(uint8_t c)
 }
 
 
-/* a chunked body's bytes: how many of n belong to it */
-static size_t chunked_scan(struct frame *fr, const uint8_t *p, size_t n)
+/* a chunked body's bytes: how many of n belong to it; its data into
+ * body */
+static size_t chunked_scan(struct frame *fr, const uint8_t *p, size_t n,
+			   struct mbuf *body)
 {
 	size_t i = 0;
 
@@ -396,6 +405,8 @@ static size_t chunked_scan(struct frame *fr, const uint8_t *p, size_t n)
 		if (fr->chunk == CHUNK_DATA) {
 			size_t k = (size_t)min(fr->left, (uint64_t)(n - i));
 
+			if (mbuf_write_mem(body, p + i, k))
+				fr->keep = false;
 			fr->left -= k;
 			i += k;
 			if (!fr->left)
@@ -448,9 +459,10 @@ static size_t chunked_scan(struct frame *fr, const uint8_t *p, size_t n)
 }
 
 
-/* how many of n body bytes belong to the answer; *done once it ended */
+/* how many of n bytes belong to the answer's body, which they go to;
+ * *done once it ended */
 static size_t frame_scan(struct frame *fr, const uint8_t *p, size_t n,
-			 bool *done)
+			 struct mbuf *body, bool *done)
 {
 	size_t k;
 
@@ -460,17 +472,22 @@ static size_t frame_scan(struct frame *fr, const uint8_t *p, size_t n,
 		k = (size_t)min(fr->left, (uint64_t)n);
 		fr->left -= k;
 		*done = !fr->left;
-		return k;
+		break;
 
 	case FRAME_CHUNKED:
-		k = chunked_scan(fr, p, n);
+		k = chunked_scan(fr, p, n, body);
 		*done = fr->chunk == CHUNK_DONE;
 		return k;
 
 	default:
+		k = n;
 		*done = false;
-		return n;
+		break;
 	}
+	if (mbuf_write_mem(body, p, k))
+		fr->keep = false;
+
+	return k;
 }
 
 
@@ -484,10 +501,10 @@ static void frame_set(struct frame *fr, const struct http_msg *msg,
 		!http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "close");
 
 	if (head_req || msg->scode == 204 || msg->scode == 304 ||
-	    (msg->scode >= 100 && msg->scode < 200)) {
+	    msg->scode < 200) {
 		fr->kind = FRAME_LENGTH;
-		/* an interim answer (the request had no Expect) or a
-		 * switch: the connection is not one to keep */
+		/* an interim answer (the request had no Expect): the
+		 * connection is not one to keep */
 		if (msg->scode < 200)
 			fr->keep = false;
 	}
@@ -507,58 +524,69 @@ static void frame_set(struct frame *fr, const struct http_msg *msg,
 
 
 /*
- * The answer's head as the client gets it: its connection options
- * replaced by Connection: close (the client's connection was taken for
- * this one request; the leader's is kept apart from it).
+ * The answer's header lines as httpd_reply takes them: all but the
+ * status line, the connection's options and the framing (Content-Type,
+ * Content-Length, Transfer-Encoding), which httpd_reply writes itself
+ * for the client's own connection.
  */
-int cluster_relay_answer_head(struct mbuf *mb, const struct pl *head)
+int cluster_relay_answer_hdrs(struct mbuf *mb, const struct pl *head)
 {
+	static const char *const own[] = {
+		"Connection", "Keep-Alive", "Content-Type", "Content-Length",
+		"Transfer-Encoding",
+	};
 	const char *p = head->p, *end = head->p + head->l;
+	struct pl line;
 	int err = 0;
+	size_t i;
 
+	p = next_line(&line, p, end);  /* the status line */
 	while (p < end && !err) {
-		struct pl line;
-
 		p = next_line(&line, p, end);
 		if (!line.l)
 			break;
-		if (hdr_is(&line, "Connection") || hdr_is(&line, "Keep-Alive"))
-			continue;
-		err = mbuf_printf(mb, "%r\r\n", &line);
+		for (i = 0; i < ARRAY_SIZE(own); i++) {
+			if (hdr_is(&line, own[i]))
+				break;
+		}
+		if (i == ARRAY_SIZE(own))
+			err = mbuf_printf(mb, "%r\r\n", &line);
 	}
-	err |= mbuf_write_str(mb, "Connection: close\r\n\r\n");
 
 	return err;
 }
 
 
+/* the whole answer: to the client, the connection kept if it may be */
 static void answer_done(struct relay *r)
 {
+	struct httpd_req *req = r->req;
+	size_t len = r->head_req ? r->clen : r->body->end;
+
+	r->req = NULL;
 	if (r->fr.keep)
 		idle_put(r);
 	relay_end(r);
+	if (mbuf_write_u8(r->hdrs, 0))
+		(void)httpd_reply(req, 500, NULL, NULL, NULL, 0);
+	else
+		(void)httpd_reply(req, r->status, r->ctype,
+				  (const char *)r->hdrs->buf, r->body->buf,
+				  len);
 }
 
 
 static void body_recv(struct relay *r, const uint8_t *p, size_t n)
 {
-	struct mbuf mb;
 	bool done;
 	size_t k;
 
-	k = frame_scan(&r->fr, p, n, &done);
+	k = frame_scan(&r->fr, p, n, r->body, &done);
 	if (k < n)
 		r->fr.keep = false;  /* bytes past the answer: out of step */
-	if (k) {
-		memset(&mb, 0, sizeof(mb));
-		mb.buf = (uint8_t *)p;
-		mb.size = mb.end = k;
-		if (httpd_raw_send(r->raw, &mb)) {
-			relay_end(r);
-			return;
-		}
-	}
-	if (done)
+	if (r->body->end > CLUSTER_RELAY_ANSWER_MAX)
+		relay_fail(r, EFBIG);
+	else if (done)
 		answer_done(r);
 }
 
@@ -567,12 +595,14 @@ static void body_recv(struct relay *r, const uint8_t *p, size_t n)
 static void head_recv(struct relay *r, struct mbuf *mb)
 {
 	struct http_msg *msg = NULL;
-	struct mbuf *out = NULL;
+	const struct http_hdr *ct;
 	struct pl head;
 	int err;
 
 	err = mbuf_write_mem(r->ans, mbuf_buf(mb), mbuf_get_left(mb));
-	if (err || r->ans->end > CLUSTER_RELAY_HEAD_MAX)
+	if (!err && r->ans->end > CLUSTER_RELAY_HEAD_MAX)
+		err = EFBIG;
+	if (err)
 		goto out;
 	r->ans->pos = 0;
 	err = http_msg_decode(&msg, r->ans, false);
@@ -582,61 +612,52 @@ static void head_recv(struct relay *r, struct mbuf *mb)
 		goto out;
 
 	frame_set(&r->fr, msg, r->head_req);
+	r->status = msg->scode;
+	r->clen = msg->clen;
+	ct = http_msg_hdr(msg, HTTP_HDR_CONTENT_TYPE);
+	if (ct)
+		err = pl_strdup(&r->ctype, &ct->val);
 	head.p = (const char *)r->ans->buf;
 	head.l = r->ans->pos;
-	out = mbuf_alloc(head.l + 32);
-	err = out ? cluster_relay_answer_head(out, &head) : ENOMEM;
-	if (!err) {
-		out->pos = 0;
-		err = httpd_raw_send(r->raw, out);
-	}
+	r->hdrs = mbuf_alloc(head.l + 1);
+	r->body = mbuf_alloc(r->fr.kind == FRAME_LENGTH ? r->fr.left : 1024);
+	if (!err && (!r->hdrs || !r->body))
+		err = ENOMEM;
+	if (!err)
+		err = cluster_relay_answer_hdrs(r->hdrs, &head);
 	if (!err)
 		body_recv(r, mbuf_buf(r->ans), mbuf_get_left(r->ans));
-	r->ans = mem_deref(r->ans);
 
  out:
 	mem_deref(msg);
-	mem_deref(out);
 	if (err)
-		relay_end(r);
+		relay_fail(r, err);
 }
 
 
 static void leader_recv(struct mbuf *mb, void *arg)
 {
 	struct relay *r = arg;
-	int err;
 
-	if (r->state == RELAY_WAITING) {
-		/* the answer's first byte: the client's connection ours */
-		err = httpd_raw_take(&r->raw, r->req, client_recv,
-				     client_close, r);
-		if (err) {
-			relay_fail(r, err);
-			return;
-		}
-		r->req = NULL;
-		r->state = RELAY_RELAYING;
-		r->out = mem_deref(r->out);
-		r->ans = mbuf_alloc(1024);
-		if (!r->ans) {
-			relay_end(r);
-			return;
-		}
-	}
-	if (r->state != RELAY_RELAYING)
-		return;
-
-	if (r->upgrade) {
+	if (r->state == RELAY_RELAYING) {
 		if (httpd_raw_send(r->raw, mb))
 			relay_end(r);
+		return;
 	}
-	else if (r->ans) {
+	if (r->state != RELAY_WAITING)
+		return;
+
+	if (!r->ans) {
+		r->ans = mbuf_alloc(1024);
+		if (!r->ans) {
+			relay_fail(r, ENOMEM);
+			return;
+		}
+	}
+	if (!r->body)
 		head_recv(r, mb);
-	}
-	else {
+	else
 		body_recv(r, mbuf_buf(mb), mbuf_get_left(mb));
-	}
 }
 
 
@@ -676,13 +697,19 @@ static void leader_close(int err, void *arg)
 	 * twice. (The follower closes kept connections before the
 	 * leader's idle timeout, so the first case is rare.)
 	 */
-	if (r->state == RELAY_WAITING && r->reused && r->safe &&
+	if (r->state == RELAY_WAITING && !r->ans && r->reused && r->safe &&
 	    !r->retried) {
 		r->retried = true;
 		r->tc = mem_deref(r->tc);
 		err = relay_connect(r);
 		if (!err)
 			return;
+	}
+	/* an answer that ends with the connection */
+	if (r->state == RELAY_WAITING && r->body &&
+	    r->fr.kind == FRAME_CLOSE) {
+		answer_done(r);
+		return;
 	}
 	if (r->state == RELAY_CONNECTING || r->state == RELAY_WAITING) {
 		relay_fail(r, err ? err : ECONNRESET);

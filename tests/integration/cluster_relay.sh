@@ -165,14 +165,18 @@ for i in 1 2 3 4 5; do
 	[ "$(to 1)" = "$K" ] || fail "request $i: n2 to n1 $(to 1), was $K"
 done
 wait_log "$T/n1.log" "relayed by a node" $((before + 10))
+# the client's connection to n2 is kept as well: two requests, a connect
+c=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' \
+	-H "$C_alice" "$U2/agent/api/me" "$U2/agent/api/me")
+[ "$c" = "1 0 " ] || fail "two relayed requests made connects $c"
 # the leader closes it idle: the next request takes a new one
 nto 1 1
 req GET /agent/api/me -H "$C_alice"
 expect_status 200 "me through n2 after n1 closed the kept connection"
 nto 1 2
 [ "$(to 1)" != "$K" ] || fail "n2 to n1 still $K"
-ok "10 requests through n2 on one kept connection to n1; closed by n1 \
-idle, the next request on a new one"
+ok "10 requests through n2 on one kept connection to n1, the client's \
+kept too; closed by n1 idle, the next request on a new one"
 
 # ---- relaying off: the old answer
 
