@@ -23,8 +23,9 @@
  * tries once more on a new one: leader_close).
  *
  * States: CONNECTING, WAITING (the request still the API's), RELAYING
- * (a WebSocket: the client's connection ours), ENDING (both closed on the next loop
- * turn: a relay is never freed inside one of its own sockets' handlers).
+ * (a WebSocket: the client's connection ours), ENDING (both closed on
+ * the next loop turn: a relay is never freed inside one of its own
+ * sockets' handlers).
  */
 #include <errno.h>
 #include <string.h>
@@ -500,13 +501,8 @@ static void frame_set(struct frame *fr, const struct http_msg *msg,
 	fr->keep = !pl_strcmp(&msg->ver, "1.1") &&
 		!http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "close");
 
-	if (head_req || msg->scode == 204 || msg->scode == 304 ||
-	    msg->scode < 200) {
+	if (head_req || msg->scode == 204 || msg->scode == 304) {
 		fr->kind = FRAME_LENGTH;
-		/* an interim answer (the request had no Expect): the
-		 * connection is not one to keep */
-		if (msg->scode < 200)
-			fr->keep = false;
 	}
 	else if (http_msg_hdr_has_value(msg, HTTP_HDR_TRANSFER_ENCODING,
 					"chunked")) {
@@ -608,6 +604,10 @@ static void head_recv(struct relay *r, struct mbuf *mb)
 	err = http_msg_decode(&msg, r->ans, false);
 	if (err == ENODATA)
 		return;
+	/* an interim answer is none the request asked for (its Expect was
+	 * not sent): not one to relay */
+	if (!err && msg->scode < 200)
+		err = EPROTO;
 	if (err)
 		goto out;
 

@@ -14,9 +14,10 @@
  * (hostaddr, with the host for TLS and pg_hba), so it resolves nothing;
  * a socket path needs no resolving. (The store's worker resolves the name
  * again on each reconnect, on its thread; a listener keeps the start-up
- * address: a database moved to another address needs a restart.) listening: one query, "LISTEN a;
- * LISTEN b", its names quoted (PQescapeIdentifier). ready: on readable,
- * PQconsumeInput, then PQnotifies until none. Once every LISTEN is
+ * address: a database moved to another address needs a restart.)
+ * listening: one query, "LISTEN a; LISTEN b", its names quoted
+ * (PQescapeIdentifier). ready: on readable, PQconsumeInput, then
+ * PQnotifies until none. Once every LISTEN is
  * acknowledged the user's resync handler runs (the first time too):
  * whatever changed while nobody listened is read again from the rows.
  * Lost (the server restarted or killed, the network cut: keepalives and
