@@ -620,7 +620,10 @@ static void head_recv(struct relay *r, struct mbuf *mb)
 	head.p = (const char *)r->ans->buf;
 	head.l = r->ans->pos;
 	r->hdrs = mbuf_alloc(head.l + 1);
-	r->body = mbuf_alloc(r->fr.kind == FRAME_LENGTH ? r->fr.left : 1024);
+	/* its Content-Length, bounded, and never 0 */
+	r->body = mbuf_alloc(r->fr.kind != FRAME_LENGTH ? 1024 :
+			     (size_t)min(r->fr.left,
+					 (uint64_t)CLUSTER_RELAY_ANSWER_MAX) + 1);
 	if (!err && (!r->hdrs || !r->body))
 		err = ENOMEM;
 	if (!err)
