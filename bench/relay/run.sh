@@ -6,8 +6,9 @@
 # BENCH_CONNS (8) connections, three rounds each, to:
 #   direct     the leader, keep-alive (the reference)
 #   close      the leader, "Connection: close" (a connection a request,
-#              as every relayed request is)
-#   relayed    the follower, which connects to the leader per request
+#              as every relayed request was before kept connections)
+#   relayed    the follower, keep-alive, which relays each request on a
+#              kept connection to the leader
 # and prints each best-of-three next to the references, as ratios.
 #
 #   sh bench/relay/run.sh [path/to/beckon]     (or: make bench-relay)

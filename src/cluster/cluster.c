@@ -32,6 +32,7 @@ struct cluster {
 	uint64_t leader_epoch;
 	struct list relays;        /* relay.c: connections relayed now */
 	unsigned nrelays;
+	struct list relay_idle;    /* relay.c: kept connections */
 	enum cluster_role role;
 	bool shared;
 	bool started;              /* after cluster_start's first try */
@@ -179,7 +180,7 @@ static void leader_h(int err, const struct store_leader *ld, void *arg)
 		 sizeof(cl->leader_url));
 	str_bcpy(cl->leader_secret, ld->secret ? ld->secret : "",
 		 sizeof(cl->leader_secret));
-	cluster_relays_drop(&cl->relays, cl->leader_epoch);
+	cluster_relays_drop(&cl->relays, &cl->relay_idle, cl->leader_epoch);
 	if (!strcmp(cl->leader, ld->node))
 		return;
 
@@ -195,7 +196,7 @@ static void led(struct cluster *cl, uint64_t epoch)
 
 	cl->role = CLUSTER_LEADER;
 	str_bcpy(cl->leader, cl->node, sizeof(cl->leader));
-	cluster_relays_drop(&cl->relays, epoch);
+	cluster_relays_drop(&cl->relays, &cl->relay_idle, epoch);
 	if (cl->shared)
 		log_info("node %s leads now (epoch %llu)", cl->node,
 			 (unsigned long long)epoch);
@@ -300,7 +301,7 @@ static void cluster_destructor(void *arg)
 
 	tmr_cancel(&cl->tmr);
 	store_set_stale_h(cl->st, NULL, NULL);
-	cluster_relays_free(&cl->relays);
+	cluster_relays_free(&cl->relays, &cl->relay_idle);
 }
 
 
@@ -380,6 +381,18 @@ void cluster_relay_gone(struct cluster *cl)
 }
 
 
+unsigned cluster_relay_count(const struct cluster *cl)
+{
+	return cl->nrelays;
+}
+
+
+struct list *cluster_relay_idle(struct cluster *cl)
+{
+	return &cl->relay_idle;
+}
+
+
 int cluster_relay(struct cluster *cl, struct httpd_req *req,
 		  const char *client, unsigned max,
 		  cluster_relay_fail_h *failh, void *arg)
@@ -403,6 +416,7 @@ int cluster_relay(struct cluster *cl, struct httpd_req *req,
 	to.secret = cl->leader_secret;
 	to.client = client;
 	to.epoch = cl->leader_epoch;
+	to.max = max;
 
 	return cluster_relay_start(cl, req, &to, failh, arg);
 }

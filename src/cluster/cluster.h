@@ -41,6 +41,12 @@ enum {
 	CLUSTER_SECRET_MAX = 64,      /* a relay proof and its NUL */
 	CLUSTER_RELAY_CONNECT_MS = 2000,  /* a relay's connect to the
 					     leader, at most */
+	/* a kept connection to the leader closes after this long unused:
+	 * under the leader's http_idle_timeout (60 s by default), so the
+	 * follower closes it first */
+	CLUSTER_RELAY_IDLE_MS = 15000,
+	CLUSTER_RELAY_HEAD_MAX = 16384,   /* the leader's answer's head */
+	CLUSTER_RELAY_ANSWER_MAX = 16 * 1024 * 1024,  /* and its body */
 };
 
 /* the header of a relayed request that proves a node sent it */
@@ -101,7 +107,9 @@ const char *cluster_leader(const struct cluster *cl);
  * EAGAIN, the leader or its url is not known, or max is 0; EINVAL,
  * this node leads.
  * client is the client's address, sent on as X-Forwarded-For.
- * cluster_relay_head is its head rewriting (pure, for the unit tests).
+ * cluster_relay_head is its head rewriting, cluster_relay_answer_hdrs
+ * the answer's header lines as the client gets them (pure, for the unit
+ * tests).
  * On the leader, cluster_relay_proof tells a relayed request's proof
  * (the CLUSTER_RELAY_HDR header) from a forged one.
  */
@@ -112,6 +120,7 @@ int  cluster_relay(struct cluster *cl, struct httpd_req *req,
 		   cluster_relay_fail_h *failh, void *arg);
 int  cluster_relay_head(struct mbuf *mb, const struct pl *head,
 			const char *client, const char *secret);
+int  cluster_relay_answer_hdrs(struct mbuf *mb, const struct pl *head);
 bool cluster_relay_proof(const struct cluster *cl, const struct pl *proof);
 
 #endif

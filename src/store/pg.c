@@ -71,6 +71,8 @@ static const int64_t PG_MIGRATE_LOCK = 0x6265636b6f6e;
 struct pg_be {
 	struct store_tx tx;       /* the worker's: what ops.c runs on */
 	char *uri;
+	/* where uri led at start-up, for the listeners (be_listen) */
+	char *host, *hostaddr, *port;
 	size_t batch_max;
 
 	/* the loop's */
@@ -229,19 +231,27 @@ static void notice_h(void *arg, const char *msg)
 static const char *const conn_keys[STORE_PG_KEYS] = {
 	"application_name", "connect_timeout", "keepalives_idle",
 	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
-	"dbname", NULL
+	"dbname", "host", "hostaddr", "port", NULL
 };
 static const char *const conn_defaults[STORE_PG_KEYS] = {
 	"beckon", "5", "10",
 	"5", "3", "15000",
-	NULL /* the URI */, NULL
+	NULL /* the URI */, NULL, NULL, NULL /* addr's: after the URI's */,
+	NULL
 };
 
 
-const char *const *store_pg_conn_params(const char **vals, const char *uri)
+const char *const *store_pg_conn_params(const char **vals, const char *uri,
+					const struct store_pg_addr *addr)
 {
 	memcpy(vals, conn_defaults, sizeof(conn_defaults));
-	vals[STORE_PG_KEYS - 2] = uri;
+	vals[STORE_PG_KEYS - 5] = uri;
+	/* libpq skips a NULL value */
+	if (addr) {
+		vals[STORE_PG_KEYS - 4] = addr->host;
+		vals[STORE_PG_KEYS - 3] = addr->hostaddr;
+		vals[STORE_PG_KEYS - 2] = addr->port;
+	}
 
 	return conn_keys;
 }
@@ -258,7 +268,7 @@ int64_t store_pg_backoff(int64_t backoff)
 static int conn_open(struct pg_be *be)
 {
 	const char *vals[STORE_PG_KEYS];
-	const char *const *keys = store_pg_conn_params(vals, be->uri);
+	const char *const *keys = store_pg_conn_params(vals, be->uri, NULL);
 	char msg[256];
 
 	be->conn = PQconnectdbParams(keys, vals, 1);
@@ -1021,6 +1031,9 @@ static void be_close(void *ctx)
 		mem_deref(be->sql[i]);
 	mem_deref(be->mq);
 	mem_deref(be->uri);
+	mem_deref(be->host);
+	mem_deref(be->hostaddr);
+	mem_deref(be->port);
 	pthread_cond_destroy(&be->cond);
 	pthread_mutex_destroy(&be->mtx);
 
@@ -1063,6 +1076,19 @@ static int be_open(void **ctxp, const char *rest, size_t batch_max)
 		 PQserverVersion(be->conn), PQlibVersion(),
 		 PQhost(be->conn), PQdb(be->conn));
 
+	/* over TCP, the address uri's host led to: the listeners connect on
+	 * the loop, where libpq must not resolve a name (getaddrinfo
+	 * blocks), so they go there (a socket path resolves nothing) */
+	if (str_isset(PQhostaddr(be->conn))) {
+		err = str_dup(&be->host, PQhost(be->conn));
+		if (!err)
+			err = str_dup(&be->hostaddr, PQhostaddr(be->conn));
+		if (!err)
+			err = str_dup(&be->port, PQport(be->conn));
+		if (err)
+			goto out;
+	}
+
 	/* from here on the connection is the worker's */
 	err = pthread_create(&be->tid, NULL, worker, be);
 	if (!err)
@@ -1080,7 +1106,10 @@ static int be_open(void **ctxp, const char *rest, size_t batch_max)
 
 static int be_listen(void *ctx, struct store_listener *l)
 {
-	return store_pg_listen(l, ((struct pg_be *)ctx)->uri);
+	const struct pg_be *be = ctx;
+	struct store_pg_addr addr = {be->host, be->hostaddr, be->port};
+
+	return store_pg_listen(l, be->uri, &addr);
 }
 
 

@@ -8,9 +8,16 @@
  *      +---- lost ----------+-----------------+--------------------- +
  *
  * connecting: PQconnectStartParams, then PQconnectPoll whenever the
- * socket is ready the way it asked. listening: one query, "LISTEN a;
- * LISTEN b", its names quoted (PQescapeIdentifier). ready: on readable,
- * PQconsumeInput, then PQnotifies until none. Once every LISTEN is
+ * socket is ready the way it asked. PQconnectStartParams resolves a host
+ * name with getaddrinfo, blocking the loop: over TCP the listener is
+ * given the IP address the store's own connection reached at start-up
+ * (hostaddr, with the host for TLS and pg_hba), so it resolves nothing;
+ * a socket path needs no resolving. (The store's worker resolves the name
+ * again on each reconnect, on its thread; a listener keeps the start-up
+ * address: a database moved to another address needs a restart.)
+ * listening: one query, "LISTEN a; LISTEN b", its names quoted
+ * (PQescapeIdentifier). ready: on readable, PQconsumeInput, then
+ * PQnotifies until none. Once every LISTEN is
  * acknowledged the user's resync handler runs (the first time too):
  * whatever changed while nobody listened is read again from the rows.
  * Lost (the server restarted or killed, the network cut: keepalives and
@@ -47,6 +54,7 @@ static const char *const lsn_state_names[LS_COUNT] = {
 struct pg_lsn {
 	struct store_listener *l;   /* its owner */
 	char *uri;
+	char *host, *hostaddr, *port;  /* store_pg_addr's, or NULL */
 	char *listen;              /* "LISTEN a;LISTEN b" */
 	PGconn *conn;
 	int fd;                    /* watched; -1: none */
@@ -285,8 +293,11 @@ static uint64_t connect_timeout(PGconn *conn)
 static void attempt(void *arg)
 {
 	struct pg_lsn *p = arg;
+	struct store_pg_addr addr = {p->host, p->hostaddr, p->port};
 	const char *vals[STORE_PG_KEYS];
-	const char *const *keys = store_pg_conn_params(vals, p->uri);
+	const char *const *keys = store_pg_conn_params(vals, p->uri,
+						       p->hostaddr ? &addr :
+						       NULL);
 	uint64_t ms;
 
 	p->state = LS_CONNECTING;
@@ -315,10 +326,14 @@ static void lsn_destructor(void *arg)
 	conn_close(p);
 	mem_deref(p->listen);
 	mem_deref(p->uri);
+	mem_deref(p->host);
+	mem_deref(p->hostaddr);
+	mem_deref(p->port);
 }
 
 
-int store_pg_listen(struct store_listener *l, const char *uri)
+int store_pg_listen(struct store_listener *l, const char *uri,
+		    const struct store_pg_addr *addr)
 {
 	struct pg_lsn *p;
 	int err;
@@ -331,12 +346,19 @@ int store_pg_listen(struct store_listener *l, const char *uri)
 	tmr_init(&p->tmr);
 
 	err = str_dup(&p->uri, uri);
+	if (!err && addr && addr->hostaddr) {
+		err = str_dup(&p->host, addr->host);
+		if (!err)
+			err = str_dup(&p->hostaddr, addr->hostaddr);
+		if (!err)
+			err = str_dup(&p->port, addr->port);
+	}
 	if (err) {
 		mem_deref(p);
 		return err;
 	}
 
-	/* on the loop, not here: libpq may resolve the host name */
+	/* on the loop, not here (it is the caller's turn) */
 	tmr_start(&p->tmr, 0, attempt, p);
 	l->pg = p;
 

@@ -384,16 +384,28 @@ void store_listener_heard(struct store_listener *l, const char *channel,
 /* SQLite: in l's backend's list; resync on the loop, once */
 void store_listener_local(struct store_listener *l, struct list *lst);
 
+/* where a connection goes instead of where uri's host name leads (NULL
+ * members: uri's own) */
+struct store_pg_addr {
+	const char *host;
+	const char *hostaddr;     /* an IP address: libpq resolves nothing */
+	const char *port;
+};
+
 /* PostgreSQL's connections (pg.c): libpq's keywords, NULL-ended, and
- * their values, uri's last; vals has STORE_PG_KEYS entries */
-enum { STORE_PG_KEYS = 8 };
+ * their values, uri's, then addr's (NULL: none); vals has STORE_PG_KEYS
+ * entries */
+enum { STORE_PG_KEYS = 11 };
 const char *const *store_pg_conn_params(const char **vals,
-					const char *uri);
+					const char *uri,
+					const struct store_pg_addr *addr);
 /* the wait before the next attempt after one of backoff ms failed
  * (0: the first) */
 int64_t store_pg_backoff(int64_t backoff);
-/* l listened to on a connection of its own to uri (pg_listen.c) */
-int store_pg_listen(struct store_listener *l, const char *uri);
+/* l listened to on a connection of its own to uri, at addr if it has a
+ * hostaddr (pg_listen.c) */
+int store_pg_listen(struct store_listener *l, const char *uri,
+		    const struct store_pg_addr *addr);
 
 extern const struct store_backend store_sqlite;
 extern const struct store_backend store_pg;

@@ -46,19 +46,6 @@ ms_since() {
 	echo "$(now) $1" | awk '{ printf "%d", ($1 - $2) * 1000 }'
 }
 
-# pg_up: until PostgreSQL answers again (bounded)
-pg_up() {
-	i=0
-	until "$PG_BIN/pg_isready" -q -h "$PGSOCK" -p 5432; do
-		i=$((i + 1))
-		[ $i -le 300 ] || fail "PostgreSQL not back after 30 s"
-		sleep 0.05
-	done
-	PGPID=$(head -n 1 "$DATA/postmaster.pid")
-	PIDS="$PIDS $PGPID"
-	UP=$(now)
-}
-
 # recovered WHAT: after the cut at $CUT, until every live node's
 # /healthz is 200 and exactly one of them leads (bounded); prints the
 # time to one leader and, per node, the cut to its first 202 (from the
@@ -122,7 +109,6 @@ first_202s() {
 }
 
 cluster_pg
-DATA="$PGSOCK/data"
 uas cust "$SCN/answer/customer.xml" "$CUST"
 CPID=$SPID
 uas agents "$SCN/uas_answer/scenario.xml" "$AGENT"
@@ -170,42 +156,27 @@ answered 30
 bridged 1
 KEPT=$BRIDGED
 CUT=$(now)
-$as_pg "$PG_BIN/pg_ctl" restart -m fast -w -D "$DATA" \
-	-l "$PGSOCK/pg2.log" >>"$T/pgctl.log" 2>&1 || fail "pg_ctl restart"
-pg_up
+pg_restart
 UP_MS=$(ms_since "$CUT")
 recovered "fast restart"
 ok "PostgreSQL restarted (pg_ctl restart -m fast) with" \
 	"$(echo "$KEPT" | wc -l) calls bridged: every node healthy and" \
 	"listening again, n1 still leads"
 CUT_A=$CUT
-UP_A=$UP
+UP_A=$PG_UP
 
 # (b) the postmaster killed, its backends gone, held down 2 s
 answered 90
-KIDS=$(ps -o pid= --ppid "$PGPID")
-PIDS="$PIDS $KIDS"
 CUT=$(now)
-kill -KILL "$PGPID"
-for p in $KIDS; do
-	i=0
-	while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
-	kill -KILL "$p" 2>/dev/null || true
-done
+pg_kill9
 sleep 2
-$as_pg "$PG_BIN/pg_ctl" start -w -D "$DATA" -l "$PGSOCK/pg3.log" \
-	-o "-k $PGSOCK -c listen_addresses= -c port=5432" \
-	>>"$T/pgctl.log" 2>&1 || fail "pg_ctl start after kill -9"
-pg_up
+pg_start
 UP_MS=$(ms_since "$CUT")
 recovered "kill -9"
 ok "PostgreSQL killed (kill -9), down 2 s and started: every node" \
 	"healthy and listening again, n1 still leads"
 CUT_B=$CUT
-UP_B=$UP
+UP_B=$PG_UP
 
 rc=0
 wait "$CLIENT" || rc=$?
@@ -272,5 +243,4 @@ for n in $LIVE; do
 done
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
-$as_pg "$PG_BIN/pg_ctl" stop -m fast -w -D "$DATA" >>"$T/pgctl.log" 2>&1 ||
-	fail "pg_ctl stop"
+pg_stop

@@ -57,7 +57,8 @@ $(cat "$T/any.log")"
 ok "on PostgreSQL, http_listen 0.0.0.0 without cluster_url stops the \
 start-up, saying why"
 
-node 1 --log_level debug
+# n1 closes an idle connection after 2 s, the follower's kept ones too
+node 1 --log_level debug --http_idle_timeout 2
 node 2 --log_level debug
 node 3 --relay_max_conns 0 --log_level debug
 [ "$(role "$U1")" = leader ] || fail "n1 is $(role "$U1")"
@@ -128,6 +129,54 @@ req GET /agent/api/me -H "$C_alice" -H "X-Beckon-Relay: forged"
 expect_error 503 not_leader
 ok "the leader sees the client's address, not its X-Forwarded-For; a \
 forged relay proof: 403 on the leader, never relayed by a follower"
+
+# ---- kept connections to the leader
+
+# to N: the local ports of the established connections to node N's
+# port (the relays' to it: no client talks to it meanwhile)
+to() {
+	eval "u=\$U$1"
+	ss -Htn state established "( dport = :${u##*:} )" |
+		awk '{ print $3 }' | sort | tr '\n' ' '
+}
+# nto N COUNT: until there are COUNT of them (5 s at most)
+nto() {
+	i=0
+	until [ "$(to "$1" | wc -w)" = "$2" ]; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "connections to n$1: $(to "$1"), not $2"
+		sleep 0.05
+	done
+}
+
+# GETs and POSTs through n2 ride one kept connection to n1 (with the
+# WebSocket's: two); the leader sees each
+req GET /agent/api/me -H "$C_alice"
+expect_status 200 "me through n2"
+nto 1 2
+K=$(to 1)
+before=$(grep -c "relayed by a node" "$T/n1.log")
+for i in 1 2 3 4 5; do
+	req GET /agent/api/me -H "$C_alice"
+	expect_status 200 "me through n2, $i"
+	req POST /agent/api/state -H "$C_alice" -H "$J" \
+		-H "X-CSRF-Token: $CSRF_alice" --data '{"state":"available"}'
+	expect_status 200 "alice available through n2, $i"
+	[ "$(to 1)" = "$K" ] || fail "request $i: n2 to n1 $(to 1), was $K"
+done
+wait_log "$T/n1.log" "relayed by a node" $((before + 10))
+# the client's connection to n2 is kept as well: two requests, a connect
+c=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' \
+	-H "$C_alice" "$U2/agent/api/me" "$U2/agent/api/me")
+[ "$c" = "1 0 " ] || fail "two relayed requests made connects $c"
+# the leader closes it idle: the next request takes a new one
+nto 1 1
+req GET /agent/api/me -H "$C_alice"
+expect_status 200 "me through n2 after n1 closed the kept connection"
+nto 1 2
+[ "$(to 1)" != "$K" ] || fail "n2 to n1 still $K"
+ok "10 requests through n2 on one kept connection to n1, the client's \
+kept too; closed by n1 idle, the next request on a new one"
 
 # ---- relaying off: the old answer
 
@@ -231,11 +280,35 @@ ok "kill -9 of n1: the relayed WebSocket closed; through n$FOL the same \
 cookie, a new WebSocket and the same CSRF token reach the new leader n$NEW \
 (the session restored, no new log-in)"
 
+# ---- a new leader closes the kept connections to the old one
+
 kill -TERM "$A2" 2>/dev/null || true
-for p in "$P2" "$P4"; do
-	PID=$p
-	stop_beckon
+wait "$A2" 2>/dev/null || true
+req GET /agent/api/me -H "$C_alice"
+expect_status 200 "me through n$FOL"
+nto "$NEW" 1
+# n$NEW stopped, its sockets open, and its store sessions ended: n$FOL
+# leads; only it can close its kept connection to n$NEW
+eval "OLD=\$P$NEW"
+kill -STOP "$OLD"
+psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	WHERE application_name = 'beckon'" >/dev/null
+i=0
+until grep -q "node n$FOL leads now" "$T/n$FOL.log"; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "n$FOL does not lead 10 s after n$NEW stopped"
+	sleep 0.05
 done
+nto "$NEW" 0
+grep -q "the leader changed: 1 kept connection(s) to the old one closed" \
+	"$T/n$FOL.log" || fail "n$FOL did not close its kept connection"
+kill -KILL "$OLD"
+wait "$OLD" 2>/dev/null || true
+ok "n$FOL taking the lead from a stopped n$NEW closes its kept \
+connection to it"
+
+eval "PID=\$P$FOL"
+stop_beckon
 kill -TERM "$DPID"
 wait "$DPID" || fail "the dialer exited $?"
 stop_postgres pg

@@ -16,7 +16,6 @@ start_postgres pg
 "$PG_BIN/createdb" -h "$PGSOCK" -p 5432 -U postgres beckon_o ||
 	fail "createdb"
 PGDB="postgres://postgres@/beckon_o?host=$PGSOCK&port=5432"
-DATA="$PGSOCK/data"
 
 cat >"$T/beckon.conf" <<CONF
 limit_ip_minute 0
@@ -32,17 +31,6 @@ grep -q "database PostgreSQL" "$T/srv.log" || fail "not on PostgreSQL"
 
 now() {
 	date +%s.%N
-}
-
-# until PostgreSQL answers again (bounded), then mark it "up"
-wait_pg_up() {
-	i=0
-	until "$PG_BIN/pg_isready" -q -h "$PGSOCK" -p 5432; do
-		i=$((i + 1))
-		[ $i -le 300 ] || fail "PostgreSQL not back after 30 s"
-		sleep 0.05
-	done
-	echo "up $(now)" >>"$T/marks"
 }
 
 # until the client has N more answers 202 than it had (bounded)
@@ -76,29 +64,16 @@ ok "under load: 50 callbacks answered 202"
 
 # (a) a fast restart: sessions ended, a checkpoint, started again
 echo "down $(now)" >>"$T/marks"
-$as_pg "$PG_BIN/pg_ctl" restart -m fast -w -D "$DATA" \
-	-l "$PGSOCK/pg2.log" >>"$T/pgctl.log" 2>&1 || fail "pg_ctl restart"
-wait_pg_up
-PG2=$(head -n 1 "$DATA/postmaster.pid")
-PIDS="$PIDS $PG2"
+pg_restart
+echo "up $PG_UP" >>"$T/marks"
 wait_202s 50
 ok "PostgreSQL restarted (pg_ctl restart -m fast): 202 again"
 
 # (b) the postmaster killed: its backends (its children, the test's own
 # processes) end when they see it gone, or are killed by pid
 NO=$(no_answers)
-KIDS=$(ps -o pid= --ppid "$PG2")
-PIDS="$PIDS $KIDS"
 echo "down $(now)" >>"$T/marks"
-kill -KILL "$PG2"
-for p in $KIDS; do
-	i=0
-	while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
-	kill -KILL "$p" 2>/dev/null || true
-done
+pg_kill9
 # held down 6.5 s from the node's first 503 (its first failed batch):
 # long enough for its reconnection attempts to space out to their
 # longest, so that how soon it answers 202 once PostgreSQL is back says
@@ -110,12 +85,8 @@ until [ "$(no_answers)" -gt "$NO" ]; do
 	sleep 0.05
 done
 sleep 6.5
-$as_pg "$PG_BIN/pg_ctl" start -w -D "$DATA" -l "$PGSOCK/pg3.log" \
-	-o "-k $PGSOCK -c listen_addresses= -c port=5432" \
-	>>"$T/pgctl.log" 2>&1 || fail "pg_ctl start after kill -9"
-wait_pg_up
-PG3=$(head -n 1 "$DATA/postmaster.pid")
-PIDS="$PIDS $PG3"
+pg_start
+echo "up $PG_UP" >>"$T/marks"
 wait_202s 50
 ok "PostgreSQL killed (kill -9) and started: 202 again"
 
@@ -138,6 +109,5 @@ ok "every answer 202 or 503 store_unavailable, none hung;" \
 req GET /healthz
 expect_status 200
 stop_beckon
-$as_pg "$PG_BIN/pg_ctl" stop -m fast -w -D "$DATA" >>"$T/pgctl.log" 2>&1 ||
-	fail "pg_ctl stop"
+pg_stop
 ok "beckon stops cleanly"

@@ -415,6 +415,64 @@ pg_createdb() {
 	PGDB="postgres://postgres@/$1?host=$PGSOCK&port=5432"
 }
 
+# ---- PostgreSQL taken away under load (serve_pg_outage, cluster_pg_outage)
+
+# pg_wait_up: until the PostgreSQL in $PGSOCK answers again (30 s at
+# most); sets PGPID (its postmaster, also in PIDS) and PG_UP (the time)
+pg_wait_up() {
+	i=0
+	until "$PG_BIN/pg_isready" -q -h "$PGSOCK" -p 5432; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "PostgreSQL not back after 30 s"
+		sleep 0.05
+	done
+	PG_UP=$(date +%s.%N)
+	PGPID=$(head -n 1 "$PGSOCK/data/postmaster.pid")
+	PIDS="$PIDS $PGPID"
+}
+
+# pg_restart: a fast restart (sessions ended, a checkpoint, started
+# again) of the PostgreSQL in $PGSOCK, then pg_wait_up
+pg_restart() {
+	$as_pg "$PG_BIN/pg_ctl" restart -m fast -w -D "$PGSOCK/data" \
+		-l "$PGSOCK/pg_ctl.log" >>"$T/pgctl.log" 2>&1 ||
+		fail "pg_ctl restart"
+	pg_wait_up
+}
+
+# pg_kill9: its postmaster killed (SIGKILL); its backends (its children,
+# the test's own processes) end when they see it gone, or are killed by
+# pid. pg_start starts it again, then pg_wait_up.
+pg_kill9() {
+	[ -n "$PGPID" ] ||
+		PGPID=$(head -n 1 "$PGSOCK/data/postmaster.pid")
+	kids=$(ps -o pid= --ppid "$PGPID")
+	PIDS="$PIDS $kids"
+	kill -KILL "$PGPID"
+	for p in $kids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			i=$((i + 1))
+			sleep 0.05
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+pg_start() {
+	$as_pg "$PG_BIN/pg_ctl" start -w -D "$PGSOCK/data" \
+		-l "$PGSOCK/pg_ctl.log" \
+		-o "-k $PGSOCK -c listen_addresses= -c port=5432" \
+		>>"$T/pgctl.log" 2>&1 || fail "pg_ctl start"
+	pg_wait_up
+}
+
+# pg_stop: a fast shutdown of the PostgreSQL in $PGSOCK, whoever started
+# it (stop_postgres is for the one start_postgres started)
+pg_stop() {
+	$as_pg "$PG_BIN/pg_ctl" stop -m fast -w -D "$PGSOCK/data" \
+		>>"$T/pgctl.log" 2>&1 || fail "pg_ctl stop"
+}
+
 # psql_q SQL: the rows of SQL on $PGDB, unaligned, '|' between columns
 psql_q() {
 	"$PG_BIN/psql" -X -A -t -q -d "$PGDB" -c "$1" || fail "psql: $1"

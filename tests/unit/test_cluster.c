@@ -114,7 +114,8 @@ TEST(cluster_relay_head_rewritten)
 	char out[512];
 
 	/* what only a node may say goes; the client's address and the
-	 * proof come; a plain request closes after its answer */
+	 * proof come; a plain request keeps the connection (the relay
+	 * reuses it) and waits for no 100 Continue */
 	TEST_EQ_INT(relay_head(out, sizeof(out),
 			       "POST /agent/api/state HTTP/1.1\r\n"
 			       "Host: n2\r\n"
@@ -122,13 +123,14 @@ TEST(cluster_relay_head_rewritten)
 			       "X-Beckon-Relay: forged\r\n"
 			       "Connection: keep-alive\r\n"
 			       "Keep-Alive: timeout=5\r\n"
+			       "Expect: 100-continue\r\n"
 			       "Content-Length: 2\r\n\r\n"), 0);
 	TEST_EQ_STR(out, "POST /agent/api/state HTTP/1.1\r\n"
 		    "Host: n2\r\n"
 		    "Content-Length: 2\r\n"
 		    "X-Forwarded-For: 192.0.2.7\r\n"
 		    "X-Beckon-Relay: s3cret\r\n"
-		    "Connection: close\r\n\r\n");
+		    "Connection: keep-alive\r\n\r\n");
 
 	/* a WebSocket keeps its Connection: Upgrade; bare LFs are read */
 	TEST_EQ_INT(relay_head(out, sizeof(out),
@@ -144,6 +146,35 @@ TEST(cluster_relay_head_rewritten)
 		    "X-Beckon-Relay: s3cret\r\n\r\n");
 
 	TEST_EQ_INT(relay_head(out, sizeof(out), "\r\n"), EBADMSG);
+
+	return 0;
+}
+
+
+TEST(cluster_relay_answer_hdrs)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	struct pl pl, out;
+	int err;
+
+	TEST_ASSERT(mb != NULL);
+	/* what httpd_reply writes for the client's own connection goes:
+	 * the status line, the leader's connection options, the framing */
+	pl_set_str(&pl, "HTTP/1.1 200 OK\r\n"
+		   "Content-Length: 2\r\n"
+		   "Content-Type: application/json\r\n"
+		   "connection: keep-alive\r\n"
+		   "Keep-Alive: timeout=60\r\n"
+		   "Transfer-Encoding: chunked\r\n"
+		   "Set-Cookie: a=b\r\n"
+		   "Retry-After: 1\r\n\r\n");
+	err = cluster_relay_answer_hdrs(mb, &pl);
+	TEST_EQ_INT(err, 0);
+	out.p = (const char *)mb->buf;
+	out.l = mb->end;
+	TEST_EQ_INT(pl_strcmp(&out, "Set-Cookie: a=b\r\n"
+			      "Retry-After: 1\r\n"), 0);
+	mem_deref(mb);
 
 	return 0;
 }
