@@ -461,7 +461,8 @@ pg_kill9() {
 pg_start() {
 	$as_pg "$PG_BIN/pg_ctl" start -w -D "$PGSOCK/data" \
 		-l "$PGSOCK/pg_ctl.log" \
-		-o "-k $PGSOCK -c listen_addresses= -c port=5432 ${PG_EXTRA_OPTS:-}" \
+		-o "-k $PGSOCK -c listen_addresses= -c port=5432 \
+		    ${PG_EXTRA_OPTS:-}" \
 		>>"$T/pgctl.log" 2>&1 || fail "pg_ctl start"
 	pg_wait_up
 }
