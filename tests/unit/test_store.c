@@ -1363,6 +1363,60 @@ TEST(store_two_browser_calls_at_once)
 }
 
 
+/* Two connections (nodes) asked for one number at the same moment, in
+ * batches that may run at once: one callback made, the other request
+ * joined to it, never a failure, whichever way the batches meet (one
+ * after the other; or, on PostgreSQL, the second's insert waiting on
+ * the open-phone index for the first to commit, failing, and its batch
+ * run again carefully, where the create reads again and joins). */
+TEST(store_same_number_on_two_connections)
+{
+	enum { ROUNDS = 20 };
+	struct store *st = NULL, *other = NULL;
+	struct callback_new req;
+	struct result a[ROUNDS], b[ROUNDS];
+	char url[256], id[16], phone[16];
+	size_t i;
+
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_open(&other, url, 100), 0);
+
+	for (i = 0; i < ROUNDS; i++) {
+		re_snprintf(phone, sizeof(phone), "+336123456%02zu", i);
+		re_snprintf(id, sizeof(id), "cb_a%zu", i);
+		new_req(&req, id, phone, "ha");
+		TEST_EQ_INT(store_callback_create(st, &req, create_h, &a[i]),
+			    0);
+		re_snprintf(id, sizeof(id), "cb_b%zu", i);
+		new_req(&req, id, phone, "hb");
+		TEST_EQ_INT(store_callback_create(other, &req, create_h,
+						  &b[i]), 0);
+	}
+	store_flush(st);
+	store_flush(other);
+
+	for (i = 0; i < ROUNDS; i++) {
+		const struct result *made, *joined;
+
+		TEST_EQ_INT(a[i].err, 0);
+		TEST_EQ_INT(b[i].err, 0);
+		made = a[i].res.outcome == CB_CREATED ? &a[i] : &b[i];
+		joined = made == &a[i] ? &b[i] : &a[i];
+		TEST_EQ_INT(made->res.outcome, CB_CREATED);
+		TEST_EQ_INT(joined->res.outcome, CB_JOINED);
+		TEST_EQ_STR(joined->res.call_id, made->res.id);
+	}
+
+	mem_deref(other);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 /* A create says who last spoke with the number, for routing: the new
  * callback and a request joined to it; nobody for a stranger's number. */
 TEST(store_create_says_last_agent)
