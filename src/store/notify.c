@@ -72,7 +72,7 @@ void store_callback_payload(const char *payload, char *id, size_t sz,
 	if (!sz)
 		return;
 	*id = '\0';
-	if (n >= sz)
+	if (!n || n >= sz)
 		return;
 	memcpy(id, payload, n);
 	id[n] = '\0';
