@@ -897,6 +897,13 @@ static void change_h(int err, void *arg)
 	else {
 		log_error("%s: storing a state change failed: %s",
 			  c->cb->id, strerror(err));
+		/* a COMMIT with no answer may have stored it (a claim: the
+		 * store says dialing, memory queued, and the next claim from
+		 * queued was refused, the callback dropped and left dialing
+		 * for good: cluster_claim_cut.sh): c's next change goes from
+		 * any open status, as after a report not stored */
+		if (store_away(err))
+			c->unsure = true;
 	}
 
 	if (x->then)

@@ -89,9 +89,11 @@ PY
 # once_per_attempt MSG...: each customer was dialed once per attempt:
 # the distinct INVITE Call-IDs per number in the trunks' sipp message
 # files (a retransmission is not a new dial) against the callback's
-# `dialing` events
+# attempts, the distinct numbers of its `dialing` events (a claim whose
+# COMMIT's answer was lost is claimed again with the same number)
 once_per_attempt() {
-	psql_q "SELECT c.phone, (SELECT count(*) FROM events e
+	psql_q "SELECT c.phone, (SELECT count(DISTINCT e.data::json->>
+		'attempt') FROM events e
 		WHERE e.callback_id = c.id AND e.type = 'dialing')
 		FROM callbacks c" >"$T/attempts"
 	python3 - "$T/attempts" "$@" <<'PY' ||
