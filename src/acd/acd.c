@@ -1764,6 +1764,45 @@ static void requeue(struct acd_cb *c, struct callback_change *chg)
 }
 
 
+/*
+ * A call's end, and a leg's, say when the customer answered and when
+ * the call was bridged (the dialer's times): reports the store never
+ * took are caught up before the end is judged. A leader killed after
+ * reading answered and bridged but before storing them left the store
+ * at dialing; its successor, told only the ends (attach), took the
+ * agent's leg's end for the agent failing and a call in which customer
+ * and agent talked for one never answered, and dialed the customer
+ * again (acd_end_catches_up_unstored_reports,
+ * cluster_takeover_reports.sh). The missing events go before the end,
+ * at the dialer's times, written with the next change (lost_add).
+ */
+static void dialer_catch_up(struct acd_cb *c, const struct acd_event *ev)
+{
+	static const char data[] = "{\"leg\":\"customer\",\"sip\":0}";
+	enum callback_status st = cb_status(c);
+
+	if (st == CBS_DIALING && ev->answered_t) {
+		lost_add(c, "answered", true, data, ev->answered_t);
+		c->held_since = ev->answered_t;
+		st = CBS_ON_HOLD;
+	}
+	if (st == CBS_ON_HOLD && ev->bridged_t) {
+		lost_add(c, "bridged", true, data, ev->bridged_t);
+		c->connected_at = ev->bridged_t;
+		st = CBS_CONNECTED;
+	}
+	if (st == cb_status(c))
+		return;
+
+	log_warn("%s: %s by the dialer's word (its end), %s in the store: "
+		 "caught up", c->cb->id, callback_status_name(st),
+		 callback_status_name(cb_status(c)));
+	c->cb->status = st;
+	c->next_status = st;
+	c->unsure = true;
+}
+
+
 static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
@@ -1814,7 +1853,10 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	}
 
 	if (cb_status(c) == CBS_CONNECTED) {
-		int64_t talk = (now - c->connected_at) / SEC;
+		/* the dialer's own times when it gave them (one clock) */
+		int64_t talk = (ev->t && ev->bridged_t ?
+				ev->t - ev->bridged_t :
+				now - c->connected_at) / SEC;
 
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
 			    "\"talk_s\":%lld}", reason, ev->sip,
@@ -2055,8 +2097,10 @@ void acd_call_event(struct acd *acd, const char *id,
 	chg.event_data = data;
 	re_snprintf(data, sizeof(data), "{\"leg\":\"%s\",\"sip\":%d}",
 		    customer ? "customer" : "agent", ev->sip);
-	if (ev->type == ACD_EV_LEG_FAILED || ev->type == ACD_EV_ENDED)
+	if (ev->type == ACD_EV_LEG_FAILED || ev->type == ACD_EV_ENDED) {
 		metrics_leg_outcome(ev->leg, ev->reason);
+		dialer_catch_up(c, ev);
+	}
 
 	switch (ev->type) {
 

@@ -120,6 +120,11 @@ struct acd_event {
 	const char *leg;          /* "customer" or "agent" */
 	const char *reason;       /* busy, no_answer, declined, ... */
 	int sip;                  /* the SIP status, 0 if none */
+	/* the dialer's times (ms) of the event, and (ended, leg failed)
+	 * of the customer's answer and of the bridge; 0: unknown, never */
+	int64_t t;
+	int64_t answered_t;
+	int64_t bridged_t;
 };
 
 /*

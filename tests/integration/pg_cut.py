@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""A PostgreSQL proxy on loopback that loses one COMMIT's answer.
+"""A PostgreSQL proxy on loopback that loses one COMMIT's answer, or
+holds a transaction for good.
 
-pg_cut.py LISTEN_PORT UNIX_SOCKET ARM_FILE LOG
+pg_cut.py LISTEN_PORT UNIX_SOCKET ARM_FILE LOG [MODE VALUE]
 
 Forwards every connection made to 127.0.0.1:LISTEN_PORT to PostgreSQL's
 Unix socket, byte for byte. It reads the client's messages (after the
-untyped start-up ones: an SSL or GSS request, the start-up message):
-once ARM_FILE exists, the first transaction of a connection that binds
-a parameter `dialing` (a claim: beckon's callback update) has its
-COMMIT forwarded, the server's answer to it read to its ReadyForQuery
-and thrown away, and both sides closed: the transaction is committed,
-the client never hears it. ARM_FILE is removed then (one cut) and LOG
-says "cut" with the time. Everything else passes untouched.
+untyped start-up ones: an SSL or GSS request, the start-up message).
+Once ARM_FILE exists, the first connection to bind a text parameter
+VALUE (default `dialing`: a claim, beckon's callback update) in a
+transaction, with MODE
+  cut  (the default): has that transaction's COMMIT forwarded, the
+       server's answer to it read to its ReadyForQuery and thrown away,
+       and both sides closed: committed, and the client never hears it;
+  hold: forwards nothing more of that client (from that Bind on) until
+       it closes, then closes the server's side: never committed.
+ARM_FILE is removed then (once) and LOG says "cut" or "hold" with the
+time. Everything else passes untouched.
 """
 import os
 import socket
@@ -20,9 +25,21 @@ import threading
 import time
 
 PORT, UNIX, ARM, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+MODE = sys.argv[5] if len(sys.argv) > 5 else "cut"
+VALUE = (sys.argv[6] if len(sys.argv) > 6 else "dialing").encode()
 lock = threading.Lock()
 UNTYPED_REQUESTS = (80877103, 80877104)   # SSLRequest, GSSENCRequest
-CLAIM = b"\x00\x00\x00\x07dialing"          # a Bind's text parameter
+# a Bind's text parameter: its length, then its bytes
+CLAIM = len(VALUE).to_bytes(4, "big") + VALUE
+
+
+def disarm():
+    """the one who removes ARM_FILE acts"""
+    with lock:
+        if not os.path.exists(ARM):
+            return False
+        os.unlink(ARM)
+        return True
 
 
 def read_exact(s, n):
@@ -75,14 +92,14 @@ class Conn:
                 kind = head[:1]
                 if kind == b"B" and CLAIM in body:
                     claim = True
+                    if MODE == "hold" and disarm():
+                        log("hold")
+                        while self.client.recv(65536):
+                            pass
+                        return
                 if kind == b"Q" and body.startswith(b"COMMIT"):
-                    armed = claim and os.path.exists(ARM)
+                    armed = claim and MODE == "cut" and disarm()
                     claim = False
-                    if armed:
-                        with lock:
-                            armed = os.path.exists(ARM)
-                            if armed:
-                                os.unlink(ARM)
                     if armed:
                         self.cut.set()
                         self.server.sendall(head + body)
