@@ -1776,7 +1776,7 @@ static void requeue(struct acd_cb *c, struct callback_change *chg)
  * cluster_takeover_reports.sh). The missing events go before the end,
  * at the dialer's times, written with the next change (lost_add).
  */
-static void dialer_catch_up(struct acd_cb *c, const struct acd_event *ev)
+static bool dialer_catch_up(struct acd_cb *c, const struct acd_event *ev)
 {
 	static const char data[] = "{\"leg\":\"customer\",\"sip\":0}";
 	enum callback_status st = cb_status(c);
@@ -1792,14 +1792,48 @@ static void dialer_catch_up(struct acd_cb *c, const struct acd_event *ev)
 		st = CBS_CONNECTED;
 	}
 	if (st == cb_status(c))
-		return;
+		return false;
 
-	log_warn("%s: %s by the dialer's word (its end), %s in the store: "
-		 "caught up", c->cb->id, callback_status_name(st),
+	log_warn("%s: %s by the dialer's word, %s in the store: caught up",
+		 c->cb->id, callback_status_name(st),
 		 callback_status_name(cb_status(c)));
 	c->cb->status = st;
 	c->next_status = st;
 	c->unsure = true;
+
+	return true;
+}
+
+
+/*
+ * A call taken back (attach) that goes on: caught up now, not at its
+ * end, which may be long in coming; meanwhile the store would say
+ * dialing, and the agent, offered with no news, would be released
+ * after STUCK_MS in the middle of the conversation.
+ */
+void acd_call_attached(struct acd *acd, const char *id, int64_t answered_t,
+		       int64_t bridged_t)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+	struct acd_agent *aa;
+	struct acd_event ev;
+
+	if (!c)
+		return;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.answered_t = answered_t;
+	ev.bridged_t = bridged_t;
+	if (!dialer_catch_up(c, &ev))
+		return;
+
+	aa = agent_find(acd, c->cb->agent_id);
+	if (aa && cb_status(c) == CBS_CONNECTED) {
+		agent_set_state(aa, AGENT_ON_CALL, id);
+		str_bcpy(aa->cb, id, sizeof(aa->cb));
+	}
+	/* the store now, with the events it lacks */
+	tmr_start(&c->lost_tmr, 0, lost_again, c);
 }
 
 

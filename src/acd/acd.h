@@ -277,6 +277,10 @@ void acd_callback_canceled(struct acd *acd, const char *id);
  */
 void acd_resync(struct acd *acd);
 
+/* A call taken back from a dialer (attach): when its customer answered
+ * and when it was bridged (0: not), as the dialer says */
+void acd_call_attached(struct acd *acd, const char *id, int64_t answered_t,
+		       int64_t bridged_t);
 /* The dialer's report about the call of callback id. */
 void acd_call_event(struct acd *acd, const char *id,
 		    const struct acd_event *ev);

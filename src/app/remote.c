@@ -1073,6 +1073,8 @@ static void handle_attached(struct remote *r, const struct odict *od)
 	log_info("dialer %s: call %s taken back (%s)", r->url, id,
 		 state ? state : "?");
 	app_pool_claim(r->pool, r, id);
+	acd_call_attached(r->acd, id, od_ms(od, "answered_t"),
+			  od_ms(od, "bridged_t"));
 	if (e && e->type == ODICT_INT && e->u.integer > 0)
 		log_warn("dialer %s: %lld events of call %s were lost while "
 			 "the link was down", r->url,

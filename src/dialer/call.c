@@ -1184,6 +1184,8 @@ int dialer_status(const struct dialer *d, const char *id,
 	st->agent_state = leg_state_name(c->agl);
 	st->agent = c->agent;
 	st->created = c->created;
+	st->answered_t = c->answered_t;
+	st->bridged_t = c->bridged_t;
 	st->eh = c->eh;
 	st->eh_arg = c->arg;
 

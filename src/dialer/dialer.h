@@ -194,6 +194,8 @@ struct dialer_status {
 	const char *agent_state;
 	const char *agent;
 	int64_t created;          /* ms since the epoch */
+	int64_t answered_t;       /* the customer answered; 0: not */
+	int64_t bridged_t;        /* first bridged; 0: never */
 	dialer_event_h *eh;       /* who gets its events (NULL: nobody) */
 	const void *eh_arg;
 };
