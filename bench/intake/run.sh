@@ -10,7 +10,10 @@
 # Afterwards the database is counted: every 2xx must be a stored row.
 # Then the store alone (beckon-storebench, built next to beckon): the same
 # store calls for 100,000 requests, CONNS to a commit, on the same core,
-# no HTTP at all: the most beckon could take with this store. Last, the
+# no HTTP at all: the most beckon could take with this store. Then the
+# floor (beckon-floorbench): the same row into the same schema, with the
+# same commit, bare SQLite and nothing else; the least a durable create
+# costs here, whatever the store's code. Last, the
 # disk's own bound: with CONNS connections at most CONNS requests share a
 # commit, and each commit waits for one fsync of the WAL, so CONNS over
 # the median fsync (timed here, in the same folder) is the most any
@@ -135,6 +138,21 @@ if [ -x "$SB" ]; then
 		printf "store alone (no HTTP, %s us a request, CPU %.1f): " \
 			"%.0f req/s, %.2f of nginx; by CPU a request: " \
 			"%.2f\n", us, c, s, s / n, nu / c }'
+	SB_CPU=$(awk -v r="$2" -v t="$9" -v hz="$HZ" \
+		'BEGIN { printf "%.2f", t * 1e6 / hz / r }')
+	# ---- the floor: the row alone into the same schema, the same
+	# commit, bare SQLite (beckon-floorbench); what no store code can go
+	# under on this machine
+	FB="$(dirname "$BECKON")/beckon-floorbench"
+	mkdir -p "$T/fb"
+	set -- $(taskset -c "$CORE" sh -c '"$0" "$@" &&
+		awk "{ print \$16 + \$17 }" /proc/$$/stat' \
+		"$FB" "$T/sb/storebench.db" "$T/fb" 100000 "$CONNS")
+	awk -v r="$2" -v t="$9" -v hz="$HZ" -v sc="$SB_CPU" -v nu="$N_US" \
+		'BEGIN { c = t * 1e6 / hz / r
+		printf "floor (the row alone, bare SQLite, CPU %.1f): " \
+			"%.2f of the store alone; by CPU a request: %.2f " \
+			"of nginx\n", c, c / sc, nu / c }'
 else
 	echo "($SB not built: no store-alone figure)"
 fi

@@ -34,6 +34,9 @@ enum {
 	TRIED_MAX = 512,
 	CBH_MIN = 1024,            /* buckets of the hash by id, at first */
 	CBH_MAX = 1 << 20,         /* and at most */
+	/* one-callback reads on their way; past it, one full read says
+	 * the same for less (a burst of another node's intake) */
+	ACD_RESYNC_ONE_MAX = 256,
 };
 
 struct acd_agent {
@@ -138,7 +141,9 @@ struct acd {
 	bool started;
 	bool keep_calls;           /* a remote dialer's calls outlive us */
 	uint32_t resync_gen;       /* the last resync read asked for */
+	uint32_t full_gen;         /* the full read on its way, its gen */
 	bool resyncing;            /* that read is on its way */
+	unsigned resync_ones;      /* acd_resync_one reads on their way */
 	bool resync_again;         /* and another was asked for meanwhile */
 	bool held_check;           /* a held customer may be for nobody */
 	struct list unstored;      /* final changes to write again */
@@ -255,7 +260,10 @@ static void agent_done_h(int err, void *arg)
 {
 	char *id = arg;
 
-	if (err)
+	if (err == ENOENT)   /* removed meanwhile: not made again */
+		log_info("agent %s: no longer in the store, presence not "
+			 "kept", id);
+	else if (err)
 		log_warn("agent %s: storing presence failed: %s", id,
 			 strerror(err));
 	mem_deref(id);
@@ -269,8 +277,7 @@ static void agent_persist(struct acd_agent *aa)
 	if (str_dup(&id, aa->a->id))
 		return;
 
-	if (store_put(aa->acd->st, &store_agents, aa->a, true, agent_done_h,
-		      id))
+	if (store_agent_presence(aa->acd->st, aa->a, agent_done_h, id))
 		mem_deref(id);
 }
 
@@ -2788,13 +2795,47 @@ void acd_callback_canceled(struct acd *acd, const char *id)
 }
 
 
+/* a waiting callback the store has and the ACD does not: another
+ * node's intake */
+static struct acd_cb *resync_add(struct acd *acd, const struct callback *cb)
+{
+	struct acd_cb *c;
+
+	if (cb->status != CBS_QUEUED && cb->status != CBS_SCHEDULED)
+		return NULL;
+
+	log_info("%s: taken from the store (another node's intake)",
+		 cb->id);
+	c = cb_add(acd, cb);
+	if (c && acd->watchh)
+		acd->watchh(NULL, cb->id, acd->watch_arg);
+
+	return c;
+}
+
+
+/* c, waiting in memory, was not open in the store by the read of gen:
+ * canceled on another node, unless c is newer than that read or a call
+ * or a change of ours has it */
+static void resync_drop(struct acd_cb *c, uint32_t gen)
+{
+	if (c->gen >= gen || c->busy || c->canceled || in_call(c) ||
+	    (c->cb->status != CBS_QUEUED && c->cb->status != CBS_SCHEDULED))
+		return;
+
+	log_info("%s: no longer open in the store (canceled on another "
+		 "node)", c->cb->id);
+	acd_callback_canceled(c->acd, c->cb->id);
+}
+
+
 /* open in the store (or by this node's own change) and known: kept; an
  * unknown waiting one: added; a known one it no longer holds open: a
  * cancel from another node, unless a call or a change of ours has it */
 static void resync_h(int err, void *const *v, size_t n, void *arg)
 {
 	struct acd *acd = arg;
-	uint32_t gen = acd->resync_gen;
+	const uint32_t gen = acd->full_gen;
 	struct le *le;
 	size_t i;
 
@@ -2808,14 +2849,8 @@ static void resync_h(int err, void *const *v, size_t n, void *arg)
 		const struct callback *cb = v[i];
 		struct acd_cb *c = cb_find(acd, cb->id);
 
-		if (!c && (cb->status == CBS_QUEUED ||
-			   cb->status == CBS_SCHEDULED)) {
-			log_info("%s: taken from the store (another node's "
-				 "intake)", cb->id);
-			c = cb_add(acd, cb);
-			if (c && acd->watchh)
-				acd->watchh(NULL, cb->id, acd->watch_arg);
-		}
+		if (!c)
+			c = resync_add(acd, cb);
 		if (c)
 			c->seen = gen;
 	}
@@ -2824,14 +2859,8 @@ static void resync_h(int err, void *const *v, size_t n, void *arg)
 		struct acd_cb *c = le->data;
 
 		le = le->next;
-		if (c->seen == gen || c->gen >= gen || c->busy ||
-		    c->canceled || in_call(c) ||
-		    (c->cb->status != CBS_QUEUED &&
-		     c->cb->status != CBS_SCHEDULED))
-			continue;
-		log_info("%s: no longer open in the store (canceled on "
-			 "another node)", c->cb->id);
-		acd_callback_canceled(acd, c->cb->id);
+		if (c->seen != gen)
+			resync_drop(c, gen);
 	}
 
  again:
@@ -2852,12 +2881,98 @@ void acd_resync(struct acd *acd)
 	}
 
 	/* what is linked from now on is newer than this read */
-	++acd->resync_gen;
+	acd->full_gen = ++acd->resync_gen;
 	if (store_callbacks_open(acd->st, STORE_ALL, resync_h, acd)) {
 		log_warn("resync: cannot read the open callbacks");
 		return;
 	}
 	acd->resyncing = true;
+}
+
+
+/* one callback's read (acd_resync_one) */
+struct resync_one {
+	struct acd *acd;
+	uint32_t gen;
+};
+
+
+static void resync_one_h(int err, const struct callback *cb, void *arg)
+{
+	struct resync_one *r = arg;
+	struct acd *acd = r->acd;
+	struct acd_cb *c;
+
+	--acd->resync_ones;
+	if (err == ENOENT || !acd->started)
+		goto out;
+	if (err || !cb) {
+		log_warn("resync: %s", strerror(err ? err : EIO));
+		acd_resync(acd);
+		goto out;
+	}
+
+	c = cb_find(acd, cb->id);
+	if (!c && cb->open)
+		(void)resync_add(acd, cb);
+	else if (c && (!cb->open || (cb->status != CBS_QUEUED &&
+				     cb->status != CBS_SCHEDULED)))
+		resync_drop(c, r->gen);
+
+ out:
+	mem_deref(r);
+}
+
+
+/* whether a read of callback id could change what the ACD holds */
+static bool resync_worth(struct acd *acd, const char *id,
+			 enum callback_status hint)
+{
+	const struct acd_cb *c = cb_find(acd, id);
+	const bool hint_waiting = hint == CBS_QUEUED ||
+				  hint == CBS_SCHEDULED;
+
+	if (!c)   /* only a waiting one is added */
+		return hint == CBS_ANY || hint_waiting;
+
+	/* only a waiting one nothing of ours holds is dropped, and only
+	 * when it no longer waits */
+	if (c->busy || c->canceled || in_call(c) ||
+	    (c->cb->status != CBS_QUEUED && c->cb->status != CBS_SCHEDULED))
+		return false;
+
+	return !hint_waiting;
+}
+
+
+void acd_resync_one(struct acd *acd, const char *id,
+		    enum callback_status hint)
+{
+	struct resync_one *r;
+
+	if (!acd || !acd->started)
+		return;
+	if (!id || !*id || acd->resync_ones >= ACD_RESYNC_ONE_MAX) {
+		acd_resync(acd);
+		return;
+	}
+	if (!resync_worth(acd, id, hint))
+		return;
+
+	r = mem_zalloc(sizeof(*r), NULL);
+	if (!r) {
+		acd_resync(acd);
+		return;
+	}
+	r->acd = acd;
+	/* what is linked from now on is newer than this read */
+	r->gen = ++acd->resync_gen;
+	if (store_callback_get(acd->st, id, true, resync_one_h, r)) {
+		mem_deref(r);
+		acd_resync(acd);
+		return;
+	}
+	++acd->resync_ones;
 }
 
 

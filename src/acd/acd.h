@@ -277,6 +277,21 @@ void acd_callback_canceled(struct acd *acd, const char *id);
  */
 void acd_resync(struct acd *acd);
 
+/*
+ * The same for one callback, the one a notification names: one read by
+ * its id, not of every open callback, so that the leader's reads grow
+ * with the changes, not with the queue times the changes. None at all
+ * when nothing the read could say would change anything: a callback a
+ * call or a change of ours holds, one still waiting by the
+ * notification's status (hint; CBS_ANY: unsaid), one unknown here that
+ * is not waiting. Too many on their way (ACD_RESYNC_ONE_MAX), or a read
+ * that fails: a full acd_resync instead, which also stays the truth
+ * after a reconnect and every second.
+ */
+void acd_resync_one(struct acd *acd, const char *id,
+		    enum callback_status hint);
+
+
 /* A call taken back from a dialer (attach): when its customer answered
  * and when it was bridged (0: not), as the dialer says */
 void acd_call_attached(struct acd *acd, const char *id, int64_t answered_t,

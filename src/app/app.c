@@ -997,16 +997,20 @@ int app_check(const struct cfg *cfg)
 static int dialers_start(const struct cfg *cfg, uint64_t epoch);
 
 /* A callback made, joined, withdrawn or changed on any node: the
- * leader reads the queue again at once rather than at its next tick.
- * The notification is a hint; the read is the truth (acd_resync, which
- * also runs after every reconnect of the listener and every second). */
+ * leader reads that callback (the payload is its id) at once rather
+ * than wait for its next tick. The notification is a hint; the read is
+ * the truth, and the read of every open callback (acd_resync) still runs
+ * after every reconnect of the listener and every second. */
 static void callbacks_notify_h(const char *channel, const char *payload,
 			       void *arg)
 {
+	enum callback_status hint;
+	char id[ID_LEN];
+
 	(void)channel;
-	(void)payload;
 	(void)arg;
-	acd_resync(app.acd);
+	store_callback_payload(payload, id, sizeof(id), &hint);
+	acd_resync_one(app.acd, id, hint);
 }
 
 

@@ -45,6 +45,42 @@ int store_run_notify(struct store_tx *tx, const char *channel,
 }
 
 
+int store_run_notify_callback(struct store_tx *tx, const char *id,
+			      enum callback_status st)
+{
+	char payload[ID_LEN + 32];
+
+	if (!id)
+		return EINVAL;
+	if (re_snprintf(payload, sizeof(payload), "%s%s%s", id,
+			st == CBS_ANY ? "" : " ",
+			st == CBS_ANY ? "" : callback_status_name(st)) < 0)
+		return EMSGSIZE;
+
+	return store_run_notify(tx, store_ch_callbacks, payload);
+}
+
+
+void store_callback_payload(const char *payload, char *id, size_t sz,
+			    enum callback_status *hint)
+{
+	const char *sp = payload ? strchr(payload, ' ') : NULL;
+	size_t n = payload ? (sp ? (size_t)(sp - payload) : strlen(payload))
+			   : 0;
+
+	*hint = CBS_ANY;
+	if (!sz)
+		return;
+	*id = '\0';
+	if (n >= sz)
+		return;
+	memcpy(id, payload, n);
+	id[n] = '\0';
+	if (sp && callback_status_parse(sp + 1, hint))
+		*hint = CBS_ANY;
+}
+
+
 /* ---- the listener ---- */
 
 static void listener_destructor(void *arg)

@@ -58,16 +58,20 @@ int store_op_queue(struct store *st, void *op, int err)
 
 int store_op_run(struct store_tx *tx, struct store_op *op)
 {
-	int64_t epoch = 0;
+	int64_t epoch;
 	int err;
 
 	if (op->epoch) {
 		/* the lock is another connection's now: stale at once */
 		if (!tx->lead)
 			return ESTALE;
-		err = store_one_num(tx, SQ_FENCE, NULL, NULL, &epoch);
-		if (err)
-			return err;
+		epoch = tx->fence_seen;
+		if (!epoch) {
+			err = store_one_num(tx, SQ_FENCE, NULL, NULL, &epoch);
+			if (err)
+				return err;
+			tx->fence_seen = epoch;
+		}
 		if (epoch != op->epoch)
 			return ESTALE;
 	}
@@ -389,6 +393,92 @@ static const struct store_op_desc phone_agent_set_desc = {
 	.done = phone_agent_set_done,
 	.dh = phone_agent_dh,
 };
+
+
+/* ---- an agent's presence ---- */
+
+struct op_presence {
+	struct store_op op;
+	store_done_h *h;
+	char *id;
+	char *reason;
+	enum agent_state state;
+	int64_t since;
+	int64_t idle_since;
+};
+
+
+static void presence_dh(struct store_op *op)
+{
+	struct op_presence *o = (struct op_presence *)op;
+
+	mem_deref(o->id);
+	mem_deref(o->reason);
+}
+
+
+static int presence_run(struct store_tx *tx, struct store_op *op)
+{
+	struct op_presence *o = (struct op_presence *)op;
+	struct store_run r;
+	int err;
+
+	err = store_run_open(&r, tx, SQ_AGENT_PRESENCE);
+	if (!err) {
+		store_run_text(&r, 1, o->id);
+		store_run_text(&r, 2, agent_state_name(o->state));
+		store_run_num(&r, 3, o->since);
+		store_run_text(&r, 4, o->reason);
+		store_run_num(&r, 5, o->idle_since);
+		err = store_run_done(&r);
+	}
+	if (!err && !store_run_changes(&r))
+		err = ENOENT;
+	store_run_close(&r);
+
+	return err;
+}
+
+
+static void presence_done(struct store_op *op)
+{
+	struct op_presence *o = (struct op_presence *)op;
+
+	o->h(op->err, op->arg);
+}
+
+
+static const struct store_op_desc presence_desc = {
+	.fenced = true,
+	.name = "agent_presence",
+	.writes = true,
+	.run = presence_run,
+	.done = presence_done,
+	.dh = presence_dh,
+};
+
+
+int store_agent_presence(struct store *st, const struct agent *a,
+			 store_done_h *h, void *arg)
+{
+	struct op_presence *o;
+
+	if (!st || !a || !a->id || !h)
+		return EINVAL;
+
+	o = store_op_alloc(sizeof(*o), &presence_desc, arg);
+	if (!o)
+		return ENOMEM;
+	o->h = h;
+	o->state = a->state;
+	o->since = a->state_since;
+	o->idle_since = a->idle_since;
+
+	return store_op_queue(st, o, (str_dup(&o->id, a->id) |
+				      str_dup(&o->reason, a->state_reason ?
+					      a->state_reason : "")) ?
+			      ENOMEM : 0);
+}
 
 
 static int phone_agent_get_run(struct store_tx *tx, struct store_op *op)

@@ -612,7 +612,7 @@ static int cancel_joined(struct store_tx *tx, struct op_callback *o,
 	if (!err && !live && seq)
 		err = cancel_call(tx, o, j.call_id, now);
 	if (!err)
-		err = store_run_notify(tx, store_ch_callbacks, j.call_id);
+		err = store_run_notify_callback(tx, j.call_id, CBS_ANY);
 
 	return err ? err : joined_load(tx, o, &j);
 }
@@ -651,7 +651,7 @@ static int cancel_run(struct store_tx *tx, struct store_op *op)
 		err = live ? withdraw(tx, SQ_WITHDRAW_CB, o->id, o->id, now)
 			   : cancel_call(tx, o, o->id, now);
 	if (!err)
-		err = store_run_notify(tx, store_ch_callbacks, o->id);
+		err = store_run_notify_callback(tx, o->id, CBS_ANY);
 
 	o->cb = mem_deref(o->cb);
 	if (err && err != EALREADY)
@@ -1014,7 +1014,7 @@ static int update_run(struct store_tx *tx, struct store_op *op)
 		err = store_event_insert(tx, c->id, c->now, c->event2, false,
 					 c->event2_data, NULL);
 	if (!err)
-		err = store_run_notify(tx, store_ch_callbacks, c->id);
+		err = store_run_notify_callback(tx, c->id, c->status);
 
 	return err;
 }

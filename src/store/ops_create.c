@@ -26,6 +26,8 @@ struct op_create {
 	store_create_h *h;
 	struct callback_new req;  /* strings are owned copies */
 	struct callback_created res;
+	bool hooked;              /* SQ_CREATE_READS: an endpoint takes */
+	int64_t queued;           /* callback.created; queued before it */
 };
 
 
@@ -131,13 +133,8 @@ static int insert_joined(struct store_tx *tx, struct op_create *o)
 		 sizeof(res->status));
 	res->created_at = q->now;
 	res->scheduled_for = scheduled ? q->scheduled_for : 0;
-	if (!scheduled) {
-		err = store_one_num(tx, SQ_QUEUED_NOW, q->business, NULL,
-				    &res->position);
-		if (err)
-			return err;
-		res->position++;
-	}
+	if (!scheduled)
+		res->position = o->queued + 1;
 
 	err = store_one_num(tx, SQ_CALLBACKS_MARK, NULL, NULL, &mark);
 	if (err)
@@ -216,35 +213,43 @@ static int idem_lookup(struct store_tx *tx, struct op_create *o,
 }
 
 
-static int open_lookup(struct store_tx *tx, struct op_create *o,
-		       bool *found)
+/*
+ * What the create reads before it writes, in one statement: the number's
+ * open callback (res->call_id; a browser's call, with no phone, is
+ * nobody else's), whether the "created" event must be a row, the queued
+ * count, who last spoke with the number (for routing: read here, in the
+ * same transaction, so the ACD need not ask again).
+ */
+static int create_reads(struct store_tx *tx, struct op_create *o)
 {
 	const struct callback_new *q = &o->req;
 	struct callback_created *res = &o->res;
 	struct store_run r;
+	bool row = false;
+	const char *v;
 	int err;
 
-	*found = false;
-	/* a browser's call (no phone) is nobody else's */
-	if (!*q->phone)
-		return 0;
-
-	err = store_run_open(&r, tx, SQ_OPEN_FIND);
+	err = store_run_open(&r, tx, SQ_CREATE_READS);
 	if (!err) {
 		store_run_text(&r, 1, q->business);
 		store_run_text(&r, 2, q->phone);
-		err = store_run_step(&r, found);
+		err = store_run_step(&r, &row);
 	}
-	if (!err && *found)
-		str_bcpy(res->call_id, store_run_col_text(&r, 0),
-			 sizeof(res->call_id));
+	if (!err && !row)
+		err = EPROTO;
+	if (!err) {
+		v = store_run_col_text(&r, 0);
+		if (v && *q->phone)
+			str_bcpy(res->call_id, v, sizeof(res->call_id));
+		o->hooked = store_run_col_num(&r, 1) != 0;
+		o->queued = store_run_col_num(&r, 2);
+		v = store_run_col_text(&r, 3);
+		if (v)
+			str_bcpy(res->last_agent, v, sizeof(res->last_agent));
+	}
 	store_run_close(&r);
-	if (err)
-		return err;
 
-	/* never the open callback's id, token or times: a request of its
-	 * own (a stranger may know the number) */
-	return *found ? insert_joined(tx, o) : 0;
+	return err;
 }
 
 
@@ -254,7 +259,6 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	struct callback_created *res = &o->res;
 	bool scheduled = q->scheduled_for > q->now;
 	bool row = false;
-	int64_t hooked = 0;
 	char data[96];
 	struct store_run r;
 	int err;
@@ -267,12 +271,8 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	res->scheduled_for = scheduled ? q->scheduled_for : 0;
 
 	/* the "created" event is the row's (created_status), unless an
-	 * endpoint takes it: then a row, for the outbox's trigger */
-	err = store_one_num(tx, SQ_CREATED_HOOKED, q->business, NULL,
-			    &hooked);
-	if (err)
-		return err;
-
+	 * endpoint takes it (o->hooked): then a row, for the outbox's
+	 * trigger */
 	err = store_run_open(&r, tx, SQ_CALLBACK_INSERT);
 	if (!err) {
 		store_run_text(&r, 1, q->id);
@@ -283,14 +283,14 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 		store_run_num(&r, 6, res->scheduled_for);
 		bind_request(&r, 7, q);
 		store_run_text(&r, 14, q->cancel_hash);
-		store_run_text(&r, 15, hooked ? NULL : res->status);
+		store_run_text(&r, 15, o->hooked ? NULL : res->status);
 		err = store_run_done(&r);
 	}
 	store_run_close(&r);
 	if (err)
 		return err;
 
-	if (hooked) {
+	if (o->hooked) {
 		/* the data SQ_EVENTS_GET makes of created_status */
 		re_snprintf(data, sizeof(data), "{\"status\":\"%s\"}",
 			    res->status);
@@ -303,8 +303,8 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	/* the count a trigger keeps on every later change, kept here for
 	 * the insert: a trigger on the insert cost more than the insert of
 	 * the callback itself. The count, the place, comes back from the
-	 * statement where the dialect's RETURNING is cheap, else it is
-	 * read (sql.c, SQ_QUEUE_COUNT). */
+	 * statement where the dialect's RETURNING is cheap, else it is the
+	 * count read before, plus one (sql.c, SQ_QUEUE_COUNT). */
 	err = store_run_open(&r, tx, SQ_QUEUE_COUNT);
 	if (!err) {
 		store_run_text(&r, 1, q->business);
@@ -313,34 +313,19 @@ static int insert_callback(struct store_tx *tx, struct op_create *o)
 	if (!err && row)
 		res->position = store_run_col_num(&r, 0);
 	store_run_close(&r);
-	if (err || row)
-		return err;
+	if (!err && !row)
+		res->position = o->queued + 1;
 
-	return store_one_num(tx, SQ_QUEUED_NOW, q->business, NULL,
-			     &res->position);
+	return err;
 }
 
 
-/* Who last spoke with this number, for routing: read here, in the same
- * transaction, so the ACD need not ask again. */
-static int last_agent(struct store_tx *tx, struct op_create *o)
+/* a new callback's status, for its notification (CBS_ANY: unsaid) */
+static enum callback_status created_status(const struct op_create *o)
 {
-	struct store_run r;
-	bool row = false;
-	int err;
+	enum callback_status st;
 
-	err = store_run_open(&r, tx, SQ_PHONE_AGENT_GET);
-	if (!err) {
-		store_run_text(&r, 1, o->req.business);
-		store_run_text(&r, 2, o->req.phone);
-		err = store_run_step(&r, &row);
-	}
-	if (!err && row)
-		str_bcpy(o->res.last_agent, store_run_col_text(&r, 0),
-			 sizeof(o->res.last_agent));
-	store_run_close(&r);
-
-	return err;
+	return callback_status_parse(o->res.status, &st) ? CBS_ANY : st;
 }
 
 
@@ -461,20 +446,23 @@ static int create_run(struct store_tx *tx, struct store_op *op)
 	if (err || found)
 		return err;
 
-	err = open_lookup(tx, o, &found);
-	if (!err && !found)
-		err = insert_callback(tx, o);
+	/* never the open callback's id, token or times: a request of its
+	 * own (a stranger may know the number) */
+	err = create_reads(tx, o);
 	if (!err)
-		err = last_agent(tx, o);
+		err = o->res.call_id[0] ? insert_joined(tx, o) :
+			insert_callback(tx, o);
 	if (!err)
 		err = q->answerh(&o->res.answer, &o->res.answer_status,
 				 &o->res, q->answer_arg);
 	if (!err && q->idem_key)
 		err = idem_put(tx, o);
 	if (!err)   /* the callback: made, or serving this request */
-		err = store_run_notify(tx, store_ch_callbacks,
-				       o->res.call_id[0] ? o->res.call_id :
-				       o->res.id);
+		err = o->res.call_id[0] ?
+			store_run_notify_callback(tx, o->res.call_id,
+						  CBS_ANY) :
+			store_run_notify_callback(tx, o->res.id,
+						  created_status(o));
 
 	return err;
 }

@@ -666,6 +666,7 @@ static int run_ops(struct pg_be *be, struct list *batch, bool careful)
 
 	be->careful = careful;
 	be->failed = false;
+	store_tx_unfence(&be->tx);
 
 	err = begin(be);
 	if (err)
@@ -690,9 +691,12 @@ static int run_ops(struct pg_be *be, struct list *batch, bool careful)
 
 		/* EALREADY/EPERM/ENOENT are answers, not failures, but
 		 * nothing they touched may stay either way */
-		if (sp && op->err && (err = pg_exec(be,
-					"ROLLBACK TO SAVEPOINT op")))
-			return err;
+		if (sp && op->err) {
+			store_tx_unfence(&be->tx);
+			err = pg_exec(be, "ROLLBACK TO SAVEPOINT op");
+			if (err)
+				return err;
+		}
 		if (sp && (err = pg_exec(be, "RELEASE SAVEPOINT op")))
 			return err;
 	}

@@ -106,6 +106,10 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_PHONE_AGENT_GET] = {"phone_agent_get",
 		"SELECT agent_id FROM phone_agents"
 		" WHERE business_id = ?1 AND phone = ?2", NULL},
+	/* an agent's presence alone: its other columns are the admin's */
+	[SQ_AGENT_PRESENCE] = {"agent_presence",
+		"UPDATE agents SET state = ?2, state_since = ?3,"
+		" state_reason = ?4, idle_since = ?5 WHERE id = ?1", NULL},
 	[SQ_OUTBOX_REPLAY] = {"outbox_replay",
 		"UPDATE webhook_outbox SET state = 'pending', next_at = 0"
 		" WHERE webhook_id = ?1 AND seq = ?2", NULL},
@@ -170,9 +174,30 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"INSERT INTO idempotency (business_id, key, fingerprint,"
 		" callback_id, status, answer, created_at, request_id)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", NULL},
-	[SQ_OPEN_FIND] = {"open_find",
-		"SELECT id FROM callbacks"
-		" WHERE business_id = ?1 AND phone = ?2 AND open = 1", NULL},
+	/* what a create reads before it writes, in one statement (one
+	 * step instead of four): the open callback of number ?2, whether
+	 * an endpoint of business ?1 takes callback.created (then the
+	 * event is a row, for the outbox's trigger: schema migration 21),
+	 * the queued count before this request, who last spoke with the
+	 * number */
+	[SQ_CREATE_READS] = {"create_reads",
+		"SELECT (SELECT id FROM callbacks"
+		"  WHERE business_id = ?1 AND phone = ?2 AND open = 1),"
+		" EXISTS (SELECT 1 FROM webhooks WHERE business = ?1"
+		"  AND enabled = 1 AND (events = '' OR instr(' ' || events"
+		"  || ' ', ' callback.created ') > 0)),"
+		" (SELECT queued FROM queue_counts WHERE business_id = ?1),"
+		" (SELECT agent_id FROM phone_agents"
+		"  WHERE business_id = ?1 AND phone = ?2)",
+		"SELECT (SELECT id FROM callbacks"
+		"  WHERE business_id = $1 AND phone = $2 AND open = 1),"
+		" (EXISTS (SELECT 1 FROM webhooks WHERE business = $1"
+		"  AND enabled = 1 AND (events = '' OR strpos(' ' || events"
+		"  || ' ', ' callback.created ') > 0)))::int,"
+		" (SELECT coalesce(sum(queued), 0)::bigint FROM queue_counts"
+		"  WHERE business_id = $1),"
+		" (SELECT agent_id FROM phone_agents"
+		"  WHERE business_id = $1 AND phone = $2)"},
 	/* ?15: the status its "created" event would say, when no event
 	 * row says it (schema migration 21) */
 	[SQ_CALLBACK_INSERT] = {"callback_insert",
@@ -182,15 +207,6 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		" created_status)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 		" ?12, ?13, ?14, ?15)", NULL},
-	/* does an endpoint of business ?1 take callback.created? Then the
-	 * event is a row, for the outbox's trigger (schema migration 21) */
-	[SQ_CREATED_HOOKED] = {"created_hooked",
-		"SELECT EXISTS (SELECT 1 FROM webhooks WHERE business = ?1"
-		" AND enabled = 1 AND (events = '' OR instr(' ' || events"
-		" || ' ', ' callback.created ') > 0))",
-		"SELECT (EXISTS (SELECT 1 FROM webhooks WHERE business = $1"
-		" AND enabled = 1 AND (events = '' OR strpos(' ' || events"
-		" || ' ', ' callback.created ') > 0)))::int"},
 	/* a replay's fresh token (the first is the callback's own) */
 	[SQ_TOKEN_INSERT] = {"token_insert",
 		"INSERT OR IGNORE INTO cancel_tokens (token_hash, callback_id,"
@@ -217,21 +233,26 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 		"  callback_id = $1::text AND t = $2::bigint"
 		"  AND type = $3::text)"},
 	/* a new queued callback: counted, and its place is the count.
-	 * PostgreSQL returns it; SQLite's RETURNING builds a temporary
-	 * table for it, which cost more than the insert of the callback:
-	 * there the count is read after it (SQ_QUEUED_NOW) */
+	 * PostgreSQL returns it, its connection's shard (schema migration
+	 * 24) plus the others as this statement sees them (a create on
+	 * another node committing meanwhile is not counted: a place, not a
+	 * rank); SQLite's RETURNING builds a temporary table for it, which
+	 * cost more than the insert of the callback: there the place is
+	 * the count SQ_CREATE_READS read, plus one (one writer: nothing
+	 * changed it in between) */
 	[SQ_QUEUE_COUNT] = {"queue_count",
 		"INSERT INTO queue_counts (business_id, queued) VALUES (?1, 1)"
 		" ON CONFLICT(business_id)"
 		" DO UPDATE SET queued = queue_counts.queued + 1",
-		"INSERT INTO queue_counts (business_id, queued) VALUES ($1, 1)"
-		" ON CONFLICT(business_id)"
+		"WITH up AS (INSERT INTO queue_counts (business_id, shard,"
+		"  queued) VALUES ($1, pg_backend_pid() % " QUEUE_SHARDS ", 1)"
+		" ON CONFLICT(business_id, shard)"
 		" DO UPDATE SET queued = queue_counts.queued + 1"
-		" RETURNING queued"},
+		" RETURNING shard, queued)"
+		" SELECT (up.queued + coalesce((SELECT sum(c.queued)"
+		"  FROM queue_counts AS c WHERE c.business_id = $1"
+		"  AND c.shard <> up.shard), 0))::bigint FROM up"},
 	/* joined requests (schema migration 10) */
-	[SQ_QUEUED_NOW] = {"queued_now",
-		"SELECT queued FROM queue_counts WHERE business_id = ?1",
-		NULL},
 	/* the callbacks inserted so far, in insertion order: SQLite's
 	 * rowid; PostgreSQL's schema has a column of that name for it (an
 	 * identity, schema.c) */

@@ -427,6 +427,8 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 {
 	struct le *le;
 
+	store_tx_unfence(&be->rw.tx);
+
 	LIST_FOREACH(batch, le) {
 		struct store_op *op = le->data;
 		bool sp = careful && op->desc->writes;
@@ -448,6 +450,7 @@ static int run_ops(struct sqlite_be *be, struct list *batch, bool careful)
 		/* EALREADY/EPERM/ENOENT are answers, not failures, but
 		 * nothing they touched may stay either way */
 		if (op->err) {
+			store_tx_unfence(&be->rw.tx);
 			exec_stmt(be, S_ROLLBACK_TO);
 			notes_drop_after(be, mark);
 		}
@@ -585,6 +588,7 @@ static void reader_run(struct reader *rd, struct store_op *op)
 	if (op->err)
 		return;
 
+	store_tx_unfence(&rd->ro.tx);
 	op->err = store_op_run(&rd->ro.tx, op);
 	if (op->err)
 		store_op_clear(op);

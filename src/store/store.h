@@ -495,10 +495,19 @@ enum {
 	STORE_PAYLOAD_MAX = 7999,  /* bytes: PostgreSQL's, "< 8000" */
 };
 
-/* a callback was made, joined, withdrawn or changed; payload: its id */
+/* a callback was made, joined, withdrawn or changed; payload: its id,
+ * then a space and its status after the change where the change says it
+ * (a hint for the leader: which notifications need a read;
+ * store_callback_payload) */
 extern const char store_ch_callbacks[];
 /* a business was changed through the admin API; payload: none */
 extern const char store_ch_businesses[];
+
+/* a store_ch_callbacks payload: the callback's id (sz bytes, "" when
+ * there is none or it does not fit) and its status, CBS_ANY when the
+ * payload does not say it */
+void store_callback_payload(const char *payload, char *id, size_t sz,
+			    enum callback_status *hint);
 
 struct store_listener;
 typedef void (store_notify_h)(const char *channel, const char *payload,
@@ -665,6 +674,14 @@ int  store_callbacks_search(struct store *st,
 int  store_callback_history(struct store *st, const char *business,
 			    const char *phone, size_t max, store_list_h *h,
 			    void *arg);
+
+/*
+ * Store agent a's presence (state, state_since, state_reason,
+ * idle_since) and nothing else of its record: ENOENT when no agent has
+ * its id (removed meanwhile: not made again). A fenced write, the ACD's.
+ */
+int  store_agent_presence(struct store *st, const struct agent *a,
+			  store_done_h *h, void *arg);
 
 /* Remember, and look up, the agent who last spoke with a number. */
 int  store_phone_agent_set(struct store *st, const char *business,

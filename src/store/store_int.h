@@ -17,6 +17,10 @@
 
 #include "store/store.h"
 
+/* PostgreSQL's queue counts: shards a business (schema migration 24),
+ * as SQL text */
+#define QUEUE_SHARDS "64"
+
 /* ---- the statements, one text for every dialect (sql.c) ---- */
 
 enum store_dialect {
@@ -69,6 +73,7 @@ enum store_stmt_id {
 	SQ_NOTIFY,
 	SQ_PHONE_AGENT_SET,
 	SQ_PHONE_AGENT_GET,
+	SQ_AGENT_PRESENCE,
 	SQ_OUTBOX_REPLAY,
 	SQ_OUTBOX_DUE,
 	SQ_OUTBOX_DONE,
@@ -78,19 +83,17 @@ enum store_stmt_id {
 	/* a callback's creation (ops_create.c) */
 	SQ_IDEM_GET,
 	SQ_IDEM_PUT,
-	SQ_OPEN_FIND,
+	SQ_CREATE_READS,
 	SQ_CALLBACK_INSERT,
 	SQ_TOKEN_INSERT,
 	SQ_EVENT_INSERT,
 	SQ_EVENT_INSERT_SEQ,
 	SQ_EVENT_INSERT_ONCE,
 	SQ_QUEUE_COUNT,
-	SQ_QUEUED_NOW,
 	SQ_CALLBACKS_MARK,
 	SQ_JOIN_INSERT,
 	SQ_REQ_TOKEN_INSERT,
 	SQ_PHONE_LOCK,
-	SQ_CREATED_HOOKED,
 	SQ_PHONE_RECENT,
 	/* callbacks and requests read, withdrawn, changed, searched
 	 * (ops_callback.c, ops_report.c) */
@@ -192,7 +195,19 @@ struct store_tx {
 	 * session, the leader's lock with it, and the leader, reconnecting,
 	 * takes it back first (pg.c, PG_LEAD_GRACE_MS) */
 	int64_t lead_after;
+	/* the epoch a fenced op of this transaction read, FOR SHARE (0:
+	 * none yet): the row stays locked to the transaction's end, so
+	 * no other writer can move it and the transaction's other fenced
+	 * ops need not read it again. A backend clears it at each
+	 * transaction and each savepoint it rolls back (store_tx_unfence):
+	 * the lock may have gone with it. */
+	int64_t fence_seen;
 };
+
+static inline void store_tx_unfence(struct store_tx *tx)
+{
+	tx->fence_seen = 0;
+}
 
 /* One statement being run, what the ops are written with (run.c).
  * Parameters are numbered from 1, columns from 0, as in the SQL; text
@@ -219,6 +234,10 @@ int64_t store_run_changes(struct store_run *r);
 /* Notify channel with payload when tx commits (an op's run may call it;
  * a writing op's: a rolled back op's is never heard); EINVAL, EMSGSIZE
  * as store_notify. */
+/* store_ch_callbacks: callback id changed, its status now st (CBS_ANY:
+ * not said) */
+int  store_run_notify_callback(struct store_tx *tx, const char *id,
+			       enum callback_status st);
 int  store_run_notify(struct store_tx *tx, const char *channel,
 		      const char *payload);
 /* the first column of the only row as an integer (0: no row), run to

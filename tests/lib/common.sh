@@ -382,7 +382,8 @@ start_postgres() {
 		-E UTF8 --locale=C.UTF-8 >>"$T/$1.log" 2>&1 ||
 		fail "initdb ($1) failed"
 	$as_pg "$PG_BIN/postgres" -D "$PGSOCK/data" -k "$PGSOCK" \
-		-c listen_addresses= -c port=5432 >>"$T/$1.log" 2>&1 &
+		-c listen_addresses= -c port=5432 ${PG_EXTRA_OPTS:-} \
+		>>"$T/$1.log" 2>&1 &
 	ppid=$!
 	eval "PID_$1=$ppid"
 	PIDS="$PIDS $ppid"

@@ -1056,6 +1056,148 @@ TEST(acd_resync_takes_another_nodes_intake)
 }
 
 
+/* A notification names the callback: acd_resync_one reads that one,
+ * adds it when another node took it in, drops it when another node
+ * canceled it, and ignores an id the store does not have. */
+TEST(acd_resync_one_reads_the_named_callback)
+{
+	struct fix f;
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000o",
+		"cb_0000000000020000000000000000000000o",
+	};
+	struct cbres r;
+
+	FIX(fix_open(&f));
+	TEST_EQ_INT(new_callback(f.st, ids[0], "+33123456701"), 0);
+	FIX(fix_start(&f, false));
+
+	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	acd_resync_one(f.acd, ids[1], CBS_ANY);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
+
+	/* known already: read again, nothing changes */
+	acd_resync_one(f.acd, ids[1], CBS_ANY);
+	acd_resync_one(f.acd, "cb_0000000000090000000000000000000000o",
+		       CBS_ANY);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
+
+	/* the first canceled on another node */
+	TEST_EQ_INT(store_callback_cancel(f.st, ids[0], ids[0], cancel_h,
+					  &r), 0);
+	store_flush(f.st);
+	TEST_ASSERT(r.canceled);
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	acd_resync_one(f.acd, ids[0], CBS_ANY);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 0);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 1);
+
+	fix_close(&f);
+
+	return 0;
+}
+
+
+/* The notification's status spares the reads that could change
+ * nothing: a callback still waiting by it is not read (the truth comes
+ * with the next full read), nor one unknown here that is not waiting. */
+TEST(acd_resync_one_reads_only_what_could_change)
+{
+	struct fix f;
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000h",
+		"cb_0000000000020000000000000000000000h",
+	};
+	struct cbres r;
+
+	FIX(fix_open(&f));
+	TEST_EQ_INT(new_callback(f.st, ids[0], "+33123456701"), 0);
+	FIX(fix_start(&f, false));
+
+	/* withdrawn on another node, but the notification says queued
+	 * (as its making's did): not read, kept */
+	TEST_EQ_INT(store_callback_cancel(f.st, ids[0], ids[0], cancel_h,
+					  &r), 0);
+	store_flush(f.st);
+	TEST_ASSERT(r.canceled);
+	acd_resync_one(f.acd, ids[0], CBS_QUEUED);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	acd_resync_one(f.acd, ids[0], CBS_CANCELED);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 0);
+
+	/* made on another node, told dialing: nothing to add, not read */
+	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
+	acd_resync_one(f.acd, ids[1], CBS_DIALING);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 0);
+	acd_resync_one(f.acd, ids[1], CBS_QUEUED);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 1);
+
+	fix_close(&f);
+
+	return 0;
+}
+
+
+static void keep_h(int err, const struct callback *cb, void *arg)
+{
+	struct callback **cbp = arg;
+
+	if (!err)
+		*cbp = mem_ref((struct callback *)cb);
+}
+
+
+/* A callback linked after a full read was asked for is newer than that
+ * read, whatever one-callback reads were asked for in between: the full
+ * read not finding it open does not drop it. */
+TEST(acd_resync_full_read_keeps_what_came_after_it)
+{
+	struct fix f;
+	static const char *const ids[] = {
+		"cb_0000000000010000000000000000000000f",
+		"cb_0000000000020000000000000000000000f",
+	};
+	struct callback *cb = NULL;
+	struct cbres r;
+
+	FIX(fix_open(&f));
+	TEST_EQ_INT(new_callback(f.st, ids[0], "+33123456701"), 0);
+	FIX(fix_start(&f, false));
+
+	/* the second, as memory will have it; the store then says it is
+	 * withdrawn, so that the full read does not find it open */
+	TEST_EQ_INT(new_callback(f.st, ids[1], "+33123456702"), 0);
+	TEST_EQ_INT(store_callback_get(f.st, ids[1], true, keep_h, &cb), 0);
+	store_flush(f.st);
+	TEST_ASSERT(cb != NULL);
+	TEST_EQ_INT(store_callback_cancel(f.st, ids[1], ids[1], cancel_h,
+					  &r), 0);
+	store_flush(f.st);
+	TEST_ASSERT(r.canceled);
+
+	acd_resync(f.acd);
+	acd_callback_new(f.acd, cb, NULL);
+	acd_resync_one(f.acd, ids[0], CBS_ANY);
+	spin();
+	TEST_EQ_INT(acd_position(f.acd, ids[0]), 1);
+	TEST_EQ_INT(acd_position(f.acd, ids[1]), 2);
+
+	mem_deref(cb);
+	fix_close(&f);
+
+	return 0;
+}
+
+
 /* More open callbacks than the start-up once loaded (100,000, silently):
  * every one is in the queue, the last at its place. The rows are made
  * with SQLite directly, in one statement. */

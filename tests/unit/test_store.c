@@ -1079,6 +1079,64 @@ static void list_h(int err, void *const *v, size_t n, void *arg)
 }
 
 
+/* An agent's presence is stored alone: the admin's change made in
+ * between stays, and a removed agent is not made again (ENOENT). */
+TEST(store_agent_presence_alone)
+{
+	struct store *st = NULL;
+	struct agent *a, *b;
+	struct result p1 = {0}, p2 = {0}, s1 = {0}, d1 = {0}, s2 = {0};
+	struct agent_result g1 = {0}, g2 = {0};
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(agent_alloc(&a), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "id", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "login", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "wrap_up", "30"), 0);
+	TEST_EQ_INT(store_put(st, &store_agents, a, true, done_h, &p1), 0);
+
+	/* the admin changes the wrap-up on a copy of their own ... */
+	TEST_EQ_INT(agent_alloc(&b), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "id", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "login", "carol"), 0);
+	TEST_EQ_INT(store_obj_set(b, &store_agents, "wrap_up", "90"), 0);
+	TEST_EQ_INT(store_put(st, &store_agents, b, true, done_h, &p2), 0);
+
+	/* ... while the ACD's copy, the old wrap-up, becomes available */
+	a->state = AGENT_AVAILABLE;
+	TEST_EQ_INT(store_obj_set(a, &store_agents, "state_reason", "back"),
+		    0);
+	TEST_EQ_INT(store_agent_presence(st, a, done_h, &s1), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "id", "carol", agent_h,
+			      &g1), 0);
+	store_flush(st);
+	TEST_EQ_INT(p1.err, 0);
+	TEST_EQ_INT(p2.err, 0);
+	TEST_EQ_INT(s1.err, 0);
+	TEST_EQ_INT(g1.err, 0);
+	TEST_EQ_STR(g1.state, "available");
+	TEST_EQ_INT(g1.wrap_up, 90);
+
+	/* removed: its presence makes no row */
+	TEST_EQ_INT(store_delete(st, &store_agents, "carol", done_h, &d1), 0);
+	TEST_EQ_INT(store_agent_presence(st, a, done_h, &s2), 0);
+	TEST_EQ_INT(store_get(st, &store_agents, "id", "carol", agent_h,
+			      &g2), 0);
+	store_flush(st);
+	TEST_EQ_INT(d1.err, 0);
+	TEST_EQ_INT(s2.err, ENOENT);
+	TEST_EQ_INT(g2.err, ENOENT);
+
+	mem_deref(b);
+	mem_deref(a);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
 TEST(store_records)
 {
 	struct store *st = NULL;
@@ -1202,6 +1260,104 @@ static void str_h(int err, const char *value, void *arg)
 	r->calls++;
 	r->err = err;
 	str_bcpy(r->value, value ? value : "", sizeof(r->value));
+}
+
+
+/* A new callback's place is its business's queue count, whichever
+ * connection (a node) made or moved each callback: on PostgreSQL each
+ * connection counts in a shard of its own (schema migration 24), and
+ * the place is their sum. */
+TEST(store_queue_places_across_connections)
+{
+	struct store *st = NULL, *other = NULL;
+	struct callback_new req;
+	struct callback_change chg;
+	struct result r[5], u = {0};
+	static const char *const phones[] = {
+		"+33123456781", "+33123456782", "+33123456783",
+		"+33123456784", "+33123456785",
+	};
+	char url[256], id[16];
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_open(&other, url, 100), 0);
+
+	/* four, made on the two connections in turn */
+	for (i = 0; i < 4; i++) {
+		struct store *on = i % 2 ? other : st;
+
+		re_snprintf(id, sizeof(id), "cb_q%zu", i);
+		new_req(&req, id, phones[i], "hq");
+		TEST_EQ_INT(store_callback_create(on, &req, create_h, &r[i]),
+			    0);
+		store_flush(on);
+		TEST_EQ_INT(r[i].err, 0);
+		TEST_EQ_INT(r[i].res.position, (int64_t)i + 1);
+	}
+
+	/* the first, made on st, dialed by the other: out of the queue */
+	callback_change_init(&chg, "cb_q0", time_now_ms());
+	chg.from_status = CBS_QUEUED;
+	chg.status = CBS_DIALING;
+	chg.agent_id = "alice";
+	chg.event = "offered";
+	TEST_EQ_INT(store_callback_update(other, &chg, done_h, &u), 0);
+	store_flush(other);
+	TEST_EQ_INT(u.err, 0);
+
+	new_req(&req, "cb_q4", phones[4], "hq");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r[4]), 0);
+	store_flush(st);
+	TEST_EQ_INT(r[4].err, 0);
+	TEST_EQ_INT(r[4].res.position, 4);
+
+	mem_deref(other);
+	test_store_close(st, url);
+
+	return 0;
+}
+
+
+/* A create says who last spoke with the number, for routing: the new
+ * callback and a request joined to it; nobody for a stranger's number. */
+TEST(store_create_says_last_agent)
+{
+	struct store *st = NULL;
+	struct callback_new req;
+	struct result pa = {0}, a = {0}, j = {0}, o = {0};
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	TEST_EQ_INT(store_phone_agent_set(st, "acme", "+33123456789",
+					  "alice", done_h, &pa), 0);
+	store_flush(st);
+	TEST_EQ_INT(pa.err, 0);
+
+	new_req(&req, "cb_a", "+33123456789", "ha");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &a), 0);
+	new_req(&req, "cb_j", "+33123456789", "hj");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &j), 0);
+	new_req(&req, "cb_o", "+33987654321", "ho");
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &o), 0);
+	store_flush(st);
+
+	TEST_EQ_INT(a.res.outcome, CB_CREATED);
+	TEST_EQ_STR(a.res.last_agent, "alice");
+	TEST_EQ_INT(j.res.outcome, CB_JOINED);
+	TEST_EQ_STR(j.res.call_id, "cb_a");
+	TEST_EQ_STR(j.res.last_agent, "alice");
+	TEST_EQ_INT(o.res.outcome, CB_CREATED);
+	TEST_EQ_STR(o.res.last_agent, "");
+	TEST_EQ_INT(o.res.position, 2);
+
+	mem_deref(st);
+	test_store_rm(url);
+
+	return 0;
 }
 
 
@@ -1451,14 +1607,48 @@ TEST(store_figures_per_currency)
 }
 
 
+/* store_ch_callbacks' payload read back: the id and, when said and
+ * known, the status */
+TEST(store_callback_payload_parse)
+{
+	enum callback_status st;
+	char id[ID_LEN];
+	char big[ID_LEN + 8];
+
+	store_callback_payload("cb_a queued", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_a");
+	TEST_EQ_INT(st, CBS_QUEUED);
+	store_callback_payload("cb_b", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_b");
+	TEST_EQ_INT(st, CBS_ANY);
+	store_callback_payload("cb_c nonsense", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "cb_c");
+	TEST_EQ_INT(st, CBS_ANY);
+	store_callback_payload("", id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+	store_callback_payload(NULL, id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+	TEST_EQ_INT(st, CBS_ANY);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	store_callback_payload(big, id, sizeof(id), &st);
+	TEST_EQ_STR(id, "");
+
+	return 0;
+}
+
+
 /* A callback made, joined, withdrawn or changed is told on
  * store_ch_callbacks with its id (a joined request: the callback that
- * serves it); what fails or changes nothing is not. cb_n made and
- * joined in one transaction is heard once (PostgreSQL's rule). */
+ * serves it) and, where the change says it, its status; what fails or
+ * changes nothing is not. A payload told twice in one transaction is
+ * heard once (PostgreSQL's rule): cb_n's join and cb_m's withdrawal say
+ * no status, its making does. */
 TEST(store_callbacks_notify)
 {
-	static const char *const want[] = {"cb_n", "cb_u", "cb_n", "cb_u",
-					   "end"};
+	static const char *const want[] = {"cb_n queued", "cb_n",
+					   "cb_u queued", "cb_n",
+					   "cb_u dialing", "end"};
 	struct store *st = NULL;
 	struct test_heard h;
 	struct callback_new req;
@@ -1501,9 +1691,9 @@ TEST(store_callbacks_notify)
 	TEST_EQ_INT(r.err, EALREADY);
 
 	TEST_EQ_INT(store_notify(st, store_ch_callbacks, "end"), 0);
-	TEST_EQ_INT(test_store_wait(&h.n, 5, 10000), 0);
-	TEST_EQ_INT(h.n, 5);
-	for (i = 0; i < 5; i++)
+	TEST_EQ_INT(test_store_wait(&h.n, ARRAY_SIZE(want), 10000), 0);
+	TEST_EQ_INT(h.n, ARRAY_SIZE(want));
+	for (i = 0; i < ARRAY_SIZE(want); i++)
 		TEST_EQ_STR(h.v[i], want[i]);
 
 	test_store_unhear(&h);

@@ -247,6 +247,61 @@ TEST(store_lead_takeover_fences_the_old_leader)
 }
 
 
+/* On PostgreSQL: the epoch moved from outside, as by a leader this
+ * node does not know of (a lock lost unseen) */
+static int pg_bump_epoch(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *res;
+	int err;
+
+	res = PQexec(c, "UPDATE cluster SET epoch = epoch + 1 WHERE id = 1");
+	err = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : EIO;
+	PQclear(res);
+	PQfinish(c);
+
+	return err;
+}
+
+
+/*
+ * A transaction reads the epoch once for all its fenced ops (the row
+ * stays locked to its end), but every transaction reads it again: a
+ * leader whose epoch moved between two batches is stale at the second.
+ */
+TEST(store_fence_read_again_each_transaction)
+{
+	struct store *a = NULL, *b = NULL;
+	char url[512];
+	uint64_t e = 0;
+	int e1 = -1, e2 = -1;
+
+	TEST_EQ_INT(test_store_open(&a, url, sizeof(url)), 0);
+	TEST_EQ_INT(store_open(&b, url, 100), 0);
+	TEST_EQ_INT(lead(a, "a:1", &e), 0);
+
+	/* two in one batch: one read, both pass */
+	TEST_EQ_INT(store_phone_agent_set(a, "acme", "+15550100", "alice",
+					  done_h, &e1), 0);
+	TEST_EQ_INT(store_phone_agent_set(a, "acme", "+15550101", "alice",
+					  done_h, &e2), 0);
+	store_flush(a);
+	TEST_EQ_INT(e1, 0);
+	TEST_EQ_INT(e2, 0);
+
+	if (test_store_is_pg(url))
+		TEST_EQ_INT(pg_bump_epoch(url), 0);
+	else
+		TEST_EQ_INT(lead(b, "b:1", &e), 0);
+	TEST_EQ_INT(fenced_write(a, "mallory"), ESTALE);
+
+	mem_deref(b);
+	test_store_close(a, url);
+
+	return 0;
+}
+
+
 /* PostgreSQL: the leader's connection cut while nobody takes over; it
  * reconnects, takes the lock back, and leads on with the same epoch. */
 TEST(store_lead_survives_its_reconnect)
