@@ -2912,11 +2912,15 @@ static void resync_one_h(int err, const struct callback *cb, void *arg)
 		goto out;
 	}
 
+	/* open and no longer waiting while c is unsure: a change of ours
+	 * whose answer was lost (a claim stored: the claim again takes it,
+	 * cluster_claim_cut.sh), not another node's */
 	c = cb_find(acd, cb->id);
 	if (!c && cb->open)
 		(void)resync_add(acd, cb);
 	else if (c && (!cb->open || (cb->status != CBS_QUEUED &&
-				     cb->status != CBS_SCHEDULED)))
+				     cb->status != CBS_SCHEDULED &&
+				     !c->unsure)))
 		resync_drop(c, r->gen);
 
  out:
