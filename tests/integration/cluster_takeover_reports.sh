@@ -142,7 +142,9 @@ ok "it completed in one attempt, answered and bridged once, talk" \
 
 # ---- (b) ended before anyone leads
 
+# its port free again before the next trunk binds it
 kill -KILL "$CPID"
+wait "$CPID" 2>/dev/null || true
 uas cust2 "$SCN/answer/customer.xml" "$CUST"
 CPID=$SPID
 proxied 3
