@@ -97,6 +97,18 @@ struct acd_cb {
 	/* a report of c was not stored (report_unstored): the store is
 	 * behind memory, its next change goes from any open status */
 	bool unsure;
+	/* the events of those reports (struct lost_ev), in order: written
+	 * with c's next change, or by a catch-up (lost_again) */
+	struct list lost;
+	uint64_t lost_n;           /* the serial of the last one kept */
+	struct tmr lost_tmr;
+};
+
+/* an event of a report the store did not take, to be written again */
+struct lost_ev {
+	struct le le;              /* in c->lost */
+	uint64_t n;                /* its serial in c->lost */
+	struct callback_event ev;  /* type and data owned */
 };
 
 struct acd {
@@ -444,6 +456,8 @@ static void acd_cb_destructor(void *arg)
 
 	tmr_cancel(&c->offer_tmr);
 	tmr_cancel(&c->round_tmr);
+	tmr_cancel(&c->lost_tmr);
+	list_flush(&c->lost);
 	if (c->rn.size)
 		rank_remove(&c->acd->queued, &c->rn);
 	list_unlink(&c->le);
@@ -560,10 +574,12 @@ struct change_ctx {
 	char ended_reason[32];
 	acd_done_h *doneh;         /* told once stored (a supervisor's) */
 	void *done_arg;
-	/* a final change: its copy, written again while the store is
-	 * away (unstored_keep) */
+	/* the change's copy: a final one's, written again while the
+	 * store is away (unstored_keep); a report's events, kept when the
+	 * store did not take it (report_unstored) */
 	struct callback_change fin;
 	char *fin_own[ARRAY_SIZE(chg_texts)];  /* its texts */
+	uint64_t lost_upto;        /* c's lost events it carries: to n */
 	bool unstored;             /* said so in the log */
 	bool any;                  /* sent from any open status */
 	struct tmr tmr;
@@ -598,7 +614,7 @@ static void change_destructor(void *arg)
 }
 
 
-/* A final change keeps a copy of itself, to be written again. */
+/* A change keeps a copy of itself, to be written again. */
 static int chg_keep(struct change_ctx *x, const struct callback_change *chg)
 {
 	size_t i;
@@ -625,13 +641,115 @@ static bool store_away(int err)
 }
 
 
+/*
+ * The reports the store did not take (report_unstored) lost their
+ * events from the callback's history (answered and bridged during an
+ * outage, cluster_pg_outage.sh). Each is kept, in order, and every
+ * change of c carries those kept so far, written before its own event
+ * in its transaction (then in order); one is dropped once a change that
+ * carried it is stored. A write whose commit was answered by nothing
+ * may have stored them: the store writes such an event once, skipping
+ * it where c has one of its type at its ms (SQ_EVENT_INSERT_ONCE).
+ */
+static void lost_ev_destructor(void *arg)
+{
+	struct lost_ev *l = arg;
+
+	list_unlink(&l->le);
+	mem_deref(l->ev.type);
+	mem_deref(l->ev.data);
+}
+
+
+static void lost_again(void *arg);
+static int cb_change(struct acd_cb *c, struct callback_change *chg,
+		     cb_then_h *then);
+
+
+static void lost_add(struct acd_cb *c, const char *type, bool public,
+		     const char *data, int64_t t)
+{
+	struct lost_ev *l;
+
+	l = mem_zalloc(sizeof(*l), lost_ev_destructor);
+	if (!l || str_dup(&l->ev.type, type) ||
+	    (data && str_dup(&l->ev.data, data))) {
+		log_error("%s: its %s event is lost: out of memory",
+			  c->cb->id, type);
+		mem_deref(l);
+		return;
+	}
+	l->n = ++c->lost_n;
+	l->ev.t = t;
+	l->ev.public = public;
+	list_append(&c->lost, &l->le, l);
+}
+
+
+/* chg carries c's kept events: *vp to be freed once chg is queued */
+static int lost_attach(const struct acd_cb *c, struct callback_change *chg,
+		       struct callback_event **vp, uint64_t *uptop)
+{
+	struct callback_event *v;
+	struct le *le;
+	size_t n = 0;
+
+	*vp = NULL;
+	*uptop = 0;
+	chg->earlier = NULL;
+	chg->n_earlier = 0;
+	if (list_isempty(&c->lost))
+		return 0;
+
+	v = mem_zalloc(list_count(&c->lost) * sizeof(*v), NULL);
+	if (!v)
+		return ENOMEM;
+	LIST_FOREACH(&c->lost, le) {
+		const struct lost_ev *l = le->data;
+
+		v[n++] = l->ev;
+		*uptop = l->n;
+	}
+	chg->earlier = v;
+	chg->n_earlier = n;
+	*vp = v;
+
+	return 0;
+}
+
+
+/* a change carrying c's kept events to serial upto was stored */
+static void lost_drop(struct acd_cb *c, uint64_t upto)
+{
+	while (c->lost.head &&
+	       ((struct lost_ev *)c->lost.head->data)->n <= upto)
+		mem_deref(c->lost.head->data);
+}
+
+
+static int chg_send(struct change_ctx *x, struct callback_change *chg)
+{
+	struct callback_event *v;
+	int err;
+
+	err = lost_attach(x->c, chg, &v, &x->lost_upto);
+	if (!err)
+		err = store_callback_update(x->c->acd->st, chg, change_h, x);
+	mem_deref(v);
+	chg->earlier = NULL;
+	chg->n_earlier = 0;
+
+	return err;
+}
+
+
 static void unstored_again(void *arg)
 {
 	struct change_ctx *x = arg;
 	struct acd *acd = x->c->acd;
 
 	list_unlink(&x->le);
-	if (!store_callback_update(acd->st, &x->fin, change_h, x))
+	if (!chg_send(x, &x->fin))
 		return;
 
 	list_append(&acd->unstored, &x->le, x);
@@ -679,11 +797,13 @@ static bool unstored_keep(struct change_ctx *x, int err)
  * A report of what happened (the dialer's: answered, bridged, on hold;
  * no then, nobody waiting for it) the store could not take, being away:
  * memory follows what happened, and the store catches up with the next
- * change, sent from any open status. Before, memory kept the status
- * before, and a customer who talked to an agent while the store was
- * away ended "abandoned" on hold (cluster_pg_outage.sh). The report's
- * events are lost. A change refused (EALREADY) because the store is
- * behind is such a report too.
+ * change, sent from any open status, or a catch-up (lost_again) a
+ * second later. Before, memory kept the status before, and a customer
+ * who talked to an agent while the store was away ended "abandoned" on
+ * hold (cluster_pg_outage.sh). The report's events are kept (lost_add)
+ * and written then. A change refused (EALREADY) because the store is
+ * behind is such a report too (not one sent from any open status: that
+ * one's callback was closed elsewhere).
  */
 static bool report_unstored(struct change_ctx *x, int err)
 {
@@ -691,15 +811,44 @@ static bool report_unstored(struct change_ctx *x, int err)
 
 	if (x->then || x->doneh || x->close)
 		return false;
-	if (!store_away(err) && (err != EALREADY || !c->unsure))
+	if (!store_away(err) && (err != EALREADY || !c->unsure || x->any))
 		return false;
 
-	log_warn("%s: %s not stored (%s): the store catches up with the "
-		 "next change", c->cb->id, callback_status_name(x->status),
-		 strerror(err));
+	if (x->fin.event) {
+		log_warn("%s: %s not stored (%s): the store catches up "
+			 "with the next change", c->cb->id,
+			 callback_status_name(x->status), strerror(err));
+		lost_add(c, x->fin.event, x->fin.event_public,
+			 x->fin.event_data, x->fin.now);
+	}
+	if (x->fin.event2)
+		lost_add(c, x->fin.event2, false, x->fin.event2_data,
+			 x->fin.now);
 	c->unsure = true;
+	if (!tmr_isrunning(&c->lost_tmr))
+		tmr_start(&c->lost_tmr, ACD_STORE_AWAY_MS, lost_again, c);
 
 	return true;
+}
+
+
+/* The store catches up with memory (c's status, agent, time and
+ * attempts, and its kept events) when no change of c came meanwhile. */
+static void lost_again(void *arg)
+{
+	struct acd_cb *c = arg;
+	struct callback_change chg;
+
+	if (list_isempty(&c->lost))
+		return;
+
+	callback_change_init(&chg, c->cb->id, time_now_ms());
+	chg.status = c->cb->status;
+	chg.agent_id = c->cb->agent_id;
+	chg.scheduled_for = c->cb->scheduled_for;
+	chg.attempts = c->cb->attempts;
+	if (c->changing || cb_change(c, &chg, NULL))
+		tmr_start(&c->lost_tmr, ACD_STORE_AWAY_MS, lost_again, c);
 }
 
 
@@ -712,10 +861,14 @@ static void change_h(int err, void *arg)
 	/* still changing (busy): nothing moves it meanwhile */
 	if (err && unstored_keep(x, err))
 		return;
-	if (err && report_unstored(x, err))
+	if (err && report_unstored(x, err)) {
 		err = 0;
-	else if (!err && x->any)
-		c->unsure = false;
+	}
+	else if (!err) {
+		lost_drop(c, x->lost_upto);
+		if (x->any)
+			c->unsure = false;
+	}
 
 	if (c->changing)
 		c->changing--;
@@ -751,6 +904,13 @@ static void change_h(int err, void *arg)
 	else {
 		log_error("%s: storing a state change failed: %s",
 			  c->cb->id, strerror(err));
+		/* a COMMIT with no answer may have stored it (a claim: the
+		 * store says dialing, memory queued, and the next claim from
+		 * queued was refused, the callback dropped and left dialing
+		 * for good: cluster_claim_cut.sh): c's next change goes from
+		 * any open status, as after a report not stored */
+		if (store_away(err))
+			c->unsure = true;
 	}
 
 	if (x->then)
@@ -789,7 +949,8 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 	x = mem_zalloc(sizeof(*x), change_destructor);
 	if (!x)
 		return ENOMEM;
-	if (chg->close && chg_keep(x, chg)) {
+	/* a final change to write again, a report's events to keep */
+	if (chg_keep(x, chg)) {
 		mem_deref(x);
 		return ENOMEM;
 	}
@@ -815,7 +976,7 @@ static int cb_change_done(struct acd_cb *c, struct callback_change *chg,
 	chg->from_status = c->unsure ? CBS_ANY : cb_status(c);
 	x->any = c->unsure;
 
-	err = store_callback_update(c->acd->st, chg, change_h, x);
+	err = chg_send(x, chg);
 	if (err) {
 		mem_deref(x->c);
 		mem_deref(x);
@@ -1610,6 +1771,79 @@ static void requeue(struct acd_cb *c, struct callback_change *chg)
 }
 
 
+/*
+ * A call's end, and a leg's, say when the customer answered and when
+ * the call was bridged (the dialer's times): reports the store never
+ * took are caught up before the end is judged. A leader killed after
+ * reading answered and bridged but before storing them left the store
+ * at dialing; its successor, told only the ends (attach), took the
+ * agent's leg's end for the agent failing and a call in which customer
+ * and agent talked for one never answered, and dialed the customer
+ * again (acd_end_catches_up_unstored_reports,
+ * cluster_takeover_reports.sh). The missing events go before the end,
+ * at the dialer's times, written with the next change (lost_add).
+ */
+static bool dialer_catch_up(struct acd_cb *c, const struct acd_event *ev)
+{
+	static const char data[] = "{\"leg\":\"customer\",\"sip\":0}";
+	enum callback_status st = cb_status(c);
+
+	if (st == CBS_DIALING && ev->answered_t) {
+		lost_add(c, "answered", true, data, ev->answered_t);
+		c->held_since = ev->answered_t;
+		st = CBS_ON_HOLD;
+	}
+	if (st == CBS_ON_HOLD && ev->bridged_t) {
+		lost_add(c, "bridged", true, data, ev->bridged_t);
+		c->connected_at = ev->bridged_t;
+		st = CBS_CONNECTED;
+	}
+	if (st == cb_status(c))
+		return false;
+
+	log_warn("%s: %s by the dialer's word, %s in the store: caught up",
+		 c->cb->id, callback_status_name(st),
+		 callback_status_name(cb_status(c)));
+	c->cb->status = st;
+	c->next_status = st;
+	c->unsure = true;
+
+	return true;
+}
+
+
+/*
+ * A call taken back (attach) that goes on: caught up now, not at its
+ * end, which may be long in coming; meanwhile the store would say
+ * dialing, and the agent, offered with no news, would be released
+ * after STUCK_MS in the middle of the conversation.
+ */
+void acd_call_attached(struct acd *acd, const char *id, int64_t answered_t,
+		       int64_t bridged_t)
+{
+	struct acd_cb *c = acd ? cb_find(acd, id) : NULL;
+	struct acd_agent *aa;
+	struct acd_event ev;
+
+	if (!c)
+		return;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.answered_t = answered_t;
+	ev.bridged_t = bridged_t;
+	if (!dialer_catch_up(c, &ev))
+		return;
+
+	aa = agent_find(acd, c->cb->agent_id);
+	if (aa && cb_status(c) == CBS_CONNECTED) {
+		agent_set_state(aa, AGENT_ON_CALL, id);
+		str_bcpy(aa->cb, id, sizeof(aa->cb));
+	}
+	/* the store now, with the events it lacks */
+	tmr_start(&c->lost_tmr, 0, lost_again, c);
+}
+
+
 static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 {
 	struct acd *acd = c->acd;
@@ -1660,7 +1894,10 @@ static void on_ended(struct acd_cb *c, const struct acd_event *ev)
 	}
 
 	if (cb_status(c) == CBS_CONNECTED) {
-		int64_t talk = (now - c->connected_at) / SEC;
+		/* the dialer's own times when it gave them (one clock) */
+		int64_t talk = (ev->t && ev->bridged_t ?
+				ev->t - ev->bridged_t :
+				now - c->connected_at) / SEC;
 
 		re_snprintf(data, sizeof(data), "{\"reason\":\"%s\",\"sip\":%d,"
 			    "\"talk_s\":%lld}", reason, ev->sip,
@@ -1901,8 +2138,10 @@ void acd_call_event(struct acd *acd, const char *id,
 	chg.event_data = data;
 	re_snprintf(data, sizeof(data), "{\"leg\":\"%s\",\"sip\":%d}",
 		    customer ? "customer" : "agent", ev->sip);
-	if (ev->type == ACD_EV_LEG_FAILED || ev->type == ACD_EV_ENDED)
+	if (ev->type == ACD_EV_LEG_FAILED || ev->type == ACD_EV_ENDED) {
 		metrics_leg_outcome(ev->leg, ev->reason);
+		dialer_catch_up(c, ev);
+	}
 
 	switch (ev->type) {
 
@@ -2673,11 +2912,15 @@ static void resync_one_h(int err, const struct callback *cb, void *arg)
 		goto out;
 	}
 
+	/* open and no longer waiting while c is unsure: a change of ours
+	 * whose answer was lost (a claim stored: the claim again takes it,
+	 * cluster_claim_cut.sh), not another node's */
 	c = cb_find(acd, cb->id);
 	if (!c && cb->open)
 		(void)resync_add(acd, cb);
 	else if (c && (!cb->open || (cb->status != CBS_QUEUED &&
-				     cb->status != CBS_SCHEDULED)))
+				     cb->status != CBS_SCHEDULED &&
+				     !c->unsure)))
 		resync_drop(c, r->gen);
 
  out:

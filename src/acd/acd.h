@@ -120,6 +120,11 @@ struct acd_event {
 	const char *leg;          /* "customer" or "agent" */
 	const char *reason;       /* busy, no_answer, declined, ... */
 	int sip;                  /* the SIP status, 0 if none */
+	/* the dialer's times (ms) of the event, and (ended, leg failed)
+	 * of the customer's answer and of the bridge; 0: unknown, never */
+	int64_t t;
+	int64_t answered_t;
+	int64_t bridged_t;
 };
 
 /*
@@ -286,6 +291,11 @@ void acd_resync(struct acd *acd);
 void acd_resync_one(struct acd *acd, const char *id,
 		    enum callback_status hint);
 
+
+/* A call taken back from a dialer (attach): when its customer answered
+ * and when it was bridged (0: not), as the dialer says */
+void acd_call_attached(struct acd *acd, const char *id, int64_t answered_t,
+		       int64_t bridged_t);
 /* The dialer's report about the call of callback id. */
 void acd_call_event(struct acd *acd, const char *id,
 		    const struct acd_event *ev);

@@ -60,6 +60,9 @@ static void event_h(const struct dialer_event *ev, void *arg)
 		ev->leg == DIALER_LEG_CUSTOMER ? "customer" : NULL;
 	e.reason = dialer_reason_name(ev->reason);
 	e.sip = ev->sip;
+	e.t = ev->t;
+	e.answered_t = ev->answered_t;
+	e.bridged_t = ev->bridged_t;
 
 	/* a supervisor's listener: the API's alone, never the ACD's */
 	if (ev->leg == DIALER_LEG_LISTENER) {

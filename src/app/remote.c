@@ -624,8 +624,20 @@ static const char *reason_known(const char *s)
 }
 
 
+/* a time field (ms since the epoch), 0 when absent or not one */
+static int64_t od_ms(const struct odict *od, const char *name)
+{
+	const struct odict_entry *e = od ? odict_lookup(od, name) : NULL;
+
+	return e && e->type == ODICT_INT && e->u.integer > 0 ?
+		e->u.integer : 0;
+}
+
+
+/* od: the dialer's event, for its times, or NULL */
 static void report(struct remote *r, const char *id, enum acd_ev type,
-		   const char *leg, const char *reason, int sip)
+		   const char *leg, const char *reason, int sip,
+		   const struct odict *od)
 {
 	struct acd_event e;
 
@@ -634,6 +646,9 @@ static void report(struct remote *r, const char *id, enum acd_ev type,
 	e.leg = leg;
 	e.reason = reason;
 	e.sip = sip;
+	e.t = od_ms(od, "t");
+	e.answered_t = od_ms(od, "answered_t");
+	e.bridged_t = od_ms(od, "bridged_t");
 
 	acd_call_event(r->acd, id, &e);
 }
@@ -649,7 +664,7 @@ static void give_up(struct remote *r, const char *id)
 	if (app_pool_held(r->pool, id))
 		return;
 
-	report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0);
+	report(r, id, ACD_EV_INTERRUPTED, NULL, "dialer_lost", 0, NULL);
 	app_call_ended(r->api, id, "dialer_lost");
 	if (r->api)
 		api_listen_ended(r->api, id, "dialer_lost");
@@ -728,7 +743,7 @@ static void handle_event(struct remote *r, const struct odict *od,
 		const char *reason = reason_known(odict_string(od, "reason"));
 
 		mem_deref(rc);   /* no longer in flight */
-		report(r, id, ACD_EV_ENDED, leg, reason, sip);
+		report(r, id, ACD_EV_ENDED, leg, reason, sip, od);
 		app_call_ended(r->api, id, reason);
 		return;
 	}
@@ -736,7 +751,7 @@ static void handle_event(struct remote *r, const struct odict *od,
 		return;
 
 	report(r, id, type, leg, reason_known(odict_string(od, "reason")),
-	       sip);
+	       sip, od);
 }
 
 
@@ -858,7 +873,8 @@ static void handle_error(struct remote *r, const struct odict *od)
 			 field ? field : "");
 		str_bcpy(idb, rc->id, sizeof(idb));
 		mem_deref(rc);
-		report(r, idb, ACD_EV_ENDED, "customer", "dialer_error", 0);
+		report(r, idb, ACD_EV_ENDED, "customer", "dialer_error", 0,
+		       NULL);
 		return;
 	}
 
@@ -868,7 +884,7 @@ static void handle_error(struct remote *r, const struct odict *od)
 		log_warn("dialer %s refused the offer of call %s: %s",
 			 r->url, rc->id, dialer_err_name(code));
 		report(r, rc->id, ACD_EV_LEG_FAILED, "agent", "dialer_error",
-		       0);
+		       0, NULL);
 		return;
 	}
 
@@ -1057,6 +1073,8 @@ static void handle_attached(struct remote *r, const struct odict *od)
 	log_info("dialer %s: call %s taken back (%s)", r->url, id,
 		 state ? state : "?");
 	app_pool_claim(r->pool, r, id);
+	acd_call_attached(r->acd, id, od_ms(od, "answered_t"),
+			  od_ms(od, "bridged_t"));
 	if (e && e->type == ODICT_INT && e->u.integer > 0)
 		log_warn("dialer %s: %lld events of call %s were lost while "
 			 "the link was down", r->url,

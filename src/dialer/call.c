@@ -101,6 +101,8 @@ struct dcall {
 	dialer_event_h *eh;
 	void *arg;
 	int64_t created;
+	int64_t answered_t;         /* the customer answered (ms), 0: not */
+	int64_t bridged_t;          /* first bridged (ms), 0: never */
 };
 
 
@@ -194,8 +196,17 @@ static void emit(struct dcall *c, enum dialer_ev type, enum dialer_leg leg,
 
 		ev.digit = l ? l->digit : '?';
 	}
+	if (type == DIALER_EV_ANSWERED && leg == DIALER_LEG_CUSTOMER &&
+	    !c->answered_t)
+		c->answered_t = ev.t;
+	if (type == DIALER_EV_BRIDGED && !c->bridged_t)
+		c->bridged_t = ev.t;
 	if (type == DIALER_EV_ENDED)
 		ev.recording = c->rec_path;
+	if (type == DIALER_EV_ENDED || type == DIALER_EV_LEG_ENDED) {
+		ev.answered_t = c->answered_t;
+		ev.bridged_t = c->bridged_t;
+	}
 	if (type == DIALER_EV_WEBRTC_OFFER) {
 		const struct leg *l = leg_of(c, leg);
 
@@ -1173,6 +1184,8 @@ int dialer_status(const struct dialer *d, const char *id,
 	st->agent_state = leg_state_name(c->agl);
 	st->agent = c->agent;
 	st->created = c->created;
+	st->answered_t = c->answered_t;
+	st->bridged_t = c->bridged_t;
 	st->eh = c->eh;
 	st->eh_arg = c->arg;
 

@@ -795,6 +795,8 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 	struct dialer_status st;
 	const char *id = NULL;
 	struct orphan *o;
+	char times[64] = "";
+	int n = 0;
 	int err;
 
 	if (field_str(od, "id", &id) || !id) {
@@ -824,10 +826,22 @@ static void cmd_attach(struct cconn *cc, const struct odict *od)
 		return;
 	}
 
+	/* a live call's times of answer and bridge: the controller before
+	 * heard them, and may have died before it recorded them (an ended
+	 * one's are in its replayed end) */
+	if (err || dialer_status(ctl->d, id, &st)) {
+		memset(&st, 0, sizeof(st));
+		st.state = "ended";
+	}
+	if (st.answered_t)
+		n = re_snprintf(times, sizeof(times), ",\"answered_t\":%lld",
+				(long long)st.answered_t);
+	if (st.bridged_t)
+		re_snprintf(times + n, sizeof(times) - n,
+			    ",\"bridged_t\":%lld", (long long)st.bridged_t);
 	send_line(cc, "{\"event\":\"ok\",\"cmd\":\"attach\",\"id\":%H,"
-		  "\"state\":\"%s\",\"dropped\":%u}", json_str_print, id,
-		  !err && !dialer_status(ctl->d, id, &st) ? st.state : "ended",
-		  o ? o->dropped : 0);
+		  "\"state\":\"%s\",\"dropped\":%u%s}", json_str_print, id,
+		  st.state, o ? o->dropped : 0, times);
 
 	if (o) {
 		send_lines(cc, o->lines->buf, o->lines->end);

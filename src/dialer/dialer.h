@@ -130,6 +130,12 @@ struct dialer_event {
 	const char *recording;    /* "recording": file name (ended) */
 	const char *endpoint;     /* "endpoint": webrtc:LABEL (webrtc_offer) */
 	const char *sdp;          /* "sdp": for the browser (webrtc_offer) */
+	/* "answered_t", "bridged_t" (ended, leg_ended): when the customer
+	 * answered and when the call was first bridged; 0 (absent): never.
+	 * A controller that took the call over learns from them what the
+	 * one before heard and may not have stored */
+	int64_t answered_t;
+	int64_t bridged_t;
 };
 
 typedef void (dialer_event_h)(const struct dialer_event *ev, void *arg);
@@ -188,6 +194,8 @@ struct dialer_status {
 	const char *agent_state;
 	const char *agent;
 	int64_t created;          /* ms since the epoch */
+	int64_t answered_t;       /* the customer answered; 0: not */
+	int64_t bridged_t;        /* first bridged; 0: never */
 	dialer_event_h *eh;       /* who gets its events (NULL: nobody) */
 	const void *eh_arg;
 };

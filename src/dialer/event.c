@@ -221,6 +221,12 @@ int dialer_event_print(struct re_printf *pf, const struct dialer_event *ev)
 	if (ev->recording)
 		err |= re_hprintf(pf, ",\"recording\":%H", json_str_print,
 				  ev->recording);
+	if (ev->answered_t)
+		err |= re_hprintf(pf, ",\"answered_t\":%lld",
+				  (long long)ev->answered_t);
+	if (ev->bridged_t)
+		err |= re_hprintf(pf, ",\"bridged_t\":%lld",
+				  (long long)ev->bridged_t);
 
 	err |= re_hprintf(pf, ",\"t\":%lld}", (long long)ev->t);
 

@@ -932,6 +932,34 @@ struct op_update {
 };
 
 
+/* the events of earlier changes not stored, each once: the change
+ * that carried one may have been committed though its answer was lost */
+static int earlier_insert(struct store_tx *tx,
+			  const struct callback_change *c)
+{
+	struct store_run r;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < c->n_earlier && !err; i++) {
+		const struct callback_event *e = &c->earlier[i];
+
+		err = store_run_open(&r, tx, SQ_EVENT_INSERT_ONCE);
+		if (!err) {
+			store_run_text(&r, 1, c->id);
+			store_run_num(&r, 2, e->t);
+			store_run_text(&r, 3, e->type);
+			store_run_num(&r, 4, e->public);
+			store_run_text(&r, 5, e->data);
+			err = store_run_done(&r);
+		}
+		store_run_close(&r);
+	}
+
+	return err;
+}
+
+
 static int update_run(struct store_tx *tx, struct store_op *op)
 {
 	const struct callback_change *c = &((struct op_update *)op)->chg;
@@ -977,8 +1005,11 @@ static int update_run(struct store_tx *tx, struct store_op *op)
 		return err ? err : row ? EALREADY : ENOENT;
 	}
 
-	err = store_event_insert(tx, c->id, c->now, c->event,
-				 c->event_public, c->event_data, NULL);
+	err = earlier_insert(tx, c);
+	if (!err && c->event)
+		err = store_event_insert(tx, c->id, c->now, c->event,
+					 c->event_public, c->event_data,
+					 NULL);
 	if (!err && c->event2)
 		err = store_event_insert(tx, c->id, c->now, c->event2, false,
 					 c->event2_data, NULL);
@@ -1010,6 +1041,7 @@ static void update_dh(struct store_op *op)
 	mem_deref((char *)c->event_data);
 	mem_deref((char *)c->event2);
 	mem_deref((char *)c->event2_data);
+	mem_deref((struct callback_event *)c->earlier);
 }
 
 
@@ -1023,6 +1055,42 @@ static const struct store_op_desc update_desc = {
 };
 
 
+/* an array of earlier events ends with one without a type */
+static void earlier_destructor(void *arg)
+{
+	struct callback_event *e;
+
+	for (e = arg; e->type; e++) {
+		mem_deref(e->type);
+		mem_deref(e->data);
+	}
+}
+
+
+static int earlier_dup(struct callback_change *c,
+		       const struct callback_event *v, size_t n)
+{
+	struct callback_event *e;
+	size_t i;
+	int err = 0;
+
+	e = mem_zalloc((n + 1) * sizeof(*e), earlier_destructor);
+	if (!e)
+		return ENOMEM;
+	c->earlier = e;
+	c->n_earlier = n;
+	for (i = 0; i < n && !err; i++) {
+		e[i].t = v[i].t;
+		e[i].public = v[i].public;
+		err = str_dup(&e[i].type, v[i].type);
+		if (!err && v[i].data)
+			err = str_dup(&e[i].data, v[i].data);
+	}
+
+	return err;
+}
+
+
 int store_callback_update(struct store *st,
 			  const struct callback_change *chg,
 			  store_done_h *h, void *arg)
@@ -1032,7 +1100,7 @@ int store_callback_update(struct store *st,
 	int err = 0;
 
 	if (!st || !chg || !chg->id || chg->status == CBS_ANY ||
-	    !chg->event || !h)
+	    (!chg->event && !chg->n_earlier) || !h)
 		return EINVAL;
 
 	o = store_op_alloc(sizeof(*o), &update_desc, arg);
@@ -1051,6 +1119,10 @@ int store_callback_update(struct store *st,
 	err |= store_dup_opt(&c->event_data, chg->event_data);
 	err |= store_dup_opt(&c->event2, chg->event2);
 	err |= store_dup_opt(&c->event2_data, chg->event2_data);
+	c->earlier = NULL;
+	c->n_earlier = 0;
+	if (!err && chg->n_earlier)
+		err = earlier_dup(c, chg->earlier, chg->n_earlier);
 
 	return store_op_queue(st, o, err ? ENOMEM : 0);
 }

@@ -222,6 +222,18 @@ const struct store_stmt store_stmts[SQ_COUNT] = {
 	[SQ_EVENT_INSERT_SEQ] = {"event_insert_seq",
 		"INSERT INTO events (callback_id, t, type, public, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq", NULL},
+	/* the same unless the callback has one of that type at that ms
+	 * (an earlier change's event written again, ops_callback.c) */
+	[SQ_EVENT_INSERT_ONCE] = {"event_insert_once",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1"
+		"  FROM events WHERE callback_id = ?1 AND t = ?2"
+		"  AND type = ?3)",
+		"INSERT INTO events (callback_id, t, type, public, data)"
+		" SELECT $1::text, $2::bigint, $3::text, $4::bigint, $5::text"
+		" WHERE NOT EXISTS (SELECT 1 FROM events WHERE"
+		"  callback_id = $1::text AND t = $2::bigint"
+		"  AND type = $3::text)"},
 	/* a new queued callback: counted, and its place is the count.
 	 * PostgreSQL returns it, its connection's shard (schema migration
 	 * 24) plus the others as this statement sees them (a create on

@@ -378,6 +378,10 @@ struct callback {
  * A change of a callback's state, applied only if its status is still
  * from_status (compare and set: two workers can never both claim it),
  * with the event that records it. NULL/negative fields are left alone.
+ * earlier: events of earlier changes the store could not take, written
+ * before the change's own, each once (skipped where the callback has
+ * one of that type at that ms: a write whose commit's answer was lost);
+ * with them the change's own event may be NULL.
  */
 struct callback_change {
 	const char *id;
@@ -397,6 +401,8 @@ struct callback_change {
 	const char *event_data;   /* JSON object text or NULL */
 	const char *event2;       /* a second, private event, or NULL */
 	const char *event2_data;
+	const struct callback_event *earlier;
+	size_t n_earlier;
 	int64_t now;
 };
 

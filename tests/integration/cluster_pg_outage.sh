@@ -18,7 +18,9 @@
 # 202 or 503 store_unavailable with Retry-After: 1 (at least one 503),
 # none in 2.5 s or more (the client gives up at 3 s);
 # every callback ended completed (the calls bridged at a cut completed
-# or were interrupted and retried); no callback went through every
+# or were interrupted and retried), its last attempt's history with
+# answered and bridged once (reports the store could not take written
+# again), no event twice; no callback went through every
 # agent (claims refused while the store was away count no agent as
 # tried); each customer dialed once per attempt; no agent offered two
 # callbacks at once.
@@ -223,6 +225,10 @@ done
 ok "every callback ended completed ($(psql_q "SELECT count(DISTINCT
 	callback_id) FROM events WHERE type = 'interrupted'") interrupted" \
 	"and retried), those bridged at the restart included"
+histories_whole
+ok "every completed call's history has its answered and bridged once," \
+	"no event twice ($(grep -c "not stored (" "$T/n1.log") reports" \
+	"the store could not take at first)"
 
 # every agent answers every call here: a callback that went through
 # them all (a new round after reoffer_after) had its claims refused by

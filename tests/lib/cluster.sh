@@ -89,9 +89,11 @@ PY
 # once_per_attempt MSG...: each customer was dialed once per attempt:
 # the distinct INVITE Call-IDs per number in the trunks' sipp message
 # files (a retransmission is not a new dial) against the callback's
-# `dialing` events
+# attempts, the distinct numbers of its `dialing` events (a claim whose
+# COMMIT's answer was lost is claimed again with the same number)
 once_per_attempt() {
-	psql_q "SELECT c.phone, (SELECT count(*) FROM events e
+	psql_q "SELECT c.phone, (SELECT count(DISTINCT e.data::json->>
+		'attempt') FROM events e
 		WHERE e.callback_id = c.id AND e.type = 'dialing')
 		FROM callbacks c" >"$T/attempts"
 	python3 - "$T/attempts" "$@" <<'PY' ||
@@ -187,4 +189,26 @@ answers_kept() {
 	cmp -s "$T/stored" "$T/promised" ||
 		fail "the keys' callbacks and the answers differ: $(diff \
 			"$T/stored" "$T/promised" | head -n 5)"
+}
+
+# histories_whole: every completed callback's last attempt (its events
+# after its last "dialing") holds "answered" and "bridged" exactly once,
+# and no history holds one event twice (the same type at the same ms: a
+# report written again after its answer was lost)
+histories_whole() {
+	psql_q "SELECT c.id, (SELECT string_agg(e.type, ' ' ORDER BY e.seq)
+		FROM events e WHERE e.callback_id = c.id)
+		FROM callbacks c WHERE c.status = 'completed' AND (
+		SELECT count(*) FILTER (WHERE e.type = 'answered') <> 1 OR
+			count(*) FILTER (WHERE e.type = 'bridged') <> 1
+		FROM events e WHERE e.callback_id = c.id AND e.seq >
+		(SELECT max(d.seq) FROM events d WHERE d.callback_id = c.id
+			AND d.type = 'dialing'))" >"$T/unwhole"
+	[ ! -s "$T/unwhole" ] || fail "$(wc -l <"$T/unwhole") completed" \
+		"calls without answered and bridged once: $(head -n 3 \
+		"$T/unwhole")"
+	psql_q "SELECT callback_id, type, t FROM events GROUP BY 1, 2, 3
+		HAVING count(*) > 1" >"$T/twice"
+	[ ! -s "$T/twice" ] || fail "$(wc -l <"$T/twice") events stored" \
+		"twice: $(head -n 3 "$T/twice")"
 }

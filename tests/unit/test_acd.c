@@ -389,6 +389,7 @@ static void ev(struct acd *acd, const char *id, enum acd_ev type,
 {
 	struct acd_event e;
 
+	memset(&e, 0, sizeof(e));
 	e.type = type;
 	e.leg = leg;
 	e.reason = reason;
@@ -478,6 +479,61 @@ TEST(acd_call_completed_and_retry)
 	TEST_EQ_STR(acd_wait_name(ACD_WAIT_RETRY), "retry_delay");
 	agent_state(f.st, "bob", &ag);
 	TEST_EQ_STR(ag.state, "available");
+
+	fix_close(&f);
+
+	return 0;
+}
+
+
+/* A leader that read answered and bridged but was killed before storing
+ * them leaves the store at dialing; its successor hears only the legs'
+ * ends, which say when the customer answered and when the call was
+ * bridged: completed in its one attempt (not retried: the customer
+ * would be dialed again), the missing events at the dialer's times
+ * before the end, the talk time from the dialer's clock. */
+TEST(acd_end_catches_up_unstored_reports)
+{
+	struct fix f;
+	struct cbres r;
+	struct acd_event e;
+	const char *id = "cb_0000000000040000000000000000000000d";
+	const int64_t t0 = time_now_ms() - 20000;
+
+	FIX(fix_open(&f));
+	FIX(fix_start(&f, true));
+	TEST_EQ_INT(acd_agent_state(f.acd, "alice", AGENT_AVAILABLE, "test"),
+		    0);
+	TEST_EQ_INT(new_callback(f.st, id, "+33123456789"), 0);
+	acd_callback_added(f.acd, id);
+	spin();
+	TEST_EQ_INT(f.rec.originates, 1);
+
+	/* the legs' ends first, as the dialer replays them: the agent's
+	 * is not the agent failing */
+	memset(&e, 0, sizeof(e));
+	e.type = ACD_EV_LEG_FAILED;
+	e.leg = "agent";
+	e.reason = "customer_hangup";
+	e.sip = 200;
+	e.answered_t = t0;
+	e.bridged_t = t0 + 3000;
+	e.t = t0 + 15500;
+	acd_call_event(f.acd, id, &e);
+	spin();
+	e.type = ACD_EV_ENDED;
+	e.leg = "customer";
+	acd_call_event(f.acd, id, &e);
+	spin();
+
+	TEST_EQ_INT(cb_state(f.st, id, &r), 0);
+	TEST_EQ_STR(r.status, "completed");
+	TEST_EQ_INT(r.attempts, 1);
+	TEST_EQ_INT(f.rec.originates, 1);
+	TEST_ASSERT(strstr(r.events, "dialing offered answered bridged "
+			   "ended") != NULL);
+	TEST_ASSERT(strstr(r.events, "agent_failed") == NULL);
+	TEST_ASSERT(strstr(r.data, "\"talk_s\":12}") != NULL);
 
 	fix_close(&f);
 

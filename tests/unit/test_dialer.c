@@ -72,6 +72,15 @@ TEST(dialer_event_json)
 		    "\"leg\":\"customer\",\"reason\":\"customer_hangup\","
 		    "\"sip\":200,\"t\":1700000000123}");
 
+	/* an end says when the customer answered and when bridged */
+	ev.answered_t = 1700000000001LL;
+	ev.bridged_t = 1700000000002LL;
+	(void)re_snprintf(buf, sizeof(buf), "%H", dialer_event_print, &ev);
+	TEST_EQ_STR(buf, "{\"event\":\"ended\",\"id\":\"c\\\"1\","
+		    "\"leg\":\"customer\",\"reason\":\"customer_hangup\","
+		    "\"sip\":200,\"answered_t\":1700000000001,"
+		    "\"bridged_t\":1700000000002,\"t\":1700000000123}");
+
 	memset(&ev, 0, sizeof(ev));
 	ev.type = DIALER_EV_RINGING;
 	ev.id = "c1";

@@ -1541,6 +1541,69 @@ TEST(store_callback_update_cas)
 }
 
 
+/* A change carries events of earlier changes the store did not take
+ * (the ACD's report_unstored): written before its own, each once: a
+ * second change carrying them (the first one's commit was stored but
+ * its answer lost) writes only its own. */
+TEST(store_callback_update_earlier_once)
+{
+	static const struct callback_event earlier[] = {
+		{1700000001000, "answered", NULL, true},
+		{1700000002000, "bridged", "{\"leg\":\"agent\"}", true},
+	};
+	struct store *st = NULL;
+	struct callback_new req;
+	struct callback_change chg;
+	struct result r = {0}, u1 = {0}, u2 = {0};
+	struct history h;
+	char url[256];
+
+	TEST_EQ_INT(test_store_open(&st, url, sizeof(url)), 0);
+	TEST_EQ_INT(put_business(st), 0);
+	new_req(&req, "cb_e", "+33123456789", "he");
+	req.now = 1700000000000;
+	TEST_EQ_INT(store_callback_create(st, &req, create_h, &r), 0);
+	store_flush(st);
+	TEST_EQ_INT(r.err, 0);
+
+	/* a catch-up: no event of its own */
+	callback_change_init(&chg, "cb_e", 1700000003000);
+	chg.status = CBS_CONNECTED;
+	chg.earlier = earlier;
+	chg.n_earlier = ARRAY_SIZE(earlier);
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u1), 0);
+	callback_change_init(&chg, "cb_e", 1700000004000);
+	chg.status = CBS_COMPLETED;
+	chg.close = true;
+	chg.event = "ended";
+	chg.event_public = true;
+	chg.earlier = earlier;
+	chg.n_earlier = ARRAY_SIZE(earlier);
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u2), 0);
+	store_flush(st);
+	TEST_EQ_INT(u1.err, 0);
+	TEST_EQ_INT(u2.err, 0);
+
+	TEST_EQ_INT(history(st, "cb_e", false, &h), 0);
+	/* after "created", each once, in order */
+	TEST_ASSERT(!strncmp(h.v, "1700000000000 created ", 22));
+	TEST_EQ_STR(strchr(h.v, ';') + 1,
+		    "1700000001000 answered 1 -;"
+		    "1700000002000 bridged 1 {\"leg\":\"agent\"};"
+		    "1700000004000 ended 1 -;");
+
+	/* nothing to write: refused */
+	callback_change_init(&chg, "cb_e", 1700000005000);
+	chg.status = CBS_QUEUED;
+	TEST_EQ_INT(store_callback_update(st, &chg, done_h, &u1), EINVAL);
+
+	mem_deref(st);
+	test_store_rm(url);
+
+	return 0;
+}
+
+
 struct fig_result {
 	int calls;
 	int err;
