@@ -47,8 +47,8 @@ struct post {
 	char cors[CORS_SZ];
 	char token[64];
 	char voice_secret[64];    /* "voice":"browser": the call's secret */
-	char phone_key[KEY_SZ];
-	char ip_key[KEY_SZ];
+	char phone_key[KEY_SZ];   /* "": no phone limit on, not counted */
+	char ip_key[KEY_SZ];      /* "": no address limit on */
 	char masked[PHONE_E164_SIZE + 8];
 	char business[API_MAX_AGENT_KEY + 1];
 	char e164[PHONE_E164_SIZE];
@@ -246,10 +246,22 @@ static void limited_reply(struct post *p, bool address, int64_t retry)
 }
 
 
+/* Count the request in the limits that are on (an empty key: off). */
+static void post_count(struct post *p)
+{
+	if (*p->phone_key)
+		limit_add(p->api->limit_phone, p->phone_key, p->now);
+	if (*p->ip_key)
+		limit_add(p->api->limit_ip, p->ip_key, p->now);
+}
+
+
 static void post_uncount(struct post *p)
 {
-	limit_remove(p->api->limit_phone, p->phone_key, p->now);
-	limit_remove(p->api->limit_ip, p->ip_key, p->now);
+	if (*p->phone_key)
+		limit_remove(p->api->limit_phone, p->phone_key, p->now);
+	if (*p->ip_key)
+		limit_remove(p->api->limit_ip, p->ip_key, p->now);
 }
 
 
@@ -626,13 +638,25 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	}
 
 	api_client_ip(api, req, ip, sizeof(ip));
-	/* a browser's call has no number: its address stands for one */
-	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s", b->id,
-		    *p->voice_secret ? "voice|" : "",
-		    *p->voice_secret ? ip : e164);
-	re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id, ip);
-
 	phone_limits(api, b, cn.limits);
+	/*
+	 * A table counts a request only while one of its limits is on for
+	 * the business: with all off (0) nothing is hashed or kept. One
+	 * turned on later counts from then; the store still counts the
+	 * phone limits in the create's transaction (every earlier request
+	 * of the number), so only the address's minute starts empty.
+	 */
+	if (cn.limits[0].max > 0 || cn.limits[1].max > 0) {
+		/* a browser's call has no number: its address stands for
+		 * one */
+		re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s",
+			    b->id, *p->voice_secret ? "voice|" : "",
+			    *p->voice_secret ? ip : e164);
+	}
+	if (biz_limit(b->limit_ip_minute, api->lim_ip_minute) > 0)
+		re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id,
+			    ip);
+
 	if (!limits_ok(p, b, &cn))
 		goto fail;
 	/* a browser's call has no number for the store to count */
@@ -684,8 +708,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	p->cn.idem_key = NULL;
 	p->cn.idem_fp = NULL;
 
-	limit_add(api->limit_phone, p->phone_key, p->now);
-	limit_add(api->limit_ip, p->ip_key, p->now);
+	post_count(p);
 
 	err = store_callback_create(api->st, &cn, create_h, p);
 	if (err) {
