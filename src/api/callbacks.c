@@ -276,10 +276,31 @@ static int voice_add(struct post *p, const struct callback_created *res)
 }
 
 
+/* The stored answer with the tokens put first inside its braces, in
+ * pieces written once, into the answer that is sent. */
+static void reply_created(struct post *p, const struct callback_created *res)
+{
+	struct pl v[7];
+	size_t n = 0;
+
+	pl_set_str(&v[n++], "{\"cancel_token\":\"");
+	pl_set_str(&v[n++], p->token);
+	pl_set_str(&v[n++], "\",");
+	if (*p->voice_secret) {
+		pl_set_str(&v[n++], "\"voice_secret\":\"");
+		pl_set_str(&v[n++], p->voice_secret);
+		pl_set_str(&v[n++], "\",");
+	}
+	pl_set_str(&v[n++], res->answer + 1);
+
+	api_reply_json_pl(p->req, (uint16_t)res->answer_status, p->cors, v,
+			  n);
+}
+
+
 static void create_h(int err, const struct callback_created *res, void *arg)
 {
 	struct post *p = arg;
-	char *body = NULL;
 
 	if (err) {
 		post_uncount(p);
@@ -348,20 +369,13 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 	}
 
 	/* the tokens go first, inside the stored answer's braces */
-	if (!res->answer || res->answer[0] != '{' ||
-	    re_sdprintf(&body, "{\"cancel_token\":\"%s\",%s%s%s%s",
-			p->token, *p->voice_secret ? "\"voice_secret\":\""
-			: "", p->voice_secret, *p->voice_secret ? "\"," : "",
-			res->answer + 1) < 0 || !body) {
+	if (!res->answer || res->answer[0] != '{') {
 		api_reply_errno(p->req, ENOMEM, p->cors);
 		goto out;
 	}
-
-	api_reply_json(p->req, (uint16_t)res->answer_status, p->cors, body,
-		       strlen(body));
+	reply_created(p, res);
 
  out:
-	mem_deref(body);
 	mem_deref(p);
 }
 

@@ -95,6 +95,13 @@ void httpd_req_set_route(struct httpd_req *req, enum metrics_route route);
 int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 		const char *hdrs, const void *body, size_t len);
 
+/* The same with the header lines and the body each in pieces (nh and
+ * nb of them, written in order): an answer made of parts is built once,
+ * in the buffer that is sent. */
+int httpd_reply_pl(struct httpd_req *req, uint16_t status,
+		   const char *ctype, const struct pl *hdrs, size_t nh,
+		   const struct pl *body, size_t nb);
+
 const char *httpd_reason(uint16_t status);
 
 /*
