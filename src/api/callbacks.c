@@ -178,9 +178,11 @@ static int json_time(struct mbuf *mb, int64_t ms)
 	if (!ms)
 		return mbuf_write_str(mb, "null");
 
-	time_fmt_rfc3339(t, sizeof(t), ms);
+	t[0] = '"';
+	time_fmt_rfc3339(t + 1, sizeof(t) - 2, ms);
+	strcat(t, "\"");
 
-	return mbuf_printf(mb, "\"%s\"", t);
+	return mbuf_write_str(mb, t);
 }
 
 
@@ -205,19 +207,25 @@ static int answer_h(char **answerp, int *statusp,
 
 	*statusp = 202;
 
-	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"status\":\"%s\","
-			   "\"status_url\":\"/v1/callbacks/%s\","
-			   "\"created_at\":", res->id, res->status, res->id);
+	/* written piece by piece: libre's formatter was the most of it */
+	err |= mbuf_write_str(mb, "{\"id\":\"");
+	err |= mbuf_write_str(mb, res->id);
+	err |= mbuf_write_str(mb, "\",\"status\":\"");
+	err |= mbuf_write_str(mb, res->status);
+	err |= mbuf_write_str(mb, "\",\"status_url\":\"/v1/callbacks/");
+	err |= mbuf_write_str(mb, res->id);
+	err |= mbuf_write_str(mb, "\",\"created_at\":");
 	err |= json_time(mb, res->created_at);
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, res->scheduled_for);
-	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
-			   (long long)res->position);
+	err |= mbuf_write_str(mb, ",\"position\":");
+	err |= util_write_int(mb, res->position);
+	err |= mbuf_write_str(mb, ",\"eta_seconds\":");
 	eta = res->position > 0 ? acd_eta_at(&p->eta, res->position) : -1;
 	if (eta < 0)
 		err |= mbuf_write_str(mb, "null");
 	else
-		err |= mbuf_printf(mb, "%lld", (long long)eta);
+		err |= util_write_int(mb, eta);
 	err |= mbuf_write_str(mb, ",\"existing\":false}\n");
 	if (!err) {
 		mb->pos = 0;

@@ -256,12 +256,22 @@ static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
 	size_t i, len = pl_sum(body, nb);
 	int err;
 
-	err = mbuf_printf(mb, "HTTP/1.1 %u %s\r\n", status,
-			  httpd_reason(status));
-	if (ctype)
-		err |= mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
-	if (status != 204 && status >= 200)
-		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
+	/* no libre formatter: it cost more than the rest of the head */
+	err = mbuf_write_str(mb, "HTTP/1.1 ");
+	err |= util_write_int(mb, status);
+	err |= mbuf_write_u8(mb, ' ');
+	err |= mbuf_write_str(mb, httpd_reason(status));
+	err |= mbuf_write_str(mb, "\r\n");
+	if (ctype) {
+		err |= mbuf_write_str(mb, "Content-Type: ");
+		err |= mbuf_write_str(mb, ctype);
+		err |= mbuf_write_str(mb, "\r\n");
+	}
+	if (status != 204 && status >= 200) {
+		err |= mbuf_write_str(mb, "Content-Length: ");
+		err |= util_write_int(mb, (int64_t)len);
+		err |= mbuf_write_str(mb, "\r\n");
+	}
 	/* an empty piece may have no pointer, which mbuf_write_pl refuses */
 	for (i = 0; i < nh; i++)
 		err |= hdrs[i].l ? mbuf_write_pl(mb, &hdrs[i]) : 0;
