@@ -165,7 +165,7 @@ void api_client_ip(const struct api *api, const struct httpd_req *req,
 			return;
 	}
 
-	if (sa_ntop(httpd_req_peer(req), buf, (int)sz))
+	if (httpd_req_peer_str(req, buf, sz))
 		str_bcpy(buf, "unknown", sz);
 }
 

@@ -791,6 +791,27 @@ const struct sa *httpd_req_peer(const struct httpd_req *req)
 }
 
 
+int httpd_req_peer_str(const struct httpd_req *req, char *buf, size_t sz)
+{
+	struct conn *c = req ? req->conn : NULL;
+
+	if (!req || !buf || !sz)
+		return EINVAL;
+
+	if (c && sa_cmp(&req->peer, &c->peer, SA_ALL)) {
+		if (!c->peer_str[0] &&
+		    sa_ntop(&c->peer, c->peer_str, sizeof(c->peer_str)))
+			c->peer_str[0] = '\0';
+		if (c->peer_str[0] && strlen(c->peer_str) < sz) {
+			str_bcpy(buf, c->peer_str, sz);
+			return 0;
+		}
+	}
+
+	return sa_ntop(&req->peer, buf, (int)sz);
+}
+
+
 void httpd_req_set_peer(struct httpd_req *req, const struct sa *peer)
 {
 	if (req && peer)

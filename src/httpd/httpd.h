@@ -75,6 +75,9 @@ const struct pl *httpd_req_path(const struct httpd_req *req);
 const struct pl *httpd_req_query(const struct httpd_req *req);
 const struct pl *httpd_req_body(const struct httpd_req *req);
 const struct sa *httpd_req_peer(const struct httpd_req *req);
+/* its address as text (sa_ntop), formatted once a connection while the
+ * request's peer is the connection's: keep-alive requests reuse it */
+int httpd_req_peer_str(const struct httpd_req *req, char *buf, size_t sz);
 /* the client a trusted relay names (cluster/relay.c) stands for the peer */
 void httpd_req_set_peer(struct httpd_req *req, const struct sa *peer);
 bool httpd_req_method_is(const struct httpd_req *req, const char *m);
