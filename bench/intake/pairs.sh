@@ -62,5 +62,6 @@ awk '{ v[$1] = v[$1] " " $2; s[$1] += $2; n[$1]++
 	if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2 }
 END { for (k in n) printf "%s: %.1f-%.1f us a request, mean %.2f\n",
 	k, lo[k], hi[k], s[k] / n[k]
-	printf "B - A, mean: %+.2f us\n", s["B"] / n["B"] - s["A"] / n["A"] }' \
+	printf "B - A, mean: %+.2f us\n",
+		s["B"] / n["B"] - s["A"] / n["A"] }' \
 	"$T/all"

@@ -98,7 +98,8 @@ for n in 1 2 3; do
 	expect_status 202 "limits off, request $n"
 done
 req PUT /v1/admin/businesses/demo -H "Authorization: Bearer demo" \
-	-H 'Content-Type: application/json' --data-binary '{"limit_ip_minute":2}'
+	-H 'Content-Type: application/json' \
+	--data-binary '{"limit_ip_minute":2}'
 expect_status 200 "turning the address limit on"
 for n in 4 5; do
 	post_json "{\"business\":\"demo\",\"phone\":\"+1415555040$n\"}"
