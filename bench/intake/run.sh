@@ -8,6 +8,10 @@
 # another with keep-alive connections. beckon commits every request to
 # SQLite (WAL, synchronous=FULL) before answering 202; nginx just answers.
 # Afterwards the database is counted: every 2xx must be a stored row.
+# Between the two, the floor: bench/intake/floor.c (built here with cc
+# against libre) answers the same static 202 through libre's receive
+# and send path, as beckon's httpd takes them, and nothing else: the
+# least a request can cost beckon on libre.
 # Then the store alone (beckon-storebench, built next to beckon): the same
 # store calls for 100,000 requests, CONNS to a commit, on the same core,
 # no HTTP at all: the most beckon could take with this store. Then the
@@ -80,6 +84,16 @@ PIDS="$PIDS $!"
 NGINX_PID=$!
 wait_http "http://127.0.0.1:$NPORT/"
 
+# ---- the floor: a static 202 through libre's receive and send path
+FPORT=$(free_port)
+cc -O2 -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 \
+	$(pkg-config --cflags libre) "$HERE/floor.c" -o "$T/floor" \
+	$(pkg-config --libs libre)
+taskset -c "$CORE" "$T/floor" "127.0.0.1:$FPORT" 2>"$T/floor.log" &
+PIDS="$PIDS $!"
+FLOOR_PID=$!
+wait_http "http://127.0.0.1:$FPORT/"
+
 # ---- beckon: limits off for the bench business, a scratch database
 BPORT=$(free_port)
 intake_conf "$T/beckon.conf"
@@ -102,6 +116,12 @@ set -- $(intake_wrk "http://127.0.0.1:$NPORT/v1/callbacks" "+14152")
 N_RPS=$1 N_P50=$2 N_P99=$3
 N_US=$(awk -v t="$(( $(cpu "$NGINX_W") - C0 ))" -v n="$4" -v hz="$HZ" \
 	'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+C0=$(cpu "$FLOOR_PID")
+set -- $(intake_wrk "http://127.0.0.1:$FPORT/v1/callbacks" "+14154")
+F_RPS=$1 F_P50=$2 F_P99=$3
+F_US=$(awk -v t="$(( $(cpu "$FLOOR_PID") - C0 ))" -v n="$4" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+kill "$FLOOR_PID"
 C0=$(cpu "$BECKON_PID")
 set -- $(intake_wrk "http://127.0.0.1:$BPORT/v1/callbacks" "+14153")
 B_RPS=$1 B_P50=$2 B_P99=$3 B_REQ=$4 B_BAD=$5
@@ -118,11 +138,17 @@ printf '\n%-22s %12s %10s %10s %10s\n' "server" "requests/s" "p50 ms" \
 	"p99 ms" "CPU us/req"
 printf '%-22s %12.0f %10.2f %10.2f %10s\n' "nginx (static 202)" "$N_RPS" \
 	"$N_P50" "$N_P99" "$N_US"
+printf '%-22s %12.0f %10.2f %10.2f %10s\n' "libre floor (static)" \
+	"$F_RPS" "$F_P50" "$F_P99" "$F_US"
 printf '%-22s %12.0f %10.2f %10.2f %10s\n' "beckon (durable 202)" \
 	"$B_RPS" "$B_P50" "$B_P99" "$B_US"
 awk -v b="$B_RPS" -v n="$N_RPS" -v bu="$B_US" -v nu="$N_US" 'BEGIN {
 	printf "\nratio beckon/nginx: %.2f (goal: >= 0.50); by CPU a " \
 		"request: %.2f\n", b / n, nu / bu }'
+awk -v f="$F_RPS" -v n="$N_RPS" -v fu="$F_US" -v nu="$N_US" \
+	-v bu="$B_US" 'BEGIN { printf "libre floor/nginx: %.2f; by CPU a " \
+	"request: %.2f (beckon above the floor: %.1f us a request)\n", \
+	f / n, nu / fu, bu - fu }'
 echo "beckon: $B_REQ requests, $B_BAD non-2xx, $STORED rows stored" \
 	"(journal $SYNC, synchronous=FULL)"
 # ---- the store alone: the ceiling of beckon's rate

@@ -28,15 +28,31 @@ static const char common_hdrs[] =
 	"X-Content-Type-Options: nosniff\r\n";
 
 
+int api_reply_json_pl(struct httpd_req *req, uint16_t status,
+		      const char *hdrs, const struct pl *body, size_t n)
+{
+	struct pl h[2];
+
+	pl_set_str(&h[0], common_hdrs);
+	pl_set_str(&h[1], hdrs ? hdrs : "");
+
+	return httpd_reply_pl(req, status, status == 204 ? NULL :
+			      "application/json", h, 2, body, n);
+}
+
+
 int api_reply_body(struct httpd_req *req, uint16_t status, const char *ctype,
 		   const char *hdrs, const char *body, size_t len)
 {
-	char h[1024];
+	struct pl h[2], b;
 
-	re_snprintf(h, sizeof(h), "%s%s", common_hdrs, hdrs ? hdrs : "");
+	pl_set_str(&h[0], common_hdrs);
+	pl_set_str(&h[1], hdrs ? hdrs : "");
+	b.p = body;
+	b.l = body ? len : 0;
 
-	return httpd_reply(req, status, status == 204 ? NULL : ctype, h,
-			   body, len);
+	return httpd_reply_pl(req, status, status == 204 ? NULL : ctype, h,
+			      2, &b, 1);
 }
 
 

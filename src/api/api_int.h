@@ -94,6 +94,9 @@ bool api_origin_allowed_any(const struct api *api, const char *origin);
 /* replies: every API answer is JSON and never cached */
 int api_reply_json(struct httpd_req *req, uint16_t status,
 		   const char *hdrs, const char *body, size_t len);
+/* the same with the body in n pieces, written once into the answer */
+int api_reply_json_pl(struct httpd_req *req, uint16_t status,
+		      const char *hdrs, const struct pl *body, size_t n);
 /* the same, with another content type (CSV) */
 int api_reply_body(struct httpd_req *req, uint16_t status, const char *ctype,
 		   const char *hdrs, const char *body, size_t len);

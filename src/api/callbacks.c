@@ -47,8 +47,8 @@ struct post {
 	char cors[CORS_SZ];
 	char token[64];
 	char voice_secret[64];    /* "voice":"browser": the call's secret */
-	char phone_key[KEY_SZ];
-	char ip_key[KEY_SZ];
+	char phone_key[KEY_SZ];   /* "": no phone limit on, not counted */
+	char ip_key[KEY_SZ];      /* "": no address limit on */
 	char masked[PHONE_E164_SIZE + 8];
 	char business[API_MAX_AGENT_KEY + 1];
 	char e164[PHONE_E164_SIZE];
@@ -165,7 +165,7 @@ void api_client_ip(const struct api *api, const struct httpd_req *req,
 			return;
 	}
 
-	if (sa_ntop(httpd_req_peer(req), buf, (int)sz))
+	if (httpd_req_peer_str(req, buf, sz))
 		str_bcpy(buf, "unknown", sz);
 }
 
@@ -178,9 +178,11 @@ static int json_time(struct mbuf *mb, int64_t ms)
 	if (!ms)
 		return mbuf_write_str(mb, "null");
 
-	time_fmt_rfc3339(t, sizeof(t), ms);
+	t[0] = '"';
+	time_fmt_rfc3339(t + 1, sizeof(t) - 2, ms);
+	strcat(t, "\"");
 
-	return mbuf_printf(mb, "\"%s\"", t);
+	return mbuf_write_str(mb, t);
 }
 
 
@@ -205,19 +207,25 @@ static int answer_h(char **answerp, int *statusp,
 
 	*statusp = 202;
 
-	err |= mbuf_printf(mb, "{\"id\":\"%s\",\"status\":\"%s\","
-			   "\"status_url\":\"/v1/callbacks/%s\","
-			   "\"created_at\":", res->id, res->status, res->id);
+	/* written piece by piece: libre's formatter was the most of it */
+	err |= mbuf_write_str(mb, "{\"id\":\"");
+	err |= mbuf_write_str(mb, res->id);
+	err |= mbuf_write_str(mb, "\",\"status\":\"");
+	err |= mbuf_write_str(mb, res->status);
+	err |= mbuf_write_str(mb, "\",\"status_url\":\"/v1/callbacks/");
+	err |= mbuf_write_str(mb, res->id);
+	err |= mbuf_write_str(mb, "\",\"created_at\":");
 	err |= json_time(mb, res->created_at);
 	err |= mbuf_write_str(mb, ",\"scheduled_for\":");
 	err |= json_time(mb, res->scheduled_for);
-	err |= mbuf_printf(mb, ",\"position\":%lld,\"eta_seconds\":",
-			   (long long)res->position);
+	err |= mbuf_write_str(mb, ",\"position\":");
+	err |= util_write_int(mb, res->position);
+	err |= mbuf_write_str(mb, ",\"eta_seconds\":");
 	eta = res->position > 0 ? acd_eta_at(&p->eta, res->position) : -1;
 	if (eta < 0)
 		err |= mbuf_write_str(mb, "null");
 	else
-		err |= mbuf_printf(mb, "%lld", (long long)eta);
+		err |= util_write_int(mb, eta);
 	err |= mbuf_write_str(mb, ",\"existing\":false}\n");
 	if (!err) {
 		mb->pos = 0;
@@ -246,10 +254,22 @@ static void limited_reply(struct post *p, bool address, int64_t retry)
 }
 
 
+/* Count the request in the limits that are on (an empty key: off). */
+static void post_count(struct post *p)
+{
+	if (*p->phone_key)
+		limit_add(p->api->limit_phone, p->phone_key, p->now);
+	if (*p->ip_key)
+		limit_add(p->api->limit_ip, p->ip_key, p->now);
+}
+
+
 static void post_uncount(struct post *p)
 {
-	limit_remove(p->api->limit_phone, p->phone_key, p->now);
-	limit_remove(p->api->limit_ip, p->ip_key, p->now);
+	if (*p->phone_key)
+		limit_remove(p->api->limit_phone, p->phone_key, p->now);
+	if (*p->ip_key)
+		limit_remove(p->api->limit_ip, p->ip_key, p->now);
 }
 
 
@@ -264,10 +284,31 @@ static int voice_add(struct post *p, const struct callback_created *res)
 }
 
 
+/* The stored answer with the tokens put first inside its braces, in
+ * pieces written once, into the answer that is sent. */
+static void reply_created(struct post *p, const struct callback_created *res)
+{
+	struct pl v[7];
+	size_t n = 0;
+
+	pl_set_str(&v[n++], "{\"cancel_token\":\"");
+	pl_set_str(&v[n++], p->token);
+	pl_set_str(&v[n++], "\",");
+	if (*p->voice_secret) {
+		pl_set_str(&v[n++], "\"voice_secret\":\"");
+		pl_set_str(&v[n++], p->voice_secret);
+		pl_set_str(&v[n++], "\",");
+	}
+	pl_set_str(&v[n++], res->answer + 1);
+
+	api_reply_json_pl(p->req, (uint16_t)res->answer_status, p->cors, v,
+			  n);
+}
+
+
 static void create_h(int err, const struct callback_created *res, void *arg)
 {
 	struct post *p = arg;
-	char *body = NULL;
 
 	if (err) {
 		post_uncount(p);
@@ -336,20 +377,13 @@ static void create_h(int err, const struct callback_created *res, void *arg)
 	}
 
 	/* the tokens go first, inside the stored answer's braces */
-	if (!res->answer || res->answer[0] != '{' ||
-	    re_sdprintf(&body, "{\"cancel_token\":\"%s\",%s%s%s%s",
-			p->token, *p->voice_secret ? "\"voice_secret\":\""
-			: "", p->voice_secret, *p->voice_secret ? "\"," : "",
-			res->answer + 1) < 0 || !body) {
+	if (!res->answer || res->answer[0] != '{') {
 		api_reply_errno(p->req, ENOMEM, p->cors);
 		goto out;
 	}
-
-	api_reply_json(p->req, (uint16_t)res->answer_status, p->cors, body,
-		       strlen(body));
+	reply_created(p, res);
 
  out:
-	mem_deref(body);
 	mem_deref(p);
 }
 
@@ -626,13 +660,25 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	}
 
 	api_client_ip(api, req, ip, sizeof(ip));
-	/* a browser's call has no number: its address stands for one */
-	re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s", b->id,
-		    *p->voice_secret ? "voice|" : "",
-		    *p->voice_secret ? ip : e164);
-	re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id, ip);
-
 	phone_limits(api, b, cn.limits);
+	/*
+	 * A table counts a request only while one of its limits is on for
+	 * the business: with all off (0) nothing is hashed or kept. One
+	 * turned on later counts from then; the store still counts the
+	 * phone limits in the create's transaction (every earlier request
+	 * of the number), so only the address's minute starts empty.
+	 */
+	if (cn.limits[0].max > 0 || cn.limits[1].max > 0) {
+		/* a browser's call has no number: its address stands for
+		 * one */
+		re_snprintf(p->phone_key, sizeof(p->phone_key), "%s|%s%s",
+			    b->id, *p->voice_secret ? "voice|" : "",
+			    *p->voice_secret ? ip : e164);
+	}
+	if (biz_limit(b->limit_ip_minute, api->lim_ip_minute) > 0)
+		re_snprintf(p->ip_key, sizeof(p->ip_key), "%s|ip|%s", b->id,
+			    ip);
+
 	if (!limits_ok(p, b, &cn))
 		goto fail;
 	/* a browser's call has no number for the store to count */
@@ -684,8 +730,7 @@ void api_callbacks_post(struct api *api, struct httpd_req *req)
 	p->cn.idem_key = NULL;
 	p->cn.idem_fp = NULL;
 
-	limit_add(api->limit_phone, p->phone_key, p->now);
-	limit_add(api->limit_ip, p->ip_key, p->now);
+	post_count(p);
 
 	err = store_callback_create(api->st, &cn, create_h, p);
 	if (err) {

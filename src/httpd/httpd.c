@@ -236,25 +236,50 @@ static void conn_timer(struct conn *c)
  * A 204 has neither body nor Content-Length (RFC 9110, 8.6); an answer to
  * HEAD has the headers a GET would get and no body.
  */
-static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
-			const char *hdrs, const void *body, size_t len,
-			bool close, bool head)
+static size_t pl_sum(const struct pl *v, size_t n)
 {
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += v[i].l;
+
+	return len;
+}
+
+
+/* The head and the body (hdrs and body in nh and nb pieces), once. */
+static int write_answer(struct mbuf *mb, uint16_t status, const char *ctype,
+			const struct pl *hdrs, size_t nh,
+			const struct pl *body, size_t nb, bool close,
+			bool head)
+{
+	size_t i, len = pl_sum(body, nb);
 	int err;
 
-	err = mbuf_printf(mb, "HTTP/1.1 %u %s\r\n", status,
-			  httpd_reason(status));
-	if (ctype)
-		err |= mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
-	if (status != 204 && status >= 200)
-		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", len);
-	if (hdrs)
-		err |= mbuf_write_str(mb, hdrs);
+	/* no libre formatter: it cost more than the rest of the head */
+	err = mbuf_write_str(mb, "HTTP/1.1 ");
+	err |= util_write_int(mb, status);
+	err |= mbuf_write_u8(mb, ' ');
+	err |= mbuf_write_str(mb, httpd_reason(status));
+	err |= mbuf_write_str(mb, "\r\n");
+	if (ctype) {
+		err |= mbuf_write_str(mb, "Content-Type: ");
+		err |= mbuf_write_str(mb, ctype);
+		err |= mbuf_write_str(mb, "\r\n");
+	}
+	if (status != 204 && status >= 200) {
+		err |= mbuf_write_str(mb, "Content-Length: ");
+		err |= util_write_int(mb, (int64_t)len);
+		err |= mbuf_write_str(mb, "\r\n");
+	}
+	/* an empty piece may have no pointer, which mbuf_write_pl refuses */
+	for (i = 0; i < nh; i++)
+		err |= hdrs[i].l ? mbuf_write_pl(mb, &hdrs[i]) : 0;
 	if (close)
 		err |= mbuf_write_str(mb, "Connection: close\r\n");
 	err |= mbuf_write_str(mb, "\r\n");
-	if (len && status != 204 && !head)
-		err |= mbuf_write_mem(mb, body, len);
+	for (i = 0; len && status != 204 && !head && i < nb; i++)
+		err |= body[i].l ? mbuf_write_pl(mb, &body[i]) : 0;
 
 	return err;
 }
@@ -268,6 +293,7 @@ static void conn_fail(struct conn *c, uint16_t status, const char *code,
 		      const char *msg)
 {
 	struct mbuf *mb;
+	struct pl pb;
 	char body[256];
 	int n;
 
@@ -288,9 +314,11 @@ static void conn_fail(struct conn *c, uint16_t status, const char *code,
 		     "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
 		     code, msg);
 
+	pb.p = body;
+	pb.l = (size_t)n;
 	mb = mbuf_alloc(512);
-	if (!mb || write_answer(mb, status, "application/json", NULL, body,
-				(size_t)n, true, false)) {
+	if (!mb || write_answer(mb, status, "application/json", NULL, 0,
+				&pb, 1, true, false)) {
 		mem_deref(mb);
 		conn_close(c);
 		return;
@@ -631,8 +659,9 @@ static void conn_drain(struct conn *c)
 }
 
 
-int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
-		const char *hdrs, const void *body, size_t len)
+int httpd_reply_pl(struct httpd_req *req, uint16_t status,
+		   const char *ctype, const struct pl *hdrs, size_t nh,
+		   const struct pl *body, size_t nb)
 {
 	struct conn *c;
 	int err = 0;
@@ -647,10 +676,11 @@ int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 
 	c = req->conn;
 	if (c && !c->lingering) {
-		req->answer = mbuf_alloc(256 + len);
+		req->answer = mbuf_alloc(256 + pl_sum(hdrs, nh) +
+					 pl_sum(body, nb));
 		if (!req->answer ||
-		    write_answer(req->answer, status, ctype, hdrs, body, len,
-				 req->close,
+		    write_answer(req->answer, status, ctype, hdrs, nh, body,
+				 nb, req->close,
 				 httpd_req_method_is(req, "HEAD"))) {
 			err = ENOMEM;
 			req->close = true;
@@ -664,6 +694,19 @@ int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 	mem_deref(req);
 
 	return err;
+}
+
+
+int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
+		const char *hdrs, const void *body, size_t len)
+{
+	struct pl h, b;
+
+	pl_set_str(&h, hdrs ? hdrs : "");
+	b.p = body;
+	b.l = body ? len : 0;
+
+	return httpd_reply_pl(req, status, ctype, &h, 1, &b, 1);
 }
 
 
@@ -745,6 +788,27 @@ const struct pl *httpd_req_body(const struct httpd_req *req)
 const struct sa *httpd_req_peer(const struct httpd_req *req)
 {
 	return &req->peer;
+}
+
+
+int httpd_req_peer_str(const struct httpd_req *req, char *buf, size_t sz)
+{
+	struct conn *c = req ? req->conn : NULL;
+
+	if (!req || !buf || !sz)
+		return EINVAL;
+
+	if (c && sa_cmp(&req->peer, &c->peer, SA_ALL)) {
+		if (!c->peer_str[0] &&
+		    sa_ntop(&c->peer, c->peer_str, sizeof(c->peer_str)))
+			c->peer_str[0] = '\0';
+		if (c->peer_str[0] && strlen(c->peer_str) < sz) {
+			str_bcpy(buf, c->peer_str, sz);
+			return 0;
+		}
+	}
+
+	return sa_ntop(&req->peer, buf, (int)sz);
 }
 
 

@@ -75,6 +75,9 @@ const struct pl *httpd_req_path(const struct httpd_req *req);
 const struct pl *httpd_req_query(const struct httpd_req *req);
 const struct pl *httpd_req_body(const struct httpd_req *req);
 const struct sa *httpd_req_peer(const struct httpd_req *req);
+/* its address as text (sa_ntop), formatted once a connection while the
+ * request's peer is the connection's: keep-alive requests reuse it */
+int httpd_req_peer_str(const struct httpd_req *req, char *buf, size_t sz);
 /* the client a trusted relay names (cluster/relay.c) stands for the peer */
 void httpd_req_set_peer(struct httpd_req *req, const struct sa *peer);
 bool httpd_req_method_is(const struct httpd_req *req, const char *m);
@@ -94,6 +97,13 @@ void httpd_req_set_route(struct httpd_req *req, enum metrics_route route);
  */
 int httpd_reply(struct httpd_req *req, uint16_t status, const char *ctype,
 		const char *hdrs, const void *body, size_t len);
+
+/* The same with the header lines and the body each in pieces (nh and
+ * nb of them, written in order): an answer made of parts is built once,
+ * in the buffer that is sent. */
+int httpd_reply_pl(struct httpd_req *req, uint16_t status,
+		   const char *ctype, const struct pl *hdrs, size_t nh,
+		   const struct pl *body, size_t nb);
 
 const char *httpd_reason(uint16_t status);
 

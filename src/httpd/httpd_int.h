@@ -53,6 +53,7 @@ struct conn {
 	struct tcp_conn *tc;
 	struct tls_conn *tls;    /* HTTPS: the TLS layer over tc */
 	struct sa peer;
+	char peer_str[64];       /* peer's address as text, at the first ask */
 	struct tmr tmr;
 	struct mbuf *rx;
 	struct list reqs;        /* queue of struct httpd_req, in order */

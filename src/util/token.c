@@ -250,6 +250,23 @@ bool str_list_next(const char **pp, const char **itemp, size_t *lenp)
 }
 
 
+int util_write_int(struct mbuf *mb, int64_t v)
+{
+	char d[20];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--i] = '-';
+
+	return mbuf_write_mem(mb, (const uint8_t *)d + i, sizeof(d) - i);
+}
+
+
 size_t str_bcpy(char *dst, const char *src, size_t sz)
 {
 	size_t n;

@@ -144,6 +144,11 @@ bool str_list_next(const char **pp, const char **itemp, size_t *lenp);
 /* Copy at most sz-1 bytes and always NUL-terminate; returns strlen(dst). */
 size_t str_bcpy(char *dst, const char *src, size_t sz);
 
+/* v in decimal at mb's position: mbuf_printf's "%lld" without libre's
+ * formatter, a hot path's cost (an answer's numbers, every request). */
+struct mbuf;
+int util_write_int(struct mbuf *mb, int64_t v);
+
 /* True when the len bytes at s are valid UTF-8 with no NUL or C0 control
  * other than tab, CR and LF (allow_nl) . */
 bool utf8_valid_text(const char *s, size_t len, bool allow_nl);

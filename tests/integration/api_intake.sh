@@ -329,3 +329,27 @@ ok "eta_seconds: null with nobody working or no dialer to call"
 
 stop_beckon
 ok "SIGTERM: clean exit"
+
+# ---- the client address of each request on one kept-alive connection
+# (formatted once a connection, httpd_req_peer_str), and of a new one;
+# limits off, as the requests above used this address's minute
+printf 'limit_ip_minute 0\n' >"$T/peer.conf"
+DB="$T/peer.db"
+start_beckon peer --demo -f "$T/peer.conf"
+curl -s -o /dev/null -w '%{num_connects}\n' \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"business":"demo","phone":"+14155550901"}' \
+	"$URL/v1/callbacks" --next -o /dev/null -w '%{num_connects}\n' \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"business":"demo","phone":"+14155550902"}' \
+	"$URL/v1/callbacks" >"$T/conns" || fail "curl keep-alive"
+[ "$(tr '\n' ' ' <"$T/conns")" = "1 0 " ] || \
+	fail "not one connection: $(cat "$T/conns")"
+post_json '{"business":"demo","phone":"+14155550903"}'
+expect_status 202
+[ "$(sqlite3 "$DB" "SELECT group_concat(client_ip, ' ') FROM
+	(SELECT client_ip FROM callbacks ORDER BY phone)")" = \
+	"127.0.0.1 127.0.0.1 127.0.0.1" ] || fail "client_ip: $(sqlite3 \
+	"$DB" "SELECT phone, client_ip FROM callbacks")"
+ok "the client address of kept-alive and new connections: 127.0.0.1"
+stop_beckon

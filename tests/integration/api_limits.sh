@@ -83,3 +83,29 @@ post_json '{"business":"demo","phone":"+14155550399"}'
 expect_error 429 rate_limited
 ok "defaults: 6th request for a phone in 15 min and 11th from an IP in a minute are 429"
 stop_beckon
+
+# ---- limits off (0): nothing is counted, so one turned on later (admin
+# PUT, in force at once) counts from then, not the requests made before
+DB="$T/off.db"
+cat >"$T/off.conf" <<CONF
+limit_ip_minute 0
+limit_phone_15min 0
+limit_phone_day 0
+CONF
+start_beckon off --demo -f "$T/off.conf"
+for n in 1 2 3; do
+	post_json "{\"business\":\"demo\",\"phone\":\"+1415555040$n\"}"
+	expect_status 202 "limits off, request $n"
+done
+req PUT /v1/admin/businesses/demo -H "Authorization: Bearer demo" \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"limit_ip_minute":2}'
+expect_status 200 "turning the address limit on"
+for n in 4 5; do
+	post_json "{\"business\":\"demo\",\"phone\":\"+1415555040$n\"}"
+	expect_status 202 "address limit on, request $n"
+done
+post_json '{"business":"demo","phone":"+14155550406"}'
+expect_error 429 rate_limited
+ok "limits off count nothing: a limit turned on counts from then"
+stop_beckon

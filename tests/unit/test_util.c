@@ -60,6 +60,58 @@ TEST(time_rfc3339_roundtrip)
 }
 
 
+/* the hand-made digits against what snprintf made before, at the ends
+ * of the range and across a day, a year and the epoch */
+TEST(time_rfc3339_digits)
+{
+	static const struct {
+		int64_t ms;
+		const char *s;
+	} v[] = {
+		{0, "1970-01-01T00:00:00.000Z"},
+		{-1, "1969-12-31T23:59:59.999Z"},
+		{1709164800007LL, "2024-02-29T00:00:00.007Z"},
+		{1798761599999LL, "2026-12-31T23:59:59.999Z"},
+		{-62135596800000LL, "0001-01-01T00:00:00.000Z"},
+		{253402300799999LL, "9999-12-31T23:59:59.999Z"},
+		{253402300800000LL, "10000-01-01T00:00:00.000Z"},
+	};
+	char buf[40];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		time_fmt_rfc3339(buf, sizeof(buf), v[i].ms);
+		TEST_EQ_STR(buf, v[i].s);
+	}
+	/* a short buffer gets the start, terminated */
+	time_fmt_rfc3339(buf, 11, 1796157000250LL);
+	TEST_EQ_STR(buf, "2026-12-01");
+
+	return 0;
+}
+
+
+TEST(util_write_int_decimal)
+{
+	struct mbuf *mb = mbuf_alloc(64);
+
+	TEST_ASSERT(mb != NULL);
+	TEST_EQ_INT(util_write_int(mb, 0), 0);
+	mbuf_write_u8(mb, ' ');
+	util_write_int(mb, -42);
+	mbuf_write_u8(mb, ' ');
+	util_write_int(mb, INT64_MAX);
+	mbuf_write_u8(mb, ' ');
+	util_write_int(mb, INT64_MIN);
+	mbuf_write_u8(mb, '\0');
+	TEST_EQ_STR((char *)mb->buf, "0 -42 9223372036854775807 "
+		    "-9223372036854775808");
+	mem_deref(mb);
+
+	return 0;
+}
+
+
 TEST(token_random_unique)
 {
 	char a[64], b[64];
