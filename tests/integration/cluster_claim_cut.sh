@@ -29,12 +29,8 @@ DIALERS="tcp://127.0.0.1:$CTL"
 PHONE=+14155550142
 
 cluster_pg
-python3 "$BECKON_SRC/tests/integration/pg_cut.py" "$PROXY" \
-	"$PGSOCK/.s.PGSQL.5432" "$T/armed" "$T/cut.log" \
-	>"$T/proxy.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_tcp "$PROXY"
-PGDB="postgres://postgres@127.0.0.1:$PROXY/beckon_c?sslmode=disable"
+pg_cut "$PROXY"
+PGDB=$PG_CUT
 
 uas cust "$SCN/answer/customer.xml" "$CUST"
 CPID=$SPID

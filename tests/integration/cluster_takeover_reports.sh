@@ -36,12 +36,8 @@ DIALERS="tcp://127.0.0.1:$CTL"
 
 cluster_pg
 DIRECT=$PGDB
-PROXIED="postgres://postgres@127.0.0.1:$PROXY/beckon_c?sslmode=disable"
-python3 "$BECKON_SRC/tests/integration/pg_cut.py" "$PROXY" \
-	"$PGSOCK/.s.PGSQL.5432" "$T/armed" "$T/cut.log" hold on_hold \
-	>"$T/proxy.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_tcp "$PROXY"
+pg_cut "$PROXY" hold on_hold
+PROXIED=$PG_CUT
 
 # proxied N: node N through the proxy
 proxied() {

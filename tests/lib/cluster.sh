@@ -1,5 +1,5 @@
 # Shared set-up of the cluster tests (sourced after common.sh):
-# tests/integration/cluster.sh, cluster_full.sh, cluster_pg_outage.sh.
+# tests/integration/cluster*.sh.
 # A PostgreSQL of the test's own, `beckon serve` nodes on it, `beckon
 # dialer`s, and the questions asked of them (who leads, what the rows
 # say).
@@ -9,6 +9,21 @@
 cluster_pg() {
 	start_postgres pg
 	pg_createdb beckon_c
+}
+
+# pg_cut PORT [MODE ARGS]: tests/integration/pg_cut.py on PORT before
+# the PostgreSQL of cluster_pg (armed by $T/armed, its log $T/cut.log),
+# until it listens; sets PG_CUT, a db URI through it
+pg_cut() {
+	pc_port=$1
+	shift
+	python3 "$BECKON_SRC/tests/integration/pg_cut.py" "$pc_port" \
+		"$PGSOCK/.s.PGSQL.5432" "$T/armed" "$T/cut.log" "$@" \
+		>"$T/proxy.out" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_tcp "$pc_port"
+	PG_CUT="postgres://postgres@127.0.0.1:$pc_port/beckon_c"
+	PG_CUT="$PG_CUT?sslmode=disable"
 }
 
 # node N [--key value ...]: a serve node named nN on $PGDB driving the
