@@ -2390,15 +2390,13 @@ int acd_start(struct acd *acd)
 
 		le = le->next;
 		/* no page can be on a voice socket of the process gone */
-		if (in_browser(c) && (c->cb->status == CBS_QUEUED ||
-				      c->cb->status == CBS_SCHEDULED)) {
+		if (in_browser(c) && callback_status_waiting(c->cb->status)) {
 			log_warn("%s: a call in the browser whose page was on "
 				 "the stopped process: failed", c->cb->id);
 			cb_retry_or_fail(c, "browser_gone", 0);
 			continue;
 		}
-		if (c->cb->status == CBS_QUEUED ||
-		    c->cb->status == CBS_SCHEDULED)
+		if (callback_status_waiting(c->cb->status))
 			continue;
 		if (c->cb->status == CBS_INTERRUPTED) {
 			cb_retry_or_fail(c, "interrupted", 0);
@@ -2801,7 +2799,7 @@ static struct acd_cb *resync_add(struct acd *acd, const struct callback *cb)
 {
 	struct acd_cb *c;
 
-	if (cb->status != CBS_QUEUED && cb->status != CBS_SCHEDULED)
+	if (!callback_status_waiting(cb->status))
 		return NULL;
 
 	log_info("%s: taken from the store (another node's intake)",
@@ -2814,13 +2812,21 @@ static struct acd_cb *resync_add(struct acd *acd, const struct callback *cb)
 }
 
 
+/* a read of the store cannot drop c: a call or a change of ours has
+ * it, or it no longer waits */
+static bool resync_kept(const struct acd_cb *c)
+{
+	return c->busy || c->canceled || in_call(c) ||
+	       !callback_status_waiting(c->cb->status);
+}
+
+
 /* c, waiting in memory, was not open in the store by the read of gen:
  * canceled on another node, unless c is newer than that read or a call
  * or a change of ours has it */
 static void resync_drop(struct acd_cb *c, uint32_t gen)
 {
-	if (c->gen >= gen || c->busy || c->canceled || in_call(c) ||
-	    (c->cb->status != CBS_QUEUED && c->cb->status != CBS_SCHEDULED))
+	if (c->gen >= gen || resync_kept(c))
 		return;
 
 	log_info("%s: no longer open in the store (canceled on another "
@@ -2918,8 +2924,7 @@ static void resync_one_h(int err, const struct callback *cb, void *arg)
 	c = cb_find(acd, cb->id);
 	if (!c && cb->open)
 		(void)resync_add(acd, cb);
-	else if (c && (!cb->open || (cb->status != CBS_QUEUED &&
-				     cb->status != CBS_SCHEDULED &&
+	else if (c && (!cb->open || (!callback_status_waiting(cb->status) &&
 				     !c->unsure)))
 		resync_drop(c, r->gen);
 
@@ -2933,19 +2938,14 @@ static bool resync_worth(struct acd *acd, const char *id,
 			 enum callback_status hint)
 {
 	const struct acd_cb *c = cb_find(acd, id);
-	const bool hint_waiting = hint == CBS_QUEUED ||
-				  hint == CBS_SCHEDULED;
+	const bool hint_waiting = callback_status_waiting(hint);
 
 	if (!c)   /* only a waiting one is added */
 		return hint == CBS_ANY || hint_waiting;
 
 	/* only a waiting one nothing of ours holds is dropped, and only
 	 * when it no longer waits */
-	if (c->busy || c->canceled || in_call(c) ||
-	    (c->cb->status != CBS_QUEUED && c->cb->status != CBS_SCHEDULED))
-		return false;
-
-	return !hint_waiting;
+	return !resync_kept(c) && !hint_waiting;
 }
 
 
@@ -3547,7 +3547,7 @@ int acd_supervise(struct acd *acd, const struct acd_sup *r,
 	if (statusp)
 		*statusp = c->offer_to[0] ? "offered"
 					  : callback_status_name(st);
-	if ((st != CBS_QUEUED && st != CBS_SCHEDULED) || c->offer_to[0])
+	if (!callback_status_waiting(st) || c->offer_to[0])
 		return EBUSY;
 	/* one supervisor's change at a time: what it applies once stored
 	 * is kept here */

@@ -191,6 +191,12 @@ const char *callback_status_name(enum callback_status s)
 }
 
 
+bool callback_status_waiting(enum callback_status s)
+{
+	return s == CBS_QUEUED || s == CBS_SCHEDULED;
+}
+
+
 int callback_status_parse(const char *name, enum callback_status *sp)
 {
 	int e, err = store_name_parse(&callback_status_names, name, &e);

@@ -246,13 +246,6 @@ int store_callback_get(struct store *st, const char *id, bool public_only,
 static const char by_customer[] = "{\"by\":\"customer\"}";
 
 
-/* a callback nobody has started on: its requests may still withdraw */
-static bool waiting(enum callback_status status)
-{
-	return status == CBS_QUEUED || status == CBS_SCHEDULED;
-}
-
-
 /* An event of a request's view that no row holds (its own "created"
  * and "canceled": the rows are the call's). */
 static int add_event(struct callback *cb, int64_t t, const char *type,
@@ -453,7 +446,8 @@ static int joined_view(struct store_tx *tx, struct callback *cb,
 
 	cb->open = j->call_open;
 	cb->updated_at = cb->events[cb->nevents - 1].t;
-	if (!j->call_open || (cb->nevents > 1 && !waiting(j->call_status))) {
+	if (!j->call_open || (cb->nevents > 1 &&
+			      !callback_status_waiting(j->call_status))) {
 		cb->status = j->call_status;
 		return 0;
 	}
@@ -598,7 +592,8 @@ static int cancel_joined(struct store_tx *tx, struct op_callback *o,
 	if (err || !ok)
 		return err ? err : EPERM;
 
-	if (j.withdrawn_seq || !j.call_open || !waiting(j.call_status)) {
+	if (j.withdrawn_seq || !j.call_open ||
+	    !callback_status_waiting(j.call_status)) {
 		err = joined_load(tx, o, &j);
 		return err ? err : EALREADY;
 	}
@@ -641,7 +636,7 @@ static int cancel_run(struct store_tx *tx, struct store_op *op)
 	}
 
 	/* only a callback nobody has started on can be withdrawn */
-	if (seq || !o->cb->open || !waiting(o->cb->status))
+	if (seq || !o->cb->open || !callback_status_waiting(o->cb->status))
 		err = EALREADY;
 	else
 		err = store_one_num(tx, SQ_JOINED_LIVE, o->id, NULL, &live);

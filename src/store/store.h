@@ -107,6 +107,8 @@ enum callback_status {
 
 extern const struct store_names callback_status_names;
 const char *callback_status_name(enum callback_status s);
+/* waiting: nobody has started on it (queued, or scheduled for later) */
+bool callback_status_waiting(enum callback_status s);
 int callback_status_parse(const char *name, enum callback_status *sp);
 
 /*
