@@ -15,6 +15,12 @@
 #   wrk_summary FILE...
 #                  "rps p50 p99 requests non2xx" of wrk outputs: rates,
 #                  requests and errors added up, the slowest p50 and p99
+#   intake_serve NAME BINARY [WRAPPER...]
+#                  BINARY serve (under WRAPPER, e.g. valgrind) on core
+#                  CORE with $T/beckon.conf and a fresh $T/bench.db, log
+#                  $T/NAME.log, until /healthz answers (60 s at most);
+#                  sets RUN_PID and PORT
+#   intake_stop    the server intake_serve started, stopped
 #   cpu PID        its user + system clock ticks so far
 #   sipp_uas NAME XML PORT CALLS [SIPP_ARGS...]
 #                  an answering sipp on core 1 (SIPP_PID)
@@ -44,6 +50,30 @@ wait_http() {
 		[ $i -lt 200 ] || { echo "server did not start: $1" >&2; exit 1; }
 		sleep 0.05
 	done
+}
+
+intake_serve() {
+	is_name=$1 is_bin=$2
+	shift 2
+	rm -f "$T"/bench.db*
+	PORT=$(free_port)
+	taskset -c "$CORE" "$@" "$is_bin" serve -f "$T/beckon.conf" \
+		--http_listen "127.0.0.1:$PORT" --db "sqlite:$T/bench.db" \
+		2>"$T/$is_name.log" &
+	RUN_PID=$!
+	is_i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; do
+		is_i=$((is_i + 1))
+		[ $is_i -lt 600 ] ||
+			{ echo "$is_bin did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+intake_stop() {
+	kill "$RUN_PID"
+	wait "$RUN_PID" 2>/dev/null || true
+	RUN_PID=""
 }
 
 intake_wrk() {

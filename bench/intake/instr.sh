@@ -36,26 +36,13 @@ intake_conf "$T/beckon.conf"
 i=0
 for b in "$@"; do
 	i=$((i + 1))
-	rm -f "$T"/bench.db*
-	port=$(free_port)
 	out=/tmp/beckon-instr.$i.out
-	taskset -c "$CORE" valgrind --tool=callgrind --instr-atstart=no \
-		--callgrind-out-file="$out" "$b" serve -f "$T/beckon.conf" \
-		--http_listen "127.0.0.1:$port" --db "sqlite:$T/bench.db" \
-		2>"$T/$i.log" &
-	RUN_PID=$!
-	i0=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do
-		i0=$((i0 + 1))
-		[ $i0 -lt 600 ] || { echo "$b did not start" >&2; exit 1; }
-		sleep 0.1
-	done
+	intake_serve "$i" "$b" valgrind --tool=callgrind --instr-atstart=no \
+		--callgrind-out-file="$out"
 	callgrind_control -i on "$RUN_PID" >/dev/null 2>&1
-	intake_wrk "http://127.0.0.1:$port/v1/callbacks" "+14153" >/dev/null
+	intake_wrk "http://127.0.0.1:$PORT/v1/callbacks" "+14153" >/dev/null
 	callgrind_control -i off "$RUN_PID" >/dev/null 2>&1
-	kill "$RUN_PID"
-	wait "$RUN_PID" 2>/dev/null || true
-	RUN_PID=""
+	intake_stop
 	n=$(sqlite3 "$T/bench.db" "SELECT count(*) FROM callbacks")
 	# (callgrind's own summary line stays 0 once it was toggled)
 	ir=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ {

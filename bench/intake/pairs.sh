@@ -33,19 +33,11 @@ intake_conf "$T/beckon.conf"
 
 # run NAME BINARY: one run, its CPU a request on stdout
 run() {
-	rm -f "$T"/bench.db*
-	port=$(free_port)
-	taskset -c "$CORE" "$2" serve -f "$T/beckon.conf" \
-		--http_listen "127.0.0.1:$port" --db "sqlite:$T/bench.db" \
-		2>"$T/$1.log" &
-	RUN_PID=$!
-	wait_http "http://127.0.0.1:$port/healthz"
+	intake_serve "$1" "$2"
 	c0=$(cpu "$RUN_PID")
-	set -- $(intake_wrk "http://127.0.0.1:$port/v1/callbacks" "+14153")
+	set -- $(intake_wrk "http://127.0.0.1:$PORT/v1/callbacks" "+14153")
 	c1=$(cpu "$RUN_PID")
-	kill "$RUN_PID"
-	wait "$RUN_PID" 2>/dev/null || true
-	RUN_PID=""
+	intake_stop
 	[ "$5" = 0 ] || echo "warning: $5 non-2xx answers" >&2
 	awk -v t="$((c1 - c0))" -v n="$4" -v hz="$HZ" \
 		'BEGIN { printf "%.1f", t * 1e6 / hz / n }'
