@@ -11,6 +11,7 @@ set -e
 # (tests/integration/install.sh; systemd-analyze is used there only if the
 # machine has systemd: not installed for it, too heavy for a check).
 # strace: what a node's loop resolves (tests/integration/pg_listen_addr.sh).
+# valgrind: the instructions a request (bench/intake/instr.sh).
 # postgresql for the tests' own servers (tests/lib/common.sh,
 # start_postgres; its service is kept from starting, below) and for
 # pgbench (bench/intake/pg.sh; in Debian's postgresql-NN it depends on),
@@ -20,7 +21,7 @@ set -e
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev libsodium-dev
 libssl-dev openssl libpq-dev postgresql
 curl jq python3 sqlite3 tzdata chromium sip-tester baresip sox espeak-ng wrk nginx-light
-rtpengine-daemon cppcheck prometheus groff-base strace
+rtpengine-daemon cppcheck prometheus groff-base strace valgrind
 asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-moh-opsound-wav"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"
